@@ -1,0 +1,66 @@
+/**
+ * The `rotor` command. `rotor start` runs the proxy until SIGINT/SIGTERM, then drains and stops.
+ * Every flag can also be given as a ROTOR_* environment variable; a bad flag or an unreachable
+ * upstream is one line on stderr and a non-zero exit.
+ */
+import { Command, CommanderError, Option } from 'commander';
+import { buildConfig, DEFAULTS, type RawConfig } from './config.js';
+import { RotorError } from './errors.js';
+
+function startCommand(): Command {
+  return new Command('start')
+    .description('Start Rotor in front of an upstream MySQL/MariaDB server')
+    .exitOverride()
+    .addOption(new Option('--upstream <url>', 'upstream server, mysql://USER:PASS@HOST:PORT/DB (needs SELECT, REPLICATION SLAVE, REPLICATION CLIENT)').env('ROTOR_UPSTREAM'))
+    .addOption(new Option('--listen <host:port>', 'where clients connect (MySQL protocol)').env('ROTOR_LISTEN').default(DEFAULTS.listen))
+    .addOption(new Option('--admin <host:port>', 'admin HTTP API (health, status, caches)').env('ROTOR_ADMIN').default(DEFAULTS.admin))
+    .addOption(new Option('--data-dir <dir>', 'where registered caches are kept across restarts (default: memory only)').env('ROTOR_DATA_DIR'))
+    .addOption(new Option('--admin-token <token>', 'bearer token required on every /api/* route; mandatory for a non-loopback --admin').env('ROTOR_ADMIN_TOKEN'))
+    .addOption(new Option('--server-id <id>', 'replication server id of the binlog connection, unique per Rotor instance').env('ROTOR_SERVER_ID'))
+    .addOption(new Option('--backlog <n>', 'listen backlog of the MySQL endpoint').env('ROTOR_BACKLOG').default(String(DEFAULTS.backlog)))
+    .addOption(new Option('--max-clients <n>', 'client connections accepted at once (each takes 2 file descriptors)').env('ROTOR_MAX_CLIENTS').default(String(DEFAULTS.maxClients)))
+    .addOption(new Option('--tls-cert <file>', 'PEM certificate: enables TLS (STARTTLS) for clients').env('ROTOR_TLS_CERT'))
+    .addOption(new Option('--tls-key <file>', 'PEM private key for --tls-cert').env('ROTOR_TLS_KEY'))
+    .addOption(new Option('--log-level <level>', 'fatal, error, warn, info, debug or trace').env('ROTOR_LOG_LEVEL').default(DEFAULTS.logLevel))
+    .action(async (opts: RawConfig) => {
+      const { readFileSync } = await import('node:fs');
+      const raw: RawConfig = {
+        ...opts,
+        tlsCert: opts.tlsCert ? readFileSync(opts.tlsCert, 'utf8') : undefined,
+        tlsKey: opts.tlsKey ? readFileSync(opts.tlsKey, 'utf8') : undefined,
+      };
+      const config = buildConfig(raw);
+      process.env.TZ = 'UTC';
+      const { startRotor } = await import('./index.js');
+      const rotor = await startRotor(config);
+      // The bench and tests read this line to learn the actual ports.
+      process.stdout.write(`rotor listening on ${rotor.listen.host}:${rotor.listen.port}, admin on ${rotor.admin.host}:${rotor.admin.port}\n`);
+      await new Promise<void>((resolve) => {
+        const onSignal = (sig: NodeJS.Signals): void => {
+          process.stderr.write(`rotor: ${sig}, draining…\n`);
+          rotor.stop().then(resolve, resolve);
+        };
+        process.once('SIGINT', onSignal);
+        process.once('SIGTERM', onSignal);
+      });
+    });
+}
+
+/** Runs the CLI; resolves when the command is done. Exits non-zero on any error. */
+export async function main(argv: string[]): Promise<void> {
+  const program = new Command('rotor')
+    .description('Rotor: a read-acceleration proxy for MySQL and MariaDB')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) })
+    .addCommand(startCommand());
+  try {
+    await program.parseAsync(argv);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      process.exit(err.exitCode);
+    }
+    const msg = err instanceof RotorError || err instanceof Error ? err.message : String(err);
+    process.stderr.write(`rotor: ${msg}\n`);
+    process.exit(1);
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * Rotor's configuration: one typed object, built from CLI flags and ROTOR_* environment variables
+ * (flags win), validated before anything starts. Every problem is one clear line.
+ */
+import { RotorError } from './errors.js';
+
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
+
+export interface UpstreamConfig {
+  /** The URL as given, e.g. mysql://rotor:secret@127.0.0.1:3306/app. */
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+  readonly user: string;
+  readonly password: string;
+  /** The database that unqualified table names in cache registrations resolve to. */
+  readonly database: string | null;
+}
+
+export interface RotorConfig {
+  readonly upstream: UpstreamConfig;
+  readonly listen: HostPort;
+  readonly admin: HostPort;
+  readonly dataDir: string | null;
+  readonly adminToken: string | null;
+  /** Replication server id for the binlog connection; unique per Rotor instance. */
+  readonly serverId: number;
+  readonly backlog: number;
+  readonly maxClients: number;
+  readonly logLevel: string;
+  readonly tls: { readonly cert: string; readonly key: string } | null;
+}
+
+export const DEFAULTS = {
+  listen: '127.0.0.1:3307',
+  admin: '127.0.0.1:6033',
+  backlog: 4096,
+  maxClients: 9000,
+  logLevel: 'info',
+} as const;
+
+/** The raw settings as strings, the way flags and environment variables deliver them. */
+export interface RawConfig {
+  upstream?: string;
+  listen?: string;
+  admin?: string;
+  dataDir?: string;
+  adminToken?: string;
+  serverId?: string;
+  backlog?: string;
+  maxClients?: string;
+  logLevel?: string;
+  tlsCert?: string;
+  tlsKey?: string;
+}
+
+function invalid(msg: string): RotorError {
+  return new RotorError('ERR_CONFIG_INVALID', [msg]);
+}
+
+export function parseHostPort(value: string, what: string): HostPort {
+  const m = /^(?:\[([^\]]+)\]|([^:]*)):(\d{1,5})$/.exec(value.trim());
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) throw invalid(`${what} must be HOST:PORT (got "${value}")`);
+  return { host: m[1] ?? (m[2] || '127.0.0.1'), port };
+}
+
+export function parseUpstream(value: string | undefined): UpstreamConfig {
+  if (!value) throw invalid('--upstream is required: mysql://USER:PASS@HOST:PORT/DB (or ROTOR_UPSTREAM)');
+  let u: URL;
+  try {
+    u = new URL(value);
+  } catch {
+    throw invalid(`--upstream is not a URL: "${value}" (expected mysql://USER:PASS@HOST:PORT/DB)`);
+  }
+  if (u.protocol !== 'mysql:' && u.protocol !== 'mariadb:') {
+    throw invalid(`--upstream must start with mysql:// (got "${u.protocol}//")`);
+  }
+  if (!u.username) throw invalid('--upstream needs a user: mysql://USER:PASS@HOST:PORT/DB');
+  const database = decodeURIComponent(u.pathname.replace(/^\//, '')) || null;
+  return {
+    url: value,
+    host: u.hostname || '127.0.0.1',
+    port: u.port ? Number(u.port) : 3306,
+    user: decodeURIComponent(u.username),
+    password: decodeURIComponent(u.password),
+    database,
+  };
+}
+
+function parseInteger(value: string | undefined, what: string, fallback: number, min: number, max: number): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < min || n > max) throw invalid(`${what} must be an integer from ${min} to ${max} (got "${value}")`);
+  return n;
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\./.test(host);
+}
+
+/** Validates raw settings into a config, or throws one ERR_CONFIG_INVALID saying what is wrong. */
+export function buildConfig(raw: RawConfig): RotorConfig {
+  const upstream = parseUpstream(raw.upstream);
+  const listen = parseHostPort(raw.listen ?? DEFAULTS.listen, '--listen');
+  const admin = parseHostPort(raw.admin ?? DEFAULTS.admin, '--admin');
+  const adminToken = raw.adminToken || null;
+  if (!isLoopback(admin.host) && !adminToken) {
+    throw invalid(`refusing to bind the admin server to ${admin.host} without --admin-token (or ROTOR_ADMIN_TOKEN)`);
+  }
+  if ((raw.tlsCert && !raw.tlsKey) || (!raw.tlsCert && raw.tlsKey)) {
+    throw invalid('--tls-cert and --tls-key go together');
+  }
+  return {
+    upstream,
+    listen,
+    admin,
+    dataDir: raw.dataDir || null,
+    adminToken,
+    // Distinct from the upstream's own id (commonly 1) and from typical replicas.
+    serverId: parseInteger(raw.serverId, '--server-id', 4000 + (process.pid % 10000), 1, 4294967295),
+    backlog: parseInteger(raw.backlog, '--backlog', DEFAULTS.backlog, 1, 65535),
+    maxClients: parseInteger(raw.maxClients, '--max-clients', DEFAULTS.maxClients, 1, 1_000_000),
+    logLevel: raw.logLevel ?? DEFAULTS.logLevel,
+    tls: raw.tlsCert && raw.tlsKey ? { cert: raw.tlsCert, key: raw.tlsKey } : null,
+  };
+}

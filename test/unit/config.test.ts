@@ -1,0 +1,44 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { buildConfig, parseHostPort } from '../../src/config.js';
+import { RotorError } from '../../src/errors.js';
+
+test('defaults listen on 3307 and admin on 6033, loopback', () => {
+  const c = buildConfig({ upstream: 'mysql://app:pw@db.internal:3306/shop' });
+  assert.deepEqual(c.listen, { host: '127.0.0.1', port: 3307 });
+  assert.deepEqual(c.admin, { host: '127.0.0.1', port: 6033 });
+  assert.equal(c.upstream.user, 'app');
+  assert.equal(c.upstream.password, 'pw');
+  assert.equal(c.upstream.database, 'shop');
+});
+
+test('percent-encoded credentials are decoded', () => {
+  const c = buildConfig({ upstream: 'mysql://a%40b:p%3Aw@127.0.0.1:3306/' });
+  assert.equal(c.upstream.user, 'a@b');
+  assert.equal(c.upstream.password, 'p:w');
+  assert.equal(c.upstream.database, null);
+});
+
+test('a missing or malformed upstream is one clear configuration error', () => {
+  assert.throws(() => buildConfig({}), (e: unknown) => e instanceof RotorError && /--upstream is required/.test(e.message));
+  assert.throws(() => buildConfig({ upstream: 'postgres://x@y/z' }), /must start with mysql:\/\//);
+  assert.throws(() => buildConfig({ upstream: 'not a url' }), /not a URL/);
+});
+
+test('the admin server refuses a non-loopback address without a token', () => {
+  assert.throws(() => buildConfig({ upstream: 'mysql://u@h/d', admin: '0.0.0.0:6033' }), /without --admin-token/);
+  const c = buildConfig({ upstream: 'mysql://u@h/d', admin: '0.0.0.0:6033', adminToken: 't' });
+  assert.equal(c.adminToken, 't');
+});
+
+test('host:port parsing accepts IPv6 brackets and rejects garbage', () => {
+  assert.deepEqual(parseHostPort('[::1]:3307', 'x'), { host: '::1', port: 3307 });
+  assert.deepEqual(parseHostPort(':3307', 'x'), { host: '127.0.0.1', port: 3307 });
+  assert.throws(() => parseHostPort('3307', '--listen'), /--listen must be HOST:PORT/);
+  assert.throws(() => parseHostPort('h:70000', '--listen'), /HOST:PORT/);
+});
+
+test('numeric flags are range-checked', () => {
+  assert.throws(() => buildConfig({ upstream: 'mysql://u@h/d', backlog: 'lots' }), /--backlog must be an integer/);
+  assert.equal(buildConfig({ upstream: 'mysql://u@h/d', serverId: '77' }).serverId, 77);
+});
