@@ -1,0 +1,105 @@
+/**
+ * The prepared statements of one session that the router matched at COM_STMT_PREPARE time, and
+ * what their executions need: decoded parameters (the types a client binds once are remembered),
+ * and a packet for upstream that still carries those types when Rotor answered the execution that
+ * bound them (upstream never saw it).
+ *
+ * Unmatched statements are not tracked: their executions are relayed verbatim.
+ */
+import type { Value } from '../values.js';
+import type { Packet } from './protocol/framer.js';
+import { PacketWriter } from './protocol/packet-writer.js';
+import { decodePrepareOk } from './protocol/result-set.js';
+import { bindTypes, decodeExecuteHeader, decodeExecuteParams, type ParamTypes } from './protocol/statement-execute.js';
+import type { PreparedMatch } from './read-router.js';
+
+interface Statement {
+  readonly match: PreparedMatch;
+  readonly numParams: number;
+  types: ParamTypes | null;
+  upstreamHasTypes: boolean;
+  longData: boolean;
+}
+
+/** How one COM_STMT_EXECUTE may be handled. */
+export interface ExecutePlan {
+  /** The router's match and the decoded parameters when Rotor may answer; null: relay. */
+  readonly routable: { readonly match: PreparedMatch; readonly params: ReadonlyArray<Value> } | null;
+  /** The packet to send upstream when relaying (call only when relaying). */
+  upstreamPacket(): Buffer;
+}
+
+export class PreparedStatements {
+  readonly #byId = new Map<number, Statement>();
+  #pending: PreparedMatch | null = null;
+
+  /** COM_STMT_PREPARE sent upstream: remember the router's match until its PREPARE_OK. */
+  expect(match: PreparedMatch | null): void {
+    this.#pending = match;
+  }
+
+  /** The first packet of the prepare response (PREPARE_OK). */
+  prepared(payload: Buffer): void {
+    const match = this.#pending;
+    this.#pending = null;
+    if (!match) return;
+    const ok = decodePrepareOk(payload);
+    this.#byId.set(ok.statementId, { match, numParams: ok.numParams, types: null, upstreamHasTypes: false, longData: false });
+  }
+
+  /** The prepare response ended (successfully or not). */
+  prepareDone(): void {
+    this.#pending = null;
+  }
+
+  /** COM_STMT_CLOSE / COM_STMT_SEND_LONG_DATA / COM_STMT_RESET payloads (id at offset 1). */
+  onStatementCommand(command: 'close' | 'long-data' | 'reset', payload: Buffer): void {
+    if (payload.length < 5) return;
+    const id = payload.readUInt32LE(1);
+    if (command === 'close') this.#byId.delete(id);
+    const st = this.#byId.get(id);
+    if (st) st.longData = command === 'long-data';
+  }
+
+  /** COM_RESET_CONNECTION or COM_CHANGE_USER: every statement is gone. */
+  clear(): void {
+    this.#byId.clear();
+    this.#pending = null;
+  }
+
+  planExecute(p: Packet): ExecutePlan {
+    const verbatim: ExecutePlan = { routable: null, upstreamPacket: () => p.raw };
+    let statementId: number;
+    let flags: number;
+    try {
+      ({ statementId, flags } = decodeExecuteHeader(p.payload));
+    } catch {
+      return verbatim;
+    }
+    const st = this.#byId.get(statementId);
+    if (!st) return verbatim;
+    let params: ReadonlyArray<Value>;
+    let newParamsBound: boolean;
+    try {
+      const decoded = decodeExecuteParams(p.payload, st.numParams, st.types);
+      st.types = decoded.types;
+      params = decoded.values;
+      newParamsBound = decoded.newParamsBound;
+    } catch {
+      return verbatim;
+    }
+    const upstreamPacket = (): Buffer => {
+      st.longData = false;
+      if (st.numParams === 0 || newParamsBound || st.upstreamHasTypes || !st.types) {
+        if (newParamsBound) st.upstreamHasTypes = true;
+        return p.raw;
+      }
+      st.upstreamHasTypes = true;
+      const payload = bindTypes(p.payload, st.numParams, st.types);
+      return Buffer.from(new PacketWriter(payload.length + 8).begin(p.seq).bytes(payload).end().finish());
+    };
+    // A cursor, or parameters sent as long data, are upstream's business.
+    const routable = flags === 0 && !st.longData ? { match: st.match, params } : null;
+    return { routable, upstreamPacket };
+  }
+}

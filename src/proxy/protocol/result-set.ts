@@ -1,0 +1,131 @@
+/**
+ * Whole responses in one buffer: a result set (text or binary rows) and COM_STMT_PREPARE_OK.
+ *
+ * [note: hot-path] The column-definition block depends only on the column array and the options,
+ * so it is encoded once per (columns, deprecateEof, binary) and reused: a cache hit writes only its
+ * rows.
+ */
+import type { Value } from '../../values.js';
+import type { ColumnDefinition } from './column-definition.js';
+import { BINARY_CHARSET } from './constants.js';
+import { writeColumnDefinition } from './column-codec.js';
+import { writeEof, writeOk } from './generic-response.js';
+import { PacketReader } from './packet-reader.js';
+import { PacketWriter } from './packet-writer.js';
+import { writeBinaryValue, writeTextValue } from './value-codec.js';
+
+export interface ResultSetOptions {
+  /** Binary-protocol rows (a COM_STMT_EXECUTE answer) instead of text rows. */
+  readonly binary: boolean;
+  /** The session negotiated CLIENT_DEPRECATE_EOF. */
+  readonly deprecateEof: boolean;
+  /** Server status flags for the terminating EOF/OK (e.g. AUTOCOMMIT). */
+  readonly statusFlags: number;
+  /** Sequence id of the first packet (1 when answering a command). */
+  readonly startSeq: number;
+  readonly warnings?: number;
+  /** The session negotiated MARIADB_CLIENT_EXTENDED_METADATA. */
+  readonly extendedMetadata?: boolean;
+  /**
+   * The session's result collation (its handshake charset): upstream reports every non-binary
+   * column in it and sends the values in its character set, so a cached answer must do the same
+   * whatever connection its definitions were captured on.
+   */
+  readonly resultCharset?: number;
+}
+
+function inCharset(columns: ReadonlyArray<ColumnDefinition>, charset: number | undefined): ReadonlyArray<ColumnDefinition> {
+  if (charset === undefined || columns.every((c) => c.characterSet === BINARY_CHARSET || c.characterSet === charset)) return columns;
+  return columns.map((c) => (c.characterSet === BINARY_CHARSET ? c : { ...c, characterSet: charset }));
+}
+
+const headerCache = new WeakMap<ReadonlyArray<ColumnDefinition>, Map<string, Buffer>>();
+
+/** The column count, definitions and (without DEPRECATE_EOF) the EOF, framed from `startSeq`. */
+function columnBlock(columns: ReadonlyArray<ColumnDefinition>, opts: ResultSetOptions): Buffer {
+  const key = `${opts.deprecateEof ? 1 : 0}:${opts.extendedMetadata ? 1 : 0}:${opts.resultCharset ?? ''}:${opts.startSeq}:${opts.deprecateEof ? 0 : opts.statusFlags}`;
+  let byKey = headerCache.get(columns);
+  const hit = byKey?.get(key);
+  if (hit) return hit;
+  const w = new PacketWriter(64 + columns.length * 64);
+  w.begin(opts.startSeq).lenenc(columns.length).end();
+  for (const c of inCharset(columns, opts.resultCharset)) writeColumnDefinition(w, c, w.nextSeq, opts.extendedMetadata);
+  if (!opts.deprecateEof) writeEof(w, opts.statusFlags, 0, w.nextSeq);
+  const block = Buffer.from(w.finish());
+  if (!byKey) headerCache.set(columns, (byKey = new Map()));
+  byKey.set(key, block);
+  return block;
+}
+
+/** A complete result-set response in one buffer, ready for one `write()`. */
+export function encodeResultSet(
+  columns: ReadonlyArray<ColumnDefinition>,
+  rows: ReadonlyArray<ReadonlyArray<Value>>,
+  opts: ResultSetOptions,
+): Buffer {
+  const block = columnBlock(columns, opts);
+  const w = new PacketWriter(block.length + 16 + rows.length * (8 + columns.length * 8));
+  w.bytes(block);
+  let seq = (opts.startSeq + 1 + columns.length + (opts.deprecateEof ? 0 : 1)) & 0xff;
+  const n = columns.length;
+  const charsets = inCharset(columns, opts.resultCharset).map((c) => c.characterSet);
+  for (const row of rows) {
+    w.begin(seq);
+    if (opts.binary) {
+      w.u8(0);
+      const bitmapLen = (n + 7 + 2) >> 3;
+      const bitmap = Buffer.alloc(bitmapLen);
+      for (let i = 0; i < n; i++) if (row[i] === null) bitmap[(i + 2) >> 3] |= 1 << ((i + 2) & 7);
+      w.bytes(bitmap);
+      for (let i = 0; i < n; i++) {
+        const v = row[i];
+        if (v !== null) writeBinaryValue(w, v, columns[i].type, charsets[i]);
+      }
+    } else {
+      for (let i = 0; i < n; i++) writeTextValue(w, row[i], columns[i].type, charsets[i]);
+    }
+    w.end();
+    seq = w.nextSeq;
+  }
+  if (opts.deprecateEof) {
+    writeOk(w, { affectedRows: 0, insertId: 0, status: opts.statusFlags, warnings: opts.warnings ?? 0, info: '' }, seq, 0xfe);
+  } else {
+    writeEof(w, opts.statusFlags, opts.warnings ?? 0, seq);
+  }
+  return w.finish();
+}
+
+export interface PrepareOk {
+  readonly statementId: number;
+  readonly numColumns: number;
+  readonly numParams: number;
+  readonly warnings: number;
+}
+
+/** Decodes the first packet of a COM_STMT_PREPARE response (payload starting with 0x00). */
+export function decodePrepareOk(payload: Buffer): PrepareOk {
+  const r = new PacketReader(payload, 1);
+  const statementId = r.u32();
+  const numColumns = r.u16();
+  const numParams = r.u16();
+  r.skip(1);
+  const warnings = r.remaining >= 2 ? r.u16() : 0;
+  return { statementId, numColumns, numParams, warnings };
+}
+
+/** A whole COM_STMT_PREPARE response: PREPARE_OK, parameter and column definitions. */
+export function encodePrepareOk(
+  statementId: number,
+  params: ReadonlyArray<ColumnDefinition>,
+  columns: ReadonlyArray<ColumnDefinition>,
+  opts: { readonly deprecateEof: boolean; readonly statusFlags: number; readonly extendedMetadata?: boolean },
+): Buffer {
+  const w = new PacketWriter(128);
+  w.begin(1).u8(0).u32(statementId).u16(columns.length).u16(params.length).u8(0).u16(0).end();
+  for (const defs of [params, columns]) {
+    if (defs.length === 0) continue;
+    for (const c of defs) writeColumnDefinition(w, c, w.nextSeq, opts.extendedMetadata);
+    if (!opts.deprecateEof) writeEof(w, opts.statusFlags, 0, w.nextSeq);
+  }
+  return w.finish();
+}

@@ -1,0 +1,59 @@
+/**
+ * The one seam between the proxy and the engine. A session asks the router, for each statement
+ * the client sends, whether Rotor answers it itself or relays it upstream. The proxy imports only
+ * this contract; the engine implements it (src/views/router.ts).
+ *
+ * [note: hot-path] `routeQuery`/`routeExecute` run for every statement. A hit MUST be answered
+ * synchronously (no promise), without parsing SQL beyond the fingerprint tokenizer.
+ */
+import type { ColumnDefinition } from './protocol/column-definition.js';
+import type { Value } from '../values.js';
+
+/** What the router may know of the client session. */
+export interface SessionView {
+  readonly connectionId: number;
+  readonly user: string;
+  /** The session's current database (COM_INIT_DB / USE / handshake), or null. */
+  readonly database: string | null;
+  /** Inside BEGIN/START TRANSACTION, or autocommit off with an open transaction. */
+  readonly inTransaction: boolean;
+  /**
+   * Why this session's state could change a cached answer (e.g. `time_zone changed`,
+   * `temporary table t`), or null when cached answers are valid for it.
+   */
+  readonly cacheBlocker: string | null;
+}
+
+/** Rotor's own answer to a statement. */
+export type Answer =
+  | { readonly kind: 'rows'; readonly columns: ReadonlyArray<ColumnDefinition>; readonly rows: ReadonlyArray<ReadonlyArray<Value>> }
+  | { readonly kind: 'ok'; readonly affectedRows: number; readonly info: string }
+  | { readonly kind: 'error'; readonly errno: number; readonly sqlState: string; readonly message: string };
+
+export type Routed =
+  /** Relay the statement upstream; `reason` (when not null) is recorded for operators. */
+  | { readonly kind: 'upstream'; readonly reason: string | null }
+  | { readonly kind: 'answer'; readonly answer: Answer }
+  /** A miss being filled; resolves to the answer, or null to relay upstream after all. */
+  | { readonly kind: 'pending'; readonly answer: Promise<Answer | null> };
+
+/** A prepared statement the router recognised at COM_STMT_PREPARE time. Opaque to the proxy. */
+export interface PreparedMatch {
+  readonly cacheId: string;
+}
+
+export interface ReadRouter {
+  /** COM_QUERY. MUST NOT throw: anything unexpected is `{ kind: 'upstream' }`. */
+  routeQuery(sql: string, session: SessionView): Routed;
+  /** COM_STMT_PREPARE: a match when executions of `sql` could be served from a cache. */
+  matchPrepared(sql: string, session: SessionView): PreparedMatch | null;
+  /** COM_STMT_EXECUTE of a matched statement, with its decoded parameters. */
+  routeExecute(match: PreparedMatch, params: ReadonlyArray<Value>, session: SessionView): Routed;
+}
+
+/** The router used when no cache exists: everything goes upstream. */
+export const passthroughRouter: ReadRouter = {
+  routeQuery: () => ({ kind: 'upstream', reason: null }),
+  matchPrepared: () => null,
+  routeExecute: () => ({ kind: 'upstream', reason: null }),
+};

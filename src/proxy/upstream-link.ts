@@ -1,0 +1,67 @@
+/** Opening the upstream TCP session a client session relays to, up to its Handshake v10. */
+import { connect, type Socket } from 'node:net';
+import { PacketFramer, type Packet } from './protocol/framer.js';
+import { decodeErr } from './protocol/generic-response.js';
+import { decodeServerHandshake, type ServerHandshake } from './protocol/handshake.js';
+
+export interface UpstreamLink {
+  readonly socket: Socket;
+  readonly handshake: ServerHandshake;
+}
+
+/** An error packet upstream sent instead of its handshake (e.g. too many connections). */
+export class UpstreamRefused extends Error {
+  constructor(readonly packet: Buffer, readonly errno: number) {
+    super(`upstream refused the connection: ${decodeErr(packet.subarray(4)).message}`);
+    this.name = 'UpstreamRefused';
+  }
+}
+
+/** Connects and reads upstream's handshake. The socket is left paused with no data listener. */
+export function openUpstream(host: string, port: number, timeoutMs = 10_000): Promise<UpstreamLink> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host, port, noDelay: true });
+    const framer = new PacketFramer(1 << 20);
+    const fail = (err: Error): void => {
+      socket.destroy();
+      reject(err);
+    };
+    const timer = setTimeout(() => fail(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
+    const onData = (chunk: Buffer): void => {
+      let first: Packet | null = null;
+      try {
+        framer.push(chunk, (p) => {
+          first ??= { seq: p.seq, payload: Buffer.from(p.payload), raw: Buffer.from(p.raw) };
+        });
+      } catch (err) {
+        fail(err as Error);
+        return;
+      }
+      if (!first) return;
+      const packet: Packet = first;
+      clearTimeout(timer);
+      socket.off('data', onData);
+      socket.off('error', onError);
+      socket.pause();
+      if (packet.payload[0] === 0xff) {
+        fail(new UpstreamRefused(packet.raw, packet.payload.readUInt16LE(1)));
+        return;
+      }
+      try {
+        resolve({ socket, handshake: decodeServerHandshake(packet.payload) });
+      } catch (err) {
+        fail(err as Error);
+      }
+    };
+    const onError = (err: Error): void => {
+      clearTimeout(timer);
+      fail(err);
+    };
+    socket.on('data', onData);
+    socket.on('error', onError);
+    socket.on('close', () => {
+      clearTimeout(timer);
+      reject(new Error('upstream closed the connection during the handshake'));
+    });
+  });
+}
