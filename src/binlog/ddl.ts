@@ -1,0 +1,209 @@
+/**
+ * Recognizes the DDL statements a binlog Query event carries and names the tables they touch, so
+ * the engine can invalidate what reads them. Conservative by design: a statement it cannot
+ * attribute comes back as kind `other` with no tables, and the engine treats that as "anything in
+ * this database may have changed".
+ */
+import type { SchemaChange } from './batch.js';
+
+export type SchemaChangeKind = SchemaChange['kind'];
+
+/** A table a statement names, with the database it resolves to. */
+export interface TableRef {
+  readonly database: string;
+  readonly table: string;
+}
+
+export interface ClassifiedDdl {
+  readonly kind: SchemaChangeKind;
+  readonly tables: ReadonlyArray<TableRef>;
+}
+
+type Token = { readonly word: string; readonly quoted: boolean };
+
+// Strips comments (keeping `/*!` version comments' bodies, as the server executes them) and
+// splits into identifiers/keywords and single punctuation characters.
+function tokenize(sql: string): Token[] {
+  const out: Token[] = [];
+  let i = 0;
+  while (i < sql.length) {
+    const c = sql[i];
+    if (/\s/.test(c)) { i++; continue; }
+    if (c === '/' && sql[i + 1] === '*') {
+      if (sql[i + 2] === '!') { i += 3; while (i < sql.length && /\d/.test(sql[i])) i++; continue; }
+      const end = sql.indexOf('*/', i + 2);
+      i = end < 0 ? sql.length : end + 2;
+      continue;
+    }
+    if (c === '*' && sql[i + 1] === '/') { i += 2; continue; }
+    if (c === '#' || (c === '-' && sql[i + 1] === '-')) {
+      const end = sql.indexOf('\n', i);
+      i = end < 0 ? sql.length : end + 1;
+      continue;
+    }
+    if (c === '`') {
+      let word = '';
+      i++;
+      while (i < sql.length) {
+        if (sql[i] === '`') {
+          if (sql[i + 1] === '`') { word += '`'; i += 2; continue; }
+          i++;
+          break;
+        }
+        word += sql[i++];
+      }
+      out.push({ word, quoted: true });
+      continue;
+    }
+    if (c === "'" || c === '"') {
+      // A string literal: never a table name; skip it whole.
+      i++;
+      while (i < sql.length && sql[i] !== c) i += sql[i] === '\\' ? 2 : 1;
+      i++;
+      out.push({ word: '', quoted: true });
+      continue;
+    }
+    const m = /^[\p{L}\p{N}_$]+/u.exec(sql.slice(i, i + 256));
+    if (m) { out.push({ word: m[0], quoted: false }); i += m[0].length; continue; }
+    out.push({ word: c, quoted: false });
+    i++;
+  }
+  return out;
+}
+
+class Cursor {
+  #i = 0;
+  readonly #tokens: Token[];
+  readonly #database: string;
+
+  constructor(tokens: Token[], database: string) {
+    this.#tokens = tokens;
+    this.#database = database;
+  }
+
+  /** True (and advances) when the next tokens are these keywords. */
+  accept(...words: string[]): boolean {
+    for (let k = 0; k < words.length; k++) {
+      const t = this.#tokens[this.#i + k];
+      if (!t || t.quoted || t.word.toUpperCase() !== words[k]) return false;
+    }
+    this.#i += words.length;
+    return true;
+  }
+
+  /** Skips any of these single keywords, in any order. */
+  skip(...words: string[]): void {
+    while (words.some((w) => this.accept(w))) { /* keep skipping */ }
+  }
+
+  /** Reads `name` or `db`.`name`; null when the next token is not an identifier. */
+  tableRef(): TableRef | null {
+    const a = this.#tokens[this.#i];
+    if (!a || (!a.quoted && !/^[\p{L}\p{N}_$]+$/u.test(a.word))) return null;
+    this.#i++;
+    if (this.#tokens[this.#i]?.word === '.' && !this.#tokens[this.#i].quoted) {
+      const b = this.#tokens[this.#i + 1];
+      if (b) {
+        this.#i += 2;
+        return { database: a.word, table: b.word };
+      }
+    }
+    return { database: this.#database, table: a.word };
+  }
+
+  /** Advances past the next unquoted occurrence of a keyword; false when there is none. */
+  seek(word: string): boolean {
+    for (let j = this.#i; j < this.#tokens.length; j++) {
+      const t = this.#tokens[j];
+      if (!t.quoted && t.word.toUpperCase() === word) { this.#i = j + 1; return true; }
+    }
+    return false;
+  }
+
+  comma(): boolean {
+    return this.accept(',');
+  }
+}
+
+function list(c: Cursor): TableRef[] {
+  const out: TableRef[] = [];
+  for (let t = c.tableRef(); t; t = c.comma() ? c.tableRef() : null) out.push(t);
+  return out;
+}
+
+/**
+ * Classifies one statement from a Query event. `database` is the event's default schema.
+ * Returns null for statements that are not DDL on tables or databases (BEGIN, SAVEPOINT, GRANT …).
+ */
+export function classifyDdl(sql: string, database: string): ClassifiedDdl | null {
+  const c = new Cursor(tokenize(sql), database);
+  if (c.accept('ALTER')) {
+    c.skip('ONLINE', 'IGNORE');
+    if (!c.accept('TABLE')) return c.accept('DATABASE') || c.accept('SCHEMA') ? { kind: 'other', tables: [] } : viewDdl(sql);
+    c.skip('IF', 'EXISTS');
+    const t = c.tableRef();
+    if (!t) return { kind: 'other', tables: [] };
+    const tables = [t];
+    // ALTER TABLE a RENAME [TO|AS] b: both names lose their old meaning.
+    if (c.seek('RENAME')) {
+      c.skip('TO', 'AS');
+      const to = c.tableRef();
+      if (to && !['COLUMN', 'INDEX', 'KEY'].includes(to.table.toUpperCase())) tables.push(to);
+    }
+    return { kind: 'alter', tables };
+  }
+  if (c.accept('RENAME')) {
+    if (!c.accept('TABLE') && !c.accept('TABLES')) return null;
+    const tables: TableRef[] = [];
+    do {
+      const from = c.tableRef();
+      if (!from || !c.accept('TO')) break;
+      const to = c.tableRef();
+      tables.push(from);
+      if (to) tables.push(to);
+    } while (c.comma());
+    return { kind: 'rename', tables };
+  }
+  if (c.accept('TRUNCATE')) {
+    c.skip('TABLE');
+    const t = c.tableRef();
+    return { kind: 'truncate', tables: t ? [t] : [] };
+  }
+  if (c.accept('DROP')) {
+    c.skip('TEMPORARY');
+    if (c.accept('TABLE') || c.accept('TABLES')) {
+      c.skip('IF', 'EXISTS');
+      return { kind: 'drop', tables: list(c) };
+    }
+    if (c.accept('INDEX')) {
+      c.skip('IF', 'EXISTS');
+      c.tableRef();
+      if (!c.accept('ON')) return { kind: 'other', tables: [] };
+      const t = c.tableRef();
+      return { kind: 'alter', tables: t ? [t] : [] };
+    }
+    return c.accept('DATABASE') || c.accept('SCHEMA') ? { kind: 'other', tables: [] } : viewDdl(sql);
+  }
+  if (c.accept('CREATE')) {
+    c.skip('OR', 'REPLACE', 'TEMPORARY', 'UNIQUE', 'FULLTEXT', 'SPATIAL', 'ONLINE', 'OFFLINE');
+    if (c.accept('TABLE')) {
+      c.skip('IF', 'NOT', 'EXISTS');
+      const t = c.tableRef();
+      return { kind: 'create', tables: t ? [t] : [] };
+    }
+    if (c.accept('INDEX')) {
+      c.skip('IF', 'NOT', 'EXISTS');
+      c.tableRef();
+      if (!c.accept('ON')) return { kind: 'other', tables: [] };
+      const t = c.tableRef();
+      return { kind: 'alter', tables: t ? [t] : [] };
+    }
+    return c.accept('DATABASE') || c.accept('SCHEMA') ? { kind: 'other', tables: [] } : viewDdl(sql);
+  }
+  return viewDdl(sql);
+}
+
+// A view can stand between a cache and its tables: changing one is reported, unattributed.
+function viewDdl(sql: string): ClassifiedDdl | null {
+  return /^\s*(CREATE|ALTER|DROP)\b[^;]{0,300}?\bVIEW\b/i.test(sql) ? { kind: 'other', tables: [] } : null;
+}

@@ -1,0 +1,90 @@
+/**
+ * The binlog path's half of [note: value-representation]: turns the values zongji decodes from a
+ * row event into Rotor's {@link Value}s, positionally, in table column order.
+ *
+ * zongji is created with the same mysql2 options as the upquery path (dates as strings, JSON as
+ * text, DECIMAL as exact strings), so only two types need work here: integers (zongji gives a
+ * string above 2^53) and FLOAT (zongji gives the float32's exact double, MySQL prints it rounded).
+ */
+import { intValue, type Value } from '../values.js';
+
+/** The mysql2 options zongji MUST be created with so that its values match the upquery path. */
+export const binlogConnectionOptions = {
+  timezone: 'Z',
+  dateStrings: true,
+  supportBigNumbers: true,
+  bigNumberStrings: true,
+  decimalNumbers: false,
+  jsonStrings: true,
+} as const;
+
+// MySQL column type codes (include/mysql_com.h: enum_field_types).
+const TYPE_FLOAT = 4;
+const TYPE_YEAR = 13;
+const INTEGER_TYPES = new Set([1, 2, 3, 8, 9]); // TINY, SHORT, LONG, LONGLONG, INT24
+
+type Convert = (v: unknown) => Value;
+
+/** FLOAT is printed by the server with 6 significant digits (`%g`): the text the upquery path sees. */
+function floatValue(v: unknown): Value {
+  if (typeof v !== 'number' || !Number.isFinite(v)) return plainValue(v);
+  return Number(v.toPrecision(6));
+}
+
+function integerValue(v: unknown): Value {
+  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'string') return intValue(v);
+  return plainValue(v);
+}
+
+/** YEAR is stored as years since 1900 and 0 means the zero year `0000`; 1900 itself is not a YEAR. */
+function yearValue(v: unknown): Value {
+  return v === 1900 ? 0 : integerValue(v);
+}
+
+function plainValue(v: unknown): Value {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'string' || typeof v === 'number' || typeof v === 'bigint' || Buffer.isBuffer(v)) return v;
+  // Nothing else is expected with binlogConnectionOptions; keep a stable text rather than an object.
+  return typeof v === 'object' ? JSON.stringify(v) : String(v as boolean);
+}
+
+function converterFor(type: number): Convert {
+  if (INTEGER_TYPES.has(type)) return integerValue;
+  if (type === TYPE_FLOAT) return floatValue;
+  if (type === TYPE_YEAR) return yearValue;
+  return plainValue;
+}
+
+/** A table as one TableMap event describes it: names and value converters in column order. */
+export class RowShape {
+  readonly database: string;
+  readonly table: string;
+  readonly columns: ReadonlyArray<string>;
+  readonly #convert: ReadonlyArray<Convert>;
+  readonly #types: ReadonlyArray<number>;
+
+  constructor(database: string, table: string, columns: ReadonlyArray<string>, types: ReadonlyArray<number>) {
+    this.database = database;
+    this.table = table;
+    this.columns = columns;
+    this.#types = types.slice();
+    this.#convert = types.map(converterFor);
+  }
+
+  /** True when a TableMap with these names and types describes exactly this shape. */
+  describes(database: string, table: string, schemas: ReadonlyArray<{ COLUMN_NAME: string }> | undefined, types: ReadonlyArray<number>): boolean {
+    if (database !== this.database || table !== this.table || !schemas) return false;
+    const cols = this.columns, mine = this.#types;
+    if (schemas.length !== cols.length || types.length !== mine.length) return false;
+    for (let i = 0; i < cols.length; i++) if (schemas[i].COLUMN_NAME !== cols[i] || types[i] !== mine[i]) return false;
+    return true;
+  }
+
+  /** The positional row for one zongji row object (keyed by column name). */
+  toRow(obj: Readonly<Record<string, unknown>>): Value[] {
+    const cols = this.columns, conv = this.#convert;
+    const row = new Array<Value>(cols.length);
+    for (let i = 0; i < cols.length; i++) row[i] = conv[i](obj[cols[i]]);
+    return row;
+  }
+}

@@ -1,0 +1,411 @@
+/**
+ * The replication stream: reads the upstream's binlog through zongji, assembles one batch per
+ * transaction (events-to-batches.ts), hands it to the engine's {@link BinlogSink}, and keeps it
+ * flowing through everything a production replica survives.
+ *
+ * Supervision: zongji never reconnects by itself. A lost connection (server restart, KILL of the
+ * dump thread, an error from zongji) is seen at once; a half-open connection that goes silent is
+ * seen by heartbeats: the upstream is asked for one every `heartbeatMs` while idle, and silence of
+ * about three heartbeats counts as a lost connection. Either way the stream reconnects with
+ * exponential backoff and resumes from the position just after the last group it fully handled.
+ * The open (incomplete) group is dropped and read again in full, so nothing is lost, and a batch
+ * at or before the last applied position is never delivered again, so nothing is applied twice.
+ */
+import { EventEmitter } from 'node:events';
+import ZongJi, { type AnyBinlogEvent, type ZongJiOptions } from '@vlasky/zongji';
+import { pino, type Logger } from 'pino';
+import { comparePositions, formatPosition, type Batch, type BinlogPosition, type BinlogSink, type SchemaChange } from './batch.js';
+import { EventsToBatches } from './events-to-batches.js';
+import { RecentLog, type RecentLogLimits } from './recent-log.js';
+import { binlogConnectionOptions } from './row-values.js';
+import { probeUpstream, teardown } from './upstream-probe.js';
+
+export interface BinlogStreamOptions {
+  /** mysql://user:pass@host:port/db; the user needs REPLICATION SLAVE and REPLICATION CLIENT. */
+  readonly url: string;
+  /** This reader's replication server id: unique among the upstream's replicas. */
+  readonly serverId: number;
+  readonly sink: BinlogSink;
+  /** Default 'current': the upstream's binlog end at start (Rotor takes no snapshot). */
+  readonly startAt?: 'current' | { readonly gtid: string } | BinlogPosition;
+  /** Heartbeat period asked of the upstream. Default 1000; silence > ~3 periods = dead connection. */
+  readonly heartbeatMs?: number;
+  readonly recentLog?: RecentLogLimits;
+  /** Reconnection backoff: the first delay (default 100 ms), doubling up to `max` (default 5 s). */
+  readonly reconnectBackoffMs?: { readonly first?: number; readonly max?: number };
+  readonly logger?: Logger;
+}
+
+/** What the `'event'` observability event carries for every binlog event read. */
+export interface StreamEvent {
+  readonly name: string;
+  readonly file: string | null;
+  /** Position after the event, as the upstream wrote it (0 for artificial events). */
+  readonly nextPosition: number;
+}
+
+export interface BinlogStatus {
+  readonly connected: boolean;
+  /**
+   * The applied GTID position: MariaDB's `domain-server-seq` of the last applied group per domain
+   * (comma-separated, as `@@gtid_binlog_pos`), MySQL's last GTID; null when none is known.
+   */
+  readonly gtid: string | null;
+  readonly file: string | null;
+  readonly position: number | null;
+  /**
+   * How far behind the upstream the applied state is, by the upstream's clock: 0 once a heartbeat
+   * shows the stream caught up, else the age of the last applied commit. Binlog timestamps have
+   * whole-second resolution, so this over-estimates by less than a second. Null when unknown.
+   */
+  readonly lagMs: number | null;
+  /** Events received but not yet applied (the open transaction's). */
+  readonly lagEvents: number;
+  /** Successful reconnections since start. */
+  readonly reconnects: number;
+}
+
+interface Waiter {
+  readonly reached: () => boolean;
+  readonly resolve: (ok: boolean) => void;
+  readonly timer: NodeJS.Timeout;
+}
+
+type StartPoint = { readonly kind: 'position'; readonly at: BinlogPosition } | { readonly kind: 'gtid'; readonly gtid: string };
+
+/** Until a connection is streaming, allow this long (login, zongji's setup queries, a busy box). */
+const CONNECT_TIMEOUT_MS = 10_000;
+
+export class BinlogStream extends EventEmitter {
+  /** The last batches delivered, for position-fenced fills. */
+  readonly recentLog: RecentLog;
+  readonly #url: string;
+  readonly #serverId: number;
+  readonly #sink: BinlogSink;
+  readonly #heartbeatMs: number;
+  readonly #log: Logger;
+  readonly #startAt: 'current' | { readonly gtid: string } | BinlogPosition;
+  readonly #assembler: EventsToBatches;
+  readonly #backoffFirstMs: number;
+  readonly #backoffMaxMs: number;
+  #start: StartPoint | null = null;
+  #zongji: ZongJi | null = null;
+  #applied: BinlogPosition | null = null;
+  #gtid: string | null = null;
+  #connected = false;
+  #everConnected = false;
+  // start()'s promise until the first connection streams; a first failure rejects it.
+  #firstConnect: { resolve: () => void; reject: (err: Error) => void } | null = null;
+  #stopping = false;
+  #attempt = 0;
+  #reconnects = 0;
+  #lastHeard = 0;
+  // Events read since the watchdog last looked: counting is cheaper than a clock read per event.
+  #heard = 0;
+  #clockOffsetMs = 0;
+  #lagMs: number | null = null;
+  #lastTick = 0;
+  // True once anyone listens for 'event' or 'batch': the hot path skips emit() otherwise.
+  #observed = false;
+  // MariaDB GTIDs (domain-server-seq): the last applied per replication domain.
+  readonly #gtidByDomain = new Map<string, string>();
+  readonly #waiters = new Set<Waiter>();
+  #retryTimer: NodeJS.Timeout | null = null;
+  #watchdog: NodeJS.Timeout | null = null;
+
+  constructor(opts: BinlogStreamOptions) {
+    super();
+    this.#url = opts.url;
+    this.#serverId = opts.serverId;
+    this.#sink = opts.sink;
+    this.#heartbeatMs = Math.max(50, opts.heartbeatMs ?? 1000);
+    this.#log = opts.logger ?? pino({ level: 'silent' });
+    this.#startAt = opts.startAt ?? 'current';
+    this.recentLog = new RecentLog(opts.recentLog);
+    this.#backoffFirstMs = Math.max(1, opts.reconnectBackoffMs?.first ?? 100);
+    this.#backoffMaxMs = Math.max(this.#backoffFirstMs, opts.reconnectBackoffMs?.max ?? 5_000);
+    super.on('newListener', (name: string | symbol) => {
+      if (name === 'event' || name === 'batch') this.#observed = true;
+    });
+    this.#assembler = new EventsToBatches({
+      onBatch: (b) => this.#onBatch(b),
+      onSchemaChange: (c) => this.#onSchemaChange(c),
+      onGroupEnd: (p, g) => this.#onGroupEnd(p, g),
+      onHeartbeat: () => { this.#lagMs = 0; },
+    });
+  }
+
+  /** Connects and resolves once the upstream is streaming to us; rejects if the first connection fails. */
+  async start(): Promise<void> {
+    this.#stopping = false;
+    const probe = await probeUpstream(this.#url);
+    this.#clockOffsetMs = probe.clockOffsetMs;
+    const s = this.#startAt;
+    if (s === 'current') {
+      this.#start = { kind: 'position', at: probe.end };
+      for (const g of probe.gtid?.split(',') ?? []) if (g.trim()) this.#noteGtid(g.trim());
+    } else if ('gtid' in s) {
+      this.#start = { kind: 'gtid', gtid: s.gtid };
+      for (const g of s.gtid.split(',')) if (g.trim()) this.#noteGtid(g.trim());
+    } else {
+      this.#start = { kind: 'position', at: s };
+    }
+    if (this.#start.kind === 'position') this.recentLog.startAt(this.#start.at);
+    this.#watchdog = setInterval(() => this.#checkAlive(), Math.max(25, this.#heartbeatMs / 2));
+    this.#watchdog.unref();
+    await new Promise<void>((resolve, reject) => {
+      this.#firstConnect = { resolve, reject };
+      this.#connect();
+    });
+  }
+
+  /** Disconnects; no batch is delivered after it resolves. */
+  async stop(): Promise<void> {
+    this.#stopping = true;
+    if (this.#retryTimer) clearTimeout(this.#retryTimer);
+    if (this.#watchdog) clearInterval(this.#watchdog);
+    this.#retryTimer = this.#watchdog = null;
+    const z = this.#zongji;
+    this.#zongji = null;
+    this.#setConnected(false);
+    if (z) await teardown(z);
+    this.#assembler.reset();
+    for (const w of this.#waiters) this.#settle(w, false);
+  }
+
+  status(): BinlogStatus {
+    return {
+      connected: this.#connected,
+      gtid: this.#gtid,
+      file: this.#applied?.file ?? (this.#start?.kind === 'position' ? this.#start.at.file : null),
+      position: this.#applied?.position ?? (this.#start?.kind === 'position' ? this.#start.at.position : null),
+      lagMs: this.#connected ? this.#lagMs : null,
+      lagEvents: this.#assembler.pendingEvents,
+      reconnects: this.#reconnects,
+    };
+  }
+
+  /**
+   * Position just after the last event group fully handled (a batch applied to the sink, a DDL
+   * reported, or a group with no row changes); the stream resumes from here. Null before the first.
+   */
+  appliedPosition(): BinlogPosition | null {
+    return this.#applied;
+  }
+
+  /**
+   * Resolves true once everything up to `position` has been applied (e.g. a fill's snapshot
+   * position, before the fill replays the recent log after it); false after `timeoutMs` or stop.
+   */
+  waitForPosition(position: BinlogPosition, timeoutMs = 5_000): Promise<boolean> {
+    return this.#wait(() => {
+      // Before the first transaction, everything up to the start position counts as applied:
+      // the stream began there, so nothing before it will ever arrive.
+      const at = this.#applied ?? (this.#start?.kind === 'position' ? this.#start.at : null);
+      return at !== null && comparePositions(at, position) >= 0;
+    }, timeoutMs);
+  }
+
+  /**
+   * Resolves true once the MariaDB GTID(s) `gtid` (`domain-server-seq`, comma-separated) have been
+   * applied, e.g. a session's last write for read-your-writes; false after `timeoutMs` or stop.
+   */
+  waitForGtid(gtid: string, timeoutMs = 5_000): Promise<boolean> {
+    return this.#wait(() => this.#gtidApplied(gtid), timeoutMs);
+  }
+
+  override on(event: 'batch', listener: (batch: Batch) => void): this;
+  override on(event: 'schema', listener: (change: SchemaChange) => void): this;
+  override on(event: 'event', listener: (event: StreamEvent) => void): this;
+  override on(event: 'connected' | 'disconnected', listener: () => void): this;
+  override on(event: 'error', listener: (err: Error) => void): this;
+  override on(event: string | symbol, listener: (...args: never[]) => void): this {
+    return super.on(event, listener as (...args: unknown[]) => void);
+  }
+
+  #gtidApplied(gtid: string): boolean {
+    for (const part of gtid.split(',')) {
+      const m = /^(\d+)-(\d+)-(\d+)$/.exec(part.trim());
+      if (!m) return part.trim() === '' || part.trim() === this.#gtid;
+      const have = this.#gtidByDomain.get(m[1]);
+      if (!have || BigInt(have.slice(have.lastIndexOf('-') + 1)) < BigInt(m[3])) return false;
+    }
+    return true;
+  }
+
+  #wait(reached: () => boolean, timeoutMs: number): Promise<boolean> {
+    if (reached()) return Promise.resolve(true);
+    if (this.#stopping) return Promise.resolve(false);
+    return new Promise<boolean>((resolve) => {
+      const waiter: Waiter = { reached, resolve, timer: setTimeout(() => this.#settle(waiter, false), timeoutMs) };
+      this.#waiters.add(waiter);
+    });
+  }
+
+  #settle(waiter: Waiter, ok: boolean): void {
+    if (!this.#waiters.delete(waiter)) return;
+    clearTimeout(waiter.timer);
+    waiter.resolve(ok);
+  }
+
+  /**
+   * Drops the replication connection as if it had been lost: the stream reconnects (with backoff)
+   * and resumes from {@link appliedPosition}. For operators and tests.
+   */
+  disconnect(reason = 'disconnect requested'): void {
+    const z = this.#zongji;
+    if (z) this.#lost(z, Object.assign(new Error(reason), { code: 'ROTOR_BINLOG_DISCONNECT' }));
+  }
+
+  #connect(): void {
+    const z = new ZongJi({ uri: this.#url, ...binlogConnectionOptions });
+    this.#zongji = z;
+    this.#lastHeard = Date.now();
+    const resume = this.#resumePoint();
+    z.on('binlog', (ev: AnyBinlogEvent) => {
+      if (this.#zongji !== z) return;
+      this.#heard++;
+      // The backoff resets only once events flow: an error right after 'ready' (a purged binlog,
+      // a refused dump) must keep backing off rather than retry at the first delay forever.
+      this.#attempt = 0;
+      this.#assembler.push(ev);
+      if (this.#observed) {
+        const e: StreamEvent = { name: ev.getEventName(), file: this.#assembler.file, nextPosition: ev.nextPosition };
+        this.emit('event', e);
+      }
+    });
+    z.on('error', (err: Error) => {
+      if (this.#zongji === z) this.#lost(z, err);
+    });
+    z.on('ready', () => {
+      if (this.#zongji !== z) return;
+      this.#lastHeard = Date.now();
+      if (this.#everConnected) this.#reconnects++;
+      this.#everConnected = true;
+      this.#setConnected(true);
+      this.#log.info({ resume: describe(resume), serverId: this.#serverId }, 'binlog streaming');
+      this.#firstConnect?.resolve();
+      this.#firstConnect = null;
+    });
+    const startOpts: ZongJiOptions = { serverId: this.#serverId };
+    if (resume.kind === 'gtid') startOpts.gtidSet = resume.gtid;
+    else Object.assign(startOpts, { filename: resume.at.file, position: resume.at.position });
+    z.start(startOpts);
+    // Queued on the binlog connection ahead of zongji's own setup, so it precedes the dump
+    // command: MariaDB and MySQL then send a heartbeat whenever the stream idles this long.
+    z.connection?.query(`SET @master_heartbeat_period = ${this.#heartbeatMs * 1_000_000}`, (err) => {
+      if (err && this.#zongji === z) this.#lost(z, err);
+    });
+  }
+
+  #resumePoint(): StartPoint {
+    if (this.#applied) return { kind: 'position', at: this.#applied };
+    if (!this.#start) throw new Error('BinlogStream used before start()');
+    return this.#start;
+  }
+
+  #lost(z: ZongJi, err: Error): void {
+    if (this.#stopping || this.#zongji !== z) return;
+    const first = this.#firstConnect;
+    if (first) {
+      // The first connection failed (or went silent): refuse to start rather than retry quietly.
+      this.#firstConnect = null;
+      void this.stop().then(() => first.reject(err));
+      return;
+    }
+    this.#zongji = null;
+    void teardown(z);
+    this.#assembler.reset();
+    this.#setConnected(false);
+    const delay = Math.min(this.#backoffMaxMs, this.#backoffFirstMs * 2 ** this.#attempt) * (0.75 + Math.random() / 2);
+    this.#attempt++;
+    const requested = (err as { code?: string }).code === 'ROTOR_BINLOG_DISCONNECT';
+    this.#log[requested ? 'info' : 'warn']({ err: err.message, code: (err as { code?: string }).code, retryInMs: Math.round(delay) }, 'binlog connection lost');
+    if (!requested) this.#emitError(err);
+    this.#retryTimer = setTimeout(() => {
+      this.#retryTimer = null;
+      if (!this.#stopping) this.#connect();
+    }, delay);
+  }
+
+  #checkAlive(): void {
+    const z = this.#zongji;
+    if (!z || this.#stopping) return;
+    const now = Date.now();
+    if (this.#heard > 0) {
+      this.#heard = 0;
+      this.#lastHeard = now;
+    }
+    // A late tick means this process was busy (a long batch, GC): the socket may hold data not
+    // read yet, so the silence is ours, not the upstream's. Start counting again.
+    if (now - this.#lastTick > this.#heartbeatMs) this.#lastHeard = now;
+    this.#lastTick = now;
+    const silentMs = now - this.#lastHeard;
+    const limit = this.#connected ? 3 * this.#heartbeatMs + 250 : Math.max(CONNECT_TIMEOUT_MS, 3 * this.#heartbeatMs + 250);
+    if (silentMs > limit) {
+      this.#lost(z, Object.assign(new Error(`no event or heartbeat from the upstream for ${silentMs} ms`), { code: 'ROTOR_BINLOG_SILENT' }));
+    }
+  }
+
+  #setConnected(connected: boolean): void {
+    if (this.#connected === connected) return;
+    this.#connected = connected;
+    if (!connected) this.#lagMs = null;
+    this.emit(connected ? 'connected' : 'disconnected');
+  }
+
+  #isReplay(position: BinlogPosition): boolean {
+    return this.#applied !== null && comparePositions(position, this.#applied) <= 0;
+  }
+
+  #onBatch(batch: Batch): void {
+    if (this.#isReplay(batch.position)) return;
+    if (this.recentLog.floor === null) this.recentLog.startAt(batch.position);
+    this.recentLog.append(batch);
+    this.#lagMs = Math.max(0, Math.round(Date.now() + this.#clockOffsetMs - batch.timestamp));
+    try {
+      this.#sink.applyBatch(batch);
+    } catch (err) {
+      this.#log.error({ err, position: formatPosition(batch.position) }, 'the sink failed to apply a batch');
+      this.#emitError(err as Error);
+    }
+    if (this.#observed) this.emit('batch', batch);
+  }
+
+  #onSchemaChange(change: SchemaChange): void {
+    if (this.#isReplay(change.position)) return;
+    this.#log.info({ kind: change.kind, database: change.database, tables: change.tables }, 'schema change');
+    try {
+      this.#sink.applySchemaChange(change);
+    } catch (err) {
+      this.#log.error({ err, position: formatPosition(change.position) }, 'the sink failed to apply a schema change');
+      this.#emitError(err as Error);
+    }
+    this.emit('schema', change);
+  }
+
+  #onGroupEnd(position: BinlogPosition, gtid: string | null): void {
+    if (this.#isReplay(position)) return;
+    this.#applied = position;
+    if (gtid) this.#noteGtid(gtid);
+    if (this.#waiters.size > 0) for (const w of this.#waiters) if (w.reached()) this.#settle(w, true);
+  }
+
+  #noteGtid(gtid: string): void {
+    const dash = gtid.indexOf('-');
+    if (dash > 0 && /^\d+-\d+-\d+$/.test(gtid)) {
+      this.#gtidByDomain.set(gtid.slice(0, dash), gtid);
+      this.#gtid = this.#gtidByDomain.size === 1 ? gtid : [...this.#gtidByDomain.values()].join(',');
+    } else {
+      this.#gtid = gtid;
+    }
+  }
+
+  #emitError(err: Error): void {
+    if (this.listenerCount('error') > 0) this.emit('error', err);
+  }
+}
+
+function describe(p: StartPoint): string {
+  return p.kind === 'gtid' ? `gtid ${p.gtid}` : formatPosition(p.at);
+}

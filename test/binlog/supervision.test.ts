@@ -1,0 +1,152 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import mysql from 'mysql2/promise';
+import { BinlogStream } from '../../src/binlog/stream.js';
+import { killServer, startMariaDb, stopServer, type PrivateServer } from '../../scripts/private-server.js';
+import { RecordingSink, Relay, caughtUp, privateServerName, uniqueServerId, waitFor } from './support.js';
+
+// A server of its own, restarted and with its threads killed; the stream reaches it through a
+// relay so that its address survives a restart and its connections can be frozen.
+const SERVER = privateServerName('binlog-supervise');
+
+describe('binlog supervision', () => {
+  let server: PrivateServer;
+  let relay: Relay;
+  let conn: mysql.Connection;
+  let sink: RecordingSink;
+  let stream: BinlogStream;
+  let nextId = 1;
+  const disconnects: string[] = [];
+
+  async function connect(): Promise<void> {
+    conn = await mysql.createConnection({ uri: server.url, multipleStatements: true, database: 'sup' });
+  }
+
+  /** Writes `n` single-row transactions and returns their ids. */
+  async function write(n: number): Promise<number[]> {
+    const ids: number[] = [];
+    for (let i = 0; i < n; i++) {
+      await conn.query('INSERT INTO t VALUES (?, ?)', [nextId, `row ${nextId}`]);
+      ids.push(nextId++);
+    }
+    return ids;
+  }
+
+  /** Every id the stream delivered, in order. */
+  function delivered(): number[] {
+    return sink.deltasOf('t').filter(([s]) => s === 1).map(([, row]) => row[0] as number);
+  }
+
+  async function assertExactlyOnce(): Promise<void> {
+    await caughtUp(stream, conn);
+    const [rows] = await conn.query<mysql.RowDataPacket[]>({ sql: 'SELECT id FROM t ORDER BY id', rowsAsArray: true });
+    assert.deepEqual(delivered(), (rows as unknown as number[][]).map((r) => r[0]));
+  }
+
+  before(async () => {
+    server = await startMariaDb(SERVER);
+    const admin = await mysql.createConnection({ uri: server.url });
+    await admin.query('DROP DATABASE IF EXISTS sup');
+    await admin.query('CREATE DATABASE sup');
+    await admin.query('CREATE TABLE sup.t (id INT PRIMARY KEY, v VARCHAR(20))');
+    await admin.end();
+    await connect();
+    relay = new Relay(server.port);
+    const url = await relay.listen();
+    sink = new RecordingSink('sup');
+    stream = new BinlogStream({ url, serverId: uniqueServerId(), sink, heartbeatMs: 200, reconnectBackoffMs: { first: 50, max: 500 } });
+    stream.on('disconnected', () => disconnects.push(new Date().toISOString()));
+    await stream.start();
+  });
+
+  after(async () => {
+    await stream.stop();
+    await conn.end().catch(() => undefined);
+    await relay.close();
+    await stopServer('mariadb', SERVER);
+  });
+
+  /** Writes continuously while the server goes down (`how`), restarts it, writes some more. */
+  async function restartWhileWriting(how: 'stop' | 'kill'): Promise<void> {
+    const before = stream.status().reconnects;
+    let writing = true;
+    const load = (async () => {
+      while (writing) {
+        try {
+          await write(1);
+        } catch {
+          // The server went away: whatever committed is in the binlog, the rest is not.
+          writing = false;
+        }
+      }
+    })();
+    await waitFor(() => delivered().length > 0 && nextId > 100, 'writes to stream');
+    if (how === 'stop') await stopServer('mariadb', SERVER);
+    else await killServer('mariadb', SERVER);
+    writing = false;
+    await load;
+    await conn.end().catch(() => undefined);
+    await waitFor(() => !stream.status().connected, 'the stream to notice');
+    server = await startMariaDb(SERVER);
+    relay.retarget(server.port);
+    await connect();
+    const [[{ m }]] = await conn.query<mysql.RowDataPacket[]>('SELECT COALESCE(MAX(id), 0) AS m FROM t');
+    nextId = Number(m) + 1;
+    await write(50);
+    await waitFor(() => stream.status().reconnects > before, 'the stream to reconnect');
+    await assertExactlyOnce();
+  }
+
+  it('resumes after the server restarts mid-stream, losing nothing and repeating nothing', async () => {
+    await restartWhileWriting('stop');
+  });
+
+  it('resumes after the server crashes (SIGKILL) mid-stream, losing nothing and repeating nothing', async () => {
+    await restartWhileWriting('kill');
+  });
+
+  it('resumes after its dump thread is killed', async () => {
+    const before = stream.status().reconnects;
+    await write(100);
+    const [threads] = await conn.query<mysql.RowDataPacket[]>("SELECT ID FROM information_schema.PROCESSLIST WHERE COMMAND LIKE 'Binlog Dump%'");
+    assert.ok(threads.length >= 1);
+    for (const t of threads) await conn.query(`KILL ${Number(t.ID)}`);
+    await write(100);
+    await waitFor(() => stream.status().reconnects > before, 'the stream to reconnect');
+    await assertExactlyOnce();
+  });
+
+  it('notices a silent half-open connection by its missing heartbeats and resumes', async () => {
+    const before = stream.status().reconnects;
+    const lost = disconnects.length;
+    relay.freeze();
+    await write(20);
+    await waitFor(() => disconnects.length > lost, 'the silence to be noticed', 10_000);
+    await waitFor(() => stream.status().reconnects > before, 'the stream to reconnect');
+    await write(20);
+    await assertExactlyOnce();
+  });
+
+  it('measures lag by the upstream\'s clock from commit timestamps, and 0 once a heartbeat arrives', async () => {
+    // A session timestamp 100 s in the past stamps the binlog events as if committed then.
+    const lags: number[] = [];
+    const sample = (): void => { lags.push(stream.status().lagMs ?? -1); };
+    stream.on('batch', sample);
+    await conn.query('SET timestamp = UNIX_TIMESTAMP() - 100');
+    await write(1);
+    await conn.query('SET timestamp = DEFAULT');
+    await caughtUp(stream, conn);
+    stream.off('batch', sample);
+    assert.equal(lags.length, 1);
+    assert.ok(lags[0] >= 99_000 && lags[0] <= 102_000, `lag ${lags[0]} ms`);
+    await waitFor(() => stream.status().lagMs === 0, 'a heartbeat');
+  });
+
+  it('reports itself caught up, by the upstream clock, once a heartbeat arrives', async () => {
+    await waitFor(() => stream.status().lagMs === 0, 'a heartbeat');
+    const s = stream.status();
+    assert.equal(s.connected, true);
+    assert.equal(s.lagEvents, 0);
+    assert.ok(s.file && s.position);
+  });
+});
