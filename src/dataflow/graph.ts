@@ -1,0 +1,344 @@
+/**
+ * The dataflow graph: nodes shared by signature, batches pushed through them in topological order,
+ * evictions carried downstream (DESIGN.md rule 3), fills delivered from a stateful ancestor, and
+ * the per-key fences of [note: fill-position].
+ *
+ * Everything here is synchronous: a batch reaches every node before anything else runs, so a
+ * reader never observes half a transaction.
+ */
+import type { Delta, Row } from './delta.js';
+import { positives, type BatchContext, type Operator } from './operator.js';
+import { keyOfRow, keyString, type KeyedState } from './state.js';
+import { comparePositions, type Batch, type BinlogPosition } from '../binlog/batch.js';
+import { BaseTable } from '../operators/base-table.js';
+import { invariant } from '../errors.js';
+
+/** How a stateful node's keys map to the keys of the stateful node its fills come from. */
+export interface FillPath {
+  /** The nearest stateful ancestor, or null when the node fills from MySQL itself. */
+  readonly ancestor: Operator | null;
+  /** Stateless nodes between the ancestor (exclusive) and the node (exclusive), top-down. */
+  readonly chain: ReadonlyArray<Operator>;
+  /** The ancestor's key for one of the node's keys. */
+  readonly toAncestorKey: (key: Row) => Row;
+}
+
+interface Restriction {
+  readonly target: Operator;
+  readonly keys: ReadonlySet<string>;
+  readonly allowed: ReadonlySet<Operator>;
+}
+
+export class Graph {
+  readonly #bySignature = new Map<string, Operator>();
+  readonly #index = new Map<Operator, number>();
+  readonly #children = new Map<Operator, Operator[]>();
+  readonly #refs = new Map<Operator, number>();
+  readonly #bases = new Map<string, BaseTable[]>();
+  readonly #fences = new Map<Operator, { max: BinlogPosition; keys: Map<string, BinlogPosition> }>();
+  readonly #paths = new Map<Operator, FillPath>();
+  #next = 0;
+
+  /**
+   * Adds a node, or returns the existing node with the same signature (sharing). A node lives while
+   * it has children or is {@link retain}ed (a cache retains its reader).
+   */
+  add<T extends Operator>(op: T): T {
+    const existing = this.#bySignature.get(op.signature);
+    if (existing !== undefined) return existing as T;
+    for (const p of op.parents) invariant(this.#index.has(p), `parent of ${op.describe()} is not in the graph`);
+    this.#bySignature.set(op.signature, op);
+    this.#index.set(op, this.#next++);
+    this.#children.set(op, []);
+    this.#refs.set(op, 0);
+    for (const p of op.parents) {
+      this.#children.get(p)?.push(op);
+      this.#refs.set(p, (this.#refs.get(p) ?? 0) + 1);
+    }
+    if (op instanceof BaseTable) {
+      const k = `${op.database}.${op.table}`;
+      this.#bases.set(k, [...(this.#bases.get(k) ?? []), op]);
+    }
+    return op;
+  }
+
+  retain(op: Operator): void {
+    this.#refs.set(op, (this.#refs.get(op) ?? 0) + 1);
+  }
+
+  /** Drops one reference to a node; a node nobody uses leaves the graph and releases its parents. */
+  release(op: Operator): void {
+    const n = (this.#refs.get(op) ?? 0) - 1;
+    if (n > 0) { this.#refs.set(op, n); return; }
+    this.#bySignature.delete(op.signature);
+    this.#index.delete(op);
+    this.#children.delete(op);
+    this.#refs.delete(op);
+    this.#fences.delete(op);
+    this.#paths.delete(op);
+    if (op instanceof BaseTable) {
+      const k = `${op.database}.${op.table}`;
+      const rest = (this.#bases.get(k) ?? []).filter((b) => b !== op);
+      if (rest.length > 0) this.#bases.set(k, rest);
+      else this.#bases.delete(k);
+    }
+    for (const p of op.parents) {
+      const c = this.#children.get(p);
+      if (c) c.splice(c.indexOf(op), 1);
+      this.release(p);
+    }
+  }
+
+  /** The base nodes of a table (several only while caches are rebuilt after ALTER TABLE). */
+  bases(database: string, table: string): ReadonlyArray<BaseTable> {
+    return this.#bases.get(`${database}.${table}`) ?? [];
+  }
+
+  nodes(): IterableIterator<Operator> {
+    return this.#index.keys();
+  }
+
+  children(op: Operator): ReadonlyArray<Operator> {
+    return this.#children.get(op) ?? [];
+  }
+
+  /** Applies one transaction to every node. Synchronous: MUST NOT await. */
+  applyBatch(batch: Batch): void {
+    const seeds = new Map<Operator, Array<[number, ReadonlyArray<Delta>]>>();
+    for (const change of batch.changes) {
+      if (change.deltas.length === 0) continue;
+      for (const base of this.#bases.get(`${change.database}.${change.table}`) ?? []) {
+        const list = seeds.get(base) ?? [];
+        list.push([0, base.deltasOf(change)]);
+        seeds.set(base, list);
+      }
+    }
+    if (seeds.size === 0) return;
+    for (const [node, f] of this.#fences) if (comparePositions(batch.position, f.max) > 0) this.#fences.delete(node);
+    this.#propagate(seeds, { position: batch.position }, null);
+  }
+
+  /**
+   * Re-applies `batches` to `target` for `keys` only, through its (stateless) ancestors: the
+   * batches a fill taken at an older snapshot has not seen. [note: fill-position]
+   */
+  replay(target: Operator, keys: ReadonlyArray<Row>, batches: ReadonlyArray<Batch>): void {
+    const st = target.state;
+    invariant(st !== null, 'replay into a stateless node');
+    const allowed = new Set<Operator>();
+    const walk = (n: Operator): void => { if (!allowed.has(n)) { allowed.add(n); n.parents.forEach(walk); } };
+    walk(target);
+    const restrict: Restriction = { target, keys: new Set(keys.map((k) => keyString(k, st.fold))), allowed };
+    for (const batch of batches) {
+      const seeds = new Map<Operator, Array<[number, ReadonlyArray<Delta>]>>();
+      for (const change of batch.changes) {
+        for (const base of this.#bases.get(`${change.database}.${change.table}`) ?? []) {
+          if (allowed.has(base)) seeds.set(base, [...(seeds.get(base) ?? []), [0, base.deltasOf(change)]]);
+        }
+      }
+      if (seeds.size > 0) this.#propagate(seeds, { position: batch.position }, restrict);
+    }
+  }
+
+  /** Marks `keys` of `node` as filled at `position`: batches at or before it skip them. */
+  fence(node: Operator, keys: ReadonlyArray<Row>, position: BinlogPosition): void {
+    const st = node.state;
+    invariant(st !== null, 'fence on a stateless node');
+    let f = this.#fences.get(node);
+    if (f === undefined) this.#fences.set(node, (f = { max: position, keys: new Map() }));
+    else if (comparePositions(position, f.max) > 0) f.max = position;
+    for (const k of keys) f.keys.set(keyString(k, st.fold), position);
+  }
+
+  #propagate(seeds: Map<Operator, Array<[number, ReadonlyArray<Delta>]>>, ctx: BatchContext, restrict: Restriction | null): void {
+    const pending = seeds;
+    while (pending.size > 0) {
+      let node: Operator | null = null;
+      let best = Infinity;
+      for (const n of pending.keys()) {
+        const i = this.#index.get(n) ?? Infinity;
+        if (i < best) { best = i; node = n; }
+      }
+      if (node === null) break;
+      const inputs = pending.get(node) ?? [];
+      pending.delete(node);
+      for (const [from, input] of inputs) {
+        let deltas = input;
+        if (node.state !== null) {
+          if (restrict !== null && restrict.target === node) deltas = this.#onlyKeys(node.state, from, deltas, restrict.keys);
+          else if (restrict === null) deltas = this.#unfenced(node, from, deltas, ctx);
+        }
+        if (deltas.length === 0) continue;
+        const r = node.onBatch(from, deltas, ctx);
+        if (r.evicted.length > 0) {
+          this.#collecting = restrict === null;
+          try {
+            if (this.#collecting && node.kind === 'reader') this.#record(node, r.evicted);
+            this.#evictChildren(node, r.evicted);
+          } finally {
+            this.#collecting = false;
+          }
+        }
+        if ((restrict !== null && restrict.target === node) || r.output.length === 0) continue;
+        for (const child of this.#children.get(node) ?? []) {
+          if (restrict !== null && !restrict.allowed.has(child)) continue;
+          const list = pending.get(child) ?? [];
+          list.push([child.parents.indexOf(node), r.output]);
+          pending.set(child, list);
+        }
+      }
+    }
+  }
+
+  #onlyKeys(st: KeyedState, from: number, deltas: ReadonlyArray<Delta>, keys: ReadonlySet<string>): ReadonlyArray<Delta> {
+    const cols = st.inputKey(from);
+    return deltas.filter((d) => keys.has(keyOfRow(d.row, cols, st.fold)));
+  }
+
+  // [note: fill-position] A key filled at snapshot P already contains every batch at or before P;
+  // when the stream is behind P, those batches arrive after the fill and must not count twice.
+  #unfenced(node: Operator, from: number, deltas: ReadonlyArray<Delta>, ctx: BatchContext): ReadonlyArray<Delta> {
+    const f = this.#fences.get(node);
+    const st = node.state;
+    if (f === undefined || st === null || ctx.position === null) return deltas;
+    const cols = st.inputKey(from);
+    const position = ctx.position;
+    return deltas.filter((d) => {
+      const k = keyOfRow(d.row, cols, st.fold);
+      const p = f.keys.get(k);
+      if (p === undefined) return true;
+      if (comparePositions(position, p) <= 0) return false;
+      f.keys.delete(k);
+      return true;
+    });
+  }
+
+  /** Evicts keys (rows of `node`'s key columns) from `node` and everything derived from them. */
+  evict(node: Operator, keys: ReadonlyArray<Row>): number {
+    const st = node.state;
+    invariant(st !== null, 'evict from a stateless node');
+    const gone = keys.filter((k) => st.evict(keyString(k, st.fold)));
+    if (this.#collecting && node.kind === 'reader' && gone.length > 0) this.#record(node, gone);
+    this.#dropFences(node, gone);
+    if (gone.length > 0) this.#evictChildren(node, gone);
+    return gone.length;
+  }
+
+  /** Evicts every key of `node` and everything below it. */
+  evictAll(node: Operator): number {
+    const n = node.state?.evictAll() ?? 0;
+    this.#fences.delete(node);
+    for (const c of this.#children.get(node) ?? []) this.evictAll(c);
+    return n;
+  }
+
+  #collecting = false;
+  #ruleEvictions: Array<{ reader: Operator; keys: ReadonlyArray<Row> }> = [];
+
+  #record(reader: Operator, keys: ReadonlyArray<Row>): void {
+    if (this.#ruleEvictions.length < 256) this.#ruleEvictions.push({ reader, keys });
+  }
+
+  /**
+   * Reader keys evicted while applying batches because an operator could not update them (rule 5),
+   * since the last call: the engine refills them in the background, so hot keys stay warm.
+   */
+  takeRuleEvictions(): Array<{ reader: Operator; keys: ReadonlyArray<Row> }> {
+    const out = this.#ruleEvictions;
+    this.#ruleEvictions = [];
+    return out;
+  }
+
+  #dropFences(node: Operator, keys: ReadonlyArray<Row>): void {
+    const f = this.#fences.get(node);
+    const st = node.state;
+    if (f === undefined || st === null) return;
+    for (const k of keys) f.keys.delete(keyString(k, st.fold));
+  }
+
+  #evictChildren(node: Operator, keys: ReadonlyArray<Row>): void {
+    const st = node.state;
+    invariant(st !== null, 'eviction from a stateless node');
+    for (const child of this.#children.get(node) ?? []) this.#evictInto(child, child.parents.indexOf(node), st.key, keys);
+  }
+
+  // `keys` are values of columns `cols` of `child`'s parent `from`.
+  #evictInto(child: Operator, from: number, cols: ReadonlyArray<number>, keys: ReadonlyArray<Row>): void {
+    const st = child.state;
+    if (st !== null) {
+      const perm = st.inputKey(from).map((c) => cols.indexOf(c));
+      if (perm.some((p) => p < 0)) { this.evictAll(child); return; }
+      this.evict(child, keys.map((k) => perm.map((p) => k[p])));
+      return;
+    }
+    const out: number[] = [];
+    for (const c of cols) {
+      let found = -1;
+      for (let j = 0; j < child.columns.length && found < 0; j++) {
+        const s = child.source(j);
+        if (s !== null && s.parent === from && s.column === c) found = j;
+      }
+      if (found < 0) { this.evictAll(child); return; }
+      out.push(found);
+    }
+    for (const g of this.#children.get(child) ?? []) this.#evictInto(g, g.parents.indexOf(child), out, keys);
+  }
+
+  /** Where `node` (stateful) gets its fills from. */
+  fillPath(node: Operator): FillPath {
+    const cached = this.#paths.get(node);
+    if (cached !== undefined) return cached;
+    const st = node.state;
+    invariant(st !== null && node.parents.length === 1, 'fill path of a stateless or multi-parent node');
+    const chain: Operator[] = [];
+    let cur = node.parents[0];
+    let cols = st.inputKey(0).slice();
+    let path: FillPath | null = null;
+    while (path === null) {
+      if (cur.state !== null) {
+        const ast = cur.state;
+        const perm = ast.key.map((k) => cols.indexOf(k));
+        invariant(perm.every((p) => p >= 0), `${node.describe()} cannot fill by the key of ${cur.describe()}`);
+        path = { ancestor: cur, chain, toAncestorKey: (key) => perm.map((p) => key[p]) };
+      } else if (cur.parents.length === 0) {
+        path = { ancestor: null, chain, toAncestorKey: (key) => key };
+      } else {
+        invariant(cur.parents.length === 1, 'fills through multi-parent nodes come with joins');
+        chain.unshift(cur);
+        const c = cur;
+        cols = cols.map((i) => {
+          const s = c.source(i);
+          invariant(s !== null, `${c.describe()} computes a key column`);
+          return s.column;
+        });
+        cur = cur.parents[0];
+      }
+    }
+    this.#paths.set(node, path);
+    return path;
+  }
+
+  /** Fills `keys` of `node` from its stateful ancestor, which MUST hold them. */
+  fillFromAncestor(node: Operator, keys: ReadonlyArray<Row>): void {
+    const path = this.fillPath(node);
+    const anc = path.ancestor;
+    invariant(anc !== null && anc.state !== null && node.state !== null, 'fill from a missing ancestor');
+    const seen = new Set<string>();
+    let rows: Row[] = [];
+    for (const k of keys) {
+      const ak = keyString(path.toAncestorKey(k), anc.state.fold);
+      if (seen.has(ak)) continue;
+      seen.add(ak);
+      const r = anc.state.rows(ak);
+      invariant(r !== undefined, `ancestor ${anc.describe()} lost a key before the fill`);
+      rows.push(...r);
+    }
+    let from = anc;
+    for (const op of path.chain) {
+      const out = op.onBatch(op.parents.indexOf(from), positives(rows), { position: null }).output;
+      rows = out.map((d) => d.row);
+      from = op;
+    }
+    node.state.fillFromInput(keys, rows);
+  }
+}

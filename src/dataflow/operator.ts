@@ -1,0 +1,74 @@
+/**
+ * Operators: the nodes of the dataflow graph.
+ *
+ * A node receives the deltas of one batch from one of its parents and returns the deltas it emits
+ * (in its own column order), the keys it could not process for lack of data (misses), and the keys
+ * of its own state it had to evict (DESIGN.md rule 5: a MIN whose minimum was deleted). Nodes never
+ * talk to MySQL and never await: `dataflow/graph.ts` routes batches, evictions and fills, and
+ * `dataflow/upquery.ts` turns misses into SQL.
+ *
+ * Every output column says where it came from ({@link Operator.source}), so the path of an upquery
+ * and of an eviction is derived from the graph, not wired by hand. A stateless node can describe
+ * the SQL that yields its rows ({@link Operator.sql}); a stateful node is where that SQL stops: a
+ * fill is computed in MySQL from the stateless subtree above the first stateful node.
+ */
+import type { Delta, Row } from './delta.js';
+import type { BinlogPosition } from '../binlog/batch.js';
+import type { KeyedState } from './state.js';
+
+export type OperatorKind = 'base' | 'filter' | 'project' | 'aggregate' | 'reader' | 'join' | 'top-k' | 'union' | 'distinct';
+
+/** Where an output column's values come from: column `column` of parent `parent` (an index). */
+export interface ColumnSource {
+  readonly parent: number;
+  readonly column: number;
+}
+
+/** The SQL that produces a stateless node's rows: one expression per output column. */
+export interface SqlShape {
+  readonly select: ReadonlyArray<string>;
+  readonly from: string;
+  readonly where: ReadonlyArray<string>;
+}
+
+export interface BatchContext {
+  /** Position of the batch being applied; null for fills and replays of fills. */
+  readonly position: BinlogPosition | null;
+}
+
+export interface BatchResult {
+  readonly output: ReadonlyArray<Delta>;
+  /** Keys (rows of key values, in the node's key columns) it could not compute (joins, later). */
+  readonly misses: ReadonlyArray<Row>;
+  /** Keys of its own state it evicted while processing the batch (rule 5). */
+  readonly evicted: ReadonlyArray<Row>;
+}
+
+export const EMPTY_RESULT: BatchResult = Object.freeze({ output: [], misses: [], evicted: [] });
+
+/** One dataflow node. */
+export interface Operator {
+  readonly kind: OperatorKind;
+  readonly parents: ReadonlyArray<Operator>;
+  /** Output column names (for describe() and debugging). */
+  readonly columns: ReadonlyArray<string>;
+  /** Equal signatures mean equal definitions: the graph shares such nodes between caches. */
+  readonly signature: string;
+  /** Compact form, e.g. `σ[status = 'a']`, `γ[item_id] COUNT(*)`. */
+  describe(): string;
+  /** Provenance of output column `column`, or null when the node computes it. */
+  source(column: number): ColumnSource | null;
+  /** Applies the deltas parent `from` emitted. MUST be synchronous and MUST drop deltas for missing keys. */
+  onBatch(from: number, deltas: ReadonlyArray<Delta>, ctx: BatchContext): BatchResult;
+  /** The SQL yielding this node's rows, for stateless nodes; null for stateful ones. */
+  sql(): SqlShape | null;
+  /** The node's partial state, or null for stateless nodes. */
+  readonly state: KeyedState | null;
+}
+
+/** Output rows delivered by a fill: for stateless nodes, the same transformation as onBatch. */
+export function positives(rows: ReadonlyArray<Row>): Delta[] {
+  const out: Delta[] = new Array(rows.length);
+  for (let i = 0; i < rows.length; i++) out[i] = { row: rows[i], sign: 1 };
+  return out;
+}

@@ -1,0 +1,111 @@
+/**
+ * Partial keyed state: what a stateful node knows, indexed by the values of its key columns.
+ *
+ * A key is either **missing** (not in the map: unknown, to be filled on demand) or **present**
+ * (possibly with no rows: a key known to be empty). Deltas for missing keys are dropped by the
+ * node (DESIGN.md rule 1); eviction turns a present key back into a missing one and the graph
+ * carries the eviction downstream (rule 3).
+ */
+import type { Row } from './delta.js';
+import type { Value } from '../values.js';
+
+/** How a key column's values compare: exactly, or folded like a case-insensitive collation. */
+export type KeyFold = 'exact' | 'ci';
+
+/** The identity of a key: its values, folded per column, as one string. */
+export function keyString(values: ReadonlyArray<Value>, fold?: ReadonlyArray<KeyFold>): string {
+  let s = '';
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (i > 0) s += '\u0001';
+    if (v === null) s += '\u0000N';
+    else if (typeof v === 'string') s += 's' + (fold !== undefined && fold[i] === 'ci' ? foldCi(v) : v);
+    else if (typeof v === 'number') s += 'n' + String(v);
+    else if (typeof v === 'bigint') s += 'n' + v.toString();
+    else s += 'b' + v.toString('hex');
+  }
+  return s;
+}
+
+/** The key of `row` made of the values at `columns`. */
+export function keyOfRow(row: Row, columns: ReadonlyArray<number>, fold?: ReadonlyArray<KeyFold>): string {
+  if (columns.length === 1) {
+    const v = row[columns[0]];
+    if (typeof v === 'number') return 'n' + String(v);
+    if (typeof v === 'string' && (fold === undefined || fold[0] !== 'ci')) return 's' + v;
+  }
+  const vals: Value[] = new Array(columns.length);
+  for (let i = 0; i < columns.length; i++) vals[i] = row[columns[i]];
+  return keyString(vals, fold);
+}
+
+/**
+ * Case-, accent- and trailing-space-insensitive, as MySQL's `_ci` PAD SPACE collations compare
+ * (`'É' = 'e '`). An approximation of the collation tables, exact for the common cases.
+ */
+export function foldCi(s: string): string {
+  let ascii = true;
+  for (let i = 0; i < s.length && ascii; i++) ascii = s.charCodeAt(i) < 128;
+  const t = ascii ? s : s.normalize('NFD').replace(/\p{M}/gu, '');
+  return t.toLowerCase().replace(/ +$/, '');
+}
+
+/** The state interface every stateful operator exposes to the graph. */
+export interface KeyedState {
+  /** Output columns the state is indexed by. */
+  readonly key: ReadonlyArray<number>;
+  readonly fold: ReadonlyArray<KeyFold>;
+  /** Input columns (of parent `from`) that determine an input row's key. */
+  inputKey(from: number): ReadonlyArray<number>;
+  has(key: string): boolean;
+  /** The output rows held for a present key (empty array for a known-empty key). */
+  rows(key: string): ReadonlyArray<Row> | undefined;
+  /** Installs rows computed from the node's input rows (as its parent emits them), per key. */
+  fillFromInput(keys: ReadonlyArray<Row>, inputRows: ReadonlyArray<Row>): void;
+  /** Evicts one key (no-op when missing). Returns true when it was present. */
+  evict(key: string): boolean;
+  /** Evicts every key; returns how many were present. */
+  evictAll(): number;
+  /** Present keys. */
+  readonly size: number;
+  /** Rough memory held: rows and bytes. */
+  usage(): { rows: number; bytes: number };
+  keyRows(): IterableIterator<Row>;
+  /**
+   * The upquery that fills `keys` from MySQL, derived from the stateless subtree above this node,
+   * and how to install its result rows. Only valid when every parent is stateless.
+   */
+  fillQuery(keys: ReadonlyArray<Row>): FillQuery;
+}
+
+/** An upquery's SQL and the installer of its result. */
+export interface FillQuery {
+  readonly sql: string;
+  install(rows: ReadonlyArray<Row>): void;
+}
+
+/** Element-wise equality of two rows. */
+export function sameRow(a: Row, b: Row): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i], y = b[i];
+    if (x === y) continue;
+    if (x === null || y === null) return false;
+    if (Buffer.isBuffer(x) && Buffer.isBuffer(y)) { if (!x.equals(y)) return false; continue; }
+    if (typeof x === 'bigint' && typeof y === 'number' && Number.isInteger(y) && x === BigInt(y)) continue;
+    if (typeof y === 'bigint' && typeof x === 'number' && Number.isInteger(x) && y === BigInt(x)) continue;
+    return false;
+  }
+  return true;
+}
+
+/** A rough byte size for memory accounting. */
+export function rowBytes(row: Row): number {
+  let n = 16 + row.length * 8;
+  for (const v of row) {
+    if (typeof v === 'string') n += v.length * 2;
+    else if (Buffer.isBuffer(v)) n += v.length;
+    else if (typeof v === 'bigint') n += 16;
+  }
+  return n;
+}

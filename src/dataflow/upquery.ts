@@ -1,0 +1,286 @@
+/**
+ * Upqueries: turning misses into SQL, and installing the answers at the right binlog position.
+ *
+ * A miss at a stateful node walks up through stateless parents. If it meets a stateful ancestor,
+ * the ancestor is filled first (recursively) and the node then fills from the ancestor's state,
+ * synchronously. If it reaches the base tables, the node itself is filled from MySQL by the SQL of
+ * its stateless subtree restricted to the missing keys (an aggregate asks for the aggregate, never
+ * for the rows it counts). Requests for a key already on its way share that upquery; keys missed
+ * in the same turn of the event loop go out together, one statement per node.
+ *
+ * [note: fill-position] (extends the note in src/binlog/batch.ts) Each upquery runs inside
+ * `START TRANSACTION WITH CONSISTENT SNAPSHOT` and reads `binlog_snapshot_file/_position`: its
+ * rows are the state of the keys at snapshot position P. The binlog stream is applied
+ * independently and may be behind or ahead of P:
+ *   - batches applied while the upquery was outstanding were dropped for the missing keys
+ *     (rule 1); they are kept in a short {@link RecentLog}, and once the fill is installed those
+ *     with position > P are replayed into the node for the filled keys only; those <= P are
+ *     already inside the answer;
+ *   - batches with position <= P that arrive after the fill (the stream is behind the snapshot)
+ *     are skipped for the filled keys by a per-key fence in the graph, which lifts once the stream
+ *     passes P.
+ * So each batch is counted exactly once in a filled key: in the snapshot, or on top of it.
+ * If the log overflowed while the upquery was out, the fill is discarded and retried.
+ *
+ * MySQL 8 (not testable here: the private servers are MariaDB) has no binlog_snapshot_position.
+ * The variant: read `@@global.gtid_executed` (G1), `START TRANSACTION WITH CONSISTENT SNAPSHOT`,
+ * read it again (G2), run the query, COMMIT. Every transaction in G1 is inside the snapshot;
+ * transactions in G2 \ G1 committed while the snapshot was being taken and may or may not be in
+ * it. Batches whose GTID is in G1 are treated as "<= P"; batches in G2 \ G1 are resolved per
+ * primary key with their row images: for each row they touch, compare the after-image (or the
+ * absence of the row, for a delete) with the row as the snapshot returned it (one more point
+ * SELECT by primary key inside the same snapshot when the row is not in the result); a matching
+ * image means "already inside", a differing one means "apply on top". Batches outside G2 are "> P".
+ */
+import type { Row } from './delta.js';
+import type { Operator } from './operator.js';
+import type { Graph } from './graph.js';
+import { keyString } from './state.js';
+import { comparePositions, type Batch, type BinlogPosition } from '../binlog/batch.js';
+import { invariant } from '../errors.js';
+
+/** What an upquery returns: its rows and the binlog position of its snapshot. */
+export interface SnapshotResult {
+  readonly rows: ReadonlyArray<Row>;
+  /** Null when the upstream has no binlog position to offer (then no batch is replayed). */
+  readonly position: BinlogPosition | null;
+}
+
+/** The one thing upqueries need from MySQL. */
+export interface SnapshotReader {
+  snapshotQuery(sql: string): Promise<SnapshotResult>;
+}
+
+/** The batches applied while upqueries are outstanding. */
+export class RecentLog {
+  #entries: Batch[] = [];
+  #firstSeq = 0;
+  readonly #open = new Map<number, number>();
+  #token = 0;
+  #overflowed = new Set<number>();
+  constructor(readonly limit = 100_000) {}
+
+  /** Starts covering an upquery; returns its token. */
+  begin(): number {
+    const t = ++this.#token;
+    this.#open.set(t, this.#firstSeq + this.#entries.length);
+    return t;
+  }
+
+  record(batch: Batch): void {
+    if (this.#open.size === 0) return;
+    this.#entries.push(batch);
+    if (this.#entries.length > this.limit) {
+      for (const t of this.#open.keys()) this.#overflowed.add(t);
+      this.#firstSeq += this.#entries.length;
+      this.#entries = [];
+    }
+  }
+
+  /** Batches recorded since `token` began, or null if the log no longer covers them. */
+  since(token: number): ReadonlyArray<Batch> | null {
+    const start = this.#open.get(token);
+    if (start === undefined || this.#overflowed.has(token)) return null;
+    return this.#entries.slice(start - this.#firstSeq);
+  }
+
+  end(token: number): void {
+    this.#open.delete(token);
+    this.#overflowed.delete(token);
+    let min = this.#firstSeq + this.#entries.length;
+    for (const s of this.#open.values()) min = Math.min(min, s);
+    const drop = min - this.#firstSeq;
+    if (drop > 0) { this.#entries = this.#entries.slice(drop); this.#firstSeq = min; }
+  }
+
+  get length(): number {
+    return this.#entries.length;
+  }
+}
+
+interface Waiting {
+  readonly keys: Row[];
+  readonly keyStrings: string[];
+  readonly done: Promise<void>;
+  resolve(): void;
+  reject(e: unknown): void;
+}
+
+export interface UpqueryStats {
+  upqueries: number;
+  rows: number;
+  /** Batches replayed on top of fills (taken while the upquery was out, after its snapshot). */
+  replayed: number;
+  /** Fills fenced because the stream was behind their snapshot. */
+  fenced: number;
+}
+
+/** Schedules, batches, shares and installs upqueries. */
+export class Upqueries {
+  readonly log = new RecentLog();
+  readonly stats: UpqueryStats = { upqueries: 0, rows: 0, replayed: 0, fenced: 0 };
+  /** Position of the last batch the engine applied, or null before the first. */
+  lastApplied: BinlogPosition | null = null;
+  readonly #inFlight = new Map<Operator, Map<string, Promise<void>>>();
+  readonly #queued = new Map<Operator, Waiting>();
+  #generation = 0;
+
+  constructor(readonly graph: Graph, readonly upstream: SnapshotReader, readonly maxKeysPerQuery = 500) {}
+
+  /** The newest snapshot position any fill was installed at. */
+  newestFill: BinlogPosition | null = null;
+  readonly #waiters: Array<{ readonly at: BinlogPosition; readonly resolve: () => void }> = [];
+
+  /** Call after applying each batch (synchronously). */
+  observe(batch: Batch): void {
+    this.log.record(batch);
+    this.advance(batch.position);
+  }
+
+  /** The stream has applied everything up to `position` (a batch, or DDL). */
+  advance(position: BinlogPosition): void {
+    this.lastApplied = position;
+    if (this.#waiters.length === 0) return;
+    for (let i = this.#waiters.length - 1; i >= 0; i--) {
+      const w = this.#waiters[i];
+      if (comparePositions(position, w.at) >= 0) {
+        this.#waiters.splice(i, 1);
+        w.resolve();
+      }
+    }
+  }
+
+  /**
+   * True when the stream has not yet applied everything the newest fill contains: answering from
+   * such a fill next to keys the stream has not brought that far would show half a transaction.
+   */
+  aheadOfStream(): boolean {
+    return this.newestFill !== null && this.lastApplied !== null && comparePositions(this.lastApplied, this.newestFill) < 0;
+  }
+
+  /**
+   * Resolves once the stream has applied `position` (true), or after `timeoutMs` (false). Without
+   * a stream (nothing applied yet) it resolves at once.
+   */
+  waitApplied(position: BinlogPosition, timeoutMs = 1000): Promise<boolean> {
+    if (this.lastApplied === null || comparePositions(this.lastApplied, position) >= 0) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const w = { at: position, resolve: () => { clearTimeout(timer); resolve(true); } };
+      const timer = setTimeout(() => {
+        const i = this.#waiters.indexOf(w);
+        if (i >= 0) this.#waiters.splice(i, 1);
+        resolve(false);
+      }, timeoutMs);
+      this.#waiters.push(w);
+    });
+  }
+
+  /** Discards every outstanding fill (DDL, shutdown): their answers are not installed. */
+  invalidate(): void {
+    this.#generation++;
+  }
+
+  /** Resolves once `node` holds every key in `keys` (or rejects when the upstream fails). */
+  async request(node: Operator, keys: ReadonlyArray<Row>): Promise<void> {
+    const st = node.state;
+    invariant(st !== null, 'upquery for a stateless node');
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const missing = keys.filter((k) => !st.has(keyString(k, st.fold)));
+      if (missing.length === 0) return;
+      const path = this.graph.fillPath(node);
+      if (path.ancestor === null) {
+        await this.#fromMysql(node, missing);
+        continue;
+      }
+      const anc = path.ancestor;
+      const ast = anc.state;
+      invariant(ast !== null, 'stateful ancestor without state');
+      await this.request(anc, missing.map(path.toAncestorKey));
+      // No batch can run between the ancestor's fill and here (microtasks only), but a retry
+      // loop keeps this correct should that ever change.
+      if (missing.every((k) => ast.has(keyString(path.toAncestorKey(k), ast.fold)))) {
+        this.graph.fillFromAncestor(node, missing);
+      }
+    }
+    if (keys.some((k) => !st.has(keyString(k, st.fold)))) throw new Error(`could not fill ${node.describe()}`);
+  }
+
+  #fromMysql(node: Operator, keys: ReadonlyArray<Row>): Promise<unknown> {
+    const st = node.state;
+    invariant(st !== null, 'upquery for a stateless node');
+    let flight = this.#inFlight.get(node);
+    if (flight === undefined) this.#inFlight.set(node, (flight = new Map()));
+    const waits: Promise<void>[] = [];
+    for (const k of keys) {
+      const ks = keyString(k, st.fold);
+      const p = flight.get(ks);
+      if (p !== undefined) { waits.push(p); continue; }
+      let q = this.#queued.get(node);
+      if (q === undefined) {
+        let resolve!: () => void, reject!: (e: unknown) => void;
+        const done = new Promise<void>((res, rej) => { resolve = res; reject = rej; });
+        done.catch(() => undefined);
+        q = { keys: [], keyStrings: [], done, resolve, reject };
+        this.#queued.set(node, q);
+        const queued = q;
+        setImmediate(() => this.#flush(node, queued));
+      }
+      q.keys.push(k);
+      q.keyStrings.push(ks);
+      flight.set(ks, q.done);
+      waits.push(q.done);
+    }
+    return Promise.all(waits);
+  }
+
+  #flush(node: Operator, q: Waiting): void {
+    if (this.#queued.get(node) === q) this.#queued.delete(node);
+    const parts: Promise<void>[] = [];
+    for (let i = 0; i < q.keys.length; i += this.maxKeysPerQuery) parts.push(this.#run(node, q.keys.slice(i, i + this.maxKeysPerQuery)));
+    Promise.all(parts).then(q.resolve, q.reject).finally(() => {
+      const flight = this.#inFlight.get(node);
+      if (flight !== undefined) for (const ks of q.keyStrings) if (flight.get(ks) === q.done) flight.delete(ks);
+    });
+  }
+
+  async #run(node: Operator, keys: Row[]): Promise<void> {
+    const st = node.state;
+    invariant(st !== null, 'upquery for a stateless node');
+    for (let attempt = 0; ; attempt++) {
+      const query = st.fillQuery(keys);
+      const token = this.log.begin();
+      const generation = this.#generation;
+      let result: SnapshotResult;
+      try {
+        this.stats.upqueries++;
+        result = await this.upstream.snapshotQuery(query.sql);
+      } catch (e) {
+        this.log.end(token);
+        throw e;
+      }
+      // From here to the end of this block nothing awaits: the fill, the replay of the batches
+      // it has not seen and its fence happen between two batches. [note: fill-position]
+      const since = this.log.since(token);
+      this.log.end(token);
+      if (generation !== this.#generation) throw new Error('the cache was invalidated while filling');
+      if (since === null) {
+        if (attempt < 3) continue;
+        throw new Error('too many binlog events while filling');
+      }
+      this.stats.rows += result.rows.length;
+      query.install(result.rows);
+      const pos = result.position;
+      if (pos !== null) {
+        if (this.newestFill === null || comparePositions(pos, this.newestFill) > 0) this.newestFill = pos;
+        const after = since.filter((b) => comparePositions(b.position, pos) > 0);
+        if (after.length > 0) this.graph.replay(node, keys, after);
+        this.stats.replayed += after.length;
+        if (this.lastApplied === null || comparePositions(this.lastApplied, pos) < 0) {
+          this.graph.fence(node, keys, pos);
+          this.stats.fenced++;
+        }
+      }
+      return;
+    }
+  }
+}

@@ -1,0 +1,55 @@
+/**
+ * The root of every path: one node per upstream table, shared by every cache that reads it. It
+ * holds no state (Rotor keeps no copy of base tables); it turns a batch's row changes for its table
+ * into deltas in its own column order, matching columns by name.
+ */
+import type { Delta } from '../dataflow/delta.js';
+import { EMPTY_RESULT, type BatchResult, type ColumnSource, type Operator, type SqlShape } from '../dataflow/operator.js';
+import { quoteId } from '../dataflow/sql.js';
+import type { TableChange } from '../binlog/batch.js';
+import type { Value } from '../values.js';
+
+export class BaseTable implements Operator {
+  readonly kind = 'base' as const;
+  readonly parents: ReadonlyArray<Operator> = [];
+  readonly state = null;
+  readonly signature: string;
+  #mappings = new Map<string, ReadonlyArray<number> | null>();
+
+  constructor(readonly database: string, readonly table: string, readonly columns: ReadonlyArray<string>) {
+    // Columns are part of the definition: after ALTER TABLE, rebuilt caches get a new base node.
+    this.signature = `base(${database}.${table}|${columns.join(',')})`;
+  }
+
+  describe(): string {
+    return `${this.database}.${this.table}`;
+  }
+
+  source(): ColumnSource | null {
+    return null;
+  }
+
+  /** The deltas of a change to this table, in this node's column order. */
+  deltasOf(change: TableChange): ReadonlyArray<Delta> {
+    const names = change.columns.join('\u0001');
+    let map = this.#mappings.get(names);
+    if (map === undefined) {
+      const lower = change.columns.map((c) => c.toLowerCase());
+      const idx = this.columns.map((c) => lower.indexOf(c.toLowerCase()));
+      map = idx.every((v, i) => v === i) && idx.length === change.columns.length ? null : idx;
+      if (this.#mappings.size > 16) this.#mappings.clear();
+      this.#mappings.set(names, map);
+    }
+    if (map === null) return change.deltas;
+    const m = map;
+    return change.deltas.map((d) => ({ sign: d.sign, row: m.map((j): Value => (j < 0 ? null : d.row[j])) }));
+  }
+
+  onBatch(_from: number, deltas: ReadonlyArray<Delta>): BatchResult {
+    return deltas.length === 0 ? EMPTY_RESULT : { output: deltas, misses: [], evicted: [] };
+  }
+
+  sql(): SqlShape {
+    return { select: this.columns.map(quoteId), from: `${quoteId(this.database)}.${quoteId(this.table)}`, where: [] };
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * The per-group rules of MIN and MAX. Inserting can only move the extreme outward; deleting the
+ * current extreme leaves a group whose new extreme Rotor does not know, so the rule reports it and
+ * the grouped wrapper evicts the key (DESIGN.md rule 5): the next read refills it from MySQL.
+ */
+import { compareValues, type Value } from '../values.js';
+import { foldCi } from '../dataflow/state.js';
+import type { AggregateRule } from './grouped.js';
+
+interface Extreme { v: Value; n: number }
+
+/** Orders values as the column's collation would, for the cases Rotor supports. */
+export type ValueOrder = (a: Value, b: Value) => number;
+
+export const binaryOrder: ValueOrder = compareValues;
+export const ciOrder: ValueOrder = (a, b) =>
+  typeof a === 'string' && typeof b === 'string' ? compareValues(foldCi(a), foldCi(b)) : compareValues(a, b);
+
+function extremum(fn: 'MIN' | 'MAX', arg: number, name: string, order: ValueOrder): AggregateRule<Extreme> {
+  const better = fn === 'MIN' ? (a: Value, b: Value) => order(a, b) < 0 : (a: Value, b: Value) => order(a, b) > 0;
+  return {
+    name: `${fn}(${name})`, arg,
+    init: () => ({ v: null, n: 0 }),
+    apply: (s, v, sign) => {
+      if (v === null) return true;
+      if (sign === 1) {
+        if (s.n === 0 || better(v, s.v)) s.v = v;
+        s.n++;
+        return true;
+      }
+      s.n--;
+      if (s.n <= 0) { s.n = 0; s.v = null; return true; }
+      // Deleting something other than the extreme leaves it standing; deleting the extreme does not.
+      return order(v, s.v) !== 0;
+    },
+    result: (s) => (s.n > 0 ? s.v : null),
+    stateSql: (a) => [`${fn}(${a})`, `COUNT(${a})`],
+    fromSql: (v) => ({ v: v[0], n: Number(v[1]) }),
+  };
+}
+
+export function min(arg: number, name: string, order: ValueOrder = binaryOrder): AggregateRule<Extreme> {
+  return extremum('MIN', arg, name, order);
+}
+
+export function max(arg: number, name: string, order: ValueOrder = binaryOrder): AggregateRule<Extreme> {
+  return extremum('MAX', arg, name, order);
+}

@@ -1,0 +1,275 @@
+/**
+ * γ: the grouped wrapper every aggregate shares. It keeps, per partial key (the parameter columns,
+ * always the first group columns), the groups of that key and one state per aggregate rule, and
+ * emits `−old, +new` for each group a batch changed (nothing when the row is unchanged). The rules
+ * (aggregate.ts: COUNT/SUM/AVG/COUNT DISTINCT; extremum.ts: MIN/MAX) supply only the per-group
+ * arithmetic.
+ *
+ * Without GROUP BY ("scalar" aggregation) MySQL answers one row even for no rows (COUNT 0, SUM
+ * NULL): such a group lives as long as its key is present, with a row count that may be zero.
+ *
+ * When a rule cannot update a group without data it does not have (MIN/MAX losing its extreme), the
+ * whole partial key is evicted and reported, never guessed (DESIGN.md rule 5).
+ */
+import type { Delta, Row } from '../dataflow/delta.js';
+import { EMPTY_RESULT, type BatchResult, type ColumnSource, type Operator, type SqlShape } from '../dataflow/operator.js';
+import { keyOfRow, keyString, rowBytes, sameRow, type FillQuery, type KeyFold, type KeyedState } from '../dataflow/state.js';
+import { keyRestriction, renderSelect } from '../dataflow/sql.js';
+import { invariant } from '../errors.js';
+import type { Value } from '../values.js';
+
+/** The per-group arithmetic of one aggregate function. States are mutable objects owned by a group. */
+export interface AggregateRule<S extends object = object> {
+  /** As written in describe(): `COUNT(*)`, `SUM(x)`. */
+  readonly name: string;
+  /** Input column the function reads, or null for COUNT(*). */
+  readonly arg: number | null;
+  init(): S;
+  /** Applies one input value. Returns false when the result is no longer known (rule 5). */
+  apply(state: S, v: Value, sign: 1 | -1): boolean;
+  result(state: S): Value;
+  /** SQL aggregates whose values give this state for a group, or null when it needs the rows. */
+  stateSql(arg: string | null): ReadonlyArray<string> | null;
+  /** The state from the values of `stateSql` in one result row. */
+  fromSql(values: ReadonlyArray<Value>): S;
+}
+
+interface Group {
+  readonly values: Row;
+  count: number;
+  readonly states: object[];
+  out: Row | null;
+}
+
+interface Entry {
+  readonly keyRow: Row;
+  readonly groups: Map<string, Group>;
+}
+
+export interface AggregateSpec {
+  /** Input columns grouped by; the first `keyCount` are the partial key. */
+  readonly groupBy: ReadonlyArray<number>;
+  readonly keyCount: number;
+  readonly rules: ReadonlyArray<AggregateRule>;
+  /** No GROUP BY: an empty key still answers one row. */
+  readonly scalar: boolean;
+  readonly fold: ReadonlyArray<KeyFold>;
+}
+
+export class Aggregate implements Operator, KeyedState {
+  readonly kind = 'aggregate' as const;
+  readonly parents: ReadonlyArray<Operator>;
+  readonly columns: ReadonlyArray<string>;
+  readonly signature: string;
+  readonly key: ReadonlyArray<number>;
+  readonly fold: ReadonlyArray<KeyFold>;
+  readonly #spec: AggregateSpec;
+  readonly #keyIn: ReadonlyArray<number>;
+  readonly #groupFold: ReadonlyArray<KeyFold>;
+  readonly #entries = new Map<string, Entry>();
+
+  constructor(parent: Operator, spec: AggregateSpec) {
+    this.parents = [parent];
+    this.#spec = spec;
+    this.#keyIn = spec.groupBy.slice(0, spec.keyCount);
+    this.key = this.#keyIn.map((_, i) => i);
+    this.fold = spec.fold.slice(0, spec.keyCount);
+    this.#groupFold = spec.fold;
+    this.columns = [...spec.groupBy.map((i) => parent.columns[i]), ...spec.rules.map((r) => r.name)];
+    this.signature = `aggregate(${parent.signature}|${spec.groupBy.join(',')}|${spec.keyCount}|${spec.scalar}|${spec.rules.map((r) => `${r.name}@${r.arg}`).join(',')})`;
+  }
+
+  get state(): KeyedState {
+    return this;
+  }
+
+  describe(): string {
+    const g = this.#spec.groupBy.map((i) => this.parents[0].columns[i]).join(', ');
+    return `γ[${g}] ${this.#spec.rules.map((r) => r.name).join(', ')}`;
+  }
+
+  source(column: number): ColumnSource | null {
+    return column < this.#spec.groupBy.length ? { parent: 0, column: this.#spec.groupBy[column] } : null;
+  }
+
+  sql(): SqlShape | null {
+    return null;
+  }
+
+  inputKey(): ReadonlyArray<number> {
+    return this.#keyIn;
+  }
+
+  has(key: string): boolean {
+    return this.#entries.has(key);
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  rows(key: string): ReadonlyArray<Row> | undefined {
+    const e = this.#entries.get(key);
+    if (e === undefined) return undefined;
+    const out: Row[] = [];
+    for (const g of e.groups.values()) if (g.out !== null) out.push(g.out);
+    return out;
+  }
+
+  *keyRows(): IterableIterator<Row> {
+    for (const e of this.#entries.values()) yield e.keyRow;
+  }
+
+  evict(key: string): boolean {
+    return this.#entries.delete(key);
+  }
+
+  evictAll(): number {
+    const n = this.#entries.size;
+    this.#entries.clear();
+    return n;
+  }
+
+  usage(): { rows: number; bytes: number } {
+    let rows = 0, bytes = 0;
+    for (const e of this.#entries.values()) {
+      for (const g of e.groups.values()) {
+        rows++;
+        bytes += rowBytes(g.values) + 48 * g.states.length + (g.out ? rowBytes(g.out) : 0);
+      }
+    }
+    return { rows, bytes };
+  }
+
+  #newGroup(values: Row): Group {
+    return { values, count: 0, states: this.#spec.rules.map((r) => r.init()), out: null };
+  }
+
+  #groupValues(row: Row): Row {
+    return this.#spec.groupBy.map((i) => row[i]);
+  }
+
+  #output(g: Group): Row | null {
+    if (g.count <= 0 && !this.#spec.scalar) return null;
+    const out: Value[] = g.values.slice();
+    for (let i = 0; i < this.#spec.rules.length; i++) out.push(this.#spec.rules[i].result(g.states[i]));
+    return out;
+  }
+
+  #newEntry(keyRow: Row): Entry {
+    const e: Entry = { keyRow, groups: new Map() };
+    if (this.#spec.scalar) e.groups.set('', this.#newGroup(keyRow));
+    return e;
+  }
+
+  #groupKey(row: Row): string {
+    return this.#spec.scalar ? '' : keyOfRow(row, this.#spec.groupBy, this.#groupFold);
+  }
+
+  onBatch(_from: number, deltas: ReadonlyArray<Delta>): BatchResult {
+    if (this.#entries.size === 0 || deltas.length === 0) return EMPTY_RESULT;
+    const touched = new Map<Group, { old: Row | null; key: string; gk: string }>();
+    let broken: Set<string> | null = null;
+    const rules = this.#spec.rules;
+    for (const d of deltas) {
+      const pk = keyOfRow(d.row, this.#keyIn, this.fold);
+      const entry = this.#entries.get(pk);
+      if (entry === undefined || broken?.has(pk)) continue;
+      const gk = this.#groupKey(d.row);
+      let g = entry.groups.get(gk);
+      if (g === undefined) {
+        g = this.#newGroup(this.#groupValues(d.row));
+        entry.groups.set(gk, g);
+      }
+      if (!touched.has(g)) touched.set(g, { old: g.out, key: pk, gk });
+      g.count += d.sign;
+      for (let i = 0; i < rules.length; i++) {
+        const r = rules[i];
+        if (!r.apply(g.states[i], r.arg === null ? 1 : d.row[r.arg], d.sign)) (broken ??= new Set()).add(pk);
+      }
+    }
+    const output: Delta[] = [];
+    const evicted: Row[] = [];
+    if (broken !== null) {
+      for (const pk of broken) {
+        const e = this.#entries.get(pk);
+        if (e !== undefined) evicted.push(e.keyRow);
+        this.#entries.delete(pk);
+      }
+    }
+    for (const [g, t] of touched) {
+      if (broken?.has(t.key)) continue;
+      const next = this.#output(g);
+      if (g.count <= 0 && !this.#spec.scalar) this.#entries.get(t.key)?.groups.delete(t.gk);
+      g.out = next;
+      if (t.old !== null && next !== null && sameRow(t.old, next)) continue;
+      if (t.old !== null) output.push({ row: t.old, sign: -1 });
+      if (next !== null) output.push({ row: next, sign: 1 });
+    }
+    return output.length === 0 && evicted.length === 0 ? EMPTY_RESULT : { output, misses: [], evicted };
+  }
+
+  fillFromInput(keys: ReadonlyArray<Row>, inputRows: ReadonlyArray<Row>): void {
+    const filling = new Map<string, Entry>();
+    for (const k of keys) filling.set(keyString(k, this.fold), this.#newEntry(k));
+    const rules = this.#spec.rules;
+    for (const row of inputRows) {
+      const e = filling.get(keyOfRow(row, this.#keyIn, this.fold));
+      if (e === undefined) continue;
+      const gk = this.#groupKey(row);
+      let g = e.groups.get(gk);
+      if (g === undefined) e.groups.set(gk, (g = this.#newGroup(this.#groupValues(row))));
+      g.count++;
+      for (let i = 0; i < rules.length; i++) rules[i].apply(g.states[i], rules[i].arg === null ? 1 : row[rules[i].arg as number], 1);
+    }
+    this.#install(filling);
+  }
+
+  #install(filling: Map<string, Entry>): void {
+    for (const [k, e] of filling) {
+      for (const g of e.groups.values()) g.out = this.#output(g);
+      this.#entries.set(k, e);
+    }
+  }
+
+  /** Rows `[group values…, COUNT(*), …each rule's stateSql values]` from an aggregate upquery. */
+  fillFromAggregates(keys: ReadonlyArray<Row>, rows: ReadonlyArray<Row>): void {
+    const filling = new Map<string, Entry>();
+    for (const k of keys) filling.set(keyString(k, this.fold), this.#newEntry(k));
+    const ng = this.#spec.groupBy.length;
+    for (const row of rows) {
+      const values = row.slice(0, ng);
+      const e = filling.get(keyString(values.slice(0, this.#spec.keyCount), this.fold));
+      if (e === undefined) continue;
+      const g = this.#newGroup(values);
+      g.count = Number(row[ng]);
+      let at = ng + 1;
+      for (let i = 0; i < this.#spec.rules.length; i++) {
+        const r = this.#spec.rules[i];
+        const width = (r.stateSql('x') as ReadonlyArray<string>).length;
+        g.states[i] = r.fromSql(row.slice(at, at + width));
+        at += width;
+      }
+      e.groups.set(this.#spec.scalar ? '' : keyString(values, this.#groupFold), g);
+    }
+    this.#install(filling);
+  }
+
+  fillQuery(keys: ReadonlyArray<Row>): FillQuery {
+    const p = this.parents[0].sql();
+    invariant(p !== null, 'an aggregate fills only from a stateless subtree');
+    const group = this.#spec.groupBy.map((i) => p.select[i]);
+    const restrict = keyRestriction(group.slice(0, this.#spec.keyCount), keys);
+    const parts: string[] = [];
+    for (const r of this.#spec.rules) {
+      const s = r.stateSql(r.arg === null ? null : p.select[r.arg]);
+      if (s === null) {
+        // A rule that needs the rows themselves (COUNT DISTINCT): fill from the input rows.
+        return { sql: renderSelect(p, p.select, [restrict]), install: (rows) => this.fillFromInput(keys, rows) };
+      }
+      parts.push(...s);
+    }
+    const sql = renderSelect(p, [...group, 'COUNT(*)', ...parts], [restrict], this.#spec.keyCount === 0 && this.#spec.scalar ? [] : group);
+    return { sql, install: (rows) => this.fillFromAggregates(keys, rows) };
+  }
+}

@@ -1,0 +1,184 @@
+/**
+ * The reader: the leaf of a cache, a map from parameter values to the cache's result rows. Its
+ * input rows carry the visible columns first, then hidden ones (parameter columns not selected,
+ * ORDER BY columns not selected). Per key it keeps those rows and, lazily, the answer: the visible
+ * columns in the query's ORDER BY order, built once per change so a hit allocates nothing.
+ */
+import type { Delta, Row } from '../dataflow/delta.js';
+import { EMPTY_RESULT, type BatchResult, type ColumnSource, type Operator, type SqlShape } from '../dataflow/operator.js';
+import { keyOfRow, keyString, rowBytes, sameRow, type FillQuery, type KeyFold, type KeyedState } from '../dataflow/state.js';
+import { keyRestriction, renderSelect } from '../dataflow/sql.js';
+import { invariant } from '../errors.js';
+import type { Value } from '../values.js';
+import type { ValueOrder } from './extremum.js';
+
+export interface SortKey {
+  readonly column: number;
+  readonly desc: boolean;
+  readonly order: ValueOrder;
+}
+
+interface Entry {
+  readonly keyRow: Row;
+  rows: Row[];
+  answer: ReadonlyArray<Row> | null;
+}
+
+export interface ReaderSpec {
+  /** Input columns the reader is keyed by (the parameters, in parameter order). */
+  readonly key: ReadonlyArray<number>;
+  readonly fold: ReadonlyArray<KeyFold>;
+  /** How many leading input columns the client sees. */
+  readonly visible: number;
+  readonly orderBy: ReadonlyArray<SortKey>;
+}
+
+export class Reader implements Operator, KeyedState {
+  readonly kind = 'reader' as const;
+  readonly parents: ReadonlyArray<Operator>;
+  readonly columns: ReadonlyArray<string>;
+  readonly signature: string;
+  readonly key: ReadonlyArray<number>;
+  readonly fold: ReadonlyArray<KeyFold>;
+  readonly #spec: ReaderSpec;
+  readonly #entries = new Map<string, Entry>();
+
+  constructor(parent: Operator, spec: ReaderSpec, cacheId: string) {
+    this.parents = [parent];
+    this.#spec = spec;
+    this.columns = parent.columns;
+    this.key = spec.key;
+    this.fold = spec.fold;
+    // Readers are never shared: each belongs to one cache.
+    this.signature = `reader(${cacheId})`;
+  }
+
+  get state(): KeyedState {
+    return this;
+  }
+
+  describe(): string {
+    const key = this.#spec.key.map((i) => `${this.columns[i]} = ?`).join(' AND ');
+    const order = this.#spec.orderBy.map((o) => `${this.columns[o.column]}${o.desc ? ' DESC' : ''}`).join(', ');
+    return `reader[${key}]${order ? ` order by ${order}` : ''}`;
+  }
+
+  source(column: number): ColumnSource {
+    return { parent: 0, column };
+  }
+
+  sql(): SqlShape | null {
+    return null;
+  }
+
+  inputKey(): ReadonlyArray<number> {
+    return this.#spec.key;
+  }
+
+  has(key: string): boolean {
+    return this.#entries.has(key);
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  rows(key: string): ReadonlyArray<Row> | undefined {
+    return this.#entries.get(key)?.rows;
+  }
+
+  *keyRows(): IterableIterator<Row> {
+    for (const e of this.#entries.values()) yield e.keyRow;
+  }
+
+  /** [note: hot-path] The answer rows for a present key, or undefined for a missing one. */
+  answer(key: string): ReadonlyArray<Row> | undefined {
+    const e = this.#entries.get(key);
+    if (e === undefined) return undefined;
+    return e.answer ??= this.#build(e.rows);
+  }
+
+  /** Visible columns, sorted: also used to merge the rows of several keys. */
+  sortVisible(rows: ReadonlyArray<Row>): ReadonlyArray<Row> {
+    return this.#build(rows);
+  }
+
+  #build(rows: ReadonlyArray<Row>): ReadonlyArray<Row> {
+    const { visible, orderBy } = this.#spec;
+    let out: Row[] = rows.slice();
+    if (orderBy.length > 0) {
+      out.sort((a, b) => {
+        for (const o of orderBy) {
+          const c = o.order(a[o.column], b[o.column]);
+          if (c !== 0) return o.desc ? -c : c;
+        }
+        return 0;
+      });
+    }
+    if (rows.length > 0 && rows[0].length > visible) out = out.map((r) => r.slice(0, visible));
+    return out;
+  }
+
+  evict(key: string): boolean {
+    return this.#entries.delete(key);
+  }
+
+  evictAll(): number {
+    const n = this.#entries.size;
+    this.#entries.clear();
+    return n;
+  }
+
+  usage(): { rows: number; bytes: number } {
+    let rows = 0, bytes = 0;
+    for (const e of this.#entries.values()) {
+      rows += e.rows.length;
+      for (const r of e.rows) bytes += rowBytes(r);
+    }
+    return { rows, bytes };
+  }
+
+  onBatch(_from: number, deltas: ReadonlyArray<Delta>): BatchResult {
+    if (this.#entries.size === 0) return EMPTY_RESULT;
+    let evicted: Row[] | null = null;
+    for (const d of deltas) {
+      const k = keyOfRow(d.row, this.#spec.key, this.fold);
+      const e = this.#entries.get(k);
+      if (e === undefined) continue;
+      if (d.sign === 1) e.rows.push(d.row);
+      else {
+        const i = e.rows.findIndex((r) => sameRow(r, d.row));
+        if (i < 0) {
+          // Retracting a row this key never held means the key is not what MySQL holds: drop it
+          // rather than serve it (it refills on the next read).
+          (evicted ??= []).push(e.keyRow);
+          this.#entries.delete(k);
+          continue;
+        }
+        e.rows[i] = e.rows[e.rows.length - 1];
+        e.rows.pop();
+      }
+      e.answer = null;
+    }
+    return evicted === null ? EMPTY_RESULT : { output: [], misses: [], evicted };
+  }
+
+  fillFromInput(keys: ReadonlyArray<Row>, inputRows: ReadonlyArray<Row>): void {
+    const filling = new Map<string, Entry>();
+    for (const k of keys) filling.set(keyString(k, this.fold), { keyRow: k, rows: [], answer: null });
+    for (const row of inputRows) filling.get(keyOfRow(row, this.#spec.key, this.fold))?.rows.push(row);
+    for (const [k, e] of filling) this.#entries.set(k, e);
+  }
+
+  fillQuery(keys: ReadonlyArray<Row>): FillQuery {
+    const p = this.parents[0].sql();
+    invariant(p !== null, 'a reader fills from MySQL only when its parents are stateless');
+    const restrict = keyRestriction(this.#spec.key.map((i) => p.select[i]), keys);
+    return { sql: renderSelect(p, p.select, [restrict]), install: (rows) => this.fillFromInput(keys, rows) };
+  }
+}
+
+/** The key of a parameter tuple as the reader indexes it. */
+export function readerKey(reader: Reader, params: ReadonlyArray<Value>): string {
+  return keyString(params, reader.fold);
+}

@@ -1,0 +1,91 @@
+/**
+ * Plan → dataflow nodes. The shape is always
+ *
+ *   base(table) → [σ constant WHERE] → [γ aggregates → [σ HAVING]] → π[visible…, params…, order…] → reader
+ *
+ * Every node but the reader is added through the graph, which shares nodes with equal signatures
+ * between caches (two caches over one table share its base node; equal aggregates share γ and its
+ * state). The aggregate is keyed by the parameters, so a reader missing a key fills from it.
+ */
+import type { Graph } from '../dataflow/graph.js';
+import type { Operator } from '../dataflow/operator.js';
+import type { KeyFold } from '../dataflow/state.js';
+import { BaseTable } from '../operators/base-table.js';
+import { Filter } from '../operators/filter.js';
+import { Project } from '../operators/project.js';
+import { Aggregate, type AggregateRule } from '../operators/grouped.js';
+import { avg, countColumn, countDistinct, countStar, sum, type NumericKind } from '../operators/aggregate.js';
+import { binaryOrder, ciOrder, max, min, type ValueOrder } from '../operators/extremum.js';
+import { Reader, type SortKey } from '../operators/reader.js';
+import { columnClass, keyFoldOf, type ColumnInfo } from './schema.js';
+import type { QueryPlan, RuleSpec } from './plan.js';
+
+export interface BuiltCache {
+  /** Every node the cache holds a reference to, top-down (the reader last). */
+  readonly nodes: ReadonlyArray<Operator>;
+  readonly reader: Reader;
+  /** How each parameter's values fold as keys. */
+  readonly paramFold: ReadonlyArray<KeyFold>;
+}
+
+function orderOf(c: ColumnInfo | null): ValueOrder {
+  return c !== null && columnClass(c) === 'text' && /_ci$/.test(c.collation ?? '') ? ciOrder : binaryOrder;
+}
+
+function ruleOf(spec: RuleSpec, cols: ReadonlyArray<ColumnInfo>): AggregateRule {
+  if (spec.arg === null) return countStar() as AggregateRule;
+  const c = cols[spec.arg];
+  const kind: NumericKind = columnClass(c) === 'float' ? { exact: false } : { exact: true, scale: columnClass(c) === 'decimal' ? c.scale : 0 };
+  switch (spec.fn) {
+    case 'COUNT': return (spec.distinct ? countDistinct(spec.arg, c.name) : countColumn(spec.arg, c.name)) as AggregateRule;
+    case 'SUM': return sum(spec.arg, c.name, kind) as AggregateRule;
+    case 'AVG': return avg(spec.arg, c.name, kind) as AggregateRule;
+    case 'MIN': return min(spec.arg, c.name, orderOf(c)) as AggregateRule;
+    case 'MAX': return max(spec.arg, c.name, orderOf(c)) as AggregateRule;
+  }
+}
+
+/** Adds the cache's nodes to the graph (sharing what already exists) and returns them. */
+export function buildCache(graph: Graph, plan: QueryPlan, cacheId: string): BuiltCache {
+  const cols = plan.schema.columns;
+  const nodes: Operator[] = [];
+  const add = <T extends Operator>(op: T): T => { const n = graph.add(op); nodes.push(n); return n; };
+  let top: Operator = add(new BaseTable(plan.schema.database, plan.schema.table, cols.map((c) => c.name)));
+  if (plan.where !== null) top = add(new Filter(top, plan.where));
+  const paramFold = plan.params.map((p) => keyFoldOf(cols[p.column]));
+  // The column info behind each stage column, when it is a table column.
+  let stageInfo: (s: number) => ColumnInfo | null = (s) => cols[s];
+  if (plan.aggregate !== null) {
+    const agg = plan.aggregate;
+    const groupBy = [...plan.params.map((p) => p.column), ...agg.groupBy];
+    top = add(new Aggregate(top, {
+      groupBy, keyCount: plan.params.length, scalar: agg.scalar,
+      rules: agg.rules.map((r) => ruleOf(r, cols)),
+      fold: groupBy.map((c) => keyFoldOf(cols[c])),
+    }));
+    const nGroup = groupBy.length;
+    stageInfo = (s) => (s < nGroup ? cols[groupBy[s]] : null);
+    if (plan.having !== null) top = add(new Filter(top, plan.having));
+  }
+  // π: visible columns, then the parameter columns (reader key), then ORDER BY columns not shown.
+  const picks = plan.select.map((s) => s.stage);
+  const visible = picks.length;
+  const paramStage = (i: number): number => (plan.aggregate !== null ? i : plan.params[i].column);
+  const key = plan.params.map((_, i) => { picks.push(paramStage(i)); return picks.length - 1; });
+  const orderBy: SortKey[] = plan.orderBy.map((o) => {
+    let at = picks.indexOf(o.stage);
+    if (at < 0 || at >= visible) { picks.push(o.stage); at = picks.length - 1; }
+    return { column: at, desc: o.desc, order: orderOf(stageInfo(o.stage)) };
+  });
+  top = add(new Project(top, picks));
+  const reader = new Reader(top, { key, fold: paramFold, visible, orderBy }, cacheId);
+  graph.add(reader);
+  graph.retain(reader);
+  nodes.push(reader);
+  return { nodes, reader, paramFold };
+}
+
+/** Releases a cache's nodes (shared ones stay while another cache uses them). */
+export function releaseCache(graph: Graph, built: BuiltCache): void {
+  graph.release(built.reader);
+}

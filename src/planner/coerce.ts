@@ -1,0 +1,58 @@
+/**
+ * A parameter value as the key of the column it is compared with: `WHERE id = '5'` looks up the
+ * same key as `WHERE id = 5`, and `WHERE price = 1.5` the key `"1.50"` of a DECIMAL(10,2). When the
+ * comparison MySQL would make is not a plain equality of representations (a string against an
+ * integer column that is not an integer, a number against a text column), the answer is
+ * `undefined`: the statement goes upstream.
+ */
+import { formatDecimal, toDecimal } from '../dataflow/decimal.js';
+import { intValue, type Value } from '../values.js';
+import { columnClass, type ColumnInfo } from './schema.js';
+
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+const DATETIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?$/;
+const TIME = /^-?\d{2,3}:\d{2}:\d{2}(\.\d{1,6})?$/;
+
+export function coerceParam(v: Value, c: ColumnInfo): Value | undefined {
+  if (v === null) return undefined;
+  switch (columnClass(c)) {
+    case 'integer': {
+      if (typeof v === 'number') return Number.isInteger(v) ? v : undefined;
+      if (typeof v === 'bigint') return intValue(v);
+      if (typeof v === 'string') {
+        const d = toDecimal(v);
+        if (d === null || !/^\s*[-+]?\d+(\.\d*)?\s*$/.test(v)) return undefined;
+        if (d.s > 0 && d.m % 10n ** BigInt(d.s) !== 0n) return undefined;
+        return intValue(d.m / 10n ** BigInt(d.s));
+      }
+      return undefined;
+    }
+    case 'decimal': {
+      if (Buffer.isBuffer(v)) return undefined;
+      const d = toDecimal(typeof v === 'string' && !/^\s*[-+]?(\d+\.?\d*|\.\d+)\s*$/.test(v) ? '' : v);
+      if (d === null) return undefined;
+      if (d.s > c.scale) {
+        const drop = 10n ** BigInt(d.s - c.scale);
+        if (d.m % drop !== 0n) return undefined;
+        return formatDecimal({ m: d.m / drop, s: c.scale });
+      }
+      return formatDecimal(d, c.scale);
+    }
+    case 'text':
+      return typeof v === 'string' ? v : Buffer.isBuffer(v) ? v.toString('utf8') : undefined;
+    case 'binary':
+      if (c.dataType.includes('char') || c.dataType.includes('text')) return typeof v === 'string' ? v : undefined;
+      return Buffer.isBuffer(v) ? v : typeof v === 'string' ? Buffer.from(v, 'utf8') : undefined;
+    case 'temporal': {
+      if (typeof v !== 'string') return undefined;
+      const t = c.dataType;
+      if (t === 'date') return DATE.test(v) ? v : undefined;
+      // DATETIME/TIME keys depend on the column's fractional precision, which Rotor does not
+      // track yet: leave those lookups to upstream rather than miss rows.
+      void TIME; void DATETIME;
+      return undefined;
+    }
+    default:
+      return undefined;
+  }
+}

@@ -1,0 +1,290 @@
+/**
+ * The fingerprint: a statement reduced, in microseconds and without the SQL parser, to a key that
+ * every textual variant of "the same query with other literals" shares, plus the literals it took
+ * out. `SELECT  fans FROM fan_count where item_id=42 -- hi` and
+ * `SELECT fans FROM fan_count WHERE item_id = ?` both become
+ * `SELECT fans FROM fan_count WHERE item_id = ?`; the first yields the literal 42.
+ *
+ * Rules: comments and whitespace vanish; known keywords are upper-cased (identifiers keep their
+ * case: table names are case-sensitive upstream); backticks around plain identifiers are dropped;
+ * numbers and quoted strings become `?` and are returned as literals (hex, bit and
+ * charset-introduced literals stay in the key: their type depends on context); a parenthesised
+ * list of literals/placeholders after IN folds to `IN (?+)` and is returned as one list literal.
+ *
+ * [note: hot-path] Runs for every SELECT the proxy sees: one pass over the string, no regexes.
+ */
+import type { Value } from '../values.js';
+
+/** One literal taken out of a statement, in order of appearance. */
+export type Literal =
+  | { readonly kind: 'value'; readonly value: Value }
+  | { readonly kind: 'param' }
+  | { readonly kind: 'list'; readonly items: ReadonlyArray<Literal> };
+
+export interface Fingerprint {
+  readonly key: string;
+  readonly literals: ReadonlyArray<Literal>;
+  /** Offsets of the select list (after SELECT/DISTINCT, before the top-level FROM), or -1. */
+  readonly selectStart: number;
+  readonly selectEnd: number;
+  /** Offset just after the last significant token (trailing `;`, comments and spaces excluded). */
+  readonly end: number;
+}
+
+const KEYWORDS = new Set([
+  'SELECT', 'FROM', 'WHERE', 'AND', 'OR', 'NOT', 'IN', 'IS', 'NULL', 'BETWEEN', 'GROUP', 'BY', 'HAVING',
+  'ORDER', 'ASC', 'DESC', 'AS', 'COUNT', 'SUM', 'AVG', 'MIN', 'MAX', 'DISTINCT', 'LIMIT', 'OFFSET', 'JOIN',
+  'INNER', 'LEFT', 'RIGHT', 'OUTER', 'ON', 'USING', 'UNION', 'ALL', 'LIKE', 'TRUE', 'FALSE', 'CREATE',
+  'DROP', 'SHOW', 'CACHE', 'CACHES', 'FOR', 'UPDATE', 'SHARE', 'LOCK', 'MODE', 'XOR', 'DIV', 'MOD', 'EXISTS',
+]);
+
+const enum C {
+  Space = 32, Tab = 9, Nl = 10, Cr = 13, Quote = 39, DQuote = 34, Backtick = 96, Backslash = 92,
+  Dash = 45, Hash = 35, Slash = 47, Star = 42, Dot = 46, Semi = 59, LParen = 40, RParen = 41, Comma = 44,
+  Question = 63, Zero = 48, Nine = 57,
+}
+
+function isIdentChar(c: number): boolean {
+  return (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 36 || c > 127;
+}
+
+function isSpace(c: number): boolean {
+  return c === C.Space || c === C.Tab || c === C.Nl || c === C.Cr || c === 12 || c === 11;
+}
+
+interface Tok { readonly t: 'word' | 'lit' | 'param' | 'punct' | 'raw'; readonly text: string; readonly value?: Value; readonly start: number; readonly end: number }
+
+/** Splits a statement into tokens; null when it holds something the fingerprint must not guess. */
+function tokenize(sql: string): Tok[] | null {
+  const out: Tok[] = [];
+  const n = sql.length;
+  let i = 0;
+  while (i < n) {
+    const c = sql.charCodeAt(i);
+    if (isSpace(c)) { i++; continue; }
+    if (c === C.Hash || (c === C.Dash && sql.charCodeAt(i + 1) === C.Dash && (i + 2 >= n || isSpace(sql.charCodeAt(i + 2))))) {
+      while (i < n && sql.charCodeAt(i) !== C.Nl) i++;
+      continue;
+    }
+    if (c === C.Slash && sql.charCodeAt(i + 1) === C.Star) {
+      // Executable (/*! */) and hint (/*+ */) comments change meaning: never fingerprint those.
+      const k = sql.charCodeAt(i + 2);
+      if (k === 33 || k === 43) return null;
+      const e = sql.indexOf('*/', i + 2);
+      if (e < 0) return null;
+      i = e + 2;
+      continue;
+    }
+    if (c === C.Quote || c === C.DQuote) {
+      const start = i;
+      let s = '';
+      let j = i + 1;
+      let seg = j;
+      for (;;) {
+        if (j >= n) return null;
+        const d = sql.charCodeAt(j);
+        if (d === C.Backslash) {
+          s += sql.slice(seg, j) + unescapeChar(sql.charCodeAt(j + 1));
+          j += 2; seg = j; continue;
+        }
+        if (d === c) {
+          if (sql.charCodeAt(j + 1) === c) { s += sql.slice(seg, j + 1); j += 2; seg = j; continue; }
+          s += sql.slice(seg, j);
+          break;
+        }
+        j++;
+      }
+      i = j + 1;
+      out.push({ t: 'lit', text: '?', value: s, start, end: i });
+      continue;
+    }
+    if (c === C.Backtick) {
+      const e = sql.indexOf('`', i + 1);
+      if (e < 0) return null;
+      const inner = sql.slice(i + 1, e);
+      let plain = inner.length > 0 && !KEYWORDS.has(inner.toUpperCase()) && !(inner.charCodeAt(0) >= C.Zero && inner.charCodeAt(0) <= C.Nine);
+      for (let k = 0; plain && k < inner.length; k++) plain = isIdentChar(inner.charCodeAt(k));
+      out.push({ t: 'word', text: plain ? inner : sql.slice(i, e + 1), start: i, end: e + 1 });
+      i = e + 1;
+      continue;
+    }
+    if ((c >= C.Zero && c <= C.Nine) || (c === C.Dot && isDigit(sql.charCodeAt(i + 1)))) {
+      const start = i;
+      if (c === C.Zero && (sql.charCodeAt(i + 1) === 120 || sql.charCodeAt(i + 1) === 98)) {
+        let j = i + 2;
+        while (j < n && isIdentChar(sql.charCodeAt(j))) j++;
+        out.push({ t: 'raw', text: sql.slice(i, j), start, end: j });
+        i = j;
+        continue;
+      }
+      let j = i;
+      let isInt = true;
+      while (j < n && isDigit(sql.charCodeAt(j))) j++;
+      if (sql.charCodeAt(j) === C.Dot) { isInt = false; j++; while (j < n && isDigit(sql.charCodeAt(j))) j++; }
+      const e = sql.charCodeAt(j);
+      if (e === 101 || e === 69) {
+        const k = sql.charCodeAt(j + 1) === 43 || sql.charCodeAt(j + 1) === C.Dash ? j + 2 : j + 1;
+        if (isDigit(sql.charCodeAt(k))) { isInt = false; j = k; while (j < n && isDigit(sql.charCodeAt(j))) j++; }
+      }
+      if (j < n && isIdentChar(sql.charCodeAt(j))) {
+        // An identifier starting with digits (`1abc`): keep it whole.
+        while (j < n && isIdentChar(sql.charCodeAt(j))) j++;
+        out.push({ t: 'word', text: sql.slice(start, j), start, end: j });
+        i = j;
+        continue;
+      }
+      const text = sql.slice(start, j);
+      out.push({ t: 'lit', text: '?', value: isInt ? integer(text) : text, start, end: j });
+      i = j;
+      continue;
+    }
+    if (isIdentChar(c)) {
+      const start = i;
+      let j = i + 1;
+      while (j < n && isIdentChar(sql.charCodeAt(j))) j++;
+      const word = sql.slice(start, j);
+      const next = sql.charCodeAt(j);
+      // x'..', b'..', N'..' and _charset'..' literals: context-typed, keep them verbatim.
+      if (next === C.Quote && (word.length === 1 || word.charCodeAt(0) === 95)) {
+        const e = sql.indexOf("'", j + 1);
+        if (e < 0) return null;
+        out.push({ t: 'raw', text: sql.slice(start, e + 1), start, end: e + 1 });
+        i = e + 1;
+        continue;
+      }
+      const upper = word.toUpperCase();
+      out.push({ t: 'word', text: KEYWORDS.has(upper) ? upper : word, start, end: j });
+      i = j;
+      continue;
+    }
+    if (c === C.Question) { out.push({ t: 'param', text: '?', start: i, end: i + 1 }); i++; continue; }
+    // Multi-character operators.
+    const two = sql.slice(i, i + 2);
+    if (two === '<=' || two === '>=' || two === '<>' || two === '!=' || two === '||' || two === '&&' || two === ':=' || two === '<<' || two === '>>') {
+      if (two === '<=' && sql.charCodeAt(i + 2) === 62) { out.push({ t: 'punct', text: '<=>', start: i, end: i + 3 }); i += 3; continue; }
+      out.push({ t: 'punct', text: two, start: i, end: i + 2 });
+      i += 2;
+      continue;
+    }
+    out.push({ t: 'punct', text: sql[i], start: i, end: i + 1 });
+    i++;
+  }
+  while (out.length > 0 && out[out.length - 1].text === ';') out.pop();
+  return out;
+}
+
+function isDigit(c: number): boolean {
+  return c >= C.Zero && c <= C.Nine;
+}
+
+function integer(text: string): number | bigint | string {
+  if (text.length < 16) return Number(text);
+  const b = BigInt(text);
+  return b <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(b) : b;
+}
+
+function unescapeChar(c: number): string {
+  switch (c) {
+    case 48: return '\0';
+    case 98: return '\b';
+    case 110: return '\n';
+    case 114: return '\r';
+    case 116: return '\t';
+    case 90: return '\x1a';
+    default: return Number.isNaN(c) ? '' : String.fromCharCode(c);
+  }
+}
+
+/**
+ * The fingerprint of a statement, or null when it cannot be fingerprinted safely (unterminated
+ * quotes, executable comments, several statements).
+ */
+export function fingerprint(sql: string): Fingerprint | null {
+  const toks = tokenize(sql);
+  if (toks === null || toks.length === 0) return null;
+  const literals: Literal[] = [];
+  let key = '';
+  let depth = 0;
+  let selectStart = -1;
+  let selectEnd = -1;
+  for (let i = 0; i < toks.length; i++) {
+    const tk = toks[i];
+    if (tk.text === ';') return null;
+    if (tk.text === '(') depth++;
+    else if (tk.text === ')') depth--;
+    if (depth === 0 && tk.t === 'word') {
+      if (tk.text === 'SELECT' && selectStart < 0) {
+        let s = i + 1;
+        while (s < toks.length && (toks[s].text === 'DISTINCT' || toks[s].text === 'ALL')) s++;
+        selectStart = s < toks.length ? toks[s].start : tk.end;
+      } else if (tk.text === 'FROM' && selectStart >= 0 && selectEnd < 0) {
+        selectEnd = toks[i - 1].end;
+      }
+    }
+    if (tk.text === 'IN' && toks[i + 1]?.text === '(') {
+      const folded = foldList(toks, i + 2);
+      if (folded !== null) {
+        literals.push({ kind: 'list', items: folded.items });
+        key += (key ? ' ' : '') + 'IN (?+)';
+        i = folded.close;
+        continue;
+      }
+    }
+    let text: string;
+    if (tk.t === 'lit') { literals.push({ kind: 'value', value: tk.value as Value }); text = '?'; }
+    else if (tk.t === 'param') { literals.push(PARAM); text = '?'; }
+    else text = tk.text;
+    key += joiner(key, text) + text;
+  }
+  return { key, literals, selectStart, selectEnd, end: toks[toks.length - 1].end };
+}
+
+const PARAM: Literal = { kind: 'param' };
+
+function joiner(key: string, text: string): string {
+  if (key.length === 0) return '';
+  const last = key.charCodeAt(key.length - 1);
+  if (last === C.LParen || last === C.Dot || text === ')' || text === ',' || text === '.') return '';
+  // `COUNT(*)` and `f(x)` stay compact; `IN (`, `AND (` keep their space.
+  if (text === '(' && isIdentChar(last) && !KEY_SPACE_BEFORE_PAREN.has(lastWord(key))) return '';
+  return ' ';
+}
+
+const KEY_SPACE_BEFORE_PAREN = new Set(['IN', 'AND', 'OR', 'NOT', 'WHERE', 'ON', 'FROM', 'JOIN', 'SELECT', 'HAVING', 'BY', 'AS', 'XOR', 'EXISTS']);
+
+function lastWord(key: string): string {
+  let j = key.length;
+  while (j > 0 && isIdentChar(key.charCodeAt(j - 1))) j--;
+  return key.slice(j);
+}
+
+function foldList(toks: Tok[], from: number): { items: Literal[]; close: number } | null {
+  const items: Literal[] = [];
+  let i = from;
+  for (;;) {
+    const tk = toks[i];
+    if (tk === undefined) return null;
+    if (tk.t === 'lit') items.push({ kind: 'value', value: tk.value as Value });
+    else if (tk.t === 'param') items.push(PARAM);
+    else if (tk.t === 'word' && tk.text === 'NULL') items.push({ kind: 'value', value: null });
+    else return null;
+    const sep = toks[i + 1];
+    if (sep?.text === ')') return { items, close: i + 1 };
+    if (sep?.text !== ',') return null;
+    i += 2;
+  }
+}
+
+/** `sql` with every `?` placeholder (outside quotes and comments) replaced by `replacement`. */
+export function replacePlaceholders(sql: string, replacement: string): string {
+  const toks = tokenize(sql);
+  if (toks === null) return sql;
+  let out = '';
+  let at = 0;
+  for (const t of toks) {
+    if (t.t !== 'param') continue;
+    out += sql.slice(at, t.start) + replacement;
+    at = t.end;
+  }
+  return out + sql.slice(at);
+}

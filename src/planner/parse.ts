@@ -1,0 +1,89 @@
+/**
+ * The SQL parser seam: node-sql-parser's MySQL build, with its AST's quirks normalized (FINDINGS.md):
+ * `` `r`.`id` `` and `r.id` give different shapes for the table qualifier; string literals come
+ * back still escaped; decimals come back as strings. Runs only at registration.
+ */
+import { createRequire } from 'node:module';
+import { RotorError } from '../errors.js';
+import type { Value } from '../values.js';
+import { sqlLiteral } from '../dataflow/sql.js';
+
+const require = createRequire(import.meta.url);
+// The MySQL-only build: a fraction of the full bundle's load time.
+const { Parser } = require('node-sql-parser/build/mysql') as { Parser: new () => { astify(sql: string, opt?: object): unknown } };
+const parser = new Parser();
+
+/** A loosely typed AST node: the planner checks every field it reads. */
+export type AstNode = { readonly type?: string; readonly [k: string]: unknown };
+
+/** Parses exactly one statement; ERR_CACHE_PARSE otherwise. */
+export function parseStatement(sql: string): AstNode {
+  let ast: unknown;
+  try {
+    ast = parser.astify(sql, { database: 'MySQL' });
+  } catch (e) {
+    const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    throw new RotorError('ERR_CACHE_PARSE', [msg]);
+  }
+  if (Array.isArray(ast)) {
+    if (ast.length !== 1) throw new RotorError('ERR_CACHE_PARSE', ['exactly one statement is expected']);
+    ast = ast[0];
+  }
+  return ast as AstNode;
+}
+
+/** A column reference with its qualifier normalized to a plain string (or null). */
+export function columnRef(node: AstNode): { table: string | null; column: string } | null {
+  if (node.type !== 'column_ref') return null;
+  const t = node.table as unknown;
+  let table: string | null = null;
+  if (typeof t === 'string') table = t;
+  else if (t !== null && typeof t === 'object' && typeof (t as AstNode).value === 'string') table = (t as AstNode).value as string;
+  let column = node.column as unknown;
+  if (column !== null && typeof column === 'object') {
+    const c = column as AstNode;
+    column = typeof c.expr === 'object' && c.expr !== null ? (c.expr as AstNode).value : c.value;
+  }
+  return typeof column === 'string' ? { table, column } : null;
+}
+
+/** Undoes MySQL string escapes as node-sql-parser leaves them (`it''s`, `a\'b`, `\n`). */
+export function unescapeString(raw: string, quote: "'" | '"'): string {
+  let out = '';
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw[i];
+    if (c === '\\' && i + 1 < raw.length) {
+      const n = raw[++i];
+      out += n === '0' ? '\0' : n === 'n' ? '\n' : n === 'r' ? '\r' : n === 't' ? '\t' : n === 'b' ? '\b' : n === 'Z' ? '\x1a' : n;
+    } else if (c === quote && raw[i + 1] === quote) {
+      out += c;
+      i++;
+    } else out += c;
+  }
+  return out;
+}
+
+/** A literal node's value and whether it is numeric; null when the node is not a plain literal. */
+export function literalOf(node: AstNode): { value: Value; numeric: boolean; sql: string } | null {
+  switch (node.type) {
+    case 'number': {
+      const v = node.value;
+      if (typeof v === 'number') return { value: v, numeric: true, sql: String(v) };
+      if (typeof v === 'string' && /^-?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(v)) return { value: v, numeric: true, sql: v };
+      return null;
+    }
+    case 'bigint': return typeof node.value === 'string' ? { value: BigInt(node.value), numeric: true, sql: node.value } : null;
+    case 'bool': return { value: node.value ? 1 : 0, numeric: true, sql: node.value ? 'TRUE' : 'FALSE' };
+    case 'null': return { value: null, numeric: false, sql: 'NULL' };
+    case 'single_quote_string': case 'double_quote_string': {
+      const q = node.type === 'single_quote_string' ? "'" : '"';
+      const s = unescapeString(String(node.value), q);
+      return { value: s, numeric: false, sql: sqlLiteral(s) };
+    }
+    default: return null;
+  }
+}
+
+export function isPlaceholder(node: AstNode): boolean {
+  return node.type === 'origin' && node.value === '?';
+}

@@ -1,0 +1,353 @@
+/**
+ * The plan of a cacheable query: the parsed SELECT reduced to what the dataflow needs, or a precise
+ * reason why it cannot be cached (ERR_CACHE_UNSUPPORTED naming the clause and the construct).
+ *
+ * Single-table SELECTs: plain columns (or `*`); WHERE made of ANDed parameter equalities
+ * (`col = ?`, `col IN (?, …)`) and constant predicates; COUNT/SUM/AVG/MIN/MAX with GROUP BY and
+ * HAVING; ORDER BY of the result. The "stage" is the row the result is drawn from: the table's row
+ * for plain queries, `[parameters…, GROUP BY columns…, aggregates…]` for aggregate queries.
+ */
+import { RotorError } from '../errors.js';
+import type { Expr } from '../dataflow/expr.js';
+import { columnRef, isPlaceholder, literalOf, type AstNode } from './parse.js';
+import { columnClass, isNumericColumn, type TableSchema } from './schema.js';
+
+export interface ParamSpec {
+  /** Table column the parameter is compared with. */
+  readonly column: number;
+  /** `col IN (?, ?, …)`: any number of values, each a key. */
+  readonly multi: boolean;
+}
+
+export interface RuleSpec {
+  readonly fn: 'COUNT' | 'SUM' | 'AVG' | 'MIN' | 'MAX';
+  /** Table column, or null for COUNT(*). */
+  readonly arg: number | null;
+  readonly distinct: boolean;
+}
+
+/** A literal of the statement, in textual order, as the fingerprint sees it. */
+export type SlotSpec =
+  | { readonly kind: 'param'; readonly param: number }
+  | { readonly kind: 'list-param'; readonly param: number }
+  | { readonly kind: 'const' }
+  | { readonly kind: 'list-const' };
+
+export interface QueryPlan {
+  readonly schema: TableSchema;
+  /** The table was written without a database: the cache serves sessions using that database. */
+  readonly unqualified: boolean;
+  readonly params: ReadonlyArray<ParamSpec>;
+  /** Constant part of WHERE, over table columns. */
+  readonly where: Expr | null;
+  readonly aggregate: { readonly groupBy: ReadonlyArray<number>; readonly rules: ReadonlyArray<RuleSpec>; readonly scalar: boolean } | null;
+  /** Over stage columns. */
+  readonly having: Expr | null;
+  /** Stage columns the client sees, in order. */
+  readonly select: ReadonlyArray<{ readonly name: string; readonly stage: number }>;
+  readonly orderBy: ReadonlyArray<{ readonly stage: number; readonly desc: boolean }>;
+  readonly slots: ReadonlyArray<SlotSpec>;
+  /** Names of the stage columns (for describe()). */
+  readonly stageNames: ReadonlyArray<string>;
+}
+
+function unsupported(clause: string, detail: string): RotorError {
+  return new RotorError('ERR_CACHE_UNSUPPORTED', [`${detail} (in ${clause})`], { clause, detail });
+}
+
+const AGGREGATES = new Set(['COUNT', 'SUM', 'AVG', 'MIN', 'MAX']);
+const COMPARE: Record<string, '=' | '<>' | '<' | '>' | '<=' | '>='> = { '=': '=', '<>': '<>', '!=': '<>', '<': '<', '>': '>', '<=': '<=', '>=': '>=' };
+
+/** The table a SELECT reads: `{ db, table }`, checked to be a single plain table. */
+export function tableOf(ast: AstNode): { db: string | null; table: string; alias: string | null } {
+  if (ast.type !== 'select') throw unsupported('statement', `${String(ast.type ?? 'unknown').toUpperCase()} statements`);
+  const from = ast.from as AstNode[] | null;
+  if (!Array.isArray(from) || from.length === 0) throw unsupported('FROM', 'a SELECT without a table');
+  if (from.length > 1 || from[0].join) throw unsupported('FROM', 'joins (coming with issue 5)');
+  const f = from[0];
+  if (typeof f.table !== 'string' || f.expr) throw unsupported('FROM', 'derived tables');
+  return { db: typeof f.db === 'string' ? f.db : null, table: f.table, alias: typeof f.as === 'string' ? f.as : null };
+}
+
+/** Plans a parsed SELECT against its table's schema. */
+export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boolean): QueryPlan {
+  const { alias } = tableOf(ast);
+  if (ast.with) throw unsupported('WITH', 'common table expressions');
+  if (ast.distinct) throw unsupported('SELECT', 'DISTINCT (coming with issue 5)');
+  if (ast.limit && Array.isArray((ast.limit as AstNode).value) && ((ast.limit as AstNode).value as unknown[]).length > 0) throw unsupported('LIMIT', 'LIMIT (top-k comes with issue 5)');
+  if (ast.locking_read) throw unsupported('FOR UPDATE', 'locking reads');
+  if (ast.into && (ast.into as AstNode).position) throw unsupported('INTO', 'SELECT … INTO');
+  if (ast.window) throw unsupported('WINDOW', 'window functions');
+
+  const cols = schema.columns;
+  const colIndex = (ref: { table: string | null; column: string }, clause: string): number => {
+    if (ref.table !== null && ref.table !== schema.table && ref.table !== alias) throw new RotorError('ERR_CACHE_UNKNOWN_COLUMN', [`${ref.table}.${ref.column}`, clause]);
+    const i = cols.findIndex((c) => c.name.toLowerCase() === ref.column.toLowerCase());
+    if (i < 0) throw new RotorError('ERR_CACHE_UNKNOWN_COLUMN', [ref.column, clause]);
+    return i;
+  };
+
+  // WHERE: parameter equalities among the top-level conjuncts, the rest constant predicates.
+  const paramNodes = new Map<AstNode, { column: number; multi: boolean }>();
+  const constant: Expr[] = [];
+  const conjuncts: AstNode[] = [];
+  const split = (n: AstNode): void => {
+    if (n.type === 'binary_expr' && n.operator === 'AND') { split(n.left as AstNode); split(n.right as AstNode); } else conjuncts.push(n);
+  };
+  if (ast.where) split(ast.where as AstNode);
+  const paramColumns = new Set<number>();
+  for (const c of conjuncts) {
+    const p = paramEquality(c);
+    if (p !== null) {
+      const col = colIndex(p.ref, 'where clause');
+      if (paramColumns.has(col)) throw unsupported('WHERE', `two parameters on column ${cols[col].name}`);
+      if (columnClass(cols[col]) === 'float') throw unsupported('WHERE', `a parameter on FLOAT/DOUBLE column ${cols[col].name}`);
+      paramColumns.add(col);
+      paramNodes.set(p.node, { column: col, multi: p.multi });
+      continue;
+    }
+    constant.push(toExpr(c, (ref) => { const i = colIndex(ref, 'where clause'); return { i, name: cols[i].name, numeric: isNumericColumn(cols[i]), ci: columnClass(cols[i]) === 'text' && /_ci$/.test(cols[i].collation ?? ''), temporal: columnClass(cols[i]) === 'temporal' }; }, 'WHERE'));
+  }
+  const where: Expr | null = constant.length === 0 ? null : constant.length === 1 ? constant[0] : { k: 'and', args: constant };
+
+  // Literal slots in textual order, numbering the parameters as they appear.
+  const params: ParamSpec[] = [];
+  const slots: SlotSpec[] = [];
+  walkLiterals(ast, (node, kind) => {
+    const p = paramNodes.get(node);
+    if (p !== undefined) {
+      params.push(p);
+      slots.push({ kind: p.multi ? 'list-param' : 'param', param: params.length - 1 });
+    } else if (kind === 'param') throw unsupported('statement', 'a parameter outside `column = ?` / `column IN (?, …)` conditions ANDed in WHERE');
+    else slots.push({ kind: kind === 'list' ? 'list-const' : 'const' });
+  });
+
+  // SELECT list.
+  const items = ast.columns as AstNode[];
+  const hasAggregate = items.some((it) => containsAggregate(it.expr as AstNode)) || !!ast.having;
+  const groupNodes = ((ast.groupby as AstNode | null)?.columns ?? []) as AstNode[];
+  const isAgg = hasAggregate || groupNodes.length > 0;
+  const rules: RuleSpec[] = [];
+  const groupBy: number[] = [];
+  const stageNames: string[] = [];
+  const stageOfColumn = (col: number, clause: string): number => {
+    if (!isAgg) return col;
+    const p = params.findIndex((x) => x.column === col);
+    if (p >= 0) return p;
+    const g = groupBy.indexOf(col);
+    if (g >= 0) return params.length + g;
+    throw unsupported(clause, `column ${cols[col].name} is neither grouped nor aggregated`);
+  };
+  if (isAgg) {
+    for (const p of params) stageNames.push(cols[p.column].name);
+    for (const g of groupNodes) {
+      const ref = columnRef(g);
+      if (ref === null) throw unsupported('GROUP BY', 'grouping by an expression');
+      const col = colIndex(ref, 'group statement');
+      if (!paramColumns.has(col) && !groupBy.includes(col)) groupBy.push(col);
+    }
+    for (const p of params) {
+      if (p.multi && !groupNodes.some((g) => { const r = columnRef(g); return r !== null && colIndex(r, 'group statement') === p.column; })) {
+        throw unsupported('WHERE', `\`${cols[p.column].name} IN (?, …)\` with aggregates needs GROUP BY ${cols[p.column].name}`);
+      }
+    }
+    for (const g of groupBy) stageNames.push(cols[g].name);
+  } else {
+    for (const c of cols) stageNames.push(c.name);
+  }
+  const aggregateStage = (n: AstNode, clause: string): number => {
+    const fn = String(n.name).toUpperCase();
+    const args = n.args as AstNode;
+    const distinct = args?.distinct === 'DISTINCT';
+    const e = args?.expr as AstNode;
+    let arg: number | null = null;
+    if (e?.type === 'star') {
+      if (fn !== 'COUNT' || distinct) throw unsupported(clause, `${fn}(*)`);
+    } else {
+      const ref = e ? columnRef(e) : null;
+      if (ref === null) throw unsupported(clause, `${fn} of an expression`);
+      arg = colIndex(ref, clause.toLowerCase());
+    }
+    if (distinct && fn !== 'COUNT') throw unsupported(clause, `${fn}(DISTINCT …)`);
+    if ((fn === 'SUM' || fn === 'AVG') && arg !== null && !isNumericColumn(cols[arg])) throw unsupported(clause, `${fn} of non-numeric column ${cols[arg].name}`);
+    if (n.over) throw unsupported(clause, 'window functions');
+    const spec: RuleSpec = { fn: fn as RuleSpec['fn'], arg, distinct };
+    let i = rules.findIndex((r) => r.fn === spec.fn && r.arg === spec.arg && r.distinct === spec.distinct);
+    if (i < 0) {
+      rules.push(spec);
+      i = rules.length - 1;
+      stageNames.push(`${fn}(${distinct ? 'DISTINCT ' : ''}${arg === null ? '*' : cols[arg].name})`);
+    }
+    return params.length + groupBy.length + i;
+  };
+  const select: { name: string; stage: number }[] = [];
+  for (const it of items) {
+    const e = it.expr as AstNode;
+    const ref = columnRef(e);
+    if (ref !== null && ref.column === '*') {
+      if (isAgg) throw unsupported('SELECT', '* with aggregates');
+      if (ref.table !== null && ref.table !== schema.table && ref.table !== alias) throw new RotorError('ERR_CACHE_UNKNOWN_TABLE', [ref.table]);
+      cols.forEach((c, i) => select.push({ name: c.name, stage: i }));
+      continue;
+    }
+    const name = typeof it.as === 'string' ? it.as : ref?.column ?? String(e.type);
+    if (ref !== null) select.push({ name, stage: stageOfColumn(colIndex(ref, 'field list'), 'SELECT') });
+    else if (e.type === 'aggr_func' && AGGREGATES.has(String(e.name).toUpperCase())) select.push({ name, stage: aggregateStage(e, 'SELECT') });
+    else throw unsupported('SELECT', `the expression ${describeNode(e)} (only columns and aggregates are cached)`);
+  }
+
+  const stageRef = (n: AstNode, clause: string): number => {
+    const ref = columnRef(n);
+    if (ref !== null) {
+      const asAlias = ref.table === null ? select.find((s) => s.name.toLowerCase() === ref.column.toLowerCase()) : undefined;
+      if (asAlias !== undefined && !cols.some((c) => c.name.toLowerCase() === ref.column.toLowerCase())) return asAlias.stage;
+      return stageOfColumn(colIndex(ref, clause.toLowerCase()), clause);
+    }
+    if (n.type === 'aggr_func') return aggregateStage(n, clause);
+    if (n.type === 'number' && typeof n.value === 'number' && clause === 'ORDER BY') {
+      const s = select[n.value - 1];
+      if (s === undefined) throw new RotorError('ERR_CACHE_UNKNOWN_COLUMN', [String(n.value), 'order clause']);
+      return s.stage;
+    }
+    throw unsupported(clause, `the expression ${describeNode(n)}`);
+  };
+
+  let having: Expr | null = null;
+  if (ast.having) {
+    having = toExpr(ast.having as AstNode, null, 'HAVING', (n) => {
+      const s = stageRef(n, 'HAVING');
+      return { i: s, name: stageNames[s], numeric: s >= params.length + groupBy.length || isNumericColumn(cols[stageColumn(s)]), ci: false, temporal: false };
+    });
+  }
+  function stageColumn(s: number): number {
+    return s < params.length ? params[s].column : groupBy[s - params.length];
+  }
+  const orderBy = ((ast.orderby ?? []) as AstNode[]).map((o) => ({ stage: stageRef(o.expr as AstNode, 'ORDER BY'), desc: o.type === 'DESC' }));
+
+  return {
+    schema, unqualified, params, where, having, select, orderBy, slots, stageNames,
+    aggregate: isAgg ? { groupBy, rules, scalar: groupNodes.length === 0 } : null,
+  };
+}
+
+function paramEquality(n: AstNode): { ref: { table: string | null; column: string }; node: AstNode; multi: boolean } | null {
+  if (n.type !== 'binary_expr') return null;
+  const l = n.left as AstNode, r = n.right as AstNode;
+  if (n.operator === '=') {
+    const lr = columnRef(l), rr = columnRef(r);
+    if (lr !== null && isPlaceholder(r)) return { ref: lr, node: r, multi: false };
+    if (rr !== null && isPlaceholder(l)) return { ref: rr, node: l, multi: false };
+  }
+  if (n.operator === 'IN' && r.type === 'expr_list') {
+    const ref = columnRef(l);
+    const items = r.value as AstNode[];
+    if (ref !== null && items.length > 0 && items.every(isPlaceholder)) return { ref, node: r, multi: true };
+  }
+  return null;
+}
+
+type ColumnMeta = { i: number; name: string; numeric: boolean; ci: boolean; temporal: boolean };
+
+function toExpr(n: AstNode, column: ((ref: { table: string | null; column: string }) => ColumnMeta) | null, clause: string, other?: (n: AstNode) => ColumnMeta): Expr {
+  const rec = (x: AstNode): Expr => toExpr(x, column, clause, other);
+  const ref = columnRef(n);
+  if (ref !== null || n.type === 'aggr_func') {
+    const m = ref !== null && column !== null ? column(ref) : other ? other(n) : null;
+    if (m === null) throw unsupported(clause, describeNode(n));
+    if (m.temporal) throw unsupported(clause, `comparisons with DATE/TIME column ${m.name}`);
+    return { k: 'col', i: m.i, name: m.name, numeric: m.numeric, ci: m.ci };
+  }
+  const lit = literalOf(n);
+  if (lit !== null) return { k: 'lit', v: lit.value, sql: lit.sql, numeric: lit.numeric };
+  if (isPlaceholder(n)) throw unsupported(clause, 'a parameter inside OR/NOT or a non-equality condition');
+  if (n.type === 'unary_expr' && n.operator === 'NOT') return { k: 'not', a: rec(n.expr as AstNode) };
+  if (n.type === 'function' && fnName(n) === 'NOT') {
+    const args = ((n.args as AstNode)?.value ?? []) as AstNode[];
+    if (args.length === 1) return { k: 'not', a: rec(args[0]) };
+  }
+  if (n.type === 'binary_expr') {
+    const op = String(n.operator);
+    const l = n.left as AstNode, r = n.right as AstNode;
+    if (op === 'AND' || op === 'OR') return { k: op === 'AND' ? 'and' : 'or', args: [rec(l), rec(r)] };
+    if (op in COMPARE) {
+      const e: Expr = { k: 'cmp', op: COMPARE[op], a: rec(l), b: rec(r) };
+      checkComparable(e.a, e.b, clause);
+      return e;
+    }
+    if (op === 'IS' || op === 'IS NOT') {
+      if (r.type !== 'null') throw unsupported(clause, `${op} ${describeNode(r)}`);
+      return { k: 'isnull', a: rec(l), neg: op === 'IS NOT' };
+    }
+    if ((op === 'IN' || op === 'NOT IN') && r.type === 'expr_list') {
+      const a = rec(l);
+      const list = (r.value as AstNode[]).map(rec);
+      for (const x of list) checkComparable(a, x, clause);
+      return { k: 'in', a, list, neg: op === 'NOT IN' };
+    }
+    if ((op === 'BETWEEN' || op === 'NOT BETWEEN') && r.type === 'expr_list') {
+      const [lo, hi] = (r.value as AstNode[]).map(rec);
+      const a = rec(l);
+      checkComparable(a, lo, clause);
+      checkComparable(a, hi, clause);
+      return { k: 'between', a, lo, hi, neg: op === 'NOT BETWEEN' };
+    }
+    throw unsupported(clause, `the operator ${op}`);
+  }
+  throw unsupported(clause, describeNode(n));
+}
+
+// MySQL compares a string column with a number numerically, with its own string-to-number rules.
+function checkComparable(a: Expr, b: Expr, clause: string): void {
+  const textCol = (x: Expr) => x.k === 'col' && !x.numeric;
+  const numLit = (x: Expr) => x.k === 'lit' && x.numeric;
+  if ((textCol(a) && numLit(b)) || (textCol(b) && numLit(a))) throw unsupported(clause, 'comparing a text column with a number');
+}
+
+function fnName(n: AstNode): string {
+  const name = n.name as AstNode | string;
+  if (typeof name === 'string') return name.toUpperCase();
+  const parts = (name as AstNode)?.name as AstNode[] | undefined;
+  return parts?.map((p) => String(p.value)).join('.').toUpperCase() ?? '';
+}
+
+function describeNode(n: AstNode): string {
+  if (n.type === 'function') return `function ${fnName(n)}()`;
+  if (n.type === 'aggr_func') return `aggregate ${String(n.name)}()`;
+  if (n.type === 'binary_expr') return `operator ${String(n.operator)}`;
+  return String(n.type ?? 'expression');
+}
+
+function containsAggregate(n: AstNode | null | undefined): boolean {
+  if (n === null || n === undefined || typeof n !== 'object') return false;
+  if (n.type === 'aggr_func') return true;
+  return Object.values(n).some((v) => (Array.isArray(v) ? v.some((x) => containsAggregate(x as AstNode)) : typeof v === 'object' && v !== null && containsAggregate(v as AstNode)));
+}
+
+/**
+ * Visits the literals of a SELECT in textual order, as the fingerprint lists them: numbers and
+ * strings, placeholders, and IN lists made only of those (and NULL) as one list.
+ */
+function walkLiterals(ast: AstNode, visit: (node: AstNode, kind: 'value' | 'param' | 'list') => void): void {
+  const walk = (n: unknown): void => {
+    if (n === null || typeof n !== 'object') return;
+    if (Array.isArray(n)) { n.forEach(walk); return; }
+    const node = n as AstNode;
+    if ((node.operator === 'IN' || node.operator === 'NOT IN') && (node.right as AstNode)?.type === 'expr_list') {
+      const items = (node.right as AstNode).value as AstNode[];
+      if (items.every((x) => isPlaceholder(x) || x.type === 'null' || (literalOf(x) !== null && x.type !== 'bool'))) {
+        walk(node.left);
+        visit(node.right as AstNode, 'list');
+        return;
+      }
+    }
+    if (isPlaceholder(node)) { visit(node, 'param'); return; }
+    if (node.type === 'number' || node.type === 'bigint' || node.type === 'single_quote_string' || node.type === 'double_quote_string') { visit(node, 'value'); return; }
+    if (node.type === 'binary_expr') { walk(node.left); walk(node.right); return; }
+    for (const v of Object.values(node)) walk(v);
+  };
+  walk(ast.columns);
+  walk(ast.where);
+  walk(ast.groupby);
+  walk(ast.having);
+  walk(ast.orderby);
+}

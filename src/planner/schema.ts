@@ -1,0 +1,50 @@
+/**
+ * What the planner knows of an upstream table: its columns in ordinal order with the type facts
+ * that decide how Rotor compares, keys and aggregates their values. Learned from
+ * information_schema at registration and persisted with the cache.
+ */
+import type { KeyFold } from '../dataflow/state.js';
+
+export interface ColumnInfo {
+  readonly name: string;
+  /** information_schema DATA_TYPE, lower case: `int`, `bigint`, `decimal`, `varchar`, `datetime` … */
+  readonly dataType: string;
+  /** NUMERIC_SCALE for DECIMAL, else 0. */
+  readonly scale: number;
+  /** COLLATION_NAME, or null for non-text columns. */
+  readonly collation: string | null;
+}
+
+export interface TableSchema {
+  readonly database: string;
+  readonly table: string;
+  readonly columns: ReadonlyArray<ColumnInfo>;
+}
+
+const INTEGER = new Set(['tinyint', 'smallint', 'mediumint', 'int', 'integer', 'bigint', 'year']);
+const FLOAT = new Set(['float', 'double', 'real']);
+const TEMPORAL = new Set(['date', 'datetime', 'timestamp', 'time']);
+const TEXT = new Set(['char', 'varchar', 'tinytext', 'text', 'mediumtext', 'longtext', 'enum', 'set']);
+
+export type ColumnClass = 'integer' | 'decimal' | 'float' | 'temporal' | 'text' | 'binary' | 'other';
+
+export function columnClass(c: ColumnInfo): ColumnClass {
+  const t = c.dataType.toLowerCase();
+  if (INTEGER.has(t)) return 'integer';
+  if (t === 'decimal' || t === 'numeric') return 'decimal';
+  if (FLOAT.has(t)) return 'float';
+  if (TEMPORAL.has(t)) return 'temporal';
+  if (TEXT.has(t)) return c.collation !== null && /_bin$|^binary$/.test(c.collation) ? 'binary' : 'text';
+  if (t.includes('binary') || t.includes('blob') || t === 'bit') return 'binary';
+  return 'other';
+}
+
+export function isNumericColumn(c: ColumnInfo): boolean {
+  const k = columnClass(c);
+  return k === 'integer' || k === 'decimal' || k === 'float';
+}
+
+/** How a column's values compare as keys: `_ci` text folds case and trailing spaces. */
+export function keyFoldOf(c: ColumnInfo): KeyFold {
+  return columnClass(c) === 'text' && c.collation !== null && /_ci$/.test(c.collation) ? 'ci' : 'exact';
+}

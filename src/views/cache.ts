@@ -1,0 +1,136 @@
+/**
+ * A registered cache: its definition (what is persisted), its plan and dataflow nodes, how an
+ * incoming statement's fingerprint binds its parameters, and its counters.
+ */
+import type { ColumnDefinition } from '../proxy/protocol/column-definition.js';
+import type { Fingerprint, Literal } from '../planner/fingerprint.js';
+import type { QueryPlan } from '../planner/plan.js';
+import type { TableSchema } from '../planner/schema.js';
+import type { BuiltCache } from '../planner/build.js';
+import { coerceParam } from '../planner/coerce.js';
+import { sameRow } from '../dataflow/state.js';
+import type { Row } from '../dataflow/delta.js';
+import type { Value } from '../values.js';
+
+/** What survives a restart: enough to rebuild the cache without asking upstream. */
+export interface CacheDefinition {
+  readonly id: string;
+  readonly name: string;
+  readonly database: string;
+  /** The SQL as registered. */
+  readonly sql: string;
+  readonly schema: TableSchema;
+  readonly columns: ReadonlyArray<ColumnDefinition>;
+}
+
+/** Where one parameter value comes from: a literal of the statement, or a prepared-statement parameter. */
+export type ValueSource = { readonly v: Value } | { readonly p: number };
+
+/** Hit latency samples, in ms, in a fixed ring. */
+export class LatencyRing {
+  readonly #samples = new Float64Array(1024);
+  #n = 0;
+  add(ms: number): void {
+    this.#samples[this.#n++ & 1023] = ms;
+  }
+  percentiles(): { p50: number; p99: number } {
+    const n = Math.min(this.#n, 1024);
+    if (n === 0) return { p50: 0, p99: 0 };
+    const s = Array.from(this.#samples.subarray(0, n)).sort((a, b) => a - b);
+    return { p50: s[Math.floor(n * 0.5)], p99: s[Math.min(n - 1, Math.floor(n * 0.99))] };
+  }
+}
+
+export class Cache {
+  readonly stats = { hits: 0, misses: 0, upqueries: 0 };
+  readonly latency = new LatencyRing();
+  status: 'ready' | 'invalidated' = 'ready';
+  /** Column definitions per select-list text (MariaDB names result columns as the client wrote them). */
+  readonly variants = new Map<string, ReadonlyArray<ColumnDefinition>>();
+  /** Reader keys filled ahead of the binlog stream, not served until it catches up (count of waiters). */
+  readonly ahead = new Map<string, number>();
+
+  constructor(
+    readonly def: CacheDefinition,
+    readonly plan: QueryPlan,
+    readonly fp: Fingerprint,
+    readonly selectText: string,
+    readonly normalized: string,
+    readonly built: BuiltCache,
+  ) {
+    this.variants.set(selectText, def.columns);
+  }
+
+  get id(): string {
+    return this.def.id;
+  }
+
+  /**
+   * Binds a statement's literals to this cache: per parameter, where its values come from; null
+   * when a constant differs or the statement's shape does not fit.
+   */
+  bind(literals: ReadonlyArray<Literal>): ValueSource[][] | null {
+    const slots = this.plan.slots;
+    if (literals.length !== slots.length) return null;
+    const out: ValueSource[][] = new Array(this.plan.params.length);
+    let p = 0;
+    const source = (l: Literal): ValueSource | null => (l.kind === 'value' ? { v: l.value } : l.kind === 'param' ? { p: p++ } : null);
+    for (let i = 0; i < slots.length; i++) {
+      const s = slots[i], l = literals[i], r = this.fp.literals[i];
+      switch (s.kind) {
+        case 'param': {
+          const src = source(l);
+          if (src === null) return null;
+          out[s.param] = [src];
+          break;
+        }
+        case 'list-param': {
+          if (l.kind !== 'list') return null;
+          const list: ValueSource[] = [];
+          for (const item of l.items) {
+            const src = source(item);
+            if (src === null) return null;
+            list.push(src);
+          }
+          out[s.param] = list;
+          break;
+        }
+        case 'const':
+          if (l.kind !== 'value' || r.kind !== 'value' || !sameRow([l.value], [r.value]) || typeof l.value !== typeof r.value) return null;
+          break;
+        case 'list-const':
+          if (l.kind !== 'list' || r.kind !== 'list' || l.items.length !== r.items.length) return null;
+          for (let j = 0; j < l.items.length; j++) {
+            const a = l.items[j], b = r.items[j];
+            if (a.kind !== 'value' || b.kind !== 'value' || !sameRow([a.value], [b.value])) return null;
+          }
+          break;
+      }
+    }
+    return out;
+  }
+
+  /** The reader keys for bound parameters (the cross product of IN lists), or null to go upstream. */
+  keys(bound: ReadonlyArray<ReadonlyArray<ValueSource>>, params: ReadonlyArray<Value>): Row[] | null {
+    const cols = this.plan.schema.columns;
+    let keys: Value[][] = [[]];
+    for (let i = 0; i < bound.length; i++) {
+      const info = cols[this.plan.params[i].column];
+      const values: Value[] = [];
+      for (const src of bound[i]) {
+        const raw = 'v' in src ? src.v : params[src.p];
+        if (raw === undefined) return null;
+        const v = coerceParam(raw, info);
+        if (v === undefined) return null;
+        values.push(v);
+      }
+      if (values.length === 1) for (const k of keys) k.push(values[0]);
+      else {
+        const next: Value[][] = [];
+        for (const k of keys) for (const v of values) next.push([...k, v]);
+        keys = next;
+      }
+    }
+    return keys;
+  }
+}

@@ -1,0 +1,408 @@
+/**
+ * The engine: the registry of caches, the dataflow graph they share, the upqueries that fill them,
+ * and the binlog sink that keeps them exact. The proxy talks to it through {@link Engine.router};
+ * the admin API through register/list/get/drop/evict; the binlog stream through applyBatch and
+ * applySchemaChange (synchronous: no await while a batch is applied).
+ */
+import { createHash } from 'node:crypto';
+import { pino, type Logger } from 'pino';
+import type { Answer, ReadRouter } from '../proxy/read-router.js';
+import type { ColumnDefinition } from '../proxy/protocol/column-definition.js';
+import type { Batch, BinlogSink, SchemaChange } from '../binlog/batch.js';
+import { Graph } from '../dataflow/graph.js';
+import { Upqueries, type SnapshotReader, type UpqueryStats } from '../dataflow/upquery.js';
+import type { Row } from '../dataflow/delta.js';
+import type { Operator } from '../dataflow/operator.js';
+import { keyString } from '../dataflow/state.js';
+import { sqlLiteral } from '../dataflow/sql.js';
+import { fingerprint, replacePlaceholders, type Fingerprint } from '../planner/fingerprint.js';
+import { parseStatement } from '../planner/parse.js';
+import { planSelect, tableOf, type QueryPlan } from '../planner/plan.js';
+import { buildCache, releaseCache } from '../planner/build.js';
+import type { TableSchema } from '../planner/schema.js';
+import { RotorError } from '../errors.js';
+import type { Value } from '../values.js';
+import { Cache, type CacheDefinition } from './cache.js';
+import { CacheRouter, type RouterBackend } from './router.js';
+import { UpstreamClient } from './upstream-client.js';
+import { CacheStore } from './cache-store.js';
+import { showCachesAnswer } from './show-caches.js';
+
+export interface EngineOptions {
+  /** mysql://rotor:rotor@host:port/db — Rotor's own account for upqueries. */
+  upstreamUrl: string;
+  /** Resolves unqualified tables when a registration gives no database. */
+  defaultDatabase: string | null;
+  /** Persist registered caches here (caches.json); null = memory only. */
+  dataDir: string | null;
+  logger?: Logger;
+}
+
+export interface CacheInfo {
+  id: string;
+  name: string;
+  database: string;
+  sql: string;
+  parameters: { table: string; column: string }[];
+  plan: string[];
+  status: string;
+  stats: { hits: number; misses: number; upqueries: number; keys: number; rows: number; bytes: number; hitLatencyMs: { p50: number; p99: number } };
+}
+
+/** Test seam: what the engine needs from MySQL besides upqueries. */
+export interface EngineUpstream extends SnapshotReader {
+  loadTable(database: string, table: string): Promise<TableSchema | null>;
+  columnDefinitions(sql: string, database: string | null): Promise<ColumnDefinition[]>;
+  close(): Promise<void>;
+}
+
+export class Engine implements BinlogSink, RouterBackend {
+  readonly router: ReadRouter;
+  readonly #graph = new Graph();
+  readonly #upstream: EngineUpstream;
+  readonly #upqueries: Upqueries;
+  readonly #caches = new Map<string, Cache>();
+  readonly #byKey = new Map<string, Cache[]>();
+  readonly #learning = new Set<string>();
+  readonly #store: CacheStore | null;
+  readonly #log: Logger;
+  readonly #opts: EngineOptions;
+  readonly upstreamReasons = new Map<string, number>();
+
+  constructor(opts: EngineOptions, upstream?: EngineUpstream) {
+    this.#opts = opts;
+    this.#log = opts.logger ?? pino({ level: 'silent' });
+    this.#upstream = upstream ?? new UpstreamClient(opts.upstreamUrl);
+    this.#upqueries = new Upqueries(this.#graph, this.#upstream);
+    this.#store = opts.dataDir !== null ? new CacheStore(opts.dataDir) : null;
+    this.router = new CacheRouter(this);
+  }
+
+  /** Loads persisted caches: empty (partial) and immediately usable, without asking upstream. */
+  async start(): Promise<void> {
+    if (this.#store === null) return;
+    for (const def of await this.#store.load()) {
+      try {
+        this.#install(def);
+      } catch (e) {
+        this.#log.warn({ err: e, cache: def.id }, 'a persisted cache could not be rebuilt');
+      }
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#upqueries.invalidate();
+    await this.#upstream.close();
+  }
+
+  /** The graph (for tests and the graph endpoint). */
+  get graph(): Graph {
+    return this.#graph;
+  }
+
+  get upqueryStats(): Readonly<UpqueryStats> {
+    return this.#upqueries.stats;
+  }
+
+  async register(req: { sql: string; name?: string; database?: string }): Promise<CacheInfo> {
+    const sql = req.sql.trim().replace(/;\s*$/, '');
+    const ast = parseStatement(sql);
+    const t = tableOf(ast);
+    const database = t.db ?? req.database ?? this.#opts.defaultDatabase;
+    if (database === null || database === undefined) throw new RotorError('ERR_CACHE_UNKNOWN_TABLE', [t.table]);
+    const fp = fingerprint(sql);
+    if (fp === null) throw new RotorError('ERR_CACHE_PARSE', ['the statement cannot be fingerprinted']);
+    const existing = this.#findSame(fp, database);
+    if (existing !== null) return this.info(existing);
+    const schema = await this.#upstream.loadTable(database, t.table);
+    if (schema === null) throw new RotorError('ERR_CACHE_UNKNOWN_TABLE', [`${database}.${t.table}`]);
+    const plan = planSelect(ast, schema, t.db === null);
+    checkSlots(plan, fp);
+    const normalized = normalizedSql(fp, plan);
+    const id = 'q_' + createHash('sha1').update(`${database}\0${normalized}`).digest('hex').slice(0, 12);
+    const columns = await this.#upstream.columnDefinitions(limitZero(sql, fp), database);
+    const again = this.#findSame(fp, database);
+    if (again !== null) return this.info(again);
+    if (req.name !== undefined && this.#byName(req.name) !== null) throw new RotorError('ERR_CACHE_UNSUPPORTED', [`the name ${req.name} is taken`], { clause: 'name', detail: 'name taken' });
+    const cache = this.#install({ id, name: req.name ?? id, database, sql, schema, columns });
+    await this.#persist();
+    this.#log.info({ cache: id, sql: normalized }, 'cache registered');
+    return this.info(cache);
+  }
+
+  #findSame(fp: Fingerprint, database: string): Cache | null {
+    for (const c of this.#byKey.get(fp.key) ?? []) {
+      if (c.def.database !== database) continue;
+      if (c.fp.literals.length === fp.literals.length && c.bind(fp.literals) !== null && sameSlots(c.fp, fp)) return c;
+    }
+    return null;
+  }
+
+  #install(def: CacheDefinition): Cache {
+    const ast = parseStatement(def.sql);
+    const t = tableOf(ast);
+    const plan = planSelect(ast, def.schema, t.db === null);
+    const fp = fingerprint(def.sql);
+    if (fp === null) throw new RotorError('ERR_CACHE_PARSE', ['the statement cannot be fingerprinted']);
+    checkSlots(plan, fp);
+    const built = buildCache(this.#graph, plan, def.id);
+    const selectText = fp.selectStart >= 0 ? def.sql.slice(fp.selectStart, fp.selectEnd) : '';
+    const cache = new Cache(def, plan, fp, selectText, normalizedSql(fp, plan), built);
+    this.#caches.set(def.id, cache);
+    const list = this.#byKey.get(fp.key) ?? [];
+    list.push(cache);
+    this.#byKey.set(fp.key, list);
+    return cache;
+  }
+
+  #byName(idOrName: string): Cache | null {
+    const c = this.#caches.get(idOrName);
+    if (c !== undefined) return c;
+    for (const x of this.#caches.values()) if (x.def.name === idOrName) return x;
+    return null;
+  }
+
+  list(): CacheInfo[] {
+    return [...this.#caches.values()].map((c) => this.info(c));
+  }
+
+  get(idOrName: string): CacheInfo | null {
+    const c = this.#byName(idOrName);
+    return c === null ? null : this.info(c);
+  }
+
+  /** The cache object itself (tests, the router). */
+  cache(idOrName: string): Cache | null {
+    return this.#byName(idOrName);
+  }
+
+  info(c: Cache): CacheInfo {
+    const reader = c.built.reader;
+    const u = reader.usage();
+    return {
+      id: c.id, name: c.def.name, database: c.def.database, sql: c.normalized,
+      parameters: c.plan.params.map((p) => ({ table: c.def.schema.table, column: c.def.schema.columns[p.column].name })),
+      plan: c.built.nodes.map((n) => n.describe()),
+      status: c.status,
+      stats: { ...c.stats, keys: reader.size, rows: u.rows, bytes: u.bytes, hitLatencyMs: c.latency.percentiles() },
+    };
+  }
+
+  drop(idOrName: string): boolean {
+    const c = this.#byName(idOrName);
+    if (c === null) return false;
+    this.#remove(c);
+    void this.#persist();
+    return true;
+  }
+
+  #remove(c: Cache): void {
+    this.#caches.delete(c.id);
+    const list = (this.#byKey.get(c.fp.key) ?? []).filter((x) => x !== c);
+    if (list.length > 0) this.#byKey.set(c.fp.key, list);
+    else this.#byKey.delete(c.fp.key);
+    releaseCache(this.#graph, c.built);
+  }
+
+  /**
+   * Evicts keys (parameter tuples) or everything from a cache, at its topmost stateful node, so
+   * the eviction travels down to the reader and the next read refills from MySQL. Returns how many
+   * reader keys were dropped.
+   */
+  evict(idOrName: string, keys: ReadonlyArray<ReadonlyArray<Value>> | 'all'): number {
+    const c = this.#byName(idOrName);
+    if (c === null) throw new RotorError('ERR_CACHE_NOT_FOUND', [idOrName]);
+    const reader = c.built.reader;
+    const top = this.#topState(c);
+    const before = reader.size;
+    if (keys === 'all') {
+      this.#graph.evictAll(top);
+      reader.evictAll();
+      return before;
+    }
+    const rows: Row[] = [];
+    for (const k of keys) {
+      const bound = c.keys(k.map((v) => [{ v }]), []);
+      if (bound !== null) rows.push(...bound);
+    }
+    const path = top === reader ? null : this.#graph.fillPath(reader);
+    this.#graph.evict(top, path === null ? rows : rows.map(path.toAncestorKey));
+    this.#graph.evict(reader, rows.filter((r) => reader.has(keyString(r, reader.fold))));
+    return before - reader.size;
+  }
+
+  #topState(c: Cache): Operator {
+    for (const n of c.built.nodes) if (n.state !== null) return n;
+    return c.built.reader;
+  }
+
+  /** Applies one upstream transaction to every cache. Synchronous. */
+  applyBatch(batch: Batch): void {
+    try {
+      this.#graph.applyBatch(batch);
+    } catch (e) {
+      // A bug must not leave a cache serving something it cannot vouch for.
+      this.#log.error({ err: e, position: batch.position }, 'applying a batch failed; evicting every cache');
+      this.#upqueries.invalidate();
+      for (const c of this.#caches.values()) this.#graph.evictAll(this.#topState(c));
+    }
+    this.#upqueries.observe(batch);
+    const evicted = this.#graph.takeRuleEvictions();
+    if (evicted.length > 0) this.#refill(evicted);
+  }
+
+  // DESIGN.md rule 5 allows "evict or re-fill": evict at once (never a guess), then re-fill in the
+  // background so a hot key whose MIN/MAX was deleted is warm again by its next read.
+  #refill(evicted: ReadonlyArray<{ reader: Operator; keys: ReadonlyArray<Row> }>): void {
+    for (const { reader, keys } of evicted) {
+      for (const c of this.#caches.values()) {
+        if (c.built.reader !== reader || c.status !== 'ready') continue;
+        this.#upqueries.request(reader, keys).catch((e: unknown) => this.#log.debug({ err: e }, 'background refill failed'));
+      }
+    }
+  }
+
+  /** DDL on a table a cache reads: drop its state, stop serving it, and re-learn the table. */
+  applySchemaChange(change: SchemaChange): void {
+    this.#upqueries.advance(change.position);
+    for (const c of this.#caches.values()) {
+      const s = c.def.schema;
+      // A statement Rotor could not attribute to a table may have changed any table of its database.
+      const touched = change.tables.length === 0 ? s.database === change.database || change.database === '' : s.database === change.database && change.tables.includes(s.table);
+      if (!touched) continue;
+      this.#upqueries.invalidate();
+      for (const base of this.#graph.bases(s.database, s.table)) this.#graph.evictAll(base);
+      c.status = 'invalidated';
+      void this.#refresh(c);
+    }
+  }
+
+  async #refresh(c: Cache): Promise<void> {
+    try {
+      const schema = await this.#upstream.loadTable(c.def.schema.database, c.def.schema.table);
+      if (!this.#caches.has(c.id)) return;
+      if (schema !== null && JSON.stringify(schema) === JSON.stringify(c.def.schema)) {
+        c.status = 'ready';
+        return;
+      }
+      if (schema === null) { c.status = 'invalidated'; return; }
+      // The table changed shape: plan the same query again against it, then swap the caches.
+      const columns = await this.#upstream.columnDefinitions(limitZero(c.def.sql, c.fp), c.def.database);
+      if (!this.#caches.has(c.id)) return;
+      const def: CacheDefinition = { ...c.def, schema, columns };
+      planSelect(parseStatement(def.sql), schema, tableOf(parseStatement(def.sql)).db === null);
+      this.#remove(c);
+      this.#install(def);
+      await this.#persist();
+    } catch (e) {
+      c.status = 'invalidated';
+      this.#log.warn({ err: e, cache: c.id }, 'a cache could not be rebuilt after DDL');
+    }
+  }
+
+  status(): { caches: number; keys: number; rows: number; bytes: number } {
+    let keys = 0, rows = 0, bytes = 0;
+    for (const n of this.#graph.nodes()) {
+      if (n.state === null) continue;
+      const u = n.state.usage();
+      rows += u.rows;
+      bytes += u.bytes;
+      if (n.kind === 'reader') keys += n.state.size;
+    }
+    return { caches: this.#caches.size, keys, rows, bytes };
+  }
+
+  // RouterBackend
+
+  candidates(key: string): ReadonlyArray<Cache> | undefined {
+    return this.#byKey.get(key);
+  }
+
+  async fill(cache: Cache, keys: ReadonlyArray<Row>): Promise<void> {
+    const before = this.#upqueries.stats.upqueries;
+    try {
+      await this.#upqueries.request(cache.built.reader, keys);
+      // A fill newer than the stream is not shown until the stream has caught up with it, so a
+      // transaction is seen whole across keys (one filled just now, one kept by the stream).
+      const newest = this.#upqueries.newestFill;
+      if (newest !== null && this.#upqueries.aheadOfStream()) {
+        const fold = cache.built.reader.fold;
+        const ks = keys.map((k) => keyString(k, fold));
+        for (const k of ks) cache.ahead.set(k, (cache.ahead.get(k) ?? 0) + 1);
+        try {
+          if (!(await this.#upqueries.waitApplied(newest))) this.#log.warn({ cache: cache.id }, 'the binlog stream did not catch up with a fill in time');
+        } finally {
+          for (const k of ks) {
+            const n = (cache.ahead.get(k) ?? 1) - 1;
+            if (n <= 0) cache.ahead.delete(k);
+            else cache.ahead.set(k, n);
+          }
+        }
+      }
+    } catch (e) {
+      this.#log.warn({ err: e, cache: cache.id }, 'fill failed; the read goes upstream');
+      throw e;
+    } finally {
+      cache.stats.upqueries += this.#upqueries.stats.upqueries - before > 0 ? 1 : 0;
+    }
+  }
+
+  learnVariant(cache: Cache, sql: string, fp: Fingerprint, selectText: string): void {
+    const k = `${cache.id}\0${selectText}`;
+    if (this.#learning.has(k) || cache.variants.size >= 32) return;
+    this.#learning.add(k);
+    this.#upstream.columnDefinitions(limitZero(sql, fp), cache.def.database).then(
+      (cols) => { cache.variants.set(selectText, cols); },
+      (e: unknown) => this.#log.debug({ err: e }, 'could not learn column definitions'),
+    ).finally(() => this.#learning.delete(k));
+  }
+
+  showCaches(): Answer {
+    return showCachesAnswer(this.list());
+  }
+
+  recordUpstream(reason: string): void {
+    this.upstreamReasons.set(reason, (this.upstreamReasons.get(reason) ?? 0) + 1);
+  }
+
+  async #persist(): Promise<void> {
+    if (this.#store === null) return;
+    try {
+      await this.#store.save([...this.#caches.values()].map((c) => c.def));
+    } catch (e) {
+      this.#log.error({ err: e }, 'could not persist the caches');
+    }
+  }
+}
+
+function sameSlots(a: Fingerprint, b: Fingerprint): boolean {
+  for (let i = 0; i < a.literals.length; i++) if (a.literals[i].kind !== b.literals[i].kind) return false;
+  return true;
+}
+
+/** The planner's literal slots and the fingerprint's literals MUST line up one to one. */
+function checkSlots(plan: QueryPlan, fp: Fingerprint): void {
+  const ok = plan.slots.length === fp.literals.length && plan.slots.every((s, i) => {
+    const l = fp.literals[i];
+    return s.kind === 'param' ? l.kind === 'param' : s.kind === 'const' ? l.kind === 'value' : l.kind === 'list';
+  });
+  if (!ok) throw new RotorError('ERR_CACHE_UNSUPPORTED', ['literals the fingerprint cannot line up (in statement)'], { clause: 'statement', detail: 'literals the fingerprint cannot line up' });
+}
+
+/** The statement as run to learn its result columns: parameters NULL, no rows. */
+function limitZero(sql: string, fp: Fingerprint): string {
+  return replacePlaceholders(sql.slice(0, fp.end), 'NULL') + ' LIMIT 0';
+}
+
+/** The fingerprint with constants written back and parameters as `?`. */
+function normalizedSql(fp: Fingerprint, plan: QueryPlan): string {
+  let i = 0;
+  return fp.key.replace(/IN \(\?\+\)|\?/g, (m) => {
+    const lit = fp.literals[i];
+    const slot = plan.slots[i++];
+    if (lit === undefined || slot === undefined) return m;
+    if (lit.kind === 'list') return `IN (${lit.items.map((x) => (slot.kind === 'list-param' || x.kind !== 'value' ? '?' : sqlLiteral(x.value))).join(', ')})`;
+    return slot.kind === 'const' && lit.kind === 'value' ? sqlLiteral(lit.value) : '?';
+  });
+}
+

@@ -1,0 +1,97 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Graph } from '../../src/dataflow/graph.js';
+import { RecentLog } from '../../src/dataflow/upquery.js';
+import { keyString } from '../../src/dataflow/state.js';
+import { parseStatement } from '../../src/planner/parse.js';
+import { planSelect } from '../../src/planner/plan.js';
+import { buildCache, releaseCache } from '../../src/planner/build.js';
+import type { TableSchema } from '../../src/planner/schema.js';
+import type { Batch } from '../../src/binlog/batch.js';
+import type { Row } from '../../src/dataflow/delta.js';
+
+const schema: TableSchema = {
+  database: 'd', table: 't',
+  columns: [{ name: 'id', dataType: 'int', scale: 0, collation: null }, { name: 'g', dataType: 'int', scale: 0, collation: null }],
+};
+const build = (g: Graph, sql: string, id: string) => buildCache(g, planSelect(parseStatement(sql), schema, true), id);
+const batch = (position: number, deltas: Array<[1 | -1, Row]>): Batch => ({
+  gtid: null, position: { file: 'bin.000001', position }, timestamp: 0,
+  changes: [{ database: 'd', table: 't', columns: ['id', 'g'], deltas: deltas.map(([sign, row]) => ({ sign, row })) }],
+});
+
+describe('graph', () => {
+  it('skips fenced keys for batches at or before the fence and lifts the fence after it', () => {
+    const g = new Graph();
+    const c = build(g, 'SELECT COUNT(*) FROM t WHERE g = ?', 'c');
+    const agg = c.nodes[1];
+    agg.state!.fillFromInput([[1]], [[1, 1]]);
+    g.fence(agg, [[1]], { file: 'bin.000001', position: 100 });
+    g.applyBatch(batch(90, [[1, [2, 1]]]));
+    assert.deepEqual(agg.state!.rows(keyString([1])), [[1, 1]], 'a batch inside the fill is not counted twice');
+    g.applyBatch(batch(110, [[1, [3, 1]]]));
+    assert.deepEqual(agg.state!.rows(keyString([1])), [[1, 2]]);
+  });
+
+  it('replays held batches into one node for the filled keys only', () => {
+    const g = new Graph();
+    const c = build(g, 'SELECT COUNT(*) FROM t WHERE g = ?', 'c');
+    const agg = c.nodes[1];
+    agg.state!.fillFromInput([[1], [2]], []);
+    g.replay(agg, [[2]], [batch(10, [[1, [1, 1]], [1, [2, 2]]])]);
+    assert.deepEqual(agg.state!.rows(keyString([1])), [[1, 0]]);
+    assert.deepEqual(agg.state!.rows(keyString([2])), [[2, 1]]);
+  });
+
+  it('carries an eviction from the aggregate down to every reader derived from it', () => {
+    const g = new Graph();
+    const a = build(g, 'SELECT COUNT(*) FROM t WHERE g = ?', 'a');
+    const b = build(g, 'SELECT COUNT(*) AS n FROM t WHERE g = ?', 'b');
+    const agg = a.nodes[1];
+    assert.equal(agg, b.nodes[1], 'the aggregate is shared');
+    agg.state!.fillFromInput([[1], [2]], []);
+    g.fillFromAncestor(a.reader, [[1], [2]]);
+    g.fillFromAncestor(b.reader, [[1]]);
+    g.evict(agg, [[1]]);
+    assert.equal(a.reader.has(keyString([1])), false);
+    assert.equal(b.reader.has(keyString([1])), false);
+    assert.equal(a.reader.has(keyString([2])), true);
+  });
+
+  it('frees nodes only the dropped cache used and keeps shared ones', () => {
+    const g = new Graph();
+    const a = build(g, 'SELECT COUNT(*) FROM t WHERE g = ?', 'a');
+    const b = build(g, 'SELECT id FROM t WHERE g = ?', 'b');
+    releaseCache(g, a);
+    const left = [...g.nodes()];
+    assert.ok(left.includes(b.nodes[0]), 'the shared base table stays');
+    assert.ok(!left.includes(a.nodes[1]), 'the aggregate only cache a used is gone');
+    releaseCache(g, b);
+    assert.equal([...g.nodes()].length, 0);
+  });
+});
+
+describe('recent log of held batches', () => {
+  it('keeps batches only while an upquery is out and hands each upquery those after its start', () => {
+    const log = new RecentLog();
+    log.record(batch(1, []));
+    assert.equal(log.length, 0);
+    const t1 = log.begin();
+    log.record(batch(2, []));
+    const t2 = log.begin();
+    log.record(batch(3, []));
+    assert.deepEqual(log.since(t1)?.map((b) => b.position.position), [2, 3]);
+    assert.deepEqual(log.since(t2)?.map((b) => b.position.position), [3]);
+    log.end(t1);
+    assert.equal(log.length, 1);
+    log.end(t2);
+    assert.equal(log.length, 0);
+  });
+
+  it('reports an upquery it can no longer cover so the fill is retried', () => {
+    const log = new RecentLog(2);
+    const t = log.begin();
+    for (let i = 0; i < 3; i++) log.record(batch(i, []));
+    assert.equal(log.since(t), null);
+  });
+});

@@ -1,0 +1,90 @@
+/**
+ * A small sqllogictest-style runner. A file is a sequence of records separated by blank lines:
+ *
+ *   statement ok          SQL run on MariaDB directly (writes between reads)
+ *   cache [name]          registers the SELECT that follows (with ? parameters) as a cache
+ *   query                 asks Rotor, after the binlog has drained, and compares with MariaDB's
+ *                         own answer (in order when the query has ORDER BY, else as multisets);
+ *                         asked twice: the second answer MUST come from the view (a hit)
+ *   evict all | evict K…  evicts the last cache (or the keys given, comma-separated values)
+ *
+ * Lines starting with `#` are comments.
+ */
+import { readFileSync } from 'node:fs';
+import assert from 'node:assert/strict';
+import { canonical, type EngineFixture } from '../views/support.js';
+
+export interface LogicResult {
+  readonly queries: number;
+  readonly hits: number;
+}
+
+interface Record {
+  readonly kind: string;
+  readonly arg: string;
+  readonly sql: string;
+  readonly line: number;
+}
+
+function records(text: string): Record[] {
+  const out: Record[] = [];
+  const lines = text.split('\n');
+  let i = 0;
+  while (i < lines.length) {
+    const l = lines[i].trim();
+    if (l === '' || l.startsWith('#')) { i++; continue; }
+    const [kind, ...rest] = l.split(/\s+/);
+    const start = i + 1;
+    const body: string[] = [];
+    i++;
+    while (i < lines.length && lines[i].trim() !== '') {
+      if (!lines[i].trim().startsWith('#')) body.push(lines[i]);
+      i++;
+    }
+    out.push({ kind, arg: rest.join(' '), sql: body.join('\n'), line: start });
+  }
+  return out;
+}
+
+export async function runLogicFile(file: string, f: EngineFixture): Promise<LogicResult> {
+  let queries = 0, hits = 0;
+  let lastCache: string | null = null;
+  for (const r of records(readFileSync(file, 'utf8'))) {
+    const where = `${file}:${r.line}`;
+    switch (r.kind) {
+      case 'statement':
+        await f.db.admin.query(r.sql);
+        break;
+      case 'cache': {
+        const info = await f.engine.register({ sql: r.sql, ...(r.arg ? { name: r.arg } : {}) });
+        lastCache = info.id;
+        break;
+      }
+      case 'evict': {
+        assert.ok(lastCache, `${where}: evict before any cache`);
+        if (r.arg === 'all') f.engine.evict(lastCache, 'all');
+        else f.engine.evict(lastCache, r.arg.split(/\s+/).map((k) => k.split(',').map((v) => (/^-?\d+$/.test(v) ? Number(v) : v))));
+        break;
+      }
+      case 'query': {
+        await f.drain();
+        const ordered = /\bORDER\s+BY\b/i.test(r.sql);
+        const truth = canonical((await f.upstream(r.sql)).rows, ordered);
+        for (let round = 0; round < 2; round++) {
+          const a = await f.ask(r.sql);
+          assert.notEqual(a.source, 'upstream', `${where}: went upstream (${a.reason}): ${r.sql}`);
+          assert.equal(canonical(a.rows ?? [], ordered), truth, `${where}: cached answer differs from MariaDB's for ${r.sql}`);
+          if (round === 1) {
+            assert.equal(a.source, 'hit', `${where}: second read not served from the view`);
+            hits++;
+          }
+        }
+        queries++;
+        break;
+      }
+      default:
+        throw new Error(`${where}: unknown record ${r.kind}`);
+    }
+  }
+  return { queries, hits };
+}

@@ -1,0 +1,50 @@
+/**
+ * The one harness every operator unit test goes through: a stateless stub parent with a SQL shape,
+ * seeding an operator's own state (as a fill would), feeding one batch, and reading back the output
+ * (consolidated, as a multiset), the misses and the evictions.
+ */
+import assert from 'node:assert/strict';
+import { consolidate, rowKey, type Delta, type Row } from '../../src/dataflow/delta.js';
+import type { BatchResult, Operator, SqlShape } from '../../src/dataflow/operator.js';
+import type { Value } from '../../src/values.js';
+
+/** A stateless source with the given columns, reading table `t`. */
+export function source(columns: ReadonlyArray<string>): Operator {
+  return {
+    kind: 'base', parents: [], columns, signature: `stub(${columns.join(',')})`, state: null,
+    describe: () => 't', source: () => null,
+    onBatch: (_f, deltas) => ({ output: deltas, misses: [], evicted: [] }),
+    sql: (): SqlShape => ({ select: columns.map((c) => `\`${c}\``), from: '`t`', where: [] }),
+  };
+}
+
+export const ins = (...row: Value[]): Delta => ({ row, sign: 1 });
+export const del = (...row: Value[]): Delta => ({ row, sign: -1 });
+
+export class Harness {
+  constructor(readonly op: Operator) {}
+
+  /** Makes `keys` present in the operator's state, computed from these input rows. */
+  seed(keys: ReadonlyArray<Row>, inputRows: ReadonlyArray<Row> = []): this {
+    assert.ok(this.op.state, 'seed needs a stateful operator');
+    this.op.state.fillFromInput(keys, inputRows);
+    return this;
+  }
+
+  feed(...deltas: Delta[]): BatchResult {
+    return this.op.onBatch(0, deltas, { position: null });
+  }
+
+  /** Feeds a batch and asserts the consolidated output equals `expected` (as multisets). */
+  expect(deltas: Delta[], expected: Delta[], extra: { misses?: Row[]; evicted?: Row[] } = {}): BatchResult {
+    const r = this.feed(...deltas);
+    assert.deepEqual(canon(r.output), canon(expected), 'output');
+    assert.deepEqual(r.misses.map((m) => rowKey(m)).sort(), (extra.misses ?? []).map((m) => rowKey(m)).sort(), 'misses');
+    assert.deepEqual(r.evicted.map((m) => rowKey(m)).sort(), (extra.evicted ?? []).map((m) => rowKey(m)).sort(), 'evicted');
+    return r;
+  }
+}
+
+function canon(ds: ReadonlyArray<Delta>): string[] {
+  return consolidate(ds).map((d) => `${d.sign > 0 ? '+' : '-'}${rowKey(d.row)}`).sort();
+}

@@ -1,0 +1,69 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseStatement } from '../../src/planner/parse.js';
+import { planSelect } from '../../src/planner/plan.js';
+import { buildCache } from '../../src/planner/build.js';
+import { Graph } from '../../src/dataflow/graph.js';
+import { RotorError } from '../../src/errors.js';
+import type { TableSchema } from '../../src/planner/schema.js';
+
+const t: TableSchema = {
+  database: 'd', table: 't',
+  columns: [
+    { name: 'id', dataType: 'int', scale: 0, collation: null },
+    { name: 'g', dataType: 'int', scale: 0, collation: null },
+    { name: 'x', dataType: 'decimal', scale: 2, collation: null },
+    { name: 's', dataType: 'varchar', scale: 0, collation: 'utf8mb4_general_ci' },
+    { name: 'ts', dataType: 'datetime', scale: 0, collation: null },
+  ],
+};
+
+const plan = (sql: string) => planSelect(parseStatement(sql), t, true);
+
+function rejects(sql: string, pattern: RegExp, code = 'ERR_CACHE_UNSUPPORTED'): void {
+  assert.throws(() => plan(sql), (e: unknown) => e instanceof RotorError && e.code === code && pattern.test(e.message), sql);
+}
+
+describe('planner', () => {
+  it('turns equality parameters into the reader key and the rest into a constant filter', () => {
+    const p = plan("SELECT id, x FROM t WHERE g = ? AND s = 'a' AND id IN (?, ?)");
+    assert.deepEqual(p.params, [{ column: 1, multi: false }, { column: 0, multi: true }]);
+    assert.deepEqual(p.slots.map((s) => s.kind), ['param', 'const', 'list-param']);
+    const built = buildCache(new Graph(), p, 'c');
+    assert.deepEqual(built.nodes.map((n) => n.describe()), ["d.t", "σ[s = 'a']", 'π[id, x, g, id]', 'reader[g = ? AND id = ?]']);
+  });
+
+  it('plans aggregates keyed by the parameters, with HAVING over the aggregate', () => {
+    const p = plan('SELECT g, COUNT(*), SUM(x), AVG(x), MIN(id), MAX(id) FROM t WHERE g = ? GROUP BY g HAVING COUNT(*) > 1');
+    const built = buildCache(new Graph(), p, 'c');
+    assert.deepEqual(built.nodes.map((n) => n.describe()), [
+      'd.t', 'γ[g] COUNT(*), SUM(x), AVG(x), MIN(id), MAX(id)', 'σ[COUNT(*) > 1]', 'π[g, COUNT(*), SUM(x), AVG(x), MIN(id), MAX(id), g]', 'reader[g = ?]',
+    ]);
+  });
+
+  it('shares the base table and equal aggregates between caches', () => {
+    const g = new Graph();
+    const a = buildCache(g, plan('SELECT COUNT(*) FROM t WHERE g = ?'), 'a');
+    const b = buildCache(g, plan('SELECT COUNT(*) AS n FROM t WHERE g = ?'), 'b');
+    assert.equal(a.nodes[0], b.nodes[0]);
+    assert.equal(a.nodes[1], b.nodes[1]);
+    assert.notEqual(a.reader, b.reader);
+  });
+
+  it('names the construct it cannot cache', () => {
+    rejects('SELECT a.id FROM t a JOIN t b ON a.id = b.id', /joins/);
+    rejects('SELECT id FROM t WHERE g = ? OR id = 1', /parameter/);
+    rejects('SELECT id FROM t LIMIT 5', /LIMIT/);
+    rejects('SELECT id + 1 FROM t', /expression/);
+    rejects('SELECT DISTINCT id FROM t', /DISTINCT/);
+    rejects('SELECT id, COUNT(*) FROM t GROUP BY g', /neither grouped nor aggregated/);
+    rejects('SELECT id FROM t WHERE s = 5', /text column with a number/);
+    rejects('SELECT id FROM t WHERE id > ?', /parameter/);
+    rejects("SELECT id FROM t WHERE ts > '2020-01-01'", /DATE\/TIME/);
+    rejects('SELECT nope FROM t', /nope/, 'ERR_CACHE_UNKNOWN_COLUMN');
+  });
+
+  it('reports a parse error as ERR_CACHE_PARSE', () => {
+    assert.throws(() => parseStatement('SELEC id FROM'), (e: unknown) => e instanceof RotorError && e.code === 'ERR_CACHE_PARSE');
+  });
+});

@@ -1,0 +1,120 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Engine } from '../../src/views/engine.js';
+import { RotorError } from '../../src/errors.js';
+import { EngineFixture, sessionFor, settle } from './support.js';
+
+async function rejectsWith(p: Promise<unknown>, code: string, http: number): Promise<RotorError> {
+  try {
+    await p;
+  } catch (e) {
+    assert.ok(e instanceof RotorError, String(e));
+    assert.equal(e.code, code);
+    assert.equal(e.http, http);
+    return e;
+  }
+  assert.fail(`expected ${code}`);
+}
+
+describe('cache registry', () => {
+  let f: EngineFixture;
+  let dir: string;
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'rotor-caches-'));
+    f = await EngineFixture.create('views_registry', `
+      CREATE TABLE story (id INT PRIMARY KEY, author INT, title VARCHAR(100), votes INT);
+      INSERT INTO story VALUES (1, 1, 'a', 3), (2, 1, 'b', 5), (3, 2, 'c', 1);
+    `, { dataDir: dir });
+  });
+  after(async () => {
+    await f.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('rejects what it cannot cache with the precise reason and status', async () => {
+    await rejectsWith(f.engine.register({ sql: 'SELEC * FROM story' }), 'ERR_CACHE_PARSE', 400);
+    const e = await rejectsWith(f.engine.register({ sql: 'SELECT id FROM story WHERE author = ? LIMIT 3' }), 'ERR_CACHE_UNSUPPORTED', 422);
+    assert.deepEqual(e.detail, { clause: 'LIMIT', detail: 'LIMIT (top-k comes with issue 5)' });
+    await rejectsWith(f.engine.register({ sql: 'SELECT id FROM nope WHERE id = ?' }), 'ERR_CACHE_UNKNOWN_TABLE', 404);
+    await rejectsWith(f.engine.register({ sql: 'SELECT nope FROM story WHERE id = ?' }), 'ERR_CACHE_UNKNOWN_COLUMN', 404);
+  });
+
+  it('returns the existing cache when the same query is registered twice', async () => {
+    const a = await f.engine.register({ sql: 'SELECT title FROM story WHERE author = ?', name: 'by_author' });
+    const b = await f.engine.register({ sql: 'select title  from story where author = ?' });
+    assert.equal(a.id, b.id);
+    assert.equal(a.name, 'by_author');
+    assert.equal(a.sql, 'SELECT title FROM story WHERE author = ?');
+    assert.deepEqual(a.plan, [`${f.db.name}.story`, 'π[title, author]', 'reader[author = ?]']);
+    assert.equal(f.engine.get('by_author')?.id, a.id);
+  });
+
+  it('handles CREATE CACHE, SHOW CACHES and DROP CACHE on the SQL port', async () => {
+    const created = await f.ask('CREATE CACHE top_votes FROM SELECT MAX(votes) FROM story WHERE author = ?');
+    assert.equal(created.error, undefined);
+    const shown = await f.ask('SHOW CACHES');
+    assert.ok(shown.rows?.some((r) => r[1] === 'top_votes'));
+    const served = await f.ask('SELECT MAX(votes) FROM story WHERE author = 1');
+    assert.deepEqual(served.rows, [[5]]);
+    const bad = await f.ask('CREATE CACHE FROM SELECT id FROM story LIMIT 1');
+    assert.equal(bad.error?.errno, 1235);
+    assert.deepEqual(await f.ask('DROP CACHE top_votes'), { source: 'hit', rows: [], columns: null, reason: null });
+    assert.equal((await f.ask('DROP CACHE top_votes')).error?.errno, 1146);
+    assert.equal((await f.ask('SELECT MAX(votes) FROM story WHERE author = 1')).source, 'upstream');
+  });
+
+  it('sends statements upstream inside transactions, under session blockers, and for other databases', async () => {
+    await f.engine.register({ sql: 'SELECT title FROM story WHERE author = ?' });
+    const sql = 'SELECT title FROM story WHERE author = 2';
+    assert.notEqual((await f.ask(sql)).source, 'upstream');
+    assert.equal((await f.ask(sql, sessionFor(f.db.name, { inTransaction: true }))).source, 'upstream');
+    assert.equal((await f.ask(sql, sessionFor(f.db.name, { cacheBlocker: 'time_zone changed' }))).reason, 'time_zone changed');
+    assert.equal((await f.ask(sql, sessionFor('other'))).source, 'upstream');
+    assert.equal((await f.ask('SELECT title FROM story WHERE author = NULL')).source, 'upstream');
+  });
+
+  it('serves prepared statements through matchPrepared and routeExecute', async () => {
+    const router = f.engine.router;
+    const m = router.matchPrepared('SELECT title FROM story WHERE author = ?', f.session);
+    assert.ok(m);
+    const a = await settle(router.routeExecute(m, [1], f.session));
+    assert.deepEqual([...(a.rows ?? [])].map((r) => r[0]).sort(), ['a', 'b']);
+    assert.equal((await settle(router.routeExecute(m, ['1'], f.session))).source, 'hit', "'1' is the same key as 1 for an INT column");
+  });
+
+  it('persists caches and comes back empty but immediately usable after a restart', async () => {
+    const doc = JSON.parse(await readFile(join(dir, 'caches.json'), 'utf8')) as { caches: { name: string }[] };
+    assert.ok(doc.caches.some((c) => c.name === 'by_author'));
+    const again = new Engine({ upstreamUrl: f.db.url, defaultDatabase: f.db.name, dataDir: dir });
+    await again.start();
+    try {
+      const info = again.get('by_author');
+      assert.equal(info?.stats.keys, 0);
+      const a = await settle(again.router.routeQuery('SELECT title FROM story WHERE author = 1', f.session));
+      assert.equal(a.source, 'fill');
+      assert.equal(a.rows?.length, 2);
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('drops state on DDL of a table it reads and serves again once the table is re-learned', async () => {
+    const sql = 'SELECT title FROM story WHERE author = 1';
+    await f.ask(sql);
+    await f.db.admin.query('ALTER TABLE story ADD COLUMN extra INT');
+    await f.drain();
+    const id = f.engine.get('by_author')!.id;
+    for (let i = 0; i < 100 && f.engine.get(id)?.status !== 'ready'; i++) await new Promise((r) => setTimeout(r, 20));
+    const after = f.engine.get('by_author');
+    assert.equal(after?.status, 'ready');
+    await f.db.admin.query("INSERT INTO story VALUES (4, 1, 'd', 0, 1)");
+    await f.drain();
+    const a = await f.ask(sql);
+    assert.notEqual(a.source, 'upstream', String(a.reason));
+    assert.deepEqual([...(a.rows ?? [])].map((r) => r[0]).sort(), ['a', 'b', 'd']);
+  });
+});

@@ -1,0 +1,97 @@
+/**
+ * Shared helpers for engine tests: an Engine fed by a real BinlogStream on a fresh database, a
+ * session, and "ask the engine" / "ask MariaDB" helpers returning rows in Rotor's value
+ * representation so the two answers compare directly.
+ */
+import mysql from 'mysql2/promise';
+import { pino } from 'pino';
+import type { FieldPacket } from 'mysql2';
+import { Engine } from '../../src/views/engine.js';
+import { BinlogStream } from '../../src/binlog/stream.js';
+import type { Routed, SessionView } from '../../src/proxy/read-router.js';
+import type { ColumnDefinition } from '../../src/proxy/protocol/column-definition.js';
+import { normalizeMysql2Row, upqueryConnectionOptions } from '../../src/upstream/mysql2-values.js';
+import { rowKey, type Row } from '../../src/dataflow/delta.js';
+import type { Value } from '../../src/values.js';
+import { freshDatabase, type TestDatabase } from '../support/servers.js';
+import { caughtUp, uniqueServerId } from '../binlog/support.js';
+
+export function sessionFor(database: string | null, over: Partial<SessionView> = {}): SessionView {
+  return { connectionId: 1, user: 'rotor', database, inTransaction: false, cacheBlocker: null, ...over };
+}
+
+export interface Asked {
+  /** 'hit': answered from the reader at once; 'fill': after a miss; 'upstream': relayed. */
+  readonly source: 'hit' | 'fill' | 'upstream';
+  readonly rows: ReadonlyArray<Row> | null;
+  readonly columns: ReadonlyArray<ColumnDefinition> | null;
+  readonly reason: string | null;
+  readonly error?: { errno: number; message: string };
+}
+
+export async function settle(r: Routed): Promise<Asked> {
+  if (r.kind === 'upstream') return { source: 'upstream', rows: null, columns: null, reason: r.reason };
+  const answer = r.kind === 'answer' ? r.answer : await r.answer;
+  if (answer === null) return { source: 'upstream', rows: null, columns: null, reason: 'fill failed' };
+  const source = r.kind === 'answer' ? 'hit' : 'fill';
+  if (answer.kind === 'rows') return { source, rows: answer.rows, columns: answer.columns, reason: null };
+  if (answer.kind === 'error') return { source, rows: null, columns: null, reason: null, error: { errno: answer.errno, message: answer.message } };
+  return { source, rows: [], columns: null, reason: null };
+}
+
+/** Canonical text of a result for comparisons: rows in order, or sorted when order is not defined. */
+export function canonical(rows: ReadonlyArray<Row>, ordered: boolean): string {
+  const keys = rows.map((r) => rowKey(r));
+  if (!ordered) keys.sort();
+  return keys.join('\n');
+}
+
+export class EngineFixture {
+  readonly engine: Engine;
+  readonly stream: BinlogStream;
+  readonly session: SessionView;
+  /** A connection reading upstream with the upquery value representation. */
+  readonly direct: mysql.Connection;
+
+  private constructor(readonly db: TestDatabase, engine: Engine, stream: BinlogStream, direct: mysql.Connection) {
+    this.engine = engine;
+    this.stream = stream;
+    this.direct = direct;
+    this.session = sessionFor(db.name);
+  }
+
+  static async create(prefix: string, setup: string, opts: { dataDir?: string | null; stream?: boolean } = {}): Promise<EngineFixture> {
+    const db = await freshDatabase(prefix);
+    if (setup.trim()) await db.admin.query(setup);
+    const engine = new Engine({ upstreamUrl: db.url, defaultDatabase: db.name, dataDir: opts.dataDir ?? null, logger: pino({ level: process.env.ROTOR_TEST_LOG ?? 'silent' }) });
+    await engine.start();
+    const stream = new BinlogStream({ url: db.url, serverId: uniqueServerId(), sink: engine, heartbeatMs: 250 });
+    if (opts.stream !== false) await stream.start();
+    const direct = await mysql.createConnection({
+      host: db.host, port: db.port, user: db.user, password: db.password, database: db.name, ...upqueryConnectionOptions,
+    });
+    await direct.query("SET time_zone = '+00:00'");
+    return new EngineFixture(db, engine, stream, direct);
+  }
+
+  /** Waits until every write made so far has been applied to the engine. */
+  async drain(): Promise<void> {
+    await caughtUp(this.stream, this.db.admin);
+  }
+
+  ask(sql: string, session: SessionView = this.session): Promise<Asked> {
+    return settle(this.engine.router.routeQuery(sql, session));
+  }
+
+  async upstream(sql: string): Promise<{ rows: Row[]; fields: FieldPacket[] }> {
+    const [rows, fields] = (await this.direct.query({ sql, rowsAsArray: true })) as unknown as [Value[][], FieldPacket[]];
+    return { rows: rows.map((r) => normalizeMysql2Row(fields, r)), fields };
+  }
+
+  async close(): Promise<void> {
+    await this.stream.stop();
+    await this.engine.close();
+    await this.direct.end();
+    await this.db.drop();
+  }
+}

@@ -1,0 +1,51 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { Engine, type EngineUpstream } from '../../src/views/engine.js';
+import { UpstreamClient } from '../../src/views/upstream-client.js';
+import type { SnapshotResult } from '../../src/dataflow/upquery.js';
+import { freshDatabase, type TestDatabase } from '../support/servers.js';
+import { sessionFor, settle } from './support.js';
+
+class RecordingUpstream extends UpstreamClient implements EngineUpstream {
+  readonly statements: string[] = [];
+  override snapshotQuery(sql: string): Promise<SnapshotResult> {
+    this.statements.push(sql);
+    return super.snapshotQuery(sql);
+  }
+}
+
+describe('upqueries', () => {
+  let db: TestDatabase;
+  let engine: Engine;
+  let up: RecordingUpstream;
+
+  before(async () => {
+    db = await freshDatabase('views_upq');
+    await db.admin.query('CREATE TABLE fan_of (user_id BIGINT, item_id BIGINT, PRIMARY KEY (user_id, item_id), INDEX (item_id))');
+    await db.admin.query('INSERT INTO fan_of SELECT seq, seq % 5 FROM seq_1_to_2000');
+    up = new RecordingUpstream(db.url);
+    engine = new Engine({ upstreamUrl: db.url, defaultDatabase: db.name, dataDir: null }, up);
+    await engine.register({ sql: 'SELECT COUNT(*) FROM fan_of WHERE item_id = ?' });
+  });
+  after(async () => {
+    await engine.close();
+    await db.drop();
+  });
+
+  const ask = (k: number) => settle(engine.router.routeQuery(`SELECT COUNT(*) FROM fan_of WHERE item_id = ${k}`, sessionFor(db.name)));
+
+  it('shares one upquery between concurrent misses on one key', async () => {
+    up.statements.length = 0;
+    const answers = await Promise.all(Array.from({ length: 10 }, () => ask(1)));
+    assert.equal(up.statements.length, 1);
+    for (const a of answers) assert.deepEqual(a.rows, [[400]]);
+  });
+
+  it('batches misses on different keys arriving together into one aggregate statement', async () => {
+    up.statements.length = 0;
+    const answers = await Promise.all([ask(2), ask(3), ask(4), ask(7)]);
+    assert.equal(up.statements.length, 1);
+    assert.match(up.statements[0], /SELECT `item_id`, COUNT\(\*\), COUNT\(\*\) FROM .* WHERE \(`item_id` IN \(2, 3, 4, 7\)\) GROUP BY `item_id`/);
+    assert.deepEqual(answers.map((a) => a.rows), [[[400]], [[400]], [[400]], [[0]]]);
+  });
+});
