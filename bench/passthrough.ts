@@ -1,0 +1,167 @@
+/**
+ * `npm run bench:passthrough`: Rotor's overhead as a transparent proxy (no caches registered).
+ * sysbench oltp_point_select and oltp_read_write at 16, 64 and 1,000 threads, prepared statements
+ * on (`--db-ps-mode=auto`) and off (`disable`), straight to MariaDB and through Rotor, interleaved
+ * in the same run, with CPU-µs per query for Rotor and MariaDB from /proc. Writes
+ * bench/results/passthrough.{json,md,svg}.
+ *
+ *   npm run bench:passthrough                         # 10 s per run, 24 runs
+ *   npm run bench:passthrough -- --time 60 --rounds 3
+ *   npm run bench:passthrough -- --time 3 --threads 16 --tests oltp_point_select
+ */
+import { Command, InvalidArgumentError } from 'commander';
+import { fmt, table } from './lib/markdown.js';
+import { CpuMeter } from './lib/proc.js';
+import { note, ProgressBar } from './lib/progress.js';
+import { machine, writeReport } from './lib/report.js';
+import { rotorUnavailable, startRotor, type RotorProcess } from './lib/rotor.js';
+import { benchServers, connect, withEndpoint } from './lib/servers.js';
+import { round } from './lib/stats.js';
+import { barChart, svgDocument } from './lib/svg.js';
+import { sysbenchPrepare, sysbenchRun, targetOf, type SysbenchResult } from './lib/sysbench.js';
+
+const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
+function positive(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
+const opts = new Command('bench:passthrough')
+  .description('Passthrough overhead: sysbench direct vs through Rotor (no caches), interleaved')
+  .option('--tests <list>', 'sysbench tests', list, ['oltp_point_select', 'oltp_read_write'])
+  .option('--threads <list>', 'thread counts', (v) => list(v).map(positive), [16, 64, 1000])
+  .option('--ps-modes <list>', 'sysbench --db-ps-mode values', list, ['auto', 'disable'])
+  .option('--time <s>', 'seconds per sysbench run', positive, 10)
+  .option('--rounds <n>', 'repeat every cell this many times (interleaved)', positive, 1)
+  .option('--tables <n>', 'sbtest tables', positive, 4)
+  .option('--table-size <n>', 'rows per sbtest table', positive, 10000)
+  .option('--targets <list>', 'direct,rotor', list, ['direct', 'rotor'])
+  .option('--upstream <url>', 'MariaDB to use (default: the private MariaDB "bench")')
+  .option('--json <path>', 'JSON result path (default bench/results/passthrough.json)')
+  .option('--name <base>', 'base name of the result files', 'passthrough')
+  .parse()
+  .opts<{
+    tests: string[]; threads: number[]; psModes: ('auto' | 'disable')[]; time: number; rounds: number; tables: number;
+    tableSize: number; targets: string[]; upstream?: string; json?: string; name: string;
+  }>();
+
+interface Row {
+  readonly test: string;
+  readonly threads: number;
+  readonly psMode: string;
+  readonly target: string;
+  readonly round: number;
+  readonly result: SysbenchResult | null;
+  readonly error?: string;
+  /** CPU µs per query, per process. */
+  readonly cpuUsPerQuery: Record<string, number>;
+}
+
+const servers = await benchServers({ upstream: opts.upstream, needRedis: false });
+const admin = await connect(servers.upstreamUrl);
+await admin.query('CREATE DATABASE IF NOT EXISTS sbtest');
+// oltp_read_write with 1,000 threads prepares more statements than MariaDB's default allows.
+await admin.query('SET GLOBAL max_prepared_stmt_count = 1048576').catch((e: Error) => note(`max_prepared_stmt_count: ${e.message}`));
+await admin.end();
+const upstream = withEndpoint(servers.upstreamUrl, new URL(servers.upstreamUrl).hostname, Number(new URL(servers.upstreamUrl).port)).replace(/\/[^/]*$/, '/sbtest');
+note(`upstream ${upstream}; preparing ${opts.tables} sbtest tables of ${opts.tableSize} rows…`);
+await sysbenchPrepare(targetOf(upstream), opts.tables, opts.tableSize);
+
+let rotor: RotorProcess | null = null;
+let rotorSkipped: string | null = null;
+if (opts.targets.includes('rotor')) {
+  rotorSkipped = rotorUnavailable();
+  if (!rotorSkipped) {
+    try {
+      rotor = await startRotor(upstream);
+    } catch (e) {
+      rotorSkipped = `Rotor did not start: ${(e as Error).message.split('\n')[0]}`;
+    }
+  }
+  if (rotorSkipped) note(`rotor: SKIPPED: ${rotorSkipped}`);
+}
+const targets = opts.targets.filter((t) => t === 'direct' || (t === 'rotor' && rotor));
+const cells = opts.tests.flatMap((test) => opts.threads.flatMap((threads) => opts.psModes.map((psMode) => ({ test, threads, psMode }))));
+const rows: Row[] = [];
+const bar = new ProgressBar('passthrough', cells.length * opts.rounds * targets.length);
+let n = 0;
+for (let r = 0; r < opts.rounds; r++) {
+  for (const [ci, cell] of cells.entries()) {
+    // Alternate which target goes first so neither always runs on a warmer server.
+    const order = (ci + r) % 2 === 0 ? targets : [...targets].reverse();
+    for (const target of order) {
+      bar.update(n, `${cell.test} ${cell.threads} threads ps=${cell.psMode} ${target}`);
+      const url = target === 'rotor' && rotor ? rotor.url : upstream;
+      const meter = new CpuMeter({ mariadb: servers.mariadbPid ?? undefined, rotor: target === 'rotor' ? rotor?.pid : undefined });
+      meter.start();
+      try {
+        const result = await sysbenchRun(targetOf(url), { ...cell, seconds: opts.time, tables: opts.tables, tableSize: opts.tableSize });
+        const cpu = meter.stop();
+        const cpuUsPerQuery = Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, round(v / Math.max(1, result.queries), 1)]));
+        rows.push({ ...cell, target, round: r, result, cpuUsPerQuery });
+      } catch (e) {
+        rows.push({ ...cell, target, round: r, result: null, error: (e as Error).message, cpuUsPerQuery: {} });
+        note(`\n${(e as Error).message}`);
+      }
+      n++;
+    }
+  }
+}
+bar.done(n);
+await rotor?.stop();
+
+function avg(xs: number[]): number | null {
+  return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null;
+}
+function pick(cell: { test: string; threads: number; psMode: string }, target: string) {
+  const rs = rows.filter((x) => x.test === cell.test && x.threads === cell.threads && x.psMode === cell.psMode && x.target === target && x.result);
+  return {
+    qps: avg(rs.map((x) => x.result!.qps)),
+    p99: avg(rs.map((x) => x.result!.latencyMs.p99)),
+    errors: rs.length ? rs.reduce((s, x) => s + x.result!.errors, 0) : null,
+    rotorCpu: avg(rs.map((x) => x.cpuUsPerQuery.rotor).filter((v) => v !== undefined)),
+    mariadbCpu: avg(rs.map((x) => x.cpuUsPerQuery.mariadb).filter((v) => v !== undefined)),
+  };
+}
+const summary = cells.map((cell) => {
+  const d = pick(cell, 'direct');
+  const r = pick(cell, 'rotor');
+  return { ...cell, direct: d, rotor: r, ratio: d.qps && r.qps ? round(r.qps / d.qps, 3) : null };
+});
+
+const md = [
+  `### Passthrough overhead: sysbench direct vs through Rotor (no caches), ${opts.time} s per run, ${opts.rounds} round(s)`,
+  '',
+  table(
+    ['test', 'threads', 'ps mode', 'direct qps', 'rotor qps', 'rotor / direct', 'direct p99 ms', 'rotor p99 ms', 'errors direct/rotor', 'Rotor CPU-µs/q', 'MariaDB CPU-µs/q direct', 'MariaDB CPU-µs/q via Rotor'],
+    summary.map((s) => [
+      s.test, s.threads, s.psMode, fmt(s.direct.qps, 0), fmt(s.rotor.qps, 0), s.ratio === null ? '–' : `${fmt(s.ratio, 2)}×`,
+      fmt(s.direct.p99, 2), fmt(s.rotor.p99, 2), `${s.direct.errors ?? '–'}/${s.rotor.errors ?? '–'}`,
+      fmt(s.rotor.rotorCpu, 1), fmt(s.direct.mariadbCpu, 1), fmt(s.rotor.mariadbCpu, 1),
+    ]),
+  ),
+  '',
+  'CPU-µs per query: the process\'s user+system time over the run (/proc/PID/stat) divided by the queries sysbench completed. ' +
+    'sysbench, MariaDB and Rotor share the same 2 cores. "errors" are sysbench\'s ignored errors (deadlocks in oltp_read_write).',
+  ...(rotorSkipped ? ['', `- **rotor**: skipped — ${rotorSkipped}`] : []),
+  ...rows.filter((x) => x.error).map((x) => `- ${x.target} ${x.test} ${x.threads} threads ps=${x.psMode}: ${x.error}`),
+].join('\n');
+
+const panels = opts.tests.flatMap((test) => {
+  const ss = summary.filter((s) => s.test === test);
+  const gs = ss.map((s) => `${s.threads}t ps=${s.psMode}`);
+  return [
+    barChart(`${test}: queries/s`, 'qps', gs, ['direct', 'rotor'], [ss.map((s) => s.direct.qps), ss.map((s) => s.rotor.qps)]),
+    barChart(`${test}: CPU-µs per query`, 'µs', gs, ['MariaDB (direct)', 'MariaDB (via Rotor)', 'Rotor'],
+      [ss.map((s) => s.direct.mariadbCpu), ss.map((s) => s.rotor.mariadbCpu), ss.map((s) => s.rotor.rotorCpu)]),
+  ];
+});
+const json = {
+  params: { ...opts, machine: machine(), finishedAt: new Date().toISOString(), rotorSkipped },
+  summary, runs: rows,
+};
+process.stdout.write(`${md}\n`);
+const files = writeReport(opts.name, { json, markdown: md, svg: svgDocument(panels, `passthrough overhead, ${json.params.finishedAt}`) }, opts.json);
+note(`wrote ${files.join(', ')}`);
+process.exit(rows.some((x) => x.error) ? 1 : 0);

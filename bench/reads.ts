@@ -1,0 +1,203 @@
+/**
+ * `npm run bench:reads`: cached point reads (issue 4 item 9, BENCHMARKS.md §3). sysbench
+ * oltp_point_select, text (`--db-ps-mode=disable`) and prepared (`auto`), against MariaDB direct,
+ * Rotor with `SELECT c FROM sbtestN WHERE id = ?` registered as caches (after a warm-up that fills
+ * them), and the Node "ceiling" responder (bench/lib/ceiling-server.ts), interleaved in one run.
+ * Rotor's hit path is reported as a fraction of the ceiling and of MariaDB. Writes
+ * bench/results/reads.{json,md,svg}.
+ *
+ *   npm run bench:reads
+ *   npm run bench:reads -- --threads 64,1000 --time 30 --rounds 2
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { Command, InvalidArgumentError } from 'commander';
+import { fmt, table } from './lib/markdown.js';
+import { CpuMeter } from './lib/proc.js';
+import { note, ProgressBar } from './lib/progress.js';
+import { machine, writeReport } from './lib/report.js';
+import { RotorApiError, rotorUnavailable, startRotor, type RotorProcess } from './lib/rotor.js';
+import { benchServers, connect, withEndpoint } from './lib/servers.js';
+import { round } from './lib/stats.js';
+import { barChart, svgDocument } from './lib/svg.js';
+import { sysbenchPrepare, sysbenchRun, targetOf, type SysbenchResult } from './lib/sysbench.js';
+import { freePort } from '../scripts/private-server.js';
+
+const CEILING = fileURLToPath(new URL('./lib/ceiling-server.ts', import.meta.url));
+const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
+function positive(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
+const opts = new Command('bench:reads')
+  .description('Cached point reads: MariaDB direct vs Rotor cache hits vs a Node constant-row ceiling, via sysbench')
+  .option('--threads <list>', 'sysbench thread counts', (v) => list(v).map(positive), [64])
+  .option('--ps-modes <list>', 'disable (text) and/or auto (prepared)', list, ['disable', 'auto'])
+  .option('--time <s>', 'seconds per run', positive, 10)
+  .option('--warmup <s>', 'at most this many seconds of point selects through Rotor before measuring (fills the caches)', positive, 30)
+  .option('--rounds <n>', 'repeat every cell (interleaved)', positive, 1)
+  .option('--tables <n>', 'sbtest tables', positive, 1)
+  .option('--table-size <n>', 'rows per table', positive, 10000)
+  .option('--targets <list>', 'direct,rotor,ceiling', list, ['direct', 'rotor', 'ceiling'])
+  .option('--upstream <url>', 'MariaDB to use (default: the private MariaDB "bench")')
+  .option('--json <path>', 'JSON result path (default bench/results/reads.json)')
+  .option('--name <base>', 'base name of the result files', 'reads')
+  .parse()
+  .opts<{
+    threads: number[]; psModes: ('auto' | 'disable')[]; time: number; warmup: number; rounds: number; tables: number;
+    tableSize: number; targets: string[]; upstream?: string; json?: string; name: string;
+  }>();
+
+const servers = await benchServers({ upstream: opts.upstream, needRedis: false });
+const admin = await connect(servers.upstreamUrl);
+await admin.query('CREATE DATABASE IF NOT EXISTS sbtest');
+await admin.end();
+const upUrl = new URL(servers.upstreamUrl);
+const upstream = withEndpoint(servers.upstreamUrl, upUrl.hostname, Number(upUrl.port)).replace(/\/[^/]*$/, '/sbtest');
+note(`upstream ${upstream}; preparing ${opts.tables} sbtest table(s) of ${opts.tableSize} rows…`);
+await sysbenchPrepare(targetOf(upstream), opts.tables, opts.tableSize);
+
+const skipped: Record<string, string> = {};
+let ceiling: { child: ChildProcess; url: string } | null = null;
+if (opts.targets.includes('ceiling')) {
+  const port = await freePort();
+  const child = spawn(process.execPath, ['--import', 'tsx', CEILING, '--port', String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((res, rej) => {
+    child.stdout?.once('data', () => res());
+    child.once('exit', (code) => rej(new Error(`ceiling responder exited (${code})`)));
+  });
+  ceiling = { child, url: withEndpoint(upstream, '127.0.0.1', port) };
+}
+
+let rotor: RotorProcess | null = null;
+const cacheIds: string[] = [];
+async function hitCounts(): Promise<{ hits: number; misses: number } | null> {
+  if (!rotor) return null;
+  let hits = 0;
+  let misses = 0;
+  for (const id of cacheIds) {
+    const s = (await rotor.cache(id).catch(() => ({ stats: undefined }))).stats;
+    if (!s || typeof s.hits !== 'number') return null;
+    hits += s.hits;
+    misses += typeof s.misses === 'number' ? s.misses : 0;
+  }
+  return { hits, misses };
+}
+
+if (opts.targets.includes('rotor')) {
+  const why = rotorUnavailable();
+  if (why) skipped.rotor = why;
+  else {
+    try {
+      rotor = await startRotor(upstream);
+      for (let t = 1; t <= opts.tables; t++) cacheIds.push(await rotor.registerCache(`SELECT c FROM sbtest${t} WHERE id = ?`, 'sbtest'));
+      // Warm up in short sysbench runs until nearly every read hits (or the warm-up budget is spent).
+      note(`rotor: warming the caches (up to ${opts.warmup} s, until 99 % of reads hit)…`);
+      const warmEnd = performance.now() + opts.warmup * 1000;
+      let chunk = 0;
+      while (performance.now() < warmEnd) {
+        const before = await hitCounts();
+        await sysbenchRun(targetOf(rotor.url), {
+          test: 'oltp_point_select', threads: 16, seconds: 2, psMode: opts.psModes[chunk++ % opts.psModes.length],
+          tables: opts.tables, tableSize: opts.tableSize,
+        });
+        const after = await hitCounts();
+        if (!before || !after) continue;
+        const total = after.hits + after.misses - before.hits - before.misses;
+        if (total > 0 && (after.hits - before.hits) / total >= 0.99) break;
+      }
+    } catch (e) {
+      skipped.rotor = e instanceof RotorApiError && e.status === 422 ? `not supported yet: ${e.message}` : (e as Error).message.split('\n')[0];
+      await rotor?.stop();
+      rotor = null;
+    }
+  }
+  if (skipped.rotor) note(`rotor: SKIPPED: ${skipped.rotor}`);
+}
+
+const targets = opts.targets.filter((t) => t === 'direct' || (t === 'rotor' && rotor) || (t === 'ceiling' && ceiling));
+const urls: Record<string, string> = { direct: upstream, rotor: rotor?.url ?? '', ceiling: ceiling?.url ?? '' };
+const pids: Record<string, number | undefined> = { mariadb: servers.mariadbPid ?? undefined, rotor: rotor?.pid, ceiling: ceiling?.child.pid };
+interface Run {
+  readonly threads: number; readonly psMode: string; readonly target: string; readonly round: number;
+  readonly result: SysbenchResult | null; readonly error?: string; readonly cpuUsPerQuery: Record<string, number>; readonly hitRate: number | null;
+}
+const runs: Run[] = [];
+const cells = opts.threads.flatMap((threads) => opts.psModes.map((psMode) => ({ threads, psMode })));
+const bar = new ProgressBar('reads', cells.length * targets.length * opts.rounds);
+let n = 0;
+for (let r = 0; r < opts.rounds; r++) {
+  for (const [ci, cell] of cells.entries()) {
+    const order = (ci + r) % 2 === 0 ? targets : [...targets].reverse();
+    for (const target of order) {
+      bar.update(n, `${cell.threads} threads ps=${cell.psMode} ${target}`);
+      const meter = new CpuMeter({ mariadb: pids.mariadb, [target]: pids[target] });
+      const before = target === 'rotor' ? await hitCounts() : null;
+      meter.start();
+      try {
+        const result = await sysbenchRun(targetOf(urls[target]), { test: 'oltp_point_select', ...cell, seconds: opts.time, tables: opts.tables, tableSize: opts.tableSize });
+        const cpu = meter.stop();
+        const after = target === 'rotor' ? await hitCounts() : null;
+        const hitRate = before && after && after.hits + after.misses - before.hits - before.misses > 0
+          ? round((after.hits - before.hits) / (after.hits + after.misses - before.hits - before.misses), 4) : null;
+        runs.push({
+          ...cell, target, round: r, result, hitRate,
+          cpuUsPerQuery: Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, round(v / Math.max(1, result.queries), 1)])),
+        });
+      } catch (e) {
+        runs.push({ ...cell, target, round: r, result: null, error: (e as Error).message, cpuUsPerQuery: {}, hitRate: null });
+      }
+      n++;
+    }
+  }
+}
+bar.done(n);
+await rotor?.stop();
+ceiling?.child.kill('SIGTERM');
+
+const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
+const summary = cells.map((cell) => {
+  const of = (t: string) => runs.filter((x) => x.threads === cell.threads && x.psMode === cell.psMode && x.target === t && x.result);
+  const qps = (t: string) => mean(of(t).map((x) => x.result!.qps));
+  const cpu = (t: string, proc: string) => mean(of(t).map((x) => x.cpuUsPerQuery[proc]).filter((v) => v !== undefined));
+  const d = qps('direct');
+  const ro = qps('rotor');
+  const c = qps('ceiling');
+  return {
+    ...cell, directQps: d, rotorQps: ro, ceilingQps: c,
+    rotorVsDirect: d && ro ? round(ro / d, 3) : null, rotorVsCeiling: c && ro ? round(ro / c, 3) : null,
+    p99: { direct: mean(of('direct').map((x) => x.result!.latencyMs.p99)), rotor: mean(of('rotor').map((x) => x.result!.latencyMs.p99)), ceiling: mean(of('ceiling').map((x) => x.result!.latencyMs.p99)) },
+    cpuUsPerQuery: { mariadbDirect: cpu('direct', 'mariadb'), rotor: cpu('rotor', 'rotor'), mariadbViaRotor: cpu('rotor', 'mariadb'), ceiling: cpu('ceiling', 'ceiling') },
+    rotorHitRate: mean(of('rotor').map((x) => x.hitRate).filter((v): v is number => v !== null)),
+  };
+});
+
+const md = [
+  `### Cached point reads: sysbench oltp_point_select, ${opts.time} s per run, ${opts.tables} table(s) × ${opts.tableSize} rows`,
+  '',
+  table(
+    ['threads', 'ps mode', 'direct qps', 'rotor qps', 'ceiling qps', 'rotor / direct', 'rotor / ceiling', 'p99 ms d/r/c', 'Rotor CPU-µs/q', 'ceiling CPU-µs/q', 'MariaDB CPU-µs/q direct', 'Rotor hit rate'],
+    summary.map((s) => [
+      s.threads, s.psMode, fmt(s.directQps, 0), fmt(s.rotorQps, 0), fmt(s.ceilingQps, 0),
+      s.rotorVsDirect === null ? '–' : `${fmt(s.rotorVsDirect, 2)}×`, s.rotorVsCeiling === null ? '–' : `${fmt(s.rotorVsCeiling, 2)}×`,
+      `${fmt(s.p99.direct, 2)}/${fmt(s.p99.rotor, 2)}/${fmt(s.p99.ceiling, 2)}`,
+      fmt(s.cpuUsPerQuery.rotor, 1), fmt(s.cpuUsPerQuery.ceiling, 1), fmt(s.cpuUsPerQuery.mariadbDirect, 1),
+      s.rotorHitRate === null ? '–' : `${fmt(s.rotorHitRate * 100, 1)}%`,
+    ]),
+  ),
+  '',
+  'The ceiling is a minimal Node MySQL endpoint answering every query with a constant pre-encoded row: what any Node front end can reach on this machine. sysbench, MariaDB and the endpoint share 2 cores.',
+  ...Object.entries(skipped).map(([k, v]) => `- **${k}**: skipped — ${v}`),
+  ...runs.filter((x) => x.error).map((x) => `- ${x.target} ${x.threads} threads ps=${x.psMode}: ${x.error}`),
+].join('\n');
+const gs = summary.map((s) => `${s.threads}t ps=${s.psMode}`);
+const svg = svgDocument([
+  barChart('Point selects per second', 'qps', gs, ['direct', 'rotor', 'ceiling'], [summary.map((s) => s.directQps), summary.map((s) => s.rotorQps), summary.map((s) => s.ceilingQps)]),
+  barChart('CPU-µs per query', 'µs', gs, ['MariaDB (direct)', 'Rotor', 'ceiling'], [summary.map((s) => s.cpuUsPerQuery.mariadbDirect), summary.map((s) => s.cpuUsPerQuery.rotor), summary.map((s) => s.cpuUsPerQuery.ceiling)]),
+], `cached point reads, ${new Date().toISOString()}`);
+process.stdout.write(`${md}\n`);
+const files = writeReport(opts.name, { json: { params: { ...opts, machine: machine(), finishedAt: new Date().toISOString(), skipped }, summary, runs }, markdown: md, svg }, opts.json);
+note(`wrote ${files.join(', ')}`);
+process.exit(runs.some((x) => x.error) ? 1 : 0);
