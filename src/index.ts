@@ -1,0 +1,135 @@
+/**
+ * Wires config → upstream checks → engine → binlog → proxy → admin, and owns start and stop.
+ *
+ * Start order matters: the binlog stream starts before the proxy accepts clients, so every fill
+ * (whose snapshot is taken after the stream's start position) can be fenced against the stream
+ * ([note: fill-position]). Stop runs in reverse: stop accepting, drain sessions, stop the stream.
+ */
+import mysql from 'mysql2/promise';
+import { pino, type Logger } from 'pino';
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import type { FastifyInstance } from 'fastify';
+import { BinlogStream } from './binlog/stream.js';
+import { checkUpstream } from './binlog/requirements.js';
+import type { RotorConfig } from './config.js';
+import { RotorError } from './errors.js';
+import { buildAdminApp } from './proxy/admin/app.js';
+import { createProxyServer, type ProxyServer } from './proxy/server.js';
+import { Engine } from './views/engine.js';
+
+export interface Rotor {
+  readonly config: RotorConfig;
+  /** Where the MySQL endpoint and the admin server actually listen (port 0 resolved). */
+  readonly listen: { host: string; port: number };
+  readonly admin: { host: string; port: number };
+  readonly engine: Engine;
+  readonly proxy: ProxyServer;
+  readonly binlog: BinlogStream;
+  stop(): Promise<void>;
+}
+
+/** Connects once to learn the version; an unreachable upstream becomes one clear error. */
+async function probeUpstream(config: RotorConfig): Promise<string> {
+  const { host, port, user, password } = config.upstream;
+  let conn: mysql.Connection | undefined;
+  try {
+    conn = await mysql.createConnection({ host, port, user, password, connectTimeout: 5000 });
+    const [rows] = await conn.query('SELECT VERSION() AS v');
+    return String((rows as Array<{ v: string }>)[0].v);
+  } catch (err) {
+    const e = err as { code?: string; message?: string };
+    throw new RotorError('ERR_PROXY_UPSTREAM_CONNECT', [`${host}:${port}: ${e.message ?? e.code ?? String(err)}`]);
+  } finally {
+    await conn?.end().catch(() => undefined);
+  }
+}
+
+export async function startRotor(config: RotorConfig, logger: Logger = pino({ level: config.logLevel })): Promise<Rotor> {
+  const startedAt = Date.now();
+  const upstreamVersion = await probeUpstream(config);
+  const flavor = await checkUpstream(config.upstream.url);
+  logger.info({ upstream: `${config.upstream.host}:${config.upstream.port}`, version: upstreamVersion }, 'upstream ok');
+
+  const engine = new Engine({
+    upstreamUrl: config.upstream.url,
+    defaultDatabase: config.upstream.database,
+    dataDir: config.dataDir,
+    logger: logger.child({ area: 'engine' }),
+  });
+  await engine.start();
+
+  const binlog = new BinlogStream({
+    url: config.upstream.url,
+    serverId: config.serverId,
+    sink: engine,
+    startAt: 'current',
+    logger: logger.child({ area: 'binlog' }),
+  });
+  await binlog.start();
+
+  const proxy = createProxyServer({
+    upstream: { host: config.upstream.host, port: config.upstream.port },
+    listen: config.listen,
+    backlog: config.backlog,
+    maxClients: config.maxClients,
+    router: engine.router,
+    tls: config.tls ?? undefined,
+    logger: logger.child({ area: 'proxy' }),
+  });
+  const listen = await proxy.listen();
+
+  let serving = true;
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'rotor_' });
+  new Gauge({ name: 'rotor_clients', help: 'Connected client sessions', registers: [registry], collect() { this.set(proxy.stats().clients); } });
+  new Gauge({
+    name: 'rotor_binlog_lag_ms', help: 'Binlog lag against the upstream clock', registers: [registry],
+    collect() { this.set(binlog.status().lagMs ?? -1); },
+  });
+
+  const status = (): Record<string, unknown> => {
+    const p = proxy.stats();
+    return {
+      status: serving ? 'ok' : 'stopping',
+      version: process.env.npm_package_version ?? '0.1.0',
+      uptimeSec: Math.round((Date.now() - startedAt) / 1000),
+      upstream: { host: config.upstream.host, port: config.upstream.port, version: upstreamVersion, flavor: flavor.flavor },
+      listen,
+      clients: p.clients,
+      connectionsTotal: p.totalConnections,
+      queries: { servedFromCache: p.servedFromCache, relayed: p.relayed, notCachedReasons: p.notCachedReasons },
+      binlog: binlog.status(),
+      caches: engine.status(),
+      memory: { rssBytes: process.memoryUsage().rss, heapUsedBytes: process.memoryUsage().heapUsed },
+    };
+  };
+
+  const adminApp: FastifyInstance = buildAdminApp(
+    {
+      serving: () => serving,
+      status,
+      caches: engine,
+      metrics: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
+    },
+    { token: config.adminToken },
+  );
+  await adminApp.listen({ host: config.admin.host, port: config.admin.port });
+  const adminAddr = adminApp.server.address();
+  const admin = { host: config.admin.host, port: typeof adminAddr === 'object' && adminAddr ? adminAddr.port : config.admin.port };
+  logger.info({ listen, admin }, 'rotor is serving');
+
+  let stopping: Promise<void> | null = null;
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      serving = false;
+      await proxy.close();
+      await adminApp.close();
+      await binlog.stop();
+      await engine.close();
+      logger.info('rotor stopped');
+    })();
+    return stopping;
+  };
+
+  return { config, listen, admin, engine, proxy, binlog, stop };
+}

@@ -1,0 +1,59 @@
+/**
+ * A whole Rotor, in process, in front of the private MariaDB: for end-to-end tests.
+ */
+import mysql from 'mysql2/promise';
+import { pino } from 'pino';
+import { buildConfig } from '../../src/config.js';
+import { startRotor, type Rotor } from '../../src/index.js';
+import type { TestDatabase } from './servers.js';
+
+export interface TestRotor {
+  readonly rotor: Rotor;
+  /** mysql2 options for a client connecting through Rotor to the test database. */
+  readonly clientOptions: mysql.ConnectionOptions;
+  readonly adminUrl: string;
+  /** A client connection through Rotor. */
+  connect(extra?: mysql.ConnectionOptions): Promise<mysql.Connection>;
+  /** Resolves once Rotor has applied every binlog event the upstream has written so far. */
+  caughtUp(): Promise<void>;
+  /** JSON from the admin API. */
+  api<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
+  stop(): Promise<void>;
+}
+
+export async function startTestRotor(db: TestDatabase, opts: { dataDir?: string } = {}): Promise<TestRotor> {
+  const config = buildConfig({
+    upstream: db.url.replace(/^mysql:/, 'mysql:'),
+    listen: '127.0.0.1:0',
+    admin: '127.0.0.1:0',
+    dataDir: opts.dataDir,
+    serverId: String(10_000 + Math.floor(Math.random() * 100_000)),
+  });
+  const rotor = await startRotor(config, pino({ level: process.env.ROTOR_TEST_LOG ?? 'silent' }));
+  const clientOptions: mysql.ConnectionOptions = {
+    host: rotor.listen.host, port: rotor.listen.port, user: db.user, password: db.password, database: db.name,
+  };
+  const adminUrl = `http://${rotor.admin.host}:${rotor.admin.port}`;
+  return {
+    rotor,
+    clientOptions,
+    adminUrl,
+    connect: (extra = {}) => mysql.createConnection({ ...clientOptions, ...extra }),
+    async caughtUp() {
+      const [rows] = await db.admin.query('SHOW MASTER STATUS');
+      const { File, Position } = (rows as Array<{ File: string; Position: number }>)[0];
+      const target = { file: File, position: Number(Position) };
+      if (await rotor.binlog.waitForPosition(target, 20_000)) return;
+      throw new Error(`binlog did not catch up to ${File}:${Position} (status ${JSON.stringify(rotor.binlog.status())})`);
+    },
+    async api(method, path, body) {
+      const res = await fetch(adminUrl + path, {
+        method, headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
+      const text = await res.text();
+      return { status: res.status, body: (text ? JSON.parse(text) : null) as never };
+    },
+    stop: () => rotor.stop(),
+  };
+}
