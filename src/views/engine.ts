@@ -10,6 +10,7 @@ import type { Answer, ReadRouter } from '../proxy/read-router.js';
 import type { ColumnDefinition } from '../proxy/protocol/column-definition.js';
 import type { Batch, BinlogSink, SchemaChange } from '../binlog/batch.js';
 import { Graph } from '../dataflow/graph.js';
+import { cacheDot, type DotCache } from './dot.js';
 import { Upqueries, type SnapshotReader, type UpqueryStats } from '../dataflow/upquery.js';
 import type { Row } from '../dataflow/delta.js';
 import type { Operator } from '../dataflow/operator.js';
@@ -186,6 +187,14 @@ export class Engine implements BinlogSink, RouterBackend {
       status: c.status,
       stats: { ...c.stats, keys: reader.size, rows: u.rows, bytes: u.bytes, hitLatencyMs: c.latency.percentiles() },
     };
+  }
+
+  /** The cache's dataflow as Graphviz DOT, nodes shared with other caches marked; null if unknown. */
+  dot(idOrName: string): string | null {
+    const c = this.#byName(idOrName);
+    if (c === null) return null;
+    const asDot = (x: Cache): DotCache => ({ id: x.id, name: x.def.name, nodes: x.built.nodes });
+    return cacheDot(asDot(c), [...this.#caches.values()].map(asDot));
   }
 
   drop(idOrName: string): boolean {
