@@ -30,6 +30,11 @@ export interface RotorConfig {
   readonly serverId: number;
   readonly backlog: number;
   readonly maxClients: number;
+  /**
+   * Cached reads go upstream while Rotor's view of the upstream may be older than this: the binlog
+   * lag is above it, or the binlog connection has been down for longer.
+   */
+  readonly maxStalenessMs: number;
   readonly logLevel: string;
   readonly tls: { readonly cert: string; readonly key: string } | null;
 }
@@ -39,6 +44,7 @@ export const DEFAULTS = {
   admin: '127.0.0.1:6033',
   backlog: 4096,
   maxClients: 9000,
+  maxStalenessMs: 5000,
   logLevel: 'info',
 } as const;
 
@@ -52,6 +58,7 @@ export interface RawConfig {
   serverId?: string;
   backlog?: string;
   maxClients?: string;
+  maxStaleness?: string;
   logLevel?: string;
   tlsCert?: string;
   tlsKey?: string;
@@ -124,6 +131,7 @@ export function buildConfig(raw: RawConfig): RotorConfig {
     serverId: parseInteger(raw.serverId, '--server-id', 4000 + (process.pid % 10000), 1, 4294967295),
     backlog: parseInteger(raw.backlog, '--backlog', DEFAULTS.backlog, 1, 65535),
     maxClients: parseInteger(raw.maxClients, '--max-clients', DEFAULTS.maxClients, 1, 1_000_000),
+    maxStalenessMs: parseInteger(raw.maxStaleness, '--max-staleness', DEFAULTS.maxStalenessMs, 1, 86_400_000),
     logLevel: raw.logLevel ?? DEFAULTS.logLevel,
     tls: raw.tlsCert && raw.tlsKey ? { cert: raw.tlsCert, key: raw.tlsKey } : null,
   };

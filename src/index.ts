@@ -10,6 +10,7 @@ import { pino, type Logger } from 'pino';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { FastifyInstance } from 'fastify';
 import { BinlogStream } from './binlog/stream.js';
+import { watchFreshness } from './binlog/freshness.js';
 import { checkUpstream } from './binlog/requirements.js';
 import type { RotorConfig } from './config.js';
 import { RotorError } from './errors.js';
@@ -66,6 +67,11 @@ export async function startRotor(config: RotorConfig, logger: Logger = pino({ le
     logger: logger.child({ area: 'binlog' }),
   });
   await binlog.start();
+  const freshness = watchFreshness(() => binlog.status(), config.maxStalenessMs, (reason) => {
+    engine.staleReason = reason;
+    if (reason === null) logger.info('caches answer again: the binlog is within the staleness bound');
+    else logger.warn({ reason }, 'cached reads go upstream');
+  });
 
   const proxy = createProxyServer({
     upstream: { host: config.upstream.host, port: config.upstream.port },
@@ -99,7 +105,7 @@ export async function startRotor(config: RotorConfig, logger: Logger = pino({ le
       connectionsTotal: p.totalConnections,
       queries: { servedFromCache: p.servedFromCache, relayed: p.relayed, notCachedReasons: p.notCachedReasons },
       binlog: binlog.status(),
-      caches: engine.status(),
+      caches: { ...engine.status(), servingFromCaches: engine.staleReason === null, staleReason: engine.staleReason },
       memory: { rssBytes: process.memoryUsage().rss, heapUsedBytes: process.memoryUsage().heapUsed },
     };
   };
@@ -122,6 +128,7 @@ export async function startRotor(config: RotorConfig, logger: Logger = pino({ le
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       serving = false;
+      freshness.stop();
       await proxy.close();
       await adminApp.close();
       await binlog.stop();

@@ -189,6 +189,12 @@ export class Engine implements BinlogSink, RouterBackend {
     };
   }
 
+  /**
+   * Set by whoever watches the binlog stream (src/index.ts): while not null, every cached read goes
+   * upstream with this reason. [note: staleness-bound]
+   */
+  staleReason: string | null = null;
+
   /** The cache's dataflow as Graphviz DOT, nodes shared with other caches marked; null if unknown. */
   dot(idOrName: string): string | null {
     const c = this.#byName(idOrName);

@@ -22,6 +22,8 @@ export interface RouterBackend {
   drop(idOrName: string): boolean;
   showCaches(): Answer;
   recordUpstream(reason: string): void;
+  /** Why no cache may answer right now (the binlog is too far behind), or null. [note: staleness-bound] */
+  readonly staleReason: string | null;
 }
 
 interface Prepared extends PreparedMatch {
@@ -101,7 +103,7 @@ export class CacheRouter implements ReadRouter {
   routeExecute(match: PreparedMatch, params: ReadonlyArray<Value>, session: SessionView): Routed {
     try {
       const m = match as Prepared;
-      if (m.cache.status !== 'ready' || session.inTransaction || session.cacheBlocker !== null) return this.#up(this.#whyNot(m.cache, session));
+      if (m.cache.status !== 'ready' || session.inTransaction || session.cacheBlocker !== null || this.backend.staleReason !== null) return this.#up(this.#whyNot(m.cache, session));
       const keys = m.cache.keys(m.bound, params);
       if (keys === null) return this.#up('a parameter does not compare as a plain key (NULL, or another type)');
       return this.#serve(m.cache, keys, m.columns);
@@ -117,13 +119,14 @@ export class CacheRouter implements ReadRouter {
 
   #sessionOk(cache: Cache, session: SessionView): boolean {
     return cache.status === 'ready' && !session.inTransaction && session.cacheBlocker === null
-      && (!cache.plan.unqualified || session.database === cache.def.database);
+      && this.backend.staleReason === null && (!cache.plan.unqualified || session.database === cache.def.database);
   }
 
   #whyNot(cache: Cache, session: SessionView): string {
     if (cache.status !== 'ready') return `cache ${cache.id} is ${cache.status}`;
     if (session.inTransaction) return 'inside a transaction';
     if (session.cacheBlocker !== null) return session.cacheBlocker;
+    if (this.backend.staleReason !== null) return this.backend.staleReason;
     return `the session's database is not ${cache.def.database}`;
   }
 

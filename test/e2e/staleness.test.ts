@@ -1,0 +1,51 @@
+/**
+ * [note: staleness-bound] end to end: with the binlog stream gone for longer than
+ * --max-staleness, a cached query is answered by the upstream (so it sees a write the views never
+ * received), and the reason is visible in /api/status.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import type mysql from 'mysql2/promise';
+import { freshDatabase, type TestDatabase } from '../support/servers.js';
+import { startTestRotor, type TestRotor } from '../support/rotor.js';
+
+let db: TestDatabase;
+let rotor: TestRotor;
+let client: mysql.Connection;
+
+before(async () => {
+  db = await freshDatabase('e2e_stale');
+  await db.admin.query('CREATE TABLE counter (id INT PRIMARY KEY, n INT NOT NULL); INSERT INTO counter VALUES (1, 0)');
+  rotor = await startTestRotor(db, { maxStaleness: '300' });
+  client = await rotor.connect();
+});
+
+after(async () => {
+  await client?.end();
+  await rotor?.stop();
+  await db?.drop();
+});
+
+const read = async (): Promise<number> => {
+  const [rows] = await client.query({ sql: 'SELECT n FROM counter WHERE id = 1', rowsAsArray: true });
+  return Number((rows as unknown[][])[0][0]);
+};
+
+test('with the binlog down past the bound, cached reads go upstream and say why', async () => {
+  const reg = await rotor.api<{ id: string }>('POST', '/api/caches', { sql: 'SELECT n FROM counter WHERE id = ?', database: db.name });
+  assert.equal(reg.status, 201);
+  assert.equal(await read(), 0);
+  assert.equal(await read(), 0);
+  const hits = async () => (await rotor.api<{ stats: { hits: number } }>('GET', `/api/caches/${reg.body.id}`)).body.stats.hits;
+  assert.equal(await hits(), 1);
+
+  await rotor.rotor.binlog.stop();
+  await db.admin.query('UPDATE counter SET n = 41 WHERE id = 1');
+  await new Promise((r) => setTimeout(r, 600));
+
+  assert.equal(await read(), 41, 'the upstream answered, not the stale view');
+  assert.equal(await hits(), 1);
+  const status = await rotor.api<{ caches: { servingFromCaches: boolean }; queries: { notCachedReasons: Record<string, number> } }>('GET', '/api/status');
+  assert.equal(status.body.caches.servingFromCaches, false);
+  assert.ok(Object.keys(status.body.queries.notCachedReasons).some((r) => /binlog connection has been down/.test(r)));
+});
