@@ -105,7 +105,9 @@ export async function startRotor(upstream: string, opts: { timeoutMs?: number; e
     '--listen', `127.0.0.1:${port}`, '--admin', `127.0.0.1:${adminPort}`, '--log-level', 'warn',
     ...(opts.extraArgs ?? []),
   ];
-  const child: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TZ: 'UTC' } });
+  // ROTOR_BENCH_NODE_FLAGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the Rotor under test.
+  const nodeFlags = (process.env.ROTOR_BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
+  const child: ChildProcess = spawn(process.execPath, [...nodeFlags, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TZ: 'UTC' } });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
   let exited: string | null = null;
