@@ -120,6 +120,8 @@ export interface MariaDbOptions {
   readonly extraConfig?: readonly string[];
   /** Server id written to the config; replication readers need a different one. */
   readonly serverId?: number;
+  /** Listen on this port (e.g. to restart a stopped server where its clients expect it); default: a free one. */
+  readonly port?: number;
 }
 
 /** Starts (or finds running) the private MariaDB called `name`. */
@@ -145,7 +147,7 @@ export async function startMariaDb(name = 'default', opts: MariaDbOptions = {}):
 
   mkdirSync(dir, { recursive: true });
   const datadir = join(dir, 'data');
-  const port = await freePort();
+  const port = opts.port ?? (await freePort());
   writeFileSync(portFile, String(port));
   const config = [
     '[mariadbd]',

@@ -41,7 +41,9 @@ export async function startTestRotor(db: TestDatabase, opts: { dataDir?: string;
     adminUrl,
     connect: (extra = {}) => mysql.createConnection({ ...clientOptions, ...extra }),
     async caughtUp() {
-      const [rows] = await db.admin.query('SHOW MASTER STATUS');
+      // Its own connection: a test may restart the server under db.admin.
+      const conn = await mysql.createConnection({ host: db.host, port: db.port, user: db.user, password: db.password });
+      const [rows] = await conn.query('SHOW MASTER STATUS').finally(() => conn.end());
       const { File, Position } = (rows as Array<{ File: string; Position: number }>)[0];
       const target = { file: File, position: Number(Position) };
       if (await rotor.binlog.waitForPosition(target, 20_000)) return;

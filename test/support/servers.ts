@@ -28,8 +28,8 @@ export interface TestDatabase {
 }
 
 /** A database of its own for one test file, so files can run concurrently on one server. */
-export async function freshDatabase(prefix: string): Promise<TestDatabase> {
-  const base = new URL(await mariadbUrl());
+export async function freshDatabase(prefix: string, serverUrl?: string): Promise<TestDatabase> {
+  const base = new URL(serverUrl ?? (await mariadbUrl()));
   const name = `t_${prefix.replace(/\W/g, '_')}_${randomBytes(3).toString('hex')}`;
   const admin = await mysql.createConnection({
     host: base.hostname, port: Number(base.port), user: decodeURIComponent(base.username),
