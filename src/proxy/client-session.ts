@@ -57,6 +57,8 @@ export class ClientSession {
   #client: Socket;
   #upstream: Socket | null = null;
   #phase: Phase = 'connecting';
+  /** Set at the first successful login; COM_CHANGE_USER re-authenticates but is not a login. */
+  #loggedIn = false;
   readonly #clientFramer: PacketFramer;
   readonly #upstreamFramer = new PacketFramer();
   readonly #scanner: ResponseScanner;
@@ -90,6 +92,11 @@ export class ClientSession {
     client.setNoDelay(true);
     this.#bindClient(client);
     void this.#connect();
+  }
+
+  /** True until the client has logged in (or the session has closed). */
+  get loggingIn(): boolean {
+    return !this.#loggedIn && this.#phase !== 'closed';
   }
 
   /** True while no command is outstanding. */
@@ -258,6 +265,7 @@ export class ClientSession {
     const first = p.payload[0];
     if (first === 0x00) {
       this.#phase = 'ready';
+      this.#loggedIn = true;
       if (this.#state) this.#state.status = decodeOk(p.payload, this.#caps).status;
       this.#drainQueue();
     } else if (first === 0xff) {

@@ -32,6 +32,11 @@ export interface ProxyOptions {
   maxClients?: number;
   /** The largest client packet accepted (default 1 GiB, MariaDB's own ceiling); larger gets ERR 1153. */
   maxPacketSize?: number;
+  /**
+   * A client that has not logged in this long after connecting is disconnected (default 10 s, as
+   * MariaDB's connect_timeout), so half-sent handshakes cannot hold sessions and sockets forever.
+   */
+  loginTimeoutMs?: number;
   logger?: Logger;
 }
 
@@ -107,7 +112,16 @@ export function createProxyServer(opts: ProxyOptions): ProxyServer {
     totalConnections++;
     const id = nextId;
     nextId = nextId >= 0xfffffffe ? 1 : nextId + 1;
-    sessions.set(id, new ClientSession(id, socket, host));
+    const session = new ClientSession(id, socket, host);
+    sessions.set(id, session);
+    const login = setTimeout(() => {
+      if (session.loggingIn) {
+        opts.logger?.debug({ id }, 'login timed out');
+        session.close();
+      }
+    }, opts.loginTimeoutMs ?? 10_000);
+    login.unref();
+    socket.once('close', () => clearTimeout(login));
   });
   server.on('error', (err) => opts.logger?.error({ err }, 'proxy listener error'));
 
