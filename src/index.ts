@@ -15,6 +15,7 @@ import { checkUpstream } from './binlog/requirements.js';
 import type { RotorConfig } from './config.js';
 import { RotorError } from './errors.js';
 import { buildAdminApp } from './proxy/admin/app.js';
+import { fdsNeeded, raiseFdLimit } from './proxy/fd-limit.js';
 import { createProxyServer, type ProxyServer } from './proxy/server.js';
 import { Engine } from './views/engine.js';
 
@@ -47,6 +48,8 @@ async function probeUpstream(config: RotorConfig): Promise<string> {
 
 export async function startRotor(config: RotorConfig, logger: Logger = pino({ level: config.logLevel })): Promise<Rotor> {
   const startedAt = Date.now();
+  const fds = raiseFdLimit(fdsNeeded(config.maxClients));
+  if (fds.warning !== null) logger.warn(fds.warning);
   const upstreamVersion = await probeUpstream(config);
   const flavor = await checkUpstream(config.upstream.url);
   logger.info({ upstream: `${config.upstream.host}:${config.upstream.port}`, version: upstreamVersion }, 'upstream ok');
@@ -106,6 +109,7 @@ export async function startRotor(config: RotorConfig, logger: Logger = pino({ le
       queries: { servedFromCache: p.servedFromCache, relayed: p.relayed, notCachedReasons: p.notCachedReasons },
       binlog: binlog.status(),
       caches: { ...engine.status(), servingFromCaches: engine.staleReason === null, staleReason: engine.staleReason },
+      openFilesLimit: fds.limits?.soft ?? null,
       memory: { rssBytes: process.memoryUsage().rss, heapUsedBytes: process.memoryUsage().heapUsed },
     };
   };
