@@ -117,7 +117,7 @@ try {
     ]),
     '',
     `The COUNT(*) miss took ${aggregate.upqueries ?? '?'} upquery (one \`SELECT item_id, COUNT(*) … GROUP BY\` restricted to the key; no row is fetched to be counted). ` +
-    'A miss runs its upquery in `START TRANSACTION WITH CONSISTENT SNAPSHOT` and reads the snapshot\'s binlog position, so it costs a few round trips more than the bare query. One client, sequential; MariaDB and Rotor share 2 cores.',
+    'A miss runs its upquery as a locking read (SERIALIZABLE) and reads `SHOW MASTER STATUS` under its locks, in one round trip with the query. One client, sequential; MariaDB and Rotor share 2 cores.',
     '',
   ].join('\n');
   const series = ['direct', 'Rotor miss', 'Rotor hit'];

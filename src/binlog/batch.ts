@@ -3,10 +3,11 @@
  * {@link SchemaChange}s for DDL. Positions order everything.
  *
  * [note: fill-position] A batch's `position` is the binlog position just after its commit event.
- * MariaDB's `binlog_snapshot_file`/`binlog_snapshot_position`, read inside a consistent-snapshot
- * transaction, is the position just after the last transaction that snapshot contains. So a batch
- * with `comparePositions(batch.position, snapshot) <= 0` is already inside a fill taken at
- * `snapshot`, and one with a greater position must be applied on top of it. How fills honour this
+ * `SHOW MASTER STATUS`, read inside a transaction that holds share locks on every row an upquery
+ * read, is a position such that every transaction touching those rows is either at or before it
+ * (and inside the answer) or after it (and not). So a batch with
+ * `comparePositions(batch.position, fill) <= 0` is already inside a fill taken at `fill`, and one
+ * with a greater position must be applied on top of it. How fills honour this
  * (replay of held batches, per-key fences while the stream is behind): src/dataflow/upquery.ts.
  */
 import type { Delta } from '../dataflow/delta.js';

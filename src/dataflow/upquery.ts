@@ -8,29 +8,28 @@
  * for the rows it counts). Requests for a key already on its way share that upquery; keys missed
  * in the same turn of the event loop go out together, one statement per node.
  *
- * [note: fill-position] (extends the note in src/binlog/batch.ts) Each upquery runs inside
- * `START TRANSACTION WITH CONSISTENT SNAPSHOT` and reads `binlog_snapshot_file/_position`: its
- * rows are the state of the keys at snapshot position P. The binlog stream is applied
- * independently and may be behind or ahead of P:
+ * [note: fill-position] (extends the note in src/binlog/batch.ts) Each upquery is a locking read
+ * (SERIALIZABLE: every row it reads, in every table, is share-locked) followed by
+ * `SHOW MASTER STATUS` inside the same transaction: its rows are exact at binlog position P for
+ * every transaction that touches them. Such a transaction either committed before the locks were
+ * granted (it is in the rows and in the binlog before P) or waits for them (it commits after P).
+ * The binlog stream is applied independently and may be behind or ahead of P:
  *   - batches applied while the upquery was outstanding were dropped for the missing keys
  *     (rule 1); they are kept in a short {@link RecentLog}, and once the fill is installed those
  *     with position > P are replayed into the node for the filled keys only; those <= P are
  *     already inside the answer;
- *   - batches with position <= P that arrive after the fill (the stream is behind the snapshot)
+ *   - batches with position <= P that arrive after the fill (the stream is behind the upquery)
  *     are skipped for the filled keys by a per-key fence in the graph, which lifts once the stream
  *     passes P.
- * So each batch is counted exactly once in a filled key: in the snapshot, or on top of it.
+ * So each batch is counted exactly once in a filled key: in the fill, or on top of it.
  * If the log overflowed while the upquery was out, the fill is discarded and retried.
  *
- * MySQL 8 (not testable here: the private servers are MariaDB) has no binlog_snapshot_position.
- * The variant: read `@@global.gtid_executed` (G1), `START TRANSACTION WITH CONSISTENT SNAPSHOT`,
- * read it again (G2), run the query, COMMIT. Every transaction in G1 is inside the snapshot;
- * transactions in G2 \ G1 committed while the snapshot was being taken and may or may not be in
- * it. Batches whose GTID is in G1 are treated as "<= P"; batches in G2 \ G1 are resolved per
- * primary key with their row images: for each row they touch, compare the after-image (or the
- * absence of the row, for a delete) with the row as the snapshot returned it (one more point
- * SELECT by primary key inside the same snapshot when the row is not in the result); a matching
- * image means "already inside", a differing one means "apply on top". Batches outside G2 are "> P".
+ * Why not `START TRANSACTION WITH CONSISTENT SNAPSHOT` and `binlog_snapshot_position`: measured
+ * on MariaDB 10.11, about 1 snapshot in 150 taken under concurrent commits disagrees with its own
+ * binlog position by up to ±20 transactions (test/binlog/fill-position.test.ts keeps the
+ * measurement honest), and a fill that trusts it loses or double-counts a write.
+ * The same locking read works on MySQL 8 (`SHOW BINARY LOG STATUS` from 8.4); transactions on
+ * tables the fill did not read may fall on either side of P, which no key of the fill can see.
  */
 import type { Row } from './delta.js';
 import type { Operator } from './operator.js';

@@ -333,10 +333,12 @@ export class Engine implements BinlogSink, RouterBackend {
     return this.#byKey.get(key);
   }
 
-  async fill(cache: Cache, keys: ReadonlyArray<Row>): Promise<void> {
+  async fill(cache: Cache, keys: ReadonlyArray<Row>): Promise<ReadonlyArray<Row> | undefined> {
     const before = this.#upqueries.stats.upqueries;
     try {
       await this.#upqueries.request(cache.built.reader, keys);
+      // Nothing ran since the fill was installed: these rows are its answer for this key.
+      const installed = keys.length === 1 ? cache.built.reader.answer(keyString(keys[0], cache.built.reader.fold)) : undefined;
       // A fill newer than the stream is not shown until the stream has caught up with it, so a
       // transaction is seen whole across keys (one filled just now, one kept by the stream).
       const newest = this.#upqueries.newestFill;
@@ -354,6 +356,7 @@ export class Engine implements BinlogSink, RouterBackend {
           }
         }
       }
+      return installed;
     } catch (e) {
       this.#log.warn({ err: e, cache: cache.id }, 'fill failed; the read goes upstream');
       throw e;

@@ -16,7 +16,11 @@ import type { Cache, ValueSource } from './cache.js';
 /** What the router needs from the engine. */
 export interface RouterBackend {
   candidates(fingerprintKey: string): ReadonlyArray<Cache> | undefined;
-  fill(cache: Cache, keys: ReadonlyArray<Row>): Promise<void>;
+  /**
+   * Fills `keys` of the cache's reader. For a single key, resolves to its rows as the fill
+   * installed them (one consistent point), or undefined when they were not captured.
+   */
+  fill(cache: Cache, keys: ReadonlyArray<Row>): Promise<ReadonlyArray<Row> | undefined>;
   learnVariant(cache: Cache, sql: string, fp: Fingerprint, selectText: string): void;
   register(req: { sql: string; name?: string; database?: string }): Promise<unknown>;
   drop(idOrName: string): boolean;
@@ -164,17 +168,19 @@ export class CacheRouter implements ReadRouter {
   async #filled(cache: Cache, keys: ReadonlyArray<Row>, columns: ReadonlyArray<ColumnDefinition>): Promise<Answer | null> {
     const reader = cache.built.reader;
     // A key can be evicted again between its fill and this answer (an eviction, a MIN/MAX losing
-    // its extreme): fill again rather than give up.
+    // its extreme while the fill waits for the stream): fill again rather than give up. A single
+    // key falls back to the rows its last fill installed, which were exact at that fill's position.
+    let installed: ReadonlyArray<Row> | undefined;
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
-        await this.backend.fill(cache, keys);
+        installed = await this.backend.fill(cache, keys);
       } catch {
         return null;
       }
       const rows = keys.length === 1 ? reader.answer(keyString(keys[0], reader.fold)) : this.#merged(cache, keys, true);
       if (rows !== undefined && rows !== null) return { kind: 'rows', columns, rows };
     }
-    return null;
+    return installed === undefined ? null : { kind: 'rows', columns, rows: installed };
   }
 
   #merged(cache: Cache, keys: ReadonlyArray<Row>, waited = false): ReadonlyArray<Row> | null {

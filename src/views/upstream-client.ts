@@ -3,6 +3,7 @@
  * from information_schema, and the exact column definitions of a query's result.
  */
 import mysql from 'mysql2/promise';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { FieldPacket, RowDataPacket } from 'mysql2';
 import type { ColumnDefinition } from '../proxy/protocol/column-definition.js';
 import type { SnapshotReader, SnapshotResult } from '../dataflow/upquery.js';
@@ -10,6 +11,16 @@ import type { Row } from '../dataflow/delta.js';
 import type { TableSchema } from '../planner/schema.js';
 import { normalizeMysql2Row, upqueryConnectionOptions } from '../upstream/mysql2-values.js';
 import type { Value } from '../values.js';
+
+/** How long an upquery waits for a writer's row locks, and how often a lock conflict is retried. */
+const LOCK_WAIT_SECONDS = 10;
+const LOCK_RETRIES = 10;
+
+/** ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT. */
+function isLockConflict(e: unknown): boolean {
+  const errno = (e as { errno?: number }).errno;
+  return errno === 1213 || errno === 1205;
+}
 
 export class UpstreamClient implements SnapshotReader {
   readonly #pool: mysql.Pool;
@@ -25,21 +36,35 @@ export class UpstreamClient implements SnapshotReader {
   }
 
   /**
-   * Runs `sql` in a consistent snapshot and returns its rows with the snapshot's binlog position,
+   * Runs `sql` as a locking read and returns its rows with the binlog position they are exact at,
    * in one round trip. [note: fill-position]
+   *
+   * SERIALIZABLE turns every read of the statement (derived tables and UNION branches included)
+   * into a shared-locking read of the latest committed rows. While those locks are held no
+   * transaction that would change the answer can commit, and every one that did is already in the
+   * binlog (InnoDB commits after the binlog write), so SHOW MASTER STATUS read under the locks
+   * splits the transactions that touch the answer exactly. A lock wait or deadlock is retried.
    */
   async snapshotQuery(sql: string): Promise<SnapshotResult> {
-    const text = "SET time_zone = '+00:00'; START TRANSACTION WITH CONSISTENT SNAPSHOT; SHOW STATUS LIKE 'binlog_snapshot_%'; " + sql + '; COMMIT';
-    const [results, fields] = (await this.#pool.query({ sql: text, rowsAsArray: true })) as unknown as [unknown[], (FieldPacket[] | undefined)[]];
-    const status = results[2] as Value[][];
-    let file = '', position = -1;
-    for (const [name, value] of status) {
-      if (String(name).toLowerCase() === 'binlog_snapshot_file') file = String(value);
-      if (String(name).toLowerCase() === 'binlog_snapshot_position') position = Number(value);
+    const text = `SET time_zone = '+00:00', innodb_lock_wait_timeout = ${LOCK_WAIT_SECONDS}; SET TRANSACTION ISOLATION LEVEL SERIALIZABLE; START TRANSACTION; ${sql}; SHOW MASTER STATUS; COMMIT`;
+    for (let attempt = 1; ; attempt++) {
+      const conn = await this.#pool.getConnection();
+      let results: unknown[], fields: (FieldPacket[] | undefined)[];
+      try {
+        [results, fields] = (await conn.query({ sql: text, rowsAsArray: true })) as unknown as [unknown[], (FieldPacket[] | undefined)[]];
+      } catch (e) {
+        // A failed statement can leave the transaction open: this connection is not reused.
+        conn.destroy();
+        if (attempt >= LOCK_RETRIES || !isLockConflict(e)) throw e;
+        await sleep(Math.random() * 5 * attempt);
+        continue;
+      }
+      conn.release();
+      const f = fields[3] ?? [];
+      const rows = (results[3] as Value[][]).map((r) => normalizeMysql2Row(f, r) as Row);
+      const status = (results[4] as Value[][])[0];
+      return { rows, position: status === undefined ? null : { file: String(status[0]), position: Number(status[1]) } };
     }
-    const f = fields[3] ?? [];
-    const rows = (results[3] as Value[][]).map((r) => normalizeMysql2Row(f, r) as Row);
-    return { rows, position: file !== '' && position >= 0 ? { file, position } : null };
   }
 
   async loadTable(database: string, table: string): Promise<TableSchema | null> {

@@ -27,10 +27,10 @@ describe('race: writers on hot keys, readers missing on fresh and evicted keys',
   before(async () => { f = await EngineFixture.create('views_race', ''); });
   after(async () => { await f.close(); });
 
-  for (const seed of SEEDS) {
+  SEEDS.forEach((seed, run) => {
     it(`leaves every cached answer equal to MariaDB's after draining (seed ${seed})`, async (t) => {
       const rnd = prng(seed);
-      const table = `hot_${seed}`;
+      const table = `hot_${seed}_${run}`;
       await f.db.admin.query(`CREATE TABLE ${table} (id INT PRIMARY KEY AUTO_INCREMENT, k INT, v INT, INDEX (k))`);
       await f.db.admin.query(`INSERT INTO ${table} (k, v) VALUES ${Array.from({ length: 30 }, (_, i) => `(${(i % KEYS) + 1}, ${i})`).join(', ')}`);
       const queries = [
@@ -98,5 +98,5 @@ describe('race: writers on hot keys, readers missing on fresh and evicted keys',
       t.diagnostic(`seed ${seed}: ${st.upqueries} upqueries, ${st.replayed} batches replayed on fills, ${st.fenced} fills fenced, ${hits} final hits`);
       for (const c of caches) f.engine.drop(c.id);
     });
-  }
+  });
 });
