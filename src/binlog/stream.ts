@@ -19,6 +19,8 @@ import { EventsToBatches } from './events-to-batches.js';
 import { RecentLog, type RecentLogLimits } from './recent-log.js';
 import { binlogConnectionOptions } from './row-values.js';
 import { probeUpstream, teardown } from './upstream-probe.js';
+import { LagMeter } from './lag.js';
+import mysql from 'mysql2/promise';
 
 export interface BinlogStreamOptions {
   /** mysql://user:pass@host:port/db; the user needs REPLICATION SLAVE and REPLICATION CLIENT. */
@@ -30,6 +32,8 @@ export interface BinlogStreamOptions {
   readonly startAt?: 'current' | { readonly gtid: string } | BinlogPosition;
   /** Heartbeat period asked of the upstream. Default 1000; silence > ~3 periods = dead connection. */
   readonly heartbeatMs?: number;
+  /** How often the upstream's binlog end is sampled to measure lag (lag.ts). Default 25. */
+  readonly lagSampleMs?: number;
   readonly recentLog?: RecentLogLimits;
   /** Reconnection backoff: the first delay (default 100 ms), doubling up to `max` (default 5 s). */
   readonly reconnectBackoffMs?: { readonly first?: number; readonly max?: number };
@@ -54,9 +58,9 @@ export interface BinlogStatus {
   readonly file: string | null;
   readonly position: number | null;
   /**
-   * How far behind the upstream the applied state is, by the upstream's clock: 0 once a heartbeat
-   * shows the stream caught up, else the age of the last applied commit. Binlog timestamps have
-   * whole-second resolution, so this over-estimates by less than a second. Null when unknown.
+   * How far behind the upstream the applied state is: the age of the oldest sample of the
+   * upstream's binlog end not yet applied (src/binlog/lag.ts), to the sampling period. Null while
+   * disconnected.
    */
   readonly lagMs: number | null;
   /** Events received but not yet applied (the open transaction's). */
@@ -72,6 +76,9 @@ interface Waiter {
 }
 
 type StartPoint = { readonly kind: 'position'; readonly at: BinlogPosition } | { readonly kind: 'gtid'; readonly gtid: string };
+
+/** A lag sample that takes longer drops its connection (a half-open one would stall sampling). */
+const LAG_SAMPLE_TIMEOUT_MS = 1_000;
 
 /** Until a connection is streaming, allow this long (login, zongji's setup queries, a busy box). */
 const CONNECT_TIMEOUT_MS = 10_000;
@@ -102,8 +109,11 @@ export class BinlogStream extends EventEmitter {
   #lastHeard = 0;
   // Events read since the watchdog last looked: counting is cheaper than a clock read per event.
   #heard = 0;
-  #clockOffsetMs = 0;
-  #lagMs: number | null = null;
+  readonly #lag = new LagMeter();
+  readonly #lagSampleMs: number;
+  #sampler: mysql.Connection | null = null;
+  #sampling = false;
+  #sampleTimer: NodeJS.Timeout | null = null;
   #lastTick = 0;
   // True once anyone listens for 'event' or 'batch': the hot path skips emit() otherwise.
   #observed = false;
@@ -119,6 +129,7 @@ export class BinlogStream extends EventEmitter {
     this.#serverId = opts.serverId;
     this.#sink = opts.sink;
     this.#heartbeatMs = Math.max(50, opts.heartbeatMs ?? 1000);
+    this.#lagSampleMs = Math.max(5, opts.lagSampleMs ?? 25);
     this.#log = opts.logger ?? pino({ level: 'silent' });
     this.#startAt = opts.startAt ?? 'current';
     this.recentLog = new RecentLog(opts.recentLog);
@@ -131,7 +142,7 @@ export class BinlogStream extends EventEmitter {
       onBatch: (b) => this.#onBatch(b),
       onSchemaChange: (c) => this.#onSchemaChange(c),
       onGroupEnd: (p, g) => this.#onGroupEnd(p, g),
-      onHeartbeat: () => { this.#lagMs = 0; },
+      onHeartbeat: (p) => this.#lag.reached(p),
     });
   }
 
@@ -139,7 +150,6 @@ export class BinlogStream extends EventEmitter {
   async start(): Promise<void> {
     this.#stopping = false;
     const probe = await probeUpstream(this.#url);
-    this.#clockOffsetMs = probe.clockOffsetMs;
     const s = this.#startAt;
     if (s === 'current') {
       this.#start = { kind: 'position', at: probe.end };
@@ -153,6 +163,8 @@ export class BinlogStream extends EventEmitter {
     if (this.#start.kind === 'position') this.recentLog.startAt(this.#start.at);
     this.#watchdog = setInterval(() => this.#checkAlive(), Math.max(25, this.#heartbeatMs / 2));
     this.#watchdog.unref();
+    this.#sampleTimer = setInterval(() => this.#sampleEnd(), this.#lagSampleMs);
+    this.#sampleTimer.unref();
     await new Promise<void>((resolve, reject) => {
       this.#firstConnect = { resolve, reject };
       this.#connect();
@@ -164,7 +176,10 @@ export class BinlogStream extends EventEmitter {
     this.#stopping = true;
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     if (this.#watchdog) clearInterval(this.#watchdog);
-    this.#retryTimer = this.#watchdog = null;
+    if (this.#sampleTimer) clearInterval(this.#sampleTimer);
+    this.#retryTimer = this.#watchdog = this.#sampleTimer = null;
+    this.#sampler?.destroy();
+    this.#sampler = null;
     const z = this.#zongji;
     this.#zongji = null;
     this.#setConnected(false);
@@ -179,7 +194,7 @@ export class BinlogStream extends EventEmitter {
       gtid: this.#gtid,
       file: this.#applied?.file ?? (this.#start?.kind === 'position' ? this.#start.at.file : null),
       position: this.#applied?.position ?? (this.#start?.kind === 'position' ? this.#start.at.position : null),
-      lagMs: this.#connected ? this.#lagMs : null,
+      lagMs: this.#connected ? this.#lag.lagMs() : null,
       lagEvents: this.#assembler.pendingEvents,
       reconnects: this.#reconnects,
     };
@@ -269,6 +284,11 @@ export class BinlogStream extends EventEmitter {
       // a refused dump) must keep backing off rather than retry at the first delay forever.
       this.#attempt = 0;
       this.#assembler.push(ev);
+      // Outside a group every event read so far has been applied: the lag sample it passes is met.
+      if (this.#lag.waiting && ev.nextPosition > 0 && this.#assembler.pendingEvents === 0) {
+        const file = this.#assembler.file;
+        if (file !== null) this.#lag.reached({ file, position: ev.nextPosition });
+      }
       if (this.#observed) {
         const e: StreamEvent = { name: ev.getEventName(), file: this.#assembler.file, nextPosition: ev.nextPosition };
         this.emit('event', e);
@@ -347,10 +367,33 @@ export class BinlogStream extends EventEmitter {
     }
   }
 
+  // One query at a time on a connection of its own; a failure drops the connection and the next
+  // tick opens another (the upstream may be restarting: the stream's own supervision reports it).
+  #sampleEnd(): void {
+    if (this.#sampling || !this.#connected || this.#stopping) return;
+    this.#sampling = true;
+    void (async () => {
+      try {
+        if (this.#sampler === null) {
+          const conn = await mysql.createConnection({ uri: this.#url, connectTimeout: 2_000 });
+          if (this.#stopping) { conn.destroy(); return; }
+          this.#sampler = conn;
+        }
+        const [rows] = await this.#sampler.query<mysql.RowDataPacket[]>({ sql: 'SHOW MASTER STATUS', timeout: LAG_SAMPLE_TIMEOUT_MS });
+        if (rows.length > 0) this.#lag.sample({ file: String(rows[0].File), position: Number(rows[0].Position) });
+      } catch {
+        this.#sampler?.destroy();
+        this.#sampler = null;
+      } finally {
+        this.#sampling = false;
+      }
+    })();
+  }
+
   #setConnected(connected: boolean): void {
     if (this.#connected === connected) return;
     this.#connected = connected;
-    if (!connected) this.#lagMs = null;
+    if (!connected) this.#lag.reset();
     this.emit(connected ? 'connected' : 'disconnected');
   }
 
@@ -362,7 +405,6 @@ export class BinlogStream extends EventEmitter {
     if (this.#isReplay(batch.position)) return;
     if (this.recentLog.floor === null) this.recentLog.startAt(batch.position);
     this.recentLog.append(batch);
-    this.#lagMs = Math.max(0, Math.round(Date.now() + this.#clockOffsetMs - batch.timestamp));
     try {
       this.#sink.applyBatch(batch);
     } catch (err) {

@@ -1,6 +1,6 @@
 /**
  * What the stream needs from the upstream around its zongji connection: where the binlog ends and
- * what the upstream's clock says (for 'current' starts and lag), and a quiet zongji teardown.
+ * and its GTID position (for 'current' starts), and a quiet zongji teardown.
  */
 import mysql from 'mysql2/promise';
 import type ZongJi from '@vlasky/zongji';
@@ -28,11 +28,9 @@ export async function teardown(z: ZongJi): Promise<void> {
 export interface UpstreamProbe {
   readonly end: BinlogPosition;
   readonly gtid: string | null;
-  /** upstream clock minus local clock. */
-  readonly clockOffsetMs: number;
 }
 
-/** The upstream's binlog end, GTID position and clock offset, from one short-lived connection. */
+/** The upstream's binlog end and GTID position, from one short-lived connection. */
 export async function probeUpstream(url: string): Promise<UpstreamProbe> {
   const conn = await mysql.createConnection({ uri: url, connectTimeout: 10_000 });
   try {
@@ -46,10 +44,7 @@ export async function probeUpstream(url: string): Promise<UpstreamProbe> {
     } catch {
       // MySQL has no gtid_binlog_pos; its GTIDs are reported per batch once streaming.
     }
-    const t0 = Date.now();
-    const [[c]] = await conn.query<mysql.RowDataPacket[]>('SELECT UNIX_TIMESTAMP(NOW(6)) * 1000 AS ms');
-    const t1 = Date.now();
-    return { end, gtid, clockOffsetMs: Number(c.ms) - (t0 + t1) / 2 };
+    return { end, gtid };
   } finally {
     await conn.end().catch(() => undefined);
   }
