@@ -50,8 +50,8 @@ export function bladesMarkdown(report: BladesReport): string {
   ));
   lines.push('');
   lines.push('`become_fan` is the whole transaction (BEGIN, INSERT, UPDATE, COMMIT); rotor-count has no fan_count to update. ' +
-    'Read hit rate leaves out the benchmark\'s own probe reads. "repl. delay" is Rotor\'s binlog lag from /api/status sampled every 250 ms (derived from binlog event timestamps, which have ' +
-    'one-second resolution, so it reads as a 0–1,000 ms sawtooth); "commit→visible" is measured by the benchmark (a commit to a ' +
+    'Read hit rate leaves out the benchmark\'s own probe reads. "repl. delay" is Rotor\'s binlog lag from /api/status sampled every 250 ms (the age of the oldest upstream binlog ' +
+    'end Rotor has not applied, sampled every 25 ms); "commit→visible" is measured by the benchmark (a commit to a ' +
     'probe row until Rotor\'s cached read shows it, every 200 ms). The clock of a Rotor contender stops when Rotor serves the final ' +
     'count. Client CPU near the core count means the load generator was the limit.');
   const other = entries.filter(([, r]) => r.status !== 'ok');
