@@ -330,6 +330,7 @@ function fnName(n: AstNode): string {
 }
 
 function describeNode(n: AstNode): string {
+  if (n.ast !== undefined) return 'a subquery (IN (SELECT …), EXISTS, scalar subqueries)';
   if (n.type === 'function') return `function ${fnName(n)}()`;
   if (n.type === 'aggr_func') return `aggregate ${String(n.name)}()`;
   if (n.type === 'binary_expr') return `operator ${String(n.operator)}`;
