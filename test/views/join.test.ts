@@ -1,6 +1,10 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { EngineFixture, canonical } from './support.js';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EngineFixture, canonical, settle } from './support.js';
+import { Engine } from '../../src/views/engine.js';
 import { RotorError } from '../../src/errors.js';
 
 const VOTE = 'SELECT a.id, a.title, vc.votes FROM article a LEFT JOIN (SELECT article_id, COUNT(user_id) AS votes FROM vote GROUP BY article_id) AS vc ON a.id = vc.article_id WHERE a.id = ?';
@@ -138,5 +142,51 @@ describe('Engine serving join caches under concurrent writes', () => {
         assert.equal(canonical(a.rows ?? [], false), canonical((await f.upstream(sql)).rows, false), sql);
       }
     }
+  });
+});
+
+describe('join caches across restarts and DDL', () => {
+  let f: EngineFixture;
+  let dir: string;
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'rotor-join-caches-'));
+    f = await EngineFixture.create('views_join_ddl', `
+      CREATE TABLE user (id INT PRIMARY KEY, name VARCHAR(50));
+      CREATE TABLE story (id INT PRIMARY KEY, title VARCHAR(100), author_id INT);
+      INSERT INTO user VALUES (10, 'ann'), (11, 'bob');
+      INSERT INTO story VALUES (1, 's1', 10), (2, 's2', 11);
+    `, { dataDir: dir });
+  });
+  after(async () => {
+    await f.close();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('persists a join cache with every table it reads and serves it after a restart', async () => {
+    await f.engine.register({ sql: STORY, name: 'story_author' });
+    const again = new Engine({ upstreamUrl: f.db.url, defaultDatabase: f.db.name, dataDir: dir });
+    await again.start();
+    try {
+      const a = await settle(again.router.routeQuery(STORY.replace('?', '2'), f.session));
+      assert.equal(a.source, 'fill');
+      assert.deepEqual(a.rows, [[2, 's2', 'bob']]);
+    } finally {
+      await again.close();
+    }
+  });
+
+  it('drops state on DDL of the second table and serves again once it is re-learned', async () => {
+    const sql = STORY.replace('?', '1');
+    assert.deepEqual((await f.ask(sql)).rows, [[1, 's1', 'ann']]);
+    await f.db.admin.query('ALTER TABLE user ADD COLUMN extra INT');
+    await f.drain();
+    const id = f.engine.get('story_author')!.id;
+    for (let i = 0; i < 100 && f.engine.get(id)?.status !== 'ready'; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.equal(f.engine.get('story_author')?.status, 'ready');
+    await f.db.admin.query("UPDATE user SET name = 'ANN' WHERE id = 10");
+    await f.drain();
+    const a = await f.ask(sql);
+    assert.notEqual(a.source, 'upstream', String(a.reason));
+    assert.deepEqual(a.rows, [[1, 's1', 'ANN']]);
   });
 });
