@@ -94,8 +94,11 @@ function derivedFrom(f: AstNode): AstNode {
   return from[0];
 }
 
-/** Plans a join SELECT; `schemas` are the tables of {@link joinTables}, in that order. */
-export function planJoin(ast: AstNode, schemas: ReadonlyArray<TableSchema>, unqualified: boolean): QueryPlan {
+/**
+ * Plans a join SELECT; `schemas` are the tables of {@link joinTables}, in that order. `statement`
+ * is the SELECT as written when `ast` is its {@link semiJoins} rewrite.
+ */
+export function planJoin(ast: AstNode, schemas: ReadonlyArray<TableSchema>, unqualified: boolean, statement: AstNode = ast): QueryPlan {
   if (ast.type !== 'select') throw unsupported('statement', `${String(ast.type ?? 'unknown').toUpperCase()} statements`);
   const from = ast.from as AstNode[];
   if (from.length === 1) throw unsupported('FROM', 'a derived table alone (cache the SELECT inside it instead)');
@@ -174,13 +177,55 @@ export function planJoin(ast: AstNode, schemas: ReadonlyArray<TableSchema>, unqu
 
   const outer: AstNode = { ...ast, where: andAll(whereRest) };
   const schema: TableSchema = { database: drafts[0].schema.database, table: drafts.map((d) => d.name).join(' ⋈ '), columns: infos };
-  const pre = planSelect(outer, schema, unqualified, scope, null);
+  const pre = planSelect(outer, schema, unqualified, scope, null, statement);
   const steps = chooseKeys(drafts, pre.params.map((p) => p.column), infos);
   const join: JoinPlan = {
     sources: drafts.map((d) => ({ name: d.name, schema: d.schema, where: d.where, aggregate: d.aggregate, columns: d.columns, infos: d.infos, key: d.key, index: d.index })),
     steps,
   };
   return { ...pre, join };
+}
+
+const SEMI = '__in';
+
+/**
+ * `col IN (SELECT c FROM t [WHERE constants])` ANDed in WHERE, rewritten as an inner join with the
+ * derived table `(SELECT c FROM t WHERE … GROUP BY c)`: each row matches at most one of its rows,
+ * and NULL matches nothing either way, so the rows are the same. NOT IN (NULL semantics),
+ * correlated subqueries and subqueries under OR stay refused. Returns `ast` itself when there is
+ * nothing to rewrite.
+ */
+export function semiJoins(ast: AstNode): AstNode {
+  if (ast.type !== 'select' || !ast.where || !Array.isArray(ast.from)) return ast;
+  const keep: AstNode[] = [];
+  const from = [...(ast.from as AstNode[])];
+  for (const c of conjuncts(ast.where as AstNode)) {
+    const right = c.right as AstNode | undefined;
+    const items = right?.type === 'expr_list' ? (right.value as AstNode[]) : [];
+    const sub = items.length === 1 ? (items[0].ast as AstNode | undefined) : undefined;
+    if (c.type !== 'binary_expr' || c.operator !== 'IN' || sub === undefined) { keep.push(c); continue; }
+    const left = columnRef(c.left as AstNode);
+    if (left === null) throw unsupported('WHERE', 'IN (SELECT …) of an expression');
+    const cols = sub.columns as AstNode[];
+    const col = Array.isArray(cols) && cols.length === 1 ? columnRef(cols[0].expr as AstNode) : null;
+    const sf = sub.from as AstNode[] | null;
+    if (sub.type !== 'select' || col === null || col.column === '*' || !Array.isArray(sf) || sf.length !== 1 || sf[0].join || sf[0].expr
+      || sub.groupby || sub.having || sub.limit || sub.orderby || sub.with) {
+      throw unsupported('WHERE', 'IN (SELECT …) other than one column of one table with constant conditions');
+    }
+    const own = new Set([sf[0].table, sf[0].as].filter((x) => typeof x === 'string'));
+    if (columnsOf(sub).some((r) => r.table !== null && !own.has(r.table))) throw unsupported('WHERE', 'correlated subqueries');
+    const name = `${SEMI}${from.length}`;
+    const as = `${name}_${col.column}`;
+    const group = { type: 'column_ref', table: col.table, column: col.column };
+    from.push({
+      expr: { ast: { ...sub, distinct: null, columns: [{ expr: cols[0].expr, as }], groupby: { columns: [group] } } },
+      as: name, join: 'INNER JOIN',
+      on: { type: 'binary_expr', operator: '=', left: c.left, right: { type: 'column_ref', table: name, column: as } },
+    });
+  }
+  if (from.length === (ast.from as AstNode[]).length) return ast;
+  return { ...ast, from, where: andAll(keep) };
 }
 
 function tableDraft(f: AstNode, schema: TableSchema): Draft {
@@ -249,7 +294,7 @@ function scopeOf(drafts: ReadonlyArray<Draft>): ColumnScope & { resolveIn(ds: Re
       return d.offset + i;
     },
     star(table) {
-      const ds = table === null ? drafts : drafts.filter((x) => x.name === table);
+      const ds = table === null ? drafts.filter((x) => !x.name.startsWith(SEMI)) : drafts.filter((x) => x.name === table);
       if (ds.length === 0) throw new RotorError('ERR_CACHE_UNKNOWN_TABLE', [table ?? '*']);
       return ds.flatMap((d) => d.columns.map((_, i) => d.offset + i));
     },

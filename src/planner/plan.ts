@@ -82,9 +82,10 @@ export function tableOf(ast: AstNode): { db: string | null; table: string; alias
 
 /**
  * Plans a parsed SELECT against its table's schema; for a join, against the schema of the joined
- * row, its columns resolved by `scope` (the join's shape comes from planner/join.ts).
+ * row, its columns resolved by `scope` (the join's shape comes from planner/join.ts). `statement`
+ * is the SELECT as written when `ast` is a rewrite of it: literals are numbered in its order.
  */
-export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boolean, scope?: ColumnScope, join: JoinPlan | null = null): QueryPlan {
+export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boolean, scope?: ColumnScope, join: JoinPlan | null = null, statement: AstNode = ast): QueryPlan {
   const alias = scope === undefined ? tableOf(ast).alias : null;
   if (ast.with) throw unsupported('WITH', 'common table expressions');
   if (ast.distinct) throw unsupported('SELECT', 'DISTINCT (coming with issue 5)');
@@ -128,7 +129,7 @@ export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boole
   // Literal slots in textual order, numbering the parameters as they appear.
   const params: ParamSpec[] = [];
   const slots: SlotSpec[] = [];
-  walkLiterals(ast, (node, kind) => {
+  walkLiterals(statement, (node, kind) => {
     const p = paramNodes.get(node);
     if (p !== undefined) {
       params.push(p);

@@ -19,7 +19,7 @@ import { sqlLiteral } from '../dataflow/sql.js';
 import { fingerprint, replacePlaceholders, type Fingerprint } from '../planner/fingerprint.js';
 import { parseStatement, type AstNode } from '../planner/parse.js';
 import { planSelect, tableOf, type QueryPlan } from '../planner/plan.js';
-import { isJoin, joinTables, planJoin } from '../planner/join.js';
+import { isJoin, joinTables, planJoin, semiJoins } from '../planner/join.js';
 import { buildCache, releaseCache } from '../planner/build.js';
 import type { TableSchema } from '../planner/schema.js';
 import { RotorError } from '../errors.js';
@@ -444,14 +444,15 @@ function normalizedSql(fp: Fingerprint, plan: QueryPlan): string {
 }
 
 /** The tables a SELECT reads, in the order {@link planOf} takes their schemas. */
-function tablesRead(ast: AstNode): Array<{ db: string | null; table: string }> {
+function tablesRead(statement: AstNode): Array<{ db: string | null; table: string }> {
+  const ast = semiJoins(statement);
   return isJoin(ast) ? joinTables(ast) : [tableOf(ast)];
 }
 
-function planOf(ast: AstNode, schemas: ReadonlyArray<TableSchema>): QueryPlan {
-  const refs = tablesRead(ast);
-  const unqualified = refs.some((t) => t.db === null);
-  return isJoin(ast) ? planJoin(ast, schemas, unqualified) : planSelect(ast, schemas[0], unqualified);
+function planOf(statement: AstNode, schemas: ReadonlyArray<TableSchema>): QueryPlan {
+  const ast = semiJoins(statement);
+  const unqualified = tablesRead(statement).some((t) => t.db === null);
+  return isJoin(ast) ? planJoin(ast, schemas, unqualified, statement) : planSelect(ast, schemas[0], unqualified);
 }
 
 function tablesOf(def: CacheDefinition): ReadonlyArray<TableSchema> {

@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseStatement } from '../../src/planner/parse.js';
-import { joinTables, planJoin } from '../../src/planner/join.js';
+import { isJoin, joinTables, planJoin, semiJoins } from '../../src/planner/join.js';
+import { planSelect } from '../../src/planner/plan.js';
 import { buildCache } from '../../src/planner/build.js';
 import { Graph } from '../../src/dataflow/graph.js';
 import { RotorError } from '../../src/errors.js';
@@ -18,8 +19,10 @@ const tables: Record<string, TableSchema> = {
 };
 
 const plan = (sql: string) => {
-  const ast = parseStatement(sql);
-  return planJoin(ast, joinTables(ast).map((t) => tables[t.table]), true);
+  const statement = parseStatement(sql);
+  const ast = semiJoins(statement);
+  if (!isJoin(ast)) return planSelect(ast, tables[String((ast.from as Array<{ table: string }>)[0].table)], true);
+  return planJoin(ast, joinTables(ast).map((t) => tables[t.table]), true, statement);
 };
 const nodes = (sql: string) => buildCache(new Graph(), plan(sql), 'c').nodes.map((n) => n.describe());
 
@@ -57,6 +60,19 @@ describe('join planner', () => {
       'd.story', 'rows[id] by author_id', 'd.user', 'rows[id]', '⋈[author_id = id]', 'rows[id] by team_id', 'd.team', 'rows[id]', '⋈[team_id = id]',
       'σ[active = 1]', 'π[id, name, label, id]', 'reader[id = ?]',
     ]);
+  });
+
+  it('reads IN (SELECT …) as a join with the subquery grouped by its column, numbering literals as written', () => {
+    const p = plan("SELECT * FROM story WHERE id = ? AND author_id IN (SELECT id FROM user WHERE name = 'x')");
+    assert.deepEqual(p.select.map((c) => c.name), ['id', 'title', 'author_id']);
+    assert.deepEqual(p.slots.map((s) => s.kind), ['param', 'const']);
+    assert.deepEqual(buildCache(new Graph(), p, 'c').nodes.map((n) => n.describe()).slice(0, 6), [
+      'd.story', 'rows[id] by author_id', 'd.user', "σ[name = 'x']", 'γ[id] ', '⋈[author_id = id]',
+    ]);
+    rejects('SELECT id FROM story WHERE id = ? AND author_id NOT IN (SELECT id FROM user)', /subquery/);
+    rejects('SELECT id FROM story s WHERE id = ? AND author_id IN (SELECT id FROM user u WHERE u.team_id = s.id)', /correlated/);
+    rejects('SELECT id FROM story WHERE id = ? AND author_id IN (SELECT id FROM user GROUP BY id)', /one column of one table/);
+    rejects('SELECT id FROM story WHERE id = ? AND (author_id IN (SELECT id FROM user) OR id = 1)', /subquery/);
   });
 
   it('refuses what it cannot keep exact, with the reason', () => {

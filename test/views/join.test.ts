@@ -72,7 +72,7 @@ describe('Engine serving join caches', () => {
     assert.equal(await status('SELECT a.id FROM article a RIGHT JOIN vote v ON v.article_id = a.id WHERE a.id = ?'), 422);
     assert.equal(await status('SELECT a.id FROM article a JOIN vote v ON v.article_id > a.id WHERE a.id = ?'), 422);
     assert.equal(await status('SELECT a.id FROM article a JOIN vote v ON v.article_id = a.id + 1 WHERE a.id = ?'), 422);
-    assert.equal(await status('SELECT id FROM article WHERE id IN (SELECT article_id FROM vote) AND title = ?'), 422);
+    assert.equal(await status('SELECT id FROM article WHERE id NOT IN (SELECT article_id FROM vote) AND title = ?'), 422);
     assert.equal(await status('SELECT a.id FROM article a JOIN nope n ON n.id = a.id WHERE a.id = ?'), 404);
     assert.equal(await status('SELECT a.id FROM article a JOIN vote v ON v.nope = a.id WHERE a.id = ?'), 404);
   });
