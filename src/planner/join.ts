@@ -14,8 +14,8 @@
 import { RotorError } from '../errors.js';
 import type { Expr } from '../dataflow/expr.js';
 import { columnRef, type AstNode } from './parse.js';
-import { planSelect, toExpr, unsupported, type ColumnScope, type QueryPlan, type RuleSpec } from './plan.js';
-import { columnClass, isNumericColumn, keyFoldOf, type ColumnInfo, type TableSchema } from './schema.js';
+import { planSelect, toExpr, unsupported, type ColumnMeta, type ColumnScope, type QueryPlan, type RuleSpec } from './plan.js';
+import { columnClass, isNumericColumn, type ColumnInfo, type TableSchema } from './schema.js';
 
 /** One table or derived table of the FROM clause. */
 export interface JoinSource {
@@ -150,7 +150,7 @@ export function planJoin(ast: AstNode, schemas: ReadonlyArray<TableSchema>, unqu
         }
         const t = drafts[s];
         if (t.aggregate !== null) throw unsupported('ON', 'conditions on a derived table with aggregates');
-        const e = toExpr(c, (ref) => metaOf(t, scope.resolve(ref, 'on clause') - t.offset, true), 'ON');
+        const e = toExpr(c, (ref) => metaOf(t, scope.resolve(ref, 'on clause') - t.offset), 'ON');
         t.where = t.where === null ? e : { k: 'and', args: [t.where, e] };
       }
     }
@@ -301,9 +301,9 @@ function scopeOf(drafts: ReadonlyArray<Draft>): ColumnScope & { resolveIn(ds: Re
   };
 }
 
-function metaOf(d: Draft, i: number, tableColumn: boolean): { i: number; name: string; numeric: boolean; ci: boolean; temporal: boolean } {
+function metaOf(d: Draft, i: number): ColumnMeta {
   const c = d.infos[i];
-  return { i: tableColumn ? d.columns[i] : i, name: c.name, numeric: isNumericColumn(c), ci: columnClass(c) === 'text' && /_ci$/.test(c.collation ?? ''), temporal: columnClass(c) === 'temporal' };
+  return { i: d.columns[i], name: c.name, numeric: isNumericColumn(c), ci: columnClass(c) === 'text' && /_ci$/.test(c.collation ?? ''), temporal: columnClass(c) === 'temporal' };
 }
 
 function sourceAt(drafts: ReadonlyArray<Draft>, x: number): number {
@@ -428,9 +428,4 @@ function checkSide(d: Draft): void {
   if (d.index !== null || d.key.some((k) => d.columns[k] >= groups)) {
     throw unsupported('FROM', `derived table ${d.name} with aggregates is looked up only by its GROUP BY columns it is joined on`);
   }
-}
-
-/** How a source's key columns fold (for keyed state), by visible column. */
-export function sourceFold(s: JoinSource, cols: ReadonlyArray<number>): ReturnType<typeof keyFoldOf>[] {
-  return cols.map((c) => keyFoldOf(s.infos[c]));
 }
