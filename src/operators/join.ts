@@ -15,7 +15,7 @@
  * A delta whose other side is missing for its join value is not guessed: the rows below that were
  * derived from it are evicted (DESIGN.md rule 5, {@link BatchResult.evictBelow}).
  */
-import type { Delta, Row } from '../dataflow/delta.js';
+import { consolidate, type Delta, type Row } from '../dataflow/delta.js';
 import { EMPTY_RESULT, type BatchContext, type BatchResult, type ColumnSource, type EvictionKeys, type Operator, type SqlShape } from '../dataflow/operator.js';
 import { keyString, sameRow, type KeyFold } from '../dataflow/state.js';
 import { invariant } from '../errors.js';
@@ -231,7 +231,8 @@ export class Join implements Operator {
 /** `rows` minus the deltas `ds` (the state before them), as a new multiset. */
 function undo(rows: ReadonlyArray<Row>, ds: ReadonlyArray<Delta>): Row[] {
   const out = rows.slice();
-  for (const d of ds) {
+  // By net count: a row inserted and deleted within the batch is in neither state.
+  for (const d of consolidate(ds)) {
     if (d.sign === 1) {
       const i = out.findIndex((r) => sameRow(r, d.row));
       if (i >= 0) { out[i] = out[out.length - 1]; out.pop(); }

@@ -92,6 +92,18 @@ describe('join', () => {
     assert.ok(h);
   });
 
+  it('ignores a row inserted and deleted within the batch when joining the other side', () => {
+    const { join, story, user } = storyUser();
+    story.fillFromInput([[1]], []);
+    user.fillFromInput([[10]], []);
+    story.onBatch(0, [ins(1, 's1', 10), del(1, 's1', 10)]);
+    user.onBatch(0, [ins(10, 'ann')]);
+    const ctx = batch();
+    const h = new Harness(join);
+    h.expect([ins(1, 's1', 10), del(1, 's1', 10)], [], { ctx });
+    h.expect([ins(10, 'ann')], [], { from: 1, ctx });
+  });
+
   it('evicts below instead of guessing when the other side is missing the join value', () => {
     const { join, story, user } = storyUser();
     story.fillFromInput([[1]], [[1, 's1', 10]]);
