@@ -1,5 +1,5 @@
 /**
- * Oracle tests for joins: seeded random transactions over two tables (often writing both at once)
+ * Oracle tests for joins: seeded random transactions over three tables (often writing several at once)
  * pushed through join plans, with random reads that fill missing keys through the join, and random
  * evictions of readers, side states and whole tables; after every batch, every key a reader holds
  * MUST equal a from-scratch evaluation (a fresh graph filled from all current rows). A failure
@@ -24,6 +24,7 @@ const int = (name: string) => ({ name, dataType: 'int', scale: 0, collation: nul
 const SCHEMAS: Record<string, TableSchema> = {
   s: { database: 'd', table: 's', columns: [int('id'), int('a'), int('v')] },
   u: { database: 'd', table: 'u', columns: [int('id'), int('k'), int('w')] },
+  t: { database: 'd', table: 't', columns: [int('id'), int('j'), int('z')] },
 };
 
 // Parameters take values 0..3; joined values are small so that matches, misses and NULLs all occur.
@@ -33,6 +34,9 @@ const QUERIES = [
   'SELECT s.id, c.n, c.lo FROM s LEFT JOIN (SELECT k, COUNT(*) AS n, MIN(w) AS lo FROM u GROUP BY k) AS c ON c.k = s.a WHERE s.v = ?',
   'SELECT u.id, s.id, s.v FROM s JOIN u ON u.k = s.a WHERE u.w = ?',
   'SELECT s.id, s.v FROM s WHERE s.v = ? AND s.a IN (SELECT k FROM u WHERE w <> 2)',
+  'SELECT s.id, u.id, t.id, t.z FROM s JOIN u ON u.k = s.a JOIN t ON t.j = u.w WHERE s.v = ? AND t.z <> 1',
+  'SELECT s.id, u.id, t.id FROM s LEFT JOIN u ON u.k = s.a LEFT JOIN t ON t.j = s.v WHERE s.a = ?',
+  'SELECT s.id, u.id, t.id FROM s JOIN u ON u.k = s.a JOIN t ON t.j = u.w WHERE t.z = ?',
 ];
 
 function prng(seed: number): () => number {
@@ -98,13 +102,13 @@ function run(seed: number, sql: string, steps: number): void {
   const rnd = prng(seed);
   const graph = new Graph();
   const built = build(graph, sql, 'c');
-  const tables: Record<string, Map<number, Row>> = { s: new Map(), u: new Map() };
+  const tables: Record<string, Map<number, Row>> = { s: new Map(), u: new Map(), t: new Map() };
   let nextId = 1, pos = 4;
   const small = () => Math.floor(rnd() * 4);
   const value = (): Row => [rnd() < 0.1 ? null : small(), small()];
   for (let step = 0; step < steps; step++) {
     const changes: TableChange[] = [];
-    for (const name of rnd() < 0.5 ? ['s', 'u'] : [rnd() < 0.5 ? 's' : 'u']) {
+    for (const name of ['s', 'u', 't'].filter(() => rnd() < 0.5)) {
       const t = tables[name];
       const deltas: Delta[] = [];
       for (let i = 1 + Math.floor(rnd() * 2); i > 0; i--) {
@@ -129,7 +133,7 @@ function run(seed: number, sql: string, steps: number): void {
     }
     const batch: Batch = { gtid: null, position: { file: 'b.000001', position: pos += 100 }, timestamp: 0, changes };
     graph.applyBatch(batch);
-    const now: Tables = { s: [...tables.s.values()], u: [...tables.u.values()] };
+    const now: Tables = { s: [...tables.s.values()], u: [...tables.u.values()], t: [...tables.t.values()] };
     const r = rnd();
     const k: Row = [small()];
     const sides = built.nodes.filter((n) => n.state !== null && n.kind !== 'reader');
@@ -139,7 +143,7 @@ function run(seed: number, sql: string, steps: number): void {
       const side = sides[Math.floor(rnd() * sides.length)];
       const keys = [...side.state!.keyRows()];
       if (keys.length > 0) graph.evict(side, [keys[Math.floor(rnd() * keys.length)]]);
-    } else if (r < 0.57) graph.evictAll(graph.bases('d', rnd() < 0.5 ? 's' : 'u')[0]);
+    } else if (r < 0.57) graph.evictAll(graph.bases('d', ['s', 'u', 't'][Math.floor(rnd() * 3)])[0] ?? built.reader);
     for (let g = 0; g < 4; g++) {
       const got = answer(built, [g]);
       if (got === undefined) continue;
