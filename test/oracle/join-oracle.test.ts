@@ -153,7 +153,7 @@ function run(seed: number, sql: string, steps: number): void {
 }
 
 describe('oracle: incremental joins equal from-scratch evaluation', () => {
-  const seeds = Number(process.env.ROTOR_ORACLE_SEEDS ?? 12);
+  const seeds = Number(process.env.ROTOR_ORACLE_SEEDS ?? 6);
   QUERIES.forEach((sql, qi) => {
     it(`holds for ${seeds} seeded random transaction streams over both tables: ${sql}`, () => {
       for (let s = 1; s <= seeds; s++) run(qi * 1000 + s, sql, 150);
