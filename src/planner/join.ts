@@ -50,6 +50,9 @@ export interface JoinPlan {
   readonly steps: ReadonlyArray<JoinStep>;
 }
 
+/** Name prefix of derived tables added by a rewrite (passes/semi-join.ts): hidden from `SELECT *`. */
+export const SEMI_JOIN_PREFIX = '__in';
+
 /** Mutable while planning. */
 interface Draft {
   name: string;
@@ -96,7 +99,7 @@ function derivedFrom(f: AstNode): AstNode {
 
 /**
  * Plans a join SELECT; `schemas` are the tables of {@link joinTables}, in that order. `statement`
- * is the SELECT as written when `ast` is its {@link semiJoins} rewrite.
+ * is the SELECT as written when `ast` is a rewrite of it (passes/semi-join.ts).
  */
 export function planJoin(ast: AstNode, schemas: ReadonlyArray<TableSchema>, unqualified: boolean, statement: AstNode = ast): QueryPlan {
   if (ast.type !== 'select') throw unsupported('statement', `${String(ast.type ?? 'unknown').toUpperCase()} statements`);
@@ -186,48 +189,6 @@ export function planJoin(ast: AstNode, schemas: ReadonlyArray<TableSchema>, unqu
   return { ...pre, join };
 }
 
-const SEMI = '__in';
-
-/**
- * `col IN (SELECT c FROM t [WHERE constants])` ANDed in WHERE, rewritten as an inner join with the
- * derived table `(SELECT c FROM t WHERE … GROUP BY c)`: each row matches at most one of its rows,
- * and NULL matches nothing either way, so the rows are the same. NOT IN (NULL semantics),
- * correlated subqueries and subqueries under OR stay refused. Returns `ast` itself when there is
- * nothing to rewrite.
- */
-export function semiJoins(ast: AstNode): AstNode {
-  if (ast.type !== 'select' || !ast.where || !Array.isArray(ast.from)) return ast;
-  const keep: AstNode[] = [];
-  const from = [...(ast.from as AstNode[])];
-  for (const c of conjuncts(ast.where as AstNode)) {
-    const right = c.right as AstNode | undefined;
-    const items = right?.type === 'expr_list' ? (right.value as AstNode[]) : [];
-    const sub = items.length === 1 ? (items[0].ast as AstNode | undefined) : undefined;
-    if (c.type !== 'binary_expr' || c.operator !== 'IN' || sub === undefined) { keep.push(c); continue; }
-    const left = columnRef(c.left as AstNode);
-    if (left === null) throw unsupported('WHERE', 'IN (SELECT …) of an expression');
-    const cols = sub.columns as AstNode[];
-    const col = Array.isArray(cols) && cols.length === 1 ? columnRef(cols[0].expr as AstNode) : null;
-    const sf = sub.from as AstNode[] | null;
-    if (sub.type !== 'select' || col === null || col.column === '*' || !Array.isArray(sf) || sf.length !== 1 || sf[0].join || sf[0].expr
-      || sub.groupby || sub.having || sub.limit || sub.orderby || sub.with) {
-      throw unsupported('WHERE', 'IN (SELECT …) other than one column of one table with constant conditions');
-    }
-    const own = new Set([sf[0].table, sf[0].as].filter((x) => typeof x === 'string'));
-    if (columnsOf(sub).some((r) => r.table !== null && !own.has(r.table))) throw unsupported('WHERE', 'correlated subqueries');
-    const name = `${SEMI}${from.length}`;
-    const as = `${name}_${col.column}`;
-    const group = { type: 'column_ref', table: col.table, column: col.column };
-    from.push({
-      expr: { ast: { ...sub, distinct: null, columns: [{ expr: cols[0].expr, as }], groupby: { columns: [group] } } },
-      as: name, join: 'INNER JOIN',
-      on: { type: 'binary_expr', operator: '=', left: c.left, right: { type: 'column_ref', table: name, column: as } },
-    });
-  }
-  if (from.length === (ast.from as AstNode[]).length) return ast;
-  return { ...ast, from, where: andAll(keep) };
-}
-
 function tableDraft(f: AstNode, schema: TableSchema): Draft {
   const name = typeof f.as === 'string' ? f.as : String(f.table);
   return {
@@ -294,7 +255,7 @@ function scopeOf(drafts: ReadonlyArray<Draft>): ColumnScope & { resolveIn(ds: Re
       return d.offset + i;
     },
     star(table) {
-      const ds = table === null ? drafts.filter((x) => !x.name.startsWith(SEMI)) : drafts.filter((x) => x.name === table);
+      const ds = table === null ? drafts.filter((x) => !x.name.startsWith(SEMI_JOIN_PREFIX)) : drafts.filter((x) => x.name === table);
       if (ds.length === 0) throw new RotorError('ERR_CACHE_UNKNOWN_TABLE', [table ?? '*']);
       return ds.flatMap((d) => d.columns.map((_, i) => d.offset + i));
     },
@@ -316,17 +277,20 @@ function hasPlaceholder(n: unknown): boolean {
   return Object.values(n as AstNode).some(hasPlaceholder);
 }
 
-function conjuncts(n: AstNode): AstNode[] {
+/** The top-level AND terms of a condition. */
+export function conjuncts(n: AstNode): AstNode[] {
   if (n.type === 'binary_expr' && n.operator === 'AND') return [...conjuncts(n.left as AstNode), ...conjuncts(n.right as AstNode)];
   return [n];
 }
 
-function andAll(cs: ReadonlyArray<AstNode>): AstNode | null {
+/** The AND of conditions (null for none). */
+export function andAll(cs: ReadonlyArray<AstNode>): AstNode | null {
   if (cs.length === 0) return null;
   return cs.reduce((a, b) => ({ type: 'binary_expr', operator: 'AND', left: a, right: b }));
 }
 
-function columnsOf(n: unknown): Array<{ table: string | null; column: string }> {
+/** Every column reference inside a node. */
+export function columnsOf(n: unknown): Array<{ table: string | null; column: string }> {
   if (n === null || typeof n !== 'object') return [];
   if (Array.isArray(n)) return n.flatMap(columnsOf);
   const ref = columnRef(n as AstNode);

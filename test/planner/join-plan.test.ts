@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseStatement } from '../../src/planner/parse.js';
-import { isJoin, joinTables, planJoin, semiJoins } from '../../src/planner/join.js';
+import { isJoin, joinTables, planJoin } from '../../src/planner/join.js';
+import { semiJoins } from '../../src/planner/passes/semi-join.js';
 import { planSelect } from '../../src/planner/plan.js';
 import { buildCache } from '../../src/planner/build.js';
 import { Graph } from '../../src/dataflow/graph.js';
