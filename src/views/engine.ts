@@ -465,7 +465,11 @@ function parameterOf(plan: QueryPlan, column: number): { table: string; column: 
   if (plan.join === null) return { table: plan.schema.table, column: plan.schema.columns[column].name };
   let at = column;
   for (const s of plan.join.sources) {
-    if (at < s.columns.length) return { table: s.name, column: s.infos[at].name };
+    if (at < s.columns.length) {
+      // The base table column behind it (a derived table's parameter is on a GROUP BY column).
+      const c = s.aggregate === null ? s.columns[at] : s.aggregate.groupBy[s.columns[at]];
+      return { table: s.schema.table, column: s.schema.columns[c]?.name ?? s.infos[at].name };
+    }
     at -= s.columns.length;
   }
   return { table: plan.schema.table, column: plan.schema.columns[column].name };

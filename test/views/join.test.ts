@@ -37,7 +37,7 @@ describe('Engine serving join caches', () => {
 
   it('serves the vote query from memory and follows votes and titles', async () => {
     const info = await f.engine.register({ sql: VOTE });
-    assert.deepEqual(info.parameters, [{ table: 'a', column: 'id' }]);
+    assert.deepEqual(info.parameters, [{ table: 'article', column: 'id' }]);
     for (const id of [1, 2, 3, 4]) await same(VOTE.replace('?', String(id)));
     const first = await f.ask(VOTE.replace('?', '3'));
     assert.equal(first.source, 'hit');
