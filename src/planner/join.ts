@@ -117,7 +117,7 @@ export function planJoin(ast: AstNode, schemas: ReadonlyArray<TableSchema>, unqu
       d.kind = 'inner';
     } else if (f.join) {
       const k = JOIN_KINDS[String(f.join).toUpperCase()];
-      if (k === undefined) throw unsupported('FROM', `${String(f.join)} (inner and left joins are cached)`);
+      if (k === undefined) throw unsupported('FROM', `${String(f.join)} (inner, left and two-table right joins are cached)`);
       d.kind = k;
     } else d.kind = 'comma';
     d.offset = width;

@@ -21,6 +21,7 @@ import { parseStatement, type AstNode } from '../planner/parse.js';
 import { planSelect, tableOf, type QueryPlan } from '../planner/plan.js';
 import { isJoin, joinTables, planJoin } from '../planner/join.js';
 import { semiJoins } from '../planner/passes/semi-join.js';
+import { rightJoins } from '../planner/passes/right-join.js';
 import { buildCache, releaseCache } from '../planner/build.js';
 import type { TableSchema } from '../planner/schema.js';
 import { RotorError } from '../errors.js';
@@ -444,14 +445,19 @@ function normalizedSql(fp: Fingerprint, plan: QueryPlan): string {
   });
 }
 
+/** The SELECT as planned: the rewrite passes applied. */
+function rewritten(statement: AstNode): AstNode {
+  return semiJoins(rightJoins(statement));
+}
+
 /** The tables a SELECT reads, in the order {@link planOf} takes their schemas. */
 function tablesRead(statement: AstNode): Array<{ db: string | null; table: string }> {
-  const ast = semiJoins(statement);
+  const ast = rewritten(statement);
   return isJoin(ast) ? joinTables(ast) : [tableOf(ast)];
 }
 
 function planOf(statement: AstNode, schemas: ReadonlyArray<TableSchema>): QueryPlan {
-  const ast = semiJoins(statement);
+  const ast = rewritten(statement);
   const unqualified = tablesRead(statement).some((t) => t.db === null);
   return isJoin(ast) ? planJoin(ast, schemas, unqualified, statement) : planSelect(ast, schemas[0], unqualified);
 }

@@ -17,6 +17,7 @@ import { BaseTable } from '../../src/operators/base-table.js';
 import { parseStatement } from '../../src/planner/parse.js';
 import { joinTables, planJoin } from '../../src/planner/join.js';
 import { semiJoins } from '../../src/planner/passes/semi-join.js';
+import { rightJoins } from '../../src/planner/passes/right-join.js';
 import { buildCache, type BuiltCache } from '../../src/planner/build.js';
 import type { TableSchema } from '../../src/planner/schema.js';
 import type { Batch, TableChange } from '../../src/binlog/batch.js';
@@ -38,6 +39,7 @@ const QUERIES = [
   'SELECT s.id, u.id, t.id, t.z FROM s JOIN u ON u.k = s.a JOIN t ON t.j = u.w WHERE s.v = ? AND t.z <> 1',
   'SELECT s.id, u.id, t.id FROM s LEFT JOIN u ON u.k = s.a LEFT JOIN t ON t.j = s.v WHERE s.a = ?',
   'SELECT s.id, u.id, t.id FROM s JOIN u ON u.k = s.a JOIN t ON t.j = u.w WHERE t.z = ?',
+  'SELECT s.id, s.v, u.id FROM s RIGHT JOIN u ON u.k = s.a AND s.v <> 2 WHERE u.w = ?',
 ];
 
 function prng(seed: number): () => number {
@@ -83,7 +85,7 @@ function fill(graph: Graph, node: Operator, keys: ReadonlyArray<Row>, tables: Ta
 
 function build(graph: Graph, sql: string, id: string): BuiltCache {
   const statement = parseStatement(sql);
-  const ast = semiJoins(statement);
+  const ast = semiJoins(rightJoins(statement));
   return buildCache(graph, planJoin(ast, joinTables(ast).map((t) => SCHEMAS[t.table]), true, statement), id);
 }
 

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { parseStatement } from '../../src/planner/parse.js';
 import { isJoin, joinTables, planJoin } from '../../src/planner/join.js';
 import { semiJoins } from '../../src/planner/passes/semi-join.js';
+import { rightJoins } from '../../src/planner/passes/right-join.js';
 import { planSelect } from '../../src/planner/plan.js';
 import { buildCache } from '../../src/planner/build.js';
 import { Graph } from '../../src/dataflow/graph.js';
@@ -21,7 +22,7 @@ const tables: Record<string, TableSchema> = {
 
 const plan = (sql: string) => {
   const statement = parseStatement(sql);
-  const ast = semiJoins(statement);
+  const ast = semiJoins(rightJoins(statement));
   if (!isJoin(ast)) return planSelect(ast, tables[String((ast.from as Array<{ table: string }>)[0].table)], true);
   return planJoin(ast, joinTables(ast).map((t) => tables[t.table]), true, statement);
 };
@@ -76,8 +77,18 @@ describe('join planner', () => {
     rejects('SELECT id FROM story WHERE id = ? AND (author_id IN (SELECT id FROM user) OR id = 1)', /subquery/);
   });
 
+  it('reads a two-table RIGHT JOIN as the LEFT JOIN of the tables swapped', () => {
+    const p = plan('SELECT a.id, v.user_id FROM article a RIGHT JOIN vote v ON v.article_id = a.id WHERE v.user_id = ?');
+    assert.deepEqual(p.join?.sources.map((s) => s.name), ['v', 'a']);
+    assert.equal(p.join?.steps[0].kind, 'left');
+    assert.deepEqual(p.select.map((c) => c.name), ['id', 'user_id']);
+  });
+
   it('refuses what it cannot keep exact, with the reason', () => {
-    rejects('SELECT a.id FROM article a RIGHT JOIN vote v ON v.article_id = a.id WHERE a.id = ?', /RIGHT JOIN/);
+    rejects('SELECT a.id FROM article a RIGHT JOIN vote v ON v.article_id = a.id WHERE a.title = ?', /right side of a LEFT JOIN/);
+    rejects('SELECT * FROM article a RIGHT JOIN vote v ON v.article_id = a.id WHERE v.user_id = ?', /\* over a RIGHT JOIN/);
+    rejects('SELECT a.id FROM article a RIGHT JOIN vote v ON v.article_id = a.id JOIN story s ON s.id = a.id WHERE v.user_id = ?', /more than two tables/);
+    rejects('SELECT a.id FROM article a FULL JOIN vote v ON v.article_id = a.id WHERE a.id = ?', /FULL JOIN/);
     rejects('SELECT a.id FROM article a CROSS JOIN vote v WHERE a.id = ?', /CROSS JOIN/);
     rejects('SELECT a.id FROM article a, vote v WHERE a.id = ?', /cross joins/);
     rejects('SELECT a.id FROM article a JOIN vote v ON v.article_id < a.id WHERE a.id = ?', /non-equi/);

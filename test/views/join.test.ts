@@ -69,7 +69,7 @@ describe('Engine serving join caches', () => {
         return e.http;
       }
     };
-    assert.equal(await status('SELECT a.id FROM article a RIGHT JOIN vote v ON v.article_id = a.id WHERE a.id = ?'), 422);
+    assert.equal(await status('SELECT a.id FROM article a FULL JOIN vote v ON v.article_id = a.id WHERE a.id = ?'), 422);
     assert.equal(await status('SELECT a.id FROM article a JOIN vote v ON v.article_id > a.id WHERE a.id = ?'), 422);
     assert.equal(await status('SELECT a.id FROM article a JOIN vote v ON v.article_id = a.id + 1 WHERE a.id = ?'), 422);
     assert.equal(await status('SELECT id FROM article WHERE id NOT IN (SELECT article_id FROM vote) AND title = ?'), 422);
