@@ -6,7 +6,7 @@
  * Everything here is synchronous: a batch reaches every node before anything else runs, so a
  * reader never observes half a transaction.
  */
-import type { Delta, Row } from './delta.js';
+import { consolidate, type Delta, type Row } from './delta.js';
 import { positives, type BatchContext, type Operator } from './operator.js';
 import { keyOfRow, keyString, type KeyedState } from './state.js';
 import { comparePositions, type Batch, type BinlogPosition } from '../binlog/batch.js';
@@ -361,14 +361,19 @@ export class Graph {
 }
 
 // A node gets one input per parent per batch: a parent that emitted several (a transaction that
-// wrote one table twice) has its deltas concatenated, in order. [note: join-fill] relies on it.
+// wrote one table twice; a join, once per side) has them merged into their net change. A join's two
+// steps may retract a row in one and insert it back in the other (operators/join.ts); only the net
+// change may reach state below, or a COUNT(DISTINCT) or a reader would see a row go below zero.
 function mergeByParent(inputs: ReadonlyArray<[number, ReadonlyArray<Delta>]>): ReadonlyArray<[number, ReadonlyArray<Delta>]> {
   if (inputs.length < 2) return inputs;
-  const merged: Array<[number, Delta[]]> = [];
+  const merged: Array<[number, Delta[], number]> = [];
   for (const [from, deltas] of inputs) {
     const m = merged.find((x) => x[0] === from);
-    if (m === undefined) merged.push([from, deltas.slice()]);
-    else for (const d of deltas) m[1].push(d);
+    if (m === undefined) merged.push([from, deltas.slice(), 1]);
+    else {
+      for (const d of deltas) m[1].push(d);
+      m[2]++;
+    }
   }
-  return merged;
+  return merged.map(([from, deltas, n]) => [from, n > 1 ? consolidate(deltas) : deltas]);
 }

@@ -4,7 +4,7 @@
  * equi-join steps (left-deep), and which columns key each side's state.
  *
  * The joined row is the sources' columns side by side; the rest of the query (parameters, constant
- * WHERE, ORDER BY) is planned over that row by planSelect with a {@link ColumnScope}.
+ * WHERE, aggregates, ORDER BY) is planned over that row by planSelect with a {@link ColumnScope}.
  *
  * Keys are chosen top-down from the parameters ([note: join-fill]): at each step the side holding
  * every parameter column (directly, or through the join equality) is the driving side, keyed by
@@ -174,9 +174,6 @@ export function planJoin(ast: AstNode, schemas: ReadonlyArray<TableSchema>, unqu
   if (drafts.some((d) => d.using.size > 0) && (ast.columns as AstNode[]).some((c) => columnRef(c.expr as AstNode)?.column === '*')) {
     throw unsupported('SELECT', '* over a join with USING');
   }
-  if ((ast.columns as AstNode[]).some((c) => hasAggregate(c.expr as AstNode)) || ast.groupby || ast.having) {
-    throw unsupported('SELECT', 'aggregates over a join (aggregate in a derived table instead)');
-  }
 
   const outer: AstNode = { ...ast, where: andAll(whereRest) };
   const schema: TableSchema = { database: drafts[0].schema.database, table: drafts.map((d) => d.name).join(' ⋈ '), columns: infos };
@@ -296,12 +293,6 @@ export function columnsOf(n: unknown): Array<{ table: string | null; column: str
   const ref = columnRef(n as AstNode);
   if (ref !== null) return [ref];
   return Object.values(n as AstNode).flatMap(columnsOf);
-}
-
-function hasAggregate(n: unknown): boolean {
-  if (n === null || typeof n !== 'object') return false;
-  if ((n as AstNode).type === 'aggr_func') return true;
-  return Object.values(n as AstNode).some(hasAggregate);
 }
 
 /** The last source a condition refers to (-1 when it refers to none). */

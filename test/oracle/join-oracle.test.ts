@@ -40,6 +40,9 @@ const QUERIES = [
   'SELECT s.id, u.id, t.id FROM s LEFT JOIN u ON u.k = s.a LEFT JOIN t ON t.j = s.v WHERE s.a = ?',
   'SELECT s.id, u.id, t.id FROM s JOIN u ON u.k = s.a JOIN t ON t.j = u.w WHERE t.z = ?',
   'SELECT s.id, s.v, u.id FROM s RIGHT JOIN u ON u.k = s.a AND s.v <> 2 WHERE u.w = ?',
+  'SELECT s.v, COUNT(*), SUM(u.w), MAX(u.w), MIN(s.id) FROM s JOIN u ON u.k = s.a WHERE s.v = ? GROUP BY s.v',
+  'SELECT s.a, u.w, COUNT(u.id), MIN(u.w) FROM s LEFT JOIN u ON u.k = s.a WHERE s.a = ? GROUP BY s.a, u.w HAVING COUNT(*) > 1',
+  'SELECT COUNT(*), COUNT(DISTINCT u.w) FROM s JOIN u ON u.k = s.a JOIN t ON t.j = u.w WHERE s.v = ?',
 ];
 
 function prng(seed: number): () => number {

@@ -77,6 +77,12 @@ describe('join planner', () => {
     rejects('SELECT id FROM story WHERE id = ? AND (author_id IN (SELECT id FROM user) OR id = 1)', /subquery/);
   });
 
+  it('aggregates over a join keyed by the parameters, filled through the join', () => {
+    assert.deepEqual(nodes('SELECT a.id, COUNT(v.user_id) FROM article a LEFT JOIN vote v ON v.article_id = a.id WHERE a.id = ? GROUP BY a.id').slice(4), [
+      '⟕[id = article_id]', 'γ[id] COUNT(user_id)', 'π[id, COUNT(user_id), id]', 'reader[id = ?]',
+    ]);
+  });
+
   it('reads a two-table RIGHT JOIN as the LEFT JOIN of the tables swapped', () => {
     const p = plan('SELECT a.id, v.user_id FROM article a RIGHT JOIN vote v ON v.article_id = a.id WHERE v.user_id = ?');
     assert.deepEqual(p.join?.sources.map((s) => s.name), ['v', 'a']);
@@ -95,7 +101,6 @@ describe('join planner', () => {
     rejects('SELECT a.id FROM article a JOIN vote v ON v.article_id = a.id + 1 WHERE a.id = ?', /non-equi/);
     rejects('SELECT a.id FROM article a JOIN vote v ON v.article_id = a.id WHERE a.title = ? AND v.user_id = ?', /both sides/);
     rejects('SELECT a.id FROM article a LEFT JOIN vote v ON v.article_id = a.id WHERE v.user_id = ?', /right side of a LEFT JOIN/);
-    rejects('SELECT a.id, COUNT(*) FROM article a JOIN vote v ON v.article_id = a.id WHERE a.id = ? GROUP BY a.id', /aggregates over a join/);
     rejects('SELECT s.id FROM story s JOIN story t ON t.id = s.author_id WHERE s.id = ?', /self-joins/);
     rejects('SELECT s.id FROM story s JOIN user u ON u.name = s.id WHERE s.id = ?', /only columns of one type and collation/);
     rejects('SELECT s.id FROM story s JOIN user u ON u.code = s.title WHERE s.id = ?', /collation/);

@@ -44,6 +44,7 @@ describe('race: writers on hot keys, readers missing on fresh and evicted keys',
         `SELECT g.id, g.label, c.n, c.s, c.lo FROM ${groups} g LEFT JOIN (SELECT k, COUNT(*) AS n, SUM(v) AS s, MIN(v) AS lo FROM ${table} GROUP BY k) AS c ON c.k = g.id WHERE g.id = ?`,
         `SELECT g.id, g.label, c.n, c.lo FROM ${groups} g LEFT JOIN (SELECT k, COUNT(*) AS n, MIN(v) AS lo FROM ${table} GROUP BY k) AS c ON c.k = g.id WHERE g.tier = ?`,
         `SELECT h.id, h.v, g.label FROM ${table} h JOIN ${groups} g ON g.id = h.k WHERE g.tier = ? AND h.v > 20`,
+        `SELECT g.tier, COUNT(*), SUM(h.v), MAX(h.v) FROM ${table} h JOIN ${groups} g ON g.id = h.k WHERE g.tier = ? GROUP BY g.tier`,
       ];
       const caches = [];
       for (const q of queries) caches.push(await f.engine.register({ sql: q }));
