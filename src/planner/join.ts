@@ -177,7 +177,7 @@ export function planJoin(ast: AstNode, schemas: ReadonlyArray<TableSchema>, unqu
 
   const outer: AstNode = { ...ast, where: andAll(whereRest) };
   const schema: TableSchema = { database: drafts[0].schema.database, table: drafts.map((d) => d.name).join(' ⋈ '), columns: infos };
-  const pre = planSelect(outer, schema, unqualified, scope, null, statement);
+  const pre = planSelect(outer, schema, unqualified, scope, statement);
   const steps = chooseKeys(drafts, pre.params.map((p) => p.column), infos);
   const join: JoinPlan = {
     sources: drafts.map((d) => ({ name: d.name, schema: d.schema, where: d.where, aggregate: d.aggregate, columns: d.columns, infos: d.infos, key: d.key, index: d.index })),

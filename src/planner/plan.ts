@@ -6,6 +6,7 @@
  * (`col = ?`, `col IN (?, …)`) and constant predicates; COUNT/SUM/AVG/MIN/MAX with GROUP BY and
  * HAVING; ORDER BY of the result. The "stage" is the row the result is drawn from: the table's row
  * for plain queries, `[parameters…, GROUP BY columns…, aggregates…]` for aggregate queries.
+ * A join is planned the same way over its joined row (planner/join.ts supplies the columns).
  */
 import { RotorError } from '../errors.js';
 import type { Expr } from '../dataflow/expr.js';
@@ -62,6 +63,7 @@ export interface ColumnScope {
   star(table: string | null): ReadonlyArray<number>;
 }
 
+/** ERR_CACHE_UNSUPPORTED naming the clause and the construct. */
 export function unsupported(clause: string, detail: string): RotorError {
   return new RotorError('ERR_CACHE_UNSUPPORTED', [`${detail} (in ${clause})`], { clause, detail });
 }
@@ -85,7 +87,7 @@ export function tableOf(ast: AstNode): { db: string | null; table: string; alias
  * row, its columns resolved by `scope` (the join's shape comes from planner/join.ts). `statement`
  * is the SELECT as written when `ast` is a rewrite of it: literals are numbered in its order.
  */
-export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boolean, scope?: ColumnScope, join: JoinPlan | null = null, statement: AstNode = ast): QueryPlan {
+export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boolean, scope?: ColumnScope, statement: AstNode = ast): QueryPlan {
   const alias = scope === undefined ? tableOf(ast).alias : null;
   if (ast.with) throw unsupported('WITH', 'common table expressions');
   if (ast.distinct) throw unsupported('SELECT', 'DISTINCT (coming with issue 5)');
@@ -245,7 +247,7 @@ export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boole
   const orderBy = ((ast.orderby ?? []) as AstNode[]).map((o) => ({ stage: stageRef(o.expr as AstNode, 'ORDER BY'), desc: o.type === 'DESC' }));
 
   return {
-    schema, unqualified, params, where, having, select, orderBy, slots, stageNames, join,
+    schema, unqualified, params, where, having, select, orderBy, slots, stageNames, join: null,
     aggregate: isAgg ? { groupBy, rules, scalar: groupNodes.length === 0 } : null,
   };
 }
