@@ -6,7 +6,7 @@
  * Everything here is synchronous: a batch reaches every node before anything else runs, so a
  * reader never observes half a transaction.
  */
-import type { Delta, Row } from './delta.js';
+import { consolidate, type Delta, type Row } from './delta.js';
 import { positives, type BatchContext, type Operator } from './operator.js';
 import { keyOfRow, keyString, type KeyedState } from './state.js';
 import { comparePositions, type Batch, type BinlogPosition } from '../binlog/batch.js';
@@ -21,6 +21,11 @@ export interface FillPath {
   readonly chain: ReadonlyArray<Operator>;
   /** The ancestor's key for one of the node's keys. */
   readonly toAncestorKey: (key: Row) => Row;
+  /**
+   * Set when the path meets a join (then `ancestor` is null and `chain` starts below the join):
+   * the join's output columns holding the node's key columns, in key order. [note: join-fill]
+   */
+  readonly join?: { readonly node: Operator; readonly columns: ReadonlyArray<number> };
 }
 
 interface Restriction {
@@ -160,7 +165,7 @@ export class Graph {
         if (i < best) { best = i; node = n; }
       }
       if (node === null) break;
-      const inputs = pending.get(node) ?? [];
+      const inputs = mergeByParent(pending.get(node) ?? []);
       pending.delete(node);
       for (const [from, input] of inputs) {
         let deltas = input;
@@ -170,11 +175,14 @@ export class Graph {
         }
         if (deltas.length === 0) continue;
         const r = node.onBatch(from, deltas, ctx);
-        if (r.evicted.length > 0) {
+        if (r.evicted.length > 0 || r.evictBelow !== undefined) {
           this.#collecting = restrict === null;
           try {
             if (this.#collecting && node.kind === 'reader') this.#record(node, r.evicted);
-            this.#evictChildren(node, r.evicted);
+            if (r.evicted.length > 0) this.#evictChildren(node, r.evicted);
+            for (const e of r.evictBelow ?? []) {
+              for (const child of this.#children.get(node) ?? []) this.#evictInto(child, child.parents.indexOf(node), e.columns, e.keys);
+            }
           } finally {
             this.#collecting = false;
           }
@@ -271,17 +279,24 @@ export class Graph {
       this.evict(child, keys.map((k) => perm.map((p) => k[p])));
       return;
     }
-    const out: number[] = [];
-    for (const c of cols) {
-      let found = -1;
-      for (let j = 0; j < child.columns.length && found < 0; j++) {
-        const s = child.source(j);
-        if (s !== null && s.parent === from && s.column === c) found = j;
-      }
-      if (found < 0) { this.evictAll(child); return; }
-      out.push(found);
+    const traced = child.traceEviction?.(from, cols, keys) ?? null;
+    if (traced !== null) {
+      for (const g of this.#children.get(child) ?? []) this.#evictInto(g, g.parents.indexOf(child), traced.columns, traced.keys);
+      return;
     }
-    for (const g of this.#children.get(child) ?? []) this.#evictInto(g, g.parents.indexOf(child), out, keys);
+    // The child's columns that carry some of `cols`: rows below are named by those (a superset of
+    // the rows derived from `keys`, which is safe to evict); with none, everything below goes.
+    const out: number[] = [];
+    const at: number[] = [];
+    cols.forEach((c, i) => {
+      for (let j = 0; j < child.columns.length; j++) {
+        const s = child.source(j);
+        if (s !== null && s.parent === from && s.column === c) { out.push(j); at.push(i); return; }
+      }
+    });
+    if (out.length === 0 && cols.length > 0) { this.evictAll(child); return; }
+    const carried = at.length === cols.length ? keys : keys.map((k) => at.map((i) => k[i]));
+    for (const g of this.#children.get(child) ?? []) this.#evictInto(g, g.parents.indexOf(child), out, carried);
   }
 
   /** Where `node` (stateful) gets its fills from. */
@@ -302,8 +317,10 @@ export class Graph {
         path = { ancestor: cur, chain, toAncestorKey: (key) => perm.map((p) => key[p]) };
       } else if (cur.parents.length === 0) {
         path = { ancestor: null, chain, toAncestorKey: (key) => key };
+      } else if (cur.kind === 'join') {
+        path = { ancestor: null, chain, toAncestorKey: (key) => key, join: { node: cur, columns: cols } };
       } else {
-        invariant(cur.parents.length === 1, 'fills through multi-parent nodes come with joins');
+        invariant(cur.parents.length === 1, 'fills through multi-parent nodes other than joins');
         chain.unshift(cur);
         const c = cur;
         cols = cols.map((i) => {
@@ -341,4 +358,22 @@ export class Graph {
     }
     node.state.fillFromInput(keys, rows);
   }
+}
+
+// A node gets one input per parent per batch: a parent that emitted several (a transaction that
+// wrote one table twice; a join, once per side) has them merged into their net change. A join's two
+// steps may retract a row in one and insert it back in the other (operators/join.ts); only the net
+// change may reach state below, or a COUNT(DISTINCT) or a reader would see a row go below zero.
+function mergeByParent(inputs: ReadonlyArray<[number, ReadonlyArray<Delta>]>): ReadonlyArray<[number, ReadonlyArray<Delta>]> {
+  if (inputs.length < 2) return inputs;
+  const merged: Array<[number, Delta[], number]> = [];
+  for (const [from, deltas] of inputs) {
+    const m = merged.find((x) => x[0] === from);
+    if (m === undefined) merged.push([from, deltas.slice(), 1]);
+    else {
+      for (const d of deltas) m[1].push(d);
+      m[2]++;
+    }
+  }
+  return merged.map(([from, deltas, n]) => [from, n > 1 ? consolidate(deltas) : deltas]);
 }

@@ -16,7 +16,7 @@ import type { Delta, Row } from './delta.js';
 import type { BinlogPosition } from '../binlog/batch.js';
 import type { KeyedState } from './state.js';
 
-export type OperatorKind = 'base' | 'filter' | 'project' | 'aggregate' | 'reader' | 'join' | 'top-k' | 'union' | 'distinct';
+export type OperatorKind = 'base' | 'filter' | 'project' | 'aggregate' | 'reader' | 'join' | 'keyed-rows' | 'top-k' | 'union' | 'distinct';
 
 /** Where an output column's values come from: column `column` of parent `parent` (an index). */
 export interface ColumnSource {
@@ -42,6 +42,17 @@ export interface BatchResult {
   readonly misses: ReadonlyArray<Row>;
   /** Keys of its own state it evicted while processing the batch (rule 5). */
   readonly evicted: ReadonlyArray<Row>;
+  /**
+   * What a stateless node (a join) could not compute for lack of data: the rows below it derived
+   * from these values of its output `columns` are evicted downstream (rule 5).
+   */
+  readonly evictBelow?: ReadonlyArray<EvictionKeys>;
+}
+
+/** Rows named by the values (`keys`) of some output columns (`columns`) of a node. */
+export interface EvictionKeys {
+  readonly columns: ReadonlyArray<number>;
+  readonly keys: ReadonlyArray<Row>;
 }
 
 export const EMPTY_RESULT: BatchResult = Object.freeze({ output: [], misses: [], evicted: [] });
@@ -64,6 +75,12 @@ export interface Operator {
   sql(): SqlShape | null;
   /** The node's partial state, or null for stateless nodes. */
   readonly state: KeyedState | null;
+  /**
+   * A stateless node with several parents (a join) may name, more precisely than by column
+   * provenance, the rows it derived from keys `keys` of columns `columns` of parent `from`; null
+   * to fall back to provenance.
+   */
+  traceEviction?(from: number, columns: ReadonlyArray<number>, keys: ReadonlyArray<Row>): EvictionKeys | null;
 }
 
 /** Output rows delivered by a fill: for stateless nodes, the same transformation as onBatch. */

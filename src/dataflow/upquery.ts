@@ -33,7 +33,9 @@
  */
 import type { Row } from './delta.js';
 import type { Operator } from './operator.js';
-import type { Graph } from './graph.js';
+import type { FillPath, Graph } from './graph.js';
+import { fillThroughJoin, joinNeeds } from './join-fill.js';
+import type { Join } from '../operators/join.js';
 import { keyString } from './state.js';
 import { comparePositions, type Batch, type BinlogPosition } from '../binlog/batch.js';
 import { invariant } from '../errors.js';
@@ -187,6 +189,10 @@ export class Upqueries {
       const missing = keys.filter((k) => !st.has(keyString(k, st.fold)));
       if (missing.length === 0) return;
       const path = this.graph.fillPath(node);
+      if (path.join !== undefined) {
+        await this.#throughJoin(node, path, missing);
+        continue;
+      }
       if (path.ancestor === null) {
         await this.#fromMysql(node, missing);
         continue;
@@ -202,6 +208,22 @@ export class Upqueries {
       }
     }
     if (keys.some((k) => !st.has(keyString(k, st.fold)))) throw new Error(`could not fill ${node.describe()}`);
+  }
+
+  // [note: join-fill] Fill the sides (each its own fenced upquery) until nothing is missing, then
+  // compute the node's keys from the side states without awaiting in between.
+  async #throughJoin(node: Operator, path: FillPath, keys: ReadonlyArray<Row>): Promise<void> {
+    const j = path.join;
+    invariant(j !== undefined, 'a join fill without a join');
+    for (let round = 0; round < 8; round++) {
+      const needs = joinNeeds(j.node as Join, j.columns, keys);
+      if (needs.length === 0) {
+        fillThroughJoin(node, path, keys);
+        return;
+      }
+      await Promise.all(needs.map((n) => this.request(n.node, n.keys)));
+    }
+    throw new Error(`could not fill ${node.describe()} through ${j.node.describe()}`);
   }
 
   #fromMysql(node: Operator, keys: ReadonlyArray<Row>): Promise<unknown> {

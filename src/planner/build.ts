@@ -19,6 +19,7 @@ import { binaryOrder, ciOrder, max, min, type ValueOrder } from '../operators/ex
 import { Reader, type SortKey } from '../operators/reader.js';
 import { columnClass, keyFoldOf, type ColumnInfo } from './schema.js';
 import type { QueryPlan, RuleSpec } from './plan.js';
+import { buildJoin } from './build-join.js';
 
 export interface BuiltCache {
   /** Every node the cache holds a reference to, top-down (the reader last). */
@@ -32,7 +33,8 @@ function orderOf(c: ColumnInfo | null): ValueOrder {
   return c !== null && columnClass(c) === 'text' && /_ci$/.test(c.collation ?? '') ? ciOrder : binaryOrder;
 }
 
-function ruleOf(spec: RuleSpec, cols: ReadonlyArray<ColumnInfo>): AggregateRule {
+/** The aggregate rule of a planned aggregate function. */
+export function ruleOf(spec: RuleSpec, cols: ReadonlyArray<ColumnInfo>): AggregateRule {
   if (spec.arg === null) return countStar() as AggregateRule;
   const c = cols[spec.arg];
   const kind: NumericKind = columnClass(c) === 'float' ? { exact: false } : { exact: true, scale: columnClass(c) === 'decimal' ? c.scale : 0 };
@@ -50,7 +52,7 @@ export function buildCache(graph: Graph, plan: QueryPlan, cacheId: string): Buil
   const cols = plan.schema.columns;
   const nodes: Operator[] = [];
   const add = <T extends Operator>(op: T): T => { const n = graph.add(op); nodes.push(n); return n; };
-  let top: Operator = add(new BaseTable(plan.schema.database, plan.schema.table, cols.map((c) => c.name)));
+  let top: Operator = plan.join !== null ? buildJoin(add, plan.join) : add(new BaseTable(plan.schema.database, plan.schema.table, cols.map((c) => c.name)));
   if (plan.where !== null) top = add(new Filter(top, plan.where));
   const paramFold = plan.params.map((p) => keyFoldOf(cols[p.column]));
   // The column info behind each stage column, when it is a table column.

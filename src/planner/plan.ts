@@ -6,11 +6,13 @@
  * (`col = ?`, `col IN (?, …)`) and constant predicates; COUNT/SUM/AVG/MIN/MAX with GROUP BY and
  * HAVING; ORDER BY of the result. The "stage" is the row the result is drawn from: the table's row
  * for plain queries, `[parameters…, GROUP BY columns…, aggregates…]` for aggregate queries.
+ * A join is planned the same way over its joined row (planner/join.ts supplies the columns).
  */
 import { RotorError } from '../errors.js';
 import type { Expr } from '../dataflow/expr.js';
 import { columnRef, isPlaceholder, literalOf, type AstNode } from './parse.js';
 import { columnClass, isNumericColumn, type TableSchema } from './schema.js';
+import type { JoinPlan } from './join.js';
 
 export interface ParamSpec {
   /** Table column the parameter is compared with. */
@@ -49,9 +51,20 @@ export interface QueryPlan {
   readonly slots: ReadonlyArray<SlotSpec>;
   /** Names of the stage columns (for describe()). */
   readonly stageNames: ReadonlyArray<string>;
+  /** For a join, how its row (the columns of `schema`) is made; null for a single table. */
+  readonly join: JoinPlan | null;
 }
 
-function unsupported(clause: string, detail: string): RotorError {
+/** Resolves column references over a row made of several tables (a join). */
+export interface ColumnScope {
+  /** Index of the referenced column in the row, or throws ERR_CACHE_UNKNOWN_COLUMN. */
+  resolve(ref: { table: string | null; column: string }, clause: string): number;
+  /** The columns `*` (table null) or `t.*` expands to, or throws. */
+  star(table: string | null): ReadonlyArray<number>;
+}
+
+/** ERR_CACHE_UNSUPPORTED naming the clause and the construct. */
+export function unsupported(clause: string, detail: string): RotorError {
   return new RotorError('ERR_CACHE_UNSUPPORTED', [`${detail} (in ${clause})`], { clause, detail });
 }
 
@@ -69,9 +82,13 @@ export function tableOf(ast: AstNode): { db: string | null; table: string; alias
   return { db: typeof f.db === 'string' ? f.db : null, table: f.table, alias: typeof f.as === 'string' ? f.as : null };
 }
 
-/** Plans a parsed SELECT against its table's schema. */
-export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boolean): QueryPlan {
-  const { alias } = tableOf(ast);
+/**
+ * Plans a parsed SELECT against its table's schema; for a join, against the schema of the joined
+ * row, its columns resolved by `scope` (the join's shape comes from planner/join.ts). `statement`
+ * is the SELECT as written when `ast` is a rewrite of it: literals are numbered in its order.
+ */
+export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boolean, scope?: ColumnScope, statement: AstNode = ast): QueryPlan {
+  const alias = scope === undefined ? tableOf(ast).alias : null;
   if (ast.with) throw unsupported('WITH', 'common table expressions');
   if (ast.distinct) throw unsupported('SELECT', 'DISTINCT (coming with issue 5)');
   if (ast.limit && Array.isArray((ast.limit as AstNode).value) && ((ast.limit as AstNode).value as unknown[]).length > 0) throw unsupported('LIMIT', 'LIMIT (top-k comes with issue 5)');
@@ -81,6 +98,7 @@ export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boole
 
   const cols = schema.columns;
   const colIndex = (ref: { table: string | null; column: string }, clause: string): number => {
+    if (scope !== undefined) return scope.resolve(ref, clause);
     if (ref.table !== null && ref.table !== schema.table && ref.table !== alias) throw new RotorError('ERR_CACHE_UNKNOWN_COLUMN', [`${ref.table}.${ref.column}`, clause]);
     const i = cols.findIndex((c) => c.name.toLowerCase() === ref.column.toLowerCase());
     if (i < 0) throw new RotorError('ERR_CACHE_UNKNOWN_COLUMN', [ref.column, clause]);
@@ -113,7 +131,7 @@ export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boole
   // Literal slots in textual order, numbering the parameters as they appear.
   const params: ParamSpec[] = [];
   const slots: SlotSpec[] = [];
-  walkLiterals(ast, (node, kind) => {
+  walkLiterals(statement, (node, kind) => {
     const p = paramNodes.get(node);
     if (p !== undefined) {
       params.push(p);
@@ -186,6 +204,10 @@ export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boole
     const ref = columnRef(e);
     if (ref !== null && ref.column === '*') {
       if (isAgg) throw unsupported('SELECT', '* with aggregates');
+      if (scope !== undefined) {
+        for (const i of scope.star(ref.table)) select.push({ name: cols[i].name, stage: i });
+        continue;
+      }
       if (ref.table !== null && ref.table !== schema.table && ref.table !== alias) throw new RotorError('ERR_CACHE_UNKNOWN_TABLE', [ref.table]);
       cols.forEach((c, i) => select.push({ name: c.name, stage: i }));
       continue;
@@ -225,7 +247,7 @@ export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boole
   const orderBy = ((ast.orderby ?? []) as AstNode[]).map((o) => ({ stage: stageRef(o.expr as AstNode, 'ORDER BY'), desc: o.type === 'DESC' }));
 
   return {
-    schema, unqualified, params, where, having, select, orderBy, slots, stageNames,
+    schema, unqualified, params, where, having, select, orderBy, slots, stageNames, join: null,
     aggregate: isAgg ? { groupBy, rules, scalar: groupNodes.length === 0 } : null,
   };
 }
@@ -246,9 +268,9 @@ function paramEquality(n: AstNode): { ref: { table: string | null; column: strin
   return null;
 }
 
-type ColumnMeta = { i: number; name: string; numeric: boolean; ci: boolean; temporal: boolean };
+export type ColumnMeta = { i: number; name: string; numeric: boolean; ci: boolean; temporal: boolean };
 
-function toExpr(n: AstNode, column: ((ref: { table: string | null; column: string }) => ColumnMeta) | null, clause: string, other?: (n: AstNode) => ColumnMeta): Expr {
+export function toExpr(n: AstNode, column: ((ref: { table: string | null; column: string }) => ColumnMeta) | null, clause: string, other?: (n: AstNode) => ColumnMeta): Expr {
   const rec = (x: AstNode): Expr => toExpr(x, column, clause, other);
   const ref = columnRef(n);
   if (ref !== null || n.type === 'aggr_func') {
@@ -311,6 +333,7 @@ function fnName(n: AstNode): string {
 }
 
 function describeNode(n: AstNode): string {
+  if (n.ast !== undefined) return 'a subquery (IN (SELECT …), EXISTS, scalar subqueries)';
   if (n.type === 'function') return `function ${fnName(n)}()`;
   if (n.type === 'aggr_func') return `aggregate ${String(n.name)}()`;
   if (n.type === 'binary_expr') return `operator ${String(n.operator)}`;
@@ -346,6 +369,7 @@ function walkLiterals(ast: AstNode, visit: (node: AstNode, kind: 'value' | 'para
     for (const v of Object.values(node)) walk(v);
   };
   walk(ast.columns);
+  walk(ast.from);
   walk(ast.where);
   walk(ast.groupby);
   walk(ast.having);

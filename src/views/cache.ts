@@ -19,7 +19,10 @@ export interface CacheDefinition {
   readonly database: string;
   /** The SQL as registered. */
   readonly sql: string;
+  /** The table read (the first one, for a join). */
   readonly schema: TableSchema;
+  /** Every table a join reads, in FROM order (absent for a single table). */
+  readonly tables?: ReadonlyArray<TableSchema>;
   readonly columns: ReadonlyArray<ColumnDefinition>;
 }
 

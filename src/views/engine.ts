@@ -17,8 +17,11 @@ import type { Operator } from '../dataflow/operator.js';
 import { keyString } from '../dataflow/state.js';
 import { sqlLiteral } from '../dataflow/sql.js';
 import { fingerprint, replacePlaceholders, type Fingerprint } from '../planner/fingerprint.js';
-import { parseStatement } from '../planner/parse.js';
+import { parseStatement, type AstNode } from '../planner/parse.js';
 import { planSelect, tableOf, type QueryPlan } from '../planner/plan.js';
+import { isJoin, joinTables, planJoin } from '../planner/join.js';
+import { semiJoins } from '../planner/passes/semi-join.js';
+import { rightJoins } from '../planner/passes/right-join.js';
 import { buildCache, releaseCache } from '../planner/build.js';
 import type { TableSchema } from '../planner/schema.js';
 import { RotorError } from '../errors.js';
@@ -108,16 +111,23 @@ export class Engine implements BinlogSink, RouterBackend {
   async register(req: { sql: string; name?: string; database?: string }): Promise<CacheInfo> {
     const sql = req.sql.trim().replace(/;\s*$/, '');
     const ast = parseStatement(sql);
-    const t = tableOf(ast);
-    const database = t.db ?? req.database ?? this.#opts.defaultDatabase;
-    if (database === null || database === undefined) throw new RotorError('ERR_CACHE_UNKNOWN_TABLE', [t.table]);
+    const refs = tablesRead(ast);
+    const given = req.database ?? this.#opts.defaultDatabase;
+    const database = refs[0].db ?? given;
+    if (database === null || database === undefined) throw new RotorError('ERR_CACHE_UNKNOWN_TABLE', [refs[0].table]);
     const fp = fingerprint(sql);
     if (fp === null) throw new RotorError('ERR_CACHE_PARSE', ['the statement cannot be fingerprinted']);
     const existing = this.#findSame(fp, database);
     if (existing !== null) return this.info(existing);
-    const schema = await this.#upstream.loadTable(database, t.table);
-    if (schema === null) throw new RotorError('ERR_CACHE_UNKNOWN_TABLE', [`${database}.${t.table}`]);
-    const plan = planSelect(ast, schema, t.db === null);
+    const schemas: TableSchema[] = [];
+    for (const t of refs) {
+      const db = t.db ?? given ?? database;
+      const schema = await this.#upstream.loadTable(db, t.table);
+      if (schema === null) throw new RotorError('ERR_CACHE_UNKNOWN_TABLE', [`${db}.${t.table}`]);
+      schemas.push(schema);
+    }
+    const schema = schemas[0];
+    const plan = planOf(ast, schemas);
     checkSlots(plan, fp);
     const normalized = normalizedSql(fp, plan);
     const id = 'q_' + createHash('sha1').update(`${database}\0${normalized}`).digest('hex').slice(0, 12);
@@ -125,7 +135,7 @@ export class Engine implements BinlogSink, RouterBackend {
     const again = this.#findSame(fp, database);
     if (again !== null) return this.info(again);
     if (req.name !== undefined && this.#byName(req.name) !== null) throw new RotorError('ERR_CACHE_UNSUPPORTED', [`the name ${req.name} is taken`], { clause: 'name', detail: 'name taken' });
-    const cache = this.#install({ id, name: req.name ?? id, database, sql, schema, columns });
+    const cache = this.#install({ id, name: req.name ?? id, database, sql, schema, ...(schemas.length > 1 ? { tables: schemas } : {}), columns });
     await this.#persist();
     this.#log.info({ cache: id, sql: normalized }, 'cache registered');
     return this.info(cache);
@@ -141,8 +151,7 @@ export class Engine implements BinlogSink, RouterBackend {
 
   #install(def: CacheDefinition): Cache {
     const ast = parseStatement(def.sql);
-    const t = tableOf(ast);
-    const plan = planSelect(ast, def.schema, t.db === null);
+    const plan = planOf(ast, tablesOf(def));
     const fp = fingerprint(def.sql);
     if (fp === null) throw new RotorError('ERR_CACHE_PARSE', ['the statement cannot be fingerprinted']);
     checkSlots(plan, fp);
@@ -182,7 +191,7 @@ export class Engine implements BinlogSink, RouterBackend {
     const u = reader.usage();
     return {
       id: c.id, name: c.def.name, database: c.def.database, sql: c.normalized,
-      parameters: c.plan.params.map((p) => ({ table: c.def.schema.table, column: c.def.schema.columns[p.column].name })),
+      parameters: c.plan.params.map((p) => parameterOf(c.plan, p.column)),
       plan: c.built.nodes.map((n) => n.describe()),
       status: c.status,
       stats: { ...c.stats, keys: reader.size, rows: u.rows, bytes: u.bytes, hitLatencyMs: c.latency.percentiles() },
@@ -231,6 +240,7 @@ export class Engine implements BinlogSink, RouterBackend {
     const top = this.#topState(c);
     const before = reader.size;
     if (keys === 'all') {
+      for (const n of this.#sideStates(c)) this.#graph.evictAll(n);
       this.#graph.evictAll(top);
       reader.evictAll();
       return before;
@@ -241,7 +251,8 @@ export class Engine implements BinlogSink, RouterBackend {
       if (bound !== null) rows.push(...bound);
     }
     const path = top === reader ? null : this.#graph.fillPath(reader);
-    this.#graph.evict(top, path === null ? rows : rows.map(path.toAncestorKey));
+    // Through a join, the side states stay (exact for their keys); the reader's keys go.
+    if (path !== null && path.join === undefined) this.#graph.evict(top, rows.map(path.toAncestorKey));
     this.#graph.evict(reader, rows.filter((r) => reader.has(keyString(r, reader.fold))));
     return before - reader.size;
   }
@@ -249,6 +260,11 @@ export class Engine implements BinlogSink, RouterBackend {
   #topState(c: Cache): Operator {
     for (const n of c.built.nodes) if (n.state !== null) return n;
     return c.built.reader;
+  }
+
+  // A join cache's other stateful nodes: each side of each join.
+  #sideStates(c: Cache): Operator[] {
+    return c.plan.join === null ? [] : c.built.nodes.filter((n) => n.state !== null && n.kind !== 'reader');
   }
 
   /** Applies one upstream transaction to every cache. Synchronous. */
@@ -259,7 +275,10 @@ export class Engine implements BinlogSink, RouterBackend {
       // A bug must not leave a cache serving something it cannot vouch for.
       this.#log.error({ err: e, position: batch.position }, 'applying a batch failed; evicting every cache');
       this.#upqueries.invalidate();
-      for (const c of this.#caches.values()) this.#graph.evictAll(this.#topState(c));
+      for (const c of this.#caches.values()) {
+        for (const n of this.#sideStates(c)) this.#graph.evictAll(n);
+        this.#graph.evictAll(this.#topState(c));
+      }
     }
     this.#upqueries.observe(batch);
     const evicted = this.#graph.takeRuleEvictions();
@@ -281,12 +300,12 @@ export class Engine implements BinlogSink, RouterBackend {
   applySchemaChange(change: SchemaChange): void {
     this.#upqueries.advance(change.position);
     for (const c of this.#caches.values()) {
-      const s = c.def.schema;
       // A statement Rotor could not attribute to a table may have changed any table of its database.
-      const touched = change.tables.length === 0 ? s.database === change.database || change.database === '' : s.database === change.database && change.tables.includes(s.table);
-      if (!touched) continue;
+      const hit = (s: TableSchema): boolean => (change.tables.length === 0 ? s.database === change.database || change.database === '' : s.database === change.database && change.tables.includes(s.table));
+      const tables = tablesOf(c.def);
+      if (!tables.some(hit)) continue;
       this.#upqueries.invalidate();
-      for (const base of this.#graph.bases(s.database, s.table)) this.#graph.evictAll(base);
+      for (const s of tables) for (const base of this.#graph.bases(s.database, s.table)) this.#graph.evictAll(base);
       c.status = 'invalidated';
       void this.#refresh(c);
     }
@@ -294,18 +313,23 @@ export class Engine implements BinlogSink, RouterBackend {
 
   async #refresh(c: Cache): Promise<void> {
     try {
-      const schema = await this.#upstream.loadTable(c.def.schema.database, c.def.schema.table);
+      const old = tablesOf(c.def);
+      const schemas: TableSchema[] = [];
+      for (const t of old) {
+        const schema = await this.#upstream.loadTable(t.database, t.table);
+        if (schema === null) { c.status = 'invalidated'; return; }
+        schemas.push(schema);
+      }
       if (!this.#caches.has(c.id)) return;
-      if (schema !== null && JSON.stringify(schema) === JSON.stringify(c.def.schema)) {
+      if (JSON.stringify(schemas) === JSON.stringify(old)) {
         c.status = 'ready';
         return;
       }
-      if (schema === null) { c.status = 'invalidated'; return; }
-      // The table changed shape: plan the same query again against it, then swap the caches.
+      // A table changed shape: plan the same query again against it, then swap the caches.
       const columns = await this.#upstream.columnDefinitions(limitZero(c.def.sql, c.fp), c.def.database);
       if (!this.#caches.has(c.id)) return;
-      const def: CacheDefinition = { ...c.def, schema, columns };
-      planSelect(parseStatement(def.sql), schema, tableOf(parseStatement(def.sql)).db === null);
+      const def: CacheDefinition = { ...c.def, schema: schemas[0], ...(schemas.length > 1 ? { tables: schemas } : {}), columns };
+      planOf(parseStatement(def.sql), schemas);
       this.#remove(c);
       this.#install(def);
       await this.#persist();
@@ -424,3 +448,38 @@ function normalizedSql(fp: Fingerprint, plan: QueryPlan): string {
   });
 }
 
+/** The SELECT as planned: the rewrite passes applied. */
+function rewritten(statement: AstNode): AstNode {
+  return semiJoins(rightJoins(statement));
+}
+
+/** The tables a SELECT reads, in the order {@link planOf} takes their schemas. */
+function tablesRead(statement: AstNode): Array<{ db: string | null; table: string }> {
+  const ast = rewritten(statement);
+  return isJoin(ast) ? joinTables(ast) : [tableOf(ast)];
+}
+
+function planOf(statement: AstNode, schemas: ReadonlyArray<TableSchema>): QueryPlan {
+  const ast = rewritten(statement);
+  const unqualified = tablesRead(statement).some((t) => t.db === null);
+  return isJoin(ast) ? planJoin(ast, schemas, unqualified, statement) : planSelect(ast, schemas[0], unqualified);
+}
+
+function tablesOf(def: CacheDefinition): ReadonlyArray<TableSchema> {
+  return def.tables ?? [def.schema];
+}
+
+/** The table and column a parameter compares with. */
+function parameterOf(plan: QueryPlan, column: number): { table: string; column: string } {
+  if (plan.join === null) return { table: plan.schema.table, column: plan.schema.columns[column].name };
+  let at = column;
+  for (const s of plan.join.sources) {
+    if (at < s.columns.length) {
+      // The base table column behind it (a derived table's parameter is on a GROUP BY column).
+      const c = s.aggregate === null ? s.columns[at] : s.aggregate.groupBy[s.columns[at]];
+      return { table: s.schema.table, column: s.schema.columns[c]?.name ?? s.infos[at].name };
+    }
+    at -= s.columns.length;
+  }
+  return { table: plan.schema.table, column: plan.schema.columns[column].name };
+}

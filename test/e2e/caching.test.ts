@@ -19,6 +19,14 @@ before(async () => {
     CREATE TABLE fan_count (item_id BIGINT PRIMARY KEY, fans BIGINT);
     CREATE TABLE t (id INT PRIMARY KEY, g INT NULL, x DECIMAL(10,2) NULL, y VARCHAR(20) NULL);
     INSERT INTO fan_count VALUES (1, 0), (2, 10);
+    CREATE TABLE article (id INT PRIMARY KEY, title VARCHAR(100));
+    CREATE TABLE vote (article_id INT, user_id INT, PRIMARY KEY (article_id, user_id));
+    CREATE TABLE user (id INT PRIMARY KEY, name VARCHAR(50));
+    CREATE TABLE story (id INT PRIMARY KEY, title VARCHAR(100), author_id INT);
+    INSERT INTO article VALUES (1, 'one'), (2, 'two');
+    INSERT INTO vote VALUES (1, 1), (1, 2);
+    INSERT INTO user VALUES (10, 'ann'), (11, 'bob');
+    INSERT INTO story VALUES (1, 's1', 10);
   `);
   rotor = await startTestRotor(db);
   client = await rotor.connect();
@@ -156,4 +164,36 @@ test('inside a transaction reads go upstream', async () => {
   await client.query('SELECT fans FROM fan_count WHERE item_id = 1');
   await client.query('COMMIT');
   assert.equal(await hits(id), before);
+});
+
+test('the vote query is served from the view: counts follow votes, NULL for an article without votes', async () => {
+  const sql = 'SELECT a.id, a.title, vc.votes FROM article a LEFT JOIN (SELECT article_id, COUNT(user_id) AS votes FROM vote GROUP BY article_id) AS vc ON a.id = vc.article_id WHERE a.id = ?';
+  const id = await register(sql);
+  assert.deepEqual(await same(sql, [2]), [{ id: 2, title: 'two', votes: null }]);
+  await same(sql.replace('?', '1'));
+  await db.admin.query('INSERT INTO vote VALUES (2, 1), (1, 3)');
+  assert.deepEqual(await same(sql, [2]), [{ id: 2, title: 'two', votes: 1 }]);
+  await same(sql.replace('?', '1'));
+  await db.admin.query("UPDATE article SET title = 'TWO' WHERE id = 2; DELETE FROM vote WHERE article_id = 2");
+  assert.deepEqual(await same(sql, [2]), [{ id: 2, title: 'TWO', votes: null }]);
+  // Prepared: the binary protocol encodes the same rows (NULL votes included).
+  for (const k of [1, 2]) {
+    const [viaRotor] = await client.execute(sql, [k]);
+    const [direct] = await db.admin.execute(sql, [k]);
+    assert.deepEqual(viaRotor, direct);
+  }
+  assert.ok((await hits(id)) >= 4);
+});
+
+test("a story joined with its author follows the author's row", async () => {
+  const sql = 'SELECT s.id, s.title, u.name FROM story s JOIN user u ON u.id = s.author_id WHERE s.id = ?';
+  const id = await register(sql);
+  await same(sql.replace('?', '1'));
+  await db.admin.query("UPDATE user SET name = 'ANN' WHERE id = 10");
+  assert.deepEqual(await same(sql.replace('?', '1')), [{ id: 1, title: 's1', name: 'ANN' }]);
+  await db.admin.query('UPDATE story SET author_id = 11 WHERE id = 1');
+  assert.deepEqual(await same(sql.replace('?', '1')), [{ id: 1, title: 's1', name: 'bob' }]);
+  await db.admin.query('DELETE FROM user WHERE id = 11');
+  assert.deepEqual(await same(sql.replace('?', '1')), []);
+  assert.ok((await hits(id)) >= 2);
 });

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { consolidate, rowKey, type Delta, type Row } from '../../src/dataflow/delta.js';
-import type { BatchResult, Operator, SqlShape } from '../../src/dataflow/operator.js';
+import type { BatchContext, BatchResult, Operator, SqlShape } from '../../src/dataflow/operator.js';
 import type { Value } from '../../src/values.js';
 
 /** A stateless source with the given columns, reading table `t`. */
@@ -35,9 +35,12 @@ export class Harness {
     return this.op.onBatch(0, deltas, { position: null });
   }
 
-  /** Feeds a batch and asserts the consolidated output equals `expected` (as multisets). */
-  expect(deltas: Delta[], expected: Delta[], extra: { misses?: Row[]; evicted?: Row[] } = {}): BatchResult {
-    const r = this.feed(...deltas);
+  /**
+   * Feeds a batch and asserts the consolidated output equals `expected` (as multisets). A node with
+   * several parents takes the parent (`from`) and the batch's context (`ctx`, one per batch).
+   */
+  expect(deltas: Delta[], expected: Delta[], extra: { misses?: Row[]; evicted?: Row[]; from?: number; ctx?: BatchContext } = {}): BatchResult {
+    const r = this.op.onBatch(extra.from ?? 0, deltas, extra.ctx ?? { position: null });
     assert.deepEqual(canon(r.output), canon(expected), 'output');
     assert.deepEqual(r.misses.map((m) => rowKey(m)).sort(), (extra.misses ?? []).map((m) => rowKey(m)).sort(), 'misses');
     assert.deepEqual(r.evicted.map((m) => rowKey(m)).sort(), (extra.evicted ?? []).map((m) => rowKey(m)).sort(), 'evicted');

@@ -33,10 +33,18 @@ describe('race: writers on hot keys, readers missing on fresh and evicted keys',
       const table = `hot_${seed}_${run}`;
       await f.db.admin.query(`CREATE TABLE ${table} (id INT PRIMARY KEY AUTO_INCREMENT, k INT, v INT, INDEX (k))`);
       await f.db.admin.query(`INSERT INTO ${table} (k, v) VALUES ${Array.from({ length: 30 }, (_, i) => `(${(i % KEYS) + 1}, ${i})`).join(', ')}`);
+      const groups = `grp_${seed}`;
+      await f.db.admin.query(`CREATE TABLE ${groups} (id INT PRIMARY KEY, label VARCHAR(20), tier INT)`);
+      await f.db.admin.query(`INSERT INTO ${groups} VALUES ${Array.from({ length: KEYS - 1 }, (_, i) => `(${i + 1}, 'g${i + 1}', ${(i % 3) + 1})`).join(', ')}`);
       const queries = [
         `SELECT COUNT(*), SUM(v), AVG(v), MIN(v), MAX(v) FROM ${table} WHERE k = ?`,
         `SELECT id, v FROM ${table} WHERE k = ? ORDER BY id`,
         `SELECT k, COUNT(*) FROM ${table} WHERE k IN (?, ?) AND v > 10 GROUP BY k`,
+        // Joins with an aggregate: keyed by the join column, and by a column that is not.
+        `SELECT g.id, g.label, c.n, c.s, c.lo FROM ${groups} g LEFT JOIN (SELECT k, COUNT(*) AS n, SUM(v) AS s, MIN(v) AS lo FROM ${table} GROUP BY k) AS c ON c.k = g.id WHERE g.id = ?`,
+        `SELECT g.id, g.label, c.n, c.lo FROM ${groups} g LEFT JOIN (SELECT k, COUNT(*) AS n, MIN(v) AS lo FROM ${table} GROUP BY k) AS c ON c.k = g.id WHERE g.tier = ?`,
+        `SELECT h.id, h.v, g.label FROM ${table} h JOIN ${groups} g ON g.id = h.k WHERE g.tier = ? AND h.v > 20`,
+        `SELECT g.tier, COUNT(*), SUM(h.v), MAX(h.v) FROM ${table} h JOIN ${groups} g ON g.id = h.k WHERE g.tier = ? GROUP BY g.tier`,
       ];
       const caches = [];
       for (const q of queries) caches.push(await f.engine.register({ sql: q }));
@@ -51,7 +59,13 @@ describe('race: writers on hot keys, readers missing on fresh and evicted keys',
           const op = r();
           const v = Math.floor(r() * 100);
           try {
-            if (op < 0.35) await w.query(`INSERT INTO ${table} (k, v) VALUES (${key()}, ${v})`);
+            if (r() < 0.15) {
+              const g = key() + Math.floor(r() * 3);
+              if (op < 0.4) await w.query(`UPDATE ${groups} SET label = 'l${v}' WHERE id = ${g}`);
+              else if (op < 0.7) await w.query(`UPDATE ${groups} SET tier = ${key()} WHERE id = ${g}`);
+              else if (op < 0.85) await w.query(`DELETE FROM ${groups} WHERE id = ${g}`);
+              else await w.query(`INSERT INTO ${groups} VALUES (${g}, 'n${v}', ${key()}) ON DUPLICATE KEY UPDATE label = 'u${v}'`);
+            } else if (op < 0.35) await w.query(`INSERT INTO ${table} (k, v) VALUES (${key()}, ${v})`);
             else if (op < 0.55) await w.query(`UPDATE ${table} SET v = ${v} WHERE k = ${key()} ORDER BY id LIMIT 1`);
             else if (op < 0.7) await w.query(`UPDATE ${table} SET k = ${key()} WHERE k = ${key()} ORDER BY id DESC LIMIT 1`);
             else if (op < 0.85) await w.query(`DELETE FROM ${table} WHERE k = ${key()} ORDER BY v LIMIT 1`);

@@ -48,4 +48,21 @@ describe('upqueries', () => {
     assert.match(up.statements[0], /SELECT `item_id`, COUNT\(\*\), COUNT\(\*\) FROM .* WHERE \(`item_id` IN \(2, 3, 4, 7\)\) GROUP BY `item_id`/);
     assert.deepEqual(answers.map((a) => a.rows), [[[400]], [[400]], [[400]], [[0]]]);
   });
+
+  it('fills the vote query with one GROUP BY upquery for the counts and one primary-key upquery for the articles', async () => {
+    await db.admin.query(`
+      CREATE TABLE article (id INT PRIMARY KEY, title VARCHAR(100));
+      CREATE TABLE vote (article_id INT, user_id INT, PRIMARY KEY (article_id, user_id));
+      INSERT INTO article VALUES (1, 'one'), (2, 'two'), (3, 'three');
+      INSERT INTO vote VALUES (1, 1), (1, 2), (2, 1);
+    `);
+    const sql = 'SELECT a.id, a.title, vc.votes FROM article a LEFT JOIN (SELECT article_id, COUNT(user_id) AS votes FROM vote GROUP BY article_id) AS vc ON a.id = vc.article_id WHERE a.id = ?';
+    await engine.register({ sql });
+    up.statements.length = 0;
+    const answers = await Promise.all([1, 2, 3].map((k) => settle(engine.router.routeQuery(sql.replace('?', String(k)), sessionFor(db.name)))));
+    assert.deepEqual(answers.map((a) => a.rows), [[[1, 'one', 2]], [[2, 'two', 1]], [[3, 'three', null]]]);
+    assert.equal(up.statements.length, 2, up.statements.join('\n'));
+    assert.ok(up.statements.some((s) => /FROM `[^`]+`\.`article` WHERE \(`id` IN \(1, 2, 3\)\)$/.test(s)), up.statements.join('\n'));
+    assert.ok(up.statements.some((s) => /FROM `[^`]+`\.`vote` WHERE \(`article_id` IN \(1, 2, 3\)\) GROUP BY `article_id`$/.test(s)), up.statements.join('\n'));
+  });
 });
