@@ -361,8 +361,11 @@ export class Engine implements BinlogSink, RouterBackend {
     const before = this.#upqueries.stats.upqueries;
     try {
       await this.#upqueries.request(cache.built.reader, keys);
-      // Nothing ran since the fill was installed: these rows are its answer for this key.
-      const installed = keys.length === 1 ? cache.built.reader.answer(keyString(keys[0], cache.built.reader.fold)) : undefined;
+      // Nothing ran since the fill was installed: these rows are its answer for this key, exact at
+      // one position, unless they were joined from side keys filled at different positions
+      // ([note: join-fill]: those agree only once the stream has passed the newest).
+      const single = keys.length === 1 && !cache.built.nodes.some((n) => n.kind === 'join');
+      const installed = single ? cache.built.reader.answer(keyString(keys[0], cache.built.reader.fold)) : undefined;
       // A fill newer than the stream is not shown until the stream has caught up with it, so a
       // transaction is seen whole across keys (one filled just now, one kept by the stream).
       const newest = this.#upqueries.newestFill;
