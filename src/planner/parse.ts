@@ -22,14 +22,20 @@ export function parseStatement(sql: string): AstNode {
   try {
     ast = parser.astify(sql, { database: 'MySQL' });
   } catch (e) {
-    const msg = e instanceof Error ? e.message.split('\n')[0] : String(e);
-    throw new RotorError('ERR_CACHE_PARSE', [msg]);
+    throw new RotorError('ERR_CACHE_PARSE', [syntaxError(sql, e)]);
   }
   if (Array.isArray(ast)) {
     if (ast.length !== 1) throw new RotorError('ERR_CACHE_PARSE', ['exactly one statement is expected']);
     ast = ast[0];
   }
   return ast as AstNode;
+}
+
+/** The parser's error as MySQL words it: where, not the list of every token it expected. */
+function syntaxError(sql: string, e: unknown): string {
+  const start = (e as { location?: { start?: { offset: number; line: number; column: number } } }).location?.start;
+  if (start === undefined) return e instanceof Error ? e.message.split('\n')[0] : String(e);
+  return `syntax error near '${sql.slice(start.offset, start.offset + 40)}' at line ${start.line}, column ${start.column}`;
 }
 
 /** A column reference with its qualifier normalized to a plain string (or null). */
@@ -69,10 +75,11 @@ export function literalOf(node: AstNode): { value: Value; numeric: boolean; sql:
     case 'number': {
       const v = node.value;
       if (typeof v === 'number') return { value: v, numeric: true, sql: String(v) };
-      if (typeof v === 'string' && /^-?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(v)) return { value: v, numeric: true, sql: v };
+      // Exponent notation is a DOUBLE in MySQL, compared as a floating-point number: not cached.
+      if (typeof v === 'string' && /^-?(\d+\.?\d*|\.\d+)$/.test(v)) return { value: v, numeric: true, sql: v };
       return null;
     }
-    case 'bigint': return typeof node.value === 'string' ? { value: BigInt(node.value), numeric: true, sql: node.value } : null;
+    case 'bigint': return typeof node.value === 'string' && /^-?\d+$/.test(node.value) ? { value: BigInt(node.value), numeric: true, sql: node.value } : null;
     case 'bool': return { value: node.value ? 1 : 0, numeric: true, sql: node.value ? 'TRUE' : 'FALSE' };
     case 'null': return { value: null, numeric: false, sql: 'NULL' };
     case 'single_quote_string': case 'double_quote_string': {

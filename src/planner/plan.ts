@@ -337,8 +337,28 @@ function describeNode(n: AstNode): string {
   if (n.type === 'function') return `function ${fnName(n)}()`;
   if (n.type === 'aggr_func') return `aggregate ${String(n.name)}()`;
   if (n.type === 'binary_expr') return `operator ${String(n.operator)}`;
-  return String(n.type ?? 'expression');
+  return NODE_NAMES[String(n.type)]?.(n) ?? String(n.type ?? 'expression').replace(/_/g, ' ');
 }
+
+/** How the parser's node types read in a reason given to a user. */
+const NODE_NAMES: Record<string, (n: AstNode) => string> = {
+  unary_expr: (n) => `unary operator ${String(n.operator)}`,
+  var: (n) => `variable ${String(n.prefix ?? '@')}${String(n.name)}`,
+  param: (n) => `named parameter :${String(n.value)}`,
+  hex_string: () => 'a hexadecimal literal',
+  full_hex_string: () => 'a hexadecimal literal',
+  bit_string: () => 'a bit literal',
+  natural_string: () => 'a national string literal',
+  single_quote_string: () => 'a string literal',
+  double_quote_string: () => 'a string literal',
+  number: (n) => `the number ${String(n.value)}`,
+  bigint: (n) => `the number ${String(n.value)}`,
+  cast: () => 'CAST()',
+  case: () => 'CASE',
+  interval: () => 'INTERVAL',
+  column_ref: (n) => `column ${String(n.column)}`,
+  expr_list: () => 'a list',
+};
 
 function containsAggregate(n: AstNode | null | undefined): boolean {
   if (n === null || n === undefined || typeof n !== 'object') return false;

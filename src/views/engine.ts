@@ -111,7 +111,13 @@ export class Engine implements BinlogSink, RouterBackend {
   async register(req: { sql: string; name?: string; database?: string }): Promise<CacheInfo> {
     const sql = req.sql.trim().replace(/;\s*$/, '');
     const ast = parseStatement(sql);
+    if (ast.with) throw new RotorError('ERR_CACHE_UNSUPPORTED', ['common table expressions (in WITH)'], { clause: 'WITH', detail: 'common table expressions' });
     const refs = tablesRead(ast);
+    const system = refs.find((t) => t.db !== null && SYSTEM_SCHEMAS.has(t.db.toLowerCase()));
+    if (system !== undefined) {
+      const detail = `${system.db}.${system.table}: system tables do not reach the binlog as row changes`;
+      throw new RotorError('ERR_CACHE_UNSUPPORTED', [`${detail} (in FROM)`], { clause: 'FROM', detail });
+    }
     const given = req.database ?? this.#opts.defaultDatabase;
     const database = refs[0].db ?? given;
     if (database === null || database === undefined) throw new RotorError('ERR_CACHE_UNKNOWN_TABLE', [refs[0].table]);
@@ -457,6 +463,9 @@ function rewritten(statement: AstNode): AstNode {
 }
 
 /** The tables a SELECT reads, in the order {@link planOf} takes their schemas. */
+/** Schemas whose tables change without row events (DDL, GRANT) or are computed on read. */
+const SYSTEM_SCHEMAS = new Set(['information_schema', 'performance_schema', 'mysql', 'sys']);
+
 function tablesRead(statement: AstNode): Array<{ db: string | null; table: string }> {
   const ast = rewritten(statement);
   return isJoin(ast) ? joinTables(ast) : [tableOf(ast)];

@@ -43,6 +43,18 @@ describe('cache registry', () => {
     await rejectsWith(f.engine.register({ sql: 'SELECT nope FROM story WHERE id = ?' }), 'ERR_CACHE_UNKNOWN_COLUMN', 404);
   });
 
+  it('names what it refuses in words, and refuses before looking up tables it cannot cache', async () => {
+    const reason = async (sql: string, code = 'ERR_CACHE_UNSUPPORTED', http = 422): Promise<string> => (await rejectsWith(f.engine.register({ sql }), code, http)).message;
+    assert.match(await reason('SELECT id FROM story WHERE votes = 1.5e3 AND id = ?'), /the number 1\.5e3/);
+    assert.match(await reason('SELECT id FROM story WHERE id = ? AND votes = @v'), /variable @v/);
+    assert.match(await reason('SELECT -votes FROM story WHERE id = ?'), /unary operator -/);
+    assert.match(await reason("SELECT id FROM story WHERE title = X'41' AND id = ?"), /hexadecimal literal/);
+    assert.match(await reason('WITH s AS (SELECT id FROM story) SELECT id FROM s WHERE id = ?'), /common table expressions \(in WITH\)/);
+    assert.match(await reason('SELECT user FROM mysql.user WHERE user = ?'), /mysql\.user: system tables/);
+    assert.match(await reason('SELECT table_name FROM information_schema.tables WHERE table_schema = ?'), /information_schema\.tables/);
+    assert.match(await reason('SELEC id FROM story', 'ERR_CACHE_PARSE', 400), /syntax error near 'id FROM story' at line 1, column 7/);
+  });
+
   it('returns the existing cache when the same query is registered twice', async () => {
     const a = await f.engine.register({ sql: 'SELECT title FROM story WHERE author = ?', name: 'by_author' });
     const b = await f.engine.register({ sql: 'select title  from story where author = ?' });
