@@ -20,6 +20,7 @@ function startCommand(): Command {
     .addOption(new Option('--backlog <n>', 'listen backlog of the MySQL endpoint').env('ROTOR_BACKLOG').default(String(DEFAULTS.backlog)))
     .addOption(new Option('--max-clients <n>', 'client connections accepted at once (each takes 2 file descriptors)').env('ROTOR_MAX_CLIENTS').default(String(DEFAULTS.maxClients)))
     .addOption(new Option('--max-staleness <ms>', 'cached reads go upstream while the binlog lags (or is disconnected) longer than this').env('ROTOR_MAX_STALENESS').default(String(DEFAULTS.maxStalenessMs)))
+    .addOption(new Option('--consistency <mode>', 'eventual, or session: a session that wrote reads its own writes from caches').env('ROTOR_CONSISTENCY').default(DEFAULTS.consistency))
     .addOption(new Option('--tls-cert <file>', 'PEM certificate: enables TLS (STARTTLS) for clients').env('ROTOR_TLS_CERT'))
     .addOption(new Option('--tls-key <file>', 'PEM private key for --tls-cert').env('ROTOR_TLS_KEY'))
     .addOption(new Option('--log-level <level>', 'fatal, error, warn, info, debug or trace').env('ROTOR_LOG_LEVEL').default(DEFAULTS.logLevel))

@@ -35,6 +35,12 @@ export interface RotorConfig {
    * lag is above it, or the binlog connection has been down for longer.
    */
   readonly maxStalenessMs: number;
+  /**
+   * `eventual`: cached reads show what the binlog has brought. `session`: after a session writes,
+   * its next cached read first waits (up to 1 s, else it goes upstream) until the binlog has
+   * brought the upstream's state as of that read, so a session reads its own writes.
+   */
+  readonly consistency: Consistency;
   readonly logLevel: string;
   readonly tls: { readonly cert: string; readonly key: string } | null;
 }
@@ -45,6 +51,7 @@ export const DEFAULTS = {
   backlog: 4096,
   maxClients: 9000,
   maxStalenessMs: 5000,
+  consistency: 'eventual',
   logLevel: 'info',
 } as const;
 
@@ -59,9 +66,18 @@ export interface RawConfig {
   backlog?: string;
   maxClients?: string;
   maxStaleness?: string;
+  consistency?: string;
   logLevel?: string;
   tlsCert?: string;
   tlsKey?: string;
+}
+
+export type Consistency = 'eventual' | 'session';
+
+function parseConsistency(value: string | undefined): Consistency {
+  if (value === undefined || value === '') return DEFAULTS.consistency;
+  if (value === 'eventual' || value === 'session') return value;
+  throw invalid(`--consistency must be eventual or session, not "${value}"`);
 }
 
 function invalid(msg: string): RotorError {
@@ -132,6 +148,7 @@ export function buildConfig(raw: RawConfig): RotorConfig {
     backlog: parseInteger(raw.backlog, '--backlog', DEFAULTS.backlog, 1, 65535),
     maxClients: parseInteger(raw.maxClients, '--max-clients', DEFAULTS.maxClients, 1, 1_000_000),
     maxStalenessMs: parseInteger(raw.maxStaleness, '--max-staleness', DEFAULTS.maxStalenessMs, 1, 86_400_000),
+    consistency: parseConsistency(raw.consistency),
     logLevel: raw.logLevel ?? DEFAULTS.logLevel,
     tls: raw.tlsCert && raw.tlsKey ? { cert: raw.tlsCert, key: raw.tlsKey } : null,
   };

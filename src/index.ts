@@ -58,6 +58,7 @@ export async function startRotor(config: RotorConfig, logger: Logger = pino({ le
     upstreamUrl: config.upstream.url,
     defaultDatabase: config.upstream.database,
     dataDir: config.dataDir,
+    consistency: config.consistency,
     logger: logger.child({ area: 'engine' }),
   });
   await engine.start();

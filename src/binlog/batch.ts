@@ -72,4 +72,10 @@ export interface SchemaChange {
 export interface BinlogSink {
   applyBatch(batch: Batch): void;
   applySchemaChange(change: SchemaChange): void;
+  /**
+   * Everything up to `position` has been applied: called after every group (with or without
+   * row changes) and for events between groups (rotations, heartbeats), so a position read from
+   * `SHOW MASTER STATUS` is reached even when no batch ends exactly there.
+   */
+  advance?(position: BinlogPosition): void;
 }

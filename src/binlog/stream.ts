@@ -98,6 +98,8 @@ export class BinlogStream extends EventEmitter {
   #start: StartPoint | null = null;
   #zongji: ZongJi | null = null;
   #applied: BinlogPosition | null = null;
+  // Everything up to here is applied: #applied, or later when only non-group events followed.
+  #caughtUp: BinlogPosition | null = null;
   #gtid: string | null = null;
   #connected = false;
   #everConnected = false;
@@ -142,7 +144,7 @@ export class BinlogStream extends EventEmitter {
       onBatch: (b) => this.#onBatch(b),
       onSchemaChange: (c) => this.#onSchemaChange(c),
       onGroupEnd: (p, g) => this.#onGroupEnd(p, g),
-      onHeartbeat: (p) => this.#lag.reached(p),
+      onHeartbeat: (p) => this.#reached(p),
     });
   }
 
@@ -216,7 +218,7 @@ export class BinlogStream extends EventEmitter {
     return this.#wait(() => {
       // Before the first transaction, everything up to the start position counts as applied:
       // the stream began there, so nothing before it will ever arrive.
-      const at = this.#applied ?? (this.#start?.kind === 'position' ? this.#start.at : null);
+      const at = this.#caughtUp ?? (this.#start?.kind === 'position' ? this.#start.at : null);
       return at !== null && comparePositions(at, position) >= 0;
     }, timeoutMs);
   }
@@ -284,10 +286,10 @@ export class BinlogStream extends EventEmitter {
       // a refused dump) must keep backing off rather than retry at the first delay forever.
       this.#attempt = 0;
       this.#assembler.push(ev);
-      // Outside a group every event read so far has been applied: the lag sample it passes is met.
-      if (this.#lag.waiting && ev.nextPosition > 0 && this.#assembler.pendingEvents === 0) {
+      // Outside a group every event read so far has been applied.
+      if (ev.nextPosition > 0 && this.#assembler.pendingEvents === 0) {
         const file = this.#assembler.file;
-        if (file !== null) this.#lag.reached({ file, position: ev.nextPosition });
+        if (file !== null) this.#reached({ file, position: ev.nextPosition });
       }
       if (this.#observed) {
         const e: StreamEvent = { name: ev.getEventName(), file: this.#assembler.file, nextPosition: ev.nextPosition };
@@ -303,6 +305,8 @@ export class BinlogStream extends EventEmitter {
       if (this.#everConnected) this.#reconnects++;
       this.#everConnected = true;
       this.#setConnected(true);
+      // Nothing before the point the stream starts from will ever arrive: it counts as applied.
+      if (resume.kind === 'position') this.#reached(resume.at);
       this.#log.info({ resume: describe(resume), serverId: this.#serverId }, 'binlog streaming');
       this.#firstConnect?.resolve();
       this.#firstConnect = null;
@@ -365,6 +369,15 @@ export class BinlogStream extends EventEmitter {
     if (silentMs > limit) {
       this.#lost(z, Object.assign(new Error(`no event or heartbeat from the upstream for ${silentMs} ms`), { code: 'ROTOR_BINLOG_SILENT' }));
     }
+  }
+
+  // Everything up to `position` is applied (a group's end, an event between groups, a heartbeat).
+  #reached(position: BinlogPosition): void {
+    if (this.#caughtUp !== null && comparePositions(position, this.#caughtUp) <= 0) return;
+    this.#caughtUp = position;
+    if (this.#lag.waiting) this.#lag.reached(position);
+    this.#sink.advance?.(position);
+    if (this.#waiters.size > 0) for (const w of this.#waiters) if (w.reached()) this.#settle(w, true);
   }
 
   // One query at a time on a connection of its own; a failure drops the connection and the next
@@ -430,7 +443,7 @@ export class BinlogStream extends EventEmitter {
     if (this.#isReplay(position)) return;
     this.#applied = position;
     if (gtid) this.#noteGtid(gtid);
-    if (this.#waiters.size > 0) for (const w of this.#waiters) if (w.reached()) this.#settle(w, true);
+    this.#reached(position);
   }
 
   #noteGtid(gtid: string): void {

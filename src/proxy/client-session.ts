@@ -553,6 +553,8 @@ export class ClientSession {
     const state = this.#state;
     if (!state) return;
     const status = okStatus(payload);
+    // An OK (not a result's terminator) whose affected-rows count is not 0. [note: read-your-writes]
+    if (payload[0] === 0x00 && payload[1] !== 0x00) state.writes++;
     if (!(status & Status.SESSION_STATE_CHANGED)) {
       this.#setStatus(status);
       return;

@@ -22,6 +22,8 @@ export interface SessionView {
    * `temporary table t`), or null when cached answers are valid for it.
    */
   readonly cacheBlocker: string | null;
+  /** Statements of this session that changed rows (OK with affected rows), ever. [note: read-your-writes] */
+  readonly writes: number;
 }
 
 /** Rotor's own answer to a statement. */

@@ -52,6 +52,7 @@ export class SessionState implements SessionView {
   /** The last status flags upstream reported. */
   status = Status.AUTOCOMMIT as number;
   cacheBlocker: string | null = null;
+  writes = 0;
 
   constructor(connectionId: number, user: string, database: string | null) {
     this.connectionId = connectionId;

@@ -8,7 +8,8 @@ import { createHash } from 'node:crypto';
 import { pino, type Logger } from 'pino';
 import type { Answer, ReadRouter } from '../proxy/read-router.js';
 import type { ColumnDefinition } from '../proxy/protocol/column-definition.js';
-import type { Batch, BinlogSink, SchemaChange } from '../binlog/batch.js';
+import type { Batch, BinlogPosition, BinlogSink, SchemaChange } from '../binlog/batch.js';
+import type { Consistency } from '../config.js';
 import { Graph } from '../dataflow/graph.js';
 import { cacheDot, type DotCache } from './dot.js';
 import { Upqueries, type SnapshotReader, type UpqueryStats } from '../dataflow/upquery.js';
@@ -39,6 +40,8 @@ export interface EngineOptions {
   defaultDatabase: string | null;
   /** Persist registered caches here (caches.json); null = memory only. */
   dataDir: string | null;
+  /** Read-your-writes for sessions that wrote (config.ts `consistency`). Default 'eventual'. */
+  consistency?: Consistency;
   logger?: Logger;
 }
 
@@ -56,9 +59,13 @@ export interface CacheInfo {
 /** Test seam: what the engine needs from MySQL besides upqueries. */
 export interface EngineUpstream extends SnapshotReader {
   loadTable(database: string, table: string): Promise<TableSchema | null>;
+  binlogEnd(): Promise<BinlogPosition | null>;
   columnDefinitions(sql: string, database: string | null): Promise<ColumnDefinition[]>;
   close(): Promise<void>;
 }
+
+/** How long a read that must see its session's writes waits for the binlog before going upstream. */
+const SYNC_TIMEOUT_MS = 1_000;
 
 export class Engine implements BinlogSink, RouterBackend {
   readonly router: ReadRouter;
@@ -209,6 +216,25 @@ export class Engine implements BinlogSink, RouterBackend {
    * upstream with this reason. [note: staleness-bound]
    */
   staleReason: string | null = null;
+
+  get consistency(): Consistency {
+    return this.#opts.consistency ?? 'eventual';
+  }
+
+  /**
+   * [note: read-your-writes] Resolves true once the binlog stream has applied everything the
+   * upstream had written when this was called, false after {@link SYNC_TIMEOUT_MS}. A session's
+   * writes were acknowledged before it sent the read that calls this, so they are included.
+   */
+  async syncWrites(): Promise<boolean> {
+    const end = await this.#upstream.binlogEnd();
+    return end === null || this.#upqueries.waitApplied(end, SYNC_TIMEOUT_MS);
+  }
+
+  /** The stream has applied everything up to `position` (BinlogSink). */
+  advance(position: BinlogPosition): void {
+    this.#upqueries.advance(position);
+  }
 
   /** The cache's dataflow as Graphviz DOT, nodes shared with other caches marked; null if unknown. */
   dot(idOrName: string): string | null {

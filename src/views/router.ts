@@ -26,6 +26,10 @@ export interface RouterBackend {
   drop(idOrName: string): boolean;
   showCaches(): Answer;
   recordUpstream(reason: string): void;
+  /** 'session': a session's reads after its writes wait for the binlog. [note: read-your-writes] */
+  readonly consistency: 'eventual' | 'session';
+  /** Resolves true once the binlog has brought the upstream's current state, false on timeout. */
+  syncWrites(): Promise<boolean>;
   /** Why no cache may answer right now (the binlog is too far behind), or null. [note: staleness-bound] */
   readonly staleReason: string | null;
 }
@@ -53,6 +57,9 @@ const DROP_CACHE = /^\s*DROP\s+CACHE\s+(`[^`]+`|[^\s`;]+)\s*;?\s*$/i;
 const SHOW_CACHES = /^\s*SHOW\s+CACHES\s*;?\s*$/i;
 
 export class CacheRouter implements ReadRouter {
+  /** Per session, how many of its writes its cached reads are known to include. */
+  readonly #synced = new WeakMap<SessionView, number>();
+
   constructor(readonly backend: RouterBackend) {}
 
   routeQuery(sql: string, session: SessionView): Routed {
@@ -77,7 +84,7 @@ export class CacheRouter implements ReadRouter {
         if (columns === null) return this.#up('learning the column names of a new spelling of the query');
         const keys = cache.keys(bound, NO_PARAMS);
         if (keys === null) return this.#up('a parameter does not compare as a plain key (NULL, or another type)');
-        return this.#serve(cache, keys, columns);
+        return this.#serveSession(session, cache, keys, columns);
       }
       return this.#up('the statement matches a cache except for a constant');
     } catch (e) {
@@ -110,7 +117,7 @@ export class CacheRouter implements ReadRouter {
       if (m.cache.status !== 'ready' || session.inTransaction || session.cacheBlocker !== null || this.backend.staleReason !== null) return this.#up(this.#whyNot(m.cache, session));
       const keys = m.cache.keys(m.bound, params);
       if (keys === null) return this.#up('a parameter does not compare as a plain key (NULL, or another type)');
-      return this.#serve(m.cache, keys, m.columns);
+      return this.#serveSession(session, m.cache, keys, m.columns);
     } catch (e) {
       return this.#up(`router error: ${e instanceof Error ? e.message : String(e)}`);
     }
@@ -140,6 +147,26 @@ export class CacheRouter implements ReadRouter {
     if (cols !== undefined) return cols;
     this.backend.learnVariant(cache, sql, fp, text);
     return null;
+  }
+
+  // [note: read-your-writes] In 'session' consistency, a session that changed rows since its last
+  // synced read first waits until the binlog stream has applied the upstream's state as of now
+  // (Engine.syncWrites), which contains those writes; on timeout the read goes upstream. Pinned by
+  // test/e2e/read-your-writes.test.ts.
+  #serveSession(session: SessionView, cache: Cache, keys: ReadonlyArray<Row>, columns: ReadonlyArray<ColumnDefinition>): Routed {
+    if (this.backend.consistency !== 'session' || session.writes <= (this.#synced.get(session) ?? 0)) return this.#serve(cache, keys, columns);
+    return { kind: 'pending', answer: this.#afterSync(session, session.writes, cache, keys, columns) };
+  }
+
+  async #afterSync(session: SessionView, writes: number, cache: Cache, keys: ReadonlyArray<Row>, columns: ReadonlyArray<ColumnDefinition>): Promise<Answer | null> {
+    const synced = await this.backend.syncWrites().catch(() => false);
+    if (!synced) {
+      this.backend.recordUpstream('the binlog did not bring the session\'s own writes in time (--consistency session)');
+      return null;
+    }
+    if ((this.#synced.get(session) ?? 0) < writes) this.#synced.set(session, writes);
+    const r = this.#serve(cache, keys, columns);
+    return r.kind === 'answer' ? r.answer : r.kind === 'pending' ? r.answer : null;
   }
 
   #serve(cache: Cache, keys: ReadonlyArray<Row>, columns: ReadonlyArray<ColumnDefinition>): Routed {

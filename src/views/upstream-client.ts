@@ -7,6 +7,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { FieldPacket, RowDataPacket } from 'mysql2';
 import type { ColumnDefinition } from '../proxy/protocol/column-definition.js';
 import type { SnapshotReader, SnapshotResult } from '../dataflow/upquery.js';
+import type { BinlogPosition } from '../binlog/batch.js';
 import type { Row } from '../dataflow/delta.js';
 import type { TableSchema } from '../planner/schema.js';
 import { normalizeMysql2Row, upqueryConnectionOptions } from '../upstream/mysql2-values.js';
@@ -65,6 +66,12 @@ export class UpstreamClient implements SnapshotReader {
       const status = (results[4] as Value[][])[0];
       return { rows, position: status === undefined ? null : { file: String(status[0]), position: Number(status[1]) } };
     }
+  }
+
+  /** Where the upstream's binlog ends now (`SHOW MASTER STATUS`), or null without a binlog. */
+  async binlogEnd(): Promise<BinlogPosition | null> {
+    const [rows] = await this.#pool.query<RowDataPacket[]>({ sql: 'SHOW MASTER STATUS', rowsAsArray: false });
+    return rows.length === 0 ? null : { file: String(rows[0].File), position: Number(rows[0].Position) };
   }
 
   async loadTable(database: string, table: string): Promise<TableSchema | null> {

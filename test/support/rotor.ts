@@ -21,13 +21,14 @@ export interface TestRotor {
   stop(): Promise<void>;
 }
 
-export async function startTestRotor(db: TestDatabase, opts: { dataDir?: string; maxStaleness?: string } = {}): Promise<TestRotor> {
+export async function startTestRotor(db: TestDatabase, opts: { dataDir?: string; maxStaleness?: string; consistency?: string } = {}): Promise<TestRotor> {
   const config = buildConfig({
     upstream: db.url.replace(/^mysql:/, 'mysql:'),
     listen: '127.0.0.1:0',
     admin: '127.0.0.1:0',
     dataDir: opts.dataDir,
     maxStaleness: opts.maxStaleness,
+    consistency: opts.consistency,
     serverId: String(10_000 + Math.floor(Math.random() * 100_000)),
   });
   const rotor = await startRotor(config, pino({ level: process.env.ROTOR_TEST_LOG ?? 'silent' }));

@@ -17,7 +17,7 @@ import { freshDatabase, type TestDatabase } from '../support/servers.js';
 import { caughtUp, uniqueServerId } from '../binlog/support.js';
 
 export function sessionFor(database: string | null, over: Partial<SessionView> = {}): SessionView {
-  return { connectionId: 1, user: 'rotor', database, inTransaction: false, cacheBlocker: null, ...over };
+  return { connectionId: 1, user: 'rotor', database, inTransaction: false, cacheBlocker: null, writes: 0, ...over };
 }
 
 export interface Asked {
