@@ -1,7 +1,8 @@
 /**
  * Plan → dataflow nodes. The shape is always
  *
- *   base(table) → [σ constant WHERE] → [γ aggregates → [σ HAVING]] → π[visible…, params…, order…] → reader
+ *   base(table) → [σ constant WHERE] → [γ aggregates → [σ HAVING]] → π[visible…, params…, order…]
+ *     → [δ DISTINCT] → [top-k ORDER BY … LIMIT] → reader
  *
  * Every node but the reader is added through the graph, which shares nodes with equal signatures
  * between caches (two caches over one table share its base node; equal aggregates share γ and its
@@ -17,6 +18,9 @@ import { Aggregate, type AggregateRule } from '../operators/grouped.js';
 import { avg, countColumn, countDistinct, countStar, sum, type NumericKind } from '../operators/aggregate.js';
 import { binaryOrder, ciOrder, max, min, type ValueOrder } from '../operators/extremum.js';
 import { Reader, type SortKey } from '../operators/reader.js';
+import { Distinct } from '../operators/distinct.js';
+import { TopK } from '../operators/top-k.js';
+import { slackFor } from './limit.js';
 import { columnClass, keyFoldOf, type ColumnInfo } from './schema.js';
 import type { QueryPlan, RuleSpec } from './plan.js';
 
@@ -78,7 +82,15 @@ export function buildCache(graph: Graph, plan: QueryPlan, cacheId: string): Buil
     return { column: at, desc: o.desc, order: orderOf(stageInfo(o.stage)) };
   });
   top = add(new Project(top, picks));
-  const reader = new Reader(top, { key, fold: paramFold, visible, orderBy }, cacheId);
+  if (plan.distinct) {
+    const rowFold = picks.map((s) => { const c = stageInfo(s); return c === null ? 'exact' as const : keyFoldOf(c); });
+    top = add(new Distinct(top, { key, fold: paramFold, rowFold }));
+  }
+  if (plan.limit !== null) {
+    const need = plan.limit.offset + plan.limit.count;
+    top = add(new TopK(top, { key, fold: paramFold, orderBy, need, keep: need + slackFor(plan.limit) }));
+  }
+  const reader = new Reader(top, { key, fold: paramFold, visible, orderBy, limit: plan.limit, distinct: plan.distinct }, cacheId);
   graph.add(reader);
   graph.retain(reader);
   nodes.push(reader);

@@ -404,9 +404,9 @@ function checkSlots(plan: QueryPlan, fp: Fingerprint): void {
   if (!ok) throw new RotorError('ERR_CACHE_UNSUPPORTED', ['literals the fingerprint cannot line up (in statement)'], { clause: 'statement', detail: 'literals the fingerprint cannot line up' });
 }
 
-/** The statement as run to learn its result columns: parameters NULL, no rows. */
+/** The statement as run to learn its result columns: parameters NULL, its own LIMIT replaced by 0. */
 function limitZero(sql: string, fp: Fingerprint): string {
-  return replacePlaceholders(sql.slice(0, fp.end), 'NULL') + ' LIMIT 0';
+  return replacePlaceholders(sql.slice(0, fp.limitStart >= 0 ? fp.limitStart : fp.end), 'NULL') + ' LIMIT 0';
 }
 
 /** The fingerprint with constants written back and parameters as `?`. */
