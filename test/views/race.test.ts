@@ -1,7 +1,7 @@
 /**
- * The race test (issue 4, item 7): concurrent writers on a few hot keys while readers keep missing
- * on fresh and evicted keys. Once the binlog is drained, every cached answer MUST equal MariaDB's,
- * for every seed. The seed is in every failure message.
+ * The race test (issue 4, item 7; top-k and DISTINCT from issue 5): concurrent writers on a few
+ * hot keys while readers keep missing on fresh and evicted keys. Once the binlog is drained, every
+ * cached answer MUST equal MariaDB's, for every seed. The seed is in every failure message.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -37,6 +37,8 @@ describe('race: writers on hot keys, readers missing on fresh and evicted keys',
         `SELECT COUNT(*), SUM(v), AVG(v), MIN(v), MAX(v) FROM ${table} WHERE k = ?`,
         `SELECT id, v FROM ${table} WHERE k = ? ORDER BY id`,
         `SELECT k, COUNT(*) FROM ${table} WHERE k IN (?, ?) AND v > 10 GROUP BY k`,
+        `SELECT id, v FROM ${table} WHERE k = ? ORDER BY v DESC, id LIMIT 3`,
+        `SELECT DISTINCT k FROM ${table} WHERE k = ?`,
       ];
       const caches = [];
       for (const q of queries) caches.push(await f.engine.register({ sql: q }));
