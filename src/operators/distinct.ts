@@ -1,16 +1,17 @@
 /**
  * δ (SELECT DISTINCT): per partial key (the parameter columns), each distinct row once. It counts
- * how many input rows stand behind each distinct row, so a delete removes the row only when its
- * last occurrence goes: exact without keeping the input rows themselves.
+ * how many input rows stand behind each distinct row (row-counts.ts), so a delete removes the row
+ * only when its last occurrence goes: exact without keeping the input rows themselves.
  *
- * Rows equal under a `_ci` collation are one distinct row (as in MariaDB) shown with one of their
- * spellings; the node counts each spelling, so the one it shows always still exists upstream.
+ * With `multiset` it keeps every occurrence instead (a UNION ALL branch): the same counted state,
+ * filled by the same GROUP BY, passing each delta on.
  */
-import { rowKey, type Delta, type Row } from '../dataflow/delta.js';
+import type { Delta, Row } from '../dataflow/delta.js';
 import { EMPTY_RESULT, type BatchResult, type ColumnSource, type Operator, type SqlShape } from '../dataflow/operator.js';
-import { keyOfRow, keyString, rowBytes, sameRow, type FillQuery, type KeyFold, type KeyedState } from '../dataflow/state.js';
+import { keyOfRow, keyString, rowBytes, type FillQuery, type KeyFold, type KeyedState } from '../dataflow/state.js';
 import { keyRestriction, renderSelect } from '../dataflow/sql.js';
 import { invariant } from '../errors.js';
+import { RowCounts, type Touched } from './row-counts.js';
 
 export interface DistinctSpec {
   /** Input columns of the partial key (the parameters). */
@@ -18,17 +19,13 @@ export interface DistinctSpec {
   readonly fold: ReadonlyArray<KeyFold>;
   /** How each input column compares when deciding whether two rows are the same. */
   readonly rowFold: ReadonlyArray<KeyFold>;
-}
-
-interface Group {
-  /** Count per exact spelling of the row. */
-  readonly spellings: Map<string, { readonly row: Row; n: number }>;
-  shown: Row | null;
+  /** Keep and emit every occurrence (UNION ALL branches) rather than each distinct row once. */
+  readonly multiset: boolean;
 }
 
 interface Entry {
   readonly keyRow: Row;
-  readonly groups: Map<string, Group>;
+  readonly counts: RowCounts;
 }
 
 export class Distinct implements Operator, KeyedState {
@@ -47,7 +44,7 @@ export class Distinct implements Operator, KeyedState {
     this.columns = parent.columns;
     this.key = spec.key;
     this.fold = spec.fold;
-    this.signature = `distinct(${parent.signature}|${spec.key.join(',')}|${spec.rowFold.join(',')})`;
+    this.signature = `distinct(${parent.signature}|${spec.key.join(',')}|${spec.rowFold.join(',')}|${spec.multiset})`;
   }
 
   get state(): KeyedState {
@@ -55,7 +52,7 @@ export class Distinct implements Operator, KeyedState {
   }
 
   describe(): string {
-    return `δ[${this.#spec.key.map((i) => this.columns[i]).join(', ')}] ${this.columns.join(', ')}`;
+    return `${this.#spec.multiset ? 'counted' : 'δ'}[${this.#spec.key.map((i) => this.columns[i]).join(', ')}] ${this.columns.join(', ')}`;
   }
 
   source(column: number): ColumnSource {
@@ -81,9 +78,7 @@ export class Distinct implements Operator, KeyedState {
   rows(key: string): ReadonlyArray<Row> | undefined {
     const e = this.#entries.get(key);
     if (e === undefined) return undefined;
-    const out: Row[] = [];
-    for (const g of e.groups.values()) if (g.shown !== null) out.push(g.shown);
-    return out;
+    return this.#spec.multiset ? e.counts.allRows() : e.counts.distinctRows();
   }
 
   *keyRows(): IterableIterator<Row> {
@@ -102,42 +97,25 @@ export class Distinct implements Operator, KeyedState {
 
   usage(): { rows: number; bytes: number } {
     let rows = 0, bytes = 0;
-    for (const e of this.#entries.values()) {
-      for (const g of e.groups.values()) {
-        for (const s of g.spellings.values()) { rows++; bytes += rowBytes(s.row) + 16; }
-      }
-    }
+    for (const e of this.#entries.values()) for (const r of e.counts.spellings()) { rows++; bytes += rowBytes(r) + 16; }
     return { rows, bytes };
-  }
-
-  #group(e: Entry, row: Row): { gk: string; g: Group } {
-    const gk = keyString(row, this.#spec.rowFold);
-    let g = e.groups.get(gk);
-    if (g === undefined) e.groups.set(gk, (g = { spellings: new Map(), shown: null }));
-    return { gk, g };
   }
 
   onBatch(_from: number, deltas: ReadonlyArray<Delta>): BatchResult {
     if (this.#entries.size === 0 || deltas.length === 0) return EMPTY_RESULT;
-    const touched = new Map<Group, { k: string; gk: string; before: Row | null }>();
+    const touched = new Map<Entry, Touched>();
+    const output: Delta[] = [];
     let broken: Set<string> | null = null;
     for (const d of deltas) {
       const k = keyOfRow(d.row, this.#spec.key, this.fold);
       const e = this.#entries.get(k);
       if (e === undefined || broken?.has(k)) continue;
-      const { gk, g } = this.#group(e, d.row);
-      if (!touched.has(g)) touched.set(g, { k, gk, before: g.shown });
-      const exact = rowKey(d.row);
-      const s = g.spellings.get(exact);
-      if (d.sign === 1) {
-        if (s === undefined) g.spellings.set(exact, { row: d.row, n: 1 });
-        else s.n++;
-      } else if (s === undefined) {
-        // Retracting a row the key never counted: the key is not what MySQL holds.
-        (broken ??= new Set()).add(k);
-      } else if (--s.n === 0) g.spellings.delete(exact);
+      let t = touched.get(e);
+      if (t === undefined) touched.set(e, (t = new Map()));
+      // Retracting a row the key never counted: the key is not what MySQL holds.
+      if (!e.counts.add(d.row, d.sign, t)) (broken ??= new Set()).add(k);
+      else if (this.#spec.multiset) output.push(d);
     }
-    const output: Delta[] = [];
     const evicted: Row[] = [];
     if (broken !== null) {
       for (const k of broken) {
@@ -146,16 +124,9 @@ export class Distinct implements Operator, KeyedState {
         this.#entries.delete(k);
       }
     }
-    for (const [g, t] of touched) {
-      if (broken?.has(t.k)) continue;
-      const next = g.shown !== null && g.spellings.has(rowKey(g.shown)) ? g.shown : firstSpelling(g);
-      g.shown = next;
-      if (next === null) this.#entries.get(t.k)?.groups.delete(t.gk);
-      if (t.before !== null && next !== null && sameRow(t.before, next)) continue;
-      if (t.before !== null) output.push({ row: t.before, sign: -1 });
-      if (next !== null) output.push({ row: next, sign: 1 });
-    }
-    return output.length === 0 && evicted.length === 0 ? EMPTY_RESULT : { output, misses: [], evicted };
+    const result = broken === null ? output : output.filter((d) => !broken.has(keyOfRow(d.row, this.#spec.key, this.fold)));
+    if (!this.#spec.multiset) for (const [e, t] of touched) if (this.#entries.get(keyString(e.keyRow, this.fold)) === e) e.counts.settle(t, result);
+    return result.length === 0 && evicted.length === 0 ? EMPTY_RESULT : { output: result, misses: [], evicted };
   }
 
   fillFromInput(keys: ReadonlyArray<Row>, inputRows: ReadonlyArray<Row>): void {
@@ -164,17 +135,8 @@ export class Distinct implements Operator, KeyedState {
 
   #install(keys: ReadonlyArray<Row>, counted: ReadonlyArray<{ row: Row; n: number }>): void {
     const filling = new Map<string, Entry>();
-    for (const k of keys) filling.set(keyString(k, this.fold), { keyRow: k, groups: new Map() });
-    for (const { row, n } of counted) {
-      const e = filling.get(keyOfRow(row, this.#spec.key, this.fold));
-      if (e === undefined || n <= 0) continue;
-      const { g } = this.#group(e, row);
-      const exact = rowKey(row);
-      const s = g.spellings.get(exact);
-      if (s === undefined) g.spellings.set(exact, { row, n });
-      else s.n += n;
-      g.shown ??= row;
-    }
+    for (const k of keys) filling.set(keyString(k, this.fold), { keyRow: k, counts: new RowCounts(this.#spec.rowFold) });
+    for (const { row, n } of counted) if (n > 0) filling.get(keyOfRow(row, this.#spec.key, this.fold))?.counts.add(row, n, null);
     for (const [k, e] of filling) this.#entries.set(k, e);
   }
 
@@ -193,9 +155,4 @@ export class Distinct implements Operator, KeyedState {
     const width = p.select.length;
     return { sql, install: (rows) => this.#install(keys, rows.map((r) => ({ row: r.slice(0, width), n: Number(r[width]) }))) };
   }
-}
-
-function firstSpelling(g: Group): Row | null {
-  for (const s of g.spellings.values()) return s.row;
-  return null;
 }

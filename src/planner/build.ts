@@ -32,7 +32,8 @@ export interface BuiltCache {
   readonly paramFold: ReadonlyArray<KeyFold>;
 }
 
-function orderOf(c: ColumnInfo | null): ValueOrder {
+/** How a column orders in ORDER BY: by its collation for `_ci` text, else by value. */
+export function orderOf(c: ColumnInfo | null): ValueOrder {
   return c !== null && columnClass(c) === 'text' && /_ci$/.test(c.collation ?? '') ? ciOrder : binaryOrder;
 }
 
@@ -84,7 +85,7 @@ export function buildCache(graph: Graph, plan: QueryPlan, cacheId: string): Buil
   top = add(new Project(top, picks));
   if (plan.distinct) {
     const rowFold = picks.map((s) => { const c = stageInfo(s); return c === null ? 'exact' as const : keyFoldOf(c); });
-    top = add(new Distinct(top, { key, fold: paramFold, rowFold }));
+    top = add(new Distinct(top, { key, fold: paramFold, rowFold, multiset: false }));
   }
   if (plan.limit !== null) {
     const need = plan.limit.offset + plan.limit.count;

@@ -18,8 +18,10 @@ import { keyString } from '../dataflow/state.js';
 import { sqlLiteral } from '../dataflow/sql.js';
 import { fingerprint, replacePlaceholders, type Fingerprint } from '../planner/fingerprint.js';
 import { parseStatement } from '../planner/parse.js';
-import { planSelect, tableOf, type QueryPlan } from '../planner/plan.js';
+import { tableOf } from '../planner/plan.js';
+import { planCache, isUnionPlan, type CachePlan } from '../planner/union.js';
 import { buildCache, releaseCache } from '../planner/build.js';
+import { buildUnion } from '../planner/build-union.js';
 import type { TableSchema } from '../planner/schema.js';
 import { RotorError } from '../errors.js';
 import type { Value } from '../values.js';
@@ -117,7 +119,7 @@ export class Engine implements BinlogSink, RouterBackend {
     if (existing !== null) return this.info(existing);
     const schema = await this.#upstream.loadTable(database, t.table);
     if (schema === null) throw new RotorError('ERR_CACHE_UNKNOWN_TABLE', [`${database}.${t.table}`]);
-    const plan = planSelect(ast, schema, t.db === null);
+    const plan = planCache(ast, schema, t.db === null);
     checkSlots(plan, fp);
     const normalized = normalizedSql(fp, plan);
     const id = 'q_' + createHash('sha1').update(`${database}\0${normalized}`).digest('hex').slice(0, 12);
@@ -142,11 +144,11 @@ export class Engine implements BinlogSink, RouterBackend {
   #install(def: CacheDefinition): Cache {
     const ast = parseStatement(def.sql);
     const t = tableOf(ast);
-    const plan = planSelect(ast, def.schema, t.db === null);
+    const plan = planCache(ast, def.schema, t.db === null);
     const fp = fingerprint(def.sql);
     if (fp === null) throw new RotorError('ERR_CACHE_PARSE', ['the statement cannot be fingerprinted']);
     checkSlots(plan, fp);
-    const built = buildCache(this.#graph, plan, def.id);
+    const built = isUnionPlan(plan) ? buildUnion(this.#graph, plan, def.id) : buildCache(this.#graph, plan, def.id);
     const selectText = fp.selectStart >= 0 ? def.sql.slice(fp.selectStart, fp.selectEnd) : '';
     const cache = new Cache(def, plan, fp, selectText, normalizedSql(fp, plan), built);
     this.#caches.set(def.id, cache);
@@ -231,7 +233,7 @@ export class Engine implements BinlogSink, RouterBackend {
     const top = this.#topState(c);
     const before = reader.size;
     if (keys === 'all') {
-      this.#graph.evictAll(top);
+      for (const root of this.#roots(c)) this.#graph.evictAll(root);
       reader.evictAll();
       return before;
     }
@@ -247,8 +249,21 @@ export class Engine implements BinlogSink, RouterBackend {
   }
 
   #topState(c: Cache): Operator {
+    // A union's keys exist only at the union: its branches are keyed by their own parameters.
+    for (const n of c.built.nodes) if (n.state?.parentFill !== undefined) return n;
     for (const n of c.built.nodes) if (n.state !== null) return n;
     return c.built.reader;
+  }
+
+  /** The cache's stateful nodes with no stateful node above them (one per UNION branch). */
+  #roots(c: Cache): Operator[] {
+    const above = new Map<Operator, boolean>();
+    const stateAbove = (n: Operator): boolean => {
+      let r = above.get(n);
+      if (r === undefined) above.set(n, (r = n.parents.some((p) => p.state !== null || stateAbove(p))));
+      return r;
+    };
+    return c.built.nodes.filter((n) => n.state !== null && !stateAbove(n));
   }
 
   /** Applies one upstream transaction to every cache. Synchronous. */
@@ -259,7 +274,7 @@ export class Engine implements BinlogSink, RouterBackend {
       // A bug must not leave a cache serving something it cannot vouch for.
       this.#log.error({ err: e, position: batch.position }, 'applying a batch failed; evicting every cache');
       this.#upqueries.invalidate();
-      for (const c of this.#caches.values()) this.#graph.evictAll(this.#topState(c));
+      for (const c of this.#caches.values()) for (const root of this.#roots(c)) this.#graph.evictAll(root);
     }
     this.#upqueries.observe(batch);
     const evicted = this.#graph.takeRuleEvictions();
@@ -305,7 +320,7 @@ export class Engine implements BinlogSink, RouterBackend {
       const columns = await this.#upstream.columnDefinitions(limitZero(c.def.sql, c.fp), c.def.database);
       if (!this.#caches.has(c.id)) return;
       const def: CacheDefinition = { ...c.def, schema, columns };
-      planSelect(parseStatement(def.sql), schema, tableOf(parseStatement(def.sql)).db === null);
+      planCache(parseStatement(def.sql), schema, tableOf(parseStatement(def.sql)).db === null);
       this.#remove(c);
       this.#install(def);
       await this.#persist();
@@ -396,7 +411,7 @@ function sameSlots(a: Fingerprint, b: Fingerprint): boolean {
 }
 
 /** The planner's literal slots and the fingerprint's literals MUST line up one to one. */
-function checkSlots(plan: QueryPlan, fp: Fingerprint): void {
+function checkSlots(plan: CachePlan, fp: Fingerprint): void {
   const ok = plan.slots.length === fp.literals.length && plan.slots.every((s, i) => {
     const l = fp.literals[i];
     return s.kind === 'param' ? l.kind === 'param' : s.kind === 'const' ? l.kind === 'value' : l.kind === 'list';
@@ -410,7 +425,7 @@ function limitZero(sql: string, fp: Fingerprint): string {
 }
 
 /** The fingerprint with constants written back and parameters as `?`. */
-function normalizedSql(fp: Fingerprint, plan: QueryPlan): string {
+function normalizedSql(fp: Fingerprint, plan: CachePlan): string {
   let i = 0;
   return fp.key.replace(/IN \(\?\+\)|\?/g, (m) => {
     const lit = fp.literals[i];
