@@ -419,7 +419,12 @@ function checkSlots(plan: CachePlan, fp: Fingerprint): void {
   if (!ok) throw new RotorError('ERR_CACHE_UNSUPPORTED', ['literals the fingerprint cannot line up (in statement)'], { clause: 'statement', detail: 'literals the fingerprint cannot line up' });
 }
 
-/** The statement as run to learn its result columns: parameters NULL, its own LIMIT replaced by 0. */
+/**
+ * The statement as run to learn its result columns: parameters NULL, its own LIMIT replaced by 0.
+ * [note: group-flag] MariaDB marks the columns of a DISTINCT it ran through a temporary table with
+ * GROUP_FLAG (an internal flag, 32768), and not when it found the result empty beforehand (as
+ * here, or for a key without rows): the flag differs between keys of one statement upstream too.
+ */
 function limitZero(sql: string, fp: Fingerprint): string {
   return replacePlaceholders(sql.slice(0, fp.limitStart >= 0 ? fp.limitStart : fp.end), 'NULL') + ' LIMIT 0';
 }

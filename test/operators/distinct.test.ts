@@ -41,3 +41,16 @@ describe('distinct', () => {
     h.expect([del('a', 1)], [del('a', 1)]);
   });
 });
+
+describe('counted rows (a UNION ALL branch)', () => {
+  it('passes every occurrence on and fills from the counts of each row', () => {
+    const op = new Distinct(source(['s', 'k']), { key: [1], fold: ['exact'], rowFold: ['exact', 'exact'], multiset: true });
+    const q = op.fillQuery([[1]]);
+    assert.equal(q.sql, 'SELECT `s`, `k`, COUNT(*) FROM `t` WHERE (`k` IN (1)) GROUP BY `s`, `k`');
+    q.install([['a', 1, 2]]);
+    assert.deepEqual(op.rows(keyString([1])), [['a', 1], ['a', 1]]);
+    const h = new Harness(op);
+    h.expect([ins('a', 1), del('a', 1), del('a', 1)], [del('a', 1)]);
+    h.expect([del('a', 1), del('a', 1)], [], { evicted: [[1]] });
+  });
+});
