@@ -16,7 +16,7 @@ import { Filter } from '../operators/filter.js';
 import { Project } from '../operators/project.js';
 import { Aggregate, type AggregateRule } from '../operators/grouped.js';
 import { avg, countColumn, countDistinct, countStar, sum, type NumericKind } from '../operators/aggregate.js';
-import { binaryOrder, ciOrder, max, min, type ValueOrder } from '../operators/extremum.js';
+import { binaryOrder, ciOrder, max, min, textOrder, type ValueOrder } from '../operators/extremum.js';
 import { Reader, type SortKey } from '../operators/reader.js';
 import { Distinct } from '../operators/distinct.js';
 import { TopK } from '../operators/top-k.js';
@@ -32,9 +32,12 @@ export interface BuiltCache {
   readonly paramFold: ReadonlyArray<KeyFold>;
 }
 
-/** How a column orders in ORDER BY: by its collation for `_ci` text, else by value. */
+/** How a column's values order (ORDER BY, MIN/MAX): text by its collation, the rest by value. */
 export function orderOf(c: ColumnInfo | null): ValueOrder {
-  return c !== null && columnClass(c) === 'text' && /_ci$/.test(c.collation ?? '') ? ciOrder : binaryOrder;
+  const k = c === null ? null : columnClass(c);
+  if (k === 'text') return /_ci$/.test(c?.collation ?? '') ? ciOrder : textOrder;
+  // `_bin` text by code unit; binary strings by byte (compareValues compares Buffers so).
+  return k === 'binary' ? textOrder : binaryOrder;
 }
 
 function ruleOf(spec: RuleSpec, cols: ReadonlyArray<ColumnInfo>): AggregateRule {
