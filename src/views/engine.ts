@@ -239,6 +239,7 @@ export class Engine implements BinlogSink, RouterBackend {
     }
     const rows: Row[] = [];
     for (const k of keys) {
+      if (k.length !== c.plan.params.length) throw new RotorError('ERR_ADMIN_BAD_REQUEST', [`a key of ${c.id} has ${c.plan.params.length} values, one per parameter`]);
       const bound = c.keys(k.map((v) => [{ v }]), []);
       if (bound !== null) rows.push(...bound);
     }

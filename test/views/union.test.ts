@@ -36,6 +36,15 @@ describe('UNION cache', () => {
     assert.equal((await f.ask(SQL(1, 1))).source, 'hit');
   });
 
+  it('evicts a key given one value per parameter, refills it, and rejects a key of another length', async () => {
+    const id = f.engine.list()[0].id;
+    assert.equal(f.engine.evict(id, [[1, 1]]), 1);
+    const again = await f.ask(SQL(1, 1));
+    assert.equal(again.source, 'fill');
+    assert.equal(canonical(again.rows ?? [], true), canonical((await f.upstream(SQL(1, 1))).rows, true));
+    assert.throws(() => f.engine.evict(id, [[1]]), (e: unknown) => e instanceof RotorError && e.code === 'ERR_ADMIN_BAD_REQUEST');
+  });
+
   it('refuses a UNION across tables with the reason', async () => {
     await f.db.admin.query('CREATE TABLE other (id INT PRIMARY KEY, title VARCHAR(40))');
     await assert.rejects(f.engine.register({ sql: 'SELECT id FROM story WHERE author_id = ? UNION SELECT id FROM other' }), (e: unknown) => e instanceof RotorError && e.http === 422 && /different tables/.test(e.message));
