@@ -14,6 +14,9 @@ export interface LimitSpec {
   readonly offset: number;
 }
 
+/** The most rows (offset + count) a top-k cache shows per key. */
+const MAX_ROWS = 10_000;
+
 function unsupported(detail: string): RotorError {
   return new RotorError('ERR_CACHE_UNSUPPORTED', [`${detail} (in LIMIT)`], { clause: 'LIMIT', detail });
 }
@@ -36,9 +39,6 @@ export function limitOf(ast: AstNode, hasOrderBy: boolean): LimitSpec | null {
   if (spec.offset + spec.count > MAX_ROWS) throw unsupported(`LIMIT with offset + count above ${MAX_ROWS}`);
   return spec;
 }
-
-/** A top-k node holds at most this many rows per key (offset + count + slack). */
-const MAX_ROWS = 10_000;
 
 /** Rows kept per key beyond `offset + count`: as many again, at least 8, at most 256. */
 export function slackFor(limit: LimitSpec): number {

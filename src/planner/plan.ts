@@ -5,8 +5,8 @@
  * Single-table SELECTs: plain columns (or `*`); WHERE made of ANDed parameter equalities
  * (`col = ?`, `col IN (?, …)`) and constant predicates; COUNT/SUM/AVG/MIN/MAX with GROUP BY and
  * HAVING; ORDER BY of the result, with a constant LIMIT (top-k, see limit.ts); SELECT DISTINCT.
- * The "stage" is the row the result is drawn from: the table's row
- * for plain queries, `[parameters…, GROUP BY columns…, aggregates…]` for aggregate queries.
+ * The "stage" is the row the result is drawn from: the table's row for plain queries,
+ * `[parameters…, GROUP BY columns…, aggregates…]` for aggregate queries.
  */
 import { RotorError } from '../errors.js';
 import type { Expr } from '../dataflow/expr.js';
@@ -237,7 +237,7 @@ export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boole
     // reader and the upquery, so all three agree on which rows are the first k.
     const primary = cols.flatMap((c, i) => (c.primary === true ? [i] : []));
     const ties = distinct ? select.map((s) => s.stage)
-      : isAgg ? stageNames.slice(0, params.length + groupBy.length).map((_, i) => i)
+      : isAgg ? Array.from({ length: params.length + groupBy.length }, (_, i) => i)
         : primary.length > 0 ? primary : cols.map((_, i) => i);
     for (const stage of ties) if (!orderBy.some((o) => o.stage === stage)) orderBy.push({ stage, desc: false });
   }
