@@ -76,6 +76,16 @@ export interface KeyedState {
    * and how to install its result rows. Only valid when every parent is stateless.
    */
   fillQuery(keys: ReadonlyArray<Row>): FillQuery;
+  /** Present on a node with several stateful parents (a union), which fills from their states. */
+  readonly parentFill?: ParentFill;
+}
+
+/** How a multi-parent node fills: the keys it needs from each parent, then a synchronous fill. */
+export interface ParentFill {
+  /** Per parent, the parent keys that `keys` need. */
+  parentKeys(keys: ReadonlyArray<Row>): ReadonlyArray<ReadonlyArray<Row>>;
+  /** Installs `keys` from the parents' states, which MUST hold the keys `parentKeys` named. */
+  fill(keys: ReadonlyArray<Row>): void;
 }
 
 /** An upquery's SQL and the installer of its result. */

@@ -36,7 +36,7 @@ import type { Operator } from './operator.js';
 import type { FillPath, Graph } from './graph.js';
 import { fillThroughJoin, joinNeeds } from './join-fill.js';
 import type { Join } from '../operators/join.js';
-import { keyString } from './state.js';
+import { keyString, type ParentFill } from './state.js';
 import { comparePositions, type Batch, type BinlogPosition } from '../binlog/batch.js';
 import { invariant } from '../errors.js';
 
@@ -188,6 +188,10 @@ export class Upqueries {
     for (let attempt = 0; attempt < 5; attempt++) {
       const missing = keys.filter((k) => !st.has(keyString(k, st.fold)));
       if (missing.length === 0) return;
+      if (st.parentFill !== undefined) {
+        await this.#fromParents(node, st.parentFill, missing);
+        continue;
+      }
       const path = this.graph.fillPath(node);
       if (path.join !== undefined) {
         await this.#throughJoin(node, path, missing);
@@ -224,6 +228,18 @@ export class Upqueries {
       await Promise.all(needs.map((n) => this.request(n.node, n.keys)));
     }
     throw new Error(`could not fill ${node.describe()} through ${j.node.describe()}`);
+  }
+
+  // A union: each branch fills its own keys (from MySQL, fenced), then the union fills from them
+  // in one synchronous step, so no batch runs between the check and the fill.
+  async #fromParents(node: Operator, fill: ParentFill, keys: ReadonlyArray<Row>): Promise<void> {
+    const need = fill.parentKeys(keys);
+    await Promise.all(node.parents.map((p, i) => this.request(p, need[i])));
+    const held = node.parents.every((p, i) => {
+      const pst = p.state;
+      return pst !== null && need[i].every((k) => pst.has(keyString(k, pst.fold)));
+    });
+    if (held) fill.fill(keys);
   }
 
   #fromMysql(node: Operator, keys: ReadonlyArray<Row>): Promise<unknown> {

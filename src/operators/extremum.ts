@@ -13,8 +13,17 @@ interface Extreme { v: Value; n: number }
 export type ValueOrder = (a: Value, b: Value) => number;
 
 export const binaryOrder: ValueOrder = compareValues;
+
+/** Text under a binary collation: by code unit, never as numbers (unlike DECIMAL strings). */
+export const textOrder: ValueOrder = (a, b) =>
+  typeof a === 'string' && typeof b === 'string' ? (a < b ? -1 : a > b ? 1 : 0) : compareValues(a, b);
+
+/**
+ * Text under a `_ci` collation, as utf8mb4_general_ci orders it: case, accents and trailing spaces
+ * ignored, letters weighed as capitals (so `_` and `[` sort after `z`). Exact for ASCII.
+ */
 export const ciOrder: ValueOrder = (a, b) =>
-  typeof a === 'string' && typeof b === 'string' ? compareValues(foldCi(a), foldCi(b)) : compareValues(a, b);
+  typeof a === 'string' && typeof b === 'string' ? textOrder(foldCi(a).toUpperCase(), foldCi(b).toUpperCase()) : compareValues(a, b);
 
 function extremum(fn: 'MIN' | 'MAX', arg: number, name: string, order: ValueOrder): AggregateRule<Extreme> {
   const better = fn === 'MIN' ? (a: Value, b: Value) => order(a, b) < 0 : (a: Value, b: Value) => order(a, b) > 0;

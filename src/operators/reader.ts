@@ -4,19 +4,15 @@
  * ORDER BY columns not selected). Per key it keeps those rows and, lazily, the answer: the visible
  * columns in the query's ORDER BY order, built once per change so a hit allocates nothing.
  */
-import type { Delta, Row } from '../dataflow/delta.js';
+import { rowKey, type Delta, type Row } from '../dataflow/delta.js';
 import { EMPTY_RESULT, type BatchResult, type ColumnSource, type Operator, type SqlShape } from '../dataflow/operator.js';
 import { keyOfRow, keyString, rowBytes, sameRow, type FillQuery, type KeyFold, type KeyedState } from '../dataflow/state.js';
 import { keyRestriction, renderSelect } from '../dataflow/sql.js';
 import { invariant } from '../errors.js';
 import type { Value } from '../values.js';
-import type { ValueOrder } from './extremum.js';
+import { rowComparator, type SortKey } from './row-order.js';
 
-export interface SortKey {
-  readonly column: number;
-  readonly desc: boolean;
-  readonly order: ValueOrder;
-}
+export type { SortKey } from './row-order.js';
 
 interface Entry {
   readonly keyRow: Row;
@@ -31,6 +27,10 @@ export interface ReaderSpec {
   /** How many leading input columns the client sees. */
   readonly visible: number;
   readonly orderBy: ReadonlyArray<SortKey>;
+  /** LIMIT of the query: applied to the sorted answer (the rows come from a top-k node). */
+  readonly limit: { readonly count: number; readonly offset: number } | null;
+  /** SELECT DISTINCT: the answer of several keys drops repeated rows. */
+  readonly distinct: boolean;
 }
 
 export class Reader implements Operator, KeyedState {
@@ -42,10 +42,12 @@ export class Reader implements Operator, KeyedState {
   readonly fold: ReadonlyArray<KeyFold>;
   readonly #spec: ReaderSpec;
   readonly #entries = new Map<string, Entry>();
+  readonly #compare: (a: Row, b: Row) => number;
 
   constructor(parent: Operator, spec: ReaderSpec, cacheId: string) {
     this.parents = [parent];
     this.#spec = spec;
+    this.#compare = rowComparator(spec.orderBy);
     this.columns = parent.columns;
     this.key = spec.key;
     this.fold = spec.fold;
@@ -60,7 +62,8 @@ export class Reader implements Operator, KeyedState {
   describe(): string {
     const key = this.#spec.key.map((i) => `${this.columns[i]} = ?`).join(' AND ');
     const order = this.#spec.orderBy.map((o) => `${this.columns[o.column]}${o.desc ? ' DESC' : ''}`).join(', ');
-    return `reader[${key}]${order ? ` order by ${order}` : ''}`;
+    const limit = this.#spec.limit === null ? '' : ` limit ${this.#spec.limit.offset > 0 ? `${this.#spec.limit.offset}, ` : ''}${this.#spec.limit.count}`;
+    return `reader[${key}]${order ? ` order by ${order}` : ''}${limit}`;
   }
 
   source(column: number): ColumnSource {
@@ -104,18 +107,17 @@ export class Reader implements Operator, KeyedState {
   }
 
   #build(rows: ReadonlyArray<Row>): ReadonlyArray<Row> {
-    const { visible, orderBy } = this.#spec;
+    const { visible, orderBy, limit, distinct } = this.#spec;
     let out: Row[] = rows.slice();
-    if (orderBy.length > 0) {
-      out.sort((a, b) => {
-        for (const o of orderBy) {
-          const c = o.order(a[o.column], b[o.column]);
-          if (c !== 0) return o.desc ? -c : c;
-        }
-        return 0;
-      });
-    }
+    if (orderBy.length > 0) out.sort(this.#compare);
     if (rows.length > 0 && rows[0].length > visible) out = out.map((r) => r.slice(0, visible));
+    // Several keys (an IN list) can each hold the same distinct row; one key never does.
+    if (distinct) {
+      const seen = new Set<string>();
+      out = out.filter((r) => { const k = rowKey(r); if (seen.has(k)) return false; seen.add(k); return true; });
+    }
+    // Each key holds its first offset + count rows (top-k): so do all keys together, once sorted.
+    if (limit !== null) out = out.slice(limit.offset, limit.offset + limit.count);
     return out;
   }
 

@@ -1,7 +1,8 @@
 /**
  * Plan → dataflow nodes. The shape is always
  *
- *   base(table) → [σ constant WHERE] → [γ aggregates → [σ HAVING]] → π[visible…, params…, order…] → reader
+ *   base(table) → [σ constant WHERE] → [γ aggregates → [σ HAVING]] → π[visible…, params…, order…]
+ *     → [δ DISTINCT] → [top-k ORDER BY … LIMIT] → reader
  *
  * Every node but the reader is added through the graph, which shares nodes with equal signatures
  * between caches (two caches over one table share its base node; equal aggregates share γ and its
@@ -15,8 +16,11 @@ import { Filter } from '../operators/filter.js';
 import { Project } from '../operators/project.js';
 import { Aggregate, type AggregateRule } from '../operators/grouped.js';
 import { avg, countColumn, countDistinct, countStar, sum, type NumericKind } from '../operators/aggregate.js';
-import { binaryOrder, ciOrder, max, min, type ValueOrder } from '../operators/extremum.js';
+import { binaryOrder, ciOrder, max, min, textOrder, type ValueOrder } from '../operators/extremum.js';
 import { Reader, type SortKey } from '../operators/reader.js';
+import { Distinct } from '../operators/distinct.js';
+import { TopK } from '../operators/top-k.js';
+import { slackFor } from './limit.js';
 import { columnClass, keyFoldOf, type ColumnInfo } from './schema.js';
 import type { QueryPlan, RuleSpec } from './plan.js';
 import { buildJoin } from './build-join.js';
@@ -29,8 +33,12 @@ export interface BuiltCache {
   readonly paramFold: ReadonlyArray<KeyFold>;
 }
 
-function orderOf(c: ColumnInfo | null): ValueOrder {
-  return c !== null && columnClass(c) === 'text' && /_ci$/.test(c.collation ?? '') ? ciOrder : binaryOrder;
+/** How a column's values order (ORDER BY, MIN/MAX): text by its collation, the rest by value. */
+export function orderOf(c: ColumnInfo | null): ValueOrder {
+  const k = c === null ? null : columnClass(c);
+  if (k === 'text') return /_ci$/.test(c?.collation ?? '') ? ciOrder : textOrder;
+  // `_bin` text by code unit; binary strings by byte (compareValues compares Buffers so).
+  return k === 'binary' ? textOrder : binaryOrder;
 }
 
 /** The aggregate rule of a planned aggregate function. */
@@ -80,7 +88,15 @@ export function buildCache(graph: Graph, plan: QueryPlan, cacheId: string): Buil
     return { column: at, desc: o.desc, order: orderOf(stageInfo(o.stage)) };
   });
   top = add(new Project(top, picks));
-  const reader = new Reader(top, { key, fold: paramFold, visible, orderBy }, cacheId);
+  if (plan.distinct) {
+    const rowFold = picks.map((s) => { const c = stageInfo(s); return c === null ? 'exact' as const : keyFoldOf(c); });
+    top = add(new Distinct(top, { key, fold: paramFold, rowFold, multiset: false }));
+  }
+  if (plan.limit !== null) {
+    const need = plan.limit.offset + plan.limit.count;
+    top = add(new TopK(top, { key, fold: paramFold, orderBy, need, keep: need + slackFor(plan.limit) }));
+  }
+  const reader = new Reader(top, { key, fold: paramFold, visible, orderBy, limit: plan.limit, distinct: plan.distinct }, cacheId);
   graph.add(reader);
   graph.retain(reader);
   nodes.push(reader);

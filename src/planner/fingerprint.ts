@@ -29,6 +29,8 @@ export interface Fingerprint {
   readonly selectEnd: number;
   /** Offset just after the last significant token (trailing `;`, comments and spaces excluded). */
   readonly end: number;
+  /** Offset of the statement's own (outermost) LIMIT, or -1. */
+  readonly limitStart: number;
 }
 
 const KEYWORDS = new Set([
@@ -207,6 +209,7 @@ export function fingerprint(sql: string): Fingerprint | null {
   let depth = 0;
   let selectStart = -1;
   let selectEnd = -1;
+  let limitStart = -1;
   for (let i = 0; i < toks.length; i++) {
     const tk = toks[i];
     if (tk.text === ';') return null;
@@ -219,6 +222,8 @@ export function fingerprint(sql: string): Fingerprint | null {
         selectStart = s < toks.length ? toks[s].start : tk.end;
       } else if (tk.text === 'FROM' && selectStart >= 0 && selectEnd < 0) {
         selectEnd = toks[i - 1].end;
+      } else if (tk.text === 'LIMIT') {
+        limitStart = tk.start;
       }
     }
     if (tk.text === 'IN' && toks[i + 1]?.text === '(') {
@@ -236,7 +241,7 @@ export function fingerprint(sql: string): Fingerprint | null {
     else text = tk.text;
     key += joiner(key, text) + text;
   }
-  return { key, literals, selectStart, selectEnd, end: toks[toks.length - 1].end };
+  return { key, literals, selectStart, selectEnd, end: toks[toks.length - 1].end, limitStart };
 }
 
 const PARAM: Literal = { kind: 'param' };

@@ -4,8 +4,9 @@
  *
  * Single-table SELECTs: plain columns (or `*`); WHERE made of ANDed parameter equalities
  * (`col = ?`, `col IN (?, …)`) and constant predicates; COUNT/SUM/AVG/MIN/MAX with GROUP BY and
- * HAVING; ORDER BY of the result. The "stage" is the row the result is drawn from: the table's row
- * for plain queries, `[parameters…, GROUP BY columns…, aggregates…]` for aggregate queries.
+ * HAVING; ORDER BY of the result, with a constant LIMIT (top-k, see limit.ts); SELECT DISTINCT.
+ * The "stage" is the row the result is drawn from: the table's row for plain queries,
+ * `[parameters…, GROUP BY columns…, aggregates…]` for aggregate queries.
  * A join is planned the same way over its joined row (planner/join.ts supplies the columns).
  */
 import { RotorError } from '../errors.js';
@@ -13,6 +14,7 @@ import type { Expr } from '../dataflow/expr.js';
 import { columnRef, isPlaceholder, literalOf, type AstNode } from './parse.js';
 import { columnClass, isNumericColumn, type TableSchema } from './schema.js';
 import type { JoinPlan } from './join.js';
+import { limitOf, type LimitSpec } from './limit.js';
 
 export interface ParamSpec {
   /** Table column the parameter is compared with. */
@@ -47,7 +49,13 @@ export interface QueryPlan {
   readonly having: Expr | null;
   /** Stage columns the client sees, in order. */
   readonly select: ReadonlyArray<{ readonly name: string; readonly stage: number }>;
+  /**
+   * Over stage columns. With a LIMIT it is total: the planner appends tie-breakers (the primary
+   * key, or every column; the group columns of an aggregate; the selected columns of DISTINCT).
+   */
   readonly orderBy: ReadonlyArray<{ readonly stage: number; readonly desc: boolean }>;
+  readonly limit: LimitSpec | null;
+  readonly distinct: boolean;
   readonly slots: ReadonlyArray<SlotSpec>;
   /** Names of the stage columns (for describe()). */
   readonly stageNames: ReadonlyArray<string>;
@@ -76,7 +84,7 @@ export function tableOf(ast: AstNode): { db: string | null; table: string; alias
   if (ast.type !== 'select') throw unsupported('statement', `${String(ast.type ?? 'unknown').toUpperCase()} statements`);
   const from = ast.from as AstNode[] | null;
   if (!Array.isArray(from) || from.length === 0) throw unsupported('FROM', 'a SELECT without a table');
-  if (from.length > 1 || from[0].join) throw unsupported('FROM', 'joins (coming with issue 5)');
+  if (from.length > 1 || from[0].join) throw unsupported('FROM', 'joins here (a UNION branch or a derived table must read one table)');
   const f = from[0];
   if (typeof f.table !== 'string' || f.expr) throw unsupported('FROM', 'derived tables');
   return { db: typeof f.db === 'string' ? f.db : null, table: f.table, alias: typeof f.as === 'string' ? f.as : null };
@@ -90,8 +98,8 @@ export function tableOf(ast: AstNode): { db: string | null; table: string; alias
 export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boolean, scope?: ColumnScope, statement: AstNode = ast): QueryPlan {
   const alias = scope === undefined ? tableOf(ast).alias : null;
   if (ast.with) throw unsupported('WITH', 'common table expressions');
-  if (ast.distinct) throw unsupported('SELECT', 'DISTINCT (coming with issue 5)');
-  if (ast.limit && Array.isArray((ast.limit as AstNode).value) && ((ast.limit as AstNode).value as unknown[]).length > 0) throw unsupported('LIMIT', 'LIMIT (top-k comes with issue 5)');
+  const distinct = ast.distinct === 'DISTINCT';
+  const limit = limitOf(ast, Array.isArray(ast.orderby) && ast.orderby.length > 0);
   if (ast.locking_read) throw unsupported('FOR UPDATE', 'locking reads');
   if (ast.into && (ast.into as AstNode).position) throw unsupported('INTO', 'SELECT … INTO');
   if (ast.window) throw unsupported('WINDOW', 'window functions');
@@ -245,9 +253,19 @@ export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boole
     return s < params.length ? params[s].column : groupBy[s - params.length];
   }
   const orderBy = ((ast.orderby ?? []) as AstNode[]).map((o) => ({ stage: stageRef(o.expr as AstNode, 'ORDER BY'), desc: o.type === 'DESC' }));
+  if (distinct && orderBy.some((o) => !select.some((s) => s.stage === o.stage))) throw unsupported('ORDER BY', 'ordering SELECT DISTINCT by a column it does not select');
+  if (limit !== null) {
+    // [note: total-order] Ties beyond the ORDER BY are broken the same way in the top-k node, the
+    // reader and the upquery, so all three agree on which rows are the first k.
+    const primary = cols.flatMap((c, i) => (c.primary === true ? [i] : []));
+    const ties = distinct ? select.map((s) => s.stage)
+      : isAgg ? Array.from({ length: params.length + groupBy.length }, (_, i) => i)
+        : primary.length > 0 ? primary : cols.map((_, i) => i);
+    for (const stage of ties) if (!orderBy.some((o) => o.stage === stage)) orderBy.push({ stage, desc: false });
+  }
 
   return {
-    schema, unqualified, params, where, having, select, orderBy, slots, stageNames, join: null,
+    schema, unqualified, params, where, having, select, orderBy, limit, distinct, slots, stageNames, join: null,
     aggregate: isAgg ? { groupBy, rules, scalar: groupNodes.length === 0 } : null,
   };
 }
@@ -394,4 +412,5 @@ function walkLiterals(ast: AstNode, visit: (node: AstNode, kind: 'value' | 'para
   walk(ast.groupby);
   walk(ast.having);
   walk(ast.orderby);
+  walk(ast.limit);
 }

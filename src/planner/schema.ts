@@ -13,6 +13,8 @@ export interface ColumnInfo {
   readonly scale: number;
   /** COLLATION_NAME, or null for non-text columns. */
   readonly collation: string | null;
+  /** Part of the primary key (top-k breaks ties by it). */
+  readonly primary?: boolean;
 }
 
 export interface TableSchema {

@@ -4,7 +4,7 @@
  */
 import type { ColumnDefinition } from '../proxy/protocol/column-definition.js';
 import type { Fingerprint, Literal } from '../planner/fingerprint.js';
-import type { QueryPlan } from '../planner/plan.js';
+import type { CachePlan } from '../planner/union.js';
 import type { TableSchema } from '../planner/schema.js';
 import type { BuiltCache } from '../planner/build.js';
 import { coerceParam } from '../planner/coerce.js';
@@ -55,7 +55,7 @@ export class Cache {
 
   constructor(
     readonly def: CacheDefinition,
-    readonly plan: QueryPlan,
+    readonly plan: CachePlan,
     readonly fp: Fingerprint,
     readonly selectText: string,
     readonly normalized: string,

@@ -19,11 +19,13 @@ import { keyString } from '../dataflow/state.js';
 import { sqlLiteral } from '../dataflow/sql.js';
 import { fingerprint, replacePlaceholders, type Fingerprint } from '../planner/fingerprint.js';
 import { parseStatement, type AstNode } from '../planner/parse.js';
-import { planSelect, tableOf, type QueryPlan } from '../planner/plan.js';
+import { planSelect, tableOf } from '../planner/plan.js';
 import { isJoin, joinTables, planJoin } from '../planner/join.js';
 import { semiJoins } from '../planner/passes/semi-join.js';
 import { rightJoins } from '../planner/passes/right-join.js';
+import { planCache, isUnionPlan, type CachePlan } from '../planner/union.js';
 import { buildCache, releaseCache } from '../planner/build.js';
+import { buildUnion } from '../planner/build-union.js';
 import type { TableSchema } from '../planner/schema.js';
 import { RotorError } from '../errors.js';
 import type { Value } from '../values.js';
@@ -168,7 +170,7 @@ export class Engine implements BinlogSink, RouterBackend {
     const fp = fingerprint(def.sql);
     if (fp === null) throw new RotorError('ERR_CACHE_PARSE', ['the statement cannot be fingerprinted']);
     checkSlots(plan, fp);
-    const built = buildCache(this.#graph, plan, def.id);
+    const built = isUnionPlan(plan) ? buildUnion(this.#graph, plan, def.id) : buildCache(this.#graph, plan, def.id);
     const selectText = fp.selectStart >= 0 ? def.sql.slice(fp.selectStart, fp.selectEnd) : '';
     const cache = new Cache(def, plan, fp, selectText, normalizedSql(fp, plan), built);
     this.#caches.set(def.id, cache);
@@ -272,13 +274,13 @@ export class Engine implements BinlogSink, RouterBackend {
     const top = this.#topState(c);
     const before = reader.size;
     if (keys === 'all') {
-      for (const n of this.#sideStates(c)) this.#graph.evictAll(n);
-      this.#graph.evictAll(top);
+      for (const root of this.#roots(c)) this.#graph.evictAll(root);
       reader.evictAll();
       return before;
     }
     const rows: Row[] = [];
     for (const k of keys) {
+      if (k.length !== c.plan.params.length) throw new RotorError('ERR_ADMIN_BAD_REQUEST', [`a key of ${c.id} has ${c.plan.params.length} values, one per parameter`]);
       const bound = c.keys(k.map((v) => [{ v }]), []);
       if (bound !== null) rows.push(...bound);
     }
@@ -290,13 +292,21 @@ export class Engine implements BinlogSink, RouterBackend {
   }
 
   #topState(c: Cache): Operator {
+    // A union's keys exist only at the union: its branches are keyed by their own parameters.
+    for (const n of c.built.nodes) if (n.state?.parentFill !== undefined) return n;
     for (const n of c.built.nodes) if (n.state !== null) return n;
     return c.built.reader;
   }
 
-  // A join cache's other stateful nodes: each side of each join.
-  #sideStates(c: Cache): Operator[] {
-    return c.plan.join === null ? [] : c.built.nodes.filter((n) => n.state !== null && n.kind !== 'reader');
+  /** The cache's stateful nodes with no stateful node above them (one per UNION branch, each side of a join). */
+  #roots(c: Cache): Operator[] {
+    const above = new Map<Operator, boolean>();
+    const stateAbove = (n: Operator): boolean => {
+      let r = above.get(n);
+      if (r === undefined) above.set(n, (r = n.parents.some((p) => p.state !== null || stateAbove(p))));
+      return r;
+    };
+    return c.built.nodes.filter((n) => n.state !== null && !stateAbove(n));
   }
 
   /** Applies one upstream transaction to every cache. Synchronous. */
@@ -307,10 +317,7 @@ export class Engine implements BinlogSink, RouterBackend {
       // A bug must not leave a cache serving something it cannot vouch for.
       this.#log.error({ err: e, position: batch.position }, 'applying a batch failed; evicting every cache');
       this.#upqueries.invalidate();
-      for (const c of this.#caches.values()) {
-        for (const n of this.#sideStates(c)) this.#graph.evictAll(n);
-        this.#graph.evictAll(this.#topState(c));
-      }
+      for (const c of this.#caches.values()) for (const root of this.#roots(c)) this.#graph.evictAll(root);
     }
     this.#upqueries.observe(batch);
     const evicted = this.#graph.takeRuleEvictions();
@@ -394,9 +401,9 @@ export class Engine implements BinlogSink, RouterBackend {
     try {
       await this.#upqueries.request(cache.built.reader, keys);
       // Nothing ran since the fill was installed: these rows are its answer for this key, exact at
-      // one position, unless they were joined from side keys filled at different positions
+      // one position, unless they were joined (or united) from side keys filled at different positions
       // ([note: join-fill]: those agree only once the stream has passed the newest).
-      const single = keys.length === 1 && !cache.built.nodes.some((n) => n.kind === 'join');
+      const single = keys.length === 1 && !cache.built.nodes.some((n) => n.kind === 'join' || n.kind === 'union');
       const installed = single ? cache.built.reader.answer(keyString(keys[0], cache.built.reader.fold)) : undefined;
       // A fill newer than the stream is not shown until the stream has caught up with it, so a
       // transaction is seen whole across keys (one filled just now, one kept by the stream).
@@ -458,7 +465,7 @@ function sameSlots(a: Fingerprint, b: Fingerprint): boolean {
 }
 
 /** The planner's literal slots and the fingerprint's literals MUST line up one to one. */
-function checkSlots(plan: QueryPlan, fp: Fingerprint): void {
+function checkSlots(plan: CachePlan, fp: Fingerprint): void {
   const ok = plan.slots.length === fp.literals.length && plan.slots.every((s, i) => {
     const l = fp.literals[i];
     return s.kind === 'param' ? l.kind === 'param' : s.kind === 'const' ? l.kind === 'value' : l.kind === 'list';
@@ -466,13 +473,18 @@ function checkSlots(plan: QueryPlan, fp: Fingerprint): void {
   if (!ok) throw new RotorError('ERR_CACHE_UNSUPPORTED', ['literals the fingerprint cannot line up (in statement)'], { clause: 'statement', detail: 'literals the fingerprint cannot line up' });
 }
 
-/** The statement as run to learn its result columns: parameters NULL, no rows. */
+/**
+ * The statement as run to learn its result columns: parameters NULL, its own LIMIT replaced by 0.
+ * [note: group-flag] MariaDB marks the columns of a DISTINCT it ran through a temporary table with
+ * GROUP_FLAG (an internal flag, 32768), and not when it found the result empty beforehand (as
+ * here, or for a key without rows): the flag differs between keys of one statement upstream too.
+ */
 function limitZero(sql: string, fp: Fingerprint): string {
-  return replacePlaceholders(sql.slice(0, fp.end), 'NULL') + ' LIMIT 0';
+  return replacePlaceholders(sql.slice(0, fp.limitStart >= 0 ? fp.limitStart : fp.end), 'NULL') + ' LIMIT 0';
 }
 
 /** The fingerprint with constants written back and parameters as `?`. */
-function normalizedSql(fp: Fingerprint, plan: QueryPlan): string {
+function normalizedSql(fp: Fingerprint, plan: CachePlan): string {
   let i = 0;
   return fp.key.replace(/IN \(\?\+\)|\?/g, (m) => {
     const lit = fp.literals[i];
@@ -488,18 +500,19 @@ function rewritten(statement: AstNode): AstNode {
   return semiJoins(rightJoins(statement));
 }
 
-/** The tables a SELECT reads, in the order {@link planOf} takes their schemas. */
 /** Schemas whose tables change without row events (DDL, GRANT) or are computed on read. */
 const SYSTEM_SCHEMAS = new Set(['information_schema', 'performance_schema', 'mysql', 'sys']);
 
+/** The tables a SELECT reads, in the order {@link planOf} takes their schemas (a UNION: its first branch's). */
 function tablesRead(statement: AstNode): Array<{ db: string | null; table: string }> {
   const ast = rewritten(statement);
   return isJoin(ast) ? joinTables(ast) : [tableOf(ast)];
 }
 
-function planOf(statement: AstNode, schemas: ReadonlyArray<TableSchema>): QueryPlan {
+function planOf(statement: AstNode, schemas: ReadonlyArray<TableSchema>): CachePlan {
   const ast = rewritten(statement);
   const unqualified = tablesRead(statement).some((t) => t.db === null);
+  if (ast._next) return planCache(ast, schemas[0], unqualified);
   return isJoin(ast) ? planJoin(ast, schemas, unqualified, statement) : planSelect(ast, schemas[0], unqualified);
 }
 
@@ -508,8 +521,8 @@ function tablesOf(def: CacheDefinition): ReadonlyArray<TableSchema> {
 }
 
 /** The table and column a parameter compares with. */
-function parameterOf(plan: QueryPlan, column: number): { table: string; column: string } {
-  if (plan.join === null) return { table: plan.schema.table, column: plan.schema.columns[column].name };
+function parameterOf(plan: CachePlan, column: number): { table: string; column: string } {
+  if (isUnionPlan(plan) || plan.join === null) return { table: plan.schema.table, column: plan.schema.columns[column].name };
   let at = column;
   for (const s of plan.join.sources) {
     if (at < s.columns.length) {

@@ -76,7 +76,7 @@ export class UpstreamClient implements SnapshotReader {
 
   async loadTable(database: string, table: string): Promise<TableSchema | null> {
     const [rows] = await this.#pool.query<RowDataPacket[]>({
-      sql: 'SELECT COLUMN_NAME, DATA_TYPE, NUMERIC_SCALE, COLLATION_NAME FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION',
+      sql: 'SELECT COLUMN_NAME, DATA_TYPE, NUMERIC_SCALE, COLLATION_NAME, COLUMN_KEY FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION',
       values: [database, table], rowsAsArray: false,
     });
     if (rows.length === 0) return null;
@@ -86,6 +86,7 @@ export class UpstreamClient implements SnapshotReader {
         name: String(r.COLUMN_NAME), dataType: String(r.DATA_TYPE).toLowerCase(),
         scale: r.NUMERIC_SCALE === null ? 0 : Number(r.NUMERIC_SCALE),
         collation: r.COLLATION_NAME === null ? null : String(r.COLLATION_NAME),
+        ...(r.COLUMN_KEY === 'PRI' ? { primary: true } : {}),
       })),
     };
   }

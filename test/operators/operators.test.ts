@@ -131,7 +131,7 @@ describe('extremum', () => {
 });
 
 describe('reader', () => {
-  const reader = () => new Reader(source(['id', 'g', 'x']), { key: [1], fold: ['exact'], visible: 1, orderBy: [{ column: 2, desc: true, order: (a, b) => Number(a) - Number(b) }] }, 'c1');
+  const reader = () => new Reader(source(['id', 'g', 'x']), { key: [1], fold: ['exact'], visible: 1, orderBy: [{ column: 2, desc: true, order: (a, b) => Number(a) - Number(b) }], limit: null, distinct: false }, 'c1');
 
   it('holds present keys, drops deltas for missing ones, and answers sorted visible columns', () => {
     const r = reader();

@@ -1,0 +1,246 @@
+/**
+ * Top-k (ORDER BY … LIMIT): per partial key (the parameter columns), the first rows of the query's
+ * order. It emits only the first `need` rows of each key (offset + count: the reader cuts the
+ * offset off), and keeps up to `keep` rows (need + slack) so that a row leaving the top can be
+ * replaced from the slack instead of asking MySQL.
+ *
+ * [note: top-k-prefix] What a key holds is always an exact prefix of the key's rows in the order
+ * (which the planner makes total), or all of them (`complete`). A new row sorting after the last
+ * kept row of an incomplete key may come after rows Rotor never saw, so it is not kept; a deleted
+ * row after the last kept one was never held. When an incomplete key holds fewer than `need` rows
+ * it cannot say what the top is: it evicts the key downstream and reports it (DESIGN.md rule 5),
+ * and the engine refills it. It never emits a short list.
+ */
+import { rowKey, type Delta, type Row } from '../dataflow/delta.js';
+import { EMPTY_RESULT, type BatchResult, type ColumnSource, type Operator, type SqlShape } from '../dataflow/operator.js';
+import { keyOfRow, keyString, rowBytes, sameRow, type FillQuery, type KeyFold, type KeyedState } from '../dataflow/state.js';
+import { keyRestriction, renderSelect } from '../dataflow/sql.js';
+import { invariant } from '../errors.js';
+import { rowComparator, type SortKey } from './row-order.js';
+
+export interface TopKSpec {
+  /** Input columns of the partial key (the parameters). */
+  readonly key: ReadonlyArray<number>;
+  readonly fold: ReadonlyArray<KeyFold>;
+  /** The order, over input columns; MUST be total (the planner appends tie-breakers). */
+  readonly orderBy: ReadonlyArray<SortKey>;
+  /** Rows emitted per key: offset + count. */
+  readonly need: number;
+  /** Rows kept per key: need + slack. */
+  readonly keep: number;
+}
+
+interface Entry {
+  readonly keyRow: Row;
+  /** Sorted; at most `keep` rows. */
+  readonly rows: Row[];
+  /** The key has no rows beyond those held. */
+  complete: boolean;
+}
+
+export class TopK implements Operator, KeyedState {
+  readonly kind = 'top-k' as const;
+  readonly parents: ReadonlyArray<Operator>;
+  readonly columns: ReadonlyArray<string>;
+  readonly signature: string;
+  readonly key: ReadonlyArray<number>;
+  readonly fold: ReadonlyArray<KeyFold>;
+  readonly #spec: TopKSpec;
+  readonly #compare: (a: Row, b: Row) => number;
+  readonly #entries = new Map<string, Entry>();
+
+  constructor(parent: Operator, spec: TopKSpec) {
+    invariant(spec.need > 0 && spec.keep >= spec.need, 'top-k keeps at least the rows it emits');
+    this.parents = [parent];
+    this.#spec = spec;
+    this.columns = parent.columns;
+    this.key = spec.key;
+    this.fold = spec.fold;
+    this.#compare = rowComparator(spec.orderBy);
+    const order = spec.orderBy.map((o) => `${o.column}${o.desc ? 'd' : 'a'}`).join(',');
+    this.signature = `top-k(${parent.signature}|${spec.key.join(',')}|${order}|${spec.need}|${spec.keep})`;
+  }
+
+  get state(): KeyedState {
+    return this;
+  }
+
+  describe(): string {
+    const key = this.#spec.key.map((i) => this.columns[i]).join(', ');
+    const order = this.#spec.orderBy.map((o) => `${this.columns[o.column]}${o.desc ? ' DESC' : ''}`).join(', ');
+    return `top-k[${key}] order by ${order} limit ${this.#spec.need} (+${this.#spec.keep - this.#spec.need})`;
+  }
+
+  source(column: number): ColumnSource {
+    return { parent: 0, column };
+  }
+
+  sql(): SqlShape | null {
+    return null;
+  }
+
+  inputKey(): ReadonlyArray<number> {
+    return this.#spec.key;
+  }
+
+  has(key: string): boolean {
+    return this.#entries.has(key);
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** The rows the key shows downstream: the first `need`. */
+  rows(key: string): ReadonlyArray<Row> | undefined {
+    const e = this.#entries.get(key);
+    if (e === undefined) return undefined;
+    return e.rows.length <= this.#spec.need ? e.rows : e.rows.slice(0, this.#spec.need);
+  }
+
+  *keyRows(): IterableIterator<Row> {
+    for (const e of this.#entries.values()) yield e.keyRow;
+  }
+
+  evict(key: string): boolean {
+    return this.#entries.delete(key);
+  }
+
+  evictAll(): number {
+    const n = this.#entries.size;
+    this.#entries.clear();
+    return n;
+  }
+
+  usage(): { rows: number; bytes: number } {
+    let rows = 0, bytes = 0;
+    for (const e of this.#entries.values()) {
+      rows += e.rows.length;
+      for (const r of e.rows) bytes += rowBytes(r);
+    }
+    return { rows, bytes };
+  }
+
+  onBatch(_from: number, deltas: ReadonlyArray<Delta>): BatchResult {
+    if (this.#entries.size === 0 || deltas.length === 0) return EMPTY_RESULT;
+    const need = this.#spec.need;
+    const before = new Map<string, Row[]>();
+    let broken: Set<string> | null = null;
+    for (const d of deltas) {
+      const k = keyOfRow(d.row, this.#spec.key, this.fold);
+      const e = this.#entries.get(k);
+      if (e === undefined || broken?.has(k)) continue;
+      if (!before.has(k)) before.set(k, e.rows.slice(0, need));
+      if (!(d.sign === 1 ? this.#insert(e, d.row) : this.#remove(e, d.row))) (broken ??= new Set()).add(k);
+    }
+    const output: Delta[] = [];
+    const evicted: Row[] = [];
+    for (const [k, old] of before) {
+      const e = this.#entries.get(k);
+      if (e === undefined) continue;
+      if (broken?.has(k) || (!e.complete && e.rows.length < need)) {
+        this.#entries.delete(k);
+        evicted.push(e.keyRow);
+        continue;
+      }
+      diff(old, e.rows.slice(0, need), output);
+    }
+    return output.length === 0 && evicted.length === 0 ? EMPTY_RESULT : { output, misses: [], evicted };
+  }
+
+  // [note: top-k-prefix]
+  #insert(e: Entry, row: Row): boolean {
+    const at = this.#upperBound(e.rows, row);
+    if (at === e.rows.length && !e.complete) return true;
+    e.rows.splice(at, 0, row);
+    if (e.rows.length > this.#spec.keep) {
+      e.rows.pop();
+      e.complete = false;
+    }
+    return true;
+  }
+
+  /** False when the row should have been held and is not: the key is not what MySQL holds. */
+  #remove(e: Entry, row: Row): boolean {
+    const rows = e.rows;
+    let i = this.#lowerBound(rows, row);
+    for (; i < rows.length && this.#compare(rows[i], row) === 0; i++) {
+      if (sameRow(rows[i], row)) { rows.splice(i, 1); return true; }
+    }
+    // Not held: fine only when it sorts at or after the last held row of an incomplete key.
+    return !e.complete && i === rows.length;
+  }
+
+  #lowerBound(rows: ReadonlyArray<Row>, row: Row): number {
+    let lo = 0, hi = rows.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.#compare(rows[mid], row) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  #upperBound(rows: ReadonlyArray<Row>, row: Row): number {
+    let lo = 0, hi = rows.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.#compare(rows[mid], row) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** Installs keys from every row of each key (a fill from a stateful ancestor). */
+  fillFromInput(keys: ReadonlyArray<Row>, inputRows: ReadonlyArray<Row>): void {
+    this.#install(keys, inputRows, false);
+  }
+
+  // `limited`: the rows are MySQL's first `keep` rows per key, so `keep` rows may not be all.
+  #install(keys: ReadonlyArray<Row>, inputRows: ReadonlyArray<Row>, limited: boolean): void {
+    const filling = new Map<string, Entry>();
+    for (const k of keys) filling.set(keyString(k, this.fold), { keyRow: k, rows: [], complete: true });
+    for (const row of inputRows) filling.get(keyOfRow(row, this.#spec.key, this.fold))?.rows.push(row);
+    const keep = this.#spec.keep;
+    for (const [k, e] of filling) {
+      e.rows.sort(this.#compare);
+      e.complete = limited ? e.rows.length < keep : e.rows.length <= keep;
+      if (e.rows.length > keep) e.rows.length = keep;
+      this.#entries.set(k, e);
+    }
+  }
+
+  /**
+   * Per key, the branch's SQL restricted to that key, in the query's order, limited to `keep`
+   * rows: one statement, a UNION ALL of one such SELECT per key (each can use an index on
+   * `(key…, order…)` and stops after `keep` rows).
+   */
+  fillQuery(keys: ReadonlyArray<Row>): FillQuery {
+    const p = this.parents[0].sql();
+    invariant(p !== null, 'a top-k node fills from MySQL only when its parents are stateless');
+    const keyExprs = this.#spec.key.map((i) => p.select[i]);
+    const tail = ` ORDER BY ${this.#spec.orderBy.map((o) => `${p.select[o.column]}${o.desc ? ' DESC' : ''}`).join(', ')} LIMIT ${this.#spec.keep}`;
+    const one = (k: Row | null): string => renderSelect(p, p.select, k === null ? [] : [keyRestriction(keyExprs, [k])]) + tail;
+    const sql = keyExprs.length === 0 ? one(null)
+      : keys.length === 1 ? one(keys[0])
+        : keys.map((k) => `(${one(k)})`).join(' UNION ALL ');
+    return { sql, install: (rows) => this.#install(keys, rows, true) };
+  }
+}
+
+/** Appends to `out` the deltas that turn the multiset `old` into `next`. */
+function diff(old: ReadonlyArray<Row>, next: ReadonlyArray<Row>, out: Delta[]): void {
+  const count = new Map<string, number>();
+  for (const r of next) { const k = rowKey(r); count.set(k, (count.get(k) ?? 0) + 1); }
+  for (const r of old) {
+    const k = rowKey(r);
+    const n = count.get(k) ?? 0;
+    if (n > 0) count.set(k, n - 1);
+    else out.push({ row: r, sign: -1 });
+  }
+  for (const r of next) {
+    const k = rowKey(r);
+    const n = count.get(k) ?? 0;
+    if (n > 0) { count.set(k, n - 1); out.push({ row: r, sign: 1 }); }
+  }
+}

@@ -1,0 +1,68 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseStatement } from '../../src/planner/parse.js';
+import { planSelect } from '../../src/planner/plan.js';
+import { buildCache } from '../../src/planner/build.js';
+import { fingerprint } from '../../src/planner/fingerprint.js';
+import { Graph } from '../../src/dataflow/graph.js';
+import type { TableSchema } from '../../src/planner/schema.js';
+
+const story: TableSchema = {
+  database: 'd', table: 'story',
+  columns: [
+    { name: 'id', dataType: 'int', scale: 0, collation: null, primary: true },
+    { name: 'author_id', dataType: 'int', scale: 0, collation: null },
+    { name: 'title', dataType: 'varchar', scale: 0, collation: 'utf8mb4_general_ci' },
+    { name: 'created_at', dataType: 'datetime', scale: 0, collation: null },
+  ],
+};
+const noKey: TableSchema = { ...story, table: 'log', columns: story.columns.map((c) => ({ ...c, primary: false })) };
+
+const plan = (sql: string, schema = story) => planSelect(parseStatement(sql), schema, true);
+const describeAll = (sql: string, schema = story) => buildCache(new Graph(), plan(sql, schema), 'c').nodes.map((n) => n.describe());
+
+describe('planner: top-k and DISTINCT', () => {
+  it('reads LIMIT k, LIMIT n, k and LIMIT k OFFSET n', () => {
+    assert.deepEqual(plan('SELECT id FROM story ORDER BY id LIMIT 10').limit, { count: 10, offset: 0 });
+    assert.deepEqual(plan('SELECT id FROM story ORDER BY id LIMIT 5, 10').limit, { count: 10, offset: 5 });
+    assert.deepEqual(plan('SELECT id FROM story ORDER BY id LIMIT 10 OFFSET 5').limit, { count: 10, offset: 5 });
+  });
+
+  it('makes the order total by appending the primary key', () => {
+    const p = plan('SELECT id, title FROM story WHERE author_id = ? ORDER BY created_at DESC LIMIT 10');
+    assert.deepEqual(p.orderBy, [{ stage: 3, desc: true }, { stage: 0, desc: false }]);
+    assert.deepEqual(describeAll('SELECT id, title FROM story WHERE author_id = ? ORDER BY created_at DESC LIMIT 10'), [
+      'd.story', 'π[id, title, author_id, created_at]', 'top-k[author_id] order by created_at DESC, id limit 10 (+10)',
+      'reader[author_id = ?] order by created_at DESC, id limit 10',
+    ]);
+  });
+
+  it('appends every column when the table has no primary key', () => {
+    assert.deepEqual(plan('SELECT title FROM log ORDER BY created_at LIMIT 3', noKey).orderBy.map((o) => o.stage), [3, 0, 1, 2]);
+  });
+
+  it('breaks ties of aggregate results by the group columns', () => {
+    const p = plan('SELECT author_id, COUNT(*) FROM story GROUP BY author_id ORDER BY COUNT(*) DESC LIMIT 5');
+    assert.deepEqual(p.orderBy, [{ stage: 1, desc: true }, { stage: 0, desc: false }]);
+    assert.deepEqual(describeAll('SELECT author_id, COUNT(*) FROM story GROUP BY author_id ORDER BY COUNT(*) DESC LIMIT 5').slice(1), [
+      'γ[author_id] COUNT(*)', 'π[author_id, COUNT(*)]', 'top-k[] order by COUNT(*) DESC, author_id limit 5 (+8)', 'reader[] order by COUNT(*) DESC, author_id limit 5',
+    ]);
+  });
+
+  it('plans DISTINCT as a counting node keyed by the parameters, ties broken by the selected columns', () => {
+    assert.deepEqual(describeAll('SELECT DISTINCT title FROM story WHERE author_id = ?').slice(1), ['π[title, author_id]', 'δ[author_id] title, author_id', 'reader[author_id = ?]']);
+    assert.deepEqual(plan('SELECT DISTINCT title, created_at FROM story WHERE author_id = ? ORDER BY created_at LIMIT 2').orderBy.map((o) => o.stage), [3, 2]);
+  });
+
+  it('lists LIMIT numbers as constants: a statement with LIMIT 10 does not bind to a cache with LIMIT 5', () => {
+    const p = plan('SELECT id FROM story WHERE author_id = ? ORDER BY id LIMIT 5');
+    assert.deepEqual(p.slots.map((s) => s.kind), ['param', 'const']);
+    const cached = fingerprint('SELECT id FROM story WHERE author_id = ? ORDER BY id LIMIT 5');
+    const ten = fingerprint('SELECT id FROM story WHERE author_id = 3 ORDER BY id LIMIT 10');
+    const five = fingerprint('select id from story where author_id = 3 order by id limit 5');
+    assert.equal(ten?.key, cached?.key, 'one fingerprint key: the constant decides');
+    assert.deepEqual(ten?.literals[1], { kind: 'value', value: 10 });
+    assert.deepEqual(five?.literals[1], { kind: 'value', value: 5 });
+    assert.equal(cached?.limitStart, 'SELECT id FROM story WHERE author_id = ? ORDER BY id '.length);
+  });
+});
