@@ -10,6 +10,11 @@
  *
  * When a rule cannot update a group without data it does not have (MIN/MAX losing its extreme), the
  * whole partial key is evicted and reported, never guessed (DESIGN.md rule 5).
+ *
+ * A group column under a `_ci` collation groups spellings that compare equal ('bob', 'BOB'); the
+ * group shows one that its rows still have, as MariaDB does. The spellings are counted; one the
+ * counts cannot vouch for (a fill from an aggregate upquery sees only the spelling MariaDB showed)
+ * evicts the key rather than show a spelling no row has any more.
  */
 import type { Delta, Row } from '../dataflow/delta.js';
 import { EMPTY_RESULT, type BatchResult, type ColumnSource, type Operator, type SqlShape } from '../dataflow/operator.js';
@@ -35,7 +40,10 @@ export interface AggregateRule<S extends object = object> {
 }
 
 interface Group {
-  readonly values: Row;
+  /** The group columns as shown: one spelling its rows have. */
+  values: Row;
+  /** Rows per exact spelling, when a group column folds case (null otherwise). */
+  readonly spellings: Map<string, { readonly values: Row; count: number }> | null;
   count: number;
   readonly states: object[];
   out: Row | null;
@@ -66,6 +74,7 @@ export class Aggregate implements Operator, KeyedState {
   readonly #spec: AggregateSpec;
   readonly #keyIn: ReadonlyArray<number>;
   readonly #groupFold: ReadonlyArray<KeyFold>;
+  readonly #spelled: boolean;
   readonly #entries = new Map<string, Entry>();
 
   constructor(parent: Operator, spec: AggregateSpec) {
@@ -75,6 +84,7 @@ export class Aggregate implements Operator, KeyedState {
     this.key = this.#keyIn.map((_, i) => i);
     this.fold = spec.fold.slice(0, spec.keyCount);
     this.#groupFold = spec.fold;
+    this.#spelled = !spec.scalar && spec.fold.includes('ci');
     this.columns = [...spec.groupBy.map((i) => parent.columns[i]), ...spec.rules.map((r) => r.name)];
     this.signature = `aggregate(${parent.signature}|${spec.groupBy.join(',')}|${spec.keyCount}|${spec.scalar}|${spec.rules.map((r) => `${r.name}@${r.arg}`).join(',')})`;
   }
@@ -142,7 +152,27 @@ export class Aggregate implements Operator, KeyedState {
   }
 
   #newGroup(values: Row): Group {
-    return { values, count: 0, states: this.#spec.rules.map((r) => r.init()), out: null };
+    return { values, spellings: this.#spelled ? new Map() : null, count: 0, states: this.#spec.rules.map((r) => r.init()), out: null };
+  }
+
+  // Counts one input row's spelling in or out; false when the counts cannot say what to show.
+  #respell(g: Group, row: Row, sign: 1 | -1): boolean {
+    const sp = g.spellings;
+    if (sp === null) return true;
+    const values = this.#groupValues(row);
+    const k = keyString(values);
+    const s = sp.get(k);
+    const n = (s?.count ?? 0) + sign;
+    if (n < 0) return false;
+    if (n === 0) sp.delete(k);
+    else if (s !== undefined) s.count = n;
+    else sp.set(k, { values, count: n });
+    if (!sp.has(keyString(g.values))) {
+      const next = sp.values().next();
+      if (next.done === true) return g.count <= 0;
+      g.values = next.value.values;
+    }
+    return true;
   }
 
   #groupValues(row: Row): Row {
@@ -183,6 +213,7 @@ export class Aggregate implements Operator, KeyedState {
       }
       if (!touched.has(g)) touched.set(g, { old: g.out, key: pk, gk });
       g.count += d.sign;
+      if (!this.#respell(g, d.row, d.sign)) (broken ??= new Set()).add(pk);
       for (let i = 0; i < rules.length; i++) {
         const r = rules[i];
         if (!r.apply(g.states[i], r.arg === null ? 1 : d.row[r.arg], d.sign)) (broken ??= new Set()).add(pk);
@@ -220,6 +251,7 @@ export class Aggregate implements Operator, KeyedState {
       let g = e.groups.get(gk);
       if (g === undefined) e.groups.set(gk, (g = this.#newGroup(this.#groupValues(row))));
       g.count++;
+      this.#respell(g, row, 1);
       for (let i = 0; i < rules.length; i++) rules[i].apply(g.states[i], rules[i].arg === null ? 1 : row[rules[i].arg as number], 1);
     }
     this.#install(filling);
@@ -243,6 +275,7 @@ export class Aggregate implements Operator, KeyedState {
       if (e === undefined) continue;
       const g = this.#newGroup(values);
       g.count = Number(row[ng]);
+      g.spellings?.set(keyString(values), { values, count: g.count });
       let at = ng + 1;
       for (let i = 0; i < this.#spec.rules.length; i++) {
         const r = this.#spec.rules[i];

@@ -4,7 +4,7 @@
  */
 import net from 'node:net';
 import type mysql from 'mysql2/promise';
-import { comparePositions, type Batch, type BinlogPosition, type BinlogSink, type SchemaChange } from '../../src/binlog/batch.js';
+import { type Batch, type BinlogPosition, type BinlogSink, type SchemaChange } from '../../src/binlog/batch.js';
 import type { BinlogStream } from '../../src/binlog/stream.js';
 
 export class RecordingSink implements BinlogSink {
@@ -56,10 +56,7 @@ export async function binlogEnd(conn: mysql.Connection): Promise<BinlogPosition>
 /** Waits until the stream has handled everything the upstream had written when this was called. */
 export async function caughtUp(stream: BinlogStream, conn: mysql.Connection, timeoutMs = 30_000): Promise<void> {
   const end = await binlogEnd(conn);
-  await waitFor(() => {
-    const p = stream.appliedPosition();
-    return p !== null && comparePositions(p, end) >= 0;
-  }, `the stream to reach ${end.file}:${end.position}`, timeoutMs);
+  if (!(await stream.waitForPosition(end, timeoutMs))) throw new Error(`timed out waiting for the stream to reach ${end.file}:${end.position}`);
 }
 
 /**

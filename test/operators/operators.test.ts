@@ -98,6 +98,19 @@ describe('grouped aggregate', () => {
     h.expect([del(1, 1, 0), ins(1, 2, 0)], [del(1, 1), ins(2, 1)]);
   });
 
+  it('shows a _ci group in a spelling its rows still have, and evicts when the counts cannot tell', () => {
+    // Key g (exact), group x (case-insensitive): 'bob' and 'BOB' are one group.
+    const ci = (): Aggregate => new Aggregate(source(['id', 'g', 'x']), { groupBy: [1, 2], keyCount: 1, rules: [countStar() as AggregateRule], scalar: false, fold: ['exact', 'ci'] });
+    const h = new Harness(ci()).seed([[1]], [[1, 1, 'bob'], [2, 1, 'bob']]);
+    h.expect([del(1, 1, 'bob'), ins(1, 1, 'BOB')], []);
+    h.expect([del(2, 1, 'bob'), ins(2, 1, 'BOB')], [del(1, 'bob', 2), ins(1, 'BOB', 2)]);
+    // Filled from an aggregate upquery: only the spelling MariaDB showed is known.
+    const a = ci();
+    a.fillFromAggregates([[1]], [[1, 'Ann', 2, 2]]);
+    const r = new Harness(a).feed(del(5, 1, 'ANN'));
+    assert.deepEqual(r.evicted, [[1]]);
+  });
+
   it('installs a fill from aggregate rows and builds the aggregate upquery, never the rows', () => {
     const a = agg([countStar() as AggregateRule, min(2, 'x') as AggregateRule]);
     const q = a.fillQuery([[1], [2]]);
