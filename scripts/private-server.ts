@@ -182,7 +182,9 @@ export async function startMariaDb(name = 'default', opts: MariaDbOptions = {}):
   const cnf = join(dir, 'my.cnf');
   writeFileSync(cnf, config);
 
-  const fresh = !existsSync(join(datadir, 'mysql'));
+  // Written once the account exists: a bootstrap or setup that died halfway is redone, not reused.
+  const ready = join(dir, 'ready');
+  const fresh = !existsSync(ready);
   if (fresh) {
     const installDb = which('mariadb-install-db') ?? which('mysql_install_db');
     if (!installDb) throw new Error('mariadb-install-db not found');
@@ -206,6 +208,7 @@ export async function startMariaDb(name = 'default', opts: MariaDbOptions = {}):
     ].join(';');
     const r = runSql(client, socket, setup);
     if (!r.ok) throw new Error(`setting up MariaDB "${name}" failed: ${r.out}`);
+    writeFileSync(ready, new Date().toISOString());
   }
   return { kind: 'mariadb', name, host: '127.0.0.1', port, socket, url: mariadbUrl(port), pid, dir };
 }
