@@ -16,14 +16,9 @@ import { Upqueries, type SnapshotReader, type UpqueryStats } from '../dataflow/u
 import type { Row } from '../dataflow/delta.js';
 import type { Operator } from '../dataflow/operator.js';
 import { keyString } from '../dataflow/state.js';
-import { sqlLiteral } from '../dataflow/sql.js';
-import { fingerprint, replacePlaceholders, type Fingerprint } from '../planner/fingerprint.js';
-import { parseStatement, type AstNode } from '../planner/parse.js';
-import { planSelect, tableOf } from '../planner/plan.js';
-import { isJoin, joinTables, planJoin } from '../planner/join.js';
-import { semiJoins } from '../planner/passes/semi-join.js';
-import { rightJoins } from '../planner/passes/right-join.js';
-import { planCache, isUnionPlan, type CachePlan } from '../planner/union.js';
+import { fingerprint, type Fingerprint } from '../planner/fingerprint.js';
+import { parseStatement } from '../planner/parse.js';
+import { isUnionPlan } from '../planner/union.js';
 import { buildCache, releaseCache } from '../planner/build.js';
 import { buildUnion } from '../planner/build-union.js';
 import type { TableSchema } from '../planner/schema.js';
@@ -33,6 +28,7 @@ import { Cache, type CacheDefinition } from './cache.js';
 import { CacheRouter, type RouterBackend } from './router.js';
 import { UpstreamClient } from './upstream-client.js';
 import { CacheStore } from './cache-store.js';
+import { SYSTEM_SCHEMAS, checkSlots, limitZero, normalizedSql, parameterOf, planOf, sameSlots, tablesOf, tablesRead } from './statement-plan.js';
 import { showCachesAnswer } from './show-caches.js';
 
 export interface EngineOptions {
@@ -459,78 +455,3 @@ export class Engine implements BinlogSink, RouterBackend {
   }
 }
 
-function sameSlots(a: Fingerprint, b: Fingerprint): boolean {
-  for (let i = 0; i < a.literals.length; i++) if (a.literals[i].kind !== b.literals[i].kind) return false;
-  return true;
-}
-
-/** The planner's literal slots and the fingerprint's literals MUST line up one to one. */
-function checkSlots(plan: CachePlan, fp: Fingerprint): void {
-  const ok = plan.slots.length === fp.literals.length && plan.slots.every((s, i) => {
-    const l = fp.literals[i];
-    return s.kind === 'param' ? l.kind === 'param' : s.kind === 'const' ? l.kind === 'value' : l.kind === 'list';
-  });
-  if (!ok) throw new RotorError('ERR_CACHE_UNSUPPORTED', ['literals the fingerprint cannot line up (in statement)'], { clause: 'statement', detail: 'literals the fingerprint cannot line up' });
-}
-
-/**
- * The statement as run to learn its result columns: parameters NULL, its own LIMIT replaced by 0.
- * [note: group-flag] MariaDB marks the columns of a DISTINCT it ran through a temporary table with
- * GROUP_FLAG (an internal flag, 32768), and not when it found the result empty beforehand (as
- * here, or for a key without rows): the flag differs between keys of one statement upstream too.
- */
-function limitZero(sql: string, fp: Fingerprint): string {
-  return replacePlaceholders(sql.slice(0, fp.limitStart >= 0 ? fp.limitStart : fp.end), 'NULL') + ' LIMIT 0';
-}
-
-/** The fingerprint with constants written back and parameters as `?`. */
-function normalizedSql(fp: Fingerprint, plan: CachePlan): string {
-  let i = 0;
-  return fp.key.replace(/IN \(\?\+\)|\?/g, (m) => {
-    const lit = fp.literals[i];
-    const slot = plan.slots[i++];
-    if (lit === undefined || slot === undefined) return m;
-    if (lit.kind === 'list') return `IN (${lit.items.map((x) => (slot.kind === 'list-param' || x.kind !== 'value' ? '?' : sqlLiteral(x.value))).join(', ')})`;
-    return slot.kind === 'const' && lit.kind === 'value' ? sqlLiteral(lit.value) : '?';
-  });
-}
-
-/** The SELECT as planned: the rewrite passes applied. */
-function rewritten(statement: AstNode): AstNode {
-  return semiJoins(rightJoins(statement));
-}
-
-/** Schemas whose tables change without row events (DDL, GRANT) or are computed on read. */
-const SYSTEM_SCHEMAS = new Set(['information_schema', 'performance_schema', 'mysql', 'sys']);
-
-/** The tables a SELECT reads, in the order {@link planOf} takes their schemas (a UNION: its first branch's). */
-function tablesRead(statement: AstNode): Array<{ db: string | null; table: string }> {
-  const ast = rewritten(statement);
-  return isJoin(ast) ? joinTables(ast) : [tableOf(ast)];
-}
-
-function planOf(statement: AstNode, schemas: ReadonlyArray<TableSchema>): CachePlan {
-  const ast = rewritten(statement);
-  const unqualified = tablesRead(statement).some((t) => t.db === null);
-  if (ast._next) return planCache(ast, schemas[0], unqualified);
-  return isJoin(ast) ? planJoin(ast, schemas, unqualified, statement) : planSelect(ast, schemas[0], unqualified);
-}
-
-function tablesOf(def: CacheDefinition): ReadonlyArray<TableSchema> {
-  return def.tables ?? [def.schema];
-}
-
-/** The table and column a parameter compares with. */
-function parameterOf(plan: CachePlan, column: number): { table: string; column: string } {
-  if (isUnionPlan(plan) || plan.join === null) return { table: plan.schema.table, column: plan.schema.columns[column].name };
-  let at = column;
-  for (const s of plan.join.sources) {
-    if (at < s.columns.length) {
-      // The base table column behind it (a derived table's parameter is on a GROUP BY column).
-      const c = s.aggregate === null ? s.columns[at] : s.aggregate.groupBy[s.columns[at]];
-      return { table: s.schema.table, column: s.schema.columns[c]?.name ?? s.infos[at].name };
-    }
-    at -= s.columns.length;
-  }
-  return { table: plan.schema.table, column: plan.schema.columns[column].name };
-}
