@@ -12,7 +12,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import type { FromIdleWorker, ToIdleWorker } from './idle-worker.js';
 import { fmt, table } from './lib/markdown.js';
@@ -98,7 +98,7 @@ interface Step {
   /** Rotor's own count of connected clients when sampled. */
   readonly rotorClients: number;
   readonly openSeconds: number;
-  /** Median RSS, minimum heap used (the sample nearest a fresh GC), over the samples. */
+  /** Medians over the samples, each taken just after a full garbage collection. */
   readonly rssBytes: number;
   readonly heapUsedBytes: number;
   readonly mariadbRssBytes: number | null;
@@ -145,6 +145,9 @@ function slope(points: ReadonlyArray<readonly [number, number]>): number | null 
 
 const servers = await benchServers({ upstream: opts.upstream, needRedis: false });
 note(`upstream ${servers.upstreamUrl}; steps ${stepList.join(', ')}; ${workerCount} client process(es)`);
+// Rotor runs with a preload that collects garbage on SIGUSR2, so each step samples live memory.
+const gcPreload = pathToFileURL(join(dirname(fileURLToPath(import.meta.url)), 'lib', 'gc-on-signal.mjs')).href;
+process.env.ROTOR_BENCH_NODE_FLAGS = `${process.env.ROTOR_BENCH_NODE_FLAGS ?? ''} --expose-gc --import ${gcPreload}`;
 const rotor = await startRotor(servers.upstreamUrl, { extraArgs: ['--max-clients', String(Math.max(9000, opts.clients + 100))] });
 const openFilesLimit = (await rotor.status()).openFilesLimit ?? null;
 const workers = Array.from({ length: workerCount }, startWorker);
@@ -163,16 +166,21 @@ try {
     if (lost > 0) note(`\n${lost} idle connection(s) dropped before step ${n}`);
     const rotorClients = await waitForClients(rotor, n);
     await sleep(opts.settle * 1000);
+    // A first collection and a pause: V8 returns freed pages to the OS only after a while.
+    process.kill(rotor.pid, 'SIGUSR2');
+    await sleep(1000);
     const samples: Sample[] = [];
     for (let i = 0; i < 5; i++) {
+      process.kill(rotor.pid, 'SIGUSR2');
+      await sleep(300);
       const s = await statusOf(rotor);
       samples.push({ rssBytes: s.rss, heapUsedBytes: s.heapUsed, mariadbRssBytes: servers.mariadbPid ? rssBytes(servers.mariadbPid) : null });
-      await sleep(400);
+      await sleep(200);
     }
     const mariadb = samples.map((s) => s.mariadbRssBytes).filter((x): x is number => x !== null);
     results.push({
       connections: n, rotorClients, openSeconds: round(openSeconds, 2),
-      rssBytes: median(samples.map((s) => s.rssBytes)), heapUsedBytes: Math.min(...samples.map((s) => s.heapUsedBytes)),
+      rssBytes: median(samples.map((s) => s.rssBytes)), heapUsedBytes: median(samples.map((s) => s.heapUsedBytes)),
       mariadbRssBytes: mariadb.length ? median(mariadb) : null, samples,
     });
     bar.update(n, `${n} idle, Rotor RSS ${fmt(results.at(-1)!.rssBytes / MIB, 1)} MiB`);
@@ -241,7 +249,7 @@ const md = [
     `${check.failed ? ` (${check.failed} failed: ${check.firstError})` : ''}` : 'not run'}.`,
   '',
   'Each client connection holds a Rotor session and its own upstream session to MariaDB (two sockets in Rotor). ' +
-    'RSS is the median of 5 samples from /api/status, heap the smallest (nearest a garbage collection); "(step)" is the slope from the previous row. ' +
+    'RSS and V8 heap used are medians of 5 samples from /api/status, each taken just after a full garbage collection in Rotor; "(step)" is the slope from the previous row. ' +
     `Rotor's open-files limit: ${openFilesLimit ?? 'unknown'}.`,
   ...(failure ? ['', `- **failed**: ${failure}`] : []),
 ].join('\n');
