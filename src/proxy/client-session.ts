@@ -49,6 +49,7 @@ export interface SessionHost {
 type Phase = 'connecting' | 'handshake' | 'auth' | 'ready' | 'closed';
 
 const MAX_QUEUED = 64;
+const NO_SCRAMBLE = Buffer.alloc(0);
 
 export class ClientSession {
   readonly id: number;
@@ -65,7 +66,7 @@ export class ClientSession {
   #caps = 0;
   #mariadbCaps = 0;
   #charset = 0;
-  #scramble: Buffer = Buffer.alloc(0);
+  #scramble: Buffer = NO_SCRAMBLE;
   #authPlugin = 'mysql_native_password';
   #seqOffset = 0;
   #state: SessionState | null = null;
@@ -266,6 +267,9 @@ export class ClientSession {
     if (first === 0x00) {
       this.#phase = 'ready';
       this.#loggedIn = true;
+      // Only the handshake uses the scramble, and it is a view into a shared 8 KiB Buffer pool slab
+      // that an idle session would otherwise keep alive.
+      this.#scramble = NO_SCRAMBLE;
       if (this.#state) this.#state.status = decodeOk(p.payload, this.#caps).status;
       this.#drainQueue();
     } else if (first === 0xff) {

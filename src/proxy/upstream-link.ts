@@ -40,8 +40,11 @@ export function openUpstream(host: string, port: number, timeoutMs = 10_000): Pr
       if (!first) return;
       const packet: Packet = first;
       clearTimeout(timer);
+      // Detached once the handshake is read: a listener left behind would keep this closure's
+      // context (framer, timer) alive for the whole session.
       socket.off('data', onData);
       socket.off('error', onError);
+      socket.off('close', onClose);
       socket.pause();
       if (packet.payload[0] === 0xff) {
         fail(new UpstreamRefused(packet.raw, packet.payload.readUInt16LE(1)));
@@ -57,11 +60,12 @@ export function openUpstream(host: string, port: number, timeoutMs = 10_000): Pr
       clearTimeout(timer);
       fail(err);
     };
-    socket.on('data', onData);
-    socket.on('error', onError);
-    socket.on('close', () => {
+    const onClose = (): void => {
       clearTimeout(timer);
       reject(new Error('upstream closed the connection during the handshake'));
-    });
+    };
+    socket.on('data', onData);
+    socket.on('error', onError);
+    socket.on('close', onClose);
   });
 }

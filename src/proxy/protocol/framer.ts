@@ -28,7 +28,9 @@ export class PacketFramer {
   readonly #maxPacket: number;
   #partial: Buffer | null = null; // bytes of an incomplete frame (header included)
   #partialFill = 0;
-  #header = Buffer.alloc(4);
+  // Only a frame header split across chunks needs this; allocated then, since thousands of idle
+  // sessions each hold two framers.
+  #header: Buffer | null = null;
   #headerFill = 0;
   #frames: Buffer[] = []; // complete raw frames of a multi-frame packet
   #framesBytes = 0;
@@ -59,16 +61,17 @@ export class PacketFramer {
         continue;
       }
       if (this.#headerFill > 0 || chunk.length - pos < 4) {
+        const header = (this.#header ??= Buffer.alloc(4));
         const n = Math.min(4 - this.#headerFill, chunk.length - pos);
-        chunk.copy(this.#header, this.#headerFill, pos, pos + n);
+        chunk.copy(header, this.#headerFill, pos, pos + n);
         this.#headerFill += n;
         pos += n;
         if (this.#headerFill < 4) return;
         this.#headerFill = 0;
-        const len = this.#header.readUIntLE(0, 3);
+        const len = header.readUIntLE(0, 3);
         this.#checkSize(len);
         const frame = Buffer.allocUnsafe(4 + len);
-        this.#header.copy(frame, 0);
+        header.copy(frame, 0);
         this.#partial = frame;
         this.#partialFill = 4;
         if (len === 0) {
