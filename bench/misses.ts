@@ -7,6 +7,9 @@
  * 2. An aggregate miss over a big key: `SELECT COUNT(*) FROM miss_fans WHERE item_id = ?` for an
  *    item with `--fans` rows; reports the miss latency next to the direct query and how many
  *    upqueries the fill took (the cache's `upqueries` counter: one aggregate query, never the rows).
+ * 3. The vote query's misses (issue 5's target: a miss costs ≤ 2× a direct point query): each of
+ *    `--keys` articles (10 votes each) is read once through the vote cache and, alternating, by
+ *    primary key straight from MariaDB.
  *
  * Writes bench/results/misses.{json,md,svg}.
  *
@@ -41,13 +44,17 @@ const servers = await benchServers({ upstream: opts.upstream, needRedis: false }
 const admin = await connect(servers.upstreamUrl);
 note(`preparing ${opts.keys} point rows and ${opts.fans} rows under one aggregate key…`);
 await admin.query(`
-  DROP TABLE IF EXISTS miss_rows, miss_fans;
+  DROP TABLE IF EXISTS miss_rows, miss_fans, miss_article, miss_vote;
+  CREATE TABLE miss_article (id INT PRIMARY KEY, title VARCHAR(100) NOT NULL);
+  CREATE TABLE miss_vote (article_id INT NOT NULL, user_id INT NOT NULL, PRIMARY KEY (article_id, user_id));
   CREATE TABLE miss_rows (id INT PRIMARY KEY, k INT NOT NULL, c CHAR(120) NOT NULL);
   CREATE TABLE miss_fans (user_id INT NOT NULL, item_id INT NOT NULL, PRIMARY KEY (user_id, item_id), KEY (item_id));
 `);
 await admin.query(`INSERT INTO miss_rows SELECT seq, seq % 1000, REPEAT(CHAR(97 + seq % 26), 120) FROM seq_1_to_${opts.keys}`);
 await admin.query(`INSERT INTO miss_fans SELECT seq, 7 FROM seq_1_to_${opts.fans}`);
 await admin.query('INSERT INTO miss_fans SELECT seq, 8 FROM seq_1_to_10');
+await admin.query(`INSERT INTO miss_article SELECT seq, CONCAT('article ', seq) FROM seq_1_to_${opts.keys}`);
+await admin.query(`INSERT INTO miss_vote SELECT a.seq, u.seq FROM seq_1_to_${opts.keys} a, seq_1_to_10 u`);
 
 const rotor = await startRotor(servers.upstreamUrl);
 const result: Record<string, unknown> = { params: { ...opts, machine: machine() } };
@@ -90,6 +97,22 @@ try {
   for (let i = 0; i < 100; i++) await time(viaRotor, countSql, countHit);
   const counted = await scalar(viaRotor, countSql);
   const countStats = await rotor.cache(countId);
+
+  const voteSql = 'SELECT a.id, a.title, vc.votes FROM miss_article a LEFT JOIN (SELECT article_id, COUNT(user_id) AS votes FROM miss_vote GROUP BY article_id) AS vc ON a.id = vc.article_id WHERE a.id = ';
+  const voteId = await rotor.registerCache(voteSql + '?');
+  const articleSql = 'SELECT id, title FROM miss_article WHERE id = ';
+  const voteMiss = new Histogram();
+  const articleDirect = new Histogram();
+  const voteBar = new ProgressBar('vote misses', opts.keys);
+  for (let id = 1; id <= opts.keys; id++) {
+    if (id % 2) { await time(viaRotor, voteSql + id, voteMiss); await time(direct, articleSql + id, articleDirect); }
+    else { await time(direct, articleSql + id, articleDirect); await time(viaRotor, voteSql + id, voteMiss); }
+    voteBar.update(id);
+  }
+  voteBar.done(opts.keys);
+  const voteNatural = new Histogram();
+  for (let i = 0; i < 5; i++) await time(direct, voteSql + (1 + i), voteNatural);
+  const voteStats = await rotor.cache(voteId);
   if (counted !== opts.fans) throw new Error(`COUNT(*) through Rotor was ${counted}, expected ${opts.fans}`);
   await viaRotor.end();
   await direct.end();
@@ -100,8 +123,10 @@ try {
     rows: opts.fans, miss: ms(countMiss), direct: ms(countDirect), hit: ms(countHit),
     upqueries: countStats.stats?.upqueries ?? null, stats: countStats.stats ?? null,
   };
+  const vote = { miss: ms(voteMiss), pointDirect: ms(articleDirect), naturalDirect: ms(voteNatural), stats: voteStats.stats ?? null };
   result.point = point;
   result.aggregate = aggregate;
+  result.vote = vote;
 
   const ratio = (a: number, b: number) => `${fmt(a / b)}×`;
   const md = [
@@ -114,21 +139,26 @@ try {
       ['COUNT(*), direct (avg of 5)', fmt(aggregate.direct.avg, 3), fmt(aggregate.direct.p50, 3), fmt(aggregate.direct.p99, 3), '', ''],
       ['COUNT(*), Rotor miss', fmt(aggregate.miss.avg, 3), '', '', ratio(aggregate.miss.avg, aggregate.direct.avg), ''],
       ['COUNT(*), Rotor hit', fmt(aggregate.hit.avg, 3), fmt(aggregate.hit.p50, 3), fmt(aggregate.hit.p99, 3), '', ''],
+      ['article by id, direct MariaDB', fmt(vote.pointDirect.avg, 3), fmt(vote.pointDirect.p50, 3), fmt(vote.pointDirect.p99, 3), '', ''],
+      ['vote query, Rotor miss', fmt(vote.miss.avg, 3), fmt(vote.miss.p50, 3), fmt(vote.miss.p99, 3), ratio(vote.miss.avg, vote.pointDirect.avg), ratio(vote.miss.p50, vote.pointDirect.p50)],
+      ['vote query, direct (avg of 5)', fmt(vote.naturalDirect.avg, 3), fmt(vote.naturalDirect.p50, 3), fmt(vote.naturalDirect.p99, 3), '', ''],
     ]),
     '',
     `The COUNT(*) miss took ${aggregate.upqueries ?? '?'} upquery (one \`SELECT item_id, COUNT(*) … GROUP BY\` restricted to the key; no row is fetched to be counted). ` +
+    'The vote miss is compared with a point read of the article by primary key (issue 5\'s target: ≤ 2×); it takes two upqueries at once (the article by id, the vote count by one GROUP BY). ' +
     'A miss runs its upquery as a locking read (SERIALIZABLE) and reads `SHOW MASTER STATUS` under its locks, in one round trip with the query. One client, sequential; MariaDB and Rotor share 2 cores.',
     '',
   ].join('\n');
   const series = ['direct', 'Rotor miss', 'Rotor hit'];
   const svg = svgDocument([
     barChart('Point read latency, avg', 'ms', ['point read'], series, [[point.direct.avg], [point.miss.avg], [point.hit.avg]]),
+    barChart('Vote query miss vs article by id, avg', 'ms', ['vote'], series, [[vote.pointDirect.avg], [vote.miss.avg], [0]]),
     barChart(`COUNT(*) over ${opts.fans.toLocaleString('en-US')} rows`, 'ms', ['COUNT(*)'], series, [[aggregate.direct.avg], [aggregate.miss.avg], [aggregate.hit.avg]]),
   ], `cache misses vs direct, ${new Date().toISOString()}`);
   process.stdout.write(md);
   for (const f of writeReport('misses', { json: result, markdown: md, svg }, opts.json)) note(`wrote ${f}`);
 } finally {
   await rotor.stop();
-  await admin.query('DROP TABLE IF EXISTS miss_rows, miss_fans').catch(() => undefined);
+  await admin.query('DROP TABLE IF EXISTS miss_rows, miss_fans, miss_article, miss_vote').catch(() => undefined);
   await admin.end();
 }

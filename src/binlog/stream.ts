@@ -375,7 +375,7 @@ export class BinlogStream extends EventEmitter {
   #reached(position: BinlogPosition): void {
     if (this.#caughtUp !== null && comparePositions(position, this.#caughtUp) <= 0) return;
     this.#caughtUp = position;
-    if (this.#lag.waiting) this.#lag.reached(position);
+    this.#lag.reached(position);
     this.#sink.advance?.(position);
     if (this.#waiters.size > 0) for (const w of this.#waiters) if (w.reached()) this.#settle(w, true);
   }
