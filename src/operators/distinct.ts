@@ -7,6 +7,7 @@
  * filled by the same GROUP BY, passing each delta on.
  */
 import type { Delta, Row } from '../dataflow/delta.js';
+import { KeyedEntries } from '../dataflow/keyed-entries.js';
 import { EMPTY_RESULT, type BatchResult, type ColumnSource, type Operator, type SqlShape } from '../dataflow/operator.js';
 import { keyOfRow, keyString, rowBytes, type FillQuery, type KeyFold, type KeyedState } from '../dataflow/state.js';
 import { keyRestriction, renderSelect } from '../dataflow/sql.js';
@@ -28,7 +29,7 @@ interface Entry {
   readonly counts: RowCounts;
 }
 
-export class Distinct implements Operator, KeyedState {
+export class Distinct extends KeyedEntries<Entry> implements Operator, KeyedState {
   readonly kind = 'distinct' as const;
   readonly parents: ReadonlyArray<Operator>;
   readonly columns: ReadonlyArray<string>;
@@ -36,9 +37,9 @@ export class Distinct implements Operator, KeyedState {
   readonly key: ReadonlyArray<number>;
   readonly fold: ReadonlyArray<KeyFold>;
   readonly #spec: DistinctSpec;
-  readonly #entries = new Map<string, Entry>();
 
   constructor(parent: Operator, spec: DistinctSpec) {
+    super();
     this.parents = [parent];
     this.#spec = spec;
     this.columns = parent.columns;
@@ -67,48 +68,26 @@ export class Distinct implements Operator, KeyedState {
     return this.#spec.key;
   }
 
-  has(key: string): boolean {
-    return this.#entries.has(key);
-  }
-
-  get size(): number {
-    return this.#entries.size;
-  }
-
   rows(key: string): ReadonlyArray<Row> | undefined {
-    const e = this.#entries.get(key);
+    const e = this.entries.get(key);
     if (e === undefined) return undefined;
     return this.#spec.multiset ? e.counts.allRows() : e.counts.distinctRows();
   }
 
-  *keyRows(): IterableIterator<Row> {
-    for (const e of this.#entries.values()) yield e.keyRow;
-  }
-
-  evict(key: string): boolean {
-    return this.#entries.delete(key);
-  }
-
-  evictAll(): number {
-    const n = this.#entries.size;
-    this.#entries.clear();
-    return n;
-  }
-
   usage(): { rows: number; bytes: number } {
     let rows = 0, bytes = 0;
-    for (const e of this.#entries.values()) for (const r of e.counts.spellings()) { rows++; bytes += rowBytes(r) + 16; }
+    for (const e of this.entries.values()) for (const r of e.counts.spellings()) { rows++; bytes += rowBytes(r) + 16; }
     return { rows, bytes };
   }
 
   onBatch(_from: number, deltas: ReadonlyArray<Delta>): BatchResult {
-    if (this.#entries.size === 0 || deltas.length === 0) return EMPTY_RESULT;
+    if (this.entries.size === 0 || deltas.length === 0) return EMPTY_RESULT;
     const touched = new Map<Entry, Touched>();
     const output: Delta[] = [];
     let broken: Set<string> | null = null;
     for (const d of deltas) {
       const k = keyOfRow(d.row, this.#spec.key, this.fold);
-      const e = this.#entries.get(k);
+      const e = this.entries.get(k);
       if (e === undefined || broken?.has(k)) continue;
       let t = touched.get(e);
       if (t === undefined) touched.set(e, (t = new Map()));
@@ -119,13 +98,13 @@ export class Distinct implements Operator, KeyedState {
     const evicted: Row[] = [];
     if (broken !== null) {
       for (const k of broken) {
-        const e = this.#entries.get(k);
+        const e = this.entries.get(k);
         if (e !== undefined) evicted.push(e.keyRow);
-        this.#entries.delete(k);
+        this.entries.delete(k);
       }
     }
     const result = broken === null ? output : output.filter((d) => !broken.has(keyOfRow(d.row, this.#spec.key, this.fold)));
-    if (!this.#spec.multiset) for (const [e, t] of touched) if (this.#entries.get(keyString(e.keyRow, this.fold)) === e) e.counts.settle(t, result);
+    if (!this.#spec.multiset) for (const [e, t] of touched) if (this.entries.get(keyString(e.keyRow, this.fold)) === e) e.counts.settle(t, result);
     return result.length === 0 && evicted.length === 0 ? EMPTY_RESULT : { output: result, misses: [], evicted };
   }
 
@@ -137,7 +116,7 @@ export class Distinct implements Operator, KeyedState {
     const filling = new Map<string, Entry>();
     for (const k of keys) filling.set(keyString(k, this.fold), { keyRow: k, counts: new RowCounts(this.#spec.rowFold) });
     for (const { row, n } of counted) if (n > 0) filling.get(keyOfRow(row, this.#spec.key, this.fold))?.counts.add(row, n, null);
-    for (const [k, e] of filling) this.#entries.set(k, e);
+    for (const [k, e] of filling) this.entries.set(k, e);
   }
 
   /**

@@ -17,6 +17,7 @@
  * evicts the key rather than show a spelling no row has any more.
  */
 import type { Delta, Row } from '../dataflow/delta.js';
+import { KeyedEntries } from '../dataflow/keyed-entries.js';
 import { EMPTY_RESULT, type BatchResult, type ColumnSource, type Operator, type SqlShape } from '../dataflow/operator.js';
 import { keyOfRow, keyString, rowBytes, sameRow, type FillQuery, type KeyFold, type KeyedState } from '../dataflow/state.js';
 import { keyRestriction, renderSelect } from '../dataflow/sql.js';
@@ -64,7 +65,7 @@ export interface AggregateSpec {
   readonly fold: ReadonlyArray<KeyFold>;
 }
 
-export class Aggregate implements Operator, KeyedState {
+export class Aggregate extends KeyedEntries<Entry> implements Operator, KeyedState {
   readonly kind = 'aggregate' as const;
   readonly parents: ReadonlyArray<Operator>;
   readonly columns: ReadonlyArray<string>;
@@ -75,9 +76,9 @@ export class Aggregate implements Operator, KeyedState {
   readonly #keyIn: ReadonlyArray<number>;
   readonly #groupFold: ReadonlyArray<KeyFold>;
   readonly #spelled: boolean;
-  readonly #entries = new Map<string, Entry>();
 
   constructor(parent: Operator, spec: AggregateSpec) {
+    super();
     this.parents = [parent];
     this.#spec = spec;
     this.#keyIn = spec.groupBy.slice(0, spec.keyCount);
@@ -110,39 +111,17 @@ export class Aggregate implements Operator, KeyedState {
     return this.#keyIn;
   }
 
-  has(key: string): boolean {
-    return this.#entries.has(key);
-  }
-
-  get size(): number {
-    return this.#entries.size;
-  }
-
   rows(key: string): ReadonlyArray<Row> | undefined {
-    const e = this.#entries.get(key);
+    const e = this.entries.get(key);
     if (e === undefined) return undefined;
     const out: Row[] = [];
     for (const g of e.groups.values()) if (g.out !== null) out.push(g.out);
     return out;
   }
 
-  *keyRows(): IterableIterator<Row> {
-    for (const e of this.#entries.values()) yield e.keyRow;
-  }
-
-  evict(key: string): boolean {
-    return this.#entries.delete(key);
-  }
-
-  evictAll(): number {
-    const n = this.#entries.size;
-    this.#entries.clear();
-    return n;
-  }
-
   usage(): { rows: number; bytes: number } {
     let rows = 0, bytes = 0;
-    for (const e of this.#entries.values()) {
+    for (const e of this.entries.values()) {
       for (const g of e.groups.values()) {
         rows++;
         bytes += rowBytes(g.values) + 48 * g.states.length + (g.out ? rowBytes(g.out) : 0);
@@ -197,13 +176,13 @@ export class Aggregate implements Operator, KeyedState {
   }
 
   onBatch(_from: number, deltas: ReadonlyArray<Delta>): BatchResult {
-    if (this.#entries.size === 0 || deltas.length === 0) return EMPTY_RESULT;
+    if (this.entries.size === 0 || deltas.length === 0) return EMPTY_RESULT;
     const touched = new Map<Group, { old: Row | null; key: string; gk: string }>();
     let broken: Set<string> | null = null;
     const rules = this.#spec.rules;
     for (const d of deltas) {
       const pk = keyOfRow(d.row, this.#keyIn, this.fold);
-      const entry = this.#entries.get(pk);
+      const entry = this.entries.get(pk);
       if (entry === undefined || broken?.has(pk)) continue;
       const gk = this.#groupKey(d.row);
       let g = entry.groups.get(gk);
@@ -223,15 +202,15 @@ export class Aggregate implements Operator, KeyedState {
     const evicted: Row[] = [];
     if (broken !== null) {
       for (const pk of broken) {
-        const e = this.#entries.get(pk);
+        const e = this.entries.get(pk);
         if (e !== undefined) evicted.push(e.keyRow);
-        this.#entries.delete(pk);
+        this.entries.delete(pk);
       }
     }
     for (const [g, t] of touched) {
       if (broken?.has(t.key)) continue;
       const next = this.#output(g);
-      if (g.count <= 0 && !this.#spec.scalar) this.#entries.get(t.key)?.groups.delete(t.gk);
+      if (g.count <= 0 && !this.#spec.scalar) this.entries.get(t.key)?.groups.delete(t.gk);
       g.out = next;
       if (t.old !== null && next !== null && sameRow(t.old, next)) continue;
       if (t.old !== null) output.push({ row: t.old, sign: -1 });
@@ -260,7 +239,7 @@ export class Aggregate implements Operator, KeyedState {
   #install(filling: Map<string, Entry>): void {
     for (const [k, e] of filling) {
       for (const g of e.groups.values()) g.out = this.#output(g);
-      this.#entries.set(k, e);
+      this.entries.set(k, e);
     }
   }
 

@@ -7,6 +7,7 @@
  * derived from present keys (rules 1 and 3), so rows of missing keys cannot matter there.
  */
 import type { Delta, Row } from '../dataflow/delta.js';
+import { KeyedEntries } from '../dataflow/keyed-entries.js';
 import { EMPTY_RESULT, type BatchResult, type ColumnSource, type Operator, type SqlShape } from '../dataflow/operator.js';
 import { keyOfRow, keyString, rowBytes, sameRow, type FillQuery, type KeyFold, type KeyedState } from '../dataflow/state.js';
 import { keyRestriction, renderSelect } from '../dataflow/sql.js';
@@ -27,7 +28,7 @@ interface Entry {
 
 const NO_ROWS: ReadonlyArray<Row> = Object.freeze([]);
 
-export class KeyedRows implements Operator, KeyedState {
+export class KeyedRows extends KeyedEntries<Entry> implements Operator, KeyedState {
   readonly kind = 'keyed-rows' as const;
   readonly parents: ReadonlyArray<Operator>;
   readonly columns: ReadonlyArray<string>;
@@ -36,10 +37,10 @@ export class KeyedRows implements Operator, KeyedState {
   readonly fold: ReadonlyArray<KeyFold>;
   readonly index: ReadonlyArray<number> | null;
   readonly indexFold: ReadonlyArray<KeyFold>;
-  readonly #entries = new Map<string, Entry>();
   readonly #secondary = new Map<string, Row[]>();
 
   constructor(parent: Operator, spec: KeyedRowsSpec) {
+    super();
     this.parents = [parent];
     this.columns = parent.columns;
     this.key = spec.key;
@@ -70,26 +71,14 @@ export class KeyedRows implements Operator, KeyedState {
     return this.key;
   }
 
-  has(key: string): boolean {
-    return this.#entries.has(key);
-  }
-
-  get size(): number {
-    return this.#entries.size;
-  }
-
   rows(key: string): ReadonlyArray<Row> | undefined {
-    return this.#entries.get(key)?.rows;
+    return this.entries.get(key)?.rows;
   }
 
   /** Rows of present keys whose index columns hold `values` (folded like the index). */
   lookup(values: Row): ReadonlyArray<Row> {
     invariant(this.index !== null, 'lookup without a secondary index');
     return this.#secondary.get(keyString(values, this.indexFold)) ?? NO_ROWS;
-  }
-
-  *keyRows(): IterableIterator<Row> {
-    for (const e of this.#entries.values()) yield e.keyRow;
   }
 
   #indexAdd(row: Row): void {
@@ -110,24 +99,22 @@ export class KeyedRows implements Operator, KeyedState {
     if (list.length === 0) this.#secondary.delete(k);
   }
 
-  evict(key: string): boolean {
-    const e = this.#entries.get(key);
+  override evict(key: string): boolean {
+    const e = this.entries.get(key);
     if (e === undefined) return false;
     for (const r of e.rows) this.#indexRemove(r);
-    this.#entries.delete(key);
+    this.entries.delete(key);
     return true;
   }
 
-  evictAll(): number {
-    const n = this.#entries.size;
-    this.#entries.clear();
+  override evictAll(): number {
     this.#secondary.clear();
-    return n;
+    return super.evictAll();
   }
 
   usage(): { rows: number; bytes: number } {
     let rows = 0, bytes = 0;
-    for (const e of this.#entries.values()) {
+    for (const e of this.entries.values()) {
       rows += e.rows.length;
       for (const r of e.rows) bytes += rowBytes(r);
     }
@@ -135,12 +122,12 @@ export class KeyedRows implements Operator, KeyedState {
   }
 
   onBatch(_from: number, deltas: ReadonlyArray<Delta>): BatchResult {
-    if (this.#entries.size === 0) return EMPTY_RESULT;
+    if (this.entries.size === 0) return EMPTY_RESULT;
     const output: Delta[] = [];
     let evicted: Row[] | null = null;
     for (const d of deltas) {
       const k = keyOfRow(d.row, this.key, this.fold);
-      const e = this.#entries.get(k);
+      const e = this.entries.get(k);
       if (e === undefined) continue;
       if (d.sign === 1) {
         e.rows.push(d.row);
@@ -169,7 +156,7 @@ export class KeyedRows implements Operator, KeyedState {
     for (const row of inputRows) filling.get(keyOfRow(row, this.key, this.fold))?.rows.push(row);
     for (const [k, e] of filling) {
       this.evict(k);
-      this.#entries.set(k, e);
+      this.entries.set(k, e);
       for (const r of e.rows) this.#indexAdd(r);
     }
   }

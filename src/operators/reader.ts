@@ -4,6 +4,7 @@
  * ORDER BY columns not selected). Per key it keeps those rows and, lazily, the answer: the visible
  * columns in the query's ORDER BY order, built once per change so a hit allocates nothing.
  */
+import { KeyedEntries } from '../dataflow/keyed-entries.js';
 import { rowKey, type Delta, type Row } from '../dataflow/delta.js';
 import { EMPTY_RESULT, type BatchResult, type ColumnSource, type Operator, type SqlShape } from '../dataflow/operator.js';
 import { keyOfRow, keyString, rowBytes, sameRow, type FillQuery, type KeyFold, type KeyedState } from '../dataflow/state.js';
@@ -33,7 +34,7 @@ export interface ReaderSpec {
   readonly distinct: boolean;
 }
 
-export class Reader implements Operator, KeyedState {
+export class Reader extends KeyedEntries<Entry> implements Operator, KeyedState {
   readonly kind = 'reader' as const;
   readonly parents: ReadonlyArray<Operator>;
   readonly columns: ReadonlyArray<string>;
@@ -41,10 +42,10 @@ export class Reader implements Operator, KeyedState {
   readonly key: ReadonlyArray<number>;
   readonly fold: ReadonlyArray<KeyFold>;
   readonly #spec: ReaderSpec;
-  readonly #entries = new Map<string, Entry>();
   readonly #compare: (a: Row, b: Row) => number;
 
   constructor(parent: Operator, spec: ReaderSpec, cacheId: string) {
+    super();
     this.parents = [parent];
     this.#spec = spec;
     this.#compare = rowComparator(spec.orderBy);
@@ -78,25 +79,13 @@ export class Reader implements Operator, KeyedState {
     return this.#spec.key;
   }
 
-  has(key: string): boolean {
-    return this.#entries.has(key);
-  }
-
-  get size(): number {
-    return this.#entries.size;
-  }
-
   rows(key: string): ReadonlyArray<Row> | undefined {
-    return this.#entries.get(key)?.rows;
-  }
-
-  *keyRows(): IterableIterator<Row> {
-    for (const e of this.#entries.values()) yield e.keyRow;
+    return this.entries.get(key)?.rows;
   }
 
   /** [note: hot-path] The answer rows for a present key, or undefined for a missing one. */
   answer(key: string): ReadonlyArray<Row> | undefined {
-    const e = this.#entries.get(key);
+    const e = this.entries.get(key);
     if (e === undefined) return undefined;
     return e.answer ??= this.#build(e.rows);
   }
@@ -121,19 +110,9 @@ export class Reader implements Operator, KeyedState {
     return out;
   }
 
-  evict(key: string): boolean {
-    return this.#entries.delete(key);
-  }
-
-  evictAll(): number {
-    const n = this.#entries.size;
-    this.#entries.clear();
-    return n;
-  }
-
   usage(): { rows: number; bytes: number } {
     let rows = 0, bytes = 0;
-    for (const e of this.#entries.values()) {
+    for (const e of this.entries.values()) {
       rows += e.rows.length;
       for (const r of e.rows) bytes += rowBytes(r);
     }
@@ -141,11 +120,11 @@ export class Reader implements Operator, KeyedState {
   }
 
   onBatch(_from: number, deltas: ReadonlyArray<Delta>): BatchResult {
-    if (this.#entries.size === 0) return EMPTY_RESULT;
+    if (this.entries.size === 0) return EMPTY_RESULT;
     let evicted: Row[] | null = null;
     for (const d of deltas) {
       const k = keyOfRow(d.row, this.#spec.key, this.fold);
-      const e = this.#entries.get(k);
+      const e = this.entries.get(k);
       if (e === undefined) continue;
       if (d.sign === 1) e.rows.push(d.row);
       else {
@@ -154,7 +133,7 @@ export class Reader implements Operator, KeyedState {
           // Retracting a row this key never held means the key is not what MySQL holds: drop it
           // rather than serve it (it refills on the next read).
           (evicted ??= []).push(e.keyRow);
-          this.#entries.delete(k);
+          this.entries.delete(k);
           continue;
         }
         e.rows[i] = e.rows[e.rows.length - 1];
@@ -169,7 +148,7 @@ export class Reader implements Operator, KeyedState {
     const filling = new Map<string, Entry>();
     for (const k of keys) filling.set(keyString(k, this.fold), { keyRow: k, rows: [], answer: null });
     for (const row of inputRows) filling.get(keyOfRow(row, this.#spec.key, this.fold))?.rows.push(row);
-    for (const [k, e] of filling) this.#entries.set(k, e);
+    for (const [k, e] of filling) this.entries.set(k, e);
   }
 
   fillQuery(keys: ReadonlyArray<Row>): FillQuery {

@@ -11,6 +11,7 @@
  * it cannot say what the top is: it evicts the key downstream and reports it (DESIGN.md rule 5),
  * and the engine refills it. It never emits a short list.
  */
+import { KeyedEntries } from '../dataflow/keyed-entries.js';
 import { rowKey, type Delta, type Row } from '../dataflow/delta.js';
 import { EMPTY_RESULT, type BatchResult, type ColumnSource, type Operator, type SqlShape } from '../dataflow/operator.js';
 import { keyOfRow, keyString, rowBytes, sameRow, type FillQuery, type KeyFold, type KeyedState } from '../dataflow/state.js';
@@ -38,7 +39,7 @@ interface Entry {
   complete: boolean;
 }
 
-export class TopK implements Operator, KeyedState {
+export class TopK extends KeyedEntries<Entry> implements Operator, KeyedState {
   readonly kind = 'top-k' as const;
   readonly parents: ReadonlyArray<Operator>;
   readonly columns: ReadonlyArray<string>;
@@ -47,9 +48,9 @@ export class TopK implements Operator, KeyedState {
   readonly fold: ReadonlyArray<KeyFold>;
   readonly #spec: TopKSpec;
   readonly #compare: (a: Row, b: Row) => number;
-  readonly #entries = new Map<string, Entry>();
 
   constructor(parent: Operator, spec: TopKSpec) {
+    super();
     invariant(spec.need > 0 && spec.keep >= spec.need, 'top-k keeps at least the rows it emits');
     this.parents = [parent];
     this.#spec = spec;
@@ -83,38 +84,16 @@ export class TopK implements Operator, KeyedState {
     return this.#spec.key;
   }
 
-  has(key: string): boolean {
-    return this.#entries.has(key);
-  }
-
-  get size(): number {
-    return this.#entries.size;
-  }
-
   /** The rows the key shows downstream: the first `need`. */
   rows(key: string): ReadonlyArray<Row> | undefined {
-    const e = this.#entries.get(key);
+    const e = this.entries.get(key);
     if (e === undefined) return undefined;
     return e.rows.length <= this.#spec.need ? e.rows : e.rows.slice(0, this.#spec.need);
   }
 
-  *keyRows(): IterableIterator<Row> {
-    for (const e of this.#entries.values()) yield e.keyRow;
-  }
-
-  evict(key: string): boolean {
-    return this.#entries.delete(key);
-  }
-
-  evictAll(): number {
-    const n = this.#entries.size;
-    this.#entries.clear();
-    return n;
-  }
-
   usage(): { rows: number; bytes: number } {
     let rows = 0, bytes = 0;
-    for (const e of this.#entries.values()) {
+    for (const e of this.entries.values()) {
       rows += e.rows.length;
       for (const r of e.rows) bytes += rowBytes(r);
     }
@@ -122,13 +101,13 @@ export class TopK implements Operator, KeyedState {
   }
 
   onBatch(_from: number, deltas: ReadonlyArray<Delta>): BatchResult {
-    if (this.#entries.size === 0 || deltas.length === 0) return EMPTY_RESULT;
+    if (this.entries.size === 0 || deltas.length === 0) return EMPTY_RESULT;
     const need = this.#spec.need;
     const before = new Map<string, Row[]>();
     let broken: Set<string> | null = null;
     for (const d of deltas) {
       const k = keyOfRow(d.row, this.#spec.key, this.fold);
-      const e = this.#entries.get(k);
+      const e = this.entries.get(k);
       if (e === undefined || broken?.has(k)) continue;
       if (!before.has(k)) before.set(k, e.rows.slice(0, need));
       if (!(d.sign === 1 ? this.#insert(e, d.row) : this.#remove(e, d.row))) (broken ??= new Set()).add(k);
@@ -136,10 +115,10 @@ export class TopK implements Operator, KeyedState {
     const output: Delta[] = [];
     const evicted: Row[] = [];
     for (const [k, old] of before) {
-      const e = this.#entries.get(k);
+      const e = this.entries.get(k);
       if (e === undefined) continue;
       if (broken?.has(k) || (!e.complete && e.rows.length < need)) {
-        this.#entries.delete(k);
+        this.entries.delete(k);
         evicted.push(e.keyRow);
         continue;
       }
@@ -206,7 +185,7 @@ export class TopK implements Operator, KeyedState {
       e.rows.sort(this.#compare);
       e.complete = limited ? e.rows.length < keep : e.rows.length <= keep;
       if (e.rows.length > keep) e.rows.length = keep;
-      this.#entries.set(k, e);
+      this.entries.set(k, e);
     }
   }
 

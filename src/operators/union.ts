@@ -12,6 +12,7 @@
  * it with its last; UNION ALL passes every occurrence on.
  */
 import type { Delta, Row } from '../dataflow/delta.js';
+import { KeyedEntries } from '../dataflow/keyed-entries.js';
 import { EMPTY_RESULT, type BatchResult, type ColumnSource, type Operator, type SqlShape } from '../dataflow/operator.js';
 import { keyOfRow, keyString, rowBytes, type FillQuery, type KeyFold, type KeyedState, type ParentFill } from '../dataflow/state.js';
 import { invariant } from '../errors.js';
@@ -43,7 +44,7 @@ interface Entry {
   readonly counts: RowCounts;
 }
 
-export class Union implements Operator, KeyedState {
+export class Union extends KeyedEntries<Entry> implements Operator, KeyedState {
   readonly kind = 'union' as const;
   readonly parents: ReadonlyArray<Operator>;
   readonly columns: ReadonlyArray<string>;
@@ -51,11 +52,11 @@ export class Union implements Operator, KeyedState {
   readonly key: ReadonlyArray<number>;
   readonly fold: ReadonlyArray<KeyFold>;
   readonly #spec: UnionSpec;
-  readonly #entries = new Map<string, Entry>();
   /** Per branch: the branch key → the present union keys it belongs to. */
   readonly #index: ReadonlyArray<Map<string, Set<string>>>;
 
   constructor(parents: ReadonlyArray<Operator>, spec: UnionSpec) {
+    super();
     invariant(parents.length === spec.branches.length && parents.length > 1, 'a union has one parent per branch');
     invariant(new Set(parents).size === parents.length, 'the branches of a union are distinct nodes');
     this.parents = parents;
@@ -93,28 +94,16 @@ export class Union implements Operator, KeyedState {
     return [-1];
   }
 
-  has(key: string): boolean {
-    return this.#entries.has(key);
-  }
-
-  get size(): number {
-    return this.#entries.size;
-  }
-
   rows(key: string): ReadonlyArray<Row> | undefined {
-    const e = this.#entries.get(key);
+    const e = this.entries.get(key);
     if (e === undefined) return undefined;
     return this.#spec.all ? e.counts.allRows() : e.counts.distinctRows();
   }
 
-  *keyRows(): IterableIterator<Row> {
-    for (const e of this.#entries.values()) yield e.keyRow;
-  }
-
-  evict(key: string): boolean {
-    const e = this.#entries.get(key);
+  override evict(key: string): boolean {
+    const e = this.entries.get(key);
     if (e === undefined) return false;
-    this.#entries.delete(key);
+    this.entries.delete(key);
     this.#spec.branches.forEach((b, i) => {
       const bk = this.#branchKey(b, e.keyRow);
       const set = this.#index[i].get(bk);
@@ -124,16 +113,14 @@ export class Union implements Operator, KeyedState {
     return true;
   }
 
-  evictAll(): number {
-    const n = this.#entries.size;
-    this.#entries.clear();
+  override evictAll(): number {
     for (const m of this.#index) m.clear();
-    return n;
+    return super.evictAll();
   }
 
   usage(): { rows: number; bytes: number } {
     let rows = 0, bytes = 0;
-    for (const e of this.#entries.values()) for (const r of e.counts.spellings()) { rows++; bytes += rowBytes(r) + 16; }
+    for (const e of this.entries.values()) for (const r of e.counts.spellings()) { rows++; bytes += rowBytes(r) + 16; }
     return { rows, bytes };
   }
 
@@ -148,7 +135,7 @@ export class Union implements Operator, KeyedState {
   }
 
   onBatch(from: number, deltas: ReadonlyArray<Delta>): BatchResult {
-    if (this.#entries.size === 0 || deltas.length === 0) return EMPTY_RESULT;
+    if (this.entries.size === 0 || deltas.length === 0) return EMPTY_RESULT;
     const b = this.#spec.branches[from];
     const index = this.#index[from];
     const fold = b.params.map((p) => this.fold[p]);
@@ -159,7 +146,7 @@ export class Union implements Operator, KeyedState {
       const keys = index.get(keyOfRow(d.row, b.key, fold));
       if (keys === undefined) continue;
       for (const k of keys) {
-        const e = this.#entries.get(k);
+        const e = this.entries.get(k);
         if (e === undefined || broken?.has(k)) continue;
         let t = touched.get(e);
         if (t === undefined) touched.set(e, (t = new Map()));
@@ -172,13 +159,13 @@ export class Union implements Operator, KeyedState {
     const evicted: Row[] = [];
     if (broken !== null) {
       for (const k of broken) {
-        const e = this.#entries.get(k);
+        const e = this.entries.get(k);
         if (e !== undefined) evicted.push(e.keyRow);
         this.evict(k);
       }
     }
     const result = broken === null ? output : output.filter((d) => !broken.has(keyOfRow(d.row, this.key, this.fold)));
-    if (!this.#spec.all) for (const [e, t] of touched) if (this.#entries.get(keyString(e.keyRow, this.fold)) === e) e.counts.settle(t, result);
+    if (!this.#spec.all) for (const [e, t] of touched) if (this.entries.get(keyString(e.keyRow, this.fold)) === e) e.counts.settle(t, result);
     return result.length === 0 && evicted.length === 0 ? EMPTY_RESULT : { output: result, misses: [], evicted };
   }
 
@@ -196,7 +183,7 @@ export class Union implements Operator, KeyedState {
     fill: (keys) => {
       for (const k of keys) {
         const ks = keyString(k, this.fold);
-        if (this.#entries.has(ks)) continue;
+        if (this.entries.has(ks)) continue;
         const e: Entry = { keyRow: k, counts: new RowCounts([...this.#spec.rowFold, ...this.fold]) };
         this.#spec.branches.forEach((b, i) => {
           const st = this.parents[i].state;
@@ -209,7 +196,7 @@ export class Union implements Operator, KeyedState {
           if (set === undefined) this.#index[i].set(bk, (set = new Set()));
           set.add(ks);
         });
-        this.#entries.set(ks, e);
+        this.entries.set(ks, e);
       }
     },
   };

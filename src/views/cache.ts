@@ -76,13 +76,13 @@ export class Cache {
     const slots = this.plan.slots;
     if (literals.length !== slots.length) return null;
     const out: ValueSource[][] = new Array(this.plan.params.length);
-    let p = 0;
-    const source = (l: Literal): ValueSource | null => (l.kind === 'value' ? { v: l.value } : l.kind === 'param' ? { p: p++ } : null);
+    // [note: hot-path] No closure per call: the counter of `?` placeholders is threaded through.
+    const next = { p: 0 };
     for (let i = 0; i < slots.length; i++) {
       const s = slots[i], l = literals[i], r = this.fp.literals[i];
       switch (s.kind) {
         case 'param': {
-          const src = source(l);
+          const src = valueSource(l, next);
           if (src === null) return null;
           out[s.param] = [src];
           break;
@@ -91,7 +91,7 @@ export class Cache {
           if (l.kind !== 'list') return null;
           const list: ValueSource[] = [];
           for (const item of l.items) {
-            const src = source(item);
+            const src = valueSource(item, next);
             if (src === null) return null;
             list.push(src);
           }
@@ -136,4 +136,9 @@ export class Cache {
     }
     return keys;
   }
+}
+
+/** Where one literal's value comes from: the statement itself, or the next `?` placeholder. */
+function valueSource(l: Literal, next: { p: number }): ValueSource | null {
+  return l.kind === 'value' ? { v: l.value } : l.kind === 'param' ? { p: next.p++ } : null;
 }
