@@ -21,6 +21,7 @@ import { rightJoins } from '../../src/planner/passes/right-join.js';
 import { buildCache, type BuiltCache } from '../../src/planner/build.js';
 import type { TableSchema } from '../../src/planner/schema.js';
 import type { Batch, TableChange } from '../../src/binlog/batch.js';
+import { seededRandom as prng } from '../../bench/lib/zipf.js';
 
 const int = (name: string) => ({ name, dataType: 'int', scale: 0, collation: null });
 const SCHEMAS: Record<string, TableSchema> = {
@@ -45,16 +46,6 @@ const QUERIES = [
   'SELECT COUNT(*), COUNT(DISTINCT u.w) FROM s JOIN u ON u.k = s.a JOIN t ON t.j = u.w WHERE s.v = ?',
 ];
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Tables = Record<string, ReadonlyArray<Row>>;
 

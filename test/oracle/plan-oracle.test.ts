@@ -15,6 +15,7 @@ import { planSelect } from '../../src/planner/plan.js';
 import { buildCache, type BuiltCache } from '../../src/planner/build.js';
 import type { TableSchema } from '../../src/planner/schema.js';
 import type { Batch } from '../../src/binlog/batch.js';
+import { seededRandom as prng } from '../../bench/lib/zipf.js';
 
 const schema: TableSchema = {
   database: 'd', table: 't',
@@ -38,16 +39,6 @@ const QUERIES = [
   'SELECT DISTINCT y, g FROM t WHERE g = ? ORDER BY y DESC LIMIT 2',
 ];
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The rows a stateless node emits for the whole table. */
 function rowsAt(op: Operator, table: ReadonlyArray<Row>): Row[] {

@@ -7,17 +7,8 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import mysql from 'mysql2/promise';
 import { EngineFixture, canonical } from './support.js';
+import { seededRandom as prng } from '../../bench/lib/zipf.js';
 
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const SEEDS = (process.env.ROTOR_RACE_SEEDS ?? '1,2,3,4,5,6').split(',').map(Number);
 const KEYS = 6;
