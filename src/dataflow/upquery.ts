@@ -40,7 +40,7 @@ import { keyString, type ParentFill } from './state.js';
 import { comparePositions, type Batch, type BinlogPosition } from '../binlog/batch.js';
 import { invariant } from '../errors.js';
 
-/** What an upquery returns: its rows and the binlog position of its snapshot. */
+/** What an upquery returns: its rows and the binlog position they are exact at. */
 export interface SnapshotResult {
   readonly rows: ReadonlyArray<Row>;
   /** Null when the upstream has no binlog position to offer (then no batch is replayed). */

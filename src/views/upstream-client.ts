@@ -1,5 +1,5 @@
 /**
- * Rotor's own connection pool to the upstream: upqueries inside consistent snapshots, table schemas
+ * Rotor's own connection pool to the upstream: upqueries as locking reads at a binlog position, table schemas
  * from information_schema, and the exact column definitions of a query's result.
  */
 import mysql from 'mysql2/promise';
