@@ -6,26 +6,13 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type mysql from 'mysql2/promise';
-import { Engine, type EngineUpstream } from '../../src/views/engine.js';
-import { UpstreamClient } from '../../src/views/upstream-client.js';
-import { comparePositions, type Batch, type BinlogPosition } from '../../src/binlog/batch.js';
-import type { SnapshotResult } from '../../src/dataflow/upquery.js';
+import { Engine } from '../../src/views/engine.js';
+import { comparePositions, type Batch } from '../../src/binlog/batch.js';
 import type { Row } from '../../src/dataflow/delta.js';
 import { freshDatabase, type TestDatabase } from '../support/servers.js';
 import { binlogEnd } from '../binlog/support.js';
-import { sessionFor, settle } from './support.js';
+import { GatedUpstream, sessionFor, settle } from './support.js';
 
-/** The real upstream, with a gate that holds each upquery's answer until the test opens it. */
-class GatedUpstream extends UpstreamClient implements EngineUpstream {
-  gate: Promise<void> | null = null;
-  snapshots: BinlogPosition[] = [];
-  override async snapshotQuery(sql: string): Promise<SnapshotResult> {
-    const r = await super.snapshotQuery(sql);
-    if (r.position) this.snapshots.push(r.position);
-    if (this.gate) await this.gate;
-    return r;
-  }
-}
 
 describe('fills installed at their snapshot position', () => {
   let db: TestDatabase;

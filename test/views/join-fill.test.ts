@@ -6,24 +6,12 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type mysql from 'mysql2/promise';
-import { Engine, type EngineUpstream } from '../../src/views/engine.js';
-import { UpstreamClient } from '../../src/views/upstream-client.js';
+import { Engine } from '../../src/views/engine.js';
 import { comparePositions, type Batch, type BinlogPosition, type TableChange } from '../../src/binlog/batch.js';
-import type { SnapshotResult } from '../../src/dataflow/upquery.js';
 import { freshDatabase, type TestDatabase } from '../support/servers.js';
 import { binlogEnd } from '../binlog/support.js';
-import { sessionFor, settle } from './support.js';
+import { GatedUpstream, sessionFor, settle } from './support.js';
 
-class GatedUpstream extends UpstreamClient implements EngineUpstream {
-  gate: Promise<void> | null = null;
-  snapshots: BinlogPosition[] = [];
-  override async snapshotQuery(sql: string): Promise<SnapshotResult> {
-    const r = await super.snapshotQuery(sql);
-    if (r.position) this.snapshots.push(r.position);
-    if (this.gate) await this.gate;
-    return r;
-  }
-}
 
 const STORY = 'SELECT s.id, s.title, u.name FROM story s JOIN user u ON u.id = s.author_id WHERE s.id = ?';
 

@@ -6,7 +6,10 @@
 import mysql from 'mysql2/promise';
 import { pino } from 'pino';
 import type { FieldPacket } from 'mysql2';
-import { Engine } from '../../src/views/engine.js';
+import { Engine, type EngineUpstream } from '../../src/views/engine.js';
+import { UpstreamClient } from '../../src/views/upstream-client.js';
+import type { BinlogPosition } from '../../src/binlog/batch.js';
+import type { SnapshotResult } from '../../src/dataflow/upquery.js';
 import { BinlogStream } from '../../src/binlog/stream.js';
 import type { Routed, SessionView } from '../../src/proxy/read-router.js';
 import type { ColumnDefinition } from '../../src/proxy/protocol/column-definition.js';
@@ -15,6 +18,18 @@ import { rowKey, type Row } from '../../src/dataflow/delta.js';
 import type { Value } from '../../src/values.js';
 import { freshDatabase, type TestDatabase } from '../support/servers.js';
 import { caughtUp, uniqueServerId } from '../binlog/support.js';
+
+/** The real upstream, with a gate that holds each upquery's answer until the test opens it. */
+export class GatedUpstream extends UpstreamClient implements EngineUpstream {
+  gate: Promise<void> | null = null;
+  snapshots: BinlogPosition[] = [];
+  override async snapshotQuery(sql: string): Promise<SnapshotResult> {
+    const r = await super.snapshotQuery(sql);
+    if (r.position) this.snapshots.push(r.position);
+    if (this.gate) await this.gate;
+    return r;
+  }
+}
 
 export function sessionFor(database: string | null, over: Partial<SessionView> = {}): SessionView {
   return { connectionId: 1, user: 'rotor', database, inTransaction: false, cacheBlocker: null, writes: 0, ...over };
