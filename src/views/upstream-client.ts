@@ -4,7 +4,7 @@
  */
 import mysql from 'mysql2/promise';
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { FieldPacket, RowDataPacket } from 'mysql2';
+import type { FieldPacket, PoolConnection as CorePoolConnection, RowDataPacket } from 'mysql2';
 import type { ColumnDefinition } from '../proxy/protocol/column-definition.js';
 import type { SnapshotReader, SnapshotResult } from '../dataflow/upquery.js';
 import type { BinlogPosition } from '../binlog/batch.js';
@@ -16,6 +16,9 @@ import type { Value } from '../values.js';
 /** How long an upquery waits for a writer's row locks, and how often a lock conflict is retried. */
 const LOCK_WAIT_SECONDS = 10;
 const LOCK_RETRIES = 10;
+
+/** Every pooled connection: UTC values, SERIALIZABLE transactions (the upqueries' locking reads). */
+const SESSION_SETUP = `SET time_zone = '+00:00', innodb_lock_wait_timeout = ${LOCK_WAIT_SECONDS}; SET SESSION TRANSACTION ISOLATION LEVEL SERIALIZABLE`;
 
 /** ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT. */
 function isLockConflict(e: unknown): boolean {
@@ -34,6 +37,14 @@ export class UpstreamClient implements SnapshotReader {
       database: u.pathname.length > 1 ? decodeURIComponent(u.pathname.slice(1)) : undefined,
       ...upqueryConnectionOptions, multipleStatements: true, connectionLimit,
     });
+    // Once per pooled connection, ahead of anything it runs: the settings every upquery needs.
+    // The event hands over mysql2's callback connection, whatever the promise pool's types say.
+    this.#pool.on('connection', (conn) => {
+      const core = conn as unknown as CorePoolConnection;
+      core.query(SESSION_SETUP, (err) => {
+        if (err) core.destroy();
+      });
+    });
   }
 
   /**
@@ -47,7 +58,7 @@ export class UpstreamClient implements SnapshotReader {
    * splits the transactions that touch the answer exactly. A lock wait or deadlock is retried.
    */
   async snapshotQuery(sql: string): Promise<SnapshotResult> {
-    const text = `SET time_zone = '+00:00', innodb_lock_wait_timeout = ${LOCK_WAIT_SECONDS}; SET TRANSACTION ISOLATION LEVEL SERIALIZABLE; START TRANSACTION; ${sql}; SHOW MASTER STATUS; COMMIT`;
+    const text = `START TRANSACTION; ${sql}; SHOW MASTER STATUS; COMMIT`;
     for (let attempt = 1; ; attempt++) {
       const conn = await this.#pool.getConnection();
       let results: unknown[], fields: (FieldPacket[] | undefined)[];
@@ -61,9 +72,9 @@ export class UpstreamClient implements SnapshotReader {
         continue;
       }
       conn.release();
-      const f = fields[3] ?? [];
-      const rows = (results[3] as Value[][]).map((r) => normalizeMysql2Row(f, r) as Row);
-      const status = (results[4] as Value[][])[0];
+      const f = fields[1] ?? [];
+      const rows = (results[1] as Value[][]).map((r) => normalizeMysql2Row(f, r) as Row);
+      const status = (results[2] as Value[][])[0];
       return { rows, position: status === undefined ? null : { file: String(status[0]), position: Number(status[1]) } };
     }
   }
