@@ -42,3 +42,10 @@ test('numeric flags are range-checked', () => {
   assert.throws(() => buildConfig({ upstream: 'mysql://u@h/d', backlog: 'lots' }), /--backlog must be an integer/);
   assert.equal(buildConfig({ upstream: 'mysql://u@h/d', serverId: '77' }).serverId, 77);
 });
+
+test('consistency is eventual by default, session on request, and nothing else', () => {
+  assert.equal(buildConfig({ upstream: 'mysql://u@h/d' }).consistency, 'eventual');
+  assert.equal(buildConfig({ upstream: 'mysql://u@h/d', consistency: 'session' }).consistency, 'session');
+  assert.throws(() => buildConfig({ upstream: 'mysql://u@h/d', consistency: 'strong' }), /--consistency must be eventual or session/);
+  assert.equal(buildConfig({ upstream: 'mysql://u@h/d', maxStaleness: '250' }).maxStalenessMs, 250);
+});
