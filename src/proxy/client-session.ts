@@ -24,7 +24,7 @@ import {
 } from './protocol/handshake.js';
 import { PacketReader } from './protocol/packet-reader.js';
 import { PacketWriter } from './protocol/packet-writer.js';
-import { encodeResultSet } from './protocol/result-set.js';
+import { encodeResultSetOnce } from './protocol/result-set.js';
 import { ResponseScanner, type ResponseKind } from './protocol/response-scanner.js';
 import { PreparedStatements } from './prepared-statements.js';
 import type { Answer, ReadRouter, Routed } from './read-router.js';
@@ -488,7 +488,7 @@ export class ClientSession {
     let bytes: Buffer;
     try {
       if (a.kind === 'rows') {
-        bytes = encodeResultSet(a.columns, a.rows, {
+        bytes = encodeResultSetOnce(a.columns, a.rows, {
           binary, deprecateEof: (this.#caps & Cap.DEPRECATE_EOF) !== 0, statusFlags: state.answerStatus, startSeq: 1,
           extendedMetadata: (this.#mariadbCaps & MariaCap.EXTENDED_METADATA) !== 0, resultCharset: this.#charset,
         });

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ResponseScanner, type ResponseKind } from '../../src/proxy/protocol/response-scanner.js';
-import { encodePrepareOk, encodeResultSet } from '../../src/proxy/protocol/result-set.js';
+import { encodePrepareOk, encodeResultSet, encodeResultSetOnce } from '../../src/proxy/protocol/result-set.js';
 import { PacketWriter } from '../../src/proxy/protocol/packet-writer.js';
 import { writeColumnDefinition } from '../../src/proxy/protocol/column-codec.js';
 import { writeEof, writeErr, writeOk } from '../../src/proxy/protocol/generic-response.js';
@@ -103,4 +103,15 @@ test('COM_FIELD_LIST ends at its EOF; single-packet commands end at once', () =>
   eachSplit(bytes, (chunks, label) => assert.equal(scan('field-list', true, chunks).end, bytes.length, label));
   const stat = new PacketWriter().begin(1).string('Uptime: 5  Threads: 1').end().finish();
   assert.equal(scan('single', true, [stat]).end, stat.length);
+});
+
+test('an unchanged rows array is encoded once per set of options; other options encode afresh', () => {
+  const opts = { binary: false, deprecateEof: true, statusFlags: Status.AUTOCOMMIT, startSeq: 1 };
+  const first = encodeResultSetOnce(cols, rows, opts);
+  assert.equal(encodeResultSetOnce(cols, rows, { ...opts }), first, 'the same bytes object');
+  assert.deepEqual(first, encodeResultSet(cols, rows, opts));
+  const inTx = encodeResultSetOnce(cols, rows, { ...opts, statusFlags: Status.AUTOCOMMIT | Status.IN_TRANS });
+  assert.notEqual(inTx, first);
+  assert.deepEqual(inTx, encodeResultSet(cols, rows, { ...opts, statusFlags: Status.AUTOCOMMIT | Status.IN_TRANS }));
+  assert.deepEqual(encodeResultSetOnce(cols, rows.slice(), { ...opts, binary: true }), encodeResultSet(cols, rows, { ...opts, binary: true }));
 });

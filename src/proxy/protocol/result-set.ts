@@ -57,6 +57,27 @@ function columnBlock(columns: ReadonlyArray<ColumnDefinition>, opts: ResultSetOp
   return block;
 }
 
+/**
+ * [note: hot-path] The last encoding of each rows array, reused while the array and the options
+ * are the same. Callers MUST treat a rows array they pass as immutable (the reader builds a new
+ * one whenever a key's rows change), so the array's identity stands for its contents.
+ */
+const lastEncoding = new WeakMap<object, { readonly columns: object; readonly options: string; readonly bytes: Buffer }>();
+
+/** {@link encodeResultSet}, answered from the last encoding of the same rows array when it fits. */
+export function encodeResultSetOnce(
+  columns: ReadonlyArray<ColumnDefinition>,
+  rows: ReadonlyArray<ReadonlyArray<Value>>,
+  opts: ResultSetOptions,
+): Buffer {
+  const options = `${opts.binary ? 1 : 0}${opts.deprecateEof ? 1 : 0}${opts.extendedMetadata ? 1 : 0}|${opts.statusFlags}|${opts.startSeq}|${opts.warnings ?? 0}|${opts.resultCharset ?? ''}`;
+  const last = lastEncoding.get(rows);
+  if (last !== undefined && last.columns === columns && last.options === options) return last.bytes;
+  const bytes = encodeResultSet(columns, rows, opts);
+  lastEncoding.set(rows, { columns, options, bytes });
+  return bytes;
+}
+
 /** A complete result-set response in one buffer, ready for one `write()`. */
 export function encodeResultSet(
   columns: ReadonlyArray<ColumnDefinition>,
