@@ -83,7 +83,11 @@ export class Reader extends KeyedEntries<Entry> implements Operator, KeyedState 
     return this.entries.get(key)?.rows;
   }
 
-  /** [note: hot-path] The answer rows for a present key, or undefined for a missing one. */
+  /**
+   * [note: hot-path] The answer rows for a present key, or undefined for a missing one. The array
+   * is never changed once built (a change builds a new one): the proxy reuses its encoding by its
+   * identity (protocol/result-set.ts, encodeResultSetOnce).
+   */
   answer(key: string): ReadonlyArray<Row> | undefined {
     const e = this.entries.get(key);
     if (e === undefined) return undefined;
