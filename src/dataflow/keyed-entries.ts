@@ -5,6 +5,7 @@
  * data, and override eviction when they keep indexes beside the map.
  */
 import type { Row } from './delta.js';
+import { rowBytes } from './state.js';
 
 export abstract class KeyedEntries<E extends { readonly keyRow: Row }> {
   protected readonly entries = new Map<string, E>();
@@ -30,4 +31,14 @@ export abstract class KeyedEntries<E extends { readonly keyRow: Row }> {
     this.entries.clear();
     return n;
   }
+}
+
+/** Memory of entries that keep their rows as one list each (readers, top-k, side states). */
+export function rowListUsage(entries: Iterable<{ readonly rows: ReadonlyArray<Row> }>): { rows: number; bytes: number } {
+  let rows = 0, bytes = 0;
+  for (const e of entries) {
+    rows += e.rows.length;
+    for (const r of e.rows) bytes += rowBytes(r);
+  }
+  return { rows, bytes };
 }

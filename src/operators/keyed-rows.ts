@@ -7,9 +7,9 @@
  * derived from present keys (rules 1 and 3), so rows of missing keys cannot matter there.
  */
 import type { Delta, Row } from '../dataflow/delta.js';
-import { KeyedEntries } from '../dataflow/keyed-entries.js';
+import { KeyedEntries, rowListUsage } from '../dataflow/keyed-entries.js';
 import { EMPTY_RESULT, type BatchResult, type ColumnSource, type Operator, type SqlShape } from '../dataflow/operator.js';
-import { keyOfRow, keyString, rowBytes, sameRow, type FillQuery, type KeyFold, type KeyedState } from '../dataflow/state.js';
+import { keyOfRow, keyString, sameRow, type FillQuery, type KeyFold, type KeyedState } from '../dataflow/state.js';
 import { keyRestriction, renderSelect } from '../dataflow/sql.js';
 import { invariant } from '../errors.js';
 
@@ -113,12 +113,7 @@ export class KeyedRows extends KeyedEntries<Entry> implements Operator, KeyedSta
   }
 
   usage(): { rows: number; bytes: number } {
-    let rows = 0, bytes = 0;
-    for (const e of this.entries.values()) {
-      rows += e.rows.length;
-      for (const r of e.rows) bytes += rowBytes(r);
-    }
-    return { rows, bytes };
+    return rowListUsage(this.entries.values());
   }
 
   onBatch(_from: number, deltas: ReadonlyArray<Delta>): BatchResult {

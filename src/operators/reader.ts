@@ -4,10 +4,10 @@
  * ORDER BY columns not selected). Per key it keeps those rows and, lazily, the answer: the visible
  * columns in the query's ORDER BY order, built once per change so a hit allocates nothing.
  */
-import { KeyedEntries } from '../dataflow/keyed-entries.js';
+import { KeyedEntries, rowListUsage } from '../dataflow/keyed-entries.js';
 import { rowKey, type Delta, type Row } from '../dataflow/delta.js';
 import { EMPTY_RESULT, type BatchResult, type ColumnSource, type Operator, type SqlShape } from '../dataflow/operator.js';
-import { keyOfRow, keyString, rowBytes, sameRow, type FillQuery, type KeyFold, type KeyedState } from '../dataflow/state.js';
+import { keyOfRow, keyString, sameRow, type FillQuery, type KeyFold, type KeyedState } from '../dataflow/state.js';
 import { keyRestriction, renderSelect } from '../dataflow/sql.js';
 import { invariant } from '../errors.js';
 import type { Value } from '../values.js';
@@ -115,12 +115,7 @@ export class Reader extends KeyedEntries<Entry> implements Operator, KeyedState 
   }
 
   usage(): { rows: number; bytes: number } {
-    let rows = 0, bytes = 0;
-    for (const e of this.entries.values()) {
-      rows += e.rows.length;
-      for (const r of e.rows) bytes += rowBytes(r);
-    }
-    return { rows, bytes };
+    return rowListUsage(this.entries.values());
   }
 
   onBatch(_from: number, deltas: ReadonlyArray<Delta>): BatchResult {

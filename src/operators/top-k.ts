@@ -11,10 +11,10 @@
  * it cannot say what the top is: it evicts the key downstream and reports it (DESIGN.md rule 5),
  * and the engine refills it. It never emits a short list.
  */
-import { KeyedEntries } from '../dataflow/keyed-entries.js';
+import { KeyedEntries, rowListUsage } from '../dataflow/keyed-entries.js';
 import { rowKey, type Delta, type Row } from '../dataflow/delta.js';
 import { EMPTY_RESULT, type BatchResult, type ColumnSource, type Operator, type SqlShape } from '../dataflow/operator.js';
-import { keyOfRow, keyString, rowBytes, sameRow, type FillQuery, type KeyFold, type KeyedState } from '../dataflow/state.js';
+import { keyOfRow, keyString, sameRow, type FillQuery, type KeyFold, type KeyedState } from '../dataflow/state.js';
 import { keyRestriction, renderSelect } from '../dataflow/sql.js';
 import { invariant } from '../errors.js';
 import { rowComparator, type SortKey } from './row-order.js';
@@ -92,12 +92,7 @@ export class TopK extends KeyedEntries<Entry> implements Operator, KeyedState {
   }
 
   usage(): { rows: number; bytes: number } {
-    let rows = 0, bytes = 0;
-    for (const e of this.entries.values()) {
-      rows += e.rows.length;
-      for (const r of e.rows) bytes += rowBytes(r);
-    }
-    return { rows, bytes };
+    return rowListUsage(this.entries.values());
   }
 
   onBatch(_from: number, deltas: ReadonlyArray<Delta>): BatchResult {

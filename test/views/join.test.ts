@@ -7,6 +7,14 @@ import { EngineFixture, canonical, settle } from './support.js';
 import { Engine } from '../../src/views/engine.js';
 import { RotorError } from '../../src/errors.js';
 
+/** The tables both suites start from. */
+const SCHEMA = `
+  CREATE TABLE article (id INT PRIMARY KEY, title VARCHAR(100));
+  CREATE TABLE vote (article_id INT, user_id INT, PRIMARY KEY (article_id, user_id));
+  CREATE TABLE user (id INT PRIMARY KEY, name VARCHAR(50));
+  CREATE TABLE story (id INT PRIMARY KEY, title VARCHAR(100), author_id INT);
+`;
+
 const VOTE = 'SELECT a.id, a.title, vc.votes FROM article a LEFT JOIN (SELECT article_id, COUNT(user_id) AS votes FROM vote GROUP BY article_id) AS vc ON a.id = vc.article_id WHERE a.id = ?';
 const STORY = 'SELECT s.id, s.title, u.name FROM story s JOIN user u ON u.id = s.author_id WHERE s.id = ?';
 
@@ -15,10 +23,7 @@ describe('Engine serving join caches', () => {
 
   before(async () => {
     f = await EngineFixture.create('views_join', `
-      CREATE TABLE article (id INT PRIMARY KEY, title VARCHAR(100));
-      CREATE TABLE vote (article_id INT, user_id INT, PRIMARY KEY (article_id, user_id));
-      CREATE TABLE user (id INT PRIMARY KEY, name VARCHAR(50));
-      CREATE TABLE story (id INT PRIMARY KEY, title VARCHAR(100), author_id INT);
+      ${SCHEMA}
       INSERT INTO article VALUES (1, 'one'), (2, 'two'), (3, 'three');
       INSERT INTO vote VALUES (1, 10), (1, 11), (2, 10);
       INSERT INTO user VALUES (10, 'ann'), (11, 'bob');
@@ -90,10 +95,7 @@ describe('Engine serving join caches under concurrent writes', () => {
   let f: EngineFixture;
   before(async () => {
     f = await EngineFixture.create('views_join_writes', `
-      CREATE TABLE article (id INT PRIMARY KEY, title VARCHAR(100));
-      CREATE TABLE vote (article_id INT, user_id INT, PRIMARY KEY (article_id, user_id));
-      CREATE TABLE user (id INT PRIMARY KEY, name VARCHAR(50));
-      CREATE TABLE story (id INT PRIMARY KEY, title VARCHAR(100), author_id INT);
+      ${SCHEMA}
       INSERT INTO article SELECT seq, CONCAT('a', seq) FROM seq_1_to_20;
       INSERT INTO vote SELECT seq % 7 + 1, seq FROM seq_1_to_40;
       INSERT INTO user SELECT seq, CONCAT('u', seq) FROM seq_1_to_5;
