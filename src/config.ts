@@ -35,6 +35,8 @@ export interface RotorConfig {
    * lag is above it, or the binlog connection has been down for longer.
    */
   readonly maxStalenessMs: number;
+  /** How often every user's grants are checked again through their next read. [note: cached-grants] */
+  readonly privilegeRefreshMs: number;
   /**
    * `eventual`: cached reads show what the binlog has brought. `session`: after a session writes,
    * its next cached read first waits (up to 1 s, else it goes upstream) until the binlog has
@@ -51,6 +53,7 @@ export const DEFAULTS = {
   backlog: 4096,
   maxClients: 9000,
   maxStalenessMs: 5000,
+  privilegeRefreshMs: 10_000,
   consistency: 'eventual',
   logLevel: 'info',
 } as const;
@@ -66,6 +69,7 @@ export interface RawConfig {
   backlog?: string;
   maxClients?: string;
   maxStaleness?: string;
+  privilegeRefresh?: string;
   consistency?: string;
   logLevel?: string;
   tlsCert?: string;
@@ -148,6 +152,7 @@ export function buildConfig(raw: RawConfig): RotorConfig {
     backlog: parseInteger(raw.backlog, '--backlog', DEFAULTS.backlog, 1, 65535),
     maxClients: parseInteger(raw.maxClients, '--max-clients', DEFAULTS.maxClients, 1, 1_000_000),
     maxStalenessMs: parseInteger(raw.maxStaleness, '--max-staleness', DEFAULTS.maxStalenessMs, 1, 86_400_000),
+    privilegeRefreshMs: parseInteger(raw.privilegeRefresh, '--privilege-refresh', DEFAULTS.privilegeRefreshMs, 100, 3_600_000),
     consistency: parseConsistency(raw.consistency),
     logLevel: raw.logLevel ?? DEFAULTS.logLevel,
     tls: raw.tlsCert && raw.tlsKey ? { cert: raw.tlsCert, key: raw.tlsKey } : null,

@@ -59,6 +59,7 @@ export async function startRotor(config: RotorConfig, logger: Logger = pino({ le
     defaultDatabase: config.upstream.database,
     dataDir: config.dataDir,
     consistency: config.consistency,
+    privilegeRefreshMs: config.privilegeRefreshMs,
     logger: logger.child({ area: 'engine' }),
   });
   await engine.start();

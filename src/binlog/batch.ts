@@ -60,7 +60,8 @@ export interface Batch {
 
 /** DDL seen in the stream. `table` is null for statements Rotor could not attribute to a table. */
 export interface SchemaChange {
-  readonly kind: 'alter' | 'rename' | 'drop' | 'truncate' | 'create' | 'other';
+  /** `privileges`: GRANT, REVOKE, account and role changes, FLUSH PRIVILEGES (no tables). */
+  readonly kind: 'alter' | 'rename' | 'drop' | 'truncate' | 'create' | 'other' | 'privileges';
   readonly database: string;
   readonly tables: ReadonlyArray<string>;
   readonly statement: string;

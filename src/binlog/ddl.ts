@@ -132,11 +132,26 @@ function list(c: Cursor): TableRef[] {
 }
 
 /**
+ * Account management: what a user may read can change. [note: cached-grants] Checked before the
+ * DDL forms (`CREATE USER`, `DROP ROLE` are not table DDL). The cursor is left where it was when
+ * the answer is false.
+ */
+function changesPrivileges(c: Cursor): boolean {
+  if (c.accept('GRANT') || c.accept('REVOKE')) return true;
+  for (const verb of ['CREATE', 'DROP', 'ALTER', 'RENAME']) {
+    for (const noun of ['USER', 'ROLE']) if (c.accept(verb, noun) || c.accept(verb, 'OR', 'REPLACE', noun)) return true;
+  }
+  if (c.accept('SET', 'DEFAULT', 'ROLE')) return true;
+  return c.accept('FLUSH', 'PRIVILEGES') || c.accept('FLUSH', 'NO_WRITE_TO_BINLOG', 'PRIVILEGES') || c.accept('FLUSH', 'LOCAL', 'PRIVILEGES');
+}
+
+/**
  * Classifies one statement from a Query event. `database` is the event's default schema.
  * Returns null for statements that are not DDL on tables or databases (BEGIN, SAVEPOINT, GRANT …).
  */
 export function classifyDdl(sql: string, database: string): ClassifiedDdl | null {
   const c = new Cursor(tokenize(sql), database);
+  if (changesPrivileges(c)) return { kind: 'privileges', tables: [] };
   if (c.accept('ALTER')) {
     c.skip('ONLINE', 'IGNORE');
     if (!c.accept('TABLE')) return c.accept('DATABASE') || c.accept('SCHEMA') ? { kind: 'other', tables: [] } : viewDdl(sql);

@@ -15,6 +15,21 @@
  */
 import type { Value } from '../values.js';
 
+/**
+ * The `sql_mode` flags that change how a statement tokenizes, as bits. [note: sql-mode-quoting]
+ * Under NO_BACKSLASH_ESCAPES a backslash in a string is itself; under ANSI_QUOTES `"x"` is an
+ * identifier. The fingerprint MUST read a statement as the server that runs it does: a literal
+ * that ends elsewhere for the server than for Rotor is a different statement. Pinned by
+ * test/planner/fingerprint.test.ts and test/e2e/injection.test.ts.
+ */
+export const SqlMode = { NoBackslashEscapes: 1, AnsiQuotes: 2 } as const;
+
+/** The {@link SqlMode} bits of an `@@sql_mode` value. */
+export function sqlModeBits(sqlMode: string): number {
+  const flags = new Set(sqlMode.toUpperCase().split(','));
+  return (flags.has('NO_BACKSLASH_ESCAPES') ? SqlMode.NoBackslashEscapes : 0) | (flags.has('ANSI_QUOTES') ? SqlMode.AnsiQuotes : 0);
+}
+
 /** One literal taken out of a statement, in order of appearance. */
 export type Literal =
   | { readonly kind: 'value'; readonly value: Value }
@@ -57,7 +72,9 @@ function isSpace(c: number): boolean {
 interface Tok { readonly t: 'word' | 'lit' | 'param' | 'punct' | 'raw'; readonly text: string; readonly value?: Value; readonly start: number; readonly end: number }
 
 /** Splits a statement into tokens; null when it holds something the fingerprint must not guess. */
-function tokenize(sql: string): Tok[] | null {
+function tokenize(sql: string, mode: number): Tok[] | null {
+  const backslashEscapes = (mode & SqlMode.NoBackslashEscapes) === 0;
+  const ansiQuotes = (mode & SqlMode.AnsiQuotes) !== 0;
   const out: Tok[] = [];
   const n = sql.length;
   let i = 0;
@@ -77,6 +94,20 @@ function tokenize(sql: string): Tok[] | null {
       i = e + 2;
       continue;
     }
+    if (c === C.DQuote && ansiQuotes) {
+      // An identifier: kept verbatim, so it never matches a cache's key.
+      let j = i + 1;
+      for (;;) {
+        const e = sql.indexOf('"', j);
+        if (e < 0) return null;
+        if (sql.charCodeAt(e + 1) === C.DQuote) { j = e + 2; continue; }
+        j = e + 1;
+        break;
+      }
+      out.push({ t: 'word', text: sql.slice(i, j), start: i, end: j });
+      i = j;
+      continue;
+    }
     if (c === C.Quote || c === C.DQuote) {
       const start = i;
       let s = '';
@@ -85,7 +116,7 @@ function tokenize(sql: string): Tok[] | null {
       for (;;) {
         if (j >= n) return null;
         const d = sql.charCodeAt(j);
-        if (d === C.Backslash) {
+        if (d === C.Backslash && backslashEscapes) {
           s += sql.slice(seg, j) + unescapeChar(sql.charCodeAt(j + 1));
           j += 2; seg = j; continue;
         }
@@ -148,8 +179,18 @@ function tokenize(sql: string): Tok[] | null {
       const next = sql.charCodeAt(j);
       // x'..', b'..', N'..' and _charset'..' literals: context-typed, keep them verbatim.
       if (next === C.Quote && (word.length === 1 || word.charCodeAt(0) === 95)) {
-        const e = sql.indexOf("'", j + 1);
-        if (e < 0) return null;
+        // The quoted part ends where the server's string ends (escapes and doubled quotes included).
+        let e = j + 1;
+        for (;;) {
+          if (e >= n) return null;
+          const d = sql.charCodeAt(e);
+          if (d === C.Backslash && backslashEscapes) { e += 2; continue; }
+          if (d === C.Quote) {
+            if (sql.charCodeAt(e + 1) === C.Quote) { e += 2; continue; }
+            break;
+          }
+          e++;
+        }
         out.push({ t: 'raw', text: sql.slice(start, e + 1), start, end: e + 1 });
         i = e + 1;
         continue;
@@ -201,8 +242,8 @@ function unescapeChar(c: number): string {
  * The fingerprint of a statement, or null when it cannot be fingerprinted safely (unterminated
  * quotes, executable comments, several statements).
  */
-export function fingerprint(sql: string): Fingerprint | null {
-  const toks = tokenize(sql);
+export function fingerprint(sql: string, mode = 0): Fingerprint | null {
+  const toks = tokenize(sql, mode);
   if (toks === null || toks.length === 0) return null;
   const literals: Literal[] = [];
   let key = '';
@@ -281,8 +322,8 @@ function foldList(toks: Tok[], from: number): { items: Literal[]; close: number 
 }
 
 /** `sql` with every `?` placeholder (outside quotes and comments) replaced by `replacement`. */
-export function replacePlaceholders(sql: string, replacement: string): string {
-  const toks = tokenize(sql);
+export function replacePlaceholders(sql: string, replacement: string, mode = 0): string {
+  const toks = tokenize(sql, mode);
   if (toks === null) return sql;
   let out = '';
   let at = 0;

@@ -254,7 +254,7 @@ function scopeOf(drafts: ReadonlyArray<Draft>): ColumnScope & { resolveIn(ds: Re
     star(table) {
       const ds = table === null ? drafts.filter((x) => !x.name.startsWith(SEMI_JOIN_PREFIX)) : drafts.filter((x) => x.name === table);
       if (ds.length === 0) throw new RotorError('ERR_CACHE_UNKNOWN_TABLE', [table ?? '*']);
-      return ds.flatMap((d) => d.columns.map((_, i) => d.offset + i));
+      return ds.flatMap((d) => d.columns.flatMap((_, i) => (d.infos[i].invisible === true ? [] : [d.offset + i])));
     },
   };
 }

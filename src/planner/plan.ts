@@ -217,7 +217,9 @@ export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boole
         continue;
       }
       if (ref.table !== null && ref.table !== schema.table && ref.table !== alias) throw new RotorError('ERR_CACHE_UNKNOWN_TABLE', [ref.table]);
-      cols.forEach((c, i) => select.push({ name: c.name, stage: i }));
+      cols.forEach((c, i) => {
+        if (c.invisible !== true) select.push({ name: c.name, stage: i });
+      });
       continue;
     }
     const name = typeof it.as === 'string' ? it.as : ref?.column ?? String(e.type);

@@ -15,6 +15,8 @@ export interface ColumnInfo {
   readonly collation: string | null;
   /** Part of the primary key (top-k breaks ties by it). */
   readonly primary?: boolean;
+  /** INVISIBLE: selected only by name, never by `*`. */
+  readonly invisible?: boolean;
 }
 
 export interface TableSchema {

@@ -18,7 +18,8 @@ import type { Logger } from 'pino';
 import { ERRORS, type ErrorCode } from '../errors.js';
 import { Cap, Com, MariaCap, Status, SUPPORTED_MARIADB_CAPS, UNSUPPORTED_CAPS } from './protocol/constants.js';
 import { PacketFramer, PacketTooLarge, type Packet } from './protocol/framer.js';
-import { decodeOk, okStatus, writeErr, writeOk, type ErrPacket } from './protocol/generic-response.js';
+import { ColumnCapture } from './protocol/column-capture.js';
+import { decodeErr, decodeOk, okStatus, writeErr, writeOk, type ErrPacket } from './protocol/generic-response.js';
 import {
   decodeHandshakeResponse, encodeAuthSwitch, encodeHandshakeResponse, encodeServerHandshake, isSslRequest, takeSslRequest,
 } from './protocol/handshake.js';
@@ -27,8 +28,8 @@ import { PacketWriter } from './protocol/packet-writer.js';
 import { encodeResultSetOnce } from './protocol/result-set.js';
 import { ResponseScanner, type ResponseKind } from './protocol/response-scanner.js';
 import { PreparedStatements } from './prepared-statements.js';
-import type { Answer, ReadRouter, Routed } from './read-router.js';
-import { isLoadDataLocal, parseKill, parseUse, SessionState } from './session-state.js';
+import type { Answer, ProbeError, ReadRouter, RelayWatch, Routed } from './read-router.js';
+import { isLoadDataLocal, parseKill, parseSetRole, parseUse, SessionState } from './session-state.js';
 import { openUpstream, UpstreamRefused } from './upstream-link.js';
 
 /** What a session needs from the server that owns it. */
@@ -75,6 +76,10 @@ export class ClientSession {
   #closing = false;
   #afterResponse: ((ok: boolean) => void) | null = null;
   #responseFailed = false;
+  /** Column definitions the router asked to learn from the response being relayed. */
+  #capture: ColumnCapture | null = null;
+  /** A statement of Rotor's own running on the upstream session (see {@link ClientSession.probe}). */
+  #probe: { readonly scanner: ResponseScanner; readonly resolve: (e: ProbeError | null) => void; err: ProbeError | null; statementId: number } | null = null;
   readonly #statements = new PreparedStatements();
 
   constructor(id: number, client: Socket, host: SessionHost) {
@@ -249,7 +254,8 @@ export class ClientSession {
     this.#caps = caps;
     this.#charset = resp.charset;
     this.#mariadbCaps = caps & Cap.LONG_PASSWORD ? 0 : resp.mariadbCapabilities & this.#mariadbCaps;
-    this.#state = new SessionState(this.id, resp.user, resp.capabilities & Cap.CONNECT_WITH_DB ? resp.database || null : null);
+    this.#state = new SessionState(this.id, resp.user, resp.capabilities & Cap.CONNECT_WITH_DB ? resp.database || null : null, resp.charset);
+    this.#state.probe = (sql, kind) => this.#runProbe(sql, kind);
     const login = encodeHandshakeResponse({
       ...resp, capabilities: caps, mariadbCapabilities: this.#mariadbCaps,
       authResponse: switchedAuth ?? resp.authResponse,
@@ -289,6 +295,11 @@ export class ClientSession {
       return;
     }
     if (this.#phase !== 'ready') return;
+    if (this.#probe !== null) {
+      this.#probeData(chunk);
+      return;
+    }
+    if (this.#capture !== null && this.#capture.feed(chunk)) this.#capture = null;
     if (!this.#client.write(chunk)) this.#upstream?.pause();
     if (!this.#busy) return;
     try {
@@ -385,6 +396,8 @@ export class ClientSession {
         const sql = payload.toString('utf8', 1);
         this.#statements.expect(safe(() => this.#host.router().matchPrepared(sql, state), null));
         state.noteStatement(sql);
+        // Whether (and when) a prepared SET ROLE runs is not seen here. [note: cached-grants]
+        if (parseSetRole(sql) !== null) state.cacheBlocker ??= 'SET ROLE in a prepared statement';
         this.#relay(p.raw, 'prepare', () => this.#statements.prepareDone());
         return;
       }
@@ -428,18 +441,25 @@ export class ClientSession {
       return;
     }
     const routed = safe<Routed>(() => this.#host.router().routeQuery(sql, state), { kind: 'upstream', reason: 'router error' });
-    this.#route(routed, false, () => {
+    this.#route(routed, false, (watch) => {
       state.noteStatement(sql);
       const db = parseUse(sql);
+      const role = parseSetRole(sql);
       this.#relay(p.raw, 'query', (ok) => {
         if (ok && db !== null) state.database = db;
-      });
+        // [note: cached-grants] A failed or partly applied SET ROLE leaves the roles unknown.
+        if (role !== null) {
+          if (ok) state.role = role;
+          else state.cacheBlocker ??= 'a SET ROLE failed';
+        }
+        watch?.done?.(ok);
+      }, watch);
     });
   }
 
   #execute(p: Packet, state: SessionState): void {
     const plan = this.#statements.planExecute(p);
-    const relay = (): void => this.#relay(plan.upstreamPacket(), 'execute');
+    const relay = (watch?: RelayWatch): void => this.#relay(plan.upstreamPacket(), 'execute', watch?.done);
     const routable = plan.routable;
     if (!routable) {
       relay();
@@ -450,10 +470,10 @@ export class ClientSession {
   }
 
   /** Acts on the router's decision; `relay` sends the statement upstream. */
-  #route(routed: Routed, binary: boolean, relay: () => void): void {
+  #route(routed: Routed, binary: boolean, relay: (watch?: RelayWatch) => void): void {
     if (routed.kind === 'upstream') {
       this.#host.onRelayed(routed.reason);
-      relay();
+      relay(routed.watch);
       return;
     }
     if (routed.kind === 'answer') {
@@ -536,21 +556,72 @@ export class ClientSession {
     this.#phase = 'auth';
     this.#seqOffset = 0;
     this.#statements.clear();
-    state.reset();
-    state.user = user;
-    state.database = db;
+    state.relogin(user, db, this.#charset);
     this.#upstream?.write(p.raw);
   }
 
   /** Sends a command upstream and streams its response back. */
-  #relay(raw: Buffer, kind: ResponseKind, after?: (ok: boolean) => void): void {
+  #relay(raw: Buffer, kind: ResponseKind, after?: (ok: boolean) => void, watch?: RelayWatch): void {
     const up = this.#upstream;
     if (!up) return;
     this.#busy = true;
     this.#responseFailed = false;
     this.#afterResponse = after ?? null;
+    const learn = watch?.columns;
+    this.#capture = learn === undefined ? null : new ColumnCapture((this.#mariadbCaps & MariaCap.EXTENDED_METADATA) !== 0, learn);
     this.#scanner.begin(kind, (this.#caps & Cap.DEPRECATE_EOF) !== 0);
     if (!up.write(raw)) this.#client.pause();
+  }
+
+  /**
+   * Runs one statement of Rotor's own on the upstream session (SessionView.probe): its response is
+   * read here, never relayed. Only while a pending answer holds the session (nothing else is in
+   * flight upstream).
+   */
+  #runProbe(sql: string, kind: 'query' | 'prepare'): Promise<ProbeError | null> {
+    const up = this.#upstream;
+    if (up === null || this.#phase !== 'ready' || this.#probe !== null) {
+      return Promise.resolve({ errno: 1105, sqlState: 'HY000', message: 'the upstream session is not available' });
+    }
+    return new Promise((resolve) => {
+      const probe = {
+        err: null as ProbeError | null, statementId: -1, resolve,
+        scanner: new ResponseScanner({
+          onOk: () => undefined,
+          onEof: () => undefined,
+          onErr: (payload) => {
+            probe.err = decodeErr(payload);
+          },
+          onPrepareOk: (payload) => {
+            probe.statementId = payload.readUInt32LE(1);
+          },
+        }),
+      };
+      probe.scanner.begin(kind, (this.#caps & Cap.DEPRECATE_EOF) !== 0);
+      this.#probe = probe;
+      const body = Buffer.from(sql, 'utf8');
+      const w = new PacketWriter(body.length + 8).begin(0).u8(kind === 'prepare' ? Com.STMT_PREPARE : Com.QUERY).bytes(body).end();
+      up.write(w.finish());
+    });
+  }
+
+  #probeData(chunk: Buffer): void {
+    const probe = this.#probe;
+    if (probe === null) return;
+    let end: number;
+    try {
+      end = probe.scanner.feed(chunk);
+    } catch (err) {
+      this.#fatal('ERR_INTERNAL', [(err as Error).message], err);
+      return;
+    }
+    if (end < 0) return;
+    this.#probe = null;
+    if (probe.statementId >= 0) {
+      // COM_STMT_CLOSE has no response.
+      this.#upstream?.write(new PacketWriter(16).begin(0).u8(Com.STMT_CLOSE).u32(probe.statementId).end().finish());
+    }
+    probe.resolve(probe.err);
   }
 
   #onOk(payload: Buffer): void {
@@ -618,6 +689,8 @@ export class ClientSession {
     if (this.#phase === 'closed') return;
     const wasIdle = this.#phase === 'ready' && this.idle;
     this.#phase = 'closed';
+    this.#probe?.resolve({ errno: 1105, sqlState: 'HY000', message: 'the session closed' });
+    this.#probe = null;
     const up = this.#upstream;
     if (up && !up.destroyed) {
       if (wasIdle) up.end(QUIT_PACKET);

@@ -22,8 +22,35 @@ export interface SessionView {
    * `temporary table t`), or null when cached answers are valid for it.
    */
   readonly cacheBlocker: string | null;
+  /** The server reported NO_BACKSLASH_ESCAPES for the session (OK/EOF status). [note: sql-mode-quoting] */
+  readonly noBackslashEscapes: boolean;
   /** Statements of this session that changed rows (OK with affected rows), ever. [note: read-your-writes] */
   readonly writes: number;
+  /** The roles the session set itself (its last `SET ROLE`, normalized), or '' for its login's defaults. [note: cached-grants] */
+  readonly role: string;
+  /** performance.now() when the session logged in (or last changed user). [note: cached-grants] */
+  readonly loginAt: number;
+  /**
+   * Runs one statement on the session's own upstream session, as its user (`prepare`: prepared and
+   * closed, never executed); resolves null when it succeeded, else upstream's error. Only valid
+   * while the session waits for a `pending` answer of Rotor's own. Absent outside a real session.
+   */
+  probe?(sql: string, kind: 'query' | 'prepare'): Promise<ProbeError | null>;
+}
+
+/** An error the upstream answered a probe with. */
+export interface ProbeError {
+  readonly errno: number;
+  readonly sqlState: string;
+  readonly message: string;
+}
+
+/** What the router wants to learn from a statement it sends upstream. */
+export interface RelayWatch {
+  /** The response has ended: `ok` when it held no ERR. */
+  done?(ok: boolean): void;
+  /** The column definitions of a text-protocol result set, once they have streamed by. */
+  columns?(defs: ReadonlyArray<ColumnDefinition>): void;
 }
 
 /** Rotor's own answer to a statement. */
@@ -34,7 +61,7 @@ export type Answer =
 
 export type Routed =
   /** Relay the statement upstream; `reason` (when not null) is recorded for operators. */
-  | { readonly kind: 'upstream'; readonly reason: string | null }
+  | { readonly kind: 'upstream'; readonly reason: string | null; readonly watch?: RelayWatch }
   | { readonly kind: 'answer'; readonly answer: Answer }
   /** A miss being filled; resolves to the answer, or null to relay upstream after all. */
   | { readonly kind: 'pending'; readonly answer: Promise<Answer | null> };

@@ -4,7 +4,7 @@
  * flags, and the session settings that change results (the cache blocker).
  */
 import { Status } from './protocol/constants.js';
-import type { SessionView } from './read-router.js';
+import type { ProbeError, SessionView } from './read-router.js';
 
 // Session settings that change what a SELECT returns or how its values are encoded: a SET
 // statement (at the start of a statement, so `UPDATE t SET names = …` does not count).
@@ -13,6 +13,32 @@ const TEMPORARY_TABLE = /\bCREATE\s+(?:OR\s+REPLACE\s+)?TEMPORARY\s+TABLE\s+(?:I
 const USE_DATABASE = /^\s*USE\s+(`(?:[^`]|``)+`|[\w$]+)\s*;?\s*$/i;
 const KILL = /^\s*KILL\s+(?:(?:HARD|SOFT)\s+)?(?:(?:CONNECTION|QUERY)\s+)?(\d+)\s*;?\s*$/i;
 const LOAD_LOCAL = /^\s*LOAD\s+(?:DATA|XML)\b[^;]*?\bLOCAL\s+INFILE\b/i;
+
+const SET_ROLE = /(?:^|;)\s*(?:\/\*.*?\*\/\s*)*SET\s+ROLE\s+([^;]*)/is;
+
+/** The roles a statement sets (`SET ROLE r`, `SET ROLE NONE`), as written, or null. [note: cached-grants] */
+export function parseSetRole(sql: string): string | null {
+  if (!/role/i.test(sql)) return null;
+  const m = SET_ROLE.exec(sql);
+  return m ? m[1].trim().replace(/\s+/g, ' ') : null;
+}
+
+/**
+ * Collation ids a handshake or COM_CHANGE_USER can name whose statements Rotor decodes exactly:
+ * utf8mb3, utf8mb4 and ascii. Statements in other character sets are not fingerprinted: a
+ * multi-byte set whose trail bytes include `\` (gbk, sjis, big5) would hide a quote from a UTF-8
+ * reading, and a single-byte one would be read as other characters.
+ */
+const UTF8_COLLATIONS = new Set([11, 33, 45, 46, 65, 83, 223, 255, ...range(192, 215), ...range(224, 247)]);
+
+function range(from: number, to: number): number[] {
+  return Array.from({ length: to - from + 1 }, (_, i) => from + i);
+}
+
+/** Why a connection in this collation's character set cannot be served from caches, or null. */
+export function charsetBlocker(collation: number): string | null {
+  return UTF8_COLLATIONS.has(collation) ? null : `the connection's character set (collation ${collation}) is not utf8mb4, utf8mb3 or ascii`;
+}
 
 /** The id in a `KILL [CONNECTION|QUERY] n` statement, with the means to rewrite it, or null. */
 export function parseKill(sql: string): { id: number; rewrite(to: number): string } | null {
@@ -53,15 +79,40 @@ export class SessionState implements SessionView {
   status = Status.AUTOCOMMIT as number;
   cacheBlocker: string | null = null;
   writes = 0;
+  role = '';
+  loginAt = performance.now();
+  probe?: (sql: string, kind: 'query' | 'prepare') => Promise<ProbeError | null>;
+  /** Set while the connection's character set keeps every statement from the caches. */
+  #charsetBlocker: string | null = null;
 
-  constructor(connectionId: number, user: string, database: string | null) {
+  constructor(connectionId: number, user: string, database: string | null, collation: number) {
     this.connectionId = connectionId;
     this.user = user;
     this.database = database;
+    this.setCharset(collation);
+  }
+
+  /** The client's collation from the handshake or COM_CHANGE_USER. */
+  setCharset(collation: number): void {
+    this.#charsetBlocker = charsetBlocker(collation);
+    this.cacheBlocker ??= this.#charsetBlocker;
+  }
+
+  /** COM_CHANGE_USER: a new login, with the defaults of a new session. */
+  relogin(user: string, database: string | null, collation: number): void {
+    this.user = user;
+    this.database = database;
+    this.loginAt = performance.now();
+    this.#charsetBlocker = charsetBlocker(collation);
+    this.reset();
   }
 
   get inTransaction(): boolean {
     return (this.status & Status.IN_TRANS) !== 0 || (this.status & Status.AUTOCOMMIT) === 0;
+  }
+
+  get noBackslashEscapes(): boolean {
+    return (this.status & Status.NO_BACKSLASH_ESCAPES) !== 0;
   }
 
   /** Status flags for Rotor's own answers: the session's transaction and escaping state. */
@@ -77,6 +128,7 @@ export class SessionState implements SessionView {
 
   /** After COM_RESET_CONNECTION or COM_CHANGE_USER: settings and temporary tables are gone. */
   reset(): void {
-    this.cacheBlocker = null;
+    this.cacheBlocker = this.#charsetBlocker;
+    this.role = '';
   }
 }

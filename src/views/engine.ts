@@ -16,7 +16,7 @@ import { Upqueries, type SnapshotReader, type UpqueryStats } from '../dataflow/u
 import type { Row } from '../dataflow/delta.js';
 import type { Operator } from '../dataflow/operator.js';
 import { keyString } from '../dataflow/state.js';
-import { fingerprint, type Fingerprint } from '../planner/fingerprint.js';
+import { fingerprint, SqlMode, sqlModeBits, type Fingerprint } from '../planner/fingerprint.js';
 import { parseStatement } from '../planner/parse.js';
 import { isUnionPlan } from '../planner/union.js';
 import { buildCache, releaseCache } from '../planner/build.js';
@@ -28,6 +28,7 @@ import { Cache, type CacheDefinition } from './cache.js';
 import { CacheRouter, type RouterBackend } from './router.js';
 import { UpstreamClient } from './upstream-client.js';
 import { CacheStore } from './cache-store.js';
+import { PrivilegeChecks } from './privileges.js';
 import { SYSTEM_SCHEMAS, checkSlots, limitZero, normalizedSql, parameterOf, planOf, sameSlots, tablesOf, tablesRead } from './statement-plan.js';
 import { showCachesAnswer } from './show-caches.js';
 
@@ -40,6 +41,8 @@ export interface EngineOptions {
   dataDir: string | null;
   /** Read-your-writes for sessions that wrote (config.ts `consistency`). Default 'eventual'. */
   consistency?: Consistency;
+  /** How often every principal's grants are checked again, and the global sql_mode re-read. Default 10 s. */
+  privilegeRefreshMs?: number;
   logger?: Logger;
 }
 
@@ -59,6 +62,8 @@ export interface EngineUpstream extends SnapshotReader {
   loadTable(database: string, table: string): Promise<TableSchema | null>;
   binlogEnd(): Promise<BinlogPosition | null>;
   columnDefinitions(sql: string, database: string | null): Promise<ColumnDefinition[]>;
+  /** The upstream's `@@GLOBAL.sql_mode`. */
+  globalSqlMode(): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -72,11 +77,15 @@ export class Engine implements BinlogSink, RouterBackend {
   readonly #upqueries: Upqueries;
   readonly #caches = new Map<string, Cache>();
   readonly #byKey = new Map<string, Cache[]>();
-  readonly #learning = new Set<string>();
+  #refreshTimer: NodeJS.Timeout | null = null;
   readonly #store: CacheStore | null;
   readonly #log: Logger;
   readonly #opts: EngineOptions;
   readonly upstreamReasons = new Map<string, number>();
+  /** [note: cached-grants] */
+  readonly privileges = new PrivilegeChecks();
+  /** {@link SqlMode} bits of the upstream's global sql_mode. [note: sql-mode-quoting] */
+  sqlMode = 0;
 
   constructor(opts: EngineOptions, upstream?: EngineUpstream) {
     this.#opts = opts;
@@ -89,6 +98,9 @@ export class Engine implements BinlogSink, RouterBackend {
 
   /** Loads persisted caches: empty (partial) and immediately usable, without asking upstream. */
   async start(): Promise<void> {
+    await this.refresh();
+    this.#refreshTimer = setInterval(() => void this.refresh(), this.#opts.privilegeRefreshMs ?? 10_000);
+    this.#refreshTimer.unref();
     if (this.#store === null) return;
     for (const def of await this.#store.load()) {
       try {
@@ -99,7 +111,21 @@ export class Engine implements BinlogSink, RouterBackend {
     }
   }
 
+  /**
+   * The periodic refresh: every principal's grants are checked again by its next read (changes
+   * made without the binlog: `sql_log_bin=0`, another server), and the global sql_mode re-read.
+   */
+  async refresh(): Promise<void> {
+    this.privileges.invalidate();
+    try {
+      this.sqlMode = sqlModeBits(await this.#upstream.globalSqlMode());
+    } catch (e) {
+      this.#log.warn({ err: e }, 'could not read the upstream sql_mode');
+    }
+  }
+
   async close(): Promise<void> {
+    if (this.#refreshTimer !== null) clearInterval(this.#refreshTimer);
     this.#upqueries.invalidate();
     await this.#upstream.close();
   }
@@ -115,6 +141,9 @@ export class Engine implements BinlogSink, RouterBackend {
 
   async register(req: { sql: string; name?: string; database?: string }): Promise<CacheInfo> {
     const sql = req.sql.trim().replace(/;\s*$/, '');
+    // [note: sql-mode-quoting] The SQL parser reads `"` as a string and `\` as an escape.
+    if ((this.sqlMode & SqlMode.AnsiQuotes) !== 0 && sql.includes('"')) throw new RotorError('ERR_CACHE_UNSUPPORTED', ['double quotes under the upstream\'s ANSI_QUOTES sql_mode (write identifiers in backticks, strings in single quotes)'], { clause: 'sql_mode', detail: 'ANSI_QUOTES' });
+    if ((this.sqlMode & SqlMode.NoBackslashEscapes) !== 0 && sql.includes('\\')) throw new RotorError('ERR_CACHE_UNSUPPORTED', ['a backslash under the upstream\'s NO_BACKSLASH_ESCAPES sql_mode'], { clause: 'sql_mode', detail: 'NO_BACKSLASH_ESCAPES' });
     const ast = parseStatement(sql);
     if (ast.with) throw new RotorError('ERR_CACHE_UNSUPPORTED', ['common table expressions (in WITH)'], { clause: 'WITH', detail: 'common table expressions' });
     const refs = tablesRead(ast);
@@ -334,6 +363,11 @@ export class Engine implements BinlogSink, RouterBackend {
   /** DDL on a table a cache reads: drop its state, stop serving it, and re-learn the table. */
   applySchemaChange(change: SchemaChange): void {
     this.#upqueries.advance(change.position);
+    if (change.kind === 'privileges') {
+      this.privileges.invalidate();
+      this.#log.debug({ statement: change.statement }, 'privileges changed: every user is checked again');
+      return;
+    }
     for (const c of this.#caches.values()) {
       // A statement Rotor could not attribute to a table may have changed any table of its database.
       const hit = (s: TableSchema): boolean => (change.tables.length === 0 ? s.database === change.database || change.database === '' : s.database === change.database && change.tables.includes(s.table));
@@ -427,14 +461,12 @@ export class Engine implements BinlogSink, RouterBackend {
     }
   }
 
-  learnVariant(cache: Cache, sql: string, fp: Fingerprint, selectText: string): void {
-    const k = `${cache.id}\0${selectText}`;
-    if (this.#learning.has(k) || cache.variants.size >= 32) return;
-    this.#learning.add(k);
-    this.#upstream.columnDefinitions(limitZero(sql, fp), cache.def.database).then(
-      (cols) => { cache.variants.set(selectText, cols); },
-      (e: unknown) => this.#log.debug({ err: e }, 'could not learn column definitions'),
-    ).finally(() => this.#learning.delete(k));
+  learnVariant(cache: Cache, selectText: string, columns: ReadonlyArray<ColumnDefinition>): void {
+    if (cache.variants.size < 32 && columns.length === cache.def.columns.length) cache.variants.set(selectText, columns);
+  }
+
+  cacheSql(idOrName: string): string | null {
+    return this.#byName(idOrName)?.def.sql ?? null;
   }
 
   showCaches(): Answer {

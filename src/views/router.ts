@@ -1,17 +1,20 @@
 /**
  * The engine's side of the proxy seam (src/proxy/read-router.ts): fingerprint a statement, find the
  * cache it matches, answer from the reader on a hit (synchronously, no parse), start a fill on a
- * miss, and relay everything else upstream with the reason recorded. Also the SQL-port admin
- * statements `CREATE CACHE [name] FROM <select>`, `DROP CACHE <id|name>`, `SHOW CACHES`.
+ * miss, and relay everything else upstream with the reason recorded. A session's first read of a
+ * cache is relayed too, to learn that its user may run it ([note: cached-grants]) and the column
+ * definitions of its spelling. Also the SQL-port admin statements `CREATE CACHE [name] FROM
+ * <select>`, `DROP CACHE <id|name>`, `SHOW CACHES`, for users with the PROCESS privilege.
  */
-import type { Answer, PreparedMatch, ReadRouter, Routed, SessionView } from '../proxy/read-router.js';
+import type { Answer, PreparedMatch, ProbeError, ReadRouter, RelayWatch, Routed, SessionView } from '../proxy/read-router.js';
 import type { ColumnDefinition } from '../proxy/protocol/column-definition.js';
-import { fingerprint, type Fingerprint } from '../planner/fingerprint.js';
+import { fingerprint, SqlMode } from '../planner/fingerprint.js';
 import { keyString } from '../dataflow/state.js';
 import type { Row } from '../dataflow/delta.js';
 import { RotorError } from '../errors.js';
 import type { Value } from '../values.js';
 import type { Cache, ValueSource } from './cache.js';
+import type { PrivilegeChecks } from './privileges.js';
 
 /** What the router needs from the engine. */
 export interface RouterBackend {
@@ -21,9 +24,12 @@ export interface RouterBackend {
    * installed them (one consistent point), or undefined when they were not captured.
    */
   fill(cache: Cache, keys: ReadonlyArray<Row>): Promise<ReadonlyArray<Row> | undefined>;
-  learnVariant(cache: Cache, sql: string, fp: Fingerprint, selectText: string): void;
+  /** Keeps the column definitions MariaDB sent a session for a spelling of the cache's select list. */
+  learnVariant(cache: Cache, selectText: string, columns: ReadonlyArray<ColumnDefinition>): void;
   register(req: { sql: string; name?: string; database?: string }): Promise<unknown>;
   drop(idOrName: string): boolean;
+  /** The registered SQL of a cache (by id or name), or null. */
+  cacheSql(idOrName: string): string | null;
   showCaches(): Answer;
   recordUpstream(reason: string): void;
   /** 'session': a session's reads after its writes wait for the binlog. [note: read-your-writes] */
@@ -32,19 +38,41 @@ export interface RouterBackend {
   syncWrites(): Promise<boolean>;
   /** Why no cache may answer right now (the binlog is too far behind), or null. [note: staleness-bound] */
   readonly staleReason: string | null;
+  /** Which principals were seen reading which caches upstream. [note: cached-grants] */
+  readonly privileges: PrivilegeChecks;
+  /** {@link SqlMode} bits of the upstream's global sql_mode (ANSI_QUOTES: no session flag reports it). */
+  readonly sqlMode: number;
 }
 
 interface Prepared extends PreparedMatch {
   readonly cache: Cache;
   readonly bound: ReadonlyArray<ReadonlyArray<ValueSource>>;
-  readonly columns: ReadonlyArray<ColumnDefinition>;
+  readonly selectText: string;
 }
+
+/**
+ * Cache commands need the PROCESS privilege (they see and change what every session's reads do, as
+ * SHOW PROCESSLIST sees every session's statements). MariaDB itself decides whether the session
+ * holds it: this statement fails with 1227 without it.
+ */
+const PROCESS_PROBE = 'SHOW ENGINE INNODB STATUS';
 
 const UPSTREAM: Routed = Object.freeze({ kind: 'upstream', reason: null });
 const NO_PARAMS: ReadonlyArray<Value> = [];
 
 function upstream(reason: string): Routed {
   return { kind: 'upstream', reason };
+}
+
+/** ER_TABLEACCESS_DENIED_ERROR, ER_COLUMNACCESS_DENIED_ERROR, ER_DBACCESS_DENIED_ERROR, ER_SPECIFIC_ACCESS_DENIED_ERROR, ER_ACCESS_DENIED_ERROR. */
+const ACCESS_DENIED = new Set([1142, 1143, 1044, 1227, 1045]);
+
+function isAccessDenied(e: ProbeError): boolean {
+  return ACCESS_DENIED.has(e.errno);
+}
+
+function denial(e: ProbeError): Answer {
+  return { kind: 'error', errno: e.errno, sqlState: e.sqlState, message: e.message };
 }
 
 function errorAnswer(e: unknown): Answer {
@@ -71,8 +99,8 @@ export class CacheRouter implements ReadRouter {
       if (c === 0x63 /* c */ || c === 0x64 /* d */) return this.#admin(sql, session) ?? UPSTREAM;
       // s(elect), a parenthesis, or a leading comment (/* */, --, #): anything else is not a read.
       if (c !== 0x73 && c !== 0x28 && c !== 0x2f && c !== 0x2d && c !== 0x23) return UPSTREAM;
-      if ((sql.charCodeAt(i + 1) | 0x20) === 0x68 /* h */) return SHOW_CACHES.test(sql) ? { kind: 'answer', answer: this.backend.showCaches() } : UPSTREAM;
-      const fp = fingerprint(sql);
+      if ((sql.charCodeAt(i + 1) | 0x20) === 0x68 /* h */) return SHOW_CACHES.test(sql) ? this.#authorized(session, null, () => this.backend.showCaches()) : UPSTREAM;
+      const fp = fingerprint(sql, this.#mode(session));
       if (fp === null) return UPSTREAM;
       const cands = this.backend.candidates(fp.key);
       if (cands === undefined) return UPSTREAM;
@@ -80,8 +108,9 @@ export class CacheRouter implements ReadRouter {
         const bound = cache.bind(fp.literals);
         if (bound === null) continue;
         if (!this.#sessionOk(cache, session)) return this.#up(this.#whyNot(cache, session));
-        const columns = this.#columns(cache, sql, fp);
-        if (columns === null) return this.#up('learning the column names of a new spelling of the query');
+        const text = fp.selectStart >= 0 ? sql.slice(fp.selectStart, fp.selectEnd) : '';
+        const columns = cache.variants.get(text);
+        if (columns === undefined || !this.backend.privileges.allowed(session, cache.id)) return this.#learn(cache, session, text, columns === undefined);
         const keys = cache.keys(bound, NO_PARAMS);
         if (keys === null) return this.#up('a parameter does not compare as a plain key (NULL, or another type)');
         return this.#serveSession(session, cache, keys, columns);
@@ -94,15 +123,14 @@ export class CacheRouter implements ReadRouter {
 
   matchPrepared(sql: string, session: SessionView): PreparedMatch | null {
     try {
-      const fp = fingerprint(sql);
+      const fp = fingerprint(sql, this.#mode(session));
       if (fp === null) return null;
       for (const cache of this.backend.candidates(fp.key) ?? []) {
         const bound = cache.bind(fp.literals);
         if (bound === null) continue;
         if (cache.plan.unqualified && session.database !== cache.def.database) return null;
-        const columns = this.#columns(cache, sql, fp);
-        if (columns === null) return null;
-        const m: Prepared = { cacheId: cache.id, cache, bound, columns };
+        const selectText = fp.selectStart >= 0 ? sql.slice(fp.selectStart, fp.selectEnd) : '';
+        const m: Prepared = { cacheId: cache.id, cache, bound, selectText };
         return m;
       }
       return null;
@@ -115,9 +143,11 @@ export class CacheRouter implements ReadRouter {
     try {
       const m = match as Prepared;
       if (m.cache.status !== 'ready' || session.inTransaction || session.cacheBlocker !== null || this.backend.staleReason !== null) return this.#up(this.#whyNot(m.cache, session));
+      const columns = m.cache.variants.get(m.selectText);
+      if (columns === undefined || !this.backend.privileges.allowed(session, m.cache.id)) return this.#learn(m.cache, session, m.selectText, columns === undefined);
       const keys = m.cache.keys(m.bound, params);
       if (keys === null) return this.#up('a parameter does not compare as a plain key (NULL, or another type)');
-      return this.#serveSession(session, m.cache, keys, m.columns);
+      return this.#serveSession(session, m.cache, keys, columns);
     } catch (e) {
       return this.#up(`router error: ${e instanceof Error ? e.message : String(e)}`);
     }
@@ -126,6 +156,27 @@ export class CacheRouter implements ReadRouter {
   #up(reason: string): Routed {
     this.backend.recordUpstream(reason);
     return upstream(reason);
+  }
+
+  /** How the session's statements tokenize. [note: sql-mode-quoting] */
+  #mode(session: SessionView): number {
+    return (session.noBackslashEscapes ? SqlMode.NoBackslashEscapes : 0) | (this.backend.sqlMode & SqlMode.AnsiQuotes);
+  }
+
+  /**
+   * Relays a read of `cache` that Rotor cannot answer yet, to learn from its response: that the
+   * session's user may run it ([note: cached-grants]) and, for a new spelling, its column definitions.
+   */
+  #learn(cache: Cache, session: SessionView, selectText: string, needColumns: boolean): Routed {
+    const privileges = this.backend.privileges;
+    const checked = privileges.allowed(session, cache.id);
+    const reason = checked ? 'learning the column definitions of a new spelling of the query' : `checking that the user may read cache ${cache.id}`;
+    this.backend.recordUpstream(reason);
+    const watch: RelayWatch = {
+      ...(checked ? {} : { done: privileges.checker(session, cache.id) }),
+      ...(needColumns ? { columns: (defs: ReadonlyArray<ColumnDefinition>) => this.backend.learnVariant(cache, selectText, defs) } : {}),
+    };
+    return { kind: 'upstream', reason, watch };
   }
 
   #sessionOk(cache: Cache, session: SessionView): boolean {
@@ -139,14 +190,6 @@ export class CacheRouter implements ReadRouter {
     if (session.cacheBlocker !== null) return session.cacheBlocker;
     if (this.backend.staleReason !== null) return this.backend.staleReason;
     return `the session's database is not ${cache.def.database}`;
-  }
-
-  #columns(cache: Cache, sql: string, fp: Fingerprint): ReadonlyArray<ColumnDefinition> | null {
-    const text = fp.selectStart >= 0 ? sql.slice(fp.selectStart, fp.selectEnd) : '';
-    const cols = cache.variants.get(text);
-    if (cols !== undefined) return cols;
-    this.backend.learnVariant(cache, sql, fp, text);
-    return null;
   }
 
   // [note: read-your-writes] In 'session' consistency, a session that changed rows since its last
@@ -230,19 +273,37 @@ export class CacheRouter implements ReadRouter {
     const create = CREATE_CACHE.exec(sql);
     if (create !== null) {
       const name = create[1]?.replace(/^`|`$/g, '');
-      const answer = this.backend
-        .register({ sql: create[2], ...(name ? { name } : {}), ...(session.database ? { database: session.database } : {}) })
-        .then((): Answer => ({ kind: 'ok', affectedRows: 0, info: '' }), errorAnswer);
-      return { kind: 'pending', answer };
+      const select = create[2];
+      return this.#authorized(session, select, () => this.backend
+        .register({ sql: select, ...(name ? { name } : {}), ...(session.database ? { database: session.database } : {}) })
+        .then((): Answer => ({ kind: 'ok', affectedRows: 0, info: '' }), errorAnswer));
     }
     const drop = DROP_CACHE.exec(sql);
     if (drop !== null) {
       const id = drop[1].replace(/^`|`$/g, '');
-      return {
-        kind: 'answer',
-        answer: this.backend.drop(id) ? { kind: 'ok', affectedRows: 0, info: '' } : errorAnswer(new RotorError('ERR_CACHE_NOT_FOUND', [id])),
-      };
+      return this.#authorized(session, () => this.backend.cacheSql(id), () => (this.backend.drop(id) ? { kind: 'ok', affectedRows: 0, info: '' } : errorAnswer(new RotorError('ERR_CACHE_NOT_FOUND', [id]))));
     }
     return null;
+  }
+
+  /**
+   * Runs a cache command for a session that holds PROCESS and can prepare the cache's SELECT (so
+   * SELECT on what it reads), both decided by MariaDB on the session's own upstream session;
+   * otherwise answers with MariaDB's own error.
+   */
+  #authorized(session: SessionView, select: string | null | (() => string | null), run: () => Answer | Promise<Answer>): Routed {
+    const probe = session.probe;
+    if (probe === undefined) return { kind: 'answer', answer: errorAnswer(new RotorError('ERR_CACHE_ACCESS_DENIED', [])) };
+    const answer = (async (): Promise<Answer> => {
+      const denied = await probe(PROCESS_PROBE, 'query');
+      if (denied !== null) return denial(denied);
+      const sql = typeof select === 'function' ? select() : select;
+      if (sql !== null) {
+        const refused = await probe(sql.trim().replace(/;\s*$/, ''), 'prepare');
+        if (refused !== null && isAccessDenied(refused)) return denial(refused);
+      }
+      return run();
+    })();
+    return { kind: 'pending', answer };
   }
 }

@@ -1,6 +1,7 @@
 /**
- * Rotor's own connection pool to the upstream: upqueries as locking reads at a binlog position, table schemas
- * from information_schema, and the exact column definitions of a query's result.
+ * Rotor's own connection pools to the upstream: upqueries as locking reads at a binlog position
+ * (one pool), table schemas from information_schema, binlog positions and the exact column
+ * definitions of a registered query's result (the other).
  */
 import mysql from 'mysql2/promise';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -17,8 +18,26 @@ import type { Value } from '../values.js';
 const LOCK_WAIT_SECONDS = 10;
 const LOCK_RETRIES = 10;
 
-/** Every pooled connection: UTC values, SERIALIZABLE transactions (the upqueries' locking reads). */
-const SESSION_SETUP = `SET time_zone = '+00:00', innodb_lock_wait_timeout = ${LOCK_WAIT_SECONDS}; SET SESSION TRANSACTION ISOLATION LEVEL SERIALIZABLE`;
+/**
+ * [note: upquery-literals] Upqueries carry key values as literals written by `sqlLiteral`
+ * (src/dataflow/sql.ts): quotes, backslashes and NUL escaped with backslashes, in utf8mb4. That
+ * writing is exact only where a backslash escapes and `"` quotes a string, so every upquery
+ * connection pins its `sql_mode` at connect time to the upstream's global mode without the flags
+ * that change how Rotor's own text parses, and the pool never runs more than one statement per
+ * request (no `multipleStatements`): a value that somehow ended its literal could not start a
+ * second statement. Pinned by test/e2e/injection.test.ts.
+ */
+const PARSE_MODES = ['NO_BACKSLASH_ESCAPES', 'ANSI_QUOTES', 'PIPES_AS_CONCAT', 'IGNORE_SPACE', 'HIGH_NOT_PRECEDENCE', 'ORACLE', 'MSSQL', 'DB2', 'POSTGRESQL', 'MAXDB', 'ANSI', 'MYSQL323', 'MYSQL40'];
+const PINNED_SQL_MODE = `TRIM(BOTH ',' FROM REGEXP_REPLACE(@@GLOBAL.sql_mode, '(?<=^|,)(${PARSE_MODES.join('|')})(,|$)', ''))`;
+
+/** Upquery connections: UTC values, the pinned sql_mode, SERIALIZABLE transactions left open until COMMIT. */
+const UPQUERY_SETUP = [
+  `SET time_zone = '+00:00', innodb_lock_wait_timeout = ${LOCK_WAIT_SECONDS}, autocommit = 0, sql_mode = ${PINNED_SQL_MODE}`,
+  'SET SESSION TRANSACTION ISOLATION LEVEL SERIALIZABLE',
+];
+
+/** Control connections (schemas, column definitions, binlog positions): UTC, the upstream's own sql_mode. */
+const CONTROL_SETUP = [`SET time_zone = '+00:00'`];
 
 /** ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT. */
 function isLockConflict(e: unknown): boolean {
@@ -26,44 +45,57 @@ function isLockConflict(e: unknown): boolean {
   return errno === 1213 || errno === 1205;
 }
 
-export class UpstreamClient implements SnapshotReader {
-  readonly #pool: mysql.Pool;
-
-  constructor(url: string, connectionLimit = 4) {
-    const u = new URL(url);
-    this.#pool = mysql.createPool({
-      host: u.hostname, port: Number(u.port || 3306),
-      user: decodeURIComponent(u.username), password: decodeURIComponent(u.password),
-      database: u.pathname.length > 1 ? decodeURIComponent(u.pathname.slice(1)) : undefined,
-      ...upqueryConnectionOptions, multipleStatements: true, connectionLimit,
-    });
-    // Once per pooled connection, ahead of anything it runs: the settings every upquery needs.
-    // The event hands over mysql2's callback connection, whatever the promise pool's types say.
-    this.#pool.on('connection', (conn) => {
-      const core = conn as unknown as CorePoolConnection;
-      core.query(SESSION_SETUP, (err) => {
+function createPool(url: string, connectionLimit: number, setup: ReadonlyArray<string>): mysql.Pool {
+  const u = new URL(url);
+  const pool = mysql.createPool({
+    host: u.hostname, port: Number(u.port || 3306),
+    user: decodeURIComponent(u.username), password: decodeURIComponent(u.password),
+    database: u.pathname.length > 1 ? decodeURIComponent(u.pathname.slice(1)) : undefined,
+    ...upqueryConnectionOptions, multipleStatements: false, charset: 'UTF8MB4_GENERAL_CI', connectionLimit,
+  });
+  // Once per pooled connection, ahead of anything it runs (mysql2 runs a connection's commands in
+  // order, and the event fires before the connection is handed out). The event hands over mysql2's
+  // callback connection, whatever the promise pool's types say.
+  pool.on('connection', (conn) => {
+    const core = conn as unknown as CorePoolConnection;
+    for (const sql of setup) {
+      core.query(sql, (err) => {
         if (err) core.destroy();
       });
-    });
+    }
+  });
+  return pool;
+}
+
+export class UpstreamClient implements SnapshotReader {
+  readonly #upqueries: mysql.Pool;
+  readonly #control: mysql.Pool;
+
+  constructor(url: string, connectionLimit = 4) {
+    this.#upqueries = createPool(url, connectionLimit, UPQUERY_SETUP);
+    this.#control = createPool(url, 2, CONTROL_SETUP);
   }
 
   /**
-   * Runs `sql` as a locking read and returns its rows with the binlog position they are exact at,
-   * in one round trip. [note: fill-position]
+   * Runs `sql` as a locking read and returns its rows with the binlog position they are exact at.
+   * [note: fill-position]
    *
    * SERIALIZABLE turns every read of the statement (derived tables and UNION branches included)
    * into a shared-locking read of the latest committed rows. While those locks are held no
    * transaction that would change the answer can commit, and every one that did is already in the
    * binlog (InnoDB commits after the binlog write), so SHOW MASTER STATUS read under the locks
-   * splits the transactions that touch the answer exactly. A lock wait or deadlock is retried.
+   * splits the transactions that touch the answer exactly. The connection runs with autocommit off,
+   * so the read opens the transaction and the COMMIT after the position releases its locks: two
+   * round trips on the reader's path, the COMMIT off it. A lock wait or deadlock is retried.
    */
   async snapshotQuery(sql: string): Promise<SnapshotResult> {
-    const text = `START TRANSACTION; ${sql}; SHOW MASTER STATUS; COMMIT`;
     for (let attempt = 1; ; attempt++) {
-      const conn = await this.#pool.getConnection();
-      let results: unknown[], fields: (FieldPacket[] | undefined)[];
+      const conn = await this.#upqueries.getConnection();
+      let results: Value[][], fields: FieldPacket[], status: Value[] | undefined;
       try {
-        [results, fields] = (await conn.query({ sql: text, rowsAsArray: true })) as unknown as [unknown[], (FieldPacket[] | undefined)[]];
+        [results, fields] = (await conn.query({ sql, rowsAsArray: true })) as unknown as [Value[][], FieldPacket[]];
+        const [end] = (await conn.query({ sql: 'SHOW MASTER STATUS', rowsAsArray: true })) as unknown as [Value[][]];
+        status = end[0];
       } catch (e) {
         // A failed statement can leave the transaction open: this connection is not reused.
         conn.destroy();
@@ -71,23 +103,26 @@ export class UpstreamClient implements SnapshotReader {
         await sleep(Math.random() * 5 * attempt);
         continue;
       }
-      conn.release();
-      const f = fields[1] ?? [];
-      const rows = (results[1] as Value[][]).map((r) => normalizeMysql2Row(f, r) as Row);
-      const status = (results[2] as Value[][])[0];
+      conn.query('COMMIT').then(() => conn.release(), () => conn.destroy());
+      const rows = results.map((r) => normalizeMysql2Row(fields, r) as Row);
       return { rows, position: status === undefined ? null : { file: String(status[0]), position: Number(status[1]) } };
     }
   }
 
   /** Where the upstream's binlog ends now (`SHOW MASTER STATUS`), or null without a binlog. */
   async binlogEnd(): Promise<BinlogPosition | null> {
-    const [rows] = await this.#pool.query<RowDataPacket[]>({ sql: 'SHOW MASTER STATUS', rowsAsArray: false });
+    const [rows] = await this.#control.query<RowDataPacket[]>({ sql: 'SHOW MASTER STATUS', rowsAsArray: false });
     return rows.length === 0 ? null : { file: String(rows[0].File), position: Number(rows[0].Position) };
   }
 
+  async globalSqlMode(): Promise<string> {
+    const [rows] = await this.#control.query<RowDataPacket[]>({ sql: 'SELECT @@GLOBAL.sql_mode AS m', rowsAsArray: false });
+    return String(rows[0]?.m ?? '');
+  }
+
   async loadTable(database: string, table: string): Promise<TableSchema | null> {
-    const [rows] = await this.#pool.query<RowDataPacket[]>({
-      sql: 'SELECT COLUMN_NAME, DATA_TYPE, NUMERIC_SCALE, COLLATION_NAME, COLUMN_KEY FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION',
+    const [rows] = await this.#control.query<RowDataPacket[]>({
+      sql: 'SELECT COLUMN_NAME, DATA_TYPE, NUMERIC_SCALE, COLLATION_NAME, COLUMN_KEY, EXTRA FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION',
       values: [database, table], rowsAsArray: false,
     });
     if (rows.length === 0) return null;
@@ -98,13 +133,14 @@ export class UpstreamClient implements SnapshotReader {
         scale: r.NUMERIC_SCALE === null ? 0 : Number(r.NUMERIC_SCALE),
         collation: r.COLLATION_NAME === null ? null : String(r.COLLATION_NAME),
         ...(r.COLUMN_KEY === 'PRI' ? { primary: true } : {}),
+        ...(/\bINVISIBLE\b/i.test(String(r.EXTRA ?? '')) ? { invisible: true } : {}),
       })),
     };
   }
 
   /** The result column definitions MariaDB sends for `sql` (run with `LIMIT 0` by the caller). */
   async columnDefinitions(sql: string, database: string | null): Promise<ColumnDefinition[]> {
-    const conn = await this.#pool.getConnection();
+    const conn = await this.#control.getConnection();
     try {
       if (database !== null) await conn.query(`USE \`${database.replace(/`/g, '``')}\``);
       const [, fields] = await conn.query({ sql, rowsAsArray: true });
@@ -116,7 +152,7 @@ export class UpstreamClient implements SnapshotReader {
   }
 
   async close(): Promise<void> {
-    await this.#pool.end();
+    await Promise.all([this.#upqueries.end(), this.#control.end()]);
   }
 }
 

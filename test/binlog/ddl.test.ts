@@ -30,8 +30,16 @@ describe('classifyDdl', () => {
   it('reports database and view statements without tables and ignores everything else', () => {
     assert.deepEqual(classifyDdl('DROP DATABASE app', 'app'), { kind: 'other', tables: [] });
     assert.deepEqual(classifyDdl('CREATE ALGORITHM=UNDEFINED DEFINER=`r`@`%` SQL SECURITY DEFINER VIEW v AS SELECT 1', 'app'), { kind: 'other', tables: [] });
-    assert.equal(classifyDdl('GRANT SELECT ON *.* TO x', 'app'), null);
     assert.equal(classifyDdl('SAVEPOINT s1', 'app'), null);
-    assert.equal(classifyDdl('CREATE USER x', 'app'), null);
+    assert.equal(classifyDdl('SET @a = 1', 'app'), null);
+  });
+
+  it('reports account and privilege changes as privileges, with no tables', () => {
+    const privileges = { kind: 'privileges', tables: [] };
+    for (const sql of [
+      'GRANT SELECT ON *.* TO x', "REVOKE SELECT ON app.pub FROM 'low'@'%'", 'CREATE USER x', 'CREATE OR REPLACE USER x',
+      'DROP USER IF EXISTS x', 'RENAME USER a TO b', 'ALTER USER x ACCOUNT LOCK', 'CREATE ROLE r', 'DROP ROLE r',
+      'SET DEFAULT ROLE r FOR x', 'FLUSH PRIVILEGES', '/* by hand */ grant r to x',
+    ]) assert.deepEqual(classifyDdl(sql, 'app'), privileges, sql);
   });
 });

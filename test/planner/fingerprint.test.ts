@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { fingerprint, replacePlaceholders } from '../../src/planner/fingerprint.js';
+import { fingerprint, replacePlaceholders, SqlMode, sqlModeBits } from '../../src/planner/fingerprint.js';
 
 describe('fingerprint', () => {
   it('gives a statement with literals the key of the same statement registered with ?', () => {
@@ -45,6 +45,21 @@ describe('fingerprint', () => {
     const sql = 'SELECT COUNT(*) AS n, g FROM t WHERE g = 1';
     const f = fingerprint(sql);
     assert.equal(sql.slice(f?.selectStart, f?.selectEnd), 'COUNT(*) AS n, g');
+  });
+
+  it('[note: sql-mode-quoting] reads backslashes and double quotes as the sql_mode says', () => {
+    const sql = "SELECT id FROM t WHERE name = 'a\\' OR name = 'b'";
+    assert.equal(fingerprint(sql), null, "default: the backslash escapes the quote, and the last ' opens a string that never ends");
+    const nbe = fingerprint(sql, SqlMode.NoBackslashEscapes);
+    assert.equal(nbe?.key, 'SELECT id FROM t WHERE name = ? OR name = ?');
+    assert.deepEqual(nbe?.literals, [{ kind: 'value', value: 'a\\' }, { kind: 'value', value: 'b' }]);
+    assert.equal(fingerprint("SELECT id FROM t WHERE name = _latin1'x\\' OR 1 = 1 -- '")?.key.endsWith("-- '"), true, 'an introducer string ends where the server ends it (the -- is inside it)');
+    const dq = 'SELECT id FROM t WHERE name = "x"';
+    assert.deepEqual(fingerprint(dq)?.literals, [{ kind: 'value', value: 'x' }]);
+    assert.equal(fingerprint(dq, SqlMode.AnsiQuotes)?.key, 'SELECT id FROM t WHERE name = "x"', 'an identifier, kept verbatim');
+    assert.deepEqual(fingerprint(dq, SqlMode.AnsiQuotes)?.literals, []);
+    assert.equal(sqlModeBits('STRICT_TRANS_TABLES,NO_BACKSLASH_ESCAPES'), SqlMode.NoBackslashEscapes);
+    assert.equal(sqlModeBits('PIPES_AS_CONCAT,ANSI_QUOTES,IGNORE_SPACE,ANSI'), SqlMode.AnsiQuotes);
   });
 
   it('replaces placeholders outside quotes', () => {

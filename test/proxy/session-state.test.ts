@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { blockerOf, isLoadDataLocal, parseKill, parseUse, SessionState } from '../../src/proxy/session-state.js';
+import { blockerOf, charsetBlocker, isLoadDataLocal, parseKill, parseSetRole, parseUse, SessionState } from '../../src/proxy/session-state.js';
 import { Status } from '../../src/proxy/protocol/constants.js';
 
 test('session settings that change results block the cache; writes to columns of the same names do not', () => {
@@ -32,7 +32,7 @@ test('KILL statements are recognised and rewritten to another id; USE and LOAD D
 });
 
 test('a session is in a transaction inside BEGIN or with autocommit off', () => {
-  const s = new SessionState(1, 'u', 'db');
+  const s = new SessionState(1, 'u', 'db', 224);
   assert.equal(s.inTransaction, false);
   s.status = Status.AUTOCOMMIT | Status.IN_TRANS;
   assert.equal(s.inTransaction, true);
@@ -44,4 +44,29 @@ test('a session is in a transaction inside BEGIN or with autocommit off', () => 
   assert.equal(s.cacheBlocker, 'time_zone changed');
   s.reset();
   assert.equal(s.cacheBlocker, null);
+});
+
+test('[note: cached-grants] SET ROLE is recognised as written, and a new login starts from the default roles', () => {
+  assert.equal(parseSetRole('SET ROLE admin'), 'admin');
+  assert.equal(parseSetRole('/* app */ set  role   NONE;'), 'NONE');
+  assert.equal(parseSetRole('SELECT 1; SET ROLE `r`'), '`r`');
+  assert.equal(parseSetRole("SELECT role FROM t WHERE role = 'SET ROLE x'"), null);
+  const s = new SessionState(1, 'u', 'db', 224);
+  s.role = 'admin';
+  const before = s.loginAt;
+  s.relogin('v', null, 224);
+  assert.equal(s.role, '');
+  assert.equal(s.user, 'v');
+  assert.ok(s.loginAt >= before);
+});
+
+test('[note: sql-mode-quoting] connections in a character set other than utf8mb4, utf8mb3 or ascii are not served from caches', () => {
+  for (const utf8 of [33, 45, 46, 224, 255, 11]) assert.equal(charsetBlocker(utf8), null, String(utf8));
+  for (const other of [8, 28, 13, 1, 63]) assert.match(charsetBlocker(other) ?? '', /not utf8mb4/, String(other));
+  const gbk = new SessionState(1, 'u', 'db', 28);
+  assert.match(gbk.cacheBlocker ?? '', /collation 28/);
+  gbk.reset();
+  assert.match(gbk.cacheBlocker ?? '', /collation 28/, 'COM_RESET_CONNECTION keeps the handshake character set');
+  gbk.relogin('u', 'db', 45);
+  assert.equal(gbk.cacheBlocker, null);
 });

@@ -11,7 +11,7 @@ import { comparePositions, type Batch } from '../../src/binlog/batch.js';
 import type { Row } from '../../src/dataflow/delta.js';
 import { freshDatabase, type TestDatabase } from '../support/servers.js';
 import { binlogEnd } from '../binlog/support.js';
-import { GatedUpstream, sessionFor, settle } from './support.js';
+import { GatedUpstream, route, sessionFor } from './support.js';
 
 
 describe('fills installed at their snapshot position', () => {
@@ -38,7 +38,7 @@ describe('fills installed at their snapshot position', () => {
     const position = await binlogEnd(db.admin as unknown as mysql.Connection);
     return { gtid: null, position, timestamp: Date.now(), changes: [{ database: db.name, table: 't', columns, deltas: deltas.map(([sign, row]) => ({ sign, row })) }] };
   }
-  const ask = (g: number) => settle(engine.router.routeQuery(`SELECT COUNT(*), SUM(x) FROM t WHERE g = ${g}`, sessionFor(db.name)));
+  const ask = (g: number) => route(engine.router, `SELECT COUNT(*), SUM(x) FROM t WHERE g = ${g}`, sessionFor(db.name));
   const truth = async (g: number) => {
     const [rows] = await db.admin.query<mysql.RowDataPacket[]>({ sql: `SELECT COUNT(*), SUM(x) FROM t WHERE g = ${g}`, rowsAsArray: true });
     return rows.map((r) => [Number(r[0]), r[1] === null ? null : String(r[1])]);

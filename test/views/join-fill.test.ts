@@ -10,7 +10,7 @@ import { Engine } from '../../src/views/engine.js';
 import { comparePositions, type Batch, type BinlogPosition, type TableChange } from '../../src/binlog/batch.js';
 import { freshDatabase, type TestDatabase } from '../support/servers.js';
 import { binlogEnd } from '../binlog/support.js';
-import { GatedUpstream, sessionFor, settle } from './support.js';
+import { GatedUpstream, route, sessionFor } from './support.js';
 
 
 const STORY = 'SELECT s.id, s.title, u.name FROM story s JOIN user u ON u.id = s.author_id WHERE s.id = ?';
@@ -39,7 +39,7 @@ describe('fills through a join', () => {
 
   const now = async (): Promise<BinlogPosition> => binlogEnd(db.admin as unknown as mysql.Connection);
   const tick = async (): Promise<void> => engine.applyBatch({ gtid: null, position: await now(), timestamp: Date.now(), changes: [] });
-  const ask = (id: number) => settle(engine.router.routeQuery(STORY.replace('?', String(id)), sessionFor(db.name)));
+  const ask = (id: number) => route(engine.router, STORY.replace('?', String(id)), sessionFor(db.name));
 
   it('converges when the sides are filled at positions a transaction on both sides falls between', async () => {
     await tick();

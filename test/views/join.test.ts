@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EngineFixture, canonical, settle } from './support.js';
+import { EngineFixture, canonical, route } from './support.js';
 import { Engine } from '../../src/views/engine.js';
 import { RotorError } from '../../src/errors.js';
 
@@ -169,7 +169,7 @@ describe('join caches across restarts and DDL', () => {
     const again = new Engine({ upstreamUrl: f.db.url, defaultDatabase: f.db.name, dataDir: dir });
     await again.start();
     try {
-      const a = await settle(again.router.routeQuery(STORY.replace('?', '2'), f.session));
+      const a = await route(again.router, STORY.replace('?', '2'), f.session);
       assert.equal(a.source, 'fill');
       assert.deepEqual(a.rows, [[2, 's2', 'bob']]);
     } finally {

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine } from '../../src/views/engine.js';
 import { RotorError } from '../../src/errors.js';
-import { EngineFixture, sessionFor, settle } from './support.js';
+import { EngineFixture, route, sessionFor, settle } from './support.js';
 
 async function rejectsWith(p: Promise<unknown>, code: string, http: number): Promise<RotorError> {
   try {
@@ -76,7 +76,7 @@ describe('cache registry', () => {
     assert.deepEqual(served.rows, [[5]]);
     const bad = await f.ask('CREATE CACHE FROM SELECT id FROM story LIMIT 1');
     assert.equal(bad.error?.errno, 1235);
-    assert.deepEqual(await f.ask('DROP CACHE top_votes'), { source: 'hit', rows: [], columns: null, reason: null });
+    assert.deepEqual(await f.ask('DROP CACHE top_votes'), { source: 'fill', rows: [], columns: null, reason: null });
     assert.equal((await f.ask('DROP CACHE top_votes')).error?.errno, 1146);
     assert.equal((await f.ask('SELECT MAX(votes) FROM story WHERE author = 1')).source, 'upstream');
   });
@@ -108,7 +108,7 @@ describe('cache registry', () => {
     try {
       const info = again.get('by_author');
       assert.equal(info?.stats.keys, 0);
-      const a = await settle(again.router.routeQuery('SELECT title FROM story WHERE author = 1', f.session));
+      const a = await route(again.router, 'SELECT title FROM story WHERE author = 1', f.session);
       assert.equal(a.source, 'fill');
       assert.equal(a.rows?.length, 2);
     } finally {

@@ -7,11 +7,11 @@ import mysql from 'mysql2/promise';
 import { pino } from 'pino';
 import type { FieldPacket } from 'mysql2';
 import { Engine, type EngineUpstream } from '../../src/views/engine.js';
-import { UpstreamClient } from '../../src/views/upstream-client.js';
+import { toColumnDefinition, UpstreamClient } from '../../src/views/upstream-client.js';
 import type { BinlogPosition } from '../../src/binlog/batch.js';
 import type { SnapshotResult } from '../../src/dataflow/upquery.js';
 import { BinlogStream } from '../../src/binlog/stream.js';
-import type { Routed, SessionView } from '../../src/proxy/read-router.js';
+import type { ReadRouter, Routed, SessionView } from '../../src/proxy/read-router.js';
 import type { ColumnDefinition } from '../../src/proxy/protocol/column-definition.js';
 import { normalizeMysql2Row, upqueryConnectionOptions } from '../../src/upstream/mysql2-values.js';
 import { rowKey, type Row } from '../../src/dataflow/delta.js';
@@ -32,7 +32,7 @@ export class GatedUpstream extends UpstreamClient implements EngineUpstream {
 }
 
 export function sessionFor(database: string | null, over: Partial<SessionView> = {}): SessionView {
-  return { connectionId: 1, user: 'rotor', database, inTransaction: false, cacheBlocker: null, writes: 0, ...over };
+  return { connectionId: 1, user: 'rotor', database, inTransaction: false, cacheBlocker: null, writes: 0, role: '', loginAt: 0, noBackslashEscapes: false, ...over };
 }
 
 export interface Asked {
@@ -54,6 +54,25 @@ export async function settle(r: Routed): Promise<Asked> {
   return { source, rows: [], columns: null, reason: null };
 }
 
+/**
+ * Routes a statement as a real session would see it: a relay the router watches (a principal's
+ * first read of a cache, [note: cached-grants]; a new spelling's column definitions) is answered
+ * the way MariaDB answers the test's own all-privileged account — the read succeeds, with the
+ * column definitions `columns` gives — and the statement is routed again.
+ */
+export async function route(router: ReadRouter, sql: string, session: SessionView, columns?: (sql: string) => Promise<ReadonlyArray<ColumnDefinition>>): Promise<Asked> {
+  let r = router.routeQuery(sql, session);
+  for (let i = 0; i < 2 && r.kind === 'upstream' && r.watch !== undefined; i++) {
+    if (r.watch.columns !== undefined) {
+      if (columns === undefined) break;
+      r.watch.columns(await columns(sql));
+    }
+    r.watch.done?.(true);
+    r = router.routeQuery(sql, session);
+  }
+  return settle(r);
+}
+
 /** Canonical text of a result for comparisons: rows in order, or sorted when order is not defined. */
 export function canonical(rows: ReadonlyArray<Row>, ordered: boolean): string {
   const keys = rows.map((r) => rowKey(r));
@@ -72,13 +91,14 @@ export class EngineFixture {
     this.engine = engine;
     this.stream = stream;
     this.direct = direct;
-    this.session = sessionFor(db.name);
+    // The test's account holds every privilege: cache commands' checks pass.
+    this.session = sessionFor(db.name, { probe: () => Promise.resolve(null) });
   }
 
   static async create(prefix: string, setup: string, opts: { dataDir?: string | null; stream?: boolean } = {}): Promise<EngineFixture> {
     const db = await freshDatabase(prefix);
     if (setup.trim()) await db.admin.query(setup);
-    const engine = new Engine({ upstreamUrl: db.url, defaultDatabase: db.name, dataDir: opts.dataDir ?? null, logger: pino({ level: process.env.ROTOR_TEST_LOG ?? 'silent' }, pino.destination({ dest: 2, sync: true })) });
+    const engine = new Engine({ upstreamUrl: db.url, defaultDatabase: db.name, dataDir: opts.dataDir ?? null, privilegeRefreshMs: 3_600_000, logger: pino({ level: process.env.ROTOR_TEST_LOG ?? 'silent' }, pino.destination({ dest: 2, sync: true })) });
     await engine.start();
     const stream = new BinlogStream({ url: db.url, serverId: uniqueServerId(), sink: engine, heartbeatMs: 250 });
     if (opts.stream !== false) await stream.start();
@@ -95,7 +115,10 @@ export class EngineFixture {
   }
 
   ask(sql: string, session: SessionView = this.session): Promise<Asked> {
-    return settle(this.engine.router.routeQuery(sql, session));
+    return route(this.engine.router, sql, session, async (text) => {
+      const [, fields] = await this.direct.query({ sql: text, rowsAsArray: true });
+      return (fields as FieldPacket[]).map(toColumnDefinition);
+    });
   }
 
   async upstream(sql: string): Promise<{ rows: Row[]; fields: FieldPacket[] }> {

@@ -4,7 +4,7 @@ import { Engine, type EngineUpstream } from '../../src/views/engine.js';
 import { UpstreamClient } from '../../src/views/upstream-client.js';
 import type { SnapshotResult } from '../../src/dataflow/upquery.js';
 import { freshDatabase, type TestDatabase } from '../support/servers.js';
-import { sessionFor, settle } from './support.js';
+import { route, sessionFor } from './support.js';
 
 class RecordingUpstream extends UpstreamClient implements EngineUpstream {
   readonly statements: string[] = [];
@@ -32,7 +32,7 @@ describe('upqueries', () => {
     await db.drop();
   });
 
-  const ask = (k: number) => settle(engine.router.routeQuery(`SELECT COUNT(*) FROM fan_of WHERE item_id = ${k}`, sessionFor(db.name)));
+  const ask = (k: number) => route(engine.router, `SELECT COUNT(*) FROM fan_of WHERE item_id = ${k}`, sessionFor(db.name));
 
   it('shares one upquery between concurrent misses on one key', async () => {
     up.statements.length = 0;
@@ -59,7 +59,7 @@ describe('upqueries', () => {
     const sql = 'SELECT a.id, a.title, vc.votes FROM article a LEFT JOIN (SELECT article_id, COUNT(user_id) AS votes FROM vote GROUP BY article_id) AS vc ON a.id = vc.article_id WHERE a.id = ?';
     await engine.register({ sql });
     up.statements.length = 0;
-    const answers = await Promise.all([1, 2, 3].map((k) => settle(engine.router.routeQuery(sql.replace('?', String(k)), sessionFor(db.name)))));
+    const answers = await Promise.all([1, 2, 3].map((k) => route(engine.router, sql.replace('?', String(k)), sessionFor(db.name))));
     assert.deepEqual(answers.map((a) => a.rows), [[[1, 'one', 2]], [[2, 'two', 1]], [[3, 'three', null]]]);
     assert.equal(up.statements.length, 2, up.statements.join('\n'));
     assert.ok(up.statements.some((s) => /FROM `[^`]+`\.`article` WHERE \(`id` IN \(1, 2, 3\)\)$/.test(s)), up.statements.join('\n'));

@@ -1,0 +1,134 @@
+/**
+ * [note: upquery-literals] [note: sql-mode-quoting] Client values cannot escape their literal,
+ * whatever the upstream's sql_mode: on a server whose global sql_mode has NO_BACKSLASH_ESCAPES,
+ * then ANSI_QUOTES, injection attempts and quoting edge cases sent through cached queries leave
+ * every table in place, and every answer (or error) equals MariaDB's own. A server of its own:
+ * the global sql_mode would change every other test's sessions.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import mysql from 'mysql2/promise';
+import { startMariaDb, stopServer, type PrivateServer } from '../../scripts/private-server.js';
+import { freshDatabase, type TestDatabase } from '../support/servers.js';
+import { startTestRotor, type TestRotor } from '../support/rotor.js';
+
+const NAME = 'e2e-sqlmode';
+let server: PrivateServer;
+let db: TestDatabase;
+
+// Statements as a client types them; each must get exactly MariaDB's answer.
+const HOSTILE = [
+  "SELECT id FROM t WHERE name = 'zz'') OR 1=1); DROP TABLE victim; -- '",
+  "SELECT id FROM t WHERE name = 'a\\'",
+  "SELECT id FROM t WHERE name = 'a\\' OR name = 'b'",
+  "SELECT id FROM t WHERE name = 'it''s'",
+  "SELECT id FROM t WHERE name = 'x\\'') OR 1=1 -- '",
+  "SELECT id FROM t WHERE name = 'back\\\\slash'",
+  "SELECT id FROM t WHERE name = '\\\\'",
+  "SELECT id FROM t WHERE name = \"a\\\"",
+  "SELECT id FROM t WHERE name = 'nul\\0'",
+];
+
+before(async () => {
+  server = await startMariaDb(NAME);
+  db = await freshDatabase('sqlmode', server.url);
+  await db.admin.query(`
+    CREATE TABLE t (id INT PRIMARY KEY, name VARCHAR(64), INDEX (name));
+    CREATE TABLE victim (id INT PRIMARY KEY);
+    INSERT INTO victim VALUES (1);
+  `);
+  // Names that only some readings of the statements above produce.
+  const names = ["zz') OR 1=1); DROP TABLE victim; -- ", 'a\\', "a' OR name = 'b", "it's", "x\\') OR 1=1 -- ", 'back\\slash', 'back\\\\slash', '\\', 'a"', 'a\\"', 'nul\0', 'nul\\0', 'b', 'x'];
+  let id = 1;
+  for (const n of names) await db.admin.query('INSERT INTO t VALUES (?, ?)', [id++, n]);
+});
+
+after(async () => {
+  await db?.admin.query("SET GLOBAL sql_mode = DEFAULT").catch(() => undefined);
+  await db?.drop();
+  await stopServer('mariadb', NAME);
+});
+
+async function direct(sql: string): Promise<unknown> {
+  const conn = await mysql.createConnection({ host: db.host, port: db.port, user: db.user, password: db.password, database: db.name });
+  try {
+    return await answer(conn, sql);
+  } finally {
+    await conn.end();
+  }
+}
+
+async function answer(conn: mysql.Connection, sql: string): Promise<unknown> {
+  try {
+    const [rows] = await conn.query({ sql, rowsAsArray: true });
+    return (rows as unknown[][]).map((r) => r[0]).sort();
+  } catch (e) {
+    return `error ${(e as { errno: number }).errno}`;
+  }
+}
+
+/** Each statement through Rotor (twice: relayed, then served or filled) against MariaDB's answer. */
+async function compare(rotor: TestRotor, statements: ReadonlyArray<string>): Promise<void> {
+  const client = await rotor.connect();
+  try {
+    for (const sql of statements) {
+      const expected = await direct(sql);
+      for (let i = 0; i < 3; i++) assert.deepEqual(await answer(client, sql), expected, `${sql} (read ${i + 1})`);
+    }
+  } finally {
+    await client.end();
+  }
+}
+
+async function tablesSurvive(): Promise<void> {
+  const [rows] = await db.admin.query({ sql: 'SELECT COUNT(*) FROM victim', rowsAsArray: true });
+  assert.deepEqual(rows, [[1]], 'the victim table is still there');
+}
+
+describe('client values under the upstream sql_mode', () => {
+  it('NO_BACKSLASH_ESCAPES: a backslash is a character, and no literal escapes', async () => {
+    await db.admin.query("SET GLOBAL sql_mode = CONCAT(@@GLOBAL.sql_mode, ',NO_BACKSLASH_ESCAPES')");
+    const rotor = await startTestRotor(db);
+    try {
+      const reg = await rotor.api('POST', '/api/caches', { sql: 'SELECT id FROM t WHERE name = ?', database: db.name });
+      assert.equal(reg.status, 201);
+      await compare(rotor, HOSTILE);
+      await tablesSurvive();
+      const stats = await rotor.api<{ stats: { hits: number; misses: number } }>('GET', `/api/caches/${(reg.body as { id: string }).id}`);
+      assert.ok(stats.body.stats.hits > 0, 'the statements were served from the cache');
+      const refused = await rotor.api<{ message: string }>('POST', '/api/caches', { sql: "SELECT id FROM t WHERE name = 'a\\\\' AND id = ?", database: db.name });
+      assert.equal(refused.status, 422, 'a registration the SQL parser would read otherwise is refused');
+    } finally {
+      await rotor.stop();
+      await db.admin.query('SET GLOBAL sql_mode = DEFAULT');
+    }
+  });
+
+  it('ANSI_QUOTES: a double-quoted name is an identifier, answered as MariaDB answers it', async () => {
+    await db.admin.query("SET GLOBAL sql_mode = CONCAT(@@GLOBAL.sql_mode, ',ANSI_QUOTES')");
+    const rotor = await startTestRotor(db);
+    try {
+      const reg = await rotor.api('POST', '/api/caches', { sql: 'SELECT id FROM t WHERE name = ?', database: db.name });
+      assert.equal(reg.status, 201);
+      await compare(rotor, [...HOSTILE, 'SELECT id FROM t WHERE name = "x"', 'SELECT id FROM t WHERE name = "name"', "SELECT id FROM t WHERE name = 'x'"]);
+      assert.equal(await direct('SELECT id FROM t WHERE name = "x"'), 'error 1054', 'MariaDB reads "x" as a column');
+      await tablesSurvive();
+      const refused = await rotor.api('POST', '/api/caches', { sql: 'SELECT id FROM t WHERE name = "x" AND id = ?', database: db.name });
+      assert.equal(refused.status, 422);
+    } finally {
+      await rotor.stop();
+      await db.admin.query('SET GLOBAL sql_mode = DEFAULT');
+    }
+  });
+
+  it('the default sql_mode: backslash escapes, the same statements', async () => {
+    const rotor = await startTestRotor(db);
+    try {
+      await rotor.api('POST', '/api/caches', { sql: 'SELECT id FROM t WHERE name = ?', database: db.name });
+      await compare(rotor, HOSTILE);
+      await tablesSurvive();
+    } finally {
+      await rotor.stop();
+    }
+  });
+});
