@@ -28,7 +28,7 @@ import { encodeResultSetOnce } from './protocol/result-set.js';
 import { ResponseScanner, type ResponseKind } from './protocol/response-scanner.js';
 import { PreparedStatements } from './prepared-statements.js';
 import type { Answer, ReadRouter, Routed } from './read-router.js';
-import { isLoadDataLocal, parseKill, parseUse, SessionState } from './session-state.js';
+import { isLoadDataLocal, parseUse, SessionState } from './session-state.js';
 import { openUpstream, UpstreamRefused } from './upstream-link.js';
 
 /** What a session needs from the server that owns it. */
@@ -38,8 +38,6 @@ export interface SessionHost {
   readonly maxPacketSize: number;
   readonly logger: Logger | undefined;
   router(): ReadRouter;
-  /** The upstream thread id behind Rotor connection id `id`, or null. */
-  upstreamThreadOf(id: number): number | null;
   onUpstreamVersion(version: string): void;
   onServed(): void;
   onRelayed(reason: string | null): void;
@@ -52,8 +50,8 @@ const MAX_QUEUED = 64;
 const NO_SCRAMBLE = Buffer.alloc(0);
 
 export class ClientSession {
+  /** Rotor's own session number, for logs and stats; clients never see it (they see upstream's). */
   readonly id: number;
-  upstreamThreadId = 0;
   readonly #host: SessionHost;
   #client: Socket;
   #upstream: Socket | null = null;
@@ -123,7 +121,6 @@ export class ClientSession {
     }
     const up = link.socket;
     this.#upstream = up;
-    this.upstreamThreadId = link.handshake.connectionId;
     this.#scramble = link.handshake.scramble;
     this.#authPlugin = link.handshake.authPlugin;
     this.#host.onUpstreamVersion(link.handshake.serverVersion);
@@ -137,7 +134,9 @@ export class ClientSession {
     up.on('drain', () => this.#client.resume());
     up.resume();
     this.#phase = 'handshake';
-    this.#client.write(encodeServerHandshake({ ...link.handshake, connectionId: this.id, capabilities: this.#caps, mariadbCapabilities: this.#mariadbCaps }));
+    // The client sees the upstream session's own connection id, so CONNECTION_ID(), the processlist
+    // and every form of KILL mean to MariaDB what they mean to the client, with nothing rewritten.
+    this.#client.write(encodeServerHandshake({ ...link.handshake, capabilities: this.#caps, mariadbCapabilities: this.#mariadbCaps }));
   }
 
   #bindClient(socket: Socket): void {
@@ -341,6 +340,7 @@ export class ClientSession {
         return;
       }
       case Com.PING:
+      case Com.PROCESS_KILL:
       case Com.SET_OPTION:
       case Com.STMT_RESET:
       case Com.REFRESH:
@@ -364,20 +364,6 @@ export class ClientSession {
           this.#statements.clear();
         });
         return;
-      case Com.PROCESS_KILL: {
-        if (payload.length < 5) {
-          this.#fatal('ERR_PROXY_MALFORMED_PACKET', [], undefined, p.seq + 1);
-          return;
-        }
-        const target = this.#host.upstreamThreadOf(payload.readUInt32LE(1));
-        if (target === null) {
-          this.#relay(p.raw, 'single');
-          return;
-        }
-        const w = new PacketWriter(16).begin(p.seq).u8(Com.PROCESS_KILL).u32(target).end();
-        this.#relay(w.finish(), 'single');
-        return;
-      }
       case Com.CHANGE_USER:
         this.#changeUser(p, state);
         return;
@@ -414,17 +400,9 @@ export class ClientSession {
   }
 
   #query(p: Packet, state: SessionState): void {
-    let sql = p.payload.toString('utf8', 1);
+    const sql = p.payload.toString('utf8', 1);
     if (isLoadDataLocal(sql)) {
       this.#sendError('ERR_PROXY_NOT_SUPPORTED', ['LOAD DATA LOCAL INFILE'], p.seq + 1);
-      return;
-    }
-    const kill = parseKill(sql);
-    if (kill) {
-      const target = this.#host.upstreamThreadOf(kill.id);
-      if (target !== null) sql = kill.rewrite(target);
-      const w = new PacketWriter(sql.length + 8).begin(p.seq).u8(Com.QUERY).string(sql).end();
-      this.#relay(w.finish(), 'query');
       return;
     }
     const routed = safe<Routed>(() => this.#host.router().routeQuery(sql, state), { kind: 'upstream', reason: 'router error' });

@@ -81,7 +81,6 @@ export function createProxyServer(opts: ProxyOptions): ProxyServer {
     maxPacketSize: opts.maxPacketSize ?? 1 << 30,
     logger: opts.logger,
     router: () => router,
-    upstreamThreadOf: (id) => sessions.get(id)?.upstreamThreadId || null,
     onUpstreamVersion: (v) => {
       upstreamVersion = v;
     },

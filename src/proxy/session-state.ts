@@ -11,16 +11,7 @@ import type { SessionView } from './read-router.js';
 const BLOCKING_SET = /(?:^|;)\s*(?:\/\*.*?\*\/\s*)*SET\s[^;]*?\b(time_zone|sql_mode|names|character\s+set|charset|character_set_results|character_set_connection|character_set_client|collation_connection|div_precision_increment|max_sort_length|group_concat_max_len|sql_select_limit)\b/is;
 const TEMPORARY_TABLE = /\bCREATE\s+(?:OR\s+REPLACE\s+)?TEMPORARY\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?([`"\w.$]+)/i;
 const USE_DATABASE = /^\s*USE\s+(`(?:[^`]|``)+`|[\w$]+)\s*;?\s*$/i;
-const KILL = /^\s*KILL\s+(?:(?:HARD|SOFT)\s+)?(?:(?:CONNECTION|QUERY)\s+)?(\d+)\s*;?\s*$/i;
 const LOAD_LOCAL = /^\s*LOAD\s+(?:DATA|XML)\b[^;]*?\bLOCAL\s+INFILE\b/i;
-
-/** The id in a `KILL [CONNECTION|QUERY] n` statement, with the means to rewrite it, or null. */
-export function parseKill(sql: string): { id: number; rewrite(to: number): string } | null {
-  const m = KILL.exec(sql);
-  if (!m) return null;
-  const start = m.index + m[0].lastIndexOf(m[1]);
-  return { id: Number(m[1]), rewrite: (to) => sql.slice(0, start) + String(to) + sql.slice(start + m[1].length) };
-}
 
 export function isLoadDataLocal(sql: string): boolean {
   return LOAD_LOCAL.test(sql);
