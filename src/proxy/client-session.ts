@@ -283,7 +283,9 @@ export class ClientSession {
       try {
         this.#upstreamFramer.push(chunk, (p) => this.#onAuthPacket(p));
       } catch (err) {
-        this.#fatal('ERR_PROXY_UPSTREAM_UNAVAILABLE', ['bad packet during login'], err);
+        // Upstream's bytes make no sense: end the connection, as a broken server's would end.
+        this.#host.logger?.warn({ err, id: this.id }, 'bad upstream packet during login');
+        this.close();
       }
       return;
     }
@@ -577,12 +579,15 @@ export class ClientSession {
     this.close();
   }
 
+  /**
+   * The upstream session ended (KILL, shutdown, crash, wait_timeout): whatever it sent before
+   * closing (e.g. ERR 1927 after a KILL) has been relayed, and the client's connection is closed
+   * the way MariaDB closes it, with no error of Rotor's own (a server never sends the client
+   * library's 2013, and connectors take it for a non-fatal error and wait).
+   */
   #onUpstreamClosed(): void {
     if (this.#phase === 'closed') return;
-    if (this.#busy || this.#phase === 'auth') {
-      const seq = this.#phase === 'auth' ? 2 + this.#seqOffset : (this.#scanner.lastSeq + 1) & 0xff;
-      this.#sendError('ERR_PROXY_UPSTREAM_UNAVAILABLE', ['the upstream session closed'], this.#busy ? Math.max(seq, 1) : seq);
-    }
+    this.#host.logger?.debug({ id: this.id, busy: this.#busy, phase: this.#phase }, 'upstream session closed');
     this.close();
   }
 

@@ -154,3 +154,25 @@ test('COM_PROCESS_KILL with the id the client was given ends that session; a sho
   assert.equal(await short(rotor.port), await short(db.port));
   client.end();
 });
+
+test('a session killed by another connection in the middle of a query: its client sees what MariaDB sends, and Rotor serves others', async () => {
+  const outcome = async (port: number): Promise<unknown> => {
+    const victim = await connect(port);
+    const id = await connectionId(victim);
+    const sleeping = victim.query('SELECT SLEEP(30)').then(() => null, (e: { errno?: number; code?: string; fatal?: boolean }) => (
+      { errno: e.errno, code: e.code, fatal: e.fatal }));
+    await sleepingUpstream(id);
+    await db.admin.query(`KILL ${id}`);
+    const err = await sleeping;
+    const next = await victim.query('SELECT 1').then(() => 'answered', (e: { code?: string }) => e.code);
+    victim.destroy();
+    return { err, next };
+  };
+  const direct = await outcome(db.port);
+  const through = await outcome(rotor.port);
+  assert.deepEqual(through, direct);
+  assert.notEqual((direct as { err: unknown }).err, null, 'the statement failed');
+  const c = await connect();
+  assert.deepEqual((await c.query('SELECT 4 AS still'))[0], [{ still: 4 }]);
+  await c.end();
+});
