@@ -26,9 +26,10 @@ import { PacketReader } from './protocol/packet-reader.js';
 import { PacketWriter } from './protocol/packet-writer.js';
 import { encodeResultSetOnce } from './protocol/result-set.js';
 import { ResponseScanner, type ResponseKind } from './protocol/response-scanner.js';
+import { LocalInfileRelay } from './local-infile.js';
 import { PreparedStatements } from './prepared-statements.js';
 import type { Answer, ReadRouter, Routed } from './read-router.js';
-import { isLoadDataLocal, parseUse, SessionState } from './session-state.js';
+import { parseUse, SessionState } from './session-state.js';
 import { openUpstream, UpstreamRefused } from './upstream-link.js';
 
 /** What a session needs from the server that owns it. */
@@ -61,6 +62,7 @@ export class ClientSession {
   readonly #clientFramer: PacketFramer;
   readonly #upstreamFramer = new PacketFramer();
   readonly #scanner: ResponseScanner;
+  readonly #infile: LocalInfileRelay;
   #caps = 0;
   #mariadbCaps = 0;
   #charset = 0;
@@ -87,7 +89,9 @@ export class ClientSession {
         this.#responseFailed = true;
       },
       onPrepareOk: (p) => this.#statements.prepared(p),
+      onLocalInfile: () => this.#onLocalInfile(),
     });
+    this.#infile = new LocalInfileRelay(this.#scanner);
     client.setNoDelay(true);
     this.#bindClient(client);
     void this.#connect();
@@ -165,6 +169,10 @@ export class ClientSession {
         this.#upstream?.write(reseq(p.raw, p.seq - this.#seqOffset));
         return;
       case 'ready':
+        if (this.#infile.active) {
+          this.#sendInfile(p);
+          return;
+        }
         // Packets must outlive the chunk they arrived in while queued.
         this.#queue.push(this.#busy ? { seq: p.seq, payload: Buffer.from(p.payload), raw: Buffer.from(p.raw) } : p);
         if (this.#queue.length > MAX_QUEUED) this.#client.pause();
@@ -403,10 +411,6 @@ export class ClientSession {
 
   #query(p: Packet, state: SessionState): void {
     const sql = p.payload.toString('utf8', 1);
-    if (isLoadDataLocal(sql)) {
-      this.#sendError('ERR_PROXY_NOT_SUPPORTED', ['LOAD DATA LOCAL INFILE'], p.seq + 1);
-      return;
-    }
     const routed = safe<Routed>(() => this.#host.router().routeQuery(sql, state), { kind: 'upstream', reason: 'router error' });
     this.#route(routed, false, () => {
       state.noteStatement(sql);
@@ -531,6 +535,17 @@ export class ClientSession {
     this.#afterResponse = after ?? null;
     this.#scanner.begin(kind, (this.#caps & Cap.DEPRECATE_EOF) !== 0);
     if (!up.write(raw)) this.#client.pause();
+  }
+
+  /** Upstream asked for a local file: what the client sent after its statement is that file. */
+  #onLocalInfile(): void {
+    this.#infile.begin();
+    while (this.#infile.active && this.#queue.length > 0) this.#sendInfile(this.#queue.shift() as Packet);
+  }
+
+  #sendInfile(p: Packet): void {
+    const up = this.#upstream;
+    if (up && !this.#infile.send(p, up)) this.#client.pause();
   }
 
   #onOk(payload: Buffer): void {

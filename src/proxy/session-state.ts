@@ -11,11 +11,6 @@ import type { SessionView } from './read-router.js';
 const BLOCKING_SET = /(?:^|;)\s*(?:\/\*.*?\*\/\s*)*SET\s[^;]*?\b(time_zone|sql_mode|names|character\s+set|charset|character_set_results|character_set_connection|character_set_client|collation_connection|div_precision_increment|max_sort_length|group_concat_max_len|sql_select_limit)\b/is;
 const TEMPORARY_TABLE = /\bCREATE\s+(?:OR\s+REPLACE\s+)?TEMPORARY\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?([`"\w.$]+)/i;
 const USE_DATABASE = /^\s*USE\s+(`(?:[^`]|``)+`|[\w$]+)\s*;?\s*$/i;
-const LOAD_LOCAL = /^\s*LOAD\s+(?:DATA|XML)\b[^;]*?\bLOCAL\s+INFILE\b/i;
-
-export function isLoadDataLocal(sql: string): boolean {
-  return LOAD_LOCAL.test(sql);
-}
 
 /** The database a `USE db` statement selects, or null for any other statement. */
 export function parseUse(sql: string): string | null {
