@@ -20,7 +20,7 @@ import { Cap, Com, MariaCap, Status, SUPPORTED_MARIADB_CAPS, UNSUPPORTED_CAPS } 
 import { PacketFramer, PacketTooLarge, type Packet } from './protocol/framer.js';
 import { decodeOk, okStatus, writeErr, writeOk, type ErrPacket } from './protocol/generic-response.js';
 import {
-  decodeHandshakeResponse, encodeAuthSwitch, encodeHandshakeResponse, encodeServerHandshake, isSslRequest, takeSslRequest,
+  decodeHandshakeResponse, encodeAuthSwitch, encodeHandshakeResponse, encodeServerHandshake, encodeSslRequest, isSslRequest, takeSslRequest,
 } from './protocol/handshake.js';
 import { PacketReader } from './protocol/packet-reader.js';
 import { PacketWriter } from './protocol/packet-writer.js';
@@ -31,11 +31,13 @@ import { PreparedStatements } from './prepared-statements.js';
 import type { Answer, ReadRouter, Routed } from './read-router.js';
 import { parseUse, SessionState } from './session-state.js';
 import { openUpstream, UpstreamRefused } from './upstream-link.js';
+import { startUpstreamTls, upstreamTlsFor, type UpstreamTlsOptions } from './upstream-tls.js';
 
 /** What a session needs from the server that owns it. */
 export interface SessionHost {
   readonly upstream: { readonly host: string; readonly port: number };
   readonly secureContext: SecureContext | null;
+  readonly upstreamTls: UpstreamTlsOptions;
   readonly maxPacketSize: number;
   readonly logger: Logger | undefined;
   router(): ReadRouter;
@@ -45,7 +47,8 @@ export interface SessionHost {
   onClosed(session: ClientSession): void;
 }
 
-type Phase = 'connecting' | 'handshake' | 'auth' | 'ready' | 'closed';
+/** `upstream-tls`: the client's login waits while Rotor starts TLS with upstream. */
+type Phase = 'connecting' | 'handshake' | 'upstream-tls' | 'auth' | 'ready' | 'closed';
 
 const MAX_QUEUED = 64;
 const NO_SCRAMBLE = Buffer.alloc(0);
@@ -64,6 +67,7 @@ export class ClientSession {
   readonly #scanner: ResponseScanner;
   readonly #infile: LocalInfileRelay;
   #caps = 0;
+  #upstreamOffersTls = false;
   #mariadbCaps = 0;
   #charset = 0;
   #scramble: Buffer = NO_SCRAMBLE;
@@ -128,19 +132,24 @@ export class ClientSession {
     this.#scramble = link.handshake.scramble;
     this.#authPlugin = link.handshake.authPlugin;
     this.#host.onUpstreamVersion(link.handshake.serverVersion);
+    this.#upstreamOffersTls = (link.handshake.capabilities & Cap.SSL) !== 0;
     let caps = link.handshake.capabilities & ~UNSUPPORTED_CAPS;
     if (this.#host.secureContext) caps |= Cap.SSL;
     this.#caps = caps >>> 0;
     this.#mariadbCaps = link.handshake.mariadbCapabilities & SUPPORTED_MARIADB_CAPS;
-    up.on('data', (chunk: Buffer) => this.#onUpstreamData(chunk));
-    up.on('error', (err) => this.#host.logger?.debug({ err, id: this.id }, 'upstream socket error'));
-    up.on('close', () => this.#onUpstreamClosed());
-    up.on('drain', () => this.#client.resume());
+    this.#bindUpstream(up);
     up.resume();
     this.#phase = 'handshake';
     // The client sees the upstream session's own connection id, so CONNECTION_ID(), the processlist
     // and every form of KILL mean to MariaDB what they mean to the client, with nothing rewritten.
     this.#client.write(encodeServerHandshake({ ...link.handshake, capabilities: this.#caps, mariadbCapabilities: this.#mariadbCaps }));
+  }
+
+  #bindUpstream(up: Socket): void {
+    up.on('data', (chunk: Buffer) => this.#onUpstreamData(chunk));
+    up.on('error', (err) => this.#host.logger?.debug({ err, id: this.id }, 'upstream socket error'));
+    up.on('close', () => this.#onUpstreamClosed());
+    up.on('drain', () => this.#client.resume());
   }
 
   #bindClient(socket: Socket): void {
@@ -257,14 +266,43 @@ export class ClientSession {
     this.#charset = resp.charset;
     this.#mariadbCaps = caps & Cap.LONG_PASSWORD ? 0 : resp.mariadbCapabilities & this.#mariadbCaps;
     this.#state = new SessionState(this.id, resp.user, resp.capabilities & Cap.CONNECT_WITH_DB ? resp.database || null : null);
+    const tls = upstreamTlsFor(this.#host.upstreamTls, this.#client instanceof TLSSocket, this.#upstreamOffersTls);
+    if (typeof tls === 'string') {
+      this.#fatal('ERR_PROXY_UPSTREAM_CONNECT', [tls], undefined, lastClientSeq + 1);
+      return;
+    }
+    // Inside TLS the login is the packet after the SSLRequest, and carries CLIENT_SSL too.
+    const loginSeq = tls ? 2 : 1;
     const login = encodeHandshakeResponse({
-      ...resp, capabilities: caps, mariadbCapabilities: this.#mariadbCaps,
+      ...resp, capabilities: tls ? (caps | Cap.SSL) >>> 0 : caps, mariadbCapabilities: this.#mariadbCaps,
       authResponse: switchedAuth ?? resp.authResponse,
       authPlugin: switchedAuth ? this.#authPlugin : resp.authPlugin,
-    }, 1);
-    this.#seqOffset = lastClientSeq - 1;
-    this.#phase = 'auth';
-    this.#upstream?.write(login);
+    }, loginSeq);
+    this.#seqOffset = lastClientSeq - loginSeq;
+    if (!tls) {
+      this.#phase = 'auth';
+      this.#upstream?.write(login);
+      return;
+    }
+    const raw = this.#upstream;
+    if (!raw) return;
+    this.#phase = 'upstream-tls';
+    for (const event of ['data', 'error', 'close', 'drain']) raw.removeAllListeners(event);
+    raw.on('error', () => undefined);
+    const request = encodeSslRequest({ ...resp, capabilities: caps, mariadbCapabilities: this.#mariadbCaps }, 1);
+    startUpstreamTls(raw, request, this.#host.upstream.host, this.#host.upstreamTls).then((up) => {
+      if (this.#phase !== 'upstream-tls') {
+        up.destroy();
+        return;
+      }
+      this.#upstream = up;
+      this.#bindUpstream(up);
+      this.#phase = 'auth';
+      up.write(login);
+    }, (err: unknown) => {
+      if (this.#phase !== 'upstream-tls') return;
+      this.#fatal('ERR_PROXY_UPSTREAM_CONNECT', [`TLS: ${(err as Error).message}`], err, lastClientSeq + 1);
+    });
   }
 
   /** Upstream packets while authenticating: relayed with the client's sequence numbering. */
