@@ -4,6 +4,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -128,4 +129,23 @@ test('the mariadb connector with permitLocalInfile loads a file through Rotor; w
   }
   const loaded = await outcome(rotor.port, true, 'm_check') as { r: { affected: number } };
   assert.equal(loaded.r.affected, 2000);
+});
+
+test('the mariadb CLI with --local-infile loads a file through Rotor; with --local-infile=0 it gets MariaDB\'s 4166', async () => {
+  const file = join(dir, 'cli.csv');
+  writeFileSync(file, csv(1, 50));
+  await table('cli_loaded');
+  const cli = (flag: string): Promise<{ out: string; status: number | null }> => new Promise((resolve) => {
+    const child = spawn('mariadb', ['-h127.0.0.1', `-P${rotor.port}`, `-u${db.user}`, `-p${db.password}`, '--batch', '--skip-ssl', flag, db.name,
+      '-e', `LOAD DATA LOCAL INFILE '${file}' INTO TABLE cli_loaded FIELDS TERMINATED BY ','; SELECT COUNT(*) FROM cli_loaded`], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    child.on('close', (status) => resolve({ out, status }));
+  });
+  const loaded = await cli('--local-infile=1');
+  assert.equal(loaded.status, 0, loaded.out);
+  assert.match(loaded.out, /^COUNT\(\*\)\n50\n$/);
+  const refused = await cli('--local-infile=0');
+  assert.match(refused.out, /ERROR 4166/);
 });
