@@ -11,7 +11,8 @@ import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import { MARIADB_PASSWORD, MARIADB_USER, startMariaDb, stopServer, type PrivateServer } from '../../scripts/private-server.js';
 import { mariadbUrl } from '../support/servers.js';
-import { startProxy, type RunningProxy } from './support.js';
+import { RawClient, startProxy, type RunningProxy } from './support.js';
+import { Com } from '../../src/proxy/protocol/constants.js';
 import type { UpstreamTlsOptions } from '../../src/proxy/upstream-tls.js';
 
 const NAME = 'proxy-tls';
@@ -116,6 +117,26 @@ test('required, verified against --upstream-ca: a plaintext client\'s upstream s
   const p = await proxy({ mode: 'required', ca });
   const c = await login(p.port, false);
   try {
+    assert.notEqual(await cipher(c), '');
+  } finally {
+    await c.end();
+  }
+});
+
+test('required: the auth switch (caching_sha2 client) and COM_CHANGE_USER work over the TLS upstream, with the client\'s sequence numbering', async () => {
+  const p = await proxy({ mode: 'required', ca });
+  const { client, reply } = await RawClient.login(p.port, USER, PASSWORD, '', 'caching_sha2_password');
+  assert.equal(reply.payload[0], 0x00, 'OK after the auth switch');
+  assert.equal(reply.seq, 4);
+  client.send(0, Buffer.from([Com.QUERY, ...Buffer.from("SHOW STATUS LIKE 'Ssl_cipher'")]));
+  assert.equal((await client.read()).payload[0], 2, 'two columns');
+  client.end();
+
+  const c = await login(p.port, false, MARIADB_USER, MARIADB_PASSWORD);
+  try {
+    await c.changeUser({ user: USER, password: PASSWORD });
+    const [rows] = await c.query('SELECT CURRENT_USER() AS u');
+    assert.deepEqual(rows, [{ u: `${USER}@%` }]);
     assert.notEqual(await cipher(c), '');
   } finally {
     await c.end();
