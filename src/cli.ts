@@ -24,6 +24,8 @@ function startCommand(): Command {
     .addOption(new Option('--consistency <mode>', 'eventual, or session: a session that wrote reads its own writes from caches').env('ROTOR_CONSISTENCY').default(DEFAULTS.consistency))
     .addOption(new Option('--tls-cert <file>', 'PEM certificate: enables TLS (STARTTLS) for clients').env('ROTOR_TLS_CERT'))
     .addOption(new Option('--tls-key <file>', 'PEM private key for --tls-cert').env('ROTOR_TLS_KEY'))
+    .addOption(new Option('--upstream-tls <mode>', 'TLS to upstream sessions: off, auto (when the client used TLS) or required (always)').env('ROTOR_UPSTREAM_TLS').default(DEFAULTS.upstreamTls))
+    .addOption(new Option('--upstream-ca <file>', 'PEM CA certificate: verify the upstream server\'s certificate and host name').env('ROTOR_UPSTREAM_CA'))
     .addOption(new Option('--log-level <level>', 'fatal, error, warn, info, debug or trace').env('ROTOR_LOG_LEVEL').default(DEFAULTS.logLevel))
     .action(async (opts: RawConfig) => {
       const { readFileSync } = await import('node:fs');
@@ -31,6 +33,7 @@ function startCommand(): Command {
         ...opts,
         tlsCert: opts.tlsCert ? readFileSync(opts.tlsCert, 'utf8') : undefined,
         tlsKey: opts.tlsKey ? readFileSync(opts.tlsKey, 'utf8') : undefined,
+        upstreamCa: opts.upstreamCa ? readFileSync(opts.upstreamCa, 'utf8') : undefined,
       };
       const config = buildConfig(raw);
       process.env.TZ = 'UTC';

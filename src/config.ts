@@ -3,6 +3,7 @@
  * (flags win), validated before anything starts. Every problem is one clear line.
  */
 import { RotorError } from './errors.js';
+import { UPSTREAM_TLS_MODES, type UpstreamTlsOptions, type UpstreamTlsMode } from './proxy/upstream-tls.js';
 
 export interface HostPort {
   readonly host: string;
@@ -45,6 +46,8 @@ export interface RotorConfig {
   readonly consistency: Consistency;
   readonly logLevel: string;
   readonly tls: { readonly cert: string; readonly key: string } | null;
+  /** TLS between Rotor and each client's upstream session; `ca` (PEM) verifies upstream's certificate. */
+  readonly upstreamTls: UpstreamTlsOptions;
 }
 
 export const DEFAULTS = {
@@ -56,6 +59,7 @@ export const DEFAULTS = {
   privilegeRefreshMs: 10_000,
   consistency: 'eventual',
   logLevel: 'info',
+  upstreamTls: 'auto',
 } as const;
 
 /** The raw settings as strings, the way flags and environment variables deliver them. */
@@ -74,6 +78,9 @@ export interface RawConfig {
   logLevel?: string;
   tlsCert?: string;
   tlsKey?: string;
+  upstreamTls?: string;
+  /** The CA certificate's PEM text (the CLI reads the file). */
+  upstreamCa?: string;
 }
 
 export type Consistency = 'eventual' | 'session';
@@ -82,6 +89,13 @@ function parseConsistency(value: string | undefined): Consistency {
   if (value === undefined || value === '') return DEFAULTS.consistency;
   if (value === 'eventual' || value === 'session') return value;
   throw invalid(`--consistency must be eventual or session, not "${value}"`);
+}
+
+function parseUpstreamTls(mode: string | undefined, ca: string | undefined): UpstreamTlsOptions {
+  const m = mode === undefined || mode === '' ? DEFAULTS.upstreamTls : mode;
+  if (!UPSTREAM_TLS_MODES.includes(m as UpstreamTlsMode)) throw invalid(`--upstream-tls must be off, auto or required, not "${m}"`);
+  if (ca && m === 'off') throw invalid('--upstream-ca needs --upstream-tls auto or required');
+  return { mode: m as UpstreamTlsMode, ca: ca || null };
 }
 
 function invalid(msg: string): RotorError {
@@ -156,5 +170,6 @@ export function buildConfig(raw: RawConfig): RotorConfig {
     consistency: parseConsistency(raw.consistency),
     logLevel: raw.logLevel ?? DEFAULTS.logLevel,
     tls: raw.tlsCert && raw.tlsKey ? { cert: raw.tlsCert, key: raw.tlsKey } : null,
+    upstreamTls: parseUpstreamTls(raw.upstreamTls, raw.upstreamCa),
   };
 }

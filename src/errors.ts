@@ -15,17 +15,13 @@ export interface ErrorSpec {
 }
 
 export const ERRORS = {
-  ERR_PROXY_ACCESS_DENIED: { errno: 1045, sqlState: '28000', message: "Access denied for user '%s'@'%s' (using password: %s)", http: 401 },
   ERR_PROXY_UNKNOWN_COMMAND: { errno: 1047, sqlState: '08S01', message: 'Unknown command', http: 400 },
   ERR_PROXY_MALFORMED_PACKET: { errno: 1835, sqlState: 'HY000', message: 'Malformed communication packet', http: 400 },
   ERR_PROXY_PACKET_TOO_LARGE: { errno: 1153, sqlState: '08S01', message: "Got a packet bigger than 'max_allowed_packet' bytes", http: 413 },
-  ERR_PROXY_UPSTREAM_UNAVAILABLE: { errno: 2013, sqlState: 'HY000', message: 'Lost connection to the upstream server: %s', http: 503 },
   ERR_PROXY_UPSTREAM_CONNECT: { errno: 2003, sqlState: 'HY000', message: "Can't connect to the upstream server: %s", http: 503 },
   ERR_PROXY_NOT_SUPPORTED: { errno: 1235, sqlState: '42000', message: 'Rotor does not support %s', http: 501 },
   ERR_PROXY_TOO_MANY_CONNECTIONS: { errno: 1040, sqlState: '08004', message: 'Too many connections', http: 503 },
   ERR_PROXY_HANDSHAKE: { errno: 1043, sqlState: '08S01', message: 'Bad handshake', http: 400 },
-  ERR_PROXY_UNKNOWN_STATEMENT: { errno: 1243, sqlState: 'HY000', message: 'Unknown prepared statement handler (%s) given to %s', http: 400 },
-  ERR_PROXY_NO_SUCH_THREAD: { errno: 1094, sqlState: 'HY000', message: 'Unknown thread id: %s', http: 404 },
   ERR_PROXY_SHUTTING_DOWN: { errno: 1053, sqlState: '08S01', message: 'Server shutdown in progress', http: 503 },
   ERR_CACHE_PARSE: { errno: 1064, sqlState: '42000', message: 'The query could not be parsed: %s', http: 400 },
   ERR_CACHE_UNSUPPORTED: { errno: 1235, sqlState: '42000', message: 'The query cannot be cached: %s', http: 422 },

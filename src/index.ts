@@ -85,6 +85,7 @@ export async function startRotor(config: RotorConfig, logger: Logger = pino({ le
     maxClients: config.maxClients,
     router: engine.router,
     tls: config.tls ?? undefined,
+    upstreamTls: config.upstreamTls,
     logger: logger.child({ area: 'proxy' }),
   });
   const listen = await proxy.listen();

@@ -21,40 +21,42 @@ import { PacketFramer, PacketTooLarge, type Packet } from './protocol/framer.js'
 import { ColumnCapture } from './protocol/column-capture.js';
 import { decodeErr, decodeOk, okStatus, writeErr, writeOk, type ErrPacket } from './protocol/generic-response.js';
 import {
-  decodeHandshakeResponse, encodeAuthSwitch, encodeHandshakeResponse, encodeServerHandshake, isSslRequest, takeSslRequest,
+  decodeHandshakeResponse, encodeAuthSwitch, encodeHandshakeResponse, encodeServerHandshake, encodeSslRequest, isSslRequest, takeSslRequest,
 } from './protocol/handshake.js';
 import { PacketReader } from './protocol/packet-reader.js';
 import { PacketWriter } from './protocol/packet-writer.js';
 import { encodeResultSetOnce } from './protocol/result-set.js';
 import { ResponseScanner, type ResponseKind } from './protocol/response-scanner.js';
+import { LocalInfileRelay } from './local-infile.js';
 import { PreparedStatements } from './prepared-statements.js';
 import type { Answer, ProbeError, ReadRouter, RelayWatch, Routed } from './read-router.js';
-import { isLoadDataLocal, parseKill, parseSetRole, parseUse, SessionState } from './session-state.js';
+import { parseSetRole, parseUse, SessionState } from './session-state.js';
 import { openUpstream, UpstreamRefused } from './upstream-link.js';
+import { startUpstreamTls, upstreamTlsFor, type UpstreamTlsOptions } from './upstream-tls.js';
 
 /** What a session needs from the server that owns it. */
 export interface SessionHost {
   readonly upstream: { readonly host: string; readonly port: number };
   readonly secureContext: SecureContext | null;
+  readonly upstreamTls: UpstreamTlsOptions;
   readonly maxPacketSize: number;
   readonly logger: Logger | undefined;
   router(): ReadRouter;
-  /** The upstream thread id behind Rotor connection id `id`, or null. */
-  upstreamThreadOf(id: number): number | null;
   onUpstreamVersion(version: string): void;
   onServed(): void;
   onRelayed(reason: string | null): void;
   onClosed(session: ClientSession): void;
 }
 
-type Phase = 'connecting' | 'handshake' | 'auth' | 'ready' | 'closed';
+/** `upstream-tls`: the client's login waits while Rotor starts TLS with upstream. */
+type Phase = 'connecting' | 'handshake' | 'upstream-tls' | 'auth' | 'ready' | 'closed';
 
 const MAX_QUEUED = 64;
 const NO_SCRAMBLE = Buffer.alloc(0);
 
 export class ClientSession {
+  /** Rotor's own session number, for logs and stats; clients never see it (they see upstream's). */
   readonly id: number;
-  upstreamThreadId = 0;
   readonly #host: SessionHost;
   #client: Socket;
   #upstream: Socket | null = null;
@@ -64,7 +66,9 @@ export class ClientSession {
   readonly #clientFramer: PacketFramer;
   readonly #upstreamFramer = new PacketFramer();
   readonly #scanner: ResponseScanner;
+  readonly #infile: LocalInfileRelay;
   #caps = 0;
+  #upstreamOffersTls = false;
   #mariadbCaps = 0;
   #charset = 0;
   #scramble: Buffer = NO_SCRAMBLE;
@@ -94,7 +98,9 @@ export class ClientSession {
         this.#responseFailed = true;
       },
       onPrepareOk: (p) => this.#statements.prepared(p),
+      onLocalInfile: () => this.#onLocalInfile(),
     });
+    this.#infile = new LocalInfileRelay(this.#scanner);
     client.setNoDelay(true);
     this.#bindClient(client);
     void this.#connect();
@@ -128,21 +134,27 @@ export class ClientSession {
     }
     const up = link.socket;
     this.#upstream = up;
-    this.upstreamThreadId = link.handshake.connectionId;
     this.#scramble = link.handshake.scramble;
     this.#authPlugin = link.handshake.authPlugin;
     this.#host.onUpstreamVersion(link.handshake.serverVersion);
+    this.#upstreamOffersTls = (link.handshake.capabilities & Cap.SSL) !== 0;
     let caps = link.handshake.capabilities & ~UNSUPPORTED_CAPS;
     if (this.#host.secureContext) caps |= Cap.SSL;
     this.#caps = caps >>> 0;
     this.#mariadbCaps = link.handshake.mariadbCapabilities & SUPPORTED_MARIADB_CAPS;
+    this.#bindUpstream(up);
+    up.resume();
+    this.#phase = 'handshake';
+    // The client sees the upstream session's own connection id, so CONNECTION_ID(), the processlist
+    // and every form of KILL mean to MariaDB what they mean to the client, with nothing rewritten.
+    this.#client.write(encodeServerHandshake({ ...link.handshake, capabilities: this.#caps, mariadbCapabilities: this.#mariadbCaps }));
+  }
+
+  #bindUpstream(up: Socket): void {
     up.on('data', (chunk: Buffer) => this.#onUpstreamData(chunk));
     up.on('error', (err) => this.#host.logger?.debug({ err, id: this.id }, 'upstream socket error'));
     up.on('close', () => this.#onUpstreamClosed());
     up.on('drain', () => this.#client.resume());
-    up.resume();
-    this.#phase = 'handshake';
-    this.#client.write(encodeServerHandshake({ ...link.handshake, connectionId: this.id, capabilities: this.#caps, mariadbCapabilities: this.#mariadbCaps }));
   }
 
   #bindClient(socket: Socket): void {
@@ -171,6 +183,10 @@ export class ClientSession {
         this.#upstream?.write(reseq(p.raw, p.seq - this.#seqOffset));
         return;
       case 'ready':
+        if (this.#infile.active) {
+          this.#sendInfile(p);
+          return;
+        }
         // Packets must outlive the chunk they arrived in while queued.
         this.#queue.push(this.#busy ? { seq: p.seq, payload: Buffer.from(p.payload), raw: Buffer.from(p.raw) } : p);
         if (this.#queue.length > MAX_QUEUED) this.#client.pause();
@@ -256,14 +272,43 @@ export class ClientSession {
     this.#mariadbCaps = caps & Cap.LONG_PASSWORD ? 0 : resp.mariadbCapabilities & this.#mariadbCaps;
     this.#state = new SessionState(this.id, resp.user, resp.capabilities & Cap.CONNECT_WITH_DB ? resp.database || null : null, resp.charset);
     this.#state.probe = (sql, kind) => this.#runProbe(sql, kind);
+    const tls = upstreamTlsFor(this.#host.upstreamTls, this.#client instanceof TLSSocket, this.#upstreamOffersTls);
+    if (typeof tls === 'string') {
+      this.#fatal('ERR_PROXY_UPSTREAM_CONNECT', [tls], undefined, lastClientSeq + 1);
+      return;
+    }
+    // Inside TLS the login is the packet after the SSLRequest, and carries CLIENT_SSL too.
+    const loginSeq = tls ? 2 : 1;
     const login = encodeHandshakeResponse({
-      ...resp, capabilities: caps, mariadbCapabilities: this.#mariadbCaps,
+      ...resp, capabilities: tls ? (caps | Cap.SSL) >>> 0 : caps, mariadbCapabilities: this.#mariadbCaps,
       authResponse: switchedAuth ?? resp.authResponse,
       authPlugin: switchedAuth ? this.#authPlugin : resp.authPlugin,
-    }, 1);
-    this.#seqOffset = lastClientSeq - 1;
-    this.#phase = 'auth';
-    this.#upstream?.write(login);
+    }, loginSeq);
+    this.#seqOffset = lastClientSeq - loginSeq;
+    if (!tls) {
+      this.#phase = 'auth';
+      this.#upstream?.write(login);
+      return;
+    }
+    const raw = this.#upstream;
+    if (!raw) return;
+    this.#phase = 'upstream-tls';
+    for (const event of ['data', 'error', 'close', 'drain']) raw.removeAllListeners(event);
+    raw.on('error', () => undefined);
+    const request = encodeSslRequest({ ...resp, capabilities: caps, mariadbCapabilities: this.#mariadbCaps }, 1);
+    startUpstreamTls(raw, request, this.#host.upstream.host, this.#host.upstreamTls).then((up) => {
+      if (this.#phase !== 'upstream-tls') {
+        up.destroy();
+        return;
+      }
+      this.#upstream = up;
+      this.#bindUpstream(up);
+      this.#phase = 'auth';
+      up.write(login);
+    }, (err: unknown) => {
+      if (this.#phase !== 'upstream-tls') return;
+      this.#fatal('ERR_PROXY_UPSTREAM_CONNECT', [`TLS: ${(err as Error).message}`], err, lastClientSeq + 1);
+    });
   }
 
   /** Upstream packets while authenticating: relayed with the client's sequence numbering. */
@@ -290,7 +335,9 @@ export class ClientSession {
       try {
         this.#upstreamFramer.push(chunk, (p) => this.#onAuthPacket(p));
       } catch (err) {
-        this.#fatal('ERR_PROXY_UPSTREAM_UNAVAILABLE', ['bad packet during login'], err);
+        // Upstream's bytes make no sense: end the connection, as a broken server's would end.
+        this.#host.logger?.warn({ err, id: this.id }, 'bad upstream packet during login');
+        this.close();
       }
       return;
     }
@@ -352,6 +399,7 @@ export class ClientSession {
         return;
       }
       case Com.PING:
+      case Com.PROCESS_KILL:
       case Com.SET_OPTION:
       case Com.STMT_RESET:
       case Com.REFRESH:
@@ -375,20 +423,6 @@ export class ClientSession {
           this.#statements.clear();
         });
         return;
-      case Com.PROCESS_KILL: {
-        if (payload.length < 5) {
-          this.#fatal('ERR_PROXY_MALFORMED_PACKET', [], undefined, p.seq + 1);
-          return;
-        }
-        const target = this.#host.upstreamThreadOf(payload.readUInt32LE(1));
-        if (target === null) {
-          this.#relay(p.raw, 'single');
-          return;
-        }
-        const w = new PacketWriter(16).begin(p.seq).u8(Com.PROCESS_KILL).u32(target).end();
-        this.#relay(w.finish(), 'single');
-        return;
-      }
       case Com.CHANGE_USER:
         this.#changeUser(p, state);
         return;
@@ -427,19 +461,7 @@ export class ClientSession {
   }
 
   #query(p: Packet, state: SessionState): void {
-    let sql = p.payload.toString('utf8', 1);
-    if (isLoadDataLocal(sql)) {
-      this.#sendError('ERR_PROXY_NOT_SUPPORTED', ['LOAD DATA LOCAL INFILE'], p.seq + 1);
-      return;
-    }
-    const kill = parseKill(sql);
-    if (kill) {
-      const target = this.#host.upstreamThreadOf(kill.id);
-      if (target !== null) sql = kill.rewrite(target);
-      const w = new PacketWriter(sql.length + 8).begin(p.seq).u8(Com.QUERY).string(sql).end();
-      this.#relay(w.finish(), 'query');
-      return;
-    }
+    const sql = p.payload.toString('utf8', 1);
     const routed = safe<Routed>(() => this.#host.router().routeQuery(sql, state), { kind: 'upstream', reason: 'router error' });
     this.#route(routed, false, (watch) => {
       state.noteStatement(sql);
@@ -459,7 +481,7 @@ export class ClientSession {
 
   #execute(p: Packet, state: SessionState): void {
     const plan = this.#statements.planExecute(p);
-    const relay = (watch?: RelayWatch): void => this.#relay(plan.upstreamPacket(), 'execute', watch?.done);
+    const relay = (watch?: RelayWatch): void => this.#relay(plan.upstreamPacket(), 'execute', watch?.done, watch);
     const routable = plan.routable;
     if (!routable) {
       relay();
@@ -624,6 +646,17 @@ export class ClientSession {
     probe.resolve(probe.err);
   }
 
+  /** Upstream asked for a local file: what the client sent after its statement is that file. */
+  #onLocalInfile(): void {
+    this.#infile.begin();
+    while (this.#infile.active && this.#queue.length > 0) this.#sendInfile(this.#queue.shift() as Packet);
+  }
+
+  #sendInfile(p: Packet): void {
+    const up = this.#upstream;
+    if (up && !this.#infile.send(p, up)) this.#client.pause();
+  }
+
   #onOk(payload: Buffer): void {
     const state = this.#state;
     if (!state) return;
@@ -670,12 +703,15 @@ export class ClientSession {
     this.close();
   }
 
+  /**
+   * The upstream session ended (KILL, shutdown, crash, wait_timeout): whatever it sent before
+   * closing (e.g. ERR 1927 after a KILL) has been relayed, and the client's connection is closed
+   * the way MariaDB closes it, with no error of Rotor's own (a server never sends the client
+   * library's 2013, and connectors take it for a non-fatal error and wait).
+   */
   #onUpstreamClosed(): void {
     if (this.#phase === 'closed') return;
-    if (this.#busy || this.#phase === 'auth') {
-      const seq = this.#phase === 'auth' ? 2 + this.#seqOffset : (this.#scanner.lastSeq + 1) & 0xff;
-      this.#sendError('ERR_PROXY_UPSTREAM_UNAVAILABLE', ['the upstream session closed'], this.#busy ? Math.max(seq, 1) : seq);
-    }
+    this.#host.logger?.debug({ id: this.id, busy: this.#busy, phase: this.#phase }, 'upstream session closed');
     this.close();
   }
 

@@ -11,6 +11,7 @@ import type { Value } from '../values.js';
 
 /** What the router may know of the client session. */
 export interface SessionView {
+  /** Rotor's own session number (logs, stats); the client sees the upstream session's id instead. */
   readonly connectionId: number;
   readonly user: string;
   /** The session's current database (COM_INIT_DB / USE / handshake), or null. */

@@ -16,6 +16,7 @@ import { ClientSession, type SessionHost } from './client-session.js';
 import { writeErr } from './protocol/generic-response.js';
 import { PacketWriter } from './protocol/packet-writer.js';
 import { passthroughRouter, type ReadRouter } from './read-router.js';
+import type { UpstreamTlsOptions } from './upstream-tls.js';
 
 export interface ProxyOptions {
   /** The real MariaDB/MySQL server. */
@@ -28,6 +29,8 @@ export interface ProxyOptions {
   router?: ReadRouter;
   /** Offer STARTTLS with this certificate. */
   tls?: { cert: string | Buffer; key: string | Buffer };
+  /** TLS between Rotor and upstream sessions (default: `auto`, without verification). */
+  upstreamTls?: UpstreamTlsOptions;
   /** Refuse clients beyond this many with ERR 1040 (default: unlimited). */
   maxClients?: number;
   /** The largest client packet accepted (default 1 GiB, MariaDB's own ceiling); larger gets ERR 1153. */
@@ -78,10 +81,10 @@ export function createProxyServer(opts: ProxyOptions): ProxyServer {
   const host: SessionHost = {
     upstream: opts.upstream,
     secureContext,
+    upstreamTls: opts.upstreamTls ?? { mode: 'auto', ca: null },
     maxPacketSize: opts.maxPacketSize ?? 1 << 30,
     logger: opts.logger,
     router: () => router,
-    upstreamThreadOf: (id) => sessions.get(id)?.upstreamThreadId || null,
     onUpstreamVersion: (v) => {
       upstreamVersion = v;
     },

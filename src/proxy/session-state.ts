@@ -11,9 +11,6 @@ import type { ProbeError, SessionView } from './read-router.js';
 const BLOCKING_SET = /(?:^|;)\s*(?:\/\*.*?\*\/\s*)*SET\s[^;]*?\b(time_zone|sql_mode|names|character\s+set|charset|character_set_results|character_set_connection|character_set_client|collation_connection|div_precision_increment|max_sort_length|group_concat_max_len|sql_select_limit)\b/is;
 const TEMPORARY_TABLE = /\bCREATE\s+(?:OR\s+REPLACE\s+)?TEMPORARY\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?([`"\w.$]+)/i;
 const USE_DATABASE = /^\s*USE\s+(`(?:[^`]|``)+`|[\w$]+)\s*;?\s*$/i;
-const KILL = /^\s*KILL\s+(?:(?:HARD|SOFT)\s+)?(?:(?:CONNECTION|QUERY)\s+)?(\d+)\s*;?\s*$/i;
-const LOAD_LOCAL = /^\s*LOAD\s+(?:DATA|XML)\b[^;]*?\bLOCAL\s+INFILE\b/i;
-
 const SET_ROLE = /(?:^|;)\s*(?:\/\*.*?\*\/\s*)*SET\s+ROLE\s+([^;]*)/is;
 
 /** The roles a statement sets (`SET ROLE r`, `SET ROLE NONE`), as written, or null. [note: cached-grants] */
@@ -40,17 +37,6 @@ export function charsetBlocker(collation: number): string | null {
   return UTF8_COLLATIONS.has(collation) ? null : `the connection's character set (collation ${collation}) is not utf8mb4, utf8mb3 or ascii`;
 }
 
-/** The id in a `KILL [CONNECTION|QUERY] n` statement, with the means to rewrite it, or null. */
-export function parseKill(sql: string): { id: number; rewrite(to: number): string } | null {
-  const m = KILL.exec(sql);
-  if (!m) return null;
-  const start = m.index + m[0].lastIndexOf(m[1]);
-  return { id: Number(m[1]), rewrite: (to) => sql.slice(0, start) + String(to) + sql.slice(start + m[1].length) };
-}
-
-export function isLoadDataLocal(sql: string): boolean {
-  return LOAD_LOCAL.test(sql);
-}
 
 /** The database a `USE db` statement selects, or null for any other statement. */
 export function parseUse(sql: string): string | null {

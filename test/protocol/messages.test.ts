@@ -4,7 +4,7 @@ import { PacketFramer, type Packet } from '../../src/proxy/protocol/framer.js';
 import { PacketWriter } from '../../src/proxy/protocol/packet-writer.js';
 import { Cap, Status } from '../../src/proxy/protocol/constants.js';
 import {
-  decodeHandshakeResponse, decodeServerHandshake, encodeAuthSwitch, encodeHandshakeResponse, encodeServerHandshake, isSslRequest, takeSslRequest,
+  decodeHandshakeResponse, decodeServerHandshake, encodeAuthSwitch, encodeHandshakeResponse, encodeServerHandshake, encodeSslRequest, isSslRequest, takeSslRequest,
   type HandshakeResponse, type ServerHandshake,
 } from '../../src/proxy/protocol/handshake.js';
 import { decodeErr, decodeOk, eofStatus, okStatus, writeEof, writeErr, writeOk } from '../../src/proxy/protocol/generic-response.js';
@@ -51,6 +51,20 @@ test('a 32-byte response with CLIENT_SSL is an SSLRequest', () => {
   const p = Buffer.alloc(32);
   p.writeUInt32LE(Cap.SSL | Cap.PROTOCOL_41, 0);
   assert.equal(isSslRequest(p), true);
+});
+
+test('Rotor\'s own SSLRequest (to upstream) is the first 32 bytes of the response that follows it, with CLIENT_SSL', () => {
+  const resp: HandshakeResponse = {
+    capabilities: (Cap.PROTOCOL_41 | Cap.SECURE_CONNECTION | Cap.PLUGIN_AUTH) >>> 0, maxPacket: 1 << 24, charset: 45,
+    mariadbCapabilities: 0x8, user: 'u', authResponse: Buffer.alloc(20, 1), database: null, authPlugin: 'mysql_native_password', attributes: null,
+  };
+  eachSplit(encodeSslRequest(resp, 1), (chunks, label) => {
+    const [p] = packetsOf(chunks);
+    assert.equal(p.seq, 1, label);
+    assert.equal(isSslRequest(p.payload), true, label);
+    const full = encodeHandshakeResponse({ ...resp, capabilities: (resp.capabilities | Cap.SSL) >>> 0 }, 2);
+    assert.deepEqual(p.payload, full.subarray(4, 36), label);
+  });
 });
 
 test('an SSLRequest followed by the start of a TLS ClientHello is recognised however the bytes are split', () => {

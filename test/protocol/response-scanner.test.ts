@@ -115,3 +115,42 @@ test('an unchanged rows array is encoded once per set of options; other options 
   assert.deepEqual(inTx, encodeResultSet(cols, rows, { ...opts, statusFlags: Status.AUTOCOMMIT | Status.IN_TRANS }));
   assert.deepEqual(encodeResultSetOnce(cols, rows.slice(), { ...opts, binary: true }), encodeResultSet(cols, rows, { ...opts, binary: true }));
 });
+
+test('a LOCAL INFILE request pauses the response until the file is sent; upstream\'s OK then ends it, or leads to more results', () => {
+  const request = new PacketWriter().begin(1).u8(0xfb).string('rows.csv').end().finish();
+  for (const more of [false, true]) {
+    const after = new PacketWriter();
+    writeOk(after, { affectedRows: 3, insertId: 0, status: Status.AUTOCOMMIT | (more ? Status.MORE_RESULTS_EXISTS : 0), warnings: 0, info: 'Records: 3' }, 4);
+    const rest = more
+      ? Buffer.concat([after.finish(), encodeResultSet(cols, rows, { binary: false, deprecateEof: true, statusFlags: Status.AUTOCOMMIT, startSeq: 5 })])
+      : after.finish();
+    eachSplit(request, (chunks, label) => {
+      let asked = 0;
+      const s = new ResponseScanner({ onOk: () => undefined, onEof: () => undefined, onErr: () => undefined, onPrepareOk: () => undefined, onLocalInfile: () => asked++ });
+      s.begin('query', true);
+      for (const c of chunks) assert.equal(s.feed(c), -1, label);
+      assert.equal(asked, 1, label);
+      assert.equal(s.active, true, 'waiting for the file');
+      s.localInfileSent();
+      let end = -1;
+      let base = 0;
+      for (const c of [rest.subarray(0, 7), rest.subarray(7)]) {
+        const e = s.feed(c);
+        if (e >= 0 && end < 0) end = base + e;
+        base += c.length;
+      }
+      assert.equal(end, rest.length, label);
+      assert.equal(s.active, false);
+    });
+  }
+});
+
+test('an ERR while a LOCAL INFILE file is awaited ends the response', () => {
+  const s = new ResponseScanner({ onOk: () => undefined, onEof: () => undefined, onErr: () => undefined, onPrepareOk: () => undefined });
+  s.begin('query', false);
+  assert.equal(s.feed(new PacketWriter().begin(1).u8(0xfb).string('f').end().finish()), -1);
+  const w = new PacketWriter();
+  writeErr(w, { errno: 1927, sqlState: '70100', message: 'Connection was killed' }, 2);
+  const err = w.finish();
+  assert.equal(s.feed(err), err.length);
+});

@@ -38,46 +38,6 @@ async function eventually(cond: () => Promise<boolean>, what: string): Promise<v
   assert.fail(`never happened: ${what}`);
 }
 
-test('KILL QUERY and KILL with Rotor\'s connection id reach the right upstream session', async () => {
-  const victim = await connect();
-  const killer = await connect();
-  try {
-    const [ids] = await victim.query('SELECT CONNECTION_ID() AS id');
-    const upstreamId = (ids as Array<{ id: number }>)[0].id;
-    const rotorId = victim.threadId as number;
-    const sleeping = victim.query('SELECT SLEEP(30) AS s').then(([r]) => r, (e: { errno: number }) => e.errno);
-    await eventually(async () => {
-      const [rows] = await db.admin.query("SELECT COUNT(*) AS n FROM information_schema.PROCESSLIST WHERE ID = ? AND INFO LIKE 'SELECT SLEEP%'", [upstreamId]);
-      return (rows as Array<{ n: number }>)[0].n > 0;
-    }, 'the victim sleeps upstream');
-    await killer.query(`KILL QUERY ${rotorId}`);
-    const outcome = await sleeping;
-    assert.ok(outcome === 1317 || JSON.stringify(outcome) === '[{"s":1}]', `interrupted: ${JSON.stringify(outcome)}`);
-    await killer.query(`KILL ${rotorId}`);
-    await eventually(async () => !(await upstreamThreadAlive(upstreamId)), 'the victim\'s upstream session ends');
-    await assert.rejects(victim.query('SELECT 1'));
-    await assert.rejects(killer.query('KILL 4000000000'), (e: { errno: number }) => e.errno === 1094);
-  } finally {
-    victim.destroy();
-    await killer.end();
-  }
-});
-
-test('COM_PROCESS_KILL with a Rotor connection id is mapped too', async () => {
-  const victim = await connect();
-  const [ids] = await victim.query('SELECT CONNECTION_ID() AS id');
-  const upstreamId = (ids as Array<{ id: number }>)[0].id;
-  const { client } = await RawClient.login(rotor.port, db.user, db.password, db.name);
-  const payload = Buffer.alloc(5);
-  payload[0] = Com.PROCESS_KILL;
-  payload.writeUInt32LE(victim.threadId as number, 1);
-  client.send(0, payload);
-  assert.equal((await client.read()).payload[0], 0x00);
-  await eventually(async () => !(await upstreamThreadAlive(upstreamId)), 'the killed session ends');
-  client.end();
-  victim.destroy();
-});
-
 test('a client that disconnects in the middle of a large result closes its upstream session', async () => {
   const { client } = await RawClient.login(rotor.port, db.user, db.password, db.name);
   client.send(0, Buffer.from([Com.QUERY, ...Buffer.from('SELECT CONNECTION_ID()')]));
@@ -109,10 +69,10 @@ test('malformed and oversized packets get an error and a closed connection, and 
   assert.equal(decodeErr((await b.read()).payload).errno, 1153);
   await b.closedByServer();
 
-  // An empty command packet, and a COM_PROCESS_KILL without its id.
-  for (const bad of [Buffer.alloc(0), Buffer.from([Com.PROCESS_KILL, 1])]) {
+  // An empty command packet.
+  {
     const { client } = await RawClient.login(rotor.port, db.user, db.password, db.name);
-    client.send(0, bad);
+    client.send(0, Buffer.alloc(0));
     assert.equal(decodeErr((await client.read()).payload).errno, 1835);
     await client.closedByServer();
   }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { blockerOf, charsetBlocker, isLoadDataLocal, parseKill, parseSetRole, parseUse, SessionState } from '../../src/proxy/session-state.js';
+import { blockerOf, charsetBlocker, parseSetRole, parseUse, SessionState } from '../../src/proxy/session-state.js';
 import { Status } from '../../src/proxy/protocol/constants.js';
 
 test('session settings that change results block the cache; writes to columns of the same names do not', () => {
@@ -16,19 +16,10 @@ test('session settings that change results block the cache; writes to columns of
   assert.equal(blockerOf('SELECT * FROM settings'), null);
 });
 
-test('KILL statements are recognised and rewritten to another id; USE and LOAD DATA LOCAL are recognised', () => {
-  const k = parseKill('KILL QUERY 12');
-  assert.equal(k?.id, 12);
-  assert.equal(k?.rewrite(7001), 'KILL QUERY 7001');
-  assert.equal(parseKill('kill connection 5;')?.rewrite(9), 'kill connection 9;');
-  assert.equal(parseKill('KILL HARD 3')?.id, 3);
-  assert.equal(parseKill('SELECT 1'), null);
-  assert.equal(parseKill('KILL USER bob'), null);
+test('USE statements are recognised', () => {
   assert.equal(parseUse('USE `my``db`'), 'my`db');
   assert.equal(parseUse('use rotor;'), 'rotor');
   assert.equal(parseUse('USER()'), null);
-  assert.equal(isLoadDataLocal("LOAD DATA LOCAL INFILE '/x' INTO TABLE t"), true);
-  assert.equal(isLoadDataLocal("LOAD DATA INFILE '/x' INTO TABLE t"), false);
 });
 
 test('a session is in a transaction inside BEGIN or with autocommit off', () => {

@@ -49,3 +49,11 @@ test('consistency is eventual by default, session on request, and nothing else',
   assert.throws(() => buildConfig({ upstream: 'mysql://u@h/d', consistency: 'strong' }), /--consistency must be eventual or session/);
   assert.equal(buildConfig({ upstream: 'mysql://u@h/d', maxStaleness: '250' }).maxStalenessMs, 250);
 });
+
+test('upstream TLS is auto by default, off or required on request, and a CA needs it on', () => {
+  assert.deepEqual(buildConfig({ upstream: 'mysql://u@h/d' }).upstreamTls, { mode: 'auto', ca: null });
+  assert.deepEqual(buildConfig({ upstream: 'mysql://u@h/d', upstreamTls: 'required', upstreamCa: 'PEM' }).upstreamTls, { mode: 'required', ca: 'PEM' });
+  assert.equal(buildConfig({ upstream: 'mysql://u@h/d', upstreamTls: 'off' }).upstreamTls.mode, 'off');
+  assert.throws(() => buildConfig({ upstream: 'mysql://u@h/d', upstreamTls: 'yes' }), /--upstream-tls must be off, auto or required/);
+  assert.throws(() => buildConfig({ upstream: 'mysql://u@h/d', upstreamTls: 'off', upstreamCa: 'PEM' }), /--upstream-ca needs/);
+});

@@ -32,8 +32,11 @@ export const Cap = {
   DEPRECATE_EOF: 0x1000000,
 } as const;
 
-/** Capabilities Rotor never lets a session negotiate (compression and LOCAL INFILE: unsupported). */
-export const UNSUPPORTED_CAPS = Cap.COMPRESS | Cap.LOCAL_FILES | Cap.SSL;
+/**
+ * Capabilities never passed through from upstream's handshake: compression (unsupported: the relay
+ * is byte for byte) and SSL (offered to clients only with Rotor's own certificate).
+ */
+export const UNSUPPORTED_CAPS = Cap.COMPRESS | Cap.SSL;
 
 /** MariaDB's extended capabilities (the upper 32 bits), as numbers relative to bit 32. */
 export const MariaCap = {

@@ -95,6 +95,17 @@ export function takeSslRequest(buf: Buffer): 'more' | 'no' | { readonly rest: Bu
   return isSslRequest(buf.subarray(4, 36)) ? { rest: buf.subarray(36) } : 'no';
 }
 
+/**
+ * SSLRequest with sequence id `seq`: the first 32 bytes of a HandshakeResponse41, CLIENT_SSL set.
+ * The TLS handshake follows it; the full response is then sent inside TLS with the next sequence id.
+ */
+export function encodeSslRequest(h: Pick<HandshakeResponse, 'capabilities' | 'maxPacket' | 'charset' | 'mariadbCapabilities'>, seq: number): Buffer {
+  const caps = (h.capabilities | Cap.SSL) >>> 0;
+  const w = new PacketWriter(40).begin(seq);
+  w.u32(caps).u32(h.maxPacket).u8(h.charset).zeros(19).u32(caps & Cap.LONG_PASSWORD ? 0 : h.mariadbCapabilities);
+  return w.end().finish();
+}
+
 export function decodeHandshakeResponse(payload: Buffer): HandshakeResponse {
   const r = new PacketReader(payload);
   const capabilities = r.u32();

@@ -7,6 +7,8 @@
  * Response shapes (per command):
  * - `query`/`execute`: OK | ERR | column count, definitions, [EOF], rows, EOF/OK — repeated while
  *   the terminator carries SERVER_MORE_RESULTS_EXISTS; an EOF with CURSOR_EXISTS ends it early.
+ *   A result may instead be a LOCAL INFILE request (0xFB, file name): the client then sends the
+ *   file, and upstream's OK/ERR for it follows ({@link ResponseScanner.localInfileSent}).
  * - `fetch`: rows, EOF/OK | ERR.   `field-list`: definitions, EOF | ERR.
  * - `prepare`: PREPARE_OK, parameter definitions, [EOF], column definitions, [EOF] | ERR.
  * - `single`: exactly one packet (OK, ERR, EOF, or COM_STATISTICS' string).
@@ -24,6 +26,8 @@ export interface ResponseListener {
   onEof(status: number): void;
   onErr(payload: Buffer): void;
   onPrepareOk(payload: Buffer): void;
+  /** A LOCAL INFILE request: the client's next packets are the file, up to an empty packet. */
+  onLocalInfile?(payload: Buffer): void;
 }
 
 const enum S {
@@ -37,6 +41,8 @@ const enum S {
   PrepParamsEof,
   PrepColumns,
   PrepColumnsEof,
+  /** Upstream asked for a local file and waits for the client's packets. */
+  Infile,
 }
 
 /** Payloads larger than this are never captured (terminators and first packets are tiny). */
@@ -85,6 +91,11 @@ export class ResponseScanner {
     this.#kind = kind;
     this.#deprecateEof = deprecateEof;
     this.#state = kind === 'fetch' ? S.Rows : kind === 'field-list' ? S.FieldList : S.First;
+  }
+
+  /** The client's file (after a LOCAL INFILE request) has been sent up: upstream's OK/ERR follows. */
+  localInfileSent(): void {
+    if (this.#state === S.Infile) this.#state = S.First;
   }
 
   /**
@@ -169,6 +180,8 @@ export class ResponseScanner {
       case S.Rows:
       case S.FieldList:
         return first === 0xff || this.#isTerminator(first, len);
+      case S.Infile:
+        return first === 0xff;
       default:
         return false;
     }
@@ -220,8 +233,13 @@ export class ResponseScanner {
           this.#afterResult(okStatus(payload));
           return;
         }
-        if (first === 0xfb || !payload) {
-          // LOCAL INFILE request (never negotiated) or garbage: the response is over for us.
+        if (first === 0xfb && payload) {
+          this.#state = S.Infile;
+          this.#listener.onLocalInfile?.(payload);
+          return;
+        }
+        if (!payload) {
+          // A first packet too large to be a column count: garbage, the response is over for us.
           this.#end();
           return;
         }
@@ -271,6 +289,13 @@ export class ResponseScanner {
         return;
       case S.PrepColumnsEof:
         this.#end();
+        return;
+      case S.Infile:
+        // Upstream speaks before the file is complete only to fail (e.g. the session was killed).
+        if (first === 0xff) {
+          if (payload) this.#listener.onErr(payload);
+          this.#end();
+        }
         return;
       case S.Idle:
         return;
