@@ -238,3 +238,18 @@ test('SELECT * leaves INVISIBLE columns out, as MariaDB does; naming one selects
   assert.deepEqual(await same('SELECT secret, v FROM hidden WHERE id = 1'), [{ secret: 'moved', v: 'seen' }]);
   assert.ok((await hits(star)) >= 1 && (await hits(named)) >= 1);
 });
+
+test('a new spelling of a cached query, text or prepared, learns its column definitions from its own relayed answer', async () => {
+  const id = await register('SELECT COUNT(*) FROM fan_of WHERE item_id = ?');
+  const before = await hits(id);
+  // `count(*)` names its column as it is written.
+  for (let i = 0; i < 3; i++) await same('select count(*) from fan_of where item_id = 5');
+  const sql = 'SELECT count( * ) FROM fan_of WHERE item_id = ?';
+  const [direct, directFields] = await db.admin.execute(sql, [5]);
+  for (let i = 0; i < 3; i++) {
+    const [rows, fields] = await client.execute(sql, [5]);
+    assert.deepEqual(rows, direct);
+    assert.deepEqual(fields.map((f) => [f.name, f.columnType, f.flags]), directFields.map((f) => [f.name, f.columnType, f.flags]));
+  }
+  assert.ok((await hits(id)) - before >= 4, 'both spellings were served once learned');
+});
