@@ -11,6 +11,7 @@ import type { ProbeError, SessionView } from './read-router.js';
 const BLOCKING_SET = /(?:^|;)\s*(?:\/\*.*?\*\/\s*)*SET\s[^;]*?\b(time_zone|sql_mode|names|character\s+set|charset|character_set_results|character_set_connection|character_set_client|collation_connection|div_precision_increment|max_sort_length|group_concat_max_len|sql_select_limit)\b/is;
 const TEMPORARY_TABLE = /\bCREATE\s+(?:OR\s+REPLACE\s+)?TEMPORARY\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?([`"\w.$]+)/i;
 const USE_DATABASE = /^\s*USE\s+(`(?:[^`]|``)+`|[\w$]+)\s*;?\s*$/i;
+const USE_ANYWHERE = /(?:^|;)\s*(?:\/\*.*?\*\/\s*|#[^\n]*\n\s*|--\s[^\n]*\n\s*)*USE[\s`]/is;
 const SET_ROLE = /(?:^|;)\s*(?:\/\*.*?\*\/\s*)*SET\s+ROLE\s+([^;]*)/is;
 
 /** The roles a statement sets (`SET ROLE r`, `SET ROLE NONE`), as written, or null. [note: cached-grants] */
@@ -48,6 +49,10 @@ export function parseUse(sql: string): string | null {
 
 /** Why a statement makes this session's cached answers invalid, or null. */
 export function blockerOf(sql: string): string | null {
+  // A USE that parseUse cannot follow (after a comment, inside several statements) leaves the
+  // tracked database wrong, and an unqualified cached query would name another table than the
+  // session's. [note: cached-grants]
+  if (/use/i.test(sql) && USE_ANYWHERE.test(sql) && parseUse(sql) === null) return 'a USE Rotor could not follow';
   // Cheap screen first: almost every statement contains neither word.
   if (!/set|temporary/i.test(sql)) return null;
   const t = TEMPORARY_TABLE.exec(sql);

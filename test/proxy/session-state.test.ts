@@ -61,3 +61,11 @@ test('[note: sql-mode-quoting] connections in a character set other than utf8mb4
   gbk.relogin('u', 'db', 45);
   assert.equal(gbk.cacheBlocker, null);
 });
+
+test('[note: cached-grants] a USE the session cannot follow keeps its cached reads upstream', () => {
+  assert.equal(blockerOf('USE other'), null, 'followed by parseUse');
+  assert.equal(blockerOf('SELECT 1; USE other'), 'a USE Rotor could not follow');
+  assert.equal(blockerOf('/* c */ USE other'), 'a USE Rotor could not follow');
+  assert.equal(blockerOf('# c\nUSE `other`'), 'a USE Rotor could not follow');
+  assert.equal(blockerOf("SELECT used, `use` FROM t WHERE x = 'USE y'"), null);
+});
