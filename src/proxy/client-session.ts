@@ -49,6 +49,12 @@ export interface SessionHost {
 type Phase = 'connecting' | 'handshake' | 'auth' | 'ready' | 'closed';
 
 const MAX_QUEUED = 64;
+/**
+ * The largest packet accepted before login: a handshake response, with its connection attributes,
+ * or an auth-plugin packet (GSSAPI tokens run to tens of KiB). An anonymous client cannot make
+ * Rotor buffer more. [note: framer-memory]
+ */
+const LOGIN_MAX_PACKET = 1 << 20;
 const NO_SCRAMBLE = Buffer.alloc(0);
 
 export class ClientSession {
@@ -81,7 +87,7 @@ export class ClientSession {
     this.id = id;
     this.#client = client;
     this.#host = host;
-    this.#clientFramer = new PacketFramer(host.maxPacketSize);
+    this.#clientFramer = new PacketFramer(Math.min(host.maxPacketSize, LOGIN_MAX_PACKET));
     this.#scanner = new ResponseScanner({
       onOk: (p) => this.#onOk(p),
       onEof: (status) => this.#setStatus(status),
@@ -267,6 +273,7 @@ export class ClientSession {
     if (first === 0x00) {
       this.#phase = 'ready';
       this.#loggedIn = true;
+      this.#clientFramer.maxPacket = this.#host.maxPacketSize;
       // Only the handshake uses the scramble, and it is a view into a shared 8 KiB Buffer pool slab
       // that an idle session would otherwise keep alive.
       this.#scramble = NO_SCRAMBLE;

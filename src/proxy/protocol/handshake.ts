@@ -3,7 +3,7 @@
  * short SSLRequest form), and AuthSwitchRequest.
  */
 import { Cap } from './constants.js';
-import { PacketReader } from './packet-reader.js';
+import { MalformedPacket, PacketReader } from './packet-reader.js';
 import { PacketWriter } from './packet-writer.js';
 
 export interface ServerHandshake {
@@ -98,7 +98,7 @@ export function takeSslRequest(buf: Buffer): 'more' | 'no' | { readonly rest: Bu
 export function decodeHandshakeResponse(payload: Buffer): HandshakeResponse {
   const r = new PacketReader(payload);
   const capabilities = r.u32();
-  if (!(capabilities & Cap.PROTOCOL_41)) throw new Error('pre-4.1 clients are not supported');
+  if (!(capabilities & Cap.PROTOCOL_41)) throw new MalformedPacket('pre-4.1 clients are not supported');
   const maxPacket = r.u32();
   const charset = r.u8();
   r.skip(19);
