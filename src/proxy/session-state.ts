@@ -6,9 +6,12 @@
 import { Status } from './protocol/constants.js';
 import type { SessionView } from './read-router.js';
 
-// Session settings that change what a SELECT returns or how its values are encoded: a SET
+// Session settings that change what a SELECT returns or how its values are encoded, named in a SET
 // statement (at the start of a statement, so `UPDATE t SET names = …` does not count).
-const BLOCKING_SET = /(?:^|;)\s*(?:\/\*.*?\*\/\s*)*SET\s[^;]*?\b(time_zone|sql_mode|names|character\s+set|charset|character_set_results|character_set_connection|character_set_client|collation_connection|div_precision_increment|max_sort_length|group_concat_max_len|sql_select_limit)\b/is;
+const BLOCKING_SETTING = /\b(time_zone|sql_mode|names|character\s+set|charset|character_set_results|character_set_connection|character_set_client|collation_connection|div_precision_increment|max_sort_length|group_concat_max_len|sql_select_limit)\b/i;
+const SET_WORD = /set\s/iy;
+const SPACES = /\s*/y;
+const EXECUTABLE_COMMENT = /\/\*M?!\d*/y;
 const TEMPORARY_TABLE = /\bCREATE\s+(?:OR\s+REPLACE\s+)?TEMPORARY\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?([`"\w.$]+)/i;
 const USE_DATABASE = /^\s*USE\s+(`(?:[^`]|``)+`|[\w$]+)\s*;?\s*$/i;
 const KILL = /^\s*KILL\s+(?:(?:HARD|SOFT)\s+)?(?:(?:CONNECTION|QUERY)\s+)?(\d+)\s*;?\s*$/i;
@@ -34,14 +37,51 @@ export function parseUse(sql: string): string | null {
   return name.startsWith('`') ? name.slice(1, -1).replace(/``/g, '`') : name;
 }
 
+/**
+ * The blocking setting a SET statement in `sql` names, or null. One pass, linear in the length of
+ * `sql`: it runs on every statement a client sends, and the regular expression it replaces
+ * backtracked exponentially on a `;` followed by a few dozen empty comments (a few hundred bytes
+ * froze the process; found by test/proxy/fuzz.test.ts). An executable comment (`/*!40101 SET
+ * NAMES utf8` … or `/*M!` …) runs its contents, so they count; other comments before a statement
+ * are skipped.
+ */
+function blockingSet(sql: string): string | null {
+  let i = 0;
+  for (;;) {
+    // At the start of a statement: whitespace and comments.
+    for (;;) {
+      SPACES.lastIndex = i;
+      SPACES.exec(sql);
+      i = SPACES.lastIndex;
+      EXECUTABLE_COMMENT.lastIndex = i;
+      if (EXECUTABLE_COMMENT.exec(sql)) {
+        i = EXECUTABLE_COMMENT.lastIndex;
+        continue;
+      }
+      if (!sql.startsWith('/*', i)) break;
+      const end = sql.indexOf('*/', i + 2);
+      if (end < 0) return null;
+      i = end + 2;
+    }
+    const next = sql.indexOf(';', i);
+    SET_WORD.lastIndex = i;
+    if (SET_WORD.test(sql)) {
+      const m = BLOCKING_SETTING.exec(sql.slice(i + 4, next < 0 ? sql.length : next));
+      if (m) return m[1];
+    }
+    if (next < 0) return null;
+    i = next + 1;
+  }
+}
+
 /** Why a statement makes this session's cached answers invalid, or null. */
 export function blockerOf(sql: string): string | null {
   // Cheap screen first: almost every statement contains neither word.
   if (!/set|temporary/i.test(sql)) return null;
   const t = TEMPORARY_TABLE.exec(sql);
   if (t) return `temporary table ${t[1].replace(/[`"]/g, '')}`;
-  const s = BLOCKING_SET.exec(sql);
-  if (s) return `${s[1].toLowerCase().replace(/\s+/g, ' ')} changed`;
+  const s = blockingSet(sql);
+  if (s) return `${s.toLowerCase().replace(/\s+/g, ' ')} changed`;
   return null;
 }
 

@@ -45,3 +45,19 @@ test('a session is in a transaction inside BEGIN or with autocommit off', () => 
   s.reset();
   assert.equal(s.cacheBlocker, null);
 });
+
+test('finding a blocking SET takes one pass, whatever comments and separators a statement holds', () => {
+  // Each of these froze the process in the regular expression blockerOf used before.
+  const n = 50_000;
+  assert.equal(blockerOf(`;${' /**/'.repeat(n)}x set`), null);
+  assert.equal(blockerOf(`;${'/**/'.repeat(n)}SET time_zone = 'UTC'`), 'time_zone changed');
+  assert.equal(blockerOf(`${';/*;/*'.repeat(n)} set`), null);
+  assert.equal(blockerOf(`${'; '.repeat(n)}SET ${'a '.repeat(n)}`), null);
+});
+
+test('an executable comment\'s SET counts; a SET inside an ordinary comment does not', () => {
+  assert.equal(blockerOf('/*!40101 SET NAMES utf8mb4 */'), 'names changed');
+  assert.equal(blockerOf("/*M!100500 SET time_zone = '+01:00' */"), 'time_zone changed');
+  assert.equal(blockerOf("/* SET time_zone = '+01:00' */ SELECT 1"), null);
+  assert.equal(blockerOf("SELECT 1; /* note */ SET sql_mode = ''"), 'sql_mode changed');
+});
