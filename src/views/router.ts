@@ -52,9 +52,18 @@ function errorAnswer(e: unknown): Answer {
   return { kind: 'error', errno: 1105, sqlState: 'HY000', message: e instanceof Error ? e.message : String(e) };
 }
 
-const CREATE_CACHE = /^\s*CREATE\s+CACHE\s+(?:(?!FROM\s)(`[^`]+`|[^\s`]+)\s+)?FROM\s+([\s\S]+?)\s*;?\s*$/i;
-const DROP_CACHE = /^\s*DROP\s+CACHE\s+(`[^`]+`|[^\s`;]+)\s*;?\s*$/i;
-const SHOW_CACHES = /^\s*SHOW\s+CACHES\s*;?\s*$/i;
+// `\s*(?:;\s*)?$`, never `\s*;?\s*$`: the two adjacent `\s*` backtrack quadratically over a run of
+// spaces that is not at the end, and a lazy `[\s\S]+?` before them cubically (a COM_QUERY of a
+// few KiB froze every session). CREATE CACHE's query is the rest of the statement.
+const CREATE_CACHE = /^\s*CREATE\s+CACHE\s+(?:(?!FROM\s)(`[^`]+`|[^\s`]+)\s+)?FROM\s+/i;
+const DROP_CACHE = /^\s*DROP\s+CACHE\s+(`[^`]+`|[^\s`;]+)\s*(?:;\s*)?$/i;
+const SHOW_CACHES = /^\s*SHOW\s+CACHES\s*(?:;\s*)?$/i;
+
+/** A statement without its trailing `;` and whitespace. */
+function withoutTerminator(sql: string): string {
+  const s = sql.trimEnd();
+  return s.endsWith(';') ? s.slice(0, -1).trimEnd() : s;
+}
 
 export class CacheRouter implements ReadRouter {
   /** Per session, how many of its writes its cached reads are known to include. */
@@ -228,10 +237,11 @@ export class CacheRouter implements ReadRouter {
 
   #admin(sql: string, session: SessionView): Routed | null {
     const create = CREATE_CACHE.exec(sql);
-    if (create !== null) {
+    const query = create === null ? '' : withoutTerminator(sql.slice(create[0].length));
+    if (create !== null && query !== '') {
       const name = create[1]?.replace(/^`|`$/g, '');
       const answer = this.backend
-        .register({ sql: create[2], ...(name ? { name } : {}), ...(session.database ? { database: session.database } : {}) })
+        .register({ sql: query, ...(name ? { name } : {}), ...(session.database ? { database: session.database } : {}) })
         .then((): Answer => ({ kind: 'ok', affectedRows: 0, info: '' }), errorAnswer);
       return { kind: 'pending', answer };
     }
