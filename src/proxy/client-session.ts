@@ -256,11 +256,18 @@ export class ClientSession {
     this.#charset = resp.charset;
     this.#mariadbCaps = caps & Cap.LONG_PASSWORD ? 0 : resp.mariadbCapabilities & this.#mariadbCaps;
     this.#state = new SessionState(this.id, resp.user, resp.capabilities & Cap.CONNECT_WITH_DB ? resp.database || null : null);
-    const login = encodeHandshakeResponse({
-      ...resp, capabilities: caps, mariadbCapabilities: this.#mariadbCaps,
-      authResponse: switchedAuth ?? resp.authResponse,
-      authPlugin: switchedAuth ? this.#authPlugin : resp.authPlugin,
-    }, 1);
+    let login: Buffer;
+    try {
+      login = encodeHandshakeResponse({
+        ...resp, capabilities: caps, mariadbCapabilities: this.#mariadbCaps,
+        authResponse: switchedAuth ?? resp.authResponse,
+        authPlugin: switchedAuth ? this.#authPlugin : resp.authPlugin,
+      }, 1);
+    } catch (err) {
+      // An auth response the negotiated form cannot carry (an over-long auth switch answer).
+      this.#fatal('ERR_PROXY_HANDSHAKE', [], err, lastClientSeq + 1);
+      return;
+    }
     this.#seqOffset = lastClientSeq - 1;
     this.#phase = 'auth';
     this.#upstream?.write(login);

@@ -206,3 +206,13 @@ test('PacketReader: any sequence of reads over random bytes returns values or th
     });
   }
 });
+
+test('an auth response its handshake form cannot carry is refused, never sent with a wrapped length', () => {
+  const base = randomHandshake(new Mutator(1));
+  const oneByte = { ...base, capabilities: (Cap.PROTOCOL_41 | Cap.SECURE_CONNECTION) >>> 0, authResponse: Buffer.alloc(300, 7) };
+  assert.throws(() => encodeHandshakeResponse(oneByte, 1), MalformedPacket);
+  const nulTerminated = { ...base, capabilities: Cap.PROTOCOL_41, authResponse: Buffer.from([1, 0, 2]) };
+  assert.throws(() => encodeHandshakeResponse(nulTerminated, 1), MalformedPacket);
+  const lenenc = { ...oneByte, capabilities: (oneByte.capabilities | Cap.PLUGIN_AUTH_LENENC_CLIENT_DATA) >>> 0 };
+  assert.deepEqual(decodeHandshakeResponse(encodeHandshakeResponse(lenenc, 1).subarray(4)).authResponse, lenenc.authResponse);
+});

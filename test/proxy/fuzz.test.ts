@@ -361,3 +361,19 @@ test('a declared 16 MiB packet that never arrives costs Rotor only the bytes tha
   for (const c of stalled) c.end();
   await healthy.end();
 });
+
+test('an auth switch answer too long for the negotiated handshake form gets Bad handshake, in sequence', async () => {
+  const c = await RawClient.open(port);
+  const caps = (CLIENT_CAPS & ~Cap.PLUGIN_AUTH_LENENC_CLIENT_DATA) >>> 0;
+  c.socket.write(encodeHandshakeResponse({
+    capabilities: caps, maxPacket: 1 << 24, charset: 45, mariadbCapabilities: 0, user: db.user,
+    authResponse: Buffer.alloc(32, 1), database: db.name, authPlugin: 'caching_sha2_password', attributes: null,
+  }, 1));
+  const switchRequest = await c.read();
+  assert.equal(switchRequest.payload[0], 0xfe);
+  c.send(switchRequest.seq + 1, Buffer.alloc(300, 9));
+  const err = await c.read();
+  assert.equal(decodeErr(err.payload).errno, 1043);
+  assert.equal(err.seq, switchRequest.seq + 2);
+  await c.closedByServer();
+});

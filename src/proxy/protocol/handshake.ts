@@ -115,15 +115,26 @@ export function decodeHandshakeResponse(payload: Buffer): HandshakeResponse {
   return { capabilities: capabilities >>> 0, maxPacket, charset, mariadbCapabilities, user, authResponse, database, authPlugin, attributes };
 }
 
-/** HandshakeResponse41 with sequence id `seq`, in the form its capability flags call for. */
+/**
+ * HandshakeResponse41 with sequence id `seq`, in the form its capability flags call for. An auth
+ * response the form cannot carry (over 255 bytes with a one-byte length, or holding a NUL when
+ * NUL-terminated; a client's auth switch answer can be either) throws {@link MalformedPacket}
+ * rather than being sent upstream with a wrapped length.
+ */
 export function encodeHandshakeResponse(h: HandshakeResponse, seq: number): Buffer {
   const caps = h.capabilities;
   const w = new PacketWriter(256).begin(seq);
   w.u32(caps).u32(h.maxPacket).u8(h.charset).zeros(19).u32(caps & Cap.LONG_PASSWORD ? 0 : h.mariadbCapabilities);
   w.nulString(h.user);
-  if (caps & Cap.PLUGIN_AUTH_LENENC_CLIENT_DATA) w.lenencBytes(h.authResponse);
-  else if (caps & Cap.SECURE_CONNECTION) w.u8(h.authResponse.length).bytes(h.authResponse);
-  else w.bytes(h.authResponse).u8(0);
+  if (caps & Cap.PLUGIN_AUTH_LENENC_CLIENT_DATA) {
+    w.lenencBytes(h.authResponse);
+  } else if (caps & Cap.SECURE_CONNECTION) {
+    if (h.authResponse.length > 0xff) throw new MalformedPacket(`an auth response of ${h.authResponse.length} bytes needs a length-encoded field`);
+    w.u8(h.authResponse.length).bytes(h.authResponse);
+  } else {
+    if (h.authResponse.includes(0)) throw new MalformedPacket('an auth response with a NUL cannot be NUL-terminated');
+    w.bytes(h.authResponse).u8(0);
+  }
   if (caps & Cap.CONNECT_WITH_DB) w.nulString(h.database ?? '');
   if (caps & Cap.PLUGIN_AUTH) w.nulString(h.authPlugin ?? 'mysql_native_password', 'latin1');
   if (caps & Cap.CONNECT_ATTRS) w.lenencBytes(h.attributes ?? Buffer.alloc(0));
