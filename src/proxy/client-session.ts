@@ -169,7 +169,8 @@ export class ClientSession {
         this.#onHandshakeResponse(p);
         return;
       case 'auth':
-        this.#upstream?.write(reseq(p.raw, p.seq - this.#seqOffset));
+        // Backpressure here too: a client may send without waiting for upstream.
+        if (this.#upstream?.write(reseq(p.raw, p.seq - this.#seqOffset)) === false) this.#client.pause();
         return;
       case 'ready':
         // Packets must outlive the chunk they arrived in while queued.
@@ -408,8 +409,8 @@ export class ClientSession {
       case Com.STMT_SEND_LONG_DATA:
       case Com.STMT_CLOSE: {
         this.#statements.onStatementCommand(payload[0] === Com.STMT_CLOSE ? 'close' : 'long-data', payload);
-        // No response: the next command follows at once.
-        this.#upstream?.write(p.raw);
+        // No response: the next command follows at once, unless upstream is not keeping up.
+        if (this.#upstream?.write(p.raw) === false) this.#client.pause();
         return;
       }
       case Com.STMT_FETCH:
@@ -522,14 +523,21 @@ export class ClientSession {
       return;
     }
     this.#host.onServed();
-    if (!this.#client.write(bytes)) {
-      // A client that does not read its answers gets no more until it does.
-      this.#busy = true;
-      this.#client.once('drain', () => {
-        this.#busy = false;
-        this.#drainQueue();
-      });
-    }
+    this.#respond(bytes);
+  }
+
+  /**
+   * Writes a response of Rotor's own (an answer or an error). A client that does not read its
+   * responses gets no more until it does: its commands queue, and past MAX_QUEUED its socket is
+   * no longer read, so a flood of commands Rotor answers itself cannot grow Rotor's write buffer.
+   */
+  #respond(bytes: Buffer): void {
+    if (this.#client.write(bytes) || this.#busy || this.#phase !== 'ready') return;
+    this.#busy = true;
+    this.#client.once('drain', () => {
+      this.#busy = false;
+      this.#drainQueue();
+    });
   }
 
   #changeUser(p: Packet, state: SessionState): void {
@@ -595,7 +603,7 @@ export class ClientSession {
   #writeErr(err: ErrPacket, seq: number): void {
     const w = new PacketWriter(64 + err.message.length);
     writeErr(w, err, seq);
-    this.#client.write(w.finish());
+    this.#respond(w.finish());
   }
 
   #sendError(code: ErrorCode, args: ReadonlyArray<string | number>, seq: number): void {
