@@ -17,6 +17,7 @@ import { eachSplit } from './split.js';
 import { fuzzRun, Mutator } from './mutate.js';
 
 const { seed, cases } = fuzzRun(400);
+const CLIENT_FLAGS = (Cap.PROTOCOL_41 | Cap.LONG_PASSWORD | Cap.SECURE_CONNECTION | Cap.CONNECT_WITH_DB) >>> 0;
 
 function frame(payload: Buffer, seq = 1): Buffer {
   return Buffer.from(new PacketWriter(payload.length + 8).begin(seq).bytes(payload).end().finish());
@@ -215,4 +216,15 @@ test('an auth response its handshake form cannot carry is refused, never sent wi
   assert.throws(() => encodeHandshakeResponse(nulTerminated, 1), MalformedPacket);
   const lenenc = { ...oneByte, capabilities: (oneByte.capabilities | Cap.PLUGIN_AUTH_LENENC_CLIENT_DATA) >>> 0 };
   assert.deepEqual(decodeHandshakeResponse(encodeHandshakeResponse(lenenc, 1).subarray(4)).authResponse, lenenc.authResponse);
+});
+
+test('user and database names reach upstream byte for byte in the client\'s character set', () => {
+  for (const [charset, user] of [[8, Buffer.from('josé', 'latin1')], [45, Buffer.from('josé ✓', 'utf8')]] as const) {
+    const w = new PacketWriter(128).u32(CLIENT_FLAGS).u32(1 << 24).u8(charset).zeros(19).u32(0);
+    w.bytes(user).u8(0).u8(0).bytes(user).u8(0);
+    const payload = Buffer.from(w.finish());
+    const decoded = decodeHandshakeResponse(payload);
+    assert.equal(decoded.user, charset === 8 ? 'josé' : 'josé ✓');
+    assert.deepEqual(encodeHandshakeResponse(decoded, 1).subarray(4), payload, `charset ${charset}`);
+  }
 });

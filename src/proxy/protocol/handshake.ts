@@ -5,6 +5,7 @@
 import { Cap } from './constants.js';
 import { MalformedPacket, PacketReader } from './packet-reader.js';
 import { PacketWriter } from './packet-writer.js';
+import { encodingOf } from './value-codec.js';
 
 export interface ServerHandshake {
   /** As sent, e.g. `5.5.5-10.11.19-MariaDB-0+deb12u1-log`. */
@@ -95,6 +96,10 @@ export function takeSslRequest(buf: Buffer): 'more' | 'no' | { readonly rest: Bu
   return isSslRequest(buf.subarray(4, 36)) ? { rest: buf.subarray(36) } : 'no';
 }
 
+/**
+ * The user and database names are in the client's character set (its `charset` byte), as MariaDB
+ * reads them: decoded with it, and encoded back with it, they reach upstream byte for byte.
+ */
 export function decodeHandshakeResponse(payload: Buffer): HandshakeResponse {
   const r = new PacketReader(payload);
   const capabilities = r.u32();
@@ -104,12 +109,13 @@ export function decodeHandshakeResponse(payload: Buffer): HandshakeResponse {
   r.skip(19);
   const ext = r.u32();
   const mariadbCapabilities = capabilities & Cap.LONG_PASSWORD ? 0 : ext;
-  const user = r.nulString();
+  const names = encodingOf(charset);
+  const user = r.nulString(names);
   let authResponse: Buffer;
   if (capabilities & Cap.PLUGIN_AUTH_LENENC_CLIENT_DATA) authResponse = r.lenencBytes();
   else if (capabilities & Cap.SECURE_CONNECTION) authResponse = r.bytes(r.u8());
   else authResponse = Buffer.from(r.nulString('latin1'), 'latin1');
-  const database = capabilities & Cap.CONNECT_WITH_DB && r.remaining > 0 ? r.nulOrRestString() : null;
+  const database = capabilities & Cap.CONNECT_WITH_DB && r.remaining > 0 ? r.nulOrRestString(names) : null;
   const authPlugin = capabilities & Cap.PLUGIN_AUTH && r.remaining > 0 ? r.nulOrRestString('latin1') : null;
   const attributes = capabilities & Cap.CONNECT_ATTRS && r.remaining > 0 ? r.lenencBytes() : null;
   return { capabilities: capabilities >>> 0, maxPacket, charset, mariadbCapabilities, user, authResponse, database, authPlugin, attributes };
@@ -125,7 +131,8 @@ export function encodeHandshakeResponse(h: HandshakeResponse, seq: number): Buff
   const caps = h.capabilities;
   const w = new PacketWriter(256).begin(seq);
   w.u32(caps).u32(h.maxPacket).u8(h.charset).zeros(19).u32(caps & Cap.LONG_PASSWORD ? 0 : h.mariadbCapabilities);
-  w.nulString(h.user);
+  const names = encodingOf(h.charset);
+  w.nulString(h.user, names);
   if (caps & Cap.PLUGIN_AUTH_LENENC_CLIENT_DATA) {
     w.lenencBytes(h.authResponse);
   } else if (caps & Cap.SECURE_CONNECTION) {
@@ -135,7 +142,7 @@ export function encodeHandshakeResponse(h: HandshakeResponse, seq: number): Buff
     if (h.authResponse.includes(0)) throw new MalformedPacket('an auth response with a NUL cannot be NUL-terminated');
     w.bytes(h.authResponse).u8(0);
   }
-  if (caps & Cap.CONNECT_WITH_DB) w.nulString(h.database ?? '');
+  if (caps & Cap.CONNECT_WITH_DB) w.nulString(h.database ?? '', names);
   if (caps & Cap.PLUGIN_AUTH) w.nulString(h.authPlugin ?? 'mysql_native_password', 'latin1');
   if (caps & Cap.CONNECT_ATTRS) w.lenencBytes(h.attributes ?? Buffer.alloc(0));
   return w.end().finish();
