@@ -1,11 +1,14 @@
 /**
- * A client that sends commands Rotor answers itself (errors, cached answers) and never reads the
- * answers is no longer read once its answers back up: Rotor's write buffer for it stays bounded.
+ * What a client that misbehaves slowly costs: one that sends commands Rotor answers itself (errors,
+ * cached answers) and never reads the answers is no longer read once they back up, so Rotor's
+ * write buffer for it stays bounded; one that stops in the middle of a packet holds its connection
+ * until upstream's wait_timeout ends its idle upstream session, as it would with MariaDB.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
 import mysql from 'mysql2/promise';
+import { Com } from '../../src/proxy/protocol/constants.js';
 import { freshDatabase, type TestDatabase } from '../support/servers.js';
 import { RawClient, startProxy, type RunningProxy } from './support.js';
 
@@ -50,4 +53,13 @@ test('a client that floods unknown commands without reading the errors is no lon
   assert.deepEqual((await other.query('SELECT 1 AS one'))[0], [{ one: 1 }]);
   await other.end();
   client.end();
+});
+
+test('a client stalled in the middle of a command packet is closed when upstream\'s wait_timeout ends its session', async () => {
+  const { client } = await RawClient.login(rotor.port, db.user, db.password, db.name);
+  client.send(0, Buffer.from([Com.QUERY, ...Buffer.from('SET SESSION wait_timeout = 1')]));
+  assert.equal((await client.read()).payload[0], 0x00);
+  // A header announcing 1,000 bytes, and ten of them.
+  client.socket.write(Buffer.concat([Buffer.from([0xe8, 0x03, 0x00, 0x00, Com.QUERY]), Buffer.from('SELECT 1 ')]));
+  await client.closedByServer();
 });
