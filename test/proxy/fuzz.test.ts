@@ -304,11 +304,10 @@ test('fuzzed sessions at every stage are answered or closed while a healthy conn
 });
 
 test('a login and a query split at every byte offset are answered as if sent whole', async () => {
-  const m = new Mutator(seed);
   const probe = await RawClient.open(port);
   const loginLength = frame(handshakeResponse(probe.handshake?.scramble ?? Buffer.alloc(20), 'mysql_native_password'), 1).length;
   probe.end();
-  for (let cut = 1; cut < loginLength; cut += 1 + m.int(3)) {
+  for (let cut = 1; cut < loginLength; cut++) {
     const c = await RawClient.open(port);
     c.socket.setNoDelay(true);
     const login = frame(handshakeResponse(c.handshake?.scramble ?? Buffer.alloc(20), 'mysql_native_password'), 1);
