@@ -96,6 +96,7 @@ test('evict bodies are checked by their schema: keys as an array of arrays of sc
   assert.deepEqual((await a.inject({ method: 'POST', url: '/api/caches/c1/evict', payload: { keys: [[1, 'a', null], [2.5]] } })).json(), { evicted: 2 });
   assert.deepEqual((await a.inject({ method: 'POST', url: '/api/caches/c1/evict', payload: { all: true } })).json(), { evicted: 9 });
   assertCatalogError(await a.inject({ method: 'GET', url: `/api/caches/${'x'.repeat(300)}` }), 'ERR_ADMIN_BAD_REQUEST', 'an id too long');
+  assertCatalogError(await a.inject({ method: 'GET', url: '/api/caches/%E0%A4%A' }), 'ERR_ADMIN_BAD_REQUEST', 'a malformed URL');
 });
 
 test('registrations beyond the rate are refused with 429 until the bucket refills', async () => {

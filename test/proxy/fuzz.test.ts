@@ -139,7 +139,7 @@ function harmless(p: Buffer, instead: number): Buffer {
 
 /** A command to fuzz with: a mutation of a plausible one, random bytes, or hostile SQL. */
 function fuzzCommand(m: Mutator): Buffer {
-  if (m.chance(0.05)) return command(Com.QUERY, hostileSql(m));
+  if (m.chance(0.05)) return command(m.pick([Com.QUERY, Com.QUERY, Com.STMT_PREPARE]), hostileSql(m));
   if (m.chance(0.1)) return harmless(m.bytes(m.int(60)), Com.PING);
   const base = m.pick([
     () => command(Com.QUERY, m.pick(QUERIES)),
