@@ -41,7 +41,7 @@ export function parseUse(sql: string): string | null {
  * The blocking setting a SET statement in `sql` names, or null. One pass, linear in the length of
  * `sql`: it runs on every statement a client sends, and the regular expression it replaces
  * backtracked exponentially on a `;` followed by a few dozen empty comments (a few hundred bytes
- * froze the process; found by test/proxy/fuzz.test.ts). An executable comment (`/*!40101 SET
+ * froze the process; test/proxy/fuzz.test.ts sends such SQL). An executable comment (`/*!40101 SET
  * NAMES utf8` … or `/*M!` …) runs its contents, so they count; other comments before a statement
  * are skipped.
  */
