@@ -158,7 +158,7 @@ export class ClientSession {
     try {
       this.#clientFramer.push(chunk, (p) => this.#onClientPacket(p));
     } catch (err) {
-      if (err instanceof PacketTooLarge) this.#fatal('ERR_PROXY_PACKET_TOO_LARGE', []);
+      if (err instanceof PacketTooLarge) this.#fatal('ERR_PROXY_PACKET_TOO_LARGE', [], undefined, (err.seq + 1) & 0xff);
       else this.#fatal('ERR_PROXY_MALFORMED_PACKET', [], err);
     }
   }

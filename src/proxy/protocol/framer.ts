@@ -22,9 +22,9 @@ export interface Packet {
   readonly raw: Buffer;
 }
 
-/** The client announced a payload above the configured maximum. */
+/** The client announced a payload above the configured maximum, in a frame with sequence id `seq`. */
 export class PacketTooLarge extends Error {
-  constructor(readonly length: number) {
+  constructor(readonly length: number, readonly seq: number) {
     super(`packet of ${length} bytes exceeds the limit`);
     this.name = 'PacketTooLarge';
   }
@@ -92,7 +92,7 @@ export class PacketFramer {
         if (this.#headerFill < 4) return;
         this.#headerFill = 0;
         const len = header.readUIntLE(0, 3);
-        this.#checkSize(len);
+        this.#checkSize(len, header[3]);
         if (len === 0) {
           this.#frame(Buffer.from(header), onPacket);
           continue;
@@ -101,7 +101,7 @@ export class PacketFramer {
         continue;
       }
       const len = chunk.readUIntLE(pos, 3);
-      this.#checkSize(len);
+      this.#checkSize(len, chunk[pos + 3]);
       if (chunk.length - pos >= 4 + len) {
         const frame = chunk.subarray(pos, pos + 4 + len);
         pos += 4 + len;
@@ -135,8 +135,8 @@ export class PacketFramer {
     this.#partialFill = need;
   }
 
-  #checkSize(frameLen: number): void {
-    if (this.#framesBytes + frameLen > this.#maxPacket) throw new PacketTooLarge(this.#framesBytes + frameLen);
+  #checkSize(frameLen: number, seq: number): void {
+    if (this.#framesBytes + frameLen > this.#maxPacket) throw new PacketTooLarge(this.#framesBytes + frameLen, seq);
   }
 
   #frame(frame: Buffer, onPacket: (p: Packet) => void): void {
