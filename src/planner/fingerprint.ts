@@ -17,10 +17,13 @@ import type { Value } from '../values.js';
 
 /**
  * The `sql_mode` flags that change how a statement tokenizes, as bits. [note: sql-mode-quoting]
- * Under NO_BACKSLASH_ESCAPES a backslash in a string is itself; under ANSI_QUOTES `"x"` is an
- * identifier. The fingerprint MUST read a statement as the server that runs it does: a literal
- * that ends elsewhere for the server than for Rotor is a different statement. Pinned by
- * test/planner/fingerprint.test.ts and test/e2e/injection.test.ts.
+ * The fingerprint MUST read a statement as the server that runs it does: a literal that ends
+ * elsewhere for the server than for Rotor is a different statement. Under NO_BACKSLASH_ESCAPES a
+ * backslash in a string is itself (the session's server status says when). A double quote is a
+ * string or, under ANSI_QUOTES, an identifier, which a session can switch in ways Rotor may not
+ * see: a statement with one is never fingerprinted. So are executable comments (`/*!`, `/*M!`),
+ * whose contents the server runs. Pinned by test/planner/fingerprint.test.ts and
+ * test/e2e/injection.test.ts.
  */
 export const SqlMode = { NoBackslashEscapes: 1, AnsiQuotes: 2 } as const;
 
@@ -74,41 +77,28 @@ interface Tok { readonly t: 'word' | 'lit' | 'param' | 'punct' | 'raw'; readonly
 /** Splits a statement into tokens; null when it holds something the fingerprint must not guess. */
 function tokenize(sql: string, mode: number): Tok[] | null {
   const backslashEscapes = (mode & SqlMode.NoBackslashEscapes) === 0;
-  const ansiQuotes = (mode & SqlMode.AnsiQuotes) !== 0;
   const out: Tok[] = [];
   const n = sql.length;
   let i = 0;
   while (i < n) {
     const c = sql.charCodeAt(i);
     if (isSpace(c)) { i++; continue; }
-    if (c === C.Hash || (c === C.Dash && sql.charCodeAt(i + 1) === C.Dash && (i + 2 >= n || isSpace(sql.charCodeAt(i + 2))))) {
+    // `--` starts a comment before whitespace or any control character, as the server reads it.
+    if (c === C.Hash || (c === C.Dash && sql.charCodeAt(i + 1) === C.Dash && (i + 2 >= n || sql.charCodeAt(i + 2) <= 32))) {
       while (i < n && sql.charCodeAt(i) !== C.Nl) i++;
       continue;
     }
     if (c === C.Slash && sql.charCodeAt(i + 1) === C.Star) {
-      // Executable (/*! */) and hint (/*+ */) comments change meaning: never fingerprint those.
+      // Executable (/*! */, /*M! */) and hint (/*+ */) comments change meaning: never fingerprint those.
       const k = sql.charCodeAt(i + 2);
-      if (k === 33 || k === 43) return null;
+      if (k === 33 || k === 43 || (k === 77 && sql.charCodeAt(i + 3) === 33)) return null;
       const e = sql.indexOf('*/', i + 2);
       if (e < 0) return null;
       i = e + 2;
       continue;
     }
-    if (c === C.DQuote && ansiQuotes) {
-      // An identifier: kept verbatim, so it never matches a cache's key.
-      let j = i + 1;
-      for (;;) {
-        const e = sql.indexOf('"', j);
-        if (e < 0) return null;
-        if (sql.charCodeAt(e + 1) === C.DQuote) { j = e + 2; continue; }
-        j = e + 1;
-        break;
-      }
-      out.push({ t: 'word', text: sql.slice(i, j), start: i, end: j });
-      i = j;
-      continue;
-    }
-    if (c === C.Quote || c === C.DQuote) {
+    if (c === C.DQuote) return null;
+    if (c === C.Quote) {
       const start = i;
       let s = '';
       let j = i + 1;
@@ -234,6 +224,9 @@ function unescapeChar(c: number): string {
     case 114: return '\r';
     case 116: return '\t';
     case 90: return '\x1a';
+    // `\%` and `\_` keep their backslash (they are LIKE escapes).
+    case 37: return '\\%';
+    case 95: return '\\_';
     default: return Number.isNaN(c) ? '' : String.fromCharCode(c);
   }
 }

@@ -10,7 +10,7 @@ import { sqlLiteral } from '../dataflow/sql.js';
 
 const require = createRequire(import.meta.url);
 // The MySQL-only build: a fraction of the full bundle's load time.
-const { Parser } = require('node-sql-parser/build/mysql') as { Parser: new () => { astify(sql: string, opt?: object): unknown } };
+const { Parser } = require('node-sql-parser/build/mysql') as { Parser: new () => { astify(sql: string, opt?: object): unknown; sqlify(ast: unknown, opt?: object): string } };
 const parser = new Parser();
 
 /** A loosely typed AST node: the planner checks every field it reads. */
@@ -29,6 +29,43 @@ export function parseStatement(sql: string): AstNode {
     ast = ast[0];
   }
   return ast as AstNode;
+}
+
+/**
+ * `sql` with every table in every FROM (joins, derived tables, subqueries) qualified by `database`
+ * where it named none, identifiers in backticks, `?` kept: the statement means the same tables
+ * whatever a session's current database is. [note: cached-grants] Null when it does not parse.
+ */
+export function qualifiedSql(sql: string, database: string | null): string | null {
+  let ast: unknown;
+  try {
+    ast = parser.astify(sql, { database: 'MySQL' });
+  } catch {
+    return null;
+  }
+  if (Array.isArray(ast)) {
+    if (ast.length !== 1) return null;
+    ast = ast[0];
+  }
+  let unqualified = false;
+  const walk = (node: unknown): void => {
+    if (Array.isArray(node)) {
+      for (const x of node) walk(x);
+      return;
+    }
+    if (node === null || typeof node !== 'object') return;
+    const from = (node as { from?: unknown }).from;
+    if (Array.isArray(from)) {
+      for (const f of from as Array<{ table?: unknown; db?: unknown; type?: unknown }>) {
+        if (f === null || typeof f.table !== 'string' || f.type === 'column_ref' || f.db) continue;
+        if (database === null) unqualified = true;
+        else f.db = database;
+      }
+    }
+    for (const v of Object.values(node)) walk(v);
+  };
+  walk(ast);
+  return unqualified ? null : parser.sqlify(ast, { database: 'MySQL' });
 }
 
 /** The parser's error as MySQL words it: where, not the list of every token it expected. */

@@ -30,7 +30,7 @@ import { ResponseScanner, type ResponseKind } from './protocol/response-scanner.
 import { LocalInfileRelay } from './local-infile.js';
 import { PreparedStatements } from './prepared-statements.js';
 import type { Answer, ProbeError, ReadRouter, RelayWatch, Routed } from './read-router.js';
-import { parseSetRole, parseUse, SessionState } from './session-state.js';
+import { parseUse, SessionState } from './session-state.js';
 import { openUpstream, UpstreamRefused } from './upstream-link.js';
 import { startUpstreamTls, upstreamTlsFor, type UpstreamTlsOptions } from './upstream-tls.js';
 
@@ -52,6 +52,12 @@ export interface SessionHost {
 type Phase = 'connecting' | 'handshake' | 'upstream-tls' | 'auth' | 'ready' | 'closed';
 
 const MAX_QUEUED = 64;
+/**
+ * The largest packet accepted before login: a handshake response, with its connection attributes,
+ * or an auth-plugin packet (GSSAPI tokens run to tens of KiB). An anonymous client cannot make
+ * Rotor buffer more. [note: framer-memory]
+ */
+const LOGIN_MAX_PACKET = 1 << 20;
 const NO_SCRAMBLE = Buffer.alloc(0);
 
 export class ClientSession {
@@ -90,7 +96,7 @@ export class ClientSession {
     this.id = id;
     this.#client = client;
     this.#host = host;
-    this.#clientFramer = new PacketFramer(host.maxPacketSize);
+    this.#clientFramer = new PacketFramer(Math.min(host.maxPacketSize, LOGIN_MAX_PACKET));
     this.#scanner = new ResponseScanner({
       onOk: (p) => this.#onOk(p),
       onEof: (status) => this.#setStatus(status),
@@ -169,7 +175,7 @@ export class ClientSession {
     try {
       this.#clientFramer.push(chunk, (p) => this.#onClientPacket(p));
     } catch (err) {
-      if (err instanceof PacketTooLarge) this.#fatal('ERR_PROXY_PACKET_TOO_LARGE', []);
+      if (err instanceof PacketTooLarge) this.#fatal('ERR_PROXY_PACKET_TOO_LARGE', [], undefined, (err.seq + 1) & 0xff);
       else this.#fatal('ERR_PROXY_MALFORMED_PACKET', [], err);
     }
   }
@@ -180,7 +186,8 @@ export class ClientSession {
         this.#onHandshakeResponse(p);
         return;
       case 'auth':
-        this.#upstream?.write(reseq(p.raw, p.seq - this.#seqOffset));
+        // Backpressure here too: a client may send without waiting for upstream.
+        if (this.#upstream?.write(reseq(p.raw, p.seq - this.#seqOffset)) === false) this.#client.pause();
         return;
       case 'ready':
         if (this.#infile.active) {
@@ -279,11 +286,18 @@ export class ClientSession {
     }
     // Inside TLS the login is the packet after the SSLRequest, and carries CLIENT_SSL too.
     const loginSeq = tls ? 2 : 1;
-    const login = encodeHandshakeResponse({
-      ...resp, capabilities: tls ? (caps | Cap.SSL) >>> 0 : caps, mariadbCapabilities: this.#mariadbCaps,
-      authResponse: switchedAuth ?? resp.authResponse,
-      authPlugin: switchedAuth ? this.#authPlugin : resp.authPlugin,
-    }, loginSeq);
+    let login: Buffer;
+    try {
+      login = encodeHandshakeResponse({
+        ...resp, capabilities: tls ? (caps | Cap.SSL) >>> 0 : caps, mariadbCapabilities: this.#mariadbCaps,
+        authResponse: switchedAuth ?? resp.authResponse,
+        authPlugin: switchedAuth ? this.#authPlugin : resp.authPlugin,
+      }, loginSeq);
+    } catch (err) {
+      // An auth response the negotiated form cannot carry (an over-long auth switch answer).
+      this.#fatal('ERR_PROXY_HANDSHAKE', [], err, lastClientSeq + 1);
+      return;
+    }
     this.#seqOffset = lastClientSeq - loginSeq;
     if (!tls) {
       this.#phase = 'auth';
@@ -318,6 +332,7 @@ export class ClientSession {
     if (first === 0x00) {
       this.#phase = 'ready';
       this.#loggedIn = true;
+      this.#clientFramer.maxPacket = this.#host.maxPacketSize;
       // Only the handshake uses the scramble, and it is a view into a shared 8 KiB Buffer pool slab
       // that an idle session would otherwise keep alive.
       this.#scramble = NO_SCRAMBLE;
@@ -429,9 +444,7 @@ export class ClientSession {
       case Com.STMT_PREPARE: {
         const sql = payload.toString('utf8', 1);
         this.#statements.expect(safe(() => this.#host.router().matchPrepared(sql, state), null));
-        state.noteStatement(sql);
-        // Whether (and when) a prepared SET ROLE runs is not seen here. [note: cached-grants]
-        if (parseSetRole(sql) !== null) state.cacheBlocker ??= 'SET ROLE in a prepared statement';
+        state.noteStatement(sql, true);
         this.#relay(p.raw, 'prepare', () => this.#statements.prepareDone());
         return;
       }
@@ -441,8 +454,8 @@ export class ClientSession {
       case Com.STMT_SEND_LONG_DATA:
       case Com.STMT_CLOSE: {
         this.#statements.onStatementCommand(payload[0] === Com.STMT_CLOSE ? 'close' : 'long-data', payload);
-        // No response: the next command follows at once.
-        this.#upstream?.write(p.raw);
+        // No response: the next command follows at once, unless upstream is not keeping up.
+        if (this.#upstream?.write(p.raw) === false) this.#client.pause();
         return;
       }
       case Com.STMT_FETCH:
@@ -466,22 +479,15 @@ export class ClientSession {
     this.#route(routed, false, (watch) => {
       state.noteStatement(sql);
       const db = parseUse(sql);
-      const role = parseSetRole(sql);
       this.#relay(p.raw, 'query', (ok) => {
         if (ok && db !== null) state.database = db;
-        // [note: cached-grants] A failed or partly applied SET ROLE leaves the roles unknown.
-        if (role !== null) {
-          if (ok) state.role = role;
-          else state.cacheBlocker ??= 'a SET ROLE failed';
-        }
-        watch?.done?.(ok);
       }, watch);
     });
   }
 
   #execute(p: Packet, state: SessionState): void {
     const plan = this.#statements.planExecute(p);
-    const relay = (watch?: RelayWatch): void => this.#relay(plan.upstreamPacket(), 'execute', watch?.done, watch);
+    const relay = (watch?: RelayWatch): void => this.#relay(plan.upstreamPacket(), 'execute', undefined, watch);
     const routable = plan.routable;
     if (!routable) {
       relay();
@@ -550,14 +556,21 @@ export class ClientSession {
       return;
     }
     this.#host.onServed();
-    if (!this.#client.write(bytes)) {
-      // A client that does not read its answers gets no more until it does.
-      this.#busy = true;
-      this.#client.once('drain', () => {
-        this.#busy = false;
-        this.#drainQueue();
-      });
-    }
+    this.#respond(bytes);
+  }
+
+  /**
+   * Writes a response of Rotor's own (an answer or an error). A client that does not read its
+   * responses gets no more until it does: its commands queue, and past MAX_QUEUED its socket is
+   * no longer read, so a flood of commands Rotor answers itself cannot grow Rotor's write buffer.
+   */
+  #respond(bytes: Buffer): void {
+    if (this.#client.write(bytes) || this.#busy || this.#phase !== 'ready') return;
+    this.#busy = true;
+    this.#client.once('drain', () => {
+      this.#busy = false;
+      this.#drainQueue();
+    });
   }
 
   #changeUser(p: Packet, state: SessionState): void {
@@ -685,7 +698,7 @@ export class ClientSession {
   #writeErr(err: ErrPacket, seq: number): void {
     const w = new PacketWriter(64 + err.message.length);
     writeErr(w, err, seq);
-    this.#client.write(w.finish());
+    this.#respond(w.finish());
   }
 
   #sendError(code: ErrorCode, args: ReadonlyArray<string | number>, seq: number): void {

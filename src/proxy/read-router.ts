@@ -27,10 +27,11 @@ export interface SessionView {
   readonly noBackslashEscapes: boolean;
   /** Statements of this session that changed rows (OK with affected rows), ever. [note: read-your-writes] */
   readonly writes: number;
-  /** The roles the session set itself (its last `SET ROLE`, normalized), or '' for its login's defaults. [note: cached-grants] */
-  readonly role: string;
-  /** performance.now() when the session logged in (or last changed user). [note: cached-grants] */
-  readonly loginAt: number;
+  /**
+   * Moves whenever the session's privileges may have changed (a statement naming a role,
+   * COM_RESET_CONNECTION, COM_CHANGE_USER): checks made before do not hold. [note: cached-grants]
+   */
+  readonly privilegeGeneration: number;
   /**
    * Runs one statement on the session's own upstream session, as its user (`prepare`: prepared and
    * closed, never executed); resolves null when it succeeded, else upstream's error. Only valid
@@ -48,10 +49,8 @@ export interface ProbeError {
 
 /** What the router wants to learn from a statement it sends upstream. */
 export interface RelayWatch {
-  /** The response has ended: `ok` when it held no ERR. */
-  done?(ok: boolean): void;
-  /** The column definitions of a text-protocol result set, once they have streamed by. */
-  columns?(defs: ReadonlyArray<ColumnDefinition>): void;
+  /** The column definitions of the result set, once they have streamed by. */
+  columns(defs: ReadonlyArray<ColumnDefinition>): void;
 }
 
 /** Rotor's own answer to a statement. */

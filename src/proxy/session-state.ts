@@ -6,20 +6,13 @@
 import { Status } from './protocol/constants.js';
 import type { ProbeError, SessionView } from './read-router.js';
 
-// Session settings that change what a SELECT returns or how its values are encoded: a SET
-// statement (at the start of a statement, so `UPDATE t SET names = …` does not count).
-const BLOCKING_SET = /(?:^|;)\s*(?:\/\*.*?\*\/\s*)*SET\s[^;]*?\b(time_zone|sql_mode|names|character\s+set|charset|character_set_results|character_set_connection|character_set_client|collation_connection|div_precision_increment|max_sort_length|group_concat_max_len|sql_select_limit)\b/is;
-const TEMPORARY_TABLE = /\bCREATE\s+(?:OR\s+REPLACE\s+)?TEMPORARY\s+TABLE\s+(?:IF\s+NOT\s+EXISTS\s+)?([`"\w.$]+)/i;
+// Session settings that change what a SELECT returns or how its values are encoded.
+const BLOCKING_SETTING = /\b(time_zone|sql_mode|names|character\s+set|charset|character_set_results|character_set_connection|character_set_client|collation_connection|div_precision_increment|max_sort_length|group_concat_max_len|sql_select_limit)\b/i;
+const SCREEN = /set|temporary|use|execute|prepare|call/i;
+const TEMPORARY = /\btemporary\b/i;
+const ROLE = /\brole\b/i;
+const WORD = /[A-Za-z_]+/y;
 const USE_DATABASE = /^\s*USE\s+(`(?:[^`]|``)+`|[\w$]+)\s*;?\s*$/i;
-const USE_ANYWHERE = /(?:^|;)\s*(?:\/\*.*?\*\/\s*|#[^\n]*\n\s*|--\s[^\n]*\n\s*)*USE[\s`]/is;
-const SET_ROLE = /(?:^|;)\s*(?:\/\*.*?\*\/\s*)*SET\s+ROLE\s+([^;]*)/is;
-
-/** The roles a statement sets (`SET ROLE r`, `SET ROLE NONE`), as written, or null. [note: cached-grants] */
-export function parseSetRole(sql: string): string | null {
-  if (!/role/i.test(sql)) return null;
-  const m = SET_ROLE.exec(sql);
-  return m ? m[1].trim().replace(/\s+/g, ' ') : null;
-}
 
 /**
  * Collation ids a handshake or COM_CHANGE_USER can name whose statements Rotor decodes exactly:
@@ -38,7 +31,6 @@ export function charsetBlocker(collation: number): string | null {
   return UTF8_COLLATIONS.has(collation) ? null : `the connection's character set (collation ${collation}) is not utf8mb4, utf8mb3 or ascii`;
 }
 
-
 /** The database a `USE db` statement selects, or null for any other statement. */
 export function parseUse(sql: string): string | null {
   const m = USE_DATABASE.exec(sql);
@@ -47,19 +39,97 @@ export function parseUse(sql: string): string | null {
   return name.startsWith('`') ? name.slice(1, -1).replace(/``/g, '`') : name;
 }
 
+/**
+ * [note: statement-starts] Calls `visit` with the offset of the first word of every place a
+ * statement may start in `sql`: the beginning and after every `;` — also a `;` inside a string,
+ * so no quoting (whose reading depends on the sql_mode) can hide a statement from Rotor; the cost
+ * is seeing statements that are not there, which only keeps a session's reads upstream. From each
+ * such place, whitespace, comments and the markers of executable comments (`/*!`, `/*M!`, whose
+ * contents run) are skipped as the server skips them. Linear in the length of `sql` (a comment's
+ * end is searched once however many starts it covers): it runs on every statement a client sends.
+ * `visit` returns false to stop. Pinned by test/proxy/session-state.test.ts.
+ */
+function statementStarts(sql: string, visit: (at: number) => boolean): void {
+  const n = sql.length;
+  let closeFrom = -1;
+  let close = -1;
+  let newlineFrom = -1;
+  let newline = -1;
+  const find = (what: string, from: number, memo: 'close' | 'newline'): number => {
+    if (memo === 'close') {
+      if (from < closeFrom || (close >= 0 && from > close) || closeFrom < 0) { closeFrom = from; close = sql.indexOf(what, from); }
+      return close;
+    }
+    if (from < newlineFrom || (newline >= 0 && from > newline) || newlineFrom < 0) { newlineFrom = from; newline = sql.indexOf(what, from); }
+    return newline;
+  };
+  let at = 0;
+  for (;;) {
+    let i = at;
+    for (;;) {
+      const c = sql.charCodeAt(i);
+      if (c <= 32 && i < n) { i++; continue; }
+      if (c === 47 /* / */ && sql.charCodeAt(i + 1) === 42 /* * */) {
+        const m = sql.charCodeAt(i + 2);
+        if (m === 33 /* ! */ || (m === 77 /* M */ && sql.charCodeAt(i + 3) === 33)) {
+          i += m === 33 ? 3 : 4;
+          while (sql.charCodeAt(i) >= 48 && sql.charCodeAt(i) <= 57) i++;
+          continue;
+        }
+        const e = find('*/', i + 2, 'close');
+        if (e < 0) { i = n; break; }
+        i = e + 2;
+        continue;
+      }
+      if (c === 42 /* * */ && sql.charCodeAt(i + 1) === 47) { i += 2; continue; }
+      if (c === 35 /* # */ || (c === 45 /* - */ && sql.charCodeAt(i + 1) === 45 && sql.charCodeAt(i + 2) <= 32)) {
+        const e = find('\n', i, 'newline');
+        if (e < 0) { i = n; break; }
+        i = e + 1;
+        continue;
+      }
+      break;
+    }
+    if (i < n && !visit(i)) return;
+    const next = sql.indexOf(';', at);
+    if (next < 0) return;
+    at = next + 1;
+  }
+}
+
 /** Why a statement makes this session's cached answers invalid, or null. */
 export function blockerOf(sql: string): string | null {
-  // A USE that parseUse cannot follow (after a comment, inside several statements) leaves the
-  // tracked database wrong, and an unqualified cached query would name another table than the
-  // session's. [note: cached-grants]
-  if (/use/i.test(sql) && USE_ANYWHERE.test(sql) && parseUse(sql) === null) return 'a USE Rotor could not follow';
-  // Cheap screen first: almost every statement contains neither word.
-  if (!/set|temporary/i.test(sql)) return null;
-  const t = TEMPORARY_TABLE.exec(sql);
-  if (t) return `temporary table ${t[1].replace(/[`"]/g, '')}`;
-  const s = BLOCKING_SET.exec(sql);
-  if (s) return `${s[1].toLowerCase().replace(/\s+/g, ' ')} changed`;
-  return null;
+  // Cheap screen first: almost every statement contains none of these words.
+  if (!SCREEN.test(sql)) return null;
+  // Anywhere, however written (`CREATE/**/TEMPORARY`): a temporary table shadows its base table,
+  // even when named with its database.
+  if (TEMPORARY.test(sql)) return 'a temporary table may shadow a cached table';
+  let firstSet = -1;
+  let blocker: string | null = null;
+  statementStarts(sql, (at) => {
+    WORD.lastIndex = at;
+    const w = WORD.exec(sql)?.[0].toUpperCase();
+    if (w === 'SET') {
+      if (firstSet < 0) firstSet = at;
+    } else if (w === 'USE') {
+      // A USE parseUse cannot follow leaves the tracked database wrong, and an unqualified cached
+      // query would name another table than the session's.
+      if (parseUse(sql) === null) blocker = 'a USE Rotor could not follow';
+    } else if (w === 'EXECUTE' || w === 'PREPARE' || w === 'CALL') {
+      // Dynamic SQL and stored procedures run statements Rotor never sees.
+      blocker = `${w} (statements Rotor does not see)`;
+    }
+    return blocker === null;
+  });
+  if (blocker !== null) return blocker;
+  if (firstSet < 0) return null;
+  const m = BLOCKING_SETTING.exec(sql.slice(firstSet));
+  return m === null ? null : `${m[1].toLowerCase().replace(/\s+/g, ' ')} changed`;
+}
+
+/** True when a statement may change the session's current roles (`SET ROLE`). [note: cached-grants] */
+export function mayChangeRoles(sql: string): boolean {
+  return ROLE.test(sql);
 }
 
 export class SessionState implements SessionView {
@@ -70,8 +140,8 @@ export class SessionState implements SessionView {
   status = Status.AUTOCOMMIT as number;
   cacheBlocker: string | null = null;
   writes = 0;
-  role = '';
-  loginAt = performance.now();
+  /** Moves whenever the session's privileges may have changed. [note: cached-grants] */
+  privilegeGeneration = 0;
   probe?: (sql: string, kind: 'query' | 'prepare') => Promise<ProbeError | null>;
   /** Set while the connection's character set keeps every statement from the caches. */
   #charsetBlocker: string | null = null;
@@ -93,7 +163,6 @@ export class SessionState implements SessionView {
   relogin(user: string, database: string | null, collation: number): void {
     this.user = user;
     this.database = database;
-    this.loginAt = performance.now();
     this.#charsetBlocker = charsetBlocker(collation);
     this.reset();
   }
@@ -111,15 +180,22 @@ export class SessionState implements SessionView {
     return this.status & (Status.IN_TRANS | Status.AUTOCOMMIT | Status.NO_BACKSLASH_ESCAPES | Status.IN_TRANS_READONLY);
   }
 
-  /** Notes a statement being sent upstream (conservatively, before knowing it succeeded). */
-  noteStatement(sql: string): void {
+  /**
+   * Notes a statement being sent upstream, or prepared (`prepared`: it runs later, when Rotor
+   * cannot tell), conservatively, before knowing it succeeded.
+   */
+  noteStatement(sql: string, prepared = false): void {
+    if (mayChangeRoles(sql)) {
+      this.privilegeGeneration++;
+      if (prepared) this.cacheBlocker ??= 'a prepared statement that names a role';
+    }
     if (this.cacheBlocker !== null) return;
     this.cacheBlocker = blockerOf(sql);
   }
 
-  /** After COM_RESET_CONNECTION or COM_CHANGE_USER: settings and temporary tables are gone. */
+  /** After COM_RESET_CONNECTION or COM_CHANGE_USER: settings, roles and temporary tables are gone. */
   reset(): void {
     this.cacheBlocker = this.#charsetBlocker;
-    this.role = '';
+    this.privilegeGeneration++;
   }
 }

@@ -9,6 +9,7 @@ import { pino, type Logger } from 'pino';
 import type { Answer, ReadRouter } from '../proxy/read-router.js';
 import type { ColumnDefinition } from '../proxy/protocol/column-definition.js';
 import type { Batch, BinlogPosition, BinlogSink, SchemaChange } from '../binlog/batch.js';
+import { PRIVILEGE_WORDS } from '../binlog/ddl.js';
 import type { Consistency } from '../config.js';
 import { Graph } from '../dataflow/graph.js';
 import { cacheDot, type DotCache } from './dot.js';
@@ -142,7 +143,6 @@ export class Engine implements BinlogSink, RouterBackend {
   async register(req: { sql: string; name?: string; database?: string }): Promise<CacheInfo> {
     const sql = req.sql.trim().replace(/;\s*$/, '');
     // [note: sql-mode-quoting] The SQL parser reads `"` as a string and `\` as an escape.
-    if ((this.sqlMode & SqlMode.AnsiQuotes) !== 0 && sql.includes('"')) throw new RotorError('ERR_CACHE_UNSUPPORTED', ['double quotes under the upstream\'s ANSI_QUOTES sql_mode (write identifiers in backticks, strings in single quotes)'], { clause: 'sql_mode', detail: 'ANSI_QUOTES' });
     if ((this.sqlMode & SqlMode.NoBackslashEscapes) !== 0 && sql.includes('\\')) throw new RotorError('ERR_CACHE_UNSUPPORTED', ['a backslash under the upstream\'s NO_BACKSLASH_ESCAPES sql_mode'], { clause: 'sql_mode', detail: 'NO_BACKSLASH_ESCAPES' });
     const ast = parseStatement(sql);
     if (ast.with) throw new RotorError('ERR_CACHE_UNSUPPORTED', ['common table expressions (in WITH)'], { clause: 'WITH', detail: 'common table expressions' });
@@ -156,6 +156,7 @@ export class Engine implements BinlogSink, RouterBackend {
     const database = refs[0].db ?? given;
     if (database === null || database === undefined) throw new RotorError('ERR_CACHE_UNKNOWN_TABLE', [refs[0].table]);
     const fp = fingerprint(sql);
+    if (fp === null && /"/.test(sql)) throw new RotorError('ERR_CACHE_UNSUPPORTED', ['double quotes (a string, or an identifier under ANSI_QUOTES: write strings in single quotes, identifiers in backticks)'], { clause: 'quoting', detail: 'double quotes' });
     if (fp === null) throw new RotorError('ERR_CACHE_PARSE', ['the statement cannot be fingerprinted']);
     const existing = this.#findSame(fp, database);
     if (existing !== null) return this.info(existing);
@@ -363,10 +364,10 @@ export class Engine implements BinlogSink, RouterBackend {
   /** DDL on a table a cache reads: drop its state, stop serving it, and re-learn the table. */
   applySchemaChange(change: SchemaChange): void {
     this.#upqueries.advance(change.position);
-    if (change.kind === 'privileges') {
+    if (change.kind === 'privileges' || PRIVILEGE_WORDS.test(change.statement)) {
       this.privileges.invalidate();
-      this.#log.debug({ statement: change.statement }, 'privileges changed: every user is checked again');
-      return;
+      this.#log.debug({ statement: change.statement }, 'privileges may have changed: every session is checked again');
+      if (change.kind === 'privileges') return;
     }
     for (const c of this.#caches.values()) {
       // A statement Rotor could not attribute to a table may have changed any table of its database.
@@ -461,12 +462,28 @@ export class Engine implements BinlogSink, RouterBackend {
     }
   }
 
+  /**
+   * Keeps what a session's relayed answer says of a new spelling's columns, when it describes the
+   * registered columns under other names: a spelling MariaDB read as another query (or a session
+   * whose settings change types) teaches nothing that other sessions would be answered with.
+   */
   learnVariant(cache: Cache, selectText: string, columns: ReadonlyArray<ColumnDefinition>): void {
-    if (cache.variants.size < 32 && columns.length === cache.def.columns.length) cache.variants.set(selectText, columns);
+    if (cache.variants.size >= 32 || columns.length !== cache.def.columns.length) return;
+    const same = columns.every((c, i) => {
+      const r = cache.def.columns[i];
+      return c.type === r.type && c.decimals === r.decimals && c.schema === r.schema && c.orgTable === r.orgTable
+        && (c.characterSet === 63) === (r.characterSet === 63);
+    });
+    if (same) cache.variants.set(selectText, columns);
   }
 
-  cacheSql(idOrName: string): string | null {
-    return this.#byName(idOrName)?.def.sql ?? null;
+  cacheProbeSql(idOrName: string): { readonly sql: string | null } | null {
+    const c = this.#byName(idOrName);
+    return c === null ? null : { sql: c.probeSql };
+  }
+
+  get defaultDatabase(): string | null {
+    return this.#opts.defaultDatabase;
   }
 
   showCaches(): Answer {

@@ -9,6 +9,7 @@
 import type { Answer, PreparedMatch, ProbeError, ReadRouter, RelayWatch, Routed, SessionView } from '../proxy/read-router.js';
 import type { ColumnDefinition } from '../proxy/protocol/column-definition.js';
 import { fingerprint, SqlMode } from '../planner/fingerprint.js';
+import { qualifiedSql } from '../planner/parse.js';
 import { keyString } from '../dataflow/state.js';
 import type { Row } from '../dataflow/delta.js';
 import { RotorError } from '../errors.js';
@@ -28,8 +29,10 @@ export interface RouterBackend {
   learnVariant(cache: Cache, selectText: string, columns: ReadonlyArray<ColumnDefinition>): void;
   register(req: { sql: string; name?: string; database?: string }): Promise<unknown>;
   drop(idOrName: string): boolean;
-  /** The registered SQL of a cache (by id or name), or null. */
-  cacheSql(idOrName: string): string | null;
+  /** A cache's query with its tables qualified (`sql` null when it cannot be written), or null without such a cache. */
+  cacheProbeSql(idOrName: string): { readonly sql: string | null } | null;
+  /** Where a registration resolves unqualified tables when the session has no database. */
+  readonly defaultDatabase: string | null;
   showCaches(): Answer;
   recordUpstream(reason: string): void;
   /** 'session': a session's reads after its writes wait for the binlog. [note: read-your-writes] */
@@ -64,13 +67,6 @@ function upstream(reason: string): Routed {
   return { kind: 'upstream', reason };
 }
 
-/** ER_TABLEACCESS_DENIED_ERROR, ER_COLUMNACCESS_DENIED_ERROR, ER_DBACCESS_DENIED_ERROR, ER_SPECIFIC_ACCESS_DENIED_ERROR, ER_ACCESS_DENIED_ERROR. */
-const ACCESS_DENIED = new Set([1142, 1143, 1044, 1227, 1045]);
-
-function isAccessDenied(e: ProbeError): boolean {
-  return ACCESS_DENIED.has(e.errno);
-}
-
 function denial(e: ProbeError): Answer {
   return { kind: 'error', errno: e.errno, sqlState: e.sqlState, message: e.message };
 }
@@ -80,9 +76,18 @@ function errorAnswer(e: unknown): Answer {
   return { kind: 'error', errno: 1105, sqlState: 'HY000', message: e instanceof Error ? e.message : String(e) };
 }
 
-const CREATE_CACHE = /^\s*CREATE\s+CACHE\s+(?:(?!FROM\s)(`[^`]+`|[^\s`]+)\s+)?FROM\s+([\s\S]+?)\s*;?\s*$/i;
-const DROP_CACHE = /^\s*DROP\s+CACHE\s+(`[^`]+`|[^\s`;]+)\s*;?\s*$/i;
-const SHOW_CACHES = /^\s*SHOW\s+CACHES\s*;?\s*$/i;
+// `\s*(?:;\s*)?$`, never `\s*;?\s*$`: the two adjacent `\s*` backtrack quadratically over a run of
+// spaces that is not at the end, and a lazy `[\s\S]+?` before them cubically (a COM_QUERY of a
+// few KiB froze every session). CREATE CACHE's query is the rest of the statement.
+const CREATE_CACHE = /^\s*CREATE\s+CACHE\s+(?:(?!FROM\s)(`[^`]+`|[^\s`]+)\s+)?FROM\s+/i;
+const DROP_CACHE = /^\s*DROP\s+CACHE\s+(`[^`]+`|[^\s`;]+)\s*(?:;\s*)?$/i;
+const SHOW_CACHES = /^\s*SHOW\s+CACHES\s*(?:;\s*)?$/i;
+
+/** A statement without its trailing `;` and whitespace. */
+function withoutTerminator(sql: string): string {
+  const s = sql.trimEnd();
+  return s.endsWith(';') ? s.slice(0, -1).trimEnd() : s;
+}
 
 export class CacheRouter implements ReadRouter {
   /** Per session, how many of its writes its cached reads are known to include. */
@@ -110,10 +115,10 @@ export class CacheRouter implements ReadRouter {
         if (!this.#sessionOk(cache, session)) return this.#up(this.#whyNot(cache, session));
         const text = fp.selectStart >= 0 ? sql.slice(fp.selectStart, fp.selectEnd) : '';
         const columns = cache.variants.get(text);
-        if (columns === undefined || !this.backend.privileges.allowed(session, cache.id)) return this.#learn(cache, session, text, columns === undefined);
+        if (columns === undefined) return this.#learn(cache, text);
         const keys = cache.keys(bound, NO_PARAMS);
         if (keys === null) return this.#up('a parameter does not compare as a plain key (NULL, or another type)');
-        return this.#serveSession(session, cache, keys, columns);
+        return this.#checked(session, cache, keys, columns);
       }
       return this.#up('the statement matches a cache except for a constant');
     } catch (e) {
@@ -144,10 +149,10 @@ export class CacheRouter implements ReadRouter {
       const m = match as Prepared;
       if (m.cache.status !== 'ready' || session.inTransaction || session.cacheBlocker !== null || this.backend.staleReason !== null) return this.#up(this.#whyNot(m.cache, session));
       const columns = m.cache.variants.get(m.selectText);
-      if (columns === undefined || !this.backend.privileges.allowed(session, m.cache.id)) return this.#learn(m.cache, session, m.selectText, columns === undefined);
+      if (columns === undefined) return this.#learn(m.cache, m.selectText);
       const keys = m.cache.keys(m.bound, params);
       if (keys === null) return this.#up('a parameter does not compare as a plain key (NULL, or another type)');
-      return this.#serveSession(session, m.cache, keys, columns);
+      return this.#checked(session, m.cache, keys, columns);
     } catch (e) {
       return this.#up(`router error: ${e instanceof Error ? e.message : String(e)}`);
     }
@@ -160,23 +165,42 @@ export class CacheRouter implements ReadRouter {
 
   /** How the session's statements tokenize. [note: sql-mode-quoting] */
   #mode(session: SessionView): number {
-    return (session.noBackslashEscapes ? SqlMode.NoBackslashEscapes : 0) | (this.backend.sqlMode & SqlMode.AnsiQuotes);
+    return session.noBackslashEscapes ? SqlMode.NoBackslashEscapes : 0;
+  }
+
+  /** Relays a read of a new spelling of `cache`'s select list, to learn its column definitions. */
+  #learn(cache: Cache, selectText: string): Routed {
+    const reason = 'learning the column definitions of a new spelling of the query';
+    this.backend.recordUpstream(reason);
+    const watch: RelayWatch = { columns: (defs) => this.backend.learnVariant(cache, selectText, defs) };
+    return { kind: 'upstream', reason, watch };
   }
 
   /**
-   * Relays a read of `cache` that Rotor cannot answer yet, to learn from its response: that the
-   * session's user may run it ([note: cached-grants]) and, for a new spelling, its column definitions.
+   * Serves a read once the session is known to may read the cache. [note: cached-grants] A first
+   * read prepares the cache's qualified query on the session's own upstream session, then is
+   * served; a refused one is relayed, so the client gets MariaDB's own error for its statement.
    */
-  #learn(cache: Cache, session: SessionView, selectText: string, needColumns: boolean): Routed {
+  #checked(session: SessionView, cache: Cache, keys: ReadonlyArray<Row>, columns: ReadonlyArray<ColumnDefinition>): Routed {
     const privileges = this.backend.privileges;
-    const checked = privileges.allowed(session, cache.id);
-    const reason = checked ? 'learning the column definitions of a new spelling of the query' : `checking that the user may read cache ${cache.id}`;
-    this.backend.recordUpstream(reason);
-    const watch: RelayWatch = {
-      ...(checked ? {} : { done: privileges.checker(session, cache.id) }),
-      ...(needColumns ? { columns: (defs: ReadonlyArray<ColumnDefinition>) => this.backend.learnVariant(cache, selectText, defs) } : {}),
-    };
-    return { kind: 'upstream', reason, watch };
+    const verdict = privileges.checked(session, cache.id);
+    if (verdict === true) return this.#serveSession(session, cache, keys, columns);
+    if (verdict === false) return this.#up(`the user may not read cache ${cache.id}`);
+    const probe = session.probe;
+    const sql = cache.probeSql;
+    if (probe === undefined || sql === null) return this.#up(`the user's grants for cache ${cache.id} cannot be checked`);
+    const record = privileges.begin(session, cache.id);
+    const answer = (async (): Promise<Answer | null> => {
+      const refused = await probe(sql, 'prepare');
+      record(refused === null);
+      if (refused !== null) {
+        this.backend.recordUpstream(`the user may not read cache ${cache.id}`);
+        return null;
+      }
+      const r = this.#serveSession(session, cache, keys, columns);
+      return r.kind === 'answer' ? r.answer : r.kind === 'pending' ? r.answer : null;
+    })();
+    return { kind: 'pending', answer };
   }
 
   #sessionOk(cache: Cache, session: SessionView): boolean {
@@ -271,17 +295,22 @@ export class CacheRouter implements ReadRouter {
 
   #admin(sql: string, session: SessionView): Routed | null {
     const create = CREATE_CACHE.exec(sql);
-    if (create !== null) {
+    const query = create === null ? '' : withoutTerminator(sql.slice(create[0].length));
+    if (create !== null && query !== '') {
       const name = create[1]?.replace(/^`|`$/g, '');
-      const select = create[2];
-      return this.#authorized(session, select, () => this.backend
-        .register({ sql: select, ...(name ? { name } : {}), ...(session.database ? { database: session.database } : {}) })
+      const database = session.database ?? this.backend.defaultDatabase;
+      // A query that cannot be qualified does not parse (or names no database): its registration fails.
+      return this.#authorized(session, () => {
+        const sql = qualifiedSql(query, database);
+        return sql === null ? null : { sql };
+      }, () => this.backend
+        .register({ sql: query, ...(name ? { name } : {}), ...(session.database ? { database: session.database } : {}) })
         .then((): Answer => ({ kind: 'ok', affectedRows: 0, info: '' }), errorAnswer));
     }
     const drop = DROP_CACHE.exec(sql);
     if (drop !== null) {
       const id = drop[1].replace(/^`|`$/g, '');
-      return this.#authorized(session, () => this.backend.cacheSql(id), () => (this.backend.drop(id) ? { kind: 'ok', affectedRows: 0, info: '' } : errorAnswer(new RotorError('ERR_CACHE_NOT_FOUND', [id]))));
+      return this.#authorized(session, () => this.backend.cacheProbeSql(id), () => (this.backend.drop(id) ? { kind: 'ok', affectedRows: 0, info: '' } : errorAnswer(new RotorError('ERR_CACHE_NOT_FOUND', [id]))));
     }
     return null;
   }
@@ -291,16 +320,19 @@ export class CacheRouter implements ReadRouter {
    * SELECT on what it reads), both decided by MariaDB on the session's own upstream session;
    * otherwise answers with MariaDB's own error.
    */
-  #authorized(session: SessionView, select: string | null | (() => string | null), run: () => Answer | Promise<Answer>): Routed {
+  #authorized(session: SessionView, select: (() => { readonly sql: string | null } | null) | null, run: () => Answer | Promise<Answer>): Routed {
     const probe = session.probe;
     if (probe === undefined) return { kind: 'answer', answer: errorAnswer(new RotorError('ERR_CACHE_ACCESS_DENIED', [])) };
     const answer = (async (): Promise<Answer> => {
       const denied = await probe(PROCESS_PROBE, 'query');
       if (denied !== null) return denial(denied);
-      const sql = typeof select === 'function' ? select() : select;
-      if (sql !== null) {
-        const refused = await probe(sql.trim().replace(/;\s*$/, ''), 'prepare');
-        if (refused !== null && isAccessDenied(refused)) return denial(refused);
+      // Prepared fully qualified, so the session's current database cannot change what it names;
+      // any error refuses (fails closed).
+      const target = select?.() ?? null;
+      if (target !== null) {
+        if (target.sql === null) return errorAnswer(new RotorError('ERR_CACHE_ACCESS_DENIED', []));
+        const refused = await probe(target.sql, 'prepare');
+        if (refused !== null) return denial(refused);
       }
       return run();
     })();

@@ -44,7 +44,6 @@ async function register(sql: string): Promise<string> {
   return res.body.id;
 }
 
-/** Reads served from the cache. A session's first read of each cache is relayed: it checks the user's grants. */
 async function hits(id: string): Promise<number> {
   return (await rotor.api<{ stats: { hits: number } }>('GET', `/api/caches/${id}`)).body.stats.hits;
 }
@@ -69,7 +68,7 @@ test('the fan count is served from the view and follows every increment', async 
     await db.admin.query('UPDATE fan_count SET fans = fans + 1 WHERE item_id = 1');
     assert.deepEqual(await same('SELECT fans FROM fan_count WHERE item_id = 1'), [{ fans: i + 1 }]);
   }
-  assert.ok((await hits(id)) >= 4, 'answers came from the view');
+  assert.ok((await hits(id)) >= 5, 'answers came from the view');
 });
 
 test('is-a-fan lookups by two parameters see inserts and deletes', async () => {
@@ -79,7 +78,7 @@ test('is-a-fan lookups by two parameters see inserts and deletes', async () => {
   assert.equal((await same('SELECT user_id FROM fan_of WHERE user_id = 7 AND item_id = 1')).length, 1);
   await db.admin.query('DELETE FROM fan_of WHERE user_id = 7');
   assert.equal((await same('SELECT user_id FROM fan_of WHERE user_id = 7 AND item_id = 1')).length, 0);
-  assert.ok((await hits(id)) >= 1);
+  assert.ok((await hits(id)) >= 2);
 });
 
 test('COUNT(*) per item fills with one aggregate query and follows inserts, deletes and moves', async () => {
@@ -94,7 +93,7 @@ test('COUNT(*) per item fills with one aggregate query and follows inserts, dele
   await same('SELECT COUNT(*) FROM fan_of WHERE item_id = 5');
   await db.admin.query('INSERT INTO fan_of VALUES (9, 5)');
   await same('SELECT COUNT(*) FROM fan_of WHERE item_id = 5');
-  assert.ok((await hits(id)) >= 2);
+  assert.ok((await hits(id)) >= 3);
 });
 
 test('grouped aggregates with HAVING follow deletes of the current MIN and MAX and NULLs', async () => {
@@ -115,7 +114,7 @@ test('grouped aggregates with HAVING follow deletes of the current MIN and MAX a
   await q(2);
   // Deleting a group's current MIN or MAX evicts that key (DESIGN.md rule 5) and refills it in
   // the background, so the read right after such a delete may be a miss; the rest are hits.
-  assert.ok((await hits(id)) >= 1);
+  assert.ok((await hits(id)) >= 2);
 });
 
 test('an IN list of parameters looks up several keys', async () => {
@@ -125,7 +124,7 @@ test('an IN list of parameters looks up several keys', async () => {
   await same('SELECT * FROM t WHERE id IN (1, 4, 99)');
   await db.admin.query(`INSERT INTO t VALUES (99, 3, 9.99, 'new')`);
   await same('SELECT * FROM t WHERE id IN (1, 4, 99)');
-  assert.ok((await hits(id)) >= 1);
+  assert.ok((await hits(id)) >= 2);
 });
 
 test('a transaction writing several keys is seen whole or not at all', async () => {
@@ -185,7 +184,7 @@ test('the vote query is served from the view: counts follow votes, NULL for an a
     const [direct] = await db.admin.execute(sql, [k]);
     assert.deepEqual(viaRotor, direct);
   }
-  assert.ok((await hits(id)) >= 3);
+  assert.ok((await hits(id)) >= 4);
 });
 
 test("a story joined with its author follows the author's row", async () => {
@@ -198,7 +197,7 @@ test("a story joined with its author follows the author's row", async () => {
   assert.deepEqual(await same(sql.replace('?', '1')), [{ id: 1, title: 's1', name: 'bob' }]);
   await db.admin.query('DELETE FROM user WHERE id = 11');
   assert.deepEqual(await same(sql.replace('?', '1')), []);
-  assert.ok((await hits(id)) >= 1);
+  assert.ok((await hits(id)) >= 2);
 });
 
 test('top-k, DISTINCT and UNION caches answer a real client as MariaDB does, text and binary', async () => {

@@ -167,6 +167,101 @@ describe('cached reads honour grants', () => {
   });
 });
 
+describe('a session cannot get a cached answer by making MariaDB read something else', () => {
+  // Each of these once made Rotor take the client's own statement as proof of the grant.
+  const other = `other_${suffix}`;
+
+  before(async () => {
+    await db.admin.query(`CREATE DATABASE ${other}; CREATE TABLE ${other}.secret (id INT PRIMARY KEY, v VARCHAR(20)); INSERT INTO ${other}.secret VALUES (1, 'mine')`);
+  });
+
+  after(async () => {
+    await db.admin.query(`DROP DATABASE IF EXISTS ${other}`);
+  });
+
+  async function attacker(name: string): Promise<string> {
+    return createUser(name, [`GRANT SELECT ON ${db.name}.pub TO $user`, `GRANT CREATE TEMPORARY TABLES ON ${db.name}.* TO $user`, `GRANT ALL ON ${other}.* TO $user`]);
+  }
+
+  /** The attacker's next sessions still get MariaDB's error for the cached query. */
+  async function stillRefused(user: string): Promise<void> {
+    const fresh = await connect(user);
+    try {
+      assert.equal(await attempt(fresh), 1142);
+      assert.equal(await attempt(fresh), 1142);
+    } finally {
+      await fresh.end();
+    }
+  }
+
+  it('an executable comment that makes MariaDB read another table', async () => {
+    const user = await attacker('mcomment');
+    const conn = await connect(user);
+    try {
+      assert.deepEqual(await attempt(conn, 'SELECT v FROM /*M! pub AS */ secret WHERE id = 1'), [['public']]);
+      assert.equal(await attempt(conn), 1142);
+      assert.notDeepEqual(await attempt(conn, "SELECT v FROM /*M! pub WHERE id = 1 AND 'x' <> '*/ secret WHERE id = 1 /*M!'*/"), [['classified']]);
+      assert.equal(await attempt(conn), 1142);
+    } finally {
+      await conn.end();
+    }
+    await stillRefused(user);
+  });
+
+  it('a temporary table that shadows the cached table', async () => {
+    const user = await attacker('shadow');
+    const conn = await connect(user);
+    try {
+      await conn.query('CREATE/**/TEMPORARY TABLE secret (id INT PRIMARY KEY, v VARCHAR(20))');
+      assert.deepEqual(await attempt(conn), [], 'MariaDB reads the empty temporary table');
+      assert.deepEqual(await attempt(conn), []);
+    } finally {
+      await conn.end();
+    }
+    await stillRefused(user);
+  });
+
+  it('a USE Rotor cannot follow, into a database where the user owns a table of the same name', async () => {
+    const user = await attacker('elsewhere');
+    const conn = await mysql.createConnection({ host: rotor.rotor.listen.host, port: rotor.rotor.listen.port, user, password: 'pw', database: db.name, flags: ['-SESSION_TRACK'] });
+    try {
+      await conn.query(`USE/**/${other}`);
+      assert.deepEqual(await attempt(conn), [['mine']]);
+      assert.deepEqual(await attempt(conn), [['mine']], 'its own table, not the cached rows');
+    } finally {
+      await conn.end();
+    }
+    await stillRefused(user);
+  });
+
+  it('a REVOKE written inside an executable comment is seen in the binlog', async () => {
+    const user = await createUser('mrevoke', [`GRANT SELECT ON ${db.name}.secret TO $user`]);
+    const conn = await connect(user);
+    try {
+      assert.deepEqual(await attempt(conn), [['classified']]);
+      assert.deepEqual(await attempt(conn), [['classified']]);
+      await db.admin.query(`/*M! REVOKE SELECT ON ${db.name}.secret FROM '${user}'@'%' */`);
+      await rotor.caughtUp();
+      assert.equal(await attempt(conn), 1142);
+    } finally {
+      await conn.end();
+    }
+  });
+
+  it('DROP CACHE needs SELECT on the cache\'s tables whatever the current database', async () => {
+    const user = await createUser('dropper', ['GRANT PROCESS ON *.* TO $user', `GRANT ALL ON ${other}.* TO $user`]);
+    const conn = await mysql.createConnection({ host: rotor.rotor.listen.host, port: rotor.rotor.listen.port, user, password: 'pw', database: other });
+    try {
+      assert.equal(await attempt(conn, `DROP CACHE ${cacheId}`), 1142);
+      assert.notEqual(await attempt(conn, 'CREATE CACHE FROM SELECT id FROM /*M! pub AS */ secret WHERE v = ?'), 'ok');
+      assert.equal(await attempt(conn, `CREATE CACHE FROM SELECT id FROM ${db.name}.secret WHERE v = ?`), 1142);
+      assert.equal((await rotor.api('GET', `/api/caches/${cacheId}`)).status, 200, 'the cache is still there');
+    } finally {
+      await conn.end();
+    }
+  });
+});
+
 describe('cache commands need PROCESS and SELECT', () => {
   it('refuses CREATE, DROP and SHOW CACHES without PROCESS, with MariaDB\'s 1227', async () => {
     const user = await createUser('noproc', [`GRANT SELECT ON ${db.name}.* TO $user`]);

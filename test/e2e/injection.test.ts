@@ -27,6 +27,8 @@ const HOSTILE = [
   "SELECT id FROM t WHERE name = '\\\\'",
   "SELECT id FROM t WHERE name = \"a\\\"",
   "SELECT id FROM t WHERE name = 'nul\\0'",
+  "SELECT id FROM t WHERE name = 'a\\_b'",
+  "SELECT id FROM t WHERE name = 'c\\%'",
 ];
 
 before(async () => {
@@ -38,7 +40,7 @@ before(async () => {
     INSERT INTO victim VALUES (1);
   `);
   // Names that only some readings of the statements above produce.
-  const names = ["zz') OR 1=1); DROP TABLE victim; -- ", 'a\\', "a' OR name = 'b", "it's", "x\\') OR 1=1 -- ", 'back\\slash', 'back\\\\slash', '\\', 'a"', 'a\\"', 'nul\0', 'nul\\0', 'b', 'x'];
+  const names = ["zz') OR 1=1); DROP TABLE victim; -- ", 'a\\', "a' OR name = 'b", "it's", "x\\') OR 1=1 -- ", 'back\\slash', 'back\\\\slash', '\\', 'a"', 'a\\"', 'nul\0', 'nul\\0', 'b', 'x', 'a\\_b', 'a_b', 'c\\%', 'c%'];
   let id = 1;
   for (const n of names) await db.admin.query('INSERT INTO t VALUES (?, ?)', [id++, n]);
 });

@@ -34,8 +34,6 @@ const read = async (): Promise<number> => {
 test('with the binlog down past the bound, cached reads go upstream and say why', async () => {
   const reg = await rotor.api<{ id: string }>('POST', '/api/caches', { sql: 'SELECT n FROM counter WHERE id = ?', database: db.name });
   assert.equal(reg.status, 201);
-  // Relayed (the user's grants are checked), filled, then a hit.
-  assert.equal(await read(), 0);
   assert.equal(await read(), 0);
   assert.equal(await read(), 0);
   const hits = async () => (await rotor.api<{ stats: { hits: number } }>('GET', `/api/caches/${reg.body.id}`)).body.stats.hits;

@@ -54,10 +54,12 @@ describe('fingerprint', () => {
     assert.equal(nbe?.key, 'SELECT id FROM t WHERE name = ? OR name = ?');
     assert.deepEqual(nbe?.literals, [{ kind: 'value', value: 'a\\' }, { kind: 'value', value: 'b' }]);
     assert.equal(fingerprint("SELECT id FROM t WHERE name = _latin1'x\\' OR 1 = 1 -- '")?.key.endsWith("-- '"), true, 'an introducer string ends where the server ends it (the -- is inside it)');
-    const dq = 'SELECT id FROM t WHERE name = "x"';
-    assert.deepEqual(fingerprint(dq)?.literals, [{ kind: 'value', value: 'x' }]);
-    assert.equal(fingerprint(dq, SqlMode.AnsiQuotes)?.key, 'SELECT id FROM t WHERE name = "x"', 'an identifier, kept verbatim');
-    assert.deepEqual(fingerprint(dq, SqlMode.AnsiQuotes)?.literals, []);
+    assert.equal(fingerprint('SELECT id FROM t WHERE name = "x"'), null, 'a string, or an identifier under ANSI_QUOTES: never guessed');
+    assert.deepEqual(fingerprint(`SELECT id FROM t WHERE name = 'say "x"'`)?.literals, [{ kind: 'value', value: 'say "x"' }]);
+    assert.equal(fingerprint('SELECT v FROM /*M! pub AS */ secret WHERE id = 1'), null, 'MariaDB runs what /*M! holds');
+    assert.equal(fingerprint('SELECT v FROM secret WHERE id = 1 /*!50000 OR 1 */'), null);
+    assert.deepEqual(fingerprint("SELECT id FROM t WHERE v = 'a\\_b' AND w = 'c\\%'")?.literals, [{ kind: 'value', value: 'a\\_b' }, { kind: 'value', value: 'c\\%' }], 'LIKE escapes keep their backslash, as in MariaDB');
+    assert.equal(fingerprint('SELECT id FROM t WHERE id = 1 --\u0001 AND 0')?.key, 'SELECT id FROM t WHERE id = ?', '-- before a control character is a comment');
     assert.equal(sqlModeBits('STRICT_TRANS_TABLES,NO_BACKSLASH_ESCAPES'), SqlMode.NoBackslashEscapes);
     assert.equal(sqlModeBits('PIPES_AS_CONCAT,ANSI_QUOTES,IGNORE_SPACE,ANSI'), SqlMode.AnsiQuotes);
   });

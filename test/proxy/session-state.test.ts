@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { blockerOf, charsetBlocker, parseSetRole, parseUse, SessionState } from '../../src/proxy/session-state.js';
+import { blockerOf, charsetBlocker, parseUse, SessionState } from '../../src/proxy/session-state.js';
 import { Status } from '../../src/proxy/protocol/constants.js';
 
 test('session settings that change results block the cache; writes to columns of the same names do not', () => {
@@ -10,7 +10,7 @@ test('session settings that change results block the cache; writes to columns of
   assert.equal(blockerOf('SET @@session.character_set_results = NULL'), 'character_set_results changed');
   assert.equal(blockerOf("SELECT 1; SET time_zone = 'UTC'"), 'time_zone changed');
   assert.equal(blockerOf('/* app */ SET CHARACTER SET utf8'), 'character set changed');
-  assert.equal(blockerOf('CREATE TEMPORARY TABLE IF NOT EXISTS `tmp` (id INT)'), 'temporary table tmp');
+  assert.equal(blockerOf('CREATE TEMPORARY TABLE IF NOT EXISTS `tmp` (id INT)'), 'a temporary table may shadow a cached table');
   assert.equal(blockerOf("UPDATE t SET names = 'x', time_zone = 'y' WHERE id = 1"), null);
   assert.equal(blockerOf('SET autocommit = 0'), null);
   assert.equal(blockerOf('SELECT * FROM settings'), null);
@@ -37,18 +37,19 @@ test('a session is in a transaction inside BEGIN or with autocommit off', () => 
   assert.equal(s.cacheBlocker, null);
 });
 
-test('[note: cached-grants] SET ROLE is recognised as written, and a new login starts from the default roles', () => {
-  assert.equal(parseSetRole('SET ROLE admin'), 'admin');
-  assert.equal(parseSetRole('/* app */ set  role   NONE;'), 'NONE');
-  assert.equal(parseSetRole('SELECT 1; SET ROLE `r`'), '`r`');
-  assert.equal(parseSetRole("SELECT role FROM t WHERE role = 'SET ROLE x'"), null);
+test('[note: cached-grants] a statement naming a role, a reset and a new login move the privilege generation', () => {
   const s = new SessionState(1, 'u', 'db', 224);
-  s.role = 'admin';
-  const before = s.loginAt;
+  const g0 = s.privilegeGeneration;
+  s.noteStatement('SELECT 1');
+  assert.equal(s.privilegeGeneration, g0);
+  s.noteStatement('/* x */ SET ROLE admin');
+  assert.equal(s.privilegeGeneration, g0 + 1);
+  assert.equal(s.cacheBlocker, null);
+  s.reset();
   s.relogin('v', null, 224);
-  assert.equal(s.role, '');
-  assert.equal(s.user, 'v');
-  assert.ok(s.loginAt >= before);
+  assert.equal(s.privilegeGeneration, g0 + 3);
+  s.noteStatement('SET ROLE r', true);
+  assert.match(s.cacheBlocker ?? '', /prepared statement that names a role/);
 });
 
 test('[note: sql-mode-quoting] connections in a character set other than utf8mb4, utf8mb3 or ascii are not served from caches', () => {
@@ -62,10 +63,37 @@ test('[note: sql-mode-quoting] connections in a character set other than utf8mb4
   assert.equal(gbk.cacheBlocker, null);
 });
 
-test('[note: cached-grants] a USE the session cannot follow keeps its cached reads upstream', () => {
+test('[note: statement-starts] what a session could hide from Rotor keeps its cached reads upstream', () => {
   assert.equal(blockerOf('USE other'), null, 'followed by parseUse');
-  assert.equal(blockerOf('SELECT 1; USE other'), 'a USE Rotor could not follow');
-  assert.equal(blockerOf('/* c */ USE other'), 'a USE Rotor could not follow');
-  assert.equal(blockerOf('# c\nUSE `other`'), 'a USE Rotor could not follow');
-  assert.equal(blockerOf("SELECT used, `use` FROM t WHERE x = 'USE y'"), null);
+  for (const sql of ['SELECT 1; USE other', '/* c */ USE other', '# c\nUSE `other`', 'USE/**/other', "SELECT ';'; USE other"]) {
+    assert.equal(blockerOf(sql), 'a USE Rotor could not follow', sql);
+  }
+  assert.equal(blockerOf("SELECT used, `use` FROM t WHERE x = 'no'"), null);
+  for (const sql of ['CREATE/**/TEMPORARY TABLE secret (id INT)', 'create temporary table t (id int)', "EXECUTE IMMEDIATE CONCAT('CREATE TEMPORARY',' TABLE t (i INT)')"]) {
+    assert.match(blockerOf(sql) ?? '', /temporary table/, sql);
+  }
+  assert.match(blockerOf("EXECUTE IMMEDIATE 'SET NAMES gbk'") ?? '', /EXECUTE/);
+  assert.match(blockerOf("PREPARE s FROM 'SET NAMES gbk'") ?? '', /PREPARE/);
+  assert.match(blockerOf('CALL p()') ?? '', /CALL/);
+  assert.equal(blockerOf('SET/**/NAMES latin1'), 'names changed');
+  assert.equal(blockerOf("SELECT '--'; SET NAMES gbk"), 'names changed', 'a quote cannot hide a statement');
+  assert.equal(blockerOf("SELECT '/*'; SET NAMES gbk; SELECT '*/'"), 'names changed');
+  assert.equal(blockerOf("SET @a = ';', sql_mode = 'ANSI_QUOTES'"), 'sql_mode changed');
+  assert.equal(blockerOf('-- note\nSET sql_mode = DEFAULT'), 'sql_mode changed');
+});
+
+test('finding a blocking SET takes one pass, whatever comments and separators a statement holds', () => {
+  // Each of these froze the process in the regular expression blockerOf used before.
+  const n = 50_000;
+  assert.equal(blockerOf(`;${' /**/'.repeat(n)}x set`), null);
+  assert.equal(blockerOf(`;${'/**/'.repeat(n)}SET time_zone = 'UTC'`), 'time_zone changed');
+  assert.equal(blockerOf(`${';/*;/*'.repeat(n)} set`), null);
+  assert.equal(blockerOf(`${'; '.repeat(n)}SET ${'a '.repeat(n)}`), null);
+});
+
+test('an executable comment\'s SET counts; a SET inside an ordinary comment does not', () => {
+  assert.equal(blockerOf('/*!40101 SET NAMES utf8mb4 */'), 'names changed');
+  assert.equal(blockerOf("/*M!100500 SET time_zone = '+01:00' */"), 'time_zone changed');
+  assert.equal(blockerOf("/* SET time_zone = '+01:00' */ SELECT 1"), null);
+  assert.equal(blockerOf("SELECT 1; /* note */ SET sql_mode = ''"), 'sql_mode changed');
 });

@@ -3,53 +3,41 @@ import assert from 'node:assert/strict';
 import { PrivilegeChecks } from '../../src/views/privileges.js';
 import type { SessionView } from '../../src/proxy/read-router.js';
 
-function session(user: string, loginAt: number, role = ''): SessionView & { role: string } {
-  return { connectionId: 1, user, database: 'db', inTransaction: false, cacheBlocker: null, writes: 0, role, loginAt, noBackslashEscapes: false };
+function session(user = 'alice'): SessionView & { privilegeGeneration: number } {
+  return { connectionId: 1, user, database: 'db', inTransaction: false, cacheBlocker: null, writes: 0, privilegeGeneration: 0, noBackslashEscapes: false };
 }
 
 describe('[note: cached-grants] PrivilegeChecks', () => {
-  it('allows a principal once its relayed read succeeded, and only that principal', () => {
+  it('keeps MariaDB\'s verdict per session and cache', () => {
     const p = new PrivilegeChecks();
-    const a = session('alice', performance.now());
-    assert.equal(p.allowed(a, 'q1'), false);
-    p.checker(a, 'q1')(false);
-    assert.equal(p.allowed(a, 'q1'), false, 'a failed read records nothing');
-    p.checker(a, 'q1')(true);
-    assert.equal(p.allowed(a, 'q1'), true);
-    assert.equal(p.allowed(a, 'q2'), false, 'per cache');
-    assert.equal(p.allowed(session('bob', a.loginAt), 'q1'), false, 'per user');
-    const sameUser = session('alice', a.loginAt);
-    assert.equal(p.allowed(sameUser, 'q1'), true, 'sessions of one user in one epoch share the check');
+    const a = session();
+    assert.equal(p.checked(a, 'q1'), undefined);
+    p.begin(a, 'q1')(true);
+    p.begin(a, 'q2')(false);
+    assert.equal(p.checked(a, 'q1'), true);
+    assert.equal(p.checked(a, 'q2'), false);
+    assert.equal(p.checked(session(), 'q1'), undefined, 'another session of the same user is checked on its own');
   });
 
   it('forgets everything in a new epoch, and ignores a check that straddled it', () => {
     const p = new PrivilegeChecks();
-    const a = session('alice', performance.now());
-    p.checker(a, 'q1')(true);
-    const pending = p.checker(a, 'q1');
+    const a = session();
+    p.begin(a, 'q1')(true);
+    const pending = p.begin(a, 'q1');
     p.invalidate();
-    assert.equal(p.allowed(a, 'q1'), false);
+    assert.equal(p.checked(a, 'q1'), undefined);
     pending(true);
-    assert.equal(p.allowed(a, 'q1'), false, 'the relay began before the REVOKE was seen');
+    assert.equal(p.checked(a, 'q1'), undefined, 'the probe began before the REVOKE was seen');
   });
 
-  it('keeps sessions that logged in before a privilege change apart from those after it', () => {
+  it('forgets a session\'s checks when its privileges may have changed (SET ROLE, reset, change user)', () => {
     const p = new PrivilegeChecks();
-    const old = session('alice', performance.now());
-    p.invalidate();
-    const fresh = session('alice', performance.now() + 1);
-    p.checker(old, 'q1')(true);
-    assert.equal(p.allowed(old, 'q1'), true);
-    assert.equal(p.allowed(fresh, 'q1'), false, 'its default roles may differ');
-  });
-
-  it('keeps a session apart once it set roles of its own', () => {
-    const p = new PrivilegeChecks();
-    const s = session('alice', performance.now());
-    p.checker(s, 'q1')(true);
-    s.role = 'admin';
-    assert.equal(p.allowed(s, 'q1'), false);
-    s.role = '';
-    assert.equal(p.allowed(s, 'q1'), true);
+    const s = session();
+    p.begin(s, 'q1')(true);
+    const pending = p.begin(s, 'q1');
+    s.privilegeGeneration++;
+    assert.equal(p.checked(s, 'q1'), undefined);
+    pending(true);
+    assert.equal(p.checked(s, 'q1'), undefined);
   });
 });

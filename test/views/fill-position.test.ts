@@ -3,6 +3,7 @@
  * server: batches are built by hand with the binlog positions MariaDB reports, and delivered to
  * the engine early, late, or while an upquery is held open, so each ordering is forced.
  */
+import type { SessionView } from '../../src/proxy/read-router.js';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type mysql from 'mysql2/promise';
@@ -38,7 +39,10 @@ describe('fills installed at their snapshot position', () => {
     const position = await binlogEnd(db.admin as unknown as mysql.Connection);
     return { gtid: null, position, timestamp: Date.now(), changes: [{ database: db.name, table: 't', columns, deltas: deltas.map(([sign, row]) => ({ sign, row })) }] };
   }
-  const ask = (g: number) => route(engine.router, `SELECT COUNT(*), SUM(x) FROM t WHERE g = ${g}`, sessionFor(db.name));
+  // One session, as an application's connection: its grants are checked on its first read.
+  let shared: SessionView | undefined;
+  const session = (): SessionView => (shared ??= sessionFor(db.name));
+  const ask = (g: number) => route(engine.router, `SELECT COUNT(*), SUM(x) FROM t WHERE g = ${g}`, session());
   const truth = async (g: number) => {
     const [rows] = await db.admin.query<mysql.RowDataPacket[]>({ sql: `SELECT COUNT(*), SUM(x) FROM t WHERE g = ${g}`, rowsAsArray: true });
     return rows.map((r) => [Number(r[0]), r[1] === null ? null : String(r[1])]);

@@ -3,6 +3,7 @@
  * join are filled by upqueries at different snapshot positions, with a transaction that changes
  * both sides committed between them; batches are delivered by hand so the ordering is forced.
  */
+import type { SessionView } from '../../src/proxy/read-router.js';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type mysql from 'mysql2/promise';
@@ -39,7 +40,10 @@ describe('fills through a join', () => {
 
   const now = async (): Promise<BinlogPosition> => binlogEnd(db.admin as unknown as mysql.Connection);
   const tick = async (): Promise<void> => engine.applyBatch({ gtid: null, position: await now(), timestamp: Date.now(), changes: [] });
-  const ask = (id: number) => route(engine.router, STORY.replace('?', String(id)), sessionFor(db.name));
+  // One session, as an application's connection: its grants are checked on its first read.
+  let shared: SessionView | undefined;
+  const session = (): SessionView => (shared ??= sessionFor(db.name));
+  const ask = (id: number) => route(engine.router, STORY.replace('?', String(id)), session());
 
   it('converges when the sides are filled at positions a transaction on both sides falls between', async () => {
     await tick();

@@ -1,3 +1,4 @@
+import type { SessionView } from '../../src/proxy/read-router.js';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Engine, type EngineUpstream } from '../../src/views/engine.js';
@@ -32,7 +33,10 @@ describe('upqueries', () => {
     await db.drop();
   });
 
-  const ask = (k: number) => route(engine.router, `SELECT COUNT(*) FROM fan_of WHERE item_id = ${k}`, sessionFor(db.name));
+  // One session, as an application's connection: its grants are checked on its first read.
+  let shared: SessionView | undefined;
+  const session = (): SessionView => (shared ??= sessionFor(db.name));
+  const ask = (k: number) => route(engine.router, `SELECT COUNT(*) FROM fan_of WHERE item_id = ${k}`, session());
 
   it('shares one upquery between concurrent misses on one key', async () => {
     up.statements.length = 0;
@@ -59,7 +63,7 @@ describe('upqueries', () => {
     const sql = 'SELECT a.id, a.title, vc.votes FROM article a LEFT JOIN (SELECT article_id, COUNT(user_id) AS votes FROM vote GROUP BY article_id) AS vc ON a.id = vc.article_id WHERE a.id = ?';
     await engine.register({ sql });
     up.statements.length = 0;
-    const answers = await Promise.all([1, 2, 3].map((k) => route(engine.router, sql.replace('?', String(k)), sessionFor(db.name))));
+    const answers = await Promise.all([1, 2, 3].map((k) => route(engine.router, sql.replace('?', String(k)), session())));
     assert.deepEqual(answers.map((a) => a.rows), [[[1, 'one', 2]], [[2, 'two', 1]], [[3, 'three', null]]]);
     assert.equal(up.statements.length, 2, up.statements.join('\n'));
     assert.ok(up.statements.some((s) => /FROM `[^`]+`\.`article` WHERE \(`id` IN \(1, 2, 3\)\)$/.test(s)), up.statements.join('\n'));

@@ -5,9 +5,10 @@
  * the catalog's HTTP status (422 bodies add `reason: { clause, detail }`).
  */
 import { timingSafeEqual } from 'node:crypto';
-import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { RotorError } from '../../errors.js';
 import type { Value } from '../../values.js';
+import { RegistrationLimit, type RegistrationLimits } from './registration-limit.js';
 
 /** What the admin API needs from the rest of Rotor; src/index.ts supplies it. */
 export interface AdminBackend {
@@ -29,8 +30,36 @@ export interface CacheAdmin {
 
 export interface AdminOptions {
   readonly token: string | null;
-  readonly logger?: boolean;
+  /** Request logging (off by default); `stream` is where the lines go (tests read them). */
+  readonly logger?: boolean | { readonly level?: string; readonly stream?: { write(line: string): void } };
+  readonly registrations?: Partial<RegistrationLimits>;
+  /** The registration limiter's clock, in milliseconds (tests). */
+  readonly now?: () => number;
 }
+
+const BODY_LIMIT = 1 << 20;
+
+/** MariaDB's longest identifier. */
+const NAME = { type: 'string', minLength: 1, maxLength: 64 } as const;
+
+const REGISTER_BODY = {
+  type: 'object',
+  required: ['sql'],
+  additionalProperties: false,
+  properties: { sql: { type: 'string', minLength: 1, maxLength: 65_536, pattern: '\\S' }, name: NAME, database: NAME },
+} as const;
+
+const EVICT_BODY = {
+  oneOf: [
+    {
+      type: 'object', required: ['keys'], additionalProperties: false,
+      properties: { keys: { type: 'array', maxItems: 10_000, items: { type: 'array', maxItems: 64, items: { type: ['string', 'number', 'null'] } } } },
+    },
+    { type: 'object', required: ['all'], additionalProperties: false, properties: { all: { const: true } } },
+  ],
+} as const;
+
+const ID_PARAMS = { type: 'object', properties: { id: { type: 'string', minLength: 1, maxLength: 256 } } } as const;
 
 function tokenMatches(header: string | undefined, token: string): boolean {
   if (!header?.startsWith('Bearer ')) return false;
@@ -49,19 +78,43 @@ function badRequest(detail: string): RotorError {
   return new RotorError('ERR_ADMIN_BAD_REQUEST', [detail]);
 }
 
+/** Fastify's own errors (content type, JSON, schema, body size) as catalog errors. */
+function fromFastify(err: FastifyError, req: FastifyRequest): RotorError {
+  if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return new RotorError('ERR_ADMIN_UNSUPPORTED_MEDIA_TYPE', [String(req.headers['content-type'] ?? '(none)').slice(0, 100)]);
+  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return new RotorError('ERR_ADMIN_BODY_TOO_LARGE', [BODY_LIMIT]);
+  const status = err.statusCode;
+  if (status && status >= 400 && status < 500) return badRequest(err.message);
+  return new RotorError('ERR_INTERNAL', [err.message]);
+}
+
+function loggerOptions(logger: AdminOptions['logger']): object | false {
+  if (!logger) return false;
+  const { level = 'info', stream } = logger === true ? {} : logger;
+  return { level, ...(stream ? { stream } : {}), redact: ['req.headers.authorization', 'headers.authorization', 'authorization'] };
+}
+
 function cacheNotFound(id: string): RotorError {
   return new RotorError('ERR_CACHE_NOT_FOUND', [id]);
 }
 
 export function buildAdminApp(backend: AdminBackend, opts: AdminOptions): FastifyInstance {
-  const app = Fastify({ logger: opts.logger ?? false, bodyLimit: 1 << 20 });
-
-  app.setErrorHandler((err: Error, _req, reply) => {
-    if (err instanceof RotorError) return sendError(reply, err);
-    const status = (err as { statusCode?: number }).statusCode;
-    if (status && status >= 400 && status < 500) return sendError(reply, badRequest(err.message));
-    return sendError(reply, new RotorError('ERR_INTERNAL', [err.message]));
+  const app = Fastify({
+    logger: loggerOptions(opts.logger),
+    bodyLimit: BODY_LIMIT,
+    // Exactly what the schemas say: no "5" for 5, no silently dropped properties.
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    frameworkErrors: (err, req, reply) => sendError(reply, fromFastify(err, req)),
   });
+  // JSON only: a text/plain body is refused with 415 rather than handed to a route as a string.
+  app.removeContentTypeParser('text/plain');
+  const limit = new RegistrationLimit(opts.registrations, opts.now);
+
+  app.setErrorHandler((err: FastifyError, req, reply) => {
+    if (err instanceof RotorError) return sendError(reply, err);
+    return sendError(reply, fromFastify(err, req));
+  });
+
+  app.setNotFoundHandler((req, reply) => sendError(reply, new RotorError('ERR_ADMIN_NOT_FOUND', [req.method, req.url.slice(0, 200)])));
 
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
     if (!opts.token || !req.url.startsWith('/api/')) return;
@@ -90,42 +143,39 @@ export function buildAdminApp(backend: AdminBackend, opts: AdminOptions): Fastif
     return backend.caches;
   };
 
-  app.post('/api/caches', async (req, reply) => {
-    const body = req.body as { sql?: unknown; name?: unknown; database?: unknown } | undefined;
-    if (!body || typeof body.sql !== 'string' || !body.sql.trim()) throw badRequest('body must be JSON with a "sql" string');
-    if (body.name !== undefined && typeof body.name !== 'string') throw badRequest('"name" must be a string');
-    if (body.database !== undefined && typeof body.database !== 'string') throw badRequest('"database" must be a string');
-    const info = await caches().register({ sql: body.sql, name: body.name, database: body.database });
+  app.post('/api/caches', { schema: { body: REGISTER_BODY } }, async (req, reply) => {
+    const body = req.body as { sql: string; name?: string; database?: string };
+    const admin = caches();
+    const refusal = limit.refusal(admin.list().length);
+    if (refusal !== null) throw new RotorError('ERR_ADMIN_TOO_MANY_REGISTRATIONS', [refusal]);
+    const info = await admin.register({ sql: body.sql, name: body.name, database: body.database });
     return reply.code(201).send(info);
   });
 
   app.get('/api/caches', async () => caches().list());
 
-  app.get('/api/caches/:id', async (req) => {
+  app.get('/api/caches/:id', { schema: { params: ID_PARAMS } }, async (req) => {
     const { id } = req.params as { id: string };
     const info = caches().get(id);
     if (!info) throw cacheNotFound(id);
     return info;
   });
 
-  app.delete('/api/caches/:id', async (req, reply) => {
+  app.delete('/api/caches/:id', { schema: { params: ID_PARAMS } }, async (req, reply) => {
     const { id } = req.params as { id: string };
     if (!caches().drop(id)) throw cacheNotFound(id);
     return reply.code(204).send();
   });
 
-  app.post('/api/caches/:id/evict', async (req) => {
+  app.post('/api/caches/:id/evict', { schema: { params: ID_PARAMS, body: EVICT_BODY } }, async (req) => {
     const { id } = req.params as { id: string };
-    const body = req.body as { keys?: unknown; all?: unknown } | undefined;
-    let keys: ReadonlyArray<ReadonlyArray<Value>> | 'all';
-    if (body?.all === true) keys = 'all';
-    else if (Array.isArray(body?.keys) && body.keys.every((k) => Array.isArray(k))) keys = body.keys as Value[][];
-    else throw badRequest('body must be { "keys": [[…], …] } or { "all": true }');
+    const body = req.body as { keys: Value[][] } | { all: true };
+    const keys: ReadonlyArray<ReadonlyArray<Value>> | 'all' = 'all' in body ? 'all' : body.keys;
     if (!caches().get(id)) throw cacheNotFound(id);
     return { evicted: caches().evict(id, keys) };
   });
 
-  app.get('/api/caches/:id/graph', async (req, reply) => {
+  app.get('/api/caches/:id/graph', { schema: { params: ID_PARAMS } }, async (req, reply) => {
     const { id } = req.params as { id: string };
     const dot = caches().dot?.(id);
     if (dot === undefined || dot === null) throw cacheNotFound(id);

@@ -5,6 +5,12 @@
  * Each packet comes with its payload and its raw bytes (headers included) so that a relay can
  * forward it verbatim. A packet that fits in one chunk is a zero-copy view of that chunk: callers
  * MUST consume (or copy) it before the next `push()`.
+ *
+ * [note: framer-memory] What the framer holds is bounded by the bytes that actually arrived, never
+ * by the length a header declares: a frame's buffer starts small and at most doubles as its bytes
+ * come, so a client that announces 16 MiB and sends ten bytes costs a few hundred bytes, and no
+ * packet grows past the limit (`maxPacket`). Pinned by test/protocol/fuzz.test.ts and
+ * test/proxy/fuzz.test.ts.
  */
 import { MAX_FRAME } from './constants.js';
 
@@ -16,18 +22,22 @@ export interface Packet {
   readonly raw: Buffer;
 }
 
-/** The client announced a payload above the configured maximum. */
+/** The client announced a payload above the configured maximum, in a frame with sequence id `seq`. */
 export class PacketTooLarge extends Error {
-  constructor(readonly length: number) {
+  constructor(readonly length: number, readonly seq: number) {
     super(`packet of ${length} bytes exceeds the limit`);
     this.name = 'PacketTooLarge';
   }
 }
 
+/** The first buffer of an incomplete frame: enough for any login packet or short command. */
+const FIRST_CAPACITY = 512;
+
 export class PacketFramer {
-  readonly #maxPacket: number;
-  #partial: Buffer | null = null; // bytes of an incomplete frame (header included)
+  #maxPacket: number;
+  #partial: Buffer | null = null; // bytes of an incomplete frame (header included); may be shorter than the frame
   #partialFill = 0;
+  #partialLength = 0; // the whole frame's length, header included
   // Only a frame header split across chunks needs this; allocated then, since thousands of idle
   // sessions each hold two framers.
   #header: Buffer | null = null;
@@ -40,9 +50,23 @@ export class PacketFramer {
     this.#maxPacket = maxPacket;
   }
 
+  /** The largest logical payload accepted from now on (a session raises it once a client has logged in). */
+  get maxPacket(): number {
+    return this.#maxPacket;
+  }
+
+  set maxPacket(n: number) {
+    this.#maxPacket = n;
+  }
+
   /** True when no partial packet is buffered. */
   get idle(): boolean {
     return this.#partial === null && this.#headerFill === 0 && this.#frames.length === 0;
+  }
+
+  /** Bytes held for an incomplete packet (buffer capacity included). [note: framer-memory] */
+  get bufferedBytes(): number {
+    return (this.#partial?.length ?? 0) + this.#framesBytes + 4 * this.#frames.length + this.#headerFill;
   }
 
   /** Feeds a chunk; calls `onPacket` for every packet it completes. Throws {@link PacketTooLarge}. */
@@ -50,11 +74,10 @@ export class PacketFramer {
     let pos = 0;
     while (pos < chunk.length) {
       if (this.#partial !== null) {
-        const n = Math.min(this.#partial.length - this.#partialFill, chunk.length - pos);
-        chunk.copy(this.#partial, this.#partialFill, pos, pos + n);
-        this.#partialFill += n;
+        const n = Math.min(this.#partialLength - this.#partialFill, chunk.length - pos);
+        this.#append(chunk, pos, n);
         pos += n;
-        if (this.#partialFill < this.#partial.length) return;
+        if (this.#partialFill < this.#partialLength) return;
         const frame = this.#partial;
         this.#partial = null;
         this.#frame(frame, onPacket);
@@ -69,34 +92,51 @@ export class PacketFramer {
         if (this.#headerFill < 4) return;
         this.#headerFill = 0;
         const len = header.readUIntLE(0, 3);
-        this.#checkSize(len);
-        const frame = Buffer.allocUnsafe(4 + len);
-        header.copy(frame, 0);
-        this.#partial = frame;
-        this.#partialFill = 4;
+        this.#checkSize(len, header[3]);
         if (len === 0) {
-          this.#partial = null;
-          this.#frame(frame, onPacket);
+          this.#frame(Buffer.from(header), onPacket);
+          continue;
         }
+        this.#start(4 + len, header, 0, 4);
         continue;
       }
       const len = chunk.readUIntLE(pos, 3);
-      this.#checkSize(len);
+      this.#checkSize(len, chunk[pos + 3]);
       if (chunk.length - pos >= 4 + len) {
         const frame = chunk.subarray(pos, pos + 4 + len);
         pos += 4 + len;
         this.#frame(frame, onPacket);
       } else {
-        this.#partial = Buffer.allocUnsafe(4 + len);
-        this.#partialFill = chunk.length - pos;
-        chunk.copy(this.#partial, 0, pos);
+        this.#start(4 + len, chunk, pos, chunk.length - pos);
         return;
       }
     }
   }
 
-  #checkSize(frameLen: number): void {
-    if (this.#framesBytes + frameLen > this.#maxPacket) throw new PacketTooLarge(this.#framesBytes + frameLen);
+  /** Begins an incomplete frame of `length` bytes with the `n` bytes of `src` at `from`. */
+  #start(length: number, src: Buffer, from: number, n: number): void {
+    this.#partialLength = length;
+    this.#partial = Buffer.allocUnsafe(Math.min(length, Math.max(FIRST_CAPACITY, 2 * n)));
+    this.#partialFill = 0;
+    this.#append(src, from, n);
+  }
+
+  /** Appends to the incomplete frame, at most doubling its buffer. [note: framer-memory] */
+  #append(src: Buffer, from: number, n: number): void {
+    let buf = this.#partial as Buffer;
+    const need = this.#partialFill + n;
+    if (need > buf.length) {
+      const grown = Buffer.allocUnsafe(Math.min(this.#partialLength, Math.max(need, 2 * buf.length)));
+      buf.copy(grown, 0, 0, this.#partialFill);
+      buf = grown;
+      this.#partial = grown;
+    }
+    src.copy(buf, this.#partialFill, from, from + n);
+    this.#partialFill = need;
+  }
+
+  #checkSize(frameLen: number, seq: number): void {
+    if (this.#framesBytes + frameLen > this.#maxPacket) throw new PacketTooLarge(this.#framesBytes + frameLen, seq);
   }
 
   #frame(frame: Buffer, onPacket: (p: Packet) => void): void {

@@ -3,8 +3,9 @@
  * short SSLRequest form), and AuthSwitchRequest.
  */
 import { Cap } from './constants.js';
-import { PacketReader } from './packet-reader.js';
+import { MalformedPacket, PacketReader } from './packet-reader.js';
 import { PacketWriter } from './packet-writer.js';
+import { encodingOf } from './value-codec.js';
 
 export interface ServerHandshake {
   /** As sent, e.g. `5.5.5-10.11.19-MariaDB-0+deb12u1-log`. */
@@ -106,36 +107,53 @@ export function encodeSslRequest(h: Pick<HandshakeResponse, 'capabilities' | 'ma
   return w.end().finish();
 }
 
+/**
+ * The user and database names are in the client's character set (its `charset` byte), as MariaDB
+ * reads them: decoded with it, and encoded back with it, they reach upstream byte for byte.
+ */
 export function decodeHandshakeResponse(payload: Buffer): HandshakeResponse {
   const r = new PacketReader(payload);
   const capabilities = r.u32();
-  if (!(capabilities & Cap.PROTOCOL_41)) throw new Error('pre-4.1 clients are not supported');
+  if (!(capabilities & Cap.PROTOCOL_41)) throw new MalformedPacket('pre-4.1 clients are not supported');
   const maxPacket = r.u32();
   const charset = r.u8();
   r.skip(19);
   const ext = r.u32();
   const mariadbCapabilities = capabilities & Cap.LONG_PASSWORD ? 0 : ext;
-  const user = r.nulString();
+  const names = encodingOf(charset);
+  const user = r.nulString(names);
   let authResponse: Buffer;
   if (capabilities & Cap.PLUGIN_AUTH_LENENC_CLIENT_DATA) authResponse = r.lenencBytes();
   else if (capabilities & Cap.SECURE_CONNECTION) authResponse = r.bytes(r.u8());
   else authResponse = Buffer.from(r.nulString('latin1'), 'latin1');
-  const database = capabilities & Cap.CONNECT_WITH_DB && r.remaining > 0 ? r.nulOrRestString() : null;
+  const database = capabilities & Cap.CONNECT_WITH_DB && r.remaining > 0 ? r.nulOrRestString(names) : null;
   const authPlugin = capabilities & Cap.PLUGIN_AUTH && r.remaining > 0 ? r.nulOrRestString('latin1') : null;
   const attributes = capabilities & Cap.CONNECT_ATTRS && r.remaining > 0 ? r.lenencBytes() : null;
   return { capabilities: capabilities >>> 0, maxPacket, charset, mariadbCapabilities, user, authResponse, database, authPlugin, attributes };
 }
 
-/** HandshakeResponse41 with sequence id `seq`, in the form its capability flags call for. */
+/**
+ * HandshakeResponse41 with sequence id `seq`, in the form its capability flags call for. An auth
+ * response the form cannot carry (over 255 bytes with a one-byte length, or holding a NUL when
+ * NUL-terminated; a client's auth switch answer can be either) throws {@link MalformedPacket}
+ * rather than being sent upstream with a wrapped length.
+ */
 export function encodeHandshakeResponse(h: HandshakeResponse, seq: number): Buffer {
   const caps = h.capabilities;
   const w = new PacketWriter(256).begin(seq);
   w.u32(caps).u32(h.maxPacket).u8(h.charset).zeros(19).u32(caps & Cap.LONG_PASSWORD ? 0 : h.mariadbCapabilities);
-  w.nulString(h.user);
-  if (caps & Cap.PLUGIN_AUTH_LENENC_CLIENT_DATA) w.lenencBytes(h.authResponse);
-  else if (caps & Cap.SECURE_CONNECTION) w.u8(h.authResponse.length).bytes(h.authResponse);
-  else w.bytes(h.authResponse).u8(0);
-  if (caps & Cap.CONNECT_WITH_DB) w.nulString(h.database ?? '');
+  const names = encodingOf(h.charset);
+  w.nulString(h.user, names);
+  if (caps & Cap.PLUGIN_AUTH_LENENC_CLIENT_DATA) {
+    w.lenencBytes(h.authResponse);
+  } else if (caps & Cap.SECURE_CONNECTION) {
+    if (h.authResponse.length > 0xff) throw new MalformedPacket(`an auth response of ${h.authResponse.length} bytes needs a length-encoded field`);
+    w.u8(h.authResponse.length).bytes(h.authResponse);
+  } else {
+    if (h.authResponse.includes(0)) throw new MalformedPacket('an auth response with a NUL cannot be NUL-terminated');
+    w.bytes(h.authResponse).u8(0);
+  }
+  if (caps & Cap.CONNECT_WITH_DB) w.nulString(h.database ?? '', names);
   if (caps & Cap.PLUGIN_AUTH) w.nulString(h.authPlugin ?? 'mysql_native_password', 'latin1');
   if (caps & Cap.CONNECT_ATTRS) w.lenencBytes(h.attributes ?? Buffer.alloc(0));
   return w.end().finish();

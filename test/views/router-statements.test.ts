@@ -1,0 +1,60 @@
+/**
+ * CREATE CACHE, DROP CACHE and SHOW CACHES on the SQL port: recognised as before, and in one pass
+ * over hostile spellings (long runs of spaces that once made their regular expressions backtrack
+ * for minutes, freezing every session).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { CacheRouter, type RouterBackend } from '../../src/views/router.js';
+import type { Routed, SessionView } from '../../src/proxy/read-router.js';
+
+function router(): { router: CacheRouter; registered: Array<{ sql: string; name?: string }>; dropped: string[] } {
+  const registered: Array<{ sql: string; name?: string }> = [];
+  const dropped: string[] = [];
+  const backend = {
+    candidates: () => undefined,
+    register: async (req: { sql: string; name?: string }) => {
+      registered.push({ sql: req.sql, ...(req.name ? { name: req.name } : {}) });
+    },
+    drop: (id: string) => {
+      dropped.push(id);
+      return true;
+    },
+    showCaches: () => ({ kind: 'ok', affectedRows: 0, info: 'caches' }),
+    recordUpstream: () => undefined,
+    consistency: 'eventual',
+    staleReason: null,
+    defaultDatabase: 'db',
+    cacheProbeSql: () => ({ sql: 'SELECT 1' }),
+  } as unknown as RouterBackend;
+  return { router: new CacheRouter(backend), registered, dropped };
+}
+
+// A user MariaDB lets run every cache command (every probe succeeds).
+const session: SessionView = { connectionId: 1, user: 'u', database: null, inTransaction: false, cacheBlocker: null, writes: 0, privilegeGeneration: 0, noBackslashEscapes: false, probe: () => Promise.resolve(null) };
+
+async function kind(r: Routed): Promise<string> {
+  if (r.kind === 'pending') await r.answer;
+  return r.kind;
+}
+
+test('cache statements are recognised with their name, query and optional terminator', async () => {
+  const r = router();
+  assert.equal(await kind(r.router.routeQuery('CREATE CACHE `by id` FROM SELECT v FROM kv WHERE k = ? ;  ', session)), 'pending');
+  assert.equal(await kind(r.router.routeQuery('create cache from SELECT 1;;', session)), 'pending');
+  assert.deepEqual(r.registered, [{ sql: 'SELECT v FROM kv WHERE k = ?', name: 'by id' }, { sql: 'SELECT 1;' }]);
+  assert.equal(await kind(r.router.routeQuery(' DROP CACHE `by id` ; ', session)), 'pending');
+  assert.deepEqual(r.dropped, ['by id']);
+  assert.equal(await kind(r.router.routeQuery('SHOW CACHES;', session)), 'pending');
+  assert.equal(r.router.routeQuery('CREATE CACHE FROM ;', session).kind, 'upstream');
+});
+
+test('long runs of spaces inside cache statements are read in one pass', async () => {
+  const r = router();
+  const spaces = ' '.repeat(200_000);
+  assert.equal(await kind(r.router.routeQuery(`CREATE CACHE FROM x${spaces}y;z`, session)), 'pending');
+  assert.equal(r.registered[0].sql, `x${spaces}y;z`);
+  assert.equal(r.router.routeQuery(`DROP CACHE x${spaces}y`, session).kind, 'upstream');
+  assert.equal(r.router.routeQuery(`SHOW CACHES${spaces}x`, session).kind, 'upstream');
+  assert.deepEqual(r.dropped, []);
+});
