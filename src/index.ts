@@ -124,7 +124,7 @@ export async function startRotor(config: RotorConfig, logger: Logger = pino({ le
       caches: engine,
       metrics: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
     },
-    { token: config.adminToken },
+    { token: config.adminToken, limit: engine.registrations },
   );
   await adminApp.listen({ host: config.admin.host, port: config.admin.port });
   const adminAddr = adminApp.server.address();

@@ -30,6 +30,7 @@ import { CacheRouter, type RouterBackend } from './router.js';
 import { UpstreamClient } from './upstream-client.js';
 import { CacheStore } from './cache-store.js';
 import { PrivilegeChecks } from './privileges.js';
+import { RegistrationLimit } from './registration-limit.js';
 import { SYSTEM_SCHEMAS, checkSlots, limitZero, normalizedSql, parameterOf, planOf, sameSlots, tablesOf, tablesRead } from './statement-plan.js';
 import { showCachesAnswer } from './show-caches.js';
 
@@ -85,6 +86,8 @@ export class Engine implements BinlogSink, RouterBackend {
   readonly upstreamReasons = new Map<string, number>();
   /** [note: cached-grants] */
   readonly privileges = new PrivilegeChecks();
+  /** Shared by the admin API and CREATE CACHE on the SQL port. */
+  readonly registrations = new RegistrationLimit();
   /** {@link SqlMode} bits of the upstream's global sql_mode. [note: sql-mode-quoting] */
   sqlMode = 0;
 
@@ -475,6 +478,10 @@ export class Engine implements BinlogSink, RouterBackend {
         && (c.characterSet === 63) === (r.characterSet === 63);
     });
     if (same) cache.variants.set(selectText, columns);
+  }
+
+  registrationRefusal(): string | null {
+    return this.registrations.refusal(this.#caches.size);
   }
 
   cacheProbeSql(idOrName: string): { readonly sql: string | null } | null {

@@ -31,6 +31,8 @@ export interface RouterBackend {
   drop(idOrName: string): boolean;
   /** A cache's query with its tables qualified (`sql` null when it cannot be written), or null without such a cache. */
   cacheProbeSql(idOrName: string): { readonly sql: string | null } | null;
+  /** Why a registration must be refused now (rate or number of caches), taking its turn otherwise. */
+  registrationRefusal(): string | null;
   /** Where a registration resolves unqualified tables when the session has no database. */
   readonly defaultDatabase: string | null;
   showCaches(): Answer;
@@ -303,9 +305,12 @@ export class CacheRouter implements ReadRouter {
       return this.#authorized(session, () => {
         const sql = qualifiedSql(query, database);
         return sql === null ? null : { sql };
-      }, () => this.backend
-        .register({ sql: query, ...(name ? { name } : {}), ...(session.database ? { database: session.database } : {}) })
-        .then((): Answer => ({ kind: 'ok', affectedRows: 0, info: '' }), errorAnswer));
+      }, () => {
+        const refusal = this.backend.registrationRefusal();
+        if (refusal !== null) return errorAnswer(new RotorError('ERR_ADMIN_TOO_MANY_REGISTRATIONS', [refusal]));
+        return this.backend.register({ sql: query, ...(name ? { name } : {}), ...(session.database ? { database: session.database } : {}) })
+          .then((): Answer => ({ kind: 'ok', affectedRows: 0, info: '' }), errorAnswer);
+      });
     }
     const drop = DROP_CACHE.exec(sql);
     if (drop !== null) {

@@ -21,10 +21,7 @@ export interface TestRotor {
   stop(): Promise<void>;
 }
 
-/**
- * Rotor in front of `db`. Grants are checked again every hour unless `privilegeRefresh` says
- * otherwise, so a test's count of cached reads is not moved by a periodic re-check.
- */
+/** Rotor in front of `db`, on free ports, with its own replication server id. */
 export async function startTestRotor(db: TestDatabase, opts: { dataDir?: string; maxStaleness?: string; consistency?: string; privilegeRefresh?: string } = {}): Promise<TestRotor> {
   const config = buildConfig({
     upstream: db.url.replace(/^mysql:/, 'mysql:'),
@@ -33,7 +30,7 @@ export async function startTestRotor(db: TestDatabase, opts: { dataDir?: string;
     dataDir: opts.dataDir,
     maxStaleness: opts.maxStaleness,
     consistency: opts.consistency,
-    privilegeRefresh: opts.privilegeRefresh ?? '3600000',
+    privilegeRefresh: opts.privilegeRefresh,
     serverId: String(10_000 + Math.floor(Math.random() * 100_000)),
   });
   const rotor = await startRotor(config, pino({ level: process.env.ROTOR_TEST_LOG ?? 'silent' }));

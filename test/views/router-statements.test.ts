@@ -25,6 +25,7 @@ function router(): { router: CacheRouter; registered: Array<{ sql: string; name?
     consistency: 'eventual',
     staleReason: null,
     defaultDatabase: 'db',
+    registrationRefusal: () => null,
     cacheProbeSql: () => ({ sql: 'SELECT 1' }),
   } as unknown as RouterBackend;
   return { router: new CacheRouter(backend), registered, dropped };
@@ -57,4 +58,14 @@ test('long runs of spaces inside cache statements are read in one pass', async (
   assert.equal(r.router.routeQuery(`DROP CACHE x${spaces}y`, session).kind, 'upstream');
   assert.equal(r.router.routeQuery(`SHOW CACHES${spaces}x`, session).kind, 'upstream');
   assert.deepEqual(r.dropped, []);
+});
+
+test('CREATE CACHE on the SQL port shares the registration limit of the admin API', async () => {
+  const r = router();
+  const limited = new CacheRouter({ ...r.router.backend, registrationRefusal: () => 'more than 20 registrations per second' } as RouterBackend);
+  const routed = limited.routeQuery('CREATE CACHE FROM SELECT v FROM kv WHERE k = ?', session);
+  assert.equal(routed.kind, 'pending');
+  const answer = routed.kind === 'pending' ? await routed.answer : null;
+  assert.equal(answer?.kind === 'error' ? answer.errno : null, 1226);
+  assert.deepEqual(r.registered, []);
 });

@@ -94,6 +94,7 @@ export class EngineFixture {
   static async create(prefix: string, setup: string, opts: { dataDir?: string | null; stream?: boolean } = {}): Promise<EngineFixture> {
     const db = await freshDatabase(prefix);
     if (setup.trim()) await db.admin.query(setup);
+    // No periodic re-check of grants mid-test: tests that route synchronously expect answers.
     const engine = new Engine({ upstreamUrl: db.url, defaultDatabase: db.name, dataDir: opts.dataDir ?? null, privilegeRefreshMs: 3_600_000, logger: pino({ level: process.env.ROTOR_TEST_LOG ?? 'silent' }, pino.destination({ dest: 2, sync: true })) });
     await engine.start();
     const stream = new BinlogStream({ url: db.url, serverId: uniqueServerId(), sink: engine, heartbeatMs: 250 });

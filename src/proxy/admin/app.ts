@@ -8,7 +8,7 @@ import { timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { RotorError } from '../../errors.js';
 import type { Value } from '../../values.js';
-import { RegistrationLimit, type RegistrationLimits } from './registration-limit.js';
+import { RegistrationLimit, type RegistrationLimits } from '../../views/registration-limit.js';
 
 /** What the admin API needs from the rest of Rotor; src/index.ts supplies it. */
 export interface AdminBackend {
@@ -33,6 +33,8 @@ export interface AdminOptions {
   /** Request logging (off by default); `stream` is where the lines go (tests read them). */
   readonly logger?: boolean | { readonly level?: string; readonly stream?: { write(line: string): void } };
   readonly registrations?: Partial<RegistrationLimits>;
+  /** The limiter to share with the SQL port's CREATE CACHE (the engine's); else one of its own. */
+  readonly limit?: RegistrationLimit;
   /** The registration limiter's clock, in milliseconds (tests). */
   readonly now?: () => number;
 }
@@ -107,7 +109,7 @@ export function buildAdminApp(backend: AdminBackend, opts: AdminOptions): Fastif
   });
   // JSON only: a text/plain body is refused with 415 rather than handed to a route as a string.
   app.removeContentTypeParser('text/plain');
-  const limit = new RegistrationLimit(opts.registrations, opts.now);
+  const limit = opts.limit ?? new RegistrationLimit(opts.registrations, opts.now);
 
   app.setErrorHandler((err: FastifyError, req, reply) => {
     if (err instanceof RotorError) return sendError(reply, err);

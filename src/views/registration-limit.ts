@@ -1,7 +1,7 @@
 /**
- * How fast, and how many, caches the admin API registers: a token bucket (a burst, refilled at a
- * steady rate) and a cap on the number of caches, so a script cannot exhaust Rotor's memory by
- * registering. Every attempt takes a token, accepted or not: a refused parse costs CPU too.
+ * How fast, and how many, caches are registered, over HTTP and over SQL alike (one limiter, the
+ * engine's): a token bucket (a burst, refilled at a steady rate) and a cap on the number of caches,
+ * so a script cannot exhaust Rotor's memory by registering. Every attempt takes a token, accepted or not: a refused parse costs CPU too.
  */
 
 export interface RegistrationLimits {
