@@ -12,7 +12,7 @@
  * at or before the last applied position is never delivered again, so nothing is applied twice.
  */
 import { EventEmitter } from 'node:events';
-import ZongJi, { type AnyBinlogEvent, type ZongJiOptions } from '@vlasky/zongji';
+import ZongJi, { type AnyBinlogEvent, type BinlogEventByName, type ZongJiOptions } from '@vlasky/zongji';
 import { pino, type Logger } from 'pino';
 import { comparePositions, formatPosition, type Batch, type BinlogPosition, type BinlogSink, type SchemaChange } from './batch.js';
 import { EventsToBatches } from './events-to-batches.js';
@@ -286,8 +286,12 @@ export class BinlogStream extends EventEmitter {
       // a refused dump) must keep backing off rather than retry at the first delay forever.
       this.#attempt = 0;
       this.#assembler.push(ev);
-      // Outside a group every event read so far has been applied.
-      if (ev.nextPosition > 0 && this.#assembler.pendingEvents === 0) {
+      // Outside a group every event read so far has been applied. A rotate event's own
+      // nextPosition is an offset in the file it ends; it reaches the start of the next file.
+      if (ev.getEventName() === 'rotate') {
+        const r = ev as BinlogEventByName<'rotate'>;
+        if (this.#assembler.pendingEvents === 0) this.#reached({ file: r.binlogName, position: r.position });
+      } else if (ev.nextPosition > 0 && this.#assembler.pendingEvents === 0) {
         const file = this.#assembler.file;
         if (file !== null) this.#reached({ file, position: ev.nextPosition });
       }
