@@ -64,6 +64,11 @@ export interface EngineUpstream extends SnapshotReader {
   loadTable(database: string, table: string): Promise<TableSchema | null>;
   binlogEnd(): Promise<BinlogPosition | null>;
   columnDefinitions(sql: string, database: string | null): Promise<ColumnDefinition[]>;
+  /**
+   * Why the binlog cannot keep a cache over this table exact (a view, a system-versioned table, a
+   * table that is not InnoDB, a child of a cascading foreign key), or null.
+   */
+  tableRefusal(database: string, table: string): Promise<string | null>;
   /** The upstream's `@@GLOBAL.sql_mode`. */
   globalSqlMode(): Promise<string>;
   close(): Promise<void>;
@@ -168,6 +173,8 @@ export class Engine implements BinlogSink, RouterBackend {
       const db = t.db ?? given ?? database;
       const schema = await this.#upstream.loadTable(db, t.table);
       if (schema === null) throw new RotorError('ERR_CACHE_UNKNOWN_TABLE', [`${db}.${t.table}`]);
+      const refusal = await this.#upstream.tableRefusal(db, t.table);
+      if (refusal !== null) throw new RotorError('ERR_CACHE_UNSUPPORTED', [`${db}.${t.table}: ${refusal} (in FROM)`], { clause: 'FROM', detail: refusal });
       schemas.push(schema);
     }
     const schema = schemas[0];
@@ -391,6 +398,12 @@ export class Engine implements BinlogSink, RouterBackend {
       for (const t of old) {
         const schema = await this.#upstream.loadTable(t.database, t.table);
         if (schema === null) { c.status = 'invalidated'; return; }
+        const refusal = await this.#upstream.tableRefusal(t.database, t.table);
+        if (refusal !== null) {
+          c.status = 'invalidated';
+          this.#log.warn({ cache: c.id, table: `${t.database}.${t.table}`, reason: refusal }, 'a cache stops serving: its table can no longer be kept exact');
+          return;
+        }
         schemas.push(schema);
       }
       if (!this.#caches.has(c.id)) return;

@@ -120,6 +120,26 @@ export class UpstreamClient implements SnapshotReader {
     return String(rows[0]?.m ?? '');
   }
 
+  async tableRefusal(database: string, table: string): Promise<string | null> {
+    const [tables] = await this.#control.query<RowDataPacket[]>({
+      sql: 'SELECT TABLE_TYPE, ENGINE FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?',
+      values: [database, table], rowsAsArray: false,
+    });
+    const t = tables[0];
+    if (t === undefined) return null;
+    const type = String(t.TABLE_TYPE);
+    if (type === 'VIEW') return 'a view (row changes reach the binlog under its base tables: cache the query over them)';
+    if (type === 'SYSTEM VERSIONED') return 'a system-versioned table (updates and deletes reach the binlog as history rows)';
+    if (t.ENGINE !== null && String(t.ENGINE).toLowerCase() !== 'innodb') return `a ${String(t.ENGINE)} table (a fill is exact only against InnoDB's row locks)`;
+    const [fks] = await this.#control.query<RowDataPacket[]>({
+      sql: "SELECT UNIQUE_CONSTRAINT_SCHEMA AS db, REFERENCED_TABLE_NAME AS t, DELETE_RULE AS d, UPDATE_RULE AS u FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = ? AND TABLE_NAME = ? AND (DELETE_RULE <> 'RESTRICT' AND DELETE_RULE <> 'NO ACTION' OR UPDATE_RULE <> 'RESTRICT' AND UPDATE_RULE <> 'NO ACTION')",
+      values: [database, table], rowsAsArray: false,
+    });
+    const fk = fks[0];
+    if (fk !== undefined) return `a foreign key ON ${String(fk.d) !== 'RESTRICT' && String(fk.d) !== 'NO ACTION' ? `DELETE ${String(fk.d)}` : `UPDATE ${String(fk.u)}`} to ${String(fk.db)}.${String(fk.t)} changes its rows inside InnoDB, with no row events`;
+    return null;
+  }
+
   async loadTable(database: string, table: string): Promise<TableSchema | null> {
     const [rows] = await this.#control.query<RowDataPacket[]>({
       sql: 'SELECT COLUMN_NAME, DATA_TYPE, NUMERIC_SCALE, COLLATION_NAME, COLUMN_KEY, EXTRA FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION',

@@ -57,6 +57,26 @@ describe('cache registry', () => {
     assert.match(await reason('SELEC id FROM story', 'ERR_CACHE_PARSE', 400), /syntax error near 'id FROM story' at line 1, column 7/);
   });
 
+  it('refuses tables whose changes the binlog does not carry as their own row events, with the reason', async () => {
+    await f.db.admin.query(`
+      CREATE TABLE mem (id INT PRIMARY KEY, v INT) ENGINE=MyISAM;
+      CREATE VIEW story_view AS SELECT id, author FROM story;
+      CREATE TABLE versioned (id INT PRIMARY KEY, v INT) WITH SYSTEM VERSIONING;
+      CREATE TABLE parent (id INT PRIMARY KEY);
+      CREATE TABLE child (id INT PRIMARY KEY, parent_id INT, FOREIGN KEY (parent_id) REFERENCES parent (id) ON DELETE CASCADE);
+      CREATE TABLE strict_child (id INT PRIMARY KEY, parent_id INT, FOREIGN KEY (parent_id) REFERENCES parent (id));
+    `);
+    const reason = async (sql: string): Promise<string> => (await rejectsWith(f.engine.register({ sql }), 'ERR_CACHE_UNSUPPORTED', 422)).message;
+    assert.match(await reason('SELECT v FROM mem WHERE id = ?'), /a MyISAM table \(a fill is exact only against InnoDB's row locks\)/);
+    assert.match(await reason('SELECT author FROM story_view WHERE id = ?'), /a view/);
+    assert.match(await reason('SELECT v FROM versioned WHERE id = ?'), /system-versioned/);
+    assert.match(await reason('SELECT COUNT(*) FROM child WHERE parent_id = ?'), /foreign key ON DELETE CASCADE to .*\.parent changes its rows inside InnoDB/);
+    assert.match(await reason('SELECT c.id FROM parent p JOIN child c ON c.parent_id = p.id WHERE p.id = ?'), /child/);
+    const ok = await f.engine.register({ sql: 'SELECT COUNT(*) FROM strict_child WHERE parent_id = ?' });
+    assert.equal(ok.status, 'ready', 'a foreign key without cascades changes nothing by itself');
+    f.engine.drop(ok.id);
+  });
+
   it('returns the existing cache when the same query is registered twice', async () => {
     const a = await f.engine.register({ sql: 'SELECT title FROM story WHERE author = ?', name: 'by_author' });
     const b = await f.engine.register({ sql: 'select title  from story where author = ?' });
