@@ -60,8 +60,12 @@ export interface Batch {
 
 /** DDL seen in the stream. `table` is null for statements Rotor could not attribute to a table. */
 export interface SchemaChange {
-  /** `privileges`: GRANT, REVOKE, account and role changes, FLUSH PRIVILEGES (no tables). */
-  readonly kind: 'alter' | 'rename' | 'drop' | 'truncate' | 'create' | 'other' | 'privileges';
+  /**
+   * `privileges`: GRANT, REVOKE, account and role changes, FLUSH PRIVILEGES (no tables). `dml`: rows
+   * changed by a statement logged as a statement, with no row events [note: statement-dml].
+   * No tables: any table of `database`, or of every database when `database` is ''.
+   */
+  readonly kind: 'alter' | 'rename' | 'drop' | 'truncate' | 'create' | 'other' | 'privileges' | 'dml';
   readonly database: string;
   readonly tables: ReadonlyArray<string>;
   readonly statement: string;

@@ -95,6 +95,11 @@ class Cursor {
     return true;
   }
 
+  /** True when no token is left. */
+  atEnd(): boolean {
+    return this.#i >= this.#tokens.length || (this.#tokens[this.#i].word === ';' && !this.#tokens[this.#i].quoted);
+  }
+
   /** Skips any of these single keywords, in any order. */
   skip(...words: string[]): void {
     while (words.some((w) => this.accept(w))) { /* keep skipping */ }
@@ -229,6 +234,24 @@ function classify(sql: string, database: string): ClassifiedDdl | null {
     }
     return c.accept('DATABASE') || c.accept('SCHEMA') ? { kind: 'other', tables: [] } : viewDdl(sql);
   }
+  // [note: statement-dml] Rows changed by a statement logged as a statement (a session with
+  // binlog_format=STATEMENT or MIXED) have no row events: the tables' caches must forget them.
+  if (c.accept('INSERT') || c.accept('REPLACE')) {
+    c.skip('LOW_PRIORITY', 'DELAYED', 'HIGH_PRIORITY', 'IGNORE', 'INTO');
+    const t = c.tableRef();
+    return { kind: 'dml', tables: t ? [t] : [] };
+  }
+  if (c.accept('UPDATE')) {
+    c.skip('LOW_PRIORITY', 'IGNORE');
+    const t = c.tableRef();
+    return { kind: 'dml', tables: t && c.accept('SET') ? [t] : [] };
+  }
+  if (c.accept('DELETE')) {
+    c.skip('LOW_PRIORITY', 'QUICK', 'IGNORE');
+    const t = c.accept('FROM') ? c.tableRef() : null;
+    return { kind: 'dml', tables: t && (c.accept('WHERE') || c.atEnd()) ? [t] : [] };
+  }
+  if (c.accept('LOAD')) return { kind: 'dml', tables: [] };
   return viewDdl(sql);
 }
 

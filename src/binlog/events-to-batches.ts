@@ -139,7 +139,8 @@ export class EventsToBatches {
     if (ddl) {
       const byDb = new Map<string, string[]>();
       for (const t of ddl.tables) byDb.set(t.database, [...(byDb.get(t.database) ?? []), t.table]);
-      if (byDb.size === 0) byDb.set(ev.schema, []);
+      // A statement that changed rows somewhere Rotor cannot name may have changed any database's.
+      if (byDb.size === 0) byDb.set(ddl.kind === 'dml' ? '' : ev.schema, []);
       const position = this.#position(ev);
       for (const [database, tables] of byDb) {
         this.#schema.push({ kind: ddl.kind, database, tables, statement: q, position, gtid: this.#gtid });

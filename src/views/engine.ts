@@ -379,6 +379,7 @@ export class Engine implements BinlogSink, RouterBackend {
       this.#log.debug({ statement: change.statement }, 'privileges may have changed: every session is checked again');
       if (change.kind === 'privileges') return;
     }
+    const emptied: string[] = [];
     for (const c of this.#caches.values()) {
       // A statement Rotor could not attribute to a table may have changed any table of its database.
       const hit = (s: TableSchema): boolean => (change.tables.length === 0 ? s.database === change.database || change.database === '' : s.database === change.database && change.tables.includes(s.table));
@@ -386,10 +387,21 @@ export class Engine implements BinlogSink, RouterBackend {
       if (!tables.some(hit)) continue;
       this.#upqueries.invalidate();
       for (const s of tables) for (const base of this.#graph.bases(s.database, s.table)) this.#graph.evictAll(base);
+      if (change.kind === 'dml') {
+        // [note: statement-dml] The rows changed, not the table: forget them, refill on demand.
+        this.statementChanges++;
+        emptied.push(c.id);
+        c.built.reader.evictAll();
+        continue;
+      }
       c.status = 'invalidated';
       void this.#refresh(c);
     }
+    if (emptied.length > 0) this.#log.warn({ caches: emptied, statement: change.statement.slice(0, 200) }, 'rows changed by a statement with no row events: the caches over its tables were emptied (is a session using binlog_format=STATEMENT?)');
   }
+
+  /** Caches emptied because rows changed by a statement logged without row events. [note: statement-dml] */
+  statementChanges = 0;
 
   async #refresh(c: Cache): Promise<void> {
     try {
@@ -425,7 +437,7 @@ export class Engine implements BinlogSink, RouterBackend {
     }
   }
 
-  status(): { caches: number; keys: number; rows: number; bytes: number } {
+  status(): { caches: number; keys: number; rows: number; bytes: number; emptiedByStatements: number } {
     let keys = 0, rows = 0, bytes = 0;
     for (const n of this.#graph.nodes()) {
       if (n.state === null) continue;
@@ -434,7 +446,7 @@ export class Engine implements BinlogSink, RouterBackend {
       bytes += u.bytes;
       if (n.kind === 'reader') keys += n.state.size;
     }
-    return { caches: this.#caches.size, keys, rows, bytes };
+    return { caches: this.#caches.size, keys, rows, bytes, emptiedByStatements: this.statementChanges };
   }
 
   // RouterBackend

@@ -34,6 +34,16 @@ describe('classifyDdl', () => {
     assert.equal(classifyDdl('SET @a = 1', 'app'), null);
   });
 
+  it('[note: statement-dml] reports rows changed by a statement, with its table when it names one', () => {
+    assert.deepEqual(classifyDdl('INSERT INTO t VALUES (1)', 'app'), { kind: 'dml', tables: [t('t')] });
+    assert.deepEqual(classifyDdl('replace low_priority into other.t (a) values (1)', 'app'), { kind: 'dml', tables: [{ database: 'other', table: 't' }] });
+    assert.deepEqual(classifyDdl('UPDATE t SET a = 1 WHERE b = 2', 'app'), { kind: 'dml', tables: [t('t')] });
+    assert.deepEqual(classifyDdl('UPDATE a JOIN b ON a.id = b.id SET a.x = 1', 'app'), { kind: 'dml', tables: [] }, 'several tables: any');
+    assert.deepEqual(classifyDdl('DELETE FROM t WHERE id = 1', 'app'), { kind: 'dml', tables: [t('t')] });
+    assert.deepEqual(classifyDdl('DELETE a FROM a JOIN b USING (id)', 'app'), { kind: 'dml', tables: [] });
+    assert.deepEqual(classifyDdl("LOAD DATA INFILE '/tmp/x' INTO TABLE t", 'app'), { kind: 'dml', tables: [] });
+  });
+
   it('reports account and privilege changes as privileges, with no tables', () => {
     const privileges = { kind: 'privileges', tables: [] };
     for (const sql of [
