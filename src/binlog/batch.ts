@@ -83,4 +83,9 @@ export interface BinlogSink {
    * `SHOW MASTER STATUS` is reached even when no batch ends exactly there.
    */
   advance?(position: BinlogPosition): void;
+  /**
+   * The binlog no longer holds the stream's position (RESET MASTER, purged files): drop every
+   * state derived from it; positions start again in a new numbering. [note: binlog-reset]
+   */
+  reset?(reason: string): void;
 }

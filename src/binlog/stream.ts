@@ -50,6 +50,8 @@ export interface StreamEvent {
 
 export interface BinlogStatus {
   readonly connected: boolean;
+  /** Times the upstream's binlog no longer held the stream's position (RESET MASTER, purged files). [note: binlog-reset] */
+  readonly binlogResets: number;
   /**
    * The applied GTID position: MariaDB's `domain-server-seq` of the last applied group per domain
    * (comma-separated, as `@@gtid_binlog_pos`), MySQL's last GTID; null when none is known.
@@ -100,6 +102,7 @@ export class BinlogStream extends EventEmitter {
   #applied: BinlogPosition | null = null;
   // Everything up to here is applied: #applied, or later when only non-group events followed.
   #caughtUp: BinlogPosition | null = null;
+  #binlogResets = 0;
   #gtid: string | null = null;
   #connected = false;
   #everConnected = false;
@@ -193,6 +196,7 @@ export class BinlogStream extends EventEmitter {
   status(): BinlogStatus {
     return {
       connected: this.#connected,
+      binlogResets: this.#binlogResets,
       gtid: this.#gtid,
       file: this.#applied?.file ?? (this.#start?.kind === 'position' ? this.#start.at.file : null),
       position: this.#applied?.position ?? (this.#start?.kind === 'position' ? this.#start.at.position : null),
@@ -348,12 +352,52 @@ export class BinlogStream extends EventEmitter {
     const delay = Math.min(this.#backoffMaxMs, this.#backoffFirstMs * 2 ** this.#attempt) * (0.75 + Math.random() / 2);
     this.#attempt++;
     const requested = (err as { code?: string }).code === 'ROTOR_BINLOG_DISCONNECT';
+    // ER_MASTER_FATAL_ERROR_READING_BINLOG: the position is gone (RESET MASTER, purged files).
+    const positionGone = (err as { errno?: number }).errno === 1236;
     this.#log[requested ? 'info' : 'warn']({ err: err.message, code: (err as { code?: string }).code, retryInMs: Math.round(delay) }, 'binlog connection lost');
     if (!requested) this.#emitError(err);
     this.#retryTimer = setTimeout(() => {
       this.#retryTimer = null;
-      if (!this.#stopping) this.#connect();
+      if (this.#stopping) return;
+      if (positionGone) void this.#restartFromEnd(err.message);
+      else this.#connect();
     }, delay);
+  }
+
+  /**
+   * [note: binlog-reset] The upstream's binlog no longer holds the position the stream would
+   * resume from: what happened between that position and now cannot be read, and the new binlog's
+   * positions do not compare with the old ones. The sink drops everything it held (it refills
+   * from MariaDB on demand), every wait for an old position ends unreached, and the stream starts
+   * again from the upstream's current end. Pinned by test/binlog/reset-master.test.ts.
+   */
+  async #restartFromEnd(why: string): Promise<void> {
+    let probe;
+    try {
+      probe = await probeUpstream(this.#url);
+    } catch (err) {
+      if (this.#stopping) return;
+      this.#log.warn({ err: (err as Error).message }, 'binlog restart: the upstream cannot be asked for its end yet');
+      this.#retryTimer = setTimeout(() => {
+        this.#retryTimer = null;
+        if (!this.#stopping) void this.#restartFromEnd(why);
+      }, this.#backoffMaxMs);
+      return;
+    }
+    if (this.#stopping) return;
+    this.#binlogResets++;
+    this.#log.warn({ reason: why, from: formatPosition(probe.end) }, 'the binlog no longer holds Rotor\'s position (RESET MASTER or purged files): every cache is emptied and streaming resumes from the upstream\'s end');
+    this.#applied = null;
+    this.#caughtUp = null;
+    this.#gtidByDomain.clear();
+    this.#gtid = null;
+    for (const g of probe.gtid?.split(',') ?? []) if (g.trim()) this.#noteGtid(g.trim());
+    this.#start = { kind: 'position', at: probe.end };
+    this.#lag.reset();
+    this.#assembler.reset();
+    for (const w of this.#waiters) this.#settle(w, false);
+    this.#sink.reset?.(why);
+    this.#connect();
   }
 
   #checkAlive(): void {

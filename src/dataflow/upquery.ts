@@ -181,6 +181,14 @@ export class Upqueries {
     this.#generation++;
   }
 
+  /** The binlog starts again in a new numbering: no position seen so far compares. [note: binlog-reset] */
+  resetPositions(): void {
+    this.invalidate();
+    this.lastApplied = null;
+    this.newestFill = null;
+    for (const w of this.#waiters.splice(0)) w.resolve();
+  }
+
   /** Resolves once `node` holds every key in `keys` (or rejects when the upstream fails). */
   async request(node: Operator, keys: ReadonlyArray<Row>): Promise<void> {
     const st = node.state;

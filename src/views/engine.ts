@@ -269,6 +269,19 @@ export class Engine implements BinlogSink, RouterBackend {
     return end === null || this.#upqueries.waitApplied(end, SYNC_TIMEOUT_MS);
   }
 
+  /**
+   * [note: binlog-reset] The binlog lost the stream's position: nothing held can be vouched for.
+   * Every cache is emptied (and refills from MariaDB on demand); fills in flight are discarded.
+   */
+  reset(reason: string): void {
+    this.#upqueries.resetPositions();
+    for (const c of this.#caches.values()) {
+      for (const root of this.#roots(c)) this.#graph.evictAll(root);
+      c.built.reader.evictAll();
+    }
+    this.#log.warn({ reason, caches: this.#caches.size }, 'every cache was emptied: the binlog lost Rotor\'s position');
+  }
+
   /** The stream has applied everything up to `position` (BinlogSink). */
   advance(position: BinlogPosition): void {
     this.#upqueries.advance(position);
