@@ -31,12 +31,19 @@ export function parseStatement(sql: string): AstNode {
   return ast as AstNode;
 }
 
+/** A statement with every table qualified, and the tables it reads. */
+export interface QualifiedQuery {
+  readonly sql: string;
+  readonly tables: ReadonlyArray<{ readonly database: string; readonly table: string }>;
+}
+
 /**
  * `sql` with every table in every FROM (joins, derived tables, subqueries) qualified by `database`
  * where it named none, identifiers in backticks, `?` kept: the statement means the same tables
- * whatever a session's current database is. [note: cached-grants] Null when it does not parse.
+ * whatever a session's current database is; with the tables it reads. [note: cached-grants] Null
+ * when it does not parse, or names a table without a database and `database` is null.
  */
-export function qualifiedSql(sql: string, database: string | null): string | null {
+export function qualifiedQuery(sql: string, database: string | null): QualifiedQuery | null {
   let ast: unknown;
   try {
     ast = parser.astify(sql, { database: 'MySQL' });
@@ -48,6 +55,7 @@ export function qualifiedSql(sql: string, database: string | null): string | nul
     ast = ast[0];
   }
   let unqualified = false;
+  const tables = new Map<string, { database: string; table: string }>();
   const walk = (node: unknown): void => {
     if (Array.isArray(node)) {
       for (const x of node) walk(x);
@@ -57,15 +65,18 @@ export function qualifiedSql(sql: string, database: string | null): string | nul
     const from = (node as { from?: unknown }).from;
     if (Array.isArray(from)) {
       for (const f of from as Array<{ table?: unknown; db?: unknown; type?: unknown }>) {
-        if (f === null || typeof f.table !== 'string' || f.type === 'column_ref' || f.db) continue;
-        if (database === null) unqualified = true;
-        else f.db = database;
+        if (f === null || typeof f.table !== 'string' || f.type === 'column_ref') continue;
+        if (!f.db) {
+          if (database === null) unqualified = true;
+          else f.db = database;
+        }
+        if (typeof f.db === 'string') tables.set(`${f.db}\0${f.table}`, { database: f.db, table: f.table });
       }
     }
     for (const v of Object.values(node)) walk(v);
   };
   walk(ast);
-  return unqualified ? null : parser.sqlify(ast, { database: 'MySQL' });
+  return unqualified ? null : { sql: parser.sqlify(ast, { database: 'MySQL' }), tables: [...tables.values()] };
 }
 
 /** The parser's error as MySQL words it: where, not the list of every token it expected. */

@@ -89,7 +89,7 @@ export class ClientSession {
   /** Column definitions the router asked to learn from the response being relayed. */
   #capture: ColumnCapture | null = null;
   /** A statement of Rotor's own running on the upstream session (see {@link ClientSession.probe}). */
-  #probe: { readonly scanner: ResponseScanner; readonly resolve: (e: ProbeError | null) => void; err: ProbeError | null; statementId: number } | null = null;
+  #probe: { readonly scanner: ResponseScanner; readonly rows: ColumnCapture | null; readonly resolve: (e: ProbeError | null) => void; err: ProbeError | null; statementId: number } | null = null;
   readonly #statements = new PreparedStatements();
 
   constructor(id: number, client: Socket, host: SessionHost) {
@@ -279,6 +279,11 @@ export class ClientSession {
     this.#mariadbCaps = caps & Cap.LONG_PASSWORD ? 0 : resp.mariadbCapabilities & this.#mariadbCaps;
     this.#state = new SessionState(this.id, resp.user, resp.capabilities & Cap.CONNECT_WITH_DB ? resp.database || null : null, resp.charset);
     this.#state.probe = (sql, kind) => this.#runProbe(sql, kind);
+    this.#state.probeRow = async (sql) => {
+      let row: ReadonlyArray<string | null> | null = null;
+      const err = await this.#runProbe(sql, 'query', (values) => { row = values; });
+      return err ?? row;
+    };
     const tls = upstreamTlsFor(this.#host.upstreamTls, this.#client instanceof TLSSocket, this.#upstreamOffersTls);
     if (typeof tls === 'string') {
       this.#fatal('ERR_PROXY_UPSTREAM_CONNECT', [tls], undefined, lastClientSeq + 1);
@@ -613,14 +618,16 @@ export class ClientSession {
    * read here, never relayed. Only while a pending answer holds the session (nothing else is in
    * flight upstream).
    */
-  #runProbe(sql: string, kind: 'query' | 'prepare'): Promise<ProbeError | null> {
+  #runProbe(sql: string, kind: 'query' | 'prepare', onRow?: (values: ReadonlyArray<string | null>) => void): Promise<ProbeError | null> {
     const up = this.#upstream;
     if (up === null || this.#phase !== 'ready' || this.#probe !== null) {
       return Promise.resolve({ errno: 1105, sqlState: 'HY000', message: 'the upstream session is not available' });
     }
     return new Promise((resolve) => {
+      const deprecateEof = (this.#caps & Cap.DEPRECATE_EOF) !== 0;
+      const rows = onRow === undefined ? null : new ColumnCapture((this.#mariadbCaps & MariaCap.EXTENDED_METADATA) !== 0, () => undefined, { deprecateEof, deliver: onRow });
       const probe = {
-        err: null as ProbeError | null, statementId: -1, resolve,
+        err: null as ProbeError | null, statementId: -1, resolve, rows,
         scanner: new ResponseScanner({
           onOk: () => undefined,
           onEof: () => undefined,
@@ -632,7 +639,7 @@ export class ClientSession {
           },
         }),
       };
-      probe.scanner.begin(kind, (this.#caps & Cap.DEPRECATE_EOF) !== 0);
+      probe.scanner.begin(kind, deprecateEof);
       this.#probe = probe;
       const body = Buffer.from(sql, 'utf8');
       const w = new PacketWriter(body.length + 8).begin(0).u8(kind === 'prepare' ? Com.STMT_PREPARE : Com.QUERY).bytes(body).end();
@@ -645,6 +652,7 @@ export class ClientSession {
     if (probe === null) return;
     let end: number;
     try {
+      probe.rows?.feed(chunk);
       end = probe.scanner.feed(chunk);
     } catch (err) {
       this.#fatal('ERR_INTERNAL', [(err as Error).message], err);
@@ -684,6 +692,9 @@ export class ClientSession {
       const ok = decodeOk(payload, this.#caps);
       this.#setStatus(ok.status);
       if (ok.schema) state.database = ok.schema;
+      // A setting changed where Rotor could not see it (a stored function, a trigger): MariaDB
+      // reports the variables it tracks (time_zone, character_set_*, by default).
+      for (const name of ok.variables ?? []) if (name.toLowerCase() !== 'autocommit') state.cacheBlocker ??= `${name.toLowerCase()} changed`;
     } catch {
       // A terminator too short to decode still ended the result.
     }

@@ -38,6 +38,8 @@ export interface SessionView {
    * while the session waits for a `pending` answer of Rotor's own. Absent outside a real session.
    */
   probe?(sql: string, kind: 'query' | 'prepare'): Promise<ProbeError | null>;
+  /** Like `probe` (a query), resolving to its first row (null when it has none) or its error. */
+  probeRow?(sql: string): Promise<ReadonlyArray<string | null> | ProbeError | null>;
 }
 
 /** An error the upstream answered a probe with. */

@@ -8,8 +8,13 @@ import type { ProbeError, SessionView } from './read-router.js';
 
 // Session settings that change what a SELECT returns or how its values are encoded.
 const BLOCKING_SETTING = /\b(time_zone|sql_mode|names|character\s+set|charset|character_set_results|character_set_connection|character_set_client|collation_connection|div_precision_increment|max_sort_length|group_concat_max_len|sql_select_limit)\b/i;
-const SCREEN = /set|temporary|use|execute|prepare|call/i;
+const SCREEN = /set|temporary|use|execute|prepare|call|atomic|if|while|loop|repeat|case|for|declare|:/i;
 const TEMPORARY = /\btemporary\b/i;
+// Dynamic SQL, stored procedures and compound statements run statements Rotor never sees: their
+// SETs, temporary tables and roles stay after them.
+const HIDDEN = /\b(execute|prepare|call)\b|\bbegin\s+not\s+atomic\b/i;
+const COMPOUND_START = new Set(['IF', 'WHILE', 'LOOP', 'REPEAT', 'CASE', 'FOR', 'DECLARE']);
+const LABEL = /[A-Za-z_$][\w$]*\s*:(?!=)/y;
 const ROLE = /\brole\b/i;
 const WORD = /[A-Za-z_]+/y;
 const USE_DATABASE = /^\s*USE\s+(`(?:[^`]|``)+`|[\w$]+)\s*;?\s*$/i;
@@ -104,20 +109,22 @@ export function blockerOf(sql: string): string | null {
   // Anywhere, however written (`CREATE/**/TEMPORARY`): a temporary table shadows its base table,
   // even when named with its database.
   if (TEMPORARY.test(sql)) return 'a temporary table may shadow a cached table';
+  const hidden = HIDDEN.exec(sql);
+  if (hidden !== null) return `${hidden[0].replace(/\s+/g, ' ').toUpperCase()} (statements Rotor does not see)`;
   let firstSet = -1;
   let blocker: string | null = null;
   statementStarts(sql, (at) => {
     WORD.lastIndex = at;
     const w = WORD.exec(sql)?.[0].toUpperCase();
-    if (w === 'SET') {
+    LABEL.lastIndex = at;
+    if ((w !== undefined && COMPOUND_START.has(w)) || LABEL.test(sql)) {
+      blocker = 'a compound statement (statements Rotor does not see)';
+    } else if (w === 'SET') {
       if (firstSet < 0) firstSet = at;
     } else if (w === 'USE') {
       // A USE parseUse cannot follow leaves the tracked database wrong, and an unqualified cached
       // query would name another table than the session's.
       if (parseUse(sql) === null) blocker = 'a USE Rotor could not follow';
-    } else if (w === 'EXECUTE' || w === 'PREPARE' || w === 'CALL') {
-      // Dynamic SQL and stored procedures run statements Rotor never sees.
-      blocker = `${w} (statements Rotor does not see)`;
     }
     return blocker === null;
   });
@@ -143,6 +150,7 @@ export class SessionState implements SessionView {
   /** Moves whenever the session's privileges may have changed. [note: cached-grants] */
   privilegeGeneration = 0;
   probe?: (sql: string, kind: 'query' | 'prepare') => Promise<ProbeError | null>;
+  probeRow?: (sql: string) => Promise<ReadonlyArray<string | null> | ProbeError | null>;
   /** Set while the connection's character set keeps every statement from the caches. */
   #charsetBlocker: string | null = null;
 

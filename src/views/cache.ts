@@ -8,7 +8,7 @@ import type { CachePlan } from '../planner/union.js';
 import type { TableSchema } from '../planner/schema.js';
 import type { BuiltCache } from '../planner/build.js';
 import { coerceParam } from '../planner/coerce.js';
-import { qualifiedSql } from '../planner/parse.js';
+import { qualifiedQuery, type QualifiedQuery } from '../planner/parse.js';
 import { sameRow } from '../dataflow/state.js';
 import type { Row } from '../dataflow/delta.js';
 import type { Value } from '../values.js';
@@ -53,10 +53,10 @@ export class Cache {
   readonly variants = new Map<string, ReadonlyArray<ColumnDefinition>>();
   /**
    * The cache's query with every table qualified, prepared (never run) on a session's own upstream
-   * session to learn that its user may read the cache; null when it cannot be written (the cache
-   * then answers no session). [note: cached-grants]
+   * session to learn that its user may read the cache, and the tables it reads; null when it cannot
+   * be written (the cache then answers no session). [note: cached-grants]
    */
-  readonly probeSql: string | null;
+  readonly probe: QualifiedQuery | null;
   /** Reader keys filled ahead of the binlog stream, not served until it catches up (count of waiters). */
   readonly ahead = new Map<string, number>();
 
@@ -69,7 +69,7 @@ export class Cache {
     readonly built: BuiltCache,
   ) {
     this.variants.set(selectText, def.columns);
-    this.probeSql = qualifiedSql(def.sql, def.database);
+    this.probe = qualifiedQuery(def.sql, def.database);
   }
 
   get id(): string {

@@ -18,7 +18,7 @@ import type { Row } from '../dataflow/delta.js';
 import type { Operator } from '../dataflow/operator.js';
 import { keyString } from '../dataflow/state.js';
 import { fingerprint, SqlMode, sqlModeBits, type Fingerprint } from '../planner/fingerprint.js';
-import { parseStatement } from '../planner/parse.js';
+import { parseStatement, type QualifiedQuery } from '../planner/parse.js';
 import { isUnionPlan } from '../planner/union.js';
 import { buildCache, releaseCache } from '../planner/build.js';
 import { buildUnion } from '../planner/build-union.js';
@@ -161,7 +161,9 @@ export class Engine implements BinlogSink, RouterBackend {
       throw new RotorError('ERR_CACHE_UNSUPPORTED', [`${detail} (in FROM)`], { clause: 'FROM', detail });
     }
     const given = req.database ?? this.#opts.defaultDatabase;
-    const database = refs[0].db ?? given;
+    // An unqualified table names a table of the reading session's database: the cache's database
+    // is that one, and only sessions in it match (the first table may name another).
+    const database = refs.some((r) => r.db === null) ? given : refs[0].db;
     if (database === null || database === undefined) throw new RotorError('ERR_CACHE_UNKNOWN_TABLE', [refs[0].table]);
     const fp = fingerprint(sql);
     if (fp === null && /"/.test(sql)) throw new RotorError('ERR_CACHE_UNSUPPORTED', ['double quotes (a string, or an identifier under ANSI_QUOTES: write strings in single quotes, identifiers in backticks)'], { clause: 'quoting', detail: 'double quotes' });
@@ -522,9 +524,9 @@ export class Engine implements BinlogSink, RouterBackend {
     return this.registrations.refusal(this.#caches.size);
   }
 
-  cacheProbeSql(idOrName: string): { readonly sql: string | null } | null {
+  cacheProbe(idOrName: string): { readonly query: QualifiedQuery | null } | null {
     const c = this.#byName(idOrName);
-    return c === null ? null : { sql: c.probeSql };
+    return c === null ? null : { query: c.probe };
   }
 
   get defaultDatabase(): string | null {

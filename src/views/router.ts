@@ -9,7 +9,8 @@
 import type { Answer, PreparedMatch, ProbeError, ReadRouter, RelayWatch, Routed, SessionView } from '../proxy/read-router.js';
 import type { ColumnDefinition } from '../proxy/protocol/column-definition.js';
 import { fingerprint, SqlMode } from '../planner/fingerprint.js';
-import { qualifiedSql } from '../planner/parse.js';
+import { qualifiedQuery, type QualifiedQuery } from '../planner/parse.js';
+import { quoteId } from '../dataflow/sql.js';
 import { keyString } from '../dataflow/state.js';
 import type { Row } from '../dataflow/delta.js';
 import { RotorError } from '../errors.js';
@@ -29,8 +30,8 @@ export interface RouterBackend {
   learnVariant(cache: Cache, selectText: string, columns: ReadonlyArray<ColumnDefinition>): void;
   register(req: { sql: string; name?: string; database?: string }): Promise<unknown>;
   drop(idOrName: string): boolean;
-  /** A cache's query with its tables qualified (`sql` null when it cannot be written), or null without such a cache. */
-  cacheProbeSql(idOrName: string): { readonly sql: string | null } | null;
+  /** A cache's query with its tables qualified (`query` null when it cannot be written), or null without such a cache. */
+  cacheProbe(idOrName: string): { readonly query: QualifiedQuery | null } | null;
   /** Why a registration must be refused now (rate or number of caches), taking its turn otherwise. */
   registrationRefusal(): string | null;
   /** Where a registration resolves unqualified tables when the session has no database. */
@@ -67,6 +68,28 @@ const NO_PARAMS: ReadonlyArray<Value> = [];
 
 function upstream(reason: string): Routed {
   return { kind: 'upstream', reason };
+}
+
+/**
+ * [note: cached-grants] Whether MariaDB lets the session read what `query` reads, decided on the
+ * session's own upstream session: the qualified query prepares (never runs), and no table it reads
+ * is shadowed by a temporary table of the session (a temporary table takes the place of its base
+ * table even when named with its database, and the prepare would check the temporary one). Null
+ * when it may; else the error to answer with.
+ */
+async function mayRead(session: SessionView, query: QualifiedQuery): Promise<Answer | null> {
+  const { probe, probeRow } = session;
+  if (probe === undefined || probeRow === undefined) return errorAnswer(new RotorError('ERR_CACHE_ACCESS_DENIED', []));
+  const refused = await probe(query.sql, 'prepare');
+  if (refused !== null) return denial(refused);
+  for (const t of query.tables) {
+    const name = `${quoteId(t.database)}.${quoteId(t.table)}`;
+    const row = await probeRow(`SHOW CREATE TABLE ${name}`);
+    if (row === null) return errorAnswer(new RotorError('ERR_CACHE_ACCESS_DENIED', []));
+    if (!Array.isArray(row)) return denial(row as ProbeError);
+    if (/^\s*CREATE\s+TEMPORARY\b/i.test(String(row[1] ?? ''))) return errorAnswer(new RotorError('ERR_CACHE_TEMPORARY_TABLE', [name]));
+  }
+  return null;
 }
 
 function denial(e: ProbeError): Answer {
@@ -188,12 +211,11 @@ export class CacheRouter implements ReadRouter {
     const verdict = privileges.checked(session, cache.id);
     if (verdict === true) return this.#serveSession(session, cache, keys, columns);
     if (verdict === false) return this.#up(`the user may not read cache ${cache.id}`);
-    const probe = session.probe;
-    const sql = cache.probeSql;
-    if (probe === undefined || sql === null) return this.#up(`the user's grants for cache ${cache.id} cannot be checked`);
+    const query = cache.probe;
+    if (query === null) return this.#up(`the user's grants for cache ${cache.id} cannot be checked`);
     const record = privileges.begin(session, cache.id);
     const answer = (async (): Promise<Answer | null> => {
-      const refused = await probe(sql, 'prepare');
+      const refused = await mayRead(session, query);
       record(refused === null);
       if (refused !== null) {
         this.backend.recordUpstream(`the user may not read cache ${cache.id}`);
@@ -303,8 +325,8 @@ export class CacheRouter implements ReadRouter {
       const database = session.database ?? this.backend.defaultDatabase;
       // A query that cannot be qualified does not parse (or names no database): its registration fails.
       return this.#authorized(session, () => {
-        const sql = qualifiedSql(query, database);
-        return sql === null ? null : { sql };
+        const q = qualifiedQuery(query, database);
+        return q === null ? null : { query: q };
       }, () => {
         const refusal = this.backend.registrationRefusal();
         if (refusal !== null) return errorAnswer(new RotorError('ERR_ADMIN_TOO_MANY_REGISTRATIONS', [refusal]));
@@ -315,7 +337,7 @@ export class CacheRouter implements ReadRouter {
     const drop = DROP_CACHE.exec(sql);
     if (drop !== null) {
       const id = drop[1].replace(/^`|`$/g, '');
-      return this.#authorized(session, () => this.backend.cacheProbeSql(id), () => (this.backend.drop(id) ? { kind: 'ok', affectedRows: 0, info: '' } : errorAnswer(new RotorError('ERR_CACHE_NOT_FOUND', [id]))));
+      return this.#authorized(session, () => this.backend.cacheProbe(id), () => (this.backend.drop(id) ? { kind: 'ok', affectedRows: 0, info: '' } : errorAnswer(new RotorError('ERR_CACHE_NOT_FOUND', [id]))));
     }
     return null;
   }
@@ -325,7 +347,7 @@ export class CacheRouter implements ReadRouter {
    * SELECT on what it reads), both decided by MariaDB on the session's own upstream session;
    * otherwise answers with MariaDB's own error.
    */
-  #authorized(session: SessionView, select: (() => { readonly sql: string | null } | null) | null, run: () => Answer | Promise<Answer>): Routed {
+  #authorized(session: SessionView, select: (() => { readonly query: QualifiedQuery | null } | null) | null, run: () => Answer | Promise<Answer>): Routed {
     const probe = session.probe;
     if (probe === undefined) return { kind: 'answer', answer: errorAnswer(new RotorError('ERR_CACHE_ACCESS_DENIED', [])) };
     const answer = (async (): Promise<Answer> => {
@@ -335,9 +357,9 @@ export class CacheRouter implements ReadRouter {
       // any error refuses (fails closed).
       const target = select?.() ?? null;
       if (target !== null) {
-        if (target.sql === null) return errorAnswer(new RotorError('ERR_CACHE_ACCESS_DENIED', []));
-        const refused = await probe(target.sql, 'prepare');
-        if (refused !== null) return denial(refused);
+        if (target.query === null) return errorAnswer(new RotorError('ERR_CACHE_ACCESS_DENIED', []));
+        const refused = await mayRead(session, target.query);
+        if (refused !== null) return refused;
       }
       return run();
     })();

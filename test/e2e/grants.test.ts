@@ -172,7 +172,9 @@ describe('a session cannot get a cached answer by making MariaDB read something 
   const other = `other_${suffix}`;
 
   before(async () => {
-    await db.admin.query(`CREATE DATABASE ${other}; CREATE TABLE ${other}.secret (id INT PRIMARY KEY, v VARCHAR(20)); INSERT INTO ${other}.secret VALUES (1, 'mine')`);
+    await db.admin.query(`CREATE DATABASE ${other}; CREATE TABLE ${other}.secret (id INT PRIMARY KEY, v VARCHAR(20)); INSERT INTO ${other}.secret VALUES (1, 'mine');
+      CREATE TABLE ${other}.pub (id INT PRIMARY KEY, v VARCHAR(20)); INSERT INTO ${other}.pub VALUES (1, 'own');
+      CREATE FUNCTION ${other}.shadow() RETURNS INT DETERMINISTIC MODIFIES SQL DATA BEGIN CREATE TEMPORARY TABLE ${db.name}.secret (id INT PRIMARY KEY, v VARCHAR(20)); RETURN 1; END`);
   });
 
   after(async () => {
@@ -219,6 +221,52 @@ describe('a session cannot get a cached answer by making MariaDB read something 
       await conn.end();
     }
     await stillRefused(user);
+  });
+
+  for (const [how, create] of [
+    ['a compound statement', (name: string) => `BEGIN NOT ATOMIC EXECUTE IMMEDIATE CONCAT('CREATE TEMPO','RARY TABLE ${name} (id INT PRIMARY KEY, v VARCHAR(20))'); END`],
+    ['a stored function called by a SELECT', () => `SELECT ${other}.shadow()`],
+  ] as const) {
+    it(`a temporary table created by ${how}, which Rotor does not see`, async () => {
+      const user = await attacker(how.replace(/\W/g, '').slice(0, 10));
+      const conn = await connect(user);
+      try {
+        await conn.query(create(`${db.name}.secret`));
+        assert.deepEqual(await attempt(conn), [], 'MariaDB reads the empty temporary table');
+        assert.deepEqual(await attempt(conn), []);
+      } finally {
+        await conn.end();
+      }
+      await stillRefused(user);
+    });
+  }
+
+  it('cache commands refuse a table shadowed by a temporary table of the session', async () => {
+    const user = await createUser('tmpproc', ['GRANT PROCESS ON *.* TO $user', `GRANT SELECT ON ${db.name}.pub TO $user`, `GRANT CREATE TEMPORARY TABLES ON ${db.name}.* TO $user`]);
+    const conn = await connect(user);
+    try {
+      await conn.query('CREATE TEMPORARY TABLE secret (id INT PRIMARY KEY, v VARCHAR(20))');
+      assert.equal(await attempt(conn, `DROP CACHE ${cacheId}`), 1235);
+      assert.equal(await attempt(conn, 'CREATE CACHE FROM SELECT id FROM secret WHERE v = ?'), 1235);
+      assert.equal((await rotor.api('GET', `/api/caches/${cacheId}`)).status, 200, 'the cache is still there');
+    } finally {
+      await conn.end();
+    }
+  });
+
+  it('a join whose first table names another database is matched only in the database of its other tables', async () => {
+    const reg = await rotor.api<{ id: string }>('POST', '/api/caches', { sql: `SELECT s.v FROM ${other}.pub p JOIN secret s ON s.id = p.id WHERE p.id = ?`, database: db.name });
+    assert.equal(reg.status, 201);
+    const owner = await rotor.connect();
+    await owner.query(`SELECT s.v FROM ${other}.pub p JOIN secret s ON s.id = p.id WHERE p.id = 1`);
+    await owner.end();
+    const user = await attacker('joiner');
+    const conn = await mysql.createConnection({ host: rotor.rotor.listen.host, port: rotor.rotor.listen.port, user, password: 'pw', database: other });
+    try {
+      for (let i = 0; i < 2; i++) assert.deepEqual(await attempt(conn, `SELECT s.v FROM ${other}.pub p JOIN secret s ON s.id = p.id WHERE p.id = 1`), [['mine']], 'its own database\'s secret, as MariaDB reads it');
+    } finally {
+      await conn.end();
+    }
   });
 
   it('a USE Rotor cannot follow, into a database where the user owns a table of the same name', async () => {

@@ -97,3 +97,17 @@ test('an executable comment\'s SET counts; a SET inside an ordinary comment does
   assert.equal(blockerOf("/* SET time_zone = '+01:00' */ SELECT 1"), null);
   assert.equal(blockerOf("SELECT 1; /* note */ SET sql_mode = ''"), 'sql_mode changed');
 });
+
+test('[note: statement-starts] compound statements, dynamic SQL and procedures keep a session upstream, wherever they are', () => {
+  for (const sql of [
+    "BEGIN NOT ATOMIC EXECUTE IMMEDIATE CONCAT('SET R','OLE NONE'); END",
+    "IF 1 THEN SET time_zone = '+05:00'; END IF",
+    'lbl: LOOP LEAVE lbl; END LOOP',
+    'WHILE 0 DO SELECT 1; END WHILE',
+    "SELECT 1; EXECUTE IMMEDIATE 'SELECT 2'",
+    'SELECT x FROM t WHERE y IN (SELECT 1) /* */; CALL p()',
+  ]) assert.match(blockerOf(sql) ?? '', /Rotor does not see/, sql);
+  for (const sql of ['BEGIN', 'SELECT IF(a, 1, 2) FROM t', 'SELECT @a := 1', 'SELECT * FROM t FOR UPDATE', "SELECT 'a:b' FROM t"]) {
+    assert.equal(blockerOf(sql), null, sql);
+  }
+});

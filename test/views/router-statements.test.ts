@@ -26,13 +26,13 @@ function router(): { router: CacheRouter; registered: Array<{ sql: string; name?
     staleReason: null,
     defaultDatabase: 'db',
     registrationRefusal: () => null,
-    cacheProbeSql: () => ({ sql: 'SELECT 1' }),
+    cacheProbe: () => ({ query: { sql: 'SELECT 1', tables: [] } }),
   } as unknown as RouterBackend;
   return { router: new CacheRouter(backend), registered, dropped };
 }
 
 // A user MariaDB lets run every cache command (every probe succeeds).
-const session: SessionView = { connectionId: 1, user: 'u', database: null, inTransaction: false, cacheBlocker: null, writes: 0, privilegeGeneration: 0, noBackslashEscapes: false, probe: () => Promise.resolve(null) };
+const session: SessionView = { connectionId: 1, user: 'u', database: null, inTransaction: false, cacheBlocker: null, writes: 0, privilegeGeneration: 0, noBackslashEscapes: false, probe: () => Promise.resolve(null), probeRow: () => Promise.resolve(['t', 'CREATE TABLE `t` (`k` int)']) };
 
 async function kind(r: Routed): Promise<string> {
   if (r.kind === 'pending') await r.answer;

@@ -33,7 +33,7 @@ export class GatedUpstream extends UpstreamClient implements EngineUpstream {
 
 /** A session of the test's own account, which holds every privilege: MariaDB accepts its probes. */
 export function sessionFor(database: string | null, over: Partial<SessionView> = {}): SessionView {
-  return { connectionId: 1, user: 'rotor', database, inTransaction: false, cacheBlocker: null, writes: 0, privilegeGeneration: 0, noBackslashEscapes: false, probe: () => Promise.resolve(null), ...over };
+  return { connectionId: 1, user: 'rotor', database, inTransaction: false, cacheBlocker: null, writes: 0, privilegeGeneration: 0, noBackslashEscapes: false, probe: () => Promise.resolve(null), probeRow: (sql) => Promise.resolve([sql, 'CREATE TABLE `t` (`id` int)']), ...over };
 }
 
 export interface Asked {

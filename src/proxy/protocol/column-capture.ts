@@ -1,9 +1,10 @@
 /**
  * Reads the column definitions at the head of a result set while its bytes are relayed verbatim:
  * the way Rotor learns what MariaDB would send for a new spelling of a cached query, from the
- * client's own session, without running anything as Rotor's own account. It stops looking at the
- * response once the definitions are complete (rows are never framed) and gives up on anything
- * that is not a result set.
+ * client's own session, without running anything as Rotor's own account. With `firstRow`, it also
+ * reads the first text-protocol row (a probe's answer). It stops looking at the response once it
+ * has what it wants (other rows are never framed) and gives up on anything that is not a result
+ * set.
  */
 import { decodeColumnDefinition } from './column-codec.js';
 import type { ColumnDefinition } from './column-definition.js';
@@ -17,13 +18,23 @@ export class ColumnCapture {
   readonly #framer = new PacketFramer(1 << 20);
   readonly #extendedMetadata: boolean;
   readonly #deliver: (defs: ReadonlyArray<ColumnDefinition>) => void;
+  readonly #firstRow: ((values: ReadonlyArray<string | null>) => void) | null;
+  /** Without DEPRECATE_EOF an EOF packet follows the definitions. */
+  readonly #eofAfterColumns: boolean;
   #count = -1;
   readonly #defs: ColumnDefinition[] = [];
+  #eofSeen = false;
   #done = false;
 
-  constructor(extendedMetadata: boolean, deliver: (defs: ReadonlyArray<ColumnDefinition>) => void) {
+  constructor(
+    extendedMetadata: boolean,
+    deliver: (defs: ReadonlyArray<ColumnDefinition>) => void,
+    firstRow?: { readonly deprecateEof: boolean; readonly deliver: (values: ReadonlyArray<string | null>) => void },
+  ) {
     this.#extendedMetadata = extendedMetadata;
     this.#deliver = deliver;
+    this.#firstRow = firstRow?.deliver ?? null;
+    this.#eofAfterColumns = firstRow !== undefined && !firstRow.deprecateEof;
   }
 
   /** Feeds relayed response bytes; true once the capture is over (delivered or given up). */
@@ -52,10 +63,31 @@ export class ColumnCapture {
       else this.#count = n;
       return;
     }
-    this.#defs.push(decodeColumnDefinition(Buffer.from(payload), this.#extendedMetadata));
-    if (this.#defs.length === this.#count) {
-      this.#done = true;
-      this.#deliver(this.#defs);
+    if (this.#defs.length < this.#count) {
+      this.#defs.push(decodeColumnDefinition(Buffer.from(payload), this.#extendedMetadata));
+      if (this.#defs.length === this.#count) {
+        this.#deliver(this.#defs);
+        if (this.#firstRow === null) this.#done = true;
+      }
+      return;
     }
+    if (this.#eofAfterColumns && !this.#eofSeen) {
+      this.#eofSeen = true;
+      return;
+    }
+    this.#done = true;
+    // An EOF or OK terminator (0xFE, short) instead of a row: the result is empty.
+    if (payload[0] === 0xfe && payload.length < 0xffffff) return;
+    const r = new PacketReader(payload);
+    const values: Array<string | null> = [];
+    for (let i = 0; i < this.#count; i++) {
+      if (payload[r.pos] === 0xfb) {
+        r.skip(1);
+        values.push(null);
+      } else {
+        values.push(r.lenencString());
+      }
+    }
+    this.#firstRow?.(values);
   }
 }

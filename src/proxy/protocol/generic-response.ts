@@ -14,6 +14,8 @@ export interface OkPacket {
   readonly info: string;
   /** The new default schema when the OK carries a SESSION_TRACK schema change. */
   readonly schema?: string | null;
+  /** Names of the system variables a SESSION_TRACK block reports changed. */
+  readonly variables?: ReadonlyArray<string>;
 }
 
 /** Writes one OK packet (header 0x00, or 0xFE when it ends a result set under DEPRECATE_EOF). */
@@ -35,6 +37,7 @@ export function decodeOk(payload: Buffer, capabilities: number): OkPacket {
   const warnings = r.remaining >= 2 ? r.u16() : 0;
   let info = '';
   let schema: string | null = null;
+  const variables: string[] = [];
   if (capabilities & Cap.SESSION_TRACK) {
     if (r.remaining > 0) info = r.lenencString();
     if (status & Status.SESSION_STATE_CHANGED && r.remaining > 0) {
@@ -43,12 +46,13 @@ export function decodeOk(payload: Buffer, capabilities: number): OkPacket {
         const type = block.u8();
         const data = block.lenencBytes();
         if (type === 1) schema = new PacketReader(data).lenencString();
+        else if (type === 0) variables.push(new PacketReader(data).lenencString());
       }
     }
   } else if (r.remaining > 0) {
     info = r.restString();
   }
-  return { affectedRows, insertId, status, warnings, info, schema };
+  return { affectedRows, insertId, status, warnings, info, schema, variables };
 }
 
 export interface ErrPacket {
