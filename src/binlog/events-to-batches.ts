@@ -12,7 +12,7 @@ import type { AnyBinlogEvent, BinlogEventByName, BinlogEventName } from '@vlasky
 import type { Delta } from '../dataflow/delta.js';
 import type { Batch, BinlogPosition, SchemaChange, TableChange } from './batch.js';
 import { classifyDdl } from './ddl.js';
-import { RowShape } from './row-values.js';
+import { isEnumColumn, RowShape } from './row-values.js';
 
 /** Where assembled units go. Called synchronously, in binlog order. */
 export interface AssemblerOutput {
@@ -156,7 +156,7 @@ export class EventsToBatches {
     const schemas = ev.tableMap[ev.tableId]?.columnSchemas;
     if (cached && cached.describes(ev.schemaName, ev.tableName, schemas, ev.columnTypes)) return;
     const names = schemas?.map((c) => c.COLUMN_NAME) ?? ev.columnNames ?? [];
-    this.#shapes.set(ev.tableId, new RowShape(ev.schemaName, ev.tableName, names, ev.columnTypes));
+    this.#shapes.set(ev.tableId, new RowShape(ev.schemaName, ev.tableName, names, ev.columnTypes, schemas?.map(isEnumColumn) ?? []));
   }
 
   #table(tableId: number): OpenTable | null {

@@ -48,7 +48,21 @@ function plainValue(v: unknown): Value {
   return typeof v === 'object' ? JSON.stringify(v) : String(v as boolean);
 }
 
-function converterFor(type: number): Convert {
+/**
+ * ENUM: the value a non-strict write stores for a string not in the list is the empty string at
+ * index 0, which zongji has no choice for (it gives undefined, not NULL: NULLs come as null).
+ */
+function enumValue(v: unknown): Value {
+  return v === undefined ? '' : plainValue(v);
+}
+
+/** True for a column the table map's metadata describes as an ENUM. */
+export function isEnumColumn(schema: { readonly COLUMN_TYPE?: string } | undefined): boolean {
+  return /^enum\(/i.test(schema?.COLUMN_TYPE ?? '');
+}
+
+function converterFor(type: number, isEnum: boolean): Convert {
+  if (isEnum) return enumValue;
   if (INTEGER_TYPES.has(type)) return integerValue;
   if (type === TYPE_FLOAT) return floatValue;
   if (type === TYPE_YEAR) return yearValue;
@@ -62,21 +76,25 @@ export class RowShape {
   readonly columns: ReadonlyArray<string>;
   readonly #convert: ReadonlyArray<Convert>;
   readonly #types: ReadonlyArray<number>;
+  readonly #enums: ReadonlyArray<boolean>;
 
-  constructor(database: string, table: string, columns: ReadonlyArray<string>, types: ReadonlyArray<number>) {
+  constructor(database: string, table: string, columns: ReadonlyArray<string>, types: ReadonlyArray<number>, enums: ReadonlyArray<boolean> = []) {
     this.database = database;
     this.table = table;
     this.columns = columns;
     this.#types = types.slice();
-    this.#convert = types.map(converterFor);
+    this.#enums = types.map((_, i) => enums[i] === true);
+    this.#convert = types.map((t, i) => converterFor(t, this.#enums[i]));
   }
 
   /** True when a TableMap with these names and types describes exactly this shape. */
-  describes(database: string, table: string, schemas: ReadonlyArray<{ COLUMN_NAME: string }> | undefined, types: ReadonlyArray<number>): boolean {
+  describes(database: string, table: string, schemas: ReadonlyArray<{ COLUMN_NAME: string; COLUMN_TYPE?: string }> | undefined, types: ReadonlyArray<number>): boolean {
     if (database !== this.database || table !== this.table || !schemas) return false;
     const cols = this.columns, mine = this.#types;
     if (schemas.length !== cols.length || types.length !== mine.length) return false;
-    for (let i = 0; i < cols.length; i++) if (schemas[i].COLUMN_NAME !== cols[i] || types[i] !== mine[i]) return false;
+    for (let i = 0; i < cols.length; i++) {
+      if (schemas[i].COLUMN_NAME !== cols[i] || types[i] !== mine[i] || isEnumColumn(schemas[i]) !== this.#enums[i]) return false;
+    }
     return true;
   }
 
