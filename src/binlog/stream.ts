@@ -440,8 +440,20 @@ export class BinlogStream extends EventEmitter {
           if (this.#stopping) { conn.destroy(); return; }
           this.#sampler = conn;
         }
+        // Taken before asking: the upstream's end cannot be behind what was applied before it.
+        const applied = this.#caughtUp;
         const [rows] = await this.#sampler.query<mysql.RowDataPacket[]>({ sql: 'SHOW MASTER STATUS', timeout: LAG_SAMPLE_TIMEOUT_MS });
-        if (rows.length > 0) this.#lag.sample({ file: String(rows[0].File), position: Number(rows[0].Position) });
+        if (rows.length > 0) {
+          const end = { file: String(rows[0].File), position: Number(rows[0].Position) };
+          if (applied !== null && comparePositions(end, applied) < 0 && this.#zongji !== null) {
+            // [note: binlog-reset] The binlog went back (RESET MASTER recreated the file the stream
+            // is reading, which it keeps waiting on): what the stream holds no longer exists.
+            const z = this.#zongji;
+            this.#lost(z, Object.assign(new Error(`the upstream's binlog ends at ${formatPosition(end)}, before ${formatPosition(applied)} which was applied`), { errno: 1236 }));
+            return;
+          }
+          this.#lag.sample(end);
+        }
       } catch {
         this.#sampler?.destroy();
         this.#sampler = null;

@@ -9,9 +9,12 @@ import type { TableSchema } from '../planner/schema.js';
 import type { BuiltCache } from '../planner/build.js';
 import { coerceParam } from '../planner/coerce.js';
 import { qualifiedQuery, type QualifiedQuery } from '../planner/parse.js';
+import { parameterOf } from './statement-plan.js';
 import { sameRow } from '../dataflow/state.js';
 import type { Row } from '../dataflow/delta.js';
 import type { Value } from '../values.js';
+
+const TYPE_TIMESTAMP = 7;
 
 /** What survives a restart: enough to rebuild the cache without asking upstream. */
 export interface CacheDefinition {
@@ -57,6 +60,8 @@ export class Cache {
    * be written (the cache then answers no session). [note: cached-grants]
    */
   readonly probe: QualifiedQuery | null;
+  /** The cache answers TIMESTAMP values, or is keyed by one (both kept in UTC). */
+  readonly timestamps: boolean;
   /** Reader keys filled ahead of the binlog stream, not served until it catches up (count of waiters). */
   readonly ahead = new Map<string, number>();
 
@@ -70,6 +75,10 @@ export class Cache {
   ) {
     this.variants.set(selectText, def.columns);
     this.probe = qualifiedQuery(def.sql, def.database);
+    const tables = def.tables ?? [def.schema];
+    const isTimestamp = (p: { table: string; column: string }): boolean =>
+      tables.some((t) => t.table === p.table && t.columns.some((c) => c.name === p.column && c.dataType === 'timestamp'));
+    this.timestamps = def.columns.some((c) => c.type === TYPE_TIMESTAMP) || plan.params.some((p) => isTimestamp(parameterOf(plan, p.column)));
   }
 
   get id(): string {

@@ -69,10 +69,13 @@ export interface EngineUpstream extends SnapshotReader {
    * table that is not InnoDB, a child of a cascading foreign key), or null.
    */
   tableRefusal(database: string, table: string): Promise<string | null>;
-  /** The upstream's `@@GLOBAL.sql_mode`. */
-  globalSqlMode(): Promise<string>;
+  /** The upstream's `@@GLOBAL.sql_mode`, and its global time zone (`SYSTEM` resolved). */
+  globalSettings(): Promise<{ sqlMode: string; timeZone: string }>;
   close(): Promise<void>;
 }
+
+/** Time zones whose TIMESTAMP text is UTC's. */
+const UTC_ZONES = new Set(['+00:00', '-00:00', 'UTC', 'GMT', 'ETC/UTC', 'ETC/GMT', 'Z', 'UNIVERSAL', 'ZULU']);
 
 /** How long a read that must see its session's writes waits for the binlog before going upstream. */
 const SYNC_TIMEOUT_MS = 1_000;
@@ -95,6 +98,8 @@ export class Engine implements BinlogSink, RouterBackend {
   readonly registrations = new RegistrationLimit();
   /** {@link SqlMode} bits of the upstream's global sql_mode. [note: sql-mode-quoting] */
   sqlMode = 0;
+  /** Why caches over TIMESTAMP columns cannot answer sessions in the upstream's default time zone, or null. */
+  timeZoneReason: string | null = null;
 
   constructor(opts: EngineOptions, upstream?: EngineUpstream) {
     this.#opts = opts;
@@ -127,9 +132,16 @@ export class Engine implements BinlogSink, RouterBackend {
   async refresh(): Promise<void> {
     this.privileges.invalidate();
     try {
-      this.sqlMode = sqlModeBits(await this.#upstream.globalSqlMode());
+      const g = await this.#upstream.globalSettings();
+      this.sqlMode = sqlModeBits(g.sqlMode);
+      // [note: value-representation] Rotor's values are UTC; a session with another zone reads
+      // TIMESTAMPs shifted.
+      const utc = UTC_ZONES.has(g.timeZone.toUpperCase());
+      const reason = utc ? null : `the upstream's time_zone is ${g.timeZone}: Rotor keeps TIMESTAMP values in UTC`;
+      if (reason !== this.timeZoneReason) this.#log.warn({ timeZone: g.timeZone }, reason ?? 'the upstream time zone is UTC again');
+      this.timeZoneReason = reason;
     } catch (e) {
-      this.#log.warn({ err: e }, 'could not read the upstream sql_mode');
+      this.#log.warn({ err: e }, 'could not read the upstream sql_mode and time_zone');
     }
   }
 

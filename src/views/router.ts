@@ -44,6 +44,8 @@ export interface RouterBackend {
   syncWrites(): Promise<boolean>;
   /** Why no cache may answer right now (the binlog is too far behind), or null. [note: staleness-bound] */
   readonly staleReason: string | null;
+  /** Why caches over TIMESTAMP columns may not answer (the upstream's time zone is not UTC), or null. */
+  readonly timeZoneReason: string | null;
   /** Which principals were seen reading which caches upstream. [note: cached-grants] */
   readonly privileges: PrivilegeChecks;
   /** {@link SqlMode} bits of the upstream's global sql_mode (ANSI_QUOTES: no session flag reports it). */
@@ -172,7 +174,8 @@ export class CacheRouter implements ReadRouter {
   routeExecute(match: PreparedMatch, params: ReadonlyArray<Value>, session: SessionView): Routed {
     try {
       const m = match as Prepared;
-      if (m.cache.status !== 'ready' || session.inTransaction || session.cacheBlocker !== null || this.backend.staleReason !== null) return this.#up(this.#whyNot(m.cache, session));
+      if (m.cache.status !== 'ready' || session.inTransaction || session.cacheBlocker !== null || this.backend.staleReason !== null
+        || (m.cache.timestamps && this.backend.timeZoneReason !== null)) return this.#up(this.#whyNot(m.cache, session));
       const columns = m.cache.variants.get(m.selectText);
       if (columns === undefined) return this.#learn(m.cache, m.selectText);
       const keys = m.cache.keys(m.bound, params);
@@ -229,7 +232,8 @@ export class CacheRouter implements ReadRouter {
 
   #sessionOk(cache: Cache, session: SessionView): boolean {
     return cache.status === 'ready' && !session.inTransaction && session.cacheBlocker === null
-      && this.backend.staleReason === null && (!cache.plan.unqualified || session.database === cache.def.database);
+      && this.backend.staleReason === null && (!cache.plan.unqualified || session.database === cache.def.database)
+      && (!cache.timestamps || this.backend.timeZoneReason === null);
   }
 
   #whyNot(cache: Cache, session: SessionView): string {
@@ -237,6 +241,7 @@ export class CacheRouter implements ReadRouter {
     if (session.inTransaction) return 'inside a transaction';
     if (session.cacheBlocker !== null) return session.cacheBlocker;
     if (this.backend.staleReason !== null) return this.backend.staleReason;
+    if (cache.timestamps && this.backend.timeZoneReason !== null) return this.backend.timeZoneReason;
     return `the session's database is not ${cache.def.database}`;
   }
 

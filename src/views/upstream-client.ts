@@ -115,9 +115,11 @@ export class UpstreamClient implements SnapshotReader {
     return rows.length === 0 ? null : { file: String(rows[0].File), position: Number(rows[0].Position) };
   }
 
-  async globalSqlMode(): Promise<string> {
-    const [rows] = await this.#control.query<RowDataPacket[]>({ sql: 'SELECT @@GLOBAL.sql_mode AS m', rowsAsArray: false });
-    return String(rows[0]?.m ?? '');
+  async globalSettings(): Promise<{ sqlMode: string; timeZone: string }> {
+    const [rows] = await this.#control.query<RowDataPacket[]>({ sql: 'SELECT @@GLOBAL.sql_mode AS m, @@GLOBAL.time_zone AS tz, @@system_time_zone AS sys', rowsAsArray: false });
+    const r = rows[0];
+    const tz = String(r?.tz ?? '');
+    return { sqlMode: String(r?.m ?? ''), timeZone: tz === 'SYSTEM' ? String(r?.sys ?? '') : tz };
   }
 
   async tableRefusal(database: string, table: string): Promise<string | null> {

@@ -30,6 +30,8 @@ describe('RESET MASTER under a running stream', () => {
     const server = await startMariaDb(SERVER);
     db = await freshDatabase('reset', server.url);
     await db.admin.query('CREATE TABLE t (id INT PRIMARY KEY)');
+    // The stream starts in the binlog's first file: RESET MASTER recreates that very file.
+    await db.admin.query('RESET MASTER');
     sink = new ResettableSink(db.name);
     stream = new BinlogStream({ url: db.url, serverId: uniqueServerId(), sink, heartbeatMs: 250, reconnectBackoffMs: { first: 20, max: 200 } });
     stream.on('error', () => undefined);

@@ -123,6 +123,26 @@ describe('client values under the upstream sql_mode', () => {
     }
   });
 
+  it('a global time_zone other than UTC: caches over TIMESTAMP columns answer from MariaDB, saying why', async () => {
+    await db.admin.query(`CREATE TABLE IF NOT EXISTS stamped (id INT PRIMARY KEY, at TIMESTAMP NULL, n INT);
+      REPLACE INTO stamped VALUES (1, '2024-06-01 12:00:00', 5)`);
+    await db.admin.query("SET GLOBAL time_zone = '+02:00'");
+    const rotor = await startTestRotor(db);
+    try {
+      const stamped = await rotor.api<{ id: string }>('POST', '/api/caches', { sql: 'SELECT at FROM stamped WHERE id = ?', database: db.name });
+      const plain = await rotor.api<{ id: string }>('POST', '/api/caches', { sql: 'SELECT n FROM stamped WHERE id = ?', database: db.name });
+      await compare(rotor, ['SELECT at FROM stamped WHERE id = 1', 'SELECT n FROM stamped WHERE id = 1']);
+      const hits = async (id: string) => (await rotor.api<{ stats: { hits: number } }>('GET', `/api/caches/${id}`)).body.stats.hits;
+      assert.equal(await hits(stamped.body.id), 0, 'TIMESTAMPs go upstream');
+      assert.ok((await hits(plain.body.id)) > 0, 'other caches still answer');
+      const status = await rotor.api<{ queries: { notCachedReasons: Record<string, number> } }>('GET', '/api/status');
+      assert.ok(Object.keys(status.body.queries.notCachedReasons).some((r) => /time_zone is \+02:00/.test(r)));
+    } finally {
+      await rotor.stop();
+      await db.admin.query('SET GLOBAL time_zone = DEFAULT');
+    }
+  });
+
   it('the default sql_mode: backslash escapes, the same statements', async () => {
     const rotor = await startTestRotor(db);
     try {

@@ -24,6 +24,7 @@ function router(): { router: CacheRouter; registered: Array<{ sql: string; name?
     recordUpstream: () => undefined,
     consistency: 'eventual',
     staleReason: null,
+    timeZoneReason: null,
     defaultDatabase: 'db',
     registrationRefusal: () => null,
     cacheProbe: () => ({ query: { sql: 'SELECT 1', tables: [] } }),
