@@ -116,13 +116,18 @@ export class Engine implements BinlogSink, RouterBackend {
     this.#refreshTimer = setInterval(() => void this.refresh(), this.#opts.privilegeRefreshMs ?? 10_000);
     this.#refreshTimer.unref();
     if (this.#store === null) return;
+    const installed: Cache[] = [];
     for (const def of await this.#store.load()) {
       try {
-        this.#install(def);
+        installed.push(this.#install(def));
       } catch (e) {
         this.#log.warn({ err: e, cache: def.id }, 'a persisted cache could not be rebuilt');
       }
     }
+    // The schema may have changed while Rotor was down: each cache is checked against the
+    // current one (and planned again if it changed) before it answers.
+    for (const c of installed) c.status = 'invalidated';
+    await Promise.all(installed.map((c) => this.#refresh(c)));
   }
 
   /**
@@ -131,6 +136,8 @@ export class Engine implements BinlogSink, RouterBackend {
    */
   async refresh(): Promise<void> {
     this.privileges.invalidate();
+    // A cache stopped by an error (the upstream away during a DDL refresh) is tried again.
+    for (const c of this.#caches.values()) if (c.status === 'invalidated' && !this.#refreshing.has(c)) void this.#refresh(c);
     try {
       const g = await this.#upstream.globalSettings();
       this.sqlMode = sqlModeBits(g.sqlMode);
@@ -430,7 +437,12 @@ export class Engine implements BinlogSink, RouterBackend {
   /** Caches emptied because rows changed by a statement logged without row events. [note: statement-dml] */
   statementChanges = 0;
 
+  readonly #refreshing = new Set<Cache>();
+  /** The last reason each stopped cache was given, so the periodic retry logs a change only. */
+  readonly #refusals = new WeakMap<Cache, string>();
+
   async #refresh(c: Cache): Promise<void> {
+    this.#refreshing.add(c);
     try {
       const old = tablesOf(c.def);
       const schemas: TableSchema[] = [];
@@ -440,19 +452,23 @@ export class Engine implements BinlogSink, RouterBackend {
         const refusal = await this.#upstream.tableRefusal(t.database, t.table);
         if (refusal !== null) {
           c.status = 'invalidated';
-          this.#log.warn({ cache: c.id, table: `${t.database}.${t.table}`, reason: refusal }, 'a cache stops serving: its table can no longer be kept exact');
+          if (this.#refusals.get(c) !== refusal) this.#log.warn({ cache: c.id, table: `${t.database}.${t.table}`, reason: refusal }, 'a cache stops serving: its table can no longer be kept exact');
+          this.#refusals.set(c, refusal);
           return;
         }
         schemas.push(schema);
       }
       if (!this.#caches.has(c.id)) return;
-      if (JSON.stringify(schemas) === JSON.stringify(old)) {
+      // Every attribute the answer depends on: the tables' columns (types, collations, keys,
+      // invisibility) and the result's definitions (lengths, unsigned, nullability, decimals).
+      const columns = await this.#upstream.columnDefinitions(limitZero(c.def.sql, c.fp), c.def.database);
+      if (!this.#caches.has(c.id)) return;
+      if (JSON.stringify(schemas) === JSON.stringify(old) && JSON.stringify(columns) === JSON.stringify(c.def.columns)) {
         c.status = 'ready';
         return;
       }
       // A table changed shape: plan the same query again against it, then swap the caches.
-      const columns = await this.#upstream.columnDefinitions(limitZero(c.def.sql, c.fp), c.def.database);
-      if (!this.#caches.has(c.id)) return;
+      this.#log.info({ cache: c.id }, 'a cache is planned again: its tables or result columns changed');
       const def: CacheDefinition = { ...c.def, schema: schemas[0], ...(schemas.length > 1 ? { tables: schemas } : {}), columns };
       planOf(parseStatement(def.sql), schemas);
       this.#remove(c);
@@ -461,6 +477,8 @@ export class Engine implements BinlogSink, RouterBackend {
     } catch (e) {
       c.status = 'invalidated';
       this.#log.warn({ err: e, cache: c.id }, 'a cache could not be rebuilt after DDL');
+    } finally {
+      this.#refreshing.delete(c);
     }
   }
 

@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine } from '../../src/views/engine.js';
@@ -134,6 +134,36 @@ describe('cache registry', () => {
     } finally {
       await again.close();
     }
+  });
+
+  it('plans a persisted cache again at start when its table changed while Rotor was down', async () => {
+    const star = await f.engine.register({ sql: 'SELECT * FROM story WHERE id = ?', name: 'story_star' });
+    // What Rotor persisted before it went down; the live engine below keeps its own file current.
+    const down = await mkdtemp(join(tmpdir(), 'rotor-down-'));
+    await writeFile(join(down, 'caches.json'), await readFile(join(dir, 'caches.json')));
+    const stopped = f.engine;
+    const again = async (): Promise<void> => {
+      const restarted = new Engine({ upstreamUrl: f.db.url, defaultDatabase: f.db.name, dataDir: down });
+      await restarted.start();
+      try {
+        const info = restarted.get('story_star');
+        assert.equal(info?.status, 'ready');
+        const a = await route(restarted.router, 'SELECT * FROM story WHERE id = 2', f.session);
+        const truth = await f.upstream('SELECT * FROM story WHERE id = 2');
+        assert.deepEqual(a.rows, truth.rows);
+        assert.deepEqual(a.columns?.map((c) => c.name), truth.fields.map((fl) => fl.name));
+      } finally {
+        await restarted.close();
+      }
+    };
+    await f.db.admin.query('ALTER TABLE story ADD COLUMN later INT DEFAULT 7');
+    await again();
+    await f.db.admin.query('ALTER TABLE story MODIFY COLUMN later BIGINT UNSIGNED DEFAULT 7');
+    await again();
+    await f.db.admin.query('ALTER TABLE story DROP COLUMN later');
+    await f.drain();
+    stopped.drop(star.id);
+    await rm(down, { recursive: true, force: true });
   });
 
   it('drops state on DDL of a table it reads and serves again once the table is re-learned', async () => {
