@@ -24,9 +24,26 @@ export interface AssemblerOutput {
   onHeartbeat(position: BinlogPosition): void;
 }
 
+/**
+ * True when a rows event carries every column of its rows (binlog_row_image=FULL): zongji reads a
+ * column missing from a MINIMAL or NOBLOB image as NULL, indistinguishable from a real NULL.
+ */
+function fullImages(ev: AnyBinlogEvent): boolean {
+  const e = ev as unknown as { numberOfColumns?: number; columns_present_bitmap?: Buffer; columns_present_bitmap2?: Buffer };
+  const n = e.numberOfColumns ?? 0;
+  const all = (bitmap: Buffer | undefined): boolean => {
+    if (bitmap === undefined) return true;
+    for (let i = 0; i < n; i++) if ((bitmap[i >> 3] & (1 << (i & 7))) === 0) return false;
+    return true;
+  };
+  return all(e.columns_present_bitmap) && all(e.columns_present_bitmap2);
+}
+
 interface OpenTable {
   readonly shape: RowShape;
   readonly deltas: Delta[];
+  /** A row image lacked columns (binlog_row_image MINIMAL or NOBLOB): its rows cannot be applied. */
+  partial?: boolean;
 }
 
 type Handler = (ev: AnyBinlogEvent) => void;
@@ -181,12 +198,14 @@ export class EventsToBatches {
   #rows(ev: BinlogEventByName<'writerows' | 'deleterows'>, sign: 1 | -1): void {
     const t = this.#table(ev.tableId);
     if (!t) return;
+    if (!fullImages(ev)) t.partial = true;
     for (const r of ev.rows) t.deltas.push({ row: t.shape.toRow(r), sign });
   }
 
   #update(ev: BinlogEventByName<'updaterows'>): void {
     const t = this.#table(ev.tableId);
     if (!t) return;
+    if (!fullImages(ev)) t.partial = true;
     for (const r of ev.rows) {
       t.deltas.push({ row: t.shape.toRow(r.before), sign: -1 });
       t.deltas.push({ row: t.shape.toRow(r.after), sign: 1 });
@@ -213,12 +232,18 @@ export class EventsToBatches {
   #commit(ev: AnyBinlogEvent): void {
     const position = this.#position(ev);
     const gtid = this.#gtid;
+    // [note: statement-dml] Rows logged without their full images cannot be applied: the table's
+    // caches forget what they held, as for rows changed by a statement.
+    for (const t of this.#tables) {
+      if (t.partial !== true) continue;
+      this.#schema.push({ kind: 'dml', database: t.shape.database, tables: [t.shape.table], statement: 'row events without full row images (binlog_row_image is not FULL)', position, gtid });
+    }
     // Stamped with the group's end, like its batch: CREATE … SELECT logs its rows after the DDL.
     for (const change of this.#schema) this.#out.onSchemaChange(change.position.position === position.position ? change : { ...change, position });
     if (this.#tables.length > 0) {
       const changes: TableChange[] = [];
       for (const t of this.#tables) {
-        if (t.deltas.length === 0) continue;
+        if (t.deltas.length === 0 || t.partial === true) continue;
         changes.push({ database: t.shape.database, table: t.shape.table, columns: t.shape.columns, deltas: t.deltas });
       }
       if (changes.length > 0) this.#out.onBatch({ gtid, position, timestamp: ev.timestamp, changes });
