@@ -89,7 +89,7 @@ export class ClientSession {
   /** Column definitions the router asked to learn from the response being relayed. */
   #capture: ColumnCapture | null = null;
   /** A statement of Rotor's own running on the upstream session (see {@link ClientSession.probe}). */
-  #probe: { readonly scanner: ResponseScanner; readonly rows: ColumnCapture | null; readonly resolve: (e: ProbeError | null) => void; err: ProbeError | null; statementId: number } | null = null;
+  #probe: { readonly kind: 'query' | 'prepare'; readonly scanner: ResponseScanner; readonly rows: ColumnCapture | null; readonly resolve: (e: ProbeError | null) => void; err: ProbeError | null; statementId: number } | null = null;
   readonly #statements = new PreparedStatements();
 
   constructor(id: number, client: Socket, host: SessionHost) {
@@ -185,7 +185,18 @@ export class ClientSession {
       case 'handshake':
         this.#onHandshakeResponse(p);
         return;
+      case 'upstream-tls':
       case 'auth':
+        // Only what upstream asked for is part of the login (an auth switch answer, a public key
+        // request, a password): anything else the client pipelined is a command, kept for after
+        // the login. Relayed now, it would run unseen by the session state and the router, and its
+        // answer would arrive where a probe's is expected.
+        if (this.#phase === 'upstream-tls' || this.#authTurns === 0) {
+          this.#queue.push({ seq: p.seq, payload: Buffer.from(p.payload), raw: Buffer.from(p.raw) });
+          if (this.#queue.length > MAX_QUEUED) this.#client.pause();
+          return;
+        }
+        this.#authTurns--;
         // Backpressure here too: a client may send without waiting for upstream.
         if (this.#upstream?.write(reseq(p.raw, p.seq - this.#seqOffset)) === false) this.#client.pause();
         return;
@@ -205,6 +216,8 @@ export class ClientSession {
   }
 
   #handshakePending: Packet | null = null;
+  /** Login packets upstream asked the client for and has not had yet. */
+  #authTurns = 0;
   #tlsDone = false;
   #sslProbe: Buffer | null = null;
 
@@ -306,6 +319,7 @@ export class ClientSession {
     this.#seqOffset = lastClientSeq - loginSeq;
     if (!tls) {
       this.#phase = 'auth';
+      this.#authTurns = 0;
       this.#upstream?.write(login);
       return;
     }
@@ -323,6 +337,7 @@ export class ClientSession {
       this.#upstream = up;
       this.#bindUpstream(up);
       this.#phase = 'auth';
+      this.#authTurns = 0;
       up.write(login);
     }, (err: unknown) => {
       if (this.#phase !== 'upstream-tls') return;
@@ -334,7 +349,15 @@ export class ClientSession {
   #onAuthPacket(p: Packet): void {
     this.#client.write(reseq(p.raw, p.seq + this.#seqOffset));
     const first = p.payload[0];
+    // Neither OK nor ERR: upstream waits for one more packet of the login from the client, which
+    // may already be here (a client that did not wait for the question): it goes up as login data.
+    if (first !== 0x00 && first !== 0xff) {
+      const early = this.#queue.shift();
+      if (early === undefined) this.#authTurns++;
+      else this.#upstream?.write(reseq(early.raw, early.seq - this.#seqOffset));
+    }
     if (first === 0x00) {
+      this.#authTurns = 0;
       this.#phase = 'ready';
       this.#loggedIn = true;
       this.#clientFramer.maxPacket = this.#host.maxPacketSize;
@@ -594,6 +617,7 @@ export class ClientSession {
     }
     // The exchange that follows is a login: relay it like the first one (#onAuthPacket).
     this.#phase = 'auth';
+    this.#authTurns = 0;
     this.#seqOffset = 0;
     this.#statements.clear();
     state.relogin(user, db, this.#charset);
@@ -627,7 +651,7 @@ export class ClientSession {
       const deprecateEof = (this.#caps & Cap.DEPRECATE_EOF) !== 0;
       const rows = onRow === undefined ? null : new ColumnCapture((this.#mariadbCaps & MariaCap.EXTENDED_METADATA) !== 0, () => undefined, { deprecateEof, deliver: onRow });
       const probe = {
-        err: null as ProbeError | null, statementId: -1, resolve, rows,
+        err: null as ProbeError | null, statementId: -1, resolve, rows, kind,
         scanner: new ResponseScanner({
           onOk: () => undefined,
           onEof: () => undefined,
@@ -660,6 +684,8 @@ export class ClientSession {
     }
     if (end < 0) return;
     this.#probe = null;
+    // Fails closed: a prepare answered by anything but PREPARE_OK proves nothing.
+    if (probe.err === null && probe.kind === 'prepare' && probe.statementId < 0) probe.err = { errno: 1105, sqlState: 'HY000', message: 'an unexpected answer to a prepare' };
     if (probe.statementId >= 0) {
       // COM_STMT_CLOSE has no response.
       this.#upstream?.write(new PacketWriter(16).begin(0).u8(Com.STMT_CLOSE).u32(probe.statementId).end().finish());

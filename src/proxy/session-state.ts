@@ -12,7 +12,7 @@ const SCREEN = /set|temporary|use|execute|prepare|call|atomic|if|while|loop|repe
 const TEMPORARY = /\btemporary\b/i;
 // Dynamic SQL, stored procedures and compound statements run statements Rotor never sees: their
 // SETs, temporary tables and roles stay after them.
-const HIDDEN = /\b(execute|prepare|call)\b|\bbegin\s+not\s+atomic\b/i;
+const HIDDEN = /\b(execute|prepare|call|atomic)\b/i;
 const COMPOUND_START = new Set(['IF', 'WHILE', 'LOOP', 'REPEAT', 'CASE', 'FOR', 'DECLARE']);
 const LABEL = /[A-Za-z_$][\w$]*\s*:(?!=)/y;
 const ROLE = /\brole\b/i;

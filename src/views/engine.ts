@@ -536,9 +536,9 @@ export class Engine implements BinlogSink, RouterBackend {
   }
 
   /**
-   * Keeps what a session's relayed answer says of a new spelling's columns, when it describes the
-   * registered columns under other names: a spelling MariaDB read as another query (or a session
-   * whose settings change types) teaches nothing that other sessions would be answered with.
+   * Keeps the names a session's relayed answer gives a new spelling's columns, when it describes
+   * the registered columns under other names: a spelling MariaDB read as another query (or over a
+   * session's temporary table) teaches nothing that other sessions would be answered with.
    */
   learnVariant(cache: Cache, selectText: string, columns: ReadonlyArray<ColumnDefinition>): void {
     if (cache.variants.size >= 32 || columns.length !== cache.def.columns.length) return;
@@ -547,7 +547,8 @@ export class Engine implements BinlogSink, RouterBackend {
       return c.type === r.type && c.decimals === r.decimals && c.schema === r.schema && c.orgTable === r.orgTable
         && (c.characterSet === 63) === (r.characterSet === 63);
     });
-    if (same) cache.variants.set(selectText, columns);
+    // Only the names come from a session's answer; every other attribute is the registered one.
+    if (same) cache.variants.set(selectText, cache.def.columns.map((c, i) => ({ ...c, name: columns[i].name })));
   }
 
   registrationRefusal(): string | null {

@@ -89,6 +89,8 @@ async function mayRead(session: SessionView, query: QualifiedQuery): Promise<Ans
     const row = await probeRow(`SHOW CREATE TABLE ${name}`);
     if (row === null) return errorAnswer(new RotorError('ERR_CACHE_ACCESS_DENIED', []));
     if (!Array.isArray(row)) return denial(row as ProbeError);
+    // Fails closed: only the answer about this very table vouches for it.
+    if (row[0] !== t.table || row.length < 2) return errorAnswer(new RotorError('ERR_CACHE_ACCESS_DENIED', []));
     if (/^\s*CREATE\s+TEMPORARY\b/i.test(String(row[1] ?? ''))) return errorAnswer(new RotorError('ERR_CACHE_TEMPORARY_TABLE', [name]));
   }
   return null;
@@ -141,11 +143,9 @@ export class CacheRouter implements ReadRouter {
         if (bound === null) continue;
         if (!this.#sessionOk(cache, session)) return this.#up(this.#whyNot(cache, session));
         const text = fp.selectStart >= 0 ? sql.slice(fp.selectStart, fp.selectEnd) : '';
-        const columns = cache.variants.get(text);
-        if (columns === undefined) return this.#learn(cache, text);
         const keys = cache.keys(bound, NO_PARAMS);
         if (keys === null) return this.#up('a parameter does not compare as a plain key (NULL, or another type)');
-        return this.#checked(session, cache, keys, columns);
+        return this.#checked(session, cache, keys, text);
       }
       return this.#up('the statement matches a cache except for a constant');
     } catch (e) {
@@ -174,13 +174,13 @@ export class CacheRouter implements ReadRouter {
   routeExecute(match: PreparedMatch, params: ReadonlyArray<Value>, session: SessionView): Routed {
     try {
       const m = match as Prepared;
+      // Not the session's current database: a prepared statement keeps the one it was prepared in
+      // (matchPrepared checked it), as MariaDB resolves its tables at prepare.
       if (m.cache.status !== 'ready' || session.inTransaction || session.cacheBlocker !== null || this.backend.staleReason !== null
         || (m.cache.timestamps && this.backend.timeZoneReason !== null)) return this.#up(this.#whyNot(m.cache, session));
-      const columns = m.cache.variants.get(m.selectText);
-      if (columns === undefined) return this.#learn(m.cache, m.selectText);
       const keys = m.cache.keys(m.bound, params);
       if (keys === null) return this.#up('a parameter does not compare as a plain key (NULL, or another type)');
-      return this.#checked(session, m.cache, keys, columns);
+      return this.#checked(session, m.cache, keys, m.selectText);
     } catch (e) {
       return this.#up(`router error: ${e instanceof Error ? e.message : String(e)}`);
     }
@@ -196,7 +196,10 @@ export class CacheRouter implements ReadRouter {
     return session.noBackslashEscapes ? SqlMode.NoBackslashEscapes : 0;
   }
 
-  /** Relays a read of a new spelling of `cache`'s select list, to learn its column definitions. */
+  /**
+   * Relays a read of a new spelling of `cache`'s select list, by a session already checked for it,
+   * to learn the names MariaDB gives its columns.
+   */
   #learn(cache: Cache, selectText: string): Routed {
     const reason = 'learning the column definitions of a new spelling of the query';
     this.backend.recordUpstream(reason);
@@ -209,10 +212,11 @@ export class CacheRouter implements ReadRouter {
    * read prepares the cache's qualified query on the session's own upstream session, then is
    * served; a refused one is relayed, so the client gets MariaDB's own error for its statement.
    */
-  #checked(session: SessionView, cache: Cache, keys: ReadonlyArray<Row>, columns: ReadonlyArray<ColumnDefinition>): Routed {
+  #checked(session: SessionView, cache: Cache, keys: ReadonlyArray<Row>, selectText: string): Routed {
     const privileges = this.backend.privileges;
     const verdict = privileges.checked(session, cache.id);
-    if (verdict === true) return this.#serveSession(session, cache, keys, columns);
+    const columns = cache.variants.get(selectText);
+    if (verdict === true) return columns === undefined ? this.#learn(cache, selectText) : this.#serveSession(session, cache, keys, columns);
     if (verdict === false) return this.#up(`the user may not read cache ${cache.id}`);
     const query = cache.probe;
     if (query === null) return this.#up(`the user's grants for cache ${cache.id} cannot be checked`);
@@ -224,6 +228,8 @@ export class CacheRouter implements ReadRouter {
         this.backend.recordUpstream(`the user may not read cache ${cache.id}`);
         return null;
       }
+      // A new spelling is learned from a later read, by a session known to may read the cache.
+      if (columns === undefined) return null;
       const r = this.#serveSession(session, cache, keys, columns);
       return r.kind === 'answer' ? r.answer : r.kind === 'pending' ? r.answer : null;
     })();
@@ -353,11 +359,13 @@ export class CacheRouter implements ReadRouter {
    * otherwise answers with MariaDB's own error.
    */
   #authorized(session: SessionView, select: (() => { readonly query: QualifiedQuery | null } | null) | null, run: () => Answer | Promise<Answer>): Routed {
-    const probe = session.probe;
-    if (probe === undefined) return { kind: 'answer', answer: errorAnswer(new RotorError('ERR_CACHE_ACCESS_DENIED', [])) };
+    const probeRow = session.probeRow;
+    if (probeRow === undefined) return { kind: 'answer', answer: errorAnswer(new RotorError('ERR_CACHE_ACCESS_DENIED', [])) };
     const answer = (async (): Promise<Answer> => {
-      const denied = await probe(PROCESS_PROBE, 'query');
-      if (denied !== null) return denial(denied);
+      const status = await probeRow(PROCESS_PROBE);
+      if (status === null) return errorAnswer(new RotorError('ERR_CACHE_ACCESS_DENIED', []));
+      if (!Array.isArray(status)) return denial(status as ProbeError);
+      if (status[0] !== 'InnoDB') return errorAnswer(new RotorError('ERR_CACHE_ACCESS_DENIED', []));
       // Prepared fully qualified, so the session's current database cannot change what it names;
       // any error refuses (fails closed).
       const target = select?.() ?? null;

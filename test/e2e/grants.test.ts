@@ -10,6 +10,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import mysql from 'mysql2/promise';
 import { freshDatabase, type TestDatabase } from '../support/servers.js';
 import { startTestRotor, type TestRotor } from '../support/rotor.js';
+import { CLIENT_CAPS, RawClient, nativeToken } from '../proxy/support.js';
+import { encodeHandshakeResponse, type ServerHandshake } from '../../src/proxy/protocol/handshake.js';
+import { PacketWriter } from '../../src/proxy/protocol/packet-writer.js';
+import { Com } from '../../src/proxy/protocol/constants.js';
 
 let db: TestDatabase;
 let rotor: TestRotor;
@@ -251,6 +255,46 @@ describe('a session cannot get a cached answer by making MariaDB read something 
       assert.equal((await rotor.api('GET', `/api/caches/${cacheId}`)).status, 200, 'the cache is still there');
     } finally {
       await conn.end();
+    }
+  });
+
+  it('commands pipelined with the login run after it, seen by Rotor, never as answers to its checks', async () => {
+    const user = await attacker('pipeliner');
+    const c = await RawClient.open(rotor.rotor.listen.port);
+    const hs = c.handshake as ServerHandshake;
+    const login = encodeHandshakeResponse({
+      capabilities: CLIENT_CAPS, maxPacket: 1 << 24, charset: 45, mariadbCapabilities: 0, user, authResponse: nativeToken('pw', hs.scramble),
+      database: db.name, authPlugin: 'mysql_native_password', attributes: null,
+    }, 1);
+    const query = (sql: string): Buffer => new PacketWriter(sql.length + 16).begin(0).u8(Com.QUERY).string(sql).end().finish();
+    try {
+      // Login and two slow statements in one write: the statements' answers must not arrive
+      // while Rotor checks the user's grants for the cached read that follows.
+      c.socket.write(Buffer.concat([login, query('DO SLEEP(0.3)'), query("SELECT 'secret' AS `Table`, SLEEP(0.3) AS `Create Table`")]));
+      assert.equal((await c.read()).payload[0], 0x00, 'logged in');
+      c.socket.write(query(SECRET));
+      for (;;) {
+        const p = await c.read();
+        assert.ok(!p.payload.includes(Buffer.from('classified')), 'no cached row');
+        if (p.payload[0] === 0xff && p.payload.readUInt16LE(1) === 1142) break;
+      }
+    } finally {
+      c.end();
+    }
+  });
+
+  it('a statement prepared in one database and executed after USE of another still reads the first, as in MariaDB', async () => {
+    const reg = await rotor.api<{ id: string }>('POST', '/api/caches', { sql: 'SELECT v FROM pub WHERE id = ?', database: db.name });
+    const conn = await rotor.connect();
+    try {
+      const stmt = await conn.prepare('SELECT v FROM pub WHERE id = ?');
+      for (let i = 0; i < 2; i++) assert.deepEqual(((await stmt.execute([1]))[0] as Array<{ v: string }>).map((r) => r.v), ['public']);
+      await conn.query(`USE ${other}`);
+      for (let i = 0; i < 2; i++) assert.deepEqual(((await stmt.execute([1]))[0] as Array<{ v: string }>).map((r) => r.v), ['public'], 'MariaDB resolves tables at prepare');
+      stmt.close();
+    } finally {
+      await conn.end();
+      await rotor.api('DELETE', `/api/caches/${reg.body.id}`);
     }
   });
 

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { CacheRouter, type RouterBackend } from '../../src/views/router.js';
 import type { Routed, SessionView } from '../../src/proxy/read-router.js';
+import { allPrivilegedRow } from './support.js';
 
 function router(): { router: CacheRouter; registered: Array<{ sql: string; name?: string }>; dropped: string[] } {
   const registered: Array<{ sql: string; name?: string }> = [];
@@ -33,7 +34,7 @@ function router(): { router: CacheRouter; registered: Array<{ sql: string; name?
 }
 
 // A user MariaDB lets run every cache command (every probe succeeds).
-const session: SessionView = { connectionId: 1, user: 'u', database: null, inTransaction: false, cacheBlocker: null, writes: 0, privilegeGeneration: 0, noBackslashEscapes: false, probe: () => Promise.resolve(null), probeRow: () => Promise.resolve(['t', 'CREATE TABLE `t` (`k` int)']) };
+const session: SessionView = { connectionId: 1, user: 'u', database: null, inTransaction: false, cacheBlocker: null, writes: 0, privilegeGeneration: 0, noBackslashEscapes: false, probe: () => Promise.resolve(null), probeRow: (sql) => Promise.resolve(allPrivilegedRow(sql)) };
 
 async function kind(r: Routed): Promise<string> {
   if (r.kind === 'pending') await r.answer;
