@@ -33,12 +33,12 @@ export interface SessionView {
    */
   readonly privilegeGeneration: number;
   /**
-   * Runs one statement on the session's own upstream session, as its user (`prepare`: prepared and
-   * closed, never executed); resolves null when it succeeded, else upstream's error. Only valid
-   * while the session waits for a `pending` answer of Rotor's own. Absent outside a real session.
+   * Prepares (and closes, never executes) one statement on the session's own upstream session, as
+   * its user; resolves null when MariaDB answered PREPARE_OK, else its error. Only valid while the
+   * session waits for a `pending` answer of Rotor's own. Absent outside a real session.
    */
-  probe?(sql: string, kind: 'query' | 'prepare'): Promise<ProbeError | null>;
-  /** Like `probe` (a query), resolving to its first row (null when it has none) or its error. */
+  probe?(sql: string, kind: 'prepare'): Promise<ProbeError | null>;
+  /** Runs one query the same way, resolving to its first row (null when it has none) or its error. */
   probeRow?(sql: string): Promise<ReadonlyArray<string | null> | ProbeError | null>;
 }
 

@@ -149,7 +149,7 @@ export class SessionState implements SessionView {
   writes = 0;
   /** Moves whenever the session's privileges may have changed. [note: cached-grants] */
   privilegeGeneration = 0;
-  probe?: (sql: string, kind: 'query' | 'prepare') => Promise<ProbeError | null>;
+  probe?: (sql: string, kind: 'prepare') => Promise<ProbeError | null>;
   probeRow?: (sql: string) => Promise<ReadonlyArray<string | null> | ProbeError | null>;
   /** Set while the connection's character set keeps every statement from the caches. */
   #charsetBlocker: string | null = null;

@@ -296,10 +296,7 @@ export class Engine implements BinlogSink, RouterBackend {
    */
   reset(reason: string): void {
     this.#upqueries.resetPositions();
-    for (const c of this.#caches.values()) {
-      for (const root of this.#roots(c)) this.#graph.evictAll(root);
-      c.built.reader.evictAll();
-    }
+    for (const c of this.#caches.values()) this.#empty(c);
     this.#log.warn({ reason, caches: this.#caches.size }, 'every cache was emptied: the binlog lost Rotor\'s position');
   }
 
@@ -344,8 +341,7 @@ export class Engine implements BinlogSink, RouterBackend {
     const top = this.#topState(c);
     const before = reader.size;
     if (keys === 'all') {
-      for (const root of this.#roots(c)) this.#graph.evictAll(root);
-      reader.evictAll();
+      this.#empty(c);
       return before;
     }
     const rows: Row[] = [];
@@ -359,6 +355,12 @@ export class Engine implements BinlogSink, RouterBackend {
     if (path !== null && path.join === undefined) this.#graph.evict(top, rows.map(path.toAncestorKey));
     this.#graph.evict(reader, rows.filter((r) => reader.has(keyString(r, reader.fold))));
     return before - reader.size;
+  }
+
+  /** Drops every key a cache holds, at its topmost states, so the eviction travels down to the reader. */
+  #empty(c: Cache): void {
+    for (const root of this.#roots(c)) this.#graph.evictAll(root);
+    c.built.reader.evictAll();
   }
 
   #topState(c: Cache): Operator {

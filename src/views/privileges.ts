@@ -4,7 +4,7 @@
  * A cached answer goes only to a session whose user could run the cached SELECT upstream. Rotor
  * does not re-implement MariaDB's privilege rules (hosts, roles, PUBLIC, column grants, partial
  * revokes): it asks MariaDB. Before a session's first read of a cache is served, the cache's own
- * query, every table qualified by its database (`Cache.probeSql`), is prepared — never executed —
+ * query, every table qualified by its database (`Cache.probe`), is prepared — never executed —
  * on the session's own upstream session, as its user with its current roles; MariaDB checks every
  * table and column privilege the statement needs at prepare. Only when that succeeds is the cache
  * marked readable for this session. The client's own statement is never taken as proof: its text
@@ -33,11 +33,6 @@ interface SessionChecks {
 export class PrivilegeChecks {
   #epoch = 0;
   readonly #sessions = new WeakMap<SessionView, SessionChecks>();
-
-  /** The current epoch's number. */
-  get epoch(): number {
-    return this.#epoch;
-  }
 
   /** Forgets every check of every session. */
   invalidate(): void {

@@ -2,8 +2,8 @@
  * The engine's side of the proxy seam (src/proxy/read-router.ts): fingerprint a statement, find the
  * cache it matches, answer from the reader on a hit (synchronously, no parse), start a fill on a
  * miss, and relay everything else upstream with the reason recorded. A session's first read of a
- * cache is relayed too, to learn that its user may run it ([note: cached-grants]) and the column
- * definitions of its spelling. Also the SQL-port admin statements `CREATE CACHE [name] FROM
+ * cache waits for MariaDB to confirm its user may run it ([note: cached-grants]); the first read of
+ * a new spelling is relayed to learn its column names. Also the SQL-port admin statements `CREATE CACHE [name] FROM
  * <select>`, `DROP CACHE <id|name>`, `SHOW CACHES`, for users with the PROCESS privilege.
  */
 import type { Answer, PreparedMatch, ProbeError, ReadRouter, RelayWatch, Routed, SessionView } from '../proxy/read-router.js';
@@ -46,10 +46,8 @@ export interface RouterBackend {
   readonly staleReason: string | null;
   /** Why caches over TIMESTAMP columns may not answer (the upstream's time zone is not UTC), or null. */
   readonly timeZoneReason: string | null;
-  /** Which principals were seen reading which caches upstream. [note: cached-grants] */
+  /** What MariaDB said each session may read. [note: cached-grants] */
   readonly privileges: PrivilegeChecks;
-  /** {@link SqlMode} bits of the upstream's global sql_mode (ANSI_QUOTES: no session flag reports it). */
-  readonly sqlMode: number;
 }
 
 interface Prepared extends PreparedMatch {
@@ -176,8 +174,7 @@ export class CacheRouter implements ReadRouter {
       const m = match as Prepared;
       // Not the session's current database: a prepared statement keeps the one it was prepared in
       // (matchPrepared checked it), as MariaDB resolves its tables at prepare.
-      if (m.cache.status !== 'ready' || session.inTransaction || session.cacheBlocker !== null || this.backend.staleReason !== null
-        || (m.cache.timestamps && this.backend.timeZoneReason !== null)) return this.#up(this.#whyNot(m.cache, session));
+      if (!this.#sessionOk(m.cache, session, false)) return this.#up(this.#whyNot(m.cache, session));
       const keys = m.cache.keys(m.bound, params);
       if (keys === null) return this.#up('a parameter does not compare as a plain key (NULL, or another type)');
       return this.#checked(session, m.cache, keys, m.selectText);
@@ -236,9 +233,9 @@ export class CacheRouter implements ReadRouter {
     return { kind: 'pending', answer };
   }
 
-  #sessionOk(cache: Cache, session: SessionView): boolean {
-    return cache.status === 'ready' && !session.inTransaction && session.cacheBlocker === null
-      && this.backend.staleReason === null && (!cache.plan.unqualified || session.database === cache.def.database)
+  #sessionOk(cache: Cache, session: SessionView, checkDatabase = true): boolean {
+    return cache.status === 'ready' && !session.inTransaction && session.cacheBlocker === null && this.backend.staleReason === null
+      && (!checkDatabase || !cache.plan.unqualified || session.database === cache.def.database)
       && (!cache.timestamps || this.backend.timeZoneReason === null);
   }
 
