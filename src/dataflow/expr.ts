@@ -3,17 +3,17 @@
  * three-valued logic, rendered back to SQL for upqueries, and described for `describe()`.
  *
  * Comparison follows MySQL where the planner lets it in: numerically when either side is numeric
- * (exactly, through decimals), else as strings, case- and trailing-space-insensitively for columns
- * with a `_ci` collation.
+ * (exactly, through decimals), else as strings: under the text column's collation
+ * ([note: collations]), by code unit otherwise.
  */
 import type { Value } from '../values.js';
 import { compareDecimal, toDecimal } from './decimal.js';
-import { foldCi } from './state.js';
+import type { Collation } from './collation.js';
 
 export type CompareOp = '=' | '<>' | '<' | '>' | '<=' | '>=';
 
 export type Expr =
-  | { readonly k: 'col'; readonly i: number; readonly name: string; readonly numeric: boolean; readonly ci: boolean }
+  | { readonly k: 'col'; readonly i: number; readonly name: string; readonly numeric: boolean; readonly collation: Collation | null }
   | { readonly k: 'lit'; readonly v: Value; readonly sql: string; readonly numeric: boolean }
   | { readonly k: 'cmp'; readonly op: CompareOp; readonly a: Expr; readonly b: Expr }
   | { readonly k: 'and' | 'or'; readonly args: ReadonlyArray<Expr> }
@@ -28,12 +28,12 @@ function isNumeric(e: Expr): boolean {
   return (e.k === 'col' || e.k === 'lit') && e.numeric;
 }
 
-function isCi(e: Expr): boolean {
-  return e.k === 'col' && e.ci;
+function collationOf(e: Expr): Collation | null {
+  return e.k === 'col' ? e.collation : null;
 }
 
 /** Compares two values as MySQL compares these two expressions; null when either is NULL. */
-function compare(a: Value, b: Value, numeric: boolean, ci: boolean): number | null {
+function compare(a: Value, b: Value, numeric: boolean, collation: Collation | null): number | null {
   if (a === null || b === null) return null;
   if (numeric) {
     const x = toDecimal(a), y = toDecimal(b);
@@ -44,8 +44,8 @@ function compare(a: Value, b: Value, numeric: boolean, ci: boolean): number | nu
   if (Buffer.isBuffer(a) || Buffer.isBuffer(b)) {
     return Buffer.compare(Buffer.isBuffer(a) ? a : Buffer.from(String(a)), Buffer.isBuffer(b) ? b : Buffer.from(String(b)));
   }
-  let sa = String(a), sb = String(b);
-  if (ci) { sa = foldCi(sa); sb = foldCi(sb); }
+  const sa = String(a), sb = String(b);
+  if (collation !== null) return collation.compare(sa, sb);
   return sa < sb ? -1 : sa > sb ? 1 : 0;
 }
 
@@ -57,7 +57,7 @@ function value(e: Expr, row: ReadonlyArray<Value>): Value {
 }
 
 function cmpOf(a: Expr, b: Expr, row: ReadonlyArray<Value>): number | null {
-  return compare(value(a, row), value(b, row), isNumeric(a) || isNumeric(b), isCi(a) || isCi(b));
+  return compare(value(a, row), value(b, row), isNumeric(a) || isNumeric(b), collationOf(a) ?? collationOf(b));
 }
 
 /** SQL truth of a predicate for a row. */

@@ -8,18 +8,26 @@
  */
 import type { Row } from './delta.js';
 import type { Value } from '../values.js';
+import type { Collation } from './collation.js';
 
-/** How a key column's values compare: exactly, or folded like a case-insensitive collation. */
-export type KeyFold = 'exact' | 'ci';
+/** How a key column's values compare: exactly, or as text under its collation ([note: collations]). */
+export type KeyFold = 'exact' | Collation;
 
-/** The identity of a key: its values, folded per column, as one string. */
+/**
+ * The identity of a key: its values, folded per column, as one string. Text of a key with several
+ * columns carries its length, so no value's characters can pass for the separator.
+ */
 export function keyString(values: ReadonlyArray<Value>, fold?: ReadonlyArray<KeyFold>): string {
   let s = '';
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
     if (i > 0) s += '\u0001';
     if (v === null) s += '\u0000N';
-    else if (typeof v === 'string') s += 's' + (fold !== undefined && fold[i] === 'ci' ? foldCi(v) : v);
+    else if (typeof v === 'string') {
+      const f = fold === undefined ? 'exact' : fold[i];
+      const t = f === 'exact' ? v : f.key(v);
+      s += (f === 'exact' ? 's' : 'c') + (values.length > 1 ? `${t.length}:` : '') + t;
+    }
     else if (typeof v === 'number') s += 'n' + String(v);
     else if (typeof v === 'bigint') s += 'n' + v.toString();
     else s += 'b' + v.toString('hex');
@@ -32,22 +40,11 @@ export function keyOfRow(row: Row, columns: ReadonlyArray<number>, fold?: Readon
   if (columns.length === 1) {
     const v = row[columns[0]];
     if (typeof v === 'number') return 'n' + String(v);
-    if (typeof v === 'string' && (fold === undefined || fold[0] !== 'ci')) return 's' + v;
+    if (typeof v === 'string' && (fold === undefined || fold[0] === 'exact')) return 's' + v;
   }
   const vals: Value[] = new Array(columns.length);
   for (let i = 0; i < columns.length; i++) vals[i] = row[columns[i]];
   return keyString(vals, fold);
-}
-
-/**
- * Case-, accent- and trailing-space-insensitive, as MySQL's `_ci` PAD SPACE collations compare
- * (`'É' = 'e '`). An approximation of the collation tables, exact for the common cases.
- */
-export function foldCi(s: string): string {
-  let ascii = true;
-  for (let i = 0; i < s.length && ascii; i++) ascii = s.charCodeAt(i) < 128;
-  const t = ascii ? s : s.normalize('NFD').replace(/\p{M}/gu, '');
-  return t.toLowerCase().replace(/ +$/, '');
 }
 
 /** The state interface every stateful operator exposes to the graph. */

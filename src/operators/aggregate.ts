@@ -5,7 +5,7 @@
  * half away from zero; over FLOAT/DOUBLE both are doubles.
  */
 import { addDecimal, divideDecimal, formatDecimal, toDecimal, ZERO, type Decimal } from '../dataflow/decimal.js';
-import { keyString } from '../dataflow/state.js';
+import { keyString, type KeyFold } from '../dataflow/state.js';
 import type { AggregateRule } from './grouped.js';
 import type { Value } from '../values.js';
 
@@ -35,13 +35,15 @@ export function countColumn(arg: number, name: string): AggregateRule<Count> {
 
 interface Distinct { readonly seen: Map<string, number> }
 
-export function countDistinct(arg: number, name: string): AggregateRule<Distinct> {
+/** COUNT(DISTINCT): values equal under the column's collation count once. */
+export function countDistinct(arg: number, name: string, fold: KeyFold = 'exact'): AggregateRule<Distinct> {
+  const folds = [fold];
   return {
     name: `COUNT(DISTINCT ${name})`, arg,
     init: () => ({ seen: new Map() }),
     apply: (s, v, sign) => {
       if (v === null) return true;
-      const k = keyString([v]);
+      const k = keyString([v], folds);
       const n = (s.seen.get(k) ?? 0) + sign;
       if (n <= 0) s.seen.delete(k);
       else s.seen.set(k, n);

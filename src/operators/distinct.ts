@@ -120,13 +120,13 @@ export class Distinct extends KeyedEntries<Entry> implements Operator, KeyedStat
   }
 
   /**
-   * The distinct rows of the keys with their counts, grouped by exact value: `_ci` text columns
-   * group by their bytes (`CAST(… AS BINARY)`), so each spelling is counted apart.
+   * The distinct rows of the keys with their counts, grouped by exact value: text columns under a
+   * collation group by their bytes (`CAST(… AS BINARY)`), so each spelling is counted apart.
    */
   fillQuery(keys: ReadonlyArray<Row>): FillQuery {
     const p = this.parents[0].sql();
     invariant(p !== null, 'a distinct node fills from MySQL only when its parents are stateless');
-    const ci = (i: number) => this.#spec.rowFold[i] === 'ci';
+    const ci = (i: number) => this.#spec.rowFold[i] !== 'exact';
     const select = p.select.map((x, i) => (ci(i) ? `MIN(${x})` : x));
     const group = p.select.map((x, i) => (ci(i) ? `CAST(${x} AS BINARY)` : x));
     const restrict = this.#spec.key.length === 0 ? [] : [keyRestriction(this.#spec.key.map((i) => p.select[i]), keys)];

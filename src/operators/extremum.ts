@@ -4,7 +4,7 @@
  * the grouped wrapper evicts the key (DESIGN.md rule 5): the next read refills it from MySQL.
  */
 import { compareValues, type Value } from '../values.js';
-import { foldCi } from '../dataflow/state.js';
+import type { Collation } from '../dataflow/collation.js';
 import type { AggregateRule } from './grouped.js';
 
 interface Extreme { v: Value; n: number }
@@ -18,12 +18,10 @@ export const binaryOrder: ValueOrder = compareValues;
 export const textOrder: ValueOrder = (a, b) =>
   typeof a === 'string' && typeof b === 'string' ? (a < b ? -1 : a > b ? 1 : 0) : compareValues(a, b);
 
-/**
- * Text under a `_ci` collation, as utf8mb4_general_ci orders it: case, accents and trailing spaces
- * ignored, letters weighed as capitals (so `_` and `[` sort after `z`). Exact for ASCII.
- */
-export const ciOrder: ValueOrder = (a, b) =>
-  typeof a === 'string' && typeof b === 'string' ? textOrder(foldCi(a).toUpperCase(), foldCi(b).toUpperCase()) : compareValues(a, b);
+/** Text under its collation ([note: collations]); other values (NULL, numbers) by value. */
+export function collationOrder(collation: Collation): ValueOrder {
+  return (a, b) => (typeof a === 'string' && typeof b === 'string' ? collation.compare(a, b) : compareValues(a, b));
+}
 
 function extremum(fn: 'MIN' | 'MAX', arg: number, name: string, order: ValueOrder): AggregateRule<Extreme> {
   const better = fn === 'MIN' ? (a: Value, b: Value) => order(a, b) < 0 : (a: Value, b: Value) => order(a, b) > 0;

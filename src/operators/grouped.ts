@@ -85,7 +85,7 @@ export class Aggregate extends KeyedEntries<Entry> implements Operator, KeyedSta
     this.key = this.#keyIn.map((_, i) => i);
     this.fold = spec.fold.slice(0, spec.keyCount);
     this.#groupFold = spec.fold;
-    this.#spelled = !spec.scalar && spec.fold.includes('ci');
+    this.#spelled = !spec.scalar && spec.fold.some((f) => f !== 'exact');
     this.columns = [...spec.groupBy.map((i) => parent.columns[i]), ...spec.rules.map((r) => r.name)];
     this.signature = `aggregate(${parent.signature}|${spec.groupBy.join(',')}|${spec.keyCount}|${spec.scalar}|${spec.rules.map((r) => `${r.name}@${r.arg}`).join(',')})`;
   }

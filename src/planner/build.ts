@@ -16,12 +16,12 @@ import { Filter } from '../operators/filter.js';
 import { Project } from '../operators/project.js';
 import { Aggregate, type AggregateRule } from '../operators/grouped.js';
 import { avg, countColumn, countDistinct, countStar, sum, type NumericKind } from '../operators/aggregate.js';
-import { binaryOrder, ciOrder, max, min, textOrder, type ValueOrder } from '../operators/extremum.js';
+import { binaryOrder, collationOrder, max, min, textOrder, type ValueOrder } from '../operators/extremum.js';
 import { Reader, type SortKey } from '../operators/reader.js';
 import { Distinct } from '../operators/distinct.js';
 import { TopK } from '../operators/top-k.js';
 import { slackFor } from './limit.js';
-import { columnClass, keyFoldOf, type ColumnInfo } from './schema.js';
+import { collationOf, columnClass, keyFoldOf, type ColumnInfo } from './schema.js';
 import type { QueryPlan, RuleSpec } from './plan.js';
 import { buildJoin } from './build-join.js';
 
@@ -35,10 +35,11 @@ export interface BuiltCache {
 
 /** How a column's values order (ORDER BY, MIN/MAX): text by its collation, the rest by value. */
 export function orderOf(c: ColumnInfo | null): ValueOrder {
-  const k = c === null ? null : columnClass(c);
-  if (k === 'text') return /_ci$/.test(c?.collation ?? '') ? ciOrder : textOrder;
-  // `_bin` text by code unit; binary strings by byte (compareValues compares Buffers so).
-  return k === 'binary' ? textOrder : binaryOrder;
+  if (c === null) return binaryOrder;
+  const collation = collationOf(c);
+  if (collation !== null) return collationOrder(collation);
+  // Binary strings by byte (compareValues compares Buffers so), never as numbers.
+  return columnClass(c) === 'binary' ? textOrder : binaryOrder;
 }
 
 /** The aggregate rule of a planned aggregate function. */
@@ -47,7 +48,7 @@ export function ruleOf(spec: RuleSpec, cols: ReadonlyArray<ColumnInfo>): Aggrega
   const c = cols[spec.arg];
   const kind: NumericKind = columnClass(c) === 'float' ? { exact: false } : { exact: true, scale: columnClass(c) === 'decimal' ? c.scale : 0 };
   switch (spec.fn) {
-    case 'COUNT': return (spec.distinct ? countDistinct(spec.arg, c.name) : countColumn(spec.arg, c.name)) as AggregateRule;
+    case 'COUNT': return (spec.distinct ? countDistinct(spec.arg, c.name, keyFoldOf(c)) : countColumn(spec.arg, c.name)) as AggregateRule;
     case 'SUM': return sum(spec.arg, c.name, kind) as AggregateRule;
     case 'AVG': return avg(spec.arg, c.name, kind) as AggregateRule;
     case 'MIN': return min(spec.arg, c.name, orderOf(c)) as AggregateRule;

@@ -7,11 +7,19 @@
  */
 import { formatDecimal, toDecimal } from '../dataflow/decimal.js';
 import { intValue, type Value } from '../values.js';
-import { columnClass, type ColumnInfo } from './schema.js';
+import { collationOf, columnClass, type ColumnInfo } from './schema.js';
 
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const DATETIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?$/;
 const TIME = /^-?\d{2,3}:\d{2}:\d{2}(\.\d{1,6})?$/;
+
+/**
+ * Text the column's character set can hold; else undefined: MariaDB refuses to compare the column
+ * with it ("Illegal mix of collations"), so the statement goes upstream for that answer.
+ */
+function covered(v: string | undefined, c: ColumnInfo): string | undefined {
+  return v === undefined || collationOf(c)?.covers(v) === false ? undefined : v;
+}
 
 export function coerceParam(v: Value, c: ColumnInfo): Value | undefined {
   if (v === null) return undefined;
@@ -39,9 +47,9 @@ export function coerceParam(v: Value, c: ColumnInfo): Value | undefined {
       return formatDecimal(d, c.scale);
     }
     case 'text':
-      return typeof v === 'string' ? v : Buffer.isBuffer(v) ? v.toString('utf8') : undefined;
+      return covered(typeof v === 'string' ? v : Buffer.isBuffer(v) ? v.toString('utf8') : undefined, c);
     case 'binary':
-      if (c.dataType.includes('char') || c.dataType.includes('text')) return typeof v === 'string' ? v : undefined;
+      if (c.dataType.includes('char') || c.dataType.includes('text')) return covered(typeof v === 'string' ? v : undefined, c);
       return Buffer.isBuffer(v) ? v : typeof v === 'string' ? Buffer.from(v, 'utf8') : undefined;
     case 'temporal': {
       if (typeof v !== 'string') return undefined;

@@ -15,7 +15,7 @@ import { RotorError } from '../errors.js';
 import type { Expr } from '../dataflow/expr.js';
 import { columnRef, type AstNode } from './parse.js';
 import { planSelect, toExpr, unsupported, type ColumnMeta, type ColumnScope, type QueryPlan, type RuleSpec } from './plan.js';
-import { columnClass, isNumericColumn, type ColumnInfo, type TableSchema } from './schema.js';
+import { collationOf, columnClass, isNumericColumn, type ColumnInfo, type TableSchema } from './schema.js';
 
 /** One table or derived table of the FROM clause. */
 export interface JoinSource {
@@ -261,7 +261,7 @@ function scopeOf(drafts: ReadonlyArray<Draft>): ColumnScope & { resolveIn(ds: Re
 
 function metaOf(d: Draft, i: number): ColumnMeta {
   const c = d.infos[i];
-  return { i: d.columns[i], name: c.name, numeric: isNumericColumn(c), ci: columnClass(c) === 'text' && /_ci$/.test(c.collation ?? ''), temporal: columnClass(c) === 'temporal' };
+  return { i: d.columns[i], name: c.name, numeric: isNumericColumn(c), collation: collationOf(c), temporal: columnClass(c) === 'temporal' };
 }
 
 function sourceAt(drafts: ReadonlyArray<Draft>, x: number): number {

@@ -12,7 +12,8 @@
 import { RotorError } from '../errors.js';
 import type { Expr } from '../dataflow/expr.js';
 import { columnRef, isPlaceholder, literalOf, type AstNode } from './parse.js';
-import { columnClass, isNumericColumn, type TableSchema } from './schema.js';
+import { collationOf, columnClass, isNumericColumn, type TableSchema } from './schema.js';
+import type { Collation } from '../dataflow/collation.js';
 import type { JoinPlan } from './join.js';
 import { limitOf, type LimitSpec } from './limit.js';
 
@@ -132,7 +133,7 @@ export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boole
       paramNodes.set(p.node, { column: col, multi: p.multi });
       continue;
     }
-    constant.push(toExpr(c, (ref) => { const i = colIndex(ref, 'where clause'); return { i, name: cols[i].name, numeric: isNumericColumn(cols[i]), ci: columnClass(cols[i]) === 'text' && /_ci$/.test(cols[i].collation ?? ''), temporal: columnClass(cols[i]) === 'temporal' }; }, 'WHERE'));
+    constant.push(toExpr(c, (ref) => { const i = colIndex(ref, 'where clause'); return { i, name: cols[i].name, numeric: isNumericColumn(cols[i]), collation: collationOf(cols[i]), temporal: columnClass(cols[i]) === 'temporal' }; }, 'WHERE'));
   }
   const where: Expr | null = constant.length === 0 ? null : constant.length === 1 ? constant[0] : { k: 'and', args: constant };
 
@@ -248,7 +249,7 @@ export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boole
   if (ast.having) {
     having = toExpr(ast.having as AstNode, null, 'HAVING', (n) => {
       const s = stageRef(n, 'HAVING');
-      return { i: s, name: stageNames[s], numeric: s >= params.length + groupBy.length || isNumericColumn(cols[stageColumn(s)]), ci: false, temporal: false };
+      return { i: s, name: stageNames[s], numeric: s >= params.length + groupBy.length || isNumericColumn(cols[stageColumn(s)]), collation: s >= params.length + groupBy.length ? null : collationOf(cols[stageColumn(s)]), temporal: false };
     });
   }
   function stageColumn(s: number): number {
@@ -288,7 +289,7 @@ function paramEquality(n: AstNode): { ref: { table: string | null; column: strin
   return null;
 }
 
-export type ColumnMeta = { i: number; name: string; numeric: boolean; ci: boolean; temporal: boolean };
+export type ColumnMeta = { i: number; name: string; numeric: boolean; collation: Collation | null; temporal: boolean };
 
 export function toExpr(n: AstNode, column: ((ref: { table: string | null; column: string }) => ColumnMeta) | null, clause: string, other?: (n: AstNode) => ColumnMeta): Expr {
   const rec = (x: AstNode): Expr => toExpr(x, column, clause, other);
@@ -297,7 +298,7 @@ export function toExpr(n: AstNode, column: ((ref: { table: string | null; column
     const m = ref !== null && column !== null ? column(ref) : other ? other(n) : null;
     if (m === null) throw unsupported(clause, describeNode(n));
     if (m.temporal) throw unsupported(clause, `comparisons with DATE/TIME column ${m.name}`);
-    return { k: 'col', i: m.i, name: m.name, numeric: m.numeric, ci: m.ci };
+    return { k: 'col', i: m.i, name: m.name, numeric: m.numeric, collation: m.collation };
   }
   const lit = literalOf(n);
   if (lit !== null) return { k: 'lit', v: lit.value, sql: lit.sql, numeric: lit.numeric };

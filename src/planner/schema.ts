@@ -4,6 +4,8 @@
  * information_schema at registration and persisted with the cache.
  */
 import type { KeyFold } from '../dataflow/state.js';
+import { collationNamed, type Collation } from '../dataflow/collation.js';
+import { RotorError } from '../errors.js';
 
 export interface ColumnInfo {
   readonly name: string;
@@ -48,7 +50,28 @@ export function isNumericColumn(c: ColumnInfo): boolean {
   return k === 'integer' || k === 'decimal' || k === 'float';
 }
 
-/** How a column's values compare as keys: `_ci` text folds case and trailing spaces. */
+/** True for a column of characters under a collation (not a binary string). */
+export function hasCollation(c: ColumnInfo): boolean {
+  return TEXT.has(c.dataType.toLowerCase()) && c.collation !== null && c.collation !== 'binary';
+}
+
+/**
+ * The collation a text column's values compare, group and order under ([note: collations]); null
+ * for other columns. Throws ERR_CACHE_UNSUPPORTED when Rotor cannot reproduce the collation.
+ */
+export function collationOf(c: ColumnInfo): Collation | null {
+  if (!hasCollation(c)) return null;
+  const name = c.collation as string;
+  const e = collationNamed(name);
+  if (e === undefined) throw new Error(`collation ${name} of column ${c.name} was not loaded before planning`);
+  if ('refused' in e) {
+    const detail = `column ${c.name} under collation ${name}: ${e.refused}`;
+    throw new RotorError('ERR_CACHE_UNSUPPORTED', [detail], { clause: 'collation', detail });
+  }
+  return e;
+}
+
+/** How a column's values compare as keys: text under its collation, the rest exactly. */
 export function keyFoldOf(c: ColumnInfo): KeyFold {
-  return columnClass(c) === 'text' && c.collation !== null && /_ci$/.test(c.collation) ? 'ci' : 'exact';
+  return collationOf(c) ?? 'exact';
 }

@@ -17,12 +17,13 @@ import { Upqueries, type SnapshotReader, type UpqueryStats } from '../dataflow/u
 import type { Row } from '../dataflow/delta.js';
 import type { Operator } from '../dataflow/operator.js';
 import { keyString } from '../dataflow/state.js';
+import { collationNamed, registerCollation, type CollationEntry } from '../dataflow/collation.js';
 import { fingerprint, SqlMode, sqlModeBits, type Fingerprint } from '../planner/fingerprint.js';
 import { parseStatement, type QualifiedQuery } from '../planner/parse.js';
 import { isUnionPlan } from '../planner/union.js';
 import { buildCache, releaseCache } from '../planner/build.js';
 import { buildUnion } from '../planner/build-union.js';
-import type { TableSchema } from '../planner/schema.js';
+import { hasCollation, type TableSchema } from '../planner/schema.js';
 import { RotorError } from '../errors.js';
 import type { Value } from '../values.js';
 import { Cache, type CacheDefinition } from './cache.js';
@@ -71,6 +72,8 @@ export interface EngineUpstream extends SnapshotReader {
   tableRefusal(database: string, table: string): Promise<string | null>;
   /** The upstream's `@@GLOBAL.sql_mode`, and its global time zone (`SYSTEM` resolved). */
   globalSettings(): Promise<{ sqlMode: string; timeZone: string }>;
+  /** Collation `name`'s weights, or why Rotor does not reproduce it ([note: collations]). */
+  collation(name: string): Promise<CollationEntry>;
   close(): Promise<void>;
 }
 
@@ -117,7 +120,9 @@ export class Engine implements BinlogSink, RouterBackend {
     this.#refreshTimer.unref();
     if (this.#store === null) return;
     const installed: Cache[] = [];
-    for (const def of await this.#store.load()) {
+    const defs = await this.#store.load();
+    await this.#loadCollations(defs.flatMap((d) => tablesOf(d)));
+    for (const def of defs) {
       try {
         installed.push(this.#install(def));
       } catch (e) {
@@ -199,6 +204,7 @@ export class Engine implements BinlogSink, RouterBackend {
       schemas.push(schema);
     }
     const schema = schemas[0];
+    await this.#loadCollations(schemas);
     const plan = planOf(ast, schemas);
     checkSlots(plan, fp);
     const normalized = normalizedSql(fp, plan);
@@ -211,6 +217,17 @@ export class Engine implements BinlogSink, RouterBackend {
     await this.#persist();
     this.#log.info({ cache: id, sql: normalized }, 'cache registered');
     return this.info(cache);
+  }
+
+  /** Loads, once per process, every collation the tables' text columns use (planning needs them). */
+  async #loadCollations(schemas: ReadonlyArray<TableSchema>): Promise<void> {
+    const names = new Set(schemas.flatMap((t) => t.columns.filter(hasCollation).map((c) => c.collation as string)));
+    for (const name of names) {
+      if (collationNamed(name) !== undefined) continue;
+      const entry = await this.#upstream.collation(name);
+      if ('refused' in entry) this.#log.info({ collation: name, reason: entry.refused }, 'caches cannot compare text under this collation');
+      registerCollation(name, entry);
+    }
   }
 
   #findSame(fp: Fingerprint, database: string): Cache | null {
@@ -470,6 +487,7 @@ export class Engine implements BinlogSink, RouterBackend {
         return;
       }
       // A table changed shape: plan the same query again against it, then swap the caches.
+      await this.#loadCollations(schemas);
       this.#log.info({ cache: c.id }, 'a cache is planned again: its tables or result columns changed');
       const def: CacheDefinition = { ...c.def, schema: schemas[0], ...(schemas.length > 1 ? { tables: schemas } : {}), columns };
       planOf(parseStatement(def.sql), schemas);

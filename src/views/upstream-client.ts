@@ -12,6 +12,8 @@ import type { BinlogPosition } from '../binlog/batch.js';
 import type { Row } from '../dataflow/delta.js';
 import type { TableSchema } from '../planner/schema.js';
 import { normalizeMysql2Row, upqueryConnectionOptions } from '../upstream/mysql2-values.js';
+import { loadCollation } from '../upstream/collations.js';
+import type { CollationEntry } from '../dataflow/collation.js';
 import type { Value } from '../values.js';
 
 /** How long an upquery waits for a writer's row locks, and how often a lock conflict is retried. */
@@ -120,6 +122,13 @@ export class UpstreamClient implements SnapshotReader {
     const r = rows[0];
     const tz = String(r?.tz ?? '');
     return { sqlMode: String(r?.m ?? ''), timeZone: tz === 'SYSTEM' ? String(r?.sys ?? '') : tz };
+  }
+
+  async collation(name: string): Promise<CollationEntry> {
+    return loadCollation(async (sql, values) => {
+      const [rows] = await this.#control.query({ sql, values: values as unknown[], rowsAsArray: true });
+      return rows as unknown[][];
+    }, name);
   }
 
   async tableRefusal(database: string, table: string): Promise<string | null> {

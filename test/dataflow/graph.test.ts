@@ -9,6 +9,7 @@ import { buildCache, releaseCache } from '../../src/planner/build.js';
 import type { TableSchema } from '../../src/planner/schema.js';
 import type { Batch } from '../../src/binlog/batch.js';
 import type { Row } from '../../src/dataflow/delta.js';
+import '../support/collations.js';
 
 const schema: TableSchema = {
   database: 'd', table: 't',

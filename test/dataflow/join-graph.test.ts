@@ -16,6 +16,7 @@ import { parseStatement } from '../../src/planner/parse.js';
 import { joinTables, planJoin } from '../../src/planner/join.js';
 import { buildCache } from '../../src/planner/build.js';
 import type { TableSchema } from '../../src/planner/schema.js';
+import '../support/collations.js';
 
 const int = (name: string) => ({ name, dataType: 'int', scale: 0, collation: null });
 const SCHEMAS: Record<string, TableSchema> = {

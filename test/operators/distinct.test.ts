@@ -3,9 +3,10 @@ import assert from 'node:assert/strict';
 import { Harness, del, ins, source } from './harness.js';
 import { Distinct } from '../../src/operators/distinct.js';
 import { keyString } from '../../src/dataflow/state.js';
+import { lookAlikeCi } from '../support/collations.js';
 
 // Rows [s, k]: distinct s per key k; s compares case-insensitively in the second operator.
-const distinct = (ci = false) => new Distinct(source(['s', 'k']), { key: [1], fold: ['exact'], rowFold: [ci ? 'ci' : 'exact', 'exact'], multiset: false });
+const distinct = (ci = false) => new Distinct(source(['s', 'k']), { key: [1], fold: ['exact'], rowFold: [ci ? lookAlikeCi() : 'exact', 'exact'], multiset: false });
 
 describe('distinct', () => {
   it('emits a row on its first occurrence and retracts it on its last', () => {

@@ -11,9 +11,10 @@ import { BaseTable } from '../../src/operators/base-table.js';
 import { keyString } from '../../src/dataflow/state.js';
 import type { AggregateRule } from '../../src/operators/grouped.js';
 import type { Expr } from '../../src/dataflow/expr.js';
+import { lookAlikeCi } from '../support/collations.js';
 
-const g = { k: 'col', i: 1, name: 'g', numeric: true, ci: false } as const;
-const x = { k: 'col', i: 2, name: 'x', numeric: true, ci: false } as const;
+const g = { k: 'col', i: 1, name: 'g', numeric: true, collation: null } as const;
+const x = { k: 'col', i: 2, name: 'x', numeric: true, collation: null } as const;
 const lit = (v: number): Expr => ({ k: 'lit', v, sql: String(v), numeric: true });
 
 function agg(rules: AggregateRule[], scalar = false, groupBy = [1], keyCount = 1): Aggregate {
@@ -100,7 +101,7 @@ describe('grouped aggregate', () => {
 
   it('shows a _ci group in a spelling its rows still have, and evicts when the counts cannot tell', () => {
     // Key g (exact), group x (case-insensitive): 'bob' and 'BOB' are one group.
-    const ci = (): Aggregate => new Aggregate(source(['id', 'g', 'x']), { groupBy: [1, 2], keyCount: 1, rules: [countStar() as AggregateRule], scalar: false, fold: ['exact', 'ci'] });
+    const ci = (): Aggregate => new Aggregate(source(['id', 'g', 'x']), { groupBy: [1, 2], keyCount: 1, rules: [countStar() as AggregateRule], scalar: false, fold: ['exact', lookAlikeCi()] });
     const h = new Harness(ci()).seed([[1]], [[1, 1, 'bob'], [2, 1, 'bob']]);
     h.expect([del(1, 1, 'bob'), ins(1, 1, 'BOB')], []);
     h.expect([del(2, 1, 'bob'), ins(2, 1, 'BOB')], [del(1, 'bob', 2), ins(1, 'BOB', 2)]);

@@ -22,6 +22,7 @@ import { buildCache, type BuiltCache } from '../../src/planner/build.js';
 import type { TableSchema } from '../../src/planner/schema.js';
 import type { Batch, TableChange } from '../../src/binlog/batch.js';
 import { seededRandom as prng } from '../../bench/lib/zipf.js';
+import '../support/collations.js';
 
 const int = (name: string) => ({ name, dataType: 'int', scale: 0, collation: null });
 const SCHEMAS: Record<string, TableSchema> = {

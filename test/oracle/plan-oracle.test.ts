@@ -16,6 +16,7 @@ import { buildCache, type BuiltCache } from '../../src/planner/build.js';
 import type { TableSchema } from '../../src/planner/schema.js';
 import type { Batch } from '../../src/binlog/batch.js';
 import { seededRandom as prng } from '../../bench/lib/zipf.js';
+import '../support/collations.js';
 
 const schema: TableSchema = {
   database: 'd', table: 't',

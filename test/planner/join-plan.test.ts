@@ -9,6 +9,7 @@ import { buildCache } from '../../src/planner/build.js';
 import { Graph } from '../../src/dataflow/graph.js';
 import { RotorError } from '../../src/errors.js';
 import type { ColumnInfo, TableSchema } from '../../src/planner/schema.js';
+import '../support/collations.js';
 
 const int = (name: string): ColumnInfo => ({ name, dataType: 'int', scale: 0, collation: null });
 const text = (name: string, collation = 'utf8mb4_general_ci'): ColumnInfo => ({ name, dataType: 'varchar', scale: 0, collation });

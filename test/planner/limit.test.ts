@@ -6,6 +6,7 @@ import { buildCache } from '../../src/planner/build.js';
 import { fingerprint } from '../../src/planner/fingerprint.js';
 import { Graph } from '../../src/dataflow/graph.js';
 import type { TableSchema } from '../../src/planner/schema.js';
+import '../support/collations.js';
 
 const story: TableSchema = {
   database: 'd', table: 'story',

@@ -6,6 +6,7 @@ import { buildCache } from '../../src/planner/build.js';
 import { Graph } from '../../src/dataflow/graph.js';
 import { RotorError } from '../../src/errors.js';
 import type { TableSchema } from '../../src/planner/schema.js';
+import '../support/collations.js';
 
 const t: TableSchema = {
   database: 'd', table: 't',

@@ -7,6 +7,7 @@ import { fingerprint } from '../../src/planner/fingerprint.js';
 import { Graph } from '../../src/dataflow/graph.js';
 import { RotorError } from '../../src/errors.js';
 import type { TableSchema } from '../../src/planner/schema.js';
+import '../support/collations.js';
 
 const story: TableSchema = {
   database: 'd', table: 'story',
