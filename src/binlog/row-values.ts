@@ -3,8 +3,8 @@
  * row event into Rotor's {@link Value}s, positionally, in table column order.
  *
  * zongji is created with the same mysql2 options as the upquery path (dates as strings, JSON as
- * text, DECIMAL as exact strings), so only two types need work here: integers (zongji gives a
- * string above 2^53) and FLOAT (zongji gives the float32's exact double, MySQL prints it rounded).
+ * text, DECIMAL as exact strings), so only integers need work here (zongji gives a string above
+ * 2^53). FLOAT arrives as the float32's exact double, which is what Rotor keeps ([note: float-exact]).
  */
 import { intValue, type Value } from '../values.js';
 
@@ -25,10 +25,10 @@ const INTEGER_TYPES = new Set([1, 2, 3, 8, 9]); // TINY, SHORT, LONG, LONGLONG, 
 
 type Convert = (v: unknown) => Value;
 
-/** FLOAT is printed by the server with 6 significant digits (`%g`): the text the upquery path sees. */
+/** [note: float-exact] FLOAT is kept as its float32's exact double, never as the 6 digits MariaDB prints. */
 function floatValue(v: unknown): Value {
   if (typeof v !== 'number' || !Number.isFinite(v)) return plainValue(v);
-  return Number(v.toPrecision(6));
+  return Math.fround(v);
 }
 
 function integerValue(v: unknown): Value {

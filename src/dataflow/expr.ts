@@ -3,7 +3,9 @@
  * three-valued logic, rendered back to SQL for upqueries, and described for `describe()`.
  *
  * Comparison follows MySQL where the planner lets it in: numerically when either side is numeric
- * (exactly, through decimals), else as strings: under the text column's collation
+ * (exactly, through decimals; as doubles when either side is a FLOAT/DOUBLE value, as MariaDB
+ * does: a FLOAT holding 0.1 is its float32, 0.10000000149011612, so `f <= 0.1` is false
+ * [note: float-exact]), else as strings: under the text column's collation
  * ([note: collations]), by code unit otherwise.
  */
 import type { Value } from '../values.js';
@@ -13,7 +15,7 @@ import type { Collation } from './collation.js';
 export type CompareOp = '=' | '<>' | '<' | '>' | '<=' | '>=';
 
 export type Expr =
-  | { readonly k: 'col'; readonly i: number; readonly name: string; readonly numeric: boolean; readonly collation: Collation | null }
+  | { readonly k: 'col'; readonly i: number; readonly name: string; readonly numeric: boolean; readonly collation: Collation | null; readonly real?: boolean }
   | { readonly k: 'lit'; readonly v: Value; readonly sql: string; readonly numeric: boolean }
   | { readonly k: 'cmp'; readonly op: CompareOp; readonly a: Expr; readonly b: Expr }
   | { readonly k: 'and' | 'or'; readonly args: ReadonlyArray<Expr> }
@@ -28,13 +30,22 @@ function isNumeric(e: Expr): boolean {
   return (e.k === 'col' || e.k === 'lit') && e.numeric;
 }
 
+/** A FLOAT/DOUBLE value (a column, or an aggregate over one): compared as a double. */
+function isReal(e: Expr): boolean {
+  return e.k === 'col' && e.real === true;
+}
+
 function collationOf(e: Expr): Collation | null {
   return e.k === 'col' ? e.collation : null;
 }
 
 /** Compares two values as MySQL compares these two expressions; null when either is NULL. */
-function compare(a: Value, b: Value, numeric: boolean, collation: Collation | null): number | null {
+function compare(a: Value, b: Value, numeric: boolean, collation: Collation | null, real = false): number | null {
   if (a === null || b === null) return null;
+  if (real) {
+    const x = toDouble(a), y = toDouble(b);
+    return x < y ? -1 : x > y ? 1 : 0;
+  }
   if (numeric) {
     const x = toDecimal(a), y = toDecimal(b);
     if (x !== null && y !== null) return compareDecimal(x, y);
@@ -49,6 +60,13 @@ function compare(a: Value, b: Value, numeric: boolean, collation: Collation | nu
   return sa < sb ? -1 : sa > sb ? 1 : 0;
 }
 
+// A string as MariaDB reads a number from it: its longest numeric prefix, else 0.
+function toDouble(v: Exclude<Value, null>): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'bigint') return Number(v);
+  return parseFloat(Buffer.isBuffer(v) ? v.toString('latin1') : v) || 0;
+}
+
 function value(e: Expr, row: ReadonlyArray<Value>): Value {
   if (e.k === 'col') return row[e.i];
   if (e.k === 'lit') return e.v;
@@ -57,7 +75,7 @@ function value(e: Expr, row: ReadonlyArray<Value>): Value {
 }
 
 function cmpOf(a: Expr, b: Expr, row: ReadonlyArray<Value>): number | null {
-  return compare(value(a, row), value(b, row), isNumeric(a) || isNumeric(b), collationOf(a) ?? collationOf(b));
+  return compare(value(a, row), value(b, row), isNumeric(a) || isNumeric(b), collationOf(a) ?? collationOf(b), isReal(a) || isReal(b));
 }
 
 /** SQL truth of a predicate for a row. */

@@ -14,11 +14,14 @@ export class BaseTable implements Operator {
   readonly parents: ReadonlyArray<Operator> = [];
   readonly state = null;
   readonly signature: string;
+  readonly #floats: ReadonlyArray<boolean>;
   #mappings = new Map<string, ReadonlyArray<number> | null>();
 
-  constructor(readonly database: string, readonly table: string, readonly columns: ReadonlyArray<string>) {
+  /** `floats[i]`: column i is a FLOAT, which upqueries read as `CAST(… AS DOUBLE)` ([note: float-exact]). */
+  constructor(readonly database: string, readonly table: string, readonly columns: ReadonlyArray<string>, floats: ReadonlyArray<boolean> = []) {
+    this.#floats = columns.map((_, i) => floats[i] === true);
     // Columns are part of the definition: after ALTER TABLE, rebuilt caches get a new base node.
-    this.signature = `base(${database}.${table}|${columns.join(',')})`;
+    this.signature = `base(${database}.${table}|${columns.map((c, i) => (this.#floats[i] ? `${c}~f` : c)).join(',')})`;
   }
 
   describe(): string {
@@ -50,6 +53,9 @@ export class BaseTable implements Operator {
   }
 
   sql(): SqlShape {
-    return { select: this.columns.map(quoteId), from: `${quoteId(this.database)}.${quoteId(this.table)}`, where: [] };
+    // [note: float-exact] MariaDB prints a FLOAT with 6 digits, too few to name the float32 stored;
+    // the same value as a DOUBLE prints every digit it needs.
+    const select = this.columns.map((c, i) => (this.#floats[i] ? `CAST(${quoteId(c)} AS DOUBLE)` : quoteId(c)));
+    return { select, from: `${quoteId(this.database)}.${quoteId(this.table)}`, where: [] };
   }
 }

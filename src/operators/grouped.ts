@@ -28,6 +28,8 @@ import type { Value } from '../values.js';
 export interface AggregateRule<S extends object = object> {
   /** As written in describe(): `COUNT(*)`, `SUM(x)`. */
   readonly name: string;
+  /** What else tells two rules of one name apart in a node's signature (AVG's digits). */
+  readonly variant?: string;
   /** Input column the function reads, or null for COUNT(*). */
   readonly arg: number | null;
   init(): S;
@@ -87,7 +89,7 @@ export class Aggregate extends KeyedEntries<Entry> implements Operator, KeyedSta
     this.#groupFold = spec.fold;
     this.#spelled = !spec.scalar && spec.fold.some((f) => f !== 'exact');
     this.columns = [...spec.groupBy.map((i) => parent.columns[i]), ...spec.rules.map((r) => r.name)];
-    this.signature = `aggregate(${parent.signature}|${spec.groupBy.join(',')}|${spec.keyCount}|${spec.scalar}|${spec.rules.map((r) => `${r.name}@${r.arg}`).join(',')})`;
+    this.signature = `aggregate(${parent.signature}|${spec.groupBy.join(',')}|${spec.keyCount}|${spec.scalar}|${spec.rules.map((r) => `${r.name}${r.variant ?? ''}@${r.arg}`).join(',')})`;
   }
 
   get state(): KeyedState {

@@ -13,12 +13,11 @@
  *                side₂ ────┘
  */
 import type { Operator } from '../dataflow/operator.js';
-import { BaseTable } from '../operators/base-table.js';
 import { Filter } from '../operators/filter.js';
 import { Aggregate } from '../operators/grouped.js';
 import { Join } from '../operators/join.js';
 import { KeyedRows } from '../operators/keyed-rows.js';
-import { ruleOf } from './build.js';
+import { baseTableOf, ruleOf, type BuildOptions } from './build.js';
 import type { JoinPlan, JoinSource } from './join.js';
 import { keyFoldOf, type ColumnInfo } from './schema.js';
 
@@ -30,9 +29,9 @@ interface Side {
   readonly picks: ReadonlyArray<number>;
 }
 
-function sideOf(add: Add, s: JoinSource): Side {
+function sideOf(add: Add, s: JoinSource, opts: BuildOptions): Side {
   const cols = s.schema.columns;
-  let top: Operator = add(new BaseTable(s.schema.database, s.schema.table, cols.map((c) => c.name)));
+  let top: Operator = add(baseTableOf(s.schema));
   if (s.where !== null) top = add(new Filter(top, s.where));
   const agg = s.aggregate;
   if (agg === null) {
@@ -48,15 +47,15 @@ function sideOf(add: Add, s: JoinSource): Side {
   const groupBy = [...keyCols, ...agg.groupBy.filter((g) => !keyCols.includes(g))];
   const node = add(new Aggregate(top, {
     groupBy, keyCount: keyCols.length, scalar: false,
-    rules: agg.rules.map((r) => ruleOf(r, cols)), fold: groupBy.map((c) => keyFoldOf(cols[c])),
+    rules: agg.rules.map((r) => ruleOf(r, cols, opts)), fold: groupBy.map((c) => keyFoldOf(cols[c])),
   }));
   const at = (stage: number): number => (stage < agg.groupBy.length ? groupBy.indexOf(agg.groupBy[stage]) : stage);
   return { node, picks: s.columns.map(at) };
 }
 
 /** Adds the join's nodes (sharing what exists) and returns the last join. */
-export function buildJoin(add: Add, plan: JoinPlan): Operator {
-  let left = sideOf(add, plan.sources[0]);
+export function buildJoin(add: Add, plan: JoinPlan, opts: BuildOptions): Operator {
+  let left = sideOf(add, plan.sources[0], opts);
   let infos: ColumnInfo[] = plan.sources[0].infos.slice();
   let top: Operator = left.node;
   plan.steps.forEach((step, i) => {
@@ -68,7 +67,7 @@ export function buildJoin(add: Add, plan: JoinPlan): Operator {
       }));
       left = { node, picks: infos.map((_, c) => c) };
     }
-    const right = sideOf(add, src);
+    const right = sideOf(add, src, opts);
     const l = left;
     top = add(new Join(l.node, right.node, {
       kind: step.kind,

@@ -9,13 +9,12 @@
  */
 import type { Graph } from '../dataflow/graph.js';
 import type { Operator } from '../dataflow/operator.js';
-import { BaseTable } from '../operators/base-table.js';
 import { Distinct } from '../operators/distinct.js';
 import { Filter } from '../operators/filter.js';
 import { Project } from '../operators/project.js';
 import { Reader } from '../operators/reader.js';
 import { Union } from '../operators/union.js';
-import { orderOf, type BuiltCache } from './build.js';
+import { baseTableOf, orderOf, type BuiltCache } from './build.js';
 import { keyFoldOf } from './schema.js';
 import type { UnionPlan } from './union.js';
 
@@ -24,7 +23,7 @@ export function buildUnion(graph: Graph, plan: UnionPlan, cacheId: string): Buil
   const nodes: Operator[] = [];
   const add = <T extends Operator>(op: T): T => { const n = graph.add(op); nodes.push(n); return n; };
   const tops = plan.branches.map((b) => {
-    let top: Operator = add(new BaseTable(plan.schema.database, plan.schema.table, cols.map((c) => c.name)));
+    let top: Operator = add(baseTableOf(plan.schema));
     if (b.where !== null) top = add(new Filter(top, b.where));
     const picks = [...b.select.map((s) => s.stage), ...b.params.map((p) => p.column)];
     top = add(new Project(top, picks));

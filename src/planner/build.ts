@@ -21,7 +21,7 @@ import { Reader, type SortKey } from '../operators/reader.js';
 import { Distinct } from '../operators/distinct.js';
 import { TopK } from '../operators/top-k.js';
 import { slackFor } from './limit.js';
-import { collationOf, columnClass, keyFoldOf, type ColumnInfo } from './schema.js';
+import { collationOf, columnClass, keyFoldOf, type ColumnInfo, type TableSchema } from './schema.js';
 import type { QueryPlan, RuleSpec } from './plan.js';
 import { buildJoin } from './build-join.js';
 
@@ -33,6 +33,12 @@ export interface BuiltCache {
   readonly paramFold: ReadonlyArray<KeyFold>;
 }
 
+/** The base node of a table; FLOAT columns are read exactly by upqueries ([note: float-exact]). */
+export function baseTableOf(schema: TableSchema): BaseTable {
+  const cols = schema.columns;
+  return new BaseTable(schema.database, schema.table, cols.map((c) => c.name), cols.map((c) => c.dataType === 'float'));
+}
+
 /** How a column's values order (ORDER BY, MIN/MAX): text by its collation, the rest by value. */
 export function orderOf(c: ColumnInfo | null): ValueOrder {
   if (c === null) return binaryOrder;
@@ -42,26 +48,34 @@ export function orderOf(c: ColumnInfo | null): ValueOrder {
   return columnClass(c) === 'binary' ? textOrder : binaryOrder;
 }
 
+/** Upstream settings the built nodes compute with. */
+export interface BuildOptions {
+  /** The upstream's global `div_precision_increment`: the digits AVG adds to a DECIMAL's. */
+  readonly divPrecisionIncrement: number;
+}
+
+export const DEFAULT_BUILD: BuildOptions = { divPrecisionIncrement: 4 };
+
 /** The aggregate rule of a planned aggregate function. */
-export function ruleOf(spec: RuleSpec, cols: ReadonlyArray<ColumnInfo>): AggregateRule {
+export function ruleOf(spec: RuleSpec, cols: ReadonlyArray<ColumnInfo>, opts: BuildOptions = DEFAULT_BUILD): AggregateRule {
   if (spec.arg === null) return countStar() as AggregateRule;
   const c = cols[spec.arg];
   const kind: NumericKind = columnClass(c) === 'float' ? { exact: false } : { exact: true, scale: columnClass(c) === 'decimal' ? c.scale : 0 };
   switch (spec.fn) {
     case 'COUNT': return (spec.distinct ? countDistinct(spec.arg, c.name, keyFoldOf(c)) : countColumn(spec.arg, c.name)) as AggregateRule;
     case 'SUM': return sum(spec.arg, c.name, kind) as AggregateRule;
-    case 'AVG': return avg(spec.arg, c.name, kind) as AggregateRule;
+    case 'AVG': return avg(spec.arg, c.name, kind, opts.divPrecisionIncrement) as AggregateRule;
     case 'MIN': return min(spec.arg, c.name, orderOf(c)) as AggregateRule;
     case 'MAX': return max(spec.arg, c.name, orderOf(c)) as AggregateRule;
   }
 }
 
 /** Adds the cache's nodes to the graph (sharing what already exists) and returns them. */
-export function buildCache(graph: Graph, plan: QueryPlan, cacheId: string): BuiltCache {
+export function buildCache(graph: Graph, plan: QueryPlan, cacheId: string, opts: BuildOptions = DEFAULT_BUILD): BuiltCache {
   const cols = plan.schema.columns;
   const nodes: Operator[] = [];
   const add = <T extends Operator>(op: T): T => { const n = graph.add(op); nodes.push(n); return n; };
-  let top: Operator = plan.join !== null ? buildJoin(add, plan.join) : add(new BaseTable(plan.schema.database, plan.schema.table, cols.map((c) => c.name)));
+  let top: Operator = plan.join !== null ? buildJoin(add, plan.join, opts) : add(baseTableOf(plan.schema));
   if (plan.where !== null) top = add(new Filter(top, plan.where));
   const paramFold = plan.params.map((p) => keyFoldOf(cols[p.column]));
   // The column info behind each stage column, when it is a table column.
@@ -71,7 +85,7 @@ export function buildCache(graph: Graph, plan: QueryPlan, cacheId: string): Buil
     const groupBy = [...plan.params.map((p) => p.column), ...agg.groupBy];
     top = add(new Aggregate(top, {
       groupBy, keyCount: plan.params.length, scalar: agg.scalar,
-      rules: agg.rules.map((r) => ruleOf(r, cols)),
+      rules: agg.rules.map((r) => ruleOf(r, cols, opts)),
       fold: groupBy.map((c) => keyFoldOf(cols[c])),
     }));
     const nGroup = groupBy.length;

@@ -9,6 +9,7 @@ import { formatDecimal, toDecimal } from '../dataflow/decimal.js';
 import { intValue, type Value } from '../values.js';
 import { collationOf, columnClass, type ColumnInfo } from './schema.js';
 
+const FLOAT_TEXT = /^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/;
 const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const DATETIME = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(\.\d{1,6})?$/;
 const TIME = /^-?\d{2,3}:\d{2}:\d{2}(\.\d{1,6})?$/;
@@ -45,6 +46,14 @@ export function coerceParam(v: Value, c: ColumnInfo): Value | undefined {
         return formatDecimal({ m: d.m / drop, s: c.scale });
       }
       return formatDecimal(d, c.scale);
+    }
+    case 'float': {
+      // [note: float-exact] MariaDB compares a FLOAT/DOUBLE column with any number or numeric
+      // string as doubles: the key is that double (a FLOAT holding 0.1 is 0.10000000149011612,
+      // so `f = 0.1` finds nothing, as upstream). Strings MariaDB would read with a warning go up.
+      const n = typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v)
+        : typeof v === 'string' && FLOAT_TEXT.test(v) ? Number(v) : NaN;
+      return Number.isFinite(n) ? n : undefined;
     }
     case 'text':
       return covered(typeof v === 'string' ? v : Buffer.isBuffer(v) ? v.toString('utf8') : undefined, c);

@@ -261,7 +261,7 @@ function scopeOf(drafts: ReadonlyArray<Draft>): ColumnScope & { resolveIn(ds: Re
 
 function metaOf(d: Draft, i: number): ColumnMeta {
   const c = d.infos[i];
-  return { i: d.columns[i], name: c.name, numeric: isNumericColumn(c), collation: collationOf(c), temporal: columnClass(c) === 'temporal' };
+  return { i: d.columns[i], name: c.name, numeric: isNumericColumn(c), collation: collationOf(c), temporal: columnClass(c) === 'temporal', real: columnClass(c) === 'float' };
 }
 
 function sourceAt(drafts: ReadonlyArray<Draft>, x: number): number {

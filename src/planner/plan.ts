@@ -128,12 +128,11 @@ export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boole
     if (p !== null) {
       const col = colIndex(p.ref, 'where clause');
       if (paramColumns.has(col)) throw unsupported('WHERE', `two parameters on column ${cols[col].name}`);
-      if (columnClass(cols[col]) === 'float') throw unsupported('WHERE', `a parameter on FLOAT/DOUBLE column ${cols[col].name}`);
       paramColumns.add(col);
       paramNodes.set(p.node, { column: col, multi: p.multi });
       continue;
     }
-    constant.push(toExpr(c, (ref) => { const i = colIndex(ref, 'where clause'); return { i, name: cols[i].name, numeric: isNumericColumn(cols[i]), collation: collationOf(cols[i]), temporal: columnClass(cols[i]) === 'temporal' }; }, 'WHERE'));
+    constant.push(toExpr(c, (ref) => { const i = colIndex(ref, 'where clause'); return { i, name: cols[i].name, numeric: isNumericColumn(cols[i]), collation: collationOf(cols[i]), temporal: columnClass(cols[i]) === 'temporal', real: columnClass(cols[i]) === 'float' }; }, 'WHERE'));
   }
   const where: Expr | null = constant.length === 0 ? null : constant.length === 1 ? constant[0] : { k: 'and', args: constant };
 
@@ -197,6 +196,9 @@ export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boole
     }
     if (distinct && fn !== 'COUNT') throw unsupported(clause, `${fn}(DISTINCT …)`);
     if ((fn === 'SUM' || fn === 'AVG') && arg !== null && !isNumericColumn(cols[arg])) throw unsupported(clause, `${fn} of non-numeric column ${cols[arg].name}`);
+    // [note: float-sum] MariaDB adds doubles in the order its join reads the rows; Rotor's join
+    // would add them in its own.
+    if ((fn === 'SUM' || fn === 'AVG') && arg !== null && scope !== undefined && columnClass(cols[arg]) === 'float') throw unsupported(clause, `${fn} of FLOAT/DOUBLE column ${cols[arg].name} over a join (MariaDB's digits depend on the order its join reads the rows)`);
     if (n.over) throw unsupported(clause, 'window functions');
     const spec: RuleSpec = { fn: fn as RuleSpec['fn'], arg, distinct };
     let i = rules.findIndex((r) => r.fn === spec.fn && r.arg === spec.arg && r.distinct === spec.distinct);
@@ -249,8 +251,15 @@ export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boole
   if (ast.having) {
     having = toExpr(ast.having as AstNode, null, 'HAVING', (n) => {
       const s = stageRef(n, 'HAVING');
-      return { i: s, name: stageNames[s], numeric: s >= params.length + groupBy.length || isNumericColumn(cols[stageColumn(s)]), collation: s >= params.length + groupBy.length ? null : collationOf(cols[stageColumn(s)]), temporal: false };
+      return { i: s, name: stageNames[s], numeric: s >= params.length + groupBy.length || isNumericColumn(cols[stageColumn(s)]), collation: s >= params.length + groupBy.length ? null : collationOf(cols[stageColumn(s)]), temporal: false, real: stageIsReal(s) };
     });
+  }
+  // [note: float-exact] A FLOAT/DOUBLE group column, or SUM/AVG/MIN/MAX of one, is a double.
+  function stageIsReal(s: number): boolean {
+    const nGroup = params.length + groupBy.length;
+    if (s < nGroup) return columnClass(cols[stageColumn(s)]) === 'float';
+    const r = rules[s - nGroup];
+    return r.fn !== 'COUNT' && r.arg !== null && columnClass(cols[r.arg]) === 'float';
   }
   function stageColumn(s: number): number {
     return s < params.length ? params[s].column : groupBy[s - params.length];
@@ -289,7 +298,7 @@ function paramEquality(n: AstNode): { ref: { table: string | null; column: strin
   return null;
 }
 
-export type ColumnMeta = { i: number; name: string; numeric: boolean; collation: Collation | null; temporal: boolean };
+export type ColumnMeta = { i: number; name: string; numeric: boolean; collation: Collation | null; temporal: boolean; real?: boolean };
 
 export function toExpr(n: AstNode, column: ((ref: { table: string | null; column: string }) => ColumnMeta) | null, clause: string, other?: (n: AstNode) => ColumnMeta): Expr {
   const rec = (x: AstNode): Expr => toExpr(x, column, clause, other);
@@ -298,7 +307,7 @@ export function toExpr(n: AstNode, column: ((ref: { table: string | null; column
     const m = ref !== null && column !== null ? column(ref) : other ? other(n) : null;
     if (m === null) throw unsupported(clause, describeNode(n));
     if (m.temporal) throw unsupported(clause, `comparisons with DATE/TIME column ${m.name}`);
-    return { k: 'col', i: m.i, name: m.name, numeric: m.numeric, collation: m.collation };
+    return { k: 'col', i: m.i, name: m.name, numeric: m.numeric, collation: m.collation, ...(m.real === true ? { real: true } : {}) };
   }
   const lit = literalOf(n);
   if (lit !== null) return { k: 'lit', v: lit.value, sql: lit.sql, numeric: lit.numeric };

@@ -52,6 +52,8 @@ export class Cache {
   readonly stats = { hits: 0, misses: 0, upqueries: 0 };
   readonly latency = new LatencyRing();
   status: 'ready' | 'invalidated' = 'ready';
+  /** The upstream's `div_precision_increment` the cache's AVGs were built with. */
+  divPrecisionIncrement = 4;
   /** Column definitions per select-list text (MariaDB names result columns as the client wrote them). */
   readonly variants = new Map<string, ReadonlyArray<ColumnDefinition>>();
   /**

@@ -70,8 +70,8 @@ export interface EngineUpstream extends SnapshotReader {
    * table that is not InnoDB, a child of a cascading foreign key), or null.
    */
   tableRefusal(database: string, table: string): Promise<string | null>;
-  /** The upstream's `@@GLOBAL.sql_mode`, and its global time zone (`SYSTEM` resolved). */
-  globalSettings(): Promise<{ sqlMode: string; timeZone: string }>;
+  /** The upstream's `@@GLOBAL.sql_mode`, its global time zone (`SYSTEM` resolved) and `div_precision_increment`. */
+  globalSettings(): Promise<{ sqlMode: string; timeZone: string; divPrecisionIncrement: number }>;
   /** Collation `name`'s weights, or why Rotor does not reproduce it ([note: collations]). */
   collation(name: string): Promise<CollationEntry>;
   close(): Promise<void>;
@@ -103,6 +103,12 @@ export class Engine implements BinlogSink, RouterBackend {
   sqlMode = 0;
   /** Why caches over TIMESTAMP columns cannot answer sessions in the upstream's default time zone, or null. */
   timeZoneReason: string | null = null;
+  /**
+   * The upstream's global `div_precision_increment`: the digits AVG adds to a DECIMAL's, which the
+   * caches with AVG are built with; a change plans them again (sessions that set their own value
+   * go upstream: BLOCKING_SETTING in src/proxy/session-state.ts).
+   */
+  divPrecisionIncrement = 4;
 
   constructor(opts: EngineOptions, upstream?: EngineUpstream) {
     this.#opts = opts;
@@ -152,6 +158,15 @@ export class Engine implements BinlogSink, RouterBackend {
       const reason = utc ? null : `the upstream's time_zone is ${g.timeZone}: Rotor keeps TIMESTAMP values in UTC`;
       if (reason !== this.timeZoneReason) this.#log.warn({ timeZone: g.timeZone }, reason ?? 'the upstream time zone is UTC again');
       this.timeZoneReason = reason;
+      if (g.divPrecisionIncrement !== this.divPrecisionIncrement) {
+        this.#log.warn({ from: this.divPrecisionIncrement, to: g.divPrecisionIncrement }, 'the upstream div_precision_increment changed: caches with AVG are planned again');
+        this.divPrecisionIncrement = g.divPrecisionIncrement;
+        for (const c of this.#caches.values()) {
+          if (!/\bAVG\s*\(/i.test(c.def.sql) || this.#refreshing.has(c)) continue;
+          c.status = 'invalidated';
+          void this.#refresh(c);
+        }
+      }
     } catch (e) {
       this.#log.warn({ err: e }, 'could not read the upstream sql_mode and time_zone');
     }
@@ -244,9 +259,10 @@ export class Engine implements BinlogSink, RouterBackend {
     const fp = fingerprint(def.sql);
     if (fp === null) throw new RotorError('ERR_CACHE_PARSE', ['the statement cannot be fingerprinted']);
     checkSlots(plan, fp);
-    const built = isUnionPlan(plan) ? buildUnion(this.#graph, plan, def.id) : buildCache(this.#graph, plan, def.id);
+    const built = isUnionPlan(plan) ? buildUnion(this.#graph, plan, def.id) : buildCache(this.#graph, plan, def.id, { divPrecisionIncrement: this.divPrecisionIncrement });
     const selectText = fp.selectStart >= 0 ? def.sql.slice(fp.selectStart, fp.selectEnd) : '';
     const cache = new Cache(def, plan, fp, selectText, normalizedSql(fp, plan), built);
+    cache.divPrecisionIncrement = this.divPrecisionIncrement;
     this.#caches.set(def.id, cache);
     const list = this.#byKey.get(fp.key) ?? [];
     list.push(cache);
@@ -482,7 +498,7 @@ export class Engine implements BinlogSink, RouterBackend {
       // invisibility) and the result's definitions (lengths, unsigned, nullability, decimals).
       const columns = await this.#upstream.columnDefinitions(limitZero(c.def.sql, c.fp), c.def.database);
       if (!this.#caches.has(c.id)) return;
-      if (JSON.stringify(schemas) === JSON.stringify(old) && JSON.stringify(columns) === JSON.stringify(c.def.columns)) {
+      if (JSON.stringify(schemas) === JSON.stringify(old) && JSON.stringify(columns) === JSON.stringify(c.def.columns) && c.divPrecisionIncrement === this.divPrecisionIncrement) {
         c.status = 'ready';
         return;
       }

@@ -117,11 +117,11 @@ export class UpstreamClient implements SnapshotReader {
     return rows.length === 0 ? null : { file: String(rows[0].File), position: Number(rows[0].Position) };
   }
 
-  async globalSettings(): Promise<{ sqlMode: string; timeZone: string }> {
-    const [rows] = await this.#control.query<RowDataPacket[]>({ sql: 'SELECT @@GLOBAL.sql_mode AS m, @@GLOBAL.time_zone AS tz, @@system_time_zone AS sys', rowsAsArray: false });
+  async globalSettings(): Promise<{ sqlMode: string; timeZone: string; divPrecisionIncrement: number }> {
+    const [rows] = await this.#control.query<RowDataPacket[]>({ sql: 'SELECT @@GLOBAL.sql_mode AS m, @@GLOBAL.time_zone AS tz, @@system_time_zone AS sys, @@GLOBAL.div_precision_increment AS dpi', rowsAsArray: false });
     const r = rows[0];
     const tz = String(r?.tz ?? '');
-    return { sqlMode: String(r?.m ?? ''), timeZone: tz === 'SYSTEM' ? String(r?.sys ?? '') : tz };
+    return { sqlMode: String(r?.m ?? ''), timeZone: tz === 'SYSTEM' ? String(r?.sys ?? '') : tz, divPrecisionIncrement: Number(r?.dpi ?? 4) };
   }
 
   async collation(name: string): Promise<CollationEntry> {
@@ -173,6 +173,8 @@ export class UpstreamClient implements SnapshotReader {
   async columnDefinitions(sql: string, database: string | null): Promise<ColumnDefinition[]> {
     const conn = await this.#control.getConnection();
     try {
+      // A pooled session keeps the global value it started with; AVG's decimals follow the current one.
+      await conn.query('SET SESSION div_precision_increment = @@GLOBAL.div_precision_increment');
       if (database !== null) await conn.query(`USE \`${database.replace(/`/g, '``')}\``);
       const [, fields] = await conn.query({ sql, rowsAsArray: true });
       return (fields as FieldPacket[]).map(toColumnDefinition);

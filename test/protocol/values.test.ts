@@ -23,6 +23,31 @@ test('prints DOUBLE and FLOAT values the way MariaDB 10.11 does', () => {
   for (const [v, s] of floats) assert.equal(formatFloating(v, true), s, String(v));
 });
 
+test('prints SUM/AVG doubles, float32 ties and fixed decimals the way MariaDB 10.11 does', () => {
+  // Measured with the mariadb CLI: SUM/AVG over FLOAT and DOUBLE columns, FLOAT(M,D), DOUBLE(M,D).
+  const f = Math.fround;
+  const doubles: Array<[number, string]> = [
+    [f(0.1) + f(0.2) + f(0.3), '0.6000000163912773'], [0.1 + 0.2 + 0.3, '0.6000000000000001'],
+    [4166666666666666.5, '4166666666666666.5'], [41666666666666664, '4.1666666666666664e16'], [1.25e15, '1.25e15'],
+    [1234567890123456.8, '1234567890123456.8'], [0.0000000000000012500000000000002, '0.0000000000000012500000000000002'],
+    [4.1666666666666675e-16, '4.1666666666666675e-16'], [f(3.4028234e38), '3.4028234663852886e38'],
+  ];
+  for (const [v, s] of doubles) assert.equal(formatFloating(v, false), s, String(v));
+  // Six significant digits of the float32, half to even on an exact tie.
+  assert.equal(formatFloating(f(1234565), true), '1234560');
+  assert.equal(formatFloating(f(1234575), true), '1234580');
+  assert.equal(formatFloating(f(1 / 3), true), '0.333333');
+  // Fixed decimals: the shortest digits when they fit, else rounded half to even; a negative
+  // value rounded to zero keeps its sign.
+  const fixed: Array<[number, boolean, number, string]> = [
+    [f(0.1), true, 3, '0.100'], [f(1234.568), true, 3, '1234.568'], [0.0078125, false, 6, '0.007812'],
+    [2.675, false, 16, '2.6750000000000000'], [0.30000000000000004, false, 17, '0.30000000000000004'],
+    [0.30000000000000004, false, 15, '0.300000000000000'], [-16234791278839.111, false, 4, '-16234791278839.1110'],
+    [-0.01 / 30000, false, 6, '-0.000000'], [0, false, 2, '0.00'],
+  ];
+  for (const [v, single, d, s] of fixed) assert.equal(formatFloating(v, single, d), s, `${v} with ${d} decimals`);
+});
+
 function binary(v: string | number | bigint, type: number): number[] {
   const w = new PacketWriter();
   writeBinaryValue(w, v, type, 45);

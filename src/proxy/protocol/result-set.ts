@@ -103,7 +103,7 @@ export function encodeResultSet(
         if (v !== null) writeBinaryValue(w, v, columns[i].type, charsets[i]);
       }
     } else {
-      for (let i = 0; i < n; i++) writeTextValue(w, row[i], columns[i].type, charsets[i]);
+      for (let i = 0; i < n; i++) writeTextValue(w, row[i], columns[i].type, charsets[i], columns[i].decimals);
     }
     w.end();
     seq = w.nextSeq;

@@ -16,33 +16,89 @@ export function encodingOf(characterSet: number): BufferEncoding {
   return characterSet === BINARY_CHARSET || LATIN1_COLLATIONS.has(characterSet) ? 'latin1' : 'utf8';
 }
 
+/** Decimals at or above this mean "not fixed": MariaDB prints the value `%g`-like. */
+const NOT_FIXED_DECIMALS = 31;
+
+/** A positive finite double's exact decimal expansion: the value is `0.digits × 10^decpt`. */
+function exactDigits(v: number): { digits: string; decpt: number } {
+  const view = new DataView(new ArrayBuffer(8));
+  view.setFloat64(0, v);
+  const bits = view.getBigUint64(0);
+  let e = Number((bits >> 52n) & 0x7ffn);
+  let m = bits & 0xfffffffffffffn;
+  if (e === 0) e = 1;
+  else m |= 1n << 52n;
+  e -= 1075; // v = m × 2^e
+  const n = e >= 0 ? m << BigInt(e) : m * 5n ** BigInt(-e);
+  const digits = n.toString();
+  return { digits: digits.replace(/0+$/, '') || '0', decpt: digits.length - (e >= 0 ? 0 : -e) };
+}
+
+/** The shortest digits that read back as the same positive double, as `0.digits × 10^decpt`. */
+function shortestDigits(v: number): { digits: string; decpt: number } {
+  const m = /^(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(v.toExponential()) as RegExpExecArray;
+  return { digits: (m[1] + (m[2] ?? '')).replace(/0+$/, '') || '0', decpt: Number(m[3]) + 1 };
+}
+
+/** `digits` (of `0.digits × 10^decpt`) rounded half to even to `k` significant digits, `k` ≥ 1. */
+function roundDigits(digits: string, decpt: number, k: number): { digits: string; decpt: number } {
+  if (k <= 0) {
+    digits = '0'.repeat(1 - k) + digits;
+    decpt += 1 - k;
+    k = 1;
+  }
+  if (digits.length <= k) return { digits, decpt };
+  const head = digits.slice(0, k), first = digits[k], after = digits.slice(k + 1);
+  const up = first > '5' || (first === '5' && (/[1-9]/.test(after) || Number(head[k - 1]) % 2 === 1));
+  if (!up) return { digits: head, decpt };
+  const bumped = (BigInt(head) + 1n).toString().padStart(k, '0');
+  return bumped.length > k ? { digits: bumped.slice(0, k), decpt: decpt + 1 } : { digits: bumped, decpt };
+}
+
 /**
- * A FLOAT/DOUBLE as MariaDB prints it: DOUBLE with the shortest round-trip digits, FLOAT with six
- * significant digits; positional notation while the decimal exponent is within [-14, 15], else
- * `1.5e20` / `2.5e-16` (no `+`). Measured against MariaDB 10.11.
+ * A FLOAT/DOUBLE as MariaDB prints it (`my_gcvt`, `my_fcvt`): DOUBLE with the shortest digits that
+ * read back as the same double, FLOAT with six significant digits of the float32 (half to even);
+ * positional while the decimal exponent is within [-14, 15] or every digit is left of the point's
+ * right, else `1.5e20` / `2.5e-16` (no `+`). A column with fixed decimals (`FLOAT(7,3)`, `AVG` of
+ * one) prints exactly that many, half to even. Measured against MariaDB 10.11.
  */
-export function formatFloating(v: number, single: boolean): string {
+export function formatFloating(v: number, single: boolean, decimals: number = NOT_FIXED_DECIMALS): string {
   if (!Number.isFinite(v)) return String(v);
-  if (v === 0) return '0';
-  const exp = single ? Math.fround(v).toExponential(5) : v.toExponential();
-  const m = /^(-?)(\d)(?:\.(\d+))?e([+-]\d+)$/.exec(exp);
-  if (!m) return String(v);
-  const sign = m[1];
-  const digits = (m[2] + (m[3] ?? '')).replace(/0+$/, '') || '0';
-  const decpt = Number(m[4]) + 1;
-  if (decpt < -14 || decpt > 15) {
-    return `${sign}${digits[0]}${digits.length > 1 ? `.${digits.slice(1)}` : ''}e${decpt - 1}`;
+  const x = single ? Math.fround(v) : v;
+  const sign = x < 0 ? '-' : '';
+  if (decimals < NOT_FIXED_DECIMALS) {
+    if (x === 0) return decimals > 0 ? `0.${'0'.repeat(decimals)}` : '0';
+    // dtoa's mode 5: the shortest digits when they fit in `decimals`, else correctly rounded.
+    const short = shortestDigits(Math.abs(x));
+    const e = short.digits.length <= short.decpt + decimals ? short : exactDigits(Math.abs(x));
+    const r = roundDigits(e.digits, e.decpt, e.decpt + decimals);
+    const all = (r.decpt <= 0 ? '0'.repeat(1 - r.decpt) + r.digits : r.digits).padEnd(Math.max(r.decpt, 1) + decimals, '0');
+    const point = all.length - decimals;
+    return sign + all.slice(0, point) + (decimals > 0 ? `.${all.slice(point)}` : '');
+  }
+  if (x === 0) return '0';
+  let digits: string, decpt: number;
+  if (single) {
+    const e = exactDigits(Math.abs(x));
+    ({ digits, decpt } = roundDigits(e.digits, e.decpt, 6));
+    digits = digits.replace(/0+$/, '') || '0';
+  } else {
+    ({ digits, decpt } = shortestDigits(Math.abs(x)));
+  }
+  const len = digits.length;
+  if (decpt < -14 || (decpt > 15 && len <= decpt)) {
+    return `${sign}${digits[0]}${len > 1 ? `.${digits.slice(1)}` : ''}e${decpt - 1}`;
   }
   if (decpt <= 0) return `${sign}0.${'0'.repeat(-decpt)}${digits}`;
-  if (decpt >= digits.length) return `${sign}${digits}${'0'.repeat(decpt - digits.length)}`;
+  if (decpt >= len) return `${sign}${digits}${'0'.repeat(decpt - len)}`;
   return `${sign}${digits.slice(0, decpt)}.${digits.slice(decpt)}`;
 }
 
-/** The text-protocol form of a non-NULL value in a column of `type`. */
-export function textOf(v: Exclude<Value, null>, type: number): string | Buffer {
+/** The text-protocol form of a non-NULL value in a column of `type` (with `decimals` digits). */
+export function textOf(v: Exclude<Value, null>, type: number, decimals?: number): string | Buffer {
   if (typeof v === 'number') {
-    if (type === Type.FLOAT) return formatFloating(v, true);
-    if (type === Type.DOUBLE) return formatFloating(v, false);
+    if (type === Type.FLOAT) return formatFloating(v, true, decimals);
+    if (type === Type.DOUBLE) return formatFloating(v, false, decimals);
     return String(v);
   }
   if (typeof v === 'bigint') return v.toString();
@@ -50,12 +106,12 @@ export function textOf(v: Exclude<Value, null>, type: number): string | Buffer {
 }
 
 /** Writes one value of a text-protocol row (NULL is 0xFB). */
-export function writeTextValue(w: PacketWriter, v: Value, type: number, characterSet: number): void {
+export function writeTextValue(w: PacketWriter, v: Value, type: number, characterSet: number, decimals?: number): void {
   if (v === null) {
     w.u8(0xfb);
     return;
   }
-  const t = textOf(v, type);
+  const t = textOf(v, type, decimals);
   if (typeof t === 'string') w.lenencString(t, encodingOf(characterSet));
   else w.lenencBytes(t);
 }
