@@ -12,7 +12,7 @@
 import { RotorError } from '../errors.js';
 import type { Expr } from '../dataflow/expr.js';
 import { columnRef, isPlaceholder, literalOf, type AstNode } from './parse.js';
-import { columnClass, isNumericColumn, type TableSchema } from './schema.js';
+import { columnClass, isNumericColumn, type ColumnInfo, type TableSchema } from './schema.js';
 import type { JoinPlan } from './join.js';
 import { limitOf, type LimitSpec } from './limit.js';
 
@@ -132,7 +132,7 @@ export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boole
       paramNodes.set(p.node, { column: col, multi: p.multi });
       continue;
     }
-    constant.push(toExpr(c, (ref) => { const i = colIndex(ref, 'where clause'); return { i, name: cols[i].name, numeric: isNumericColumn(cols[i]), ci: columnClass(cols[i]) === 'text' && /_ci$/.test(cols[i].collation ?? ''), temporal: columnClass(cols[i]) === 'temporal' }; }, 'WHERE'));
+    constant.push(toExpr(c, (ref) => { const i = colIndex(ref, 'where clause'); return { i, name: cols[i].name, ...conditionMeta(cols[i]) }; }, 'WHERE'));
   }
   const where: Expr | null = constant.length === 0 ? null : constant.length === 1 ? constant[0] : { k: 'and', args: constant };
 
@@ -248,7 +248,9 @@ export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boole
   if (ast.having) {
     having = toExpr(ast.having as AstNode, null, 'HAVING', (n) => {
       const s = stageRef(n, 'HAVING');
-      return { i: s, name: stageNames[s], numeric: s >= params.length + groupBy.length || isNumericColumn(cols[stageColumn(s)]), ci: false, temporal: false };
+      // An aggregate compares as the type of its result: MAX(name) as its text. [note: typed-order]
+      const info = s < params.length + groupBy.length ? cols[stageColumn(s)] : ruleInfo(rules[s - params.length - groupBy.length], cols);
+      return { i: s, name: stageNames[s], ...conditionMeta(info) };
     });
   }
   function stageColumn(s: number): number {
@@ -289,6 +291,26 @@ function paramEquality(n: AstNode): { ref: { table: string | null; column: strin
 }
 
 export type ColumnMeta = { i: number; name: string; numeric: boolean; ci: boolean; temporal: boolean };
+
+/** How a condition compares a column of this type (numerically, as `_ci` text; temporal ones are refused). */
+export function conditionMeta(c: ColumnInfo): Omit<ColumnMeta, 'i' | 'name'> {
+  return { numeric: isNumericColumn(c), ci: columnClass(c) === 'text' && /_ci$/.test(c.collation ?? ''), temporal: columnClass(c) === 'temporal' };
+}
+
+/**
+ * The type an aggregate's result has, so it orders and compares as MariaDB's does: COUNT a BIGINT,
+ * SUM/AVG a DECIMAL (a DOUBLE over FLOAT/DOUBLE), MIN/MAX their argument's (an ENUM's MAX still
+ * sorts by index). [note: typed-order]
+ */
+export function ruleInfo(r: RuleSpec, cols: ReadonlyArray<ColumnInfo>): ColumnInfo {
+  const arg = r.arg === null ? null : cols[r.arg];
+  if (r.fn === 'COUNT') return { name: '', dataType: 'bigint', scale: 0, collation: null };
+  if (r.fn === 'MIN' || r.fn === 'MAX') return arg as ColumnInfo;
+  const a = arg as ColumnInfo;
+  if (columnClass(a) === 'float') return { name: '', dataType: 'double', scale: 0, collation: null };
+  const scale = columnClass(a) === 'decimal' ? a.scale : 0;
+  return { name: '', dataType: 'decimal', scale: r.fn === 'AVG' ? scale + 4 : scale, collation: null };
+}
 
 export function toExpr(n: AstNode, column: ((ref: { table: string | null; column: string }) => ColumnMeta) | null, clause: string, other?: (n: AstNode) => ColumnMeta): Expr {
   const rec = (x: AstNode): Expr => toExpr(x, column, clause, other);
