@@ -3,8 +3,9 @@
  * row event into Rotor's {@link Value}s, positionally, in table column order.
  *
  * zongji is created with the same mysql2 options as the upquery path (dates as strings, JSON as
- * text, DECIMAL as exact strings), so only integers need work here (zongji gives a string above
- * 2^53). FLOAT arrives as the float32's exact double, which is what Rotor keeps ([note: float-exact]).
+ * text, DECIMAL as exact strings), so only a few types need work here: integers (zongji gives a
+ * string above 2^53), YEAR, ENUM's error value and negative TIMEs with whole seconds. FLOAT arrives
+ * as the float32's exact double, which is what Rotor keeps ([note: float-exact]).
  */
 import { intValue, type Value } from '../values.js';
 
@@ -21,6 +22,7 @@ export const binlogConnectionOptions = {
 // MySQL column type codes (include/mysql_com.h: enum_field_types).
 const TYPE_FLOAT = 4;
 const TYPE_YEAR = 13;
+const TYPE_TIME2 = 19;
 const INTEGER_TYPES = new Set([1, 2, 3, 8, 9]); // TINY, SHORT, LONG, LONGLONG, INT24
 
 type Convert = (v: unknown) => Value;
@@ -39,6 +41,23 @@ function integerValue(v: unknown): Value {
 /** YEAR is stored as years since 1900 and 0 means the zero year `0000`; 1900 itself is not a YEAR. */
 function yearValue(v: unknown): Value {
   return v === 1900 ? 0 : integerValue(v);
+}
+
+const BROKEN_NEGATIVE_TIME = /^-(\d+):(\d\d):64(\.0*)?$/;
+
+/**
+ * TIME: zongji decodes a negative TIME2 whose fraction is zero from the bit-flipped magnitude minus
+ * one and adds the one back to the seconds without carrying, so `-02:00:00` comes out as
+ * `-01:63:64` (seconds 0 borrowed through the packed minute and hour fields). Such a value is
+ * recognised by its seconds, 64, and carried here; every other TIME it decodes is MariaDB's text.
+ */
+function timeValue(v: unknown): Value {
+  if (typeof v !== 'string') return plainValue(v);
+  const m = BROKEN_NEGATIVE_TIME.exec(v);
+  if (m === null) return v;
+  const packed = ((Number(m[1]) << 12) | (Number(m[2]) << 6) | 63) + 1;
+  const h = packed >> 12, mi = (packed >> 6) & 63, s = packed & 63;
+  return `-${String(h).padStart(2, '0')}:${String(mi).padStart(2, '0')}:${String(s).padStart(2, '0')}${m[3] ?? ''}`;
 }
 
 function plainValue(v: unknown): Value {
@@ -66,6 +85,7 @@ function converterFor(type: number, isEnum: boolean): Convert {
   if (INTEGER_TYPES.has(type)) return integerValue;
   if (type === TYPE_FLOAT) return floatValue;
   if (type === TYPE_YEAR) return yearValue;
+  if (type === TYPE_TIME2) return timeValue;
   return plainValue;
 }
 

@@ -17,12 +17,13 @@ import { Project } from '../operators/project.js';
 import { Aggregate, type AggregateRule } from '../operators/grouped.js';
 import { avg, countColumn, countDistinct, countStar, sum, type NumericKind } from '../operators/aggregate.js';
 import { binaryOrder, collationOrder, max, min, textOrder, type ValueOrder } from '../operators/extremum.js';
+import { decimalOrder, enumOrder, setOrder, timeOrder } from '../operators/value-order.js';
 import { Reader, type SortKey } from '../operators/reader.js';
 import { Distinct } from '../operators/distinct.js';
 import { TopK } from '../operators/top-k.js';
 import { slackFor } from './limit.js';
 import { collationOf, columnClass, keyFoldOf, type ColumnInfo, type TableSchema } from './schema.js';
-import type { QueryPlan, RuleSpec } from './plan.js';
+import { ruleInfo, type QueryPlan, type RuleSpec } from './plan.js';
 import { buildJoin } from './build-join.js';
 
 export interface BuiltCache {
@@ -39,8 +40,32 @@ export function baseTableOf(schema: TableSchema): BaseTable {
   return new BaseTable(schema.database, schema.table, cols.map((c) => c.name), cols.map((c) => c.dataType === 'float'));
 }
 
-/** How a column's values order (ORDER BY, MIN/MAX): text by its collation, the rest by value. */
+/**
+ * How a column's values order (ORDER BY, top-k): by its type where its text does not order like
+ * its values [note: typed-order], text by its collation ([note: collations]), the rest by value.
+ */
 export function orderOf(c: ColumnInfo | null): ValueOrder {
+  return (c === null ? null : typedOrder(c)) ?? textOrBinaryOrder(c);
+}
+
+/** How MIN/MAX pick among a column's values: as ORDER BY, but ENUM and SET by their text. [note: typed-order] */
+export function extremumOrderOf(c: ColumnInfo): ValueOrder {
+  return c.dataType === 'enum' || c.dataType === 'set' ? textOrBinaryOrder(c) : orderOf(c);
+}
+
+function typedOrder(c: ColumnInfo): ValueOrder | null {
+  switch (c.dataType) {
+    case 'decimal': case 'numeric': return decimalOrder;
+    case 'time': return timeOrder;
+    // Without its members (a definition persisted before they were kept) an ENUM or SET orders as
+    // text: such a cache is planned again against the upstream's schema before it serves.
+    case 'enum': return c.members === undefined ? null : enumOrder(c.members);
+    case 'set': return c.members === undefined ? null : setOrder(c.members);
+    default: return null;
+  }
+}
+
+function textOrBinaryOrder(c: ColumnInfo | null): ValueOrder {
   if (c === null) return binaryOrder;
   const collation = collationOf(c);
   if (collation !== null) return collationOrder(collation);
@@ -65,8 +90,8 @@ export function ruleOf(spec: RuleSpec, cols: ReadonlyArray<ColumnInfo>, opts: Bu
     case 'COUNT': return (spec.distinct ? countDistinct(spec.arg, c.name, keyFoldOf(c)) : countColumn(spec.arg, c.name)) as AggregateRule;
     case 'SUM': return sum(spec.arg, c.name, kind) as AggregateRule;
     case 'AVG': return avg(spec.arg, c.name, kind, opts.divPrecisionIncrement) as AggregateRule;
-    case 'MIN': return min(spec.arg, c.name, orderOf(c)) as AggregateRule;
-    case 'MAX': return max(spec.arg, c.name, orderOf(c)) as AggregateRule;
+    case 'MIN': return min(spec.arg, c.name, extremumOrderOf(c)) as AggregateRule;
+    case 'MAX': return max(spec.arg, c.name, extremumOrderOf(c)) as AggregateRule;
   }
 }
 
@@ -89,7 +114,8 @@ export function buildCache(graph: Graph, plan: QueryPlan, cacheId: string, opts:
       fold: groupBy.map((c) => keyFoldOf(cols[c])),
     }));
     const nGroup = groupBy.length;
-    stageInfo = (s) => (s < nGroup ? cols[groupBy[s]] : null);
+    // An aggregate orders as its result's type (MIN/MAX as their argument's). [note: typed-order]
+    stageInfo = (s) => (s < nGroup ? cols[groupBy[s]] : ruleInfo(agg.rules[s - nGroup], cols));
     if (plan.having !== null) top = add(new Filter(top, plan.having));
   }
   // π: visible columns, then the parameter columns (reader key), then ORDER BY columns not shown.

@@ -14,8 +14,8 @@
 import { RotorError } from '../errors.js';
 import type { Expr } from '../dataflow/expr.js';
 import { columnRef, type AstNode } from './parse.js';
-import { planSelect, toExpr, unsupported, type ColumnMeta, type ColumnScope, type QueryPlan, type RuleSpec } from './plan.js';
-import { collationOf, columnClass, isNumericColumn, type ColumnInfo, type TableSchema } from './schema.js';
+import { conditionMeta, planSelect, ruleInfo, toExpr, unsupported, type ColumnMeta, type ColumnScope, type QueryPlan, type RuleSpec } from './plan.js';
+import { columnClass, type ColumnInfo, type TableSchema } from './schema.js';
 
 /** One table or derived table of the FROM clause. */
 export interface JoinSource {
@@ -218,17 +218,6 @@ function derivedDraft(f: AstNode, schema: TableSchema): Draft {
   };
 }
 
-/** The type an aggregate's result compares as (for parameters and conditions over it). */
-function ruleInfo(r: RuleSpec, cols: ReadonlyArray<ColumnInfo>): ColumnInfo {
-  const arg = r.arg === null ? null : cols[r.arg];
-  if (r.fn === 'COUNT') return { name: '', dataType: 'bigint', scale: 0, collation: null };
-  if (r.fn === 'MIN' || r.fn === 'MAX') return arg as ColumnInfo;
-  const a = arg as ColumnInfo;
-  if (columnClass(a) === 'float') return { name: '', dataType: 'double', scale: 0, collation: null };
-  const scale = columnClass(a) === 'decimal' ? a.scale : 0;
-  return { name: '', dataType: 'decimal', scale: r.fn === 'AVG' ? scale + 4 : scale, collation: null };
-}
-
 function scopeOf(drafts: ReadonlyArray<Draft>): ColumnScope & { resolveIn(ds: ReadonlyArray<Draft>, column: string, clause: string): number } {
   const resolveIn = (ds: ReadonlyArray<Draft>, column: string, clause: string): number => {
     const hits: number[] = [];
@@ -261,7 +250,7 @@ function scopeOf(drafts: ReadonlyArray<Draft>): ColumnScope & { resolveIn(ds: Re
 
 function metaOf(d: Draft, i: number): ColumnMeta {
   const c = d.infos[i];
-  return { i: d.columns[i], name: c.name, numeric: isNumericColumn(c), collation: collationOf(c), temporal: columnClass(c) === 'temporal', real: columnClass(c) === 'float' };
+  return { i: d.columns[i], name: c.name, ...conditionMeta(c) };
 }
 
 function sourceAt(drafts: ReadonlyArray<Draft>, x: number): number {

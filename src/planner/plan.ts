@@ -12,7 +12,7 @@
 import { RotorError } from '../errors.js';
 import type { Expr } from '../dataflow/expr.js';
 import { columnRef, isPlaceholder, literalOf, type AstNode } from './parse.js';
-import { collationOf, columnClass, isNumericColumn, type TableSchema } from './schema.js';
+import { collationOf, columnClass, isNumericColumn, type ColumnInfo, type TableSchema } from './schema.js';
 import type { Collation } from '../dataflow/collation.js';
 import type { JoinPlan } from './join.js';
 import { limitOf, type LimitSpec } from './limit.js';
@@ -132,7 +132,7 @@ export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boole
       paramNodes.set(p.node, { column: col, multi: p.multi });
       continue;
     }
-    constant.push(toExpr(c, (ref) => { const i = colIndex(ref, 'where clause'); return { i, name: cols[i].name, numeric: isNumericColumn(cols[i]), collation: collationOf(cols[i]), temporal: columnClass(cols[i]) === 'temporal', real: columnClass(cols[i]) === 'float' }; }, 'WHERE'));
+    constant.push(toExpr(c, (ref) => { const i = colIndex(ref, 'where clause'); return { i, name: cols[i].name, ...conditionMeta(cols[i]) }; }, 'WHERE'));
   }
   const where: Expr | null = constant.length === 0 ? null : constant.length === 1 ? constant[0] : { k: 'and', args: constant };
 
@@ -251,15 +251,10 @@ export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boole
   if (ast.having) {
     having = toExpr(ast.having as AstNode, null, 'HAVING', (n) => {
       const s = stageRef(n, 'HAVING');
-      return { i: s, name: stageNames[s], numeric: s >= params.length + groupBy.length || isNumericColumn(cols[stageColumn(s)]), collation: s >= params.length + groupBy.length ? null : collationOf(cols[stageColumn(s)]), temporal: false, real: stageIsReal(s) };
+      // An aggregate compares as the type of its result: MAX(name) as its text. [note: typed-order]
+      const info = s < params.length + groupBy.length ? cols[stageColumn(s)] : ruleInfo(rules[s - params.length - groupBy.length], cols);
+      return { i: s, name: stageNames[s], ...conditionMeta(info) };
     });
-  }
-  // [note: float-exact] A FLOAT/DOUBLE group column, or SUM/AVG/MIN/MAX of one, is a double.
-  function stageIsReal(s: number): boolean {
-    const nGroup = params.length + groupBy.length;
-    if (s < nGroup) return columnClass(cols[stageColumn(s)]) === 'float';
-    const r = rules[s - nGroup];
-    return r.fn !== 'COUNT' && r.arg !== null && columnClass(cols[r.arg]) === 'float';
   }
   function stageColumn(s: number): number {
     return s < params.length ? params[s].column : groupBy[s - params.length];
@@ -299,6 +294,31 @@ function paramEquality(n: AstNode): { ref: { table: string | null; column: strin
 }
 
 export type ColumnMeta = { i: number; name: string; numeric: boolean; collation: Collation | null; temporal: boolean; real?: boolean };
+
+/** How a condition compares a column of this type (numerically, as `_ci` text; temporal ones are refused). */
+/**
+ * How a column (or an aggregate's result, {@link ruleInfo}) compares with constants: as a number, as
+ * text under its collation ([note: collations]), as a double when FLOAT/DOUBLE ([note: float-exact]).
+ */
+export function conditionMeta(c: ColumnInfo): Omit<ColumnMeta, 'i' | 'name'> {
+  const real = columnClass(c) === 'float';
+  return { numeric: isNumericColumn(c), collation: collationOf(c), temporal: columnClass(c) === 'temporal', ...(real ? { real } : {}) };
+}
+
+/**
+ * The type an aggregate's result has, so it orders and compares as MariaDB's does: COUNT a BIGINT,
+ * SUM/AVG a DECIMAL (a DOUBLE over FLOAT/DOUBLE), MIN/MAX their argument's (an ENUM's MAX still
+ * sorts by index). [note: typed-order]
+ */
+export function ruleInfo(r: RuleSpec, cols: ReadonlyArray<ColumnInfo>): ColumnInfo {
+  const arg = r.arg === null ? null : cols[r.arg];
+  if (r.fn === 'COUNT') return { name: '', dataType: 'bigint', scale: 0, collation: null };
+  if (r.fn === 'MIN' || r.fn === 'MAX') return arg as ColumnInfo;
+  const a = arg as ColumnInfo;
+  if (columnClass(a) === 'float') return { name: '', dataType: 'double', scale: 0, collation: null };
+  const scale = columnClass(a) === 'decimal' ? a.scale : 0;
+  return { name: '', dataType: 'decimal', scale: r.fn === 'AVG' ? scale + 4 : scale, collation: null };
+}
 
 export function toExpr(n: AstNode, column: ((ref: { table: string | null; column: string }) => ColumnMeta) | null, clause: string, other?: (n: AstNode) => ColumnMeta): Expr {
   const rec = (x: AstNode): Expr => toExpr(x, column, clause, other);

@@ -19,6 +19,12 @@ export interface ColumnInfo {
   readonly primary?: boolean;
   /** INVISIBLE: selected only by name, never by `*`. */
   readonly invisible?: boolean;
+  /**
+   * ENUM and SET: the members in definition order (ORDER BY sorts an ENUM by its member's index, a
+   * SET by its bits). Absent for other types, and in definitions persisted before it was kept: such
+   * a cache is planned again against the current schema before it serves.
+   */
+  readonly members?: ReadonlyArray<string>;
 }
 
 export interface TableSchema {
@@ -74,4 +80,38 @@ export function collationOf(c: ColumnInfo): Collation | null {
 /** How a column's values compare as keys: text under its collation, the rest exactly. */
 export function keyFoldOf(c: ColumnInfo): KeyFold {
   return collationOf(c) ?? 'exact';
+}
+
+/**
+ * The members of an ENUM or SET from information_schema's COLUMN_TYPE (`enum('a','it''s')`), as
+ * MariaDB writes them there: quotes doubled, `\\`, `\0`, `\n`, `\r` escaped. Null for other types.
+ */
+export function membersOf(columnType: string): string[] | null {
+  const m = /^(?:enum|set)\((.*)\)$/is.exec(columnType.trim());
+  if (m === null) return null;
+  const body = m[1];
+  const out: string[] = [];
+  const ESC: Record<string, string> = { '0': '\0', n: '\n', r: '\r' };
+  let i = 0;
+  while (i < body.length) {
+    if (body[i] !== "'") return null;
+    let v = '';
+    for (i++; ; i++) {
+      if (i >= body.length) return null;
+      const c = body[i];
+      if (c === '\\' && i + 1 < body.length) { i++; v += ESC[body[i]] ?? body[i]; continue; }
+      if (c === "'") {
+        if (body[i + 1] === "'") { v += "'"; i++; continue; }
+        i++;
+        break;
+      }
+      v += c;
+    }
+    out.push(v);
+    if (i < body.length) {
+      if (body[i] !== ',') return null;
+      i++;
+    }
+  }
+  return out;
 }

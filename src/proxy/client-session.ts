@@ -491,7 +491,8 @@ export class ClientSession {
         return;
       case Com.STMT_BULK_EXECUTE:
         if (this.#mariadbCaps & MariaCap.STMT_BULK_OPERATIONS) {
-          this.#relay(p.raw, 'query');
+          state.noteExecute(false);
+          this.#relay(p.raw, 'query', (ok) => this.#statementDone(state, ok));
           return;
         }
         this.#sendError('ERR_PROXY_UNKNOWN_COMMAND', [], p.seq + 1);
@@ -509,20 +510,34 @@ export class ClientSession {
       const db = parseUse(sql);
       this.#relay(p.raw, 'query', (ok) => {
         if (ok && db !== null) state.database = db;
+        this.#statementDone(state, ok);
       }, watch);
     });
   }
 
   #execute(p: Packet, state: SessionState): void {
     const plan = this.#statements.planExecute(p);
-    const relay = (watch?: RelayWatch): void => this.#relay(plan.upstreamPacket(), 'execute', undefined, watch);
     const routable = plan.routable;
+    const relay = (watch?: RelayWatch): void => {
+      // A statement matched to a cache is a SELECT; any other may write. [note: unlogged-writes]
+      state.noteExecute(routable !== null);
+      this.#relay(plan.upstreamPacket(), 'execute', (ok) => this.#statementDone(state, ok), watch);
+    };
     if (!routable) {
       relay();
       return;
     }
     const routed = safe<Routed>(() => this.#host.router().routeExecute(routable.match, routable.params, state), { kind: 'upstream', reason: 'router error' });
     this.#route(routed, true, relay);
+  }
+
+  /**
+   * A relayed statement's response ended: what the session wrote with sql_log_bin=0 is forgotten
+   * now, synchronously, before Rotor handles any other session's read. [note: unlogged-writes]
+   */
+  #statementDone(state: SessionState, ok: boolean): void {
+    const forget = state.statementDone(ok);
+    if (forget !== null) safe(() => this.#host.router().forgetUnlogged(forget, state), undefined);
   }
 
   /** Acts on the router's decision; `relay` sends the statement upstream. */
@@ -720,7 +735,7 @@ export class ClientSession {
       if (ok.schema) state.database = ok.schema;
       // A setting changed where Rotor could not see it (a stored function, a trigger): MariaDB
       // reports the variables it tracks (time_zone, character_set_*, by default).
-      for (const name of ok.variables ?? []) if (name.toLowerCase() !== 'autocommit') state.cacheBlocker ??= `${name.toLowerCase()} changed`;
+      for (const name of ok.variables ?? []) if (name.toLowerCase() !== 'autocommit') state.block(`${name.toLowerCase()} changed`);
     } catch {
       // A terminator too short to decode still ended the result.
     }

@@ -80,6 +80,14 @@ export interface ReadRouter {
   matchPrepared(sql: string, session: SessionView): PreparedMatch | null;
   /** COM_STMT_EXECUTE of a matched statement, with its decoded parameters. */
   routeExecute(match: PreparedMatch, params: ReadonlyArray<Value>, session: SessionView): Routed;
+  /**
+   * [note: unlogged-writes] Statements the session ran upstream with sql_log_bin=0 (their text;
+   * null for one Rotor cannot read, such as a prepared execution) that may have changed rows or
+   * tables the binlog will never report. Called synchronously once each such statement's response
+   * has ended, and again when its transaction ends: the caches over what they name MUST forget
+   * what they hold before Rotor handles anything else. MUST NOT throw.
+   */
+  forgetUnlogged(statements: ReadonlyArray<string | null>, session: SessionView): void;
 }
 
 /** The router used when no cache exists: everything goes upstream. */
@@ -87,4 +95,5 @@ export const passthroughRouter: ReadRouter = {
   routeQuery: () => ({ kind: 'upstream', reason: null }),
   matchPrepared: () => null,
   routeExecute: () => ({ kind: 'upstream', reason: null }),
+  forgetUnlogged: () => undefined,
 };

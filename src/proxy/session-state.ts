@@ -134,6 +134,47 @@ export function blockerOf(sql: string): string | null {
   return m === null ? null : `${m[1].toLowerCase().replace(/\s+/g, ' ')} changed`;
 }
 
+/**
+ * [note: unlogged-writes] A session with sql_log_bin=0 writes rows the binlog never carries, so
+ * caches cannot follow them. The session state tracks the setting from the statements it relays
+ * (`SET [SESSION|LOCAL|@@session.]sql_log_bin = …`, also inside `SET STATEMENT … FOR`, a prepared
+ * statement or any other statement naming it): exactly `SET sql_log_bin = 1|ON|TRUE` alone turns it
+ * back on once it succeeded; any other mention leaves it off, or Rotor unsure, which is the same.
+ * While it is off, the session's reads go upstream (it may read its own unlogged writes), and each
+ * statement that may write makes the engine forget what caches hold once it completed
+ * (ReadRouter.forgetUnlogged), again when its transaction ends. Writes of sessions connected to
+ * MariaDB directly are not seen (README). Pinned by test/e2e/unlogged-writes.test.ts.
+ */
+// An assignment to it (a bare `SELECT @@sql_log_bin` reads it); a comparison is taken for one too.
+const LOG_BIN = /sql_log_bin[`\s]*:?=/i;
+const SET_LOG_BIN = /^\s*SET\s+(?:(?:SESSION|LOCAL)\s+|@@(?:SESSION\.|LOCAL\.)?)?sql_log_bin\s*:?=\s*('?)(\w+)\1\s*;?\s*$/i;
+const LOG_BIN_ON = new Set(['1', 'ON', 'TRUE']);
+// Statements that change no rows (a SELECT calling a stored function that writes is not seen: README).
+const READS = new Set(['SELECT', 'SHOW', 'DESC', 'DESCRIBE', 'EXPLAIN', 'HELP', 'USE', 'BEGIN', 'START', 'COMMIT', 'ROLLBACK', 'SAVEPOINT', 'RELEASE']);
+/** More unlogged statements than this in one transaction are remembered as "something". */
+const MAX_UNLOGGED = 16;
+
+/**
+ * Whether `sql` may change rows or tables: undefined when it cannot (a read, a transaction
+ * boundary, a SET without a subquery or function call), else the statement (null when the text
+ * holds several).
+ */
+export function writeOf(sql: string): string | null | undefined {
+  let starts = 0;
+  let word: string | undefined;
+  statementStarts(sql, (at) => {
+    if (++starts > 1) return false;
+    WORD.lastIndex = at;
+    word = WORD.exec(sql)?.[0].toUpperCase();
+    return true;
+  });
+  if (starts === 0) return undefined;
+  if (starts > 1) return null;
+  if (word !== undefined && READS.has(word)) return undefined;
+  if (word === 'SET' && !sql.includes('(') && !/^\s*SET\s+STATEMENT\b/i.test(sql)) return undefined;
+  return sql;
+}
+
 /** True when a statement may change the session's current roles (`SET ROLE`). [note: cached-grants] */
 export function mayChangeRoles(sql: string): boolean {
   return ROLE.test(sql);
@@ -145,7 +186,8 @@ export class SessionState implements SessionView {
   database: string | null;
   /** The last status flags upstream reported. */
   status = Status.AUTOCOMMIT as number;
-  cacheBlocker: string | null = null;
+  /** Why this session's state keeps its reads from the caches for good (until a reset), or null. */
+  #blocker: string | null = null;
   writes = 0;
   /** Moves whenever the session's privileges may have changed. [note: cached-grants] */
   privilegeGeneration = 0;
@@ -161,10 +203,34 @@ export class SessionState implements SessionView {
     this.setCharset(collation);
   }
 
+  /** The session's sql_log_bin is 0, or Rotor cannot tell. [note: unlogged-writes] */
+  #logBinOff = false;
+  /** A prepared statement names sql_log_bin: its executions may turn it off at any time. */
+  #logBinOffForGood = false;
+  /** The relayed statement turns sql_log_bin back on once it succeeds. */
+  #logBinOnIfOk = false;
+  /** Statements of the open transaction (or the one in flight) that ran with sql_log_bin=0 and may write. */
+  #unlogged: (string | null)[] = [];
+
   /** The client's collation from the handshake or COM_CHANGE_USER. */
   setCharset(collation: number): void {
     this.#charsetBlocker = charsetBlocker(collation);
-    this.cacheBlocker ??= this.#charsetBlocker;
+    this.#blocker ??= this.#charsetBlocker;
+  }
+
+  /** Why cached answers are not valid for this session now, or null. */
+  get cacheBlocker(): string | null {
+    return this.#blocker ?? (this.unlogged ? 'sql_log_bin=0 (the session\'s writes do not reach the binlog)' : null);
+  }
+
+  /** Keeps the session's reads from the caches until a reset (the first reason stays). */
+  block(reason: string): void {
+    this.#blocker ??= reason;
+  }
+
+  /** The session's writes may not reach the binlog (sql_log_bin=0, or Rotor cannot tell). [note: unlogged-writes] */
+  get unlogged(): boolean {
+    return this.#logBinOff || this.#logBinOffForGood;
   }
 
   /** COM_CHANGE_USER: a new login, with the defaults of a new session. */
@@ -195,15 +261,63 @@ export class SessionState implements SessionView {
   noteStatement(sql: string, prepared = false): void {
     if (mayChangeRoles(sql)) {
       this.privilegeGeneration++;
-      if (prepared) this.cacheBlocker ??= 'a prepared statement that names a role';
+      if (prepared) this.#blocker ??= 'a prepared statement that names a role';
     }
-    if (this.cacheBlocker !== null) return;
-    this.cacheBlocker = blockerOf(sql);
+    this.#noteLogBin(sql, prepared);
+    if (this.#blocker !== null) return;
+    this.#blocker = blockerOf(sql);
+  }
+
+  #noteLogBin(sql: string, prepared: boolean): void {
+    this.#logBinOnIfOk = false;
+    const names = LOG_BIN.test(sql);
+    if (prepared) {
+      if (names) this.#logBinOffForGood = true;
+      return;
+    }
+    if (names || this.unlogged) {
+      const w = writeOf(sql);
+      if (w !== undefined) this.#noteUnlogged(w);
+    }
+    if (!names) return;
+    const set = SET_LOG_BIN.exec(sql);
+    if (set !== null && LOG_BIN_ON.has(set[2].toUpperCase())) this.#logBinOnIfOk = true;
+    else if (!/^\s*SET\s+STATEMENT\b/i.test(sql) || sql.includes(';')) this.#logBinOff = true;
+  }
+
+  #noteUnlogged(sql: string | null): void {
+    if (this.#unlogged.length >= MAX_UNLOGGED) this.#unlogged = [null];
+    else this.#unlogged.push(sql);
+  }
+
+  /** A prepared statement's execution (or a bulk one) is relayed; `read`: it matched a cache, so it is a SELECT. */
+  noteExecute(read: boolean): void {
+    this.#logBinOnIfOk = false;
+    if (this.unlogged && !read) this.#noteUnlogged(null);
+  }
+
+  /**
+   * The relayed statement's response ended (`ok`: without an error; the status flags already
+   * updated). Returns the statements whose writes the caches must forget now, or null.
+   * [note: unlogged-writes]
+   */
+  statementDone(ok: boolean): ReadonlyArray<string | null> | null {
+    if (ok && this.#logBinOnIfOk) this.#logBinOff = false;
+    this.#logBinOnIfOk = false;
+    if (this.#unlogged.length === 0) return null;
+    const forget = this.#unlogged;
+    // Inside a transaction its writes become visible at COMMIT: they are forgotten again then.
+    this.#unlogged = this.inTransaction ? forget.slice() : [];
+    return forget;
   }
 
   /** After COM_RESET_CONNECTION or COM_CHANGE_USER: settings, roles and temporary tables are gone. */
   reset(): void {
-    this.cacheBlocker = this.#charsetBlocker;
+    this.#blocker = this.#charsetBlocker;
     this.privilegeGeneration++;
+    this.#logBinOff = false;
+    this.#logBinOffForGood = false;
+    this.#logBinOnIfOk = false;
+    this.#unlogged = [];
   }
 }

@@ -9,7 +9,7 @@ import { pino, type Logger } from 'pino';
 import type { Answer, ReadRouter } from '../proxy/read-router.js';
 import type { ColumnDefinition } from '../proxy/protocol/column-definition.js';
 import type { Batch, BinlogPosition, BinlogSink, SchemaChange } from '../binlog/batch.js';
-import { PRIVILEGE_WORDS } from '../binlog/ddl.js';
+import { classifyDdl, PRIVILEGE_WORDS } from '../binlog/ddl.js';
 import type { Consistency } from '../config.js';
 import { Graph } from '../dataflow/graph.js';
 import { cacheDot, type DotCache } from './dot.js';
@@ -443,6 +443,35 @@ export class Engine implements BinlogSink, RouterBackend {
   /** DDL on a table a cache reads: drop its state, stop serving it, and re-learn the table. */
   applySchemaChange(change: SchemaChange): void {
     this.#upqueries.advance(change.position);
+    this.#applyChange(change);
+  }
+
+  /**
+   * [note: unlogged-writes] Statements a session ran with sql_log_bin=0 changed rows (or tables)
+   * the binlog will never carry. Which tables a write changed is not knowable from its text (a
+   * trigger writes others, a view names none of its own), so every cache forgets its rows, as for
+   * a statement logged without row events [note: statement-dml]; DDL among them is re-learned as
+   * if the binlog had carried it. The session calls this once each such statement completed (fills
+   * in flight are discarded, later ones see its rows) and again when its transaction ends.
+   */
+  forgetUnlogged(statements: ReadonlyArray<string | null>, database: string | null): void {
+    for (const sql of statements) {
+      const ddl = sql === null ? null : classifyDdl(sql, database ?? '');
+      if (ddl === null || ddl.kind === 'dml') continue;
+      const byDb = new Map<string, string[]>();
+      for (const t of ddl.tables) byDb.set(t.database, [...(byDb.get(t.database) ?? []), t.table]);
+      if (byDb.size === 0) byDb.set(database ?? '', []);
+      for (const [db, tables] of byDb) this.#applyChange({ kind: ddl.kind, database: db, tables, statement: sql ?? '' });
+    }
+    const statement = statements.find((x) => x !== null) ?? '(a prepared statement)';
+    this.#applyChange({ kind: 'dml', database: '', tables: [], statement }, true);
+    this.unloggedWrites++;
+  }
+
+  /** Writes of sessions with sql_log_bin=0 that made every cache forget what it held. [note: unlogged-writes] */
+  unloggedWrites = 0;
+
+  #applyChange(change: Omit<SchemaChange, 'position' | 'gtid'>, unlogged = false): void {
     if (change.kind === 'privileges' || PRIVILEGE_WORDS.test(change.statement)) {
       this.privileges.invalidate();
       this.#log.debug({ statement: change.statement }, 'privileges may have changed: every session is checked again');
@@ -466,7 +495,8 @@ export class Engine implements BinlogSink, RouterBackend {
       c.status = 'invalidated';
       void this.#refresh(c);
     }
-    if (emptied.length > 0) this.#log.warn({ caches: emptied, statement: change.statement.slice(0, 200) }, 'rows changed by a statement with no row events: the caches over its tables were emptied (is a session using binlog_format=STATEMENT?)');
+    if (emptied.length > 0 && unlogged) this.#log.info({ caches: emptied, statement: change.statement.slice(0, 200) }, 'a session with sql_log_bin=0 may have changed rows: the caches over its tables were emptied');
+    else if (emptied.length > 0) this.#log.warn({ caches: emptied, statement: change.statement.slice(0, 200) }, 'rows changed by a statement with no row events: the caches over its tables were emptied (is a session using binlog_format=STATEMENT?)');
   }
 
   /** Caches emptied because rows changed by a statement logged without row events. [note: statement-dml] */
@@ -518,7 +548,7 @@ export class Engine implements BinlogSink, RouterBackend {
     }
   }
 
-  status(): { caches: number; keys: number; rows: number; bytes: number; emptiedByStatements: number } {
+  status(): { caches: number; keys: number; rows: number; bytes: number; emptiedByStatements: number; unloggedWrites: number } {
     let keys = 0, rows = 0, bytes = 0;
     for (const n of this.#graph.nodes()) {
       if (n.state === null) continue;
@@ -527,7 +557,7 @@ export class Engine implements BinlogSink, RouterBackend {
       bytes += u.bytes;
       if (n.kind === 'reader') keys += n.state.size;
     }
-    return { caches: this.#caches.size, keys, rows, bytes, emptiedByStatements: this.statementChanges };
+    return { caches: this.#caches.size, keys, rows, bytes, emptiedByStatements: this.statementChanges, unloggedWrites: this.unloggedWrites };
   }
 
   // RouterBackend

@@ -38,6 +38,8 @@ export interface RouterBackend {
   readonly defaultDatabase: string | null;
   showCaches(): Answer;
   recordUpstream(reason: string): void;
+  /** Statements run where the binlog does not see them changed what they name. [note: unlogged-writes] */
+  forgetUnlogged(statements: ReadonlyArray<string | null>, database: string | null): void;
   /** 'session': a session's reads after its writes wait for the binlog. [note: read-your-writes] */
   readonly consistency: 'eventual' | 'session';
   /** Resolves true once the binlog has brought the upstream's current state, false on timeout. */
@@ -180,6 +182,15 @@ export class CacheRouter implements ReadRouter {
       return this.#checked(session, m.cache, keys, m.selectText);
     } catch (e) {
       return this.#up(`router error: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  }
+
+  forgetUnlogged(statements: ReadonlyArray<string | null>, session: SessionView): void {
+    try {
+      this.backend.forgetUnlogged(statements, session.database);
+    } catch {
+      // Forgetting one table failed: forget everything rather than keep what may be stale.
+      this.backend.forgetUnlogged([null], null);
     }
   }
 

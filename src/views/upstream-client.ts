@@ -10,7 +10,7 @@ import type { ColumnDefinition } from '../proxy/protocol/column-definition.js';
 import type { SnapshotReader, SnapshotResult } from '../dataflow/upquery.js';
 import type { BinlogPosition } from '../binlog/batch.js';
 import type { Row } from '../dataflow/delta.js';
-import type { TableSchema } from '../planner/schema.js';
+import { membersOf, type TableSchema } from '../planner/schema.js';
 import { normalizeMysql2Row, upqueryConnectionOptions } from '../upstream/mysql2-values.js';
 import { loadCollation } from '../upstream/collations.js';
 import type { CollationEntry } from '../dataflow/collation.js';
@@ -153,19 +153,23 @@ export class UpstreamClient implements SnapshotReader {
 
   async loadTable(database: string, table: string): Promise<TableSchema | null> {
     const [rows] = await this.#control.query<RowDataPacket[]>({
-      sql: 'SELECT COLUMN_NAME, DATA_TYPE, NUMERIC_SCALE, COLLATION_NAME, COLUMN_KEY, EXTRA FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION',
+      sql: 'SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, NUMERIC_SCALE, COLLATION_NAME, COLUMN_KEY, EXTRA FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION',
       values: [database, table], rowsAsArray: false,
     });
     if (rows.length === 0) return null;
     return {
       database, table,
-      columns: rows.map((r) => ({
-        name: String(r.COLUMN_NAME), dataType: String(r.DATA_TYPE).toLowerCase(),
-        scale: r.NUMERIC_SCALE === null ? 0 : Number(r.NUMERIC_SCALE),
-        collation: r.COLLATION_NAME === null ? null : String(r.COLLATION_NAME),
-        ...(r.COLUMN_KEY === 'PRI' ? { primary: true } : {}),
-        ...(/\bINVISIBLE\b/i.test(String(r.EXTRA ?? '')) ? { invisible: true } : {}),
-      })),
+      columns: rows.map((r) => {
+        const members = membersOf(String(r.COLUMN_TYPE));
+        return {
+          name: String(r.COLUMN_NAME), dataType: String(r.DATA_TYPE).toLowerCase(),
+          scale: r.NUMERIC_SCALE === null ? 0 : Number(r.NUMERIC_SCALE),
+          collation: r.COLLATION_NAME === null ? null : String(r.COLLATION_NAME),
+          ...(r.COLUMN_KEY === 'PRI' ? { primary: true } : {}),
+          ...(/\bINVISIBLE\b/i.test(String(r.EXTRA ?? '')) ? { invisible: true } : {}),
+          ...(members !== null ? { members } : {}),
+        };
+      }),
     };
   }
 

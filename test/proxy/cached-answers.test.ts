@@ -31,6 +31,7 @@ const fakeRouter: ReadRouter = {
     return { kind: 'answer', answer: { kind: 'rows', columns, rows: [rowsById.get(1) as Value[], rowsById.get(2) as Value[]] } };
   },
   matchPrepared: (sql) => (sql === PREPARED_SQL ? { cacheId: 'fr-by-id' } : null),
+  forgetUnlogged: () => undefined,
   routeExecute(_match, params) {
     const row = rowsById.get(Number(params[0]));
     if (params[0] === 50) return { kind: 'upstream', reason: 'not in the cache' };

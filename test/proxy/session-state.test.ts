@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { blockerOf, charsetBlocker, parseUse, SessionState } from '../../src/proxy/session-state.js';
+import { blockerOf, charsetBlocker, parseUse, SessionState, writeOf } from '../../src/proxy/session-state.js';
 import { Status } from '../../src/proxy/protocol/constants.js';
 
 test('session settings that change results block the cache; writes to columns of the same names do not', () => {
@@ -110,4 +110,69 @@ test('[note: statement-starts] compound statements, dynamic SQL and procedures k
   for (const sql of ['BEGIN', 'SELECT IF(a, 1, 2) FROM t', 'SELECT @a := 1', 'SELECT * FROM t FOR UPDATE', "SELECT 'a:b' FROM t"]) {
     assert.equal(blockerOf(sql), null, sql);
   }
+});
+
+test('[note: unlogged-writes] reads and transaction boundaries write nothing; anything else may', () => {
+  for (const sql of ['SELECT * FROM t', ' show tables', 'BEGIN', 'COMMIT', 'SET autocommit = 0', 'SET sql_log_bin = 0', 'USE db']) assert.equal(writeOf(sql), undefined, sql);
+  for (const sql of ['UPDATE t SET a = 1', 'CALL p()', 'SET @a = (SELECT f())', 'SET STATEMENT sql_log_bin=0 FOR DELETE FROM t', 'DO f()']) assert.equal(writeOf(sql), sql, sql);
+  assert.equal(writeOf('SELECT 1; DELETE FROM t'), null, 'several statements cannot be attributed');
+});
+
+test('[note: unlogged-writes] sql_log_bin=0 keeps the session\'s reads upstream and its writes are handed over once done', () => {
+  const s = new SessionState(1, 'u', 'db', 224);
+  s.status = Status.AUTOCOMMIT;
+  s.noteStatement('UPDATE t SET a = 1');
+  assert.equal(s.statementDone(true), null, 'a logged write is the binlog\'s business');
+  s.noteStatement('SET SESSION sql_log_bin = 0');
+  assert.equal(s.statementDone(true), null);
+  assert.match(s.cacheBlocker ?? '', /sql_log_bin=0/);
+  s.noteStatement('SELECT * FROM t');
+  assert.equal(s.statementDone(true), null);
+  s.noteStatement('UPDATE t SET a = 2');
+  assert.deepEqual(s.statementDone(true), ['UPDATE t SET a = 2']);
+  s.noteExecute(false);
+  assert.deepEqual(s.statementDone(true), [null], 'a prepared execution cannot be read');
+  s.noteExecute(true);
+  assert.equal(s.statementDone(true), null, 'an execution matched to a cache is a SELECT');
+  // A SET back to 1 that failed leaves it off.
+  s.noteStatement('SET sql_log_bin = 1');
+  s.statementDone(false);
+  assert.equal(s.unlogged, true);
+  s.noteStatement("SET @@session.sql_log_bin = 'ON'");
+  s.statementDone(true);
+  assert.equal(s.unlogged, false);
+  assert.equal(s.cacheBlocker, null);
+});
+
+test('[note: unlogged-writes] SET STATEMENT scopes sql_log_bin to its statement; forms Rotor cannot follow leave it off', () => {
+  const s = new SessionState(1, 'u', 'db', 224);
+  s.status = Status.AUTOCOMMIT;
+  s.noteStatement('SET STATEMENT sql_log_bin=0 FOR INSERT INTO t VALUES (1)');
+  assert.deepEqual(s.statementDone(true), ['SET STATEMENT sql_log_bin=0 FOR INSERT INTO t VALUES (1)']);
+  assert.equal(s.unlogged, false);
+  for (const sql of ['SET sql_log_bin = @off', 'SET sql_log_bin = 1, time_zone = @@time_zone', 'SET sql_log_bin = 1; DELETE FROM t', 'SET `sql_log_bin`=0']) {
+    const t = new SessionState(1, 'u', 'db', 224);
+    t.noteStatement(sql);
+    t.statementDone(true);
+    assert.equal(t.unlogged, true, `${sql}: not a lone literal assignment`);
+  }
+  const p = new SessionState(1, 'u', 'db', 224);
+  p.noteStatement('SET sql_log_bin = 0', true);
+  p.noteStatement('SET sql_log_bin = 1');
+  p.statementDone(true);
+  assert.equal(p.unlogged, true, 'a prepared SET may run again at any time');
+  p.reset();
+  assert.equal(p.unlogged, false, 'a reset session logs again');
+});
+
+test('[note: unlogged-writes] a transaction\'s unlogged writes are handed over again when it ends', () => {
+  const s = new SessionState(1, 'u', 'db', 224);
+  s.noteStatement('SET sql_log_bin = 0');
+  s.status = Status.AUTOCOMMIT | Status.IN_TRANS;
+  s.noteStatement('UPDATE t SET a = 1');
+  assert.deepEqual(s.statementDone(true), ['UPDATE t SET a = 1']);
+  s.noteStatement('COMMIT');
+  s.status = Status.AUTOCOMMIT;
+  assert.deepEqual(s.statementDone(true), ['UPDATE t SET a = 1']);
+  assert.equal(s.statementDone(true), null);
 });
