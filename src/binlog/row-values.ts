@@ -3,8 +3,9 @@
  * row event into Rotor's {@link Value}s, positionally, in table column order.
  *
  * zongji is created with the same mysql2 options as the upquery path (dates as strings, JSON as
- * text, DECIMAL as exact strings), so only two types need work here: integers (zongji gives a
- * string above 2^53) and FLOAT (zongji gives the float32's exact double, MySQL prints it rounded).
+ * text, DECIMAL as exact strings), so only a few types need work here: integers (zongji gives a
+ * string above 2^53), FLOAT (zongji gives the float32's exact double, MySQL prints it rounded),
+ * YEAR, ENUM's error value and negative TIMEs (zongji's negation drops a carry).
  */
 import { intValue, type Value } from '../values.js';
 
@@ -21,6 +22,8 @@ export const binlogConnectionOptions = {
 // MySQL column type codes (include/mysql_com.h: enum_field_types).
 const TYPE_FLOAT = 4;
 const TYPE_YEAR = 13;
+const TYPE_TIME = 11;
+const TYPE_TIME2 = 19;
 const INTEGER_TYPES = new Set([1, 2, 3, 8, 9]); // TINY, SHORT, LONG, LONGLONG, INT24
 
 type Convert = (v: unknown) => Value;
@@ -39,6 +42,25 @@ function integerValue(v: unknown): Value {
 /** YEAR is stored as years since 1900 and 0 means the zero year `0000`; 1900 itself is not a YEAR. */
 function yearValue(v: unknown): Value {
   return v === 1900 ? 0 : integerValue(v);
+}
+
+/**
+ * A negative TIME with no fraction (`-01:00:00`, `-838:00:00.00`): zongji negates the packed
+ * value as "flip the bits, then add one to the seconds" without carrying, so a value whose
+ * seconds are 0 arrives as `-00:63:64` (TIME2; the old decimal TIME as `-00:99:100`). Adding the
+ * one back with its carry: the packed value is hour·4096 + minute·64 + second (TIME2) or
+ * hour·10000 + minute·100 + second (TIME). Values zongji got right are unchanged by this.
+ */
+function negativeTime(radix: 64 | 100): Convert {
+  return (v) => {
+    if (typeof v !== 'string') return plainValue(v);
+    const m = /^-(\d+):(\d+):(\d+)(\.0*)?$/.exec(v);
+    if (m === null) return v;
+    const packed = (Number(m[1]) * radix + Number(m[2])) * radix + Number(m[3]);
+    const hour = Math.floor(packed / (radix * radix)), minute = Math.floor(packed / radix) % radix, second = packed % radix;
+    const two = (n: number) => String(n).padStart(2, '0');
+    return `-${two(hour)}:${two(minute)}:${two(second)}${m[4] ?? ''}`;
+  };
 }
 
 function plainValue(v: unknown): Value {
@@ -66,6 +88,8 @@ function converterFor(type: number, isEnum: boolean): Convert {
   if (INTEGER_TYPES.has(type)) return integerValue;
   if (type === TYPE_FLOAT) return floatValue;
   if (type === TYPE_YEAR) return yearValue;
+  if (type === TYPE_TIME2) return negativeTime(64);
+  if (type === TYPE_TIME) return negativeTime(100);
   return plainValue;
 }
 
