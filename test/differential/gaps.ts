@@ -28,8 +28,8 @@ export const GAPS = {
   /** A FLOAT column compared with a constant (MariaDB compares the float widened to double). */
   'float-compare': 'FLOAT columns compared with constants',
   // (c) Ordering.
-  /** ENUM orders by member index, not by text: ORDER BY / MIN / MAX / top-k. */
-  'order-enum': 'ordering (ORDER BY, MIN/MAX) of ENUM columns',
+  /** ENUM orders by member index in ORDER BY / top-k (MIN/MAX and <, > compare its text, as Rotor does). */
+  'order-enum': 'ORDER BY of ENUM columns',
   /** TIME, negative values included: ORDER BY / MIN / MAX / top-k. */
   'order-time': 'ordering (ORDER BY, MIN/MAX) of TIME columns',
   /** DECIMAL values beyond 2^53: ORDER BY / MIN / MAX / top-k / range comparisons. */

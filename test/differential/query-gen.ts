@@ -36,9 +36,12 @@ const q = (c: Col, alias?: string) => (alias ? `${alias}.\`${c.name}\`` : `\`${c
 export class QueryGen {
   constructor(private readonly rnd: Rnd, private readonly t: Table, private readonly u: Table, private readonly avoid: ReadonlySet<Gap>) {}
 
-  /** A column may be ordered by (ORDER BY, MIN/MAX, <, >, BETWEEN) without tripping an avoided gap. */
-  canOrder(c: Col): boolean {
-    if (c.kind === 'enum' && this.avoid.has('order-enum')) return false;
+  /**
+   * A column may be ordered by without tripping an avoided gap: in ORDER BY (`order`), or by
+   * MIN/MAX and <, >, BETWEEN (`compare`: MariaDB compares an ENUM there as its text).
+   */
+  canOrder(c: Col, role: 'order' | 'compare' = 'order'): boolean {
+    if (c.kind === 'enum' && role === 'order' && this.avoid.has('order-enum')) return false;
     if (c.kind === 'time' && this.avoid.has('order-time')) return false;
     if (c.kind === 'decimal' && c.big && this.avoid.has('order-big-decimal')) return false;
     return true;
@@ -84,7 +87,7 @@ export class QueryGen {
     const pool = c.pool.filter((x) => x.startsWith("'") || !/e/i.test(x));
     const v = () => pick(rnd, pool.length ? pool : ['1']);
     const forms: string[] = [`${col} IS NULL`, `${col} IS NOT NULL`, `${col} = ${v()}`, `${col} <> ${v()}`, `${col} IN (${v()}, ${v()})`, `NOT (${col} = ${v()})`];
-    if (this.canOrder(c)) forms.push(`${col} < ${v()}`, `${col} >= ${v()}`, `${col} BETWEEN ${v()} AND ${v()}`);
+    if (this.canOrder(c, 'compare')) forms.push(`${col} < ${v()}`, `${col} >= ${v()}`, `${col} BETWEEN ${v()} AND ${v()}`);
     let p = pick(rnd, forms);
     // Numbers in exponent notation are refused; keep the DOUBLE pool's to the few that need it.
     if (rnd() < 0.2) p = `(${p} OR ${this.predicate(t, alias)})`;
@@ -150,7 +153,7 @@ export class QueryGen {
       const fns = ['COUNT(*)', 'COUNT'];
       if (!(isCi(c) && isText(c) && this.avoid.has('ci-count-distinct'))) fns.push('COUNT(DISTINCT');
       if (isNumeric(c) && !((c.kind === 'float' || c.kind === 'double') && this.avoid.has('float-sum-avg'))) fns.push('SUM', 'AVG', 'SUM', 'AVG');
-      if (this.canOrder(c)) fns.push('MIN', 'MAX', 'MIN', 'MAX');
+      if (this.canOrder(c, 'compare')) fns.push('MIN', 'MAX', 'MIN', 'MAX');
       const fn = pick(this.rnd, fns);
       if (fn === 'COUNT(*)') { outs.push({ expr: 'COUNT(*)', fold: false }); cols.push(null); continue; }
       const expr = fn === 'COUNT(DISTINCT' ? `COUNT(DISTINCT ${q(c, alias)})` : `${fn}(${q(c, alias)})`;
