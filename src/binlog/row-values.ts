@@ -4,8 +4,8 @@
  *
  * zongji is created with the same mysql2 options as the upquery path (dates as strings, JSON as
  * text, DECIMAL as exact strings), so only a few types need work here: integers (zongji gives a
- * string above 2^53), YEAR, ENUM's error value and negative TIMEs with whole seconds. FLOAT arrives
- * as the float32's exact double, which is what Rotor keeps ([note: float-exact]).
+ * string above 2^53), YEAR, ENUM's error value and negative TIMEs (zongji's negation drops a
+ * carry). FLOAT arrives as the float32's exact double, which is what Rotor keeps ([note: float-exact]).
  */
 import { intValue, type Value } from '../values.js';
 
@@ -22,6 +22,7 @@ export const binlogConnectionOptions = {
 // MySQL column type codes (include/mysql_com.h: enum_field_types).
 const TYPE_FLOAT = 4;
 const TYPE_YEAR = 13;
+const TYPE_TIME = 11;
 const TYPE_TIME2 = 19;
 const INTEGER_TYPES = new Set([1, 2, 3, 8, 9]); // TINY, SHORT, LONG, LONGLONG, INT24
 
@@ -43,21 +44,23 @@ function yearValue(v: unknown): Value {
   return v === 1900 ? 0 : integerValue(v);
 }
 
-const BROKEN_NEGATIVE_TIME = /^-(\d+):(\d\d):64(\.0*)?$/;
-
 /**
- * TIME: zongji decodes a negative TIME2 whose fraction is zero from the bit-flipped magnitude minus
- * one and adds the one back to the seconds without carrying, so `-02:00:00` comes out as
- * `-01:63:64` (seconds 0 borrowed through the packed minute and hour fields). Such a value is
- * recognised by its seconds, 64, and carried here; every other TIME it decodes is MariaDB's text.
+ * A negative TIME with no fraction (`-01:00:00`, `-838:00:00.00`): zongji negates the packed
+ * value as "flip the bits, then add one to the seconds" without carrying, so a value whose
+ * seconds are 0 arrives as `-00:63:64` (TIME2; the old decimal TIME as `-00:99:100`). Adding the
+ * one back with its carry: the packed value is hour·4096 + minute·64 + second (TIME2) or
+ * hour·10000 + minute·100 + second (TIME). Values zongji got right are unchanged by this.
  */
-function timeValue(v: unknown): Value {
-  if (typeof v !== 'string') return plainValue(v);
-  const m = BROKEN_NEGATIVE_TIME.exec(v);
-  if (m === null) return v;
-  const packed = ((Number(m[1]) << 12) | (Number(m[2]) << 6) | 63) + 1;
-  const h = packed >> 12, mi = (packed >> 6) & 63, s = packed & 63;
-  return `-${String(h).padStart(2, '0')}:${String(mi).padStart(2, '0')}:${String(s).padStart(2, '0')}${m[3] ?? ''}`;
+function negativeTime(radix: 64 | 100): Convert {
+  return (v) => {
+    if (typeof v !== 'string') return plainValue(v);
+    const m = /^-(\d+):(\d+):(\d+)(\.0*)?$/.exec(v);
+    if (m === null) return v;
+    const packed = (Number(m[1]) * radix + Number(m[2])) * radix + Number(m[3]);
+    const hour = Math.floor(packed / (radix * radix)), minute = Math.floor(packed / radix) % radix, second = packed % radix;
+    const two = (n: number) => String(n).padStart(2, '0');
+    return `-${two(hour)}:${two(minute)}:${two(second)}${m[4] ?? ''}`;
+  };
 }
 
 function plainValue(v: unknown): Value {
@@ -85,7 +88,8 @@ function converterFor(type: number, isEnum: boolean): Convert {
   if (INTEGER_TYPES.has(type)) return integerValue;
   if (type === TYPE_FLOAT) return floatValue;
   if (type === TYPE_YEAR) return yearValue;
-  if (type === TYPE_TIME2) return timeValue;
+  if (type === TYPE_TIME2) return negativeTime(64);
+  if (type === TYPE_TIME) return negativeTime(100);
   return plainValue;
 }
 

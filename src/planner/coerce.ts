@@ -58,7 +58,9 @@ export function coerceParam(v: Value, c: ColumnInfo): Value | undefined {
     case 'text':
       return covered(typeof v === 'string' ? v : Buffer.isBuffer(v) ? v.toString('utf8') : undefined, c);
     case 'binary':
-      if (c.dataType.includes('char') || c.dataType.includes('text')) return covered(typeof v === 'string' ? v : undefined, c);
+      // Text under a `_bin` collation (ENUM and SET included: their values are strings) is keyed
+      // by its string; only byte columns by Buffers.
+      if (c.dataType.includes('char') || c.dataType.includes('text') || c.dataType === 'enum' || c.dataType === 'set') return covered(typeof v === 'string' ? v : undefined, c);
       return Buffer.isBuffer(v) ? v : typeof v === 'string' ? Buffer.from(v, 'utf8') : undefined;
     case 'temporal': {
       if (typeof v !== 'string') return undefined;

@@ -122,10 +122,10 @@ export function literalOf(node: AstNode): { value: Value; numeric: boolean; sql:
   switch (node.type) {
     case 'number': {
       const v = node.value;
-      if (typeof v === 'number') return { value: v, numeric: true, sql: String(v) };
       // Exponent notation is a DOUBLE in MySQL, compared as a floating-point number: not cached.
-      if (typeof v === 'string' && /^-?(\d+\.?\d*|\.\d+)$/.test(v)) return { value: v, numeric: true, sql: v };
-      return null;
+      const text = typeof v === 'number' || typeof v === 'string' ? String(v) : '';
+      if (!/^-?(\d+\.?\d*|\.\d+)$/.test(text) || !exactThroughDouble(text)) return null;
+      return { value: v as number | string, numeric: true, sql: text };
     }
     case 'bigint': return typeof node.value === 'string' && /^-?\d+$/.test(node.value) ? { value: BigInt(node.value), numeric: true, sql: node.value } : null;
     case 'bool': return { value: node.value ? 1 : 0, numeric: true, sql: node.value ? 'TRUE' : 'FALSE' };
@@ -137,6 +137,17 @@ export function literalOf(node: AstNode): { value: Value; numeric: boolean; sql:
     }
     default: return null;
   }
+}
+
+/**
+ * node-sql-parser keeps the digits of a positive integer beyond 2^53 (a `bigint` node) but reads
+ * every other number through a double: `-9223372036854775808` arrives as -9223372036854776000 and
+ * `1.23456789012345678` as 1.23456789012345669. A number with at most 15 significant digits and
+ * below 2^53 survives that round trip, so it is the literal as written; any other may not be.
+ */
+function exactThroughDouble(text: string): boolean {
+  const digits = text.replace(/^-/, '').replace('.', '').replace(/^0+/, '').replace(/0+$/, '');
+  return digits.length <= 15 && Math.abs(Number(text)) < 2 ** 53;
 }
 
 export function isPlaceholder(node: AstNode): boolean {

@@ -39,9 +39,11 @@ const COLUMNS: ReadonlyArray<readonly [string, string, ReadonlyArray<string>]> =
   ['ts0', 'TIMESTAMP NULL', ["'1970-01-01 00:00:01'", "'2038-01-19 03:14:07'", "'0000-00-00 00:00:00'"]],
   ['tm', 'TIME(6)', ["'-838:59:59.000000'", "'838:59:59.000000'", "'-00:00:00.000001'"]],
   ['tm0', 'TIME', ["'-838:59:59'", "'838:59:59'", "'00:00:00'"]],
-  // Negative with whole seconds (zongji borrows through the packed fields and does not carry back).
+  // Negative TIMEs whose seconds (and minutes) are 0: zongji's negation drops the carry.
   ['tmn', 'TIME', ["'-02:00:00'", "'-01:00:00'", "'-100:00:00'"]],
+  ['tmn0', 'TIME', ["'-01:00:00'", "'-00:01:00'", "'-838:59:00'"]],
   ['tmn1', 'TIME(1)', ["'-02:00:00.0'", "'-00:00:00.5'", "'-00:01:00.0'"]],
+  ['tmf', 'TIME(2)', ["'-01:00:00.00'", "'-00:00:00.50'", "'-838:00:00.00'"]],
   ['y', 'YEAR', ['1901', '2155', '0']],
   ['cl', 'CHAR(10) CHARACTER SET latin1', ["'café'", "'ÿ ab  '", "''"]],
   ['cu', 'CHAR(10) CHARACTER SET utf8mb4', ["'😀𝄞'", "'ab  '", "''"]],

@@ -66,6 +66,19 @@ describe('planner', () => {
     rejects('SELECT nope FROM t', /nope/, 'ERR_CACHE_UNKNOWN_COLUMN');
   });
 
+  it('refuses number constants the parser rounded through a double, and keeps the ones it did not', () => {
+    // node-sql-parser reads -9223372036854775808 as -9223372036854776000: the filter kept the row
+    // holding BIGINT's minimum that `NOT (g = -9223372036854775808)` excludes.
+    rejects('SELECT id FROM t WHERE NOT (g = -9223372036854775808)', /number/);
+    rejects('SELECT id FROM t WHERE g = -9007199254740993', /number/);
+    rejects('SELECT id FROM t WHERE x = -9007199254740993.50', /number/);
+    rejects('SELECT id FROM t WHERE x > 1.23456789012345678', /number/);
+    for (const lit of ['-1.5', '0.1', '-0.00000000025', '9223372036854775807', '-12345678901234.5', '-10']) {
+      assert.doesNotThrow(() => plan(`SELECT id FROM t WHERE x <> ${lit}`), lit);
+    }
+    assert.match(buildCache(new Graph(), plan('SELECT id FROM t WHERE g <> -900719925474099'), 'c').nodes[1].describe(), /-900719925474099/);
+  });
+
   it('reports a parse error as ERR_CACHE_PARSE', () => {
     assert.throws(() => parseStatement('SELEC id FROM'), (e: unknown) => e instanceof RotorError && e.code === 'ERR_CACHE_PARSE');
   });
