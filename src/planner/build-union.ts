@@ -14,7 +14,7 @@ import { Filter } from '../operators/filter.js';
 import { Project } from '../operators/project.js';
 import { Reader } from '../operators/reader.js';
 import { Union } from '../operators/union.js';
-import { baseTableOf, orderOf, type BuiltCache } from './build.js';
+import { baseTableOf, extremumOrderOf, type BuiltCache } from './build.js';
 import { keyFoldOf } from './schema.js';
 import type { UnionPlan } from './union.js';
 
@@ -43,7 +43,7 @@ export function buildUnion(graph: Graph, plan: UnionPlan, cacheId: string): Buil
   }));
   const reader = new Reader(union, {
     key: plan.params.map((_, i) => visible + i), fold: paramFold, visible,
-    orderBy: plan.orderBy.map((o) => ({ column: o.column, desc: o.desc, order: orderOf(cols[first.select[o.column].stage]) })),
+    orderBy: plan.orderBy.map((o) => ({ column: o.column, desc: o.desc, order: extremumOrderOf(cols[first.select[o.column].stage]) })),
     limit: plan.limit, distinct: !plan.all,
   }, cacheId);
   graph.add(reader);

@@ -48,7 +48,10 @@ export function orderOf(c: ColumnInfo | null): ValueOrder {
   return (c === null ? null : typedOrder(c)) ?? textOrBinaryOrder(c);
 }
 
-/** How MIN/MAX pick among a column's values: as ORDER BY, but ENUM and SET by their text. [note: typed-order] */
+/**
+ * How MIN/MAX pick among a column's values, and how a UNION's result orders: as ORDER BY, but ENUM
+ * and SET by their text (MariaDB's UNION result holds them as strings). [note: typed-order]
+ */
 export function extremumOrderOf(c: ColumnInfo): ValueOrder {
   return c.dataType === 'enum' || c.dataType === 'set' ? textOrBinaryOrder(c) : orderOf(c);
 }

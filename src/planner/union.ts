@@ -36,6 +36,11 @@ export interface UnionPlan {
 /** What a cache is planned as: one SELECT, or a union of them. */
 export type CachePlan = QueryPlan | UnionPlan;
 
+/** JSON for values that may hold bigints (literals beyond 2^53). */
+function bigintText(_key: string, v: unknown): unknown {
+  return typeof v === 'bigint' ? `${v}n` : v;
+}
+
 export function isUnionPlan(plan: CachePlan): plan is UnionPlan {
   return 'kind' in plan && plan.kind === 'union';
 }
@@ -84,7 +89,7 @@ function planUnion(ast: AstNode, schema: TableSchema, unqualified: boolean): Uni
   }
   // Identical branches would be one shared node, reached twice: MariaDB's answer is the branch's
   // rows twice (UNION ALL) or once (UNION); neither is worth a cache.
-  const shapes = branches.map((b) => JSON.stringify([b.where, b.select.map((s) => s.stage), b.params.map((x) => x.column), b.distinct]));
+  const shapes = branches.map((b) => JSON.stringify([b.where, b.select.map((s) => s.stage), b.params.map((x) => x.column), b.distinct], bigintText));
   if (new Set(shapes).size !== shapes.length) throw unsupported('UNION', 'two identical branches');
   const width = branches[0].select.length;
   for (const b of branches) {

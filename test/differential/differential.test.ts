@@ -92,7 +92,10 @@ async function read(conn: mysql.Connection, sql: string, values: unknown[], prep
     : await conn.query({ sql, values, rowsAsArray: true, typeCast: (field, next) => (field.type === 'NULL' ? next() : (field.buffer()?.toString('utf8') ?? null)) });
   // MariaDB's own `decimals` of a text column (0 or 39) and its GROUP_FLAG follow the plan it
   // chose for the key (a temporary table or not), so they differ between keys upstream too.
-  const meta = (fields as mysql.FieldPacket[]).map((f) => `${f.name}:${f.columnType}:${f.characterSet}:${TEXT_TYPES.has(f.columnType ?? 0) ? '' : f.decimals}`);
+  // Likewise CHAR (254) or VARCHAR (253) for MIN/MAX of an ENUM: MariaDB's LIMIT 0 run, where Rotor
+  // learns a cache's definitions, says VARCHAR, some keys' answers CHAR (README, "Limits").
+  const type = (f: mysql.FieldPacket): string => (/^(MIN|MAX)\(/i.test(f.name) && (f.columnType === 253 || f.columnType === 254) ? 'char' : String(f.columnType));
+  const meta = (fields as mysql.FieldPacket[]).map((f) => `${f.name}:${type(f)}:${f.characterSet}:${TEXT_TYPES.has(f.columnType ?? 0) ? '' : f.decimals}`);
   return { rows: (rows as unknown[][]).map((r) => r.map(cell)), columns: meta };
 }
 

@@ -7,7 +7,7 @@
  * by GROUP BY, DISTINCT, UNION, MIN or MAX among equal spellings).
  */
 import type { Gap } from './gaps.js';
-import { int, isCi, isNumeric, isTemporal, isText, pick, type Col, type Rnd, type Table } from './schema-gen.js';
+import { hasSpellings, int, isCi, isNumeric, isTemporal, isText, pick, type Col, type Rnd, type Table } from './schema-gen.js';
 
 export interface Param {
   readonly table: Table;
@@ -157,7 +157,7 @@ export class QueryGen {
       const fn = pick(this.rnd, fns);
       if (fn === 'COUNT(*)') { outs.push({ expr: 'COUNT(*)', fold: false }); cols.push(null); continue; }
       const expr = fn === 'COUNT(DISTINCT' ? `COUNT(DISTINCT ${q(c, alias)})` : `${fn}(${q(c, alias)})`;
-      outs.push({ expr, fold: (fn === 'MIN' || fn === 'MAX') && isCi(c) });
+      outs.push({ expr, fold: (fn === 'MIN' || fn === 'MAX') && hasSpellings(c) });
       cols.push(fn === 'MIN' || fn === 'MAX' ? c : null);
     }
     return { outs, cols };
@@ -190,7 +190,7 @@ export class QueryGen {
     } else if (this.rnd() < 0.75) conds.push(...this.where(params, this.t, undefined, true));
     if (this.rnd() < 0.3) conds.push(this.predicate(this.t));
     const aggs = this.aggregates(this.t);
-    const outs = grouped ? [{ expr: q(g), fold: isCi(g) }, ...aggs.outs] : aggs.outs;
+    const outs = grouped ? [{ expr: q(g), fold: hasSpellings(g) }, ...aggs.outs] : aggs.outs;
     let tail = grouped ? ` GROUP BY ${q(g)}` : '';
     if (this.rnd() < 0.35) tail += this.having(outs, aggs.cols, grouped ? 1 : 0);
     return this.build(grouped ? 'group-by' : 'scalar-aggregate', outs, `\`${this.t.name}\``, conds, params, tail);
@@ -212,7 +212,7 @@ export class QueryGen {
     const params: Param[] = [];
     const g = pick(this.rnd, this.cols(this.t, (c) => c.name !== 'id' && this.canOrder(c) && c.kind !== 'float' && c.kind !== 'double'));
     const conds = this.rnd() < 0.3 ? [this.predicate(this.t)] : [];
-    const outs = [{ expr: q(g), fold: isCi(g) }, { expr: 'COUNT(*)', fold: false }];
+    const outs = [{ expr: q(g), fold: hasSpellings(g) }, { expr: 'COUNT(*)', fold: false }];
     const tail = ` GROUP BY ${q(g)} ORDER BY COUNT(*)${this.rnd() < 0.6 ? ' DESC' : ''}${this.rnd() < 0.7 ? `, ${q(g)}` : ''} LIMIT ${int(this.rnd, 1, 3)}`;
     const order = tail.includes(`, ${q(g)}`) ? [1, 0] : [1];
     return this.build('aggregate-top-k', outs, `\`${this.t.name}\``, conds, params, tail, order, { offset: 0 });
@@ -222,7 +222,7 @@ export class QueryGen {
     const params: Param[] = [];
     const conds = this.where(params, this.t, undefined, this.rnd() < 0.8);
     const cols = [...this.t.cols.slice(1)].sort(() => this.rnd() - 0.5).slice(0, int(this.rnd, 1, 2));
-    const outs = cols.map((c) => ({ expr: q(c), fold: isCi(c) }));
+    const outs = cols.map((c) => ({ expr: q(c), fold: hasSpellings(c) }));
     const base = this.build('distinct', outs, `\`${this.t.name}\``, conds, params);
     const sql = base.sql.replace(/^SELECT /, 'SELECT DISTINCT ');
     const orderable = this.orderable(outs, cols);
@@ -252,7 +252,7 @@ export class QueryGen {
     const p = this.paramCol(this.t);
     params.push({ table: this.t, col: p });
     const aggs = this.aggregates(this.u, 'u');
-    const outs = [{ expr: q(p, 't'), fold: isCi(p) }, ...aggs.outs];
+    const outs = [{ expr: q(p, 't'), fold: hasSpellings(p) }, ...aggs.outs];
     let tail = ` GROUP BY ${q(p, 't')}`;
     if (this.rnd() < 0.3) tail += this.having(outs, aggs.cols, 1);
     return this.build('join-aggregate', outs, `\`${this.t.name}\` AS t ${pick(this.rnd, ['JOIN', 'LEFT JOIN'])} \`${this.u.name}\` AS u ON u.k = t.k`, [`${q(p, 't')} = ?`], params, tail);
@@ -287,7 +287,7 @@ export class QueryGen {
     };
     const params: Param[] = [];
     let sql = `${branch(params)} UNION${all ? ' ALL' : ''} ${branch(params)}`;
-    const fold = cols.map((c) => !all && isCi(c));
+    const fold = cols.map((c) => !all && hasSpellings(c));
     let order: number[] | null = null;
     let limit: Query['limit'] = null;
     const orderable = cols.map((_, i) => i).filter((i) => this.canOrder(cols[i]));

@@ -42,6 +42,8 @@ export function unquote(lit: string): string {
 
 export const isText = (c: Col): boolean => c.kind === 'varchar' || c.kind === 'char';
 export const isCi = (c: Col): boolean => (isText(c) || c.kind === 'enum') && c.collation !== null && /_ci$/.test(c.collation);
+/** Values MariaDB may show in any of several spellings equal under the collation (case, accents, or trailing spaces under PAD SPACE). */
+export const hasSpellings = (c: Col): boolean => (isText(c) || c.kind === 'enum') && c.collation !== null && !/nopad/.test(c.collation);
 export const isNumeric = (c: Col): boolean => ['int', 'bigint', 'decimal', 'float', 'double'].includes(c.kind);
 export const isTemporal = (c: Col): boolean => c.kind === 'date' || c.kind === 'datetime' || c.kind === 'time';
 
