@@ -19,7 +19,7 @@ export const GAPS = {
   'unicode-ci-punctuation': 'punctuation in utf8mb4_unicode_ci text',
   /** `_` (and the rest of [\]^_`, between 'Z' and 'a') in `_ci` text compared or ordered: the collations fold to upper case. */
   'ci-underscore': "'_' in _ci text compared with constants or ordered",
-  /** UNION with `col IN (?, …)`: rows of different keys equal under a `_ci` collation both show (README, "Limits"). */
+  /** UNION with `col IN (?, …)`: rows of different keys equal under the collation (case, accents, PAD SPACE) both show (README, "Limits"). */
   'ci-union-in-list': 'UNION with IN (?, …) over _ci text',
   /** COUNT(DISTINCT c) of a `_ci` text column counts spellings equal under the collation once. */
   'ci-count-distinct': 'COUNT(DISTINCT) of _ci text',

@@ -279,7 +279,7 @@ export class QueryGen {
   union(): Query {
     const all = this.rnd() < 0.4;
     const cols = [...this.t.cols].sort(() => this.rnd() - 0.5).slice(0, int(this.rnd, 1, 2));
-    const inList = !all && !(cols.some(isCi) && this.avoid.has('ci-union-in-list'));
+    const inList = !all && !(cols.some(hasSpellings) && this.avoid.has('ci-union-in-list'));
     const branch = (params: Param[]) => {
       const conds = this.where(params, this.t, undefined, this.rnd() < 0.85, inList && this.rnd() < 0.15);
       if (conds.length === 0) conds.push(this.predicate(this.t));

@@ -77,7 +77,7 @@ async function same(sql: string, prepared?: { sql: string; params: number[] }): 
 const SUMS = 'SELECT SUM(f), AVG(f), SUM(d), AVG(d), COUNT(*) FROM m WHERE k = ?';
 const GROUPS = 'SELECT g, SUM(f), SUM(d), AVG(f3), MIN(f), MAX(d) FROM m WHERE k = ? GROUP BY g ORDER BY g';
 const BELOW = 'SELECT id, f FROM m WHERE k = ? AND f <= 0.1 ORDER BY id';
-const PICKED = 'SELECT id FROM m WHERE k = ? AND (f = 0.1 OR f IN (0.2, 0.5) OR f BETWEEN 0.3 AND 0.33 OR d = 0.10000000000000000001) ORDER BY id';
+const PICKED = 'SELECT id FROM m WHERE k = ? AND (f = 0.1 OR f IN (0.2, 0.5) OR f BETWEEN 0.3 AND 0.33 OR d = 0.1) ORDER BY id';
 const HAVING = 'SELECT k, SUM(f) FROM m WHERE k = ? GROUP BY k HAVING SUM(f) > 0.6';
 const BY_FLOAT = 'SELECT id, f, f3 FROM m WHERE f = ? ORDER BY id';
 const BY_DOUBLE = 'SELECT id FROM m WHERE d = ? ORDER BY id';
