@@ -188,10 +188,21 @@ export async function startMariaDb(name = 'default', opts: MariaDbOptions = {}):
   if (fresh) {
     const installDb = which('mariadb-install-db') ?? which('mysql_install_db');
     if (!installDb) throw new Error('mariadb-install-db not found');
-    rmSync(datadir, { recursive: true, force: true });
-    execFileSync(installDb, [`--defaults-file=${cnf}`, '--auth-root-authentication-method=socket', '--skip-test-db'], {
-      stdio: 'ignore',
-    });
+    // Bootstraps running side by side under load have failed now and then: try again from an
+    // empty datadir, and say what the last attempt printed.
+    for (let attempt = 1; ; attempt++) {
+      rmSync(datadir, { recursive: true, force: true });
+      try {
+        execFileSync(installDb, [`--defaults-file=${cnf}`, '--auth-root-authentication-method=socket', '--skip-test-db'], {
+          stdio: ['ignore', 'pipe', 'pipe'],
+        });
+        break;
+      } catch (e) {
+        const out = `${String((e as { stdout?: Buffer }).stdout ?? '')}${String((e as { stderr?: Buffer }).stderr ?? '')}`;
+        if (attempt >= 3) throw new Error(`${installDb} failed for MariaDB "${name}" three times; last output:\n${out.split('\n').slice(-15).join('\n')}`);
+        await new Promise((r) => setTimeout(r, 500 * attempt));
+      }
+    }
   }
 
   const child = spawn(mariadbd, [`--defaults-file=${cnf}`], { detached: true, stdio: 'ignore' });

@@ -130,17 +130,22 @@ describe('binlog supervision', () => {
   it('measures lag as the age of the oldest upstream position not yet applied, and 0 once caught up', async () => {
     // A stream of its own whose silence is noticed late (heartbeats every 2 s): frozen, it stays
     // behind for seconds while a write moves the upstream's binlog end past it.
-    const slow = new BinlogStream({ url: `mysql://rotor:rotor@127.0.0.1:${relay.port}/rotor`, serverId: uniqueServerId(), sink: new RecordingSink('sup'), heartbeatMs: 2_000, lagSampleMs: 10 });
+    // Through a relay of its own: freezing it must not silence the suite's stream (which would then
+    // reconnect under the next test).
+    const own = new Relay(server.port);
+    await own.listen();
+    const slow = new BinlogStream({ url: `mysql://rotor:rotor@127.0.0.1:${own.port}/rotor`, serverId: uniqueServerId(), sink: new RecordingSink('sup'), heartbeatMs: 2_000, lagSampleMs: 10 });
     await slow.start();
     try {
       await waitFor(() => slow.status().lagMs === 0, 'the stream to be caught up');
-      relay.freeze();
+      own.freeze();
       await write(1);
       await waitFor(() => (slow.status().lagMs ?? 0) > 300, 'the lag to be measured', 10_000);
       slow.disconnect('test: resume');
       await waitFor(() => slow.status().lagMs === 0, 'the stream to catch up again', 10_000);
     } finally {
       await slow.stop();
+      await own.close();
     }
   });
 
