@@ -35,7 +35,12 @@ export type Supplementary =
   /** Every one weighs the same (utf8mb4_general_ci, utf8mb4_unicode_ci: U+FFFD's weight). */
   | { readonly kind: 'same'; readonly weight: Buffer }
   /** Each weighs its code point, as three bytes (the `_bin` collations of Unicode sets). */
-  | { readonly kind: 'codepoint' };
+  | { readonly kind: 'codepoint' }
+  /**
+   * UCA's implicit weight (two units: 0xFBC0 + cp >> 15, then cp & 0x7FFF | 0x8000) but for the
+   * characters listed with their own weights (`_unicode_520_ci`).
+   */
+  | { readonly kind: 'implicit'; readonly listed: ReadonlyMap<number, Buffer> };
 
 export interface CollationTable {
   readonly name: string;
@@ -54,6 +59,7 @@ export class Collation {
   readonly #bmp: Array<string | undefined>;
   readonly #supplementary: Supplementary;
   readonly #sameSupplementary: string;
+  readonly #listed = new Map<number, string>();
   /** The weight of a space: what PAD SPACE pads the shorter string with. */
   readonly #space: string;
 
@@ -67,6 +73,7 @@ export class Collation {
     }
     this.#supplementary = t.supplementary;
     this.#sameSupplementary = t.supplementary.kind === 'same' ? unitsOf(t.supplementary.weight, t.width) : '';
+    if (t.supplementary.kind === 'implicit') for (const [cp, w] of t.supplementary.listed) this.#listed.set(cp, unitsOf(w, t.width));
     const space = this.#bmp[0x20];
     if (space === undefined || space.length === 0) throw new Error(`collation ${t.name}: no weight for a space`);
     this.#space = space;
@@ -97,6 +104,7 @@ export class Collation {
       case 'none': return null;
       case 'same': return this.#sameSupplementary;
       case 'codepoint': return String.fromCharCode(cp >> 16) + String.fromCharCode(cp & 0xffff);
+      case 'implicit': return this.#listed.get(cp) ?? String.fromCharCode(0xfbc0 + (cp >> 15)) + String.fromCharCode((cp & 0x7fff) | 0x8000);
     }
   }
 

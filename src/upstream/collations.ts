@@ -53,6 +53,9 @@ export async function loadCollation(query: RowsQuery, name: string): Promise<Col
 
 const ER_NO_SUCH_TABLE = 1146;
 
+/** The most characters above U+FFFF with weights of their own Rotor keeps for one collation. */
+const MAX_LISTED = 100_000;
+
 async function readWeights(query: RowsQuery, name: string, cs: string, maxLen: number): Promise<CollationEntry> {
   const seq = 'mysql.seq_0_to_65535';
   // Characters below U+10000 the set has: those that convert into it and back unchanged.
@@ -79,7 +82,16 @@ async function readWeights(query: RowsQuery, name: string, cs: string, maxLen: n
     const [count, same, codepoints, first] = [Number(s[0]), Number(s[1]), Number(s[2]), asBuffer(s[3])];
     if (same === count) supplementary = { kind: 'same', weight: first };
     else if (width === 3 && codepoints === count) supplementary = { kind: 'codepoint' };
-    else return { refused: 'it weighs characters above U+FFFF one by one, which Rotor does not reproduce' };
+    else if (width === 2) {
+      // UCA's implicit weights but for the characters the collation lists (a few thousand in
+      // UCA 5.2.0): every one that weighs otherwise is read, all million checked by the server.
+      const listed = await query(
+        `SELECT seq, w FROM (SELECT seq, ${weightSql(cs, name, CHAR('seq'))} w FROM mysql.seq_65536_to_1114111) t `
+        + `WHERE HEX(w) <> CONCAT(HEX(0xFBC0 + (seq >> 15)), HEX((seq & 0x7FFF) | 0x8000)) LIMIT ${MAX_LISTED + 1}`,
+      );
+      if (listed.length > MAX_LISTED) return { refused: 'it weighs characters above U+FFFF one by one, which Rotor does not reproduce' };
+      supplementary = { kind: 'implicit', listed: new Map(listed.map((r) => [Number(r[0]), asBuffer(r[1])])) };
+    } else return { refused: 'it weighs characters above U+FFFF one by one, which Rotor does not reproduce' };
   }
 
   const [[padded]] = await query(`SELECT CONVERT('a' USING ${cs}) COLLATE ${name} = CONVERT('a ' USING ${cs})`);

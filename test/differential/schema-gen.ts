@@ -47,7 +47,7 @@ export const hasSpellings = (c: Col): boolean => (isText(c) || c.kind === 'enum'
 export const isNumeric = (c: Col): boolean => ['int', 'bigint', 'decimal', 'float', 'double'].includes(c.kind);
 export const isTemporal = (c: Col): boolean => c.kind === 'date' || c.kind === 'datetime' || c.kind === 'time';
 
-const COLLATIONS = ['utf8mb4_general_ci', 'utf8mb4_bin', 'utf8mb4_unicode_ci', 'latin1_swedish_ci', 'latin1_bin'];
+const COLLATIONS = ['utf8mb4_general_ci', 'utf8mb4_bin', 'utf8mb4_unicode_ci', 'utf8mb4_unicode_520_ci', 'latin1_swedish_ci', 'latin1_bin'];
 const ASCII = ['bob', 'BOB', 'Bob', 'alice', 'ALICE', '', 'a', 'b', 'zed', 'x y', 'B'];
 const ACCENTS = ['é', 'e', 'É', 'E', 'ä', 'a', 'ß', 's', 'ss', 'résumé', 'resume', 'Ä'];
 const TRAILING = ['bob ', 'a ', ' ', 'BOB  '];
