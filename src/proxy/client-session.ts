@@ -24,7 +24,7 @@ import type { Answer, ProbeError, RelayWatch, Routed } from './read-router.js';
 import type { Negotiated, Phase, SessionHost } from './session-host.js';
 import { SessionState } from './session-state.js';
 import { UpstreamRefused } from './upstream-link.js';
-import { UpstreamProbe, type ProbeKind } from './upstream-probe.js';
+import { probeRow, UpstreamProbe, type ProbeKind } from './upstream-probe.js';
 
 const MAX_QUEUED = 64;
 /**
@@ -47,7 +47,8 @@ export class ClientSession {
   readonly #upstreamFramer = new PacketFramer();
   readonly #response: ResponseRelay;
   readonly #wire: Negotiated = { caps: 0, mariadbCaps: 0, charset: 0 };
-  readonly #login: LoginRelay;
+  /** While a login (or COM_CHANGE_USER) is relayed; an idle session does not keep one. */
+  #login: LoginRelay | null = null;
   readonly #commands: CommandContext;
   #state: SessionState | null = null;
   readonly #queue: Packet[] = [];
@@ -68,7 +69,6 @@ export class ClientSession {
       state: () => this.#state,
       onLocalInfile: () => this.#onLocalInfile(),
     });
-    this.#login = new LoginRelay(this.#loginPeer());
     this.#commands = this.#commandContext();
     client.setNoDelay(true);
     this.#bindClient(client);
@@ -104,7 +104,7 @@ export class ClientSession {
     const up = link.socket;
     this.#upstream = up;
     this.#host.onUpstreamVersion(link.handshake.serverVersion);
-    const handshake = this.#login.offer(link.handshake);
+    const handshake = this.#loginRelay().offer(link.handshake);
     this.#bindUpstream(up);
     up.resume();
     this.#phase = 'handshake';
@@ -127,7 +127,8 @@ export class ClientSession {
 
   #onClientData(chunk: Buffer): void {
     let bytes: Buffer | null = chunk;
-    if (this.#login.awaitsTls && this.#clientFramer.idle) bytes = this.#login.startTls(chunk);
+    const login = this.#login;
+    if (login !== null && login.awaitsTls && this.#clientFramer.idle) bytes = login.startTls(chunk);
     if (bytes === null) return;
     try {
       this.#clientFramer.push(bytes, (p) => this.#onClientPacket(p));
@@ -142,7 +143,7 @@ export class ClientSession {
       case 'handshake':
       case 'upstream-tls':
       case 'auth':
-        this.#login.onClientPacket(p);
+        this.#loginRelay().onClientPacket(p);
         return;
       case 'ready':
         if (this.#response.infile.active) {
@@ -157,6 +158,11 @@ export class ClientSession {
       default:
         return;
     }
+  }
+
+  /** The relay of the login under way: made when a login starts, dropped when it is done. */
+  #loginRelay(): LoginRelay {
+    return (this.#login ??= new LoginRelay(this.#loginPeer()));
   }
 
   /** The session as the login relay sees it. */
@@ -185,14 +191,9 @@ export class ClientSession {
       },
       takeHeld: () => this.#queue.shift(),
       begin: (resp) => {
-        const state = new SessionState(this.id, resp.user, resp.capabilities & Cap.CONNECT_WITH_DB ? resp.database || null : null, resp.charset);
-        state.probe = (sql, kind) => this.#runProbe(sql, kind);
-        state.probeRow = async (sql) => {
-          let row: ReadonlyArray<string | null> | null = null;
-          const err = await this.#runProbe(sql, 'query', (values) => { row = values; });
-          return err ?? row;
-        };
-        this.#state = state;
+        this.#state = new SessionState(this.id, resp.user, resp.capabilities & Cap.CONNECT_WITH_DB ? resp.database || null : null, resp.charset);
+        this.#state.probe = (sql, kind) => this.#runProbe(sql, kind);
+        this.#state.probeRow = (sql) => probeRow((kind, onRow) => this.#runProbe(sql, kind, onRow));
       },
       relogin: (user, database) => {
         this.#statements.clear();
@@ -201,6 +202,7 @@ export class ClientSession {
       loggedIn: (ok) => {
         this.#phase = 'ready';
         this.#loggedIn = true;
+        this.#login = null;
         this.#clientFramer.maxPacket = this.#host.maxPacketSize;
         if (this.#state) this.#state.status = decodeOk(ok, this.#wire.caps).status;
         this.#drainQueue();
@@ -215,7 +217,8 @@ export class ClientSession {
   #onUpstreamData(chunk: Buffer): void {
     if (this.#phase === 'auth' || this.#phase === 'handshake') {
       try {
-        this.#upstreamFramer.push(chunk, (p) => this.#login.onUpstreamPacket(p));
+        const login = this.#loginRelay();
+        this.#upstreamFramer.push(chunk, (p) => login.onUpstreamPacket(p));
       } catch (err) {
         // Upstream's bytes make no sense: end the connection, as a broken server's would end.
         this.#host.logger?.warn({ err, id: this.id }, 'bad upstream packet during login');
@@ -269,7 +272,7 @@ export class ClientSession {
         if (this.#upstream?.write(raw) === false) this.#client.pause();
       },
       route: (routed, binary, relay) => this.#route(routed, binary, relay),
-      changeUser: (p, state) => this.#login.changeUser(p, state.user),
+      changeUser: (p, state) => this.#loginRelay().changeUser(p, state.user),
       quit: (raw) => {
         this.#upstream?.end(raw);
         this.close();

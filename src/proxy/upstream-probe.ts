@@ -67,3 +67,14 @@ export class UpstreamProbe {
     this.#resolve(err);
   }
 }
+
+/** The row a query probe run by `run` returns (SessionView.probeRow; the last, if several), null, or its error. */
+export async function probeRow(
+  run: (kind: 'query', onRow: (values: ReadonlyArray<string | null>) => void) => Promise<ProbeError | null>,
+): Promise<ReadonlyArray<string | null> | ProbeError | null> {
+  let row: ReadonlyArray<string | null> | null = null;
+  const err = await run('query', (values) => {
+    row = values;
+  });
+  return err ?? row;
+}
