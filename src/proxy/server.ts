@@ -11,11 +11,11 @@
 import { createServer, type Server, type Socket } from 'node:net';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import type { Logger } from 'pino';
-import { ERRORS } from '../errors.js';
-import { ClientSession, type SessionHost } from './client-session.js';
-import { writeErr } from './protocol/generic-response.js';
-import { PacketWriter } from './protocol/packet-writer.js';
+import { catalogError, encodeErrPacket } from './answer-writer.js';
+import { ClientSession } from './client-session.js';
 import { passthroughRouter, type ReadRouter } from './read-router.js';
+import type { SessionHost } from './session-host.js';
+import { tcpDialler, type UpstreamDialler } from './upstream-link.js';
 import type { UpstreamTlsOptions } from './upstream-tls.js';
 
 export interface ProxyOptions {
@@ -31,6 +31,11 @@ export interface ProxyOptions {
   tls?: { cert: string | Buffer; key: string | Buffer };
   /** TLS between Rotor and upstream sessions (default: `auto`, without verification). */
   upstreamTls?: UpstreamTlsOptions;
+  /**
+   * How sessions reach upstream (default: TCP to `upstream`, with `upstreamTls`). Tests hand in
+   * one that reaches a scripted server.
+   */
+  dialUpstream?: UpstreamDialler;
   /** Refuse clients beyond this many with ERR 1040 (default: unlimited). */
   maxClients?: number;
   /** The largest client packet accepted (default 1 GiB, MariaDB's own ceiling); larger gets ERR 1153. */
@@ -79,9 +84,8 @@ export function createProxyServer(opts: ProxyOptions): ProxyServer {
   let onAllClosed: (() => void) | null = null;
 
   const host: SessionHost = {
-    upstream: opts.upstream,
+    upstream: opts.dialUpstream ?? tcpDialler(opts.upstream, opts.upstreamTls ?? { mode: 'auto', ca: null }),
     secureContext,
-    upstreamTls: opts.upstreamTls ?? { mode: 'auto', ca: null },
     maxPacketSize: opts.maxPacketSize ?? 1 << 30,
     logger: opts.logger,
     router: () => router,
@@ -102,10 +106,7 @@ export function createProxyServer(opts: ProxyOptions): ProxyServer {
   };
 
   const refuse = (socket: Socket, code: 'ERR_PROXY_TOO_MANY_CONNECTIONS' | 'ERR_PROXY_SHUTTING_DOWN'): void => {
-    const spec = ERRORS[code];
-    const w = new PacketWriter(64);
-    writeErr(w, { errno: spec.errno, sqlState: spec.sqlState, message: spec.message }, 0);
-    socket.end(w.finish());
+    socket.end(encodeErrPacket(catalogError(code), 0));
     socket.on('error', () => undefined);
   };
 

@@ -3,10 +3,33 @@ import { connect, type Socket } from 'node:net';
 import { PacketFramer, type Packet } from './protocol/framer.js';
 import { decodeErr } from './protocol/generic-response.js';
 import { decodeServerHandshake, type ServerHandshake } from './protocol/handshake.js';
+import { startUpstreamTls, type UpstreamTlsOptions } from './upstream-tls.js';
 
 export interface UpstreamLink {
   readonly socket: Socket;
   readonly handshake: ServerHandshake;
+}
+
+/**
+ * How a client session reaches its own upstream session. The server makes one for its configured
+ * upstream ({@link tcpDialler}); a test may hand a session one that reaches a scripted server.
+ */
+export interface UpstreamDialler {
+  /** When the hop to upstream uses TLS (see upstream-tls.ts). */
+  readonly tls: UpstreamTlsOptions;
+  /** Connects and reads upstream's handshake; the socket MUST be left paused with no data listener. */
+  open(): Promise<UpstreamLink>;
+  /** STARTTLS on a socket `open` gave (its listeners removed); resolves once the TLS socket is secure. */
+  startTls(socket: Socket, sslRequest: Buffer): Promise<Socket>;
+}
+
+/** The dialler for a MariaDB/MySQL server at `target`. */
+export function tcpDialler(target: { readonly host: string; readonly port: number }, tls: UpstreamTlsOptions): UpstreamDialler {
+  return {
+    tls,
+    open: () => openUpstream(target.host, target.port),
+    startTls: (socket, sslRequest) => startUpstreamTls(socket, sslRequest, target.host, tls),
+  };
 }
 
 /** An error packet upstream sent instead of its handshake (e.g. too many connections). */
