@@ -7,7 +7,7 @@
  * newest evicted batch (or the stream's start position) onwards.
  */
 import type { Value } from '../values.js';
-import { comparePositions, type Batch, type BinlogPosition } from './batch.js';
+import { comparePositions, type Batch, type BinlogPosition } from '../dataflow/batch.js';
 
 /**
  * How much the log keeps. It must cover the slowest fill (an upquery's round trip), and every

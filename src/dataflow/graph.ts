@@ -9,7 +9,7 @@
 import { consolidate, type Delta, type Row } from './delta.js';
 import { positives, type BatchContext, type Operator } from './operator.js';
 import { keyOfRow, keyString, type KeyedState } from './state.js';
-import { comparePositions, type Batch, type BinlogPosition } from '../binlog/batch.js';
+import { comparePositions, type Batch, type BinlogPosition } from './batch.js';
 import { BaseTable } from '../operators/base-table.js';
 import { invariant } from '../errors.js';
 

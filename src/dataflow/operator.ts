@@ -13,7 +13,7 @@
  * fill is computed in MySQL from the stateless subtree above the first stateful node.
  */
 import type { Delta, Row } from './delta.js';
-import type { BinlogPosition } from '../binlog/batch.js';
+import type { BinlogPosition } from './batch.js';
 import type { KeyedState } from './state.js';
 
 export type OperatorKind = 'base' | 'filter' | 'project' | 'aggregate' | 'reader' | 'join' | 'keyed-rows' | 'top-k' | 'union' | 'distinct';

@@ -8,7 +8,7 @@
  * for the rows it counts). Requests for a key already on its way share that upquery; keys missed
  * in the same turn of the event loop go out together, one statement per node.
  *
- * [note: fill-position] (extends the note in src/binlog/batch.ts) Each upquery is a locking read
+ * [note: fill-position] (extends the note in src/dataflow/batch.ts) Each upquery is a locking read
  * (SERIALIZABLE: every row it reads, in every table, is share-locked) followed by
  * `SHOW MASTER STATUS` inside the same transaction: its rows are exact at binlog position P for
  * every transaction that touches them. Such a transaction either committed before the locks were
@@ -37,7 +37,7 @@ import type { FillPath, Graph } from './graph.js';
 import { fillThroughJoin, joinNeeds } from './join-fill.js';
 import type { Join } from '../operators/join.js';
 import { keyString, type ParentFill } from './state.js';
-import { comparePositions, type Batch, type BinlogPosition } from '../binlog/batch.js';
+import { comparePositions, type Batch, type BinlogPosition } from './batch.js';
 import { invariant } from '../errors.js';
 
 /** What an upquery returns: its rows and the binlog position they are exact at. */

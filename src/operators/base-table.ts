@@ -6,7 +6,7 @@
 import type { Delta } from '../dataflow/delta.js';
 import { EMPTY_RESULT, type BatchResult, type ColumnSource, type Operator, type SqlShape } from '../dataflow/operator.js';
 import { quoteId } from '../dataflow/sql.js';
-import type { TableChange } from '../binlog/batch.js';
+import type { TableChange } from '../dataflow/batch.js';
 import type { Value } from '../values.js';
 
 export class BaseTable implements Operator {

@@ -14,7 +14,7 @@ import { parseStatement } from '../../src/planner/parse.js';
 import { planSelect } from '../../src/planner/plan.js';
 import { buildCache, type BuiltCache } from '../../src/planner/build.js';
 import type { TableSchema } from '../../src/planner/schema.js';
-import type { Batch } from '../../src/binlog/batch.js';
+import type { Batch } from '../../src/dataflow/batch.js';
 import { seededRandom as prng } from '../../bench/lib/zipf.js';
 import '../support/collations.js';
 
