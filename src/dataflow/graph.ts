@@ -7,10 +7,9 @@
  * reader never observes half a transaction.
  */
 import { consolidate, type Delta, type Row } from './delta.js';
-import { positives, type BatchContext, type Operator } from './operator.js';
+import { isJoinNode, isTableSource, positives, type BatchContext, type JoinNode, type Operator, type TableSource } from './operator.js';
 import { keyOfRow, keyString, type KeyedState } from './state.js';
 import { comparePositions, type Batch, type BinlogPosition } from './batch.js';
-import { BaseTable } from '../operators/base-table.js';
 import { invariant } from '../errors.js';
 
 /** How a stateful node's keys map to the keys of the stateful node its fills come from. */
@@ -25,7 +24,7 @@ export interface FillPath {
    * Set when the path meets a join (then `ancestor` is null and `chain` starts below the join):
    * the join's output columns holding the node's key columns, in key order. [note: join-fill]
    */
-  readonly join?: { readonly node: Operator; readonly columns: ReadonlyArray<number> };
+  readonly join?: { readonly node: JoinNode; readonly columns: ReadonlyArray<number> };
 }
 
 interface Restriction {
@@ -39,7 +38,7 @@ export class Graph {
   readonly #index = new Map<Operator, number>();
   readonly #children = new Map<Operator, Operator[]>();
   readonly #refs = new Map<Operator, number>();
-  readonly #bases = new Map<string, BaseTable[]>();
+  readonly #bases = new Map<string, TableSource[]>();
   readonly #fences = new Map<Operator, { max: BinlogPosition; keys: Map<string, BinlogPosition> }>();
   readonly #paths = new Map<Operator, FillPath>();
   #next = 0;
@@ -60,7 +59,7 @@ export class Graph {
       this.#children.get(p)?.push(op);
       this.#refs.set(p, (this.#refs.get(p) ?? 0) + 1);
     }
-    if (op instanceof BaseTable) {
+    if (isTableSource(op)) {
       const k = `${op.database}.${op.table}`;
       this.#bases.set(k, [...(this.#bases.get(k) ?? []), op]);
     }
@@ -81,7 +80,7 @@ export class Graph {
     this.#refs.delete(op);
     this.#fences.delete(op);
     this.#paths.delete(op);
-    if (op instanceof BaseTable) {
+    if (isTableSource(op)) {
       const k = `${op.database}.${op.table}`;
       const rest = (this.#bases.get(k) ?? []).filter((b) => b !== op);
       if (rest.length > 0) this.#bases.set(k, rest);
@@ -95,7 +94,7 @@ export class Graph {
   }
 
   /** The base nodes of a table (several only while caches are rebuilt after ALTER TABLE). */
-  bases(database: string, table: string): ReadonlyArray<BaseTable> {
+  bases(database: string, table: string): ReadonlyArray<TableSource> {
     return this.#bases.get(`${database}.${table}`) ?? [];
   }
 
@@ -317,7 +316,7 @@ export class Graph {
         path = { ancestor: cur, chain, toAncestorKey: (key) => perm.map((p) => key[p]) };
       } else if (cur.parents.length === 0) {
         path = { ancestor: null, chain, toAncestorKey: (key) => key };
-      } else if (cur.kind === 'join') {
+      } else if (isJoinNode(cur)) {
         path = { ancestor: null, chain, toAncestorKey: (key) => key, join: { node: cur, columns: cols } };
       } else {
         invariant(cur.parents.length === 1, 'fills through multi-parent nodes other than joins');

@@ -13,7 +13,7 @@
  * fill is computed in MySQL from the stateless subtree above the first stateful node.
  */
 import type { Delta, Row } from './delta.js';
-import type { BinlogPosition } from './batch.js';
+import type { BinlogPosition, TableChange } from './batch.js';
 import type { KeyedState } from './state.js';
 
 export type OperatorKind = 'base' | 'filter' | 'project' | 'aggregate' | 'reader' | 'join' | 'keyed-rows' | 'top-k' | 'union' | 'distinct';
@@ -81,6 +81,52 @@ export interface Operator {
    * to fall back to provenance.
    */
   traceEviction?(from: number, columns: ReadonlyArray<number>, keys: ReadonlyArray<Row>): EvictionKeys | null;
+}
+
+/**
+ * A root node: one upstream table, fed by the batches' row changes for it (src/operators/base-table.ts).
+ * The graph finds a batch's entry points through these, by kind, without knowing the operator.
+ */
+export interface TableSource extends Operator {
+  readonly kind: 'base';
+  readonly database: string;
+  readonly table: string;
+  /** The deltas of a change to this table, in this node's column order. */
+  deltasOf(change: TableChange): ReadonlyArray<Delta>;
+}
+
+export function isTableSource(op: Operator): op is TableSource {
+  return op.kind === 'base';
+}
+
+export type JoinSide = 0 | 1;
+
+/**
+ * What a fill through a join needs of the join node ([note: join-fill], src/dataflow/join-fill.ts),
+ * implemented by src/operators/join.ts: how its output columns map to its sides, and lookups in
+ * the sides' state by join values.
+ */
+export interface JoinNode extends Operator {
+  readonly kind: 'join';
+  readonly spec: { readonly kind: 'inner' | 'left' };
+  /** Join columns of each side, in pair order. */
+  readonly joinColumns: readonly [ReadonlyArray<number>, ReadonlyArray<number>];
+  /** Output column carrying side `side`'s column `column`, or -1. */
+  outputOf(side: JoinSide, column: number): number;
+  /** The join values of a row of side `side`. */
+  joinValues(side: JoinSide, row: Row): Row;
+  /** Rows of side `side` with join values `values`: undefined for a hole, empty for NULL values. */
+  lookup(side: JoinSide, values: Row): ReadonlyArray<Row> | undefined;
+  /** True when side `side` is keyed by its join columns. */
+  keyedByJoin(side: JoinSide): boolean;
+  /** One output row of a left row and a right row (null: the right part is NULLs). */
+  combine(left: Row, right: Row | null): Row;
+  /** Appends the output rows of a left row joined with the right rows of its join value (for fills). */
+  joinLeft(left: Row, right: ReadonlyArray<Row>, out: Row[]): void;
+}
+
+export function isJoinNode(op: Operator): op is JoinNode {
+  return op.kind === 'join';
 }
 
 /** Output rows delivered by a fill: for stateless nodes, the same transformation as onBatch. */

@@ -35,7 +35,6 @@ import type { Row } from './delta.js';
 import type { Operator } from './operator.js';
 import type { FillPath, Graph } from './graph.js';
 import { fillThroughJoin, joinNeeds } from './join-fill.js';
-import type { Join } from '../operators/join.js';
 import { keyString, type ParentFill } from './state.js';
 import { comparePositions, type Batch, type BinlogPosition } from './batch.js';
 import { invariant } from '../errors.js';
@@ -228,7 +227,7 @@ export class Upqueries {
     const j = path.join;
     invariant(j !== undefined, 'a join fill without a join');
     for (let round = 0; round < 8; round++) {
-      const needs = joinNeeds(j.node as Join, j.columns, keys);
+      const needs = joinNeeds(j.node, j.columns, keys);
       if (needs.length === 0) {
         fillThroughJoin(node, path, keys);
         return;
