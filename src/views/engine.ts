@@ -27,7 +27,7 @@ import { buildUnion } from '../planner/build-union.js';
 import { hasCollation, type TableSchema } from '../planner/schema.js';
 import { RotorError } from '../errors.js';
 import type { Value } from '../values.js';
-import { Cache, type CacheDefinition } from './cache.js';
+import { Cache, type CacheDefinition, type CacheInfo } from './cache.js';
 import { CacheRouter, type RouterBackend } from './router.js';
 import { UpstreamClient } from './upstream-client.js';
 import { CacheStore } from './cache-store.js';
@@ -48,17 +48,6 @@ export interface EngineOptions {
   /** How often every principal's grants are checked again, and the global sql_mode re-read. Default 10 s. */
   privilegeRefreshMs?: number;
   logger?: Logger;
-}
-
-export interface CacheInfo {
-  id: string;
-  name: string;
-  database: string;
-  sql: string;
-  parameters: { table: string; column: string }[];
-  plan: string[];
-  status: string;
-  stats: { hits: number; misses: number; upqueries: number; keys: number; rows: number; bytes: number; hitLatencyMs: { p50: number; p99: number } };
 }
 
 /** Test seam: what the engine needs from MySQL besides upqueries. */
