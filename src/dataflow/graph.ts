@@ -1,7 +1,13 @@
 /**
  * The dataflow graph: nodes shared by signature, batches pushed through them in topological order,
- * evictions carried downstream (DESIGN.md rule 3), fills delivered from a stateful ancestor, and
- * the per-key fences of [note: fill-position].
+ * evictions carried downstream, fills delivered from a stateful ancestor, and the per-key fences
+ * of [note: fill-position].
+ *
+ * [note: evict-downstream] When a key leaves a node's state (evicted for memory, or because the
+ * node could not update it, [note: evict-not-guess]), every node below that derived rows from it
+ * evicts them too: the eviction travels down the same paths the fills came by, following column
+ * provenance ({@link Operator.source}) or a join's own tracing, and evicts everything below when
+ * the key columns are not carried. So a key present below never outlives what it came from.
  *
  * Everything here is synchronous: a batch reaches every node before anything else runs, so a
  * reader never observes half a transaction.
@@ -247,7 +253,7 @@ export class Graph {
   }
 
   /**
-   * Reader keys evicted while applying batches because an operator could not update them (rule 5),
+   * Reader keys evicted while applying batches because an operator could not update them ([note: evict-not-guess]),
    * since the last call: the engine refills them in the background, so hot keys stay warm.
    */
   takeRuleEvictions(): Array<{ reader: Operator; keys: ReadonlyArray<Row> }> {

@@ -3,9 +3,16 @@
  *
  * A node receives the deltas of one batch from one of its parents and returns the deltas it emits
  * (in its own column order), the keys it could not process for lack of data (misses), and the keys
- * of its own state it had to evict (DESIGN.md rule 5: a MIN whose minimum was deleted). Nodes never
- * talk to MySQL and never await: `dataflow/graph.ts` routes batches, evictions and fills, and
- * `dataflow/upquery.ts` turns misses into SQL.
+ * of its own state it had to evict ([note: evict-not-guess]). Nodes never talk to MySQL and never
+ * await: `dataflow/graph.ts` routes batches, evictions and fills, and `dataflow/upquery.ts` turns
+ * misses into SQL.
+ *
+ * [note: evict-not-guess] An operator that cannot update a key it holds without data it does not
+ * have (a join whose other side is missing, a MIN whose current minimum was deleted, a top-k left
+ * with fewer rows than it shows) evicts that key, and what was derived from it below; it never
+ * emits a guess. The next read of the key fills it from MySQL (the engine re-fills hot readers'
+ * keys in the background). Pinned by test/operators/operators.test.ts ('evicts the key instead of
+ * guessing') and test/views/engine.test.ts ('refills in the background a key evicted').
  *
  * Every output column says where it came from ({@link Operator.source}), so the path of an upquery
  * and of an eviction is derived from the graph, not wired by hand. A stateless node can describe
@@ -40,11 +47,11 @@ export interface BatchResult {
   readonly output: ReadonlyArray<Delta>;
   /** Keys (rows of key values, in the node's key columns) it could not compute (joins, later). */
   readonly misses: ReadonlyArray<Row>;
-  /** Keys of its own state it evicted while processing the batch (rule 5). */
+  /** Keys of its own state it evicted while processing the batch ([note: evict-not-guess]). */
   readonly evicted: ReadonlyArray<Row>;
   /**
    * What a stateless node (a join) could not compute for lack of data: the rows below it derived
-   * from these values of its output `columns` are evicted downstream (rule 5).
+   * from these values of its output `columns` are evicted downstream ([note: evict-not-guess]).
    */
   readonly evictBelow?: ReadonlyArray<EvictionKeys>;
 }

@@ -15,7 +15,7 @@
  * granted (it is in the rows and in the binlog before P) or waits for them (it commits after P).
  * The binlog stream is applied independently and may be behind or ahead of P:
  *   - batches applied while the upquery was outstanding were dropped for the missing keys
- *     (rule 1); they are kept in a short {@link RecentLog}, and once the fill is installed those
+ *     ([note: missing-key]); they are kept in a short {@link RecentLog}, and once the fill is installed those
  *     with position > P are replayed into the node for the filled keys only; those <= P are
  *     already inside the answer;
  *   - batches with position <= P that arrive after the fill (the stream is behind the upquery)

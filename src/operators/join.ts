@@ -13,7 +13,7 @@
  * the second with the first side's state before the batch (current minus the deltas seen).
  *
  * A delta whose other side is missing for its join value is not guessed: the rows below that were
- * derived from it are evicted (DESIGN.md rule 5, {@link BatchResult.evictBelow}).
+ * derived from it are evicted ([note: evict-not-guess], {@link BatchResult.evictBelow}).
  */
 import { consolidate, type Delta, type Row } from '../dataflow/delta.js';
 import { EMPTY_RESULT, type BatchContext, type BatchResult, type ColumnSource, type EvictionKeys, type JoinNode, type JoinSide, type Operator, type SqlShape } from '../dataflow/operator.js';

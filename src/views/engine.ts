@@ -419,8 +419,8 @@ export class Engine implements BinlogSink, RouterBackend {
     if (evicted.length > 0) this.#refill(evicted);
   }
 
-  // DESIGN.md rule 5 allows "evict or re-fill": evict at once (never a guess), then re-fill in the
-  // background so a hot key whose MIN/MAX was deleted is warm again by its next read.
+  // [note: evict-not-guess] The key was evicted at once (never a guess); re-filling it in the
+  // background keeps a hot key whose MIN/MAX was deleted warm for its next read.
   #refill(evicted: ReadonlyArray<{ reader: Operator; keys: ReadonlyArray<Row> }>): void {
     for (const { reader, keys } of evicted) {
       for (const c of this.#caches.values()) {
