@@ -253,8 +253,9 @@ export class Graph {
   }
 
   /**
-   * Reader keys evicted while applying batches because an operator could not update them ([note: evict-not-guess]),
-   * since the last call: the engine refills them in the background, so hot keys stay warm.
+   * Reader keys evicted while applying batches because an operator could not update them
+   * ([note: evict-not-guess]), since the last call: the engine refills them in the background, so
+   * hot keys stay warm.
    */
   takeRuleEvictions(): Array<{ reader: Operator; keys: ReadonlyArray<Row> }> {
     const out = this.#ruleEvictions;

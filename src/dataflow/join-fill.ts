@@ -20,7 +20,8 @@
  * stream to apply the newest fill before answering), so no read sees a mix of positions.
  * Conversely, a side key missing means nothing below was derived from it: a driving key is
  * present below only while its rows' join values are present on the other side (a change that
- * breaks this evicts below), and evicting a side key evicts what was derived from it ([note: evict-downstream]).
+ * breaks this evicts below), and evicting a side key evicts what was derived from it
+ * ([note: evict-downstream]).
  * Pinned by test/views/join-fill.test.ts (sides filled around a transaction that changes both).
  */
 import type { Row } from './delta.js';

@@ -4,7 +4,8 @@
  * when the key is the query's parameter: story rows kept by `id`, looked up by `author_id`).
  *
  * The secondary index covers present keys only. That is enough for a join: anything below it was
- * derived from present keys ([note: missing-key], [note: evict-downstream]), so rows of missing keys cannot matter there.
+ * derived from present keys ([note: missing-key], [note: evict-downstream]), so rows of missing
+ * keys cannot matter there.
  */
 import type { Delta, Row } from '../dataflow/delta.js';
 import { KeyedEntries, rowListUsage } from '../dataflow/keyed-entries.js';

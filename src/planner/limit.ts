@@ -4,7 +4,8 @@
  * `LIMIT k OFFSET n` all become `{ count: k, offset: n }`.
  *
  * A top-k node keeps `offset + count` rows per key plus some slack ({@link slackFor}), so that
- * deleting or updating a row out of the top does not force an eviction and a refill every time ([note: evict-not-guess]).
+ * deleting or updating a row out of the top does not force an eviction and a refill every time
+ * ([note: evict-not-guess]).
  */
 import { isPlaceholder, type AstNode } from './parse.js';
 import { unsupported } from './unsupported.js';
