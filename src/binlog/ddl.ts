@@ -4,7 +4,7 @@
  * attribute comes back as kind `other` with no tables, and the engine treats that as "anything in
  * this database may have changed".
  */
-import type { SchemaChange } from './batch.js';
+import type { SchemaChange } from './sink.js';
 
 export type SchemaChangeKind = SchemaChange['kind'];
 

@@ -10,7 +10,8 @@
  */
 import type { AnyBinlogEvent, BinlogEventByName, BinlogEventName } from '@vlasky/zongji';
 import type { Delta } from '../dataflow/delta.js';
-import type { Batch, BinlogPosition, SchemaChange, TableChange } from './batch.js';
+import type { Batch, BinlogPosition, TableChange } from '../dataflow/batch.js';
+import type { SchemaChange } from './sink.js';
 import { classifyDdl } from './ddl.js';
 import { isEnumColumn, RowShape } from './row-values.js';
 

@@ -8,7 +8,7 @@
  * has not applied it. Both ends of that age are read on the local monotonic clock, so clock skew
  * between the hosts does not enter; the resolution is the sampling period.
  */
-import { comparePositions, type BinlogPosition } from './batch.js';
+import { comparePositions, type BinlogPosition } from '../dataflow/batch.js';
 
 interface Sample {
   readonly at: BinlogPosition;

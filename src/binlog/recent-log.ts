@@ -1,13 +1,14 @@
 /**
  * The recent-transaction log: the last batches the stream delivered, bounded by count and bytes,
  * so that a fill taken at a snapshot position can be brought up to date by replaying every batch
- * after that position ([note: fill-position], DESIGN.md "Upqueries go to MySQL").
+ * after that position ([note: fill-position]: an upquery's answer is exact at the binlog position
+ * it was read at, and the batches after it are applied on top).
  *
  * The log covers a position when no batch after it has been evicted: from the position of the
  * newest evicted batch (or the stream's start position) onwards.
  */
 import type { Value } from '../values.js';
-import { comparePositions, type Batch, type BinlogPosition } from './batch.js';
+import { comparePositions, type Batch, type BinlogPosition } from '../dataflow/batch.js';
 
 /**
  * How much the log keeps. It must cover the slowest fill (an upquery's round trip), and every

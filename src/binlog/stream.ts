@@ -14,7 +14,8 @@
 import { EventEmitter } from 'node:events';
 import ZongJi, { type AnyBinlogEvent, type BinlogEventByName, type ZongJiOptions } from '@vlasky/zongji';
 import { pino, type Logger } from 'pino';
-import { comparePositions, formatPosition, type Batch, type BinlogPosition, type BinlogSink, type SchemaChange } from './batch.js';
+import { comparePositions, formatPosition, type Batch, type BinlogPosition } from '../dataflow/batch.js';
+import type { BinlogSink, SchemaChange } from './sink.js';
 import { EventsToBatches } from './events-to-batches.js';
 import { RecentLog, type RecentLogLimits } from './recent-log.js';
 import { binlogConnectionOptions } from './row-values.js';

@@ -4,7 +4,7 @@
  */
 import mysql from 'mysql2/promise';
 import type ZongJi from '@vlasky/zongji';
-import type { BinlogPosition } from './batch.js';
+import type { BinlogPosition } from '../dataflow/batch.js';
 
 /** Stops a zongji instance, quietly, waiting (briefly) until its connections are gone. */
 export async function teardown(z: ZongJi): Promise<void> {

@@ -1,16 +1,21 @@
 /**
  * The dataflow graph: nodes shared by signature, batches pushed through them in topological order,
- * evictions carried downstream (DESIGN.md rule 3), fills delivered from a stateful ancestor, and
- * the per-key fences of [note: fill-position].
+ * evictions carried downstream, fills delivered from a stateful ancestor, and the per-key fences
+ * of [note: fill-position].
+ *
+ * [note: evict-downstream] When a key leaves a node's state (evicted for memory, or because the
+ * node could not update it, [note: evict-not-guess]), every node below that derived rows from it
+ * evicts them too: the eviction travels down the same paths the fills came by, following column
+ * provenance ({@link Operator.source}) or a join's own tracing, and evicts everything below when
+ * the key columns are not carried. So a key present below never outlives what it came from.
  *
  * Everything here is synchronous: a batch reaches every node before anything else runs, so a
  * reader never observes half a transaction.
  */
 import { consolidate, type Delta, type Row } from './delta.js';
-import { positives, type BatchContext, type Operator } from './operator.js';
+import { isJoinNode, isTableSource, positives, type BatchContext, type JoinNode, type Operator, type TableSource } from './operator.js';
 import { keyOfRow, keyString, type KeyedState } from './state.js';
-import { comparePositions, type Batch, type BinlogPosition } from '../binlog/batch.js';
-import { BaseTable } from '../operators/base-table.js';
+import { comparePositions, type Batch, type BinlogPosition } from './batch.js';
 import { invariant } from '../errors.js';
 
 /** How a stateful node's keys map to the keys of the stateful node its fills come from. */
@@ -25,7 +30,7 @@ export interface FillPath {
    * Set when the path meets a join (then `ancestor` is null and `chain` starts below the join):
    * the join's output columns holding the node's key columns, in key order. [note: join-fill]
    */
-  readonly join?: { readonly node: Operator; readonly columns: ReadonlyArray<number> };
+  readonly join?: { readonly node: JoinNode; readonly columns: ReadonlyArray<number> };
 }
 
 interface Restriction {
@@ -39,7 +44,7 @@ export class Graph {
   readonly #index = new Map<Operator, number>();
   readonly #children = new Map<Operator, Operator[]>();
   readonly #refs = new Map<Operator, number>();
-  readonly #bases = new Map<string, BaseTable[]>();
+  readonly #bases = new Map<string, TableSource[]>();
   readonly #fences = new Map<Operator, { max: BinlogPosition; keys: Map<string, BinlogPosition> }>();
   readonly #paths = new Map<Operator, FillPath>();
   #next = 0;
@@ -60,7 +65,7 @@ export class Graph {
       this.#children.get(p)?.push(op);
       this.#refs.set(p, (this.#refs.get(p) ?? 0) + 1);
     }
-    if (op instanceof BaseTable) {
+    if (isTableSource(op)) {
       const k = `${op.database}.${op.table}`;
       this.#bases.set(k, [...(this.#bases.get(k) ?? []), op]);
     }
@@ -81,7 +86,7 @@ export class Graph {
     this.#refs.delete(op);
     this.#fences.delete(op);
     this.#paths.delete(op);
-    if (op instanceof BaseTable) {
+    if (isTableSource(op)) {
       const k = `${op.database}.${op.table}`;
       const rest = (this.#bases.get(k) ?? []).filter((b) => b !== op);
       if (rest.length > 0) this.#bases.set(k, rest);
@@ -95,7 +100,7 @@ export class Graph {
   }
 
   /** The base nodes of a table (several only while caches are rebuilt after ALTER TABLE). */
-  bases(database: string, table: string): ReadonlyArray<BaseTable> {
+  bases(database: string, table: string): ReadonlyArray<TableSource> {
     return this.#bases.get(`${database}.${table}`) ?? [];
   }
 
@@ -248,8 +253,9 @@ export class Graph {
   }
 
   /**
-   * Reader keys evicted while applying batches because an operator could not update them (rule 5),
-   * since the last call: the engine refills them in the background, so hot keys stay warm.
+   * Reader keys evicted while applying batches because an operator could not update them
+   * ([note: evict-not-guess]), since the last call: the engine refills them in the background, so
+   * hot keys stay warm.
    */
   takeRuleEvictions(): Array<{ reader: Operator; keys: ReadonlyArray<Row> }> {
     const out = this.#ruleEvictions;
@@ -317,7 +323,7 @@ export class Graph {
         path = { ancestor: cur, chain, toAncestorKey: (key) => perm.map((p) => key[p]) };
       } else if (cur.parents.length === 0) {
         path = { ancestor: null, chain, toAncestorKey: (key) => key };
-      } else if (cur.kind === 'join') {
+      } else if (isJoinNode(cur)) {
         path = { ancestor: null, chain, toAncestorKey: (key) => key, join: { node: cur, columns: cols } };
       } else {
         invariant(cur.parents.length === 1, 'fills through multi-parent nodes other than joins');

@@ -20,15 +20,15 @@
  * stream to apply the newest fill before answering), so no read sees a mix of positions.
  * Conversely, a side key missing means nothing below was derived from it: a driving key is
  * present below only while its rows' join values are present on the other side (a change that
- * breaks this evicts below), and evicting a side key evicts what was derived from it (rule 3).
+ * breaks this evicts below), and evicting a side key evicts what was derived from it
+ * ([note: evict-downstream]).
  * Pinned by test/views/join-fill.test.ts (sides filled around a transaction that changes both).
  */
 import type { Row } from './delta.js';
-import { positives, type Operator } from './operator.js';
+import { positives, type JoinNode, type Operator } from './operator.js';
 import { keyString } from './state.js';
 import type { FillPath } from './graph.js';
 import { invariant } from '../errors.js';
-import type { Join } from '../operators/join.js';
 
 /** Side keys that must be filled first; empty when both sides hold everything needed. */
 export interface SideRequest {
@@ -43,7 +43,7 @@ interface Driving {
 }
 
 /** The side whose state key the fill's columns determine (directly or through the join equality). */
-function driving(join: Join, columns: ReadonlyArray<number>): Driving {
+function driving(join: JoinNode, columns: ReadonlyArray<number>): Driving {
   const sides: ReadonlyArray<0 | 1> = join.spec.kind === 'left' ? [0] : [0, 1];
   for (const side of sides) {
     const st = join.parents[side].state;
@@ -64,7 +64,7 @@ function driving(join: Join, columns: ReadonlyArray<number>): Driving {
   invariant(false, `${join.describe()} cannot be filled by columns ${columns.join(',')}`);
 }
 
-function drivingKeys(join: Join, d: Driving, keys: ReadonlyArray<Row>): Map<string, Row> {
+function drivingKeys(join: JoinNode, d: Driving, keys: ReadonlyArray<Row>): Map<string, Row> {
   const st = join.parents[d.side].state;
   invariant(st !== null, 'a join side must hold state');
   const out = new Map<string, Row>();
@@ -76,7 +76,7 @@ function drivingKeys(join: Join, d: Driving, keys: ReadonlyArray<Row>): Map<stri
 }
 
 /** What must be filled on the join's sides before `keys` (of output `columns`) can be computed. */
-export function joinNeeds(join: Join, columns: ReadonlyArray<number>, keys: ReadonlyArray<Row>): SideRequest[] {
+export function joinNeeds(join: JoinNode, columns: ReadonlyArray<number>, keys: ReadonlyArray<Row>): SideRequest[] {
   const d = driving(join, columns);
   const dNode = join.parents[d.side];
   const oNode = join.parents[1 - d.side];
@@ -98,7 +98,7 @@ export function joinNeeds(join: Join, columns: ReadonlyArray<number>, keys: Read
 }
 
 /** The join's output rows for `keys`, from side states that hold everything {@link joinNeeds} named. */
-export function joinRows(join: Join, columns: ReadonlyArray<number>, keys: ReadonlyArray<Row>): Row[] {
+export function joinRows(join: JoinNode, columns: ReadonlyArray<number>, keys: ReadonlyArray<Row>): Row[] {
   const d = driving(join, columns);
   const dst = join.parents[d.side].state;
   invariant(dst !== null, 'a join side must hold state');
@@ -122,7 +122,7 @@ export function fillThroughJoin(node: Operator, path: FillPath, keys: ReadonlyAr
   const j = path.join;
   const st = node.state;
   invariant(j !== undefined && st !== null, 'a join fill needs a join path and a stateful node');
-  const join = j.node as Join;
+  const join = j.node;
   const todo = keys.filter((k) => !st.has(keyString(k, st.fold)));
   if (todo.length === 0) return;
   let rows = joinRows(join, j.columns, todo);

@@ -1,6 +1,6 @@
 /**
  * The map of present keys behind every stateful operator: one entry per key (by its key string,
- * state.ts), each remembering its key row. A key missing from the map is a hole (DESIGN.md rule 1);
+ * state.ts), each remembering its key row. A key missing from the map is a hole ([note: missing-key]);
  * a key present with no rows is known to be empty. Operators extend it with their own per-entry
  * data, and override eviction when they keep indexes beside the map.
  */

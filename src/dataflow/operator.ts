@@ -3,9 +3,16 @@
  *
  * A node receives the deltas of one batch from one of its parents and returns the deltas it emits
  * (in its own column order), the keys it could not process for lack of data (misses), and the keys
- * of its own state it had to evict (DESIGN.md rule 5: a MIN whose minimum was deleted). Nodes never
- * talk to MySQL and never await: `dataflow/graph.ts` routes batches, evictions and fills, and
- * `dataflow/upquery.ts` turns misses into SQL.
+ * of its own state it had to evict ([note: evict-not-guess]). Nodes never talk to MySQL and never
+ * await: `dataflow/graph.ts` routes batches, evictions and fills, and `dataflow/upquery.ts` turns
+ * misses into SQL.
+ *
+ * [note: evict-not-guess] An operator that cannot update a key it holds without data it does not
+ * have (a join whose other side is missing, a MIN whose current minimum was deleted, a top-k left
+ * with fewer rows than it shows) evicts that key, and what was derived from it below; it never
+ * emits a guess. The next read of the key fills it from MySQL (the engine re-fills hot readers'
+ * keys in the background). Pinned by test/operators/operators.test.ts ('evicts the key instead of
+ * guessing') and test/views/engine.test.ts ('refills in the background a key evicted').
  *
  * Every output column says where it came from ({@link Operator.source}), so the path of an upquery
  * and of an eviction is derived from the graph, not wired by hand. A stateless node can describe
@@ -13,7 +20,7 @@
  * fill is computed in MySQL from the stateless subtree above the first stateful node.
  */
 import type { Delta, Row } from './delta.js';
-import type { BinlogPosition } from '../binlog/batch.js';
+import type { BinlogPosition, TableChange } from './batch.js';
 import type { KeyedState } from './state.js';
 
 export type OperatorKind = 'base' | 'filter' | 'project' | 'aggregate' | 'reader' | 'join' | 'keyed-rows' | 'top-k' | 'union' | 'distinct';
@@ -40,11 +47,11 @@ export interface BatchResult {
   readonly output: ReadonlyArray<Delta>;
   /** Keys (rows of key values, in the node's key columns) it could not compute (joins, later). */
   readonly misses: ReadonlyArray<Row>;
-  /** Keys of its own state it evicted while processing the batch (rule 5). */
+  /** Keys of its own state it evicted while processing the batch ([note: evict-not-guess]). */
   readonly evicted: ReadonlyArray<Row>;
   /**
    * What a stateless node (a join) could not compute for lack of data: the rows below it derived
-   * from these values of its output `columns` are evicted downstream (rule 5).
+   * from these values of its output `columns` are evicted downstream ([note: evict-not-guess]).
    */
   readonly evictBelow?: ReadonlyArray<EvictionKeys>;
 }
@@ -81,6 +88,52 @@ export interface Operator {
    * to fall back to provenance.
    */
   traceEviction?(from: number, columns: ReadonlyArray<number>, keys: ReadonlyArray<Row>): EvictionKeys | null;
+}
+
+/**
+ * A root node: one upstream table, fed by the batches' row changes for it (src/operators/base-table.ts).
+ * The graph finds a batch's entry points through these, by kind, without knowing the operator.
+ */
+export interface TableSource extends Operator {
+  readonly kind: 'base';
+  readonly database: string;
+  readonly table: string;
+  /** The deltas of a change to this table, in this node's column order. */
+  deltasOf(change: TableChange): ReadonlyArray<Delta>;
+}
+
+export function isTableSource(op: Operator): op is TableSource {
+  return op.kind === 'base';
+}
+
+export type JoinSide = 0 | 1;
+
+/**
+ * What a fill through a join needs of the join node ([note: join-fill], src/dataflow/join-fill.ts),
+ * implemented by src/operators/join.ts: how its output columns map to its sides, and lookups in
+ * the sides' state by join values.
+ */
+export interface JoinNode extends Operator {
+  readonly kind: 'join';
+  readonly spec: { readonly kind: 'inner' | 'left' };
+  /** Join columns of each side, in pair order. */
+  readonly joinColumns: readonly [ReadonlyArray<number>, ReadonlyArray<number>];
+  /** Output column carrying side `side`'s column `column`, or -1. */
+  outputOf(side: JoinSide, column: number): number;
+  /** The join values of a row of side `side`. */
+  joinValues(side: JoinSide, row: Row): Row;
+  /** Rows of side `side` with join values `values`: undefined for a hole, empty for NULL values. */
+  lookup(side: JoinSide, values: Row): ReadonlyArray<Row> | undefined;
+  /** True when side `side` is keyed by its join columns. */
+  keyedByJoin(side: JoinSide): boolean;
+  /** One output row of a left row and a right row (null: the right part is NULLs). */
+  combine(left: Row, right: Row | null): Row;
+  /** Appends the output rows of a left row joined with the right rows of its join value (for fills). */
+  joinLeft(left: Row, right: ReadonlyArray<Row>, out: Row[]): void;
+}
+
+export function isJoinNode(op: Operator): op is JoinNode {
+  return op.kind === 'join';
 }
 
 /** Output rows delivered by a fill: for stateless nodes, the same transformation as onBatch. */

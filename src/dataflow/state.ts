@@ -2,9 +2,14 @@
  * Partial keyed state: what a stateful node knows, indexed by the values of its key columns.
  *
  * A key is either **missing** (not in the map: unknown, to be filled on demand) or **present**
- * (possibly with no rows: a key known to be empty). Deltas for missing keys are dropped by the
- * node (DESIGN.md rule 1); eviction turns a present key back into a missing one and the graph
- * carries the eviction downstream (rule 3).
+ * (possibly with no rows: a key known to be empty). Eviction turns a present key back into a
+ * missing one and the graph carries the eviction downstream ([note: evict-downstream]).
+ *
+ * [note: missing-key] A missing key is a hole, not an empty answer: a delta for a missing key is
+ * dropped at that node, and applying a batch never waits for a fill. Nothing below a node was
+ * derived from its missing keys, so dropping loses nothing; the key's first read fills it exactly,
+ * at a binlog position ([note: fill-position]). Pinned by test/operators/operators.test.ts
+ * ('drops deltas for missing keys').
  */
 import type { Row } from './delta.js';
 import type { Value } from '../values.js';

@@ -8,14 +8,14 @@
  * for the rows it counts). Requests for a key already on its way share that upquery; keys missed
  * in the same turn of the event loop go out together, one statement per node.
  *
- * [note: fill-position] (extends the note in src/binlog/batch.ts) Each upquery is a locking read
+ * [note: fill-position] (extends the note in src/dataflow/batch.ts) Each upquery is a locking read
  * (SERIALIZABLE: every row it reads, in every table, is share-locked) followed by
  * `SHOW MASTER STATUS` inside the same transaction: its rows are exact at binlog position P for
  * every transaction that touches them. Such a transaction either committed before the locks were
  * granted (it is in the rows and in the binlog before P) or waits for them (it commits after P).
  * The binlog stream is applied independently and may be behind or ahead of P:
  *   - batches applied while the upquery was outstanding were dropped for the missing keys
- *     (rule 1); they are kept in a short {@link RecentLog}, and once the fill is installed those
+ *     ([note: missing-key]); they are kept in a short {@link RecentLog}, and once the fill is installed those
  *     with position > P are replayed into the node for the filled keys only; those <= P are
  *     already inside the answer;
  *   - batches with position <= P that arrive after the fill (the stream is behind the upquery)
@@ -35,9 +35,8 @@ import type { Row } from './delta.js';
 import type { Operator } from './operator.js';
 import type { FillPath, Graph } from './graph.js';
 import { fillThroughJoin, joinNeeds } from './join-fill.js';
-import type { Join } from '../operators/join.js';
 import { keyString, type ParentFill } from './state.js';
-import { comparePositions, type Batch, type BinlogPosition } from '../binlog/batch.js';
+import { comparePositions, type Batch, type BinlogPosition } from './batch.js';
 import { invariant } from '../errors.js';
 
 /** What an upquery returns: its rows and the binlog position they are exact at. */
@@ -228,7 +227,7 @@ export class Upqueries {
     const j = path.join;
     invariant(j !== undefined, 'a join fill without a join');
     for (let round = 0; round < 8; round++) {
-      const needs = joinNeeds(j.node as Join, j.columns, keys);
+      const needs = joinNeeds(j.node, j.columns, keys);
       if (needs.length === 0) {
         fillThroughJoin(node, path, keys);
         return;

@@ -4,12 +4,12 @@
  * into deltas in its own column order, matching columns by name.
  */
 import type { Delta } from '../dataflow/delta.js';
-import { EMPTY_RESULT, type BatchResult, type ColumnSource, type Operator, type SqlShape } from '../dataflow/operator.js';
+import { EMPTY_RESULT, type BatchResult, type ColumnSource, type Operator, type SqlShape, type TableSource } from '../dataflow/operator.js';
 import { quoteId } from '../dataflow/sql.js';
-import type { TableChange } from '../binlog/batch.js';
+import type { TableChange } from '../dataflow/batch.js';
 import type { Value } from '../values.js';
 
-export class BaseTable implements Operator {
+export class BaseTable implements TableSource {
   readonly kind = 'base' as const;
   readonly parents: ReadonlyArray<Operator> = [];
   readonly state = null;

@@ -1,7 +1,7 @@
 /**
  * The per-group rules of MIN and MAX. Inserting can only move the extreme outward; deleting the
  * current extreme leaves a group whose new extreme Rotor does not know, so the rule reports it and
- * the grouped wrapper evicts the key (DESIGN.md rule 5): the next read refills it from MySQL.
+ * the grouped wrapper evicts the key ([note: evict-not-guess]): the next read refills it from MySQL.
  */
 import { compareValues, type Value } from '../values.js';
 import type { Collation } from '../dataflow/collation.js';

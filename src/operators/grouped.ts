@@ -9,7 +9,7 @@
  * NULL): such a group lives as long as its key is present, with a row count that may be zero.
  *
  * When a rule cannot update a group without data it does not have (MIN/MAX losing its extreme), the
- * whole partial key is evicted and reported, never guessed (DESIGN.md rule 5).
+ * whole partial key is evicted and reported, never guessed ([note: evict-not-guess]).
  *
  * A group column under a `_ci` collation groups spellings that compare equal ('bob', 'BOB'); the
  * group shows one that its rows still have, as MariaDB does. The spellings are counted; one the
@@ -33,7 +33,7 @@ export interface AggregateRule<S extends object = object> {
   /** Input column the function reads, or null for COUNT(*). */
   readonly arg: number | null;
   init(): S;
-  /** Applies one input value. Returns false when the result is no longer known (rule 5). */
+  /** Applies one input value. Returns false when the result is no longer known ([note: evict-not-guess]). */
   apply(state: S, v: Value, sign: 1 | -1): boolean;
   result(state: S): Value;
   /** SQL aggregates whose values give this state for a group, or null when it needs the rows. */

@@ -13,10 +13,10 @@
  * the second with the first side's state before the batch (current minus the deltas seen).
  *
  * A delta whose other side is missing for its join value is not guessed: the rows below that were
- * derived from it are evicted (DESIGN.md rule 5, {@link BatchResult.evictBelow}).
+ * derived from it are evicted ([note: evict-not-guess], {@link BatchResult.evictBelow}).
  */
 import { consolidate, type Delta, type Row } from '../dataflow/delta.js';
-import { EMPTY_RESULT, type BatchContext, type BatchResult, type ColumnSource, type EvictionKeys, type Operator, type SqlShape } from '../dataflow/operator.js';
+import { EMPTY_RESULT, type BatchContext, type BatchResult, type ColumnSource, type EvictionKeys, type JoinNode, type JoinSide, type Operator, type SqlShape } from '../dataflow/operator.js';
 import { keyString, sameRow, type KeyFold } from '../dataflow/state.js';
 import { invariant } from '../errors.js';
 import type { Value } from '../values.js';
@@ -34,11 +34,11 @@ export interface JoinSpec {
   readonly picks: readonly [ReadonlyArray<number>, ReadonlyArray<number>];
 }
 
-type Side = 0 | 1;
+type Side = JoinSide;
 
 const NO_ROWS: ReadonlyArray<Row> = Object.freeze([]);
 
-export class Join implements Operator {
+export class Join implements JoinNode {
   readonly kind = 'join' as const;
   readonly parents: ReadonlyArray<Operator>;
   readonly columns: ReadonlyArray<string>;

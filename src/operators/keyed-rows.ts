@@ -4,7 +4,8 @@
  * when the key is the query's parameter: story rows kept by `id`, looked up by `author_id`).
  *
  * The secondary index covers present keys only. That is enough for a join: anything below it was
- * derived from present keys (rules 1 and 3), so rows of missing keys cannot matter there.
+ * derived from present keys ([note: missing-key], [note: evict-downstream]), so rows of missing
+ * keys cannot matter there.
  */
 import type { Delta, Row } from '../dataflow/delta.js';
 import { KeyedEntries, rowListUsage } from '../dataflow/keyed-entries.js';
@@ -130,7 +131,7 @@ export class KeyedRows extends KeyedEntries<Entry> implements Operator, KeyedSta
       } else {
         const i = e.rows.findIndex((r) => sameRow(r, d.row));
         if (i < 0) {
-          // Retracting a row this key never held: the key is not what MySQL holds (rule 5).
+          // Retracting a row this key never held: the key is not what MySQL holds ([note: evict-not-guess]).
           (evicted ??= []).push(e.keyRow);
           this.evict(k);
           continue;

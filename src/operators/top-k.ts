@@ -8,7 +8,7 @@
  * (which the planner makes total), or all of them (`complete`). A new row sorting after the last
  * kept row of an incomplete key may come after rows Rotor never saw, so it is not kept; a deleted
  * row after the last kept one was never held. When an incomplete key holds fewer than `need` rows
- * it cannot say what the top is: it evicts the key downstream and reports it (DESIGN.md rule 5),
+ * it cannot say what the top is: it evicts the key downstream and reports it ([note: evict-not-guess]),
  * and the engine refills it. It never emits a short list.
  */
 import { KeyedEntries, rowListUsage } from '../dataflow/keyed-entries.js';

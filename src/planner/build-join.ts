@@ -17,8 +17,8 @@ import { Filter } from '../operators/filter.js';
 import { Aggregate } from '../operators/grouped.js';
 import { Join } from '../operators/join.js';
 import { KeyedRows } from '../operators/keyed-rows.js';
-import { baseTableOf, ruleOf, type BuildOptions } from './build.js';
-import type { JoinPlan, JoinSource } from './join.js';
+import { baseTableOf, ruleOf, type BuildOptions } from './build-parts.js';
+import type { JoinPlan, JoinSource } from './query-plan.js';
 import { keyFoldOf, type ColumnInfo } from './schema.js';
 
 type Add = <T extends Operator>(op: T) => T;

@@ -14,7 +14,8 @@ import { Filter } from '../operators/filter.js';
 import { Project } from '../operators/project.js';
 import { Reader } from '../operators/reader.js';
 import { Union } from '../operators/union.js';
-import { baseTableOf, extremumOrderOf, type BuiltCache } from './build.js';
+import type { BuiltCache } from './build.js';
+import { baseTableOf, extremumOrderOf } from './build-parts.js';
 import { keyFoldOf } from './schema.js';
 import type { UnionPlan } from './union.js';
 

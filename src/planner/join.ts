@@ -14,41 +14,10 @@
 import { RotorError } from '../errors.js';
 import type { Expr } from '../dataflow/expr.js';
 import { columnRef, type AstNode } from './parse.js';
-import { conditionMeta, planSelect, ruleInfo, toExpr, unsupported, type ColumnMeta, type ColumnScope, type QueryPlan, type RuleSpec } from './plan.js';
+import { conditionMeta, planSelect, ruleInfo, toExpr, type ColumnMeta, type ColumnScope } from './plan.js';
+import type { JoinPlan, JoinSource, JoinStep, QueryPlan } from './query-plan.js';
 import { columnClass, type ColumnInfo, type TableSchema } from './schema.js';
-
-/** One table or derived table of the FROM clause. */
-export interface JoinSource {
-  /** The name the query uses for it: its alias, or the table's name. */
-  readonly name: string;
-  /** The table read. */
-  readonly schema: TableSchema;
-  /** Conditions on the table's own rows (a derived table's WHERE, a LEFT JOIN's ON over it). */
-  readonly where: Expr | null;
-  /** A derived table with GROUP BY: group columns and aggregates (stage: groupBy…, rules…). */
-  readonly aggregate: { readonly groupBy: ReadonlyArray<number>; readonly rules: ReadonlyArray<RuleSpec> } | null;
-  /** Per visible column: the table column, or for an aggregate the stage column. */
-  readonly columns: ReadonlyArray<number>;
-  readonly infos: ReadonlyArray<ColumnInfo>;
-  /** Visible columns keying its state, and its secondary index (null: none). */
-  readonly key: ReadonlyArray<number>;
-  readonly index: ReadonlyArray<number> | null;
-}
-
-/** Joining the row of sources 0..i with source i+1. */
-export interface JoinStep {
-  readonly kind: 'inner' | 'left';
-  /** Equal columns: [column of the joined row so far, visible column of the new source]. */
-  readonly on: ReadonlyArray<readonly [number, number]>;
-  /** For steps after the first: the key and index of the state kept over the row so far. */
-  readonly leftKey: ReadonlyArray<number>;
-  readonly leftIndex: ReadonlyArray<number> | null;
-}
-
-export interface JoinPlan {
-  readonly sources: ReadonlyArray<JoinSource>;
-  readonly steps: ReadonlyArray<JoinStep>;
-}
+import { unsupported } from './unsupported.js';
 
 /** Name prefix of derived tables added by a rewrite (passes/semi-join.ts): hidden from `SELECT *`. */
 export const SEMI_JOIN_PREFIX = '__in';

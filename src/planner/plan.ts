@@ -14,55 +14,9 @@ import type { Expr } from '../dataflow/expr.js';
 import { columnRef, isPlaceholder, literalOf, type AstNode } from './parse.js';
 import { collationOf, columnClass, isNumericColumn, type ColumnInfo, type TableSchema } from './schema.js';
 import type { Collation } from '../dataflow/collation.js';
-import type { JoinPlan } from './join.js';
-import { limitOf, type LimitSpec } from './limit.js';
-
-export interface ParamSpec {
-  /** Table column the parameter is compared with. */
-  readonly column: number;
-  /** `col IN (?, ?, …)`: any number of values, each a key. */
-  readonly multi: boolean;
-}
-
-export interface RuleSpec {
-  readonly fn: 'COUNT' | 'SUM' | 'AVG' | 'MIN' | 'MAX';
-  /** Table column, or null for COUNT(*). */
-  readonly arg: number | null;
-  readonly distinct: boolean;
-}
-
-/** A literal of the statement, in textual order, as the fingerprint sees it. */
-export type SlotSpec =
-  | { readonly kind: 'param'; readonly param: number }
-  | { readonly kind: 'list-param'; readonly param: number }
-  | { readonly kind: 'const' }
-  | { readonly kind: 'list-const' };
-
-export interface QueryPlan {
-  readonly schema: TableSchema;
-  /** The table was written without a database: the cache serves sessions using that database. */
-  readonly unqualified: boolean;
-  readonly params: ReadonlyArray<ParamSpec>;
-  /** Constant part of WHERE, over table columns. */
-  readonly where: Expr | null;
-  readonly aggregate: { readonly groupBy: ReadonlyArray<number>; readonly rules: ReadonlyArray<RuleSpec>; readonly scalar: boolean } | null;
-  /** Over stage columns. */
-  readonly having: Expr | null;
-  /** Stage columns the client sees, in order. */
-  readonly select: ReadonlyArray<{ readonly name: string; readonly stage: number }>;
-  /**
-   * Over stage columns. With a LIMIT it is total: the planner appends tie-breakers (the primary
-   * key, or every column; the group columns of an aggregate; the selected columns of DISTINCT).
-   */
-  readonly orderBy: ReadonlyArray<{ readonly stage: number; readonly desc: boolean }>;
-  readonly limit: LimitSpec | null;
-  readonly distinct: boolean;
-  readonly slots: ReadonlyArray<SlotSpec>;
-  /** Names of the stage columns (for describe()). */
-  readonly stageNames: ReadonlyArray<string>;
-  /** For a join, how its row (the columns of `schema`) is made; null for a single table. */
-  readonly join: JoinPlan | null;
-}
+import { limitOf } from './limit.js';
+import { unsupported } from './unsupported.js';
+import type { ParamSpec, QueryPlan, RuleSpec, SlotSpec } from './query-plan.js';
 
 /** Resolves column references over a row made of several tables (a join). */
 export interface ColumnScope {
@@ -70,11 +24,6 @@ export interface ColumnScope {
   resolve(ref: { table: string | null; column: string }, clause: string): number;
   /** The columns `*` (table null) or `t.*` expands to, or throws. */
   star(table: string | null): ReadonlyArray<number>;
-}
-
-/** ERR_CACHE_UNSUPPORTED naming the clause and the construct. */
-export function unsupported(clause: string, detail: string): RotorError {
-  return new RotorError('ERR_CACHE_UNSUPPORTED', [`${detail} (in ${clause})`], { clause, detail });
 }
 
 const AGGREGATES = new Set(['COUNT', 'SUM', 'AVG', 'MIN', 'MAX']);

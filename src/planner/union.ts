@@ -10,10 +10,11 @@
  * UNION mixed with UNION ALL, and `IN (?, …)` under UNION ALL (the answer of several keys would
  * repeat the rows of the other branches).
  */
-import { RotorError } from '../errors.js';
 import { columnRef, type AstNode } from './parse.js';
-import { planSelect, tableOf, type QueryPlan, type ParamSpec, type SlotSpec } from './plan.js';
+import { planSelect, tableOf } from './plan.js';
+import type { QueryPlan, ParamSpec, SlotSpec } from './query-plan.js';
 import { limitOf, type LimitSpec } from './limit.js';
+import { unsupported } from './unsupported.js';
 import type { TableSchema } from './schema.js';
 
 export interface UnionPlan {
@@ -43,10 +44,6 @@ function bigintText(_key: string, v: unknown): unknown {
 
 export function isUnionPlan(plan: CachePlan): plan is UnionPlan {
   return 'kind' in plan && plan.kind === 'union';
-}
-
-function unsupported(clause: string, detail: string): RotorError {
-  return new RotorError('ERR_CACHE_UNSUPPORTED', [`${detail} (in ${clause})`], { clause, detail });
 }
 
 /** Plans a parsed statement: a SELECT, or a UNION of SELECTs. */

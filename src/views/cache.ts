@@ -30,6 +30,19 @@ export interface CacheDefinition {
   readonly columns: ReadonlyArray<ColumnDefinition>;
 }
 
+/** A cache as the admin API and SHOW CACHES describe it. */
+export interface CacheInfo {
+  id: string;
+  name: string;
+  database: string;
+  sql: string;
+  parameters: { table: string; column: string }[];
+  plan: string[];
+  status: string;
+  stats: { hits: number; misses: number; upqueries: number; keys: number; rows: number; bytes: number; hitLatencyMs: { p50: number; p99: number } };
+}
+
+
 /** Where one parameter value comes from: a literal of the statement, or a prepared-statement parameter. */
 export type ValueSource = { readonly v: Value } | { readonly p: number };
 

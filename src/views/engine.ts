@@ -8,7 +8,8 @@ import { createHash } from 'node:crypto';
 import { pino, type Logger } from 'pino';
 import type { Answer, ReadRouter } from '../proxy/read-router.js';
 import type { ColumnDefinition } from '../proxy/protocol/column-definition.js';
-import type { Batch, BinlogPosition, BinlogSink, SchemaChange } from '../binlog/batch.js';
+import type { Batch, BinlogPosition } from '../dataflow/batch.js';
+import type { BinlogSink, SchemaChange } from '../binlog/sink.js';
 import { classifyDdl, PRIVILEGE_WORDS } from '../binlog/ddl.js';
 import type { Consistency } from '../config.js';
 import { Graph } from '../dataflow/graph.js';
@@ -26,7 +27,7 @@ import { buildUnion } from '../planner/build-union.js';
 import { hasCollation, type TableSchema } from '../planner/schema.js';
 import { RotorError } from '../errors.js';
 import type { Value } from '../values.js';
-import { Cache, type CacheDefinition } from './cache.js';
+import { Cache, type CacheDefinition, type CacheInfo } from './cache.js';
 import { CacheRouter, type RouterBackend } from './router.js';
 import { UpstreamClient } from './upstream-client.js';
 import { CacheStore } from './cache-store.js';
@@ -47,17 +48,6 @@ export interface EngineOptions {
   /** How often every principal's grants are checked again, and the global sql_mode re-read. Default 10 s. */
   privilegeRefreshMs?: number;
   logger?: Logger;
-}
-
-export interface CacheInfo {
-  id: string;
-  name: string;
-  database: string;
-  sql: string;
-  parameters: { table: string; column: string }[];
-  plan: string[];
-  status: string;
-  stats: { hits: number; misses: number; upqueries: number; keys: number; rows: number; bytes: number; hitLatencyMs: { p50: number; p99: number } };
 }
 
 /** Test seam: what the engine needs from MySQL besides upqueries. */
@@ -429,8 +419,8 @@ export class Engine implements BinlogSink, RouterBackend {
     if (evicted.length > 0) this.#refill(evicted);
   }
 
-  // DESIGN.md rule 5 allows "evict or re-fill": evict at once (never a guess), then re-fill in the
-  // background so a hot key whose MIN/MAX was deleted is warm again by its next read.
+  // [note: evict-not-guess] The key was evicted at once (never a guess); re-filling it in the
+  // background keeps a hot key whose MIN/MAX was deleted warm for its next read.
   #refill(evicted: ReadonlyArray<{ reader: Operator; keys: ReadonlyArray<Row> }>): void {
     for (const { reader, keys } of evicted) {
       for (const c of this.#caches.values()) {

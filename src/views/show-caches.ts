@@ -4,7 +4,7 @@
  */
 import type { Answer } from '../proxy/read-router.js';
 import type { ColumnDefinition } from '../proxy/protocol/column-definition.js';
-import type { CacheInfo } from './engine.js';
+import type { CacheInfo } from './cache.js';
 
 function column(name: string, numeric: boolean): ColumnDefinition {
   return numeric

@@ -3,7 +3,6 @@
  * describe), the plan (a SELECT, a join, a UNION), and the checks and names that tie the plan to the
  * statement's fingerprint. Used by the engine at registration, on restart and after DDL.
  */
-import type { CacheDefinition } from './cache.js';
 import { replacePlaceholders, type Fingerprint } from '../planner/fingerprint.js';
 import type { AstNode } from '../planner/parse.js';
 import { planSelect, tableOf } from '../planner/plan.js';
@@ -72,7 +71,8 @@ export function planOf(statement: AstNode, schemas: ReadonlyArray<TableSchema>):
   return isJoin(ast) ? planJoin(ast, schemas, unqualified, statement) : planSelect(ast, schemas[0], unqualified);
 }
 
-export function tablesOf(def: CacheDefinition): ReadonlyArray<TableSchema> {
+/** Every table a cache definition reads: its `tables` for a join, else its one `schema`. */
+export function tablesOf(def: { readonly schema: TableSchema; readonly tables?: ReadonlyArray<TableSchema> }): ReadonlyArray<TableSchema> {
   return def.tables ?? [def.schema];
 }
 

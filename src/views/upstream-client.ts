@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { FieldPacket, PoolConnection as CorePoolConnection, RowDataPacket } from 'mysql2';
 import type { ColumnDefinition } from '../proxy/protocol/column-definition.js';
 import type { SnapshotReader, SnapshotResult } from '../dataflow/upquery.js';
-import type { BinlogPosition } from '../binlog/batch.js';
+import type { BinlogPosition } from '../dataflow/batch.js';
 import type { Row } from '../dataflow/delta.js';
 import { membersOf, type TableSchema } from '../planner/schema.js';
 import { normalizeMysql2Row, upqueryConnectionOptions } from '../upstream/mysql2-values.js';

@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { RowDataPacket } from 'mysql2/promise';
 import { BinlogStream } from '../../src/binlog/stream.js';
-import { comparePositions } from '../../src/binlog/batch.js';
+import { comparePositions } from '../../src/dataflow/batch.js';
 import { freshDatabase, type TestDatabase } from '../support/servers.js';
 import { RecordingSink, binlogEnd, caughtUp, uniqueServerId } from './support.js';
 

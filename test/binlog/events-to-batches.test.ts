@@ -2,7 +2,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type { AnyBinlogEvent } from '@vlasky/zongji';
 import { EventsToBatches } from '../../src/binlog/events-to-batches.js';
-import type { Batch, SchemaChange } from '../../src/binlog/batch.js';
+import type { Batch } from '../../src/dataflow/batch.js';
+import type { SchemaChange } from '../../src/binlog/sink.js';
 
 // Event objects shaped like zongji's, for the cases a live server will not produce on demand.
 function ev(name: string, nextPosition: number, fields: Record<string, unknown> = {}): AnyBinlogEvent {

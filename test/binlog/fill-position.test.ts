@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import mysql from 'mysql2/promise';
 import { BinlogStream } from '../../src/binlog/stream.js';
-import { comparePositions, type Batch, type BinlogPosition } from '../../src/binlog/batch.js';
+import { comparePositions, type Batch, type BinlogPosition } from '../../src/dataflow/batch.js';
 import { freshDatabase, type TestDatabase } from '../support/servers.js';
 import { RecordingSink, caughtUp, uniqueServerId } from './support.js';
 import { UpstreamClient } from '../../src/views/upstream-client.js';

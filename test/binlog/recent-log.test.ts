@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { RecentLog } from '../../src/binlog/recent-log.js';
-import type { Batch } from '../../src/binlog/batch.js';
+import type { Batch } from '../../src/dataflow/batch.js';
 
 const batch = (file: string, position: number, payload = 'x'): Batch => ({
   gtid: `0-1-${position}`, position: { file, position }, timestamp: 0,

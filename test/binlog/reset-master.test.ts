@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { startMariaDb, stopServer } from '../../scripts/private-server.js';
 import { BinlogStream } from '../../src/binlog/stream.js';
-import type { BinlogPosition } from '../../src/binlog/batch.js';
+import type { BinlogPosition } from '../../src/dataflow/batch.js';
 import { freshDatabase, type TestDatabase } from '../support/servers.js';
 import { RecordingSink, binlogEnd, caughtUp, privateServerName, uniqueServerId, waitFor } from './support.js';
 

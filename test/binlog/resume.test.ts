@@ -2,7 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import mysql from 'mysql2/promise';
 import { BinlogStream, type StreamEvent } from '../../src/binlog/stream.js';
-import { comparePositions, type BinlogPosition } from '../../src/binlog/batch.js';
+import { comparePositions, type BinlogPosition } from '../../src/dataflow/batch.js';
 import { startMariaDb, stopServer, type PrivateServer } from '../../scripts/private-server.js';
 import { RecordingSink, binlogEnd, privateServerName, uniqueServerId, waitFor } from './support.js';
 

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import type mysql from 'mysql2/promise';
 import { startMariaDb, stopServer, type PrivateServer } from '../../scripts/private-server.js';
 import { BinlogStream } from '../../src/binlog/stream.js';
-import { comparePositions } from '../../src/binlog/batch.js';
+import { comparePositions } from '../../src/dataflow/batch.js';
 import { freshDatabase, type TestDatabase } from '../support/servers.js';
 import { RecordingSink, binlogEnd, caughtUp, privateServerName, uniqueServerId } from './support.js';
 

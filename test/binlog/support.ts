@@ -4,7 +4,8 @@
  */
 import net from 'node:net';
 import type mysql from 'mysql2/promise';
-import { type Batch, type BinlogPosition, type BinlogSink, type SchemaChange } from '../../src/binlog/batch.js';
+import type { Batch, BinlogPosition } from '../../src/dataflow/batch.js';
+import type { BinlogSink, SchemaChange } from '../../src/binlog/sink.js';
 import type { BinlogStream } from '../../src/binlog/stream.js';
 
 export class RecordingSink implements BinlogSink {

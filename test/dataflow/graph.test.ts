@@ -7,7 +7,7 @@ import { parseStatement } from '../../src/planner/parse.js';
 import { planSelect } from '../../src/planner/plan.js';
 import { buildCache, releaseCache } from '../../src/planner/build.js';
 import type { TableSchema } from '../../src/planner/schema.js';
-import type { Batch } from '../../src/binlog/batch.js';
+import type { Batch } from '../../src/dataflow/batch.js';
 import type { Row } from '../../src/dataflow/delta.js';
 import '../support/collations.js';
 

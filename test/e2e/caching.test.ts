@@ -1,5 +1,5 @@
 /**
- * Issue 4's must-work list, end to end: a real client through Rotor, caches registered over HTTP,
+ * The queries that must work, end to end: a real client through Rotor, caches registered over HTTP,
  * writes on the upstream between reads, every cached answer compared with MariaDB's own.
  */
 import { after, before, test } from 'node:test';
@@ -112,7 +112,7 @@ test('grouped aggregates with HAVING follow deletes of the current MIN and MAX a
   await db.admin.query(`UPDATE t SET g = 2 WHERE id = 1`);
   await q(1);
   await q(2);
-  // Deleting a group's current MIN or MAX evicts that key (DESIGN.md rule 5) and refills it in
+  // Deleting a group's current MIN or MAX evicts that key ([note: evict-not-guess]) and refills it in
   // the background, so the read right after such a delete may be a miss; the rest are hits.
   assert.ok((await hits(id)) >= 2);
 });

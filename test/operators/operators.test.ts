@@ -67,7 +67,7 @@ describe('grouped aggregate', () => {
     h.expect([ins(3, 7, 0)], [del(7, 2), ins(7, 3)]);
   });
 
-  it('drops deltas for missing keys (rule 1) and emits nothing when a group is unchanged', () => {
+  it('drops deltas for missing keys and emits nothing when a group is unchanged [note: missing-key]', () => {
     const h = new Harness(agg([countStar() as AggregateRule])).seed([[7]]);
     h.expect([ins(1, 8, 0)], []);
     h.expect([ins(1, 7, 0), del(1, 7, 0)], []);
@@ -131,7 +131,7 @@ describe('extremum', () => {
     h.expect([del(1, 1, 5)], []);
   });
 
-  it('evicts the key instead of guessing when the current extreme is deleted (rule 5)', () => {
+  it('evicts the key instead of guessing when the current extreme is deleted [note: evict-not-guess]', () => {
     const h = new Harness(agg([min(2, 'x') as AggregateRule])).seed([[1], [2]], [[1, 1, 5], [2, 1, 7], [3, 2, 1]]);
     h.expect([del(1, 1, 5)], [], { evicted: [[1]] });
     assert.equal(h.op.state?.has(keyString([1])), false);

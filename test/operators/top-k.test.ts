@@ -33,7 +33,7 @@ describe('top-k', () => {
     h.expect([del(2, 1, 9)], [del(2, 1, 9), ins(1, 1, 5)]);
   });
 
-  it('evicts a key whose held rows fall below the top it must show (rule 5)', () => {
+  it('evicts a key whose held rows fall below the top it must show [note: evict-not-guess]', () => {
     const h = new Harness(topk()).seed([[1]], [[1, 1, 5], [2, 1, 9], [3, 1, 7], [4, 1, 1]]);
     h.expect([del(2, 1, 9), del(3, 1, 7)], [], { evicted: [[1]] });
     assert.equal(h.op.state?.has(keyString([1])), false);

@@ -51,7 +51,7 @@ describe('union', () => {
     assert.deepEqual(canon(u.onBatch(1, [del('x', 2)]).output), canon([del('x', 1, 2)]));
   });
 
-  it('evicts a key asked to retract a row it never counted (rule 5)', () => {
+  it('evicts a key asked to retract a row it never counted [note: evict-not-guess]', () => {
     const { u, a, e } = union(true);
     a.fillFromInput([[1]], []);
     e.fillFromInput([[2]], []);

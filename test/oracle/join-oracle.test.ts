@@ -20,7 +20,7 @@ import { semiJoins } from '../../src/planner/passes/semi-join.js';
 import { rightJoins } from '../../src/planner/passes/right-join.js';
 import { buildCache, type BuiltCache } from '../../src/planner/build.js';
 import type { TableSchema } from '../../src/planner/schema.js';
-import type { Batch, TableChange } from '../../src/binlog/batch.js';
+import type { Batch, TableChange } from '../../src/dataflow/batch.js';
 import { seededRandom as prng } from '../../bench/lib/zipf.js';
 import '../support/collations.js';
 

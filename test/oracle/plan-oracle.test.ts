@@ -14,7 +14,7 @@ import { parseStatement } from '../../src/planner/parse.js';
 import { planSelect } from '../../src/planner/plan.js';
 import { buildCache, type BuiltCache } from '../../src/planner/build.js';
 import type { TableSchema } from '../../src/planner/schema.js';
-import type { Batch } from '../../src/binlog/batch.js';
+import type { Batch } from '../../src/dataflow/batch.js';
 import { seededRandom as prng } from '../../bench/lib/zipf.js';
 import '../support/collations.js';
 
@@ -32,7 +32,7 @@ const QUERIES = [
   'SELECT COUNT(*), SUM(x), AVG(x), MIN(y), MAX(y), COUNT(DISTINCT y) FROM t WHERE g = ? AND y <> 3',
   'SELECT g, y, COUNT(*), MAX(x) FROM t WHERE g = ? GROUP BY g, y HAVING COUNT(*) >= 2',
   'SELECT id, x FROM t WHERE g = ? AND (y IS NULL OR y BETWEEN 2 AND 7) ORDER BY x DESC, id',
-  // Top-k and DISTINCT (issue 5): few rows shown, slack used up and refilled under deletes.
+  // Top-k and DISTINCT: few rows shown, slack used up and refilled under deletes.
   'SELECT id, x FROM t WHERE g = ? ORDER BY x DESC LIMIT 2',
   'SELECT id, y FROM t WHERE g = ? AND y IS NOT NULL ORDER BY y LIMIT 3, 2',
   'SELECT y, COUNT(*) FROM t WHERE g = ? GROUP BY y ORDER BY COUNT(*) DESC LIMIT 2',

@@ -5,7 +5,7 @@
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { extremumOrderOf, orderOf } from '../../src/planner/build.js';
+import { extremumOrderOf, orderOf } from '../../src/planner/build-parts.js';
 import { membersOf, type ColumnInfo } from '../../src/planner/schema.js';
 import type { Value } from '../../src/values.js';
 import '../support/collations.js';

@@ -99,7 +99,7 @@ describe('Engine serving single-table caches', () => {
     assert.deepEqual(again.rows, (await f.upstream('SELECT COUNT(*) FROM fan_of WHERE item_id = 11')).rows);
   });
 
-  it('refills in the background a key evicted because its MIN was deleted (rule 5)', async () => {
+  it('refills in the background a key evicted because its MIN was deleted [note: evict-not-guess]', async () => {
     await f.engine.register({ sql: 'SELECT MIN(user_id), COUNT(*) FROM fan_of WHERE item_id = ?' });
     await f.db.admin.query('INSERT INTO fan_of VALUES (500, 30), (501, 30), (502, 30)');
     await f.drain();

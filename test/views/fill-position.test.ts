@@ -1,5 +1,5 @@
 /**
- * Pins [note: fill-position] (src/dataflow/upquery.ts, src/binlog/batch.ts) against the real
+ * Pins [note: fill-position] (src/dataflow/upquery.ts, src/dataflow/batch.ts) against the real
  * server: batches are built by hand with the binlog positions MariaDB reports, and delivered to
  * the engine early, late, or while an upquery is held open, so each ordering is forced.
  */
@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type mysql from 'mysql2/promise';
 import { Engine } from '../../src/views/engine.js';
-import { comparePositions, type Batch } from '../../src/binlog/batch.js';
+import { comparePositions, type Batch } from '../../src/dataflow/batch.js';
 import type { Row } from '../../src/dataflow/delta.js';
 import { freshDatabase, type TestDatabase } from '../support/servers.js';
 import { binlogEnd } from '../binlog/support.js';

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import type mysql from 'mysql2/promise';
 import { Engine } from '../../src/views/engine.js';
-import { comparePositions, type Batch, type BinlogPosition, type TableChange } from '../../src/binlog/batch.js';
+import { comparePositions, type Batch, type BinlogPosition, type TableChange } from '../../src/dataflow/batch.js';
 import { freshDatabase, type TestDatabase } from '../support/servers.js';
 import { binlogEnd } from '../binlog/support.js';
 import { GatedUpstream, route, sessionFor } from './support.js';

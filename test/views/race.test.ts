@@ -1,5 +1,5 @@
 /**
- * The race test (issue 4, item 7; top-k, DISTINCT and UNION from issue 5): concurrent writers on a few
+ * The race test (single-table caches, top-k, DISTINCT and UNION): concurrent writers on a few
  * hot keys while readers keep missing on fresh and evicted keys. Once the binlog is drained, every
  * cached answer MUST equal MariaDB's, for every seed. The seed is in every failure message.
  */

@@ -8,7 +8,7 @@ import { pino } from 'pino';
 import type { FieldPacket } from 'mysql2';
 import { Engine, type EngineUpstream } from '../../src/views/engine.js';
 import { toColumnDefinition, UpstreamClient } from '../../src/views/upstream-client.js';
-import type { BinlogPosition } from '../../src/binlog/batch.js';
+import type { BinlogPosition } from '../../src/dataflow/batch.js';
 import type { SnapshotResult } from '../../src/dataflow/upquery.js';
 import { BinlogStream } from '../../src/binlog/stream.js';
 import type { ReadRouter, Routed, SessionView } from '../../src/proxy/read-router.js';

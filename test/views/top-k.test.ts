@@ -1,8 +1,8 @@
 /**
- * Top-k caches on a live stream: the story query of issue 5 under concurrent deletes and updates
- * inside each author's top 10, compared with MariaDB once the binlog is drained. The cache's
- * `ORDER BY created_at DESC` has ties; Rotor breaks them by the primary key, so MariaDB is asked
- * with `ORDER BY created_at DESC, id`.
+ * Top-k caches on a live stream: a news site's story query (an author's 10 newest stories) under
+ * concurrent deletes and updates inside each author's top 10, compared with MariaDB once the
+ * binlog is drained. The cache's `ORDER BY created_at DESC` has ties; Rotor breaks them by the
+ * primary key, so MariaDB is asked with `ORDER BY created_at DESC, id`.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';

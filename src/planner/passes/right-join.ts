@@ -4,7 +4,7 @@
  * change) is refused; a RIGHT JOIN among more tables is refused too.
  */
 import type { AstNode } from '../parse.js';
-import { unsupported } from '../plan.js';
+import { unsupported } from '../unsupported.js';
 import { columnsOf } from '../join.js';
 
 const RIGHT = /^RIGHT( OUTER)? JOIN$/i;

@@ -4,7 +4,7 @@
  * column to `SELECT *`.
  */
 import { columnRef, type AstNode } from '../parse.js';
-import { unsupported } from '../plan.js';
+import { unsupported } from '../unsupported.js';
 import { andAll, columnsOf, conjuncts, SEMI_JOIN_PREFIX } from '../join.js';
 
 /**

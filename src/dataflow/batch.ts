@@ -1,6 +1,8 @@
 /**
- * What the binlog delivers to the engine: one {@link Batch} per committed upstream transaction, and
- * {@link SchemaChange}s for DDL. Positions order everything.
+ * Batches and positions: one {@link Batch} per committed upstream transaction, the unit the
+ * dataflow applies atomically, and the binlog positions that order batches and fills. The binlog
+ * (src/binlog/) produces them; the dataflow, the operators and the views consume them, so they live
+ * here, below all of them.
  *
  * [note: fill-position] A batch's `position` is the binlog position just after its commit event.
  * `SHOW MASTER STATUS`, read inside a transaction that holds share locks on every row an upquery
@@ -10,7 +12,7 @@
  * with a greater position must be applied on top of it. How fills honour this
  * (replay of held batches, per-key fences while the stream is behind): src/dataflow/upquery.ts.
  */
-import type { Delta } from '../dataflow/delta.js';
+import type { Delta } from './delta.js';
 
 export interface BinlogPosition {
   /** Binlog file name, e.g. `mariadb-bin.000003`. */
@@ -56,36 +58,4 @@ export interface Batch {
   /** Upstream commit time, ms since the epoch (the upstream's clock). */
   readonly timestamp: number;
   readonly changes: ReadonlyArray<TableChange>;
-}
-
-/** DDL seen in the stream. `table` is null for statements Rotor could not attribute to a table. */
-export interface SchemaChange {
-  /**
-   * `privileges`: GRANT, REVOKE, account and role changes, FLUSH PRIVILEGES (no tables). `dml`: rows
-   * changed by a statement logged as a statement, with no row events [note: statement-dml].
-   * No tables: any table of `database`, or of every database when `database` is ''.
-   */
-  readonly kind: 'alter' | 'rename' | 'drop' | 'truncate' | 'create' | 'other' | 'privileges' | 'dml';
-  readonly database: string;
-  readonly tables: ReadonlyArray<string>;
-  readonly statement: string;
-  readonly position: BinlogPosition;
-  readonly gtid: string | null;
-}
-
-/** The engine side of the stream. Both calls are synchronous and MUST NOT await. */
-export interface BinlogSink {
-  applyBatch(batch: Batch): void;
-  applySchemaChange(change: SchemaChange): void;
-  /**
-   * Everything up to `position` has been applied: called after every group (with or without
-   * row changes) and for events between groups (rotations, heartbeats), so a position read from
-   * `SHOW MASTER STATUS` is reached even when no batch ends exactly there.
-   */
-  advance?(position: BinlogPosition): void;
-  /**
-   * The binlog no longer holds the stream's position (RESET MASTER, purged files): drop every
-   * state derived from it; positions start again in a new numbering. [note: binlog-reset]
-   */
-  reset?(reason: string): void;
 }
