@@ -18,9 +18,9 @@ import { comparePositions, formatPosition, type Batch, type BinlogPosition, type
 import { EventsToBatches } from './events-to-batches.js';
 import { RecentLog, type RecentLogLimits } from './recent-log.js';
 import { binlogConnectionOptions } from './row-values.js';
-import { probeUpstream, teardown } from './upstream-probe.js';
+import { teardown } from './zongji-teardown.js';
 import { LagMeter } from './lag.js';
-import mysql from 'mysql2/promise';
+import { BinlogEndSampler, binlogStart } from '../upstream/binlog-status.js';
 
 export interface BinlogStreamOptions {
   /** mysql://user:pass@host:port/db; the user needs REPLICATION SLAVE and REPLICATION CLIENT. */
@@ -116,7 +116,7 @@ export class BinlogStream extends EventEmitter {
   #heard = 0;
   readonly #lag = new LagMeter();
   readonly #lagSampleMs: number;
-  #sampler: mysql.Connection | null = null;
+  readonly #sampler: BinlogEndSampler;
   #sampling = false;
   #sampleTimer: NodeJS.Timeout | null = null;
   #lastTick = 0;
@@ -135,6 +135,7 @@ export class BinlogStream extends EventEmitter {
     this.#sink = opts.sink;
     this.#heartbeatMs = Math.max(50, opts.heartbeatMs ?? 1000);
     this.#lagSampleMs = Math.max(5, opts.lagSampleMs ?? 25);
+    this.#sampler = new BinlogEndSampler(opts.url, LAG_SAMPLE_TIMEOUT_MS, () => this.#stopping);
     this.#log = opts.logger ?? pino({ level: 'silent' });
     this.#startAt = opts.startAt ?? 'current';
     this.recentLog = new RecentLog(opts.recentLog);
@@ -154,7 +155,7 @@ export class BinlogStream extends EventEmitter {
   /** Connects and resolves once the upstream is streaming to us; rejects if the first connection fails. */
   async start(): Promise<void> {
     this.#stopping = false;
-    const probe = await probeUpstream(this.#url);
+    const probe = await binlogStart(this.#url);
     const s = this.#startAt;
     if (s === 'current') {
       this.#start = { kind: 'position', at: probe.end };
@@ -183,8 +184,7 @@ export class BinlogStream extends EventEmitter {
     if (this.#watchdog) clearInterval(this.#watchdog);
     if (this.#sampleTimer) clearInterval(this.#sampleTimer);
     this.#retryTimer = this.#watchdog = this.#sampleTimer = null;
-    this.#sampler?.destroy();
-    this.#sampler = null;
+    this.#sampler.close();
     const z = this.#zongji;
     this.#zongji = null;
     this.#setConnected(false);
@@ -374,7 +374,7 @@ export class BinlogStream extends EventEmitter {
   async #restartFromEnd(why: string): Promise<void> {
     let probe;
     try {
-      probe = await probeUpstream(this.#url);
+      probe = await binlogStart(this.#url);
     } catch (err) {
       if (this.#stopping) return;
       this.#log.warn({ err: (err as Error).message }, 'binlog restart: the upstream cannot be asked for its end yet');
@@ -435,16 +435,10 @@ export class BinlogStream extends EventEmitter {
     this.#sampling = true;
     void (async () => {
       try {
-        if (this.#sampler === null) {
-          const conn = await mysql.createConnection({ uri: this.#url, connectTimeout: 2_000 });
-          if (this.#stopping) { conn.destroy(); return; }
-          this.#sampler = conn;
-        }
         // Taken before asking: the upstream's end cannot be behind what was applied before it.
         const applied = this.#caughtUp;
-        const [rows] = await this.#sampler.query<mysql.RowDataPacket[]>({ sql: 'SHOW MASTER STATUS', timeout: LAG_SAMPLE_TIMEOUT_MS });
-        if (rows.length > 0) {
-          const end = { file: String(rows[0].File), position: Number(rows[0].Position) };
+        const end = await this.#sampler.sample();
+        if (end !== null) {
           if (applied !== null && comparePositions(end, applied) < 0 && this.#zongji !== null) {
             // [note: binlog-reset] The binlog went back (RESET MASTER recreated the file the stream
             // is reading, which it keeps waiting on): what the stream holds no longer exists.
@@ -455,8 +449,7 @@ export class BinlogStream extends EventEmitter {
           this.#lag.sample(end);
         }
       } catch {
-        this.#sampler?.destroy();
-        this.#sampler = null;
+        // The sampler dropped its connection; the next tick opens another.
       } finally {
         this.#sampling = false;
       }

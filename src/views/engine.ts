@@ -28,7 +28,7 @@ import { RotorError } from '../errors.js';
 import type { Value } from '../values.js';
 import { Cache, type CacheDefinition } from './cache.js';
 import { CacheRouter, type RouterBackend } from './router.js';
-import { UpstreamClient } from './upstream-client.js';
+import { UpstreamClient } from '../upstream/upstream-client.js';
 import { CacheStore } from './cache-store.js';
 import { PrivilegeChecks } from './privileges.js';
 import { RegistrationLimit } from './registration-limit.js';
