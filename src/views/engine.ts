@@ -1,7 +1,8 @@
 /**
- * The engine: the registry of caches, the dataflow graph they share, the upqueries that fill them,
- * and the binlog sink that keeps them exact. The proxy talks to it through {@link Engine.router};
- * the admin API through register/list/get/drop/evict; the binlog stream through applyBatch and
+ * The engine: the facade over the registry of caches (registry.ts), the dataflow graph they share,
+ * the upqueries that fill them, the DDL/refresh path (schema-refresh.ts) and the binlog sink that
+ * keeps them exact (binlog-sink.ts). The proxy talks to it through {@link Engine.router}; the admin
+ * API through register/list/get/drop/evict; the binlog stream through applyBatch and
  * applySchemaChange (synchronous: no await while a batch is applied).
  */
 import { createHash } from 'node:crypto';
@@ -9,31 +10,31 @@ import { pino, type Logger } from 'pino';
 import type { Answer, ReadRouter } from '../proxy/read-router.js';
 import type { ColumnDefinition } from '../proxy/protocol/column-definition.js';
 import type { Batch, BinlogPosition, BinlogSink, SchemaChange } from '../binlog/batch.js';
-import { classifyDdl, PRIVILEGE_WORDS } from '../binlog/ddl.js';
 import type { Consistency } from '../config.js';
 import { Graph } from '../dataflow/graph.js';
 import { cacheDot, type DotCache } from './dot.js';
-import { Upqueries, type SnapshotReader, type UpqueryStats } from '../dataflow/upquery.js';
+import { Upqueries, type UpqueryStats } from '../dataflow/upquery.js';
 import type { Row } from '../dataflow/delta.js';
-import type { Operator } from '../dataflow/operator.js';
 import { keyString } from '../dataflow/state.js';
-import { collationNamed, registerCollation, type CollationEntry } from '../dataflow/collation.js';
-import { fingerprint, SqlMode, sqlModeBits, type Fingerprint } from '../planner/fingerprint.js';
+import { fingerprint, SqlMode } from '../planner/fingerprint.js';
 import { parseStatement, type QualifiedQuery } from '../planner/parse.js';
-import { isUnionPlan } from '../planner/union.js';
-import { buildCache, releaseCache } from '../planner/build.js';
-import { buildUnion } from '../planner/build-union.js';
-import { hasCollation, type TableSchema } from '../planner/schema.js';
+import type { TableSchema } from '../planner/schema.js';
 import { RotorError } from '../errors.js';
 import type { Value } from '../values.js';
-import { Cache, type CacheDefinition } from './cache.js';
+import type { Cache } from './cache.js';
 import { CacheRouter, type RouterBackend } from './router.js';
 import { UpstreamClient } from '../upstream/upstream-client.js';
 import { CacheStore } from './cache-store.js';
 import { PrivilegeChecks } from './privileges.js';
 import { RegistrationLimit } from './registration-limit.js';
-import { SYSTEM_SCHEMAS, checkSlots, limitZero, normalizedSql, parameterOf, planOf, sameSlots, tablesOf, tablesRead } from './statement-plan.js';
+import { CacheRegistry } from './registry.js';
+import { SchemaRefresh } from './schema-refresh.js';
+import { CacheSink } from './binlog-sink.js';
+import type { EngineUpstream } from './engine-upstream.js';
+import { SYSTEM_SCHEMAS, checkSlots, limitZero, normalizedSql, parameterOf, planOf, tablesOf, tablesRead } from './statement-plan.js';
 import { showCachesAnswer } from './show-caches.js';
+
+export type { EngineUpstream } from './engine-upstream.js';
 
 export interface EngineOptions {
   /** mysql://rotor:rotor@host:port/db — Rotor's own account for upqueries. */
@@ -60,26 +61,6 @@ export interface CacheInfo {
   stats: { hits: number; misses: number; upqueries: number; keys: number; rows: number; bytes: number; hitLatencyMs: { p50: number; p99: number } };
 }
 
-/** Test seam: what the engine needs from MySQL besides upqueries. */
-export interface EngineUpstream extends SnapshotReader {
-  loadTable(database: string, table: string): Promise<TableSchema | null>;
-  binlogEnd(): Promise<BinlogPosition | null>;
-  columnDefinitions(sql: string, database: string | null): Promise<ColumnDefinition[]>;
-  /**
-   * Why the binlog cannot keep a cache over this table exact (a view, a system-versioned table, a
-   * table that is not InnoDB, a child of a cascading foreign key), or null.
-   */
-  tableRefusal(database: string, table: string): Promise<string | null>;
-  /** The upstream's `@@GLOBAL.sql_mode`, its global time zone (`SYSTEM` resolved) and `div_precision_increment`. */
-  globalSettings(): Promise<{ sqlMode: string; timeZone: string; divPrecisionIncrement: number }>;
-  /** Collation `name`'s weights, or why Rotor does not reproduce it ([note: collations]). */
-  collation(name: string): Promise<CollationEntry>;
-  close(): Promise<void>;
-}
-
-/** Time zones whose TIMESTAMP text is UTC's. */
-const UTC_ZONES = new Set(['+00:00', '-00:00', 'UTC', 'GMT', 'ETC/UTC', 'ETC/GMT', 'Z', 'UNIVERSAL', 'ZULU']);
-
 /** How long a read that must see its session's writes waits for the binlog before going upstream. */
 const SYNC_TIMEOUT_MS = 1_000;
 
@@ -88,10 +69,10 @@ export class Engine implements BinlogSink, RouterBackend {
   readonly #graph = new Graph();
   readonly #upstream: EngineUpstream;
   readonly #upqueries: Upqueries;
-  readonly #caches = new Map<string, Cache>();
-  readonly #byKey = new Map<string, Cache[]>();
+  readonly #registry: CacheRegistry;
+  readonly #schema: SchemaRefresh;
+  readonly #sink: CacheSink;
   #refreshTimer: NodeJS.Timeout | null = null;
-  readonly #store: CacheStore | null;
   readonly #log: Logger;
   readonly #opts: EngineOptions;
   readonly upstreamReasons = new Map<string, number>();
@@ -99,23 +80,43 @@ export class Engine implements BinlogSink, RouterBackend {
   readonly privileges = new PrivilegeChecks();
   /** Shared by the admin API and CREATE CACHE on the SQL port. */
   readonly registrations = new RegistrationLimit();
+
   /** {@link SqlMode} bits of the upstream's global sql_mode. [note: sql-mode-quoting] */
-  sqlMode = 0;
+  get sqlMode(): number {
+    return this.#schema.sqlMode;
+  }
+
   /** Why caches over TIMESTAMP columns cannot answer sessions in the upstream's default time zone, or null. */
-  timeZoneReason: string | null = null;
+  get timeZoneReason(): string | null {
+    return this.#schema.timeZoneReason;
+  }
+
   /**
    * The upstream's global `div_precision_increment`: the digits AVG adds to a DECIMAL's, which the
-   * caches with AVG are built with; a change plans them again (sessions that set their own value
-   * go upstream: BLOCKING_SETTING in src/proxy/session-state.ts).
+   * caches with AVG are built with; a change plans them again.
    */
-  divPrecisionIncrement = 4;
+  get divPrecisionIncrement(): number {
+    return this.#schema.divPrecisionIncrement;
+  }
+
+  /** Caches emptied because rows changed by a statement logged without row events. [note: statement-dml] */
+  get statementChanges(): number {
+    return this.#schema.statementChanges;
+  }
+
+  /** Writes of sessions with sql_log_bin=0 that made every cache forget what it held. [note: unlogged-writes] */
+  get unloggedWrites(): number {
+    return this.#schema.unloggedWrites;
+  }
 
   constructor(opts: EngineOptions, upstream?: EngineUpstream) {
     this.#opts = opts;
     this.#log = opts.logger ?? pino({ level: 'silent' });
     this.#upstream = upstream ?? new UpstreamClient(opts.upstreamUrl);
     this.#upqueries = new Upqueries(this.#graph, this.#upstream);
-    this.#store = opts.dataDir !== null ? new CacheStore(opts.dataDir) : null;
+    this.#registry = new CacheRegistry(this.#graph, opts.dataDir !== null ? new CacheStore(opts.dataDir) : null, this.#log);
+    this.#schema = new SchemaRefresh({ graph: this.#graph, registry: this.#registry, upstream: this.#upstream, upqueries: this.#upqueries, privileges: this.privileges, log: this.#log });
+    this.#sink = new CacheSink(this.#graph, this.#registry, this.#upqueries, this.#schema, this.#log);
     this.router = new CacheRouter(this);
   }
 
@@ -124,13 +125,13 @@ export class Engine implements BinlogSink, RouterBackend {
     await this.refresh();
     this.#refreshTimer = setInterval(() => void this.refresh(), this.#opts.privilegeRefreshMs ?? 10_000);
     this.#refreshTimer.unref();
-    if (this.#store === null) return;
+    if (!this.#registry.persistent) return;
     const installed: Cache[] = [];
-    const defs = await this.#store.load();
-    await this.#loadCollations(defs.flatMap((d) => tablesOf(d)));
+    const defs = await this.#registry.load();
+    await this.#schema.loadCollations(defs.flatMap((d) => tablesOf(d)));
     for (const def of defs) {
       try {
-        installed.push(this.#install(def));
+        installed.push(this.#registry.install(def, this.divPrecisionIncrement));
       } catch (e) {
         this.#log.warn({ err: e, cache: def.id }, 'a persisted cache could not be rebuilt');
       }
@@ -138,38 +139,15 @@ export class Engine implements BinlogSink, RouterBackend {
     // The schema may have changed while Rotor was down: each cache is checked against the
     // current one (and planned again if it changed) before it answers.
     for (const c of installed) c.status = 'invalidated';
-    await Promise.all(installed.map((c) => this.#refresh(c)));
+    await Promise.all(installed.map((c) => this.#schema.recheck(c)));
   }
 
   /**
    * The periodic refresh: every principal's grants are checked again by its next read (changes
    * made without the binlog: `sql_log_bin=0`, another server), and the global sql_mode re-read.
    */
-  async refresh(): Promise<void> {
-    this.privileges.invalidate();
-    // A cache stopped by an error (the upstream away during a DDL refresh) is tried again.
-    for (const c of this.#caches.values()) if (c.status === 'invalidated' && !this.#refreshing.has(c)) void this.#refresh(c);
-    try {
-      const g = await this.#upstream.globalSettings();
-      this.sqlMode = sqlModeBits(g.sqlMode);
-      // [note: value-representation] Rotor's values are UTC; a session with another zone reads
-      // TIMESTAMPs shifted.
-      const utc = UTC_ZONES.has(g.timeZone.toUpperCase());
-      const reason = utc ? null : `the upstream's time_zone is ${g.timeZone}: Rotor keeps TIMESTAMP values in UTC`;
-      if (reason !== this.timeZoneReason) this.#log.warn({ timeZone: g.timeZone }, reason ?? 'the upstream time zone is UTC again');
-      this.timeZoneReason = reason;
-      if (g.divPrecisionIncrement !== this.divPrecisionIncrement) {
-        this.#log.warn({ from: this.divPrecisionIncrement, to: g.divPrecisionIncrement }, 'the upstream div_precision_increment changed: caches with AVG are planned again');
-        this.divPrecisionIncrement = g.divPrecisionIncrement;
-        for (const c of this.#caches.values()) {
-          if (!/\bAVG\s*\(/i.test(c.def.sql) || this.#refreshing.has(c)) continue;
-          c.status = 'invalidated';
-          void this.#refresh(c);
-        }
-      }
-    } catch (e) {
-      this.#log.warn({ err: e }, 'could not read the upstream sql_mode and time_zone');
-    }
+  refresh(): Promise<void> {
+    return this.#schema.refresh();
   }
 
   async close(): Promise<void> {
@@ -207,7 +185,7 @@ export class Engine implements BinlogSink, RouterBackend {
     const fp = fingerprint(sql);
     if (fp === null && /"/.test(sql)) throw new RotorError('ERR_CACHE_UNSUPPORTED', ['double quotes (a string, or an identifier under ANSI_QUOTES: write strings in single quotes, identifiers in backticks)'], { clause: 'quoting', detail: 'double quotes' });
     if (fp === null) throw new RotorError('ERR_CACHE_PARSE', ['the statement cannot be fingerprinted']);
-    const existing = this.#findSame(fp, database);
+    const existing = this.#registry.findSame(fp, database);
     if (existing !== null) return this.info(existing);
     const schemas: TableSchema[] = [];
     for (const t of refs) {
@@ -219,76 +197,33 @@ export class Engine implements BinlogSink, RouterBackend {
       schemas.push(schema);
     }
     const schema = schemas[0];
-    await this.#loadCollations(schemas);
+    await this.#schema.loadCollations(schemas);
     const plan = planOf(ast, schemas);
     checkSlots(plan, fp);
     const normalized = normalizedSql(fp, plan);
     const id = 'q_' + createHash('sha1').update(`${database}\0${normalized}`).digest('hex').slice(0, 12);
     const columns = await this.#upstream.columnDefinitions(limitZero(sql, fp), database);
-    const again = this.#findSame(fp, database);
+    const again = this.#registry.findSame(fp, database);
     if (again !== null) return this.info(again);
-    if (req.name !== undefined && this.#byName(req.name) !== null) throw new RotorError('ERR_CACHE_UNSUPPORTED', [`the name ${req.name} is taken`], { clause: 'name', detail: 'name taken' });
-    const cache = this.#install({ id, name: req.name ?? id, database, sql, schema, ...(schemas.length > 1 ? { tables: schemas } : {}), columns });
-    await this.#persist();
+    if (req.name !== undefined && this.#registry.byName(req.name) !== null) throw new RotorError('ERR_CACHE_UNSUPPORTED', [`the name ${req.name} is taken`], { clause: 'name', detail: 'name taken' });
+    const cache = this.#registry.install({ id, name: req.name ?? id, database, sql, schema, ...(schemas.length > 1 ? { tables: schemas } : {}), columns }, this.divPrecisionIncrement);
+    await this.#registry.persist();
     this.#log.info({ cache: id, sql: normalized }, 'cache registered');
     return this.info(cache);
   }
 
-  /** Loads, once per process, every collation the tables' text columns use (planning needs them). */
-  async #loadCollations(schemas: ReadonlyArray<TableSchema>): Promise<void> {
-    const names = new Set(schemas.flatMap((t) => t.columns.filter(hasCollation).map((c) => c.collation as string)));
-    for (const name of names) {
-      if (collationNamed(name) !== undefined) continue;
-      const entry = await this.#upstream.collation(name);
-      if ('refused' in entry) this.#log.info({ collation: name, reason: entry.refused }, 'caches cannot compare text under this collation');
-      registerCollation(name, entry);
-    }
-  }
-
-  #findSame(fp: Fingerprint, database: string): Cache | null {
-    for (const c of this.#byKey.get(fp.key) ?? []) {
-      if (c.def.database !== database) continue;
-      if (c.fp.literals.length === fp.literals.length && c.bind(fp.literals) !== null && sameSlots(c.fp, fp)) return c;
-    }
-    return null;
-  }
-
-  #install(def: CacheDefinition): Cache {
-    const ast = parseStatement(def.sql);
-    const plan = planOf(ast, tablesOf(def));
-    const fp = fingerprint(def.sql);
-    if (fp === null) throw new RotorError('ERR_CACHE_PARSE', ['the statement cannot be fingerprinted']);
-    checkSlots(plan, fp);
-    const built = isUnionPlan(plan) ? buildUnion(this.#graph, plan, def.id) : buildCache(this.#graph, plan, def.id, { divPrecisionIncrement: this.divPrecisionIncrement });
-    const selectText = fp.selectStart >= 0 ? def.sql.slice(fp.selectStart, fp.selectEnd) : '';
-    const cache = new Cache(def, plan, fp, selectText, normalizedSql(fp, plan), built);
-    cache.divPrecisionIncrement = this.divPrecisionIncrement;
-    this.#caches.set(def.id, cache);
-    const list = this.#byKey.get(fp.key) ?? [];
-    list.push(cache);
-    this.#byKey.set(fp.key, list);
-    return cache;
-  }
-
-  #byName(idOrName: string): Cache | null {
-    const c = this.#caches.get(idOrName);
-    if (c !== undefined) return c;
-    for (const x of this.#caches.values()) if (x.def.name === idOrName) return x;
-    return null;
-  }
-
   list(): CacheInfo[] {
-    return [...this.#caches.values()].map((c) => this.info(c));
+    return [...this.#registry.values()].map((c) => this.info(c));
   }
 
   get(idOrName: string): CacheInfo | null {
-    const c = this.#byName(idOrName);
+    const c = this.#registry.byName(idOrName);
     return c === null ? null : this.info(c);
   }
 
   /** The cache object itself (tests, the router). */
   cache(idOrName: string): Cache | null {
-    return this.#byName(idOrName);
+    return this.#registry.byName(idOrName);
   }
 
   info(c: Cache): CacheInfo {
@@ -323,43 +258,30 @@ export class Engine implements BinlogSink, RouterBackend {
     return end === null || this.#upqueries.waitApplied(end, SYNC_TIMEOUT_MS);
   }
 
-  /**
-   * [note: binlog-reset] The binlog lost the stream's position: nothing held can be vouched for.
-   * Every cache is emptied (and refills from MariaDB on demand); fills in flight are discarded.
-   */
+  /** [note: binlog-reset] (BinlogSink) */
   reset(reason: string): void {
-    this.#upqueries.resetPositions();
-    for (const c of this.#caches.values()) this.#empty(c);
-    this.#log.warn({ reason, caches: this.#caches.size }, 'every cache was emptied: the binlog lost Rotor\'s position');
+    this.#sink.reset(reason);
   }
 
   /** The stream has applied everything up to `position` (BinlogSink). */
   advance(position: BinlogPosition): void {
-    this.#upqueries.advance(position);
+    this.#sink.advance(position);
   }
 
   /** The cache's dataflow as Graphviz DOT, nodes shared with other caches marked; null if unknown. */
   dot(idOrName: string): string | null {
-    const c = this.#byName(idOrName);
+    const c = this.#registry.byName(idOrName);
     if (c === null) return null;
     const asDot = (x: Cache): DotCache => ({ id: x.id, name: x.def.name, nodes: x.built.nodes });
-    return cacheDot(asDot(c), [...this.#caches.values()].map(asDot));
+    return cacheDot(asDot(c), [...this.#registry.values()].map(asDot));
   }
 
   drop(idOrName: string): boolean {
-    const c = this.#byName(idOrName);
+    const c = this.#registry.byName(idOrName);
     if (c === null) return false;
-    this.#remove(c);
-    void this.#persist();
+    this.#registry.remove(c);
+    void this.#registry.persist();
     return true;
-  }
-
-  #remove(c: Cache): void {
-    this.#caches.delete(c.id);
-    const list = (this.#byKey.get(c.fp.key) ?? []).filter((x) => x !== c);
-    if (list.length > 0) this.#byKey.set(c.fp.key, list);
-    else this.#byKey.delete(c.fp.key);
-    releaseCache(this.#graph, c.built);
   }
 
   /**
@@ -368,13 +290,13 @@ export class Engine implements BinlogSink, RouterBackend {
    * reader keys were dropped.
    */
   evict(idOrName: string, keys: ReadonlyArray<ReadonlyArray<Value>> | 'all'): number {
-    const c = this.#byName(idOrName);
+    const c = this.#registry.byName(idOrName);
     if (c === null) throw new RotorError('ERR_CACHE_NOT_FOUND', [idOrName]);
     const reader = c.built.reader;
-    const top = this.#topState(c);
+    const top = this.#registry.topState(c);
     const before = reader.size;
     if (keys === 'all') {
-      this.#empty(c);
+      this.#registry.empty(c);
       return before;
     }
     const rows: Row[] = [];
@@ -390,162 +312,19 @@ export class Engine implements BinlogSink, RouterBackend {
     return before - reader.size;
   }
 
-  /** Drops every key a cache holds, at its topmost states, so the eviction travels down to the reader. */
-  #empty(c: Cache): void {
-    for (const root of this.#roots(c)) this.#graph.evictAll(root);
-    c.built.reader.evictAll();
-  }
-
-  #topState(c: Cache): Operator {
-    // A union's keys exist only at the union: its branches are keyed by their own parameters.
-    for (const n of c.built.nodes) if (n.state?.parentFill !== undefined) return n;
-    for (const n of c.built.nodes) if (n.state !== null) return n;
-    return c.built.reader;
-  }
-
-  /** The cache's stateful nodes with no stateful node above them (one per UNION branch, each side of a join). */
-  #roots(c: Cache): Operator[] {
-    const above = new Map<Operator, boolean>();
-    const stateAbove = (n: Operator): boolean => {
-      let r = above.get(n);
-      if (r === undefined) above.set(n, (r = n.parents.some((p) => p.state !== null || stateAbove(p))));
-      return r;
-    };
-    return c.built.nodes.filter((n) => n.state !== null && !stateAbove(n));
-  }
-
-  /** Applies one upstream transaction to every cache. Synchronous. */
+  /** Applies one upstream transaction to every cache (BinlogSink). Synchronous. */
   applyBatch(batch: Batch): void {
-    try {
-      this.#graph.applyBatch(batch);
-    } catch (e) {
-      // A bug must not leave a cache serving something it cannot vouch for.
-      this.#log.error({ err: e, position: batch.position }, 'applying a batch failed; evicting every cache');
-      this.#upqueries.invalidate();
-      for (const c of this.#caches.values()) for (const root of this.#roots(c)) this.#graph.evictAll(root);
-    }
-    this.#upqueries.observe(batch);
-    const evicted = this.#graph.takeRuleEvictions();
-    if (evicted.length > 0) this.#refill(evicted);
+    this.#sink.applyBatch(batch);
   }
 
-  // DESIGN.md rule 5 allows "evict or re-fill": evict at once (never a guess), then re-fill in the
-  // background so a hot key whose MIN/MAX was deleted is warm again by its next read.
-  #refill(evicted: ReadonlyArray<{ reader: Operator; keys: ReadonlyArray<Row> }>): void {
-    for (const { reader, keys } of evicted) {
-      for (const c of this.#caches.values()) {
-        if (c.built.reader !== reader || c.status !== 'ready') continue;
-        this.#upqueries.request(reader, keys).catch((e: unknown) => this.#log.debug({ err: e }, 'background refill failed'));
-      }
-    }
-  }
-
-  /** DDL on a table a cache reads: drop its state, stop serving it, and re-learn the table. */
+  /** DDL on a table a cache reads: drop its state, stop serving it, and re-learn the table (BinlogSink). */
   applySchemaChange(change: SchemaChange): void {
-    this.#upqueries.advance(change.position);
-    this.#applyChange(change);
+    this.#sink.applySchemaChange(change);
   }
 
-  /**
-   * [note: unlogged-writes] Statements a session ran with sql_log_bin=0 changed rows (or tables)
-   * the binlog will never carry. Which tables a write changed is not knowable from its text (a
-   * trigger writes others, a view names none of its own), so every cache forgets its rows, as for
-   * a statement logged without row events [note: statement-dml]; DDL among them is re-learned as
-   * if the binlog had carried it. The session calls this once each such statement completed (fills
-   * in flight are discarded, later ones see its rows) and again when its transaction ends.
-   */
+  /** [note: unlogged-writes] (src/views/schema-refresh.ts) */
   forgetUnlogged(statements: ReadonlyArray<string | null>, database: string | null): void {
-    for (const sql of statements) {
-      const ddl = sql === null ? null : classifyDdl(sql, database ?? '');
-      if (ddl === null || ddl.kind === 'dml') continue;
-      const byDb = new Map<string, string[]>();
-      for (const t of ddl.tables) byDb.set(t.database, [...(byDb.get(t.database) ?? []), t.table]);
-      if (byDb.size === 0) byDb.set(database ?? '', []);
-      for (const [db, tables] of byDb) this.#applyChange({ kind: ddl.kind, database: db, tables, statement: sql ?? '' });
-    }
-    const statement = statements.find((x) => x !== null) ?? '(a prepared statement)';
-    this.#applyChange({ kind: 'dml', database: '', tables: [], statement }, true);
-    this.unloggedWrites++;
-  }
-
-  /** Writes of sessions with sql_log_bin=0 that made every cache forget what it held. [note: unlogged-writes] */
-  unloggedWrites = 0;
-
-  #applyChange(change: Omit<SchemaChange, 'position' | 'gtid'>, unlogged = false): void {
-    if (change.kind === 'privileges' || PRIVILEGE_WORDS.test(change.statement)) {
-      this.privileges.invalidate();
-      this.#log.debug({ statement: change.statement }, 'privileges may have changed: every session is checked again');
-      if (change.kind === 'privileges') return;
-    }
-    const emptied: string[] = [];
-    for (const c of this.#caches.values()) {
-      // A statement Rotor could not attribute to a table may have changed any table of its database.
-      const hit = (s: TableSchema): boolean => (change.tables.length === 0 ? s.database === change.database || change.database === '' : s.database === change.database && change.tables.includes(s.table));
-      const tables = tablesOf(c.def);
-      if (!tables.some(hit)) continue;
-      this.#upqueries.invalidate();
-      for (const s of tables) for (const base of this.#graph.bases(s.database, s.table)) this.#graph.evictAll(base);
-      if (change.kind === 'dml') {
-        // [note: statement-dml] The rows changed, not the table: forget them, refill on demand.
-        this.statementChanges++;
-        emptied.push(c.id);
-        c.built.reader.evictAll();
-        continue;
-      }
-      c.status = 'invalidated';
-      void this.#refresh(c);
-    }
-    if (emptied.length > 0 && unlogged) this.#log.info({ caches: emptied, statement: change.statement.slice(0, 200) }, 'a session with sql_log_bin=0 may have changed rows: the caches over its tables were emptied');
-    else if (emptied.length > 0) this.#log.warn({ caches: emptied, statement: change.statement.slice(0, 200) }, 'rows changed by a statement with no row events: the caches over its tables were emptied (is a session using binlog_format=STATEMENT?)');
-  }
-
-  /** Caches emptied because rows changed by a statement logged without row events. [note: statement-dml] */
-  statementChanges = 0;
-
-  readonly #refreshing = new Set<Cache>();
-  /** The last reason each stopped cache was given, so the periodic retry logs a change only. */
-  readonly #refusals = new WeakMap<Cache, string>();
-
-  async #refresh(c: Cache): Promise<void> {
-    this.#refreshing.add(c);
-    try {
-      const old = tablesOf(c.def);
-      const schemas: TableSchema[] = [];
-      for (const t of old) {
-        const schema = await this.#upstream.loadTable(t.database, t.table);
-        if (schema === null) { c.status = 'invalidated'; return; }
-        const refusal = await this.#upstream.tableRefusal(t.database, t.table);
-        if (refusal !== null) {
-          c.status = 'invalidated';
-          if (this.#refusals.get(c) !== refusal) this.#log.warn({ cache: c.id, table: `${t.database}.${t.table}`, reason: refusal }, 'a cache stops serving: its table can no longer be kept exact');
-          this.#refusals.set(c, refusal);
-          return;
-        }
-        schemas.push(schema);
-      }
-      if (!this.#caches.has(c.id)) return;
-      // Every attribute the answer depends on: the tables' columns (types, collations, keys,
-      // invisibility) and the result's definitions (lengths, unsigned, nullability, decimals).
-      const columns = await this.#upstream.columnDefinitions(limitZero(c.def.sql, c.fp), c.def.database);
-      if (!this.#caches.has(c.id)) return;
-      if (JSON.stringify(schemas) === JSON.stringify(old) && JSON.stringify(columns) === JSON.stringify(c.def.columns) && c.divPrecisionIncrement === this.divPrecisionIncrement) {
-        c.status = 'ready';
-        return;
-      }
-      // A table changed shape: plan the same query again against it, then swap the caches.
-      await this.#loadCollations(schemas);
-      this.#log.info({ cache: c.id }, 'a cache is planned again: its tables or result columns changed');
-      const def: CacheDefinition = { ...c.def, schema: schemas[0], ...(schemas.length > 1 ? { tables: schemas } : {}), columns };
-      planOf(parseStatement(def.sql), schemas);
-      this.#remove(c);
-      this.#install(def);
-      await this.#persist();
-    } catch (e) {
-      c.status = 'invalidated';
-      this.#log.warn({ err: e, cache: c.id }, 'a cache could not be rebuilt after DDL');
-    } finally {
-      this.#refreshing.delete(c);
-    }
+    this.#schema.forgetUnlogged(statements, database);
   }
 
   status(): { caches: number; keys: number; rows: number; bytes: number; emptiedByStatements: number; unloggedWrites: number } {
@@ -557,13 +336,13 @@ export class Engine implements BinlogSink, RouterBackend {
       bytes += u.bytes;
       if (n.kind === 'reader') keys += n.state.size;
     }
-    return { caches: this.#caches.size, keys, rows, bytes, emptiedByStatements: this.statementChanges, unloggedWrites: this.unloggedWrites };
+    return { caches: this.#registry.size, keys, rows, bytes, emptiedByStatements: this.statementChanges, unloggedWrites: this.unloggedWrites };
   }
 
   // RouterBackend
 
   candidates(key: string): ReadonlyArray<Cache> | undefined {
-    return this.#byKey.get(key);
+    return this.#registry.candidates(key);
   }
 
   async fill(cache: Cache, keys: ReadonlyArray<Row>): Promise<ReadonlyArray<Row> | undefined> {
@@ -618,11 +397,11 @@ export class Engine implements BinlogSink, RouterBackend {
   }
 
   registrationRefusal(): string | null {
-    return this.registrations.refusal(this.#caches.size);
+    return this.registrations.refusal(this.#registry.size);
   }
 
   cacheProbe(idOrName: string): { readonly query: QualifiedQuery | null } | null {
-    const c = this.#byName(idOrName);
+    const c = this.#registry.byName(idOrName);
     return c === null ? null : { query: c.probe };
   }
 
@@ -637,14 +416,4 @@ export class Engine implements BinlogSink, RouterBackend {
   recordUpstream(reason: string): void {
     this.upstreamReasons.set(reason, (this.upstreamReasons.get(reason) ?? 0) + 1);
   }
-
-  async #persist(): Promise<void> {
-    if (this.#store === null) return;
-    try {
-      await this.#store.save([...this.#caches.values()].map((c) => c.def));
-    } catch (e) {
-      this.#log.error({ err: e }, 'could not persist the caches');
-    }
-  }
 }
-
