@@ -1,11 +1,15 @@
 /**
- * The engine: the facade over the registry of caches (registry.ts), the dataflow graph they share,
- * the upqueries that fill them, the DDL/refresh path (schema-refresh.ts) and the binlog sink that
- * keeps them exact (binlog-sink.ts). The proxy talks to it through {@link Engine.router}; the admin
- * API through register/list/get/drop/evict; the binlog stream through applyBatch and
- * applySchemaChange (synchronous: no await while a batch is applied).
+ * The engine: the facade the proxy, the admin API, the binlog stream and the tests use, over
+ * - the registry of caches and the dataflow graph they share (registry.ts), which register.ts
+ *   adds to;
+ * - the DDL/refresh path: schemas checked again, collations, the upstream's global settings
+ *   (schema-refresh.ts);
+ * - the binlog sink that keeps the caches exact (binlog-sink.ts: synchronous, no await while a
+ *   batch is applied);
+ * - the read path's misses, filled by upqueries (cache-reads.ts).
+ * The proxy talks to it through {@link Engine.router}; the admin API through
+ * register/list/get/drop/evict; the binlog stream through applyBatch and applySchemaChange.
  */
-import { createHash } from 'node:crypto';
 import { pino, type Logger } from 'pino';
 import type { Answer, ReadRouter } from '../proxy/read-router.js';
 import type { ColumnDefinition } from '../proxy/protocol/column-definition.js';
@@ -15,10 +19,7 @@ import { Graph } from '../dataflow/graph.js';
 import { cacheDot, type DotCache } from './dot.js';
 import { Upqueries, type UpqueryStats } from '../dataflow/upquery.js';
 import type { Row } from '../dataflow/delta.js';
-import { keyString } from '../dataflow/state.js';
-import { fingerprint, SqlMode } from '../planner/fingerprint.js';
-import { parseStatement, type QualifiedQuery } from '../planner/parse.js';
-import type { TableSchema } from '../planner/schema.js';
+import type { QualifiedQuery } from '../planner/parse.js';
 import { RotorError } from '../errors.js';
 import type { Value } from '../values.js';
 import type { Cache } from './cache.js';
@@ -31,7 +32,9 @@ import { CacheRegistry } from './registry.js';
 import { SchemaRefresh } from './schema-refresh.js';
 import { CacheSink } from './binlog-sink.js';
 import type { EngineUpstream } from './engine-upstream.js';
-import { SYSTEM_SCHEMAS, checkSlots, limitZero, normalizedSql, parameterOf, planOf, tablesOf, tablesRead } from './statement-plan.js';
+import { parameterOf, tablesOf } from './statement-plan.js';
+import { registerCache } from './register.js';
+import { fillCache, learnVariant } from './cache-reads.js';
 import { showCachesAnswer } from './show-caches.js';
 
 export type { EngineUpstream } from './engine-upstream.js';
@@ -166,50 +169,9 @@ export class Engine implements BinlogSink, RouterBackend {
   }
 
   async register(req: { sql: string; name?: string; database?: string }): Promise<CacheInfo> {
-    const sql = req.sql.trim().replace(/;\s*$/, '');
-    // [note: sql-mode-quoting] The SQL parser reads `"` as a string and `\` as an escape.
-    if ((this.sqlMode & SqlMode.NoBackslashEscapes) !== 0 && sql.includes('\\')) throw new RotorError('ERR_CACHE_UNSUPPORTED', ['a backslash under the upstream\'s NO_BACKSLASH_ESCAPES sql_mode'], { clause: 'sql_mode', detail: 'NO_BACKSLASH_ESCAPES' });
-    const ast = parseStatement(sql);
-    if (ast.with) throw new RotorError('ERR_CACHE_UNSUPPORTED', ['common table expressions (in WITH)'], { clause: 'WITH', detail: 'common table expressions' });
-    const refs = tablesRead(ast);
-    const system = refs.find((t) => t.db !== null && SYSTEM_SCHEMAS.has(t.db.toLowerCase()));
-    if (system !== undefined) {
-      const detail = `${system.db}.${system.table}: system tables do not reach the binlog as row changes`;
-      throw new RotorError('ERR_CACHE_UNSUPPORTED', [`${detail} (in FROM)`], { clause: 'FROM', detail });
-    }
-    const given = req.database ?? this.#opts.defaultDatabase;
-    // An unqualified table names a table of the reading session's database: the cache's database
-    // is that one, and only sessions in it match (the first table may name another).
-    const database = refs.some((r) => r.db === null) ? given : refs[0].db;
-    if (database === null || database === undefined) throw new RotorError('ERR_CACHE_UNKNOWN_TABLE', [refs[0].table]);
-    const fp = fingerprint(sql);
-    if (fp === null && /"/.test(sql)) throw new RotorError('ERR_CACHE_UNSUPPORTED', ['double quotes (a string, or an identifier under ANSI_QUOTES: write strings in single quotes, identifiers in backticks)'], { clause: 'quoting', detail: 'double quotes' });
-    if (fp === null) throw new RotorError('ERR_CACHE_PARSE', ['the statement cannot be fingerprinted']);
-    const existing = this.#registry.findSame(fp, database);
-    if (existing !== null) return this.info(existing);
-    const schemas: TableSchema[] = [];
-    for (const t of refs) {
-      const db = t.db ?? given ?? database;
-      const schema = await this.#upstream.loadTable(db, t.table);
-      if (schema === null) throw new RotorError('ERR_CACHE_UNKNOWN_TABLE', [`${db}.${t.table}`]);
-      const refusal = await this.#upstream.tableRefusal(db, t.table);
-      if (refusal !== null) throw new RotorError('ERR_CACHE_UNSUPPORTED', [`${db}.${t.table}: ${refusal} (in FROM)`], { clause: 'FROM', detail: refusal });
-      schemas.push(schema);
-    }
-    const schema = schemas[0];
-    await this.#schema.loadCollations(schemas);
-    const plan = planOf(ast, schemas);
-    checkSlots(plan, fp);
-    const normalized = normalizedSql(fp, plan);
-    const id = 'q_' + createHash('sha1').update(`${database}\0${normalized}`).digest('hex').slice(0, 12);
-    const columns = await this.#upstream.columnDefinitions(limitZero(sql, fp), database);
-    const again = this.#registry.findSame(fp, database);
-    if (again !== null) return this.info(again);
-    if (req.name !== undefined && this.#registry.byName(req.name) !== null) throw new RotorError('ERR_CACHE_UNSUPPORTED', [`the name ${req.name} is taken`], { clause: 'name', detail: 'name taken' });
-    const cache = this.#registry.install({ id, name: req.name ?? id, database, sql, schema, ...(schemas.length > 1 ? { tables: schemas } : {}), columns }, this.divPrecisionIncrement);
-    await this.#registry.persist();
-    this.#log.info({ cache: id, sql: normalized }, 'cache registered');
-    return this.info(cache);
+    return this.info(await registerCache(req, {
+      registry: this.#registry, schema: this.#schema, upstream: this.#upstream, defaultDatabase: this.#opts.defaultDatabase, log: this.#log,
+    }));
   }
 
   list(): CacheInfo[] {
@@ -285,31 +247,13 @@ export class Engine implements BinlogSink, RouterBackend {
   }
 
   /**
-   * Evicts keys (parameter tuples) or everything from a cache, at its topmost stateful node, so
-   * the eviction travels down to the reader and the next read refills from MySQL. Returns how many
-   * reader keys were dropped.
+   * Evicts keys (parameter tuples) or everything from a cache, so the next read refills from
+   * MySQL. Returns how many reader keys were dropped.
    */
   evict(idOrName: string, keys: ReadonlyArray<ReadonlyArray<Value>> | 'all'): number {
     const c = this.#registry.byName(idOrName);
     if (c === null) throw new RotorError('ERR_CACHE_NOT_FOUND', [idOrName]);
-    const reader = c.built.reader;
-    const top = this.#registry.topState(c);
-    const before = reader.size;
-    if (keys === 'all') {
-      this.#registry.empty(c);
-      return before;
-    }
-    const rows: Row[] = [];
-    for (const k of keys) {
-      if (k.length !== c.plan.params.length) throw new RotorError('ERR_ADMIN_BAD_REQUEST', [`a key of ${c.id} has ${c.plan.params.length} values, one per parameter`]);
-      const bound = c.keys(k.map((v) => [{ v }]), []);
-      if (bound !== null) rows.push(...bound);
-    }
-    const path = top === reader ? null : this.#graph.fillPath(reader);
-    // Through a join, the side states stay (exact for their keys); the reader's keys go.
-    if (path !== null && path.join === undefined) this.#graph.evict(top, rows.map(path.toAncestorKey));
-    this.#graph.evict(reader, rows.filter((r) => reader.has(keyString(r, reader.fold))));
-    return before - reader.size;
+    return this.#registry.evict(c, keys);
   }
 
   /** Applies one upstream transaction to every cache (BinlogSink). Synchronous. */
@@ -345,55 +289,14 @@ export class Engine implements BinlogSink, RouterBackend {
     return this.#registry.candidates(key);
   }
 
-  async fill(cache: Cache, keys: ReadonlyArray<Row>): Promise<ReadonlyArray<Row> | undefined> {
-    const before = this.#upqueries.stats.upqueries;
-    try {
-      await this.#upqueries.request(cache.built.reader, keys);
-      // Nothing ran since the fill was installed: these rows are its answer for this key, exact at
-      // one position, unless they were joined (or united) from side keys filled at different positions
-      // ([note: join-fill]: those agree only once the stream has passed the newest).
-      const single = keys.length === 1 && !cache.built.nodes.some((n) => n.kind === 'join' || n.kind === 'union');
-      const installed = single ? cache.built.reader.answer(keyString(keys[0], cache.built.reader.fold)) : undefined;
-      // A fill newer than the stream is not shown until the stream has caught up with it, so a
-      // transaction is seen whole across keys (one filled just now, one kept by the stream).
-      const newest = this.#upqueries.newestFill;
-      if (newest !== null && this.#upqueries.aheadOfStream()) {
-        const fold = cache.built.reader.fold;
-        const ks = keys.map((k) => keyString(k, fold));
-        for (const k of ks) cache.ahead.set(k, (cache.ahead.get(k) ?? 0) + 1);
-        try {
-          if (!(await this.#upqueries.waitApplied(newest))) this.#log.warn({ cache: cache.id }, 'the binlog stream did not catch up with a fill in time');
-        } finally {
-          for (const k of ks) {
-            const n = (cache.ahead.get(k) ?? 1) - 1;
-            if (n <= 0) cache.ahead.delete(k);
-            else cache.ahead.set(k, n);
-          }
-        }
-      }
-      return installed;
-    } catch (e) {
-      this.#log.warn({ err: e, cache: cache.id }, 'fill failed; the read goes upstream');
-      throw e;
-    } finally {
-      cache.stats.upqueries += this.#upqueries.stats.upqueries - before > 0 ? 1 : 0;
-    }
+  /** A read's miss (RouterBackend): src/views/cache-reads.ts. */
+  fill(cache: Cache, keys: ReadonlyArray<Row>): Promise<ReadonlyArray<Row> | undefined> {
+    return fillCache(this.#upqueries, this.#log, cache, keys);
   }
 
-  /**
-   * Keeps the names a session's relayed answer gives a new spelling's columns, when it describes
-   * the registered columns under other names: a spelling MariaDB read as another query (or over a
-   * session's temporary table) teaches nothing that other sessions would be answered with.
-   */
+  /** (RouterBackend) src/views/cache-reads.ts. */
   learnVariant(cache: Cache, selectText: string, columns: ReadonlyArray<ColumnDefinition>): void {
-    if (cache.variants.size >= 32 || columns.length !== cache.def.columns.length) return;
-    const same = columns.every((c, i) => {
-      const r = cache.def.columns[i];
-      return c.type === r.type && c.decimals === r.decimals && c.schema === r.schema && c.orgTable === r.orgTable
-        && (c.characterSet === 63) === (r.characterSet === 63);
-    });
-    // Only the names come from a session's answer; every other attribute is the registered one.
-    if (same) cache.variants.set(selectText, cache.def.columns.map((c, i) => ({ ...c, name: columns[i].name })));
+    learnVariant(cache, selectText, columns);
   }
 
   registrationRefusal(): string | null {

@@ -6,6 +6,9 @@
 import type { Logger } from 'pino';
 import type { Graph } from '../dataflow/graph.js';
 import type { Operator } from '../dataflow/operator.js';
+import type { Row } from '../dataflow/delta.js';
+import { keyString } from '../dataflow/state.js';
+import type { Value } from '../values.js';
 import { fingerprint, type Fingerprint } from '../planner/fingerprint.js';
 import { parseStatement } from '../planner/parse.js';
 import { isUnionPlan } from '../planner/union.js';
@@ -104,6 +107,32 @@ export class CacheRegistry {
     } catch (e) {
       this.#log.error({ err: e }, 'could not persist the caches');
     }
+  }
+
+  /**
+   * Evicts keys (parameter tuples) or everything from a cache, at its topmost stateful node, so
+   * the eviction travels down to the reader and the next read refills from MySQL. Returns how many
+   * reader keys were dropped.
+   */
+  evict(c: Cache, keys: ReadonlyArray<ReadonlyArray<Value>> | 'all'): number {
+    const reader = c.built.reader;
+    const top = this.topState(c);
+    const before = reader.size;
+    if (keys === 'all') {
+      this.empty(c);
+      return before;
+    }
+    const rows: Row[] = [];
+    for (const k of keys) {
+      if (k.length !== c.plan.params.length) throw new RotorError('ERR_ADMIN_BAD_REQUEST', [`a key of ${c.id} has ${c.plan.params.length} values, one per parameter`]);
+      const bound = c.keys(k.map((v) => [{ v }]), []);
+      if (bound !== null) rows.push(...bound);
+    }
+    const path = top === reader ? null : this.#graph.fillPath(reader);
+    // Through a join, the side states stay (exact for their keys); the reader's keys go.
+    if (path !== null && path.join === undefined) this.#graph.evict(top, rows.map(path.toAncestorKey));
+    this.#graph.evict(reader, rows.filter((r) => reader.has(keyString(r, reader.fold))));
+    return before - reader.size;
   }
 
   /** Drops every key a cache holds, at its topmost states, so the eviction travels down to the reader. */
