@@ -5,15 +5,13 @@
  * (whose snapshot is taken after the stream's start position) can be fenced against the stream
  * ([note: fill-position]). Stop runs in reverse: stop accepting, drain sessions, stop the stream.
  */
-import mysql from 'mysql2/promise';
 import { pino, type Logger } from 'pino';
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { FastifyInstance } from 'fastify';
 import { BinlogStream } from './binlog/stream.js';
 import { watchFreshness } from './binlog/freshness.js';
-import { checkUpstream } from './binlog/requirements.js';
+import { checkUpstream, reachUpstream } from './upstream/requirements.js';
 import type { RotorConfig } from './config.js';
-import { RotorError } from './errors.js';
 import { buildAdminApp } from './proxy/admin/app.js';
 import { fdsNeeded, raiseFdLimit } from './proxy/fd-limit.js';
 import { createProxyServer, type ProxyServer } from './proxy/server.js';
@@ -30,27 +28,11 @@ export interface Rotor {
   stop(): Promise<void>;
 }
 
-/** Connects once to learn the version; an unreachable upstream becomes one clear error. */
-async function probeUpstream(config: RotorConfig): Promise<string> {
-  const { host, port, user, password } = config.upstream;
-  let conn: mysql.Connection | undefined;
-  try {
-    conn = await mysql.createConnection({ host, port, user, password, connectTimeout: 5000 });
-    const [rows] = await conn.query('SELECT VERSION() AS v');
-    return String((rows as Array<{ v: string }>)[0].v);
-  } catch (err) {
-    const e = err as { code?: string; message?: string };
-    throw new RotorError('ERR_PROXY_UPSTREAM_CONNECT', [`${host}:${port}: ${e.message ?? e.code ?? String(err)}`]);
-  } finally {
-    await conn?.end().catch(() => undefined);
-  }
-}
-
 export async function startRotor(config: RotorConfig, logger: Logger = pino({ level: config.logLevel })): Promise<Rotor> {
   const startedAt = Date.now();
   const fds = raiseFdLimit(fdsNeeded(config.maxClients));
   if (fds.warning !== null) logger.warn(fds.warning);
-  const upstreamVersion = await probeUpstream(config);
+  const upstreamVersion = await reachUpstream(config.upstream);
   const flavor = await checkUpstream(config.upstream.url);
   logger.info({ upstream: `${config.upstream.host}:${config.upstream.port}`, version: upstreamVersion }, 'upstream ok');
 

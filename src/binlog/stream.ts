@@ -19,9 +19,14 @@ import type { BinlogSink, SchemaChange } from './sink.js';
 import { EventsToBatches } from './events-to-batches.js';
 import { RecentLog, type RecentLogLimits } from './recent-log.js';
 import { binlogConnectionOptions } from './row-values.js';
-import { probeUpstream, teardown } from './upstream-probe.js';
+import { teardown } from './zongji-teardown.js';
 import { LagMeter } from './lag.js';
-import mysql from 'mysql2/promise';
+import { AppliedGtids } from './applied-gtids.js';
+import { Waiters } from './waiters.js';
+import { BinlogEndSampler, binlogStart } from '../upstream/binlog-status.js';
+import type { BinlogStatus, StreamEvent } from './stream-status.js';
+
+export type { BinlogStatus, StreamEvent } from './stream-status.js';
 
 export interface BinlogStreamOptions {
   /** mysql://user:pass@host:port/db; the user needs REPLICATION SLAVE and REPLICATION CLIENT. */
@@ -39,43 +44,6 @@ export interface BinlogStreamOptions {
   /** Reconnection backoff: the first delay (default 100 ms), doubling up to `max` (default 5 s). */
   readonly reconnectBackoffMs?: { readonly first?: number; readonly max?: number };
   readonly logger?: Logger;
-}
-
-/** What the `'event'` observability event carries for every binlog event read. */
-export interface StreamEvent {
-  readonly name: string;
-  readonly file: string | null;
-  /** Position after the event, as the upstream wrote it (0 for artificial events). */
-  readonly nextPosition: number;
-}
-
-export interface BinlogStatus {
-  readonly connected: boolean;
-  /** Times the upstream's binlog no longer held the stream's position (RESET MASTER, purged files). [note: binlog-reset] */
-  readonly binlogResets: number;
-  /**
-   * The applied GTID position: MariaDB's `domain-server-seq` of the last applied group per domain
-   * (comma-separated, as `@@gtid_binlog_pos`), MySQL's last GTID; null when none is known.
-   */
-  readonly gtid: string | null;
-  readonly file: string | null;
-  readonly position: number | null;
-  /**
-   * How far behind the upstream the applied state is: the age of the oldest sample of the
-   * upstream's binlog end not yet applied (src/binlog/lag.ts), to the sampling period. Null while
-   * disconnected.
-   */
-  readonly lagMs: number | null;
-  /** Events received but not yet applied (the open transaction's). */
-  readonly lagEvents: number;
-  /** Successful reconnections since start. */
-  readonly reconnects: number;
-}
-
-interface Waiter {
-  readonly reached: () => boolean;
-  readonly resolve: (ok: boolean) => void;
-  readonly timer: NodeJS.Timeout;
 }
 
 type StartPoint = { readonly kind: 'position'; readonly at: BinlogPosition } | { readonly kind: 'gtid'; readonly gtid: string };
@@ -104,7 +72,6 @@ export class BinlogStream extends EventEmitter {
   // Everything up to here is applied: #applied, or later when only non-group events followed.
   #caughtUp: BinlogPosition | null = null;
   #binlogResets = 0;
-  #gtid: string | null = null;
   #connected = false;
   #everConnected = false;
   // start()'s promise until the first connection streams; a first failure rejects it.
@@ -117,15 +84,14 @@ export class BinlogStream extends EventEmitter {
   #heard = 0;
   readonly #lag = new LagMeter();
   readonly #lagSampleMs: number;
-  #sampler: mysql.Connection | null = null;
+  readonly #sampler: BinlogEndSampler;
   #sampling = false;
   #sampleTimer: NodeJS.Timeout | null = null;
   #lastTick = 0;
   // True once anyone listens for 'event' or 'batch': the hot path skips emit() otherwise.
   #observed = false;
-  // MariaDB GTIDs (domain-server-seq): the last applied per replication domain.
-  readonly #gtidByDomain = new Map<string, string>();
-  readonly #waiters = new Set<Waiter>();
+  readonly #gtids = new AppliedGtids();
+  readonly #waiters = new Waiters();
   #retryTimer: NodeJS.Timeout | null = null;
   #watchdog: NodeJS.Timeout | null = null;
 
@@ -136,6 +102,7 @@ export class BinlogStream extends EventEmitter {
     this.#sink = opts.sink;
     this.#heartbeatMs = Math.max(50, opts.heartbeatMs ?? 1000);
     this.#lagSampleMs = Math.max(5, opts.lagSampleMs ?? 25);
+    this.#sampler = new BinlogEndSampler(opts.url, LAG_SAMPLE_TIMEOUT_MS, () => this.#stopping);
     this.#log = opts.logger ?? pino({ level: 'silent' });
     this.#startAt = opts.startAt ?? 'current';
     this.recentLog = new RecentLog(opts.recentLog);
@@ -155,14 +122,14 @@ export class BinlogStream extends EventEmitter {
   /** Connects and resolves once the upstream is streaming to us; rejects if the first connection fails. */
   async start(): Promise<void> {
     this.#stopping = false;
-    const probe = await probeUpstream(this.#url);
+    const probe = await binlogStart(this.#url);
     const s = this.#startAt;
     if (s === 'current') {
       this.#start = { kind: 'position', at: probe.end };
-      for (const g of probe.gtid?.split(',') ?? []) if (g.trim()) this.#noteGtid(g.trim());
+      this.#gtids.noteAll(probe.gtid);
     } else if ('gtid' in s) {
       this.#start = { kind: 'gtid', gtid: s.gtid };
-      for (const g of s.gtid.split(',')) if (g.trim()) this.#noteGtid(g.trim());
+      this.#gtids.noteAll(s.gtid);
     } else {
       this.#start = { kind: 'position', at: s };
     }
@@ -184,21 +151,20 @@ export class BinlogStream extends EventEmitter {
     if (this.#watchdog) clearInterval(this.#watchdog);
     if (this.#sampleTimer) clearInterval(this.#sampleTimer);
     this.#retryTimer = this.#watchdog = this.#sampleTimer = null;
-    this.#sampler?.destroy();
-    this.#sampler = null;
+    this.#sampler.close();
     const z = this.#zongji;
     this.#zongji = null;
     this.#setConnected(false);
     if (z) await teardown(z);
     this.#assembler.reset();
-    for (const w of this.#waiters) this.#settle(w, false);
+    this.#waiters.endAll();
   }
 
   status(): BinlogStatus {
     return {
       connected: this.#connected,
       binlogResets: this.#binlogResets,
-      gtid: this.#gtid,
+      gtid: this.#gtids.current,
       file: this.#applied?.file ?? (this.#start?.kind === 'position' ? this.#start.at.file : null),
       position: this.#applied?.position ?? (this.#start?.kind === 'position' ? this.#start.at.position : null),
       lagMs: this.#connected ? this.#lag.lagMs() : null,
@@ -233,7 +199,7 @@ export class BinlogStream extends EventEmitter {
    * applied, e.g. a session's last write for read-your-writes; false after `timeoutMs` or stop.
    */
   waitForGtid(gtid: string, timeoutMs = 5_000): Promise<boolean> {
-    return this.#wait(() => this.#gtidApplied(gtid), timeoutMs);
+    return this.#wait(() => this.#gtids.applied(gtid), timeoutMs);
   }
 
   override on(event: 'batch', listener: (batch: Batch) => void): this;
@@ -245,29 +211,10 @@ export class BinlogStream extends EventEmitter {
     return super.on(event, listener as (...args: unknown[]) => void);
   }
 
-  #gtidApplied(gtid: string): boolean {
-    for (const part of gtid.split(',')) {
-      const m = /^(\d+)-(\d+)-(\d+)$/.exec(part.trim());
-      if (!m) return part.trim() === '' || part.trim() === this.#gtid;
-      const have = this.#gtidByDomain.get(m[1]);
-      if (!have || BigInt(have.slice(have.lastIndexOf('-') + 1)) < BigInt(m[3])) return false;
-    }
-    return true;
-  }
-
   #wait(reached: () => boolean, timeoutMs: number): Promise<boolean> {
     if (reached()) return Promise.resolve(true);
     if (this.#stopping) return Promise.resolve(false);
-    return new Promise<boolean>((resolve) => {
-      const waiter: Waiter = { reached, resolve, timer: setTimeout(() => this.#settle(waiter, false), timeoutMs) };
-      this.#waiters.add(waiter);
-    });
-  }
-
-  #settle(waiter: Waiter, ok: boolean): void {
-    if (!this.#waiters.delete(waiter)) return;
-    clearTimeout(waiter.timer);
-    waiter.resolve(ok);
+    return this.#waiters.add(reached, timeoutMs);
   }
 
   /**
@@ -375,7 +322,7 @@ export class BinlogStream extends EventEmitter {
   async #restartFromEnd(why: string): Promise<void> {
     let probe;
     try {
-      probe = await probeUpstream(this.#url);
+      probe = await binlogStart(this.#url);
     } catch (err) {
       if (this.#stopping) return;
       this.#log.warn({ err: (err as Error).message }, 'binlog restart: the upstream cannot be asked for its end yet');
@@ -390,13 +337,12 @@ export class BinlogStream extends EventEmitter {
     this.#log.warn({ reason: why, from: formatPosition(probe.end) }, 'the binlog no longer holds Rotor\'s position (RESET MASTER or purged files): every cache is emptied and streaming resumes from the upstream\'s end');
     this.#applied = null;
     this.#caughtUp = null;
-    this.#gtidByDomain.clear();
-    this.#gtid = null;
-    for (const g of probe.gtid?.split(',') ?? []) if (g.trim()) this.#noteGtid(g.trim());
+    this.#gtids.clear();
+    this.#gtids.noteAll(probe.gtid);
     this.#start = { kind: 'position', at: probe.end };
     this.#lag.reset();
     this.#assembler.reset();
-    for (const w of this.#waiters) this.#settle(w, false);
+    this.#waiters.endAll();
     this.#sink.reset?.(why);
     this.#connect();
   }
@@ -426,7 +372,7 @@ export class BinlogStream extends EventEmitter {
     this.#caughtUp = position;
     this.#lag.reached(position);
     this.#sink.advance?.(position);
-    if (this.#waiters.size > 0) for (const w of this.#waiters) if (w.reached()) this.#settle(w, true);
+    this.#waiters.check();
   }
 
   // One query at a time on a connection of its own; a failure drops the connection and the next
@@ -436,16 +382,10 @@ export class BinlogStream extends EventEmitter {
     this.#sampling = true;
     void (async () => {
       try {
-        if (this.#sampler === null) {
-          const conn = await mysql.createConnection({ uri: this.#url, connectTimeout: 2_000 });
-          if (this.#stopping) { conn.destroy(); return; }
-          this.#sampler = conn;
-        }
         // Taken before asking: the upstream's end cannot be behind what was applied before it.
         const applied = this.#caughtUp;
-        const [rows] = await this.#sampler.query<mysql.RowDataPacket[]>({ sql: 'SHOW MASTER STATUS', timeout: LAG_SAMPLE_TIMEOUT_MS });
-        if (rows.length > 0) {
-          const end = { file: String(rows[0].File), position: Number(rows[0].Position) };
+        const end = await this.#sampler.sample();
+        if (end !== null) {
           if (applied !== null && comparePositions(end, applied) < 0 && this.#zongji !== null) {
             // [note: binlog-reset] The binlog went back (RESET MASTER recreated the file the stream
             // is reading, which it keeps waiting on): what the stream holds no longer exists.
@@ -456,8 +396,7 @@ export class BinlogStream extends EventEmitter {
           this.#lag.sample(end);
         }
       } catch {
-        this.#sampler?.destroy();
-        this.#sampler = null;
+        // The sampler dropped its connection; the next tick opens another.
       } finally {
         this.#sampling = false;
       }
@@ -503,18 +442,8 @@ export class BinlogStream extends EventEmitter {
   #onGroupEnd(position: BinlogPosition, gtid: string | null): void {
     if (this.#isReplay(position)) return;
     this.#applied = position;
-    if (gtid) this.#noteGtid(gtid);
+    if (gtid) this.#gtids.note(gtid);
     this.#reached(position);
-  }
-
-  #noteGtid(gtid: string): void {
-    const dash = gtid.indexOf('-');
-    if (dash > 0 && /^\d+-\d+-\d+$/.test(gtid)) {
-      this.#gtidByDomain.set(gtid.slice(0, dash), gtid);
-      this.#gtid = this.#gtidByDomain.size === 1 ? gtid : [...this.#gtidByDomain.values()].join(',');
-    } else {
-      this.#gtid = gtid;
-    }
   }
 
   #emitError(err: Error): void {

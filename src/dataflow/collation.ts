@@ -9,7 +9,7 @@
  * 'abc'` under a PAD SPACE `_bin` hold in Rotor exactly when they hold in MariaDB.
  *
  * The registry is per process: the engine loads a collation before it plans a cache over a column
- * that uses it (src/views/engine.ts), so planning can stay synchronous; a collation Rotor cannot
+ * that uses it (src/views/schema-refresh.ts), so planning can stay synchronous; a collation Rotor cannot
  * reproduce is remembered with the reason, and a cache that compares, groups or orders by such a
  * column is refused with it. Pinned by test/views/collations.test.ts against the server.
  */

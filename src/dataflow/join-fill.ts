@@ -16,7 +16,7 @@
  *      computed from the side states and installed in the same synchronous step, with no batch
  *      in between.
  * Side keys filled at different positions agree once the stream has passed the newest of them;
- * until then a key filled ahead of the stream is not served (views/engine.ts waits for the
+ * until then a key filled ahead of the stream is not served (views/cache-reads.ts waits for the
  * stream to apply the newest fill before answering), so no read sees a mix of positions.
  * Conversely, a side key missing means nothing below was derived from it: a driving key is
  * present below only while its rows' join values are present on the other side (a change that

@@ -5,7 +5,7 @@ import { BinlogStream } from '../../src/binlog/stream.js';
 import { comparePositions, type Batch, type BinlogPosition } from '../../src/dataflow/batch.js';
 import { freshDatabase, type TestDatabase } from '../support/servers.js';
 import { RecordingSink, caughtUp, uniqueServerId } from './support.js';
-import { UpstreamClient } from '../../src/views/upstream-client.js';
+import { UpstreamClient } from '../../src/upstream/upstream-client.js';
 
 // [note: fill-position] An upquery's rows are exact at the position SHOW MASTER STATUS reports
 // while its share locks are held: batches at or before it are inside the rows, batches after it

@@ -1,7 +1,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import mysql from 'mysql2/promise';
-import { checkUpstream, unmetRequirements } from '../../src/binlog/requirements.js';
+import { checkUpstream, unmetRequirements } from '../../src/upstream/requirements.js';
 import { RotorError } from '../../src/errors.js';
 import { startMariaDb, stopServer } from '../../scripts/private-server.js';
 import { mariadbUrl } from '../support/servers.js';

@@ -7,7 +7,7 @@ import mysql from 'mysql2/promise';
 import { pino } from 'pino';
 import type { FieldPacket } from 'mysql2';
 import { Engine, type EngineUpstream } from '../../src/views/engine.js';
-import { toColumnDefinition, UpstreamClient } from '../../src/views/upstream-client.js';
+import { toColumnDefinition, UpstreamClient } from '../../src/upstream/upstream-client.js';
 import type { BinlogPosition } from '../../src/dataflow/batch.js';
 import type { SnapshotResult } from '../../src/dataflow/upquery.js';
 import { BinlogStream } from '../../src/binlog/stream.js';

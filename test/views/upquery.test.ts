@@ -2,7 +2,7 @@ import type { SessionView } from '../../src/proxy/read-router.js';
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Engine, type EngineUpstream } from '../../src/views/engine.js';
-import { UpstreamClient } from '../../src/views/upstream-client.js';
+import { UpstreamClient } from '../../src/upstream/upstream-client.js';
 import type { SnapshotResult } from '../../src/dataflow/upquery.js';
 import { freshDatabase, type TestDatabase } from '../support/servers.js';
 import { route, sessionFor } from './support.js';

@@ -1,9 +1,11 @@
 /**
- * Startup checks against the upstream: what Rotor needs from its binlog and its user, refused with
- * one line that says exactly what to set and how (DESIGN.md "Upstream requirements").
+ * Startup checks against the upstream: that it answers at all ({@link reachUpstream}), and what
+ * Rotor needs from its binlog and its user, refused with one line that says exactly what to set
+ * and how (DESIGN.md "Upstream requirements"; {@link checkUpstream}, which also tells the flavor).
  */
-import mysql from 'mysql2/promise';
+import type mysql from 'mysql2/promise';
 import { RotorError } from '../errors.js';
+import { connectTo, type UpstreamAccount } from './connections.js';
 
 export type UpstreamFlavor = 'mariadb' | 'mysql';
 
@@ -24,7 +26,7 @@ const VARIABLES = [
 ];
 
 async function probe(url: string): Promise<Probe> {
-  const conn = await mysql.createConnection({ uri: url, connectTimeout: 10_000 });
+  const conn = await connectTo(url, 10_000);
   try {
     const [[v]] = await conn.query<mysql.RowDataPacket[]>('SELECT VERSION() AS version');
     const [rows] = await conn.query<mysql.RowDataPacket[]>(
@@ -116,4 +118,23 @@ export async function checkUpstream(url: string): Promise<UpstreamInfo> {
   const unmet = unmetRequirements(flavor, p);
   if (unmet.length > 0) throw new RotorError('ERR_BINLOG_REQUIREMENT', [unmet.join('; also ')]);
   return { flavor, version: p.version };
+}
+
+/**
+ * Connects once (to no database) to learn the version; an unreachable upstream becomes one clear
+ * error, `ERR_PROXY_UPSTREAM_CONNECT`.
+ */
+export async function reachUpstream(account: UpstreamAccount): Promise<string> {
+  const { host, port } = account;
+  let conn: mysql.Connection | undefined;
+  try {
+    conn = await connectTo(account, 5000);
+    const [rows] = await conn.query('SELECT VERSION() AS v');
+    return String((rows as Array<{ v: string }>)[0].v);
+  } catch (err) {
+    const e = err as { code?: string; message?: string };
+    throw new RotorError('ERR_PROXY_UPSTREAM_CONNECT', [`${host}:${port}: ${e.message ?? e.code ?? String(err)}`]);
+  } finally {
+    await conn?.end().catch(() => undefined);
+  }
 }

@@ -1,0 +1,103 @@
+/**
+ * What Rotor reads of the upstream's schema and settings, on its control connections: a table's
+ * columns, why a table cannot be kept exact, the column definitions of a query's result, the
+ * global settings a cache's answers depend on, and collations.
+ */
+import type mysql from 'mysql2/promise';
+import type { FieldPacket, RowDataPacket } from 'mysql2';
+import type { ColumnDefinition } from '../proxy/protocol/column-definition.js';
+import { membersOf, type TableSchema } from '../planner/schema.js';
+import type { CollationEntry } from '../dataflow/collation.js';
+import { loadCollation } from './collations.js';
+
+/** The upstream's settings a cache's answers depend on. */
+export interface GlobalSettings {
+  readonly sqlMode: string;
+  /** `@@GLOBAL.time_zone`, `SYSTEM` resolved to `@@system_time_zone`. */
+  readonly timeZone: string;
+  readonly divPrecisionIncrement: number;
+}
+
+export async function globalSettings(control: mysql.Pool): Promise<GlobalSettings> {
+  const [rows] = await control.query<RowDataPacket[]>({ sql: 'SELECT @@GLOBAL.sql_mode AS m, @@GLOBAL.time_zone AS tz, @@system_time_zone AS sys, @@GLOBAL.div_precision_increment AS dpi', rowsAsArray: false });
+  const r = rows[0];
+  const tz = String(r?.tz ?? '');
+  return { sqlMode: String(r?.m ?? ''), timeZone: tz === 'SYSTEM' ? String(r?.sys ?? '') : tz, divPrecisionIncrement: Number(r?.dpi ?? 4) };
+}
+
+export async function collation(control: mysql.Pool, name: string): Promise<CollationEntry> {
+  return loadCollation(async (sql, values) => {
+    const [rows] = await control.query({ sql, values: values as unknown[], rowsAsArray: true });
+    return rows as unknown[][];
+  }, name);
+}
+
+/**
+ * Why the binlog cannot keep a cache over this table exact (a view, a system-versioned table, a
+ * table that is not InnoDB, a child of a cascading foreign key), or null.
+ */
+export async function tableRefusal(control: mysql.Pool, database: string, table: string): Promise<string | null> {
+  const [tables] = await control.query<RowDataPacket[]>({
+    sql: 'SELECT TABLE_TYPE, ENGINE FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?',
+    values: [database, table], rowsAsArray: false,
+  });
+  const t = tables[0];
+  if (t === undefined) return null;
+  const type = String(t.TABLE_TYPE);
+  if (type === 'VIEW') return 'a view (row changes reach the binlog under its base tables: cache the query over them)';
+  if (type === 'SYSTEM VERSIONED') return 'a system-versioned table (updates and deletes reach the binlog as history rows)';
+  if (t.ENGINE !== null && String(t.ENGINE).toLowerCase() !== 'innodb') return `a ${String(t.ENGINE)} table (a fill is exact only against InnoDB's row locks)`;
+  const [fks] = await control.query<RowDataPacket[]>({
+    sql: "SELECT UNIQUE_CONSTRAINT_SCHEMA AS db, REFERENCED_TABLE_NAME AS t, DELETE_RULE AS d, UPDATE_RULE AS u FROM information_schema.REFERENTIAL_CONSTRAINTS WHERE CONSTRAINT_SCHEMA = ? AND TABLE_NAME = ? AND (DELETE_RULE <> 'RESTRICT' AND DELETE_RULE <> 'NO ACTION' OR UPDATE_RULE <> 'RESTRICT' AND UPDATE_RULE <> 'NO ACTION')",
+    values: [database, table], rowsAsArray: false,
+  });
+  const fk = fks[0];
+  if (fk !== undefined) return `a foreign key ON ${String(fk.d) !== 'RESTRICT' && String(fk.d) !== 'NO ACTION' ? `DELETE ${String(fk.d)}` : `UPDATE ${String(fk.u)}`} to ${String(fk.db)}.${String(fk.t)} changes its rows inside InnoDB, with no row events`;
+  return null;
+}
+
+/** The table's columns from information_schema, or null when there is no such table. */
+export async function loadTable(control: mysql.Pool, database: string, table: string): Promise<TableSchema | null> {
+  const [rows] = await control.query<RowDataPacket[]>({
+    sql: 'SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, NUMERIC_SCALE, COLLATION_NAME, COLUMN_KEY, EXTRA FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION',
+    values: [database, table], rowsAsArray: false,
+  });
+  if (rows.length === 0) return null;
+  return {
+    database, table,
+    columns: rows.map((r) => {
+      const members = membersOf(String(r.COLUMN_TYPE));
+      return {
+        name: String(r.COLUMN_NAME), dataType: String(r.DATA_TYPE).toLowerCase(),
+        scale: r.NUMERIC_SCALE === null ? 0 : Number(r.NUMERIC_SCALE),
+        collation: r.COLLATION_NAME === null ? null : String(r.COLLATION_NAME),
+        ...(r.COLUMN_KEY === 'PRI' ? { primary: true } : {}),
+        ...(/\bINVISIBLE\b/i.test(String(r.EXTRA ?? '')) ? { invisible: true } : {}),
+        ...(members !== null ? { members } : {}),
+      };
+    }),
+  };
+}
+
+/** The result column definitions MariaDB sends for `sql` (run with `LIMIT 0` by the caller). */
+export async function columnDefinitions(control: mysql.Pool, sql: string, database: string | null): Promise<ColumnDefinition[]> {
+  const conn = await control.getConnection();
+  try {
+    // A pooled session keeps the global value it started with; AVG's decimals follow the current one.
+    await conn.query('SET SESSION div_precision_increment = @@GLOBAL.div_precision_increment');
+    if (database !== null) await conn.query(`USE \`${database.replace(/`/g, '``')}\``);
+    const [, fields] = await conn.query({ sql, rowsAsArray: true });
+    return (fields as FieldPacket[]).map(toColumnDefinition);
+  } finally {
+    // The USE changed the pooled connection's database: give the pool a clean one back.
+    conn.destroy();
+  }
+}
+
+export function toColumnDefinition(f: FieldPacket): ColumnDefinition {
+  return {
+    catalog: 'def', schema: f.schema ?? f.db ?? '', table: f.table, orgTable: f.orgTable, name: f.name, orgName: f.orgName,
+    characterSet: f.characterSet ?? f.charsetNr ?? 63, columnLength: f.columnLength ?? f.length ?? 0,
+    type: f.columnType ?? f.type ?? 253, flags: typeof f.flags === 'number' ? f.flags : 0, decimals: f.decimals,
+  };
+}

@@ -1,0 +1,66 @@
+/**
+ * The read path's calls into the engine: a miss filled through the upqueries (and held back while
+ * it is ahead of the stream), and the column names a new spelling of a cached query is answered
+ * with.
+ */
+import type { Logger } from 'pino';
+import type { ColumnDefinition } from '../proxy/protocol/column-definition.js';
+import type { Upqueries } from '../dataflow/upquery.js';
+import type { Row } from '../dataflow/delta.js';
+import { keyString } from '../dataflow/state.js';
+import type { Cache } from './cache.js';
+
+/**
+ * Fills `keys` of the cache's reader. For a single key, resolves to its rows as the fill
+ * installed them (one consistent point), or undefined when they were not captured.
+ */
+export async function fillCache(upqueries: Upqueries, log: Logger, cache: Cache, keys: ReadonlyArray<Row>): Promise<ReadonlyArray<Row> | undefined> {
+  const before = upqueries.stats.upqueries;
+  try {
+    await upqueries.request(cache.built.reader, keys);
+    // Nothing ran since the fill was installed: these rows are its answer for this key, exact at
+    // one position, unless they were joined (or united) from side keys filled at different positions
+    // ([note: join-fill]: those agree only once the stream has passed the newest).
+    const single = keys.length === 1 && !cache.built.nodes.some((n) => n.kind === 'join' || n.kind === 'union');
+    const installed = single ? cache.built.reader.answer(keyString(keys[0], cache.built.reader.fold)) : undefined;
+    // A fill newer than the stream is not shown until the stream has caught up with it, so a
+    // transaction is seen whole across keys (one filled just now, one kept by the stream).
+    const newest = upqueries.newestFill;
+    if (newest !== null && upqueries.aheadOfStream()) {
+      const fold = cache.built.reader.fold;
+      const ks = keys.map((k) => keyString(k, fold));
+      for (const k of ks) cache.ahead.set(k, (cache.ahead.get(k) ?? 0) + 1);
+      try {
+        if (!(await upqueries.waitApplied(newest))) log.warn({ cache: cache.id }, 'the binlog stream did not catch up with a fill in time');
+      } finally {
+        for (const k of ks) {
+          const n = (cache.ahead.get(k) ?? 1) - 1;
+          if (n <= 0) cache.ahead.delete(k);
+          else cache.ahead.set(k, n);
+        }
+      }
+    }
+    return installed;
+  } catch (e) {
+    log.warn({ err: e, cache: cache.id }, 'fill failed; the read goes upstream');
+    throw e;
+  } finally {
+    cache.stats.upqueries += upqueries.stats.upqueries - before > 0 ? 1 : 0;
+  }
+}
+
+/**
+ * Keeps the names a session's relayed answer gives a new spelling's columns, when it describes
+ * the registered columns under other names: a spelling MariaDB read as another query (or over a
+ * session's temporary table) teaches nothing that other sessions would be answered with.
+ */
+export function learnVariant(cache: Cache, selectText: string, columns: ReadonlyArray<ColumnDefinition>): void {
+  if (cache.variants.size >= 32 || columns.length !== cache.def.columns.length) return;
+  const same = columns.every((c, i) => {
+    const r = cache.def.columns[i];
+    return c.type === r.type && c.decimals === r.decimals && c.schema === r.schema && c.orgTable === r.orgTable
+      && (c.characterSet === 63) === (r.characterSet === 63);
+  });
+  // Only the names come from a session's answer; every other attribute is the registered one.
+  if (same) cache.variants.set(selectText, cache.def.columns.map((c, i) => ({ ...c, name: columns[i].name })));
+}

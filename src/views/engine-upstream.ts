@@ -1,0 +1,26 @@
+/**
+ * What the engine needs from the upstream besides upqueries: the seam between views/ and
+ * src/upstream/upstream-client.ts, and the one tests replace.
+ */
+import type { ColumnDefinition } from '../proxy/protocol/column-definition.js';
+import type { BinlogPosition } from '../dataflow/batch.js';
+import type { SnapshotReader } from '../dataflow/upquery.js';
+import type { CollationEntry } from '../dataflow/collation.js';
+import type { TableSchema } from '../planner/schema.js';
+
+/** Test seam: what the engine needs from MySQL besides upqueries. */
+export interface EngineUpstream extends SnapshotReader {
+  loadTable(database: string, table: string): Promise<TableSchema | null>;
+  binlogEnd(): Promise<BinlogPosition | null>;
+  columnDefinitions(sql: string, database: string | null): Promise<ColumnDefinition[]>;
+  /**
+   * Why the binlog cannot keep a cache over this table exact (a view, a system-versioned table, a
+   * table that is not InnoDB, a child of a cascading foreign key), or null.
+   */
+  tableRefusal(database: string, table: string): Promise<string | null>;
+  /** The upstream's `@@GLOBAL.sql_mode`, its global time zone (`SYSTEM` resolved) and `div_precision_increment`. */
+  globalSettings(): Promise<{ sqlMode: string; timeZone: string; divPrecisionIncrement: number }>;
+  /** Collation `name`'s weights, or why Rotor does not reproduce it ([note: collations]). */
+  collation(name: string): Promise<CollationEntry>;
+  close(): Promise<void>;
+}

@@ -1,0 +1,162 @@
+/**
+ * The registry: the caches installed in the dataflow graph, found by id, name or fingerprint, and
+ * persisted (cache-store.ts). Installing plans a definition and builds its nodes; removing releases
+ * the nodes no other cache shares.
+ */
+import type { Logger } from 'pino';
+import type { Graph } from '../dataflow/graph.js';
+import type { Operator } from '../dataflow/operator.js';
+import type { Row } from '../dataflow/delta.js';
+import { keyString } from '../dataflow/state.js';
+import type { Value } from '../values.js';
+import { fingerprint, type Fingerprint } from '../planner/fingerprint.js';
+import { parseStatement } from '../planner/parse.js';
+import { isUnionPlan } from '../planner/union.js';
+import { buildCache, releaseCache } from '../planner/build.js';
+import { buildUnion } from '../planner/build-union.js';
+import { RotorError } from '../errors.js';
+import { Cache, type CacheDefinition } from './cache.js';
+import type { CacheStore } from './cache-store.js';
+import { checkSlots, normalizedSql, planOf, sameSlots, tablesOf } from './statement-plan.js';
+
+export class CacheRegistry {
+  readonly #graph: Graph;
+  readonly #store: CacheStore | null;
+  readonly #log: Logger;
+  readonly #caches = new Map<string, Cache>();
+  readonly #byKey = new Map<string, Cache[]>();
+
+  constructor(graph: Graph, store: CacheStore | null, log: Logger) {
+    this.#graph = graph;
+    this.#store = store;
+    this.#log = log;
+  }
+
+  get size(): number {
+    return this.#caches.size;
+  }
+
+  values(): IterableIterator<Cache> {
+    return this.#caches.values();
+  }
+
+  has(id: string): boolean {
+    return this.#caches.has(id);
+  }
+
+  /** The caches registered under a fingerprint key. */
+  candidates(key: string): ReadonlyArray<Cache> | undefined {
+    return this.#byKey.get(key);
+  }
+
+  /** A cache registered for the same statement (up to its literals' slots) in `database`, or null. */
+  findSame(fp: Fingerprint, database: string): Cache | null {
+    for (const c of this.#byKey.get(fp.key) ?? []) {
+      if (c.def.database !== database) continue;
+      if (c.fp.literals.length === fp.literals.length && c.bind(fp.literals) !== null && sameSlots(c.fp, fp)) return c;
+    }
+    return null;
+  }
+
+  /** Plans `def` and builds its nodes; AVG is built with the upstream's current `div_precision_increment`. */
+  install(def: CacheDefinition, divPrecisionIncrement: number): Cache {
+    const ast = parseStatement(def.sql);
+    const plan = planOf(ast, tablesOf(def));
+    const fp = fingerprint(def.sql);
+    if (fp === null) throw new RotorError('ERR_CACHE_PARSE', ['the statement cannot be fingerprinted']);
+    checkSlots(plan, fp);
+    const built = isUnionPlan(plan) ? buildUnion(this.#graph, plan, def.id) : buildCache(this.#graph, plan, def.id, { divPrecisionIncrement });
+    const selectText = fp.selectStart >= 0 ? def.sql.slice(fp.selectStart, fp.selectEnd) : '';
+    const cache = new Cache(def, plan, fp, selectText, normalizedSql(fp, plan), built);
+    cache.divPrecisionIncrement = divPrecisionIncrement;
+    this.#caches.set(def.id, cache);
+    const list = this.#byKey.get(fp.key) ?? [];
+    list.push(cache);
+    this.#byKey.set(fp.key, list);
+    return cache;
+  }
+
+  byName(idOrName: string): Cache | null {
+    const c = this.#caches.get(idOrName);
+    if (c !== undefined) return c;
+    for (const x of this.#caches.values()) if (x.def.name === idOrName) return x;
+    return null;
+  }
+
+  remove(c: Cache): void {
+    this.#caches.delete(c.id);
+    const list = (this.#byKey.get(c.fp.key) ?? []).filter((x) => x !== c);
+    if (list.length > 0) this.#byKey.set(c.fp.key, list);
+    else this.#byKey.delete(c.fp.key);
+    releaseCache(this.#graph, c.built);
+  }
+
+  /** The persisted definitions (none without a data dir). */
+  async load(): Promise<CacheDefinition[]> {
+    return this.#store === null ? [] : this.#store.load();
+  }
+
+  get persistent(): boolean {
+    return this.#store !== null;
+  }
+
+  async persist(): Promise<void> {
+    if (this.#store === null) return;
+    try {
+      await this.#store.save([...this.#caches.values()].map((c) => c.def));
+    } catch (e) {
+      this.#log.error({ err: e }, 'could not persist the caches');
+    }
+  }
+
+  /**
+   * Evicts keys (parameter tuples) or everything from a cache, at its topmost stateful node, so
+   * the eviction travels down to the reader and the next read refills from MySQL. Returns how many
+   * reader keys were dropped.
+   */
+  evict(c: Cache, keys: ReadonlyArray<ReadonlyArray<Value>> | 'all'): number {
+    const reader = c.built.reader;
+    const top = this.topState(c);
+    const before = reader.size;
+    if (keys === 'all') {
+      this.empty(c);
+      return before;
+    }
+    const rows: Row[] = [];
+    for (const k of keys) {
+      if (k.length !== c.plan.params.length) throw new RotorError('ERR_ADMIN_BAD_REQUEST', [`a key of ${c.id} has ${c.plan.params.length} values, one per parameter`]);
+      const bound = c.keys(k.map((v) => [{ v }]), []);
+      if (bound !== null) rows.push(...bound);
+    }
+    const path = top === reader ? null : this.#graph.fillPath(reader);
+    // Through a join, the side states stay (exact for their keys); the reader's keys go.
+    if (path !== null && path.join === undefined) this.#graph.evict(top, rows.map(path.toAncestorKey));
+    this.#graph.evict(reader, rows.filter((r) => reader.has(keyString(r, reader.fold))));
+    return before - reader.size;
+  }
+
+  /** Drops every key a cache holds, at its topmost states, so the eviction travels down to the reader. */
+  empty(c: Cache): void {
+    for (const root of this.roots(c)) this.#graph.evictAll(root);
+    c.built.reader.evictAll();
+  }
+
+  /** Where a cache's keys are evicted from so the eviction travels down to its reader. */
+  topState(c: Cache): Operator {
+    // A union's keys exist only at the union: its branches are keyed by their own parameters.
+    for (const n of c.built.nodes) if (n.state?.parentFill !== undefined) return n;
+    for (const n of c.built.nodes) if (n.state !== null) return n;
+    return c.built.reader;
+  }
+
+  /** The cache's stateful nodes with no stateful node above them (one per UNION branch, each side of a join). */
+  roots(c: Cache): Operator[] {
+    const above = new Map<Operator, boolean>();
+    const stateAbove = (n: Operator): boolean => {
+      let r = above.get(n);
+      if (r === undefined) above.set(n, (r = n.parents.some((p) => p.state !== null || stateAbove(p))));
+      return r;
+    };
+    return c.built.nodes.filter((n) => n.state !== null && !stateAbove(n));
+  }
+}

@@ -1,0 +1,197 @@
+/**
+ * The DDL/refresh path: what the caches depend on besides their rows. A table a cache reads is
+ * checked again (and the cache planned again when it changed shape) after DDL reached the binlog,
+ * after an unlogged statement, and at start; the collations planning needs are loaded; the
+ * upstream's global settings the answers depend on (`sql_mode`, `time_zone`,
+ * `div_precision_increment`) are re-read periodically.
+ */
+import type { Logger } from 'pino';
+import type { SchemaChange } from '../binlog/sink.js';
+import { classifyDdl, PRIVILEGE_WORDS } from '../binlog/ddl.js';
+import type { Graph } from '../dataflow/graph.js';
+import type { Upqueries } from '../dataflow/upquery.js';
+import { collationNamed, registerCollation } from '../dataflow/collation.js';
+import { sqlModeBits } from '../planner/fingerprint.js';
+import { parseStatement } from '../planner/parse.js';
+import { hasCollation, type TableSchema } from '../planner/schema.js';
+import type { Cache, CacheDefinition } from './cache.js';
+import type { EngineUpstream } from './engine-upstream.js';
+import type { PrivilegeChecks } from './privileges.js';
+import type { CacheRegistry } from './registry.js';
+import { limitZero, planOf, tablesOf } from './statement-plan.js';
+
+/** Time zones whose TIMESTAMP text is UTC's. */
+const UTC_ZONES = new Set(['+00:00', '-00:00', 'UTC', 'GMT', 'ETC/UTC', 'ETC/GMT', 'Z', 'UNIVERSAL', 'ZULU']);
+
+export interface SchemaRefreshDeps {
+  readonly graph: Graph;
+  readonly registry: CacheRegistry;
+  readonly upstream: EngineUpstream;
+  readonly upqueries: Upqueries;
+  readonly privileges: PrivilegeChecks;
+  readonly log: Logger;
+}
+
+export class SchemaRefresh {
+  readonly #d: SchemaRefreshDeps;
+  /** {@link SqlMode} bits of the upstream's global sql_mode. [note: sql-mode-quoting] */
+  sqlMode = 0;
+  /** Why caches over TIMESTAMP columns cannot answer sessions in the upstream's default time zone, or null. */
+  timeZoneReason: string | null = null;
+  /**
+   * The upstream's global `div_precision_increment`: the digits AVG adds to a DECIMAL's, which the
+   * caches with AVG are built with; a change plans them again (sessions that set their own value
+   * go upstream: BLOCKING_SETTING in src/proxy/session-state.ts).
+   */
+  divPrecisionIncrement = 4;
+  /** Caches emptied because rows changed by a statement logged without row events. [note: statement-dml] */
+  statementChanges = 0;
+  /** Writes of sessions with sql_log_bin=0 that made every cache forget what it held. [note: unlogged-writes] */
+  unloggedWrites = 0;
+  readonly #refreshing = new Set<Cache>();
+  /** The last reason each stopped cache was given, so the periodic retry logs a change only. */
+  readonly #refusals = new WeakMap<Cache, string>();
+
+  constructor(deps: SchemaRefreshDeps) {
+    this.#d = deps;
+  }
+
+  /**
+   * The periodic refresh: every principal's grants are checked again by its next read (changes
+   * made without the binlog: `sql_log_bin=0`, another server), and the global sql_mode re-read.
+   */
+  async refresh(): Promise<void> {
+    const { registry, upstream, log } = this.#d;
+    this.#d.privileges.invalidate();
+    // A cache stopped by an error (the upstream away during a DDL refresh) is tried again.
+    for (const c of registry.values()) if (c.status === 'invalidated' && !this.#refreshing.has(c)) void this.recheck(c);
+    try {
+      const g = await upstream.globalSettings();
+      this.sqlMode = sqlModeBits(g.sqlMode);
+      // [note: value-representation] Rotor's values are UTC; a session with another zone reads
+      // TIMESTAMPs shifted.
+      const utc = UTC_ZONES.has(g.timeZone.toUpperCase());
+      const reason = utc ? null : `the upstream's time_zone is ${g.timeZone}: Rotor keeps TIMESTAMP values in UTC`;
+      if (reason !== this.timeZoneReason) log.warn({ timeZone: g.timeZone }, reason ?? 'the upstream time zone is UTC again');
+      this.timeZoneReason = reason;
+      if (g.divPrecisionIncrement !== this.divPrecisionIncrement) {
+        log.warn({ from: this.divPrecisionIncrement, to: g.divPrecisionIncrement }, 'the upstream div_precision_increment changed: caches with AVG are planned again');
+        this.divPrecisionIncrement = g.divPrecisionIncrement;
+        for (const c of registry.values()) {
+          if (!/\bAVG\s*\(/i.test(c.def.sql) || this.#refreshing.has(c)) continue;
+          c.status = 'invalidated';
+          void this.recheck(c);
+        }
+      }
+    } catch (e) {
+      log.warn({ err: e }, 'could not read the upstream sql_mode and time_zone');
+    }
+  }
+
+  /** Loads, once per process, every collation the tables' text columns use (planning needs them: [note: collations]). */
+  async loadCollations(schemas: ReadonlyArray<TableSchema>): Promise<void> {
+    const names = new Set(schemas.flatMap((t) => t.columns.filter(hasCollation).map((c) => c.collation as string)));
+    for (const name of names) {
+      if (collationNamed(name) !== undefined) continue;
+      const entry = await this.#d.upstream.collation(name);
+      if ('refused' in entry) this.#d.log.info({ collation: name, reason: entry.refused }, 'caches cannot compare text under this collation');
+      registerCollation(name, entry);
+    }
+  }
+
+  /**
+   * [note: unlogged-writes] Statements a session ran with sql_log_bin=0 changed rows (or tables)
+   * the binlog will never carry. Which tables a write changed is not knowable from its text (a
+   * trigger writes others, a view names none of its own), so every cache forgets its rows, as for
+   * a statement logged without row events [note: statement-dml]; DDL among them is re-learned as
+   * if the binlog had carried it. The session calls this once each such statement completed (fills
+   * in flight are discarded, later ones see its rows) and again when its transaction ends.
+   */
+  forgetUnlogged(statements: ReadonlyArray<string | null>, database: string | null): void {
+    for (const sql of statements) {
+      const ddl = sql === null ? null : classifyDdl(sql, database ?? '');
+      if (ddl === null || ddl.kind === 'dml') continue;
+      const byDb = new Map<string, string[]>();
+      for (const t of ddl.tables) byDb.set(t.database, [...(byDb.get(t.database) ?? []), t.table]);
+      if (byDb.size === 0) byDb.set(database ?? '', []);
+      for (const [db, tables] of byDb) this.applyChange({ kind: ddl.kind, database: db, tables, statement: sql ?? '' });
+    }
+    const statement = statements.find((x) => x !== null) ?? '(a prepared statement)';
+    this.applyChange({ kind: 'dml', database: '', tables: [], statement }, true);
+    this.unloggedWrites++;
+  }
+
+  /** DDL (or a statement without row events) on tables caches read: drop their state, re-learn the tables. */
+  applyChange(change: Omit<SchemaChange, 'position' | 'gtid'>, unlogged = false): void {
+    const { graph, registry, upqueries, log } = this.#d;
+    if (change.kind === 'privileges' || PRIVILEGE_WORDS.test(change.statement)) {
+      this.#d.privileges.invalidate();
+      log.debug({ statement: change.statement }, 'privileges may have changed: every session is checked again');
+      if (change.kind === 'privileges') return;
+    }
+    const emptied: string[] = [];
+    for (const c of registry.values()) {
+      // A statement Rotor could not attribute to a table may have changed any table of its database.
+      const hit = (s: TableSchema): boolean => (change.tables.length === 0 ? s.database === change.database || change.database === '' : s.database === change.database && change.tables.includes(s.table));
+      const tables = tablesOf(c.def);
+      if (!tables.some(hit)) continue;
+      upqueries.invalidate();
+      for (const s of tables) for (const base of graph.bases(s.database, s.table)) graph.evictAll(base);
+      if (change.kind === 'dml') {
+        // [note: statement-dml] The rows changed, not the table: forget them, refill on demand.
+        this.statementChanges++;
+        emptied.push(c.id);
+        c.built.reader.evictAll();
+        continue;
+      }
+      c.status = 'invalidated';
+      void this.recheck(c);
+    }
+    if (emptied.length > 0 && unlogged) log.info({ caches: emptied, statement: change.statement.slice(0, 200) }, 'a session with sql_log_bin=0 may have changed rows: the caches over its tables were emptied');
+    else if (emptied.length > 0) log.warn({ caches: emptied, statement: change.statement.slice(0, 200) }, 'rows changed by a statement with no row events: the caches over its tables were emptied (is a session using binlog_format=STATEMENT?)');
+  }
+
+  /** Checks a cache's tables and result columns again; ready again when unchanged, planned again when changed. */
+  async recheck(c: Cache): Promise<void> {
+    const { registry, upstream, log } = this.#d;
+    this.#refreshing.add(c);
+    try {
+      const old = tablesOf(c.def);
+      const schemas: TableSchema[] = [];
+      for (const t of old) {
+        const schema = await upstream.loadTable(t.database, t.table);
+        if (schema === null) { c.status = 'invalidated'; return; }
+        const refusal = await upstream.tableRefusal(t.database, t.table);
+        if (refusal !== null) {
+          c.status = 'invalidated';
+          if (this.#refusals.get(c) !== refusal) log.warn({ cache: c.id, table: `${t.database}.${t.table}`, reason: refusal }, 'a cache stops serving: its table can no longer be kept exact');
+          this.#refusals.set(c, refusal);
+          return;
+        }
+        schemas.push(schema);
+      }
+      if (!registry.has(c.id)) return;
+      // Every attribute the answer depends on: the tables' columns (types, collations, keys,
+      // invisibility) and the result's definitions (lengths, unsigned, nullability, decimals).
+      const columns = await upstream.columnDefinitions(limitZero(c.def.sql, c.fp), c.def.database);
+      if (!registry.has(c.id)) return;
+      if (JSON.stringify(schemas) === JSON.stringify(old) && JSON.stringify(columns) === JSON.stringify(c.def.columns) && c.divPrecisionIncrement === this.divPrecisionIncrement) {
+        c.status = 'ready';
+        return;
+      }
+      // A table changed shape: plan the same query again against it, then swap the caches.
+      await this.loadCollations(schemas);
+      log.info({ cache: c.id }, 'a cache is planned again: its tables or result columns changed');
+      const def: CacheDefinition = { ...c.def, schema: schemas[0], ...(schemas.length > 1 ? { tables: schemas } : {}), columns };
+      planOf(parseStatement(def.sql), schemas);
+      registry.remove(c);
+      registry.install(def, this.divPrecisionIncrement);
+      await registry.persist();
+    } catch (e) {
+      c.status = 'invalidated';
+      log.warn({ err: e, cache: c.id }, 'a cache could not be rebuilt after DDL');
+    } finally {
+      this.#refreshing.delete(c);
+    }
+  }
+}
