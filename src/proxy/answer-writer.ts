@@ -11,30 +11,30 @@ import { PacketWriter } from './protocol/packet-writer.js';
 import { encodeResultSetOnce } from './protocol/result-set.js';
 import type { Answer } from './read-router.js';
 
-/** What an answer's encoding depends on: the session's negotiated form and current status. */
+/** What an answer's encoding depends on: the session's negotiated form. */
 export interface AnswerForm {
   readonly caps: number;
   readonly mariadbCaps: number;
   /** The client's character set (the result's column definitions carry it). */
   readonly charset: number;
-  /** The status flags the answer reports (SessionState.answerStatus). */
-  readonly status: number;
 }
 
 /**
- * A router's answer as the response to the command that asked (sequence ids from 1). Throws when
- * the answer cannot be encoded in this form: the caller MUST then relay the statement instead.
+ * A router's answer as the response to the command that asked (sequence ids from 1), reporting
+ * `status` (SessionState.answerStatus). Throws when the answer cannot be encoded in this form: the
+ * caller MUST then relay the statement instead. On the hit path ([note: hot-path]): no object is
+ * built per answer but the encoder's options.
  */
-export function encodeAnswer(a: Answer, binary: boolean, form: AnswerForm): Buffer {
+export function encodeAnswer(a: Answer, binary: boolean, form: AnswerForm, status: number): Buffer {
   if (a.kind === 'rows') {
     return encodeResultSetOnce(a.columns, a.rows, {
-      binary, deprecateEof: (form.caps & Cap.DEPRECATE_EOF) !== 0, statusFlags: form.status, startSeq: 1,
+      binary, deprecateEof: (form.caps & Cap.DEPRECATE_EOF) !== 0, statusFlags: status, startSeq: 1,
       extendedMetadata: (form.mariadbCaps & MariaCap.EXTENDED_METADATA) !== 0, resultCharset: form.charset,
     });
   }
   if (a.kind === 'ok') {
     const w = new PacketWriter(32);
-    writeOk(w, { affectedRows: a.affectedRows, insertId: 0, status: form.status, warnings: 0, info: a.info }, 1);
+    writeOk(w, { affectedRows: a.affectedRows, insertId: 0, status, warnings: 0, info: a.info }, 1);
     return w.finish();
   }
   return encodeErrPacket(a, 1);

@@ -319,7 +319,7 @@ export class ClientSession {
     const state = this.#state as SessionState;
     let bytes: Buffer;
     try {
-      bytes = encodeAnswer(a, binary, { ...this.#wire, status: state.answerStatus });
+      bytes = encodeAnswer(a, binary, this.#wire, state.answerStatus);
     } catch (err) {
       this.#host.logger?.warn({ err, id: this.id }, 'cached answer could not be encoded; relaying');
       this.#host.onRelayed('answer not encodable');
