@@ -148,6 +148,11 @@ export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boole
     // [note: float-sum] MariaDB adds doubles in the order its join reads the rows; Rotor's join
     // would add them in its own.
     if ((fn === 'SUM' || fn === 'AVG') && arg !== null && scope !== undefined && columnClass(cols[arg]) === 'float') throw unsupported(clause, `${fn} of FLOAT/DOUBLE column ${cols[arg].name} over a join (MariaDB's digits depend on the order its join reads the rows)`);
+    // [note: typed-order] MariaDB's MIN/MAX of an ENUM or SET follows its plan: the member order
+    // when it reads an index on the column ("Select tables optimized away"), the text otherwise.
+    if ((fn === 'MIN' || fn === 'MAX') && arg !== null && (cols[arg].dataType === 'enum' || cols[arg].dataType === 'set')) {
+      throw unsupported(clause, `${fn} of ENUM/SET column ${cols[arg].name} (MariaDB picks it by member order or by text, depending on its plan)`);
+    }
     if (n.over) throw unsupported(clause, 'window functions');
     const spec: RuleSpec = { fn: fn as RuleSpec['fn'], arg, distinct };
     let i = rules.findIndex((r) => r.fn === spec.fn && r.arg === spec.arg && r.distinct === spec.distinct);
