@@ -19,7 +19,14 @@ const TIME = /^-?\d{2,3}:\d{2}:\d{2}(\.\d{1,6})?$/;
  * with it ("Illegal mix of collations"), so the statement goes upstream for that answer.
  */
 function covered(v: string | undefined, c: ColumnInfo): string | undefined {
-  return v === undefined || collationOf(c)?.covers(v) === false ? undefined : v;
+  // ASCII is in every character set Rotor reproduces: only other text is weighed twice (here and as the key).
+  if (v === undefined || isAscii(v)) return v;
+  return collationOf(c)?.covers(v) === false ? undefined : v;
+}
+
+function isAscii(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
+  return true;
 }
 
 export function coerceParam(v: Value, c: ColumnInfo): Value | undefined {

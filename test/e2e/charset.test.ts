@@ -24,9 +24,7 @@ before(async () => {
     INSERT INTO city VALUES (1, 'Orléans'), (2, 'Orleans'), (3, 'ORLÉANS'), (4, 'Orlé');
   `);
   rotor = await startTestRotor(db);
-  const reg = await rotor.api<{ id: string }>('POST', '/api/caches', { sql: 'SELECT id, name FROM city WHERE name = ? ORDER BY id', database: db.name });
-  assert.equal(reg.status, 201);
-  cacheId = reg.body.id;
+  cacheId = await rotor.register('SELECT id, name FROM city WHERE name = ? ORDER BY id');
 });
 
 after(async () => {
@@ -34,7 +32,7 @@ after(async () => {
   await db?.drop();
 });
 
-const hits = async (): Promise<number> => (await rotor.api<{ stats: { hits: number } }>('GET', `/api/caches/${cacheId}`)).body.stats.hits;
+const hits = (): Promise<number> => rotor.hits(cacheId);
 const reasons = async () => (await rotor.api<{ queries: { notCachedReasons: Record<string, number> } }>('GET', '/api/status')).body.queries.notCachedReasons;
 
 /** The raw bytes of every value, so the comparison sees what the client library received. */

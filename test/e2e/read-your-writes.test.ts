@@ -24,9 +24,7 @@ before(async () => {
   lagTheStream(rotor.rotor.engine, 30);
   writer = await rotor.connect();
   other = await rotor.connect();
-  const reg = await rotor.api<{ id: string }>('POST', '/api/caches', { sql: 'SELECT n FROM counter WHERE id = ?', database: db.name });
-  assert.equal(reg.status, 201);
-  cacheId = reg.body.id;
+  cacheId = await rotor.register('SELECT n FROM counter WHERE id = ?');
 });
 
 after(async () => {
@@ -46,7 +44,7 @@ function lagTheStream(engine: Engine, ms: number): void {
   engine.advance = (p) => void setTimeout(() => advance(p), ms);
 }
 
-const hits = async (): Promise<number> => (await rotor.api<{ stats: { hits: number } }>('GET', `/api/caches/${cacheId}`)).body.stats.hits;
+const hits = (): Promise<number> => rotor.hits(cacheId);
 
 test('a session reads its own writes from the cache, text and prepared', async () => {
   const before = await hits();

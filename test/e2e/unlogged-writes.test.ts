@@ -24,9 +24,7 @@ before(async () => {
   rotor = await startTestRotor(db);
   reader = await rotor.connect();
   writer = await rotor.connect();
-  const reg = await rotor.api<{ id: string }>('POST', '/api/caches', { sql: 'SELECT v FROM kv WHERE id = ?', database: db.name });
-  assert.equal(reg.status, 201);
-  cacheId = reg.body.id;
+  cacheId = await rotor.register('SELECT v FROM kv WHERE id = ?');
 });
 
 after(async () => {
@@ -36,7 +34,7 @@ after(async () => {
   await db?.drop();
 });
 
-const hits = async (): Promise<number> => (await rotor.api<{ stats: { hits: number } }>('GET', `/api/caches/${cacheId}`)).body.stats.hits;
+const hits = (): Promise<number> => rotor.hits(cacheId);
 const status = async () => (await rotor.api<{ caches: { unloggedWrites: number }; queries: { notCachedReasons: Record<string, number> } }>('GET', '/api/status')).body;
 
 async function read(conn: mysql.Connection, id: number): Promise<string> {

@@ -18,6 +18,10 @@ export interface TestRotor {
   caughtUp(): Promise<void>;
   /** JSON from the admin API. */
   api<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
+  /** Registers `sql` over the test database through the admin API (asserting 201); its cache id. */
+  register(sql: string): Promise<string>;
+  /** How many reads a cache has answered from memory. */
+  hits(cacheId: string): Promise<number>;
   stop(): Promise<void>;
 }
 
@@ -38,6 +42,14 @@ export async function startTestRotor(db: TestDatabase, opts: { dataDir?: string;
     host: rotor.listen.host, port: rotor.listen.port, user: db.user, password: db.password, database: db.name,
   };
   const adminUrl = `http://${rotor.admin.host}:${rotor.admin.port}`;
+  const api = async <T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> => {
+    const res = await fetch(adminUrl + path, {
+      method, headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await res.text();
+    return { status: res.status, body: (text ? JSON.parse(text) : null) as T };
+  };
   return {
     rotor,
     clientOptions,
@@ -52,13 +64,14 @@ export async function startTestRotor(db: TestDatabase, opts: { dataDir?: string;
       if (await rotor.binlog.waitForPosition(target, 20_000)) return;
       throw new Error(`binlog did not catch up to ${File}:${Position} (status ${JSON.stringify(rotor.binlog.status())})`);
     },
-    async api(method, path, body) {
-      const res = await fetch(adminUrl + path, {
-        method, headers: body === undefined ? {} : { 'content-type': 'application/json' },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const text = await res.text();
-      return { status: res.status, body: (text ? JSON.parse(text) : null) as never };
+    api,
+    async register(sql) {
+      const reg = await api<{ id: string }>('POST', '/api/caches', { sql, database: db.name });
+      if (reg.status !== 201) throw new Error(`registering ${sql}: ${reg.status} ${JSON.stringify(reg.body)}`);
+      return reg.body.id;
+    },
+    async hits(cacheId) {
+      return (await api<{ stats: { hits: number } }>('GET', `/api/caches/${cacheId}`)).body.stats.hits;
     },
     stop: () => rotor.stop(),
   };
