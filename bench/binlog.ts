@@ -1,5 +1,5 @@
 /**
- * `npm run bench:binlog`: how fast Rotor's binlog ingestion is (issue 3, targets in the issue).
+ * `npm run bench:binlog`: how fast Rotor's binlog ingestion is (its targets are printed with the results).
  *
  *   1. catch-up decode rate: a backlog written before the stream starts, read as fast as it can:
  *      rows/s (1,000-row transactions) and single-row transactions/s, with the CPU time the reading

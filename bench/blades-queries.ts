@@ -1,5 +1,5 @@
 /**
- * The rotating-blades benchmark's schema and queries (BENCHMARKS.md §1), shared by the coordinator
+ * The rotating-blades benchmark's schema and queries, shared by the coordinator
  * (bench/blades.ts) and its load workers (bench/blades-worker.ts).
  */
 

@@ -1,5 +1,5 @@
 /**
- * Runs the rotating-blades benchmark (BENCHMARKS.md §1) for a list of contenders, back to back on
+ * Runs the rotating-blades benchmark for a list of contenders, back to back on
  * the same servers, and builds its report. Used by `npm run bench:blades` and `npm run demo`.
  *
  * Per contender: empty tables, (Rotor started and caches registered), workers connect their

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:blades`: the rotating-blades benchmark (BENCHMARKS.md §1), every contender in one
+ * `npm run bench:blades`: the rotating-blades benchmark, every contender in one
  * run. Prints a markdown table on stdout and writes bench/results/blades.{json,md,svg}.
  *
  *   npm run bench:blades                                   # 1,000 clients, default iterations, all contenders

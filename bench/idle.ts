@@ -1,6 +1,6 @@
 /**
- * `npm run bench:idle`: what an idle client connection costs Rotor (issue 2: 8,000 concurrent client
- * connections held open, ≤ 16 KiB per idle client connection). Rotor starts in front of MariaDB; a
+ * `npm run bench:idle`: what an idle client connection costs Rotor (the target: 8,000 concurrent
+ * client connections held open, ≤ 16 KiB per idle client connection). Rotor starts in front of MariaDB; a
  * few client processes open connections through it in steps (0, 1,000, 2,000, 4,000, 8,000 by
  * default) and leave them idle; at each step Rotor's RSS and V8 heap are sampled and the cost per
  * connection is the slope between steps. Each client connection includes Rotor's own upstream
@@ -243,7 +243,7 @@ const md = [
   '',
   `Per idle client connection (least-squares slope over the steps): **Rotor RSS ${fmt(summary.rssKiBPerConnection, 1)} KiB**, ` +
     `V8 heap ${fmt(summary.heapKiBPerConnection, 1)} KiB, MariaDB RSS ${fmt(summary.mariadbRssKiBPerConnection, 1)} KiB. ` +
-    `Target (issue 2) ≤ ${TARGET_KIB} KiB per idle client connection: **${summary.targetMet === null ? 'not measured' : summary.targetMet ? 'met' : 'not met'}**.`,
+    `Target ≤ ${TARGET_KIB} KiB per idle client connection: **${summary.targetMet === null ? 'not measured' : summary.targetMet ? 'met' : 'not met'}**.`,
   '',
   `Check at the end: ${check ? `${check.ok.toLocaleString('en-US')} of ${opts.clients.toLocaleString('en-US')} connections answered \`SELECT 1\` through Rotor` +
     `${check.failed ? ` (${check.failed} failed: ${check.firstError})` : ''}` : 'not run'}.`,

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:misses`: what a cache miss costs (issue 4 item 9 and its targets).
+ * `npm run bench:misses`: what a cache miss costs, against a direct read.
  *
  * 1. Point-read misses: `SELECT k, c FROM miss_rows WHERE id = ?` registered as a cache; each of
  *    `--keys` distinct ids is read once through Rotor (a miss: upquery, fill, answer) and once
@@ -7,7 +7,7 @@
  * 2. An aggregate miss over a big key: `SELECT COUNT(*) FROM miss_fans WHERE item_id = ?` for an
  *    item with `--fans` rows; reports the miss latency next to the direct query and how many
  *    upqueries the fill took (the cache's `upqueries` counter: one aggregate query, never the rows).
- * 3. The vote query's misses (issue 5's target: a miss costs ≤ 2× a direct point query): each of
+ * 3. The vote query's misses (target: a miss costs ≤ 2× a direct point query): each of
  *    `--keys` articles (10 votes each) is read once through the vote cache and, alternating, by
  *    primary key straight from MariaDB.
  *
@@ -145,7 +145,7 @@ try {
     ]),
     '',
     `The COUNT(*) miss took ${aggregate.upqueries ?? '?'} upquery (one \`SELECT item_id, COUNT(*) … GROUP BY\` restricted to the key; no row is fetched to be counted). ` +
-    'The vote miss is compared with a point read of the article by primary key (issue 5\'s target: ≤ 2×); it takes two upqueries at once (the article by id, the vote count by one GROUP BY). ' +
+    'The vote miss is compared with a point read of the article by primary key (target: ≤ 2×); it takes two upqueries at once (the article by id, the vote count by one GROUP BY). ' +
     'A miss runs its upquery as a locking read (SERIALIZABLE) and reads `SHOW MASTER STATUS` under its locks, in one round trip with the query. One client, sequential; MariaDB and Rotor share 2 cores.',
     '',
   ].join('\n');

@@ -1,5 +1,5 @@
 /**
- * `npm run bench:reads`: cached point reads (issue 4 item 9, BENCHMARKS.md §3). sysbench
+ * `npm run bench:reads`: cached point reads. sysbench
  * oltp_point_select, text (`--db-ps-mode=disable`) and prepared (`auto`), against MariaDB direct,
  * Rotor with `SELECT c FROM sbtestN WHERE id = ?` registered as caches (after a warm-up that fills
  * them), and the Node "ceiling" responder (bench/lib/ceiling-server.ts), interleaved in one run.

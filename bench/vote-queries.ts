@@ -1,5 +1,5 @@
 /**
- * The vote benchmark's schema and queries (BENCHMARKS.md §2, the Noria paper's read-heavy
+ * The vote benchmark's schema and queries (the Noria paper's read-heavy
  * workload), shared by bench/vote.ts and bench/vote-worker.ts.
  */
 

@@ -1,5 +1,5 @@
 /**
- * Runs the vote benchmark (BENCHMARKS.md §2): preloads articles and Zipf-distributed votes once,
+ * Runs the vote benchmark: preloads articles and Zipf-distributed votes once,
  * then runs each contender for a fixed duration with closed-loop clients in worker processes,
  * recording throughput, per-operation latency, hit rate, Rotor's memory and the cold start.
  */

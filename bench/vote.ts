@@ -1,5 +1,5 @@
 /**
- * `npm run bench:vote`: the vote benchmark (BENCHMARKS.md §2), direct vs denormalized vs Redis
+ * `npm run bench:vote`: the vote benchmark (the Noria paper's read-heavy workload), direct vs denormalized vs Redis
  * lookaside vs Rotor in one run. Prints a markdown table and writes bench/results/vote.{json,md,svg}.
  *
  *   npm run bench:vote                                             # 100,000 articles, 100,000 votes, Zipf 1.08, 95% reads

@@ -1,5 +1,5 @@
 /**
- * The ceiling of a Node MySQL endpoint on this machine (BENCHMARKS.md §3): a tiny server that
+ * The ceiling of a Node MySQL endpoint on this machine: a tiny server that
  * answers every SELECT — text or prepared — with one constant row from a Map of pre-encoded
  * responses, and everything else with OK. Rotor's cached reads are reported as a fraction of it.
  *

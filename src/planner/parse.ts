@@ -1,5 +1,5 @@
 /**
- * The SQL parser seam: node-sql-parser's MySQL build, with its AST's quirks normalized (FINDINGS.md):
+ * The SQL parser seam: node-sql-parser's MySQL build, with its AST's quirks (as measured) normalized:
  * `` `r`.`id` `` and `r.id` give different shapes for the table qualifier; string literals come
  * back still escaped; decimals come back as strings. Runs only at registration.
  */

@@ -1,7 +1,7 @@
 /**
  * Startup checks against the upstream: that it answers at all ({@link reachUpstream}), and what
  * Rotor needs from its binlog and its user, refused with one line that says exactly what to set
- * and how (DESIGN.md "Upstream requirements"; {@link checkUpstream}, which also tells the flavor).
+ * and how (the README's "Upstream requirements" lists them; {@link checkUpstream} also tells the flavor).
  */
 import type mysql from 'mysql2/promise';
 import { RotorError } from '../errors.js';

@@ -43,8 +43,9 @@ export class CacheSink implements BinlogSink {
     if (evicted.length > 0) this.#refill(evicted);
   }
 
-  // DESIGN.md rule 5 allows "evict or re-fill": evict at once (never a guess), then re-fill in the
-  // background so a hot key whose MIN/MAX was deleted is warm again by its next read.
+  // A key an operator cannot update is evicted, never guessed ([note: evict-not-guess]); the key is
+  // then re-filled in the background, so a hot key whose MIN/MAX was deleted is warm again by its
+  // next read.
   #refill(evicted: ReadonlyArray<{ reader: Operator; keys: ReadonlyArray<Row> }>): void {
     for (const { reader, keys } of evicted) {
       for (const c of this.#registry.values()) {

@@ -1,6 +1,6 @@
 /**
  * OK, ERR and EOF packets. Rotor writes the OK packet's info as a length-encoded string (as
- * MariaDB does; the mariadb CLI rejects other forms, FINDINGS.md) and omits it when empty.
+ * MariaDB does; the mariadb CLI rejects other forms) and omits it when empty.
  */
 import { Cap, Status } from './constants.js';
 import { PacketReader } from './packet-reader.js';

@@ -1,6 +1,6 @@
 /**
- * Finds where an upstream response ends while its bytes are relayed verbatim (FINDINGS.md: the
- * passthrough is a raw relay). It reads frame headers and only the few packets that decide the
+ * Finds where an upstream response ends while its bytes are relayed verbatim (the passthrough
+ * is a raw relay, never decoded and re-encoded). It reads frame headers and only the few packets that decide the
  * response's shape (first packet, EOF/OK terminators, ERR); rows and column definitions are
  * skipped without being copied, so relaying a large result costs no per-row allocation.
  *
