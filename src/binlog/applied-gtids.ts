@@ -28,17 +28,6 @@ export class AppliedGtids {
     }
   }
 
-  /** Whether every MariaDB GTID of `gtid` (`domain-server-seq`, comma-separated) is applied. */
-  applied(gtid: string): boolean {
-    for (const part of gtid.split(',')) {
-      const m = /^(\d+)-(\d+)-(\d+)$/.exec(part.trim());
-      if (!m) return part.trim() === '' || part.trim() === this.#current;
-      const have = this.#byDomain.get(m[1]);
-      if (!have || BigInt(have.slice(have.lastIndexOf('-') + 1)) < BigInt(m[3])) return false;
-    }
-    return true;
-  }
-
   /** Forgets everything (the binlog was reset: its GTIDs start again). */
   clear(): void {
     this.#byDomain.clear();

@@ -17,7 +17,6 @@ import { pino, type Logger } from 'pino';
 import { comparePositions, formatPosition, type Batch, type BinlogPosition } from '../dataflow/batch.js';
 import type { BinlogSink, SchemaChange } from './sink.js';
 import { EventsToBatches } from './events-to-batches.js';
-import { RecentLog, type RecentLogLimits } from './recent-log.js';
 import { binlogConnectionOptions } from './row-values.js';
 import { teardown } from './zongji-teardown.js';
 import { LagMeter } from './lag.js';
@@ -40,7 +39,6 @@ export interface BinlogStreamOptions {
   readonly heartbeatMs?: number;
   /** How often the upstream's binlog end is sampled to measure lag (lag.ts). Default 25. */
   readonly lagSampleMs?: number;
-  readonly recentLog?: RecentLogLimits;
   /** Reconnection backoff: the first delay (default 100 ms), doubling up to `max` (default 5 s). */
   readonly reconnectBackoffMs?: { readonly first?: number; readonly max?: number };
   readonly logger?: Logger;
@@ -55,8 +53,6 @@ const LAG_SAMPLE_TIMEOUT_MS = 1_000;
 const CONNECT_TIMEOUT_MS = 10_000;
 
 export class BinlogStream extends EventEmitter {
-  /** The last batches delivered, for position-fenced fills. */
-  readonly recentLog: RecentLog;
   readonly #url: string;
   readonly #serverId: number;
   readonly #sink: BinlogSink;
@@ -105,7 +101,6 @@ export class BinlogStream extends EventEmitter {
     this.#sampler = new BinlogEndSampler(opts.url, LAG_SAMPLE_TIMEOUT_MS, () => this.#stopping);
     this.#log = opts.logger ?? pino({ level: 'silent' });
     this.#startAt = opts.startAt ?? 'current';
-    this.recentLog = new RecentLog(opts.recentLog);
     this.#backoffFirstMs = Math.max(1, opts.reconnectBackoffMs?.first ?? 100);
     this.#backoffMaxMs = Math.max(this.#backoffFirstMs, opts.reconnectBackoffMs?.max ?? 5_000);
     super.on('newListener', (name: string | symbol) => {
@@ -133,7 +128,6 @@ export class BinlogStream extends EventEmitter {
     } else {
       this.#start = { kind: 'position', at: s };
     }
-    if (this.#start.kind === 'position') this.recentLog.startAt(this.#start.at);
     this.#watchdog = setInterval(() => this.#checkAlive(), Math.max(25, this.#heartbeatMs / 2));
     this.#watchdog.unref();
     this.#sampleTimer = setInterval(() => this.#sampleEnd(), this.#lagSampleMs);
@@ -192,14 +186,6 @@ export class BinlogStream extends EventEmitter {
       const at = this.#caughtUp ?? (this.#start?.kind === 'position' ? this.#start.at : null);
       return at !== null && comparePositions(at, position) >= 0;
     }, timeoutMs);
-  }
-
-  /**
-   * Resolves true once the MariaDB GTID(s) `gtid` (`domain-server-seq`, comma-separated) have been
-   * applied, e.g. a session's last write for read-your-writes; false after `timeoutMs` or stop.
-   */
-  waitForGtid(gtid: string, timeoutMs = 5_000): Promise<boolean> {
-    return this.#wait(() => this.#gtids.applied(gtid), timeoutMs);
   }
 
   override on(event: 'batch', listener: (batch: Batch) => void): this;
@@ -416,8 +402,6 @@ export class BinlogStream extends EventEmitter {
 
   #onBatch(batch: Batch): void {
     if (this.#isReplay(batch.position)) return;
-    if (this.recentLog.floor === null) this.recentLog.startAt(batch.position);
-    this.recentLog.append(batch);
     try {
       this.#sink.applyBatch(batch);
     } catch (err) {
