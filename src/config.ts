@@ -38,6 +38,8 @@ export interface RotorConfig {
   readonly maxStalenessMs: number;
   /** How often every user's grants are checked again through their next read. [note: cached-grants] */
   readonly privilegeRefreshMs: number;
+  /** A cache nobody has read for this long is emptied (0: never). */
+  readonly cacheIdleMs: number;
   /**
    * `eventual`: cached reads show what the binlog has brought. `session`: after a session writes,
    * its next cached read first waits (up to 1 s, else it goes upstream) until the binlog has
@@ -57,6 +59,7 @@ export const DEFAULTS = {
   maxClients: 9000,
   maxStalenessMs: 5000,
   privilegeRefreshMs: 10_000,
+  cacheIdleMs: 0,
   consistency: 'eventual',
   logLevel: 'info',
   upstreamTls: 'auto',
@@ -74,6 +77,7 @@ export interface RawConfig {
   maxClients?: string;
   maxStaleness?: string;
   privilegeRefresh?: string;
+  cacheIdle?: string;
   consistency?: string;
   logLevel?: string;
   tlsCert?: string;
@@ -167,6 +171,7 @@ export function buildConfig(raw: RawConfig): RotorConfig {
     maxClients: parseInteger(raw.maxClients, '--max-clients', DEFAULTS.maxClients, 1, 1_000_000),
     maxStalenessMs: parseInteger(raw.maxStaleness, '--max-staleness', DEFAULTS.maxStalenessMs, 1, 86_400_000),
     privilegeRefreshMs: parseInteger(raw.privilegeRefresh, '--privilege-refresh', DEFAULTS.privilegeRefreshMs, 100, 3_600_000),
+    cacheIdleMs: parseInteger(raw.cacheIdle, '--cache-idle', DEFAULTS.cacheIdleMs, 0, 31_536_000_000),
     consistency: parseConsistency(raw.consistency),
     logLevel: raw.logLevel ?? DEFAULTS.logLevel,
     tls: raw.tlsCert && raw.tlsKey ? { cert: raw.tlsCert, key: raw.tlsKey } : null,

@@ -42,6 +42,7 @@ export async function startRotor(config: RotorConfig, logger: Logger = pino({ le
     dataDir: config.dataDir,
     consistency: config.consistency,
     privilegeRefreshMs: config.privilegeRefreshMs,
+    cacheIdleMs: config.cacheIdleMs,
     logger: logger.child({ area: 'engine' }),
   });
   await engine.start();

@@ -38,7 +38,9 @@ export interface CacheInfo {
   sql: string;
   parameters: { table: string; column: string }[];
   plan: string[];
-  status: string;
+  status: CacheStatus;
+  /** Why a cache is not ready (a dropped table, a table Rotor cannot keep exact), or null. */
+  reason: string | null;
   stats: { hits: number; misses: number; upqueries: number; keys: number; rows: number; bytes: number; hitLatencyMs: { p50: number; p99: number } };
 }
 
@@ -61,10 +63,21 @@ export class LatencyRing {
   }
 }
 
+/**
+ * `ready`: answers reads. `invalidated`: a table it reads changed or is being checked, reads go
+ * upstream until it is checked again. `dropped`: a table it reads no longer exists; its state is
+ * freed, it answers nothing, and it stays listed (with the reason) until it is deleted.
+ */
+export type CacheStatus = 'ready' | 'invalidated' | 'dropped';
+
 export class Cache {
   readonly stats = { hits: 0, misses: 0, upqueries: 0 };
   readonly latency = new LatencyRing();
-  status: 'ready' | 'invalidated' = 'ready';
+  status: CacheStatus = 'ready';
+  /** Why the cache is not ready, when known. */
+  reason: string | null = null;
+  /** Reads counted at the last idle check, and since when (ms, performance.now()) that count has not moved. */
+  idle = { reads: 0, since: 0 };
   /** The upstream's `div_precision_increment` the cache's AVGs were built with. */
   divPrecisionIncrement = 4;
   /** Column definitions per select-list text (MariaDB names result columns as the client wrote them). */

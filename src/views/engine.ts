@@ -51,6 +51,8 @@ export interface EngineOptions {
   consistency?: Consistency;
   /** How often every principal's grants are checked again, and the global sql_mode re-read. Default 10 s. */
   privilegeRefreshMs?: number;
+  /** A cache nobody has read for this long is emptied (not dropped), checked at every refresh. 0: never (the default). */
+  cacheIdleMs?: number;
   logger?: Logger;
 }
 
@@ -118,7 +120,10 @@ export class Engine implements BinlogSink, RouterBackend {
   /** Loads persisted caches: empty (partial) and immediately usable, without asking upstream. */
   async start(): Promise<void> {
     await this.refresh();
-    this.#refreshTimer = setInterval(() => void this.refresh(), this.#opts.privilegeRefreshMs ?? 10_000);
+    this.#refreshTimer = setInterval(() => {
+      void this.refresh();
+      this.emptyIdle(performance.now());
+    }, this.#opts.privilegeRefreshMs ?? 10_000);
     this.#refreshTimer.unref();
     if (!this.#registry.persistent) return;
     const installed: Cache[] = [];
@@ -141,6 +146,29 @@ export class Engine implements BinlogSink, RouterBackend {
    * The periodic refresh: every principal's grants are checked again by its next read (changes
    * made without the binlog: `sql_log_bin=0`, another server), and the global sql_mode re-read.
    */
+  /** Caches emptied because nobody read them for `cacheIdleMs`. */
+  idleEmptied = 0;
+
+  /**
+   * Empties the caches nobody has read for `cacheIdleMs` (their definitions stay; the next read
+   * fills again). Reads are counted, not timed, so the hit path pays nothing for this.
+   */
+  emptyIdle(now: number): void {
+    const limit = this.#opts.cacheIdleMs ?? 0;
+    if (limit <= 0) return;
+    for (const c of this.#registry.values()) {
+      const reads = c.stats.hits + c.stats.misses;
+      if (reads !== c.idle.reads || c.idle.since === 0) {
+        c.idle = { reads, since: now };
+        continue;
+      }
+      if (now - c.idle.since < limit || c.status !== 'ready' || c.built.reader.size === 0) continue;
+      this.#registry.empty(c);
+      this.idleEmptied++;
+      this.#log.info({ cache: c.id, idleMs: Math.round(now - c.idle.since) }, 'a cache nobody read was emptied');
+    }
+  }
+
   refresh(): Promise<void> {
     return this.#schema.refresh();
   }
@@ -188,6 +216,7 @@ export class Engine implements BinlogSink, RouterBackend {
       parameters: c.plan.params.map((p) => parameterOf(c.plan, p.column)),
       plan: c.built.nodes.map((n) => n.describe()),
       status: c.status,
+      reason: c.reason,
       stats: { ...c.stats, keys: reader.size, rows: u.rows, bytes: u.bytes, hitLatencyMs: c.latency.percentiles() },
     };
   }

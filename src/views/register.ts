@@ -52,7 +52,9 @@ export async function registerCache(req: RegisterRequest, d: RegisterDeps): Prom
   if (fp === null && /"/.test(sql)) throw new RotorError('ERR_CACHE_UNSUPPORTED', ['double quotes (a string, or an identifier under ANSI_QUOTES: write strings in single quotes, identifiers in backticks)'], { clause: 'quoting', detail: 'double quotes' });
   if (fp === null) throw new RotorError('ERR_CACHE_PARSE', ['the statement cannot be fingerprinted']);
   const existing = d.registry.findSame(fp, database);
-  if (existing !== null) return existing;
+  // A dropped cache gives way: registering it again is registering it over the table that exists now.
+  if (existing !== null && existing.status === 'dropped') d.registry.remove(existing);
+  else if (existing !== null) return existing;
   const schemas: TableSchema[] = [];
   for (const t of refs) {
     const db = t.db ?? given ?? database;
@@ -70,7 +72,8 @@ export async function registerCache(req: RegisterRequest, d: RegisterDeps): Prom
   const id = 'q_' + createHash('sha1').update(`${database}\0${normalized}`).digest('hex').slice(0, 12);
   const columns = await d.upstream.columnDefinitions(limitZero(sql, fp), database);
   const again = d.registry.findSame(fp, database);
-  if (again !== null) return again;
+  if (again !== null && again.status === 'dropped') d.registry.remove(again);
+  else if (again !== null) return again;
   if (req.name !== undefined && d.registry.byName(req.name) !== null) throw new RotorError('ERR_CACHE_UNSUPPORTED', [`the name ${req.name} is taken`], { clause: 'name', detail: 'name taken' });
   const cache = d.registry.install({ id, name: req.name ?? id, database, sql, schema, ...(schemas.length > 1 ? { tables: schemas } : {}), columns }, d.schema.divPrecisionIncrement);
   await d.registry.persist();

@@ -88,7 +88,23 @@ export class CacheRegistry {
     const list = (this.#byKey.get(c.fp.key) ?? []).filter((x) => x !== c);
     if (list.length > 0) this.#byKey.set(c.fp.key, list);
     else this.#byKey.delete(c.fp.key);
+    if (c.status !== 'dropped') releaseCache(this.#graph, c.built);
+  }
+
+  /**
+   * A table the cache reads is gone: its state is freed and its nodes released (shared ones stay
+   * while another cache uses them), and it stays listed as `dropped`, with the reason, until it is
+   * deleted. It is never checked again: a table created later under the same name is another table.
+   */
+  retire(c: Cache, reason: string): void {
+    if (c.status === 'dropped') return;
+    c.built.reader.evictAll();
     releaseCache(this.#graph, c.built);
+    // The nodes that left the graph stay referenced by the listed cache: their state is freed here.
+    const inGraph = new Set(this.#graph.nodes());
+    for (const n of c.built.nodes) if (!inGraph.has(n)) n.state?.evictAll();
+    c.status = 'dropped';
+    c.reason = reason;
   }
 
   /** The persisted definitions (none without a data dir). */

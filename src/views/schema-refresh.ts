@@ -78,7 +78,7 @@ export class SchemaRefresh {
         log.warn({ from: this.divPrecisionIncrement, to: g.divPrecisionIncrement }, 'the upstream div_precision_increment changed: caches with AVG are planned again');
         this.divPrecisionIncrement = g.divPrecisionIncrement;
         for (const c of registry.values()) {
-          if (!/\bAVG\s*\(/i.test(c.def.sql) || this.#refreshing.has(c)) continue;
+          if (!/\bAVG\s*\(/i.test(c.def.sql) || this.#refreshing.has(c) || c.status === 'dropped') continue;
           c.status = 'invalidated';
           void this.recheck(c);
         }
@@ -131,6 +131,7 @@ export class SchemaRefresh {
     }
     const emptied: string[] = [];
     for (const c of registry.values()) {
+      if (c.status === 'dropped') continue;
       // A statement Rotor could not attribute to a table may have changed any table of its database.
       const hit = (s: TableSchema): boolean => (change.tables.length === 0 ? s.database === change.database || change.database === '' : s.database === change.database && change.tables.includes(s.table));
       const tables = tablesOf(c.def);
@@ -145,6 +146,7 @@ export class SchemaRefresh {
         continue;
       }
       c.status = 'invalidated';
+      c.reason = `checking its tables again after a schema change (${change.kind})`;
       void this.recheck(c);
     }
     if (emptied.length > 0 && unlogged) log.info({ caches: emptied, statement: change.statement.slice(0, 200) }, 'a session with sql_log_bin=0 may have changed rows: the caches over its tables were emptied');
@@ -160,10 +162,16 @@ export class SchemaRefresh {
       const schemas: TableSchema[] = [];
       for (const t of old) {
         const schema = await upstream.loadTable(t.database, t.table);
-        if (schema === null) { c.status = 'invalidated'; return; }
+        if (schema === null) {
+          if (!registry.has(c.id)) return;
+          registry.retire(c, `table ${t.database}.${t.table} no longer exists (or Rotor's account cannot see it)`);
+          log.info({ cache: c.id, table: `${t.database}.${t.table}` }, 'a cache is retired: a table it reads was dropped');
+          return;
+        }
         const refusal = await upstream.tableRefusal(t.database, t.table);
         if (refusal !== null) {
           c.status = 'invalidated';
+          c.reason = refusal;
           if (this.#refusals.get(c) !== refusal) log.warn({ cache: c.id, table: `${t.database}.${t.table}`, reason: refusal }, 'a cache stops serving: its table can no longer be kept exact');
           this.#refusals.set(c, refusal);
           return;
@@ -177,6 +185,7 @@ export class SchemaRefresh {
       if (!registry.has(c.id)) return;
       if (JSON.stringify(schemas) === JSON.stringify(old) && JSON.stringify(columns) === JSON.stringify(c.def.columns) && c.divPrecisionIncrement === this.divPrecisionIncrement) {
         c.status = 'ready';
+        c.reason = null;
         return;
       }
       // A table changed shape: plan the same query again against it, then swap the caches.
@@ -189,6 +198,7 @@ export class SchemaRefresh {
       await registry.persist();
     } catch (e) {
       c.status = 'invalidated';
+      c.reason = `could not be checked again: ${(e as Error).message}`;
       log.warn({ err: e, cache: c.id }, 'a cache could not be rebuilt after DDL');
     } finally {
       this.#refreshing.delete(c);

@@ -6,7 +6,7 @@
 import mysql from 'mysql2/promise';
 import { pino } from 'pino';
 import type { FieldPacket } from 'mysql2';
-import { Engine, type EngineUpstream } from '../../src/views/engine.js';
+import { Engine, type EngineOptions, type EngineUpstream } from '../../src/views/engine.js';
 import { toColumnDefinition, UpstreamClient } from '../../src/upstream/upstream-client.js';
 import type { BinlogPosition } from '../../src/dataflow/batch.js';
 import type { SnapshotResult } from '../../src/dataflow/upquery.js';
@@ -98,11 +98,11 @@ export class EngineFixture {
     this.session = sessionFor(db.name);
   }
 
-  static async create(prefix: string, setup: string, opts: { dataDir?: string | null; stream?: boolean } = {}): Promise<EngineFixture> {
+  static async create(prefix: string, setup: string, opts: { dataDir?: string | null; stream?: boolean; engine?: Partial<EngineOptions> } = {}): Promise<EngineFixture> {
     const db = await freshDatabase(prefix);
     if (setup.trim()) await db.admin.query(setup);
     // No periodic re-check of grants mid-test: tests that route synchronously expect answers.
-    const engine = new Engine({ upstreamUrl: db.url, defaultDatabase: db.name, dataDir: opts.dataDir ?? null, privilegeRefreshMs: 3_600_000, logger: pino({ level: process.env.ROTOR_TEST_LOG ?? 'silent' }, pino.destination({ dest: 2, sync: true })) });
+    const engine = new Engine({ upstreamUrl: db.url, defaultDatabase: db.name, dataDir: opts.dataDir ?? null, privilegeRefreshMs: 3_600_000, ...opts.engine, logger: pino({ level: process.env.ROTOR_TEST_LOG ?? 'silent' }, pino.destination({ dest: 2, sync: true })) });
     await engine.start();
     const stream = new BinlogStream({ url: db.url, serverId: uniqueServerId(), sink: engine, heartbeatMs: 250 });
     if (opts.stream !== false) await stream.start();
