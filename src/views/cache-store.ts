@@ -1,38 +1,89 @@
 /**
- * The embedded registry: cache definitions in `<dataDir>/caches.json`, written atomically (temp
- * file + rename) so a crash leaves the old or the new list, never half of one.
+ * The embedded registry: one file per cache, `<dataDir>/caches/<id>.json`, each written atomically
+ * (temp file + rename) so a crash leaves the old or the new definition, never half of one.
+ * Registering or dropping a cache writes or deletes its own file only, so it costs the same with
+ * ten caches as with a thousand. A `caches.json` of an earlier Rotor (every definition in one
+ * list) is split into files at the first load and renamed `caches.json.migrated`.
  */
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { CacheDefinition } from './cache.js';
 
+const SUFFIX = '.json';
+
+/** Orders the files written in one millisecond. */
+let written = 0;
+
 export class CacheStore {
-  readonly #file: string;
-  #writing: Promise<void> = Promise.resolve();
+  readonly #dir: string;
+  readonly #legacy: string;
+  /** Writes and deletes of one cache's file, in the order they were asked for. */
+  readonly #pending = new Map<string, Promise<void>>();
 
   constructor(readonly dir: string) {
-    this.#file = join(dir, 'caches.json');
+    this.#dir = join(dir, 'caches');
+    this.#legacy = join(dir, 'caches.json');
   }
 
+  /** Every persisted definition, in the order the caches were first written. */
   async load(): Promise<CacheDefinition[]> {
+    await this.#migrate();
+    let names: string[];
     try {
-      const doc = JSON.parse(await readFile(this.#file, 'utf8')) as { version: number; caches: CacheDefinition[] };
-      return Array.isArray(doc.caches) ? doc.caches : [];
+      names = (await readdir(this.#dir)).filter((n) => n.endsWith(SUFFIX));
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw e;
     }
+    const docs = await Promise.all(names.map(async (n) => JSON.parse(await readFile(join(this.#dir, n), 'utf8')) as { at: number; n: number; cache: CacheDefinition }));
+    return docs.sort((a, b) => a.at - b.at || a.n - b.n).map((d) => d.cache);
   }
 
-  /** Saves the whole list; concurrent saves are serialized, the last one wins. */
-  save(defs: ReadonlyArray<CacheDefinition>): Promise<void> {
-    const text = JSON.stringify({ version: 1, caches: defs }, null, 2);
-    this.#writing = this.#writing.catch(() => undefined).then(async () => {
-      await mkdir(this.dir, { recursive: true });
-      const tmp = `${this.#file}.${process.pid}.tmp`;
+  /** Writes one cache's definition (replacing an earlier one of the same id). */
+  put(def: CacheDefinition): Promise<void> {
+    const text = JSON.stringify({ version: 2, at: Date.now(), n: written++, cache: def }, null, 2);
+    return this.#queue(def.id, async () => {
+      await mkdir(this.#dir, { recursive: true });
+      const file = this.#file(def.id);
+      const tmp = `${file}.${process.pid}.tmp`;
       await writeFile(tmp, text);
-      await rename(tmp, this.#file);
+      await rename(tmp, file);
     });
-    return this.#writing;
+  }
+
+  /** Deletes one cache's definition. */
+  delete(id: string): Promise<void> {
+    return this.#queue(id, async () => {
+      await unlink(this.#file(id)).catch((e: NodeJS.ErrnoException) => {
+        if (e.code !== 'ENOENT') throw e;
+      });
+    });
+  }
+
+  #file(id: string): string {
+    // Ids are generated (`q_` and hex) or validated names; the file name escapes anything else.
+    return join(this.#dir, encodeURIComponent(id) + SUFFIX);
+  }
+
+  #queue(id: string, write: () => Promise<void>): Promise<void> {
+    const next = (this.#pending.get(id) ?? Promise.resolve()).catch(() => undefined).then(write);
+    this.#pending.set(id, next);
+    void next.catch(() => undefined).then(() => {
+      if (this.#pending.get(id) === next) this.#pending.delete(id);
+    });
+    return next;
+  }
+
+  async #migrate(): Promise<void> {
+    let text: string;
+    try {
+      text = await readFile(this.#legacy, 'utf8');
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return;
+      throw e;
+    }
+    const doc = JSON.parse(text) as { caches?: CacheDefinition[] };
+    for (const def of Array.isArray(doc.caches) ? doc.caches : []) await this.put(def);
+    await rename(this.#legacy, `${this.#legacy}.migrated`);
   }
 }

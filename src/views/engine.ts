@@ -45,7 +45,7 @@ export interface EngineOptions {
   upstreamUrl: string;
   /** Resolves unqualified tables when a registration gives no database. */
   defaultDatabase: string | null;
-  /** Persist registered caches here (caches.json); null = memory only. */
+  /** Persist registered caches here (one file per cache under caches/); null = memory only. */
   dataDir: string | null;
   /** Read-your-writes for sessions that wrote (config.ts `consistency`). Default 'eventual'. */
   consistency?: Consistency;
@@ -263,7 +263,7 @@ export class Engine implements BinlogSink, RouterBackend {
     const c = this.#registry.byName(idOrName);
     if (c === null) return false;
     this.#registry.remove(c);
-    void this.#registry.persist();
+    void this.#registry.unpersist(c);
     return true;
   }
 

@@ -76,7 +76,7 @@ export async function registerCache(req: RegisterRequest, d: RegisterDeps): Prom
   else if (again !== null) return again;
   if (req.name !== undefined && d.registry.byName(req.name) !== null) throw new RotorError('ERR_CACHE_UNSUPPORTED', [`the name ${req.name} is taken`], { clause: 'name', detail: 'name taken' });
   const cache = d.registry.install({ id, name: req.name ?? id, database, sql, schema, ...(schemas.length > 1 ? { tables: schemas } : {}), columns }, d.schema.divPrecisionIncrement);
-  await d.registry.persist();
+  await d.registry.persist(cache);
   d.log.info({ cache: id, sql: normalized }, 'cache registered');
   return cache;
 }

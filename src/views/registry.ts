@@ -116,12 +116,21 @@ export class CacheRegistry {
     return this.#store !== null;
   }
 
-  async persist(): Promise<void> {
-    if (this.#store === null) return;
+  /** Writes a cache's definition to the data dir (its own file: cache-store.ts). */
+  async persist(c: Cache): Promise<void> {
     try {
-      await this.#store.save([...this.#caches.values()].map((c) => c.def));
+      await this.#store?.put(c.def);
     } catch (e) {
-      this.#log.error({ err: e }, 'could not persist the caches');
+      this.#log.error({ err: e, cache: c.id }, 'could not persist a cache');
+    }
+  }
+
+  /** Deletes a cache's definition from the data dir. */
+  async unpersist(c: Cache): Promise<void> {
+    try {
+      await this.#store?.delete(c.id);
+    } catch (e) {
+      this.#log.error({ err: e, cache: c.id }, 'could not delete a persisted cache');
     }
   }
 

@@ -194,8 +194,7 @@ export class SchemaRefresh {
       const def: CacheDefinition = { ...c.def, schema: schemas[0], ...(schemas.length > 1 ? { tables: schemas } : {}), columns };
       planOf(parseStatement(def.sql), schemas);
       registry.remove(c);
-      registry.install(def, this.divPrecisionIncrement);
-      await registry.persist();
+      await registry.persist(registry.install(def, this.divPrecisionIncrement));
     } catch (e) {
       c.status = 'invalidated';
       c.reason = `could not be checked again: ${(e as Error).message}`;

@@ -1,6 +1,6 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Engine } from '../../src/views/engine.js';
@@ -121,8 +121,9 @@ describe('cache registry', () => {
   });
 
   it('persists caches and comes back empty but immediately usable after a restart', async () => {
-    const doc = JSON.parse(await readFile(join(dir, 'caches.json'), 'utf8')) as { caches: { name: string }[] };
-    assert.ok(doc.caches.some((c) => c.name === 'by_author'));
+    const id = f.engine.get('by_author')!.id;
+    const doc = JSON.parse(await readFile(join(dir, 'caches', `${id}.json`), 'utf8')) as { cache: { name: string } };
+    assert.equal(doc.cache.name, 'by_author');
     const again = new Engine({ upstreamUrl: f.db.url, defaultDatabase: f.db.name, dataDir: dir });
     await again.start();
     try {
@@ -140,7 +141,7 @@ describe('cache registry', () => {
     const star = await f.engine.register({ sql: 'SELECT * FROM story WHERE id = ?', name: 'story_star' });
     // What Rotor persisted before it went down; the live engine below keeps its own file current.
     const down = await mkdtemp(join(tmpdir(), 'rotor-down-'));
-    await writeFile(join(down, 'caches.json'), await readFile(join(dir, 'caches.json')));
+    await cp(join(dir, 'caches'), join(down, 'caches'), { recursive: true });
     const stopped = f.engine;
     const again = async (): Promise<void> => {
       const restarted = new Engine({ upstreamUrl: f.db.url, defaultDatabase: f.db.name, dataDir: down });
