@@ -9,8 +9,8 @@
  * test/ mirrors src/: the tests of src/X/… live under test/X/…. Besides those: test/core tests
  * src's top-level files (config.ts, errors.ts, cli.ts), test/repo checks the repository itself
  * (layer rules, the named-note table), test/bench tests bench/lib, test/support holds shared
- * helpers (private servers, a Rotor under test, collations), and test/e2e, test/differential,
- * test/logic and test/oracle cut across the layers.
+ * helpers (private servers, a Rotor under test, collations, the seeded generator), and test/e2e,
+ * test/differential, test/logic and test/oracle cut across the layers.
  */
 import { spawn } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
