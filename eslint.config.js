@@ -74,6 +74,13 @@ export default tseslint.config(
     },
   },
   ...layers,
+  // Tests take their seeded generator and helpers from test/support; only the tests of the
+  // benchmarks' library (test/bench) import bench/.
+  {
+    files: ['test/**/*.ts'],
+    ignores: ['test/bench/**'],
+    rules: { 'no-restricted-imports': ['error', { patterns: [{ regex: '^(\\.\\./)+bench/', message: 'tests import helpers from test/support, not bench/ (only test/bench tests bench/lib).' }] }] },
+  },
   {
     files: ['bin/**/*.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },

@@ -1,20 +1,10 @@
 /**
  * Key choice for the vote benchmark: Zipf-distributed ranks 1..n (rank 1 the most popular), by
- * inverse transform over a precomputed cumulative table, and a small seeded generator so a run is
- * reproducible. Skew 0 is the uniform distribution.
+ * inverse transform over a precomputed cumulative table, and the tests' seeded generator
+ * (test/support/seeded-random.ts) so a run is reproducible. Skew 0 is the uniform distribution.
  */
 
-/** A seeded uniform generator in [0, 1) (mulberry32): cheap, and the same seed gives the same run. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from '../../test/support/seeded-random.js';
 
 /** Draws ranks in 1..n with P(k) proportional to 1 / k^skew. */
 export class Zipf {

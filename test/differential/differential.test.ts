@@ -15,7 +15,7 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import type mysql from 'mysql2/promise';
-import { seededRandom } from '../../bench/lib/zipf.js';
+import { seededRandom } from '../support/seeded-random.js';
 import { freshDatabase, type TestDatabase } from '../support/servers.js';
 import { startTestRotor, type TestRotor } from '../support/rotor.js';
 import { avoidedGaps, ALL_GAPS } from './gaps.js';

@@ -21,7 +21,7 @@ import { rightJoins } from '../../src/planner/passes/right-join.js';
 import { buildCache, type BuiltCache } from '../../src/planner/build.js';
 import type { TableSchema } from '../../src/planner/schema.js';
 import type { Batch, TableChange } from '../../src/dataflow/batch.js';
-import { seededRandom as prng } from '../../bench/lib/zipf.js';
+import { seededRandom as prng } from '../support/seeded-random.js';
 import '../support/collations.js';
 
 const int = (name: string) => ({ name, dataType: 'int', scale: 0, collation: null });

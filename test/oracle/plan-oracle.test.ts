@@ -15,7 +15,7 @@ import { planSelect } from '../../src/planner/plan.js';
 import { buildCache, type BuiltCache } from '../../src/planner/build.js';
 import type { TableSchema } from '../../src/planner/schema.js';
 import type { Batch } from '../../src/dataflow/batch.js';
-import { seededRandom as prng } from '../../bench/lib/zipf.js';
+import { seededRandom as prng } from '../support/seeded-random.js';
 import '../support/collations.js';
 
 const schema: TableSchema = {

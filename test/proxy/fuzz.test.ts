@@ -22,7 +22,7 @@ import { decodeErr } from '../../src/proxy/protocol/generic-response.js';
 import { encodeHandshakeResponse } from '../../src/proxy/protocol/handshake.js';
 import { PacketWriter } from '../../src/proxy/protocol/packet-writer.js';
 import { encodeExecutePayload } from '../../src/proxy/protocol/statement-execute.js';
-import { fuzzRun, Mutator } from '../protocol/mutate.js';
+import { fuzzRun, Mutator } from './protocol/mutate.js';
 
 const { seed, cases } = fuzzRun(3000);
 const WORKERS = 8;

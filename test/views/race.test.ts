@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import mysql from 'mysql2/promise';
 import { EngineFixture, canonical } from './support.js';
-import { seededRandom as prng } from '../../bench/lib/zipf.js';
+import { seededRandom as prng } from '../support/seeded-random.js';
 
 
 const SEEDS = (process.env.ROTOR_RACE_SEEDS ?? '1,2,3,4,5,6').split(',').map(Number);

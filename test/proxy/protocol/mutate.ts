@@ -3,7 +3,7 @@
  * fuzz (test/proxy/fuzz.test.ts). A run takes its seed from ROTOR_FUZZ_SEED or picks one; every
  * failure message carries it, so `ROTOR_FUZZ_SEED=<seed>` replays the run.
  */
-import { seededRandom } from '../../bench/lib/zipf.js';
+import { seededRandom } from '../../support/seeded-random.js';
 
 /** The seed of this run and how many cases a fuzz test runs (ROTOR_FUZZ_CASES overrides `byDefault`). */
 export function fuzzRun(byDefault: number): { seed: number; cases: number } {

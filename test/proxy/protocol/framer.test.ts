@@ -1,8 +1,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PacketFramer, PacketTooLarge, type Packet } from '../../src/proxy/protocol/framer.js';
-import { PacketWriter } from '../../src/proxy/protocol/packet-writer.js';
-import { MAX_FRAME } from '../../src/proxy/protocol/constants.js';
+import { PacketFramer, PacketTooLarge, type Packet } from '../../../src/proxy/protocol/framer.js';
+import { PacketWriter } from '../../../src/proxy/protocol/packet-writer.js';
+import { MAX_FRAME } from '../../../src/proxy/protocol/constants.js';
 import { eachSplit } from './split.js';
 
 function collect(framer: PacketFramer, chunks: Buffer[]): Packet[] {

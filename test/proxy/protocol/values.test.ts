@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { formatFloating, writeBinaryValue } from '../../src/proxy/protocol/value-codec.js';
-import { PacketWriter } from '../../src/proxy/protocol/packet-writer.js';
-import { PacketFramer, type Packet } from '../../src/proxy/protocol/framer.js';
-import { Type } from '../../src/proxy/protocol/constants.js';
-import { bindTypes, decodeExecuteParams, encodeExecutePayload } from '../../src/proxy/protocol/statement-execute.js';
+import { formatFloating, writeBinaryValue } from '../../../src/proxy/protocol/value-codec.js';
+import { PacketWriter } from '../../../src/proxy/protocol/packet-writer.js';
+import { PacketFramer, type Packet } from '../../../src/proxy/protocol/framer.js';
+import { Type } from '../../../src/proxy/protocol/constants.js';
+import { bindTypes, decodeExecuteParams, encodeExecutePayload } from '../../../src/proxy/protocol/statement-execute.js';
 import { eachSplit } from './split.js';
 
 test('prints DOUBLE and FLOAT values the way MariaDB 10.11 does', () => {

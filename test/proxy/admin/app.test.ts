@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildAdminApp, type AdminBackend, type CacheAdmin } from '../../src/proxy/admin/app.js';
-import { RotorError } from '../../src/errors.js';
+import { buildAdminApp, type AdminBackend, type CacheAdmin } from '../../../src/proxy/admin/app.js';
+import { RotorError } from '../../../src/errors.js';
 
 function fakeCaches(): CacheAdmin & { registered: string[] } {
   const registered: string[] = [];

@@ -5,9 +5,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { buildAdminApp, type AdminBackend, type AdminOptions, type CacheAdmin } from '../../src/proxy/admin/app.js';
-import { ERRORS } from '../../src/errors.js';
-import { RegistrationLimit } from '../../src/views/registration-limit.js';
+import { buildAdminApp, type AdminBackend, type AdminOptions, type CacheAdmin } from '../../../src/proxy/admin/app.js';
+import { ERRORS } from '../../../src/errors.js';
+import { RegistrationLimit } from '../../../src/views/registration-limit.js';
 
 function caches(): CacheAdmin & { registered: string[] } {
   const registered: string[] = [];

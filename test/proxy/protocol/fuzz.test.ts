@@ -6,13 +6,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PacketFramer, PacketTooLarge, type Packet } from '../../src/proxy/protocol/framer.js';
-import { PacketWriter } from '../../src/proxy/protocol/packet-writer.js';
-import { MalformedPacket, PacketReader } from '../../src/proxy/protocol/packet-reader.js';
-import { Cap, Type } from '../../src/proxy/protocol/constants.js';
-import { decodeHandshakeResponse, encodeHandshakeResponse, type HandshakeResponse } from '../../src/proxy/protocol/handshake.js';
-import { decodeExecuteParams, encodeExecutePayload } from '../../src/proxy/protocol/statement-execute.js';
-import type { Value } from '../../src/values.js';
+import { PacketFramer, PacketTooLarge, type Packet } from '../../../src/proxy/protocol/framer.js';
+import { PacketWriter } from '../../../src/proxy/protocol/packet-writer.js';
+import { MalformedPacket, PacketReader } from '../../../src/proxy/protocol/packet-reader.js';
+import { Cap, Type } from '../../../src/proxy/protocol/constants.js';
+import { decodeHandshakeResponse, encodeHandshakeResponse, type HandshakeResponse } from '../../../src/proxy/protocol/handshake.js';
+import { decodeExecuteParams, encodeExecutePayload } from '../../../src/proxy/protocol/statement-execute.js';
+import type { Value } from '../../../src/values.js';
 import { eachSplit } from './split.js';
 import { fuzzRun, Mutator } from './mutate.js';
 

@@ -1,10 +1,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ColumnCapture } from '../../src/proxy/protocol/column-capture.js';
-import { encodeResultSet } from '../../src/proxy/protocol/result-set.js';
-import { PacketWriter } from '../../src/proxy/protocol/packet-writer.js';
-import { writeErr, writeOk } from '../../src/proxy/protocol/generic-response.js';
-import type { ColumnDefinition } from '../../src/proxy/protocol/column-definition.js';
+import { ColumnCapture } from '../../../src/proxy/protocol/column-capture.js';
+import { encodeResultSet } from '../../../src/proxy/protocol/result-set.js';
+import { PacketWriter } from '../../../src/proxy/protocol/packet-writer.js';
+import { writeErr, writeOk } from '../../../src/proxy/protocol/generic-response.js';
+import type { ColumnDefinition } from '../../../src/proxy/protocol/column-definition.js';
 import { eachSplit } from './split.js';
 
 const col = (name: string, type: number): ColumnDefinition => ({

@@ -1,16 +1,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { PacketFramer, type Packet } from '../../src/proxy/protocol/framer.js';
-import { PacketWriter } from '../../src/proxy/protocol/packet-writer.js';
-import { Cap, Status } from '../../src/proxy/protocol/constants.js';
+import { PacketFramer, type Packet } from '../../../src/proxy/protocol/framer.js';
+import { PacketWriter } from '../../../src/proxy/protocol/packet-writer.js';
+import { Cap, Status } from '../../../src/proxy/protocol/constants.js';
 import {
   decodeHandshakeResponse, decodeServerHandshake, encodeAuthSwitch, encodeHandshakeResponse, encodeServerHandshake, encodeSslRequest, isSslRequest, takeSslRequest,
   type HandshakeResponse, type ServerHandshake,
-} from '../../src/proxy/protocol/handshake.js';
-import { decodeErr, decodeOk, eofStatus, okStatus, writeEof, writeErr, writeOk } from '../../src/proxy/protocol/generic-response.js';
-import { decodeColumnDefinition, writeColumnDefinition } from '../../src/proxy/protocol/column-codec.js';
-import type { ColumnDefinition } from '../../src/proxy/protocol/column-definition.js';
-import { MalformedPacket, PacketReader } from '../../src/proxy/protocol/packet-reader.js';
+} from '../../../src/proxy/protocol/handshake.js';
+import { decodeErr, decodeOk, eofStatus, okStatus, writeEof, writeErr, writeOk } from '../../../src/proxy/protocol/generic-response.js';
+import { decodeColumnDefinition, writeColumnDefinition } from '../../../src/proxy/protocol/column-codec.js';
+import type { ColumnDefinition } from '../../../src/proxy/protocol/column-definition.js';
+import { MalformedPacket, PacketReader } from '../../../src/proxy/protocol/packet-reader.js';
 import { eachSplit } from './split.js';
 
 function packetsOf(chunks: Buffer[]): Packet[] {

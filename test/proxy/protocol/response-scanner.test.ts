@@ -1,12 +1,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { ResponseScanner, type ResponseKind } from '../../src/proxy/protocol/response-scanner.js';
-import { encodePrepareOk, encodeResultSet, encodeResultSetOnce } from '../../src/proxy/protocol/result-set.js';
-import { PacketWriter } from '../../src/proxy/protocol/packet-writer.js';
-import { writeColumnDefinition } from '../../src/proxy/protocol/column-codec.js';
-import { writeEof, writeErr, writeOk } from '../../src/proxy/protocol/generic-response.js';
-import { MAX_FRAME, Status } from '../../src/proxy/protocol/constants.js';
-import type { ColumnDefinition } from '../../src/proxy/protocol/column-definition.js';
+import { ResponseScanner, type ResponseKind } from '../../../src/proxy/protocol/response-scanner.js';
+import { encodePrepareOk, encodeResultSet, encodeResultSetOnce } from '../../../src/proxy/protocol/result-set.js';
+import { PacketWriter } from '../../../src/proxy/protocol/packet-writer.js';
+import { writeColumnDefinition } from '../../../src/proxy/protocol/column-codec.js';
+import { writeEof, writeErr, writeOk } from '../../../src/proxy/protocol/generic-response.js';
+import { MAX_FRAME, Status } from '../../../src/proxy/protocol/constants.js';
+import type { ColumnDefinition } from '../../../src/proxy/protocol/column-definition.js';
 import { eachSplit } from './split.js';
 
 const col = (name: string, type: number): ColumnDefinition => ({
