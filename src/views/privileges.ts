@@ -19,7 +19,7 @@
  *   (`SET ROLE`), COM_RESET_CONNECTION, COM_CHANGE_USER (src/proxy/session-state.ts).
  * A check that was in flight when either moved is not recorded.
  *
- * Pinned by test/e2e/grants.test.ts and test/unit/privileges.test.ts.
+ * Pinned by test/e2e/grants.test.ts and test/views/privileges.test.ts.
  */
 import type { SessionView } from '../proxy/read-router.js';
 

@@ -9,7 +9,7 @@
  * [note: framer-memory] What the framer holds is bounded by the bytes that actually arrived, never
  * by the length a header declares: a frame's buffer starts small and at most doubles as its bytes
  * come, so a client that announces 16 MiB and sends ten bytes costs a few hundred bytes, and no
- * packet grows past the limit (`maxPacket`). Pinned by test/protocol/fuzz.test.ts and
+ * packet grows past the limit (`maxPacket`). Pinned by test/proxy/protocol/fuzz.test.ts and
  * test/proxy/fuzz.test.ts.
  */
 import { MAX_FRAME } from './constants.js';
