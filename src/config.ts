@@ -2,6 +2,7 @@
  * Rotor's configuration: one typed object, built from CLI flags and ROTOR_* environment variables
  * (flags win), validated before anything starts. Every problem is one clear line.
  */
+import { totalmem } from 'node:os';
 import { RotorError } from './errors.js';
 import { UPSTREAM_TLS_MODES, type UpstreamTlsOptions, type UpstreamTlsMode } from './proxy/upstream-tls.js';
 
@@ -40,6 +41,8 @@ export interface RotorConfig {
   readonly privilegeRefreshMs: number;
   /** A cache nobody has read for this long is emptied (0: never). */
   readonly cacheIdleMs: number;
+  /** The bytes every cache's state may take together; past it, the coldest keys are evicted. */
+  readonly memoryLimitBytes: number;
   /**
    * `eventual`: cached reads show what the binlog has brought. `session`: after a session writes,
    * its next cached read first waits (up to 1 s, else it goes upstream) until the binlog has
@@ -78,6 +81,7 @@ export interface RawConfig {
   maxStaleness?: string;
   privilegeRefresh?: string;
   cacheIdle?: string;
+  memoryLimit?: string;
   consistency?: string;
   logLevel?: string;
   tlsCert?: string;
@@ -143,6 +147,23 @@ function parseInteger(value: string | undefined, what: string, fallback: number,
   return n;
 }
 
+/** The default memory limit: 1 GiB, or a quarter of the machine's memory when that is smaller. */
+export function defaultMemoryLimit(): number {
+  return Math.min(1024 ** 3, Math.floor(totalmem() / 4));
+}
+
+const SIZE_UNITS: Readonly<Record<string, number>> = { '': 1, b: 1, k: 1024, kb: 1024, kib: 1024, m: 1024 ** 2, mb: 1024 ** 2, mib: 1024 ** 2, g: 1024 ** 3, gb: 1024 ** 3, gib: 1024 ** 3 };
+
+/** Bytes, or a size with a binary unit: `1048576`, `512MiB`, `2GiB`, `64m`. At least 1 MiB. */
+export function parseSize(value: string | undefined, what: string, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(value);
+  const unit = m === null ? undefined : SIZE_UNITS[m[2].toLowerCase()];
+  const n = m === null || unit === undefined ? NaN : Math.floor(Number(m[1]) * unit);
+  if (!Number.isFinite(n) || n < 1024 ** 2 || n > 2 ** 52) throw invalid(`${what} must be a size of at least 1MiB, in bytes or with KiB, MiB or GiB (got "${value}")`);
+  return n;
+}
+
 export function isLoopback(host: string): boolean {
   return host === 'localhost' || host === '::1' || /^127\./.test(host);
 }
@@ -172,6 +193,7 @@ export function buildConfig(raw: RawConfig): RotorConfig {
     maxStalenessMs: parseInteger(raw.maxStaleness, '--max-staleness', DEFAULTS.maxStalenessMs, 1, 86_400_000),
     privilegeRefreshMs: parseInteger(raw.privilegeRefresh, '--privilege-refresh', DEFAULTS.privilegeRefreshMs, 100, 3_600_000),
     cacheIdleMs: parseInteger(raw.cacheIdle, '--cache-idle', DEFAULTS.cacheIdleMs, 0, 31_536_000_000),
+    memoryLimitBytes: parseSize(raw.memoryLimit, '--memory-limit', defaultMemoryLimit()),
     consistency: parseConsistency(raw.consistency),
     logLevel: raw.logLevel ?? DEFAULTS.logLevel,
     tls: raw.tlsCert && raw.tlsKey ? { cert: raw.tlsCert, key: raw.tlsKey } : null,

@@ -1,3 +1,4 @@
+import { totalmem } from 'node:os';
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { buildConfig, parseHostPort } from '../../src/config.js';
@@ -56,4 +57,17 @@ test('upstream TLS is auto by default, off or required on request, and a CA need
   assert.equal(buildConfig({ upstream: 'mysql://u@h/d', upstreamTls: 'off' }).upstreamTls.mode, 'off');
   assert.throws(() => buildConfig({ upstream: 'mysql://u@h/d', upstreamTls: 'yes' }), /--upstream-tls must be off, auto or required/);
   assert.throws(() => buildConfig({ upstream: 'mysql://u@h/d', upstreamTls: 'off', upstreamCa: 'PEM' }), /--upstream-ca needs/);
+});
+
+test('the memory limit takes bytes or binary units, defaults to min(1 GiB, a quarter of the memory), and refuses nonsense', () => {
+  const base = { upstream: 'mysql://u:p@127.0.0.1:3306/db' };
+  assert.equal(buildConfig(base).memoryLimitBytes, Math.min(1024 ** 3, Math.floor(totalmem() / 4)));
+  assert.equal(buildConfig({ ...base, memoryLimit: '512MiB' }).memoryLimitBytes, 512 * 1024 ** 2);
+  assert.equal(buildConfig({ ...base, memoryLimit: '2GiB' }).memoryLimitBytes, 2 * 1024 ** 3);
+  assert.equal(buildConfig({ ...base, memoryLimit: '64m' }).memoryLimitBytes, 64 * 1024 ** 2);
+  assert.equal(buildConfig({ ...base, memoryLimit: '1.5GiB' }).memoryLimitBytes, 1.5 * 1024 ** 3);
+  assert.equal(buildConfig({ ...base, memoryLimit: '8388608' }).memoryLimitBytes, 8 * 1024 ** 2);
+  for (const bad of ['lots', '10', '5TB', '-1GiB', '1 G i B']) {
+    assert.throws(() => buildConfig({ ...base, memoryLimit: bad }), (e: unknown) => e instanceof RotorError && /--memory-limit must be a size/.test(e.message), bad);
+  }
 });
