@@ -1,7 +1,7 @@
 /**
  * What ties a plan (planner/index.ts) to a registered cache: the fingerprint's literal slots, the
- * statement as run to learn its columns, its normalized text, the tables a definition reads
- * (refusing those the binlog does not describe) and the table and column behind each parameter.
+ * statement as run to learn its columns, its normalized text, the tables a definition reads, the
+ * schemas the binlog does not describe, and the table and column behind each parameter.
  * Used by the engine at registration, on restart and after DDL.
  */
 import { replacePlaceholders, type Fingerprint } from '../planner/fingerprint.js';
