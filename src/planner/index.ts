@@ -1,6 +1,6 @@
 /**
- * The planner's one entry: a parsed statement → a plan tagged by its kind (query-plan.ts) → dataflow
- * nodes. In order:
+ * The planner's one entry: a parsed statement → a plan tagged by its kind (query-plan.ts) →
+ * dataflow nodes. In order:
  *
  *   1. the rewrite passes of {@link PASSES}, each an AST → AST function (passes/);
  *   2. planning by the rewritten statement's shape: a UNION (union.ts), a join (join.ts), one table

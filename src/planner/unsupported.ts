@@ -1,7 +1,7 @@
 /**
- * The one way Rotor refuses a query it cannot cache (the planner, and registration in views): ERR_CACHE_UNSUPPORTED naming the clause
- * and the construct. Refusal is control flow, not a failure: the statement goes upstream and the
- * reason is recorded where an operator can see it.
+ * The one way Rotor refuses a query it cannot cache, in the planner and at registration (views):
+ * ERR_CACHE_UNSUPPORTED naming the clause and the construct. Refusal is control flow, not a
+ * failure: the statement goes upstream and the reason is recorded where an operator can see it.
  */
 import { RotorError } from '../errors.js';
 
