@@ -21,7 +21,8 @@ import { baseTableOf, ruleOf, type BuildOptions } from './build-parts.js';
 import type { JoinPlan, JoinSource } from './query-plan.js';
 import { keyFoldOf, type ColumnInfo } from './schema.js';
 
-type Add = <T extends Operator>(op: T) => T;
+/** Adds a node to the graph (or finds the equal one there) and records it as the cache's. */
+export type Add = <T extends Operator>(op: T) => T;
 
 interface Side {
   readonly node: Operator;

@@ -17,7 +17,7 @@ import { Union } from '../operators/union.js';
 import type { BuiltCache } from './build.js';
 import { baseTableOf, extremumOrderOf } from './build-parts.js';
 import { keyFoldOf } from './schema.js';
-import type { UnionPlan } from './union.js';
+import type { UnionPlan } from './query-plan.js';
 
 export function buildUnion(graph: Graph, plan: UnionPlan, cacheId: string): BuiltCache {
   const cols = plan.schema.columns;

@@ -1,12 +1,14 @@
 /**
- * Plan → dataflow nodes. The shape is always
+ * A SELECT's plan (kind `select` or `join`) → dataflow nodes. The shape is always
  *
- *   base(table) → [σ constant WHERE] → [γ aggregates → [σ HAVING]] → π[visible…, params…, order…]
+ *   source → [σ constant WHERE] → [γ aggregates → [σ HAVING]] → π[visible…, params…, order…]
  *     → [δ DISTINCT] → [top-k ORDER BY … LIMIT] → reader
  *
- * Every node but the reader is added through the graph, which shares nodes with equal signatures
- * between caches (two caches over one table share its base node; equal aggregates share γ and its
- * state). The aggregate is keyed by the parameters, so a reader missing a key fills from it.
+ * where the source is the table's base node (a `select`), or the nodes build-join.ts makes of a
+ * `join`'s FROM clause. Every node but the reader is added through the graph, which shares nodes
+ * with equal signatures between caches (two caches over one table share its base node; equal
+ * aggregates share γ and its state). The aggregate is keyed by the parameters, so a reader missing
+ * a key fills from it.
  */
 import type { Graph } from '../dataflow/graph.js';
 import type { Operator } from '../dataflow/operator.js';
@@ -22,7 +24,7 @@ import { keyFoldOf, type ColumnInfo } from './schema.js';
 import { ruleInfo } from './plan.js';
 import type { QueryPlan } from './query-plan.js';
 import { baseTableOf, orderOf, ruleOf, DEFAULT_BUILD, type BuildOptions } from './build-parts.js';
-import { buildJoin } from './build-join.js';
+import { buildJoin, type Add } from './build-join.js';
 
 export interface BuiltCache {
   /** Every node the cache holds a reference to, top-down (the reader last). */
@@ -32,12 +34,20 @@ export interface BuiltCache {
   readonly paramFold: ReadonlyArray<KeyFold>;
 }
 
+/** The node a SELECT's rows come from: its table's base node, or the last join of its FROM clause. */
+function sourceOf(add: Add, plan: QueryPlan, opts: BuildOptions): Operator {
+  switch (plan.kind) {
+    case 'select': return add(baseTableOf(plan.schema));
+    case 'join': return buildJoin(add, plan.join, opts);
+  }
+}
+
 /** Adds the cache's nodes to the graph (sharing what already exists) and returns them. */
 export function buildCache(graph: Graph, plan: QueryPlan, cacheId: string, opts: BuildOptions = DEFAULT_BUILD): BuiltCache {
   const cols = plan.schema.columns;
   const nodes: Operator[] = [];
   const add = <T extends Operator>(op: T): T => { const n = graph.add(op); nodes.push(n); return n; };
-  let top: Operator = plan.join !== null ? buildJoin(add, plan.join, opts) : add(baseTableOf(plan.schema));
+  let top = sourceOf(add, plan, opts);
   if (plan.where !== null) top = add(new Filter(top, plan.where));
   const paramFold = plan.params.map((p) => keyFoldOf(cols[p.column]));
   // The column info behind each stage column, when it is a table column.

@@ -15,7 +15,7 @@ import { RotorError } from '../errors.js';
 import type { Expr } from '../dataflow/expr.js';
 import { columnRef, type AstNode } from './parse.js';
 import { conditionMeta, planSelect, ruleInfo, toExpr, type ColumnMeta, type ColumnScope } from './plan.js';
-import type { JoinPlan, JoinSource, JoinStep, QueryPlan } from './query-plan.js';
+import type { JoinPlan, JoinSelectPlan, JoinSource, JoinStep } from './query-plan.js';
 import { columnClass, type ColumnInfo, type TableSchema } from './schema.js';
 import { unsupported } from './unsupported.js';
 
@@ -70,7 +70,7 @@ function derivedFrom(f: AstNode): AstNode {
  * Plans a join SELECT; `schemas` are the tables of {@link joinTables}, in that order. `statement`
  * is the SELECT as written when `ast` is a rewrite of it (passes/semi-join.ts).
  */
-export function planJoin(ast: AstNode, schemas: ReadonlyArray<TableSchema>, unqualified: boolean, statement: AstNode = ast): QueryPlan {
+export function planJoin(ast: AstNode, schemas: ReadonlyArray<TableSchema>, unqualified: boolean, statement: AstNode = ast): JoinSelectPlan {
   if (ast.type !== 'select') throw unsupported('statement', `${String(ast.type ?? 'unknown').toUpperCase()} statements`);
   const from = ast.from as AstNode[];
   if (from.length === 1) throw unsupported('FROM', 'a derived table alone (cache the SELECT inside it instead)');
@@ -152,7 +152,7 @@ export function planJoin(ast: AstNode, schemas: ReadonlyArray<TableSchema>, unqu
     sources: drafts.map((d) => ({ name: d.name, schema: d.schema, where: d.where, aggregate: d.aggregate, columns: d.columns, infos: d.infos, key: d.key, index: d.index })),
     steps,
   };
-  return { ...pre, join };
+  return { ...pre, kind: 'join', join };
 }
 
 function tableDraft(f: AstNode, schema: TableSchema): Draft {

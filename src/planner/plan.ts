@@ -16,7 +16,7 @@ import { collationOf, columnClass, isNumericColumn, type ColumnInfo, type TableS
 import type { Collation } from '../dataflow/collation.js';
 import { limitOf } from './limit.js';
 import { unsupported } from './unsupported.js';
-import type { ParamSpec, QueryPlan, RuleSpec, SlotSpec } from './query-plan.js';
+import type { ParamSpec, RuleSpec, SelectPlan, SlotSpec } from './query-plan.js';
 
 /** Resolves column references over a row made of several tables (a join). */
 export interface ColumnScope {
@@ -45,7 +45,7 @@ export function tableOf(ast: AstNode): { db: string | null; table: string; alias
  * row, its columns resolved by `scope` (the join's shape comes from planner/join.ts). `statement`
  * is the SELECT as written when `ast` is a rewrite of it: literals are numbered in its order.
  */
-export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boolean, scope?: ColumnScope, statement: AstNode = ast): QueryPlan {
+export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boolean, scope?: ColumnScope, statement: AstNode = ast): SelectPlan {
   const alias = scope === undefined ? tableOf(ast).alias : null;
   if (ast.with) throw unsupported('WITH', 'common table expressions');
   const distinct = ast.distinct === 'DISTINCT';
@@ -226,7 +226,7 @@ export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boole
   }
 
   return {
-    schema, unqualified, params, where, having, select, orderBy, limit, distinct, slots, stageNames, join: null,
+    kind: 'select', schema, unqualified, params, where, having, select, orderBy, limit, distinct, slots, stageNames, join: null,
     aggregate: isAgg ? { groupBy, rules, scalar: groupNodes.length === 0 } : null,
   };
 }

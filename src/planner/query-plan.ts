@@ -1,13 +1,17 @@
 /**
  * The plan IR: what a cacheable query is reduced to between parsing (parse.ts) and the dataflow
- * nodes built from it (build.ts, build-join.ts, build-union.ts). A {@link QueryPlan} names table
- * columns by index and no longer holds any SQL text: its parameters (the reader's key), its constant
- * WHERE, its aggregates, its visible columns, its order and limit, and for a join the
- * {@link JoinPlan} that makes the joined row it is planned over.
+ * nodes built from it (build.ts, build-join.ts, build-union.ts). A plan is tagged by its kind, and
+ * everything that handles plans dispatches on that tag ({@link CachePlan}):
  *
- * plan.ts plans a single-table SELECT (and the rest of a join's query over the joined row), join.ts
- * plans the FROM clause of a join, union.ts a UNION of SELECTs; the passes under passes/ rewrite the
- * parsed statement before planning. Types only: every planner file may import this one.
+ *   select  a single-table SELECT ({@link SelectPlan}, plan.ts)
+ *   join    a SELECT over a join ({@link JoinSelectPlan}: join.ts plans the FROM clause as a
+ *           {@link JoinPlan}, plan.ts the rest of the query over the joined row)
+ *   union   a UNION of single-table SELECTs ({@link UnionPlan}, union.ts)
+ *
+ * A plan names table columns by index and no longer holds any SQL text: its parameters (the
+ * reader's key), its constant WHERE, its aggregates, its visible columns, its order and limit.
+ * index.ts is the entry: the rewrite passes under passes/, then planning, then lowering.
+ * Types only: every planner file may import this one.
  */
 import type { Expr } from '../dataflow/expr.js';
 import type { LimitSpec } from './limit.js';
@@ -34,7 +38,8 @@ export type SlotSpec =
   | { readonly kind: 'const' }
   | { readonly kind: 'list-const' };
 
-export interface QueryPlan {
+/** What a SELECT is planned as, over one table's row or over a join's. */
+interface SelectShape {
   readonly schema: TableSchema;
   /** The table was written without a database: the cache serves sessions using that database. */
   readonly unqualified: boolean;
@@ -56,9 +61,22 @@ export interface QueryPlan {
   readonly slots: ReadonlyArray<SlotSpec>;
   /** Names of the stage columns (for describe()). */
   readonly stageNames: ReadonlyArray<string>;
-  /** For a join, how its row (the columns of `schema`) is made; null for a single table. */
-  readonly join: JoinPlan | null;
 }
+
+/** A single-table SELECT. */
+export interface SelectPlan extends SelectShape {
+  readonly kind: 'select';
+  readonly join: null;
+}
+
+/** A SELECT over a join: `schema` is the joined row, made as {@link join} says. */
+export interface JoinSelectPlan extends SelectShape {
+  readonly kind: 'join';
+  readonly join: JoinPlan;
+}
+
+/** A SELECT, over one table or a join: lowered by build.ts (build-join.ts makes a join's row). */
+export type QueryPlan = SelectPlan | JoinSelectPlan;
 
 /** One table or derived table of the FROM clause. */
 export interface JoinSource {
@@ -92,3 +110,27 @@ export interface JoinPlan {
   readonly sources: ReadonlyArray<JoinSource>;
   readonly steps: ReadonlyArray<JoinStep>;
 }
+
+/**
+ * A UNION / UNION ALL of single-table SELECTs over one table, each branch planned as a query of
+ * its own with its own parameters (union.ts).
+ */
+export interface UnionPlan {
+  readonly kind: 'union';
+  readonly schema: TableSchema;
+  readonly unqualified: boolean;
+  /** Every branch's parameters, in textual order. */
+  readonly params: ReadonlyArray<ParamSpec>;
+  readonly slots: ReadonlyArray<SlotSpec>;
+  /** UNION ALL (keeps duplicates) or UNION. */
+  readonly all: boolean;
+  readonly branches: ReadonlyArray<SelectPlan>;
+  /** For each branch, the index in {@link params} of each of its parameters. */
+  readonly branchParams: ReadonlyArray<ReadonlyArray<number>>;
+  /** Over the union's columns (the first branch's select list). */
+  readonly orderBy: ReadonlyArray<{ readonly column: number; readonly desc: boolean }>;
+  readonly limit: LimitSpec | null;
+}
+
+/** What a cache is planned as, told apart by `kind`. */
+export type CachePlan = SelectPlan | JoinSelectPlan | UnionPlan;

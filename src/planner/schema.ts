@@ -5,7 +5,7 @@
  */
 import type { KeyFold } from '../dataflow/state.js';
 import { collationNamed, type Collation } from '../dataflow/collation.js';
-import { RotorError } from '../errors.js';
+import { unsupported } from './unsupported.js';
 
 export interface ColumnInfo {
   readonly name: string;
@@ -72,7 +72,7 @@ export function collationOf(c: ColumnInfo): Collation | null {
   if (e === undefined) throw new Error(`collation ${name} of column ${c.name} was not loaded before planning`);
   if ('refused' in e) {
     const detail = `column ${c.name} under collation ${name}: ${e.refused}`;
-    throw new RotorError('ERR_CACHE_UNSUPPORTED', [detail], { clause: 'collation', detail });
+    throw unsupported('collation', detail, detail);
   }
   return e;
 }

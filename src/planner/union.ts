@@ -12,46 +12,18 @@
  */
 import { columnRef, type AstNode } from './parse.js';
 import { planSelect, tableOf } from './plan.js';
-import type { QueryPlan, ParamSpec, SlotSpec } from './query-plan.js';
-import { limitOf, type LimitSpec } from './limit.js';
+import type { ParamSpec, SelectPlan, SlotSpec, UnionPlan } from './query-plan.js';
+import { limitOf } from './limit.js';
 import { unsupported } from './unsupported.js';
 import type { TableSchema } from './schema.js';
-
-export interface UnionPlan {
-  readonly kind: 'union';
-  readonly schema: TableSchema;
-  readonly unqualified: boolean;
-  /** Every branch's parameters, in textual order. */
-  readonly params: ReadonlyArray<ParamSpec>;
-  readonly slots: ReadonlyArray<SlotSpec>;
-  /** UNION ALL (keeps duplicates) or UNION. */
-  readonly all: boolean;
-  readonly branches: ReadonlyArray<QueryPlan>;
-  /** For each branch, the index in {@link params} of each of its parameters. */
-  readonly branchParams: ReadonlyArray<ReadonlyArray<number>>;
-  /** Over the union's columns (the first branch's select list). */
-  readonly orderBy: ReadonlyArray<{ readonly column: number; readonly desc: boolean }>;
-  readonly limit: LimitSpec | null;
-}
-
-/** What a cache is planned as: one SELECT, or a union of them. */
-export type CachePlan = QueryPlan | UnionPlan;
 
 /** JSON for values that may hold bigints (literals beyond 2^53). */
 function bigintText(_key: string, v: unknown): unknown {
   return typeof v === 'bigint' ? `${v}n` : v;
 }
 
-export function isUnionPlan(plan: CachePlan): plan is UnionPlan {
-  return 'kind' in plan && plan.kind === 'union';
-}
-
-/** Plans a parsed statement: a SELECT, or a UNION of SELECTs. */
-export function planCache(ast: AstNode, schema: TableSchema, unqualified: boolean): CachePlan {
-  return ast._next ? planUnion(ast, schema, unqualified) : planSelect(ast, schema, unqualified);
-}
-
-function planUnion(ast: AstNode, schema: TableSchema, unqualified: boolean): UnionPlan {
+/** Plans a parsed UNION (a statement with `_next`): its branches read `schema`. */
+export function planUnion(ast: AstNode, schema: TableSchema, unqualified: boolean): UnionPlan {
   const nodes: AstNode[] = [];
   for (let n: AstNode | undefined = ast; n; n = n._next as AstNode | undefined) nodes.push(n);
   const ops = new Set(nodes.slice(0, -1).map((n) => String(n.set_op ?? '').toLowerCase()));
@@ -64,7 +36,7 @@ function planUnion(ast: AstNode, schema: TableSchema, unqualified: boolean): Uni
   const last = nodes[nodes.length - 1];
   const trailing = ast._orderby || ast._limit ? { orderby: ast._orderby, limit: ast._limit } : last.parentheses_symbol ? { orderby: null, limit: null } : { orderby: last.orderby, limit: last.limit };
   const first = tableOf(ast);
-  const branches: QueryPlan[] = [];
+  const branches: SelectPlan[] = [];
   const branchParams: number[][] = [];
   const params: ParamSpec[] = [];
   const slots: SlotSpec[] = [];

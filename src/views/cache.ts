@@ -4,9 +4,8 @@
  */
 import type { ColumnDefinition } from '../proxy/protocol/column-definition.js';
 import type { Fingerprint, Literal } from '../planner/fingerprint.js';
-import type { CachePlan } from '../planner/union.js';
 import type { TableSchema } from '../planner/schema.js';
-import type { BuiltCache } from '../planner/build.js';
+import type { BuiltCache, CachePlan } from '../planner/index.js';
 import { coerceParam } from '../planner/coerce.js';
 import { qualifiedQuery, type QualifiedQuery } from '../planner/parse.js';
 import { parameterOf } from './statement-plan.js';

@@ -7,13 +7,15 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { fingerprint, SqlMode } from '../planner/fingerprint.js';
 import { parseStatement } from '../planner/parse.js';
+import { planStatement, tablesRead } from '../planner/index.js';
 import type { TableSchema } from '../planner/schema.js';
+import { unsupported } from '../planner/unsupported.js';
 import { RotorError } from '../errors.js';
 import type { Cache } from './cache.js';
 import type { EngineUpstream } from './engine-upstream.js';
 import type { CacheRegistry } from './registry.js';
 import type { SchemaRefresh } from './schema-refresh.js';
-import { SYSTEM_SCHEMAS, checkSlots, limitZero, normalizedSql, planOf, tablesRead } from './statement-plan.js';
+import { SYSTEM_SCHEMAS, checkSlots, limitZero, normalizedSql } from './statement-plan.js';
 
 export interface RegisterRequest {
   readonly sql: string;
@@ -34,14 +36,12 @@ export interface RegisterDeps {
 export async function registerCache(req: RegisterRequest, d: RegisterDeps): Promise<Cache> {
   const sql = req.sql.trim().replace(/;\s*$/, '');
   // [note: sql-mode-quoting] The SQL parser reads `"` as a string and `\` as an escape.
-  if ((d.schema.sqlMode & SqlMode.NoBackslashEscapes) !== 0 && sql.includes('\\')) throw new RotorError('ERR_CACHE_UNSUPPORTED', ['a backslash under the upstream\'s NO_BACKSLASH_ESCAPES sql_mode'], { clause: 'sql_mode', detail: 'NO_BACKSLASH_ESCAPES' });
+  if ((d.schema.sqlMode & SqlMode.NoBackslashEscapes) !== 0 && sql.includes('\\')) throw unsupported('sql_mode', 'NO_BACKSLASH_ESCAPES', 'a backslash under the upstream\'s NO_BACKSLASH_ESCAPES sql_mode');
   const ast = parseStatement(sql);
-  if (ast.with) throw new RotorError('ERR_CACHE_UNSUPPORTED', ['common table expressions (in WITH)'], { clause: 'WITH', detail: 'common table expressions' });
   const refs = tablesRead(ast);
   const system = refs.find((t) => t.db !== null && SYSTEM_SCHEMAS.has(t.db.toLowerCase()));
   if (system !== undefined) {
-    const detail = `${system.db}.${system.table}: system tables do not reach the binlog as row changes`;
-    throw new RotorError('ERR_CACHE_UNSUPPORTED', [`${detail} (in FROM)`], { clause: 'FROM', detail });
+    throw unsupported('FROM', `${system.db}.${system.table}: system tables do not reach the binlog as row changes`);
   }
   const given = req.database ?? d.defaultDatabase;
   // An unqualified table names a table of the reading session's database: the cache's database
@@ -49,7 +49,7 @@ export async function registerCache(req: RegisterRequest, d: RegisterDeps): Prom
   const database = refs.some((r) => r.db === null) ? given : refs[0].db;
   if (database === null || database === undefined) throw new RotorError('ERR_CACHE_UNKNOWN_TABLE', [refs[0].table]);
   const fp = fingerprint(sql);
-  if (fp === null && /"/.test(sql)) throw new RotorError('ERR_CACHE_UNSUPPORTED', ['double quotes (a string, or an identifier under ANSI_QUOTES: write strings in single quotes, identifiers in backticks)'], { clause: 'quoting', detail: 'double quotes' });
+  if (fp === null && /"/.test(sql)) throw unsupported('quoting', 'double quotes', 'double quotes (a string, or an identifier under ANSI_QUOTES: write strings in single quotes, identifiers in backticks)');
   if (fp === null) throw new RotorError('ERR_CACHE_PARSE', ['the statement cannot be fingerprinted']);
   const existing = d.registry.findSame(fp, database);
   // A dropped cache gives way: registering it again is registering it over the table that exists now.
@@ -61,12 +61,12 @@ export async function registerCache(req: RegisterRequest, d: RegisterDeps): Prom
     const schema = await d.upstream.loadTable(db, t.table);
     if (schema === null) throw new RotorError('ERR_CACHE_UNKNOWN_TABLE', [`${db}.${t.table}`]);
     const refusal = await d.upstream.tableRefusal(db, t.table);
-    if (refusal !== null) throw new RotorError('ERR_CACHE_UNSUPPORTED', [`${db}.${t.table}: ${refusal} (in FROM)`], { clause: 'FROM', detail: refusal });
+    if (refusal !== null) throw unsupported('FROM', refusal, `${db}.${t.table}: ${refusal} (in FROM)`);
     schemas.push(schema);
   }
   const schema = schemas[0];
   await d.schema.loadCollations(schemas);
-  const plan = planOf(ast, schemas);
+  const plan = planStatement(ast, schemas);
   checkSlots(plan, fp);
   const normalized = normalizedSql(fp, plan);
   const id = 'q_' + createHash('sha1').update(`${database}\0${normalized}`).digest('hex').slice(0, 12);
@@ -74,7 +74,7 @@ export async function registerCache(req: RegisterRequest, d: RegisterDeps): Prom
   const again = d.registry.findSame(fp, database);
   if (again !== null && again.status === 'dropped') d.registry.remove(again);
   else if (again !== null) return again;
-  if (req.name !== undefined && d.registry.byName(req.name) !== null) throw new RotorError('ERR_CACHE_UNSUPPORTED', [`the name ${req.name} is taken`], { clause: 'name', detail: 'name taken' });
+  if (req.name !== undefined && d.registry.byName(req.name) !== null) throw unsupported('name', 'name taken', `the name ${req.name} is taken`);
   const cache = d.registry.install({ id, name: req.name ?? id, database, sql, schema, ...(schemas.length > 1 ? { tables: schemas } : {}), columns }, d.schema.divPrecisionIncrement);
   await d.registry.persist(cache);
   d.log.info({ cache: id, sql: normalized }, 'cache registered');

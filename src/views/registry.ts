@@ -11,13 +11,11 @@ import { keyString } from '../dataflow/state.js';
 import type { Value } from '../values.js';
 import { fingerprint, type Fingerprint } from '../planner/fingerprint.js';
 import { parseStatement } from '../planner/parse.js';
-import { isUnionPlan } from '../planner/union.js';
-import { buildCache, releaseCache } from '../planner/build.js';
-import { buildUnion } from '../planner/build-union.js';
+import { lowerPlan, planStatement, releaseCache } from '../planner/index.js';
 import { RotorError } from '../errors.js';
 import { Cache, type CacheDefinition } from './cache.js';
 import type { CacheStore } from './cache-store.js';
-import { checkSlots, normalizedSql, planOf, sameSlots, tablesOf } from './statement-plan.js';
+import { checkSlots, normalizedSql, sameSlots, tablesOf } from './statement-plan.js';
 
 export class CacheRegistry {
   readonly #graph: Graph;
@@ -61,11 +59,11 @@ export class CacheRegistry {
   /** Plans `def` and builds its nodes; AVG is built with the upstream's current `div_precision_increment`. */
   install(def: CacheDefinition, divPrecisionIncrement: number): Cache {
     const ast = parseStatement(def.sql);
-    const plan = planOf(ast, tablesOf(def));
+    const plan = planStatement(ast, tablesOf(def));
     const fp = fingerprint(def.sql);
     if (fp === null) throw new RotorError('ERR_CACHE_PARSE', ['the statement cannot be fingerprinted']);
     checkSlots(plan, fp);
-    const built = isUnionPlan(plan) ? buildUnion(this.#graph, plan, def.id) : buildCache(this.#graph, plan, def.id, { divPrecisionIncrement });
+    const built = lowerPlan(this.#graph, plan, def.id, { divPrecisionIncrement });
     const selectText = fp.selectStart >= 0 ? def.sql.slice(fp.selectStart, fp.selectEnd) : '';
     const cache = new Cache(def, plan, fp, selectText, normalizedSql(fp, plan), built);
     cache.divPrecisionIncrement = divPrecisionIncrement;

@@ -13,12 +13,13 @@ import type { Upqueries } from '../dataflow/upquery.js';
 import { collationNamed, registerCollation } from '../dataflow/collation.js';
 import { sqlModeBits } from '../planner/fingerprint.js';
 import { parseStatement } from '../planner/parse.js';
+import { planStatement } from '../planner/index.js';
 import { hasCollation, type TableSchema } from '../planner/schema.js';
 import type { Cache, CacheDefinition } from './cache.js';
 import type { EngineUpstream } from './engine-upstream.js';
 import type { PrivilegeChecks } from './privileges.js';
 import type { CacheRegistry } from './registry.js';
-import { limitZero, planOf, tablesOf } from './statement-plan.js';
+import { limitZero, tablesOf } from './statement-plan.js';
 
 /** Time zones whose TIMESTAMP text is UTC's. */
 const UTC_ZONES = new Set(['+00:00', '-00:00', 'UTC', 'GMT', 'ETC/UTC', 'ETC/GMT', 'Z', 'UNIVERSAL', 'ZULU']);
@@ -192,7 +193,7 @@ export class SchemaRefresh {
       await this.loadCollations(schemas);
       log.info({ cache: c.id }, 'a cache is planned again: its tables or result columns changed');
       const def: CacheDefinition = { ...c.def, schema: schemas[0], ...(schemas.length > 1 ? { tables: schemas } : {}), columns };
-      planOf(parseStatement(def.sql), schemas);
+      planStatement(parseStatement(def.sql), schemas);
       registry.remove(c);
       await registry.persist(registry.install(def, this.divPrecisionIncrement));
     } catch (e) {

@@ -1,18 +1,14 @@
 /**
- * From a registered statement to its plan: the tables it reads (refusing those the binlog does not
- * describe), the plan (a SELECT, a join, a UNION), and the checks and names that tie the plan to the
- * statement's fingerprint. Used by the engine at registration, on restart and after DDL.
+ * What ties a plan (planner/index.ts) to a registered cache: the fingerprint's literal slots, the
+ * statement as run to learn its columns, its normalized text, the tables a definition reads, the
+ * schemas the binlog does not describe, and the table and column behind each parameter.
+ * Used by the engine at registration, on restart and after DDL.
  */
 import { replacePlaceholders, type Fingerprint } from '../planner/fingerprint.js';
-import type { AstNode } from '../planner/parse.js';
-import { planSelect, tableOf } from '../planner/plan.js';
-import { isJoin, joinTables, planJoin } from '../planner/join.js';
-import { semiJoins } from '../planner/passes/semi-join.js';
-import { rightJoins } from '../planner/passes/right-join.js';
-import { planCache, isUnionPlan, type CachePlan } from '../planner/union.js';
+import type { CachePlan } from '../planner/index.js';
 import type { TableSchema } from '../planner/schema.js';
+import { unsupported } from '../planner/unsupported.js';
 import { sqlLiteral } from '../dataflow/sql.js';
-import { RotorError } from '../errors.js';
 
 export function sameSlots(a: Fingerprint, b: Fingerprint): boolean {
   for (let i = 0; i < a.literals.length; i++) if (a.literals[i].kind !== b.literals[i].kind) return false;
@@ -25,7 +21,7 @@ export function checkSlots(plan: CachePlan, fp: Fingerprint): void {
     const l = fp.literals[i];
     return s.kind === 'param' ? l.kind === 'param' : s.kind === 'const' ? l.kind === 'value' : l.kind === 'list';
   });
-  if (!ok) throw new RotorError('ERR_CACHE_UNSUPPORTED', ['literals the fingerprint cannot line up (in statement)'], { clause: 'statement', detail: 'literals the fingerprint cannot line up' });
+  if (!ok) throw unsupported('statement', 'literals the fingerprint cannot line up');
 }
 
 /**
@@ -50,26 +46,8 @@ export function normalizedSql(fp: Fingerprint, plan: CachePlan): string {
   });
 }
 
-/** The SELECT as planned: the rewrite passes applied. */
-function rewritten(statement: AstNode): AstNode {
-  return semiJoins(rightJoins(statement));
-}
-
 /** Schemas whose tables change without row events (DDL, GRANT) or are computed on read. */
 export const SYSTEM_SCHEMAS = new Set(['information_schema', 'performance_schema', 'mysql', 'sys']);
-
-/** The tables a SELECT reads, in the order {@link planOf} takes their schemas (a UNION: its first branch's). */
-export function tablesRead(statement: AstNode): Array<{ db: string | null; table: string }> {
-  const ast = rewritten(statement);
-  return isJoin(ast) ? joinTables(ast) : [tableOf(ast)];
-}
-
-export function planOf(statement: AstNode, schemas: ReadonlyArray<TableSchema>): CachePlan {
-  const ast = rewritten(statement);
-  const unqualified = tablesRead(statement).some((t) => t.db === null);
-  if (ast._next) return planCache(ast, schemas[0], unqualified);
-  return isJoin(ast) ? planJoin(ast, schemas, unqualified, statement) : planSelect(ast, schemas[0], unqualified);
-}
 
 /** Every table a cache definition reads: its `tables` for a join, else its one `schema`. */
 export function tablesOf(def: { readonly schema: TableSchema; readonly tables?: ReadonlyArray<TableSchema> }): ReadonlyArray<TableSchema> {
@@ -78,7 +56,7 @@ export function tablesOf(def: { readonly schema: TableSchema; readonly tables?: 
 
 /** The table and column a parameter compares with. */
 export function parameterOf(plan: CachePlan, column: number): { table: string; column: string } {
-  if (isUnionPlan(plan) || plan.join === null) return { table: plan.schema.table, column: plan.schema.columns[column].name };
+  if (plan.kind !== 'join') return { table: plan.schema.table, column: plan.schema.columns[column].name };
   let at = column;
   for (const s of plan.join.sources) {
     if (at < s.columns.length) {

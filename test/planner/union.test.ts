@@ -1,7 +1,8 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { parseStatement } from '../../src/planner/parse.js';
-import { planCache, isUnionPlan, type UnionPlan } from '../../src/planner/union.js';
+import { planStatement } from '../../src/planner/index.js';
+import type { UnionPlan } from '../../src/planner/query-plan.js';
 import { buildUnion } from '../../src/planner/build-union.js';
 import { fingerprint } from '../../src/planner/fingerprint.js';
 import { Graph } from '../../src/dataflow/graph.js';
@@ -20,13 +21,13 @@ const story: TableSchema = {
 };
 
 function plan(sql: string): UnionPlan {
-  const p = planCache(parseStatement(sql), story, true);
-  assert.ok(isUnionPlan(p));
+  const p = planStatement(parseStatement(sql), [story]);
+  assert.ok(p.kind === 'union');
   return p;
 }
 
 function rejects(sql: string, pattern: RegExp): void {
-  assert.throws(() => planCache(parseStatement(sql), story, true), (e: unknown) => e instanceof RotorError && e.code === 'ERR_CACHE_UNSUPPORTED' && pattern.test(e.message), sql);
+  assert.throws(() => planStatement(parseStatement(sql), [story]), (e: unknown) => e instanceof RotorError && e.code === 'ERR_CACHE_UNSUPPORTED' && pattern.test(e.message), sql);
 }
 
 describe('planner: UNION', () => {

@@ -1,0 +1,83 @@
+/**
+ * The planner's one entry: a parsed statement → a plan tagged by its kind (query-plan.ts) →
+ * dataflow nodes. In order:
+ *
+ *   1. the rewrite passes of {@link PASSES}, each an AST → AST function (passes/);
+ *   2. planning by the rewritten statement's shape: a UNION (union.ts), a join (join.ts), one table
+ *      (plan.ts), giving a `union`, `join` or `select` plan;
+ *   3. lowering by the plan's kind through {@link LOWER} (build.ts, build-join.ts, build-union.ts).
+ *
+ * Whatever a step cannot cache it refuses with unsupported.ts: ERR_CACHE_UNSUPPORTED naming the
+ * clause and the construct.
+ */
+import type { Graph } from '../dataflow/graph.js';
+import type { AstNode } from './parse.js';
+import { planSelect, tableOf } from './plan.js';
+import { isJoin, joinTables, planJoin } from './join.js';
+import { planUnion } from './union.js';
+import { rightJoins } from './passes/right-join.js';
+import { semiJoins } from './passes/semi-join.js';
+import { buildCache, type BuiltCache } from './build.js';
+import { buildUnion } from './build-union.js';
+import { DEFAULT_BUILD, type BuildOptions } from './build-parts.js';
+import type { CachePlan } from './query-plan.js';
+import type { TableSchema } from './schema.js';
+import { unsupported } from './unsupported.js';
+
+export { releaseCache, type BuiltCache } from './build.js';
+export type { CachePlan } from './query-plan.js';
+
+/** A rewrite of the parsed statement before planning; it returns its input itself when it has nothing to rewrite. */
+export interface Pass {
+  readonly name: string;
+  readonly rewrite: (ast: AstNode) => AstNode;
+}
+
+/**
+ * The rewrite passes, in the order they run. right-join comes first: it rewrites only a FROM clause
+ * of two tables, and semi-join adds a derived table to the FROM clause.
+ */
+export const PASSES: ReadonlyArray<Pass> = [
+  { name: 'right-join', rewrite: rightJoins },
+  { name: 'semi-join', rewrite: semiJoins },
+];
+
+/** The statement as planned: every pass applied, in order. */
+function rewritten(statement: AstNode): AstNode {
+  return PASSES.reduce((ast, pass) => pass.rewrite(ast), statement);
+}
+
+/** The tables of a rewritten statement: a join's in FROM order, else its (first branch's) one table. */
+function tablesOf(ast: AstNode): Array<{ db: string | null; table: string }> {
+  return isJoin(ast) ? joinTables(ast) : [tableOf(ast)];
+}
+
+/** The tables a SELECT reads, in the order {@link planStatement} takes their schemas (a UNION: its first branch's). */
+export function tablesRead(statement: AstNode): Array<{ db: string | null; table: string }> {
+  if (statement.with) throw unsupported('WITH', 'common table expressions');
+  return tablesOf(rewritten(statement));
+}
+
+/** Plans a parsed statement; `schemas` are the tables of {@link tablesRead}, in that order. */
+export function planStatement(statement: AstNode, schemas: ReadonlyArray<TableSchema>): CachePlan {
+  const ast = rewritten(statement);
+  const unqualified = tablesOf(ast).some((t) => t.db === null);
+  if (ast._next) return planUnion(ast, schemas[0], unqualified);
+  return isJoin(ast) ? planJoin(ast, schemas, unqualified, statement) : planSelect(ast, schemas[0], unqualified);
+}
+
+/** Adds the nodes of one kind of plan to the graph (sharing what exists) and returns them. */
+type Lower<P extends CachePlan> = (graph: Graph, plan: P, cacheId: string, opts: BuildOptions) => BuiltCache;
+
+/** The builder of each kind of plan: a SELECT over one table or a join by build.ts, a UNION by build-union.ts. */
+const LOWER: { readonly [K in CachePlan['kind']]: Lower<Extract<CachePlan, { readonly kind: K }>> } = {
+  select: buildCache,
+  join: buildCache,
+  union: buildUnion,
+};
+
+/** Adds the plan's nodes to the graph (sharing what already exists) and returns them; `releaseCache` lets them go. */
+export function lowerPlan(graph: Graph, plan: CachePlan, cacheId: string, opts: BuildOptions = DEFAULT_BUILD): BuiltCache {
+  // LOWER is indexed by the plan's own kind: the builder found takes this plan.
+  return (LOWER[plan.kind] as Lower<CachePlan>)(graph, plan, cacheId, opts);
+}
