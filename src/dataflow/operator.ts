@@ -2,10 +2,10 @@
  * Operators: the nodes of the dataflow graph.
  *
  * A node receives the deltas of one batch from one of its parents and returns the deltas it emits
- * (in its own column order), the keys it could not process for lack of data (misses), and the keys
- * of its own state it had to evict ([note: evict-not-guess]). Nodes never talk to MySQL and never
- * await: `dataflow/graph.ts` routes batches, evictions and fills, and `dataflow/upquery.ts` turns
- * misses into SQL.
+ * (in its own column order) and the keys of its own state it had to evict ([note: evict-not-guess]).
+ * A delta for a key it does not hold is dropped, not reported ([note: missing-key]): misses come
+ * from reads. Nodes never talk to MySQL and never await: `dataflow/graph.ts` routes batches,
+ * evictions and fills, and `dataflow/upquery.ts` turns a read's missing keys into SQL.
  *
  * [note: evict-not-guess] An operator that cannot update a key it holds without data it does not
  * have (a join whose other side is missing, a MIN whose current minimum was deleted, a top-k left
@@ -45,8 +45,6 @@ export interface BatchContext {
 
 export interface BatchResult {
   readonly output: ReadonlyArray<Delta>;
-  /** Keys (rows of key values, in the node's key columns) it could not compute (joins, later). */
-  readonly misses: ReadonlyArray<Row>;
   /** Keys of its own state it evicted while processing the batch ([note: evict-not-guess]). */
   readonly evicted: ReadonlyArray<Row>;
   /**
@@ -62,7 +60,7 @@ export interface EvictionKeys {
   readonly keys: ReadonlyArray<Row>;
 }
 
-export const EMPTY_RESULT: BatchResult = Object.freeze({ output: [], misses: [], evicted: [] });
+export const EMPTY_RESULT: BatchResult = Object.freeze({ output: [], evicted: [] });
 
 /** One dataflow node. */
 export interface Operator {

@@ -105,7 +105,7 @@ export class Distinct extends KeyedEntries<Entry> implements Operator, KeyedStat
     }
     const result = broken === null ? output : output.filter((d) => !broken.has(keyOfRow(d.row, this.#spec.key, this.fold)));
     if (!this.#spec.multiset) for (const [e, t] of touched) if (this.entries.get(keyString(e.keyRow, this.fold)) === e) e.counts.settle(t, result);
-    return result.length === 0 && evicted.length === 0 ? EMPTY_RESULT : { output: result, misses: [], evicted };
+    return result.length === 0 && evicted.length === 0 ? EMPTY_RESULT : { output: result, evicted };
   }
 
   fillFromInput(keys: ReadonlyArray<Row>, inputRows: ReadonlyArray<Row>): void {

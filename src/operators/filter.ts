@@ -31,7 +31,7 @@ export class Filter implements Operator {
   onBatch(_from: number, deltas: ReadonlyArray<Delta>): BatchResult {
     const output: Delta[] = [];
     for (const d of deltas) if (evaluate(this.predicate, d.row) === true) output.push(d);
-    return output.length === 0 ? EMPTY_RESULT : { output, misses: [], evicted: [] };
+    return output.length === 0 ? EMPTY_RESULT : { output, evicted: [] };
   }
 
   sql(): SqlShape {

@@ -218,7 +218,7 @@ export class Aggregate extends KeyedEntries<Entry> implements Operator, KeyedSta
       if (t.old !== null) output.push({ row: t.old, sign: -1 });
       if (next !== null) output.push({ row: next, sign: 1 });
     }
-    return output.length === 0 && evicted.length === 0 ? EMPTY_RESULT : { output, misses: [], evicted };
+    return output.length === 0 && evicted.length === 0 ? EMPTY_RESULT : { output, evicted };
   }
 
   fillFromInput(keys: ReadonlyArray<Row>, inputRows: ReadonlyArray<Row>): void {

@@ -177,7 +177,7 @@ export class Join implements JoinNode {
       else evictBelow.push({ columns: [], keys: [[]] });
     }
     if (output.length === 0 && evictBelow.length === 0) return EMPTY_RESULT;
-    return evictBelow.length === 0 ? { output, misses: [], evicted: [] } : { output, misses: [], evicted: [], evictBelow };
+    return evictBelow.length === 0 ? { output, evicted: [] } : { output, evicted: [], evictBelow };
   }
 
   #fromLeft(deltas: ReadonlyArray<Delta>, right: ReadonlyArray<Row>, output: Delta[]): void {

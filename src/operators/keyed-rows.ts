@@ -143,7 +143,7 @@ export class KeyedRows extends KeyedEntries<Entry> implements Operator, KeyedSta
       output.push(d);
     }
     if (output.length === 0 && evicted === null) return EMPTY_RESULT;
-    return { output, misses: [], evicted: evicted ?? [] };
+    return { output, evicted: evicted ?? [] };
   }
 
   fillFromInput(keys: ReadonlyArray<Row>, inputRows: ReadonlyArray<Row>): void {

@@ -36,7 +36,7 @@ export class Project implements Operator {
 
   onBatch(_from: number, deltas: ReadonlyArray<Delta>): BatchResult {
     if (deltas.length === 0) return EMPTY_RESULT;
-    return { output: deltas.map((d) => ({ row: this.project(d.row), sign: d.sign })), misses: [], evicted: [] };
+    return { output: deltas.map((d) => ({ row: this.project(d.row), sign: d.sign })), evicted: [] };
   }
 
   sql(): SqlShape {

@@ -140,7 +140,7 @@ export class Reader extends KeyedEntries<Entry> implements Operator, KeyedState 
       }
       e.answer = null;
     }
-    return evicted === null ? EMPTY_RESULT : { output: [], misses: [], evicted };
+    return evicted === null ? EMPTY_RESULT : { output: [], evicted };
   }
 
   fillFromInput(keys: ReadonlyArray<Row>, inputRows: ReadonlyArray<Row>): void {

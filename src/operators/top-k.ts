@@ -119,7 +119,7 @@ export class TopK extends KeyedEntries<Entry> implements Operator, KeyedState {
       }
       diff(old, e.rows.slice(0, need), output);
     }
-    return output.length === 0 && evicted.length === 0 ? EMPTY_RESULT : { output, misses: [], evicted };
+    return output.length === 0 && evicted.length === 0 ? EMPTY_RESULT : { output, evicted };
   }
 
   // [note: top-k-prefix]

@@ -166,7 +166,7 @@ export class Union extends KeyedEntries<Entry> implements Operator, KeyedState {
     }
     const result = broken === null ? output : output.filter((d) => !broken.has(keyOfRow(d.row, this.key, this.fold)));
     if (!this.#spec.all) for (const [e, t] of touched) if (this.entries.get(keyString(e.keyRow, this.fold)) === e) e.counts.settle(t, result);
-    return result.length === 0 && evicted.length === 0 ? EMPTY_RESULT : { output: result, misses: [], evicted };
+    return result.length === 0 && evicted.length === 0 ? EMPTY_RESULT : { output: result, evicted };
   }
 
   /** The rows of each union key come from its parents' states: see {@link parentFill}. */
