@@ -3,11 +3,11 @@
  * so keys pass through it for fills and evictions.
  */
 import type { Delta, Row } from '../dataflow/delta.js';
-import { EMPTY_RESULT, type BatchResult, type ColumnSource, type Operator, type SqlShape } from '../dataflow/operator.js';
+import { EMPTY_RESULT, type BatchResult, type ColumnSource, type Operator, type SqlShape, type StatelessNode } from '../dataflow/operator.js';
 import { invariant } from '../errors.js';
 import type { Value } from '../values.js';
 
-export class Project implements Operator {
+export class Project implements StatelessNode {
   readonly kind = 'project' as const;
   readonly parents: ReadonlyArray<Operator>;
   readonly columns: ReadonlyArray<string>;

@@ -11,7 +11,8 @@ import type { Value } from '../../src/values.js';
 /** A stateless source with the given columns, reading table `t`. */
 export function source(columns: ReadonlyArray<string>): Operator {
   return {
-    kind: 'base', parents: [], columns, signature: `stub(${columns.join(',')})`, state: null,
+    kind: 'base', parents: [], columns, signature: `stub(${columns.join(',')})`, state: null, database: 'd', table: 't',
+    deltasOf: (change) => change.deltas,
     describe: () => 't', source: () => null,
     onBatch: (_f, deltas) => ({ output: deltas, evicted: [] }),
     sql: (): SqlShape => ({ select: columns.map((c) => `\`${c}\``), from: '`t`', where: [] }),
@@ -26,8 +27,9 @@ export class Harness {
 
   /** Makes `keys` present in the operator's state, computed from these input rows. */
   seed(keys: ReadonlyArray<Row>, inputRows: ReadonlyArray<Row> = []): this {
-    assert.ok(this.op.state, 'seed needs a stateful operator');
-    this.op.state.fillFromInput(keys, inputRows);
+    const st = this.op.state;
+    assert.ok(st !== null && 'fillFromInput' in st, 'seed needs a stateful operator with one input');
+    st.fillFromInput(keys, inputRows);
     return this;
   }
 
