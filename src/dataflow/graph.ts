@@ -13,24 +13,50 @@
  * reader never observes half a transaction.
  */
 import { consolidate, type Delta, type Row } from './delta.js';
-import { isJoinNode, isTableSource, positives, type BatchContext, type JoinNode, type Operator, type TableSource } from './operator.js';
+import { positives, type BatchContext, type JoinNode, type Operator, type InputNode, type ReaderNode, type StatefulOperator, type StatelessNode, type TableSource, type UnionNode } from './operator.js';
 import { keyOfRow, keyString, type KeyedState } from './state.js';
 import { comparePositions, type Batch, type BinlogPosition } from './batch.js';
 import { invariant } from '../errors.js';
 
-/** How a stateful node's keys map to the keys of the stateful node its fills come from. */
-export interface FillPath {
-  /** The nearest stateful ancestor, or null when the node fills from MySQL itself. */
-  readonly ancestor: Operator | null;
+/**
+ * Where a stateful node's missing keys come from, one kind per way ({@link Graph.fillPlan}):
+ * - `mysql`: no state above: the stateless nodes up to the tables describe the SQL (its
+ *   {@link InputState.fillQuery});
+ * - `ancestor`: from the nearest stateful ancestor's state (filled first itself), through the
+ *   stateless nodes between;
+ * - `join`: through a join, whose sides are filled first ([note: join-fill]);
+ * - `parents`: a union, from its branches' states (each filled first).
+ */
+export type FillPlan = MysqlFill | AncestorFill | JoinFill | ParentsFill;
+
+export interface MysqlFill {
+  readonly kind: 'mysql';
+  readonly node: InputNode;
+}
+
+export interface AncestorFill {
+  readonly kind: 'ancestor';
+  readonly node: InputNode;
+  readonly ancestor: StatefulOperator;
   /** Stateless nodes between the ancestor (exclusive) and the node (exclusive), top-down. */
-  readonly chain: ReadonlyArray<Operator>;
+  readonly chain: ReadonlyArray<StatelessNode>;
   /** The ancestor's key for one of the node's keys. */
   readonly toAncestorKey: (key: Row) => Row;
-  /**
-   * Set when the path meets a join (then `ancestor` is null and `chain` starts below the join):
-   * the join's output columns holding the node's key columns, in key order. [note: join-fill]
-   */
-  readonly join?: { readonly node: JoinNode; readonly columns: ReadonlyArray<number> };
+}
+
+export interface JoinFill {
+  readonly kind: 'join';
+  readonly node: InputNode;
+  readonly join: JoinNode;
+  /** The join's output columns holding the node's key columns, in key order. [note: join-fill] */
+  readonly columns: ReadonlyArray<number>;
+  /** Stateless nodes between the join (exclusive) and the node (exclusive), top-down. */
+  readonly chain: ReadonlyArray<StatelessNode>;
+}
+
+export interface ParentsFill {
+  readonly kind: 'parents';
+  readonly node: UnionNode;
 }
 
 interface Restriction {
@@ -46,7 +72,7 @@ export class Graph {
   readonly #refs = new Map<Operator, number>();
   readonly #bases = new Map<string, TableSource[]>();
   readonly #fences = new Map<Operator, { max: BinlogPosition; keys: Map<string, BinlogPosition> }>();
-  readonly #paths = new Map<Operator, FillPath>();
+  readonly #plans = new Map<Operator, FillPlan>();
   #next = 0;
 
   /**
@@ -65,7 +91,7 @@ export class Graph {
       this.#children.get(p)?.push(op);
       this.#refs.set(p, (this.#refs.get(p) ?? 0) + 1);
     }
-    if (isTableSource(op)) {
+    if (op.kind === 'base') {
       const k = `${op.database}.${op.table}`;
       this.#bases.set(k, [...(this.#bases.get(k) ?? []), op]);
     }
@@ -85,8 +111,8 @@ export class Graph {
     this.#children.delete(op);
     this.#refs.delete(op);
     this.#fences.delete(op);
-    this.#paths.delete(op);
-    if (isTableSource(op)) {
+    this.#plans.delete(op);
+    if (op.kind === 'base') {
       const k = `${op.database}.${op.table}`;
       const rest = (this.#bases.get(k) ?? []).filter((b) => b !== op);
       if (rest.length > 0) this.#bases.set(k, rest);
@@ -132,9 +158,8 @@ export class Graph {
    * Re-applies `batches` to `target` for `keys` only, through its (stateless) ancestors: the
    * batches a fill taken at an older snapshot has not seen. [note: fill-position]
    */
-  replay(target: Operator, keys: ReadonlyArray<Row>, batches: ReadonlyArray<Batch>): void {
+  replay(target: StatefulOperator, keys: ReadonlyArray<Row>, batches: ReadonlyArray<Batch>): void {
     const st = target.state;
-    invariant(st !== null, 'replay into a stateless node');
     const allowed = new Set<Operator>();
     const walk = (n: Operator): void => { if (!allowed.has(n)) { allowed.add(n); n.parents.forEach(walk); } };
     walk(target);
@@ -151,9 +176,8 @@ export class Graph {
   }
 
   /** Marks `keys` of `node` as filled at `position`: batches at or before it skip them. */
-  fence(node: Operator, keys: ReadonlyArray<Row>, position: BinlogPosition): void {
+  fence(node: StatefulOperator, keys: ReadonlyArray<Row>, position: BinlogPosition): void {
     const st = node.state;
-    invariant(st !== null, 'fence on a stateless node');
     let f = this.#fences.get(node);
     if (f === undefined) this.#fences.set(node, (f = { max: position, keys: new Map() }));
     else if (comparePositions(position, f.max) > 0) f.max = position;
@@ -246,9 +270,9 @@ export class Graph {
   }
 
   #collecting = false;
-  #ruleEvictions: Array<{ reader: Operator; keys: ReadonlyArray<Row> }> = [];
+  #ruleEvictions: Array<{ reader: ReaderNode; keys: ReadonlyArray<Row> }> = [];
 
-  #record(reader: Operator, keys: ReadonlyArray<Row>): void {
+  #record(reader: ReaderNode, keys: ReadonlyArray<Row>): void {
     if (this.#ruleEvictions.length < 256) this.#ruleEvictions.push({ reader, keys });
   }
 
@@ -257,7 +281,7 @@ export class Graph {
    * ([note: evict-not-guess]), since the last call: the engine refills them in the background, so
    * hot keys stay warm.
    */
-  takeRuleEvictions(): Array<{ reader: Operator; keys: ReadonlyArray<Row> }> {
+  takeRuleEvictions(): Array<{ reader: ReaderNode; keys: ReadonlyArray<Row> }> {
     const out = this.#ruleEvictions;
     this.#ruleEvictions = [];
     return out;
@@ -305,59 +329,66 @@ export class Graph {
     for (const g of this.#children.get(child) ?? []) this.#evictInto(g, g.parents.indexOf(child), out, carried);
   }
 
-  /** Where `node` (stateful) gets its fills from. */
-  fillPath(node: Operator): FillPath {
-    const cached = this.#paths.get(node);
+  /** Where `node`'s missing keys come from. */
+  fillPlan(node: StatefulOperator): FillPlan {
+    const cached = this.#plans.get(node);
     if (cached !== undefined) return cached;
-    const st = node.state;
-    invariant(st !== null && node.parents.length === 1, 'fill path of a stateless or multi-parent node');
-    const chain: Operator[] = [];
+    const plan: FillPlan = node.kind === 'union' ? { kind: 'parents', node } : this.#walkUp(node);
+    this.#plans.set(node, plan);
+    return plan;
+  }
+
+  // Up from a node with one parent, through stateless nodes, to the first node that is not one.
+  #walkUp(node: InputNode): FillPlan {
+    invariant(node.parents.length === 1, `fill path of ${node.describe()}, which has several parents`);
+    const chain: StatelessNode[] = [];
     let cur = node.parents[0];
-    let cols = st.inputKey(0).slice();
-    let path: FillPath | null = null;
-    while (path === null) {
-      if (cur.state !== null) {
-        const ast = cur.state;
-        const perm = ast.key.map((k) => cols.indexOf(k));
-        invariant(perm.every((p) => p >= 0), `${node.describe()} cannot fill by the key of ${cur.describe()}`);
-        path = { ancestor: cur, chain, toAncestorKey: (key) => perm.map((p) => key[p]) };
-      } else if (cur.parents.length === 0) {
-        path = { ancestor: null, chain, toAncestorKey: (key) => key };
-      } else if (isJoinNode(cur)) {
-        path = { ancestor: null, chain, toAncestorKey: (key) => key, join: { node: cur, columns: cols } };
-      } else {
-        invariant(cur.parents.length === 1, 'fills through multi-parent nodes other than joins');
-        chain.unshift(cur);
-        const c = cur;
-        cols = cols.map((i) => {
-          const s = c.source(i);
-          invariant(s !== null, `${c.describe()} computes a key column`);
-          return s.column;
-        });
-        cur = cur.parents[0];
+    let cols = node.state.inputKey(0).slice();
+    for (;;) {
+      switch (cur.kind) {
+        case 'base':
+          return { kind: 'mysql', node };
+        case 'join':
+          return { kind: 'join', node, join: cur, columns: cols, chain };
+        case 'filter':
+        case 'project': {
+          chain.unshift(cur);
+          const c = cur;
+          cols = cols.map((i) => {
+            const s = c.source(i);
+            invariant(s !== null, `${c.describe()} computes a key column`);
+            return s.column;
+          });
+          cur = cur.parents[0];
+          break;
+        }
+        default: {
+          const ast = cur.state;
+          const perm = ast.key.map((k) => cols.indexOf(k));
+          invariant(perm.every((p) => p >= 0), `${node.describe()} cannot fill by the key of ${cur.describe()}`);
+          return { kind: 'ancestor', node, ancestor: cur, chain, toAncestorKey: (key) => perm.map((p) => key[p]) };
+        }
       }
     }
-    this.#paths.set(node, path);
-    return path;
   }
 
   /** Fills `keys` of `node` from its stateful ancestor, which MUST hold them. */
-  fillFromAncestor(node: Operator, keys: ReadonlyArray<Row>): void {
-    const path = this.fillPath(node);
-    const anc = path.ancestor;
-    invariant(anc !== null && anc.state !== null && node.state !== null, 'fill from a missing ancestor');
+  fillFromAncestor(node: InputNode, keys: ReadonlyArray<Row>): void {
+    const plan = this.fillPlan(node);
+    invariant(plan.kind === 'ancestor', `${node.describe()} does not fill from an ancestor`);
+    const ast = plan.ancestor.state;
     const seen = new Set<string>();
     let rows: Row[] = [];
     for (const k of keys) {
-      const ak = keyString(path.toAncestorKey(k), anc.state.fold);
+      const ak = keyString(plan.toAncestorKey(k), ast.fold);
       if (seen.has(ak)) continue;
       seen.add(ak);
-      const r = anc.state.rows(ak);
-      invariant(r !== undefined, `ancestor ${anc.describe()} lost a key before the fill`);
+      const r = ast.rows(ak);
+      invariant(r !== undefined, `ancestor ${plan.ancestor.describe()} lost a key before the fill`);
       rows.push(...r);
     }
-    let from = anc;
-    for (const op of path.chain) {
+    let from: Operator = plan.ancestor;
+    for (const op of plan.chain) {
       const out = op.onBatch(op.parents.indexOf(from), positives(rows), { position: null }).output;
       rows = out.map((d) => d.row);
       from = op;

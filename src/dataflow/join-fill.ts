@@ -25,30 +25,29 @@
  * Pinned by test/views/join-fill.test.ts (sides filled around a transaction that changes both).
  */
 import type { Row } from './delta.js';
-import { positives, type JoinNode, type Operator } from './operator.js';
+import { positives, statefulNode, type JoinNode, type JoinSide, type Operator, type StatefulOperator } from './operator.js';
 import { keyString } from './state.js';
-import type { FillPath } from './graph.js';
+import type { JoinFill } from './graph.js';
 import { invariant } from '../errors.js';
 
 /** Side keys that must be filled first; empty when both sides hold everything needed. */
 export interface SideRequest {
-  readonly node: Operator;
+  readonly node: StatefulOperator;
   readonly keys: ReadonlyArray<Row>;
 }
 
 interface Driving {
-  readonly side: 0 | 1;
+  readonly side: JoinSide;
   /** For each key column of the driving side's state, its position among the fill's columns. */
   readonly perm: ReadonlyArray<number>;
 }
 
 /** The side whose state key the fill's columns determine (directly or through the join equality). */
 function driving(join: JoinNode, columns: ReadonlyArray<number>): Driving {
-  const sides: ReadonlyArray<0 | 1> = join.spec.kind === 'left' ? [0] : [0, 1];
+  const sides: ReadonlyArray<JoinSide> = join.spec.kind === 'left' ? [0] : [0, 1];
   for (const side of sides) {
-    const st = join.parents[side].state;
-    invariant(st !== null, 'a join side must hold state');
-    const other = (1 - side) as 0 | 1;
+    const st = sideOf(join, side).state;
+    const other = (1 - side) as JoinSide;
     const perm = st.key.map((k) => {
       const direct = join.outputOf(side, k);
       let at = direct < 0 ? -1 : columns.indexOf(direct);
@@ -64,9 +63,13 @@ function driving(join: JoinNode, columns: ReadonlyArray<number>): Driving {
   invariant(false, `${join.describe()} cannot be filled by columns ${columns.join(',')}`);
 }
 
+/** The node of side `side`: a join's sides hold state. */
+function sideOf(join: JoinNode, side: JoinSide): StatefulOperator {
+  return statefulNode(join.parents[side]);
+}
+
 function drivingKeys(join: JoinNode, d: Driving, keys: ReadonlyArray<Row>): Map<string, Row> {
-  const st = join.parents[d.side].state;
-  invariant(st !== null, 'a join side must hold state');
+  const st = sideOf(join, d.side).state;
   const out = new Map<string, Row>();
   for (const k of keys) {
     const dk = d.perm.map((p) => k[p]);
@@ -78,10 +81,11 @@ function drivingKeys(join: JoinNode, d: Driving, keys: ReadonlyArray<Row>): Map<
 /** What must be filled on the join's sides before `keys` (of output `columns`) can be computed. */
 export function joinNeeds(join: JoinNode, columns: ReadonlyArray<number>, keys: ReadonlyArray<Row>): SideRequest[] {
   const d = driving(join, columns);
-  const dNode = join.parents[d.side];
-  const oNode = join.parents[1 - d.side];
+  const other = (1 - d.side) as JoinSide;
+  const dNode = sideOf(join, d.side);
+  const oNode = sideOf(join, other);
   const dst = dNode.state, ost = oNode.state;
-  invariant(dst !== null && ost !== null && join.keyedByJoin((1 - d.side) as 0 | 1), 'the other side of a join is keyed by its join columns');
+  invariant(join.keyedByJoin(other), 'the other side of a join is keyed by its join columns');
   const dkeys = drivingKeys(join, d, keys);
   const out: SideRequest[] = [];
   const missing = [...dkeys].filter(([ks]) => !dst.has(ks)).map(([, k]) => k);
@@ -100,9 +104,8 @@ export function joinNeeds(join: JoinNode, columns: ReadonlyArray<number>, keys: 
 /** The join's output rows for `keys`, from side states that hold everything {@link joinNeeds} named. */
 export function joinRows(join: JoinNode, columns: ReadonlyArray<number>, keys: ReadonlyArray<Row>): Row[] {
   const d = driving(join, columns);
-  const dst = join.parents[d.side].state;
-  invariant(dst !== null, 'a join side must hold state');
-  const other = (1 - d.side) as 0 | 1;
+  const dst = sideOf(join, d.side).state;
+  const other = (1 - d.side) as JoinSide;
   const out: Row[] = [];
   for (const ks of drivingKeys(join, d, keys).keys()) {
     const rows = dst.rows(ks);
@@ -117,17 +120,14 @@ export function joinRows(join: JoinNode, columns: ReadonlyArray<number>, keys: R
   return out;
 }
 
-/** Computes `keys` of `node` through the join of its fill path and installs them. Synchronous. */
-export function fillThroughJoin(node: Operator, path: FillPath, keys: ReadonlyArray<Row>): void {
-  const j = path.join;
-  const st = node.state;
-  invariant(j !== undefined && st !== null, 'a join fill needs a join path and a stateful node');
-  const join = j.node;
+/** Computes `keys` of the plan's node through its join and installs them. Synchronous. */
+export function fillThroughJoin(plan: JoinFill, keys: ReadonlyArray<Row>): void {
+  const st = plan.node.state;
   const todo = keys.filter((k) => !st.has(keyString(k, st.fold)));
   if (todo.length === 0) return;
-  let rows = joinRows(join, j.columns, todo);
-  let from: Operator = join;
-  for (const op of path.chain) {
+  let rows = joinRows(plan.join, plan.columns, todo);
+  let from: Operator = plan.join;
+  for (const op of plan.chain) {
     rows = op.onBatch(op.parents.indexOf(from), positives(rows), { position: null }).output.map((x) => x.row);
     from = op;
   }

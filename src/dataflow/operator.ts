@@ -2,10 +2,10 @@
  * Operators: the nodes of the dataflow graph.
  *
  * A node receives the deltas of one batch from one of its parents and returns the deltas it emits
- * (in its own column order), the keys it could not process for lack of data (misses), and the keys
- * of its own state it had to evict ([note: evict-not-guess]). Nodes never talk to MySQL and never
- * await: `dataflow/graph.ts` routes batches, evictions and fills, and `dataflow/upquery.ts` turns
- * misses into SQL.
+ * (in its own column order) and the keys of its own state it had to evict ([note: evict-not-guess]).
+ * A delta for a key it does not hold is dropped, not reported ([note: missing-key]): misses come
+ * from reads. Nodes never talk to MySQL and never await: `dataflow/graph.ts` routes batches,
+ * evictions and fills, and `dataflow/upquery.ts` turns a read's missing keys into SQL.
  *
  * [note: evict-not-guess] An operator that cannot update a key it holds without data it does not
  * have (a join whose other side is missing, a MIN whose current minimum was deleted, a top-k left
@@ -14,16 +14,20 @@
  * keys in the background). Pinned by test/operators/operators.test.ts ('evicts the key instead of
  * guessing') and test/views/engine.test.ts ('refills in the background a key evicted').
  *
- * Every output column says where it came from ({@link Operator.source}), so the path of an upquery
+ * The contract is one interface per kind of node, {@link Operator} their union discriminated by
+ * `kind`: a table source, a stateless node (σ, π), a join, a stateful node with one input (γ, δ,
+ * top-k, keyed rows, the reader), a union. The graph dispatches on `kind`, so the compiler checks
+ * that a node of each kind is what the graph uses it as.
+ *
+ * Every output column says where it came from ({@link NodeShape.source}), so the path of an upquery
  * and of an eviction is derived from the graph, not wired by hand. A stateless node can describe
- * the SQL that yields its rows ({@link Operator.sql}); a stateful node is where that SQL stops: a
+ * the SQL that yields its rows ({@link NodeShape.sql}); a stateful node is where that SQL stops: a
  * fill is computed in MySQL from the stateless subtree above the first stateful node.
  */
 import type { Delta, Row } from './delta.js';
 import type { BinlogPosition, TableChange } from './batch.js';
-import type { KeyedState } from './state.js';
-
-export type OperatorKind = 'base' | 'filter' | 'project' | 'aggregate' | 'reader' | 'join' | 'keyed-rows' | 'top-k' | 'union' | 'distinct';
+import type { InputState, KeyedState } from './state.js';
+import { invariant } from '../errors.js';
 
 /** Where an output column's values come from: column `column` of parent `parent` (an index). */
 export interface ColumnSource {
@@ -45,8 +49,6 @@ export interface BatchContext {
 
 export interface BatchResult {
   readonly output: ReadonlyArray<Delta>;
-  /** Keys (rows of key values, in the node's key columns) it could not compute (joins, later). */
-  readonly misses: ReadonlyArray<Row>;
   /** Keys of its own state it evicted while processing the batch ([note: evict-not-guess]). */
   readonly evicted: ReadonlyArray<Row>;
   /**
@@ -62,11 +64,13 @@ export interface EvictionKeys {
   readonly keys: ReadonlyArray<Row>;
 }
 
-export const EMPTY_RESULT: BatchResult = Object.freeze({ output: [], misses: [], evicted: [] });
+export const EMPTY_RESULT: BatchResult = Object.freeze({ output: [], evicted: [] });
 
-/** One dataflow node. */
-export interface Operator {
-  readonly kind: OperatorKind;
+/**
+ * What every node has, whatever its kind. The graph never uses a node through this alone: it
+ * dispatches on `kind` ({@link Operator}), so what a kind promises is checked by the compiler.
+ */
+interface NodeShape {
   readonly parents: ReadonlyArray<Operator>;
   /** Output column names (for describe() and debugging). */
   readonly columns: ReadonlyArray<string>;
@@ -92,18 +96,26 @@ export interface Operator {
 
 /**
  * A root node: one upstream table, fed by the batches' row changes for it (src/operators/base-table.ts).
- * The graph finds a batch's entry points through these, by kind, without knowing the operator.
+ * The graph finds a batch's entry points through these; a fill that reaches one asks MySQL.
  */
-export interface TableSource extends Operator {
+export interface TableSource extends NodeShape {
   readonly kind: 'base';
+  readonly state: null;
   readonly database: string;
   readonly table: string;
   /** The deltas of a change to this table, in this node's column order. */
   deltasOf(change: TableChange): ReadonlyArray<Delta>;
+  sql(): SqlShape;
 }
 
-export function isTableSource(op: Operator): op is TableSource {
-  return op.kind === 'base';
+/**
+ * A stateless node with one parent (σ, π): a fill passes through it, as the same transformation
+ * of the rows it applies to deltas, and its SQL is its parent's transformed.
+ */
+export interface StatelessNode extends NodeShape {
+  readonly kind: 'filter' | 'project';
+  readonly state: null;
+  sql(): SqlShape;
 }
 
 export type JoinSide = 0 | 1;
@@ -111,10 +123,11 @@ export type JoinSide = 0 | 1;
 /**
  * What a fill through a join needs of the join node ([note: join-fill], src/dataflow/join-fill.ts),
  * implemented by src/operators/join.ts: how its output columns map to its sides, and lookups in
- * the sides' state by join values.
+ * the sides' state by join values. Stateless; both parents hold state.
  */
-export interface JoinNode extends Operator {
+export interface JoinNode extends NodeShape {
   readonly kind: 'join';
+  readonly state: null;
   readonly spec: { readonly kind: 'inner' | 'left' };
   /** Join columns of each side, in pair order. */
   readonly joinColumns: readonly [ReadonlyArray<number>, ReadonlyArray<number>];
@@ -132,8 +145,85 @@ export interface JoinNode extends Operator {
   joinLeft(left: Row, right: ReadonlyArray<Row>, out: Row[]): void;
 }
 
-export function isJoinNode(op: Operator): op is JoinNode {
-  return op.kind === 'join';
+export type StatefulKind = 'aggregate' | 'distinct' | 'top-k' | 'keyed-rows' | 'reader';
+
+/**
+ * A node with one parent whose keyed state is computed from that parent's rows
+ * (src/dataflow/materialized.ts): filled from MySQL by the SQL of the stateless nodes above, from
+ * a stateful ancestor through them, or through a join ({@link InputState}).
+ */
+export interface StatefulNode<K extends StatefulKind = StatefulKind> extends NodeShape {
+  readonly kind: K;
+  readonly state: InputState;
+}
+
+/**
+ * The rows of a join's side, kept by its key and, when the key is not the join columns, looked up
+ * by a secondary index on them (src/operators/keyed-rows.ts).
+ */
+export interface KeyedRowsNode extends StatefulNode<'keyed-rows'> {
+  /** Columns of the secondary index, or null. */
+  readonly index: ReadonlyArray<number> | null;
+  /** Rows of present keys whose index columns hold `values`. */
+  lookup(values: Row): ReadonlyArray<Row>;
+}
+
+/** The leaf of a cache (src/operators/reader.ts): its evictions are refilled in the background. */
+export interface ReaderNode extends StatefulNode<'reader'> {
+  /** The answer rows of a present key, or undefined for a missing one. MUST be synchronous ([note: hot-path]). */
+  answer(key: string): ReadonlyArray<Row> | undefined;
+}
+
+/**
+ * A node with several stateful parents (a UNION's branches), whose keys are filled from the
+ * parents' states, never from MySQL (src/operators/union.ts).
+ */
+export interface UnionNode extends NodeShape {
+  readonly kind: 'union';
+  readonly state: KeyedState;
+  /** Per parent, the parent keys that `keys` need. */
+  parentKeys(keys: ReadonlyArray<Row>): ReadonlyArray<ReadonlyArray<Row>>;
+  /** Installs `keys` from the parents' states, which MUST hold the keys {@link parentKeys} named. */
+  fillFromParents(keys: ReadonlyArray<Row>): void;
+}
+
+/** One dataflow node: which contract it implements is told by its `kind`. */
+export type Operator =
+  | TableSource
+  | StatelessNode
+  | JoinNode
+  | StatefulNode<'aggregate' | 'distinct' | 'top-k'>
+  | KeyedRowsNode
+  | ReaderNode
+  | UnionNode;
+
+export type OperatorKind = Operator['kind'];
+
+/** A stateful node with one parent, its state computed from that parent's rows. */
+export type InputNode = StatefulNode<'aggregate' | 'distinct' | 'top-k'> | KeyedRowsNode | ReaderNode;
+
+/** A node holding keyed state: what fills, fences, replays and evictions are for. */
+export type StatefulOperator = InputNode | UnionNode;
+
+/** `op`, which MUST hold state (a join's side, a union's branch). */
+export function statefulNode(op: Operator): StatefulOperator {
+  invariant(op.state !== null, `${op.describe()} holds no state`);
+  return op;
+}
+
+/**
+ * The defaults of operator classes, written once: output column `i` is parent 0's column `i`, and
+ * the node describes no SQL (stateful nodes, joins). A node that computes columns or has SQL
+ * overrides them.
+ */
+export abstract class OperatorBase {
+  source(column: number): ColumnSource | null {
+    return { parent: 0, column };
+  }
+
+  sql(): SqlShape | null {
+    return null;
+  }
 }
 
 /** Output rows delivered by a fill: for stateless nodes, the same transformation as onBatch. */

@@ -52,7 +52,7 @@ export function keyOfRow(row: Row, columns: ReadonlyArray<number>, fold?: Readon
   return keyString(vals, fold);
 }
 
-/** The state interface every stateful operator exposes to the graph. */
+/** The state every stateful node exposes to the graph. */
 export interface KeyedState {
   /** Output columns the state is indexed by. */
   readonly key: ReadonlyArray<number>;
@@ -62,8 +62,6 @@ export interface KeyedState {
   has(key: string): boolean;
   /** The output rows held for a present key (empty array for a known-empty key). */
   rows(key: string): ReadonlyArray<Row> | undefined;
-  /** Installs rows computed from the node's input rows (as its parent emits them), per key. */
-  fillFromInput(keys: ReadonlyArray<Row>, inputRows: ReadonlyArray<Row>): void;
   /** Evicts one key (no-op when missing). Returns true when it was present. */
   evict(key: string): boolean;
   /** Evicts every key; returns how many were present. */
@@ -73,21 +71,17 @@ export interface KeyedState {
   /** Rough memory held: rows and bytes. */
   usage(): { rows: number; bytes: number };
   keyRows(): IterableIterator<Row>;
-  /**
-   * The upquery that fills `keys` from MySQL, derived from the stateless subtree above this node,
-   * and how to install its result rows. Only valid when every parent is stateless.
-   */
-  fillQuery(keys: ReadonlyArray<Row>): FillQuery;
-  /** Present on a node with several stateful parents (a union), which fills from their states. */
-  readonly parentFill?: ParentFill;
 }
 
-/** How a multi-parent node fills: the keys it needs from each parent, then a synchronous fill. */
-export interface ParentFill {
-  /** Per parent, the parent keys that `keys` need. */
-  parentKeys(keys: ReadonlyArray<Row>): ReadonlyArray<ReadonlyArray<Row>>;
-  /** Installs `keys` from the parents' states, which MUST hold the keys `parentKeys` named. */
-  fill(keys: ReadonlyArray<Row>): void;
+/** The state of a node with one parent, computed from that parent's rows. */
+export interface InputState extends KeyedState {
+  /** Installs rows computed from the node's input rows (as its parent emits them), per key. */
+  fillFromInput(keys: ReadonlyArray<Row>, inputRows: ReadonlyArray<Row>): void;
+  /**
+   * The upquery that fills `keys` from MySQL, derived from the stateless subtree above this node,
+   * and how to install its result rows. Only valid when every node above, up to the tables, is stateless.
+   */
+  fillQuery(keys: ReadonlyArray<Row>): FillQuery;
 }
 
 /** An upquery's SQL and the installer of its result. */

@@ -32,12 +32,11 @@
  * tables the fill did not read may fall on either side of P, which no key of the fill can see.
  */
 import type { Row } from './delta.js';
-import type { Operator } from './operator.js';
-import type { FillPath, Graph } from './graph.js';
+import { statefulNode, type InputNode, type StatefulOperator } from './operator.js';
+import type { AncestorFill, Graph, JoinFill, ParentsFill } from './graph.js';
 import { fillThroughJoin, joinNeeds } from './join-fill.js';
-import { keyString, type ParentFill } from './state.js';
+import { keyString } from './state.js';
 import { comparePositions, type Batch, type BinlogPosition } from './batch.js';
-import { invariant } from '../errors.js';
 
 /** What an upquery returns: its rows and the binlog position they are exact at. */
 export interface SnapshotResult {
@@ -121,8 +120,8 @@ export class Upqueries {
   readonly stats: UpqueryStats = { upqueries: 0, rows: 0, replayed: 0, fenced: 0 };
   /** Position of the last batch the engine applied, or null before the first. */
   lastApplied: BinlogPosition | null = null;
-  readonly #inFlight = new Map<Operator, Map<string, Promise<void>>>();
-  readonly #queued = new Map<Operator, Waiting>();
+  readonly #inFlight = new Map<InputNode, Map<string, Promise<void>>>();
+  readonly #queued = new Map<InputNode, Waiting>();
   #generation = 0;
 
   constructor(readonly graph: Graph, readonly upstream: SnapshotReader, readonly maxKeysPerQuery = 500) {}
@@ -189,69 +188,56 @@ export class Upqueries {
   }
 
   /** Resolves once `node` holds every key in `keys` (or rejects when the upstream fails). */
-  async request(node: Operator, keys: ReadonlyArray<Row>): Promise<void> {
+  async request(node: StatefulOperator, keys: ReadonlyArray<Row>): Promise<void> {
     const st = node.state;
-    invariant(st !== null, 'upquery for a stateless node');
     for (let attempt = 0; attempt < 5; attempt++) {
       const missing = keys.filter((k) => !st.has(keyString(k, st.fold)));
       if (missing.length === 0) return;
-      if (st.parentFill !== undefined) {
-        await this.#fromParents(node, st.parentFill, missing);
-        continue;
-      }
-      const path = this.graph.fillPath(node);
-      if (path.join !== undefined) {
-        await this.#throughJoin(node, path, missing);
-        continue;
-      }
-      if (path.ancestor === null) {
-        await this.#fromMysql(node, missing);
-        continue;
-      }
-      const anc = path.ancestor;
-      const ast = anc.state;
-      invariant(ast !== null, 'stateful ancestor without state');
-      await this.request(anc, missing.map(path.toAncestorKey));
-      // No batch can run between the ancestor's fill and here (microtasks only), but a retry
-      // loop keeps this correct should that ever change.
-      if (missing.every((k) => ast.has(keyString(path.toAncestorKey(k), ast.fold)))) {
-        this.graph.fillFromAncestor(node, missing);
+      const plan = this.graph.fillPlan(node);
+      switch (plan.kind) {
+        case 'mysql': await this.#fromMysql(plan.node, missing); break;
+        case 'ancestor': await this.#fromAncestor(plan, missing); break;
+        case 'join': await this.#throughJoin(plan, missing); break;
+        case 'parents': await this.#fromParents(plan, missing); break;
       }
     }
     if (keys.some((k) => !st.has(keyString(k, st.fold)))) throw new Error(`could not fill ${node.describe()}`);
   }
 
+  async #fromAncestor(plan: AncestorFill, keys: ReadonlyArray<Row>): Promise<void> {
+    const ast = plan.ancestor.state;
+    await this.request(plan.ancestor, keys.map(plan.toAncestorKey));
+    // No batch can run between the ancestor's fill and here (microtasks only), but the caller's
+    // retry loop keeps this correct should that ever change.
+    if (keys.every((k) => ast.has(keyString(plan.toAncestorKey(k), ast.fold)))) this.graph.fillFromAncestor(plan.node, keys);
+  }
+
   // [note: join-fill] Fill the sides (each its own fenced upquery) until nothing is missing, then
   // compute the node's keys from the side states without awaiting in between.
-  async #throughJoin(node: Operator, path: FillPath, keys: ReadonlyArray<Row>): Promise<void> {
-    const j = path.join;
-    invariant(j !== undefined, 'a join fill without a join');
+  async #throughJoin(plan: JoinFill, keys: ReadonlyArray<Row>): Promise<void> {
     for (let round = 0; round < 8; round++) {
-      const needs = joinNeeds(j.node, j.columns, keys);
+      const needs = joinNeeds(plan.join, plan.columns, keys);
       if (needs.length === 0) {
-        fillThroughJoin(node, path, keys);
+        fillThroughJoin(plan, keys);
         return;
       }
       await Promise.all(needs.map((n) => this.request(n.node, n.keys)));
     }
-    throw new Error(`could not fill ${node.describe()} through ${j.node.describe()}`);
+    throw new Error(`could not fill ${plan.node.describe()} through ${plan.join.describe()}`);
   }
 
   // A union: each branch fills its own keys (from MySQL, fenced), then the union fills from them
   // in one synchronous step, so no batch runs between the check and the fill.
-  async #fromParents(node: Operator, fill: ParentFill, keys: ReadonlyArray<Row>): Promise<void> {
-    const need = fill.parentKeys(keys);
-    await Promise.all(node.parents.map((p, i) => this.request(p, need[i])));
-    const held = node.parents.every((p, i) => {
-      const pst = p.state;
-      return pst !== null && need[i].every((k) => pst.has(keyString(k, pst.fold)));
-    });
-    if (held) fill.fill(keys);
+  async #fromParents(plan: ParentsFill, keys: ReadonlyArray<Row>): Promise<void> {
+    const need = plan.node.parentKeys(keys);
+    const parents = plan.node.parents.map(statefulNode);
+    await Promise.all(parents.map((p, i) => this.request(p, need[i])));
+    const held = parents.every((p, i) => need[i].every((k) => p.state.has(keyString(k, p.state.fold))));
+    if (held) plan.node.fillFromParents(keys);
   }
 
-  #fromMysql(node: Operator, keys: ReadonlyArray<Row>): Promise<unknown> {
+  #fromMysql(node: InputNode, keys: ReadonlyArray<Row>): Promise<unknown> {
     const st = node.state;
-    invariant(st !== null, 'upquery for a stateless node');
     let flight = this.#inFlight.get(node);
     if (flight === undefined) this.#inFlight.set(node, (flight = new Map()));
     const waits: Promise<void>[] = [];
@@ -277,7 +263,7 @@ export class Upqueries {
     return Promise.all(waits);
   }
 
-  #flush(node: Operator, q: Waiting): void {
+  #flush(node: InputNode, q: Waiting): void {
     if (this.#queued.get(node) === q) this.#queued.delete(node);
     const parts: Promise<void>[] = [];
     for (let i = 0; i < q.keys.length; i += this.maxKeysPerQuery) parts.push(this.#run(node, q.keys.slice(i, i + this.maxKeysPerQuery)));
@@ -287,9 +273,8 @@ export class Upqueries {
     });
   }
 
-  async #run(node: Operator, keys: Row[]): Promise<void> {
+  async #run(node: InputNode, keys: Row[]): Promise<void> {
     const st = node.state;
-    invariant(st !== null, 'upquery for a stateless node');
     for (let attempt = 0; ; attempt++) {
       const query = st.fillQuery(keys);
       const token = this.log.begin();

@@ -49,7 +49,7 @@ export class BaseTable implements TableSource {
   }
 
   onBatch(_from: number, deltas: ReadonlyArray<Delta>): BatchResult {
-    return deltas.length === 0 ? EMPTY_RESULT : { output: deltas, misses: [], evicted: [] };
+    return deltas.length === 0 ? EMPTY_RESULT : { output: deltas, evicted: [] };
   }
 
   sql(): SqlShape {

@@ -3,11 +3,11 @@
  * output columns are its parent's.
  */
 import type { Delta } from '../dataflow/delta.js';
-import { EMPTY_RESULT, type BatchResult, type ColumnSource, type Operator, type SqlShape } from '../dataflow/operator.js';
+import { EMPTY_RESULT, OperatorBase, type BatchResult, type Operator, type SqlShape, type StatelessNode } from '../dataflow/operator.js';
 import { evaluate, renderExpr, type Expr } from '../dataflow/expr.js';
 import { invariant } from '../errors.js';
 
-export class Filter implements Operator {
+export class Filter extends OperatorBase implements StatelessNode {
   readonly kind = 'filter' as const;
   readonly parents: ReadonlyArray<Operator>;
   readonly columns: ReadonlyArray<string>;
@@ -15,6 +15,7 @@ export class Filter implements Operator {
   readonly signature: string;
 
   constructor(parent: Operator, readonly predicate: Expr) {
+    super();
     this.parents = [parent];
     this.columns = parent.columns;
     this.signature = `filter(${parent.signature}|${renderExpr(predicate, parent.columns.map((_, i) => `#${i}`))})`;
@@ -24,17 +25,13 @@ export class Filter implements Operator {
     return `σ[${renderExpr(this.predicate, this.columns)}]`;
   }
 
-  source(column: number): ColumnSource {
-    return { parent: 0, column };
-  }
-
   onBatch(_from: number, deltas: ReadonlyArray<Delta>): BatchResult {
     const output: Delta[] = [];
     for (const d of deltas) if (evaluate(this.predicate, d.row) === true) output.push(d);
-    return output.length === 0 ? EMPTY_RESULT : { output, misses: [], evicted: [] };
+    return output.length === 0 ? EMPTY_RESULT : { output, evicted: [] };
   }
 
-  sql(): SqlShape {
+  override sql(): SqlShape {
     const p = this.parents[0].sql();
     invariant(p !== null, 'a filter above a stateful node has no SQL');
     return { select: p.select, from: p.from, where: [...p.where, renderExpr(this.predicate, p.select)] };

@@ -17,11 +17,11 @@
  * evicts the key rather than show a spelling no row has any more.
  */
 import type { Delta, Row } from '../dataflow/delta.js';
-import { KeyedEntries } from '../dataflow/keyed-entries.js';
-import { EMPTY_RESULT, type BatchResult, type ColumnSource, type Operator, type SqlShape } from '../dataflow/operator.js';
-import { keyOfRow, keyString, rowBytes, sameRow, type FillQuery, type KeyFold, type KeyedState } from '../dataflow/state.js';
+import type { Usage } from '../dataflow/keyed-entries.js';
+import { Materialized } from '../dataflow/materialized.js';
+import { EMPTY_RESULT, type BatchResult, type ColumnSource, type Operator, type StatefulNode } from '../dataflow/operator.js';
+import { keyOfRow, keyString, rowBytes, sameRow, type FillQuery, type KeyFold } from '../dataflow/state.js';
 import { keyRestriction, renderSelect } from '../dataflow/sql.js';
-import { invariant } from '../errors.js';
 import type { Value } from '../values.js';
 
 /** The per-group arithmetic of one aggregate function. States are mutable objects owned by a group. */
@@ -67,33 +67,22 @@ export interface AggregateSpec {
   readonly fold: ReadonlyArray<KeyFold>;
 }
 
-export class Aggregate extends KeyedEntries<Entry> implements Operator, KeyedState {
+export class Aggregate extends Materialized<Entry> implements StatefulNode<'aggregate'> {
   readonly kind = 'aggregate' as const;
-  readonly parents: ReadonlyArray<Operator>;
   readonly columns: ReadonlyArray<string>;
   readonly signature: string;
-  readonly key: ReadonlyArray<number>;
-  readonly fold: ReadonlyArray<KeyFold>;
   readonly #spec: AggregateSpec;
-  readonly #keyIn: ReadonlyArray<number>;
   readonly #groupFold: ReadonlyArray<KeyFold>;
   readonly #spelled: boolean;
 
   constructor(parent: Operator, spec: AggregateSpec) {
-    super();
-    this.parents = [parent];
+    const keyIn = spec.groupBy.slice(0, spec.keyCount);
+    super(parent, keyIn, spec.fold.slice(0, spec.keyCount), keyIn.map((_, i) => i));
     this.#spec = spec;
-    this.#keyIn = spec.groupBy.slice(0, spec.keyCount);
-    this.key = this.#keyIn.map((_, i) => i);
-    this.fold = spec.fold.slice(0, spec.keyCount);
     this.#groupFold = spec.fold;
     this.#spelled = !spec.scalar && spec.fold.some((f) => f !== 'exact');
     this.columns = [...spec.groupBy.map((i) => parent.columns[i]), ...spec.rules.map((r) => r.name)];
     this.signature = `aggregate(${parent.signature}|${spec.groupBy.join(',')}|${spec.keyCount}|${spec.scalar}|${spec.rules.map((r) => `${r.name}${r.variant ?? ''}@${r.arg}`).join(',')})`;
-  }
-
-  get state(): KeyedState {
-    return this;
   }
 
   describe(): string {
@@ -101,35 +90,21 @@ export class Aggregate extends KeyedEntries<Entry> implements Operator, KeyedSta
     return `γ[${g}] ${this.#spec.rules.map((r) => r.name).join(', ')}`;
   }
 
-  source(column: number): ColumnSource | null {
+  override source(column: number): ColumnSource | null {
     return column < this.#spec.groupBy.length ? { parent: 0, column: this.#spec.groupBy[column] } : null;
   }
 
-  sql(): SqlShape | null {
-    return null;
-  }
-
-  inputKey(): ReadonlyArray<number> {
-    return this.#keyIn;
-  }
-
-  rows(key: string): ReadonlyArray<Row> | undefined {
-    const e = this.entries.get(key);
-    if (e === undefined) return undefined;
+  protected entryRows(e: Entry): ReadonlyArray<Row> {
     const out: Row[] = [];
     for (const g of e.groups.values()) if (g.out !== null) out.push(g.out);
     return out;
   }
 
-  usage(): { rows: number; bytes: number } {
-    let rows = 0, bytes = 0;
-    for (const e of this.entries.values()) {
-      for (const g of e.groups.values()) {
-        rows++;
-        bytes += rowBytes(g.values) + 48 * g.states.length + (g.out ? rowBytes(g.out) : 0);
-      }
+  protected measure(e: Entry, into: Usage): void {
+    for (const g of e.groups.values()) {
+      into.rows++;
+      into.bytes += rowBytes(g.values) + 48 * g.states.length + (g.out ? rowBytes(g.out) : 0);
     }
-    return { rows, bytes };
   }
 
   #newGroup(values: Row): Group {
@@ -167,10 +142,24 @@ export class Aggregate extends KeyedEntries<Entry> implements Operator, KeyedSta
     return out;
   }
 
-  #newEntry(keyRow: Row): Entry {
+  protected newEntry(keyRow: Row): Entry {
     const e: Entry = { keyRow, groups: new Map() };
     if (this.#spec.scalar) e.groups.set('', this.#newGroup(keyRow));
     return e;
+  }
+
+  protected addRow(e: Entry, row: Row): void {
+    const gk = this.#groupKey(row);
+    let g = e.groups.get(gk);
+    if (g === undefined) e.groups.set(gk, (g = this.#newGroup(this.#groupValues(row))));
+    g.count++;
+    this.#respell(g, row, 1);
+    const rules = this.#spec.rules;
+    for (let i = 0; i < rules.length; i++) rules[i].apply(g.states[i], rules[i].arg === null ? 1 : row[rules[i].arg as number], 1);
+  }
+
+  protected override seal(e: Entry): void {
+    for (const g of e.groups.values()) g.out = this.#output(g);
   }
 
   #groupKey(row: Row): string {
@@ -180,12 +169,8 @@ export class Aggregate extends KeyedEntries<Entry> implements Operator, KeyedSta
   onBatch(_from: number, deltas: ReadonlyArray<Delta>): BatchResult {
     if (this.entries.size === 0 || deltas.length === 0) return EMPTY_RESULT;
     const touched = new Map<Group, { old: Row | null; key: string; gk: string }>();
-    let broken: Set<string> | null = null;
     const rules = this.#spec.rules;
-    for (const d of deltas) {
-      const pk = keyOfRow(d.row, this.#keyIn, this.fold);
-      const entry = this.entries.get(pk);
-      if (entry === undefined || broken?.has(pk)) continue;
+    const broken = this.changeEntries(deltas, (entry, d, pk) => {
       const gk = this.#groupKey(d.row);
       let g = entry.groups.get(gk);
       if (g === undefined) {
@@ -194,21 +179,15 @@ export class Aggregate extends KeyedEntries<Entry> implements Operator, KeyedSta
       }
       if (!touched.has(g)) touched.set(g, { old: g.out, key: pk, gk });
       g.count += d.sign;
-      if (!this.#respell(g, d.row, d.sign)) (broken ??= new Set()).add(pk);
+      let held = this.#respell(g, d.row, d.sign);
       for (let i = 0; i < rules.length; i++) {
         const r = rules[i];
-        if (!r.apply(g.states[i], r.arg === null ? 1 : d.row[r.arg], d.sign)) (broken ??= new Set()).add(pk);
+        if (!r.apply(g.states[i], r.arg === null ? 1 : d.row[r.arg], d.sign)) held = false;
       }
-    }
+      return held;
+    });
     const output: Delta[] = [];
-    const evicted: Row[] = [];
-    if (broken !== null) {
-      for (const pk of broken) {
-        const e = this.entries.get(pk);
-        if (e !== undefined) evicted.push(e.keyRow);
-        this.entries.delete(pk);
-      }
-    }
+    const evicted = broken === null ? [] : this.evictKeys(broken);
     for (const [g, t] of touched) {
       if (broken?.has(t.key)) continue;
       const next = this.#output(g);
@@ -218,42 +197,14 @@ export class Aggregate extends KeyedEntries<Entry> implements Operator, KeyedSta
       if (t.old !== null) output.push({ row: t.old, sign: -1 });
       if (next !== null) output.push({ row: next, sign: 1 });
     }
-    return output.length === 0 && evicted.length === 0 ? EMPTY_RESULT : { output, misses: [], evicted };
-  }
-
-  fillFromInput(keys: ReadonlyArray<Row>, inputRows: ReadonlyArray<Row>): void {
-    const filling = new Map<string, Entry>();
-    for (const k of keys) filling.set(keyString(k, this.fold), this.#newEntry(k));
-    const rules = this.#spec.rules;
-    for (const row of inputRows) {
-      const e = filling.get(keyOfRow(row, this.#keyIn, this.fold));
-      if (e === undefined) continue;
-      const gk = this.#groupKey(row);
-      let g = e.groups.get(gk);
-      if (g === undefined) e.groups.set(gk, (g = this.#newGroup(this.#groupValues(row))));
-      g.count++;
-      this.#respell(g, row, 1);
-      for (let i = 0; i < rules.length; i++) rules[i].apply(g.states[i], rules[i].arg === null ? 1 : row[rules[i].arg as number], 1);
-    }
-    this.#install(filling);
-  }
-
-  #install(filling: Map<string, Entry>): void {
-    for (const [k, e] of filling) {
-      for (const g of e.groups.values()) g.out = this.#output(g);
-      this.entries.set(k, e);
-    }
+    return output.length === 0 && evicted.length === 0 ? EMPTY_RESULT : { output, evicted };
   }
 
   /** Rows `[group values…, COUNT(*), …each rule's stateSql values]` from an aggregate upquery. */
   fillFromAggregates(keys: ReadonlyArray<Row>, rows: ReadonlyArray<Row>): void {
-    const filling = new Map<string, Entry>();
-    for (const k of keys) filling.set(keyString(k, this.fold), this.#newEntry(k));
     const ng = this.#spec.groupBy.length;
-    for (const row of rows) {
+    const add = (e: Entry, row: Row): void => {
       const values = row.slice(0, ng);
-      const e = filling.get(keyString(values.slice(0, this.#spec.keyCount), this.fold));
-      if (e === undefined) continue;
       const g = this.#newGroup(values);
       g.count = Number(row[ng]);
       g.spellings?.set(keyString(values), { values, count: g.count });
@@ -265,13 +216,13 @@ export class Aggregate extends KeyedEntries<Entry> implements Operator, KeyedSta
         at += width;
       }
       e.groups.set(this.#spec.scalar ? '' : keyString(values, this.#groupFold), g);
-    }
-    this.#install(filling);
+    };
+    // The partial key leads the group values.
+    this.fill(keys, rows, add, this.key);
   }
 
-  fillQuery(keys: ReadonlyArray<Row>): FillQuery {
-    const p = this.parents[0].sql();
-    invariant(p !== null, 'an aggregate fills only from a stateless subtree');
+  override fillQuery(keys: ReadonlyArray<Row>): FillQuery {
+    const p = this.parentSql();
     const group = this.#spec.groupBy.map((i) => p.select[i]);
     const restrict = keyRestriction(group.slice(0, this.#spec.keyCount), keys);
     const parts: string[] = [];
@@ -279,7 +230,7 @@ export class Aggregate extends KeyedEntries<Entry> implements Operator, KeyedSta
       const s = r.stateSql(r.arg === null ? null : p.select[r.arg]);
       if (s === null) {
         // A rule that needs the rows themselves (COUNT DISTINCT): fill from the input rows.
-        return { sql: renderSelect(p, p.select, [restrict]), install: (rows) => this.fillFromInput(keys, rows) };
+        return super.fillQuery(keys);
       }
       parts.push(...s);
     }

@@ -16,11 +16,10 @@
  * derived from it are evicted ([note: evict-not-guess], {@link BatchResult.evictBelow}).
  */
 import { consolidate, type Delta, type Row } from '../dataflow/delta.js';
-import { EMPTY_RESULT, type BatchContext, type BatchResult, type ColumnSource, type EvictionKeys, type JoinNode, type JoinSide, type Operator, type SqlShape } from '../dataflow/operator.js';
+import { EMPTY_RESULT, OperatorBase, statefulNode, type BatchContext, type BatchResult, type ColumnSource, type EvictionKeys, type JoinNode, type JoinSide, type KeyedRowsNode, type Operator, type StatefulOperator } from '../dataflow/operator.js';
 import { keyString, sameRow, type KeyFold } from '../dataflow/state.js';
 import { invariant } from '../errors.js';
 import type { Value } from '../values.js';
-import { KeyedRows } from './keyed-rows.js';
 
 export type JoinKind = 'inner' | 'left';
 
@@ -38,7 +37,7 @@ type Side = JoinSide;
 
 const NO_ROWS: ReadonlyArray<Row> = Object.freeze([]);
 
-export class Join implements JoinNode {
+export class Join extends OperatorBase implements JoinNode {
   readonly kind = 'join' as const;
   readonly parents: ReadonlyArray<Operator>;
   readonly columns: ReadonlyArray<string>;
@@ -47,25 +46,28 @@ export class Join implements JoinNode {
   readonly spec: JoinSpec;
   /** Join columns of each side, in pair order. */
   readonly joinColumns: readonly [ReadonlyArray<number>, ReadonlyArray<number>];
-  readonly #byKey: readonly [boolean, boolean];
+  /** The parents: a join's sides hold state. */
+  readonly #sides: readonly [StatefulOperator, StatefulOperator];
+  /** Per side: null when the side is keyed by its join columns, else the side, indexed by them. */
+  readonly #indexed: readonly [KeyedRowsNode | null, KeyedRowsNode | null];
   readonly #nulls: Row;
   #ctx: BatchContext | null = null;
   #seen: [Map<string, Delta[]>, Map<string, Delta[]>] = [new Map(), new Map()];
 
   constructor(left: Operator, right: Operator, spec: JoinSpec) {
-    this.parents = [left, right];
+    super();
+    this.#sides = [statefulNode(left), statefulNode(right)];
+    this.parents = this.#sides;
     this.spec = spec;
     this.joinColumns = [spec.on.map((p) => p[0]), spec.on.map((p) => p[1])];
-    const byKey = (s: Side): boolean => {
-      const st = this.parents[s].state;
-      invariant(st !== null, 'a join side must hold state');
+    const indexed = (s: Side): KeyedRowsNode | null => {
+      const p = this.#sides[s];
       const cols = this.joinColumns[s];
-      if (st.key.length === cols.length && st.key.every((k, i) => k === cols[i])) return true;
-      const p = this.parents[s];
-      invariant(p instanceof KeyedRows && p.index !== null && p.index.every((k, i) => k === cols[i]) && p.index.length === cols.length, `join side ${p.describe()} has no index by its join columns`);
-      return false;
+      if (p.state.key.length === cols.length && p.state.key.every((k, i) => k === cols[i])) return null;
+      invariant(p.kind === 'keyed-rows' && p.index !== null && p.index.every((k, i) => k === cols[i]) && p.index.length === cols.length, `join side ${p.describe()} has no index by its join columns`);
+      return p;
     };
-    this.#byKey = [byKey(0), byKey(1)];
+    this.#indexed = [indexed(0), indexed(1)];
     this.columns = [...spec.picks[0].map((i) => left.columns[i]), ...spec.picks[1].map((i) => right.columns[i])];
     this.#nulls = spec.picks[1].map(() => null);
     this.signature = `join(${spec.kind}|${left.signature}|${right.signature}|${spec.on.map((p) => p.join('=')).join(',')}|${spec.fold.join(',')}|${spec.picks[0].join(',')}|${spec.picks[1].join(',')})`;
@@ -76,13 +78,9 @@ export class Join implements JoinNode {
     return `${this.spec.kind === 'left' ? '⟕' : '⋈'}[${on}]`;
   }
 
-  source(column: number): ColumnSource {
+  override source(column: number): ColumnSource {
     const nl = this.spec.picks[0].length;
     return column < nl ? { parent: 0, column: this.spec.picks[0][column] } : { parent: 1, column: this.spec.picks[1][column - nl] };
-  }
-
-  sql(): SqlShape | null {
-    return null;
   }
 
   /** Output column carrying parent `side`'s column `column`, or -1. */
@@ -105,18 +103,14 @@ export class Join implements JoinNode {
    */
   lookup(side: Side, values: Row): ReadonlyArray<Row> | undefined {
     if (values.some((v) => v === null)) return NO_ROWS;
-    const p = this.parents[side];
-    if (this.#byKey[side]) {
-      const st = p.state;
-      invariant(st !== null, 'a join side must hold state');
-      return st.rows(keyString(values, this.spec.fold));
-    }
-    return (p as KeyedRows).lookup(values);
+    const ix = this.#indexed[side];
+    if (ix === null) return this.#sides[side].state.rows(keyString(values, this.spec.fold));
+    return ix.lookup(values);
   }
 
   /** True when side `side` is keyed by its join columns (a missing join value is a hole there). */
   keyedByJoin(side: Side): boolean {
-    return this.#byKey[side];
+    return this.#indexed[side] === null;
   }
 
   /** One output row. */
@@ -177,7 +171,7 @@ export class Join implements JoinNode {
       else evictBelow.push({ columns: [], keys: [[]] });
     }
     if (output.length === 0 && evictBelow.length === 0) return EMPTY_RESULT;
-    return evictBelow.length === 0 ? { output, misses: [], evicted: [] } : { output, misses: [], evicted: [], evictBelow };
+    return evictBelow.length === 0 ? { output, evicted: [] } : { output, evicted: [], evictBelow };
   }
 
   #fromLeft(deltas: ReadonlyArray<Delta>, right: ReadonlyArray<Row>, output: Delta[]): void {

@@ -8,10 +8,10 @@
  * keys cannot matter there.
  */
 import type { Delta, Row } from '../dataflow/delta.js';
-import { KeyedEntries, rowListUsage } from '../dataflow/keyed-entries.js';
-import { EMPTY_RESULT, type BatchResult, type ColumnSource, type Operator, type SqlShape } from '../dataflow/operator.js';
-import { keyOfRow, keyString, sameRow, type FillQuery, type KeyFold, type KeyedState } from '../dataflow/state.js';
-import { keyRestriction, renderSelect } from '../dataflow/sql.js';
+import { measureRows, takeRow, type Usage } from '../dataflow/keyed-entries.js';
+import { Materialized } from '../dataflow/materialized.js';
+import { EMPTY_RESULT, type BatchResult, type KeyedRowsNode, type Operator } from '../dataflow/operator.js';
+import { keyOfRow, keyString, type KeyFold } from '../dataflow/state.js';
 import { invariant } from '../errors.js';
 
 export interface KeyedRowsSpec {
@@ -29,30 +29,20 @@ interface Entry {
 
 const NO_ROWS: ReadonlyArray<Row> = Object.freeze([]);
 
-export class KeyedRows extends KeyedEntries<Entry> implements Operator, KeyedState {
+export class KeyedRows extends Materialized<Entry> implements KeyedRowsNode {
   readonly kind = 'keyed-rows' as const;
-  readonly parents: ReadonlyArray<Operator>;
   readonly columns: ReadonlyArray<string>;
   readonly signature: string;
-  readonly key: ReadonlyArray<number>;
-  readonly fold: ReadonlyArray<KeyFold>;
   readonly index: ReadonlyArray<number> | null;
   readonly indexFold: ReadonlyArray<KeyFold>;
   readonly #secondary = new Map<string, Row[]>();
 
   constructor(parent: Operator, spec: KeyedRowsSpec) {
-    super();
-    this.parents = [parent];
+    super(parent, spec.key, spec.fold);
     this.columns = parent.columns;
-    this.key = spec.key;
-    this.fold = spec.fold;
     this.index = spec.index;
     this.indexFold = spec.indexFold;
     this.signature = `keyed-rows(${parent.signature}|${spec.key.join(',')}|${spec.fold.join(',')}|${spec.index?.join(',') ?? ''}|${spec.indexFold.join(',')})`;
-  }
-
-  get state(): KeyedState {
-    return this;
   }
 
   describe(): string {
@@ -60,20 +50,26 @@ export class KeyedRows extends KeyedEntries<Entry> implements Operator, KeyedSta
     return `rows[${this.key.map((i) => this.columns[i]).join(', ')}]${by}`;
   }
 
-  source(column: number): ColumnSource {
-    return { parent: 0, column };
+  protected newEntry(keyRow: Row): Entry {
+    return { keyRow, rows: [] };
   }
 
-  sql(): SqlShape | null {
-    return null;
+  protected addRow(e: Entry, row: Row): void {
+    e.rows.push(row);
   }
 
-  inputKey(): ReadonlyArray<number> {
-    return this.key;
+  protected override install(key: string, e: Entry): void {
+    this.evict(key);
+    this.entries.set(key, e);
+    for (const r of e.rows) this.#indexAdd(r);
   }
 
-  rows(key: string): ReadonlyArray<Row> | undefined {
-    return this.entries.get(key)?.rows;
+  protected entryRows(e: Entry): ReadonlyArray<Row> {
+    return e.rows;
+  }
+
+  protected measure(e: Entry, into: Usage): void {
+    measureRows(e.rows, into);
   }
 
   /** Rows of present keys whose index columns hold `values` (folded like the index). */
@@ -113,54 +109,23 @@ export class KeyedRows extends KeyedEntries<Entry> implements Operator, KeyedSta
     return super.evictAll();
   }
 
-  usage(): { rows: number; bytes: number } {
-    return rowListUsage(this.entries.values());
-  }
-
   onBatch(_from: number, deltas: ReadonlyArray<Delta>): BatchResult {
     if (this.entries.size === 0) return EMPTY_RESULT;
     const output: Delta[] = [];
-    let evicted: Row[] | null = null;
-    for (const d of deltas) {
-      const k = keyOfRow(d.row, this.key, this.fold);
-      const e = this.entries.get(k);
-      if (e === undefined) continue;
+    const broken = this.changeEntries(deltas, (e, d) => {
       if (d.sign === 1) {
         e.rows.push(d.row);
         this.#indexAdd(d.row);
       } else {
-        const i = e.rows.findIndex((r) => sameRow(r, d.row));
-        if (i < 0) {
-          // Retracting a row this key never held: the key is not what MySQL holds ([note: evict-not-guess]).
-          (evicted ??= []).push(e.keyRow);
-          this.evict(k);
-          continue;
-        }
-        this.#indexRemove(e.rows[i]);
-        e.rows[i] = e.rows[e.rows.length - 1];
-        e.rows.pop();
+        // Retracting a row this key never held: the key is not what MySQL holds ([note: evict-not-guess]).
+        const taken = takeRow(e.rows, d.row);
+        if (taken === undefined) return false;
+        this.#indexRemove(taken);
       }
       output.push(d);
-    }
-    if (output.length === 0 && evicted === null) return EMPTY_RESULT;
-    return { output, misses: [], evicted: evicted ?? [] };
-  }
-
-  fillFromInput(keys: ReadonlyArray<Row>, inputRows: ReadonlyArray<Row>): void {
-    const filling = new Map<string, Entry>();
-    for (const k of keys) filling.set(keyString(k, this.fold), { keyRow: k, rows: [] });
-    for (const row of inputRows) filling.get(keyOfRow(row, this.key, this.fold))?.rows.push(row);
-    for (const [k, e] of filling) {
-      this.evict(k);
-      this.entries.set(k, e);
-      for (const r of e.rows) this.#indexAdd(r);
-    }
-  }
-
-  fillQuery(keys: ReadonlyArray<Row>): FillQuery {
-    const p = this.parents[0].sql();
-    invariant(p !== null, 'keyed rows fill from MySQL only when their parents are stateless');
-    const restrict = keyRestriction(this.key.map((i) => p.select[i]), keys);
-    return { sql: renderSelect(p, p.select, [restrict]), install: (rows) => this.fillFromInput(keys, rows) };
+      return true;
+    });
+    if (output.length === 0 && broken === null) return EMPTY_RESULT;
+    return { output, evicted: broken === null ? [] : this.evictKeys(broken) };
   }
 }

@@ -3,11 +3,11 @@
  * so keys pass through it for fills and evictions.
  */
 import type { Delta, Row } from '../dataflow/delta.js';
-import { EMPTY_RESULT, type BatchResult, type ColumnSource, type Operator, type SqlShape } from '../dataflow/operator.js';
+import { EMPTY_RESULT, type BatchResult, type ColumnSource, type Operator, type SqlShape, type StatelessNode } from '../dataflow/operator.js';
 import { invariant } from '../errors.js';
 import type { Value } from '../values.js';
 
-export class Project implements Operator {
+export class Project implements StatelessNode {
   readonly kind = 'project' as const;
   readonly parents: ReadonlyArray<Operator>;
   readonly columns: ReadonlyArray<string>;
@@ -36,7 +36,7 @@ export class Project implements Operator {
 
   onBatch(_from: number, deltas: ReadonlyArray<Delta>): BatchResult {
     if (deltas.length === 0) return EMPTY_RESULT;
-    return { output: deltas.map((d) => ({ row: this.project(d.row), sign: d.sign })), misses: [], evicted: [] };
+    return { output: deltas.map((d) => ({ row: this.project(d.row), sign: d.sign })), evicted: [] };
   }
 
   sql(): SqlShape {

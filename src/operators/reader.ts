@@ -4,12 +4,11 @@
  * ORDER BY columns not selected). Per key it keeps those rows and, lazily, the answer: the visible
  * columns in the query's ORDER BY order, built once per change so a hit allocates nothing.
  */
-import { KeyedEntries, rowListUsage } from '../dataflow/keyed-entries.js';
+import { measureRows, takeRow, type Usage } from '../dataflow/keyed-entries.js';
+import { Materialized } from '../dataflow/materialized.js';
 import { rowKey, type Delta, type Row } from '../dataflow/delta.js';
-import { EMPTY_RESULT, type BatchResult, type ColumnSource, type Operator, type SqlShape } from '../dataflow/operator.js';
-import { keyOfRow, keyString, sameRow, type FillQuery, type KeyFold, type KeyedState } from '../dataflow/state.js';
-import { keyRestriction, renderSelect } from '../dataflow/sql.js';
-import { invariant } from '../errors.js';
+import { EMPTY_RESULT, type BatchResult, type Operator, type ReaderNode } from '../dataflow/operator.js';
+import { keyString, type KeyFold } from '../dataflow/state.js';
 import type { Value } from '../values.js';
 import { rowComparator, type SortKey } from './row-order.js';
 
@@ -34,30 +33,20 @@ export interface ReaderSpec {
   readonly distinct: boolean;
 }
 
-export class Reader extends KeyedEntries<Entry> implements Operator, KeyedState {
+export class Reader extends Materialized<Entry> implements ReaderNode {
   readonly kind = 'reader' as const;
-  readonly parents: ReadonlyArray<Operator>;
   readonly columns: ReadonlyArray<string>;
   readonly signature: string;
-  readonly key: ReadonlyArray<number>;
-  readonly fold: ReadonlyArray<KeyFold>;
   readonly #spec: ReaderSpec;
   readonly #compare: (a: Row, b: Row) => number;
 
   constructor(parent: Operator, spec: ReaderSpec, cacheId: string) {
-    super();
-    this.parents = [parent];
+    super(parent, spec.key, spec.fold);
     this.#spec = spec;
     this.#compare = rowComparator(spec.orderBy);
     this.columns = parent.columns;
-    this.key = spec.key;
-    this.fold = spec.fold;
     // Readers are never shared: each belongs to one cache.
     this.signature = `reader(${cacheId})`;
-  }
-
-  get state(): KeyedState {
-    return this;
   }
 
   describe(): string {
@@ -67,20 +56,20 @@ export class Reader extends KeyedEntries<Entry> implements Operator, KeyedState 
     return `reader[${key}]${order ? ` order by ${order}` : ''}${limit}`;
   }
 
-  source(column: number): ColumnSource {
-    return { parent: 0, column };
+  protected newEntry(keyRow: Row): Entry {
+    return { keyRow, rows: [], answer: null };
   }
 
-  sql(): SqlShape | null {
-    return null;
+  protected addRow(e: Entry, row: Row): void {
+    e.rows.push(row);
   }
 
-  inputKey(): ReadonlyArray<number> {
-    return this.#spec.key;
+  protected entryRows(e: Entry): ReadonlyArray<Row> {
+    return e.rows;
   }
 
-  rows(key: string): ReadonlyArray<Row> | undefined {
-    return this.entries.get(key)?.rows;
+  protected measure(e: Entry, into: Usage): void {
+    measureRows(e.rows, into);
   }
 
   /**
@@ -114,47 +103,17 @@ export class Reader extends KeyedEntries<Entry> implements Operator, KeyedState 
     return out;
   }
 
-  usage(): { rows: number; bytes: number } {
-    return rowListUsage(this.entries.values());
-  }
-
   onBatch(_from: number, deltas: ReadonlyArray<Delta>): BatchResult {
     if (this.entries.size === 0) return EMPTY_RESULT;
-    let evicted: Row[] | null = null;
-    for (const d of deltas) {
-      const k = keyOfRow(d.row, this.#spec.key, this.fold);
-      const e = this.entries.get(k);
-      if (e === undefined) continue;
+    const broken = this.changeEntries(deltas, (e, d) => {
+      // Retracting a row this key never held means the key is not what MySQL holds: drop it
+      // rather than serve it (it refills on the next read).
       if (d.sign === 1) e.rows.push(d.row);
-      else {
-        const i = e.rows.findIndex((r) => sameRow(r, d.row));
-        if (i < 0) {
-          // Retracting a row this key never held means the key is not what MySQL holds: drop it
-          // rather than serve it (it refills on the next read).
-          (evicted ??= []).push(e.keyRow);
-          this.entries.delete(k);
-          continue;
-        }
-        e.rows[i] = e.rows[e.rows.length - 1];
-        e.rows.pop();
-      }
+      else if (takeRow(e.rows, d.row) === undefined) return false;
       e.answer = null;
-    }
-    return evicted === null ? EMPTY_RESULT : { output: [], misses: [], evicted };
-  }
-
-  fillFromInput(keys: ReadonlyArray<Row>, inputRows: ReadonlyArray<Row>): void {
-    const filling = new Map<string, Entry>();
-    for (const k of keys) filling.set(keyString(k, this.fold), { keyRow: k, rows: [], answer: null });
-    for (const row of inputRows) filling.get(keyOfRow(row, this.#spec.key, this.fold))?.rows.push(row);
-    for (const [k, e] of filling) this.entries.set(k, e);
-  }
-
-  fillQuery(keys: ReadonlyArray<Row>): FillQuery {
-    const p = this.parents[0].sql();
-    invariant(p !== null, 'a reader fills from MySQL only when its parents are stateless');
-    const restrict = keyRestriction(this.#spec.key.map((i) => p.select[i]), keys);
-    return { sql: renderSelect(p, p.select, [restrict]), install: (rows) => this.fillFromInput(keys, rows) };
+      return true;
+    });
+    return broken === null ? EMPTY_RESULT : { output: [], evicted: this.evictKeys(broken) };
   }
 }
 

@@ -7,7 +7,8 @@
  * spellings; each spelling is counted apart, so the one shown always still exists upstream.
  */
 import { rowKey, type Delta, type Row } from '../dataflow/delta.js';
-import { keyString, sameRow, type KeyFold } from '../dataflow/state.js';
+import type { Usage } from '../dataflow/keyed-entries.js';
+import { keyString, rowBytes, sameRow, type KeyFold } from '../dataflow/state.js';
 
 interface Group {
   /** Count per exact spelling of the row. */
@@ -75,8 +76,18 @@ export class RowCounts {
     return out;
   }
 
-  /** Spellings held (for memory accounting). */
-  *spellings(): IterableIterator<Row> {
-    for (const g of this.#groups.values()) for (const s of g.spellings.values()) yield s.row;
+  /** Every occurrence (`all`), or one row per distinct row. */
+  rows(all: boolean): Row[] {
+    return all ? this.allRows() : this.distinctRows();
+  }
+
+  /** Adds the memory held to `into`: each spelling, and its count. */
+  measure(into: Usage): void {
+    for (const g of this.#groups.values()) {
+      for (const s of g.spellings.values()) {
+        into.rows++;
+        into.bytes += rowBytes(s.row) + 16;
+      }
+    }
   }
 }

@@ -11,10 +11,11 @@
  * it cannot say what the top is: it evicts the key downstream and reports it ([note: evict-not-guess]),
  * and the engine refills it. It never emits a short list.
  */
-import { KeyedEntries, rowListUsage } from '../dataflow/keyed-entries.js';
+import { measureRows, type Usage } from '../dataflow/keyed-entries.js';
+import { Materialized } from '../dataflow/materialized.js';
 import { rowKey, type Delta, type Row } from '../dataflow/delta.js';
-import { EMPTY_RESULT, type BatchResult, type ColumnSource, type Operator, type SqlShape } from '../dataflow/operator.js';
-import { keyOfRow, keyString, sameRow, type FillQuery, type KeyFold, type KeyedState } from '../dataflow/state.js';
+import { EMPTY_RESULT, type BatchResult, type Operator, type StatefulNode } from '../dataflow/operator.js';
+import { sameRow, type FillQuery, type KeyFold } from '../dataflow/state.js';
 import { keyRestriction, renderSelect } from '../dataflow/sql.js';
 import { invariant } from '../errors.js';
 import { rowComparator, type SortKey } from './row-order.js';
@@ -39,31 +40,21 @@ interface Entry {
   complete: boolean;
 }
 
-export class TopK extends KeyedEntries<Entry> implements Operator, KeyedState {
+export class TopK extends Materialized<Entry> implements StatefulNode<'top-k'> {
   readonly kind = 'top-k' as const;
-  readonly parents: ReadonlyArray<Operator>;
   readonly columns: ReadonlyArray<string>;
   readonly signature: string;
-  readonly key: ReadonlyArray<number>;
-  readonly fold: ReadonlyArray<KeyFold>;
   readonly #spec: TopKSpec;
   readonly #compare: (a: Row, b: Row) => number;
 
   constructor(parent: Operator, spec: TopKSpec) {
-    super();
     invariant(spec.need > 0 && spec.keep >= spec.need, 'top-k keeps at least the rows it emits');
-    this.parents = [parent];
+    super(parent, spec.key, spec.fold);
     this.#spec = spec;
     this.columns = parent.columns;
-    this.key = spec.key;
-    this.fold = spec.fold;
     this.#compare = rowComparator(spec.orderBy);
     const order = spec.orderBy.map((o) => `${o.column}${o.desc ? 'd' : 'a'}`).join(',');
     this.signature = `top-k(${parent.signature}|${spec.key.join(',')}|${order}|${spec.need}|${spec.keep})`;
-  }
-
-  get state(): KeyedState {
-    return this;
   }
 
   describe(): string {
@@ -72,41 +63,40 @@ export class TopK extends KeyedEntries<Entry> implements Operator, KeyedState {
     return `top-k[${key}] order by ${order} limit ${this.#spec.need} (+${this.#spec.keep - this.#spec.need})`;
   }
 
-  source(column: number): ColumnSource {
-    return { parent: 0, column };
+  protected newEntry(keyRow: Row): Entry {
+    return { keyRow, rows: [], complete: true };
   }
 
-  sql(): SqlShape | null {
-    return null;
+  protected addRow(e: Entry, row: Row): void {
+    e.rows.push(row);
   }
 
-  inputKey(): ReadonlyArray<number> {
-    return this.#spec.key;
+  // Every row of the key was added, or (a fill from MySQL) its first `keep`, which may not be all.
+  protected override seal(e: Entry): void {
+    e.rows.sort(this.#compare);
+    if (e.rows.length > this.#spec.keep) {
+      e.rows.length = this.#spec.keep;
+      e.complete = false;
+    }
   }
 
   /** The rows the key shows downstream: the first `need`. */
-  rows(key: string): ReadonlyArray<Row> | undefined {
-    const e = this.entries.get(key);
-    if (e === undefined) return undefined;
+  protected entryRows(e: Entry): ReadonlyArray<Row> {
     return e.rows.length <= this.#spec.need ? e.rows : e.rows.slice(0, this.#spec.need);
   }
 
-  usage(): { rows: number; bytes: number } {
-    return rowListUsage(this.entries.values());
+  protected measure(e: Entry, into: Usage): void {
+    measureRows(e.rows, into);
   }
 
   onBatch(_from: number, deltas: ReadonlyArray<Delta>): BatchResult {
     if (this.entries.size === 0 || deltas.length === 0) return EMPTY_RESULT;
     const need = this.#spec.need;
     const before = new Map<string, Row[]>();
-    let broken: Set<string> | null = null;
-    for (const d of deltas) {
-      const k = keyOfRow(d.row, this.#spec.key, this.fold);
-      const e = this.entries.get(k);
-      if (e === undefined || broken?.has(k)) continue;
+    const broken = this.changeEntries(deltas, (e, d, k) => {
       if (!before.has(k)) before.set(k, e.rows.slice(0, need));
-      if (!(d.sign === 1 ? this.#insert(e, d.row) : this.#remove(e, d.row))) (broken ??= new Set()).add(k);
-    }
+      return d.sign === 1 ? this.#insert(e, d.row) : this.#remove(e, d.row);
+    });
     const output: Delta[] = [];
     const evicted: Row[] = [];
     for (const [k, old] of before) {
@@ -119,7 +109,7 @@ export class TopK extends KeyedEntries<Entry> implements Operator, KeyedState {
       }
       diff(old, e.rows.slice(0, need), output);
     }
-    return output.length === 0 && evicted.length === 0 ? EMPTY_RESULT : { output, misses: [], evicted };
+    return output.length === 0 && evicted.length === 0 ? EMPTY_RESULT : { output, evicted };
   }
 
   // [note: top-k-prefix]
@@ -165,40 +155,26 @@ export class TopK extends KeyedEntries<Entry> implements Operator, KeyedState {
     return lo;
   }
 
-  /** Installs keys from every row of each key (a fill from a stateful ancestor). */
-  fillFromInput(keys: ReadonlyArray<Row>, inputRows: ReadonlyArray<Row>): void {
-    this.#install(keys, inputRows, false);
-  }
-
-  // `limited`: the rows are MySQL's first `keep` rows per key, so `keep` rows may not be all.
-  #install(keys: ReadonlyArray<Row>, inputRows: ReadonlyArray<Row>, limited: boolean): void {
-    const filling = new Map<string, Entry>();
-    for (const k of keys) filling.set(keyString(k, this.fold), { keyRow: k, rows: [], complete: true });
-    for (const row of inputRows) filling.get(keyOfRow(row, this.#spec.key, this.fold))?.rows.push(row);
-    const keep = this.#spec.keep;
-    for (const [k, e] of filling) {
-      e.rows.sort(this.#compare);
-      e.complete = limited ? e.rows.length < keep : e.rows.length <= keep;
-      if (e.rows.length > keep) e.rows.length = keep;
-      this.entries.set(k, e);
-    }
-  }
-
   /**
    * Per key, the branch's SQL restricted to that key, in the query's order, limited to `keep`
    * rows: one statement, a UNION ALL of one such SELECT per key (each can use an index on
    * `(key…, order…)` and stops after `keep` rows).
    */
-  fillQuery(keys: ReadonlyArray<Row>): FillQuery {
-    const p = this.parents[0].sql();
-    invariant(p !== null, 'a top-k node fills from MySQL only when its parents are stateless');
+  override fillQuery(keys: ReadonlyArray<Row>): FillQuery {
+    const p = this.parentSql();
     const keyExprs = this.#spec.key.map((i) => p.select[i]);
     const tail = ` ORDER BY ${this.#spec.orderBy.map((o) => `${p.select[o.column]}${o.desc ? ' DESC' : ''}`).join(', ')} LIMIT ${this.#spec.keep}`;
     const one = (k: Row | null): string => renderSelect(p, p.select, k === null ? [] : [keyRestriction(keyExprs, [k])]) + tail;
     const sql = keyExprs.length === 0 ? one(null)
       : keys.length === 1 ? one(keys[0])
         : keys.map((k) => `(${one(k)})`).join(' UNION ALL ');
-    return { sql, install: (rows) => this.#install(keys, rows, true) };
+    // MySQL's first `keep` rows of a key may not be all of them.
+    const keep = this.#spec.keep;
+    const add = (e: Entry, row: Row): void => {
+      e.rows.push(row);
+      if (e.rows.length >= keep) e.complete = false;
+    };
+    return { sql, install: (rows) => this.fill(keys, rows, add) };
   }
 }
 

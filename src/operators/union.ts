@@ -12,9 +12,9 @@
  * it with its last; UNION ALL passes every occurrence on.
  */
 import type { Delta, Row } from '../dataflow/delta.js';
-import { KeyedEntries } from '../dataflow/keyed-entries.js';
-import { EMPTY_RESULT, type BatchResult, type ColumnSource, type Operator, type SqlShape } from '../dataflow/operator.js';
-import { keyOfRow, keyString, rowBytes, type FillQuery, type KeyFold, type KeyedState, type ParentFill } from '../dataflow/state.js';
+import { KeyedEntries, type Usage } from '../dataflow/keyed-entries.js';
+import { EMPTY_RESULT, statefulNode, type BatchResult, type Operator, type StatefulOperator, type UnionNode } from '../dataflow/operator.js';
+import { keyOfRow, keyString, type KeyFold, type KeyedState } from '../dataflow/state.js';
 import { invariant } from '../errors.js';
 import type { Value } from '../values.js';
 import { RowCounts, type Touched } from './row-counts.js';
@@ -44,7 +44,7 @@ interface Entry {
   readonly counts: RowCounts;
 }
 
-export class Union extends KeyedEntries<Entry> implements Operator, KeyedState {
+export class Union extends KeyedEntries<Entry> implements UnionNode, KeyedState {
   readonly kind = 'union' as const;
   readonly parents: ReadonlyArray<Operator>;
   readonly columns: ReadonlyArray<string>;
@@ -52,6 +52,8 @@ export class Union extends KeyedEntries<Entry> implements Operator, KeyedState {
   readonly key: ReadonlyArray<number>;
   readonly fold: ReadonlyArray<KeyFold>;
   readonly #spec: UnionSpec;
+  /** The parents, each a branch's state. */
+  readonly #branches: ReadonlyArray<StatefulOperator>;
   /** Per branch: the branch key → the present union keys it belongs to. */
   readonly #index: ReadonlyArray<Map<string, Set<string>>>;
 
@@ -60,6 +62,7 @@ export class Union extends KeyedEntries<Entry> implements Operator, KeyedState {
     invariant(parents.length === spec.branches.length && parents.length > 1, 'a union has one parent per branch');
     invariant(new Set(parents).size === parents.length, 'the branches of a union are distinct nodes');
     this.parents = parents;
+    this.#branches = parents.map(statefulNode);
     this.#spec = spec;
     this.columns = [...parents[0].columns.slice(0, spec.visible), ...spec.paramNames];
     this.key = spec.fold.map((_, i) => spec.visible + i);
@@ -77,12 +80,8 @@ export class Union extends KeyedEntries<Entry> implements Operator, KeyedState {
     return `∪${this.#spec.all ? ' ALL' : ''}[${this.#spec.paramNames.join(', ')}] ${this.columns.slice(0, this.#spec.visible).join(', ')}`;
   }
 
-  source(): ColumnSource | null {
+  override source(): null {
     // Every column comes from whichever branch the row came from: no single parent column.
-    return null;
-  }
-
-  sql(): SqlShape | null {
     return null;
   }
 
@@ -94,10 +93,12 @@ export class Union extends KeyedEntries<Entry> implements Operator, KeyedState {
     return [-1];
   }
 
-  rows(key: string): ReadonlyArray<Row> | undefined {
-    const e = this.entries.get(key);
-    if (e === undefined) return undefined;
-    return this.#spec.all ? e.counts.allRows() : e.counts.distinctRows();
+  protected entryRows(e: Entry): ReadonlyArray<Row> {
+    return e.counts.rows(this.#spec.all);
+  }
+
+  protected measure(e: Entry, into: Usage): void {
+    e.counts.measure(into);
   }
 
   override evict(key: string): boolean {
@@ -116,12 +117,6 @@ export class Union extends KeyedEntries<Entry> implements Operator, KeyedState {
   override evictAll(): number {
     for (const m of this.#index) m.clear();
     return super.evictAll();
-  }
-
-  usage(): { rows: number; bytes: number } {
-    let rows = 0, bytes = 0;
-    for (const e of this.entries.values()) for (const r of e.counts.spellings()) { rows++; bytes += rowBytes(r) + 16; }
-    return { rows, bytes };
   }
 
   #branchKey(b: UnionBranch, keyRow: Row): string {
@@ -156,48 +151,33 @@ export class Union extends KeyedEntries<Entry> implements Operator, KeyedState {
         else if (this.#spec.all) output.push({ row: out, sign: d.sign });
       }
     }
-    const evicted: Row[] = [];
-    if (broken !== null) {
-      for (const k of broken) {
-        const e = this.entries.get(k);
-        if (e !== undefined) evicted.push(e.keyRow);
-        this.evict(k);
-      }
-    }
+    const evicted = broken === null ? [] : this.evictKeys(broken);
     const result = broken === null ? output : output.filter((d) => !broken.has(keyOfRow(d.row, this.key, this.fold)));
     if (!this.#spec.all) for (const [e, t] of touched) if (this.entries.get(keyString(e.keyRow, this.fold)) === e) e.counts.settle(t, result);
-    return result.length === 0 && evicted.length === 0 ? EMPTY_RESULT : { output: result, misses: [], evicted };
+    return result.length === 0 && evicted.length === 0 ? EMPTY_RESULT : { output: result, evicted };
   }
 
-  /** The rows of each union key come from its parents' states: see {@link parentFill}. */
-  fillFromInput(): void {
-    invariant(false, 'a union fills from its branches, not from one input');
+  parentKeys(keys: ReadonlyArray<Row>): ReadonlyArray<ReadonlyArray<Row>> {
+    return this.#spec.branches.map((b) => keys.map((k) => b.params.map((p) => k[p])));
   }
 
-  fillQuery(): FillQuery {
-    invariant(false, 'a union fills from its branches, not from MySQL');
+  /** The rows of each union key come from its branches' states, never from one input or MySQL. */
+  fillFromParents(keys: ReadonlyArray<Row>): void {
+    for (const k of keys) {
+      const ks = keyString(k, this.fold);
+      if (this.entries.has(ks)) continue;
+      const e: Entry = { keyRow: k, counts: new RowCounts([...this.#spec.rowFold, ...this.fold]) };
+      this.#spec.branches.forEach((b, i) => {
+        const st = this.#branches[i].state;
+        const bk = this.#branchKey(b, k);
+        const rows = st.rows(keyString(b.params.map((p) => k[p]), st.fold));
+        invariant(rows !== undefined, `branch ${this.parents[i].describe()} lost a key before the union's fill`);
+        for (const r of rows) e.counts.add(this.#out(r, k), 1, null);
+        let set = this.#index[i].get(bk);
+        if (set === undefined) this.#index[i].set(bk, (set = new Set()));
+        set.add(ks);
+      });
+      this.entries.set(ks, e);
+    }
   }
-
-  readonly parentFill: ParentFill = {
-    parentKeys: (keys) => this.#spec.branches.map((b) => keys.map((k) => b.params.map((p) => k[p]))),
-    fill: (keys) => {
-      for (const k of keys) {
-        const ks = keyString(k, this.fold);
-        if (this.entries.has(ks)) continue;
-        const e: Entry = { keyRow: k, counts: new RowCounts([...this.#spec.rowFold, ...this.fold]) };
-        this.#spec.branches.forEach((b, i) => {
-          const st = this.parents[i].state;
-          invariant(st !== null, 'a union branch without state');
-          const bk = this.#branchKey(b, k);
-          const rows = st.rows(keyString(b.params.map((p) => k[p]), st.fold));
-          invariant(rows !== undefined, `branch ${this.parents[i].describe()} lost a key before the union's fill`);
-          for (const r of rows) e.counts.add(this.#out(r, k), 1, null);
-          let set = this.#index[i].get(bk);
-          if (set === undefined) this.#index[i].set(bk, (set = new Set()));
-          set.add(ks);
-        });
-        this.entries.set(ks, e);
-      }
-    },
-  };
 }

@@ -151,9 +151,9 @@ export class CacheRegistry {
       const bound = c.keys(k.map((v) => [{ v }]), []);
       if (bound !== null) rows.push(...bound);
     }
-    const path = top === reader ? null : this.#graph.fillPath(reader);
+    const plan = top === reader ? null : this.#graph.fillPlan(reader);
     // Through a join, the side states stay (exact for their keys); the reader's keys go.
-    if (path !== null && path.join === undefined) this.#graph.evict(top, rows.map(path.toAncestorKey));
+    if (plan !== null && plan.kind !== 'join') this.#graph.evict(top, plan.kind === 'ancestor' ? rows.map(plan.toAncestorKey) : rows);
     this.#graph.evict(reader, rows.filter((r) => reader.has(keyString(r, reader.fold))));
     return before - reader.size;
   }
@@ -167,7 +167,7 @@ export class CacheRegistry {
   /** Where a cache's keys are evicted from so the eviction travels down to its reader. */
   topState(c: Cache): Operator {
     // A union's keys exist only at the union: its branches are keyed by their own parameters.
-    for (const n of c.built.nodes) if (n.state?.parentFill !== undefined) return n;
+    for (const n of c.built.nodes) if (n.kind === 'union') return n;
     for (const n of c.built.nodes) if (n.state !== null) return n;
     return c.built.reader;
   }

@@ -9,6 +9,7 @@ import { buildCache, releaseCache } from '../../src/planner/build.js';
 import type { TableSchema } from '../../src/planner/schema.js';
 import type { Batch } from '../../src/dataflow/batch.js';
 import type { Row } from '../../src/dataflow/delta.js';
+import type { Aggregate } from '../../src/operators/grouped.js';
 import '../support/collations.js';
 
 const schema: TableSchema = {
@@ -25,7 +26,7 @@ describe('graph', () => {
   it('skips fenced keys for batches at or before the fence and lifts the fence after it', () => {
     const g = new Graph();
     const c = build(g, 'SELECT COUNT(*) FROM t WHERE g = ?', 'c');
-    const agg = c.nodes[1];
+    const agg = c.nodes[1] as Aggregate;
     agg.state!.fillFromInput([[1]], [[1, 1]]);
     g.fence(agg, [[1]], { file: 'bin.000001', position: 100 });
     g.applyBatch(batch(90, [[1, [2, 1]]]));
@@ -37,7 +38,7 @@ describe('graph', () => {
   it('replays held batches into one node for the filled keys only', () => {
     const g = new Graph();
     const c = build(g, 'SELECT COUNT(*) FROM t WHERE g = ?', 'c');
-    const agg = c.nodes[1];
+    const agg = c.nodes[1] as Aggregate;
     agg.state!.fillFromInput([[1], [2]], []);
     g.replay(agg, [[2]], [batch(10, [[1, [1, 1]], [1, [2, 2]]])]);
     assert.deepEqual(agg.state!.rows(keyString([1])), [[1, 0]]);
@@ -48,7 +49,7 @@ describe('graph', () => {
     const g = new Graph();
     const a = build(g, 'SELECT COUNT(*) FROM t WHERE g = ?', 'a');
     const b = build(g, 'SELECT COUNT(*) AS n FROM t WHERE g = ?', 'b');
-    const agg = a.nodes[1];
+    const agg = a.nodes[1] as Aggregate;
     assert.equal(agg, b.nodes[1], 'the aggregate is shared');
     agg.state!.fillFromInput([[1], [2]], []);
     g.fillFromAncestor(a.reader, [[1], [2]]);

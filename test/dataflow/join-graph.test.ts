@@ -6,11 +6,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Graph } from '../../src/dataflow/graph.js';
-import { positives, type Operator } from '../../src/dataflow/operator.js';
+import { positives, type Operator, type StatefulOperator } from '../../src/dataflow/operator.js';
 import { keyString } from '../../src/dataflow/state.js';
 import type { Row } from '../../src/dataflow/delta.js';
 import { fillThroughJoin, joinNeeds } from '../../src/dataflow/join-fill.js';
-import type { Join } from '../../src/operators/join.js';
 import { BaseTable } from '../../src/operators/base-table.js';
 import { parseStatement } from '../../src/planner/parse.js';
 import { joinTables, planJoin } from '../../src/planner/join.js';
@@ -30,20 +29,27 @@ function rowsAt(op: Operator): Row[] {
   return op.onBatch(0, positives(rowsAt(op.parents[0])), { position: null }).output.map((d) => d.row);
 }
 
-function fill(graph: Graph, node: Operator, keys: ReadonlyArray<Row>): void {
-  const st = node.state!;
+function fill(graph: Graph, node: StatefulOperator, keys: ReadonlyArray<Row>): void {
+  const st = node.state;
   const missing = keys.filter((k) => !st.has(keyString(k, st.fold)));
   if (missing.length === 0) return;
-  const path = graph.fillPath(node);
-  if (path.join !== undefined) {
-    for (let n = joinNeeds(path.join.node as Join, path.join.columns, missing); n.length > 0; n = joinNeeds(path.join.node as Join, path.join.columns, missing)) {
-      for (const x of n) fill(graph, x.node, x.keys);
-    }
-    fillThroughJoin(node, path, missing);
-  } else if (path.ancestor === null) st.fillFromInput(missing, rowsAt(node.parents[0]));
-  else {
-    fill(graph, path.ancestor, missing.map(path.toAncestorKey));
-    graph.fillFromAncestor(node, missing);
+  const plan = graph.fillPlan(node);
+  switch (plan.kind) {
+    case 'join':
+      for (let n = joinNeeds(plan.join, plan.columns, missing); n.length > 0; n = joinNeeds(plan.join, plan.columns, missing)) {
+        for (const x of n) fill(graph, x.node, x.keys);
+      }
+      fillThroughJoin(plan, missing);
+      break;
+    case 'mysql':
+      plan.node.state.fillFromInput(missing, rowsAt(plan.node.parents[0]));
+      break;
+    case 'ancestor':
+      fill(graph, plan.ancestor, missing.map(plan.toAncestorKey));
+      graph.fillFromAncestor(plan.node, missing);
+      break;
+    case 'parents':
+      assert.fail('no union in these caches');
   }
 }
 

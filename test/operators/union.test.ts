@@ -27,8 +27,8 @@ describe('union', () => {
     const { u, a, e } = union(true);
     a.fillFromInput([[1]], [['x', 1], ['y', 1]]);
     e.fillFromInput([[2]], [['x', 2]]);
-    assert.deepEqual(u.parentFill.parentKeys([[1, 2]]), [[[1]], [[2]]]);
-    u.parentFill.fill([[1, 2]]);
+    assert.deepEqual(u.parentKeys([[1, 2]]), [[[1]], [[2]]]);
+    u.fillFromParents([[1, 2]]);
     assert.deepEqual(rows(u, [1, 2]), [rowKey(['x', 1, 2]), rowKey(['x', 1, 2]), rowKey(['y', 1, 2])].sort());
   });
 
@@ -36,7 +36,7 @@ describe('union', () => {
     const { u, a, e } = union(true);
     a.fillFromInput([[1]], [['x', 1]]);
     e.fillFromInput([[2], [3]], []);
-    u.parentFill.fill([[1, 2], [1, 3]]);
+    u.fillFromParents([[1, 2], [1, 3]]);
     assert.deepEqual(canon(u.onBatch(0, [ins('y', 1), ins('z', 5)]).output), canon([ins('y', 1, 2), ins('y', 1, 3)]));
     assert.deepEqual(canon(u.onBatch(1, [ins('x', 2)]).output), canon([ins('x', 1, 2)]));
   });
@@ -45,7 +45,7 @@ describe('union', () => {
     const { u, a, e } = union(false);
     a.fillFromInput([[1]], [['x', 1]]);
     e.fillFromInput([[2]], []);
-    u.parentFill.fill([[1, 2]]);
+    u.fillFromParents([[1, 2]]);
     assert.deepEqual(u.onBatch(1, [ins('x', 2)]).output, []);
     assert.deepEqual(u.onBatch(0, [del('x', 1)]).output, []);
     assert.deepEqual(canon(u.onBatch(1, [del('x', 2)]).output), canon([del('x', 1, 2)]));
@@ -55,7 +55,7 @@ describe('union', () => {
     const { u, a, e } = union(true);
     a.fillFromInput([[1]], []);
     e.fillFromInput([[2]], []);
-    u.parentFill.fill([[1, 2]]);
+    u.fillFromParents([[1, 2]]);
     const r = u.onBatch(0, [del('q', 1)]);
     assert.deepEqual(r.evicted, [[1, 2]]);
     assert.equal(u.has(keyString([1, 2])), false);

@@ -8,11 +8,10 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Graph } from '../../src/dataflow/graph.js';
-import { positives, type Operator } from '../../src/dataflow/operator.js';
+import { positives, type Operator, type StatefulOperator } from '../../src/dataflow/operator.js';
 import { keyString } from '../../src/dataflow/state.js';
 import { rowKey, type Delta, type Row } from '../../src/dataflow/delta.js';
 import { fillThroughJoin, joinNeeds } from '../../src/dataflow/join-fill.js';
-import type { Join } from '../../src/operators/join.js';
 import { BaseTable } from '../../src/operators/base-table.js';
 import { parseStatement } from '../../src/planner/parse.js';
 import { joinTables, planJoin } from '../../src/planner/join.js';
@@ -57,24 +56,30 @@ function rowsAt(op: Operator, tables: Tables): Row[] {
 }
 
 /** Fills `keys` of a stateful node as upqueries would, from the current tables. */
-function fill(graph: Graph, node: Operator, keys: ReadonlyArray<Row>, tables: Tables): void {
-  const st = node.state!;
+function fill(graph: Graph, node: StatefulOperator, keys: ReadonlyArray<Row>, tables: Tables): void {
+  const st = node.state;
   const missing = keys.filter((k) => !st.has(keyString(k, st.fold)));
   if (missing.length === 0) return;
-  const path = graph.fillPath(node);
-  if (path.join !== undefined) {
-    for (let i = 0; ; i++) {
-      const needs = joinNeeds(path.join.node as Join, path.join.columns, missing);
-      if (needs.length === 0) break;
-      assert.ok(i < 5, 'join needs settle');
-      for (const n of needs) fill(graph, n.node, n.keys, tables);
-    }
-    fillThroughJoin(node, path, missing);
-  } else if (path.ancestor === null) {
-    st.fillFromInput(missing, rowsAt(node.parents[0], tables));
-  } else {
-    fill(graph, path.ancestor, missing.map(path.toAncestorKey), tables);
-    graph.fillFromAncestor(node, missing);
+  const plan = graph.fillPlan(node);
+  switch (plan.kind) {
+    case 'join':
+      for (let i = 0; ; i++) {
+        const needs = joinNeeds(plan.join, plan.columns, missing);
+        if (needs.length === 0) break;
+        assert.ok(i < 5, 'join needs settle');
+        for (const n of needs) fill(graph, n.node, n.keys, tables);
+      }
+      fillThroughJoin(plan, missing);
+      break;
+    case 'mysql':
+      plan.node.state.fillFromInput(missing, rowsAt(plan.node.parents[0], tables));
+      break;
+    case 'ancestor':
+      fill(graph, plan.ancestor, missing.map(plan.toAncestorKey), tables);
+      graph.fillFromAncestor(plan.node, missing);
+      break;
+    case 'parents':
+      assert.fail('no union in these caches');
   }
 }
 

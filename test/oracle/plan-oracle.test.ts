@@ -7,7 +7,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Graph } from '../../src/dataflow/graph.js';
-import { positives, type Operator } from '../../src/dataflow/operator.js';
+import { positives, type Operator, type StatefulOperator } from '../../src/dataflow/operator.js';
 import { keyString } from '../../src/dataflow/state.js';
 import { rowKey, type Delta, type Row } from '../../src/dataflow/delta.js';
 import { parseStatement } from '../../src/planner/parse.js';
@@ -55,17 +55,18 @@ function fill(graph: Graph, built: BuiltCache, keys: Row[], table: ReadonlyArray
 
 // From the nearest stateful ancestor, filled first itself (as Upqueries.request does), or from
 // every row of the table through the stateless nodes above.
-function fillNode(graph: Graph, node: Operator, keys: Row[], table: ReadonlyArray<Row>): void {
-  const st = node.state!;
+function fillNode(graph: Graph, node: StatefulOperator, keys: Row[], table: ReadonlyArray<Row>): void {
+  const st = node.state;
   const missing = keys.filter((k) => !st.has(keyString(k, st.fold)));
   if (missing.length === 0) return;
-  const path = graph.fillPath(node);
-  if (path.ancestor === null) {
-    st.fillFromInput(missing, rowsAt(node.parents[0], table));
+  const plan = graph.fillPlan(node);
+  if (plan.kind === 'mysql') {
+    plan.node.state.fillFromInput(missing, rowsAt(plan.node.parents[0], table));
     return;
   }
-  fillNode(graph, path.ancestor, missing.map(path.toAncestorKey), table);
-  graph.fillFromAncestor(node, missing);
+  assert.ok(plan.kind === 'ancestor', 'no join or union in these caches');
+  fillNode(graph, plan.ancestor, missing.map(plan.toAncestorKey), table);
+  graph.fillFromAncestor(plan.node, missing);
 }
 
 function answer(built: BuiltCache, key: Row, ordered: boolean): string | undefined {

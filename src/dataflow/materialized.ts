@@ -1,0 +1,114 @@
+/**
+ * The materialized state of a node with one parent (reader, top-k, distinct, aggregate, keyed
+ * rows): present keys ({@link KeyedEntries}), indexed by the values of the input's key columns,
+ * filled by the one default fill and changed by batches. Noria's nodes leave materialization to
+ * the node layer; here it is this base, and an operator supplies only what an entry holds: an empty
+ * entry for a key known to be empty, how one input row of a fill adds to it, and how a delta
+ * changes it ({@link Materialized.changeEntries}).
+ *
+ * A fill installs whole keys: every key asked for becomes present, with the rows routed to it
+ * ([note: missing-key]: a key known to be empty is present, with no rows).
+ */
+import type { Delta, Row } from './delta.js';
+import { KeyedEntries } from './keyed-entries.js';
+import type { InputState, KeyFold, FillQuery } from './state.js';
+import { keyOfRow, keyString } from './state.js';
+import type { Operator, SqlShape } from './operator.js';
+import { keyRestriction, renderSelect } from './sql.js';
+import { invariant } from '../errors.js';
+
+export abstract class Materialized<E extends { readonly keyRow: Row }> extends KeyedEntries<E> implements InputState {
+  readonly parents: ReadonlyArray<Operator>;
+  /** Output columns the state is indexed by. */
+  readonly key: ReadonlyArray<number>;
+  readonly fold: ReadonlyArray<KeyFold>;
+  readonly #inputKey: ReadonlyArray<number>;
+
+  /** `inputKey`: the parent's columns that key a row; `key`: the output columns holding them. */
+  constructor(parent: Operator, inputKey: ReadonlyArray<number>, fold: ReadonlyArray<KeyFold>, key: ReadonlyArray<number> = inputKey) {
+    super();
+    this.parents = [parent];
+    this.#inputKey = inputKey;
+    this.fold = fold;
+    this.key = key;
+  }
+
+  abstract describe(): string;
+
+  /** An entry holding no rows, for a key known to be empty. */
+  protected abstract newEntry(keyRow: Row): E;
+
+  /** Adds one input row of a fill to the entry of its key. */
+  protected abstract addRow(e: E, row: Row): void;
+
+  /** Completes an entry once a fill has added all its rows. */
+  protected seal(_e: E): void {}
+
+  /** Makes `e` the entry of `key`, in place of any. */
+  protected install(key: string, e: E): void {
+    this.entries.set(key, e);
+  }
+
+  /** The node is its own state. */
+  get state(): this {
+    return this;
+  }
+
+  inputKey(): ReadonlyArray<number> {
+    return this.#inputKey;
+  }
+
+  fillFromInput(keys: ReadonlyArray<Row>, inputRows: ReadonlyArray<Row>): void {
+    this.fill(keys, inputRows);
+  }
+
+  /** The rows of the keys, as the stateless nodes above yield them: installed by {@link fillFromInput}. */
+  fillQuery(keys: ReadonlyArray<Row>): FillQuery {
+    const p = this.parentSql();
+    const restrict = keyRestriction(this.#inputKey.map((i) => p.select[i]), keys);
+    return { sql: renderSelect(p, p.select, [restrict]), install: (rows) => this.fillFromInput(keys, rows) };
+  }
+
+  /** The SQL of the nodes above, which MUST all be stateless up to the tables. */
+  protected parentSql(): SqlShape {
+    const p = this.parents[0].sql();
+    invariant(p !== null, `${this.describe()} fills from MySQL only when the nodes above it are stateless`);
+    return p;
+  }
+
+  /**
+   * Installs `keys`, each with the rows among `rows` whose columns `by` hold its values (the input
+   * key by default), added by `add` (by default {@link addRow}).
+   */
+  protected fill(keys: ReadonlyArray<Row>, rows: ReadonlyArray<Row>, add?: (e: E, row: Row) => void, by: ReadonlyArray<number> = this.#inputKey): void {
+    const filling = new Map<string, E>();
+    for (const k of keys) filling.set(keyString(k, this.fold), this.newEntry(k));
+    for (const row of rows) {
+      const e = filling.get(keyOfRow(row, by, this.fold));
+      if (e === undefined) continue;
+      if (add === undefined) this.addRow(e, row);
+      else add(e, row);
+    }
+    for (const [k, e] of filling) {
+      this.seal(e);
+      this.install(k, e);
+    }
+  }
+
+  /**
+   * Applies each delta to the entry of its key with `change`, and drops deltas for missing keys
+   * ([note: missing-key]). A key for which `change` returns false is not what MySQL holds: the
+   * rest of the batch skips it, and it is among the keys returned, for the operator to evict
+   * ([note: evict-not-guess]); null when every key held.
+   */
+  protected changeEntries(deltas: ReadonlyArray<Delta>, change: (e: E, d: Delta, key: string) => boolean): Set<string> | null {
+    let broken: Set<string> | null = null;
+    for (const d of deltas) {
+      const k = keyOfRow(d.row, this.#inputKey, this.fold);
+      const e = this.entries.get(k);
+      if (e === undefined || broken?.has(k)) continue;
+      if (!change(e, d, k)) (broken ??= new Set()).add(k);
+    }
+    return broken;
+  }
+}
