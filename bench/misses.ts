@@ -1,9 +1,19 @@
 /**
- * `npm run bench:misses`: what a cache miss costs, against a direct read.
+ * `npm run bench:misses`: what a cache miss costs, against a direct read, under both miss policies
+ * (each on a Rotor of its own, with the same caches).
  *
- * 1. Point-read misses: `SELECT k, c FROM miss_rows WHERE id = ?` registered as a cache; each of
- *    `--keys` distinct ids is read once through Rotor (a miss: upquery, fill, answer) and once
- *    straight from MariaDB, alternating, on one connection each, so both see the same machine.
+ * `--miss-policy relay` (the default; target: a first read's p50 ≤ 1.2× a direct read):
+ * 1. Point reads: `SELECT k, c FROM miss_rows WHERE id = ?` registered as a cache; each of `--keys`
+ *    distinct ids is read through Rotor (a first read: relayed to the session's upstream session)
+ *    and straight from MariaDB, alternating, on one connection each, so both see the same machine;
+ *    then read through Rotor a second time (relayed again, the key filled in the background) and,
+ *    once the fills are in, a third (a hit).
+ * 2. The COUNT(*) and the vote query's first reads (below), relayed: they cost what the client's own
+ *    statement costs MariaDB.
+ *
+ * `--miss-policy fill` (the client waits for the fill):
+ * 1. Point-read misses: the same keys, read once through Rotor (a miss: upquery, fill, answer) and
+ *    once straight from MariaDB, alternating.
  * 2. An aggregate miss over a big key: `SELECT COUNT(*) FROM miss_fans WHERE item_id = ?` for an
  *    item with `--fans` rows; reports the miss latency next to the direct query and how many
  *    upqueries the fill took (the cache's `upqueries` counter: one aggregate query, never the rows).
@@ -20,7 +30,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { fmt, table } from './lib/markdown.js';
 import { note, ProgressBar } from './lib/progress.js';
 import { machine, writeReport } from './lib/report.js';
-import { startRotor } from './lib/rotor.js';
+import { startRotor, type RotorProcess } from './lib/rotor.js';
 import { benchServers, connect, scalar } from './lib/servers.js';
 import { Histogram, roundSummary, type LatencySummary } from './lib/stats.js';
 import { barChart, svgDocument } from './lib/svg.js';
@@ -32,8 +42,8 @@ function positive(v: string): number {
 }
 
 const opts = new Command('bench:misses')
-  .description('Cache-miss latency through Rotor vs the same query sent directly, and an aggregate miss over a big key')
-  .option('--keys <n>', 'distinct point keys, each missed once', positive, 2000)
+  .description('Cache-miss latency through Rotor (relayed, and filled) vs the same query sent directly, and an aggregate miss over a big key')
+  .option('--keys <n>', 'distinct point keys, each missed once per policy', positive, 2000)
   .option('--fans <n>', 'rows under the one aggregate key', positive, 1_000_000)
   .option('--upstream <url>', 'MariaDB to use (default: the private MariaDB "bench")')
   .option('--json <path>', 'JSON result path (default bench/results/misses.json)')
@@ -56,109 +66,211 @@ await admin.query('INSERT INTO miss_fans SELECT seq, 8 FROM seq_1_to_10');
 await admin.query(`INSERT INTO miss_article SELECT seq, CONCAT('article ', seq) FROM seq_1_to_${opts.keys}`);
 await admin.query(`INSERT INTO miss_vote SELECT a.seq, u.seq FROM seq_1_to_${opts.keys} a, seq_1_to_10 u`);
 
-const rotor = await startRotor(servers.upstreamUrl);
-const result: Record<string, unknown> = { params: { ...opts, machine: machine() } };
-try {
-  const pointId = await rotor.registerCache('SELECT k, c FROM miss_rows WHERE id = ?');
-  const countId = await rotor.registerCache('SELECT COUNT(*) FROM miss_fans WHERE item_id = ?');
-  const viaRotor = await connect(rotor.url);
-  const direct = await connect(servers.upstreamUrl);
-  const sql = 'SELECT k, c FROM miss_rows WHERE id = ';
+type Conn = Awaited<ReturnType<typeof connect>>;
 
-  // Warm both connections and MariaDB's buffer pool for the table, so neither side pays a cold start.
-  for (let i = 0; i < 200; i++) await direct.query(`${sql}${1 + (i % opts.keys)}`);
-  await viaRotor.query('SELECT 1');
+const POINT_SQL = 'SELECT k, c FROM miss_rows WHERE id = ';
+const COUNT_SQL = 'SELECT COUNT(*) FROM miss_fans WHERE item_id = 7';
+const VOTE_SQL = 'SELECT a.id, a.title, vc.votes FROM miss_article a LEFT JOIN (SELECT article_id, COUNT(user_id) AS votes FROM miss_vote GROUP BY article_id) AS vc ON a.id = vc.article_id WHERE a.id = ';
+const ARTICLE_SQL = 'SELECT id, title FROM miss_article WHERE id = ';
+/** The point read spelled so that no cache matches it: what any statement relayed through Rotor costs. */
+const UNCACHED_SQL = 'SELECT c, k FROM miss_rows WHERE id = ';
 
-  const missH = new Histogram();
+async function time(conn: Conn, q: string, h: Histogram): Promise<void> {
+  const t0 = process.hrtime.bigint();
+  await conn.query(q);
+  h.record(Number(process.hrtime.bigint() - t0) / 1e6);
+}
+
+/** Reads each key once through Rotor and once directly, alternating which goes first. */
+async function alternate(label: string, viaRotor: Conn, direct: Conn, rotorSql: (id: number) => string, directSql: (id: number) => string, after?: (id: number) => Promise<void>): Promise<{ rotor: Histogram; direct: Histogram }> {
+  const rotorH = new Histogram();
   const directH = new Histogram();
-  const hitH = new Histogram();
-  const bar = new ProgressBar('point misses', opts.keys);
-  const time = async (conn: typeof direct, q: string, h: Histogram): Promise<void> => {
-    const t0 = process.hrtime.bigint();
-    await conn.query(q);
-    h.record(Number(process.hrtime.bigint() - t0) / 1e6);
-  };
+  const bar = new ProgressBar(label, opts.keys);
   for (let id = 1; id <= opts.keys; id++) {
     // Alternate which goes first, so neither side always follows the other's cache warming.
-    if (id % 2) { await time(viaRotor, sql + id, missH); await time(direct, sql + id, directH); }
-    else { await time(direct, sql + id, directH); await time(viaRotor, sql + id, missH); }
-    await time(viaRotor, sql + id, hitH);
+    if (id % 2) { await time(viaRotor, rotorSql(id), rotorH); await time(direct, directSql(id), directH); }
+    else { await time(direct, directSql(id), directH); await time(viaRotor, rotorSql(id), rotorH); }
+    await after?.(id);
     bar.update(id);
   }
   bar.done(opts.keys);
-  const pointStats = await rotor.cache(pointId);
+  return { rotor: rotorH, direct: directH };
+}
 
-  const countSql = 'SELECT COUNT(*) FROM miss_fans WHERE item_id = 7';
-  const countDirect = new Histogram();
-  for (let i = 0; i < 5; i++) await time(direct, countSql, countDirect);
-  const countMiss = new Histogram();
-  await time(viaRotor, countSql, countMiss);
-  const countHit = new Histogram();
-  for (let i = 0; i < 100; i++) await time(viaRotor, countSql, countHit);
-  const counted = await scalar(viaRotor, countSql);
-  const countStats = await rotor.cache(countId);
-
-  const voteSql = 'SELECT a.id, a.title, vc.votes FROM miss_article a LEFT JOIN (SELECT article_id, COUNT(user_id) AS votes FROM miss_vote GROUP BY article_id) AS vc ON a.id = vc.article_id WHERE a.id = ';
-  const voteId = await rotor.registerCache(voteSql + '?');
-  const articleSql = 'SELECT id, title FROM miss_article WHERE id = ';
-  const voteMiss = new Histogram();
-  const articleDirect = new Histogram();
-  const voteBar = new ProgressBar('vote misses', opts.keys);
-  for (let id = 1; id <= opts.keys; id++) {
-    if (id % 2) { await time(viaRotor, voteSql + id, voteMiss); await time(direct, articleSql + id, articleDirect); }
-    else { await time(direct, articleSql + id, articleDirect); await time(viaRotor, voteSql + id, voteMiss); }
-    voteBar.update(id);
+/** Waits until the cache holds `keys` keys (the background fills are in), at most 30 s. */
+async function filled(rotor: RotorProcess, id: string, keys: number): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  while (((await rotor.cache(id)).stats?.keys ?? 0) < keys) {
+    if (Date.now() > deadline) throw new Error(`the background fills of ${keys} keys did not end within 30 s`);
+    await new Promise((r) => setTimeout(r, 50));
   }
-  voteBar.done(opts.keys);
-  const voteNatural = new Histogram();
-  for (let i = 0; i < 5; i++) await time(direct, voteSql + (1 + i), voteNatural);
-  const voteStats = await rotor.cache(voteId);
-  if (counted !== opts.fans) throw new Error(`COUNT(*) through Rotor was ${counted}, expected ${opts.fans}`);
-  await viaRotor.end();
-  await direct.end();
+}
 
-  const ms = (h: Histogram): LatencySummary => roundSummary(h.summary());
-  const point = { miss: ms(missH), direct: ms(directH), hit: ms(hitH), stats: pointStats.stats ?? null };
-  const aggregate = {
-    rows: opts.fans, miss: ms(countMiss), direct: ms(countDirect), hit: ms(countHit),
-    upqueries: countStats.stats?.upqueries ?? null, stats: countStats.stats ?? null,
+const ms = (h: Histogram): LatencySummary => roundSummary(h.summary());
+const result: Record<string, unknown> = { params: { ...opts, machine: machine() } };
+
+interface Run {
+  readonly rotor: RotorProcess;
+  readonly viaRotor: Conn;
+  readonly direct: Conn;
+  readonly ids: { readonly point: string; readonly count: string; readonly vote: string };
+}
+
+/** A Rotor with `--miss-policy policy` and the three caches, and a warm connection to it and to MariaDB. */
+async function withRotor(policy: 'relay' | 'fill', run: (r: Run) => Promise<Record<string, unknown>>): Promise<Record<string, unknown>> {
+  const rotor = await startRotor(servers.upstreamUrl, { extraArgs: ['--miss-policy', policy] });
+  try {
+    const ids = {
+      point: await rotor.registerCache(`${POINT_SQL}?`),
+      count: await rotor.registerCache('SELECT COUNT(*) FROM miss_fans WHERE item_id = ?'),
+      vote: await rotor.registerCache(`${VOTE_SQL}?`),
+    };
+    const viaRotor = await connect(rotor.url);
+    const direct = await connect(servers.upstreamUrl);
+    try {
+      // Warm both connections and MariaDB's buffer pool for the table, so neither side pays a cold start.
+      for (let i = 0; i < 200; i++) await direct.query(`${POINT_SQL}${1 + (i % opts.keys)}`);
+      await viaRotor.query('SELECT 1');
+      return await run({ rotor, viaRotor, direct, ids });
+    } finally {
+      await viaRotor.end();
+      await direct.end();
+    }
+  } finally {
+    await rotor.stop();
+  }
+}
+
+/** The COUNT(*) over the big key: 5 direct reads, then one read through Rotor (its first), checked. */
+async function countFirst({ viaRotor, direct }: Run): Promise<{ direct: Histogram; first: Histogram }> {
+  const h = { direct: new Histogram(), first: new Histogram() };
+  for (let i = 0; i < 5; i++) await time(direct, COUNT_SQL, h.direct);
+  await time(viaRotor, COUNT_SQL, h.first);
+  const counted = await scalar(viaRotor, COUNT_SQL);
+  if (counted !== opts.fans) throw new Error(`COUNT(*) through Rotor was ${counted}, expected ${opts.fans}`);
+  return h;
+}
+
+/** `--miss-policy relay`: first reads relayed, second reads relayed and filled behind, third reads hits. */
+const relayPolicy = (): Promise<Record<string, unknown>> => withRotor('relay', async (r) => {
+  const { rotor, viaRotor, direct, ids } = r;
+  const first = new Histogram();
+  const pointDirect = new Histogram();
+  const uncached = new Histogram();
+  const second = new Histogram();
+  const bar = new ProgressBar('relay: point reads', opts.keys);
+  for (let id = 1; id <= opts.keys; id++) {
+    // The three reads in turn, each first as often: none always follows another's cache warming.
+    const reads = [
+      () => time(viaRotor, POINT_SQL + id, first),
+      () => time(direct, POINT_SQL + id, pointDirect),
+      () => time(viaRotor, UNCACHED_SQL + id, uncached),
+    ];
+    for (let i = 0; i < 3; i++) await reads[(id + i) % 3]();
+    await time(viaRotor, POINT_SQL + id, second);
+    bar.update(id);
+  }
+  bar.done(opts.keys);
+  await filled(rotor, ids.point, opts.keys);
+  const hit = new Histogram();
+  for (let id = 1; id <= opts.keys; id++) await time(viaRotor, POINT_SQL + id, hit);
+  const pointStats = (await rotor.cache(ids.point)).stats ?? null;
+  const count = await countFirst(r);
+  const countStats = (await rotor.cache(ids.count)).stats ?? null;
+  const vote = await alternate('relay: vote first reads', viaRotor, direct, (id) => VOTE_SQL + id, (id) => ARTICLE_SQL + id);
+  const voteStats = (await rotor.cache(ids.vote)).stats ?? null;
+  return {
+    point: { first: ms(first), direct: ms(pointDirect), uncached: ms(uncached), second: ms(second), hit: ms(hit), stats: pointStats },
+    aggregate: { rows: opts.fans, first: ms(count.first), direct: ms(count.direct), stats: countStats },
+    vote: { first: ms(vote.rotor), pointDirect: ms(vote.direct), stats: voteStats },
   };
-  const vote = { miss: ms(voteMiss), pointDirect: ms(articleDirect), naturalDirect: ms(voteNatural), stats: voteStats.stats ?? null };
-  result.point = point;
-  result.aggregate = aggregate;
-  result.vote = vote;
+});
+
+/** `--miss-policy fill`: every first read waits for its fill. */
+const fillPolicy = (): Promise<Record<string, unknown>> => withRotor('fill', async (r) => {
+  const { rotor, viaRotor, direct, ids } = r;
+  const hit = new Histogram();
+  const miss = await alternate('fill: point misses', viaRotor, direct, (id) => POINT_SQL + id, (id) => POINT_SQL + id,
+    (id) => time(viaRotor, POINT_SQL + id, hit));
+  const pointStats = (await rotor.cache(ids.point)).stats ?? null;
+  const count = await countFirst(r);
+  const countHit = new Histogram();
+  for (let i = 0; i < 100; i++) await time(viaRotor, COUNT_SQL, countHit);
+  const countStats = (await rotor.cache(ids.count)).stats ?? null;
+  const vote = await alternate('fill: vote misses', viaRotor, direct, (id) => VOTE_SQL + id, (id) => ARTICLE_SQL + id);
+  const voteNatural = new Histogram();
+  for (let i = 0; i < 5; i++) await time(direct, VOTE_SQL + (1 + i), voteNatural);
+  const voteStats = (await rotor.cache(ids.vote)).stats ?? null;
+  return {
+    point: { miss: ms(miss.rotor), direct: ms(miss.direct), hit: ms(hit), stats: pointStats },
+    aggregate: {
+      rows: opts.fans, miss: ms(count.first), direct: ms(count.direct), hit: ms(countHit),
+      upqueries: countStats?.upqueries ?? null, stats: countStats,
+    },
+    vote: { miss: ms(vote.rotor), pointDirect: ms(vote.direct), naturalDirect: ms(voteNatural), stats: voteStats },
+  };
+});
+
+type S = LatencySummary;
+try {
+  const relay = await relayPolicy() as { point: { first: S; direct: S; uncached: S; second: S; hit: S; stats: Record<string, number> | null }; aggregate: { first: S; direct: S }; vote: { first: S; pointDirect: S } };
+  const fill = await fillPolicy() as { point: { miss: S; direct: S; hit: S }; aggregate: { miss: S; direct: S; hit: S; upqueries: number | null }; vote: { miss: S; pointDirect: S; naturalDirect: S } };
+  result.relay = relay;
+  result.fill = fill;
 
   const ratio = (a: number, b: number) => `${fmt(a / b)}×`;
+  const row = (name: string, x: S, base?: S): string[] => [name, fmt(x.avg, 3), fmt(x.p50, 3), fmt(x.p99, 3), base ? ratio(x.avg, base.avg) : '', base ? ratio(x.p50, base.p50) : ''];
+  const header = ['read', 'avg ms', 'p50 ms', 'p99 ms', '/ direct (avg)', '/ direct (p50)'];
+  const upq = relay.point.stats?.upqueries ?? '?';
   const md = [
-    `### Cache misses: ${opts.keys.toLocaleString('en-US')} point keys each missed once; COUNT(*) over ${opts.fans.toLocaleString('en-US')} rows`,
+    `### Cache misses: ${opts.keys.toLocaleString('en-US')} point keys; COUNT(*) over ${opts.fans.toLocaleString('en-US')} rows`,
     '',
-    table(['read', 'avg ms', 'p50 ms', 'p99 ms', 'miss / direct (avg)', 'miss / direct (p50)'], [
-      ['point, direct MariaDB', fmt(point.direct.avg, 3), fmt(point.direct.p50, 3), fmt(point.direct.p99, 3), '', ''],
-      ['point, Rotor miss', fmt(point.miss.avg, 3), fmt(point.miss.p50, 3), fmt(point.miss.p99, 3), ratio(point.miss.avg, point.direct.avg), ratio(point.miss.p50, point.direct.p50)],
-      ['point, Rotor hit', fmt(point.hit.avg, 3), fmt(point.hit.p50, 3), fmt(point.hit.p99, 3), '', ''],
-      ['COUNT(*), direct (avg of 5)', fmt(aggregate.direct.avg, 3), fmt(aggregate.direct.p50, 3), fmt(aggregate.direct.p99, 3), '', ''],
-      ['COUNT(*), Rotor miss', fmt(aggregate.miss.avg, 3), '', '', ratio(aggregate.miss.avg, aggregate.direct.avg), ''],
-      ['COUNT(*), Rotor hit', fmt(aggregate.hit.avg, 3), fmt(aggregate.hit.p50, 3), fmt(aggregate.hit.p99, 3), '', ''],
-      ['article by id, direct MariaDB', fmt(vote.pointDirect.avg, 3), fmt(vote.pointDirect.p50, 3), fmt(vote.pointDirect.p99, 3), '', ''],
-      ['vote query, Rotor miss', fmt(vote.miss.avg, 3), fmt(vote.miss.p50, 3), fmt(vote.miss.p99, 3), ratio(vote.miss.avg, vote.pointDirect.avg), ratio(vote.miss.p50, vote.pointDirect.p50)],
-      ['vote query, direct (avg of 5)', fmt(vote.naturalDirect.avg, 3), fmt(vote.naturalDirect.p50, 3), fmt(vote.naturalDirect.p99, 3), '', ''],
+    '`--miss-policy relay` (the default): a first read is relayed to the session\'s upstream session; a second read is relayed too and fills the key in the background; the third hits.',
+    '',
+    table(header, [
+      row('point, direct MariaDB', relay.point.direct),
+      row('point, relayed through Rotor (no cache matches)', relay.point.uncached, relay.point.direct),
+      row('point, Rotor first read (relayed)', relay.point.first, relay.point.direct),
+      row('point, Rotor second read (relayed, filled behind)', relay.point.second, relay.point.direct),
+      row('point, Rotor hit', relay.point.hit, relay.point.direct),
+      row('COUNT(*), direct (avg of 5)', relay.aggregate.direct),
+      row('COUNT(*), Rotor first read (relayed)', relay.aggregate.first, relay.aggregate.direct),
+      row('article by id, direct MariaDB', relay.vote.pointDirect),
+      row('vote query, Rotor first read (relayed)', relay.vote.first, relay.vote.pointDirect),
     ]),
     '',
-    `The COUNT(*) miss took ${aggregate.upqueries ?? '?'} upquery (one \`SELECT item_id, COUNT(*) … GROUP BY\` restricted to the key; no row is fetched to be counted). ` +
+    `First reads ran no upquery; the ${opts.keys.toLocaleString('en-US')} second reads ran ${upq} (one each, off the client's path). Target: a first read's p50 ≤ 1.2× a direct read. ` +
+    `A first read against any statement relayed through Rotor: ${ratio(relay.point.first.p50, relay.point.uncached.p50)} (p50), ${ratio(relay.point.first.avg, relay.point.uncached.avg)} (avg).`,
+    '',
+    '`--miss-policy fill`: a first read waits for its fill (an upquery) and is answered from it.',
+    '',
+    table(header, [
+      row('point, direct MariaDB', fill.point.direct),
+      row('point, Rotor miss (filled)', fill.point.miss, fill.point.direct),
+      row('point, Rotor hit', fill.point.hit, fill.point.direct),
+      row('COUNT(*), direct (avg of 5)', fill.aggregate.direct),
+      [...row('COUNT(*), Rotor miss (filled)', fill.aggregate.miss, fill.aggregate.direct).slice(0, 2), '', '', ratio(fill.aggregate.miss.avg, fill.aggregate.direct.avg), ''],
+      row('COUNT(*), Rotor hit', fill.aggregate.hit),
+      row('article by id, direct MariaDB', fill.vote.pointDirect),
+      row('vote query, Rotor miss (filled)', fill.vote.miss, fill.vote.pointDirect),
+      row('vote query, direct (avg of 5)', fill.vote.naturalDirect),
+    ]),
+    '',
+    `The COUNT(*) miss took ${fill.aggregate.upqueries ?? '?'} upquery (one \`SELECT item_id, COUNT(*) … GROUP BY\` restricted to the key; no row is fetched to be counted). ` +
     'The vote miss is compared with a point read of the article by primary key (target: ≤ 2×); it takes two upqueries at once (the article by id, the vote count by one GROUP BY). ' +
-    'A miss runs its upquery as a locking read (SERIALIZABLE) and reads `SHOW MASTER STATUS` under its locks, in one round trip with the query. One client, sequential; MariaDB and Rotor share 2 cores.',
+    'A fill runs its upquery as a locking read (SERIALIZABLE) and reads `SHOW MASTER STATUS` under its locks, in one round trip with the query. ' +
+    'A relayed first read costs what the client\'s statement costs MariaDB: the vote query\'s natural plan, not the fill\'s two point upqueries. One client, sequential; MariaDB and Rotor share 2 cores.',
     '',
   ].join('\n');
-  const series = ['direct', 'Rotor miss', 'Rotor hit'];
+  const series = ['direct', 'Rotor first read (relay)', 'Rotor miss (fill)', 'Rotor hit'];
   const svg = svgDocument([
-    barChart('Point read latency, avg', 'ms', ['point read'], series, [[point.direct.avg], [point.miss.avg], [point.hit.avg]]),
-    barChart('Vote query miss vs article by id, avg', 'ms', ['vote'], series, [[vote.pointDirect.avg], [vote.miss.avg], [0]]),
-    barChart(`COUNT(*) over ${opts.fans.toLocaleString('en-US')} rows`, 'ms', ['COUNT(*)'], series, [[aggregate.direct.avg], [aggregate.miss.avg], [aggregate.hit.avg]]),
+    barChart('Point read latency, p50', 'ms', ['point read'], series, [[relay.point.direct.p50], [relay.point.first.p50], [fill.point.miss.p50], [relay.point.hit.p50]]),
+    barChart('Vote query first read vs article by id, p50', 'ms', ['vote'], series, [[relay.vote.pointDirect.p50], [relay.vote.first.p50], [fill.vote.miss.p50], [0]]),
+    barChart(`COUNT(*) over ${opts.fans.toLocaleString('en-US')} rows`, 'ms', ['COUNT(*)'], series, [[fill.aggregate.direct.avg], [relay.aggregate.first.avg], [fill.aggregate.miss.avg], [fill.aggregate.hit.avg]]),
   ], `cache misses vs direct, ${new Date().toISOString()}`);
   process.stdout.write(md);
   for (const f of writeReport('misses', { json: result, markdown: md, svg }, opts.json)) note(`wrote ${f}`);
 } finally {
-  await rotor.stop();
   await admin.query('DROP TABLE IF EXISTS miss_rows, miss_fans, miss_article, miss_vote').catch(() => undefined);
   await admin.end();
 }

@@ -51,6 +51,12 @@ export interface RotorConfig {
    * brought the upstream's state as of that read, so a session reads its own writes.
    */
   readonly consistency: Consistency;
+  /**
+   * What a read of a key a cache does not hold does: `relay` (the statement goes to the client's
+   * upstream session, and a key missed again is filled in the background) or `fill` (the client
+   * waits for the fill and is answered from it).
+   */
+  readonly missPolicy: MissPolicy;
   readonly logLevel: string;
   readonly tls: { readonly cert: string; readonly key: string } | null;
   /** TLS between Rotor and each client's upstream session; `ca` (PEM) verifies upstream's certificate. */
@@ -66,6 +72,7 @@ export const DEFAULTS = {
   privilegeRefreshMs: 10_000,
   cacheIdleMs: 0,
   consistency: 'eventual',
+  missPolicy: 'relay',
   logLevel: 'info',
   upstreamTls: 'auto',
 } as const;
@@ -86,6 +93,7 @@ export interface RawConfig {
   memoryLimit?: string;
   evictionPolicy?: string;
   consistency?: string;
+  missPolicy?: string;
   logLevel?: string;
   tlsCert?: string;
   tlsKey?: string;
@@ -100,6 +108,18 @@ function parseConsistency(value: string | undefined): Consistency {
   if (value === undefined || value === '') return DEFAULTS.consistency;
   if (value === 'eventual' || value === 'session') return value;
   throw invalid(`--consistency must be eventual or session, not "${value}"`);
+}
+
+/** `relay` (the default): a miss is answered by the client's upstream session; `fill`: from the fill. */
+export type MissPolicy = 'relay' | 'fill';
+
+export const MISS_POLICIES: ReadonlyArray<MissPolicy> = ['relay', 'fill'];
+
+function parseMissPolicy(value: string | undefined): MissPolicy {
+  if (value === undefined || value === '') return DEFAULTS.missPolicy;
+  const p = MISS_POLICIES.find((x) => x === value);
+  if (p === undefined) throw invalid(`--miss-policy must be relay or fill, not "${value}"`);
+  return p;
 }
 
 function parseUpstreamTls(mode: string | undefined, ca: string | undefined): UpstreamTlsOptions {
@@ -211,6 +231,7 @@ export function buildConfig(raw: RawConfig): RotorConfig {
     memoryLimitBytes: parseSize(raw.memoryLimit, '--memory-limit', defaultMemoryLimit()),
     evictionPolicy: parseEvictionPolicy(raw.evictionPolicy),
     consistency: parseConsistency(raw.consistency),
+    missPolicy: parseMissPolicy(raw.missPolicy),
     logLevel: raw.logLevel ?? DEFAULTS.logLevel,
     tls: raw.tlsCert && raw.tlsKey ? { cert: raw.tlsCert, key: raw.tlsKey } : null,
     upstreamTls: parseUpstreamTls(raw.upstreamTls, raw.upstreamCa),

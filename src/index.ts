@@ -50,6 +50,7 @@ export async function startRotor(config: RotorConfig, logger: Logger = pino({ le
     defaultDatabase: config.upstream.database,
     dataDir: config.dataDir,
     consistency: config.consistency,
+    missPolicy: config.missPolicy,
     privilegeRefreshMs: config.privilegeRefreshMs,
     cacheIdleMs: config.cacheIdleMs,
     memoryLimitBytes: config.memoryLimitBytes,

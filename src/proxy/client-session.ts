@@ -302,11 +302,13 @@ export class ClientSession {
     ).then((a) => {
       if (this.#phase !== 'ready') return;
       this.#busy = false;
-      if (a) this.#answer(a, binary, relay);
-      else {
+      if (a === null) {
         this.#host.onRelayed('fill failed');
         relay();
-      }
+      } else if (a.kind === 'upstream') {
+        this.#host.onRelayed(a.reason);
+        relay(a.watch);
+      } else this.#answer(a, binary, relay);
       this.#drainQueue();
     }).catch((err: unknown) => {
       this.#host.logger?.error({ err, id: this.id }, 'session failed');

@@ -61,12 +61,22 @@ export type Answer =
   | { readonly kind: 'ok'; readonly affectedRows: number; readonly info: string }
   | { readonly kind: 'error'; readonly errno: number; readonly sqlState: string; readonly message: string };
 
+/** Relay the statement upstream; `reason` (when not null) is recorded for operators. */
+export interface Upstream {
+  readonly kind: 'upstream';
+  readonly reason: string | null;
+  readonly watch?: RelayWatch;
+}
+
 export type Routed =
-  /** Relay the statement upstream; `reason` (when not null) is recorded for operators. */
-  | { readonly kind: 'upstream'; readonly reason: string | null; readonly watch?: RelayWatch }
+  | Upstream
   | { readonly kind: 'answer'; readonly answer: Answer }
-  /** A miss being filled; resolves to the answer, or null to relay upstream after all. */
-  | { readonly kind: 'pending'; readonly answer: Promise<Answer | null> };
+  /**
+   * Rotor's answer after a wait (a fill, a check of the session's grants, the binlog bringing the
+   * session's writes); resolves to the answer, to `Upstream` to relay the statement with that
+   * reason, or null to relay it because the wait failed.
+   */
+  | { readonly kind: 'pending'; readonly answer: Promise<Answer | Upstream | null> };
 
 /** A prepared statement the router recognised at COM_STMT_PREPARE time. Opaque to the proxy. */
 export interface PreparedMatch {

@@ -1,7 +1,7 @@
 /**
  * The read path's calls into the engine: a miss filled through the upqueries (and held back while
- * it is ahead of the stream), and the column names a new spelling of a cached query is answered
- * with.
+ * it is ahead of the stream), for a waiting read or in the background, and the column names a new
+ * spelling of a cached query is answered with.
  */
 import type { Logger } from 'pino';
 import type { ColumnDefinition } from '../proxy/protocol/column-definition.js';
@@ -11,10 +11,34 @@ import { keyString } from '../dataflow/state.js';
 import type { Cache } from './cache.js';
 
 /**
- * Fills `keys` of the cache's reader. For a single key, resolves to its rows as the fill
- * installed them (one consistent point), or undefined when they were not captured.
+ * Fills `keys` of the cache's reader for a read that waits. For a single key, resolves to its rows
+ * as the fill installed them (one consistent point), or undefined when they were not captured.
  */
 export async function fillCache(upqueries: Upqueries, log: Logger, cache: Cache, keys: ReadonlyArray<Row>): Promise<ReadonlyArray<Row> | undefined> {
+  try {
+    return await fillKeys(upqueries, log, cache, keys);
+  } catch (e) {
+    cache.stats.fillErrors++;
+    log.warn({ err: e, cache: cache.id }, 'fill failed; the read goes upstream');
+    throw e;
+  }
+}
+
+/**
+ * Fills `keys` of the cache's reader off every client's path (`--miss-policy relay`: the read that
+ * asked was relayed). Never rejects: a failure is counted and logged at debug, as no client waits
+ * for it and the next miss of the key asks again.
+ */
+export async function fillInBackground(upqueries: Upqueries, log: Logger, cache: Cache, keys: ReadonlyArray<Row>): Promise<void> {
+  try {
+    await fillKeys(upqueries, log, cache, keys);
+  } catch (e) {
+    cache.stats.fillErrors++;
+    log.debug({ err: e, cache: cache.id }, 'background fill failed');
+  }
+}
+
+async function fillKeys(upqueries: Upqueries, log: Logger, cache: Cache, keys: ReadonlyArray<Row>): Promise<ReadonlyArray<Row> | undefined> {
   const before = upqueries.stats.upqueries;
   try {
     await upqueries.request(cache.built.reader, keys);
@@ -41,9 +65,6 @@ export async function fillCache(upqueries: Upqueries, log: Logger, cache: Cache,
       }
     }
     return installed;
-  } catch (e) {
-    log.warn({ err: e, cache: cache.id }, 'fill failed; the read goes upstream');
-    throw e;
   } finally {
     cache.stats.upqueries += upqueries.stats.upqueries - before > 0 ? 1 : 0;
   }

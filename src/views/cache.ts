@@ -40,7 +40,7 @@ export interface CacheInfo {
   status: CacheStatus;
   /** Why a cache is not ready (a dropped table, a table Rotor cannot keep exact), or null. */
   reason: string | null;
-  stats: { hits: number; misses: number; upqueries: number; keys: number; rows: number; bytes: number; evictions: number; hitLatencyMs: { p50: number; p99: number } };
+  stats: { hits: number; misses: number; relayedMisses: number; upqueries: number; fillErrors: number; keys: number; rows: number; bytes: number; evictions: number; hitLatencyMs: { p50: number; p99: number } };
 }
 
 
@@ -70,7 +70,12 @@ export class LatencyRing {
 export type CacheStatus = 'ready' | 'invalidated' | 'dropped';
 
 export class Cache {
-  readonly stats = { hits: 0, misses: 0, upqueries: 0 };
+  /**
+   * `misses`: reads of keys the reader did not hold; `relayedMisses`: those answered by the
+   * session's upstream session (`--miss-policy relay`); `upqueries`: fills that asked MySQL;
+   * `fillErrors`: fills that failed.
+   */
+  readonly stats = { hits: 0, misses: 0, relayedMisses: 0, upqueries: 0, fillErrors: 0 };
   readonly latency = new LatencyRing();
   status: CacheStatus = 'ready';
   /** Why the cache is not ready, when known. */

@@ -15,7 +15,7 @@ import type { Answer, ReadRouter } from '../proxy/read-router.js';
 import type { ColumnDefinition } from '../proxy/protocol/column-definition.js';
 import type { Batch, BinlogPosition } from '../dataflow/batch.js';
 import type { BinlogSink, SchemaChange } from '../binlog/sink.js';
-import type { Consistency } from '../config.js';
+import type { Consistency, MissPolicy } from '../config.js';
 import { Graph } from '../dataflow/graph.js';
 import { cacheDot, type DotCache } from './dot.js';
 import { Upqueries, type UpqueryStats } from '../dataflow/upquery.js';
@@ -37,7 +37,7 @@ import { CacheSink } from './binlog-sink.js';
 import type { EngineUpstream } from './engine-upstream.js';
 import { parameterOf, tablesOf } from './statement-plan.js';
 import { registerCache } from './register.js';
-import { fillCache, learnVariant } from './cache-reads.js';
+import { fillCache, fillInBackground, learnVariant } from './cache-reads.js';
 import { showCachesAnswer } from './show-caches.js';
 
 export type { EngineUpstream } from './engine-upstream.js';
@@ -51,6 +51,8 @@ export interface EngineOptions {
   dataDir: string | null;
   /** Read-your-writes for sessions that wrote (config.ts `consistency`). Default 'eventual'. */
   consistency?: Consistency;
+  /** What a read of a key a cache does not hold does (config.ts `missPolicy`). Default 'relay'. */
+  missPolicy?: MissPolicy;
   /** How often every principal's grants are checked again, and the global sql_mode re-read. Default 10 s. */
   privilegeRefreshMs?: number;
   /** A cache nobody has read for this long is emptied (not dropped), checked at every refresh. 0: never (the default). */
@@ -83,6 +85,8 @@ export class Engine implements BinlogSink, RouterBackend {
   /** [note: memory-budget] */
   readonly budget: MemoryBudget;
   #installsChecked = 0;
+  /** Background fills in flight (`--miss-policy relay`). */
+  readonly #behind = new Set<Promise<void>>();
   readonly #log: Logger;
   readonly #opts: EngineOptions;
   readonly upstreamReasons = new Map<string, number>();
@@ -255,6 +259,10 @@ export class Engine implements BinlogSink, RouterBackend {
     return this.#opts.consistency ?? 'eventual';
   }
 
+  get missPolicy(): MissPolicy {
+    return this.#opts.missPolicy ?? 'relay';
+  }
+
   /**
    * [note: read-your-writes] Resolves true once the binlog stream has applied everything the
    * upstream had written when this was called, false after {@link SYNC_TIMEOUT_MS}. A session's
@@ -349,6 +357,21 @@ export class Engine implements BinlogSink, RouterBackend {
     const rows = await fillCache(this.#upqueries, this.#log, cache, keys);
     if (usage.installs - this.#installsChecked >= INSTALLS_PER_CHECK) this.checkMemory();
     return rows;
+  }
+
+  /** A relayed read's key missed again (RouterBackend): filled off the client's path. */
+  fillBehind(cache: Cache, keys: ReadonlyArray<Row>): void {
+    const done = fillInBackground(this.#upqueries, this.#log, cache, keys);
+    this.#behind.add(done);
+    void done.then(() => {
+      this.#behind.delete(done);
+      if (usage.installs - this.#installsChecked >= INSTALLS_PER_CHECK) this.checkMemory();
+    });
+  }
+
+  /** Resolves once the background fills started so far have ended (tests, the bench). */
+  async settled(): Promise<void> {
+    while (this.#behind.size > 0) await Promise.all([...this.#behind]);
   }
 
   /** (RouterBackend) src/views/cache-reads.ts. */

@@ -1,20 +1,23 @@
 /**
  * The engine's side of the proxy seam (src/proxy/read-router.ts): fingerprint a statement, find the
- * cache it matches, answer from the reader on a hit (synchronously, no parse), start a fill on a
- * miss, and relay everything else upstream with the reason recorded. A session's first read of a
+ * cache it matches, answer from the reader on a hit (synchronously, no parse), relay a miss (and
+ * fill a key missed again in the background) or wait for its fill (`--miss-policy`), and relay
+ * everything else upstream with the reason recorded. A session's first read of a
  * cache waits for MariaDB to confirm its user may run it ([note: cached-grants]); the first read of
  * a new spelling is relayed to learn its column names. Also the SQL-port admin statements `CREATE CACHE [name] FROM
  * <select>`, `DROP CACHE <id|name>`, `SHOW CACHES`, for users with the PROCESS privilege.
  */
-import type { Answer, PreparedMatch, ProbeError, ReadRouter, RelayWatch, Routed, SessionView } from '../proxy/read-router.js';
+import type { Answer, PreparedMatch, ProbeError, ReadRouter, RelayWatch, Routed, SessionView, Upstream } from '../proxy/read-router.js';
 import type { ColumnDefinition } from '../proxy/protocol/column-definition.js';
 import { fingerprint, SqlMode } from '../planner/fingerprint.js';
 import { qualifiedQuery, type QualifiedQuery } from '../planner/parse.js';
 import { quoteId } from '../dataflow/sql.js';
 import { keyString } from '../dataflow/state.js';
+import { FrequencySketch, hashKey } from '../dataflow/frequency-sketch.js';
 import type { Row } from '../dataflow/delta.js';
 import { RotorError } from '../errors.js';
 import type { Value } from '../values.js';
+import type { MissPolicy } from '../config.js';
 import type { Cache, ValueSource } from './cache.js';
 import type { PrivilegeChecks } from './privileges.js';
 
@@ -26,6 +29,10 @@ export interface RouterBackend {
    * installed them (one consistent point), or undefined when they were not captured.
    */
   fill(cache: Cache, keys: ReadonlyArray<Row>): Promise<ReadonlyArray<Row> | undefined>;
+  /** Fills `keys` of the cache's reader off every client's path; a failure is logged and counted, never thrown. */
+  fillBehind(cache: Cache, keys: ReadonlyArray<Row>): void;
+  /** What a read of a key the reader does not hold does (config.ts `missPolicy`). */
+  readonly missPolicy: MissPolicy;
   /** Keeps the column definitions MariaDB sent a session for a spelling of the cache's select list. */
   learnVariant(cache: Cache, selectText: string, columns: ReadonlyArray<ColumnDefinition>): void;
   register(req: { sql: string; name?: string; database?: string }): Promise<unknown>;
@@ -68,8 +75,18 @@ const PROCESS_PROBE = 'SHOW ENGINE INNODB STATUS';
 const UPSTREAM: Routed = Object.freeze({ kind: 'upstream', reason: null });
 const NO_PARAMS: ReadonlyArray<Value> = [];
 
-function upstream(reason: string): Routed {
+function upstream(reason: string): Upstream {
   return { kind: 'upstream', reason };
+}
+
+// A relayed miss's reasons, constant: notCachedReasons counts reads by their reason's text.
+const MISS_FIRST = Object.freeze(upstream('miss (first read of the key)'));
+const MISS_FILLED = Object.freeze(upstream('miss (filled in the background)'));
+const MISS_AHEAD = Object.freeze(upstream('miss (the key\'s fill waits for the binlog stream)'));
+
+/** What a routed read resolves to once it waited: the answer, or the relay it became. */
+function settled(r: Routed): Answer | Upstream | Promise<Answer | Upstream | null> {
+  return r.kind === 'answer' || r.kind === 'pending' ? r.answer : r;
 }
 
 /**
@@ -121,6 +138,12 @@ function withoutTerminator(sql: string): string {
 export class CacheRouter implements ReadRouter {
   /** Per session, how many of its writes its cached reads are known to include. */
   readonly #synced = new WeakMap<SessionView, number>();
+  /**
+   * Which keys were missed, approximately (`--miss-policy relay`): a key is filled only when it is
+   * missed again. Its own sketch, apart from the memory budget's admission ([note: memory-budget]),
+   * so what one counts does not move the other.
+   */
+  readonly #missed = new FrequencySketch();
 
   constructor(readonly backend: RouterBackend) {}
 
@@ -229,7 +252,7 @@ export class CacheRouter implements ReadRouter {
     const query = cache.probe;
     if (query === null) return this.#up(`the user's grants for cache ${cache.id} cannot be checked`);
     const record = privileges.begin(session, cache.id);
-    const answer = (async (): Promise<Answer | null> => {
+    const answer = (async (): Promise<Answer | Upstream | null> => {
       const refused = await mayRead(session, query);
       record(refused === null);
       if (refused !== null) {
@@ -238,8 +261,7 @@ export class CacheRouter implements ReadRouter {
       }
       // A new spelling is learned from a later read, by a session known to may read the cache.
       if (columns === undefined) return null;
-      const r = this.#serveSession(session, cache, keys, columns);
-      return r.kind === 'answer' ? r.answer : r.kind === 'pending' ? r.answer : null;
+      return settled(this.#serveSession(session, cache, keys, columns));
     })();
     return { kind: 'pending', answer };
   }
@@ -268,15 +290,14 @@ export class CacheRouter implements ReadRouter {
     return { kind: 'pending', answer: this.#afterSync(session, session.writes, cache, keys, columns) };
   }
 
-  async #afterSync(session: SessionView, writes: number, cache: Cache, keys: ReadonlyArray<Row>, columns: ReadonlyArray<ColumnDefinition>): Promise<Answer | null> {
+  async #afterSync(session: SessionView, writes: number, cache: Cache, keys: ReadonlyArray<Row>, columns: ReadonlyArray<ColumnDefinition>): Promise<Answer | Upstream | null> {
     const synced = await this.backend.syncWrites().catch(() => false);
     if (!synced) {
       this.backend.recordUpstream('the binlog did not bring the session\'s own writes in time (--consistency session)');
       return null;
     }
     if ((this.#synced.get(session) ?? 0) < writes) this.#synced.set(session, writes);
-    const r = this.#serve(cache, keys, columns);
-    return r.kind === 'answer' ? r.answer : r.kind === 'pending' ? r.answer : null;
+    return settled(this.#serve(cache, keys, columns));
   }
 
   #serve(cache: Cache, keys: ReadonlyArray<Row>, columns: ReadonlyArray<ColumnDefinition>): Routed {
@@ -299,7 +320,34 @@ export class CacheRouter implements ReadRouter {
       }
     }
     cache.stats.misses++;
+    if (this.backend.missPolicy === 'relay') return this.#relayMiss(cache, keys);
     return { kind: 'pending', answer: this.#filled(cache, keys, columns) };
+  }
+
+  /**
+   * A miss under `--miss-policy relay`: the client's own statement goes to its upstream session,
+   * an exact answer at a direct read's cost with no lock taken for Rotor. A key the sketch has seen
+   * missed before is filled off the client's path (concurrent fills of one key are one upquery),
+   * so a key read once never costs a locking read that writers would wait for.
+   */
+  #relayMiss(cache: Cache, keys: ReadonlyArray<Row>): Upstream {
+    cache.stats.relayedMisses++;
+    const reader = cache.built.reader;
+    let absent = 0;
+    let again: Row[] | null = null;
+    for (const k of keys) {
+      const ks = keyString(k, reader.fold);
+      // Present but held back until the stream catches up with its fill (cache.ahead).
+      if (reader.state.has(ks)) continue;
+      absent++;
+      const h = hashKey(`${cache.id}\0${ks}`);
+      this.#missed.add(h);
+      if (this.#missed.estimate(h) > 1) (again ??= []).push(k);
+    }
+    if (again !== null) this.backend.fillBehind(cache, again);
+    const r = absent === 0 ? MISS_AHEAD : again !== null ? MISS_FILLED : MISS_FIRST;
+    this.backend.recordUpstream(r.reason as string);
+    return r;
   }
 
   async #filled(cache: Cache, keys: ReadonlyArray<Row>, columns: ReadonlyArray<ColumnDefinition>): Promise<Answer | null> {

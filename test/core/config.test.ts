@@ -44,6 +44,12 @@ test('numeric flags are range-checked', () => {
   assert.equal(buildConfig({ upstream: 'mysql://u@h/d', serverId: '77' }).serverId, 77);
 });
 
+test('the miss policy is relay by default, fill on request, and nothing else', () => {
+  assert.equal(buildConfig({ upstream: 'mysql://u@h/d' }).missPolicy, 'relay');
+  assert.equal(buildConfig({ upstream: 'mysql://u@h/d', missPolicy: 'fill' }).missPolicy, 'fill');
+  assert.throws(() => buildConfig({ upstream: 'mysql://u@h/d', missPolicy: 'admit' }), /--miss-policy must be relay or fill/);
+});
+
 test('consistency is eventual by default, session on request, and nothing else', () => {
   assert.equal(buildConfig({ upstream: 'mysql://u@h/d' }).consistency, 'eventual');
   assert.equal(buildConfig({ upstream: 'mysql://u@h/d', consistency: 'session' }).consistency, 'session');

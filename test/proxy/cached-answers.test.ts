@@ -19,6 +19,7 @@ let rotor: RunningProxy;
 const COLUMNS = 'id, u, d, dbl, f, dt, dtt, tm, s, l1, b, n';
 const TEXT_SQL = `SELECT ${COLUMNS} FROM fr WHERE id IN (1, 2) ORDER BY id`;
 const PREPARED_SQL = `SELECT ${COLUMNS} FROM fr WHERE id = ?`;
+const PENDING_RELAY_SQL = 'SELECT id FROM fr WHERE id = 2';
 
 let columns: ColumnDefinition[] = [];
 const rowsById = new Map<number, Value[]>();
@@ -27,6 +28,8 @@ const seen: SessionView[] = [];
 const fakeRouter: ReadRouter = {
   routeQuery(sql, session) {
     seen.push({ ...session, inTransaction: session.inTransaction, cacheBlocker: session.cacheBlocker });
+    // A wait that ends in a relay (a miss relayed after the session's grants were checked).
+    if (sql === PENDING_RELAY_SQL || sql === 'USE information_schema') return { kind: 'pending', answer: Promise.resolve({ kind: 'upstream', reason: 'relayed after a wait' }) };
     if (sql !== TEXT_SQL || session.inTransaction || session.cacheBlocker) return { kind: 'upstream', reason: sql === TEXT_SQL ? 'session state' : null };
     return { kind: 'answer', answer: { kind: 'rows', columns, rows: [rowsById.get(1) as Value[], rowsById.get(2) as Value[]] } };
   },
@@ -148,6 +151,23 @@ test('a pending answer is awaited; an answer that cannot be encoded and an unmat
     assert.deepEqual((await c.execute(PREPARED_SQL, [77]))[0], [], 'upstream has no row 77');
     assert.equal(rotor.proxy.stats().notCachedReasons['answer not encodable'], 1);
     assert.deepEqual((await c.query('SELECT COUNT(*) AS n FROM fr'))[0], [{ n: 2 }]);
+  } finally {
+    await c.end();
+  }
+});
+
+test('a pending answer that ends in a relay sends the statement upstream with its reason, and the session notes it', async () => {
+  const c = await mysql.createConnection({ host: '127.0.0.1', port: rotor.port, user: db.user, password: db.password, database: db.name });
+  try {
+    const before = rotor.proxy.stats().notCachedReasons['relayed after a wait'] ?? 0;
+    assert.deepEqual((await c.query(PENDING_RELAY_SQL))[0], [{ id: 2 }]);
+    assert.equal(rotor.proxy.stats().notCachedReasons['relayed after a wait'], before + 1);
+    assert.equal(rotor.proxy.stats().notCachedReasons['fill failed'], undefined);
+    // Relayed through the command table's callback: the USE it ran moves the session's database.
+    await c.query('USE information_schema');
+    seen.length = 0;
+    await c.query('SELECT 1');
+    assert.equal(seen[0]?.database, 'information_schema');
   } finally {
     await c.end();
   }

@@ -25,8 +25,11 @@ export interface TestRotor {
   stop(): Promise<void>;
 }
 
-/** Rotor in front of `db`, on free ports, with its own replication server id. */
-export async function startTestRotor(db: TestDatabase, opts: { dataDir?: string; maxStaleness?: string; consistency?: string; privilegeRefresh?: string; memoryLimit?: string } = {}): Promise<TestRotor> {
+/**
+ * Rotor in front of `db`, on free ports, with its own replication server id. `missPolicy` is `fill`
+ * unless given, so a first read is answered from its fill (test/e2e/miss-policy.test.ts: `relay`).
+ */
+export async function startTestRotor(db: TestDatabase, opts: { dataDir?: string; maxStaleness?: string; consistency?: string; privilegeRefresh?: string; memoryLimit?: string; missPolicy?: string } = {}): Promise<TestRotor> {
   const config = buildConfig({
     upstream: db.url.replace(/^mysql:/, 'mysql:'),
     listen: '127.0.0.1:0',
@@ -34,6 +37,7 @@ export async function startTestRotor(db: TestDatabase, opts: { dataDir?: string;
     dataDir: opts.dataDir,
     maxStaleness: opts.maxStaleness,
     consistency: opts.consistency,
+    missPolicy: opts.missPolicy ?? 'fill',
     privilegeRefresh: opts.privilegeRefresh,
     memoryLimit: opts.memoryLimit,
     serverId: String(10_000 + Math.floor(Math.random() * 100_000)),

@@ -25,7 +25,7 @@ describe('fills installed at their snapshot position', () => {
     db = await freshDatabase('views_fill');
     await db.admin.query('CREATE TABLE t (id INT PRIMARY KEY, g INT, x INT)');
     up = new GatedUpstream(db.url);
-    engine = new Engine({ upstreamUrl: db.url, defaultDatabase: db.name, dataDir: null }, up);
+    engine = new Engine({ upstreamUrl: db.url, defaultDatabase: db.name, dataDir: null, missPolicy: 'fill' }, up);
     await engine.register({ sql: 'SELECT COUNT(*), SUM(x) FROM t WHERE g = ?' });
   });
   after(async () => {

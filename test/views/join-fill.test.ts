@@ -30,7 +30,7 @@ describe('fills through a join', () => {
       INSERT INTO user VALUES (10, 'ann'), (11, 'bob');
     `);
     up = new GatedUpstream(db.url);
-    engine = new Engine({ upstreamUrl: db.url, defaultDatabase: db.name, dataDir: null }, up);
+    engine = new Engine({ upstreamUrl: db.url, defaultDatabase: db.name, dataDir: null, missPolicy: 'fill' }, up);
     await engine.register({ sql: STORY });
   });
   after(async () => {

@@ -166,7 +166,7 @@ describe('join caches across restarts and DDL', () => {
 
   it('persists a join cache with every table it reads and serves it after a restart', async () => {
     await f.engine.register({ sql: STORY, name: 'story_author' });
-    const again = new Engine({ upstreamUrl: f.db.url, defaultDatabase: f.db.name, dataDir: dir });
+    const again = new Engine({ upstreamUrl: f.db.url, defaultDatabase: f.db.name, dataDir: dir, missPolicy: 'fill' });
     await again.start();
     try {
       const a = await route(again.router, STORY.replace('?', '2'), f.session);

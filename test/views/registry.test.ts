@@ -124,7 +124,7 @@ describe('cache registry', () => {
     const id = f.engine.get('by_author')!.id;
     const doc = JSON.parse(await readFile(join(dir, 'caches', `${id}.json`), 'utf8')) as { cache: { name: string } };
     assert.equal(doc.cache.name, 'by_author');
-    const again = new Engine({ upstreamUrl: f.db.url, defaultDatabase: f.db.name, dataDir: dir });
+    const again = new Engine({ upstreamUrl: f.db.url, defaultDatabase: f.db.name, dataDir: dir, missPolicy: 'fill' });
     await again.start();
     try {
       const info = again.get('by_author');
@@ -144,7 +144,7 @@ describe('cache registry', () => {
     await cp(join(dir, 'caches'), join(down, 'caches'), { recursive: true });
     const stopped = f.engine;
     const again = async (): Promise<void> => {
-      const restarted = new Engine({ upstreamUrl: f.db.url, defaultDatabase: f.db.name, dataDir: down });
+      const restarted = new Engine({ upstreamUrl: f.db.url, defaultDatabase: f.db.name, dataDir: down, missPolicy: 'fill' });
       await restarted.start();
       try {
         const info = restarted.get('story_star');

@@ -44,7 +44,7 @@ export function sessionFor(database: string | null, over: Partial<SessionView> =
 }
 
 export interface Asked {
-  /** 'hit': answered from the reader at once; 'fill': after a miss; 'upstream': relayed. */
+  /** 'hit': answered from the reader at once; 'fill': after a miss (or a wait); 'upstream': relayed. */
   readonly source: 'hit' | 'fill' | 'upstream';
   readonly rows: ReadonlyArray<Row> | null;
   readonly columns: ReadonlyArray<ColumnDefinition> | null;
@@ -56,6 +56,7 @@ export async function settle(r: Routed): Promise<Asked> {
   if (r.kind === 'upstream') return { source: 'upstream', rows: null, columns: null, reason: r.reason };
   const answer = r.kind === 'answer' ? r.answer : await r.answer;
   if (answer === null) return { source: 'upstream', rows: null, columns: null, reason: 'fill failed' };
+  if (answer.kind === 'upstream') return { source: 'upstream', rows: null, columns: null, reason: answer.reason };
   const source = r.kind === 'answer' ? 'hit' : 'fill';
   if (answer.kind === 'rows') return { source, rows: answer.rows, columns: answer.columns, reason: null };
   if (answer.kind === 'error') return { source, rows: null, columns: null, reason: null, error: { errno: answer.errno, message: answer.message } };
@@ -102,7 +103,8 @@ export class EngineFixture {
     const db = await freshDatabase(prefix);
     if (setup.trim()) await db.admin.query(setup);
     // No periodic re-check of grants mid-test: tests that route synchronously expect answers.
-    const engine = new Engine({ upstreamUrl: db.url, defaultDatabase: db.name, dataDir: opts.dataDir ?? null, privilegeRefreshMs: 3_600_000, ...opts.engine, logger: pino({ level: process.env.ROTOR_TEST_LOG ?? 'silent' }, pino.destination({ dest: 2, sync: true })) });
+    // A first read answered from its fill unless a test asks for `relay` (test/views/miss-policy.test.ts).
+    const engine = new Engine({ upstreamUrl: db.url, defaultDatabase: db.name, dataDir: opts.dataDir ?? null, privilegeRefreshMs: 3_600_000, missPolicy: 'fill', ...opts.engine, logger: pino({ level: process.env.ROTOR_TEST_LOG ?? 'silent' }, pino.destination({ dest: 2, sync: true })) });
     await engine.start();
     const stream = new BinlogStream({ url: db.url, serverId: uniqueServerId(), sink: engine, heartbeatMs: 250 });
     if (opts.stream !== false) await stream.start();

@@ -25,7 +25,7 @@ describe('upqueries', () => {
     await db.admin.query('CREATE TABLE fan_of (user_id BIGINT, item_id BIGINT, PRIMARY KEY (user_id, item_id), INDEX (item_id))');
     await db.admin.query('INSERT INTO fan_of SELECT seq, seq % 5 FROM seq_1_to_2000');
     up = new RecordingUpstream(db.url);
-    engine = new Engine({ upstreamUrl: db.url, defaultDatabase: db.name, dataDir: null }, up);
+    engine = new Engine({ upstreamUrl: db.url, defaultDatabase: db.name, dataDir: null, missPolicy: 'fill' }, up);
     await engine.register({ sql: 'SELECT COUNT(*) FROM fan_of WHERE item_id = ?' });
   });
   after(async () => {
