@@ -379,6 +379,11 @@ export class Engine implements BinlogSink, RouterBackend {
     learnVariant(cache, selectText, columns);
   }
 
+  /** (CacheAdmin) How many caches are registered. */
+  get count(): number {
+    return this.#registry.size;
+  }
+
   registrationRefusal(): string | null {
     return this.registrations.refusal(this.#registry.size);
   }

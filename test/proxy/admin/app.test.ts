@@ -16,6 +16,9 @@ function fakeCaches(): CacheAdmin & { registered: string[] } {
       return { id: 'c1', name: req.name ?? 'c1', sql: req.sql };
     },
     list: () => registered.map((sql, i) => ({ id: `c${i + 1}`, sql })),
+    get count() {
+      return registered.length;
+    },
     get: (id) => (id === 'c1' && registered.length ? { id: 'c1', stats: { hits: 0 } } : null),
     drop: (id) => id === 'c1' && registered.splice(0, 1).length === 1,
     evict: (_id, keys) => (keys === 'all' ? 7 : keys.length),

@@ -18,6 +18,9 @@ function caches(): CacheAdmin & { registered: string[] } {
       return { id: `c${registered.length}` };
     },
     list: () => registered.map((sql, i) => ({ id: `c${i + 1}`, sql })),
+    get count() {
+      return registered.length;
+    },
     get: (id) => (registered[Number(id.slice(1)) - 1] === undefined ? null : { id }),
     drop: () => true,
     evict: (_id, keys) => (keys === 'all' ? 9 : keys.length),
