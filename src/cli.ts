@@ -20,6 +20,7 @@ function startCommand(): Command {
     .addOption(new Option('--backlog <n>', 'listen backlog of the MySQL endpoint').env('ROTOR_BACKLOG').default(String(DEFAULTS.backlog)))
     .addOption(new Option('--max-clients <n>', 'client connections accepted at once (each takes 2 file descriptors)').env('ROTOR_MAX_CLIENTS').default(String(DEFAULTS.maxClients)))
     .addOption(new Option('--memory-limit <size>', 'bytes all cache state may take (e.g. 512MiB, 2GiB); the coldest keys are evicted past it (default: 1GiB or a quarter of the machine\'s memory, whichever is smaller)').env('ROTOR_MEMORY_LIMIT'))
+    .addOption(new Option('--eviction-policy <policy>', 'admission (default: a key read once goes first), lru, or random (for comparison)').env('ROTOR_EVICTION_POLICY'))
     .addOption(new Option('--cache-idle <ms>', 'a cache nobody has read for this long is emptied, not dropped (0: never)').env('ROTOR_CACHE_IDLE').default(String(DEFAULTS.cacheIdleMs)))
     .addOption(new Option('--privilege-refresh <ms>', "how often every user's grants are checked again (changes that reach the binlog apply at once)").env('ROTOR_PRIVILEGE_REFRESH').default(String(DEFAULTS.privilegeRefreshMs)))
     .addOption(new Option('--max-staleness <ms>', 'cached reads go upstream while the binlog lags (or is disconnected) longer than this').env('ROTOR_MAX_STALENESS').default(String(DEFAULTS.maxStalenessMs)))

@@ -43,6 +43,8 @@ export interface RotorConfig {
   readonly cacheIdleMs: number;
   /** The bytes every cache's state may take together; past it, the coldest keys are evicted. */
   readonly memoryLimitBytes: number;
+  /** How the keys to evict are chosen (src/dataflow/usage.ts). */
+  readonly evictionPolicy: EvictionPolicy;
   /**
    * `eventual`: cached reads show what the binlog has brought. `session`: after a session writes,
    * its next cached read first waits (up to 1 s, else it goes upstream) until the binlog has
@@ -82,6 +84,7 @@ export interface RawConfig {
   privilegeRefresh?: string;
   cacheIdle?: string;
   memoryLimit?: string;
+  evictionPolicy?: string;
   consistency?: string;
   logLevel?: string;
   tlsCert?: string;
@@ -147,6 +150,18 @@ function parseInteger(value: string | undefined, what: string, fallback: number,
   return n;
 }
 
+function parseEvictionPolicy(value: string | undefined): EvictionPolicy {
+  if (value === undefined || value === '') return 'admission';
+  const p = EVICTION_POLICIES.find((x) => x === value);
+  if (p === undefined) throw invalid(`--eviction-policy must be one of ${EVICTION_POLICIES.join(', ')} (got "${value}")`);
+  return p;
+}
+
+/** How the memory budget picks keys to evict: `admission` (the default), `lru` (no admission), `random` (for comparison). */
+export type EvictionPolicy = 'admission' | 'lru' | 'random';
+
+export const EVICTION_POLICIES: ReadonlyArray<EvictionPolicy> = ['admission', 'lru', 'random'];
+
 /** The default memory limit: 1 GiB, or a quarter of the machine's memory when that is smaller. */
 export function defaultMemoryLimit(): number {
   return Math.min(1024 ** 3, Math.floor(totalmem() / 4));
@@ -194,6 +209,7 @@ export function buildConfig(raw: RawConfig): RotorConfig {
     privilegeRefreshMs: parseInteger(raw.privilegeRefresh, '--privilege-refresh', DEFAULTS.privilegeRefreshMs, 100, 3_600_000),
     cacheIdleMs: parseInteger(raw.cacheIdle, '--cache-idle', DEFAULTS.cacheIdleMs, 0, 31_536_000_000),
     memoryLimitBytes: parseSize(raw.memoryLimit, '--memory-limit', defaultMemoryLimit()),
+    evictionPolicy: parseEvictionPolicy(raw.evictionPolicy),
     consistency: parseConsistency(raw.consistency),
     logLevel: raw.logLevel ?? DEFAULTS.logLevel,
     tls: raw.tlsCert && raw.tlsKey ? { cert: raw.tlsCert, key: raw.tlsKey } : null,

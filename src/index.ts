@@ -5,8 +5,9 @@
  * (whose snapshot is taken after the stream's start position) can be fenced against the stream
  * ([note: fill-position]). Stop runs in reverse: stop accepting, drain sessions, stop the stream.
  */
+import { usage } from './dataflow/usage.js';
 import { pino, type Logger } from 'pino';
-import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { FastifyInstance } from 'fastify';
 import { BinlogStream } from './binlog/stream.js';
 import { watchFreshness } from './binlog/freshness.js';
@@ -28,6 +29,12 @@ export interface Rotor {
   stop(): Promise<void>;
 }
 
+/** The process's memory as /api/status shows it, with the budget's view. [note: memory-budget] */
+function memoryReport(engine: Engine): Record<string, number | string> {
+  const m = process.memoryUsage();
+  return { rssBytes: m.rss, heapUsedBytes: m.heapUsed, heapTotalBytes: m.heapTotal, externalBytes: m.external, ...engine.memoryStatus() };
+}
+
 export async function startRotor(config: RotorConfig, logger: Logger = pino({ level: config.logLevel })): Promise<Rotor> {
   const startedAt = Date.now();
   const fds = raiseFdLimit(fdsNeeded(config.maxClients));
@@ -36,6 +43,8 @@ export async function startRotor(config: RotorConfig, logger: Logger = pino({ le
   const flavor = await checkUpstream(config.upstream.url);
   logger.info({ upstream: `${config.upstream.host}:${config.upstream.port}`, version: upstreamVersion }, 'upstream ok');
 
+  // One policy per process: every state's keys are ranked on the one usage clock. [note: memory-budget]
+  usage.policy = config.evictionPolicy;
   const engine = new Engine({
     upstreamUrl: config.upstream.url,
     defaultDatabase: config.upstream.database,
@@ -43,6 +52,7 @@ export async function startRotor(config: RotorConfig, logger: Logger = pino({ le
     consistency: config.consistency,
     privilegeRefreshMs: config.privilegeRefreshMs,
     cacheIdleMs: config.cacheIdleMs,
+    memoryLimitBytes: config.memoryLimitBytes,
     logger: logger.child({ area: 'engine' }),
   });
   await engine.start();
@@ -77,6 +87,24 @@ export async function startRotor(config: RotorConfig, logger: Logger = pino({ le
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'rotor_' });
   new Gauge({ name: 'rotor_clients', help: 'Connected client sessions', registers: [registry], collect() { this.set(proxy.stats().clients); } });
+  // [note: memory-budget]
+  new Gauge({ name: 'rotor_memory_limit_bytes', help: 'The memory limit all cache state is kept under', registers: [registry], collect() { this.set(engine.budget.limitBytes); } });
+  new Gauge({ name: 'rotor_memory_state_bytes', help: 'Cache state, estimated at the last budget check', registers: [registry], collect() { this.set(engine.budget.stateBytes); } });
+  let evictionsCounted = 0;
+  new Counter({
+    name: 'rotor_memory_evictions_total', help: 'Keys evicted to keep the memory limit', registers: [registry],
+    collect() {
+      this.inc(engine.budget.evictions - evictionsCounted);
+      evictionsCounted = engine.budget.evictions;
+    },
+  });
+  new Gauge({
+    name: 'rotor_cache_bytes', help: 'Bytes held by each cache\'s reader', labelNames: ['cache'], registers: [registry],
+    collect() {
+      this.reset();
+      for (const c of engine.list()) this.set({ cache: c.name }, c.stats.bytes);
+    },
+  });
   new Gauge({
     name: 'rotor_binlog_lag_ms', help: 'Binlog lag against the upstream clock', registers: [registry],
     collect() { this.set(binlog.status().lagMs ?? -1); },
@@ -96,7 +124,7 @@ export async function startRotor(config: RotorConfig, logger: Logger = pino({ le
       binlog: binlog.status(),
       caches: { ...engine.status(), servingFromCaches: engine.staleReason === null, staleReason: engine.staleReason },
       openFilesLimit: fds.limits?.soft ?? null,
-      memory: { rssBytes: process.memoryUsage().rss, heapUsedBytes: process.memoryUsage().heapUsed },
+      memory: memoryReport(engine),
     };
   };
 

@@ -10,14 +10,14 @@
  * ([note: missing-key]: a key known to be empty is present, with no rows).
  */
 import type { Delta, Row } from './delta.js';
-import { KeyedEntries } from './keyed-entries.js';
+import { KeyedEntries, type StateEntry } from './keyed-entries.js';
 import type { InputState, KeyFold, FillQuery } from './state.js';
 import { keyOfRow, keyString } from './state.js';
 import type { Operator, SqlShape } from './operator.js';
 import { keyRestriction, renderSelect } from './sql.js';
 import { invariant } from '../errors.js';
 
-export abstract class Materialized<E extends { readonly keyRow: Row }> extends KeyedEntries<E> implements InputState {
+export abstract class Materialized<E extends StateEntry> extends KeyedEntries<E> implements InputState {
   readonly parents: ReadonlyArray<Operator>;
   /** Output columns the state is indexed by. */
   readonly key: ReadonlyArray<number>;
@@ -46,7 +46,7 @@ export abstract class Materialized<E extends { readonly keyRow: Row }> extends K
 
   /** Makes `e` the entry of `key`, in place of any. */
   protected install(key: string, e: E): void {
-    this.entries.set(key, e);
+    this.admit(key, e);
   }
 
   /** The node is its own state. */

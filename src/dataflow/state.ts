@@ -52,6 +52,12 @@ export function keyOfRow(row: Row, columns: ReadonlyArray<number>, fold?: Readon
   return keyString(vals, fold);
 }
 
+/** A key the memory budget may evict, with its usage tick ([note: memory-budget]). */
+export interface EvictionCandidate {
+  readonly keyRow: Row;
+  readonly used: number;
+}
+
 /** The state every stateful node exposes to the graph. */
 export interface KeyedState {
   /** Output columns the state is indexed by. */
@@ -70,6 +76,8 @@ export interface KeyedState {
   readonly size: number;
   /** Rough memory held: rows and bytes. */
   usage(): { rows: number; bytes: number };
+  /** Estimated bytes, from `n` more sampled entries, pushed to `out` as eviction candidates ([note: memory-budget]). */
+  sample(n: number, out: EvictionCandidate[]): number;
   keyRows(): IterableIterator<Row>;
 }
 

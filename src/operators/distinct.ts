@@ -6,6 +6,7 @@
  * With `multiset` it keeps every occurrence instead (a UNION ALL branch): the same counted state,
  * filled by the same GROUP BY, passing each delta on.
  */
+import type { StateEntry } from '../dataflow/keyed-entries.js';
 import type { Delta, Row } from '../dataflow/delta.js';
 import type { Usage } from '../dataflow/keyed-entries.js';
 import { Materialized } from '../dataflow/materialized.js';
@@ -24,8 +25,7 @@ export interface DistinctSpec {
   readonly multiset: boolean;
 }
 
-interface Entry {
-  readonly keyRow: Row;
+interface Entry extends StateEntry {
   readonly counts: RowCounts;
 }
 
@@ -47,7 +47,7 @@ export class Distinct extends Materialized<Entry> implements StatefulNode<'disti
   }
 
   protected newEntry(keyRow: Row): Entry {
-    return { keyRow, counts: new RowCounts(this.#spec.rowFold) };
+    return { keyRow, used: 0, counts: new RowCounts(this.#spec.rowFold) };
   }
 
   protected addRow(e: Entry, row: Row): void {

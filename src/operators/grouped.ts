@@ -16,6 +16,7 @@
  * counts cannot vouch for (a fill from an aggregate upquery sees only the spelling MariaDB showed)
  * evicts the key rather than show a spelling no row has any more.
  */
+import type { StateEntry } from '../dataflow/keyed-entries.js';
 import type { Delta, Row } from '../dataflow/delta.js';
 import type { Usage } from '../dataflow/keyed-entries.js';
 import { Materialized } from '../dataflow/materialized.js';
@@ -52,8 +53,7 @@ interface Group {
   out: Row | null;
 }
 
-interface Entry {
-  readonly keyRow: Row;
+interface Entry extends StateEntry {
   readonly groups: Map<string, Group>;
 }
 
@@ -143,7 +143,7 @@ export class Aggregate extends Materialized<Entry> implements StatefulNode<'aggr
   }
 
   protected newEntry(keyRow: Row): Entry {
-    const e: Entry = { keyRow, groups: new Map() };
+    const e: Entry = { keyRow, used: 0, groups: new Map() };
     if (this.#spec.scalar) e.groups.set('', this.#newGroup(keyRow));
     return e;
   }

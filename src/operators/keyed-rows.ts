@@ -8,7 +8,7 @@
  * keys cannot matter there.
  */
 import type { Delta, Row } from '../dataflow/delta.js';
-import { measureRows, takeRow, type Usage } from '../dataflow/keyed-entries.js';
+import { measureRows, takeRow, type Usage, type StateEntry } from '../dataflow/keyed-entries.js';
 import { Materialized } from '../dataflow/materialized.js';
 import { EMPTY_RESULT, type BatchResult, type KeyedRowsNode, type Operator } from '../dataflow/operator.js';
 import { keyOfRow, keyString, type KeyFold } from '../dataflow/state.js';
@@ -22,8 +22,7 @@ export interface KeyedRowsSpec {
   readonly indexFold: ReadonlyArray<KeyFold>;
 }
 
-interface Entry {
-  readonly keyRow: Row;
+interface Entry extends StateEntry {
   readonly rows: Row[];
 }
 
@@ -51,7 +50,7 @@ export class KeyedRows extends Materialized<Entry> implements KeyedRowsNode {
   }
 
   protected newEntry(keyRow: Row): Entry {
-    return { keyRow, rows: [] };
+    return { keyRow, used: 0, rows: [] };
   }
 
   protected addRow(e: Entry, row: Row): void {
@@ -60,7 +59,7 @@ export class KeyedRows extends Materialized<Entry> implements KeyedRowsNode {
 
   protected override install(key: string, e: Entry): void {
     this.evict(key);
-    this.entries.set(key, e);
+    this.admit(key, e);
     for (const r of e.rows) this.#indexAdd(r);
   }
 

@@ -4,7 +4,8 @@
  * ORDER BY columns not selected). Per key it keeps those rows and, lazily, the answer: the visible
  * columns in the query's ORDER BY order, built once per change so a hit allocates nothing.
  */
-import { measureRows, takeRow, type Usage } from '../dataflow/keyed-entries.js';
+import { usage } from '../dataflow/usage.js';
+import { measureRows, takeRow, type Usage, type StateEntry } from '../dataflow/keyed-entries.js';
 import { Materialized } from '../dataflow/materialized.js';
 import { rowKey, type Delta, type Row } from '../dataflow/delta.js';
 import { EMPTY_RESULT, type BatchResult, type Operator, type ReaderNode } from '../dataflow/operator.js';
@@ -14,8 +15,7 @@ import { rowComparator, type SortKey } from './row-order.js';
 
 export type { SortKey } from './row-order.js';
 
-interface Entry {
-  readonly keyRow: Row;
+interface Entry extends StateEntry {
   rows: Row[];
   answer: ReadonlyArray<Row> | null;
 }
@@ -57,7 +57,7 @@ export class Reader extends Materialized<Entry> implements ReaderNode {
   }
 
   protected newEntry(keyRow: Row): Entry {
-    return { keyRow, rows: [], answer: null };
+    return { keyRow, used: 0, rows: [], answer: null };
   }
 
   protected addRow(e: Entry, row: Row): void {
@@ -80,6 +80,7 @@ export class Reader extends Materialized<Entry> implements ReaderNode {
   answer(key: string): ReadonlyArray<Row> | undefined {
     const e = this.entries.get(key);
     if (e === undefined) return undefined;
+    e.used = usage.tick++;
     return e.answer ??= this.#build(e.rows);
   }
 

@@ -11,7 +11,7 @@
  * it cannot say what the top is: it evicts the key downstream and reports it ([note: evict-not-guess]),
  * and the engine refills it. It never emits a short list.
  */
-import { measureRows, type Usage } from '../dataflow/keyed-entries.js';
+import { measureRows, type Usage, type StateEntry } from '../dataflow/keyed-entries.js';
 import { Materialized } from '../dataflow/materialized.js';
 import { rowKey, type Delta, type Row } from '../dataflow/delta.js';
 import { EMPTY_RESULT, type BatchResult, type Operator, type StatefulNode } from '../dataflow/operator.js';
@@ -32,8 +32,7 @@ export interface TopKSpec {
   readonly keep: number;
 }
 
-interface Entry {
-  readonly keyRow: Row;
+interface Entry extends StateEntry {
   /** Sorted; at most `keep` rows. */
   readonly rows: Row[];
   /** The key has no rows beyond those held. */
@@ -64,7 +63,7 @@ export class TopK extends Materialized<Entry> implements StatefulNode<'top-k'> {
   }
 
   protected newEntry(keyRow: Row): Entry {
-    return { keyRow, rows: [], complete: true };
+    return { keyRow, used: 0, rows: [], complete: true };
   }
 
   protected addRow(e: Entry, row: Row): void {

@@ -12,7 +12,7 @@
  * it with its last; UNION ALL passes every occurrence on.
  */
 import type { Delta, Row } from '../dataflow/delta.js';
-import { KeyedEntries, type Usage } from '../dataflow/keyed-entries.js';
+import { KeyedEntries, type Usage, type StateEntry } from '../dataflow/keyed-entries.js';
 import { EMPTY_RESULT, statefulNode, type BatchResult, type Operator, type StatefulOperator, type UnionNode } from '../dataflow/operator.js';
 import { keyOfRow, keyString, type KeyFold, type KeyedState } from '../dataflow/state.js';
 import { invariant } from '../errors.js';
@@ -39,8 +39,7 @@ export interface UnionSpec {
   readonly rowFold: ReadonlyArray<KeyFold>;
 }
 
-interface Entry {
-  readonly keyRow: Row;
+interface Entry extends StateEntry {
   readonly counts: RowCounts;
 }
 
@@ -166,7 +165,7 @@ export class Union extends KeyedEntries<Entry> implements UnionNode, KeyedState 
     for (const k of keys) {
       const ks = keyString(k, this.fold);
       if (this.entries.has(ks)) continue;
-      const e: Entry = { keyRow: k, counts: new RowCounts([...this.#spec.rowFold, ...this.fold]) };
+      const e: Entry = { keyRow: k, used: 0, counts: new RowCounts([...this.#spec.rowFold, ...this.fold]) };
       this.#spec.branches.forEach((b, i) => {
         const st = this.#branches[i].state;
         const bk = this.#branchKey(b, k);
@@ -177,7 +176,7 @@ export class Union extends KeyedEntries<Entry> implements UnionNode, KeyedState 
         if (set === undefined) this.#index[i].set(bk, (set = new Set()));
         set.add(ks);
       });
-      this.entries.set(ks, e);
+      this.admit(ks, e);
     }
   }
 }

@@ -40,7 +40,7 @@ export interface CacheInfo {
   status: CacheStatus;
   /** Why a cache is not ready (a dropped table, a table Rotor cannot keep exact), or null. */
   reason: string | null;
-  stats: { hits: number; misses: number; upqueries: number; keys: number; rows: number; bytes: number; hitLatencyMs: { p50: number; p99: number } };
+  stats: { hits: number; misses: number; upqueries: number; keys: number; rows: number; bytes: number; evictions: number; hitLatencyMs: { p50: number; p99: number } };
 }
 
 

@@ -30,6 +30,8 @@ import { CacheStore } from './cache-store.js';
 import { PrivilegeChecks } from './privileges.js';
 import { RegistrationLimit } from './registration-limit.js';
 import { CacheRegistry } from './registry.js';
+import { MemoryBudget } from './memory-budget.js';
+import { usage } from '../dataflow/usage.js';
 import { SchemaRefresh } from './schema-refresh.js';
 import { CacheSink } from './binlog-sink.js';
 import type { EngineUpstream } from './engine-upstream.js';
@@ -53,10 +55,17 @@ export interface EngineOptions {
   privilegeRefreshMs?: number;
   /** A cache nobody has read for this long is emptied (not dropped), checked at every refresh. 0: never (the default). */
   cacheIdleMs?: number;
+  /** The bytes all cache state may take ([note: memory-budget]). Default: no limit (tests); the CLI always gives one. */
+  memoryLimitBytes?: number;
   logger?: Logger;
 }
 
 export type { CacheInfo } from './cache.js';
+
+/** How often the memory budget is checked, at least ([note: memory-budget]). */
+const BUDGET_CHECK_MS = 1_000;
+/** Keys filled between two checks of the memory budget, at most. */
+const INSTALLS_PER_CHECK = 1_000;
 
 /** How long a read that must see its session's writes waits for the binlog before going upstream. */
 const SYNC_TIMEOUT_MS = 1_000;
@@ -70,6 +79,10 @@ export class Engine implements BinlogSink, RouterBackend {
   readonly #schema: SchemaRefresh;
   readonly #sink: CacheSink;
   #refreshTimer: NodeJS.Timeout | null = null;
+  #budgetTimer: NodeJS.Timeout | null = null;
+  /** [note: memory-budget] */
+  readonly budget: MemoryBudget;
+  #installsChecked = 0;
   readonly #log: Logger;
   readonly #opts: EngineOptions;
   readonly upstreamReasons = new Map<string, number>();
@@ -115,6 +128,13 @@ export class Engine implements BinlogSink, RouterBackend {
     this.#schema = new SchemaRefresh({ graph: this.#graph, registry: this.#registry, upstream: this.#upstream, upqueries: this.#upqueries, privileges: this.privileges, log: this.#log });
     this.#sink = new CacheSink(this.#graph, this.#registry, this.#upqueries, this.#schema, this.#log);
     this.router = new CacheRouter(this);
+    this.budget = new MemoryBudget(this.#graph, opts.memoryLimitBytes ?? Number.MAX_SAFE_INTEGER, this.#log);
+  }
+
+  /** Keeps the memory limit: every second, and after every INSTALLS_PER_CHECK keys filled. */
+  checkMemory(): void {
+    this.#installsChecked = usage.installs;
+    this.budget.check();
   }
 
   /** Loads persisted caches: empty (partial) and immediately usable, without asking upstream. */
@@ -125,6 +145,8 @@ export class Engine implements BinlogSink, RouterBackend {
       this.emptyIdle(performance.now());
     }, this.#opts.privilegeRefreshMs ?? 10_000);
     this.#refreshTimer.unref();
+    this.#budgetTimer = setInterval(() => this.checkMemory(), BUDGET_CHECK_MS);
+    this.#budgetTimer.unref();
     if (!this.#registry.persistent) return;
     const installed: Cache[] = [];
     const defs = await this.#registry.load();
@@ -175,6 +197,7 @@ export class Engine implements BinlogSink, RouterBackend {
 
   async close(): Promise<void> {
     if (this.#refreshTimer !== null) clearInterval(this.#refreshTimer);
+    if (this.#budgetTimer !== null) clearInterval(this.#budgetTimer);
     this.#upqueries.invalidate();
     await this.#upstream.close();
   }
@@ -217,7 +240,7 @@ export class Engine implements BinlogSink, RouterBackend {
       plan: c.built.nodes.map((n) => n.describe()),
       status: c.status,
       reason: c.reason,
-      stats: { ...c.stats, keys: reader.size, rows: u.rows, bytes: u.bytes, hitLatencyMs: c.latency.percentiles() },
+      stats: { ...c.stats, keys: reader.size, rows: u.rows, bytes: u.bytes, evictions: c.built.nodes.reduce((n, x) => n + (this.budget.evictedBy.get(x) ?? 0), 0), hitLatencyMs: c.latency.percentiles() },
     };
   }
 
@@ -304,6 +327,11 @@ export class Engine implements BinlogSink, RouterBackend {
     return { caches: this.#registry.size, keys, rows, bytes, emptiedByStatements: this.statementChanges, unloggedWrites: this.unloggedWrites };
   }
 
+  /** The memory budget as /api/status shows it. [note: memory-budget] */
+  memoryStatus(): { limitBytes: number; stateBytes: number; evictions: number; policy: string } {
+    return { limitBytes: this.budget.limitBytes, stateBytes: this.budget.stateBytes, evictions: this.budget.evictions, policy: usage.policy };
+  }
+
   // RouterBackend
 
   candidates(key: string): ReadonlyArray<Cache> | undefined {
@@ -311,8 +339,10 @@ export class Engine implements BinlogSink, RouterBackend {
   }
 
   /** A read's miss (RouterBackend): src/views/cache-reads.ts. */
-  fill(cache: Cache, keys: ReadonlyArray<Row>): Promise<ReadonlyArray<Row> | undefined> {
-    return fillCache(this.#upqueries, this.#log, cache, keys);
+  async fill(cache: Cache, keys: ReadonlyArray<Row>): Promise<ReadonlyArray<Row> | undefined> {
+    const rows = await fillCache(this.#upqueries, this.#log, cache, keys);
+    if (usage.installs - this.#installsChecked >= INSTALLS_PER_CHECK) this.checkMemory();
+    return rows;
   }
 
   /** (RouterBackend) src/views/cache-reads.ts. */

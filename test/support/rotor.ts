@@ -26,7 +26,7 @@ export interface TestRotor {
 }
 
 /** Rotor in front of `db`, on free ports, with its own replication server id. */
-export async function startTestRotor(db: TestDatabase, opts: { dataDir?: string; maxStaleness?: string; consistency?: string; privilegeRefresh?: string } = {}): Promise<TestRotor> {
+export async function startTestRotor(db: TestDatabase, opts: { dataDir?: string; maxStaleness?: string; consistency?: string; privilegeRefresh?: string; memoryLimit?: string } = {}): Promise<TestRotor> {
   const config = buildConfig({
     upstream: db.url.replace(/^mysql:/, 'mysql:'),
     listen: '127.0.0.1:0',
@@ -35,6 +35,7 @@ export async function startTestRotor(db: TestDatabase, opts: { dataDir?: string;
     maxStaleness: opts.maxStaleness,
     consistency: opts.consistency,
     privilegeRefresh: opts.privilegeRefresh,
+    memoryLimit: opts.memoryLimit,
     serverId: String(10_000 + Math.floor(Math.random() * 100_000)),
   });
   const rotor = await startRotor(config, pino({ level: process.env.ROTOR_TEST_LOG ?? 'silent' }));

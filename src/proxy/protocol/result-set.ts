@@ -73,7 +73,11 @@ export function encodeResultSetOnce(
   const options = `${opts.binary ? 1 : 0}${opts.deprecateEof ? 1 : 0}${opts.extendedMetadata ? 1 : 0}|${opts.statusFlags}|${opts.startSeq}|${opts.warnings ?? 0}|${opts.resultCharset ?? ''}`;
   const last = lastEncoding.get(rows);
   if (last !== undefined && last.columns === columns && last.options === options) return last.bytes;
-  const bytes = encodeResultSet(columns, rows, opts);
+  // Kept as long as the rows are: in a buffer of its own and of its size, not a slice of the
+  // writer's (larger) buffer or of Node's shared 8 KiB pool, which one kept answer would pin whole.
+  const encoded = encodeResultSet(columns, rows, opts);
+  const bytes = Buffer.allocUnsafeSlow(encoded.length);
+  encoded.copy(bytes);
   lastEncoding.set(rows, { columns, options, bytes });
   return bytes;
 }

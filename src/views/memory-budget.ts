@@ -1,0 +1,159 @@
+/**
+ * The memory budget ([note: memory-budget], src/dataflow/usage.ts): every cache's state together
+ * stays under `--memory-limit`. A check (on a timer, and after fills) estimates each state's bytes
+ * from a sample of its entries; past the limit it evicts the keys with the oldest usage ticks among
+ * samples of every state, until the estimate is back under 90% of the limit.
+ *
+ * What a victim takes with it: a reader's key goes with the keys of the states it was filled from
+ * one to one (the ancestors its fill plan names, up to a join or the tables), so a hot reader key
+ * is never lost because the aggregate below it was not read itself; those states are not sampled
+ * on their own. Other states (join sides, union branches) are sampled by their own ticks. Every
+ * eviction goes through the graph, so what was derived from a key leaves with it
+ * ([note: evict-downstream]) and answers stay exact: a key evicted is a hole, filled again on its
+ * next read.
+ */
+import type { Logger } from 'pino';
+import type { Graph } from '../dataflow/graph.js';
+import type { Operator, StatefulOperator } from '../dataflow/operator.js';
+import type { Row } from '../dataflow/delta.js';
+import type { EvictionCandidate } from '../dataflow/state.js';
+import { keyString } from '../dataflow/state.js';
+
+/** Evicting stops under this fraction of the limit, so a check does not run at every fill. */
+const LOW_WATER = 0.9;
+/** Entries sampled per state and round (more for big states, see #round). */
+const SAMPLE = 16;
+/** Rounds a check may run before it yields (the next check goes on). */
+const MAX_ROUNDS = 64;
+
+interface Victim extends EvictionCandidate {
+  readonly node: StatefulOperator;
+  readonly perKey: number;
+}
+
+/** How one reader key maps to the keys of the states it was filled from, one to one. */
+type Tie = { readonly node: StatefulOperator; readonly toKey: (key: Row) => Row };
+
+export class MemoryBudget {
+  readonly limitBytes: number;
+  /** The state's estimated bytes at the last check. */
+  stateBytes = 0;
+  /** Keys evicted to keep the limit, in all. */
+  evictions = 0;
+  /** Per node, keys evicted to keep the limit (per cache: its nodes' counts). */
+  readonly evictedBy = new WeakMap<Operator, number>();
+  readonly #graph: Graph;
+  readonly #log: Logger;
+  #warned = false;
+
+  constructor(graph: Graph, limitBytes: number, log: Logger) {
+    this.#graph = graph;
+    this.limitBytes = limitBytes;
+    this.#log = log;
+  }
+
+  /** Estimates the state's bytes and evicts the coldest keys while they are past the limit. */
+  check(): void {
+    const { sampled, ties } = this.#states();
+    let total = 0;
+    const perKey = new Map<StatefulOperator, number>();
+    const scratch: EvictionCandidate[] = [];
+    for (const n of this.#stateful()) {
+      const bytes = n.state.sample(SAMPLE, scratch);
+      scratch.length = 0;
+      total += bytes;
+      perKey.set(n, n.state.size > 0 ? bytes / n.state.size : 0);
+    }
+    this.stateBytes = total;
+    if (total <= this.limitBytes) return;
+    const low = this.limitBytes * LOW_WATER;
+    // What is left, from the states' sizes (an eviction also takes what was derived from a key).
+    const estimate = (): number => {
+      let n = 0;
+      for (const [node, per] of perKey) n += node.state.size * per;
+      return n;
+    };
+    let current = total;
+    for (let round = 0; round < MAX_ROUNDS && current > low; round++) {
+      const victims = this.#round(sampled, perKey);
+      if (victims.length === 0) break;
+      // The older half of each round goes: a sampled approximation of least-recently-used.
+      victims.sort((a, b) => a.used - b.used);
+      const take = Math.max(1, victims.length >> 1);
+      let excess = current - low;
+      for (let i = 0; i < take && excess > 0; i++) excess -= this.#evict(victims[i], ties, perKey);
+      current = estimate();
+    }
+    this.stateBytes = Math.round(current);
+    const excess = current - this.limitBytes;
+    if (excess > 0 && !this.#warned) {
+      this.#warned = true;
+      this.#log.warn({ limitBytes: this.limitBytes, stateBytes: total }, 'the memory limit could not be reached in one check; evicting goes on at the next');
+    }
+  }
+
+  #stateful(): StatefulOperator[] {
+    const out: StatefulOperator[] = [];
+    for (const n of this.#graph.nodes()) if (n.state !== null) out.push(n as StatefulOperator);
+    return out;
+  }
+
+  /** The states sampled on their own, and per reader the states tied to its keys. */
+  #states(): { sampled: StatefulOperator[]; ties: Map<StatefulOperator, Tie[]> } {
+    const tied = new Set<StatefulOperator>();
+    const ties = new Map<StatefulOperator, Tie[]>();
+    for (const n of this.#graph.nodes()) {
+      if (n.kind !== 'reader') continue;
+      const chain: Tie[] = [];
+      let toKey = (k: Row): Row => k;
+      let node: StatefulOperator = n;
+      for (;;) {
+        const plan = this.#graph.fillPlan(node);
+        if (plan.kind !== 'ancestor') break;
+        const prev = toKey;
+        toKey = (k: Row): Row => plan.toAncestorKey(prev(k));
+        chain.push({ node: plan.ancestor, toKey });
+        tied.add(plan.ancestor);
+        node = plan.ancestor;
+      }
+      ties.set(n, chain);
+    }
+    return { sampled: this.#stateful().filter((n) => !tied.has(n)), ties };
+  }
+
+  #round(states: ReadonlyArray<StatefulOperator>, perKey: ReadonlyMap<StatefulOperator, number>): Victim[] {
+    let keys = 0;
+    for (const n of states) keys += n.state.size;
+    const out: Victim[] = [];
+    const scratch: EvictionCandidate[] = [];
+    for (const n of states) {
+      const size = n.state.size;
+      if (size === 0) continue;
+      // Bigger states give more candidates, so every key has about the same chance to be looked at.
+      const want = Math.min(size, Math.max(4, Math.ceil((SAMPLE * 8 * size) / Math.max(1, keys))));
+      n.state.sample(want, scratch);
+      const per = perKey.get(n) ?? 0;
+      for (const c of scratch) out.push({ keyRow: c.keyRow, used: c.used, node: n, perKey: per });
+      scratch.length = 0;
+    }
+    return out;
+  }
+
+  /** Evicts one victim (with its tied states' keys); the bytes it freed, estimated. */
+  #evict(v: Victim, ties: ReadonlyMap<StatefulOperator, Tie[]>, perKey: ReadonlyMap<StatefulOperator, number>): number {
+    const st = v.node.state;
+    if (!st.has(keyString(v.keyRow, st.fold))) return 0;
+    let freed = v.perKey;
+    // Top-down: the tied ancestors first (their eviction travels down to the reader's key).
+    const chain = ties.get(v.node) ?? [];
+    for (let i = chain.length - 1; i >= 0; i--) {
+      const t = chain[i];
+      const k = t.toKey(v.keyRow);
+      if (this.#graph.evict(t.node, [k]) > 0) freed += perKey.get(t.node) ?? 0;
+    }
+    if (st.has(keyString(v.keyRow, st.fold))) this.#graph.evict(v.node, [v.keyRow]);
+    this.evictions++;
+    this.evictedBy.set(v.node, (this.evictedBy.get(v.node) ?? 0) + 1);
+    return freed;
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * [note: memory-budget] Under a small limit: reading many keys evicts down to the limit, answers
+ * stay what MariaDB answers (under writes, and for aggregate, top-k and join caches whose inner
+ * states are evicted too), and keys read again survive a scan of keys read once.
+ */
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { EngineFixture, canonical } from './support.js';
+import { usage } from '../../src/dataflow/usage.js';
+
+const LIMIT = 96 * 1024;
+
+describe('memory budget', () => {
+  let f: EngineFixture;
+
+  before(async () => {
+    usage.policy = 'admission';
+    const rows = Array.from({ length: 2000 }, (_, i) => `(${i + 1}, ${(i % 50) + 1}, '${'p'.repeat(60)}${i}')`).join(', ');
+    const authors = Array.from({ length: 50 }, (_, i) => `(${i + 1}, 'author ${i + 1}')`).join(', ');
+    f = await EngineFixture.create('views_budget', `
+      CREATE TABLE post (id INT PRIMARY KEY, author INT, body VARCHAR(100), KEY (author));
+      INSERT INTO post VALUES ${rows};
+      CREATE TABLE author (id INT PRIMARY KEY, name VARCHAR(40));
+      INSERT INTO author VALUES ${authors};
+    `, { engine: { memoryLimitBytes: LIMIT } });
+  });
+  after(async () => {
+    await f?.close();
+  });
+
+  async function same(sql: string, ordered = false): Promise<'hit' | 'fill' | 'upstream'> {
+    const a = await f.ask(sql);
+    assert.notEqual(a.source, 'upstream', `${sql}: ${a.reason}`);
+    const truth = await f.upstream(sql);
+    assert.equal(canonical(a.rows ?? [], ordered), canonical(truth.rows, ordered), sql);
+    return a.source;
+  }
+
+  it('evicts down to the limit as keys are read, and answers exactly under writes', async () => {
+    const c = await f.engine.register({ sql: 'SELECT body FROM post WHERE id = ?' });
+    for (let i = 1; i <= 1200; i++) await same(`SELECT body FROM post WHERE id = ${i}`);
+    f.engine.checkMemory();
+    const m = f.engine.memoryStatus();
+    assert.ok(m.evictions > 0, 'keys were evicted');
+    assert.ok(m.stateBytes <= LIMIT, `state ${m.stateBytes} under the limit ${LIMIT}`);
+    const info = f.engine.get(c.id)!;
+    assert.ok(info.stats.keys < 1200 && info.stats.keys > 0, `some keys kept (${info.stats.keys})`);
+    assert.ok(info.stats.evictions > 0);
+    // Writes to keys held and keys evicted; every answer is MariaDB's.
+    await f.db.admin.query("UPDATE post SET body = CONCAT('new ', id) WHERE id % 7 = 0 AND id <= 1200");
+    await f.db.admin.query('DELETE FROM post WHERE id % 11 = 0 AND id <= 1200');
+    await f.drain();
+    for (let i = 1; i <= 1200; i += 3) await same(`SELECT body FROM post WHERE id = ${i}`);
+    f.engine.checkMemory();
+    assert.ok(f.engine.memoryStatus().stateBytes <= LIMIT);
+  });
+
+  it('keeps the keys read again through a scan of keys read once', async () => {
+    const c = await f.engine.register({ sql: 'SELECT id, body FROM post WHERE id = ? AND author > 0' });
+    const hot = Array.from({ length: 20 }, (_, i) => 1500 + i);
+    for (let round = 0; round < 3; round++) for (const k of hot) await f.ask(`SELECT id, body FROM post WHERE id = ${k} AND author > 0`);
+    for (let k = 1; k <= 1400; k++) {
+      await f.ask(`SELECT id, body FROM post WHERE id = ${k} AND author > 0`);
+      if (k % 100 === 0) {
+        f.engine.checkMemory();
+        // The hot set is read now and then during the scan, as a hot set is.
+        for (const h of hot) await f.ask(`SELECT id, body FROM post WHERE id = ${h} AND author > 0`);
+      }
+    }
+    f.engine.checkMemory();
+    let hits = 0;
+    for (const h of hot) if ((await f.ask(`SELECT id, body FROM post WHERE id = ${h} AND author > 0`)).source === 'hit') hits++;
+    assert.ok(hits >= 18, `the hot keys stayed through the scan (${hits} of 20 hit)`);
+    assert.ok(f.engine.get(c.id)!.stats.evictions > 0);
+  });
+
+  it('evicts aggregate, top-k and join states, and refills them exactly', async () => {
+    const queries = [
+      { reg: 'SELECT COUNT(*), MAX(id) FROM post WHERE author = ?', ask: (a: number) => `SELECT COUNT(*), MAX(id) FROM post WHERE author = ${a}`, ordered: false },
+      { reg: 'SELECT id, body FROM post WHERE author = ? ORDER BY id DESC LIMIT 3', ask: (a: number) => `SELECT id, body FROM post WHERE author = ${a} ORDER BY id DESC LIMIT 3`, ordered: true },
+      { reg: 'SELECT p.id, a.name FROM post p JOIN author a ON a.id = p.author WHERE p.author = ?', ask: (a: number) => `SELECT p.id, a.name FROM post p JOIN author a ON a.id = p.author WHERE p.author = ${a}`, ordered: false },
+    ];
+    for (const q of queries) await f.engine.register({ sql: q.reg });
+    const before = f.engine.memoryStatus().evictions;
+    for (let a = 1; a <= 50; a++) for (const q of queries) await same(q.ask(a), q.ordered);
+    f.engine.checkMemory();
+    assert.ok(f.engine.memoryStatus().evictions > before, 'keys of these caches were evicted');
+    await f.db.admin.query("INSERT INTO post VALUES (5001, 3, 'late'), (5002, 4, 'later')");
+    await f.db.admin.query("UPDATE author SET name = 'renamed' WHERE id IN (3, 9)");
+    await f.db.admin.query('DELETE FROM post WHERE author = 5 AND id > 1000');
+    await f.drain();
+    for (let a = 1; a <= 50; a++) for (const q of queries) await same(q.ask(a), q.ordered);
+    f.engine.checkMemory();
+    assert.ok(f.engine.memoryStatus().stateBytes <= LIMIT);
+  });
+});
