@@ -31,6 +31,8 @@ export interface CacheStep {
   readonly caches: number;
   readonly rssBytes: number | null;
   readonly heapUsedBytes: number | null;
+  /** Median time of the registrations since the previous step. */
+  readonly registrationP50Ms: number | null;
 }
 
 export interface CachesResult {
@@ -45,8 +47,16 @@ export interface CachesResult {
   readonly heapPerCacheBytes: number | null;
   /** Milliseconds of each successful POST /api/caches, in order. */
   readonly registrationMs: ReadonlyArray<number>;
+  /** Mean and median of the first and of the last 100 registrations. */
   readonly firstMeanMs: number | null;
   readonly lastMeanMs: number | null;
+  readonly firstMedianMs: number | null;
+  readonly lastMedianMs: number | null;
+  /**
+   * A line fitted through the steps' medians (robust to the first registrations' warm-up and to
+   * single slow ones): its value at the first and the last step, and its rise per 100 caches.
+   */
+  readonly fitted: { readonly firstMs: number; readonly lastMs: number; readonly msPer100: number } | null;
   /** Refusals (HTTP 429) waited out. */
   readonly throttled: number;
   /** Rotor's CPU, % of one core, over `idleSeconds` with nothing to do. */
@@ -72,7 +82,7 @@ export function slope(points: ReadonlyArray<readonly [number, number]>): number 
   return sxx === 0 ? null : points.reduce((s, p) => s + (p[0] - mx) * (p[1] - my), 0) / sxx;
 }
 
-async function memoryAfterGc(rotor: RotorProcess, caches: number): Promise<CacheStep> {
+async function memoryAfterGc(rotor: RotorProcess, caches: number, registrationMs: ReadonlyArray<number>): Promise<CacheStep> {
   await collectGarbage(rotor.pid, 1000);
   const rss: number[] = [];
   const heap: number[] = [];
@@ -83,7 +93,10 @@ async function memoryAfterGc(rotor: RotorProcess, caches: number): Promise<Cache
     if (r !== null) rss.push(r);
     if (typeof mem?.heapUsedBytes === 'number') heap.push(mem.heapUsedBytes);
   }
-  return { caches, rssBytes: rss.length ? percentile(rss, 0.5) : null, heapUsedBytes: heap.length ? percentile(heap, 0.5) : null };
+  return {
+    caches, rssBytes: rss.length ? percentile(rss, 0.5) : null, heapUsedBytes: heap.length ? percentile(heap, 0.5) : null,
+    registrationP50Ms: registrationMs.length ? round(percentile(registrationMs, 0.5), 2) : null,
+  };
 }
 
 /** Rotor's CPU as % of one core over `seconds` of doing nothing. */
@@ -153,7 +166,7 @@ export async function runCaches(p: CachesParams): Promise<CachesResult> {
     rotor = await startRotor(p.upstreamUrl, { extraArgs: ['--data-dir', dataDir] });
     const idleBar = new ProgressBar('idle CPU', p.idleSeconds);
     await sleep(2000);
-    steps.push(await memoryAfterGc(rotor, 0));
+    steps.push(await memoryAfterGc(rotor, 0, []));
     idle.before = await idleCpu(rotor.pid, p.idleSeconds, idleBar, 'before registering');
     idleBar.done(p.idleSeconds, `${idle.before ?? '?'} %`);
 
@@ -162,7 +175,7 @@ export async function runCaches(p: CachesParams): Promise<CachesResult> {
       registrationMs.push(await register(rotor, `SELECT v FROM ${CACHES_DB}.mem_c${i} WHERE id = ?`, () => throttled++));
       bar.update(i, `${fmt(registrationMs[i - 1])} ms`);
       if (i % p.step === 0 || i === caches) {
-        steps.push(await memoryAfterGc(rotor, i));
+        steps.push(await memoryAfterGc(rotor, i, registrationMs.slice(steps[steps.length - 1].caches)));
         const s = steps[steps.length - 1];
         bar.update(i, `RSS ${s.rssBytes === null ? '?' : (s.rssBytes / 2 ** 20).toFixed(1)} MiB`);
       }
@@ -196,6 +209,11 @@ export async function runCaches(p: CachesParams): Promise<CachesResult> {
     return s === null ? null : round(s, 0);
   };
   const window = Math.min(100, Math.floor(registrationMs.length / 2));
+  const medians = steps.filter((x) => x.registrationP50Ms !== null).map((x) => [x.caches, x.registrationP50Ms as number] as const);
+  const rise = slope(medians);
+  const mx = medians.reduce((t, m) => t + m[0], 0) / Math.max(1, medians.length);
+  const my = medians.reduce((t, m) => t + m[1], 0) / Math.max(1, medians.length);
+  const line = (x: number): number => my + (rise ?? 0) * (x - mx);
   return {
     status: failure ? 'failed' : 'ok', ...(failure ? { reason: failure } : {}),
     caches, registered: registrationMs.length, createTablesSeconds, steps,
@@ -203,6 +221,9 @@ export async function runCaches(p: CachesParams): Promise<CachesResult> {
     registrationMs: registrationMs.map((ms) => round(ms, 2)),
     firstMeanMs: window ? round(mean(registrationMs.slice(0, window)) ?? 0, 2) : null,
     lastMeanMs: window ? round(mean(registrationMs.slice(-window)) ?? 0, 2) : null,
+    firstMedianMs: window ? round(percentile(registrationMs.slice(0, window), 0.5), 2) : null,
+    lastMedianMs: window ? round(percentile(registrationMs.slice(-window), 0.5), 2) : null,
+    fitted: rise === null ? null : { firstMs: round(line(medians[0][0]), 2), lastMs: round(line(medians[medians.length - 1][0]), 2), msPer100: round(rise * 100, 2) },
     throttled, idleCpu: idle, afterDrop,
   };
 }
