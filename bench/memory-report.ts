@@ -128,11 +128,11 @@ export function budgetEnforced(runs: ReadonlyArray<ZipfRunResult>): boolean {
 
 function budgetTable(runs: ReadonlyArray<ZipfRunResult>): string {
   return table(
-    ['limit', 'status', 'hit rate', 'reads/s', 'evictions/s', 'RSS at start MiB', 'RSS growth max MiB', 'final MiB', 'max growth / limit',
+    ['limit', 'status', 'hit rate', 'reads/s', 'evictions/s', 'first eviction s', 'RSS at start MiB', 'RSS growth max MiB', 'final MiB', 'max growth / limit',
       'stateBytes MiB', 'state / limit', 'keys', 'cache bytes MiB', 'growth after GC MiB'],
     runs.map((r) => [
       r.spec.limitBytes === null ? `default${r.limitReported === null ? '' : ` (${sizeLabel(r.limitReported)})`}` : sizeLabel(r.spec.limitBytes),
-      r.status === 'ok' ? 'ok' : `failed: ${r.reason}`, pct(r.hitRate), fmt(r.readsPerSec, 0), fmt(r.evictionsPerSec, 0),
+      r.status === 'ok' ? 'ok' : `failed: ${r.reason}`, pct(r.hitRate), fmt(r.readsPerSec, 0), fmt(r.evictionsPerSec, 0), fmt(r.fullAfterSeconds, 0),
       mib(r.baselineRssBytes), mib(r.rssGrowthMaxBytes), mib(r.rssGrowthFinalBytes), times(ratio(r.rssGrowthMaxBytes, limitOf(r))),
       mib(r.stateBytesFinal), times(ratio(r.stateBytesFinal, limitOf(r))), r.keysFinal === null ? '–' : r.keysFinal.toLocaleString('en-US'),
       mib(r.cacheBytesFinal), mib(r.afterGc.rssGrowthBytes),
@@ -142,14 +142,16 @@ function budgetTable(runs: ReadonlyArray<ZipfRunResult>): string {
 
 function policyTable(runs: ReadonlyArray<ZipfRunResult>): string {
   return table(
-    ['policy', 'status', 'hit rate', 'reads/s', 'evictions/s', 'RSS growth max / limit', 'Zipf hit rate before scan', 'during scan', 'change (points)', 'scan reads/s'],
+    ['policy', 'status', 'Zipf s', 'first eviction s', 'hit rate', 'reads/s', 'evictions/s', 'RSS growth max / limit', 'Zipf hit rate before scan', 'during scan',
+      'change (points)', 'scan reads/s', 'scanned / keys held'],
     runs.map((r) => {
       const s = r.scan;
       const change = s && s.hitRateBefore !== null && s.hitRateDuring !== null ? (s.hitRateDuring - s.hitRateBefore) * 100 : null;
       return [
-        r.spec.policy, r.status === 'ok' ? 'ok' : `failed: ${r.reason}`, pct(r.hitRate), fmt(r.readsPerSec, 0), fmt(r.evictionsPerSec, 0),
+        r.spec.policy, r.status === 'ok' ? 'ok' : `failed: ${r.reason}`, r.zipfSeconds, fmt(r.fullAfterSeconds, 0), pct(r.hitRate), fmt(r.readsPerSec, 0),
+        fmt(r.evictionsPerSec, 0),
         times(ratio(r.rssGrowthMaxBytes, limitOf(r))), pct(s?.hitRateBefore), pct(s?.hitRateDuring),
-        change === null ? '–' : `${change >= 0 ? '+' : ''}${fmt(change, 1)}`, `${fmt(s?.readsPerSec, 0)}${s?.exhausted ? ' (all read)' : ''}`,
+        change === null ? '–' : `${change >= 0 ? '+' : ''}${fmt(change, 1)}`, `${fmt(s?.readsPerSec, 0)}${s?.exhausted ? ' (all read)' : ''}`, times(ratio(s?.reads, s?.keysHeld)),
       ];
     }),
   );
@@ -214,10 +216,12 @@ export function memoryMarkdown(r: MemoryReport): string {
     const lim = r.policies[0].spec.limitBytes;
     out.push('', `#### Eviction policies at ${sizeLabel(lim)}, and a cold scan`, '', policyTable(r.policies), '');
     out.push(
-      `Each policy: a fresh Rotor (ROTOR_EVICTION_POLICY), ${p.time} s of Zipf (hit rate over its second half), then ${p.scanClients} more clients read the ` +
+      `Each policy: a fresh Rotor (ROTOR_EVICTION_POLICY), Zipf for at least ${p.time} s and until the budget has been evicting for ${p.scanTime} s ` +
+      `(at most ${p.time * 3} s; "Zipf s"), hit rate over its second half; then ${p.scanClients} more clients read the ` +
       `cold rows (ids no Zipf client reads), each once, from the highest id down, for ${p.scanTime} s while the Zipf clients go on. ` +
       `The Zipf clients' hit rate is Rotor's hits over its hits and misses less the scan's reads (every scan read is a miss), ` +
-      `in the ${p.scanTime} s before the scan and during it. "(all read)": the scan read every cold row before its time was up.`,
+      `in the ${p.scanTime} s before the scan and during it. "(all read)": the scan read every cold row before its time was up. ` +
+      '"scanned / keys held": the cold keys read during the scan against the keys the cache held when it began.',
     );
   }
   if (r.caches) out.push('', `#### Cheap caches: ${r.caches.caches.toLocaleString('en-US')} registered caches, no reads`, '', ...cachesSection(r.caches));

@@ -65,6 +65,8 @@ export interface MemorySample {
 export interface ScanResult {
   readonly reads: number;
   readonly readsPerSec: number;
+  /** Keys the cache held when the scan began (the scan's reads against them say how much it could flush). */
+  readonly keysHeld: number | null;
   /** The Zipf clients' hit rate over the `scanSeconds` before the scan and during it. */
   readonly hitRateBefore: number | null;
   readonly hitRateDuring: number | null;
@@ -82,6 +84,9 @@ export interface ZipfRunResult {
   readonly baselineRssBytes: number | null;
   readonly baselineHeapBytes: number | null;
   readonly samples: ReadonlyArray<MemorySample>;
+  /** How long the Zipf-only part ran (longer than asked before a scan on a slow box), and when the first eviction was seen. */
+  readonly zipfSeconds: number;
+  readonly fullAfterSeconds: number | null;
   /** Zipf clients only, over the Zipf-only part of the run. */
   readonly readsPerSec: number;
   /** Hit rate over the second half of the Zipf-only part (steady state), and over all of it. */
@@ -193,6 +198,7 @@ function maxOf(xs: ReadonlyArray<number | null>): number | null {
 function failed(spec: ZipfRunSpec, reason: string): ZipfRunResult {
   return {
     spec, status: 'failed', reason, limitReported: null, policyReported: null, baselineRssBytes: null, baselineHeapBytes: null, samples: [],
+    zipfSeconds: 0, fullAfterSeconds: null,
     readsPerSec: 0, hitRate: null, hitRateAll: null, evictionsPerSec: null, rssGrowthMaxBytes: null, rssGrowthFinalBytes: null,
     stateBytesMax: null, stateBytesFinal: null, keysFinal: null, cacheBytesFinal: null,
     afterGc: { rssGrowthBytes: null, heapGrowthBytes: null, keys: null }, readErrors: 0, firstReadError: null, scan: null,
@@ -240,6 +246,11 @@ export async function runZipf(load: ZipfLoad, spec: ZipfRunSpec): Promise<ZipfRu
     const [zipf, scan] = groups;
     const total = spec.seconds + spec.scanSeconds;
     const bar = new ProgressBar(spec.label, total);
+    // Before a scan the Zipf part runs until the budget has been evicting for `scanSeconds` (so the
+    // "before" window sees a full cache, however slow the box), at least `seconds`, at most 3×.
+    const maxZipf = spec.scanSeconds > 0 ? spec.seconds * 3 : spec.seconds;
+    let zipfSeconds: number | null = null;
+    let fullAt: number | null = null;
     const samples: MemorySample[] = [{ ...base }];
     const zipfReads = (): number => zipfProgress.reduce((s, p) => s + p.done, 0);
     const scanReads = (): number => scanProgress.reduce((s, p) => s + p.done, 0);
@@ -247,19 +258,26 @@ export async function runZipf(load: ZipfLoad, spec: ZipfRunSpec): Promise<ZipfRu
     const rotorCpu0 = cpuMicros(rotor.pid);
     const t0 = performance.now();
     zipf.go();
-    let scanStarted = false;
-    for (let tick = 1; tick <= total; tick++) {
+    for (let tick = 1; ; tick++) {
       await sleep(Math.max(0, t0 + tick * 1000 - performance.now()));
       const s = await sample(rotor, cacheId, (performance.now() - t0) / 1000, zipfReads(), scanReads());
       samples.push(s);
+      if (fullAt === null && s.evictions !== null && s.evictions > (base.evictions ?? 0)) fullAt = s.t;
       const growth = s.rssBytes !== null && base.rssBytes !== null ? (s.rssBytes - base.rssBytes) / 2 ** 20 : null;
-      bar.update(tick, `${Math.round(s.zipfReads / s.t)} reads/s, RSS +${growth === null ? '?' : growth.toFixed(0)} MiB${scanStarted ? ', scanning' : ''}`);
-      if (scan && !scanStarted && tick === spec.seconds) {
+      bar.update(zipfSeconds === null ? Math.min(tick, spec.seconds) : spec.seconds + tick - zipfSeconds,
+        `${Math.round(s.zipfReads / s.t)} reads/s, RSS +${growth === null ? '?' : growth.toFixed(0)} MiB${zipfSeconds !== null ? ', scanning' : ''}`);
+      if (zipfSeconds === null) {
+        const warm = !scan || (fullAt !== null && s.t >= fullAt + spec.scanSeconds) || tick >= maxZipf;
+        if (tick < spec.seconds || !warm) continue;
+        zipfSeconds = tick;
+        if (!scan) break;
         // the sample closing the Zipf-only part was just taken: the scan starts right after it
         scan.go();
-        scanStarted = true;
+      } else if (tick >= zipfSeconds + spec.scanSeconds) {
+        break;
       }
     }
+    const zipfT = zipfSeconds ?? spec.seconds;
     const elapsed = (performance.now() - t0) / 1000;
     const rotorCpu1 = cpuMicros(rotor.pid);
     for (const g of groups) g.stop();
@@ -272,8 +290,8 @@ export async function runZipf(load: ZipfLoad, spec: ZipfRunSpec): Promise<ZipfRu
     await collectGarbage(rotor.pid, 500);
     const gc = await sample(rotor, cacheId, elapsed, zipfReads(), scanReads());
 
-    const zipfEnd = at(samples, spec.seconds);
-    const zipfOnly = samples.filter((s) => s.t <= spec.seconds + 0.5);
+    const zipfEnd = at(samples, zipfT);
+    const zipfOnly = samples.filter((s) => s.t <= zipfT + 0.5);
     const last = samples[samples.length - 1];
     const growth = (s: MemorySample): number | null => (s.rssBytes !== null && base.rssBytes !== null ? s.rssBytes - base.rssBytes : null);
     const evictionsPerSec = zipfEnd && zipfEnd.evictions !== null && base.evictions !== null ? round((zipfEnd.evictions - base.evictions) / zipfEnd.t, 1) : null;
@@ -283,8 +301,9 @@ export async function runZipf(load: ZipfLoad, spec: ZipfRunSpec): Promise<ZipfRu
       const scanStart = zipfEnd;
       scanResult = {
         reads: scanEnd.scanReads,
-        readsPerSec: round(scanEnd.scanReads / Math.max(0.001, scanEnd.t - (scanStart?.t ?? spec.seconds)), 1),
-        hitRateBefore: zipfHitRate(at(samples, spec.seconds - spec.scanSeconds), scanStart),
+        readsPerSec: round(scanEnd.scanReads / Math.max(0.001, scanEnd.t - (scanStart?.t ?? zipfT)), 1),
+        keysHeld: scanStart?.keys ?? null,
+        hitRateBefore: zipfHitRate(at(samples, zipfT - spec.scanSeconds), scanStart),
         hitRateDuring: zipfHitRate(scanStart, scanEnd),
         exhausted: results[1]?.some((r) => r.result.exhausted) ?? false,
       };
@@ -296,7 +315,9 @@ export async function runZipf(load: ZipfLoad, spec: ZipfRunSpec): Promise<ZipfRu
       policyReported: typeof pick(status, 'memory', 'policy') === 'string' ? (pick(status, 'memory', 'policy') as string) : null,
       baselineRssBytes: base.rssBytes, baselineHeapBytes: base.heapUsedBytes, samples,
       readsPerSec: zipfEnd ? round(zipfEnd.zipfReads / zipfEnd.t, 1) : 0,
-      hitRate: zipfHitRate(at(samples, spec.seconds / 2), zipfEnd),
+      zipfSeconds: zipfT,
+      fullAfterSeconds: fullAt === null ? null : round(fullAt, 1),
+      hitRate: zipfHitRate(at(samples, zipfT / 2), zipfEnd),
       hitRateAll: zipfHitRate(base, zipfEnd),
       evictionsPerSec,
       rssGrowthMaxBytes: maxOf(samples.map(growth)),
