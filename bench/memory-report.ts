@@ -129,13 +129,13 @@ export function budgetEnforced(runs: ReadonlyArray<ZipfRunResult>): boolean {
 function budgetTable(runs: ReadonlyArray<ZipfRunResult>): string {
   return table(
     ['limit', 'status', 'hit rate', 'reads/s', 'evictions/s', 'first eviction s', 'RSS at start MiB', 'RSS growth max MiB', 'final MiB', 'max growth / limit',
-      'stateBytes MiB', 'state / limit', 'keys', 'cache bytes MiB', 'growth after GC MiB'],
+      'stateBytes MiB', 'state / limit', 'keys', 'cache bytes MiB', 'growth after GC MiB: RSS / heap / external'],
     runs.map((r) => [
       r.spec.limitBytes === null ? `default${r.limitReported === null ? '' : ` (${sizeLabel(r.limitReported)})`}` : sizeLabel(r.spec.limitBytes),
       r.status === 'ok' ? 'ok' : `failed: ${r.reason}`, pct(r.hitRate), fmt(r.readsPerSec, 0), fmt(r.evictionsPerSec, 0), fmt(r.fullAfterSeconds, 0),
       mib(r.baselineRssBytes), mib(r.rssGrowthMaxBytes), mib(r.rssGrowthFinalBytes), times(ratio(r.rssGrowthMaxBytes, limitOf(r))),
       mib(r.stateBytesFinal), times(ratio(r.stateBytesFinal, limitOf(r))), r.keysFinal === null ? '–' : r.keysFinal.toLocaleString('en-US'),
-      mib(r.cacheBytesFinal), mib(r.afterGc.rssGrowthBytes),
+      mib(r.cacheBytesFinal), `${mib(r.afterGc.rssGrowthBytes)} / ${mib(r.afterGc.heapGrowthBytes)} / ${mib(r.afterGc.externalGrowthBytes)}`,
     ]),
   );
 }
@@ -204,7 +204,8 @@ export function memoryMarkdown(r: MemoryReport): string {
     out.push('', '#### Budget under Zipf (policy `admission`)', '', budgetTable(r.budget), '');
     out.push(
       `Hit rate over the second half of each run; reads/s over all of it; RSS growth is Rotor's RSS (/proc) over its RSS just after start (after a GC), sampled every second; ` +
-      '"growth after GC" is at the end, load stopped, after a full collection. "–": not reported by this Rotor.',
+      '"growth after GC" is at the end, load stopped, after a full collection: RSS, V8 heap used, and external memory (Buffers and other memory ' +
+      'outside the V8 heap, from process.memoryUsage()), each over its value at the start. "–": not reported by this Rotor.',
     );
     if (ref.keys) {
       out.push('', `Reference (default limit): ${ref.keys.toLocaleString('en-US')} keys held; after GC **${fmt(ref.rssBytes, 0)} bytes of RSS per cached row** ` +

@@ -52,6 +52,8 @@ export interface MemorySample {
   readonly t: number;
   readonly rssBytes: number | null;
   readonly heapUsedBytes: number | null;
+  /** Memory of C++ objects bound to JavaScript ones (Buffers among them), from process.memoryUsage(). */
+  readonly externalBytes: number | null;
   readonly stateBytes: number | null;
   readonly evictions: number | null;
   readonly hits: number | null;
@@ -100,7 +102,9 @@ export interface ZipfRunResult {
   readonly keysFinal: number | null;
   readonly cacheBytesFinal: number | null;
   /** Growth over the baseline after the load stopped and a full garbage collection. */
-  readonly afterGc: { readonly rssGrowthBytes: number | null; readonly heapGrowthBytes: number | null; readonly keys: number | null };
+  readonly afterGc: {
+    readonly rssGrowthBytes: number | null; readonly heapGrowthBytes: number | null; readonly externalGrowthBytes: number | null; readonly keys: number | null;
+  };
   readonly readErrors: number;
   readonly firstReadError: string | null;
   readonly scan: ScanResult | null;
@@ -159,6 +163,7 @@ async function sample(rotor: RotorProcess, cacheId: string, t: number, zipfReads
     t: round(t, 2),
     rssBytes: rssBytes(rotor.pid) ?? num(pick(status, 'memory', 'rssBytes')),
     heapUsedBytes: num(pick(status, 'memory', 'heapUsedBytes')),
+    externalBytes: num(pick(status, 'memory', 'externalBytes')),
     stateBytes: num(pick(status, 'memory', 'stateBytes')),
     evictions: statusEvictions ?? num(stats.evictions),
     hits: num(stats.hits), misses: num(stats.misses), keys: num(stats.keys), cacheBytes: num(stats.bytes),
@@ -201,7 +206,7 @@ function failed(spec: ZipfRunSpec, reason: string): ZipfRunResult {
     zipfSeconds: 0, fullAfterSeconds: null,
     readsPerSec: 0, hitRate: null, hitRateAll: null, evictionsPerSec: null, rssGrowthMaxBytes: null, rssGrowthFinalBytes: null,
     stateBytesMax: null, stateBytesFinal: null, keysFinal: null, cacheBytesFinal: null,
-    afterGc: { rssGrowthBytes: null, heapGrowthBytes: null, keys: null }, readErrors: 0, firstReadError: null, scan: null,
+    afterGc: { rssGrowthBytes: null, heapGrowthBytes: null, externalGrowthBytes: null, keys: null }, readErrors: 0, firstReadError: null, scan: null,
     rotorCpuCores: null, clientCores: 0,
   };
 }
@@ -329,6 +334,7 @@ export async function runZipf(load: ZipfLoad, spec: ZipfRunSpec): Promise<ZipfRu
       afterGc: {
         rssGrowthBytes: growth(gc),
         heapGrowthBytes: gc.heapUsedBytes !== null && base.heapUsedBytes !== null ? gc.heapUsedBytes - base.heapUsedBytes : null,
+        externalGrowthBytes: gc.externalBytes !== null && base.externalBytes !== null ? gc.externalBytes - base.externalBytes : null,
         keys: gc.keys,
       },
       readErrors: errors,
