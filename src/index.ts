@@ -102,7 +102,7 @@ export async function startRotor(config: RotorConfig, logger: Logger = pino({ le
     name: 'rotor_cache_bytes', help: 'Bytes held by each cache\'s reader', labelNames: ['cache'], registers: [registry],
     collect() {
       this.reset();
-      for (const c of engine.list()) this.set({ cache: c.name }, c.stats.bytes);
+      for (const c of engine.cacheBytes()) this.set({ cache: c.name }, c.bytes);
     },
   });
   new Gauge({

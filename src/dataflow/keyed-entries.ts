@@ -39,6 +39,8 @@ export abstract class KeyedEntries<E extends StateEntry> extends OperatorBase {
   #hand: Iterator<E> | null = null;
   /** Bytes per present key, a moving average over sampled entries (0: none sampled yet). */
   #perKey = 0;
+  /** Tells this state's keys from other states' in the admission sketch. */
+  readonly #seed = (Math.random() * 0x100000000) >>> 0;
 
   /** The rows a present key shows downstream. */
   protected abstract entryRows(e: E): ReadonlyArray<Row>;
@@ -67,7 +69,7 @@ export abstract class KeyedEntries<E extends StateEntry> extends OperatorBase {
 
   /** Makes `e` the entry of `key`, with the tick admission gives it ([note: memory-budget]). */
   protected admit(key: string, e: E): void {
-    e.used = admissionTick(key);
+    e.used = admissionTick(key, this.#seed);
     this.entries.set(key, e);
   }
 

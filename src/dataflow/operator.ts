@@ -172,6 +172,7 @@ export interface KeyedRowsNode extends StatefulNode<'keyed-rows'> {
 export interface ReaderNode extends StatefulNode<'reader'> {
   /** The answer rows of a present key, or undefined for a missing one. MUST be synchronous ([note: hot-path]). */
   answer(key: string): ReadonlyArray<Row> | undefined;
+  peek(key: string): ReadonlyArray<Row> | undefined;
 }
 
 /**

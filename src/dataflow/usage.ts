@@ -26,10 +26,11 @@ export const usage = {
 };
 
 /** The tick a newly installed key starts with. */
-export function admissionTick(key: string): number {
+export function admissionTick(key: string, seed: number): number {
   usage.installs++;
   if (usage.policy !== 'admission') return usage.tick++;
-  const h = hashKey(key);
+  // Per state: the same key values in two caches are two keys.
+  const h = Math.imul(hashKey(key) ^ seed, 0x9e3779b1) >>> 0;
   usage.sketch.add(h);
   return usage.sketch.estimate(h) > 1 ? usage.tick++ : 0;
 }

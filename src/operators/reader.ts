@@ -84,6 +84,13 @@ export class Reader extends Materialized<Entry> implements ReaderNode {
     return e.answer ??= this.#build(e.rows);
   }
 
+  /** {@link answer} without counting a use (the fill path: the miss itself is the one read). */
+  peek(key: string): ReadonlyArray<Row> | undefined {
+    const e = this.entries.get(key);
+    if (e === undefined) return undefined;
+    return e.answer ??= this.#build(e.rows);
+  }
+
   /** Visible columns, sorted: also used to merge the rows of several keys. */
   sortVisible(rows: ReadonlyArray<Row>): ReadonlyArray<Row> {
     return this.#build(rows);

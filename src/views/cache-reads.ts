@@ -22,7 +22,7 @@ export async function fillCache(upqueries: Upqueries, log: Logger, cache: Cache,
     // one position, unless they were joined (or united) from side keys filled at different positions
     // ([note: join-fill]: those agree only once the stream has passed the newest).
     const single = keys.length === 1 && !cache.built.nodes.some((n) => n.kind === 'join' || n.kind === 'union');
-    const installed = single ? cache.built.reader.answer(keyString(keys[0], cache.built.reader.fold)) : undefined;
+    const installed = single ? cache.built.reader.peek(keyString(keys[0], cache.built.reader.fold)) : undefined;
     // A fill newer than the stream is not shown until the stream has caught up with it, so a
     // transaction is seen whole across keys (one filled just now, one kept by the stream).
     const newest = upqueries.newestFill;

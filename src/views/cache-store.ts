@@ -25,7 +25,10 @@ export class CacheStore {
     this.#legacy = join(dir, 'caches.json');
   }
 
-  /** Every persisted definition, in the order the caches were first written. */
+  /** Files {@link load} could not read (left in place, for an operator to look at). */
+  unreadable: string[] = [];
+
+  /** Every persisted definition, in the order the caches were last written; unreadable files are skipped. */
   async load(): Promise<CacheDefinition[]> {
     await this.#migrate();
     let names: string[];
@@ -35,7 +38,17 @@ export class CacheStore {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw e;
     }
-    const docs = await Promise.all(names.map(async (n) => JSON.parse(await readFile(join(this.#dir, n), 'utf8')) as { at: number; n: number; cache: CacheDefinition }));
+    this.unreadable = [];
+    const docs: Array<{ at: number; n: number; cache: CacheDefinition }> = [];
+    for (const n of names) {
+      try {
+        const doc = JSON.parse(await readFile(join(this.#dir, n), 'utf8')) as { at: number; n: number; cache: CacheDefinition };
+        if (typeof doc.cache?.id !== 'string' || typeof doc.cache.sql !== 'string') throw new Error('not a cache definition');
+        docs.push(doc);
+      } catch {
+        this.unreadable.push(n);
+      }
+    }
     return docs.sort((a, b) => a.at - b.at || a.n - b.n).map((d) => d.cache);
   }
 

@@ -185,7 +185,8 @@ export class Engine implements BinlogSink, RouterBackend {
         continue;
       }
       if (now - c.idle.since < limit || c.status !== 'ready' || c.built.reader.size === 0) continue;
-      this.#registry.empty(c);
+      // Its own keys only: states it shares with caches still read keep theirs.
+      this.budget.evictReaderKeys(c.built.reader, [...c.built.reader.keyRows()]);
       this.idleEmptied++;
       this.#log.info({ cache: c.id, idleMs: Math.round(now - c.idle.since) }, 'a cache nobody read was emptied');
     }
@@ -325,6 +326,11 @@ export class Engine implements BinlogSink, RouterBackend {
       if (n.kind === 'reader') keys += n.state.size;
     }
     return { caches: this.#registry.size, keys, rows, bytes, emptiedByStatements: this.statementChanges, unloggedWrites: this.unloggedWrites };
+  }
+
+  /** Each cache's reader bytes as the memory budget last estimated them (no scan of the entries). */
+  cacheBytes(): Array<{ name: string; bytes: number }> {
+    return [...this.#registry.values()].map((c) => ({ name: c.def.name, bytes: this.budget.bytesOf(c.built.reader) }));
   }
 
   /** The memory budget as /api/status shows it. [note: memory-budget] */

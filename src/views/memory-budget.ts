@@ -45,6 +45,8 @@ export class MemoryBudget {
   readonly #graph: Graph;
   readonly #log: Logger;
   #warned = false;
+  /** Bytes per key of each state at the last check. */
+  #perKey = new Map<StatefulOperator, number>();
 
   constructor(graph: Graph, limitBytes: number, log: Logger) {
     this.#graph = graph;
@@ -65,6 +67,7 @@ export class MemoryBudget {
       perKey.set(n, n.state.size > 0 ? bytes / n.state.size : 0);
     }
     this.stateBytes = total;
+    this.#perKey = perKey;
     if (total <= this.limitBytes) return;
     const low = this.limitBytes * LOW_WATER;
     // What is left, from the states' sizes (an eviction also takes what was derived from a key).
@@ -86,10 +89,17 @@ export class MemoryBudget {
     }
     this.stateBytes = Math.round(current);
     const excess = current - this.limitBytes;
-    if (excess > 0 && !this.#warned) {
+    if (excess <= 0) this.#warned = false;
+    else if (!this.#warned) {
       this.#warned = true;
       this.#log.warn({ limitBytes: this.limitBytes, stateBytes: total }, 'the memory limit could not be reached in one check; evicting goes on at the next');
     }
+  }
+
+  /** A node's bytes as the last check estimated them (no scan of its entries). */
+  bytesOf(node: Operator): number {
+    const per = this.#perKey.get(node as StatefulOperator) ?? 0;
+    return Math.round((node.state?.size ?? 0) * per);
   }
 
   #stateful(): StatefulOperator[] {
@@ -98,27 +108,85 @@ export class MemoryBudget {
     return out;
   }
 
-  /** The states sampled on their own, and per reader the states tied to its keys. */
+  /**
+   * The states sampled on their own, and per reader the states tied to its keys: the ancestors it
+   * fills from one to one, and the join sides whose key the reader's key determines. A union's
+   * branches are held ("pinned") rather than tied: a branch key cannot be traced to the union's keys,
+   * so evicting one would empty the whole union; they are not sampled either.
+   */
   #states(): { sampled: StatefulOperator[]; ties: Map<StatefulOperator, Tie[]> } {
-    const tied = new Set<StatefulOperator>();
+    const held = new Set<StatefulOperator>();
     const ties = new Map<StatefulOperator, Tie[]>();
+    const readersOf = new Map<StatefulOperator, number>();
     for (const n of this.#graph.nodes()) {
       if (n.kind !== 'reader') continue;
       const chain: Tie[] = [];
-      let toKey = (k: Row): Row => k;
-      let node: StatefulOperator = n;
-      for (;;) {
-        const plan = this.#graph.fillPlan(node);
-        if (plan.kind !== 'ancestor') break;
-        const prev = toKey;
-        toKey = (k: Row): Row => plan.toAncestorKey(prev(k));
-        chain.push({ node: plan.ancestor, toKey });
-        tied.add(plan.ancestor);
-        node = plan.ancestor;
-      }
+      this.#tie(n, (k) => k, chain, held);
+      for (const t of chain) readersOf.set(t.node, (readersOf.get(t.node) ?? 0) + 1);
       ties.set(n, chain);
     }
-    return { sampled: this.#stateful().filter((n) => !tied.has(n)), ties };
+    // A state tied to several readers (two caches sharing an aggregate or a join side) is not
+    // evicted through one of them, whose cold key could be another's hot one: it is sampled by its
+    // own ticks instead.
+    for (const [reader, chain] of ties) {
+      const own = chain.filter((t) => readersOf.get(t.node) === 1);
+      if (own.length !== chain.length) ties.set(reader, own);
+    }
+    for (const [node, n] of readersOf) if (n > 1 && node.kind !== 'reader') held.delete(node);
+    return { sampled: this.#stateful().filter((n) => !held.has(n)), ties };
+  }
+
+  /** Follows `node`'s fill plan, adding the states its keys determine (`toKey` maps a reader key). */
+  #tie(node: StatefulOperator, toKey: (key: Row) => Row, chain: Tie[], held: Set<StatefulOperator>): void {
+    const plan = this.#graph.fillPlan(node);
+    switch (plan.kind) {
+      case 'mysql':
+        return;
+      case 'ancestor': {
+        const next = (k: Row): Row => plan.toAncestorKey(toKey(k));
+        chain.push({ node: plan.ancestor, toKey: next });
+        held.add(plan.ancestor);
+        this.#tie(plan.ancestor, next, chain, held);
+        return;
+      }
+      case 'parents':
+        for (const p of plan.node.parents) if (p.state !== null) held.add(p as StatefulOperator);
+        return;
+      case 'join': {
+        const { join, columns } = plan;
+        for (const side of [0, 1] as const) {
+          const sideNode = join.parents[side];
+          if (sideNode.state === null) continue;
+          const at = sideNode.state.key.map((c) => {
+            let i = columns.indexOf(join.outputOf(side, c));
+            // A join column equals its pair on the other side.
+            const j = join.joinColumns[side].indexOf(c);
+            if (i < 0 && j >= 0) i = columns.indexOf(join.outputOf(side === 0 ? 1 : 0, join.joinColumns[side === 0 ? 1 : 0][j]));
+            return i;
+          });
+          if (at.some((i) => i < 0)) continue;
+          const next = (k: Row): Row => { const r = toKey(k); return at.map((i) => r[i]); };
+          const st = sideNode as StatefulOperator;
+          chain.push({ node: st, toKey: next });
+          held.add(st);
+          this.#tie(st, next, chain, held);
+        }
+        return;
+      }
+    }
+  }
+
+  /**
+   * Evicts a reader's keys with the states tied to them, without touching what other caches share
+   * beyond those keys (the idle-cache emptying, src/views/engine.ts).
+   */
+  evictReaderKeys(reader: StatefulOperator, keys: ReadonlyArray<Row>): void {
+    const { ties } = this.#states();
+    const chain = ties.get(reader) ?? [];
+    for (const k of keys) {
+      for (let i = chain.length - 1; i >= 0; i--) this.#graph.evict(chain[i].node, [chain[i].toKey(k)]);
+      if (reader.state.has(keyString(k, reader.state.fold))) this.#graph.evict(reader, [k]);
+    }
   }
 
   #round(states: ReadonlyArray<StatefulOperator>, perKey: ReadonlyMap<StatefulOperator, number>): Victim[] {
@@ -144,12 +212,11 @@ export class MemoryBudget {
     const st = v.node.state;
     if (!st.has(keyString(v.keyRow, st.fold))) return 0;
     let freed = v.perKey;
-    // Top-down: the tied ancestors first (their eviction travels down to the reader's key).
+    // Top-down: the tied states first (their eviction travels down to the reader's key).
     const chain = ties.get(v.node) ?? [];
     for (let i = chain.length - 1; i >= 0; i--) {
       const t = chain[i];
-      const k = t.toKey(v.keyRow);
-      if (this.#graph.evict(t.node, [k]) > 0) freed += perKey.get(t.node) ?? 0;
+      if (this.#graph.evict(t.node, [t.toKey(v.keyRow)]) > 0) freed += perKey.get(t.node) ?? 0;
     }
     if (st.has(keyString(v.keyRow, st.fold))) this.#graph.evict(v.node, [v.keyRow]);
     this.evictions++;

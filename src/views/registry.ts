@@ -42,6 +42,11 @@ export class CacheRegistry {
     return this.#caches.has(id);
   }
 
+  /** `c` itself is registered (not merely a cache of its id, registered since). */
+  holds(c: Cache): boolean {
+    return this.#caches.get(c.id) === c;
+  }
+
   /** The caches registered under a fingerprint key. */
   candidates(key: string): ReadonlyArray<Cache> | undefined {
     return this.#byKey.get(key);
@@ -103,11 +108,16 @@ export class CacheRegistry {
     for (const n of c.built.nodes) if (!inGraph.has(n)) n.state?.evictAll();
     c.status = 'dropped';
     c.reason = reason;
+    // Not brought back by a restart: a table created later under the name is another table.
+    void this.unpersist(c);
   }
 
   /** The persisted definitions (none without a data dir). */
   async load(): Promise<CacheDefinition[]> {
-    return this.#store === null ? [] : this.#store.load();
+    if (this.#store === null) return [];
+    const defs = await this.#store.load();
+    if (this.#store.unreadable.length > 0) this.#log.error({ files: this.#store.unreadable, dir: this.#store.dir }, 'persisted caches that could not be read were skipped');
+    return defs;
   }
 
   get persistent(): boolean {

@@ -314,7 +314,7 @@ export class CacheRouter implements ReadRouter {
       } catch {
         return null;
       }
-      const rows = keys.length === 1 ? reader.answer(keyString(keys[0], reader.fold)) : this.#merged(cache, keys, true);
+      const rows = keys.length === 1 ? reader.peek(keyString(keys[0], reader.fold)) : this.#merged(cache, keys, true);
       if (rows !== undefined && rows !== null) return { kind: 'rows', columns, rows };
     }
     return installed === undefined ? null : { kind: 'rows', columns, rows: installed };

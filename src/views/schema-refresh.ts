@@ -50,6 +50,8 @@ export class SchemaRefresh {
   /** Writes of sessions with sql_log_bin=0 that made every cache forget what it held. [note: unlogged-writes] */
   unloggedWrites = 0;
   readonly #refreshing = new Set<Cache>();
+  /** Caches whose tables changed again while a recheck was under way: checked once more after it. */
+  readonly #again = new Set<Cache>();
   /** The last reason each stopped cache was given, so the periodic retry logs a change only. */
   readonly #refusals = new WeakMap<Cache, string>();
 
@@ -148,7 +150,8 @@ export class SchemaRefresh {
       }
       c.status = 'invalidated';
       c.reason = `checking its tables again after a schema change (${change.kind})`;
-      void this.recheck(c);
+      if (this.#refreshing.has(c)) this.#again.add(c);
+      else void this.recheck(c);
     }
     if (emptied.length > 0 && unlogged) log.info({ caches: emptied, statement: change.statement.slice(0, 200) }, 'a session with sql_log_bin=0 may have changed rows: the caches over its tables were emptied');
     else if (emptied.length > 0) log.warn({ caches: emptied, statement: change.statement.slice(0, 200) }, 'rows changed by a statement with no row events: the caches over its tables were emptied (is a session using binlog_format=STATEMENT?)');
@@ -164,7 +167,7 @@ export class SchemaRefresh {
       for (const t of old) {
         const schema = await upstream.loadTable(t.database, t.table);
         if (schema === null) {
-          if (!registry.has(c.id)) return;
+          if (!registry.holds(c)) return;
           registry.retire(c, `table ${t.database}.${t.table} no longer exists (or Rotor's account cannot see it)`);
           log.info({ cache: c.id, table: `${t.database}.${t.table}` }, 'a cache is retired: a table it reads was dropped');
           return;
@@ -179,12 +182,14 @@ export class SchemaRefresh {
         }
         schemas.push(schema);
       }
-      if (!registry.has(c.id)) return;
+      if (!registry.holds(c)) return;
       // Every attribute the answer depends on: the tables' columns (types, collations, keys,
       // invisibility) and the result's definitions (lengths, unsigned, nullability, decimals).
       const columns = await upstream.columnDefinitions(limitZero(c.def.sql, c.fp), c.def.database);
-      if (!registry.has(c.id)) return;
+      if (!registry.holds(c)) return;
       if (JSON.stringify(schemas) === JSON.stringify(old) && JSON.stringify(columns) === JSON.stringify(c.def.columns) && c.divPrecisionIncrement === this.divPrecisionIncrement) {
+        // A schema change that arrived meanwhile is checked first (the finally below).
+        if (this.#again.has(c)) return;
         c.status = 'ready';
         c.reason = null;
         return;
@@ -202,6 +207,7 @@ export class SchemaRefresh {
       log.warn({ err: e, cache: c.id }, 'a cache could not be rebuilt after DDL');
     } finally {
       this.#refreshing.delete(c);
+      if (this.#again.delete(c) && registry.holds(c) && c.status !== 'dropped') void this.recheck(c);
     }
   }
 }

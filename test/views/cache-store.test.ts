@@ -39,6 +39,17 @@ describe('cache store', () => {
     assert.equal(loaded[1].name, 'renamed');
   });
 
+  it('skips a file it cannot read, and names it, instead of refusing to start', async () => {
+    const dir = await fresh();
+    const store = new CacheStore(dir);
+    await store.put(def('q_ok'));
+    await writeFile(join(dir, 'caches', 'q_bad.json'), '{ not json');
+    await writeFile(join(dir, 'caches', 'q_odd.json'), '{"version": 2, "cache": {}}');
+    const again = new CacheStore(dir);
+    assert.deepEqual((await again.load()).map((d) => d.id), ['q_ok']);
+    assert.deepEqual(again.unreadable.sort(), ['q_bad.json', 'q_odd.json']);
+  });
+
   it('splits an earlier single caches.json into files at the first load', async () => {
     const dir = await fresh();
     await writeFile(join(dir, 'caches.json'), JSON.stringify({ version: 1, caches: [def('q_1'), def('q_2')] }));

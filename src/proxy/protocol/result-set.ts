@@ -62,7 +62,7 @@ function columnBlock(columns: ReadonlyArray<ColumnDefinition>, opts: ResultSetOp
  * are the same. Callers MUST treat a rows array they pass as immutable (the reader builds a new
  * one whenever a key's rows change), so the array's identity stands for its contents.
  */
-const lastEncoding = new WeakMap<object, { readonly columns: object; readonly options: string; readonly bytes: Buffer }>();
+const lastEncoding = new WeakMap<object, { readonly columns: object; readonly options: string; readonly bytes: Buffer; readonly own: boolean }>();
 
 /** {@link encodeResultSet}, answered from the last encoding of the same rows array when it fits. */
 export function encodeResultSetOnce(
@@ -72,13 +72,18 @@ export function encodeResultSetOnce(
 ): Buffer {
   const options = `${opts.binary ? 1 : 0}${opts.deprecateEof ? 1 : 0}${opts.extendedMetadata ? 1 : 0}|${opts.statusFlags}|${opts.startSeq}|${opts.warnings ?? 0}|${opts.resultCharset ?? ''}`;
   const last = lastEncoding.get(rows);
-  if (last !== undefined && last.columns === columns && last.options === options) return last.bytes;
-  // Kept as long as the rows are: in a buffer of its own and of its size, not a slice of the
-  // writer's (larger) buffer or of Node's shared 8 KiB pool, which one kept answer would pin whole.
-  const encoded = encodeResultSet(columns, rows, opts);
-  const bytes = Buffer.allocUnsafeSlow(encoded.length);
-  encoded.copy(bytes);
-  lastEncoding.set(rows, { columns, options, bytes });
+  if (last !== undefined && last.columns === columns && last.options === options) {
+    if (last.own) return last.bytes;
+    // Used again, so kept as long as the rows are: in a buffer of its own and of its size, not a
+    // slice of the writer's larger buffer or of Node's shared 8 KiB pool, which one kept answer
+    // would pin whole. (A one-off answer, such as an IN list's merged rows, is never copied.)
+    const bytes = Buffer.allocUnsafeSlow(last.bytes.length);
+    last.bytes.copy(bytes);
+    lastEncoding.set(rows, { columns, options, bytes, own: true });
+    return bytes;
+  }
+  const bytes = encodeResultSet(columns, rows, opts);
+  lastEncoding.set(rows, { columns, options, bytes, own: false });
   return bytes;
 }
 
