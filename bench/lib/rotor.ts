@@ -83,7 +83,8 @@ function tail(file: string, lines = 15): string {
   }
 }
 
-function pick(obj: unknown, ...path: string[]): unknown {
+/** The value at `path` inside a parsed JSON answer, or undefined. */
+export function pick(obj: unknown, ...path: string[]): unknown {
   let cur = obj;
   for (const key of path) {
     if (typeof cur !== 'object' || cur === null) return undefined;
@@ -92,8 +93,13 @@ function pick(obj: unknown, ...path: string[]): unknown {
   return cur;
 }
 
-/** Starts Rotor in front of `upstream` and waits until /health says ok (at most `timeoutMs`). */
-export async function startRotor(upstream: string, opts: { timeoutMs?: number; extraArgs?: readonly string[] } = {}): Promise<RotorProcess> {
+/**
+ * Starts Rotor in front of `upstream` and waits until /health says ok (at most `timeoutMs`). `env`
+ * adds environment variables for that Rotor only (e.g. ROTOR_EVICTION_POLICY).
+ */
+export async function startRotor(
+  upstream: string, opts: { timeoutMs?: number; extraArgs?: readonly string[]; env?: Readonly<Record<string, string>> } = {},
+): Promise<RotorProcess> {
   const why = rotorUnavailable();
   if (why) throw new Error(why);
   const port = await freePort();
@@ -107,7 +113,7 @@ export async function startRotor(upstream: string, opts: { timeoutMs?: number; e
   ];
   // ROTOR_BENCH_NODE_FLAGS (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the Rotor under test.
   const nodeFlags = (process.env.ROTOR_BENCH_NODE_FLAGS ?? '').split(/\s+/).filter(Boolean);
-  const child: ChildProcess = spawn(process.execPath, [...nodeFlags, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, TZ: 'UTC' } });
+  const child: ChildProcess = spawn(process.execPath, [...nodeFlags, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...opts.env, TZ: 'UTC' } });
   child.stdout?.pipe(log);
   child.stderr?.pipe(log);
   let exited: string | null = null;

@@ -83,17 +83,21 @@ export function barChart(
   return { height, body };
 }
 
-/** Lines over a shared x axis (e.g. seconds into the run). */
+/**
+ * Lines over a shared x axis (e.g. seconds into the run). `refs` draws labelled dashed horizontal
+ * lines (e.g. a limit) across the plot, included in the y range.
+ */
 export function lineChart(
   title: string, xUnit: string, yUnit: string,
   series: ReadonlyArray<{ readonly name: string; readonly points: ReadonlyArray<readonly [number, number]> }>,
+  refs: ReadonlyArray<{ readonly name: string; readonly y: number }> = [],
 ): Panel {
   const height = 270;
   const top = 40;
   const plotH = 160;
   const plotW = WIDTH - 90;
   const all = series.flatMap((s) => s.points);
-  const maxY = niceMax(Math.max(0, ...all.map((p) => p[1])));
+  const maxY = niceMax(Math.max(0, ...all.map((p) => p[1]), ...refs.map((r) => r.y)));
   const maxX = niceMax(Math.max(0, ...all.map((p) => p[0])));
   let body = axes(title, yUnit, top, plotH, maxY);
   for (let t = 0; t <= 4; t++) {
@@ -103,6 +107,11 @@ export function lineChart(
   body += `<text x="${60 + plotW / 2}" y="${top + plotH + 30}" font-size="11" text-anchor="middle">${esc(xUnit)}</text>`;
   if (all.length === 0) {
     body += `<text x="${60 + plotW / 2}" y="${top + plotH / 2}" font-size="12" text-anchor="middle" fill="#888">no samples</text>`;
+  }
+  for (const r of refs) {
+    const y = (top + plotH - (plotH * r.y) / maxY).toFixed(1);
+    body += `<line x1="60" x2="${WIDTH - 20}" y1="${y}" y2="${y}" stroke="#555" stroke-dasharray="5 4"/>`;
+    body += `<text x="${WIDTH - 22}" y="${Number(y) - 3}" font-size="10" fill="#555" text-anchor="end">${esc(r.name)}</text>`;
   }
   series.forEach((s, si) => {
     if (s.points.length === 0) return;
