@@ -1,5 +1,6 @@
 /**
- * A recheck that outlives its cache (DROP CACHE, then the same query registered again under the same id) must not act on the cache registered since.
+ * A recheck that outlives its cache (DROP CACHE, then the same query registered again under the
+ * same id) must not act on the cache registered since.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -35,7 +36,7 @@ describe('recheck vs DROP CACHE + re-registration', () => {
     db = await freshDatabase('views_lc');
     await db.admin.query('CREATE TABLE g (id INT PRIMARY KEY, v INT); INSERT INTO g VALUES (1, 10), (2, 20)');
     up = new GatedSchema(db.url);
-    engine = new Engine({ upstreamUrl: db.url, defaultDatabase: db.name, dataDir: null, privilegeRefreshMs: 3_600_000, logger: pino({ level: process.env.ROTOR_TEST_LOG ?? 'silent' }) }, up);
+    engine = new Engine({ upstreamUrl: db.url, defaultDatabase: db.name, dataDir: null, privilegeRefreshMs: 3_600_000, missPolicy: 'fill', logger: pino({ level: process.env.ROTOR_TEST_LOG ?? 'silent' }) }, up);
     await engine.start();
     stream = new BinlogStream({ url: db.url, serverId: uniqueServerId(), sink: engine, heartbeatMs: 250 });
     await stream.start();
