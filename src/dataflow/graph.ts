@@ -305,7 +305,12 @@ export class Graph {
     const st = child.state;
     if (st !== null) {
       const perm = st.inputKey(from).map((c) => cols.indexOf(c));
-      if (perm.some((p) => p < 0)) { this.evictAll(child); return; }
+      if (perm.some((p) => p < 0)) {
+        const derived = st.keysFrom?.(from, cols, keys) ?? null;
+        if (derived === null) this.evictAll(child);
+        else this.evict(child, derived);
+        return;
+      }
       this.evict(child, keys.map((k) => perm.map((p) => k[p])));
       return;
     }

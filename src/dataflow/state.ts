@@ -76,6 +76,12 @@ export interface KeyedState {
   readonly size: number;
   /** Rough memory held: rows and bytes. */
   usage(): { rows: number; bytes: number };
+  /**
+   * For a state whose key no parent row carries (a union): its present keys derived from the keys
+   * `keys` (values of columns `cols`) of parent `from`, or null when it cannot tell (the graph then
+   * evicts every key). MUST name every present key derived from them. [note: evict-downstream]
+   */
+  keysFrom?(from: number, cols: ReadonlyArray<number>, keys: ReadonlyArray<Row>): Row[] | null;
   /** Estimated bytes, from `n` more sampled entries, pushed to `out` as eviction candidates ([note: memory-budget]). */
   sample(n: number, out: EvictionCandidate[]): number;
   keyRows(): IterableIterator<Row>;

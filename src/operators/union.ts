@@ -85,11 +85,32 @@ export class Union extends KeyedEntries<Entry> implements UnionNode, KeyedState 
   }
 
   /**
-   * No parent row carries a whole union key, so none maps onto it: an eviction from a branch
-   * evicts every union key (the graph does so for a key column it cannot find).
+   * No parent row carries a whole union key, so none maps onto it: an eviction from a branch is
+   * traced through the index instead ({@link keysFrom}).
    */
   inputKey(): ReadonlyArray<number> {
     return [-1];
+  }
+
+  /**
+   * The present union keys that branch `from`'s keys (values of its columns `cols`) belong to,
+   * from the index every fill builds for every branch of every key it installs; null when `cols`
+   * do not hold the branch's whole key (the graph then evicts every union key).
+   */
+  keysFrom(from: number, cols: ReadonlyArray<number>, keys: ReadonlyArray<Row>): Row[] | null {
+    const b = this.#spec.branches[from];
+    if (b === undefined) return null;
+    const at = b.key.map((c) => cols.indexOf(c));
+    if (at.some((i) => i < 0)) return null;
+    const folds = b.params.map((p) => this.fold[p]);
+    const out: Row[] = [];
+    for (const k of keys) {
+      for (const ks of this.#index[from].get(keyString(at.map((i) => k[i]), folds)) ?? []) {
+        const e = this.entries.get(ks);
+        if (e !== undefined) out.push(e.keyRow);
+      }
+    }
+    return out;
   }
 
   protected entryRows(e: Entry): ReadonlyArray<Row> {

@@ -110,9 +110,7 @@ export class MemoryBudget {
 
   /**
    * The states sampled on their own, and per reader the states tied to its keys: the ancestors it
-   * fills from one to one, and the join sides whose key the reader's key determines. A union's
-   * branches are held ("pinned") rather than tied: a branch key cannot be traced to the union's keys,
-   * so evicting one would empty the whole union; they are not sampled either.
+   * fills from one to one, and the join sides whose key the reader's key determines.
    */
   #states(): { sampled: StatefulOperator[]; ties: Map<StatefulOperator, Tie[]> } {
     const held = new Set<StatefulOperator>();
@@ -150,7 +148,9 @@ export class MemoryBudget {
         return;
       }
       case 'parents':
-        for (const p of plan.node.parents) if (p.state !== null) held.add(p as StatefulOperator);
+        // A union's branches are ranked by their own use: a branch key can belong to several union
+        // keys, so it is not evicted through one of them (evicting it takes exactly the union keys
+        // derived from it: Union.keysFrom).
         return;
       case 'join': {
         const { join, columns } = plan;
