@@ -66,6 +66,8 @@ export type { CacheInfo } from './cache.js';
 
 /** How often the memory budget is checked, at least ([note: memory-budget]). */
 const BUDGET_CHECK_MS = 1_000;
+/** Background fills (misses relayed, filled behind) in flight at once, at most. */
+const MAX_BACKGROUND_FILLS = 32;
 /** Keys filled between two checks of the memory budget, at most. */
 const INSTALLS_PER_CHECK = 1_000;
 
@@ -87,6 +89,8 @@ export class Engine implements BinlogSink, RouterBackend {
   #installsChecked = 0;
   /** Background fills in flight (`--miss-policy relay`). */
   readonly #behind = new Set<Promise<void>>();
+  /** Background fills not started because MAX_BACKGROUND_FILLS were in flight. */
+  backgroundFillsSkipped = 0;
   readonly #log: Logger;
   readonly #opts: EngineOptions;
   readonly upstreamReasons = new Map<string, number>();
@@ -361,6 +365,12 @@ export class Engine implements BinlogSink, RouterBackend {
 
   /** A relayed read's key missed again (RouterBackend): filled off the client's path. */
   fillBehind(cache: Cache, keys: ReadonlyArray<Row>): void {
+    // No client waits on these: past the cap a miss is relayed without a fill (its next miss asks
+    // again), so a session missing many keys cannot queue locking reads without bound.
+    if (this.#behind.size >= MAX_BACKGROUND_FILLS) {
+      this.backgroundFillsSkipped++;
+      return;
+    }
     const done = fillInBackground(this.#upqueries, this.#log, cache, keys);
     this.#behind.add(done);
     void done.then(() => {

@@ -14,7 +14,7 @@
  */
 import type { Logger } from 'pino';
 import type { Graph } from '../dataflow/graph.js';
-import type { Operator, StatefulOperator } from '../dataflow/operator.js';
+import type { Operator, StatefulOperator, UnionNode } from '../dataflow/operator.js';
 import type { Row } from '../dataflow/delta.js';
 import type { EvictionCandidate } from '../dataflow/state.js';
 import { keyString } from '../dataflow/state.js';
@@ -102,6 +102,21 @@ export class MemoryBudget {
     return Math.round((node.state?.size ?? 0) * per);
   }
 
+  /** Evicts the branch keys of union key `key` that no present union key is derived from any more. */
+  #dropOrphanBranches(union: UnionNode, key: Row, perKey: ReadonlyMap<StatefulOperator, number>): number {
+    let freed = 0;
+    const need = union.parentKeys([key]);
+    union.parents.forEach((p, i) => {
+      if (p.state === null || this.#graph.children(p).length !== 1) return;
+      const branch = p as StatefulOperator;
+      for (const bk of need[i]) {
+        const derived = union.state.keysFrom?.(i, branch.state.key, [bk]);
+        if (derived !== undefined && derived !== null && derived.length === 0 && this.#graph.evict(branch, [bk]) > 0) freed += perKey.get(branch) ?? 0;
+      }
+    });
+    return freed;
+  }
+
   #stateful(): StatefulOperator[] {
     const out: StatefulOperator[] = [];
     for (const n of this.#graph.nodes()) if (n.state !== null) out.push(n as StatefulOperator);
@@ -148,9 +163,10 @@ export class MemoryBudget {
         return;
       }
       case 'parents':
-        // A union's branches are ranked by their own use: a branch key can belong to several union
-        // keys, so it is not evicted through one of them (evicting it takes exactly the union keys
-        // derived from it: Union.keysFrom).
+        // A union's branch keys leave with the last union key they serve (#dropOrphanBranches), not
+        // by their own ticks, which reads of the union never refresh; a branch other nodes read
+        // too is ranked by its own use.
+        for (const p of plan.node.parents) if (p.state !== null && this.#graph.children(p).length === 1) held.add(p as StatefulOperator);
         return;
       case 'join': {
         const { join, columns } = plan;
@@ -186,6 +202,7 @@ export class MemoryBudget {
     for (const k of keys) {
       for (let i = chain.length - 1; i >= 0; i--) this.#graph.evict(chain[i].node, [chain[i].toKey(k)]);
       if (reader.state.has(keyString(k, reader.state.fold))) this.#graph.evict(reader, [k]);
+      for (const t of chain) if (t.node.kind === 'union') this.#dropOrphanBranches(t.node, t.toKey(k), this.#perKey);
     }
   }
 
@@ -219,6 +236,7 @@ export class MemoryBudget {
       if (this.#graph.evict(t.node, [t.toKey(v.keyRow)]) > 0) freed += perKey.get(t.node) ?? 0;
     }
     if (st.has(keyString(v.keyRow, st.fold))) this.#graph.evict(v.node, [v.keyRow]);
+    for (const t of chain) if (t.node.kind === 'union') freed += this.#dropOrphanBranches(t.node, t.toKey(v.keyRow), perKey);
     this.evictions++;
     this.evictedBy.set(v.node, (this.evictedBy.get(v.node) ?? 0) + 1);
     return freed;

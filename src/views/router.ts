@@ -261,6 +261,8 @@ export class CacheRouter implements ReadRouter {
       }
       // A new spelling is learned from a later read, by a session known to may read the cache.
       if (columns === undefined) return null;
+      // The cache may have stopped serving while the check ran (DDL, a lagging binlog).
+      if (!this.#sessionOk(cache, session)) return settled(this.#up(this.#whyNot(cache, session)));
       return settled(this.#serveSession(session, cache, keys, columns));
     })();
     return { kind: 'pending', answer };
@@ -297,6 +299,7 @@ export class CacheRouter implements ReadRouter {
       return null;
     }
     if ((this.#synced.get(session) ?? 0) < writes) this.#synced.set(session, writes);
+    if (!this.#sessionOk(cache, session)) return settled(this.#up(this.#whyNot(cache, session)));
     return settled(this.#serve(cache, keys, columns));
   }
 

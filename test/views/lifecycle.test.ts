@@ -5,7 +5,7 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { EngineFixture } from './support.js';
+import { EngineFixture, sessionFor } from './support.js';
 
 async function until(what: string, check: () => boolean, timeoutMs = 10_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -100,6 +100,24 @@ describe('cache lifecycle', () => {
     await f.db.admin.query("INSERT INTO item VALUES (9, 'z', 1)");
     await f.drain();
     assert.deepEqual((await f.ask('SELECT name FROM item WHERE kind = 1')).rows, [['z']]);
+  });
+
+  it('sends a read upstream when its cache stopped serving while the grants check ran', async () => {
+    await f.db.admin.query("INSERT INTO item VALUES (30, 'g', 7)");
+    await f.drain();
+    const c = await f.engine.register({ sql: 'SELECT name FROM item WHERE kind = ? AND id >= 30' });
+    let open!: () => void;
+    const gate = new Promise<void>((r) => { open = r; });
+    // A session the engine has not checked yet: its first read prepares the query upstream first.
+    const session = sessionFor(f.db.name, { connectionId: 4242, probe: async () => { await gate; return null; } });
+    const asked = f.ask('SELECT name FROM item WHERE kind = 7 AND id >= 30', session);
+    await new Promise((r) => setTimeout(r, 50));
+    f.engine.cache(c.id)!.status = 'invalidated';
+    open();
+    const a = await asked;
+    assert.equal(a.source, 'upstream');
+    assert.match(String(a.reason), /is invalidated/);
+    f.engine.cache(c.id)!.status = 'ready';
   });
 
   it('empties a cache nobody read for cacheIdleMs, keeping its definition; a read cache stays', async () => {
