@@ -177,6 +177,8 @@ export class Graph {
 
   /** Marks `keys` of `node` as filled at `position`: batches at or before it skip them. */
   fence(node: StatefulOperator, keys: ReadonlyArray<Row>, position: BinlogPosition): void {
+    // A node released while its fill was in flight receives no more batches: nothing to fence.
+    if (!this.#index.has(node)) return;
     const st = node.state;
     let f = this.#fences.get(node);
     if (f === undefined) this.#fences.set(node, (f = { max: position, keys: new Map() }));
@@ -339,7 +341,8 @@ export class Graph {
     const cached = this.#plans.get(node);
     if (cached !== undefined) return cached;
     const plan: FillPlan = node.kind === 'union' ? { kind: 'parents', node } : this.#walkUp(node);
-    this.#plans.set(node, plan);
+    // A node released while a fill for it was in flight is not kept alive by its plan.
+    if (this.#index.has(node)) this.#plans.set(node, plan);
     return plan;
   }
 

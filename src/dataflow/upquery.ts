@@ -270,6 +270,8 @@ export class Upqueries {
     Promise.all(parts).then(q.resolve, q.reject).finally(() => {
       const flight = this.#inFlight.get(node);
       if (flight !== undefined) for (const ks of q.keyStrings) if (flight.get(ks) === q.done) flight.delete(ks);
+      // A node dropped meanwhile (DROP CACHE) is not kept alive by an empty entry here.
+      if (flight?.size === 0) this.#inFlight.delete(node);
     });
   }
 
