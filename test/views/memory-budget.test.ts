@@ -5,24 +5,13 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { EngineFixture, canonical } from './support.js';
-import { usage } from '../../src/dataflow/usage.js';
-
-const LIMIT = 96 * 1024;
+import { BUDGET_LIMIT as LIMIT, budgetFixture, canonical, type EngineFixture } from './support.js';
 
 describe('memory budget', () => {
   let f: EngineFixture;
 
   before(async () => {
-    usage.policy = 'admission';
-    const rows = Array.from({ length: 2000 }, (_, i) => `(${i + 1}, ${(i % 50) + 1}, '${'p'.repeat(60)}${i}')`).join(', ');
-    const authors = Array.from({ length: 50 }, (_, i) => `(${i + 1}, 'author ${i + 1}')`).join(', ');
-    f = await EngineFixture.create('views_budget', `
-      CREATE TABLE post (id INT PRIMARY KEY, author INT, body VARCHAR(100), KEY (author));
-      INSERT INTO post VALUES ${rows};
-      CREATE TABLE author (id INT PRIMARY KEY, name VARCHAR(40));
-      INSERT INTO author VALUES ${authors};
-    `, { engine: { memoryLimitBytes: LIMIT } });
+    f = await budgetFixture('views_budget', true);
   });
   after(async () => {
     await f?.close();

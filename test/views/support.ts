@@ -3,6 +3,7 @@
  * session, and "ask the engine" / "ask MariaDB" helpers returning rows in Rotor's value
  * representation so the two answers compare directly.
  */
+import { usage } from '../../src/dataflow/usage.js';
 import mysql from 'mysql2/promise';
 import { pino } from 'pino';
 import type { FieldPacket } from 'mysql2';
@@ -138,4 +139,22 @@ export class EngineFixture {
     await this.direct.end();
     await this.db.drop();
   }
+}
+
+/** The memory budget's tests: a limit small enough that a few hundred keys pass it. [note: memory-budget] */
+export const BUDGET_LIMIT = 96 * 1024;
+
+/**
+ * An engine under {@link BUDGET_LIMIT} over 2,000 posts of ~65 bytes by 50 authors (and, with
+ * `authors`, the author table a join reads), with the default eviction policy.
+ */
+export function budgetFixture(prefix: string, authors = false): Promise<EngineFixture> {
+  usage.policy = 'admission';
+  const posts = Array.from({ length: 2000 }, (_, i) => `(${i + 1}, ${(i % 50) + 1}, '${'p'.repeat(60)}${i}')`).join(', ');
+  const names = Array.from({ length: 50 }, (_, i) => `(${i + 1}, 'author ${i + 1}')`).join(', ');
+  return EngineFixture.create(prefix, `
+    CREATE TABLE post (id INT PRIMARY KEY, author INT, body VARCHAR(100), KEY (author));
+    INSERT INTO post VALUES ${posts};
+    ${authors ? `CREATE TABLE author (id INT PRIMARY KEY, name VARCHAR(40)); INSERT INTO author VALUES ${names};` : ''}
+  `, { engine: { memoryLimitBytes: BUDGET_LIMIT } });
 }
