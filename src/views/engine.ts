@@ -186,6 +186,7 @@ export class Engine implements BinlogSink, RouterBackend {
   emptyIdle(now: number): void {
     const limit = this.#opts.cacheIdleMs ?? 0;
     if (limit <= 0) return;
+    const idle: Cache[] = [];
     for (const c of this.#registry.values()) {
       const reads = c.stats.hits + c.stats.misses;
       if (reads !== c.idle.reads || c.idle.since === 0) {
@@ -193,11 +194,12 @@ export class Engine implements BinlogSink, RouterBackend {
         continue;
       }
       if (now - c.idle.since < limit || c.status !== 'ready' || c.built.reader.size === 0) continue;
-      // Its own keys only: states it shares with caches still read keep theirs.
-      this.budget.evictReaderKeys(c.built.reader, [...c.built.reader.keyRows()]);
-      this.idleEmptied++;
+      idle.push(c);
       this.#log.info({ cache: c.id, idleMs: Math.round(now - c.idle.since) }, 'a cache nobody read was emptied');
     }
+    // Their own keys only: states they share with caches still read keep theirs.
+    this.budget.emptyReaders(idle.map((c) => c.built.reader));
+    this.idleEmptied += idle.length;
   }
 
   refresh(): Promise<void> {

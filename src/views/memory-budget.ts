@@ -193,17 +193,32 @@ export class MemoryBudget {
   }
 
   /**
-   * Evicts a reader's keys with the states tied to them, without touching what other caches share
-   * beyond those keys (the idle-cache emptying, src/views/engine.ts).
+   * Evicts every key of `readers` with the states tied to them, without touching what other caches
+   * share beyond those keys (the idle-cache emptying, src/views/engine.ts).
    */
-  evictReaderKeys(reader: StatefulOperator, keys: ReadonlyArray<Row>): void {
+  emptyReaders(readers: ReadonlyArray<StatefulOperator>): void {
+    if (readers.length === 0) return;
     const { ties } = this.#states();
-    const chain = ties.get(reader) ?? [];
-    for (const k of keys) {
-      for (let i = chain.length - 1; i >= 0; i--) this.#graph.evict(chain[i].node, [chain[i].toKey(k)]);
-      if (reader.state.has(keyString(k, reader.state.fold))) this.#graph.evict(reader, [k]);
-      for (const t of chain) if (t.node.kind === 'union') this.#dropOrphanBranches(t.node, t.toKey(k), this.#perKey);
+    for (const reader of readers) {
+      const chain = ties.get(reader) ?? [];
+      for (const k of [...reader.state.keyRows()]) this.#evictKey(reader, k, chain, this.#perKey);
     }
+  }
+
+  /**
+   * Evicts `key` of `node` with the keys of the states tied to it, top-down (their eviction travels
+   * down to the node's key), then the union branch keys it was the last to use; the tied states'
+   * bytes freed, estimated.
+   */
+  #evictKey(node: StatefulOperator, key: Row, chain: ReadonlyArray<Tie>, perKey: ReadonlyMap<StatefulOperator, number>): number {
+    let freed = 0;
+    for (let i = chain.length - 1; i >= 0; i--) {
+      const t = chain[i];
+      if (this.#graph.evict(t.node, [t.toKey(key)]) > 0) freed += perKey.get(t.node) ?? 0;
+    }
+    if (node.state.has(keyString(key, node.state.fold))) this.#graph.evict(node, [key]);
+    for (const t of chain) if (t.node.kind === 'union') freed += this.#dropOrphanBranches(t.node, t.toKey(key), perKey);
+    return freed;
   }
 
   #round(states: ReadonlyArray<StatefulOperator>, perKey: ReadonlyMap<StatefulOperator, number>): Victim[] {
@@ -228,15 +243,7 @@ export class MemoryBudget {
   #evict(v: Victim, ties: ReadonlyMap<StatefulOperator, Tie[]>, perKey: ReadonlyMap<StatefulOperator, number>): number {
     const st = v.node.state;
     if (!st.has(keyString(v.keyRow, st.fold))) return 0;
-    let freed = v.perKey;
-    // Top-down: the tied states first (their eviction travels down to the reader's key).
-    const chain = ties.get(v.node) ?? [];
-    for (let i = chain.length - 1; i >= 0; i--) {
-      const t = chain[i];
-      if (this.#graph.evict(t.node, [t.toKey(v.keyRow)]) > 0) freed += perKey.get(t.node) ?? 0;
-    }
-    if (st.has(keyString(v.keyRow, st.fold))) this.#graph.evict(v.node, [v.keyRow]);
-    for (const t of chain) if (t.node.kind === 'union') freed += this.#dropOrphanBranches(t.node, t.toKey(v.keyRow), perKey);
+    const freed = v.perKey + this.#evictKey(v.node, v.keyRow, ties.get(v.node) ?? [], perKey);
     this.evictions++;
     this.evictedBy.set(v.node, (this.evictedBy.get(v.node) ?? 0) + 1);
     return freed;

@@ -338,10 +338,16 @@ export class CacheRouter implements ReadRouter {
     const reader = cache.built.reader;
     let absent = 0;
     let again: Row[] | null = null;
+    const seen = keys.length > 1 ? new Set<string>() : null;
     for (const k of keys) {
       const ks = keyString(k, reader.fold);
       // Present but held back until the stream catches up with its fill (cache.ahead).
       if (reader.state.has(ks)) continue;
+      // `IN (3, 3)` is one read of key 3.
+      if (seen !== null) {
+        if (seen.has(ks)) continue;
+        seen.add(ks);
+      }
       absent++;
       const h = hashKey(`${cache.id}\0${ks}`);
       this.#missed.add(h);
