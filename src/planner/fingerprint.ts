@@ -49,6 +49,11 @@ export interface Fingerprint {
   readonly end: number;
   /** Offset of the statement's own (outermost) LIMIT, or -1. */
   readonly limitStart: number;
+  /**
+   * Offsets in `key` of the tables the statement names without their database, or null when it
+   * names tables where the fingerprint cannot tell them all apart ([note: scoped-key]).
+   */
+  readonly unqualifiedTables: ReadonlyArray<number> | null;
 }
 
 const KEYWORDS = new Set([
@@ -244,9 +249,11 @@ export function fingerprint(sql: string, mode = 0): Fingerprint | null {
   let selectStart = -1;
   let selectEnd = -1;
   let limitStart = -1;
+  const tables = new TableScan();
   for (let i = 0; i < toks.length; i++) {
     const tk = toks[i];
     if (tk.text === ';') return null;
+    tables.token(toks, i, key);
     if (tk.text === '(') depth++;
     else if (tk.text === ')') depth--;
     if (depth === 0 && tk.t === 'word') {
@@ -275,7 +282,128 @@ export function fingerprint(sql: string, mode = 0): Fingerprint | null {
     else text = tk.text;
     key += joiner(key, text) + text;
   }
-  return { key, literals, selectStart, selectEnd, end: toks[toks.length - 1].end, limitStart };
+  return { key, literals, selectStart, selectEnd, end: toks[toks.length - 1].end, limitStart, unqualifiedTables: tables.unqualified };
+}
+
+/**
+ * [note: scoped-key] The key a statement is routed by, in the database `database` names when the
+ * statement names a table without one (the session's current database, or the database a cache was
+ * registered in). Two statements route alike only when they read the same tables: a statement whose
+ * every table the fingerprint located is keyed by its tables with their databases written out
+ * (`SELECT v FROM kv` in `shop` and `SELECT v FROM shop.kv` anywhere share a key); any other is keyed
+ * by the database and its own text, so it matches only caches registered from that database. Null
+ * when an unqualified table has no database to resolve it (no session database): nothing matches.
+ * Pinned by test/planner/fingerprint.test.ts and test/e2e/routing.test.ts.
+ */
+export function scopedKey(fp: Fingerprint, database: string | null): string | null {
+  const at = fp.unqualifiedTables;
+  if (at === null) return database === null ? null : `${database}\0${fp.key}`;
+  if (at.length === 0) return `\0${fp.key}`;
+  if (database === null) return null;
+  const prefix = `${identifierText(database)}.`;
+  let out = '\0';
+  let from = 0;
+  for (const p of at) {
+    out += fp.key.slice(from, p) + prefix;
+    from = p;
+  }
+  return out + fp.key.slice(from);
+}
+
+/** An identifier as the key spells it: bare when the tokenizer drops its backticks, else quoted. */
+function identifierText(name: string): string {
+  let plain = name.length > 0 && !KEYWORDS.has(name.toUpperCase()) && !isDigit(name.charCodeAt(0));
+  for (let k = 0; plain && k < name.length; k++) plain = isIdentChar(name.charCodeAt(k)) && name.charCodeAt(k) !== C.Backtick;
+  return plain ? name : `\`${name}\``;
+}
+
+/** Words that end a FROM clause at its own depth. */
+const FROM_ENDS = new Set(['WHERE', 'GROUP', 'HAVING', 'ORDER', 'LIMIT', 'UNION', 'FOR', 'LOCK', 'INTO', 'WINDOW', 'PROCEDURE', 'EXCEPT', 'INTERSECT']);
+/** Words that may come before JOIN. */
+const JOIN_MODIFIERS = new Set(['INNER', 'LEFT', 'RIGHT', 'OUTER', 'CROSS', 'NATURAL']);
+
+/**
+ * Where in a FROM clause the scan is: `table` a table (or a derived table) comes next; `dot` the
+ * word just read may be a database (`db.t`); `named` a table was read (an alias may follow);
+ * `aliased` its alias too; `joining` join modifiers were read (JOIN comes next); `condition` inside
+ * ON/USING, where only JOIN, a comma or the clause's end bring another table.
+ */
+type FromState = 'table' | 'dot' | 'qualified' | 'named' | 'aliased' | 'joining' | 'condition';
+
+/**
+ * [note: scoped-key] Finds the tables of a statement as its tokens go by, without a parser: after
+ * FROM (at the depth of a SELECT), JOIN, or a comma of the FROM list. It gives up (null) on
+ * anything in a FROM clause it does not follow: nested join lists `FROM (a, b)`, STRAIGHT_JOIN,
+ * index hints, PARTITION, LATERAL — never a guess, since a table it missed would resolve in another
+ * database than the key says.
+ */
+class TableScan {
+  /** Offsets of unqualified tables in the key, or null once the scan gave up. */
+  unqualified: number[] | null = [];
+  /** Per open parenthesis (and the statement): whether a SELECT began there, and its FROM state. */
+  readonly #frames: Array<{ select: boolean; from: FromState | null }> = [{ select: false, from: null }];
+
+  token(toks: ReadonlyArray<Tok>, i: number, key: string): void {
+    if (this.unqualified === null) return;
+    const tk = toks[i];
+    const frame = this.#frames[this.#frames.length - 1];
+    const upper = tk.t === 'word' ? tk.text.toUpperCase() : '';
+    const from = frame.from;
+    if (tk.text === ')') {
+      if (this.#frames.length > 1) this.#frames.pop();
+      return;
+    }
+    if (from === null) {
+      if (upper === 'SELECT') frame.select = true;
+      else if (upper === 'FROM' && frame.select) frame.from = 'table';
+      if (tk.text === '(') this.#frames.push({ select: false, from: null });
+      return;
+    }
+    if (from === 'dot') {
+      // The word before was a database: this dot and the table after it are read as a whole.
+      frame.from = tk.text === '.' ? 'qualified' : this.#afterTable(frame, toks, i, 'named');
+      return;
+    }
+    if (from === 'qualified') {
+      frame.from = tk.t === 'word' ? 'named' : null;
+      if (tk.t !== 'word') this.unqualified = null;
+      return;
+    }
+    if (from === 'table') {
+      if (tk.text === '(' && toks[i + 1]?.text.toUpperCase() === 'SELECT') {
+        frame.from = 'named';
+        this.#frames.push({ select: false, from: null });
+      } else if (tk.t === 'word' && !KEYWORDS.has(upper)) {
+        if (toks[i + 1]?.text !== '.') this.unqualified.push(key.length + joiner(key, tk.text).length);
+        frame.from = 'dot';
+      } else {
+        this.unqualified = null;
+      }
+      return;
+    }
+    this.#afterTable(frame, toks, i, from);
+  }
+
+  /** A token after a table, an alias, join modifiers or inside a join condition. */
+  #afterTable(frame: { select: boolean; from: FromState | null }, toks: ReadonlyArray<Tok>, i: number, from: FromState): FromState | null {
+    const tk = toks[i];
+    const upper = tk.t === 'word' ? tk.text.toUpperCase() : '';
+    let next: FromState | null = from;
+    if (FROM_ENDS.has(upper)) next = null;
+    else if (tk.text === ',' || upper === 'JOIN') next = 'table';
+    else if (upper === 'STRAIGHT_JOIN') this.unqualified = null;
+    else if (JOIN_MODIFIERS.has(upper) && toks[i + 1]?.text !== '(') next = 'joining';
+    else if (from === 'joining') this.unqualified = null;
+    else if (upper === 'ON' || upper === 'USING') next = 'condition';
+    else if (from === 'condition') {
+      if (tk.text === '(') this.#frames.push({ select: false, from: null });
+    } else if (from === 'named' && upper === 'AS') next = 'named';
+    else if ((from === 'named' || from === 'dot') && tk.t === 'word' && !KEYWORDS.has(upper)) next = 'aliased';
+    else this.unqualified = null;
+    frame.from = next;
+    if (next === null && upper === 'UNION') frame.select = false;
+    return next;
+  }
 }
 
 const PARAM: Literal = { kind: 'param' };

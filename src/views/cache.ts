@@ -3,7 +3,8 @@
  * incoming statement's fingerprint binds its parameters, and its counters.
  */
 import type { ColumnDefinition } from '../proxy/protocol/column-definition.js';
-import type { Fingerprint, Literal } from '../planner/fingerprint.js';
+import { scopedKey, type Fingerprint, type Literal } from '../planner/fingerprint.js';
+import { invariant } from '../errors.js';
 import type { TableSchema } from '../planner/schema.js';
 import type { BuiltCache, CachePlan } from '../planner/index.js';
 import { coerceParam } from '../planner/coerce.js';
@@ -96,6 +97,8 @@ export class Cache {
   readonly timestamps: boolean;
   /** Reader keys filled ahead of the binlog stream, not served until it catches up (count of waiters). */
   readonly ahead = new Map<string, number>();
+  /** The key statements find the cache by: its tables resolved in its database ([note: scoped-key]). */
+  readonly routingKey: string;
 
   constructor(
     readonly def: CacheDefinition,
@@ -107,6 +110,9 @@ export class Cache {
   ) {
     this.variants.set(selectText, def.columns);
     this.probe = qualifiedQuery(def.sql, def.database);
+    const key = scopedKey(fp, def.database);
+    invariant(key !== null, 'a cache always has a database');
+    this.routingKey = key;
     const tables = def.tables ?? [def.schema];
     const isTimestamp = (p: { table: string; column: string }): boolean =>
       tables.some((t) => t.table === p.table && t.columns.some((c) => c.name === p.column && c.dataType === 'timestamp'));

@@ -9,7 +9,7 @@ import type { Operator } from '../dataflow/operator.js';
 import type { Row } from '../dataflow/delta.js';
 import { keyString } from '../dataflow/state.js';
 import type { Value } from '../values.js';
-import { fingerprint, type Fingerprint } from '../planner/fingerprint.js';
+import { fingerprint, scopedKey, type Fingerprint } from '../planner/fingerprint.js';
 import { parseStatement } from '../planner/parse.js';
 import { lowerPlan, planStatement, releaseCache } from '../planner/index.js';
 import { RotorError } from '../errors.js';
@@ -47,14 +47,15 @@ export class CacheRegistry {
     return this.#caches.get(c.id) === c;
   }
 
-  /** The caches registered under a fingerprint key. */
+  /** The caches registered under a routing key ([note: scoped-key]). */
   candidates(key: string): ReadonlyArray<Cache> | undefined {
     return this.#byKey.get(key);
   }
 
   /** A cache registered for the same statement (up to its literals' slots) in `database`, or null. */
   findSame(fp: Fingerprint, database: string): Cache | null {
-    for (const c of this.#byKey.get(fp.key) ?? []) {
+    const key = scopedKey(fp, database);
+    for (const c of key === null ? [] : this.#byKey.get(key) ?? []) {
       if (c.def.database !== database) continue;
       if (c.fp.literals.length === fp.literals.length && c.bind(fp.literals) !== null && sameSlots(c.fp, fp)) return c;
     }
@@ -73,9 +74,9 @@ export class CacheRegistry {
     const cache = new Cache(def, plan, fp, selectText, normalizedSql(fp, plan), built);
     cache.divPrecisionIncrement = divPrecisionIncrement;
     this.#caches.set(def.id, cache);
-    const list = this.#byKey.get(fp.key) ?? [];
+    const list = this.#byKey.get(cache.routingKey) ?? [];
     list.push(cache);
-    this.#byKey.set(fp.key, list);
+    this.#byKey.set(cache.routingKey, list);
     return cache;
   }
 
@@ -88,9 +89,9 @@ export class CacheRegistry {
 
   remove(c: Cache): void {
     this.#caches.delete(c.id);
-    const list = (this.#byKey.get(c.fp.key) ?? []).filter((x) => x !== c);
-    if (list.length > 0) this.#byKey.set(c.fp.key, list);
-    else this.#byKey.delete(c.fp.key);
+    const list = (this.#byKey.get(c.routingKey) ?? []).filter((x) => x !== c);
+    if (list.length > 0) this.#byKey.set(c.routingKey, list);
+    else this.#byKey.delete(c.routingKey);
     if (c.status !== 'dropped') releaseCache(this.#graph, c.built);
   }
 

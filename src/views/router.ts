@@ -9,7 +9,7 @@
  */
 import type { Answer, PreparedMatch, ProbeError, ReadRouter, RelayWatch, Routed, SessionView, Upstream } from '../proxy/read-router.js';
 import type { ColumnDefinition } from '../proxy/protocol/column-definition.js';
-import { fingerprint, SqlMode } from '../planner/fingerprint.js';
+import { fingerprint, scopedKey, SqlMode, type Literal } from '../planner/fingerprint.js';
 import { qualifiedQuery, type QualifiedQuery } from '../planner/parse.js';
 import { quoteId } from '../dataflow/sql.js';
 import { keyString } from '../dataflow/state.js';
@@ -159,17 +159,18 @@ export class CacheRouter implements ReadRouter {
       if ((sql.charCodeAt(i + 1) | 0x20) === 0x68 /* h */) return SHOW_CACHES.test(sql) ? this.#authorized(session, null, () => this.backend.showCaches()) : UPSTREAM;
       const fp = fingerprint(sql, this.#mode(session));
       if (fp === null) return UPSTREAM;
-      const cands = this.backend.candidates(fp.key);
-      if (cands === undefined) return UPSTREAM;
-      for (const cache of cands) {
-        const bound = cache.bind(fp.literals);
-        if (bound === null) continue;
+      const key = scopedKey(fp, session.database);
+      if (key === null) return UPSTREAM;
+      const found = this.#find(key, fp.literals);
+      if (found !== null) {
+        const { cache, bound } = found;
         if (!this.#sessionOk(cache, session)) return this.#up(this.#whyNot(cache, session));
         const text = fp.selectStart >= 0 ? sql.slice(fp.selectStart, fp.selectEnd) : '';
         const keys = cache.keys(bound, NO_PARAMS);
         if (keys === null) return this.#up('a parameter does not compare as a plain key (NULL, or another type)');
         return this.#checked(session, cache, keys, text);
       }
+      if (this.backend.candidates(key) === undefined) return UPSTREAM;
       return this.#up('the statement matches a cache except for a constant');
     } catch (e) {
       return this.#up(`router error: ${e instanceof Error ? e.message : String(e)}`);
@@ -180,12 +181,11 @@ export class CacheRouter implements ReadRouter {
     try {
       const fp = fingerprint(sql, this.#mode(session));
       if (fp === null) return null;
-      for (const cache of this.backend.candidates(fp.key) ?? []) {
-        const bound = cache.bind(fp.literals);
-        if (bound === null) continue;
-        if (cache.plan.unqualified && session.database !== cache.def.database) return null;
+      const key = scopedKey(fp, session.database);
+      const found = key === null ? null : this.#find(key, fp.literals);
+      if (found !== null) {
         const selectText = fp.selectStart >= 0 ? sql.slice(fp.selectStart, fp.selectEnd) : '';
-        const m: Prepared = { cacheId: cache.id, cache, bound, selectText };
+        const m: Prepared = { cacheId: found.cache.id, cache: found.cache, bound: found.bound, selectText };
         return m;
       }
       return null;
@@ -197,9 +197,9 @@ export class CacheRouter implements ReadRouter {
   routeExecute(match: PreparedMatch, params: ReadonlyArray<Value>, session: SessionView): Routed {
     try {
       const m = match as Prepared;
-      // Not the session's current database: a prepared statement keeps the one it was prepared in
-      // (matchPrepared checked it), as MariaDB resolves its tables at prepare.
-      if (!this.#sessionOk(m.cache, session, false)) return this.#up(this.#whyNot(m.cache, session));
+      // A prepared statement's tables were resolved at prepare, in the database it was prepared in
+      // (matchPrepared's routing key), as MariaDB resolves them: a later USE does not move them.
+      if (!this.#sessionOk(m.cache, session)) return this.#up(this.#whyNot(m.cache, session));
       const keys = m.cache.keys(m.bound, params);
       if (keys === null) return this.#up('a parameter does not compare as a plain key (NULL, or another type)');
       return this.#checked(session, m.cache, keys, m.selectText);
@@ -268,9 +268,27 @@ export class CacheRouter implements ReadRouter {
     return { kind: 'pending', answer };
   }
 
-  #sessionOk(cache: Cache, session: SessionView, checkDatabase = true): boolean {
+  /**
+   * The cache that serves a statement of routing key `key` ([note: scoped-key]: same tables, same
+   * databases) with these literals: the first ready one they bind to, else the first they bind
+   * to (which tells why it cannot serve), else null. A cache dropped or invalidated in its
+   * database does not hide one ready for the same statement.
+   */
+  #find(key: string, literals: ReadonlyArray<Literal>): { cache: Cache; bound: ReadonlyArray<ReadonlyArray<ValueSource>> } | null {
+    const cands = this.backend.candidates(key);
+    if (cands === undefined) return null;
+    let first: { cache: Cache; bound: ReadonlyArray<ReadonlyArray<ValueSource>> } | null = null;
+    for (const cache of cands) {
+      const bound = cache.bind(literals);
+      if (bound === null) continue;
+      if (cache.status === 'ready') return { cache, bound };
+      first ??= { cache, bound };
+    }
+    return first;
+  }
+
+  #sessionOk(cache: Cache, session: SessionView): boolean {
     return cache.status === 'ready' && !session.inTransaction && session.cacheBlocker === null && this.backend.staleReason === null
-      && (!checkDatabase || !cache.plan.unqualified || session.database === cache.def.database)
       && (!cache.timestamps || this.backend.timeZoneReason === null);
   }
 
@@ -279,8 +297,7 @@ export class CacheRouter implements ReadRouter {
     if (session.inTransaction) return 'inside a transaction';
     if (session.cacheBlocker !== null) return session.cacheBlocker;
     if (this.backend.staleReason !== null) return this.backend.staleReason;
-    if (cache.timestamps && this.backend.timeZoneReason !== null) return this.backend.timeZoneReason;
-    return `the session's database is not ${cache.def.database}`;
+    return this.backend.timeZoneReason ?? 'the cache cannot serve now';
   }
 
   // [note: read-your-writes] In 'session' consistency, a session that changed rows since its last

@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { fingerprint, replacePlaceholders, SqlMode, sqlModeBits } from '../../src/planner/fingerprint.js';
+import { fingerprint, replacePlaceholders, scopedKey, SqlMode, sqlModeBits } from '../../src/planner/fingerprint.js';
 
 describe('fingerprint', () => {
   it('gives a statement with literals the key of the same statement registered with ?', () => {
@@ -66,5 +66,49 @@ describe('fingerprint', () => {
 
   it('replaces placeholders outside quotes', () => {
     assert.equal(replacePlaceholders("SELECT '?' FROM t WHERE a = ? AND b IN (?, ?)", 'NULL'), "SELECT '?' FROM t WHERE a = NULL AND b IN (NULL, NULL)");
+  });
+
+  describe('[note: scoped-key] routing keys', () => {
+    const scoped = (sql: string, db: string | null): string | null => {
+      const f = fingerprint(sql);
+      assert.ok(f !== null, sql);
+      return scopedKey(f, db);
+    };
+
+    it('writes out the database of every table, so a qualified spelling meets the unqualified one', () => {
+      assert.equal(scoped('SELECT v FROM kv WHERE k = 1', 'shop'), '\0SELECT v FROM shop.kv WHERE k = ?');
+      assert.equal(scoped('SELECT v FROM shop.kv WHERE k = ?', 'other'), scoped('SELECT v FROM kv WHERE k = ?', 'shop'));
+      assert.equal(scoped('SELECT v FROM `shop`.`kv` WHERE k = ?', null), scoped('select v from kv where k = ?', 'shop'));
+      assert.notEqual(scoped('SELECT v FROM kv WHERE k = 1', 'a'), scoped('SELECT v FROM kv WHERE k = 1', 'b'), 'the same text in two databases reads two tables');
+      assert.equal(scoped('SELECT v FROM kv WHERE k = 1', null), null, 'no database: an unqualified table names nothing');
+      assert.equal(scoped('SELECT `weird-db`.kv.v FROM kv', 'weird-db'), '\0SELECT `weird-db`.kv.v FROM `weird-db`.kv');
+    });
+
+    it('finds the tables of joins, comma lists, derived tables, subqueries and unions', () => {
+      assert.equal(scoped('SELECT a.x FROM t a JOIN u AS b ON a.id = b.id LEFT OUTER JOIN w USING (id), z WHERE a.k = ?', 'd'),
+        '\0SELECT a.x FROM d.t a JOIN d.u AS b ON a.id = b.id LEFT OUTER JOIN d.w USING(id), d.z WHERE a.k = ?');
+      assert.equal(scoped('SELECT n FROM (SELECT COUNT(*) AS n FROM t WHERE g = ?) s', 'd'), '\0SELECT n FROM (SELECT COUNT(*) AS n FROM d.t WHERE g = ?) s');
+      assert.equal(scoped('SELECT x FROM t WHERE k IN (SELECT k FROM o.u WHERE EXISTS (SELECT 1 FROM w)) UNION ALL SELECT x FROM v', 'd'),
+        '\0SELECT x FROM d.t WHERE k IN (SELECT k FROM o.u WHERE EXISTS (SELECT ? FROM d.w)) UNION ALL SELECT x FROM d.v');
+      assert.equal(scoped('SELECT EXTRACT(YEAR FROM d), TRIM(LEADING ? FROM s), LEFT(s, 2) FROM t WHERE k = ?', 'd'),
+        '\0SELECT EXTRACT(YEAR FROM d), TRIM(LEADING ? FROM s), LEFT(s, ?) FROM d.t WHERE k = ?', 'a FROM inside a function names no table');
+      assert.equal(scoped('SELECT x FROM t JOIN u ON LEFT(t.s, 1) = u.s WHERE t.k = ?', 'd'), '\0SELECT x FROM d.t JOIN d.u ON LEFT(t.s, ?) = u.s WHERE t.k = ?');
+    });
+
+    it('keys by the database and the text where it cannot locate every table', () => {
+      for (const sql of [
+        'SELECT x FROM t STRAIGHT_JOIN u WHERE k = ?',
+        'SELECT x FROM t a STRAIGHT_JOIN u WHERE k = ?',
+        'SELECT x FROM t JOIN u ON t.a = u.a STRAIGHT_JOIN w ON w.b = u.b',
+        'SELECT x FROM (t, u) WHERE k = ?',
+        'SELECT x FROM t USE INDEX (i) WHERE k = ?',
+        'SELECT x FROM t FORCE INDEX (i) WHERE k = ?',
+        'SELECT x FROM t PARTITION (p0) WHERE k = ?',
+        'SELECT x FROM t, LATERAL (SELECT 1) l',
+      ]) {
+        assert.equal(scoped(sql, 'd'), `d\0${fingerprint(sql)?.key}`, sql);
+        assert.equal(scoped(sql, null), null, sql);
+      }
+    });
   });
 });
