@@ -8,12 +8,13 @@
  * for the rows it counts). Requests for a key already on its way share that upquery; keys missed
  * in the same turn of the event loop go out together, one statement per node.
  *
- * [note: fill-position] (extends the note in src/dataflow/batch.ts) Each upquery is a locking read
- * (SERIALIZABLE: every row it reads, in every table, is share-locked) followed by
- * `SHOW MASTER STATUS` inside the same transaction: its rows are exact at binlog position P for
- * every transaction that touches them. Such a transaction either committed before the locks were
- * granted (it is in the rows and in the binlog before P) or waits for them (it commits after P).
- * The binlog stream is applied independently and may be behind or ahead of P:
+ * [note: fill-position] (extends the note in src/dataflow/batch.ts) Each upquery returns its rows
+ * with a binlog position P they are exact at (src/upstream/upstream-client.ts): read in a
+ * consistent snapshot, P is the snapshot's own binlog position, and every transaction is inside
+ * the rows exactly when its commit ends at or before P; read with locks (SERIALIZABLE, then the
+ * binlog's end under them), every transaction touching the rows committed before the locks were
+ * granted (before P) or waits for them (after P). The binlog stream is applied independently and
+ * may be behind or ahead of P:
  *   - batches applied while the upquery was outstanding were dropped for the missing keys
  *     ([note: missing-key]); they are kept in a short {@link RecentLog}, and once the fill is installed those
  *     with position > P are replayed into the node for the filled keys only; those <= P are
@@ -24,12 +25,11 @@
  * So each batch is counted exactly once in a filled key: in the fill, or on top of it.
  * If the log overflowed while the upquery was out, the fill is discarded and retried.
  *
- * Why not `START TRANSACTION WITH CONSISTENT SNAPSHOT` and `binlog_snapshot_position`: measured
- * on MariaDB 10.11, about 1 snapshot in 150 taken under concurrent commits disagrees with its own
- * binlog position by up to ±20 transactions (test/binlog/fill-position.test.ts keeps the
- * measurement honest), and a fill that trusts it loses or double-counts a write.
- * The same locking read works on MySQL 8 (`SHOW BINARY LOG STATUS` from 8.4); transactions on
- * tables the fill did not read may fall on either side of P, which no key of the fill can see.
+ * A snapshot read takes no lock, so writers to a filled key commit while its fill is out and
+ * their batches are replayed on top of it; one that makes an operator evict the key (a MIN/MAX
+ * losing its extreme) undoes the fill, and the key is asked again with a locking read, which no
+ * writer to its rows can overtake ({@link Upqueries.request}). Pinned, for both reads, by
+ * test/binlog/fill-position.test.ts and test/views/race.test.ts.
  */
 import type { Row } from './delta.js';
 import { statefulNode, type InputNode, type StatefulOperator } from './operator.js';

@@ -1,6 +1,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import mysql from 'mysql2/promise';
+import { spawn } from 'node:child_process';
+import { dirname, join } from 'node:path';
+import { createInterface } from 'node:readline';
 import { BinlogStream } from '../../src/binlog/stream.js';
 import { comparePositions, type Batch, type BinlogPosition } from '../../src/dataflow/batch.js';
 import type { SnapshotResult } from '../../src/dataflow/upquery.js';
@@ -66,7 +69,41 @@ describe('binlog positions against upquery reads', () => {
       distinct.add(s.count);
     }
     assert.ok(distinct.size > 100, 'the reads fell between concurrent commits');
+
+    // The same, against MariaDB's own decoder: each transaction's end_log_pos and row images.
+    const decoded = await decodeBinlog(db, reads[0].at);
+    assert.ok(decoded.filter((x) => x.ones > 0).length > 100, 'the decoder saw the writers\' transactions');
+    for (const s of reads) {
+      const counted = decoded.filter((x) => comparePositions(x.end, s.at) <= 0).reduce((sum, x) => sum + x.ones, reads[0].count);
+      assert.equal(counted, s.count, `${s.kind} read: rows at or before ${s.at.file}:${s.at.position} by mariadb-binlog`);
+    }
   });
+
+  /**
+   * The transactions from `from` on, as `mariadb-binlog -vv` decodes them: where each ends
+   * (end_log_pos of its XID event) and how many rows with k = 1 it inserted into `c`.
+   */
+  async function decodeBinlog(test: TestDatabase, from: BinlogPosition): Promise<Array<{ end: BinlogPosition; ones: number }>> {
+    const [[{ base }]] = await test.admin.query<mysql.RowDataPacket[]>('SELECT @@log_bin_basename AS base');
+    const [logs] = await test.admin.query<mysql.RowDataPacket[]>('SHOW BINARY LOGS');
+    const files = logs.map((l) => String(l.Log_name)).filter((f) => comparePositions({ file: f, position: 0 }, { file: from.file, position: 0 }) >= 0);
+    const out: Array<{ end: BinlogPosition; ones: number }> = [];
+    const table = `\`${test.name}\`.\`c\``;
+    for (const file of files) {
+      const args = ['--no-defaults', '--base64-output=decode-rows', '-vv', ...(file === from.file ? [`--start-position=${from.position}`] : []), join(dirname(String(base)), file)];
+      const child = spawn('mariadb-binlog', args, { stdio: ['ignore', 'pipe', 'inherit'] });
+      let ones = 0, mine = false;
+      for await (const line of createInterface({ input: child.stdout })) {
+        if (line.startsWith('### INSERT INTO ') || line.startsWith('### UPDATE ') || line.startsWith('### DELETE FROM ')) mine = line.startsWith('### INSERT INTO ') && line.includes(table);
+        else if (mine && line.startsWith('###   @2=1 ')) ones++;
+        else {
+          const m = / end_log_pos (\d+) .*\tXid = /.exec(line);
+          if (m) { out.push({ end: { file, position: Number(m[1]) }, ones }); ones = 0; mine = false; }
+        }
+      }
+    }
+    return out;
+  }
 
   // The fill below stops inside its transaction, after reading the key, until the test releases a
   // user lock: a writer into the key's gap either commits meanwhile or waits for the fill's locks.
