@@ -258,7 +258,7 @@ try {
     '',
     `The COUNT(*) miss took ${fill.aggregate.upqueries ?? '?'} upquery (one \`SELECT item_id, COUNT(*) … GROUP BY\` restricted to the key; no row is fetched to be counted). ` +
     'The vote miss is compared with a point read of the article by primary key (target: ≤ 2×); it takes two upqueries at once (the article by id, the vote count by one GROUP BY). ' +
-    'A fill runs its upquery as a locking read (SERIALIZABLE) and reads `SHOW MASTER STATUS` under its locks, in one round trip with the query. ' +
+    'A fill runs its upquery in a consistent snapshot (`START TRANSACTION WITH CONSISTENT SNAPSHOT`, the snapshot\'s `Binlog_snapshot_position`, the query: three statements queued together, no lock taken). ' +
     'A relayed first read costs what the client\'s statement costs MariaDB: the vote query\'s natural plan, not the fill\'s two point upqueries. One client, sequential; MariaDB and Rotor share 2 cores.',
     '',
   ].join('\n');

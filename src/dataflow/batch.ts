@@ -4,10 +4,12 @@
  * (src/binlog/) produces them; the dataflow, the operators and the views consume them, so they live
  * here, below all of them.
  *
- * [note: fill-position] A batch's `position` is the binlog position just after its commit event.
- * `SHOW MASTER STATUS`, read inside a transaction that holds share locks on every row an upquery
- * read, is a position such that every transaction touching those rows is either at or before it
- * (and inside the answer) or after it (and not). So a batch with
+ * [note: fill-position] A batch's `position` is the binlog position just after its commit event
+ * (the end of its XID or COMMIT event, in the file that event is in). An upquery's position is
+ * one such that every transaction touching its rows is either at or before it (and inside the
+ * answer) or after it (and not): a consistent snapshot's `Binlog_snapshot_file`/`_position` (the
+ * end of the last transaction committed into the snapshot), or `SHOW MASTER STATUS` read inside a
+ * transaction that holds share locks on every row the upquery read. So a batch with
  * `comparePositions(batch.position, fill) <= 0` is already inside a fill taken at `fill`, and one
  * with a greater position must be applied on top of it. How fills honour this
  * (replay of held batches, per-key fences while the stream is behind): src/dataflow/upquery.ts.

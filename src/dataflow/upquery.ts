@@ -8,12 +8,13 @@
  * for the rows it counts). Requests for a key already on its way share that upquery; keys missed
  * in the same turn of the event loop go out together, one statement per node.
  *
- * [note: fill-position] (extends the note in src/dataflow/batch.ts) Each upquery is a locking read
- * (SERIALIZABLE: every row it reads, in every table, is share-locked) followed by
- * `SHOW MASTER STATUS` inside the same transaction: its rows are exact at binlog position P for
- * every transaction that touches them. Such a transaction either committed before the locks were
- * granted (it is in the rows and in the binlog before P) or waits for them (it commits after P).
- * The binlog stream is applied independently and may be behind or ahead of P:
+ * [note: fill-position] (extends the note in src/dataflow/batch.ts) Each upquery returns its rows
+ * with a binlog position P they are exact at (src/upstream/upstream-client.ts): read in a
+ * consistent snapshot, P is the snapshot's own binlog position, and every transaction is inside
+ * the rows exactly when its commit ends at or before P; read with locks (SERIALIZABLE, then the
+ * binlog's end under them), every transaction touching the rows committed before the locks were
+ * granted (before P) or waits for them (after P). The binlog stream is applied independently and
+ * may be behind or ahead of P:
  *   - batches applied while the upquery was outstanding were dropped for the missing keys
  *     ([note: missing-key]); they are kept in a short {@link RecentLog}, and once the fill is installed those
  *     with position > P are replayed into the node for the filled keys only; those <= P are
@@ -24,12 +25,11 @@
  * So each batch is counted exactly once in a filled key: in the fill, or on top of it.
  * If the log overflowed while the upquery was out, the fill is discarded and retried.
  *
- * Why not `START TRANSACTION WITH CONSISTENT SNAPSHOT` and `binlog_snapshot_position`: measured
- * on MariaDB 10.11, about 1 snapshot in 150 taken under concurrent commits disagrees with its own
- * binlog position by up to ±20 transactions (test/binlog/fill-position.test.ts keeps the
- * measurement honest), and a fill that trusts it loses or double-counts a write.
- * The same locking read works on MySQL 8 (`SHOW BINARY LOG STATUS` from 8.4); transactions on
- * tables the fill did not read may fall on either side of P, which no key of the fill can see.
+ * A snapshot read takes no lock, so writers to a filled key commit while its fill is out and
+ * their batches are replayed on top of it; one that makes an operator evict the key (a MIN/MAX
+ * losing its extreme) undoes the fill, and the key is asked again with a locking read, which no
+ * writer to its rows can overtake ({@link Upqueries.request}). Pinned, for both reads, by
+ * test/binlog/fill-position.test.ts and test/views/race.test.ts.
  */
 import type { Row } from './delta.js';
 import { statefulNode, type InputNode, type StatefulOperator } from './operator.js';
@@ -47,7 +47,13 @@ export interface SnapshotResult {
 
 /** The one thing upqueries need from MySQL. */
 export interface SnapshotReader {
-  snapshotQuery(sql: string): Promise<SnapshotResult>;
+  /**
+   * `sql`'s rows and the binlog position they are exact at ([note: fill-position]). With
+   * `locking`, the read MUST also keep every transaction that would change its rows from
+   * committing until the rows are back (a locking read), so no batch touching them can be applied
+   * before the fill is installed; without it, the read SHOULD take no lock a writer would wait for.
+   */
+  snapshotQuery(sql: string, locking?: boolean): Promise<SnapshotResult>;
 }
 
 /** The batches applied while upqueries are outstanding. */
@@ -99,6 +105,7 @@ export class RecentLog {
 
 interface Waiting {
   readonly keys: Row[];
+  readonly locking: boolean;
   readonly keyStrings: string[];
   readonly done: Promise<void>;
   resolve(): void;
@@ -112,16 +119,20 @@ export interface UpqueryStats {
   replayed: number;
   /** Fills fenced because the stream was behind their snapshot. */
   fenced: number;
+  /** Upqueries read with locks: a key whose snapshot fill did not hold, asked again. */
+  locking: number;
 }
 
 /** Schedules, batches, shares and installs upqueries. */
 export class Upqueries {
   readonly log = new RecentLog();
-  readonly stats: UpqueryStats = { upqueries: 0, rows: 0, replayed: 0, fenced: 0 };
+  readonly stats: UpqueryStats = { upqueries: 0, rows: 0, replayed: 0, fenced: 0, locking: 0 };
   /** Position of the last batch the engine applied, or null before the first. */
   lastApplied: BinlogPosition | null = null;
   readonly #inFlight = new Map<InputNode, Map<string, Promise<void>>>();
+  // Keys waiting for the next upquery of their node: snapshot reads, and locking ones.
   readonly #queued = new Map<InputNode, Waiting>();
+  readonly #queuedLocking = new Map<InputNode, Waiting>();
   #generation = 0;
 
   constructor(readonly graph: Graph, readonly upstream: SnapshotReader, readonly maxKeysPerQuery = 500) {}
@@ -187,7 +198,15 @@ export class Upqueries {
     for (const w of this.#waiters.splice(0)) w.resolve();
   }
 
-  /** Resolves once `node` holds every key in `keys` (or rejects when the upstream fails). */
+  /**
+   * Resolves once `node` holds every key in `keys` (or rejects when the upstream fails).
+   *
+   * A fill from MySQL is first read without locks. A key it filled can be gone before the fill
+   * resolves: the batches replayed on top of it ([note: fill-position]) made an operator evict it
+   * ([note: evict-not-guess]: a MIN/MAX whose extreme was deleted) — under concurrent writers to
+   * that very key, each snapshot fill can meet such a batch. Such a key is asked again with a
+   * locking read, which no writer to its rows can overtake.
+   */
   async request(node: StatefulOperator, keys: ReadonlyArray<Row>): Promise<void> {
     const st = node.state;
     for (let attempt = 0; attempt < 5; attempt++) {
@@ -195,7 +214,7 @@ export class Upqueries {
       if (missing.length === 0) return;
       const plan = this.graph.fillPlan(node);
       switch (plan.kind) {
-        case 'mysql': await this.#fromMysql(plan.node, missing); break;
+        case 'mysql': await this.#fromMysql(plan.node, missing, attempt > 0); break;
         case 'ancestor': await this.#fromAncestor(plan, missing); break;
         case 'join': await this.#throughJoin(plan, missing); break;
         case 'parents': await this.#fromParents(plan, missing); break;
@@ -236,7 +255,7 @@ export class Upqueries {
     if (held) plan.node.fillFromParents(keys);
   }
 
-  #fromMysql(node: InputNode, keys: ReadonlyArray<Row>): Promise<unknown> {
+  #fromMysql(node: InputNode, keys: ReadonlyArray<Row>, locking: boolean): Promise<unknown> {
     const st = node.state;
     let flight = this.#inFlight.get(node);
     if (flight === undefined) this.#inFlight.set(node, (flight = new Map()));
@@ -245,13 +264,14 @@ export class Upqueries {
       const ks = keyString(k, st.fold);
       const p = flight.get(ks);
       if (p !== undefined) { waits.push(p); continue; }
-      let q = this.#queued.get(node);
+      const queue = locking ? this.#queuedLocking : this.#queued;
+      let q = queue.get(node);
       if (q === undefined) {
         let resolve!: () => void, reject!: (e: unknown) => void;
         const done = new Promise<void>((res, rej) => { resolve = res; reject = rej; });
         done.catch(() => undefined);
-        q = { keys: [], keyStrings: [], done, resolve, reject };
-        this.#queued.set(node, q);
+        q = { keys: [], keyStrings: [], locking, done, resolve, reject };
+        queue.set(node, q);
         const queued = q;
         setImmediate(() => this.#flush(node, queued));
       }
@@ -264,9 +284,10 @@ export class Upqueries {
   }
 
   #flush(node: InputNode, q: Waiting): void {
-    if (this.#queued.get(node) === q) this.#queued.delete(node);
+    const queue = q.locking ? this.#queuedLocking : this.#queued;
+    if (queue.get(node) === q) queue.delete(node);
     const parts: Promise<void>[] = [];
-    for (let i = 0; i < q.keys.length; i += this.maxKeysPerQuery) parts.push(this.#run(node, q.keys.slice(i, i + this.maxKeysPerQuery)));
+    for (let i = 0; i < q.keys.length; i += this.maxKeysPerQuery) parts.push(this.#run(node, q.keys.slice(i, i + this.maxKeysPerQuery), q.locking));
     Promise.all(parts).then(q.resolve, q.reject).finally(() => {
       const flight = this.#inFlight.get(node);
       if (flight !== undefined) for (const ks of q.keyStrings) if (flight.get(ks) === q.done) flight.delete(ks);
@@ -275,7 +296,7 @@ export class Upqueries {
     });
   }
 
-  async #run(node: InputNode, keys: Row[]): Promise<void> {
+  async #run(node: InputNode, keys: Row[], locking: boolean): Promise<void> {
     const st = node.state;
     for (let attempt = 0; ; attempt++) {
       const query = st.fillQuery(keys);
@@ -284,7 +305,8 @@ export class Upqueries {
       let result: SnapshotResult;
       try {
         this.stats.upqueries++;
-        result = await this.upstream.snapshotQuery(query.sql);
+        if (locking) this.stats.locking++;
+        result = await this.upstream.snapshotQuery(query.sql, locking);
       } catch (e) {
         this.log.end(token);
         throw e;

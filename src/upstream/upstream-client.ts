@@ -1,7 +1,8 @@
 /**
- * Rotor's own connection pools to the upstream: upqueries as locking reads at a binlog position
- * (one pool), table schemas from information_schema, binlog positions and the exact column
- * definitions of a registered query's result (the other, src/upstream/schema-reads.ts).
+ * Rotor's own connection pools to the upstream: upqueries read in a consistent snapshot at its
+ * binlog position (one pool; a locking read where the server cannot name a snapshot's position),
+ * table schemas from information_schema, binlog positions and the exact column definitions of a
+ * registered query's result (the other, src/upstream/schema-reads.ts).
  */
 import type mysql from 'mysql2/promise';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -36,61 +37,165 @@ const LOCK_RETRIES = 10;
 const PARSE_MODES = ['NO_BACKSLASH_ESCAPES', 'ANSI_QUOTES', 'PIPES_AS_CONCAT', 'IGNORE_SPACE', 'HIGH_NOT_PRECEDENCE', 'ORACLE', 'MSSQL', 'DB2', 'POSTGRESQL', 'MAXDB', 'ANSI', 'MYSQL323', 'MYSQL40'];
 const PINNED_SQL_MODE = `TRIM(BOTH ',' FROM REGEXP_REPLACE(@@GLOBAL.sql_mode, '(?<=^|,)(${PARSE_MODES.join('|')})(,|$)', ''))`;
 
-/** Upquery connections: UTC values, the pinned sql_mode, SERIALIZABLE transactions left open until COMMIT. */
-const UPQUERY_SETUP = [
+/**
+ * Snapshot upquery connections: UTC values, the pinned sql_mode, REPEATABLE READ (a consistent
+ * snapshot is one only at that level).
+ */
+const SNAPSHOT_SETUP = [
+  `SET time_zone = '+00:00', innodb_lock_wait_timeout = ${LOCK_WAIT_SECONDS}, sql_mode = ${PINNED_SQL_MODE}`,
+  'SET SESSION TRANSACTION ISOLATION LEVEL REPEATABLE READ',
+];
+
+/** Locking upquery connections: the same, SERIALIZABLE, transactions left open until COMMIT. */
+const LOCKING_SETUP = [
   `SET time_zone = '+00:00', innodb_lock_wait_timeout = ${LOCK_WAIT_SECONDS}, autocommit = 0, sql_mode = ${PINNED_SQL_MODE}`,
   'SET SESSION TRANSACTION ISOLATION LEVEL SERIALIZABLE',
 ];
 
+/**
+ * How an upquery learns the binlog position its rows are exact at ([note: fill-position]):
+ * - `snapshot`: `START TRANSACTION WITH CONSISTENT SNAPSHOT` and the snapshot's own binlog position
+ *   (`Binlog_snapshot_file`/`Binlog_snapshot_position`, MariaDB and Percona Server). Takes no row
+ *   lock: no writer waits for a fill;
+ * - `locking`: a SERIALIZABLE read, which share-locks what it reads (gap locks for absent keys),
+ *   then the binlog's end under those locks. For servers that cannot name a snapshot's position
+ *   (MySQL: it has no `Binlog_snapshot_*` status).
+ */
+export type FillRead = 'snapshot' | 'locking';
+
+export interface UpstreamClientOptions {
+  /** Upquery connections (default 4). */
+  readonly connectionLimit?: number;
+  /**
+   * Default: `snapshot` where the server names a snapshot's position, `locking` elsewhere. A
+   * server without snapshot positions reads `locking` whatever is asked.
+   */
+  readonly fillRead?: FillRead;
+}
+
 /** Control connections (schemas, column definitions, binlog positions): UTC, the upstream's own sql_mode. */
 const CONTROL_SETUP = [`SET time_zone = '+00:00'`];
 
-/** ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT. */
-function isLockConflict(e: unknown): boolean {
+/**
+ * Worth another try: ER_LOCK_DEADLOCK, ER_LOCK_WAIT_TIMEOUT (a locking read met a writer),
+ * ER_TABLE_DEF_CHANGED (a snapshot older than a table's last DDL).
+ */
+function isRetryable(e: unknown): boolean {
   const errno = (e as { errno?: number }).errno;
-  return errno === 1213 || errno === 1205;
+  return errno === 1213 || errno === 1205 || errno === 1412;
+}
+
+/** The snapshot's position from `SHOW STATUS LIKE 'binlog_snapshot_%'`; undefined when the server has none. */
+function snapshotPosition(rows: ReadonlyArray<ReadonlyArray<unknown>>): BinlogPosition | null | undefined {
+  let file: string | undefined, position: number | undefined;
+  for (const [name, value] of rows) {
+    const n = String(name).toLowerCase();
+    if (n === 'binlog_snapshot_file') file = String(value);
+    else if (n === 'binlog_snapshot_position') position = Number(value);
+  }
+  if (file === undefined || position === undefined) return undefined;
+  // An empty file name: the binary log is off.
+  return file === '' ? null : { file, position };
 }
 
 export class UpstreamClient implements SnapshotReader {
-  readonly #upqueries: mysql.Pool;
+  readonly #url: string;
+  readonly #connectionLimit: number;
+  #snapshots: mysql.Pool | null = null;
+  #locking: mysql.Pool | null = null;
   readonly #control: mysql.Pool;
+  // Null until the first upquery has asked the server (or the caller chose).
+  #fillRead: FillRead | null;
 
-  constructor(url: string, connectionLimit = 4) {
-    this.#upqueries = createPool(url, connectionLimit, UPQUERY_SETUP);
+  constructor(url: string, opts: UpstreamClientOptions = {}) {
+    this.#url = url;
+    this.#connectionLimit = opts.connectionLimit ?? 4;
+    this.#fillRead = opts.fillRead ?? null;
     this.#control = createPool(url, 2, CONTROL_SETUP);
   }
 
+  /** How upqueries read ({@link FillRead}); null before the first when the server decides. */
+  get fillRead(): FillRead | null {
+    return this.#fillRead;
+  }
+
   /**
-   * Runs `sql` as a locking read and returns its rows with the binlog position they are exact at.
-   * [note: fill-position]
-   *
+   * Runs `sql` and returns its rows with the binlog position they are exact at
+   * ([note: fill-position]): in a consistent snapshot where the server names the snapshot's
+   * position, else (or when `locking` is asked) as a locking read. A lock conflict, or a snapshot
+   * older than a table's definition, is retried.
+   */
+  async snapshotQuery(sql: string, locking = false): Promise<SnapshotResult> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        if (locking || this.#fillRead === 'locking') return await this.#lockingRead(sql);
+        const r = await this.#snapshotRead(sql);
+        if (r !== undefined) return r;
+        // No Binlog_snapshot_* status: a snapshot's position cannot be known here (MySQL).
+        this.#fillRead = 'locking';
+        return await this.#lockingRead(sql);
+      } catch (e) {
+        if (attempt >= LOCK_RETRIES || !isRetryable(e)) throw e;
+        await sleep(Math.random() * 5 * attempt);
+      }
+    }
+  }
+
+  /**
+   * `START TRANSACTION WITH CONSISTENT SNAPSHOT` fixes, at one instant, both the InnoDB read view
+   * and the binlog position of the last transaction committed into it
+   * (`Binlog_snapshot_file`/`_position`: MariaDB takes both under the lock that orders commits, so
+   * a transaction is inside the snapshot exactly when it ends at or before that position). The
+   * query reads that view and locks nothing. Three round trips on the reader's path (the
+   * statements are queued together; one statement per request, [note: upquery-literals]), the
+   * COMMIT off it. Undefined when the server has no snapshot position (nothing was read).
+   */
+  async #snapshotRead(sql: string): Promise<SnapshotResult | undefined> {
+    this.#snapshots ??= createPool(this.#url, this.#connectionLimit, SNAPSHOT_SETUP);
+    const conn = await this.#snapshots.getConnection();
+    let status: unknown[][], results: Value[][], fields: FieldPacket[];
+    try {
+      const begun = conn.query('START TRANSACTION WITH CONSISTENT SNAPSHOT');
+      const asked = conn.query({ sql: "SHOW STATUS LIKE 'binlog_snapshot_%'", rowsAsArray: true });
+      const read = conn.query({ sql, rowsAsArray: true });
+      const [, [s], [r, f]] = await Promise.all([begun, asked, read]) as unknown as [unknown, [unknown[][]], [Value[][], FieldPacket[]]];
+      status = s; results = r; fields = f;
+    } catch (e) {
+      // A failed statement can leave the transaction open: this connection is not reused.
+      conn.destroy();
+      throw e;
+    }
+    conn.query('COMMIT').then(() => conn.release(), () => conn.destroy());
+    const position = snapshotPosition(status);
+    if (position === undefined) return undefined;
+    this.#fillRead ??= 'snapshot';
+    return { rows: results.map((r) => normalizeMysql2Row(fields, r) as Row), position };
+  }
+
+  /**
    * SERIALIZABLE turns every read of the statement (derived tables and UNION branches included)
    * into a shared-locking read of the latest committed rows. While those locks are held no
    * transaction that would change the answer can commit, and every one that did is already in the
-   * binlog (InnoDB commits after the binlog write), so the binlog's end (`SHOW MASTER STATUS`)
-   * read under the locks, on the same connection in the same transaction, splits the transactions
-   * that touch the answer exactly. The connection runs with autocommit off, so the read opens the
-   * transaction and the COMMIT after the position releases its locks: two round trips on the
-   * reader's path, the COMMIT off it. A lock wait or deadlock is retried.
+   * binlog (InnoDB commits after the binlog write), so the binlog's end (`SHOW MASTER STATUS`, MySQL
+   * 8.4: `SHOW BINARY LOG STATUS`) read under the locks, on the same connection in the same
+   * transaction, splits the transactions that touch the answer exactly. The connection runs with
+   * autocommit off, so the read opens the transaction and the COMMIT after the position releases
+   * its locks: two round trips on the reader's path, the COMMIT off it. Writers to what it read
+   * (and to the gaps of absent keys) wait for that COMMIT.
    */
-  async snapshotQuery(sql: string): Promise<SnapshotResult> {
-    for (let attempt = 1; ; attempt++) {
-      const conn = await this.#upqueries.getConnection();
-      let results: Value[][], fields: FieldPacket[], position: BinlogPosition | null;
-      try {
-        [results, fields] = (await conn.query({ sql, rowsAsArray: true })) as unknown as [Value[][], FieldPacket[]];
-        position = await binlogEnd(conn);
-      } catch (e) {
-        // A failed statement can leave the transaction open: this connection is not reused.
-        conn.destroy();
-        if (attempt >= LOCK_RETRIES || !isLockConflict(e)) throw e;
-        await sleep(Math.random() * 5 * attempt);
-        continue;
-      }
-      conn.query('COMMIT').then(() => conn.release(), () => conn.destroy());
-      const rows = results.map((r) => normalizeMysql2Row(fields, r) as Row);
-      return { rows, position };
+  async #lockingRead(sql: string): Promise<SnapshotResult> {
+    this.#locking ??= createPool(this.#url, this.#connectionLimit, LOCKING_SETUP);
+    const conn = await this.#locking.getConnection();
+    let results: Value[][], fields: FieldPacket[], position: BinlogPosition | null;
+    try {
+      [results, fields] = (await conn.query({ sql, rowsAsArray: true })) as unknown as [Value[][], FieldPacket[]];
+      position = await binlogEnd(conn);
+    } catch (e) {
+      conn.destroy();
+      throw e;
     }
+    conn.query('COMMIT').then(() => conn.release(), () => conn.destroy());
+    return { rows: results.map((r) => normalizeMysql2Row(fields, r) as Row), position };
   }
 
   /** Where the upstream's binlog ends now, or null without a binlog. */
@@ -120,6 +225,6 @@ export class UpstreamClient implements SnapshotReader {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.#upqueries.end(), this.#control.end()]);
+    await Promise.all([this.#snapshots?.end(), this.#locking?.end(), this.#control.end()]);
   }
 }

@@ -368,7 +368,7 @@ export class Engine implements BinlogSink, RouterBackend {
   /** A relayed read's key missed again (RouterBackend): filled off the client's path. */
   fillBehind(cache: Cache, keys: ReadonlyArray<Row>): void {
     // No client waits on these: past the cap a miss is relayed without a fill (its next miss asks
-    // again), so a session missing many keys cannot queue locking reads without bound.
+    // again), so a session missing many keys cannot queue upqueries without bound.
     if (this.#behind.size >= MAX_BACKGROUND_FILLS) {
       this.backgroundFillsSkipped++;
       return;

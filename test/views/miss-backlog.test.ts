@@ -15,11 +15,11 @@ class SlowUpstream extends UpstreamClient implements EngineUpstream {
   outstanding = 0;
   peak = 0;
   release: Array<() => void> = [];
-  override async snapshotQuery(sql: string): Promise<SnapshotResult> {
+  override async snapshotQuery(sql: string, locking?: boolean): Promise<SnapshotResult> {
     this.outstanding++;
     this.peak = Math.max(this.peak, this.outstanding);
     await new Promise<void>((r) => this.release.push(r));
-    try { return await super.snapshotQuery(sql); } finally { this.outstanding--; }
+    try { return await super.snapshotQuery(sql, locking); } finally { this.outstanding--; }
   }
 }
 

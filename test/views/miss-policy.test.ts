@@ -154,8 +154,8 @@ describe('the relay miss policy', () => {
 /** The real upstream, whose upqueries fail while `failing` is set. */
 class FailingUpstream extends UpstreamClient implements EngineUpstream {
   failing = false;
-  override snapshotQuery(sql: string): Promise<SnapshotResult> {
-    return this.failing ? Promise.reject(new Error('upquery refused by the test')) : super.snapshotQuery(sql);
+  override snapshotQuery(sql: string, locking?: boolean): Promise<SnapshotResult> {
+    return this.failing ? Promise.reject(new Error('upquery refused by the test')) : super.snapshotQuery(sql, locking);
   }
 }
 

@@ -107,7 +107,7 @@ describe('race: writers on hot keys, readers missing on fresh and evicted keys',
       }
       assert.ok(hits > 0, `seed ${seed}: some answers came from the view`);
       const st = f.engine.upqueryStats;
-      t.diagnostic(`seed ${seed}: ${st.upqueries} upqueries, ${st.replayed} batches replayed on fills, ${st.fenced} fills fenced, ${hits} final hits`);
+      t.diagnostic(`seed ${seed}: ${st.upqueries} upqueries, ${st.replayed} batches replayed on fills, ${st.fenced} fills fenced, ${st.locking} locking reads, ${hits} final hits`);
       for (const c of caches) f.engine.drop(c.id);
     });
   });

@@ -24,8 +24,8 @@ import { caughtUp, uniqueServerId } from '../binlog/support.js';
 export class GatedUpstream extends UpstreamClient implements EngineUpstream {
   gate: Promise<void> | null = null;
   snapshots: BinlogPosition[] = [];
-  override async snapshotQuery(sql: string): Promise<SnapshotResult> {
-    const r = await super.snapshotQuery(sql);
+  override async snapshotQuery(sql: string, locking?: boolean): Promise<SnapshotResult> {
+    const r = await super.snapshotQuery(sql, locking);
     if (r.position) this.snapshots.push(r.position);
     if (this.gate) await this.gate;
     return r;

@@ -9,9 +9,9 @@ import { route, sessionFor } from './support.js';
 
 class RecordingUpstream extends UpstreamClient implements EngineUpstream {
   readonly statements: string[] = [];
-  override snapshotQuery(sql: string): Promise<SnapshotResult> {
+  override snapshotQuery(sql: string, locking?: boolean): Promise<SnapshotResult> {
     this.statements.push(sql);
-    return super.snapshotQuery(sql);
+    return super.snapshotQuery(sql, locking);
   }
 }
 
