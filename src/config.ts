@@ -122,6 +122,16 @@ function parseMissPolicy(value: string | undefined): MissPolicy {
   return p;
 }
 
+/** pino's levels, quietest last. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+function parseLogLevel(value: string | undefined): string {
+  if (value === undefined || value === '') return DEFAULTS.logLevel;
+  const level = LOG_LEVELS.find((x) => x === value.toLowerCase());
+  if (level === undefined) throw invalid(`--log-level must be one of ${LOG_LEVELS.join(', ')}, not "${value}"`);
+  return level;
+}
+
 function parseUpstreamTls(mode: string | undefined, ca: string | undefined): UpstreamTlsOptions {
   const m = mode === undefined || mode === '' ? DEFAULTS.upstreamTls : mode;
   if (!UPSTREAM_TLS_MODES.includes(m as UpstreamTlsMode)) throw invalid(`--upstream-tls must be off, auto or required, not "${m}"`);
@@ -232,7 +242,7 @@ export function buildConfig(raw: RawConfig): RotorConfig {
     evictionPolicy: parseEvictionPolicy(raw.evictionPolicy),
     consistency: parseConsistency(raw.consistency),
     missPolicy: parseMissPolicy(raw.missPolicy),
-    logLevel: raw.logLevel ?? DEFAULTS.logLevel,
+    logLevel: parseLogLevel(raw.logLevel),
     tls: raw.tlsCert && raw.tlsKey ? { cert: raw.tlsCert, key: raw.tlsKey } : null,
     upstreamTls: parseUpstreamTls(raw.upstreamTls, raw.upstreamCa),
   };

@@ -17,6 +17,7 @@ import { buildAdminApp } from './proxy/admin/app.js';
 import { fdsNeeded, raiseFdLimit } from './proxy/fd-limit.js';
 import { createProxyServer, type ProxyServer } from './proxy/server.js';
 import { Engine } from './views/engine.js';
+import { checkDataDir } from './views/cache-store.js';
 
 export interface Rotor {
   readonly config: RotorConfig;
@@ -37,6 +38,7 @@ function memoryReport(engine: Engine): Record<string, number | string> {
 
 export async function startRotor(config: RotorConfig, logger: Logger = pino({ level: config.logLevel })): Promise<Rotor> {
   const startedAt = Date.now();
+  if (config.dataDir !== null) await checkDataDir(config.dataDir);
   const fds = raiseFdLimit(fdsNeeded(config.maxClients));
   if (fds.warning !== null) logger.warn(fds.warning);
   const upstreamVersion = await reachUpstream(config.upstream);

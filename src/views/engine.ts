@@ -222,10 +222,16 @@ export class Engine implements BinlogSink, RouterBackend {
     return this.#upqueries.stats;
   }
 
-  async register(req: { sql: string; name?: string; database?: string }): Promise<CacheInfo> {
-    return this.info(await registerCache(req, {
+  /** Registers a cache, or finds the one registered for the same statement (`created` false). */
+  async register(req: { sql: string; name?: string; database?: string }): Promise<CacheInfo & { readonly created: boolean }> {
+    const r = await registerCache(req, {
       registry: this.#registry, schema: this.#schema, upstream: this.#upstream, defaultDatabase: this.#opts.defaultDatabase, log: this.#log,
-    }));
+    });
+    return { ...this.info(r.cache), created: r.created };
+  }
+
+  cacheIds(): string[] {
+    return [...this.#registry.values()].map((c) => c.id);
   }
 
   list(): CacheInfo[] {

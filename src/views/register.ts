@@ -32,8 +32,23 @@ export interface RegisterDeps {
   readonly log: Logger;
 }
 
+/** A registration's cache, and whether the registration made it (false: the statement was cached already). */
+export interface Registered {
+  readonly cache: Cache;
+  readonly created: boolean;
+}
+
+/**
+ * The cache already registered for the statement: a registration that names it otherwise is
+ * refused with the name it has (a cache has one name), else it is the answer.
+ */
+function already(existing: Cache, name: string | undefined): Registered {
+  if (name !== undefined && name !== existing.def.name) throw new RotorError('ERR_CACHE_EXISTS', [existing.def.name]);
+  return { cache: existing, created: false };
+}
+
 /** Registers `req` (or finds the cache registered for the same statement); throws a RotorError why not. */
-export async function registerCache(req: RegisterRequest, d: RegisterDeps): Promise<Cache> {
+export async function registerCache(req: RegisterRequest, d: RegisterDeps): Promise<Registered> {
   const sql = req.sql.trim().replace(/;\s*$/, '');
   // [note: sql-mode-quoting] The SQL parser reads `"` as a string and `\` as an escape.
   if ((d.schema.sqlMode & SqlMode.NoBackslashEscapes) !== 0 && sql.includes('\\')) throw unsupported('sql_mode', 'NO_BACKSLASH_ESCAPES', 'a backslash under the upstream\'s NO_BACKSLASH_ESCAPES sql_mode');
@@ -54,7 +69,7 @@ export async function registerCache(req: RegisterRequest, d: RegisterDeps): Prom
   const existing = d.registry.findSame(fp, database);
   // A dropped cache gives way: registering it again is registering it over the table that exists now.
   if (existing !== null && existing.status === 'dropped') d.registry.remove(existing);
-  else if (existing !== null) return existing;
+  else if (existing !== null) return already(existing, req.name);
   const schemas: TableSchema[] = [];
   for (const t of refs) {
     const db = t.db ?? given ?? database;
@@ -73,10 +88,10 @@ export async function registerCache(req: RegisterRequest, d: RegisterDeps): Prom
   const columns = await d.upstream.columnDefinitions(limitZero(sql, fp), database);
   const again = d.registry.findSame(fp, database);
   if (again !== null && again.status === 'dropped') d.registry.remove(again);
-  else if (again !== null) return again;
+  else if (again !== null) return already(again, req.name);
   if (req.name !== undefined && d.registry.byName(req.name) !== null) throw unsupported('name', 'name taken', `the name ${req.name} is taken`);
   const cache = d.registry.install({ id, name: req.name ?? id, database, sql, schema, ...(schemas.length > 1 ? { tables: schemas } : {}), columns }, d.schema.divPrecisionIncrement);
   await d.registry.persist(cache);
   d.log.info({ cache: id, sql: normalized }, 'cache registered');
-  return cache;
+  return { cache, created: true };
 }

@@ -35,8 +35,10 @@ export interface RouterBackend {
   readonly missPolicy: MissPolicy;
   /** Keeps the column definitions MariaDB sent a session for a spelling of the cache's select list. */
   learnVariant(cache: Cache, selectText: string, columns: ReadonlyArray<ColumnDefinition>): void;
-  register(req: { sql: string; name?: string; database?: string }): Promise<unknown>;
+  register(req: { sql: string; name?: string; database?: string }): Promise<{ readonly name: string; readonly created: boolean }>;
   drop(idOrName: string): boolean;
+  /** The ids of every registered cache (DROP ALL CACHES). */
+  cacheIds(): ReadonlyArray<string>;
   /** A cache's query with its tables qualified (`query` null when it cannot be written), or null without such a cache. */
   cacheProbe(idOrName: string): { readonly query: QualifiedQuery | null } | null;
   /** Why a registration must be refused now (rate or number of caches), taking its turn otherwise. */
@@ -128,6 +130,7 @@ function errorAnswer(e: unknown): Answer {
 const CREATE_CACHE = /^\s*CREATE\s+CACHE\s+(?:(?!FROM\s)(`[^`]+`|[^\s`]+)\s+)?FROM\s+/i;
 const DROP_CACHE = /^\s*DROP\s+CACHE\s+(`[^`]+`|[^\s`;]+)\s*(?:;\s*)?$/i;
 const SHOW_CACHES = /^\s*SHOW\s+CACHES\s*(?:;\s*)?$/i;
+const DROP_ALL_CACHES = /^\s*DROP\s+ALL\s+CACHES\s*(?:;\s*)?$/i;
 
 /** A statement without its trailing `;` and whitespace. */
 function withoutTerminator(sql: string): string {
@@ -424,15 +427,37 @@ export class CacheRouter implements ReadRouter {
         const refusal = this.backend.registrationRefusal();
         if (refusal !== null) return errorAnswer(new RotorError('ERR_ADMIN_TOO_MANY_REGISTRATIONS', [refusal]));
         return this.backend.register({ sql: query, ...(name ? { name } : {}), ...(session.database ? { database: session.database } : {}) })
-          .then((): Answer => ({ kind: 'ok', affectedRows: 0, info: '' }), errorAnswer);
+          .then((r): Answer => ({ kind: 'ok', affectedRows: 0, info: r.created ? '' : `The query is already cached, as ${r.name}` }), errorAnswer);
       });
     }
+    if (DROP_ALL_CACHES.test(sql)) return this.#dropAll(session);
     const drop = DROP_CACHE.exec(sql);
     if (drop !== null) {
       const id = drop[1].replace(/^`|`$/g, '');
       return this.#authorized(session, () => this.backend.cacheProbe(id), () => (this.backend.drop(id) ? { kind: 'ok', affectedRows: 0, info: '' } : errorAnswer(new RotorError('ERR_CACHE_NOT_FOUND', [id]))));
     }
     return null;
+  }
+
+  /**
+   * DROP ALL CACHES: what DROP CACHE of each would check, for every cache at once (PROCESS, and
+   * MariaDB lets the session prepare each cache's query): one refusal refuses the whole statement,
+   * before anything is dropped. Affected rows: the caches dropped.
+   */
+  #dropAll(session: SessionView): Routed {
+    const ids = this.backend.cacheIds();
+    return this.#authorized(session, null, async () => {
+      for (const id of ids) {
+        const probe = this.backend.cacheProbe(id);
+        if (probe === null) continue;
+        if (probe.query === null) return errorAnswer(new RotorError('ERR_CACHE_ACCESS_DENIED', []));
+        const refused = await mayRead(session, probe.query);
+        if (refused !== null) return refused;
+      }
+      let dropped = 0;
+      for (const id of ids) if (this.backend.drop(id)) dropped++;
+      return { kind: 'ok', affectedRows: dropped, info: '' };
+    });
   }
 
   /**

@@ -15,12 +15,32 @@ function column(name: string, numeric: boolean): ColumnDefinition {
 const COLUMNS: ReadonlyArray<ColumnDefinition> = [
   column('id', false), column('name', false), column('database', false), column('query', false), column('status', false),
   column('hits', true), column('misses', true), column('keys', true),
+  column('hit_rate', false), column('hit_p50_ms', false), column('hit_p99_ms', false), column('bytes', true), column('evictions', true),
+  column('upqueries', true), column('reason', false),
 ];
 
+/** `digits` decimals, as text (SHOW output is text); NULL for no value. */
+function decimal(n: number | null, digits: number): string | null {
+  return n === null || !Number.isFinite(n) ? null : n.toFixed(digits);
+}
+
+/**
+ * One row per cache: its counters, the share of reads it served (NULL before any read), hit
+ * latency percentiles in ms (NULL before any hit), its reader's bytes and why it is not ready.
+ */
 export function showCachesAnswer(caches: ReadonlyArray<CacheInfo>): Answer {
   return {
     kind: 'rows',
     columns: COLUMNS,
-    rows: caches.map((c) => [c.id, c.name, c.database, c.sql, c.status, c.stats.hits, c.stats.misses, c.stats.keys]),
+    rows: caches.map((c) => {
+      const s = c.stats;
+      const reads = s.hits + s.misses;
+      return [
+        c.id, c.name, c.database, c.sql, c.status, s.hits, s.misses, s.keys,
+        decimal(reads === 0 ? null : s.hits / reads, 4),
+        decimal(s.hits === 0 ? null : s.hitLatencyMs.p50, 3), decimal(s.hits === 0 ? null : s.hitLatencyMs.p99, 3),
+        s.bytes, s.evictions, s.upqueries, c.reason,
+      ];
+    }),
   };
 }

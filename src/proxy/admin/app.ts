@@ -20,7 +20,8 @@ export interface AdminBackend {
 }
 
 export interface CacheAdmin {
-  register(req: { sql: string; name?: string; database?: string }): Promise<{ readonly id: string }>;
+  /** `created` false: the statement was cached already (that cache is the answer). */
+  register(req: { sql: string; name?: string; database?: string }): Promise<{ readonly id: string; readonly created?: boolean }>;
   list(): ReadonlyArray<object>;
   /** How many caches are registered (without describing each: registration stays flat in their number). */
   readonly count: number;
@@ -106,7 +107,7 @@ export function buildAdminApp(backend: AdminBackend, opts: AdminOptions): Fastif
     logger: loggerOptions(opts.logger),
     bodyLimit: BODY_LIMIT,
     // Exactly what the schemas say: no "5" for 5, no silently dropped properties.
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, allowUnionTypes: true } },
     frameworkErrors: (err, req, reply) => sendError(reply, fromFastify(err, req)),
   });
   // JSON only: a text/plain body is refused with 415 rather than handed to a route as a string.
@@ -153,7 +154,7 @@ export function buildAdminApp(backend: AdminBackend, opts: AdminOptions): Fastif
     const refusal = limit.refusal(admin.count);
     if (refusal !== null) throw new RotorError('ERR_ADMIN_TOO_MANY_REGISTRATIONS', [refusal]);
     const info = await admin.register({ sql: body.sql, name: body.name, database: body.database });
-    return reply.code(201).send(info);
+    return reply.code(info.created === false ? 200 : 201).send(info);
   });
 
   app.get('/api/caches', async () => caches().list());
