@@ -3,16 +3,12 @@
  * Every flag can also be given as a ROTOR_* environment variable; a bad flag or an unreachable
  * upstream is one line on stderr and a non-zero exit.
  */
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError, Option } from 'commander';
 import { pino, type Logger } from 'pino';
 import { buildConfig, DEFAULTS, LOG_LEVELS, type RawConfig } from './config.js';
 import { RotorError } from './errors.js';
+import { version } from './version.js';
 
-/** The version in package.json. */
-export function version(): string {
-  return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-}
 
 /**
  * Log lines for a person on a terminal (pino-pretty, synchronous so nothing is lost at exit), JSON

@@ -348,6 +348,14 @@ export class Engine implements BinlogSink, RouterBackend {
     return { caches: this.#registry.size, keys, rows, bytes, emptiedByStatements: this.statementChanges, unloggedWrites: this.unloggedWrites };
   }
 
+  /** Each cache's counters for /metrics: no scan of the entries (bytes as the budget last estimated them). */
+  cacheCounters(): Array<{ name: string; hits: number; misses: number; upqueries: number; keys: number; bytes: number; evictions: number }> {
+    return [...this.#registry.values()].map((c) => ({
+      name: c.def.name, hits: c.stats.hits, misses: c.stats.misses, upqueries: c.stats.upqueries, keys: c.built.reader.size,
+      bytes: this.budget.bytesOf(c.built.reader), evictions: c.built.nodes.reduce((n, x) => n + (this.budget.evictedBy.get(x) ?? 0), 0),
+    }));
+  }
+
   /** Each cache's reader bytes as the memory budget last estimated them (no scan of the entries). */
   cacheBytes(): Array<{ name: string; bytes: number }> {
     return [...this.#registry.values()].map((c) => ({ name: c.def.name, bytes: this.budget.bytesOf(c.built.reader) }));
