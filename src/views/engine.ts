@@ -36,7 +36,7 @@ import { SchemaRefresh } from './schema-refresh.js';
 import { CacheSink } from './binlog-sink.js';
 import type { EngineUpstream } from './engine-upstream.js';
 import { parameterOf, tablesOf } from './statement-plan.js';
-import { registerCache } from './register.js';
+import { explainCache, registerCache, type Explained } from './register.js';
 import { fillCache, fillInBackground, learnVariant } from './cache-reads.js';
 import { showCachesAnswer } from './show-caches.js';
 
@@ -228,6 +228,13 @@ export class Engine implements BinlogSink, RouterBackend {
       registry: this.#registry, schema: this.#schema, upstream: this.#upstream, defaultDatabase: this.#opts.defaultDatabase, log: this.#log,
     });
     return { ...this.info(r.cache), created: r.created };
+  }
+
+  /** EXPLAIN CACHE: a dry run of {@link register}. */
+  explain(req: { sql: string; database?: string }): Promise<Explained> {
+    return explainCache(req, {
+      registry: this.#registry, schema: this.#schema, upstream: this.#upstream, defaultDatabase: this.#opts.defaultDatabase, log: this.#log,
+    });
   }
 
   cacheIds(): string[] {

@@ -20,6 +20,8 @@ import type { Value } from '../values.js';
 import type { MissPolicy } from '../config.js';
 import type { Cache, ValueSource } from './cache.js';
 import type { PrivilegeChecks } from './privileges.js';
+import type { Explained } from './register.js';
+import { explainCacheAnswer } from './show-caches.js';
 
 /** What the router needs from the engine. */
 export interface RouterBackend {
@@ -37,6 +39,8 @@ export interface RouterBackend {
   learnVariant(cache: Cache, selectText: string, columns: ReadonlyArray<ColumnDefinition>): void;
   register(req: { sql: string; name?: string; database?: string }): Promise<{ readonly name: string; readonly created: boolean }>;
   drop(idOrName: string): boolean;
+  /** EXPLAIN CACHE: what registering the statement would do, nothing registered. */
+  explain(req: { sql: string; database?: string }): Promise<Explained>;
   /** The ids of every registered cache (DROP ALL CACHES). */
   cacheIds(): ReadonlyArray<string>;
   /** A cache's query with its tables qualified (`query` null when it cannot be written), or null without such a cache. */
@@ -130,6 +134,7 @@ function errorAnswer(e: unknown): Answer {
 const CREATE_CACHE = /^\s*CREATE\s+CACHE\s+(?:(?!FROM\s)(`[^`]+`|[^\s`]+)\s+)?FROM\s+/i;
 const DROP_CACHE = /^\s*DROP\s+CACHE\s+(`[^`]+`|[^\s`;]+)\s*(?:;\s*)?$/i;
 const SHOW_CACHES = /^\s*SHOW\s+CACHES\s*(?:;\s*)?$/i;
+const EXPLAIN_CACHE = /^\s*EXPLAIN\s+CACHE\s+/i;
 const DROP_ALL_CACHES = /^\s*DROP\s+ALL\s+CACHES\s*(?:;\s*)?$/i;
 
 /** A statement without its trailing `;` and whitespace. */
@@ -156,7 +161,7 @@ export class CacheRouter implements ReadRouter {
       while (i < sql.length && sql.charCodeAt(i) <= 32) i++;
       const c = sql.charCodeAt(i) | 0x20;
       // [note: hot-path] Writes and most other statements leave here on their first letter.
-      if (c === 0x63 /* c */ || c === 0x64 /* d */) return this.#admin(sql, session) ?? UPSTREAM;
+      if (c === 0x63 /* c */ || c === 0x64 /* d */ || c === 0x65 /* e */) return this.#admin(sql, session) ?? UPSTREAM;
       // s(elect), a parenthesis, or a leading comment (/* */, --, #): anything else is not a read.
       if (c !== 0x73 && c !== 0x28 && c !== 0x2f && c !== 0x2d && c !== 0x23) return UPSTREAM;
       if ((sql.charCodeAt(i + 1) | 0x20) === 0x68 /* h */) return SHOW_CACHES.test(sql) ? this.#authorized(session, null, () => this.backend.showCaches()) : UPSTREAM;
@@ -429,6 +434,15 @@ export class CacheRouter implements ReadRouter {
         return this.backend.register({ sql: query, ...(name ? { name } : {}), ...(session.database ? { database: session.database } : {}) })
           .then((r): Answer => ({ kind: 'ok', affectedRows: 0, info: r.created ? '' : `The query is already cached, as ${r.name}` }), errorAnswer);
       });
+    }
+    const explain = EXPLAIN_CACHE.exec(sql);
+    const explained = explain === null ? '' : withoutTerminator(sql.slice(explain[0].length));
+    if (explain !== null && explained !== '') {
+      const database = session.database ?? this.backend.defaultDatabase;
+      return this.#authorized(session, () => {
+        const q = qualifiedQuery(explained, database);
+        return q === null ? null : { query: q };
+      }, async () => explainCacheAnswer(await this.backend.explain({ sql: explained, ...(session.database ? { database: session.database } : {}) })));
     }
     if (DROP_ALL_CACHES.test(sql)) return this.#dropAll(session);
     const drop = DROP_CACHE.exec(sql);

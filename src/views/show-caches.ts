@@ -1,10 +1,11 @@
 /**
- * `SHOW CACHES` on the SQL port: one row per cache, typed like MariaDB's own SHOW output
- * (VAR_STRING text columns, BIGINT counters).
+ * The answers of `SHOW CACHES` (one row per cache) and `EXPLAIN CACHE` (one row) on the SQL port,
+ * typed like MariaDB's own SHOW output (VAR_STRING text columns, BIGINT counters).
  */
 import type { Answer } from '../proxy/read-router.js';
 import type { ColumnDefinition } from '../proxy/protocol/column-definition.js';
 import type { CacheInfo } from './cache.js';
+import type { Explained } from './register.js';
 
 function column(name: string, numeric: boolean): ColumnDefinition {
   return numeric
@@ -42,5 +43,22 @@ export function showCachesAnswer(caches: ReadonlyArray<CacheInfo>): Answer {
         s.bytes, s.evictions, s.upqueries, c.reason,
       ];
     }),
+  };
+}
+
+const EXPLAIN_COLUMNS: ReadonlyArray<ColumnDefinition> = [
+  column('query', false), column('cacheable', false), column('reason', false), column('database', false),
+  column('parameters', false), column('plan', false), column('cached_as', false),
+];
+
+/** `EXPLAIN CACHE <select>`: whether and how the statement would be cached, nothing registered. */
+export function explainCacheAnswer(e: Explained): Answer {
+  return {
+    kind: 'rows',
+    columns: EXPLAIN_COLUMNS,
+    rows: [[
+      e.query, e.refusal === null ? 'yes' : 'no', e.refusal, e.database,
+      e.parameters.map((p) => `${p.table}.${p.column}`).join(', '), e.plan.join(' → '), e.cachedAs,
+    ]],
   };
 }

@@ -363,6 +363,7 @@ describe('cache commands need PROCESS and SELECT', () => {
       assert.equal(await attempt(conn, `DROP CACHE ${cacheId}`), 1227);
       assert.equal(await attempt(conn, 'SHOW CACHES'), 1227);
       assert.equal(await attempt(conn, 'DROP ALL CACHES'), 1227);
+      assert.equal(await attempt(conn, 'EXPLAIN CACHE SELECT v FROM pub WHERE id = ?'), 1227);
       assert.ok((await rotor.api('GET', `/api/caches/${cacheId}`)).status === 200, 'the cache is still there');
     } finally {
       await conn.end();
@@ -374,6 +375,7 @@ describe('cache commands need PROCESS and SELECT', () => {
     const conn = await connect(user);
     try {
       assert.equal(await attempt(conn, 'CREATE CACHE FROM SELECT id FROM secret WHERE v = ?'), 1142);
+      assert.equal(await attempt(conn, 'EXPLAIN CACHE SELECT id FROM secret WHERE v = ?'), 1142, 'no dry run over a table the user cannot read');
       assert.equal(await attempt(conn, 'CREATE CACHE pub_by_id FROM SELECT v FROM pub WHERE id = ?'), 'ok');
       const shown = await attempt(conn, 'SHOW CACHES');
       assert.ok(Array.isArray(shown) && shown.some((r) => (r as unknown[])[1] === 'pub_by_id'));

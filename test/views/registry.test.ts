@@ -195,6 +195,22 @@ describe('cache registry', () => {
     assert.deepEqual([...(a.rows ?? [])].map((r) => r[0]).sort(), ['a', 'b', 'd']);
   });
 
+  it('EXPLAIN CACHE is a dry run of registration: the plan or the refusal, nothing registered', async () => {
+    const before = f.engine.list().map((c) => c.id);
+    const ok = await f.ask('EXPLAIN CACHE select title, votes from story where author = ? order by votes desc limit 3;');
+    assert.deepEqual(ok.columns?.map((c) => c.name), ['query', 'cacheable', 'reason', 'database', 'parameters', 'plan', 'cached_as']);
+    const [query, cacheable, reason, database, parameters, plan, cachedAs] = ok.rows?.[0] ?? [];
+    assert.deepEqual([query, cacheable, reason, database, parameters, cachedAs], ['SELECT title, votes FROM story WHERE author = ? ORDER BY votes DESC LIMIT 3', 'yes', null, f.db.name, 'story.author', null]);
+    assert.match(String(plan), /^.*story → .*reader\[author = \?\]/);
+    const refused = await f.ask('EXPLAIN CACHE SELECT id FROM story LIMIT 1');
+    assert.equal(refused.rows?.[0][1], 'no');
+    assert.match(String(refused.rows?.[0][2]), /cannot be cached/);
+    assert.equal((await f.ask('EXPLAIN CACHE SELECT x FROM no_such_table WHERE id = ?')).rows?.[0][1], 'no');
+    assert.deepEqual(f.engine.list().map((c) => c.id), before, 'nothing registered');
+    await f.engine.register({ sql: 'SELECT votes FROM story WHERE id = ?', name: 'votes_by_id' });
+    assert.equal((await f.ask('EXPLAIN CACHE SELECT votes FROM story WHERE id = ?')).rows?.[0][6], 'votes_by_id');
+  });
+
   // Last: it drops every cache the tests above registered.
   it('SHOW CACHES reports hit rate, hit latency, bytes, evictions, upqueries and the reason; DROP ALL CACHES drops every cache', async () => {
     assert.equal((await f.ask('CREATE CACHE shown FROM SELECT title, votes FROM story WHERE author = ?')).info, undefined);
