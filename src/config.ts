@@ -57,6 +57,8 @@ export interface RotorConfig {
    * waits for the fill and is answered from it).
    */
   readonly missPolicy: MissPolicy;
+  /** How many statements SHOW PROXIED QUERIES keeps (0: none are counted). */
+  readonly queryStats: number;
   readonly logLevel: string;
   readonly tls: { readonly cert: string; readonly key: string } | null;
   /** TLS between Rotor and each client's upstream session; `ca` (PEM) verifies upstream's certificate. */
@@ -73,6 +75,7 @@ export const DEFAULTS = {
   cacheIdleMs: 0,
   consistency: 'eventual',
   missPolicy: 'relay',
+  queryStats: 1000,
   logLevel: 'info',
   upstreamTls: 'auto',
 } as const;
@@ -94,6 +97,7 @@ export interface RawConfig {
   evictionPolicy?: string;
   consistency?: string;
   missPolicy?: string;
+  queryStats?: string;
   logLevel?: string;
   tlsCert?: string;
   tlsKey?: string;
@@ -242,6 +246,7 @@ export function buildConfig(raw: RawConfig): RotorConfig {
     evictionPolicy: parseEvictionPolicy(raw.evictionPolicy),
     consistency: parseConsistency(raw.consistency),
     missPolicy: parseMissPolicy(raw.missPolicy),
+    queryStats: parseInteger(raw.queryStats, '--query-stats', DEFAULTS.queryStats, 0, 1_000_000),
     logLevel: parseLogLevel(raw.logLevel),
     tls: raw.tlsCert && raw.tlsKey ? { cert: raw.tlsCert, key: raw.tlsKey } : null,
     upstreamTls: parseUpstreamTls(raw.upstreamTls, raw.upstreamCa),

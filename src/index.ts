@@ -57,6 +57,7 @@ export async function startRotor(config: RotorConfig, logger: Logger = pino({ le
     privilegeRefreshMs: config.privilegeRefreshMs,
     cacheIdleMs: config.cacheIdleMs,
     memoryLimitBytes: config.memoryLimitBytes,
+    queryStats: config.queryStats,
     logger: logger.child({ area: 'engine' }),
   });
   await engine.start();
@@ -119,6 +120,7 @@ export async function startRotor(config: RotorConfig, logger: Logger = pino({ le
       status,
       caches: engine,
       metrics: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
+      queries: (o) => engine.proxiedReports(o),
     },
     { token: config.adminToken, limit: engine.registrations },
   );

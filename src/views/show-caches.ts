@@ -6,6 +6,7 @@ import type { Answer } from '../proxy/read-router.js';
 import type { ColumnDefinition } from '../proxy/protocol/column-definition.js';
 import type { CacheInfo } from './cache.js';
 import type { Explained } from './register.js';
+import type { ProxiedReport } from './proxied-queries.js';
 
 function column(name: string, numeric: boolean): ColumnDefinition {
   return numeric
@@ -60,5 +61,25 @@ export function explainCacheAnswer(e: Explained): Answer {
       e.query, e.refusal === null ? 'yes' : 'no', e.refusal, e.database,
       e.parameters.map((p) => `${p.table}.${p.column}`).join(', '), e.plan.join(' → '), e.cachedAs,
     ]],
+  };
+}
+
+const PROXIED_COLUMNS: ReadonlyArray<ColumnDefinition> = [
+  column('query_id', false), column('query', false), column('database', false), column('count', true), column('served_from_cache', true),
+  column('upstream_count', true), column('upstream_total_ms', false), column('upstream_p50_ms', false), column('upstream_p99_ms', false),
+  column('first_seen', false), column('last_seen', false), column('cacheable', false), column('reason', false), column('cached_as', false),
+  column('suggested', false), column('saving_ms', false),
+];
+
+/** `SHOW PROXIED [SUPPORTED] QUERIES`: one row per statement, as GET /api/queries reports them. */
+export function proxiedQueriesAnswer(reports: ReadonlyArray<ProxiedReport>): Answer {
+  return {
+    kind: 'rows',
+    columns: PROXIED_COLUMNS,
+    rows: reports.map((r) => [
+      r.id, r.query, r.database, r.count, r.servedFromCache, r.upstream.count, decimal(r.upstream.totalMs, 3),
+      decimal(r.upstream.p50Ms, 3), decimal(r.upstream.p99Ms, 3), r.firstSeen, r.lastSeen, r.cacheable ? 'yes' : 'no',
+      r.reason, r.cachedAs, r.suggested ? 'yes' : 'no', decimal(r.savingMs, 3),
+    ]),
   };
 }

@@ -364,6 +364,7 @@ describe('cache commands need PROCESS and SELECT', () => {
       assert.equal(await attempt(conn, 'SHOW CACHES'), 1227);
       assert.equal(await attempt(conn, 'DROP ALL CACHES'), 1227);
       assert.equal(await attempt(conn, 'EXPLAIN CACHE SELECT v FROM pub WHERE id = ?'), 1227);
+      assert.equal(await attempt(conn, 'SHOW PROXIED QUERIES'), 1227, 'other sessions\' statements are PROCESS\'s to see');
       assert.ok((await rotor.api('GET', `/api/caches/${cacheId}`)).status === 200, 'the cache is still there');
     } finally {
       await conn.end();

@@ -17,6 +17,8 @@ export interface AdminBackend {
   status(): Record<string, unknown>;
   caches: CacheAdmin | null;
   metrics?: () => Promise<{ contentType: string; body: string }>;
+  /** The statements sessions send, with whether each can be cached (GET /api/queries). */
+  queries?: (opts: { sort: 'total' | 'count' | 'p99'; limit: number; like?: string; supportedOnly: boolean }) => Promise<ReadonlyArray<object>>;
 }
 
 export interface CacheAdmin {
@@ -62,6 +64,17 @@ const EVICT_BODY = {
     },
     { type: 'object', required: ['all'], additionalProperties: false, properties: { all: { const: true } } },
   ],
+} as const;
+
+const QUERIES_QUERY = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    sort: { enum: ['total', 'count', 'p99'] },
+    limit: { type: 'string', pattern: '^[1-9][0-9]{0,3}$' },
+    like: { type: 'string', maxLength: 1024 },
+    supported: { enum: ['true', 'false'] },
+  },
 } as const;
 
 const ID_PARAMS = { type: 'object', properties: { id: { type: 'string', minLength: 1, maxLength: 256 } } } as const;
@@ -140,6 +153,14 @@ export function buildAdminApp(backend: AdminBackend, opts: AdminOptions): Fastif
     app.get('/metrics', async (_req, reply) => {
       const m = await metrics();
       return reply.type(m.contentType).send(m.body);
+    });
+  }
+
+  if (backend.queries) {
+    const queries = backend.queries;
+    app.get('/api/queries', { schema: { querystring: QUERIES_QUERY } }, async (req) => {
+      const q = req.query as { sort?: 'total' | 'count' | 'p99'; limit?: string; like?: string; supported?: string };
+      return queries({ sort: q.sort ?? 'total', limit: q.limit === undefined ? 100 : Number(q.limit), supportedOnly: q.supported === 'true', ...(q.like === undefined ? {} : { like: q.like }) });
     });
   }
 
