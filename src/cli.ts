@@ -4,8 +4,21 @@
  * upstream is one line on stderr and a non-zero exit.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { buildConfig, DEFAULTS, type RawConfig } from './config.js';
+import { pino, type Logger } from 'pino';
+import { buildConfig, DEFAULTS, LOG_LEVELS, type RawConfig } from './config.js';
 import { RotorError } from './errors.js';
+import { version } from './version.js';
+
+
+/**
+ * Log lines for a person on a terminal (pino-pretty, synchronous so nothing is lost at exit), JSON
+ * lines for a collector otherwise.
+ */
+async function logger(level: string): Promise<Logger> {
+  if (!process.stdout.isTTY) return pino({ level });
+  const { default: pretty } = await import('pino-pretty');
+  return pino({ level }, pretty({ colorize: true, sync: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,hostname' }));
+}
 
 function startCommand(): Command {
   return new Command('start')
@@ -26,11 +39,12 @@ function startCommand(): Command {
     .addOption(new Option('--max-staleness <ms>', 'cached reads go upstream while the binlog lags (or is disconnected) longer than this').env('ROTOR_MAX_STALENESS').default(String(DEFAULTS.maxStalenessMs)))
     .addOption(new Option('--consistency <mode>', 'eventual, or session: a session that wrote reads its own writes from caches').env('ROTOR_CONSISTENCY').default(DEFAULTS.consistency))
     .addOption(new Option('--miss-policy <policy>', 'relay: a read of a key not in the cache goes to the client\'s upstream session, and a key missed twice is filled in the background; fill: the read waits for the fill').env('ROTOR_MISS_POLICY').default(DEFAULTS.missPolicy))
+    .addOption(new Option('--query-stats <n>', 'statements SHOW PROXIED QUERIES keeps, the ones with the most upstream time (0: count none)').env('ROTOR_QUERY_STATS').default(String(DEFAULTS.queryStats)))
     .addOption(new Option('--tls-cert <file>', 'PEM certificate: enables TLS (STARTTLS) for clients').env('ROTOR_TLS_CERT'))
     .addOption(new Option('--tls-key <file>', 'PEM private key for --tls-cert').env('ROTOR_TLS_KEY'))
     .addOption(new Option('--upstream-tls <mode>', 'TLS to upstream sessions: off, auto (when the client used TLS) or required (always)').env('ROTOR_UPSTREAM_TLS').default(DEFAULTS.upstreamTls))
     .addOption(new Option('--upstream-ca <file>', 'PEM CA certificate: verify the upstream server\'s certificate and host name').env('ROTOR_UPSTREAM_CA'))
-    .addOption(new Option('--log-level <level>', 'fatal, error, warn, info, debug or trace').env('ROTOR_LOG_LEVEL').default(DEFAULTS.logLevel))
+    .addOption(new Option('--log-level <level>', 'how much to log').choices(LOG_LEVELS).env('ROTOR_LOG_LEVEL').default(DEFAULTS.logLevel))
     .action(async (opts: RawConfig) => {
       const { readFileSync } = await import('node:fs');
       const raw: RawConfig = {
@@ -42,7 +56,7 @@ function startCommand(): Command {
       const config = buildConfig(raw);
       process.env.TZ = 'UTC';
       const { startRotor } = await import('./index.js');
-      const rotor = await startRotor(config);
+      const rotor = await startRotor(config, await logger(config.logLevel));
       // The bench and tests read this line to learn the actual ports.
       process.stdout.write(`rotor listening on ${rotor.listen.host}:${rotor.listen.port}, admin on ${rotor.admin.host}:${rotor.admin.port}\n`);
       await new Promise<void>((resolve) => {
@@ -60,6 +74,7 @@ function startCommand(): Command {
 export async function main(argv: string[]): Promise<void> {
   const program = new Command('rotor')
     .description('Rotor: a read-acceleration proxy for MySQL and MariaDB')
+    .version(version(), '-V, --version', 'print the version and exit')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) })
     .addCommand(startCommand());

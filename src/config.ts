@@ -57,6 +57,8 @@ export interface RotorConfig {
    * waits for the fill and is answered from it).
    */
   readonly missPolicy: MissPolicy;
+  /** How many statements SHOW PROXIED QUERIES keeps (0: none are counted). */
+  readonly queryStats: number;
   readonly logLevel: string;
   readonly tls: { readonly cert: string; readonly key: string } | null;
   /** TLS between Rotor and each client's upstream session; `ca` (PEM) verifies upstream's certificate. */
@@ -73,6 +75,7 @@ export const DEFAULTS = {
   cacheIdleMs: 0,
   consistency: 'eventual',
   missPolicy: 'relay',
+  queryStats: 1000,
   logLevel: 'info',
   upstreamTls: 'auto',
 } as const;
@@ -94,6 +97,7 @@ export interface RawConfig {
   evictionPolicy?: string;
   consistency?: string;
   missPolicy?: string;
+  queryStats?: string;
   logLevel?: string;
   tlsCert?: string;
   tlsKey?: string;
@@ -120,6 +124,16 @@ function parseMissPolicy(value: string | undefined): MissPolicy {
   const p = MISS_POLICIES.find((x) => x === value);
   if (p === undefined) throw invalid(`--miss-policy must be relay or fill, not "${value}"`);
   return p;
+}
+
+/** pino's levels, quietest last. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+function parseLogLevel(value: string | undefined): string {
+  if (value === undefined || value === '') return DEFAULTS.logLevel;
+  const level = LOG_LEVELS.find((x) => x === value.toLowerCase());
+  if (level === undefined) throw invalid(`--log-level must be one of ${LOG_LEVELS.join(', ')}, not "${value}"`);
+  return level;
 }
 
 function parseUpstreamTls(mode: string | undefined, ca: string | undefined): UpstreamTlsOptions {
@@ -232,7 +246,8 @@ export function buildConfig(raw: RawConfig): RotorConfig {
     evictionPolicy: parseEvictionPolicy(raw.evictionPolicy),
     consistency: parseConsistency(raw.consistency),
     missPolicy: parseMissPolicy(raw.missPolicy),
-    logLevel: raw.logLevel ?? DEFAULTS.logLevel,
+    queryStats: parseInteger(raw.queryStats, '--query-stats', DEFAULTS.queryStats, 0, 1_000_000),
+    logLevel: parseLogLevel(raw.logLevel),
     tls: raw.tlsCert && raw.tlsKey ? { cert: raw.tlsCert, key: raw.tlsKey } : null,
     upstreamTls: parseUpstreamTls(raw.upstreamTls, raw.upstreamCa),
   };

@@ -7,7 +7,6 @@
  */
 import { usage } from './dataflow/usage.js';
 import { pino, type Logger } from 'pino';
-import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { FastifyInstance } from 'fastify';
 import { BinlogStream } from './binlog/stream.js';
 import { watchFreshness } from './binlog/freshness.js';
@@ -17,6 +16,9 @@ import { buildAdminApp } from './proxy/admin/app.js';
 import { fdsNeeded, raiseFdLimit } from './proxy/fd-limit.js';
 import { createProxyServer, type ProxyServer } from './proxy/server.js';
 import { Engine } from './views/engine.js';
+import { checkDataDir } from './views/cache-store.js';
+import { rotorMetrics } from './metrics.js';
+import { version } from './version.js';
 
 export interface Rotor {
   readonly config: RotorConfig;
@@ -37,6 +39,7 @@ function memoryReport(engine: Engine): Record<string, number | string> {
 
 export async function startRotor(config: RotorConfig, logger: Logger = pino({ level: config.logLevel })): Promise<Rotor> {
   const startedAt = Date.now();
+  if (config.dataDir !== null) await checkDataDir(config.dataDir);
   const fds = raiseFdLimit(fdsNeeded(config.maxClients));
   if (fds.warning !== null) logger.warn(fds.warning);
   const upstreamVersion = await reachUpstream(config.upstream);
@@ -54,6 +57,7 @@ export async function startRotor(config: RotorConfig, logger: Logger = pino({ le
     privilegeRefreshMs: config.privilegeRefreshMs,
     cacheIdleMs: config.cacheIdleMs,
     memoryLimitBytes: config.memoryLimitBytes,
+    queryStats: config.queryStats,
     logger: logger.child({ area: 'engine' }),
   });
   await engine.start();
@@ -85,37 +89,18 @@ export async function startRotor(config: RotorConfig, logger: Logger = pino({ le
   const listen = await proxy.listen();
 
   let serving = true;
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'rotor_' });
-  new Gauge({ name: 'rotor_clients', help: 'Connected client sessions', registers: [registry], collect() { this.set(proxy.stats().clients); } });
-  // [note: memory-budget]
-  new Gauge({ name: 'rotor_memory_limit_bytes', help: 'The memory limit all cache state is kept under', registers: [registry], collect() { this.set(engine.budget.limitBytes); } });
-  new Gauge({ name: 'rotor_memory_state_bytes', help: 'Cache state, estimated at the last budget check', registers: [registry], collect() { this.set(engine.budget.stateBytes); } });
-  let evictionsCounted = 0;
-  new Counter({
-    name: 'rotor_memory_evictions_total', help: 'Keys evicted to keep the memory limit', registers: [registry],
-    collect() {
-      this.inc(engine.budget.evictions - evictionsCounted);
-      evictionsCounted = engine.budget.evictions;
-    },
-  });
-  new Gauge({
-    name: 'rotor_cache_bytes', help: 'Bytes held by each cache\'s reader', labelNames: ['cache'], registers: [registry],
-    collect() {
-      this.reset();
-      for (const c of engine.cacheBytes()) this.set({ cache: c.name }, c.bytes);
-    },
-  });
-  new Gauge({
-    name: 'rotor_binlog_lag_ms', help: 'Binlog lag against the upstream clock', registers: [registry],
-    collect() { this.set(binlog.status().lagMs ?? -1); },
+  const registry = rotorMetrics({
+    proxy: () => proxy.stats(),
+    caches: () => engine.cacheCounters(),
+    binlog: () => binlog.status(),
+    memory: () => engine.budget,
   });
 
   const status = (): Record<string, unknown> => {
     const p = proxy.stats();
     return {
       status: serving ? 'ok' : 'stopping',
-      version: process.env.npm_package_version ?? '0.1.0',
+      version: version(),
       uptimeSec: Math.round((Date.now() - startedAt) / 1000),
       upstream: { host: config.upstream.host, port: config.upstream.port, version: upstreamVersion, flavor: flavor.flavor },
       listen,
@@ -135,6 +120,7 @@ export async function startRotor(config: RotorConfig, logger: Logger = pino({ le
       status,
       caches: engine,
       metrics: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
+      queries: (o) => engine.proxiedReports(o),
     },
     { token: config.adminToken, limit: engine.registrations },
   );

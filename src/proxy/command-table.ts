@@ -49,7 +49,9 @@ const query: CommandHandler = (ctx, p, state) => {
   ctx.route(routed, false, (watch) => {
     state.noteStatement(sql);
     const db = parseUse(sql);
+    const sent = performance.now();
     ctx.relay(p.raw, 'query', (ok) => {
+      safe(() => ctx.router().observeRelayed?.(sql, state, performance.now() - sent), undefined);
       if (ok && db !== null) state.database = db;
       statementDone(ctx, state, ok);
     }, watch);

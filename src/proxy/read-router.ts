@@ -98,6 +98,11 @@ export interface ReadRouter {
    * what they hold before Rotor handles anything else. MUST NOT throw.
    */
   forgetUnlogged(statements: ReadonlyArray<string | null>, session: SessionView): void;
+  /**
+   * A COM_QUERY the session relayed ended: `upstreamMs` from sending it to its response's end (what
+   * the application waits for upstream; SHOW PROXIED QUERIES). MUST NOT throw.
+   */
+  observeRelayed?(sql: string, session: SessionView, upstreamMs: number): void;
 }
 
 /** The router used when no cache exists: everything goes upstream. */

@@ -7,7 +7,25 @@
  */
 import { mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { RotorError } from '../errors.js';
 import type { CacheDefinition } from './cache.js';
+
+/**
+ * Refuses a data dir Rotor cannot write (one line, before anything starts), rather than
+ * registrations that fail one by one later: creates it and its caches folder, writes and removes
+ * a file there.
+ */
+export async function checkDataDir(dir: string): Promise<void> {
+  const probe = join(dir, 'caches', `.write-check-${process.pid}`);
+  try {
+    await mkdir(join(dir, 'caches'), { recursive: true });
+    await writeFile(probe, '');
+    await unlink(probe);
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    throw new RotorError('ERR_CONFIG_INVALID', [`--data-dir ${dir} cannot be written (${err.code ?? err.message})`]);
+  }
+}
 
 const SUFFIX = '.json';
 

@@ -22,6 +22,7 @@ import { Upqueries, type UpqueryStats } from '../dataflow/upquery.js';
 import type { Row } from '../dataflow/delta.js';
 import type { QualifiedQuery } from '../planner/parse.js';
 import { RotorError } from '../errors.js';
+import { fingerprint } from '../planner/fingerprint.js';
 import type { Value } from '../values.js';
 import type { Cache, CacheInfo } from './cache.js';
 import { CacheRouter, type RouterBackend } from './router.js';
@@ -36,9 +37,10 @@ import { SchemaRefresh } from './schema-refresh.js';
 import { CacheSink } from './binlog-sink.js';
 import type { EngineUpstream } from './engine-upstream.js';
 import { parameterOf, tablesOf } from './statement-plan.js';
-import { registerCache } from './register.js';
+import { explainCache, registerCache, type Explained } from './register.js';
+import { likeMatcher, PROXIED_ID, ProxiedQueries, proxiedReports, registrableText, type Cacheability, type ProxiedQuery, type ProxiedReport, type ProxiedSort } from './proxied-queries.js';
 import { fillCache, fillInBackground, learnVariant } from './cache-reads.js';
-import { showCachesAnswer } from './show-caches.js';
+import { proxiedQueriesAnswer, showCachesAnswer } from './show-caches.js';
 
 export type { EngineUpstream } from './engine-upstream.js';
 
@@ -59,8 +61,13 @@ export interface EngineOptions {
   cacheIdleMs?: number;
   /** The bytes all cache state may take ([note: memory-budget]). Default: no limit (tests); the CLI always gives one. */
   memoryLimitBytes?: number;
+  /** How many statements SHOW PROXIED QUERIES keeps (0: none are counted). */
+  queryStats?: number;
   logger?: Logger;
 }
+
+/** Statements counted at most by default. */
+export const DEFAULT_QUERY_STATS = 1000;
 
 export type { CacheInfo } from './cache.js';
 
@@ -135,6 +142,7 @@ export class Engine implements BinlogSink, RouterBackend {
     this.#registry = new CacheRegistry(this.#graph, opts.dataDir !== null ? new CacheStore(opts.dataDir) : null, this.#log);
     this.#schema = new SchemaRefresh({ graph: this.#graph, registry: this.#registry, upstream: this.#upstream, upqueries: this.#upqueries, privileges: this.privileges, log: this.#log });
     this.#sink = new CacheSink(this.#graph, this.#registry, this.#upqueries, this.#schema, this.#log);
+    this.proxied = new ProxiedQueries(opts.queryStats ?? DEFAULT_QUERY_STATS);
     this.router = new CacheRouter(this);
     this.budget = new MemoryBudget(this.#graph, opts.memoryLimitBytes ?? Number.MAX_SAFE_INTEGER, this.#log);
   }
@@ -222,10 +230,78 @@ export class Engine implements BinlogSink, RouterBackend {
     return this.#upqueries.stats;
   }
 
-  async register(req: { sql: string; name?: string; database?: string }): Promise<CacheInfo> {
-    return this.info(await registerCache(req, {
+  /**
+   * Registers a cache, or finds the one registered for the same statement (`created` false). `sql`
+   * may be a proxied statement's id (`pq_…`): its text is registered, in its database.
+   */
+  async register(req: { sql: string; name?: string; database?: string }): Promise<CacheInfo & { readonly created: boolean }> {
+    if (PROXIED_ID.test(req.sql.trim())) {
+      const q = this.proxiedStatement(req.sql.trim());
+      if (q === null) throw new RotorError('ERR_PROXIED_NOT_FOUND', [req.sql.trim()]);
+      req = { sql: q.sql, ...(req.name === undefined ? {} : { name: req.name }), ...(q.database === null ? (req.database === undefined ? {} : { database: req.database }) : { database: q.database }) };
+    }
+    const r = await registerCache(req, {
       registry: this.#registry, schema: this.#schema, upstream: this.#upstream, defaultDatabase: this.#opts.defaultDatabase, log: this.#log,
-    }));
+    });
+    return { ...this.info(r.cache), created: r.created };
+  }
+
+  /** What sessions send, per statement (SHOW PROXIED QUERIES, GET /api/queries). */
+  readonly proxied: ProxiedQueries;
+  /** Whether each proxied statement can be cached, as a dry run of registration found it, and when. */
+  readonly #cacheability = new Map<string, { readonly refusal: string | null; readonly at: number }>();
+
+  /** A proxied statement's registrable text and database, by its id (`CREATE CACHE FROM pq_…`). */
+  proxiedStatement(id: string): { readonly sql: string; readonly database: string | null } | null {
+    const q = this.proxied.byId(id);
+    return q === null ? null : { sql: registrableText(q), database: q.database };
+  }
+
+  /** The proxied statements, `sort`ed, with whether each can be cached and which to cache first. */
+  async proxiedReports(opts: { sort?: ProxiedSort; like?: string; limit?: number; supportedOnly?: boolean } = {}): Promise<ProxiedReport[]> {
+    const limit = opts.limit ?? 100;
+    const like = opts.like === undefined ? null : likeMatcher(opts.like);
+    const list = this.proxied.list(opts.sort ?? 'total', opts.supportedOnly ? this.proxied.size : limit, like === null ? undefined : (q) => like(q.query));
+    const cacheability: Cacheability[] = [];
+    for (const q of list) cacheability.push(await this.#cacheabilityOf(q));
+    const reports = proxiedReports(list, cacheability);
+    return opts.supportedOnly ? reports.filter((r) => r.cacheable).slice(0, limit) : reports;
+  }
+
+  async proxiedQueries(opts: { like?: string; limit?: number; supportedOnly?: boolean }): Promise<Answer> {
+    return proxiedQueriesAnswer(await this.proxiedReports(opts));
+  }
+
+  /** A dry run of registration, remembered for a minute (a table's change may change it). */
+  async #cacheabilityOf(q: ProxiedQuery): Promise<Cacheability> {
+    if (!q.read) return { refusal: 'not a SELECT', cachedAs: null };
+    const sql = registrableText(q);
+    const database = q.database ?? undefined;
+    const fp = fingerprint(sql);
+    const cachedAs = fp === null || q.database === null ? null : this.#registry.findSame(fp, q.database)?.def.name ?? null;
+    const known = this.#cacheability.get(q.id);
+    const now = Date.now();
+    if (known !== undefined && now - known.at < 60_000) return { refusal: known.refusal, cachedAs };
+    let refusal: string | null;
+    try {
+      refusal = (await this.explain({ sql, ...(database === undefined ? {} : { database }) })).refusal;
+    } catch (e) {
+      refusal = e instanceof Error ? e.message : String(e);
+    }
+    this.#cacheability.set(q.id, { refusal, at: now });
+    if (this.#cacheability.size > 4 * Math.max(1, this.proxied.limit)) this.#cacheability.clear();
+    return { refusal, cachedAs };
+  }
+
+  /** EXPLAIN CACHE: a dry run of {@link register}. */
+  explain(req: { sql: string; database?: string }): Promise<Explained> {
+    return explainCache(req, {
+      registry: this.#registry, schema: this.#schema, upstream: this.#upstream, defaultDatabase: this.#opts.defaultDatabase, log: this.#log,
+    });
+  }
+
+  cacheIds(): string[] {
+    return [...this.#registry.values()].map((c) => c.id);
   }
 
   list(): CacheInfo[] {
@@ -340,6 +416,14 @@ export class Engine implements BinlogSink, RouterBackend {
       if (n.kind === 'reader') keys += n.state.size;
     }
     return { caches: this.#registry.size, keys, rows, bytes, emptiedByStatements: this.statementChanges, unloggedWrites: this.unloggedWrites };
+  }
+
+  /** Each cache's counters for /metrics: no scan of the entries (bytes as the budget last estimated them). */
+  cacheCounters(): Array<{ name: string; hits: number; misses: number; upqueries: number; keys: number; bytes: number; evictions: number }> {
+    return [...this.#registry.values()].map((c) => ({
+      name: c.def.name, hits: c.stats.hits, misses: c.stats.misses, upqueries: c.stats.upqueries, keys: c.built.reader.size,
+      bytes: this.budget.bytesOf(c.built.reader), evictions: c.built.nodes.reduce((n, x) => n + (this.budget.evictedBy.get(x) ?? 0), 0),
+    }));
   }
 
   /** Each cache's reader bytes as the memory budget last estimated them (no scan of the entries). */

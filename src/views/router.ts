@@ -20,6 +20,9 @@ import type { Value } from '../values.js';
 import type { MissPolicy } from '../config.js';
 import type { Cache, ValueSource } from './cache.js';
 import type { PrivilegeChecks } from './privileges.js';
+import type { Explained } from './register.js';
+import { PROXIED_ID, type ProxiedQueries } from './proxied-queries.js';
+import { explainCacheAnswer } from './show-caches.js';
 
 /** What the router needs from the engine. */
 export interface RouterBackend {
@@ -35,8 +38,18 @@ export interface RouterBackend {
   readonly missPolicy: MissPolicy;
   /** Keeps the column definitions MariaDB sent a session for a spelling of the cache's select list. */
   learnVariant(cache: Cache, selectText: string, columns: ReadonlyArray<ColumnDefinition>): void;
-  register(req: { sql: string; name?: string; database?: string }): Promise<unknown>;
+  register(req: { sql: string; name?: string; database?: string }): Promise<{ readonly name: string; readonly created: boolean }>;
   drop(idOrName: string): boolean;
+  /** EXPLAIN CACHE: what registering the statement would do, nothing registered. */
+  explain(req: { sql: string; database?: string }): Promise<Explained>;
+  /** The statements sessions send (SHOW PROXIED QUERIES). */
+  readonly proxied: ProxiedQueries;
+  /** A proxied statement's registrable text and database, by its id, or null. */
+  proxiedStatement(id: string): { readonly sql: string; readonly database: string | null } | null;
+  /** SHOW PROXIED [SUPPORTED] QUERIES: the statements with whether each can be cached. */
+  proxiedQueries(opts: { like?: string; limit?: number; supportedOnly?: boolean }): Promise<Answer>;
+  /** The ids of every registered cache (DROP ALL CACHES). */
+  cacheIds(): ReadonlyArray<string>;
   /** A cache's query with its tables qualified (`query` null when it cannot be written), or null without such a cache. */
   cacheProbe(idOrName: string): { readonly query: QualifiedQuery | null } | null;
   /** Why a registration must be refused now (rate or number of caches), taking its turn otherwise. */
@@ -63,6 +76,9 @@ interface Prepared extends PreparedMatch {
   readonly cache: Cache;
   readonly bound: ReadonlyArray<ReadonlyArray<ValueSource>>;
   readonly selectText: string;
+  /** The statement's fingerprint key and database, as SHOW PROXIED QUERIES counts it. */
+  readonly statement: string;
+  readonly database: string | null;
 }
 
 /**
@@ -128,6 +144,10 @@ function errorAnswer(e: unknown): Answer {
 const CREATE_CACHE = /^\s*CREATE\s+CACHE\s+(?:(?!FROM\s)(`[^`]+`|[^\s`]+)\s+)?FROM\s+/i;
 const DROP_CACHE = /^\s*DROP\s+CACHE\s+(`[^`]+`|[^\s`;]+)\s*(?:;\s*)?$/i;
 const SHOW_CACHES = /^\s*SHOW\s+CACHES\s*(?:;\s*)?$/i;
+// A LIKE pattern in single quotes (a doubled quote inside); no backslash escapes are read in it.
+const SHOW_PROXIED = /^\s*SHOW\s+PROXIED\s+(SUPPORTED\s+)?QUERIES(?:\s+LIKE\s+'((?:[^'\\]|'')*)')?(?:\s+LIMIT\s+(\d{1,6}))?\s*(?:;\s*)?$/i;
+const EXPLAIN_CACHE = /^\s*EXPLAIN\s+CACHE\s+/i;
+const DROP_ALL_CACHES = /^\s*DROP\s+ALL\s+CACHES\s*(?:;\s*)?$/i;
 
 /** A statement without its trailing `;` and whitespace. */
 function withoutTerminator(sql: string): string {
@@ -153,10 +173,10 @@ export class CacheRouter implements ReadRouter {
       while (i < sql.length && sql.charCodeAt(i) <= 32) i++;
       const c = sql.charCodeAt(i) | 0x20;
       // [note: hot-path] Writes and most other statements leave here on their first letter.
-      if (c === 0x63 /* c */ || c === 0x64 /* d */) return this.#admin(sql, session) ?? UPSTREAM;
+      if (c === 0x63 /* c */ || c === 0x64 /* d */ || c === 0x65 /* e */) return this.#admin(sql, session) ?? UPSTREAM;
       // s(elect), a parenthesis, or a leading comment (/* */, --, #): anything else is not a read.
       if (c !== 0x73 && c !== 0x28 && c !== 0x2f && c !== 0x2d && c !== 0x23) return UPSTREAM;
-      if ((sql.charCodeAt(i + 1) | 0x20) === 0x68 /* h */) return SHOW_CACHES.test(sql) ? this.#authorized(session, null, () => this.backend.showCaches()) : UPSTREAM;
+      if ((sql.charCodeAt(i + 1) | 0x20) === 0x68 /* h */) return this.#show(sql, session);
       const fp = fingerprint(sql, this.#mode(session));
       if (fp === null) return UPSTREAM;
       const key = scopedKey(fp, session.database);
@@ -168,7 +188,7 @@ export class CacheRouter implements ReadRouter {
         const text = fp.selectStart >= 0 ? sql.slice(fp.selectStart, fp.selectEnd) : '';
         const keys = cache.keys(bound, NO_PARAMS);
         if (keys === null) return this.#up('a parameter does not compare as a plain key (NULL, or another type)');
-        return this.#checked(session, cache, keys, text);
+        return this.#counted(this.#checked(session, cache, keys, text), fp.key, session.database);
       }
       if (this.backend.candidates(key) === undefined) return UPSTREAM;
       return this.#up('the statement matches a cache except for a constant');
@@ -185,7 +205,7 @@ export class CacheRouter implements ReadRouter {
       const found = key === null ? null : this.#find(key, fp.literals);
       if (found !== null) {
         const selectText = fp.selectStart >= 0 ? sql.slice(fp.selectStart, fp.selectEnd) : '';
-        const m: Prepared = { cacheId: found.cache.id, cache: found.cache, bound: found.bound, selectText };
+        const m: Prepared = { cacheId: found.cache.id, cache: found.cache, bound: found.bound, selectText, statement: fp.key, database: session.database };
         return m;
       }
       return null;
@@ -202,10 +222,30 @@ export class CacheRouter implements ReadRouter {
       if (!this.#sessionOk(m.cache, session)) return this.#up(this.#whyNot(m.cache, session));
       const keys = m.cache.keys(m.bound, params);
       if (keys === null) return this.#up('a parameter does not compare as a plain key (NULL, or another type)');
-      return this.#checked(session, m.cache, keys, m.selectText);
+      return this.#counted(this.#checked(session, m.cache, keys, m.selectText), m.statement, m.database);
     } catch (e) {
       return this.#up(`router error: ${e instanceof Error ? e.message : String(e)}`);
     }
+  }
+
+  observeRelayed(sql: string, session: SessionView, upstreamMs: number): void {
+    const proxied = this.backend.proxied;
+    if (proxied.limit <= 0) return;
+    try {
+      const fp = fingerprint(sql, this.#mode(session));
+      if (fp !== null) proxied.record(fp.key, session.database, upstreamMs);
+    } catch {
+      // Not counted: what the proxy relays is never held up by what it counts.
+    }
+  }
+
+  /** Counts a read a cache answers (now, or once its fill or check is done) in the proxied queries. */
+  #counted(r: Routed, statement: string, database: string | null): Routed {
+    const proxied = this.backend.proxied;
+    if (proxied.limit <= 0) return r;
+    if (r.kind === 'answer') proxied.record(statement, database, null);
+    else if (r.kind === 'pending') void r.answer.then((a) => { if (a !== null && a.kind !== 'upstream') proxied.record(statement, database, null); }, () => undefined);
+    return r;
   }
 
   forgetUnlogged(statements: ReadonlyArray<string | null>, session: SessionView): void {
@@ -412,10 +452,15 @@ export class CacheRouter implements ReadRouter {
 
   #admin(sql: string, session: SessionView): Routed | null {
     const create = CREATE_CACHE.exec(sql);
-    const query = create === null ? '' : withoutTerminator(sql.slice(create[0].length));
-    if (create !== null && query !== '') {
+    const given = create === null ? '' : withoutTerminator(sql.slice(create[0].length));
+    if (create !== null && given !== '') {
       const name = create[1]?.replace(/^`|`$/g, '');
-      const database = session.database ?? this.backend.defaultDatabase;
+      // `CREATE CACHE FROM pq_…`: a statement SHOW PROXIED QUERIES listed, in the database it ran in.
+      const proxied = PROXIED_ID.test(given) ? this.backend.proxiedStatement(given) : undefined;
+      if (proxied === null) return { kind: 'answer', answer: errorAnswer(new RotorError('ERR_PROXIED_NOT_FOUND', [given])) };
+      const query = proxied?.sql ?? given;
+      const target = proxied?.database ?? session.database;
+      const database = target ?? this.backend.defaultDatabase;
       // A query that cannot be qualified does not parse (or names no database): its registration fails.
       return this.#authorized(session, () => {
         const q = qualifiedQuery(query, database);
@@ -423,16 +468,57 @@ export class CacheRouter implements ReadRouter {
       }, () => {
         const refusal = this.backend.registrationRefusal();
         if (refusal !== null) return errorAnswer(new RotorError('ERR_ADMIN_TOO_MANY_REGISTRATIONS', [refusal]));
-        return this.backend.register({ sql: query, ...(name ? { name } : {}), ...(session.database ? { database: session.database } : {}) })
-          .then((): Answer => ({ kind: 'ok', affectedRows: 0, info: '' }), errorAnswer);
+        return this.backend.register({ sql: query, ...(name ? { name } : {}), ...(target ? { database: target } : {}) })
+          .then((r): Answer => ({ kind: 'ok', affectedRows: 0, info: r.created ? '' : `The query is already cached, as ${r.name}` }), errorAnswer);
       });
     }
+    const explain = EXPLAIN_CACHE.exec(sql);
+    const explained = explain === null ? '' : withoutTerminator(sql.slice(explain[0].length));
+    if (explain !== null && explained !== '') {
+      const database = session.database ?? this.backend.defaultDatabase;
+      return this.#authorized(session, () => {
+        const q = qualifiedQuery(explained, database);
+        return q === null ? null : { query: q };
+      }, async () => explainCacheAnswer(await this.backend.explain({ sql: explained, ...(session.database ? { database: session.database } : {}) })));
+    }
+    if (DROP_ALL_CACHES.test(sql)) return this.#dropAll(session);
     const drop = DROP_CACHE.exec(sql);
     if (drop !== null) {
       const id = drop[1].replace(/^`|`$/g, '');
       return this.#authorized(session, () => this.backend.cacheProbe(id), () => (this.backend.drop(id) ? { kind: 'ok', affectedRows: 0, info: '' } : errorAnswer(new RotorError('ERR_CACHE_NOT_FOUND', [id]))));
     }
     return null;
+  }
+
+  /** SHOW CACHES and SHOW PROXIED [SUPPORTED] QUERIES [LIKE '…'] [LIMIT n]; any other SHOW goes upstream. */
+  #show(sql: string, session: SessionView): Routed {
+    if (SHOW_CACHES.test(sql)) return this.#authorized(session, null, () => this.backend.showCaches());
+    const m = SHOW_PROXIED.exec(sql);
+    if (m === null) return UPSTREAM;
+    const like = m[2] === undefined ? undefined : m[2].replace(/''/g, "'");
+    const opts = { supportedOnly: m[1] !== undefined, ...(like === undefined ? {} : { like }), ...(m[3] === undefined ? {} : { limit: Number(m[3]) }) };
+    return this.#authorized(session, null, () => this.backend.proxiedQueries(opts));
+  }
+
+  /**
+   * DROP ALL CACHES: what DROP CACHE of each would check, for every cache at once (PROCESS, and
+   * MariaDB lets the session prepare each cache's query): one refusal refuses the whole statement,
+   * before anything is dropped. Affected rows: the caches dropped.
+   */
+  #dropAll(session: SessionView): Routed {
+    const ids = this.backend.cacheIds();
+    return this.#authorized(session, null, async () => {
+      for (const id of ids) {
+        const probe = this.backend.cacheProbe(id);
+        if (probe === null) continue;
+        if (probe.query === null) return errorAnswer(new RotorError('ERR_CACHE_ACCESS_DENIED', []));
+        const refused = await mayRead(session, probe.query);
+        if (refused !== null) return refused;
+      }
+      let dropped = 0;
+      for (const id of ids) if (this.backend.drop(id)) dropped++;
+      return { kind: 'ok', affectedRows: dropped, info: '' };
+    });
   }
 
   /**

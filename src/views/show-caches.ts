@@ -1,10 +1,12 @@
 /**
- * `SHOW CACHES` on the SQL port: one row per cache, typed like MariaDB's own SHOW output
- * (VAR_STRING text columns, BIGINT counters).
+ * The answers of `SHOW CACHES` (one row per cache) and `EXPLAIN CACHE` (one row) on the SQL port,
+ * typed like MariaDB's own SHOW output (VAR_STRING text columns, BIGINT counters).
  */
 import type { Answer } from '../proxy/read-router.js';
 import type { ColumnDefinition } from '../proxy/protocol/column-definition.js';
 import type { CacheInfo } from './cache.js';
+import type { Explained } from './register.js';
+import type { ProxiedReport } from './proxied-queries.js';
 
 function column(name: string, numeric: boolean): ColumnDefinition {
   return numeric
@@ -15,12 +17,69 @@ function column(name: string, numeric: boolean): ColumnDefinition {
 const COLUMNS: ReadonlyArray<ColumnDefinition> = [
   column('id', false), column('name', false), column('database', false), column('query', false), column('status', false),
   column('hits', true), column('misses', true), column('keys', true),
+  column('hit_rate', false), column('hit_p50_ms', false), column('hit_p99_ms', false), column('bytes', true), column('evictions', true),
+  column('upqueries', true), column('reason', false),
 ];
 
+/** `digits` decimals, as text (SHOW output is text); NULL for no value. */
+function decimal(n: number | null, digits: number): string | null {
+  return n === null || !Number.isFinite(n) ? null : n.toFixed(digits);
+}
+
+/**
+ * One row per cache: its counters, the share of reads it served (NULL before any read), hit
+ * latency percentiles in ms (NULL before any hit), its reader's bytes and why it is not ready.
+ */
 export function showCachesAnswer(caches: ReadonlyArray<CacheInfo>): Answer {
   return {
     kind: 'rows',
     columns: COLUMNS,
-    rows: caches.map((c) => [c.id, c.name, c.database, c.sql, c.status, c.stats.hits, c.stats.misses, c.stats.keys]),
+    rows: caches.map((c) => {
+      const s = c.stats;
+      const reads = s.hits + s.misses;
+      return [
+        c.id, c.name, c.database, c.sql, c.status, s.hits, s.misses, s.keys,
+        decimal(reads === 0 ? null : s.hits / reads, 4),
+        decimal(s.hits === 0 ? null : s.hitLatencyMs.p50, 3), decimal(s.hits === 0 ? null : s.hitLatencyMs.p99, 3),
+        s.bytes, s.evictions, s.upqueries, c.reason,
+      ];
+    }),
+  };
+}
+
+const EXPLAIN_COLUMNS: ReadonlyArray<ColumnDefinition> = [
+  column('query', false), column('cacheable', false), column('reason', false), column('database', false),
+  column('parameters', false), column('plan', false), column('cached_as', false),
+];
+
+/** `EXPLAIN CACHE <select>`: whether and how the statement would be cached, nothing registered. */
+export function explainCacheAnswer(e: Explained): Answer {
+  return {
+    kind: 'rows',
+    columns: EXPLAIN_COLUMNS,
+    rows: [[
+      e.query, e.refusal === null ? 'yes' : 'no', e.refusal, e.database,
+      e.parameters.map((p) => `${p.table}.${p.column}`).join(', '), e.plan.join(' → '), e.cachedAs,
+    ]],
+  };
+}
+
+const PROXIED_COLUMNS: ReadonlyArray<ColumnDefinition> = [
+  column('query_id', false), column('query', false), column('database', false), column('count', true), column('served_from_cache', true),
+  column('upstream_count', true), column('upstream_total_ms', false), column('upstream_p50_ms', false), column('upstream_p99_ms', false),
+  column('first_seen', false), column('last_seen', false), column('cacheable', false), column('reason', false), column('cached_as', false),
+  column('suggested', false), column('saving_ms', false),
+];
+
+/** `SHOW PROXIED [SUPPORTED] QUERIES`: one row per statement, as GET /api/queries reports them. */
+export function proxiedQueriesAnswer(reports: ReadonlyArray<ProxiedReport>): Answer {
+  return {
+    kind: 'rows',
+    columns: PROXIED_COLUMNS,
+    rows: reports.map((r) => [
+      r.id, r.query, r.database, r.count, r.servedFromCache, r.upstream.count, decimal(r.upstream.totalMs, 3),
+      decimal(r.upstream.p50Ms, 3), decimal(r.upstream.p99Ms, 3), r.firstSeen, r.lastSeen, r.cacheable ? 'yes' : 'no',
+      r.reason, r.cachedAs, r.suggested ? 'yes' : 'no', decimal(r.savingMs, 3),
+    ]),
   };
 }

@@ -48,3 +48,27 @@ test('the environment supplies flags', () => {
   assert.equal(r.status, 1);
   assert.match(r.stderr, /without --admin-token/);
 });
+
+test('--version prints the package version', () => {
+  const r = rotor(['--version']);
+  assert.equal(r.status, 0);
+  assert.match(r.stdout.trim(), /^\d+\.\d+\.\d+/);
+});
+
+test('--log-level takes only pino\'s levels, from the flag or the environment', () => {
+  const flag = rotor(['start', '--upstream', 'mysql://u@h/d', '--log-level', 'loud']);
+  assert.notEqual(flag.status, 0);
+  assert.match(flag.stderr, /argument 'loud' is invalid\. Allowed choices are fatal, error, warn, info, debug, trace, silent/);
+  const env = rotor(['start', '--upstream', 'mysql://u@h/d'], { ROTOR_LOG_LEVEL: 'verbose' });
+  assert.notEqual(env.status, 0);
+  assert.match(env.stderr, /verbose/);
+});
+
+test('a data dir that cannot be written refuses to start, in one line, before reaching the upstream', async () => {
+  const port = await freePort();
+  // A folder under a file can never be created (root may write anywhere else).
+  const r = rotor(['start', '--upstream', `mysql://u:p@127.0.0.1:${port}/db`, '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0', '--data-dir', `${bin}/data`]);
+  assert.equal(r.status, 1);
+  assert.match(r.stderr, /^rotor: Invalid configuration: --data-dir .* cannot be written \(ENOTDIR\)/);
+  assert.equal(r.stderr.trim().split('\n').length, 1);
+});

@@ -112,7 +112,7 @@ async function register(sql: string, overSql: boolean): Promise<{ ok: true } | {
       }
     }
     const res = await rotor.api<{ code?: string; message?: string }>('POST', '/api/caches', { sql, database: db.name });
-    if (res.status === 201) return { ok: true };
+    if (res.status === 201 || res.status === 200) return { ok: true };
     if (res.status === 429) { await sleep(60); continue; }
     if (res.status === 404 || res.status === 500) throw new Error(`registration of a generated query failed with ${res.status} ${JSON.stringify(res.body)}: ${sql} (seed ${SEED})`);
     return { ok: false, reason: `${res.status}: ${(res.body.message ?? res.body.code ?? '').replace(/^The query cannot be cached: /, '')}` };

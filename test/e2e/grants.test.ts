@@ -362,6 +362,9 @@ describe('cache commands need PROCESS and SELECT', () => {
       assert.equal(await attempt(conn, 'CREATE CACHE FROM SELECT v FROM pub WHERE id = ?'), 1227);
       assert.equal(await attempt(conn, `DROP CACHE ${cacheId}`), 1227);
       assert.equal(await attempt(conn, 'SHOW CACHES'), 1227);
+      assert.equal(await attempt(conn, 'DROP ALL CACHES'), 1227);
+      assert.equal(await attempt(conn, 'EXPLAIN CACHE SELECT v FROM pub WHERE id = ?'), 1227);
+      assert.equal(await attempt(conn, 'SHOW PROXIED QUERIES'), 1227, 'other sessions\' statements are PROCESS\'s to see');
       assert.ok((await rotor.api('GET', `/api/caches/${cacheId}`)).status === 200, 'the cache is still there');
     } finally {
       await conn.end();
@@ -373,10 +376,13 @@ describe('cache commands need PROCESS and SELECT', () => {
     const conn = await connect(user);
     try {
       assert.equal(await attempt(conn, 'CREATE CACHE FROM SELECT id FROM secret WHERE v = ?'), 1142);
+      assert.equal(await attempt(conn, 'EXPLAIN CACHE SELECT id FROM secret WHERE v = ?'), 1142, 'no dry run over a table the user cannot read');
       assert.equal(await attempt(conn, 'CREATE CACHE pub_by_id FROM SELECT v FROM pub WHERE id = ?'), 'ok');
       const shown = await attempt(conn, 'SHOW CACHES');
       assert.ok(Array.isArray(shown) && shown.some((r) => (r as unknown[])[1] === 'pub_by_id'));
       assert.equal(await attempt(conn, `DROP CACHE ${cacheId}`), 1142, 'dropping a cache over a table the user cannot read');
+      assert.equal(await attempt(conn, 'DROP ALL CACHES'), 1142, 'one cache the user cannot read refuses the whole statement');
+      assert.ok((await rotor.api('GET', '/api/caches/pub_by_id')).status === 200, 'nothing was dropped');
       assert.equal(await attempt(conn, 'DROP CACHE pub_by_id'), 'ok');
     } finally {
       await conn.end();

@@ -72,7 +72,7 @@ export async function startTestRotor(db: TestDatabase, opts: { dataDir?: string;
     api,
     async register(sql) {
       const reg = await api<{ id: string }>('POST', '/api/caches', { sql, database: db.name });
-      if (reg.status !== 201) throw new Error(`registering ${sql}: ${reg.status} ${JSON.stringify(reg.body)}`);
+      if (reg.status !== 201 && reg.status !== 200) throw new Error(`registering ${sql}: ${reg.status} ${JSON.stringify(reg.body)}`);
       return reg.body.id;
     },
     async hits(cacheId) {

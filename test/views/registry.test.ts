@@ -101,6 +101,18 @@ describe('cache registry', () => {
     assert.equal((await f.ask('SELECT MAX(votes) FROM story WHERE author = 1')).source, 'upstream');
   });
 
+  it('CREATE CACHE of a cached query says so, and refuses another name for it (1050)', async () => {
+    assert.equal((await f.ask('CREATE CACHE by_votes FROM SELECT title FROM story WHERE votes = ?')).error, undefined);
+    assert.equal((await f.ask('CREATE CACHE FROM select title from story where votes = ?')).info, 'The query is already cached, as by_votes');
+    assert.equal((await f.ask('CREATE CACHE by_votes FROM SELECT title FROM story WHERE votes = ?')).info, 'The query is already cached, as by_votes');
+    const renamed = await f.ask('CREATE CACHE other_name FROM SELECT title FROM story WHERE votes = ?');
+    assert.equal(renamed.error?.errno, 1050);
+    assert.match(renamed.error?.message ?? '', /already cached, as by_votes/);
+    await assert.rejects(f.engine.register({ sql: 'SELECT title FROM story WHERE votes = ?', name: 'x' }), (e: RotorError) => e.code === 'ERR_CACHE_EXISTS' && e.http === 409);
+    assert.equal((await f.engine.register({ sql: 'SELECT title FROM story WHERE votes = ?' })).created, false);
+    f.engine.drop('by_votes');
+  });
+
   it('sends statements upstream inside transactions, under session blockers, and for other databases', async () => {
     await f.engine.register({ sql: 'SELECT title FROM story WHERE author = ?' });
     const sql = 'SELECT title FROM story WHERE author = 2';
@@ -181,5 +193,42 @@ describe('cache registry', () => {
     const a = await f.ask(sql);
     assert.notEqual(a.source, 'upstream', String(a.reason));
     assert.deepEqual([...(a.rows ?? [])].map((r) => r[0]).sort(), ['a', 'b', 'd']);
+  });
+
+  it('EXPLAIN CACHE is a dry run of registration: the plan or the refusal, nothing registered', async () => {
+    const before = f.engine.list().map((c) => c.id);
+    const ok = await f.ask('EXPLAIN CACHE select title, votes from story where author = ? order by votes desc limit 3;');
+    assert.deepEqual(ok.columns?.map((c) => c.name), ['query', 'cacheable', 'reason', 'database', 'parameters', 'plan', 'cached_as']);
+    const [query, cacheable, reason, database, parameters, plan, cachedAs] = ok.rows?.[0] ?? [];
+    assert.deepEqual([query, cacheable, reason, database, parameters, cachedAs], ['SELECT title, votes FROM story WHERE author = ? ORDER BY votes DESC LIMIT 3', 'yes', null, f.db.name, 'story.author', null]);
+    assert.match(String(plan), /^.*story → .*reader\[author = \?\]/);
+    const refused = await f.ask('EXPLAIN CACHE SELECT id FROM story LIMIT 1');
+    assert.equal(refused.rows?.[0][1], 'no');
+    assert.match(String(refused.rows?.[0][2]), /cannot be cached/);
+    assert.equal((await f.ask('EXPLAIN CACHE SELECT x FROM no_such_table WHERE id = ?')).rows?.[0][1], 'no');
+    assert.deepEqual(f.engine.list().map((c) => c.id), before, 'nothing registered');
+    await f.engine.register({ sql: 'SELECT votes FROM story WHERE id = ?', name: 'votes_by_id' });
+    assert.equal((await f.ask('EXPLAIN CACHE SELECT votes FROM story WHERE id = ?')).rows?.[0][6], 'votes_by_id');
+  });
+
+  // Last: it drops every cache the tests above registered.
+  it('SHOW CACHES reports hit rate, hit latency, bytes, evictions, upqueries and the reason; DROP ALL CACHES drops every cache', async () => {
+    assert.equal((await f.ask('CREATE CACHE shown FROM SELECT title, votes FROM story WHERE author = ?')).info, undefined);
+    await f.ask('SELECT title, votes FROM story WHERE author = 1');
+    await f.ask('SELECT title, votes FROM story WHERE author = 1');
+    const shown = await f.ask('SHOW CACHES');
+    assert.deepEqual(shown.columns?.map((c) => c.name), ['id', 'name', 'database', 'query', 'status', 'hits', 'misses', 'keys', 'hit_rate', 'hit_p50_ms', 'hit_p99_ms', 'bytes', 'evictions', 'upqueries', 'reason']);
+    const row = shown.rows?.find((r) => r[1] === 'shown');
+    assert.ok(row !== undefined);
+    const [hits, misses, keys, rate, p50, p99, bytes, evictions, upqueries, reason] = row.slice(5);
+    assert.deepEqual([hits, misses, keys, rate, evictions, upqueries, reason], [1, 1, 1, '0.5000', 0, 1, null]);
+    assert.match(String(p50), /^\d+\.\d{3}$/);
+    assert.match(String(p99), /^\d+\.\d{3}$/);
+    assert.ok(Number(bytes) > 0);
+    await f.ask('CREATE CACHE FROM SELECT COUNT(*) FROM story WHERE author = ?');
+    assert.ok(f.engine.list().length >= 2);
+    assert.equal((await f.ask('DROP ALL CACHES;')).error, undefined);
+    assert.deepEqual(f.engine.list(), []);
+    assert.equal((await f.ask('SELECT title FROM story WHERE author = 1')).source, 'upstream');
   });
 });

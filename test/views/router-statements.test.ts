@@ -16,6 +16,7 @@ function router(): { router: CacheRouter; registered: Array<{ sql: string; name?
     candidates: () => undefined,
     register: async (req: { sql: string; name?: string }) => {
       registered.push({ sql: req.sql, ...(req.name ? { name: req.name } : {}) });
+      return { name: req.name ?? 'q', created: true };
     },
     drop: (id: string) => {
       dropped.push(id);

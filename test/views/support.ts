@@ -51,6 +51,8 @@ export interface Asked {
   readonly columns: ReadonlyArray<ColumnDefinition> | null;
   readonly reason: string | null;
   readonly error?: { errno: number; message: string };
+  /** An OK answer's message, when it has one. */
+  readonly info?: string;
 }
 
 export async function settle(r: Routed): Promise<Asked> {
@@ -61,7 +63,7 @@ export async function settle(r: Routed): Promise<Asked> {
   const source = r.kind === 'answer' ? 'hit' : 'fill';
   if (answer.kind === 'rows') return { source, rows: answer.rows, columns: answer.columns, reason: null };
   if (answer.kind === 'error') return { source, rows: null, columns: null, reason: null, error: { errno: answer.errno, message: answer.message } };
-  return { source, rows: [], columns: null, reason: null };
+  return { source, rows: [], columns: null, reason: null, ...(answer.kind === 'ok' && answer.info !== '' ? { info: answer.info } : {}) };
 }
 
 /**

@@ -17,10 +17,13 @@ export interface AdminBackend {
   status(): Record<string, unknown>;
   caches: CacheAdmin | null;
   metrics?: () => Promise<{ contentType: string; body: string }>;
+  /** The statements sessions send, with whether each can be cached (GET /api/queries). */
+  queries?: (opts: { sort: 'total' | 'count' | 'p99'; limit: number; like?: string; supportedOnly: boolean }) => Promise<ReadonlyArray<object>>;
 }
 
 export interface CacheAdmin {
-  register(req: { sql: string; name?: string; database?: string }): Promise<{ readonly id: string }>;
+  /** `created` false: the statement was cached already (that cache is the answer). */
+  register(req: { sql: string; name?: string; database?: string }): Promise<{ readonly id: string; readonly created?: boolean }>;
   list(): ReadonlyArray<object>;
   /** How many caches are registered (without describing each: registration stays flat in their number). */
   readonly count: number;
@@ -61,6 +64,17 @@ const EVICT_BODY = {
     },
     { type: 'object', required: ['all'], additionalProperties: false, properties: { all: { const: true } } },
   ],
+} as const;
+
+const QUERIES_QUERY = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    sort: { enum: ['total', 'count', 'p99'] },
+    limit: { type: 'string', pattern: '^[1-9][0-9]{0,3}$' },
+    like: { type: 'string', maxLength: 1024 },
+    supported: { enum: ['true', 'false'] },
+  },
 } as const;
 
 const ID_PARAMS = { type: 'object', properties: { id: { type: 'string', minLength: 1, maxLength: 256 } } } as const;
@@ -106,7 +120,7 @@ export function buildAdminApp(backend: AdminBackend, opts: AdminOptions): Fastif
     logger: loggerOptions(opts.logger),
     bodyLimit: BODY_LIMIT,
     // Exactly what the schemas say: no "5" for 5, no silently dropped properties.
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false } },
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, allErrors: false, allowUnionTypes: true } },
     frameworkErrors: (err, req, reply) => sendError(reply, fromFastify(err, req)),
   });
   // JSON only: a text/plain body is refused with 415 rather than handed to a route as a string.
@@ -142,6 +156,14 @@ export function buildAdminApp(backend: AdminBackend, opts: AdminOptions): Fastif
     });
   }
 
+  if (backend.queries) {
+    const queries = backend.queries;
+    app.get('/api/queries', { schema: { querystring: QUERIES_QUERY } }, async (req) => {
+      const q = req.query as { sort?: 'total' | 'count' | 'p99'; limit?: string; like?: string; supported?: string };
+      return queries({ sort: q.sort ?? 'total', limit: q.limit === undefined ? 100 : Number(q.limit), supportedOnly: q.supported === 'true', ...(q.like === undefined ? {} : { like: q.like }) });
+    });
+  }
+
   const caches = (): CacheAdmin => {
     if (!backend.caches) throw new RotorError('ERR_PROXY_NOT_SUPPORTED', ['caches without a running engine']);
     return backend.caches;
@@ -153,7 +175,7 @@ export function buildAdminApp(backend: AdminBackend, opts: AdminOptions): Fastif
     const refusal = limit.refusal(admin.count);
     if (refusal !== null) throw new RotorError('ERR_ADMIN_TOO_MANY_REGISTRATIONS', [refusal]);
     const info = await admin.register({ sql: body.sql, name: body.name, database: body.database });
-    return reply.code(201).send(info);
+    return reply.code(info.created === false ? 200 : 201).send(info);
   });
 
   app.get('/api/caches', async () => caches().list());

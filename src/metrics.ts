@@ -1,0 +1,90 @@
+/**
+ * `GET /metrics`: Prometheus metrics, read from the counters Rotor keeps anyway at each scrape (a
+ * metric costs nothing between scrapes). Names follow Prometheus: `_total` for counters, base
+ * units (`_bytes`, `_seconds`). Per-cache series carry the cache's name as `cache`, and leave with
+ * the cache. Pinned by test/e2e/metrics.test.ts, which reads them after known traffic.
+ */
+import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
+import type { BinlogStatus } from './binlog/stream-status.js';
+import type { ProxyStats } from './proxy/server.js';
+
+/** One cache's counters as the engine keeps them. */
+export interface CacheCounters {
+  readonly name: string;
+  readonly hits: number;
+  readonly misses: number;
+  readonly upqueries: number;
+  readonly keys: number;
+  readonly bytes: number;
+  readonly evictions: number;
+}
+
+export interface MetricSources {
+  proxy(): ProxyStats;
+  caches(): ReadonlyArray<CacheCounters>;
+  binlog(): BinlogStatus;
+  memory(): { readonly limitBytes: number; readonly stateBytes: number; readonly evictions: number };
+}
+
+/**
+ * A counter whose value is a running total kept elsewhere, per label set: each scrape sets it to
+ * that total (prom-client's counters only add, so it is reset and added to).
+ */
+function totals(registry: Registry, name: string, help: string, labelNames: ReadonlyArray<string>, read: () => Iterable<[Record<string, string>, number]>): void {
+  new Counter({
+    name, help, labelNames, registers: [registry],
+    collect() {
+      this.reset();
+      for (const [labels, n] of read()) this.inc(labels, n);
+    },
+  });
+}
+
+function gauge(registry: Registry, name: string, help: string, labelNames: ReadonlyArray<string>, read: () => Iterable<[Record<string, string>, number]>): void {
+  new Gauge({
+    name, help, labelNames, registers: [registry],
+    collect() {
+      this.reset();
+      for (const [labels, n] of read()) this.set(labels, n);
+    },
+  });
+}
+
+const one = (n: number): Iterable<[Record<string, string>, number]> => [[{}, n]];
+
+export function rotorMetrics(src: MetricSources): Registry {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'rotor_' });
+  const perCache = (pick: (c: CacheCounters) => number) => (): Iterable<[Record<string, string>, number]> => src.caches().map((c) => [{ cache: c.name }, pick(c)]);
+
+  gauge(registry, 'rotor_clients', 'Connected client sessions', [], () => one(src.proxy().clients));
+  totals(registry, 'rotor_connections_total', 'Client connections accepted', [], () => one(src.proxy().totalConnections));
+  totals(registry, 'rotor_queries_served_total', 'Statements answered from a cache', [], () => one(src.proxy().servedFromCache));
+  totals(registry, 'rotor_queries_relayed_total', 'Statements relayed upstream, by the reason a cache did not answer ("none": no cache was asked)', ['reason'], () => {
+    const p = src.proxy();
+    const named = Object.entries(p.notCachedReasons);
+    const withReason = named.reduce((n, [, c]) => n + c, 0);
+    return [[{ reason: 'none' }, p.relayed - withReason], ...named.map(([reason, n]): [Record<string, string>, number] => [{ reason }, n])];
+  });
+
+  totals(registry, 'rotor_cache_hits_total', 'Reads a cache answered from memory', ['cache'], perCache((c) => c.hits));
+  totals(registry, 'rotor_cache_misses_total', 'Reads of keys a cache did not hold', ['cache'], perCache((c) => c.misses));
+  totals(registry, 'rotor_cache_upqueries_total', 'Fills that asked the upstream', ['cache'], perCache((c) => c.upqueries));
+  totals(registry, 'rotor_cache_evictions_total', 'Keys evicted from a cache', ['cache'], perCache((c) => c.evictions));
+  gauge(registry, 'rotor_cache_keys', 'Keys a cache holds', ['cache'], perCache((c) => c.keys));
+  gauge(registry, 'rotor_cache_bytes', 'Bytes held by a cache\'s reader, as the memory budget last estimated them', ['cache'], perCache((c) => c.bytes));
+
+  // [note: memory-budget]
+  gauge(registry, 'rotor_memory_limit_bytes', 'The memory limit all cache state is kept under', [], () => one(src.memory().limitBytes));
+  gauge(registry, 'rotor_memory_state_bytes', 'Cache state, estimated at the last budget check', [], () => one(src.memory().stateBytes));
+  totals(registry, 'rotor_memory_evictions_total', 'Keys evicted to keep the memory limit', [], () => one(src.memory().evictions));
+
+  gauge(registry, 'rotor_binlog_connected', '1 while the binlog stream is connected', [], () => one(src.binlog().connected ? 1 : 0));
+  gauge(registry, 'rotor_binlog_lag_seconds', 'Binlog lag against the upstream (-1 while disconnected)', [], () => {
+    const lag = src.binlog().lagMs;
+    return one(lag === null ? -1 : lag / 1000);
+  });
+  totals(registry, 'rotor_binlog_reconnects_total', 'Binlog reconnections since start', [], () => one(src.binlog().reconnects));
+  totals(registry, 'rotor_binlog_resets_total', 'Times the upstream\'s binlog no longer held the stream\'s position', [], () => one(src.binlog().binlogResets));
+  return registry;
+}
