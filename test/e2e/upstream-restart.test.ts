@@ -48,7 +48,8 @@ async function eventually(what: string, check: () => Promise<boolean>): Promise<
 for (const how of ['stop', 'kill'] as const) {
   test(`after the upstream ${how === 'stop' ? 'shuts down' : 'is killed'} and comes back, caches recover by themselves`, async () => {
     const reg = await rotor.api<{ id: string }>('POST', '/api/caches', { sql: 'SELECT n FROM counter WHERE id = ?', database: db.name });
-    assert.equal(reg.status, 201);
+    // 200 in the second round: the first registered it.
+    assert.ok(reg.status === 201 || reg.status === 200);
     const client = await rotor.connect();
     const base = await read(client, 1);
     assert.equal(await read(client, 1), base);
