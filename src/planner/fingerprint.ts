@@ -237,10 +237,32 @@ function unescapeChar(c: number): string {
 }
 
 /**
+ * [note: hot-path] The fingerprints of recent statements, by their exact text (and sql_mode bits):
+ * an application repeats the same texts (a hot key's read, an UPDATE of a counter), and a repeat
+ * skips the tokenizer. Bounded: emptied when it holds {@link MEMO_SIZE} texts; a text longer than
+ * {@link MEMO_TEXT} characters is not kept. Fingerprints are never changed once made, so one may be
+ * handed out many times.
+ */
+const memo = [new Map<string, Fingerprint | null>(), new Map<string, Fingerprint | null>(), new Map<string, Fingerprint | null>(), new Map<string, Fingerprint | null>()];
+const MEMO_SIZE = 8192;
+const MEMO_TEXT = 1024;
+
+/**
  * The fingerprint of a statement, or null when it cannot be fingerprinted safely (unterminated
  * quotes, executable comments, several statements).
  */
 export function fingerprint(sql: string, mode = 0): Fingerprint | null {
+  if (sql.length > MEMO_TEXT) return fingerprintOf(sql, mode);
+  const byText = memo[mode & 3];
+  const known = byText.get(sql);
+  if (known !== undefined) return known;
+  const fp = fingerprintOf(sql, mode);
+  if (byText.size >= MEMO_SIZE) byText.clear();
+  byText.set(sql, fp);
+  return fp;
+}
+
+function fingerprintOf(sql: string, mode: number): Fingerprint | null {
   const toks = tokenize(sql, mode);
   if (toks === null || toks.length === 0) return null;
   const literals: Literal[] = [];
@@ -250,10 +272,13 @@ export function fingerprint(sql: string, mode = 0): Fingerprint | null {
   let selectEnd = -1;
   let limitStart = -1;
   const tables = new TableScan();
+  // The key's last token, for the spacing rule (never read back from `key`: reading a string being
+  // built by `+=` flattens it, once per token).
+  let prev = '';
   for (let i = 0; i < toks.length; i++) {
     const tk = toks[i];
     if (tk.text === ';') return null;
-    tables.token(toks, i, key);
+    if (tables.token(toks, i)) tables.at(key.length + joiner(prev, tk.text).length);
     if (tk.text === '(') depth++;
     else if (tk.text === ')') depth--;
     if (depth === 0 && tk.t === 'word') {
@@ -271,7 +296,8 @@ export function fingerprint(sql: string, mode = 0): Fingerprint | null {
       const folded = foldList(toks, i + 2);
       if (folded !== null) {
         literals.push({ kind: 'list', items: folded.items });
-        key += (key ? ' ' : '') + 'IN (?+)';
+        key += (prev === '' ? '' : ' ') + 'IN (?+)';
+        prev = 'IN (?+)';
         i = folded.close;
         continue;
       }
@@ -280,7 +306,8 @@ export function fingerprint(sql: string, mode = 0): Fingerprint | null {
     if (tk.t === 'lit') { literals.push({ kind: 'value', value: tk.value as Value }); text = '?'; }
     else if (tk.t === 'param') { literals.push(PARAM); text = '?'; }
     else text = tk.text;
-    key += joiner(key, text) + text;
+    key += joiner(prev, text) + text;
+    prev = text;
   }
   return { key, literals, selectStart, selectEnd, end: toks[toks.length - 1].end, limitStart, unqualifiedTables: tables.unqualified };
 }
@@ -343,45 +370,52 @@ class TableScan {
   /** Per open parenthesis (and the statement): whether a SELECT began there, and its FROM state. */
   readonly #frames: Array<{ select: boolean; from: FromState | null }> = [{ select: false, from: null }];
 
-  token(toks: ReadonlyArray<Tok>, i: number, key: string): void {
-    if (this.unqualified === null) return;
+  /** Records where the table {@link token} just found begins in the key. */
+  at(offset: number): void {
+    this.unqualified?.push(offset);
+  }
+
+  /** Reads the token at `i`; true when it names a table without its database (its offset comes next, {@link at}). */
+  token(toks: ReadonlyArray<Tok>, i: number): boolean {
+    if (this.unqualified === null) return false;
     const tk = toks[i];
     const frame = this.#frames[this.#frames.length - 1];
     const upper = tk.t === 'word' ? tk.text.toUpperCase() : '';
     const from = frame.from;
     if (tk.text === ')') {
       if (this.#frames.length > 1) this.#frames.pop();
-      return;
+      return false;
     }
     if (from === null) {
       if (upper === 'SELECT') frame.select = true;
       else if (upper === 'FROM' && frame.select) frame.from = 'table';
       if (tk.text === '(') this.#frames.push({ select: false, from: null });
-      return;
+      return false;
     }
     if (from === 'dot') {
       // The word before was a database: this dot and the table after it are read as a whole.
       frame.from = tk.text === '.' ? 'qualified' : this.#afterTable(frame, toks, i, 'named');
-      return;
+      return false;
     }
     if (from === 'qualified') {
       frame.from = tk.t === 'word' ? 'named' : null;
       if (tk.t !== 'word') this.unqualified = null;
-      return;
+      return false;
     }
     if (from === 'table') {
       if (tk.text === '(' && toks[i + 1]?.text.toUpperCase() === 'SELECT') {
         frame.from = 'named';
         this.#frames.push({ select: false, from: null });
       } else if (tk.t === 'word' && !KEYWORDS.has(upper)) {
-        if (toks[i + 1]?.text !== '.') this.unqualified.push(key.length + joiner(key, tk.text).length);
         frame.from = 'dot';
+        return toks[i + 1]?.text !== '.';
       } else {
         this.unqualified = null;
       }
-      return;
+      return false;
     }
     this.#afterTable(frame, toks, i, from);
+    return false;
   }
 
   /** A token after a table, an alias, join modifiers or inside a join condition. */
@@ -408,12 +442,13 @@ class TableScan {
 
 const PARAM: Literal = { kind: 'param' };
 
-function joiner(key: string, text: string): string {
-  if (key.length === 0) return '';
-  const last = key.charCodeAt(key.length - 1);
+/** What goes between the key's last token `prev` ('' at the start) and the next, `text`. */
+function joiner(prev: string, text: string): string {
+  if (prev.length === 0) return '';
+  const last = prev.charCodeAt(prev.length - 1);
   if (last === C.LParen || last === C.Dot || text === ')' || text === ',' || text === '.') return '';
   // `COUNT(*)` and `f(x)` stay compact; `IN (`, `AND (` keep their space.
-  if (text === '(' && isIdentChar(last) && !KEY_SPACE_BEFORE_PAREN.has(lastWord(key))) return '';
+  if (text === '(' && isIdentChar(last) && !KEY_SPACE_BEFORE_PAREN.has(lastWord(prev))) return '';
   return ' ';
 }
 

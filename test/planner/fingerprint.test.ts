@@ -64,6 +64,16 @@ describe('fingerprint', () => {
     assert.equal(sqlModeBits('PIPES_AS_CONCAT,ANSI_QUOTES,IGNORE_SPACE,ANSI'), SqlMode.AnsiQuotes);
   });
 
+  it('[note: hot-path] a repeated text is answered from memory, per sql_mode', () => {
+    const sql = "SELECT v FROM kv WHERE k = 'a\\' OR k = 'b'";
+    assert.equal(fingerprint(sql), fingerprint(sql), 'the same object');
+    assert.equal(fingerprint(sql), null, 'a backslash escapes the quote: never ends');
+    assert.equal(fingerprint(sql, SqlMode.NoBackslashEscapes)?.key, 'SELECT v FROM kv WHERE k = ? OR k = ?', 'another sql_mode reads it anew');
+    const long = `SELECT v FROM kv WHERE k = ${'1'.repeat(2000)}`;
+    assert.notEqual(fingerprint(long), fingerprint(long), 'a long text is not kept');
+    assert.deepEqual(fingerprint(long), fingerprint(long));
+  });
+
   it('replaces placeholders outside quotes', () => {
     assert.equal(replacePlaceholders("SELECT '?' FROM t WHERE a = ? AND b IN (?, ?)", 'NULL'), "SELECT '?' FROM t WHERE a = NULL AND b IN (NULL, NULL)");
   });
