@@ -15,6 +15,7 @@ import type { Answer, ReadRouter } from '../proxy/read-router.js';
 import type { ColumnDefinition } from '../proxy/protocol/column-definition.js';
 import type { Batch, BinlogPosition } from '../dataflow/batch.js';
 import type { BinlogSink, SchemaChange } from '../binlog/sink.js';
+import type { Freshness } from '../binlog/freshness.js';
 import type { Consistency, MissPolicy } from '../config.js';
 import { Graph } from '../dataflow/graph.js';
 import { cacheDot, type DotCache } from './dot.js';
@@ -255,11 +256,18 @@ export class Engine implements BinlogSink, RouterBackend {
     };
   }
 
+  /** Set by whoever runs the binlog stream (src/index.ts); null: caches are never judged stale. */
+  freshness: Freshness | null = null;
+
   /**
-   * Set by whoever watches the binlog stream (src/index.ts): while not null, every cached read goes
-   * upstream with this reason. [note: staleness-bound]
+   * Why no cache may answer right now, judged at this moment, or null: every cached read goes
+   * upstream with this reason. [note: staleness-bound] The router reads it on every cached read,
+   * and that is the demand that keeps the binlog end sampled fast; a status page uses
+   * `freshness.check()`, which asks for no sample. [note: demand-sampling]
    */
-  staleReason: string | null = null;
+  get staleReason(): string | null {
+    return this.freshness === null ? null : this.freshness.forRead();
+  }
 
   get consistency(): Consistency {
     return this.#opts.consistency ?? 'eventual';
