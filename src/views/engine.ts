@@ -88,6 +88,9 @@ export class Engine implements BinlogSink, RouterBackend {
   /** [note: memory-budget] */
   readonly budget: MemoryBudget;
   #installsChecked = 0;
+  // Batches applied, and their count at the last budget check.
+  #batches = 0;
+  #batchesChecked = 0;
   /** Background fills in flight (`--miss-policy relay`). */
   readonly #behind = new Set<Promise<void>>();
   /** Background fills not started because MAX_BACKGROUND_FILLS were in flight. */
@@ -143,6 +146,7 @@ export class Engine implements BinlogSink, RouterBackend {
   /** Keeps the memory limit: every second, and after every INSTALLS_PER_CHECK keys filled. */
   checkMemory(): void {
     this.#installsChecked = usage.installs;
+    this.#batchesChecked = this.#batches;
     this.budget.check();
   }
 
@@ -154,7 +158,11 @@ export class Engine implements BinlogSink, RouterBackend {
       this.emptyIdle(performance.now());
     }, this.#opts.privilegeRefreshMs ?? 10_000);
     this.#refreshTimer.unref();
-    this.#budgetTimer = setInterval(() => this.checkMemory(), BUDGET_CHECK_MS);
+    this.#budgetTimer = setInterval(() => {
+      // Idle, nothing grew since a check that found the state within the limit: skip the walk.
+      const unchanged = usage.installs === this.#installsChecked && this.#batches === this.#batchesChecked;
+      if (!unchanged || this.budget.stateBytes > this.budget.limitBytes) this.checkMemory();
+    }, BUDGET_CHECK_MS);
     this.#budgetTimer.unref();
     if (!this.#registry.persistent) return;
     const installed: Cache[] = [];
@@ -325,6 +333,7 @@ export class Engine implements BinlogSink, RouterBackend {
 
   /** Applies one upstream transaction to every cache (BinlogSink). Synchronous. */
   applyBatch(batch: Batch): void {
+    this.#batches++;
     this.#sink.applyBatch(batch);
   }
 
