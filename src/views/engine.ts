@@ -371,6 +371,10 @@ export class Engine implements BinlogSink, RouterBackend {
 
   // RouterBackend
 
+  get cacheCount(): number {
+    return this.#registry.size;
+  }
+
   candidates(key: string): ReadonlyArray<Cache> | undefined {
     return this.#registry.candidates(key);
   }
