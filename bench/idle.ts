@@ -16,7 +16,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { Command, InvalidArgumentError } from 'commander';
 import type { FromIdleWorker, ToIdleWorker } from './idle-worker.js';
 import { fmt, table } from './lib/markdown.js';
-import { rssBytes } from './lib/proc.js';
+import { cpuMicros, rssBytes } from './lib/proc.js';
 import { note, ProgressBar } from './lib/progress.js';
 import { machine, writeReport } from './lib/report.js';
 import { startRotor, type RotorProcess } from './lib/rotor.js';
@@ -102,6 +102,8 @@ interface Step {
   readonly rssBytes: number;
   readonly heapUsedBytes: number;
   readonly mariadbRssBytes: number | null;
+  /** Rotor's CPU, % of one core, over the settle time with every connection idle. */
+  readonly cpuPercent: number | null;
   readonly samples: ReadonlyArray<Sample>;
 }
 
@@ -165,7 +167,10 @@ try {
     const lost = opened.reduce((s, m) => s + (m.type === 'opened' ? m.lost : 0), 0);
     if (lost > 0) note(`\n${lost} idle connection(s) dropped before step ${n}`);
     const rotorClients = await waitForClients(rotor, n);
+    const cpuBefore = cpuMicros(rotor.pid);
     await sleep(opts.settle * 1000);
+    const cpuAfter = cpuMicros(rotor.pid);
+    const cpuPercent = cpuBefore === null || cpuAfter === null ? null : round((cpuAfter - cpuBefore) / (opts.settle * 1e4), 2);
     // A first collection and a pause: V8 returns freed pages to the OS only after a while.
     process.kill(rotor.pid, 'SIGUSR2');
     await sleep(1000);
@@ -181,7 +186,7 @@ try {
     results.push({
       connections: n, rotorClients, openSeconds: round(openSeconds, 2),
       rssBytes: median(samples.map((s) => s.rssBytes)), heapUsedBytes: median(samples.map((s) => s.heapUsedBytes)),
-      mariadbRssBytes: mariadb.length ? median(mariadb) : null, samples,
+      mariadbRssBytes: mariadb.length ? median(mariadb) : null, cpuPercent, samples,
     });
     bar.update(n, `${n} idle, Rotor RSS ${fmt(results.at(-1)!.rssBytes / MIB, 1)} MiB`);
   }
@@ -233,9 +238,9 @@ const md = [
   `### Idle client connections through Rotor: ${opts.clients.toLocaleString('en-US')} connections, ${workerCount} client process(es), ${opts.settle} s idle before each sample`,
   '',
   table(
-    ['connections', 'Rotor clients', 'open s', 'Rotor RSS MiB', 'RSS KiB/conn (step)', 'Rotor heap MiB', 'heap KiB/conn (step)', 'MariaDB RSS MiB', 'MariaDB KiB/conn (step)'],
+    ['connections', 'Rotor clients', 'open s', 'Rotor idle CPU %', 'Rotor RSS MiB', 'RSS KiB/conn (step)', 'Rotor heap MiB', 'heap KiB/conn (step)', 'MariaDB RSS MiB', 'MariaDB KiB/conn (step)'],
     results.map((r, i) => [
-      r.connections, r.rotorClients, fmt(r.openSeconds, 1), fmt(r.rssBytes / MIB, 1), fmt(perConn('rssBytes', i), 1),
+      r.connections, r.rotorClients, fmt(r.openSeconds, 1), fmt(r.cpuPercent, 2), fmt(r.rssBytes / MIB, 1), fmt(perConn('rssBytes', i), 1),
       fmt(r.heapUsedBytes / MIB, 1), fmt(perConn('heapUsedBytes', i), 1),
       r.mariadbRssBytes === null ? '–' : fmt(r.mariadbRssBytes / MIB, 1), fmt(perConn('mariadbRssBytes', i), 1),
     ]),
@@ -249,6 +254,7 @@ const md = [
     `${check.failed ? ` (${check.failed} failed: ${check.firstError})` : ''}` : 'not run'}.`,
   '',
   'Each client connection holds a Rotor session and its own upstream session to MariaDB (two sockets in Rotor). ' +
+    '"Rotor idle CPU" is Rotor\'s user + system time from /proc over the settle time, as % of one core. ' +
     'RSS and V8 heap used are medians of 5 samples from /api/status, each taken just after a full garbage collection in Rotor; "(step)" is the slope from the previous row. ' +
     `Rotor's open-files limit: ${openFilesLimit ?? 'unknown'}.`,
   ...(failure ? ['', `- **failed**: ${failure}`] : []),

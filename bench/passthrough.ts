@@ -1,9 +1,10 @@
 /**
  * `npm run bench:passthrough`: Rotor's overhead as a transparent proxy (no caches registered).
  * sysbench oltp_point_select and oltp_read_write at 16, 64 and 1,000 threads, prepared statements
- * on (`--db-ps-mode=auto`) and off (`disable`), straight to MariaDB and through Rotor, interleaved
- * in the same run, with CPU-µs per query for Rotor and MariaDB from /proc. Writes
- * bench/results/passthrough.{json,md,svg}.
+ * on (`--db-ps-mode=auto`) and off (`disable`), straight to MariaDB, through a bare Node TCP pipe
+ * (bench/lib/pipe-relay.ts: the limit of any Node relay here) and through Rotor, interleaved in the
+ * same run, with CPU-µs per query for the relay and MariaDB from /proc and the statements MariaDB
+ * ran per query (its `Questions` counter). Writes bench/results/passthrough.{json,md,svg}.
  *
  *   npm run bench:passthrough                         # 10 s per run, 24 runs
  *   npm run bench:passthrough -- --time 60 --rounds 3
@@ -14,8 +15,9 @@ import { fmt, table } from './lib/markdown.js';
 import { CpuMeter } from './lib/proc.js';
 import { note, ProgressBar } from './lib/progress.js';
 import { machine, writeReport } from './lib/report.js';
+import { startPipeRelay, type PipeRelay } from './lib/pipe-relay.js';
 import { rotorUnavailable, startRotor, type RotorProcess } from './lib/rotor.js';
-import { benchServers, connect, withEndpoint } from './lib/servers.js';
+import { benchServers, connect, scalar, withEndpoint } from './lib/servers.js';
 import { round } from './lib/stats.js';
 import { barChart, svgDocument } from './lib/svg.js';
 import { sysbenchPrepare, sysbenchRun, targetOf, type SysbenchResult } from './lib/sysbench.js';
@@ -36,7 +38,7 @@ const opts = new Command('bench:passthrough')
   .option('--rounds <n>', 'repeat every cell this many times (interleaved)', positive, 1)
   .option('--tables <n>', 'sbtest tables', positive, 4)
   .option('--table-size <n>', 'rows per sbtest table', positive, 10000)
-  .option('--targets <list>', 'direct,rotor', list, ['direct', 'rotor'])
+  .option('--targets <list>', 'direct,pipe,rotor', list, ['direct', 'pipe', 'rotor'])
   .option('--upstream <url>', 'MariaDB to use (default: the private MariaDB "bench")')
   .option('--json <path>', 'JSON result path (default bench/results/passthrough.json)')
   .option('--name <base>', 'base name of the result files', 'passthrough')
@@ -54,8 +56,10 @@ interface Row {
   readonly round: number;
   readonly result: SysbenchResult | null;
   readonly error?: string;
-  /** CPU µs per query, per process. */
+  /** CPU µs per query, per process ('relay': Rotor or the pipe). */
   readonly cpuUsPerQuery: Record<string, number>;
+  /** Statements MariaDB ran (its Questions counter) per query sysbench completed. */
+  readonly mariadbStatementsPerQuery: number | null;
 }
 
 const servers = await benchServers({ upstream: opts.upstream, needRedis: false });
@@ -63,7 +67,6 @@ const admin = await connect(servers.upstreamUrl);
 await admin.query('CREATE DATABASE IF NOT EXISTS sbtest');
 // oltp_read_write with 1,000 threads prepares more statements than MariaDB's default allows.
 await admin.query('SET GLOBAL max_prepared_stmt_count = 1048576').catch((e: Error) => note(`max_prepared_stmt_count: ${e.message}`));
-await admin.end();
 const upstream = withEndpoint(servers.upstreamUrl, new URL(servers.upstreamUrl).hostname, Number(new URL(servers.upstreamUrl).port)).replace(/\/[^/]*$/, '/sbtest');
 note(`upstream ${upstream}; preparing ${opts.tables} sbtest tables of ${opts.tableSize} rows…`);
 await sysbenchPrepare(targetOf(upstream), opts.tables, opts.tableSize);
@@ -81,27 +84,41 @@ if (opts.targets.includes('rotor')) {
   }
   if (rotorSkipped) note(`rotor: SKIPPED: ${rotorSkipped}`);
 }
-const targets = opts.targets.filter((t) => t === 'direct' || (t === 'rotor' && rotor));
+let pipe: PipeRelay | null = null;
+if (opts.targets.includes('pipe')) {
+  const u = new URL(upstream);
+  pipe = await startPipeRelay({ host: u.hostname, port: Number(u.port) });
+}
+const targets = opts.targets.filter((t) => t === 'direct' || (t === 'rotor' && rotor) || (t === 'pipe' && pipe));
+const urlOf = (target: string): string => {
+  if (target === 'rotor' && rotor) return rotor.url;
+  if (target === 'pipe' && pipe) return withEndpoint(upstream, pipe.host, pipe.port);
+  return upstream;
+};
+const relayPid = (target: string): number | undefined => (target === 'rotor' ? rotor?.pid : target === 'pipe' ? pipe?.pid : undefined);
 const cells = opts.tests.flatMap((test) => opts.threads.flatMap((threads) => opts.psModes.map((psMode) => ({ test, threads, psMode }))));
 const rows: Row[] = [];
 const bar = new ProgressBar('passthrough', cells.length * opts.rounds * targets.length);
 let n = 0;
 for (let r = 0; r < opts.rounds; r++) {
   for (const [ci, cell] of cells.entries()) {
-    // Alternate which target goes first so neither always runs on a warmer server.
+    // Alternate the order so no target always runs on a warmer server.
     const order = (ci + r) % 2 === 0 ? targets : [...targets].reverse();
     for (const target of order) {
       bar.update(n, `${cell.test} ${cell.threads} threads ps=${cell.psMode} ${target}`);
-      const url = target === 'rotor' && rotor ? rotor.url : upstream;
-      const meter = new CpuMeter({ mariadb: servers.mariadbPid ?? undefined, rotor: target === 'rotor' ? rotor?.pid : undefined });
+      const url = urlOf(target);
+      const meter = new CpuMeter({ mariadb: servers.mariadbPid ?? undefined, relay: relayPid(target) });
+      // The admin connection's own question is counted too (one per reading).
+      const questionsBefore = await scalar(admin, "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'QUESTIONS'");
       meter.start();
       try {
         const result = await sysbenchRun(targetOf(url), { ...cell, seconds: opts.time, tables: opts.tables, tableSize: opts.tableSize });
         const cpu = meter.stop();
+        const questions = await scalar(admin, "SELECT VARIABLE_VALUE FROM information_schema.GLOBAL_STATUS WHERE VARIABLE_NAME = 'QUESTIONS'") - questionsBefore - 1;
         const cpuUsPerQuery = Object.fromEntries(Object.entries(cpu).map(([k, v]) => [k, round(v / Math.max(1, result.queries), 1)]));
-        rows.push({ ...cell, target, round: r, result, cpuUsPerQuery });
+        rows.push({ ...cell, target, round: r, result, cpuUsPerQuery, mariadbStatementsPerQuery: round(questions / Math.max(1, result.queries), 3) });
       } catch (e) {
-        rows.push({ ...cell, target, round: r, result: null, error: (e as Error).message, cpuUsPerQuery: {} });
+        rows.push({ ...cell, target, round: r, result: null, error: (e as Error).message, cpuUsPerQuery: {}, mariadbStatementsPerQuery: null });
         note(`\n${(e as Error).message}`);
       }
       n++;
@@ -110,6 +127,8 @@ for (let r = 0; r < opts.rounds; r++) {
 }
 bar.done(n);
 await rotor?.stop();
+await pipe?.stop();
+await admin.end();
 
 function avg(xs: number[]): number | null {
   return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null;
@@ -120,30 +139,47 @@ function pick(cell: { test: string; threads: number; psMode: string }, target: s
     qps: avg(rs.map((x) => x.result!.qps)),
     p99: avg(rs.map((x) => x.result!.latencyMs.p99)),
     errors: rs.length ? rs.reduce((s, x) => s + x.result!.errors, 0) : null,
-    rotorCpu: avg(rs.map((x) => x.cpuUsPerQuery.rotor).filter((v) => v !== undefined)),
+    relayCpu: avg(rs.map((x) => x.cpuUsPerQuery.relay).filter((v) => v !== undefined)),
     mariadbCpu: avg(rs.map((x) => x.cpuUsPerQuery.mariadb).filter((v) => v !== undefined)),
+    mariadbStatements: avg(rs.map((x) => x.mariadbStatementsPerQuery).filter((v): v is number => v !== null)),
   };
 }
+const ratio = (a: number | null, b: number | null): number | null => (a && b ? round(a / b, 3) : null);
 const summary = cells.map((cell) => {
   const d = pick(cell, 'direct');
+  const p = pick(cell, 'pipe');
   const r = pick(cell, 'rotor');
-  return { ...cell, direct: d, rotor: r, ratio: d.qps && r.qps ? round(r.qps / d.qps, 3) : null };
+  return {
+    ...cell, direct: d, pipe: p, rotor: r,
+    ratio: ratio(r.qps, d.qps), pipeRatio: ratio(p.qps, d.qps), rotorVsPipe: ratio(r.qps, p.qps),
+    mariadbCpuRatio: ratio(r.mariadbCpu, d.mariadbCpu),
+  };
 });
+const x = (v: number | null): string => (v === null ? '–' : `${fmt(v, 2)}×`);
 
 const md = [
-  `### Passthrough overhead: sysbench direct vs through Rotor (no caches), ${opts.time} s per run, ${opts.rounds} round(s)`,
+  `### Passthrough overhead: sysbench direct, through a bare Node pipe and through Rotor (no caches), ${opts.time} s per run, ${opts.rounds} round(s)`,
   '',
   table(
-    ['test', 'threads', 'ps mode', 'direct qps', 'rotor qps', 'rotor / direct', 'direct p99 ms', 'rotor p99 ms', 'errors direct/rotor', 'Rotor CPU-µs/q', 'MariaDB CPU-µs/q direct', 'MariaDB CPU-µs/q via Rotor'],
+    ['test', 'threads', 'ps mode', 'direct qps', 'pipe qps', 'rotor qps', 'pipe / direct', 'rotor / direct', 'rotor / pipe', 'direct p99 ms', 'pipe p99 ms', 'rotor p99 ms', 'errors direct/pipe/rotor'],
     summary.map((s) => [
-      s.test, s.threads, s.psMode, fmt(s.direct.qps, 0), fmt(s.rotor.qps, 0), s.ratio === null ? '–' : `${fmt(s.ratio, 2)}×`,
-      fmt(s.direct.p99, 2), fmt(s.rotor.p99, 2), `${s.direct.errors ?? '–'}/${s.rotor.errors ?? '–'}`,
-      fmt(s.rotor.rotorCpu, 1), fmt(s.direct.mariadbCpu, 1), fmt(s.rotor.mariadbCpu, 1),
+      s.test, s.threads, s.psMode, fmt(s.direct.qps, 0), fmt(s.pipe.qps, 0), fmt(s.rotor.qps, 0), x(s.pipeRatio), x(s.ratio), x(s.rotorVsPipe),
+      fmt(s.direct.p99, 2), fmt(s.pipe.p99, 2), fmt(s.rotor.p99, 2), `${s.direct.errors ?? '–'}/${s.pipe.errors ?? '–'}/${s.rotor.errors ?? '–'}`,
+    ]),
+  ),
+  '',
+  table(
+    ['test', 'threads', 'ps mode', 'pipe CPU-µs/q', 'Rotor CPU-µs/q', 'MariaDB CPU-µs/q direct', 'via pipe', 'via Rotor', 'MariaDB via Rotor / direct', 'MariaDB statements/q direct', 'via pipe', 'via Rotor'],
+    summary.map((s) => [
+      s.test, s.threads, s.psMode, fmt(s.pipe.relayCpu, 1), fmt(s.rotor.relayCpu, 1),
+      fmt(s.direct.mariadbCpu, 1), fmt(s.pipe.mariadbCpu, 1), fmt(s.rotor.mariadbCpu, 1), x(s.mariadbCpuRatio),
+      fmt(s.direct.mariadbStatements, 3), fmt(s.pipe.mariadbStatements, 3), fmt(s.rotor.mariadbStatements, 3),
     ]),
   ),
   '',
   'CPU-µs per query: the process\'s user+system time over the run (/proc/PID/stat) divided by the queries sysbench completed. ' +
-    'sysbench, MariaDB and Rotor share the same 2 cores. "errors" are sysbench\'s ignored errors (deadlocks in oltp_read_write).',
+    'sysbench, MariaDB and the relay share the same 2 cores. "statements/q": MariaDB\'s `Questions` counter over the run per query sysbench completed ' +
+    '(Rotor\'s own binlog sampling counts in it). "errors" are sysbench\'s ignored errors (deadlocks in oltp_read_write).',
   ...(rotorSkipped ? ['', `- **rotor**: skipped — ${rotorSkipped}`] : []),
   ...rows.filter((x) => x.error).map((x) => `- ${x.target} ${x.test} ${x.threads} threads ps=${x.psMode}: ${x.error}`),
 ].join('\n');
@@ -152,9 +188,9 @@ const panels = opts.tests.flatMap((test) => {
   const ss = summary.filter((s) => s.test === test);
   const gs = ss.map((s) => `${s.threads}t ps=${s.psMode}`);
   return [
-    barChart(`${test}: queries/s`, 'qps', gs, ['direct', 'rotor'], [ss.map((s) => s.direct.qps), ss.map((s) => s.rotor.qps)]),
-    barChart(`${test}: CPU-µs per query`, 'µs', gs, ['MariaDB (direct)', 'MariaDB (via Rotor)', 'Rotor'],
-      [ss.map((s) => s.direct.mariadbCpu), ss.map((s) => s.rotor.mariadbCpu), ss.map((s) => s.rotor.rotorCpu)]),
+    barChart(`${test}: queries/s`, 'qps', gs, ['direct', 'pipe', 'rotor'], [ss.map((s) => s.direct.qps), ss.map((s) => s.pipe.qps), ss.map((s) => s.rotor.qps)]),
+    barChart(`${test}: CPU-µs per query`, 'µs', gs, ['MariaDB (direct)', 'MariaDB (via pipe)', 'MariaDB (via Rotor)', 'pipe', 'Rotor'],
+      [ss.map((s) => s.direct.mariadbCpu), ss.map((s) => s.pipe.mariadbCpu), ss.map((s) => s.rotor.mariadbCpu), ss.map((s) => s.pipe.relayCpu), ss.map((s) => s.rotor.relayCpu)]),
   ];
 });
 const json = {

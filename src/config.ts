@@ -33,8 +33,9 @@ export interface RotorConfig {
   readonly backlog: number;
   readonly maxClients: number;
   /**
-   * Cached reads go upstream while Rotor's view of the upstream may be older than this: the binlog
-   * lag is above it, or the binlog connection has been down for longer.
+   * Cached reads go upstream while Rotor's view of the upstream may be older than this: nothing
+   * has proved the binlog stream caught up for that long (it lags, or its connection is down).
+   * [note: staleness-bound]
    */
   readonly maxStalenessMs: number;
   /** How often every user's grants are checked again through their next read. [note: cached-grants] */

@@ -9,7 +9,7 @@ import { usage } from './dataflow/usage.js';
 import { pino, type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { BinlogStream } from './binlog/stream.js';
-import { watchFreshness } from './binlog/freshness.js';
+import { Freshness } from './binlog/freshness.js';
 import { checkUpstream, reachUpstream } from './upstream/requirements.js';
 import type { RotorConfig } from './config.js';
 import { buildAdminApp } from './proxy/admin/app.js';
@@ -67,14 +67,16 @@ export async function startRotor(config: RotorConfig, logger: Logger = pino({ le
     serverId: config.serverId,
     sink: engine,
     startAt: 'current',
+    // The first read after an idle spell then finds a proof younger than the bound. [note: demand-sampling]
+    idleSampleMs: Math.min(1_000, Math.max(25, Math.floor(config.maxStalenessMs / 4))),
     logger: logger.child({ area: 'binlog' }),
   });
   await binlog.start();
-  const freshness = watchFreshness(() => binlog.status(), config.maxStalenessMs, (reason) => {
-    engine.staleReason = reason;
+  const freshness = new Freshness(binlog, config.maxStalenessMs, (reason) => {
     if (reason === null) logger.info('caches answer again: the binlog is within the staleness bound');
     else logger.warn({ reason }, 'cached reads go upstream');
   });
+  engine.freshness = freshness;
 
   const proxy = createProxyServer({
     upstream: { host: config.upstream.host, port: config.upstream.port },
@@ -98,6 +100,7 @@ export async function startRotor(config: RotorConfig, logger: Logger = pino({ le
 
   const status = (): Record<string, unknown> => {
     const p = proxy.stats();
+    const staleReason = freshness.check();
     return {
       status: serving ? 'ok' : 'stopping',
       version: version(),
@@ -108,7 +111,7 @@ export async function startRotor(config: RotorConfig, logger: Logger = pino({ le
       connectionsTotal: p.totalConnections,
       queries: { servedFromCache: p.servedFromCache, relayed: p.relayed, notCachedReasons: p.notCachedReasons },
       binlog: binlog.status(),
-      caches: { ...engine.status(), servingFromCaches: engine.staleReason === null, staleReason: engine.staleReason },
+      caches: { ...engine.status(), servingFromCaches: staleReason === null, staleReason },
       openFilesLimit: fds.limits?.soft ?? null,
       memory: memoryReport(engine),
     };
@@ -133,7 +136,6 @@ export async function startRotor(config: RotorConfig, logger: Logger = pino({ le
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       serving = false;
-      freshness.stop();
       await proxy.close();
       await adminApp.close();
       await binlog.stop();

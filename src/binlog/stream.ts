@@ -20,6 +20,7 @@ import { EventsToBatches } from './events-to-batches.js';
 import { binlogConnectionOptions } from './row-values.js';
 import { teardown } from './zongji-teardown.js';
 import { LagMeter } from './lag.js';
+import { SamplePacing } from './sample-pacing.js';
 import { AppliedGtids } from './applied-gtids.js';
 import { Waiters } from './waiters.js';
 import { BinlogEndSampler, binlogStart } from '../upstream/binlog-status.js';
@@ -37,8 +38,10 @@ export interface BinlogStreamOptions {
   readonly startAt?: 'current' | { readonly gtid: string } | BinlogPosition;
   /** Heartbeat period asked of the upstream. Default 1000; silence > ~3 periods = dead connection. */
   readonly heartbeatMs?: number;
-  /** How often the upstream's binlog end is sampled to measure lag (lag.ts). Default 25. */
+  /** How often the upstream's binlog end is sampled while reads need it (lag.ts). Default 25. */
   readonly lagSampleMs?: number;
+  /** The sampling period otherwise; keep it below the staleness bound. Default 1000. [note: demand-sampling] */
+  readonly idleSampleMs?: number;
   /** Reconnection backoff: the first delay (default 100 ms), doubling up to `max` (default 5 s). */
   readonly reconnectBackoffMs?: { readonly first?: number; readonly max?: number };
   readonly logger?: Logger;
@@ -79,10 +82,8 @@ export class BinlogStream extends EventEmitter {
   // Events read since the watchdog last looked: counting is cheaper than a clock read per event.
   #heard = 0;
   readonly #lag = new LagMeter();
-  readonly #lagSampleMs: number;
   readonly #sampler: BinlogEndSampler;
-  #sampling = false;
-  #sampleTimer: NodeJS.Timeout | null = null;
+  readonly #pacing: SamplePacing;
   #lastTick = 0;
   // True once anyone listens for 'event' or 'batch': the hot path skips emit() otherwise.
   #observed = false;
@@ -97,7 +98,9 @@ export class BinlogStream extends EventEmitter {
     this.#serverId = opts.serverId;
     this.#sink = opts.sink;
     this.#heartbeatMs = Math.max(50, opts.heartbeatMs ?? 1000);
-    this.#lagSampleMs = Math.max(5, opts.lagSampleMs ?? 25);
+    const fastMs = Math.max(5, opts.lagSampleMs ?? 25);
+    const slowMs = opts.idleSampleMs ?? 1000;
+    this.#pacing = new SamplePacing({ fastMs, slowMs, holdMs: 1000, busy: () => this.#lag.waiting, run: () => this.#sampleEnd() });
     this.#sampler = new BinlogEndSampler(opts.url, LAG_SAMPLE_TIMEOUT_MS, () => this.#stopping);
     this.#log = opts.logger ?? pino({ level: 'silent' });
     this.#startAt = opts.startAt ?? 'current';
@@ -117,7 +120,10 @@ export class BinlogStream extends EventEmitter {
   /** Connects and resolves once the upstream is streaming to us; rejects if the first connection fails. */
   async start(): Promise<void> {
     this.#stopping = false;
+    const asked = performance.now();
     const probe = await binlogStart(this.#url);
+    // The first sample: once the stream has applied up to the probe's end, it is fresh as of then.
+    this.#lag.sample(probe.end, performance.now(), asked);
     const s = this.#startAt;
     if (s === 'current') {
       this.#start = { kind: 'position', at: probe.end };
@@ -130,8 +136,7 @@ export class BinlogStream extends EventEmitter {
     }
     this.#watchdog = setInterval(() => this.#checkAlive(), Math.max(25, this.#heartbeatMs / 2));
     this.#watchdog.unref();
-    this.#sampleTimer = setInterval(() => this.#sampleEnd(), this.#lagSampleMs);
-    this.#sampleTimer.unref();
+    this.#pacing.start();
     await new Promise<void>((resolve, reject) => {
       this.#firstConnect = { resolve, reject };
       this.#connect();
@@ -143,8 +148,8 @@ export class BinlogStream extends EventEmitter {
     this.#stopping = true;
     if (this.#retryTimer) clearTimeout(this.#retryTimer);
     if (this.#watchdog) clearInterval(this.#watchdog);
-    if (this.#sampleTimer) clearInterval(this.#sampleTimer);
-    this.#retryTimer = this.#watchdog = this.#sampleTimer = null;
+    this.#pacing.stop();
+    this.#retryTimer = this.#watchdog = null;
     this.#sampler.close();
     const z = this.#zongji;
     this.#zongji = null;
@@ -165,6 +170,24 @@ export class BinlogStream extends EventEmitter {
       lagEvents: this.#assembler.pendingEvents,
       reconnects: this.#reconnects,
     };
+  }
+
+  /** True while the replication connection streams. */
+  get connected(): boolean {
+    return this.#connected;
+  }
+
+  /**
+   * At most how far the applied state is behind the upstream at `now` (performance.now()), in ms:
+   * the age of the last proof of freshness (LagMeter.stalenessMs). [note: staleness-bound]
+   */
+  stalenessMs(now = performance.now()): number {
+    return this.#lag.stalenessMs(now);
+  }
+
+  /** A cached read is being decided: keep the staleness exact. [note: demand-sampling] */
+  demandSamples(now = performance.now()): void {
+    this.#pacing.demand(now);
   }
 
   /**
@@ -326,7 +349,7 @@ export class BinlogStream extends EventEmitter {
     this.#gtids.clear();
     this.#gtids.noteAll(probe.gtid);
     this.#start = { kind: 'position', at: probe.end };
-    this.#lag.reset();
+    this.#lag.renumbered();
     this.#assembler.reset();
     this.#waiters.endAll();
     this.#sink.reset?.(why);
@@ -361,32 +384,28 @@ export class BinlogStream extends EventEmitter {
     this.#waiters.check();
   }
 
-  // One query at a time on a connection of its own; a failure drops the connection and the next
-  // tick opens another (the upstream may be restarting: the stream's own supervision reports it).
-  #sampleEnd(): void {
-    if (this.#sampling || !this.#connected || this.#stopping) return;
-    this.#sampling = true;
-    void (async () => {
-      try {
-        // Taken before asking: the upstream's end cannot be behind what was applied before it.
-        const applied = this.#caughtUp;
-        const end = await this.#sampler.sample();
-        if (end !== null) {
-          if (applied !== null && comparePositions(end, applied) < 0 && this.#zongji !== null) {
-            // [note: binlog-reset] The binlog went back (RESET MASTER recreated the file the stream
-            // is reading, which it keeps waiting on): what the stream holds no longer exists.
-            const z = this.#zongji;
-            this.#lost(z, Object.assign(new Error(`the upstream's binlog ends at ${formatPosition(end)}, before ${formatPosition(applied)} which was applied`), { errno: 1236 }));
-            return;
-          }
-          this.#lag.sample(end);
+  // One query at a time (SamplePacing) on a connection of its own; a failure drops the connection
+  // and the next tick opens another (the upstream may be restarting: supervision reports it).
+  async #sampleEnd(): Promise<void> {
+    if (!this.#connected || this.#stopping) return;
+    try {
+      // Taken before asking: the upstream's end cannot be behind what was applied before it.
+      const applied = this.#caughtUp;
+      const asked = performance.now();
+      const end = await this.#sampler.sample();
+      if (end !== null) {
+        if (applied !== null && comparePositions(end, applied) < 0 && this.#zongji !== null) {
+          // [note: binlog-reset] The binlog went back (RESET MASTER recreated the file the stream
+          // is reading, which it keeps waiting on): what the stream holds no longer exists.
+          const z = this.#zongji;
+          this.#lost(z, Object.assign(new Error(`the upstream's binlog ends at ${formatPosition(end)}, before ${formatPosition(applied)} which was applied`), { errno: 1236 }));
+          return;
         }
-      } catch {
-        // The sampler dropped its connection; the next tick opens another.
-      } finally {
-        this.#sampling = false;
+        this.#lag.sample(end, performance.now(), asked);
       }
-    })();
+    } catch {
+      // The sampler dropped its connection; the next tick opens another.
+    }
   }
 
   #setConnected(connected: boolean): void {

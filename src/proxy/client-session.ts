@@ -150,6 +150,12 @@ export class ClientSession {
           this.#sendInfile(p);
           return;
         }
+        if (!this.#busy && this.#queue.length === 0) {
+          // The usual case, nothing outstanding: no trip through the queue.
+          this.#command(p);
+          if (this.#closing && this.idle) this.close();
+          return;
+        }
         // Packets must outlive the chunk they arrived in while queued.
         this.#queue.push(this.#busy ? copyPacket(p) : p);
         if (this.#queue.length > MAX_QUEUED) this.#client.pause();
@@ -251,10 +257,14 @@ export class ClientSession {
     while (!this.#busy && this.#phase === 'ready' && this.#queue.length > 0) {
       const p = this.#queue.shift() as Packet;
       if (this.#queue.length < MAX_QUEUED / 2) this.#client.resume();
-      if (p.payload.length === 0) this.#fatal('ERR_PROXY_MALFORMED_PACKET', [], undefined, p.seq + 1);
-      else dispatch(this.#commands, p, this.#state as SessionState);
+      this.#command(p);
     }
     if (this.#closing && this.idle) this.close();
+  }
+
+  #command(p: Packet): void {
+    if (p.payload.length === 0) this.#fatal('ERR_PROXY_MALFORMED_PACKET', [], undefined, p.seq + 1);
+    else dispatch(this.#commands, p, this.#state as SessionState);
   }
 
   /** The session as command handlers see it (command-table.ts). */

@@ -15,6 +15,7 @@ import type { Answer, ReadRouter } from '../proxy/read-router.js';
 import type { ColumnDefinition } from '../proxy/protocol/column-definition.js';
 import type { Batch, BinlogPosition } from '../dataflow/batch.js';
 import type { BinlogSink, SchemaChange } from '../binlog/sink.js';
+import type { Freshness } from '../binlog/freshness.js';
 import type { Consistency, MissPolicy } from '../config.js';
 import { Graph } from '../dataflow/graph.js';
 import { cacheDot, type DotCache } from './dot.js';
@@ -94,6 +95,9 @@ export class Engine implements BinlogSink, RouterBackend {
   /** [note: memory-budget] */
   readonly budget: MemoryBudget;
   #installsChecked = 0;
+  // Batches applied, and their count at the last budget check.
+  #batches = 0;
+  #batchesChecked = 0;
   /** Background fills in flight (`--miss-policy relay`). */
   readonly #behind = new Set<Promise<void>>();
   /** Background fills not started because MAX_BACKGROUND_FILLS were in flight. */
@@ -150,6 +154,7 @@ export class Engine implements BinlogSink, RouterBackend {
   /** Keeps the memory limit: every second, and after every INSTALLS_PER_CHECK keys filled. */
   checkMemory(): void {
     this.#installsChecked = usage.installs;
+    this.#batchesChecked = this.#batches;
     this.budget.check();
   }
 
@@ -161,7 +166,11 @@ export class Engine implements BinlogSink, RouterBackend {
       this.emptyIdle(performance.now());
     }, this.#opts.privilegeRefreshMs ?? 10_000);
     this.#refreshTimer.unref();
-    this.#budgetTimer = setInterval(() => this.checkMemory(), BUDGET_CHECK_MS);
+    this.#budgetTimer = setInterval(() => {
+      // Idle, nothing grew since a check that found the state within the limit: skip the walk.
+      const unchanged = usage.installs === this.#installsChecked && this.#batches === this.#batchesChecked;
+      if (!unchanged || this.budget.stateBytes > this.budget.limitBytes) this.checkMemory();
+    }, BUDGET_CHECK_MS);
     this.#budgetTimer.unref();
     if (!this.#registry.persistent) return;
     const installed: Cache[] = [];
@@ -331,11 +340,18 @@ export class Engine implements BinlogSink, RouterBackend {
     };
   }
 
+  /** Set by whoever runs the binlog stream (src/index.ts); null: caches are never judged stale. */
+  freshness: Freshness | null = null;
+
   /**
-   * Set by whoever watches the binlog stream (src/index.ts): while not null, every cached read goes
-   * upstream with this reason. [note: staleness-bound]
+   * Why no cache may answer right now, judged at this moment, or null: every cached read goes
+   * upstream with this reason. [note: staleness-bound] The router reads it on every cached read,
+   * and that is the demand that keeps the binlog end sampled fast; a status page uses
+   * `freshness.check()`, which asks for no sample. [note: demand-sampling]
    */
-  staleReason: string | null = null;
+  get staleReason(): string | null {
+    return this.freshness === null ? null : this.freshness.forRead();
+  }
 
   get consistency(): Consistency {
     return this.#opts.consistency ?? 'eventual';
@@ -393,6 +409,7 @@ export class Engine implements BinlogSink, RouterBackend {
 
   /** Applies one upstream transaction to every cache (BinlogSink). Synchronous. */
   applyBatch(batch: Batch): void {
+    this.#batches++;
     this.#sink.applyBatch(batch);
   }
 
@@ -437,6 +454,10 @@ export class Engine implements BinlogSink, RouterBackend {
   }
 
   // RouterBackend
+
+  get cacheCount(): number {
+    return this.#registry.size;
+  }
 
   candidates(key: string): ReadonlyArray<Cache> | undefined {
     return this.#registry.candidates(key);

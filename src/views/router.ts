@@ -27,6 +27,8 @@ import { explainCacheAnswer } from './show-caches.js';
 /** What the router needs from the engine. */
 export interface RouterBackend {
   candidates(fingerprintKey: string): ReadonlyArray<Cache> | undefined;
+  /** Caches registered (dropped or not): with none, no statement needs a fingerprint. */
+  readonly cacheCount: number;
   /**
    * Fills `keys` of the cache's reader. For a single key, resolves to its rows as the fill
    * installed them (one consistent point), or undefined when they were not captured.
@@ -177,6 +179,7 @@ export class CacheRouter implements ReadRouter {
       // s(elect), a parenthesis, or a leading comment (/* */, --, #): anything else is not a read.
       if (c !== 0x73 && c !== 0x28 && c !== 0x2f && c !== 0x2d && c !== 0x23) return UPSTREAM;
       if ((sql.charCodeAt(i + 1) | 0x20) === 0x68 /* h */) return this.#show(sql, session);
+      if (this.backend.cacheCount === 0) return UPSTREAM;
       const fp = fingerprint(sql, this.#mode(session));
       if (fp === null) return UPSTREAM;
       const key = scopedKey(fp, session.database);

@@ -2,6 +2,7 @@ import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import mysql from 'mysql2/promise';
 import { BinlogStream } from '../../src/binlog/stream.js';
+import { Freshness } from '../../src/binlog/freshness.js';
 import { killServer, startMariaDb, stopServer, type PrivateServer } from '../../scripts/private-server.js';
 import { RecordingSink, Relay, caughtUp, privateServerName, uniqueServerId, waitFor } from './support.js';
 
@@ -145,6 +146,30 @@ describe('binlog supervision', () => {
       await waitFor(() => slow.status().lagMs === 0, 'the stream to catch up again', 10_000);
     } finally {
       await slow.stop();
+      await own.close();
+    }
+  });
+
+  it('judges the first read after an idle spell by the age of its last proof, not by a lag nobody measured', async () => {
+    // [note: staleness-bound] [note: demand-sampling] Idle sampling slower than the bound on
+    // purpose: frozen after the idle spell, the stream misses a write, and no sample shows it.
+    const own = new Relay(server.port);
+    await own.listen();
+    const idle = new BinlogStream({ url: `mysql://rotor:rotor@127.0.0.1:${own.port}/rotor`, serverId: uniqueServerId(), sink: new RecordingSink('sup'), heartbeatMs: 2_000, lagSampleMs: 10, idleSampleMs: 5_000 });
+    const freshness = new Freshness(idle, 300);
+    await idle.start();
+    try {
+      await waitFor(() => freshness.forRead() === null, 'reads to be served from the views');
+      await new Promise((r) => setTimeout(r, 1_200));
+      own.freeze();
+      await write(1);
+      await new Promise((r) => setTimeout(r, 400));
+      assert.equal(idle.status().lagMs, 0, 'no sample has seen the write: the lag meter alone would call the views fresh');
+      assert.match(freshness.forRead() ?? '', /lags the upstream by more than 300 ms/, 'the first read goes upstream');
+      idle.disconnect('test: resume');
+      await waitFor(() => freshness.forRead() === null, 'reads to be served again once caught up', 10_000);
+    } finally {
+      await idle.stop();
       await own.close();
     }
   });

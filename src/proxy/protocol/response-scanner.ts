@@ -107,14 +107,21 @@ export class ResponseScanner {
     this.#ended = false;
     while (pos < chunk.length && this.#state !== S.Idle) {
       if (!this.#inFrame) {
-        const n = Math.min(4 - this.#hdrFill, chunk.length - pos);
-        chunk.copy(this.#hdr, this.#hdrFill, pos, pos + n);
-        this.#hdrFill += n;
-        pos += n;
-        if (this.#hdrFill < 4) break;
-        this.#hdrFill = 0;
-        this.#frameLen = this.#hdr.readUIntLE(0, 3);
-        this.#lastSeq = this.#hdr[3];
+        if (this.#hdrFill === 0 && chunk.length - pos >= 4) {
+          // The usual case, a whole header in the chunk: read in place.
+          this.#frameLen = chunk[pos] | (chunk[pos + 1] << 8) | (chunk[pos + 2] << 16);
+          this.#lastSeq = chunk[pos + 3];
+          pos += 4;
+        } else {
+          const n = Math.min(4 - this.#hdrFill, chunk.length - pos);
+          chunk.copy(this.#hdr, this.#hdrFill, pos, pos + n);
+          this.#hdrFill += n;
+          pos += n;
+          if (this.#hdrFill < 4) break;
+          this.#hdrFill = 0;
+          this.#frameLen = this.#hdr.readUIntLE(0, 3);
+          this.#lastSeq = this.#hdr[3];
+        }
         this.#remaining = this.#frameLen;
         this.#inFrame = true;
         this.#frameIsContinuation = this.#continuation;
