@@ -294,7 +294,7 @@ export class ClientSession {
   /** Acts on the router's decision; `relay` sends the statement upstream. */
   #route(routed: Routed, binary: boolean, relay: (watch?: RelayWatch) => void): void {
     if (routed.kind === 'upstream') {
-      this.#host.onRelayed(routed.reason);
+      this.#relayed(routed.reason);
       relay(routed.watch);
       return;
     }
@@ -313,10 +313,10 @@ export class ClientSession {
       if (this.#phase !== 'ready') return;
       this.#busy = false;
       if (a === null) {
-        this.#host.onRelayed('fill failed');
+        this.#relayed('fill failed');
         relay();
       } else if (a.kind === 'upstream') {
-        this.#host.onRelayed(a.reason);
+        this.#relayed(a.reason);
         relay(a.watch);
       } else this.#answer(a, binary, relay);
       this.#drainQueue();
@@ -334,12 +334,24 @@ export class ClientSession {
       bytes = encodeAnswer(a, binary, this.#wire, state.answerStatus);
     } catch (err) {
       this.#host.logger?.warn({ err, id: this.id }, 'cached answer could not be encoded; relaying');
-      this.#host.onRelayed('answer not encodable');
+      this.#relayed('answer not encodable');
       relay();
       return;
     }
-    this.#host.onServed();
+    // Rows from a cache are a read served from memory; any other answer is Rotor's to a command.
+    if (a.kind === 'rows' && a.cache !== undefined) {
+      this.#host.onServed();
+      state.lastRoute = { destination: 'cache', cache: a.cache };
+      this.#host.logger?.debug({ id: this.id, destination: 'cache', cache: a.cache }, 'statement routed');
+    }
     this.#respond(bytes);
+  }
+
+  /** A statement goes upstream: counted, remembered for EXPLAIN LAST STATEMENT, logged at debug. */
+  #relayed(reason: string | null): void {
+    this.#host.onRelayed(reason);
+    (this.#state as SessionState).lastRoute = { destination: 'upstream', reason };
+    this.#host.logger?.debug({ id: this.id, destination: 'upstream', reason }, 'statement routed');
   }
 
   /**

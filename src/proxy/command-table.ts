@@ -58,6 +58,8 @@ const query: CommandHandler = (ctx, p, state) => {
   });
 };
 
+const NO_CACHE: Routed = Object.freeze({ kind: 'upstream', reason: null });
+
 const execute: CommandHandler = (ctx, p, state) => {
   const plan = ctx.statements.planExecute(p);
   const routable = plan.routable;
@@ -67,7 +69,8 @@ const execute: CommandHandler = (ctx, p, state) => {
     ctx.relay(plan.upstreamPacket(), 'execute', (ok) => statementDone(ctx, state, ok), watch);
   };
   if (!routable) {
-    relay();
+    // No cache matched it at prepare: relayed, and counted as every relayed statement is.
+    ctx.route(NO_CACHE, true, relay);
     return;
   }
   const routed = safe<Routed>(() => ctx.router().routeExecute(routable.match, routable.params, state), { kind: 'upstream', reason: 'router error' });

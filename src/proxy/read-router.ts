@@ -32,6 +32,8 @@ export interface SessionView {
    * COM_RESET_CONNECTION, COM_CHANGE_USER): checks made before do not hold. [note: cached-grants]
    */
   readonly privilegeGeneration: number;
+  /** Where the session's last statement went and why (EXPLAIN LAST STATEMENT), or null before any. */
+  readonly lastRoute: LastRoute | null;
   /**
    * Prepares (and closes, never executes) one statement on the session's own upstream session, as
    * its user; resolves null when MariaDB answered PREPARE_OK, else its error. Only valid while the
@@ -56,8 +58,17 @@ export interface RelayWatch {
 }
 
 /** Rotor's own answer to a statement. */
+/** Where one statement went: a cache (by name), or upstream with the reason no cache answered (null: none was asked). */
+export type LastRoute =
+  | { readonly destination: 'cache'; readonly cache: string }
+  | { readonly destination: 'upstream'; readonly reason: string | null };
+
+/**
+ * Rotor's own answer. `cache` names the cache rows came from; rows without it (SHOW CACHES and
+ * other commands) are Rotor's answers to commands, not reads served from memory.
+ */
 export type Answer =
-  | { readonly kind: 'rows'; readonly columns: ReadonlyArray<ColumnDefinition>; readonly rows: ReadonlyArray<ReadonlyArray<Value>> }
+  | { readonly kind: 'rows'; readonly columns: ReadonlyArray<ColumnDefinition>; readonly rows: ReadonlyArray<ReadonlyArray<Value>>; readonly cache?: string }
   | { readonly kind: 'ok'; readonly affectedRows: number; readonly info: string }
   | { readonly kind: 'error'; readonly errno: number; readonly sqlState: string; readonly message: string };
 

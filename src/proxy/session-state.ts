@@ -4,7 +4,7 @@
  * flags, and the session settings that change results (the cache blocker).
  */
 import { Status } from './protocol/constants.js';
-import type { ProbeError, SessionView } from './read-router.js';
+import type { LastRoute, ProbeError, SessionView } from './read-router.js';
 
 // Session settings that change what a SELECT returns or how its values are encoded.
 const BLOCKING_SETTING = /\b(time_zone|sql_mode|names|character\s+set|charset|character_set_results|character_set_connection|character_set_client|collation_connection|div_precision_increment|max_sort_length|group_concat_max_len|sql_select_limit)\b/i;
@@ -191,6 +191,8 @@ export class SessionState implements SessionView {
   writes = 0;
   /** Moves whenever the session's privileges may have changed. [note: cached-grants] */
   privilegeGeneration = 0;
+  /** Set by the session as each statement goes to a cache or upstream (EXPLAIN LAST STATEMENT). */
+  lastRoute: LastRoute | null = null;
   probe?: (sql: string, kind: 'prepare') => Promise<ProbeError | null>;
   probeRow?: (sql: string) => Promise<ReadonlyArray<string | null> | ProbeError | null>;
   /** Set while the connection's character set keeps every statement from the caches. */

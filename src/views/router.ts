@@ -22,7 +22,7 @@ import type { Cache, ValueSource } from './cache.js';
 import type { PrivilegeChecks } from './privileges.js';
 import type { Explained } from './register.js';
 import { PROXIED_ID, type ProxiedQueries } from './proxied-queries.js';
-import { explainCacheAnswer } from './show-caches.js';
+import { explainCacheAnswer, explainLastAnswer } from './show-caches.js';
 
 /** What the router needs from the engine. */
 export interface RouterBackend {
@@ -148,6 +148,7 @@ const DROP_CACHE = /^\s*DROP\s+CACHE\s+(`[^`]+`|[^\s`;]+)\s*(?:;\s*)?$/i;
 const SHOW_CACHES = /^\s*SHOW\s+CACHES\s*(?:;\s*)?$/i;
 // A LIKE pattern in single quotes (a doubled quote inside); no backslash escapes are read in it.
 const SHOW_PROXIED = /^\s*SHOW\s+PROXIED\s+(SUPPORTED\s+)?QUERIES(?:\s+LIKE\s+'((?:[^'\\]|'')*)')?(?:\s+LIMIT\s+(\d{1,6}))?\s*(?:;\s*)?$/i;
+const EXPLAIN_LAST = /^\s*EXPLAIN\s+LAST\s+STATEMENT\s*(?:;\s*)?$/i;
 const EXPLAIN_CACHE = /^\s*EXPLAIN\s+CACHE\s+/i;
 const DROP_ALL_CACHES = /^\s*DROP\s+ALL\s+CACHES\s*(?:;\s*)?$/i;
 
@@ -372,14 +373,14 @@ export class CacheRouter implements ReadRouter {
       if (rows !== undefined) {
         cache.stats.hits++;
         cache.latency.add(performance.now() - t0);
-        return { kind: 'answer', answer: { kind: 'rows', columns, rows } };
+        return { kind: 'answer', answer: { kind: 'rows', columns, rows, cache: cache.def.name } };
       }
     } else {
       const merged = this.#merged(cache, keys);
       if (merged !== null) {
         cache.stats.hits++;
         cache.latency.add(performance.now() - t0);
-        return { kind: 'answer', answer: { kind: 'rows', columns, rows: merged } };
+        return { kind: 'answer', answer: { kind: 'rows', columns, rows: merged, cache: cache.def.name } };
       }
     }
     cache.stats.misses++;
@@ -432,9 +433,9 @@ export class CacheRouter implements ReadRouter {
         return null;
       }
       const rows = keys.length === 1 ? reader.peek(keyString(keys[0], reader.fold)) : this.#merged(cache, keys, true);
-      if (rows !== undefined && rows !== null) return { kind: 'rows', columns, rows };
+      if (rows !== undefined && rows !== null) return { kind: 'rows', columns, rows, cache: cache.def.name };
     }
-    return installed === undefined ? null : { kind: 'rows', columns, rows: installed };
+    return installed === undefined ? null : { kind: 'rows', columns, rows: installed, cache: cache.def.name };
   }
 
   #merged(cache: Cache, keys: ReadonlyArray<Row>, waited = false): ReadonlyArray<Row> | null {
@@ -475,6 +476,7 @@ export class CacheRouter implements ReadRouter {
           .then((r): Answer => ({ kind: 'ok', affectedRows: 0, info: r.created ? '' : `The query is already cached, as ${r.name}` }), errorAnswer);
       });
     }
+    if (EXPLAIN_LAST.test(sql)) return { kind: 'answer', answer: explainLastAnswer(session.lastRoute) };
     const explain = EXPLAIN_CACHE.exec(sql);
     const explained = explain === null ? '' : withoutTerminator(sql.slice(explain[0].length));
     if (explain !== null && explained !== '') {

@@ -2,7 +2,7 @@
  * The answers of `SHOW CACHES` (one row per cache) and `EXPLAIN CACHE` (one row) on the SQL port,
  * typed like MariaDB's own SHOW output (VAR_STRING text columns, BIGINT counters).
  */
-import type { Answer } from '../proxy/read-router.js';
+import type { Answer, LastRoute } from '../proxy/read-router.js';
 import type { ColumnDefinition } from '../proxy/protocol/column-definition.js';
 import type { CacheInfo } from './cache.js';
 import type { Explained } from './register.js';
@@ -82,4 +82,18 @@ export function proxiedQueriesAnswer(reports: ReadonlyArray<ProxiedReport>): Ans
       r.reason, r.cachedAs, r.suggested ? 'yes' : 'no', decimal(r.savingMs, 3),
     ]),
   };
+}
+
+const LAST_COLUMNS: ReadonlyArray<ColumnDefinition> = [column('destination', false), column('cache', false), column('reason', false)];
+
+/**
+ * `EXPLAIN LAST STATEMENT`: where the session's previous statement went — `cache` and its name,
+ * or `upstream` and why no cache answered it (no cache matches it, when none was asked) — or
+ * nothing before any. Rotor's own commands (this one included) are not statements it routes.
+ */
+export function explainLastAnswer(last: LastRoute | null): Answer {
+  const row = last === null ? [] : last.destination === 'cache'
+    ? [['cache', last.cache, null]]
+    : [['upstream', null, last.reason ?? 'no cache matches the statement']];
+  return { kind: 'rows', columns: LAST_COLUMNS, rows: row };
 }
