@@ -31,7 +31,7 @@ const fakeRouter: ReadRouter = {
     // A wait that ends in a relay (a miss relayed after the session's grants were checked).
     if (sql === PENDING_RELAY_SQL || sql === 'USE information_schema') return { kind: 'pending', answer: Promise.resolve({ kind: 'upstream', reason: 'relayed after a wait' }) };
     if (sql !== TEXT_SQL || session.inTransaction || session.cacheBlocker) return { kind: 'upstream', reason: sql === TEXT_SQL ? 'session state' : null };
-    return { kind: 'answer', answer: { kind: 'rows', columns, rows: [rowsById.get(1) as Value[], rowsById.get(2) as Value[]] } };
+    return { kind: 'answer', answer: { kind: 'rows', columns, rows: [rowsById.get(1) as Value[], rowsById.get(2) as Value[]], cache: 'fake' } };
   },
   matchPrepared: (sql) => (sql === PREPARED_SQL ? { cacheId: 'fr-by-id' } : null),
   forgetUnlogged: () => undefined,
@@ -41,12 +41,12 @@ const fakeRouter: ReadRouter = {
     if (params[0] === 77) {
       const broken = [...(rowsById.get(1) as Value[])];
       broken[5] = 'not a date';
-      return { kind: 'answer', answer: { kind: 'rows', columns, rows: [broken] } };
+      return { kind: 'answer', answer: { kind: 'rows', columns, rows: [broken], cache: 'fake' } };
     }
     if (params[0] === 99) {
-      return { kind: 'pending', answer: Promise.resolve({ kind: 'rows' as const, columns, rows: [] }) };
+      return { kind: 'pending', answer: Promise.resolve({ kind: 'rows' as const, columns, rows: [], cache: 'fake' }) };
     }
-    return { kind: 'answer', answer: { kind: 'rows', columns, rows: row ? [row] : [] } };
+    return { kind: 'answer', answer: { kind: 'rows', columns, rows: row ? [row] : [], cache: 'fake' } };
   },
 };
 
