@@ -40,6 +40,7 @@ export async function fillInBackground(upqueries: Upqueries, log: Logger, cache:
 
 async function fillKeys(upqueries: Upqueries, log: Logger, cache: Cache, keys: ReadonlyArray<Row>): Promise<ReadonlyArray<Row> | undefined> {
   const before = upqueries.stats.upqueries;
+  const started = performance.now();
   try {
     await upqueries.request(cache.built.reader, keys);
     // Nothing ran since the fill was installed: these rows are its answer for this key, exact at
@@ -66,7 +67,9 @@ async function fillKeys(upqueries: Upqueries, log: Logger, cache: Cache, keys: R
     }
     return installed;
   } finally {
-    cache.stats.upqueries += upqueries.stats.upqueries - before > 0 ? 1 : 0;
+    const asked = upqueries.stats.upqueries - before > 0;
+    cache.stats.upqueries += asked ? 1 : 0;
+    if (asked) cache.fillLatency.observe(performance.now() - started);
   }
 }
 

@@ -23,6 +23,7 @@ import { Upqueries, type UpqueryStats } from '../dataflow/upquery.js';
 import type { Row } from '../dataflow/delta.js';
 import type { QualifiedQuery } from '../planner/parse.js';
 import { RotorError } from '../errors.js';
+import type { LatencyHistogram } from '../latency.js';
 import { fingerprint } from '../planner/fingerprint.js';
 import type { Value } from '../values.js';
 import type { Cache, CacheInfo } from './cache.js';
@@ -436,8 +437,9 @@ export class Engine implements BinlogSink, RouterBackend {
   }
 
   /** Each cache's counters for /metrics: no scan of the entries (bytes as the budget last estimated them). */
-  cacheCounters(): Array<{ name: string; hits: number; misses: number; upqueries: number; keys: number; bytes: number; evictions: number }> {
+  cacheCounters(): Array<{ name: string; hits: number; misses: number; upqueries: number; keys: number; bytes: number; evictions: number; hitLatency: LatencyHistogram; fillLatency: LatencyHistogram }> {
     return [...this.#registry.values()].map((c) => ({
+      hitLatency: c.latency, fillLatency: c.fillLatency,
       name: c.def.name, hits: c.stats.hits, misses: c.stats.misses, upqueries: c.stats.upqueries, keys: c.built.reader.size,
       bytes: this.budget.bytesOf(c.built.reader), evictions: c.built.nodes.reduce((n, x) => n + (this.budget.evictedBy.get(x) ?? 0), 0),
     }));

@@ -372,14 +372,14 @@ export class CacheRouter implements ReadRouter {
       const rows = cache.ahead.size > 0 && cache.ahead.has(ks) ? undefined : reader.answer(ks);
       if (rows !== undefined) {
         cache.stats.hits++;
-        cache.latency.add(performance.now() - t0);
+        cache.latency.observe(performance.now() - t0);
         return { kind: 'answer', answer: { kind: 'rows', columns, rows, cache: cache.def.name } };
       }
     } else {
       const merged = this.#merged(cache, keys);
       if (merged !== null) {
         cache.stats.hits++;
-        cache.latency.add(performance.now() - t0);
+        cache.latency.observe(performance.now() - t0);
         return { kind: 'answer', answer: { kind: 'rows', columns, rows: merged, cache: cache.def.name } };
       }
     }
