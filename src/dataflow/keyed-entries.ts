@@ -48,6 +48,11 @@ export abstract class KeyedEntries<E extends StateEntry> extends OperatorBase {
   /** Adds the memory one entry holds to `into`. */
   protected abstract measure(e: E, into: Usage): void;
 
+  /** Bytes an entry costs besides what {@link measure} counts. */
+  protected entryOverhead(_e: E): number {
+    return ENTRY_OVERHEAD;
+  }
+
   has(key: string): boolean {
     return this.entries.has(key);
   }
@@ -83,6 +88,7 @@ export abstract class KeyedEntries<E extends StateEntry> extends OperatorBase {
     if (size === 0) return 0;
     const u: Usage = { rows: 0, bytes: 0 };
     let seen = 0;
+    let overhead = 0;
     for (let i = 0; i < n && i < size; i++) {
       let next = this.#hand?.next();
       if (next === undefined || next.done === true) {
@@ -92,11 +98,12 @@ export abstract class KeyedEntries<E extends StateEntry> extends OperatorBase {
       }
       const e = next.value;
       this.measure(e, u);
+      overhead += this.entryOverhead(e);
       seen++;
       out.push({ keyRow: e.keyRow, used: usage.policy === 'random' ? Math.random() * usage.tick : e.used });
     }
     if (seen > 0) {
-      const per = u.bytes / seen + ENTRY_OVERHEAD;
+      const per = (u.bytes + overhead) / seen;
       this.#perKey = this.#perKey === 0 ? per : this.#perKey * 0.8 + per * 0.2;
     }
     return Math.round(size * this.#perKey);

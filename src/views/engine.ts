@@ -10,6 +10,7 @@
  * The proxy talks to it through {@link Engine.router}; the admin API through
  * register/list/get/drop/evict; the binlog stream through applyBatch and applySchemaChange.
  */
+import type { ReaderAnswer } from '../dataflow/operator.js';
 import { pino, type Logger } from 'pino';
 import type { Answer, ReadRouter } from '../proxy/read-router.js';
 import type { ColumnDefinition } from '../proxy/protocol/column-definition.js';
@@ -359,7 +360,7 @@ export class Engine implements BinlogSink, RouterBackend {
   }
 
   /** A read's miss (RouterBackend): src/views/cache-reads.ts. */
-  async fill(cache: Cache, keys: ReadonlyArray<Row>): Promise<ReadonlyArray<Row> | undefined> {
+  async fill(cache: Cache, keys: ReadonlyArray<Row>): Promise<ReaderAnswer | undefined> {
     const rows = await fillCache(this.#upqueries, this.#log, cache, keys);
     if (usage.installs - this.#installsChecked >= INSTALLS_PER_CHECK) this.checkMemory();
     return rows;

@@ -3,6 +3,7 @@
  * session, and "ask the engine" / "ask MariaDB" helpers returning rows in Rotor's value
  * representation so the two answers compare directly.
  */
+import { valueRows } from '../../src/proxy/protocol/result-set.js';
 import { usage } from '../../src/dataflow/usage.js';
 import mysql from 'mysql2/promise';
 import { pino } from 'pino';
@@ -59,7 +60,7 @@ export async function settle(r: Routed): Promise<Asked> {
   if (answer === null) return { source: 'upstream', rows: null, columns: null, reason: 'fill failed' };
   if (answer.kind === 'upstream') return { source: 'upstream', rows: null, columns: null, reason: answer.reason };
   const source = r.kind === 'answer' ? 'hit' : 'fill';
-  if (answer.kind === 'rows') return { source, rows: answer.rows, columns: answer.columns, reason: null };
+  if (answer.kind === 'rows') return { source, rows: valueRows(answer.rows), columns: answer.columns, reason: null };
   if (answer.kind === 'error') return { source, rows: null, columns: null, reason: null, error: { errno: answer.errno, message: answer.message } };
   return { source, rows: [], columns: null, reason: null };
 }
