@@ -17,6 +17,7 @@ import { buildAdminApp } from './proxy/admin/app.js';
 import { fdsNeeded, raiseFdLimit } from './proxy/fd-limit.js';
 import { createProxyServer, type ProxyServer } from './proxy/server.js';
 import { Engine } from './views/engine.js';
+import { ownProcessMemory } from './views/memory-budget.js';
 
 export interface Rotor {
   readonly config: RotorConfig;
@@ -54,6 +55,7 @@ export async function startRotor(config: RotorConfig, logger: Logger = pino({ le
     privilegeRefreshMs: config.privilegeRefreshMs,
     cacheIdleMs: config.cacheIdleMs,
     memoryLimitBytes: config.memoryLimitBytes,
+    processMemory: ownProcessMemory(),
     logger: logger.child({ area: 'engine' }),
   });
   await engine.start();

@@ -25,11 +25,12 @@ export interface StateEntry {
 
 /**
  * Bytes a present key costs besides what {@link KeyedEntries.measure} counts: its slot in the map,
- * its key string and key row, the entry object, the row arrays, a reader's answer array and its
- * encoded answer (src/proxy/protocol/result-set.ts). Measured, not derived: 50,000 keys of a
- * 300-character row held 1,424 bytes of V8 heap each (2,261 of RSS) where `measure` counts 624;
- * with evictions going on, kept keys measured ~1,850 each. It errs high for small entries (an
- * aggregate's count), which only makes the budget evict early.
+ * its key string and key row, the entry object, the row arrays (and a loose reader key's answer
+ * rows and their encoding, src/proxy/protocol/result-set.ts). Measured, not derived: 50,000 reader
+ * keys of a 300-character row kept as values held 1,424 bytes of V8 heap each (2,261 of RSS) where
+ * `measure` counts 624; with evictions going on, kept keys measured ~1,850 each. It errs high for
+ * small entries (an aggregate's count), which only makes the budget evict early. A compact reader
+ * key ([note: compact-reader]) costs far less and says so (src/operators/reader.ts).
  */
 const ENTRY_OVERHEAD = 1000;
 

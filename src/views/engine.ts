@@ -31,7 +31,7 @@ import { CacheStore } from './cache-store.js';
 import { PrivilegeChecks } from './privileges.js';
 import { RegistrationLimit } from './registration-limit.js';
 import { CacheRegistry } from './registry.js';
-import { MemoryBudget } from './memory-budget.js';
+import { MemoryBudget, type ProcessMemory } from './memory-budget.js';
 import { usage } from '../dataflow/usage.js';
 import { SchemaRefresh } from './schema-refresh.js';
 import { CacheSink } from './binlog-sink.js';
@@ -60,6 +60,8 @@ export interface EngineOptions {
   cacheIdleMs?: number;
   /** The bytes all cache state may take ([note: memory-budget]). Default: no limit (tests); the CLI always gives one. */
   memoryLimitBytes?: number;
+  /** The process the budget follows besides the state ([note: memory-process]). Default: none (tests). */
+  processMemory?: ProcessMemory;
   logger?: Logger;
 }
 
@@ -137,7 +139,7 @@ export class Engine implements BinlogSink, RouterBackend {
     this.#schema = new SchemaRefresh({ graph: this.#graph, registry: this.#registry, upstream: this.#upstream, upqueries: this.#upqueries, privileges: this.privileges, log: this.#log });
     this.#sink = new CacheSink(this.#graph, this.#registry, this.#upqueries, this.#schema, this.#log);
     this.router = new CacheRouter(this);
-    this.budget = new MemoryBudget(this.#graph, opts.memoryLimitBytes ?? Number.MAX_SAFE_INTEGER, this.#log);
+    this.budget = new MemoryBudget(this.#graph, opts.memoryLimitBytes ?? Number.MAX_SAFE_INTEGER, this.#log, opts.processMemory ?? null);
   }
 
   /** Keeps the memory limit: every second, and after every INSTALLS_PER_CHECK keys filled. */
@@ -349,8 +351,11 @@ export class Engine implements BinlogSink, RouterBackend {
   }
 
   /** The memory budget as /api/status shows it. [note: memory-budget] */
-  memoryStatus(): { limitBytes: number; stateBytes: number; evictions: number; policy: string } {
-    return { limitBytes: this.budget.limitBytes, stateBytes: this.budget.stateBytes, evictions: this.budget.evictions, policy: usage.policy };
+  memoryStatus(): { limitBytes: number; targetBytes: number; stateBytes: number; evictions: number; collections: number; policy: string } {
+    return {
+      limitBytes: this.budget.limitBytes, targetBytes: this.budget.targetBytes, stateBytes: this.budget.stateBytes, evictions: this.budget.evictions,
+      collections: this.budget.collections, policy: usage.policy,
+    };
   }
 
   // RouterBackend

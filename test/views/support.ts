@@ -149,7 +149,7 @@ export const BUDGET_LIMIT = 96 * 1024;
  * An engine under {@link BUDGET_LIMIT} over 2,000 posts of ~65 bytes by 50 authors (and, with
  * `authors`, the author table a join reads), with the default eviction policy.
  */
-export function budgetFixture(prefix: string, authors = false): Promise<EngineFixture> {
+export function budgetFixture(prefix: string, authors = false, engine: Partial<EngineOptions> = {}): Promise<EngineFixture> {
   usage.policy = 'admission';
   const posts = Array.from({ length: 2000 }, (_, i) => `(${i + 1}, ${(i % 50) + 1}, '${'p'.repeat(60)}${i}')`).join(', ');
   const names = Array.from({ length: 50 }, (_, i) => `(${i + 1}, 'author ${i + 1}')`).join(', ');
@@ -157,5 +157,5 @@ export function budgetFixture(prefix: string, authors = false): Promise<EngineFi
     CREATE TABLE post (id INT PRIMARY KEY, author INT, body VARCHAR(100), KEY (author));
     INSERT INTO post VALUES ${posts};
     ${authors ? `CREATE TABLE author (id INT PRIMARY KEY, name VARCHAR(40)); INSERT INTO author VALUES ${names};` : ''}
-  `, { engine: { memoryLimitBytes: BUDGET_LIMIT } });
+  `, { engine: { memoryLimitBytes: BUDGET_LIMIT, ...engine } });
 }
