@@ -38,8 +38,11 @@ const LOW_WATER = 0.9;
 const SAMPLE = 16;
 /** Rounds a check may run before it yields (the next check goes on). */
 const MAX_ROUNDS = 64;
-/** [note: memory-process] What the process may hold over its start, in limits. */
-const PROCESS_FACTOR = 2;
+/**
+ * [note: memory-process] What the process may hold over its start (heap used + external), in
+ * limits: 1.5, so that its RSS, which also carries V8's free pages, stays within about twice.
+ */
+const PROCESS_FACTOR = 1.5;
 /** [note: memory-process] Collections the budget asks for are at least this far apart. */
 const COLLECT_EVERY_MS = 2_000;
 /** [note: memory-process] The state's target never goes under this share of the limit. */

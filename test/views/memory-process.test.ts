@@ -1,5 +1,5 @@
 /**
- * [note: memory-process] The budget follows what the process holds besides the state: past twice
+ * [note: memory-process] The budget follows what the process holds besides the state: past 1.5×
  * the limit it collects the garbage, and shrinks the state's target by what is live besides it.
  */
 import { after, before, describe, it } from 'node:test';
@@ -42,10 +42,10 @@ describe('memory budget following the process', () => {
     }
   };
 
-  it('keeps the state to the limit while the process is under twice the limit', async () => {
+  it('keeps the state to the limit while the process is under 1.5× the limit', async () => {
     await f.engine.register({ sql: 'SELECT body FROM post WHERE id = ?' });
     await read(1, 100);
-    proc.garbage = LIMIT;
+    proc.garbage = 0.9 * LIMIT;
     f.engine.checkMemory();
     const m = f.engine.memoryStatus();
     assert.equal(proc.collections, 0);
@@ -53,7 +53,7 @@ describe('memory budget following the process', () => {
     assert.equal(m.evictions, 0);
   });
 
-  it('collects the garbage when the process passes twice the limit, and keeps the limit when that was all', async () => {
+  it('collects the garbage when the process passes 1.5× the limit, and keeps the limit when that was all', async () => {
     proc.garbage = 3 * LIMIT;
     f.engine.checkMemory();
     assert.equal(proc.collections, 1);
@@ -68,7 +68,7 @@ describe('memory budget following the process', () => {
     const before = f.engine.memoryStatus();
     assert.equal(before.targetBytes, LIMIT);
     assert.ok(before.stateBytes > LIMIT / 2, `the state fills its limit (${before.stateBytes})`);
-    proc.live = 1.6 * LIMIT;
+    proc.live = 1.1 * LIMIT;
     const collections = proc.collections;
     f.engine.checkMemory();
     const m = f.engine.memoryStatus();
