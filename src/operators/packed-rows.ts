@@ -56,7 +56,7 @@ export function packValues(values: ReadonlyArray<Value>, into: string[]): void {
   }
 }
 
-/** Reads `n` values packed by {@link packValues} from `text` at `at.p` into `row` at `col`… */
+/** Reads into `row`, at columns `cols`, the values {@link packValues} packed in `text` from `at.p` on; moves `at.p` past them. */
 export function unpackValues(text: string, at: { p: number }, row: Value[], cols: ReadonlyArray<number>): void {
   let p = at.p;
   for (const c of cols) {
