@@ -12,6 +12,7 @@ import { coerceParam } from '../planner/coerce.js';
 import { qualifiedQuery, type QualifiedQuery } from '../planner/parse.js';
 import { parameterOf } from './statement-plan.js';
 import { sameRow } from '../dataflow/state.js';
+import { answerText } from './answer-text.js';
 import type { Row } from '../dataflow/delta.js';
 import type { Value } from '../values.js';
 
@@ -99,6 +100,7 @@ export class Cache {
     readonly built: BuiltCache,
   ) {
     this.variants.set(selectText, def.columns);
+    built.reader.useText(answerText(def.columns));
     this.probe = qualifiedQuery(def.sql, def.database);
     const key = scopedKey(fp, def.database);
     invariant(key !== null, 'a cache always has a database');

@@ -10,6 +10,7 @@
  * The proxy talks to it through {@link Engine.router}; the admin API through
  * register/list/get/drop/evict; the binlog stream through applyBatch and applySchemaChange.
  */
+import type { ReaderAnswer } from '../dataflow/operator.js';
 import { pino, type Logger } from 'pino';
 import type { Answer, ReadRouter } from '../proxy/read-router.js';
 import type { ColumnDefinition } from '../proxy/protocol/column-definition.js';
@@ -33,7 +34,7 @@ import { CacheStore } from './cache-store.js';
 import { PrivilegeChecks } from './privileges.js';
 import { RegistrationLimit } from './registration-limit.js';
 import { CacheRegistry } from './registry.js';
-import { MemoryBudget } from './memory-budget.js';
+import { MemoryBudget, type ProcessMemory } from './memory-budget.js';
 import { usage } from '../dataflow/usage.js';
 import { SchemaRefresh } from './schema-refresh.js';
 import { CacheSink } from './binlog-sink.js';
@@ -65,6 +66,8 @@ export interface EngineOptions {
   memoryLimitBytes?: number;
   /** How many statements SHOW PROXIED QUERIES keeps (0: none are counted). */
   queryStats?: number;
+  /** The process the budget follows besides the state ([note: memory-process]). Default: none (tests). */
+  processMemory?: ProcessMemory;
   logger?: Logger;
 }
 
@@ -149,7 +152,7 @@ export class Engine implements BinlogSink, RouterBackend {
     this.#sink = new CacheSink(this.#graph, this.#registry, this.#upqueries, this.#schema, this.#log);
     this.proxied = new ProxiedQueries(opts.queryStats ?? DEFAULT_QUERY_STATS);
     this.router = new CacheRouter(this);
-    this.budget = new MemoryBudget(this.#graph, opts.memoryLimitBytes ?? Number.MAX_SAFE_INTEGER, this.#log);
+    this.budget = new MemoryBudget(this.#graph, opts.memoryLimitBytes ?? Number.MAX_SAFE_INTEGER, this.#log, opts.processMemory ?? null);
   }
 
   /** Keeps the memory limit: every second, and after every INSTALLS_PER_CHECK keys filled. */
@@ -451,8 +454,11 @@ export class Engine implements BinlogSink, RouterBackend {
   }
 
   /** The memory budget as /api/status shows it. [note: memory-budget] */
-  memoryStatus(): { limitBytes: number; stateBytes: number; evictions: number; policy: string } {
-    return { limitBytes: this.budget.limitBytes, stateBytes: this.budget.stateBytes, evictions: this.budget.evictions, policy: usage.policy };
+  memoryStatus(): { limitBytes: number; targetBytes: number; stateBytes: number; evictions: number; collections: number; policy: string } {
+    return {
+      limitBytes: this.budget.limitBytes, targetBytes: this.budget.targetBytes, stateBytes: this.budget.stateBytes, evictions: this.budget.evictions,
+      collections: this.budget.collections, policy: usage.policy,
+    };
   }
 
   // RouterBackend
@@ -466,7 +472,7 @@ export class Engine implements BinlogSink, RouterBackend {
   }
 
   /** A read's miss (RouterBackend): src/views/cache-reads.ts. */
-  async fill(cache: Cache, keys: ReadonlyArray<Row>): Promise<ReadonlyArray<Row> | undefined> {
+  async fill(cache: Cache, keys: ReadonlyArray<Row>): Promise<ReaderAnswer | undefined> {
     const rows = await fillCache(this.#upqueries, this.#log, cache, keys);
     if (usage.installs - this.#installsChecked >= INSTALLS_PER_CHECK) this.checkMemory();
     return rows;
