@@ -29,15 +29,15 @@ export function bladesMarkdown(report: BladesReport): string {
   const direct = report.contenders.direct;
   const ok = entries.filter(([, r]) => r.status === 'ok' || r.status === 'failed');
   const lines: string[] = [];
-  lines.push(`### Rotating blades: ${Number(p.clients).toLocaleString('en-US')} clients, ${Number(p.iterations).toLocaleString('en-US')} iterations, item ${p.item}`);
+  lines.push(`### Rotating blades: ${Number(p.clients).toLocaleString('en-US')} clients, ${Number(p.iterations).toLocaleString('en-US')} iterations, item ${p.item}${p.pin ? ', pinned (MariaDB and clients on CPU 0, Rotor or Redis on CPU 1)' : ''}`);
   lines.push('');
   lines.push(table(
-    ['contender', 'status', 'total s', 'it/s', 'retries', 'final', 'read_count avg ms', 'read_count p99 ms', 'read speedup vs direct (avg)', 'read hit rate', 'repl. delay p99 ms', 'commit→visible p99 ms', 'client CPU (cores)'],
+    ['contender', 'status', 'total s', 'it/s', 'retries', 'final', 'read_count avg ms', 'read_count p99 ms', 'read speedup vs direct (avg)', 'read hit rate', 'repl. delay p99 ms', 'commit→visible p99 ms', 'client CPU (cores)', 'Rotor CPU µs/iteration'],
     ok.map(([name, r]) => [
       name, r.status, fmt(r.totalMs / 1000, 1), fmt(r.iterationsPerSec, 0), r.retries, r.finalCount,
       fmt(r.queries.read_count.avg, 3), fmt(r.queries.read_count.p99, 3),
       name === 'direct' ? '1.0×' : ratio(direct?.queries.read_count.avg, r.queries.read_count.avg),
-      hits(r), fmt(r.replicationDelayMs?.p99, 1), fmt(r.commitToVisibleMs?.p99, 1), fmt(r.clientCores, 2),
+      hits(r), fmt(r.replicationDelayMs?.p99, 1), fmt(r.commitToVisibleMs?.p99, 1), fmt(r.clientCores, 2), fmt(r.rotorCpuUsPerIteration ?? undefined, 0),
     ]),
   ));
   lines.push('');

@@ -6,6 +6,8 @@
  * clients, all start together; the clock stops when every iteration is done and, for Rotor
  * contenders, when Rotor serves the final count N.
  */
+import { spawnSync } from 'node:child_process';
+import { cpus } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import type mysql from 'mysql2/promise';
 import { Redis } from 'ioredis';
@@ -41,6 +43,12 @@ export interface BladesParams {
   readonly upstreamUrl: string;
   readonly redisUrl: string | null;
   readonly mariadbPid: number | null;
+  /**
+   * `--pin`: MariaDB, the load generator and this process on CPU 0; Rotor (or Redis for ttl-cache)
+   * alone on CPU 1, for every contender (direct leaves CPU 1 idle). On a 2-core machine, the stand-in
+   * for Rotor on a machine of its own in front of the database.
+   */
+  readonly pin: boolean;
 }
 
 export type Spread = { p50: number; p99: number; max: number } | null;
@@ -64,6 +72,8 @@ export interface BladesContenderResult {
   readonly benchReads: number;
   readonly ttlHits: number | null;
   readonly cpuMs: Readonly<Record<string, number>>;
+  /** Rotor's CPU time over the measured run (start-up and registration excluded) per iteration, µs. */
+  readonly rotorCpuUsPerIteration: number | null;
   /** Load generator CPU over wall time, in cores: near the core count means the client was the limit. */
   readonly clientCores: number;
   readonly rotorRssBytes: number | null;
@@ -85,7 +95,7 @@ function blank(status: 'failed' | 'skipped', reason: string): BladesContenderRes
   return {
     status, reason, totalMs: 0, iterationsPerSec: 0, retries: 0, finalCount: null,
     queries: { read_count: EMPTY, check_fan: EMPTY, become_fan: EMPTY }, replicationDelayMs: null, commitToVisibleMs: null,
-    catchUpMs: null, cacheStats: null, benchReads: 0, ttlHits: null, cpuMs: {}, clientCores: 0, rotorRssBytes: null,
+    catchUpMs: null, cacheStats: null, benchReads: 0, ttlHits: null, cpuMs: {}, clientCores: 0, rotorRssBytes: null, rotorCpuUsPerIteration: null,
     series: { throughput: [], lag: [], commitToVisible: [] },
   };
 }
@@ -213,6 +223,10 @@ async function runContender(p: BladesParams, contender: Contender): Promise<Blad
     const workers = await startWorkers<BladesWorkerInit, BladesWorkerResult>(WORKER, inits, (i, pr) => {
       progress[i] = pr;
     });
+    if (p.pin) {
+      for (const pid of [p.mariadbPid, process.pid, ...workers.pids]) pinTo(pid, '0');
+      pinTo(rotor?.pid ?? (redis ? await redisPid(redis) : null), '1');
+    }
     const bar = new ProgressBar(contender, p.iterations);
     const cpu = new CpuMeter({ mariadb: p.mariadbPid ?? undefined, rotor: rotor?.pid });
     const throughput: [number, number][] = [];
@@ -317,14 +331,31 @@ async function runContender(p: BladesParams, contender: Contender): Promise<Blad
       commitToVisibleMs: probe ? spread(probe.samples.map((s) => s[1])) : null,
       catchUpMs, cacheStats: rotor ? cacheStats : null, benchReads, ttlHits: contender === 'ttl-cache' ? ttlHits : null,
       cpuMs, clientCores: round(clientCpuUs / 1000 / totalMs, 2), rotorRssBytes: rss,
+      rotorCpuUsPerIteration: cpuMs.rotor === undefined || !rotor ? null : round((cpuMs.rotor * 1000) / p.iterations, 1),
       series: { throughput, lag: lag?.samples ?? [], commitToVisible: probe?.samples ?? [] },
     };
   } finally {
+    // The servers outlive the contender: they get every CPU back.
+    if (p.pin) for (const pid of [p.mariadbPid, process.pid, redis ? await redisPid(redis).catch(() => null) : null]) pinTo(pid, ALL_CPUS);
     await rotorConn?.end().catch(() => undefined);
     await rotor?.stop();
     redis?.disconnect();
     await admin.end().catch(() => undefined);
   }
+}
+
+const ALL_CPUS = `0-${Math.max(0, cpus().length - 1)}`;
+
+/** Moves every thread of `pid` onto `cpuList` (taskset); a failure is noted, not fatal. */
+function pinTo(pid: number | null | undefined, cpuList: string): void {
+  if (pid === null || pid === undefined || pid <= 0) return;
+  const r = spawnSync('taskset', ['-a', '-p', '-c', cpuList, String(pid)], { encoding: 'utf8' });
+  if (r.status !== 0) note(`--pin: taskset ${cpuList} ${pid} failed: ${(r.stderr || r.error?.message || '').trim()}`);
+}
+
+async function redisPid(redis: Redis): Promise<number | null> {
+  const m = /process_id:(\d+)/.exec(await redis.info('server'));
+  return m === null ? null : Number(m[1]);
 }
 
 /** Runs every contender in `p.contenders` back to back; a contender's failure is recorded, not thrown. */

@@ -40,6 +40,7 @@ const program = new Command('bench:blades')
   .option('--workers <n>', 'load generator processes (default: 2-4 by client count)', positive)
   .option('--ttl <seconds>', 'ttl-cache: seconds a cached count lives', positive, 5)
   .option('--stall <seconds>', 'fail a contender when no iteration completes for this long', positive, 120)
+  .option('--pin', 'MariaDB and the load generator on CPU 0, Rotor (or Redis for ttl-cache) on CPU 1, with taskset: Rotor as on a machine of its own', false)
   .option('--deadlock-detect', 'keep InnoDB deadlock detection on (off by default: it stalls the server with thousands of waiters on one row)', false)
   .option('--json <path>', 'where to write the JSON result (default bench/results/blades.json)')
   .option('--upstream <url>', 'MariaDB to use (default: the private MariaDB "bench", started if needed)')
@@ -47,7 +48,7 @@ const program = new Command('bench:blades')
   .option('--name <base>', 'base name of the files under bench/results/', 'blades');
 
 const opts = program.parse().opts<{
-  clients: number; iterations: number; item: number; contenders: Contender[]; workers?: number; ttl: number; stall: number; deadlockDetect: boolean;
+  clients: number; iterations: number; item: number; contenders: Contender[]; workers?: number; ttl: number; stall: number; deadlockDetect: boolean; pin: boolean;
   json?: string; upstream?: string; redis?: string; name: string;
 }>();
 
@@ -57,7 +58,7 @@ note(`upstream ${servers.upstreamUrl}${servers.redisUrl ? `, redis ${servers.red
 const report = await runBlades({
   clients: opts.clients, iterations: opts.iterations, item: opts.item, contenders: opts.contenders,
   workers: opts.workers ?? Math.max(2, Math.min(4, Math.ceil(opts.clients / 250))), ttlSeconds: opts.ttl,
-  stallSeconds: opts.stall, deadlockDetect: opts.deadlockDetect,
+  stallSeconds: opts.stall, deadlockDetect: opts.deadlockDetect, pin: opts.pin,
   upstreamUrl: servers.upstreamUrl, redisUrl: servers.redisUrl, mariadbPid: servers.mariadbPid,
 });
 const full = { ...report, params: { ...report.params, machine: machine() } };

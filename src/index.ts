@@ -19,6 +19,7 @@ import { Engine } from './views/engine.js';
 import { checkDataDir } from './views/cache-store.js';
 import { rotorMetrics } from './metrics.js';
 import { version } from './version.js';
+import { ownProcessMemory } from './views/memory-budget.js';
 
 export interface Rotor {
   readonly config: RotorConfig;
@@ -58,6 +59,7 @@ export async function startRotor(config: RotorConfig, logger: Logger = pino({ le
     cacheIdleMs: config.cacheIdleMs,
     memoryLimitBytes: config.memoryLimitBytes,
     queryStats: config.queryStats,
+    processMemory: ownProcessMemory(),
     logger: logger.child({ area: 'engine' }),
   });
   await engine.start();

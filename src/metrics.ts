@@ -7,6 +7,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Registry } from 'prom-client';
 import type { BinlogStatus } from './binlog/stream-status.js';
 import type { ProxyStats } from './proxy/server.js';
+import { BUCKET_MS, type LatencyHistogram } from './latency.js';
 
 /** One cache's counters as the engine keeps them. */
 export interface CacheCounters {
@@ -17,6 +18,10 @@ export interface CacheCounters {
   readonly keys: number;
   readonly bytes: number;
   readonly evictions: number;
+  /** How long its hits took, ms. */
+  readonly hitLatency: LatencyHistogram;
+  /** How long its fills that asked the upstream took, ms. */
+  readonly fillLatency: LatencyHistogram;
 }
 
 export interface MetricSources {
@@ -50,6 +55,31 @@ function gauge(registry: Registry, name: string, help: string, labelNames: Reado
   });
 }
 
+/**
+ * A Prometheus histogram (`_bucket` with `le`, `_sum`, `_count`, in seconds) read from Rotor's own
+ * latency histograms at each scrape: the buckets are theirs (√2 apart), cumulative as Prometheus
+ * wants them.
+ */
+function histograms(registry: Registry, name: string, help: string, read: () => Iterable<[Record<string, string>, LatencyHistogram]>): void {
+  registry.registerMetric({
+    name,
+    get: async () => {
+      const values: Array<{ metricName: string; labels: Record<string, string | number>; value: number }> = [];
+      for (const [labels, h] of read()) {
+        let seen = 0;
+        for (let b = 0; b < BUCKET_MS.length; b++) {
+          seen += h.counts[b];
+          values.push({ metricName: `${name}_bucket`, labels: { ...labels, le: BUCKET_MS[b] / 1000 }, value: seen });
+        }
+        values.push({ metricName: `${name}_bucket`, labels: { ...labels, le: '+Inf' }, value: h.count });
+        values.push({ metricName: `${name}_sum`, labels, value: h.sumMs / 1000 });
+        values.push({ metricName: `${name}_count`, labels, value: h.count });
+      }
+      return { name, help, type: 'histogram', values, aggregator: 'sum' };
+    },
+  } as unknown as Parameters<Registry['registerMetric']>[0]);
+}
+
 const one = (n: number): Iterable<[Record<string, string>, number]> => [[{}, n]];
 
 export function rotorMetrics(src: MetricSources): Registry {
@@ -69,6 +99,12 @@ export function rotorMetrics(src: MetricSources): Registry {
     return [[{ reason: 'none' }, p.relayed - withReason], ...named.map(([reason, n]): [Record<string, string>, number] => [{ reason }, n])];
   });
 
+  histograms(registry, 'rotor_query_duration_seconds', 'Statements from arrival to answer (cache) or from sending to the response\'s end (upstream)', () => {
+    const d = src.proxy().durations;
+    return [[{ destination: 'cache' }, d.cache], [{ destination: 'upstream' }, d.upstream]];
+  });
+  histograms(registry, 'rotor_cache_hit_duration_seconds', 'How long a cache took to answer a hit (routing, lookup, rows)', () => src.caches().map((c): [Record<string, string>, LatencyHistogram] => [{ cache: c.name }, c.hitLatency]));
+  histograms(registry, 'rotor_upquery_duration_seconds', 'How long a cache\'s fills that asked the upstream took, until installed', () => src.caches().map((c): [Record<string, string>, LatencyHistogram] => [{ cache: c.name }, c.fillLatency]));
   totals(registry, 'rotor_cache_hits_total', 'Reads a cache answered from memory', ['cache'], perCache((c) => c.hits));
   totals(registry, 'rotor_cache_misses_total', 'Reads of keys a cache did not hold', ['cache'], perCache((c) => c.misses));
   totals(registry, 'rotor_cache_upqueries_total', 'Fills that asked the upstream', ['cache'], perCache((c) => c.upqueries));

@@ -25,11 +25,12 @@ export interface StateEntry {
 
 /**
  * Bytes a present key costs besides what {@link KeyedEntries.measure} counts: its slot in the map,
- * its key string and key row, the entry object, the row arrays, a reader's answer array and its
- * encoded answer (src/proxy/protocol/result-set.ts). Measured, not derived: 50,000 keys of a
- * 300-character row held 1,424 bytes of V8 heap each (2,261 of RSS) where `measure` counts 624;
- * with evictions going on, kept keys measured ~1,850 each. It errs high for small entries (an
- * aggregate's count), which only makes the budget evict early.
+ * its key string and key row, the entry object, the row arrays (and a loose reader key's answer
+ * rows and their encoding, src/proxy/protocol/result-set.ts). Measured, not derived: 50,000 reader
+ * keys of a 300-character row kept as values held 1,424 bytes of V8 heap each (2,261 of RSS) where
+ * `measure` counts 624; with evictions going on, kept keys measured ~1,850 each. It errs high for
+ * small entries (an aggregate's count), which only makes the budget evict early. A compact reader
+ * key ([note: compact-reader]) costs far less and says so (src/operators/reader.ts).
  */
 const ENTRY_OVERHEAD = 1000;
 
@@ -47,6 +48,11 @@ export abstract class KeyedEntries<E extends StateEntry> extends OperatorBase {
 
   /** Adds the memory one entry holds to `into`. */
   protected abstract measure(e: E, into: Usage): void;
+
+  /** Bytes an entry costs besides what {@link measure} counts. */
+  protected entryOverhead(_e: E): number {
+    return ENTRY_OVERHEAD;
+  }
 
   has(key: string): boolean {
     return this.entries.has(key);
@@ -83,6 +89,7 @@ export abstract class KeyedEntries<E extends StateEntry> extends OperatorBase {
     if (size === 0) return 0;
     const u: Usage = { rows: 0, bytes: 0 };
     let seen = 0;
+    let overhead = 0;
     for (let i = 0; i < n && i < size; i++) {
       let next = this.#hand?.next();
       if (next === undefined || next.done === true) {
@@ -92,11 +99,12 @@ export abstract class KeyedEntries<E extends StateEntry> extends OperatorBase {
       }
       const e = next.value;
       this.measure(e, u);
+      overhead += this.entryOverhead(e);
       seen++;
       out.push({ keyRow: e.keyRow, used: usage.policy === 'random' ? Math.random() * usage.tick : e.used });
     }
     if (seen > 0) {
-      const per = u.bytes / seen + ENTRY_OVERHEAD;
+      const per = (u.bytes + overhead) / seen;
       this.#perKey = this.#perKey === 0 ? per : this.#perKey * 0.8 + per * 0.2;
     }
     return Math.round(size * this.#perKey);

@@ -168,11 +168,26 @@ export interface KeyedRowsNode extends StatefulNode<'keyed-rows'> {
   lookup(values: Row): ReadonlyArray<Row>;
 }
 
+/**
+ * A reader key's answer kept as the text-protocol row packets a hit serves ([note: compact-reader],
+ * src/operators/reader.ts), with its values on demand.
+ */
+export interface PackedRows {
+  /** The row packets, one char per byte. */
+  readonly packets: string;
+  /** True when the packets are what a session with result collation `charset` reads in `columns`. */
+  fits(columns: ReadonlyArray<unknown>, charset: number | undefined): boolean;
+  values(): ReadonlyArray<Row>;
+}
+
+/** What a read of a present reader key gets: the answer rows, or their packets. */
+export type ReaderAnswer = ReadonlyArray<Row> | PackedRows;
+
 /** The leaf of a cache (src/operators/reader.ts): its evictions are refilled in the background. */
 export interface ReaderNode extends StatefulNode<'reader'> {
-  /** The answer rows of a present key, or undefined for a missing one. MUST be synchronous ([note: hot-path]). */
-  answer(key: string): ReadonlyArray<Row> | undefined;
-  peek(key: string): ReadonlyArray<Row> | undefined;
+  /** The answer of a present key, or undefined for a missing one. MUST be synchronous ([note: hot-path]). */
+  answer(key: string): ReaderAnswer | undefined;
+  peek(key: string): ReaderAnswer | undefined;
 }
 
 /**

@@ -1,24 +1,75 @@
 /**
  * The reader: the leaf of a cache, a map from parameter values to the cache's result rows. Its
  * input rows carry the visible columns first, then hidden ones (parameter columns not selected,
- * ORDER BY columns not selected). Per key it keeps those rows and, lazily, the answer: the visible
- * columns in the query's ORDER BY order, built once per change so a hit allocates nothing.
+ * ORDER BY columns not selected).
+ *
+ * [note: compact-reader] Once the cache gives it the text encoding of its columns
+ * ({@link Reader.useText}), a key holds its rows once, as what a hit serves: the visible columns
+ * as text-protocol row packets in answer order (one latin1 string), and the hidden values the
+ * packets do not carry in a second small string (a hidden key column compared exactly is the key
+ * row's own value, so it is not stored). A hit copies the packets into the response; the rarer
+ * paths (a delta, the binary protocol, another character set, an IN list's merge) decode them
+ * back into the very values they were encoded from: the encoder checks that every value reads back
+ * as itself, and keeps the rows of a key for which one would not (a FLOAT printed to six digits)
+ * as values, with an answer built once per change ("loose"). Pinned by
+ * test/views/compact-reader.test.ts.
  */
 import { usage } from '../dataflow/usage.js';
 import { measureRows, takeRow, type Usage, type StateEntry } from '../dataflow/keyed-entries.js';
 import { Materialized } from '../dataflow/materialized.js';
 import { rowKey, type Delta, type Row } from '../dataflow/delta.js';
-import { EMPTY_RESULT, type BatchResult, type Operator, type ReaderNode } from '../dataflow/operator.js';
+import { EMPTY_RESULT, type BatchResult, type Operator, type PackedRows, type ReaderAnswer, type ReaderNode } from '../dataflow/operator.js';
 import { keyString, type KeyFold } from '../dataflow/state.js';
 import type { Value } from '../values.js';
 import { rowComparator, type SortKey } from './row-order.js';
+import { identical, packetCount, packetSlice, packValues, unpackValues, type RowText } from './packed-rows.js';
 
 export type { SortKey } from './row-order.js';
+export type { RowText } from './packed-rows.js';
+export type { ReaderAnswer } from '../dataflow/operator.js';
 
 interface Entry extends StateEntry {
-  rows: Row[];
+  /** Compact: the row packets of the key's rows, in answer order; null while loose. */
+  text: string | null;
+  /** Compact: the hidden values the packets do not carry, row after row; null when none are kept. */
+  hidden: string | null;
+  /** Loose (or being filled): the rows as values. */
+  rows: Row[] | null;
+  /** Loose: the answer, built once per change. */
   answer: ReadonlyArray<Row> | null;
 }
+
+/**
+ * A compact key's answer ([note: compact-reader]): its packets, and its values on demand. Made per
+ * read; it holds the strings of the moment, so a later change does not alter it.
+ */
+export class PackedAnswer implements PackedRows {
+  readonly packets: string;
+  readonly #text: RowText;
+  readonly #visible: number;
+
+  constructor(packets: string, text: RowText, visible: number) {
+    this.packets = packets;
+    this.#text = text;
+    this.#visible = visible;
+  }
+
+  fits(columns: ReadonlyArray<unknown>, charset: number | undefined): boolean {
+    return this.#text.fits(columns, charset);
+  }
+
+  values(): ReadonlyArray<Row> {
+    return this.#text.decode(this.packets, this.#visible);
+  }
+}
+
+/**
+ * Bytes a compact key costs besides its strings' lengths: map slot, key string, key row, entry
+ * object, string headers. Measured on V8 (Node 20): 50,000 keys of one 300-character row held 523
+ * bytes of heap each where `measure` counts 307 (216 more); after ten rounds of evicting and
+ * refilling a tenth of them, 563 (256 more). Rounded up, as ENTRY_OVERHEAD is for loose keys.
+ */
+const COMPACT_OVERHEAD = 300;
 
 export interface ReaderSpec {
   /** Input columns the reader is keyed by (the parameters, in parameter order). */
@@ -39,6 +90,10 @@ export class Reader extends Materialized<Entry> implements ReaderNode {
   readonly signature: string;
   readonly #spec: ReaderSpec;
   readonly #compare: (a: Row, b: Row) => number;
+  #text: RowText | null = null;
+  /** Hidden columns a compact key stores, and those it takes from the key row (column, key index). */
+  readonly #kept: number[] = [];
+  readonly #fromKey: Array<readonly [number, number]> = [];
 
   constructor(parent: Operator, spec: ReaderSpec, cacheId: string) {
     super(parent, spec.key, spec.fold);
@@ -47,6 +102,11 @@ export class Reader extends Materialized<Entry> implements ReaderNode {
     this.columns = parent.columns;
     // Readers are never shared: each belongs to one cache.
     this.signature = `reader(${cacheId})`;
+    for (let c = spec.visible; c < this.columns.length; c++) {
+      const k = spec.key.indexOf(c);
+      if (k >= 0 && spec.fold[k] === 'exact') this.#fromKey.push([c, k]);
+      else this.#kept.push(c);
+    }
   }
 
   describe(): string {
@@ -56,44 +116,72 @@ export class Reader extends Materialized<Entry> implements ReaderNode {
     return `reader[${key}]${order ? ` order by ${order}` : ''}${limit}`;
   }
 
+  /**
+   * Keeps keys compact from now on, encoded by `text` ([note: compact-reader]). Keys already present
+   * are dropped (they refill on their next read).
+   */
+  useText(text: RowText): void {
+    this.evictAll();
+    this.#text = text;
+  }
+
   protected newEntry(keyRow: Row): Entry {
-    return { keyRow, used: 0, rows: [], answer: null };
+    return { keyRow, used: 0, text: null, hidden: null, rows: [], answer: null };
   }
 
   protected addRow(e: Entry, row: Row): void {
-    e.rows.push(row);
+    (e.rows as Row[]).push(row);
+  }
+
+  protected override seal(e: Entry): void {
+    this.#pack(e);
   }
 
   protected entryRows(e: Entry): ReadonlyArray<Row> {
-    return e.rows;
+    return e.rows ?? this.#unpack(e);
   }
 
   protected measure(e: Entry, into: Usage): void {
-    measureRows(e.rows, into);
+    if (e.text === null) {
+      measureRows(e.rows ?? [], into);
+      return;
+    }
+    into.rows += packetCount(e.text);
+    into.bytes += e.text.length + (e.hidden?.length ?? 0);
+  }
+
+  protected override entryOverhead(e: Entry): number {
+    return e.text === null ? super.entryOverhead(e) : COMPACT_OVERHEAD;
   }
 
   /**
-   * [note: hot-path] The answer rows for a present key, or undefined for a missing one. The array
-   * is never changed once built (a change builds a new one): the proxy reuses its encoding by its
-   * identity (protocol/result-set.ts, encodeResultSetOnce).
+   * [note: hot-path] The answer for a present key, or undefined for a missing one: a compact key's
+   * packets, or rows never changed once built (a change builds a new array: the proxy reuses its
+   * encoding by its identity, protocol/result-set.ts, encodeResultSetOnce).
    */
-  answer(key: string): ReadonlyArray<Row> | undefined {
+  answer(key: string): ReaderAnswer | undefined {
     const e = this.entries.get(key);
     if (e === undefined) return undefined;
     e.used = usage.tick++;
-    return e.answer ??= this.#build(e.rows);
+    return this.#answerOf(e);
   }
 
   /** {@link answer} without counting a use (the fill path: the miss itself is the one read). */
-  peek(key: string): ReadonlyArray<Row> | undefined {
+  peek(key: string): ReaderAnswer | undefined {
     const e = this.entries.get(key);
-    if (e === undefined) return undefined;
-    return e.answer ??= this.#build(e.rows);
+    return e === undefined ? undefined : this.#answerOf(e);
   }
 
   /** Visible columns, sorted: also used to merge the rows of several keys. */
   sortVisible(rows: ReadonlyArray<Row>): ReadonlyArray<Row> {
     return this.#build(rows);
+  }
+
+  #answerOf(e: Entry): ReaderAnswer {
+    if (e.text === null) return e.answer ??= this.#build(e.rows ?? []);
+    const limit = this.#spec.limit;
+    const packets = limit === null ? e.text : packetSlice(e.text, limit.offset, limit.count);
+    return new PackedAnswer(packets, this.#text as RowText, this.#spec.visible);
   }
 
   #build(rows: ReadonlyArray<Row>): ReadonlyArray<Row> {
@@ -111,19 +199,72 @@ export class Reader extends Materialized<Entry> implements ReaderNode {
     return out;
   }
 
+  /** Makes a loose entry compact when its rows encode exactly ([note: compact-reader]). */
+  #pack(e: Entry): void {
+    const rows = e.rows;
+    if (this.#text === null || rows === null) return;
+    // In answer order, so a hit serves the packets as they are (a sort is stable: ties keep their order).
+    if (this.#spec.orderBy.length > 0) rows.sort(this.#compare);
+    for (const [c, k] of this.#fromKey) {
+      for (const r of rows) if (!identical(r[c], e.keyRow[k])) return;
+    }
+    const text = this.#text.encode(rows, this.#spec.visible);
+    if (text === null) return;
+    let hidden: string | null = null;
+    if (this.#kept.length > 0 && rows.length > 0) {
+      const parts: string[] = [];
+      for (const r of rows) packValues(this.#kept.map((c) => r[c]), parts);
+      hidden = parts.join('');
+    }
+    e.text = text;
+    e.hidden = hidden;
+    e.rows = null;
+    e.answer = null;
+  }
+
+  /** A compact entry's rows, as the values they were encoded from. */
+  #unpack(e: Entry): Row[] {
+    const rows = (this.#text as RowText).decode(e.text as string, this.columns.length) as Value[][];
+    const at = { p: 0 };
+    for (const r of rows) {
+      for (const [c, k] of this.#fromKey) r[c] = e.keyRow[k];
+      if (e.hidden !== null) unpackValues(e.hidden, at, r, this.#kept);
+    }
+    return rows;
+  }
+
   onBatch(_from: number, deltas: ReadonlyArray<Delta>): BatchResult {
     if (this.entries.size === 0) return EMPTY_RESULT;
-    const broken = this.changeEntries(deltas, (e, d) => {
+    const changed = new Map<string, Entry>();
+    const broken = this.changeEntries(deltas, (e, d, key) => {
+      if (e.rows === null) {
+        e.rows = this.#unpack(e);
+        e.text = null;
+        e.hidden = null;
+      }
       // Retracting a row this key never held means the key is not what MySQL holds: drop it
       // rather than serve it (it refills on the next read).
       if (d.sign === 1) e.rows.push(d.row);
       else if (takeRow(e.rows, d.row) === undefined) return false;
       e.answer = null;
+      if (this.#text !== null) changed.set(key, e);
       return true;
     });
-    return broken === null ? EMPTY_RESULT : { output: [], evicted: this.evictKeys(broken) };
+    const evicted = broken === null ? [] : this.evictKeys(broken);
+    for (const [k, e] of changed) if (broken === null || !broken.has(k)) this.#pack(e);
+    return evicted.length === 0 ? EMPTY_RESULT : { output: [], evicted };
   }
 }
+
+/** The rows of an answer, decoded when they are packets. */
+export function answerValues(a: ReaderAnswer): ReadonlyArray<Row> {
+  return isRows(a) ? a : a.values();
+}
+
+function isRows(a: ReaderAnswer): a is ReadonlyArray<Row> {
+  return Array.isArray(a);
+}
+
 
 /** The key of a parameter tuple as the reader indexes it. */
 export function readerKey(reader: Reader, params: ReadonlyArray<Value>): string {

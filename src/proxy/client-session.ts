@@ -53,6 +53,9 @@ export class ClientSession {
   #state: SessionState | null = null;
   readonly #queue: Packet[] = [];
   #busy = false;
+  /** When the command being handled arrived, and when its statement went upstream (0: it did not), for onAnswered. */
+  #commandAt = 0;
+  #relayedAt = 0;
   #closing = false;
   /** A statement of Rotor's own running on the upstream session (upstream-probe.ts). */
   #probe: UpstreamProbe | null = null;
@@ -243,6 +246,10 @@ export class ClientSession {
     try {
       if (this.#response.scan(chunk)) {
         this.#busy = false;
+        if (this.#relayedAt !== 0) {
+          this.#host.onAnswered('upstream', performance.now() - this.#relayedAt);
+          this.#relayedAt = 0;
+        }
         this.#response.end();
         this.#drainQueue();
       }
@@ -263,6 +270,7 @@ export class ClientSession {
   }
 
   #command(p: Packet): void {
+    this.#commandAt = performance.now();
     if (p.payload.length === 0) this.#fatal('ERR_PROXY_MALFORMED_PACKET', [], undefined, p.seq + 1);
     else dispatch(this.#commands, p, this.#state as SessionState);
   }
@@ -341,6 +349,7 @@ export class ClientSession {
     // Rows from a cache are a read served from memory; any other answer is Rotor's to a command.
     if (a.kind === 'rows' && a.cache !== undefined) {
       this.#host.onServed();
+      this.#host.onAnswered('cache', performance.now() - this.#commandAt);
       state.lastRoute = { destination: 'cache', cache: a.cache };
       this.#host.logger?.debug({ id: this.id, destination: 'cache', cache: a.cache }, 'statement routed');
     }
@@ -350,6 +359,7 @@ export class ClientSession {
   /** A statement goes upstream: counted, remembered for EXPLAIN LAST STATEMENT, logged at debug. */
   #relayed(reason: string | null): void {
     this.#host.onRelayed(reason);
+    this.#relayedAt = performance.now();
     (this.#state as SessionState).lastRoute = { destination: 'upstream', reason };
     this.#host.logger?.debug({ id: this.id, destination: 'upstream', reason }, 'statement routed');
   }

@@ -7,6 +7,7 @@
  * synchronously (no promise), without parsing SQL beyond the fingerprint tokenizer.
  */
 import type { ColumnDefinition } from './protocol/column-definition.js';
+import type { ResultRows } from './protocol/result-set.js';
 import type { Value } from '../values.js';
 
 /** What the router may know of the client session. */
@@ -68,7 +69,7 @@ export type LastRoute =
  * other commands) are Rotor's answers to commands, not reads served from memory.
  */
 export type Answer =
-  | { readonly kind: 'rows'; readonly columns: ReadonlyArray<ColumnDefinition>; readonly rows: ReadonlyArray<ReadonlyArray<Value>>; readonly cache?: string }
+  | { readonly kind: 'rows'; readonly columns: ReadonlyArray<ColumnDefinition>; readonly rows: ResultRows; readonly cache?: string }
   | { readonly kind: 'ok'; readonly affectedRows: number; readonly info: string }
   | { readonly kind: 'error'; readonly errno: number; readonly sqlState: string; readonly message: string };
 

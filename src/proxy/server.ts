@@ -8,6 +8,7 @@
  * 8,000 idle clients held in one process at ≈9 KB of heap and buffers and ≈10 KB RSS each
  * (test/proxy/edges.test.ts holds 2,000 to stay light in CI).
  */
+import { LatencyHistogram } from '../latency.js';
 import { createServer, type Server, type Socket } from 'node:net';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import type { Logger } from 'pino';
@@ -55,6 +56,8 @@ export interface ProxyStats {
   servedFromCache: number;
   relayed: number;
   notCachedReasons: Record<string, number>;
+  /** How long statements took, answered from caches and upstream (the histograms themselves, live). */
+  durations: { readonly cache: LatencyHistogram; readonly upstream: LatencyHistogram };
 }
 
 export interface ProxyServer {
@@ -79,6 +82,7 @@ export function createProxyServer(opts: ProxyOptions): ProxyServer {
   let servedFromCache = 0;
   let relayed = 0;
   const notCachedReasons: Record<string, number> = Object.create(null);
+  const durations = { cache: new LatencyHistogram(), upstream: new LatencyHistogram() };
   const secureContext: SecureContext | null = opts.tls ? createSecureContext({ cert: opts.tls.cert, key: opts.tls.key }) : null;
   let closing = false;
   let onAllClosed: (() => void) | null = null;
@@ -94,6 +98,9 @@ export function createProxyServer(opts: ProxyOptions): ProxyServer {
     },
     onServed: () => {
       servedFromCache++;
+    },
+    onAnswered: (destination, ms) => {
+      durations[destination].observe(ms);
     },
     onRelayed: (reason) => {
       relayed++;
@@ -161,7 +168,7 @@ export function createProxyServer(opts: ProxyOptions): ProxyServer {
       router = r;
     },
     stats() {
-      return { clients: sessions.size, totalConnections, upstreamVersion, servedFromCache, relayed, notCachedReasons: { ...notCachedReasons } };
+      return { clients: sessions.size, totalConnections, upstreamVersion, servedFromCache, relayed, notCachedReasons: { ...notCachedReasons }, durations };
     },
   };
 }

@@ -19,6 +19,11 @@ export interface SessionHost {
   onUpstreamVersion(version: string): void;
   onServed(): void;
   onRelayed(reason: string | null): void;
+  /**
+   * A statement (COM_QUERY, COM_STMT_EXECUTE) is answered: from a cache (ms from its arrival to its
+   * answer written) or upstream (ms from sending it to its response's end).
+   */
+  onAnswered(destination: 'cache' | 'upstream', ms: number): void;
   onClosed(session: { readonly id: number }): void;
 }
 

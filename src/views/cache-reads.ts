@@ -3,6 +3,7 @@
  * it is ahead of the stream), for a waiting read or in the background, and the column names a new
  * spelling of a cached query is answered with.
  */
+import type { ReaderAnswer } from '../dataflow/operator.js';
 import type { Logger } from 'pino';
 import type { ColumnDefinition } from '../proxy/protocol/column-definition.js';
 import type { Upqueries } from '../dataflow/upquery.js';
@@ -14,7 +15,7 @@ import type { Cache } from './cache.js';
  * Fills `keys` of the cache's reader for a read that waits. For a single key, resolves to its rows
  * as the fill installed them (one consistent point), or undefined when they were not captured.
  */
-export async function fillCache(upqueries: Upqueries, log: Logger, cache: Cache, keys: ReadonlyArray<Row>): Promise<ReadonlyArray<Row> | undefined> {
+export async function fillCache(upqueries: Upqueries, log: Logger, cache: Cache, keys: ReadonlyArray<Row>): Promise<ReaderAnswer | undefined> {
   try {
     return await fillKeys(upqueries, log, cache, keys);
   } catch (e) {
@@ -38,8 +39,9 @@ export async function fillInBackground(upqueries: Upqueries, log: Logger, cache:
   }
 }
 
-async function fillKeys(upqueries: Upqueries, log: Logger, cache: Cache, keys: ReadonlyArray<Row>): Promise<ReadonlyArray<Row> | undefined> {
+async function fillKeys(upqueries: Upqueries, log: Logger, cache: Cache, keys: ReadonlyArray<Row>): Promise<ReaderAnswer | undefined> {
   const before = upqueries.stats.upqueries;
+  const started = performance.now();
   try {
     await upqueries.request(cache.built.reader, keys);
     // Nothing ran since the fill was installed: these rows are its answer for this key, exact at
@@ -66,7 +68,9 @@ async function fillKeys(upqueries: Upqueries, log: Logger, cache: Cache, keys: R
     }
     return installed;
   } finally {
-    cache.stats.upqueries += upqueries.stats.upqueries - before > 0 ? 1 : 0;
+    const asked = upqueries.stats.upqueries - before > 0;
+    cache.stats.upqueries += asked ? 1 : 0;
+    if (asked) cache.fillLatency.observe(performance.now() - started);
   }
 }
 

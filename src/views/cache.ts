@@ -5,12 +5,14 @@
 import type { ColumnDefinition } from '../proxy/protocol/column-definition.js';
 import { scopedKey, type Fingerprint, type Literal } from '../planner/fingerprint.js';
 import { invariant } from '../errors.js';
+import { LatencyHistogram } from '../latency.js';
 import type { TableSchema } from '../planner/schema.js';
 import type { BuiltCache, CachePlan } from '../planner/index.js';
 import { coerceParam } from '../planner/coerce.js';
 import { qualifiedQuery, type QualifiedQuery } from '../planner/parse.js';
 import { parameterOf } from './statement-plan.js';
 import { sameRow } from '../dataflow/state.js';
+import { answerText } from './answer-text.js';
 import type { Row } from '../dataflow/delta.js';
 import type { Value } from '../values.js';
 
@@ -48,20 +50,6 @@ export interface CacheInfo {
 /** Where one parameter value comes from: a literal of the statement, or a prepared-statement parameter. */
 export type ValueSource = { readonly v: Value } | { readonly p: number };
 
-/** Hit latency samples, in ms, in a fixed ring. */
-export class LatencyRing {
-  readonly #samples = new Float64Array(1024);
-  #n = 0;
-  add(ms: number): void {
-    this.#samples[this.#n++ & 1023] = ms;
-  }
-  percentiles(): { p50: number; p99: number } {
-    const n = Math.min(this.#n, 1024);
-    if (n === 0) return { p50: 0, p99: 0 };
-    const s = Array.from(this.#samples.subarray(0, n)).sort((a, b) => a - b);
-    return { p50: s[Math.floor(n * 0.5)], p99: s[Math.min(n - 1, Math.floor(n * 0.99))] };
-  }
-}
 
 /**
  * `ready`: answers reads. `invalidated`: a table it reads changed or is being checked, reads go
@@ -77,7 +65,10 @@ export class Cache {
    * `fillErrors`: fills that failed.
    */
   readonly stats = { hits: 0, misses: 0, relayedMisses: 0, upqueries: 0, fillErrors: 0 };
-  readonly latency = new LatencyRing();
+  /** How long hits took to answer (routing, lookup, the answer's rows), ms. */
+  readonly latency = new LatencyHistogram();
+  /** How long its fills that asked the upstream took (until installed and visible), ms. */
+  readonly fillLatency = new LatencyHistogram();
   status: CacheStatus = 'ready';
   /** Why the cache is not ready, when known. */
   reason: string | null = null;
@@ -109,6 +100,7 @@ export class Cache {
     readonly built: BuiltCache,
   ) {
     this.variants.set(selectText, def.columns);
+    built.reader.useText(answerText(def.columns));
     this.probe = qualifiedQuery(def.sql, def.database);
     const key = scopedKey(fp, def.database);
     invariant(key !== null, 'a cache always has a database');

@@ -10,6 +10,7 @@
  * The proxy talks to it through {@link Engine.router}; the admin API through
  * register/list/get/drop/evict; the binlog stream through applyBatch and applySchemaChange.
  */
+import type { ReaderAnswer } from '../dataflow/operator.js';
 import { pino, type Logger } from 'pino';
 import type { Answer, ReadRouter } from '../proxy/read-router.js';
 import type { ColumnDefinition } from '../proxy/protocol/column-definition.js';
@@ -23,6 +24,7 @@ import { Upqueries, type UpqueryStats } from '../dataflow/upquery.js';
 import type { Row } from '../dataflow/delta.js';
 import type { QualifiedQuery } from '../planner/parse.js';
 import { RotorError } from '../errors.js';
+import type { LatencyHistogram } from '../latency.js';
 import { fingerprint } from '../planner/fingerprint.js';
 import type { Value } from '../values.js';
 import type { Cache, CacheInfo } from './cache.js';
@@ -32,7 +34,7 @@ import { CacheStore } from './cache-store.js';
 import { PrivilegeChecks } from './privileges.js';
 import { RegistrationLimit } from './registration-limit.js';
 import { CacheRegistry } from './registry.js';
-import { MemoryBudget } from './memory-budget.js';
+import { MemoryBudget, type ProcessMemory } from './memory-budget.js';
 import { usage } from '../dataflow/usage.js';
 import { SchemaRefresh } from './schema-refresh.js';
 import { CacheSink } from './binlog-sink.js';
@@ -64,6 +66,8 @@ export interface EngineOptions {
   memoryLimitBytes?: number;
   /** How many statements SHOW PROXIED QUERIES keeps (0: none are counted). */
   queryStats?: number;
+  /** The process the budget follows besides the state ([note: memory-process]). Default: none (tests). */
+  processMemory?: ProcessMemory;
   logger?: Logger;
 }
 
@@ -148,7 +152,7 @@ export class Engine implements BinlogSink, RouterBackend {
     this.#sink = new CacheSink(this.#graph, this.#registry, this.#upqueries, this.#schema, this.#log);
     this.proxied = new ProxiedQueries(opts.queryStats ?? DEFAULT_QUERY_STATS);
     this.router = new CacheRouter(this);
-    this.budget = new MemoryBudget(this.#graph, opts.memoryLimitBytes ?? Number.MAX_SAFE_INTEGER, this.#log);
+    this.budget = new MemoryBudget(this.#graph, opts.memoryLimitBytes ?? Number.MAX_SAFE_INTEGER, this.#log, opts.processMemory ?? null);
   }
 
   /** Keeps the memory limit: every second, and after every INSTALLS_PER_CHECK keys filled. */
@@ -436,8 +440,9 @@ export class Engine implements BinlogSink, RouterBackend {
   }
 
   /** Each cache's counters for /metrics: no scan of the entries (bytes as the budget last estimated them). */
-  cacheCounters(): Array<{ name: string; hits: number; misses: number; upqueries: number; keys: number; bytes: number; evictions: number }> {
+  cacheCounters(): Array<{ name: string; hits: number; misses: number; upqueries: number; keys: number; bytes: number; evictions: number; hitLatency: LatencyHistogram; fillLatency: LatencyHistogram }> {
     return [...this.#registry.values()].map((c) => ({
+      hitLatency: c.latency, fillLatency: c.fillLatency,
       name: c.def.name, hits: c.stats.hits, misses: c.stats.misses, upqueries: c.stats.upqueries, keys: c.built.reader.size,
       bytes: this.budget.bytesOf(c.built.reader), evictions: c.built.nodes.reduce((n, x) => n + (this.budget.evictedBy.get(x) ?? 0), 0),
     }));
@@ -449,8 +454,11 @@ export class Engine implements BinlogSink, RouterBackend {
   }
 
   /** The memory budget as /api/status shows it. [note: memory-budget] */
-  memoryStatus(): { limitBytes: number; stateBytes: number; evictions: number; policy: string } {
-    return { limitBytes: this.budget.limitBytes, stateBytes: this.budget.stateBytes, evictions: this.budget.evictions, policy: usage.policy };
+  memoryStatus(): { limitBytes: number; targetBytes: number; stateBytes: number; evictions: number; collections: number; policy: string } {
+    return {
+      limitBytes: this.budget.limitBytes, targetBytes: this.budget.targetBytes, stateBytes: this.budget.stateBytes, evictions: this.budget.evictions,
+      collections: this.budget.collections, policy: usage.policy,
+    };
   }
 
   // RouterBackend
@@ -464,7 +472,7 @@ export class Engine implements BinlogSink, RouterBackend {
   }
 
   /** A read's miss (RouterBackend): src/views/cache-reads.ts. */
-  async fill(cache: Cache, keys: ReadonlyArray<Row>): Promise<ReadonlyArray<Row> | undefined> {
+  async fill(cache: Cache, keys: ReadonlyArray<Row>): Promise<ReaderAnswer | undefined> {
     const rows = await fillCache(this.#upqueries, this.#log, cache, keys);
     if (usage.installs - this.#installsChecked >= INSTALLS_PER_CHECK) this.checkMemory();
     return rows;

@@ -11,7 +11,20 @@
  * eviction goes through the graph, so what was derived from a key leaves with it
  * ([note: evict-downstream]) and answers stay exact: a key evicted is a hole, filled again on its
  * next read.
+ *
+ * [note: memory-process] The estimate counts the state; the process holds more: V8's garbage (of
+ * reads, fills, evicted keys), which piles up to several times the live heap before a major
+ * collection, and what its sessions hold. With a {@link ProcessMemory} (Rotor's own process, never
+ * the tests'), each check also compares what the process holds (V8 heap used + external memory)
+ * over what it held when the budget was made with PROCESS_FACTOR × the limit. Past it, the check
+ * collects the garbage (at most once per COLLECT_EVERY_MS) and measures again; if the process is
+ * still past it, what it holds besides the state is live (sessions, buffers), and the state's
+ * target becomes what is left of PROCESS_FACTOR × the limit once that is counted (never under
+ * MIN_SHARE of the limit nor over it), until the process is back under. Pinned by
+ * test/views/memory-process.test.ts.
  */
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import type { Logger } from 'pino';
 import type { Graph } from '../dataflow/graph.js';
 import type { Operator, StatefulOperator, UnionNode } from '../dataflow/operator.js';
@@ -25,6 +38,25 @@ const LOW_WATER = 0.9;
 const SAMPLE = 16;
 /** Rounds a check may run before it yields (the next check goes on). */
 const MAX_ROUNDS = 64;
+/**
+ * [note: memory-process] What the process may hold over its start (heap used + external), in
+ * limits: 1.5, so that its RSS, which also carries V8's free pages, stays within about twice.
+ */
+const PROCESS_FACTOR = 1.5;
+/** [note: memory-process] Collections the budget asks for are at least this far apart. */
+const COLLECT_EVERY_MS = 2_000;
+/** [note: memory-process] The state's target never goes under this share of the limit. */
+const MIN_SHARE = 0.25;
+
+/** What the process holds, as the budget follows it ([note: memory-process]). */
+export interface ProcessMemory {
+  /** Bytes held now: V8 heap used plus memory outside it (Buffers). */
+  held(): number;
+  /** Runs a full garbage collection; null when the process cannot ask for one. */
+  readonly collect: (() => void) | null;
+  /** Collections are at least this far apart (default COLLECT_EVERY_MS). */
+  readonly collectEveryMs?: number;
+}
 
 interface Victim extends EvictionCandidate {
   readonly node: StatefulOperator;
@@ -47,11 +79,43 @@ export class MemoryBudget {
   #warned = false;
   /** Bytes per key of each state at the last check. */
   #perKey = new Map<StatefulOperator, number>();
+  readonly #process: ProcessMemory | null;
+  /** What the process held when the budget was made. */
+  readonly #processStart: number;
+  #lastCollect = -Infinity;
+  /** The bytes the state may take: the limit, or less while the process is past its share. */
+  targetBytes: number;
+  /** Garbage collections the budget asked for ([note: memory-process]). */
+  collections = 0;
 
-  constructor(graph: Graph, limitBytes: number, log: Logger) {
+  constructor(graph: Graph, limitBytes: number, log: Logger, processMemory: ProcessMemory | null = null) {
     this.#graph = graph;
     this.limitBytes = limitBytes;
+    this.targetBytes = limitBytes;
     this.#log = log;
+    this.#process = processMemory;
+    this.#processStart = processMemory?.held() ?? 0;
+  }
+
+  /** [note: memory-process] The state's target, given the state's estimated bytes. */
+  #followProcess(stateBytes: number): number {
+    const p = this.#process;
+    if (p === null) return this.limitBytes;
+    const ceiling = PROCESS_FACTOR * this.limitBytes;
+    let grown = p.held() - this.#processStart;
+    if (grown <= ceiling) return (this.targetBytes = this.limitBytes);
+    const now = performance.now();
+    // Only a measure taken just after a collection tells live memory from garbage: the target
+    // stays as it is between collections.
+    if (p.collect === null || now - this.#lastCollect < (p.collectEveryMs ?? COLLECT_EVERY_MS)) return this.targetBytes;
+    p.collect();
+    this.collections++;
+    this.#lastCollect = now;
+    grown = p.held() - this.#processStart;
+    if (grown <= ceiling) return (this.targetBytes = this.limitBytes);
+    const other = Math.max(0, grown - stateBytes);
+    this.targetBytes = Math.max(this.limitBytes * MIN_SHARE, Math.min(this.limitBytes, ceiling - other));
+    return this.targetBytes;
   }
 
   /** Estimates the state's bytes and evicts the coldest keys while they are past the limit. */
@@ -68,8 +132,9 @@ export class MemoryBudget {
     }
     this.stateBytes = total;
     this.#perKey = perKey;
-    if (total <= this.limitBytes) return;
-    const low = this.limitBytes * LOW_WATER;
+    const target = this.#followProcess(total);
+    if (total <= target) return;
+    const low = target * LOW_WATER;
     // What is left, from the states' sizes (an eviction also takes what was derived from a key).
     const estimate = (): number => {
       let n = 0;
@@ -88,7 +153,7 @@ export class MemoryBudget {
       current = estimate();
     }
     this.stateBytes = Math.round(current);
-    const excess = current - this.limitBytes;
+    const excess = current - target;
     if (excess <= 0) this.#warned = false;
     else if (!this.#warned) {
       this.#warned = true;
@@ -247,5 +312,31 @@ export class MemoryBudget {
     this.evictions++;
     this.evictedBy.set(v.node, (this.evictedBy.get(v.node) ?? 0) + 1);
     return freed;
+  }
+}
+
+/**
+ * This process's memory, for [note: memory-process]: heap used plus external memory, and a full
+ * collection (V8's own `gc`, exposed at run time when Node was started without --expose-gc).
+ */
+export function ownProcessMemory(): ProcessMemory {
+  return {
+    held: () => {
+      const m = process.memoryUsage();
+      return m.heapUsed + m.external;
+    },
+    collect: exposedGc(),
+  };
+}
+
+function exposedGc(): (() => void) | null {
+  const own = (globalThis as { gc?: () => void }).gc;
+  if (typeof own === 'function') return own;
+  try {
+    setFlagsFromString('--expose-gc');
+    const gc: unknown = runInNewContext('gc');
+    return typeof gc === 'function' ? (gc as () => void) : null;
+  } catch {
+    return null;
   }
 }

@@ -7,20 +7,7 @@
  * read here, only the shape of their statements.
  */
 import { createHash } from 'node:crypto';
-
-/** Upstream time buckets: 0.01 ms doubling 24 times (to ~84 s); percentiles read off them. */
-const BUCKETS = 24;
-const FIRST_MS = 0.01;
-
-function bucketOf(ms: number): number {
-  if (ms <= FIRST_MS) return 0;
-  return Math.min(BUCKETS - 1, Math.ceil(Math.log2(ms / FIRST_MS)));
-}
-
-/** The upper bound of a bucket, in ms. */
-function bucketMs(b: number): number {
-  return FIRST_MS * 2 ** b;
-}
+import { LatencyHistogram } from '../latency.js';
 
 export interface ProxiedQuery {
   /** `pq_` and 12 hex digits: stable for the statement and database; `CREATE CACHE FROM <id>` takes it. */
@@ -35,7 +22,7 @@ export interface ProxiedQuery {
   /** Executions relayed upstream, and the time they took there (ms, from send to the response's end). */
   upstream: number;
   upstreamMs: number;
-  readonly buckets: Uint32Array;
+  readonly times: LatencyHistogram;
   readonly firstSeen: number;
   lastSeen: number;
 }
@@ -68,7 +55,7 @@ export class ProxiedQueries {
       const id = `pq_${createHash('sha1').update(key).digest('hex').slice(0, 12)}`;
       q = {
         id, query, database, read: /^\s*\(*\s*SELECT\b/i.test(query), count: 0, cached: 0, upstream: 0, upstreamMs: 0,
-        buckets: new Uint32Array(BUCKETS), firstSeen: now, lastSeen: now,
+        times: new LatencyHistogram(), firstSeen: now, lastSeen: now,
       };
       this.#byKey.set(key, q);
       this.#byId.set(id, q);
@@ -81,7 +68,7 @@ export class ProxiedQueries {
     }
     q.upstream++;
     q.upstreamMs += upstreamMs;
-    q.buckets[bucketOf(upstreamMs)]++;
+    q.times.observe(upstreamMs);
   }
 
   byId(id: string): ProxiedQuery | null {
@@ -111,14 +98,7 @@ export class ProxiedQueries {
 
 /** The upstream time under which `p` of the relayed executions finished (a bucket's bound), or null without any. */
 export function percentileMs(q: ProxiedQuery, p: number): number | null {
-  if (q.upstream === 0) return null;
-  const want = Math.max(1, Math.ceil(q.upstream * p));
-  let seen = 0;
-  for (let b = 0; b < BUCKETS; b++) {
-    seen += q.buckets[b];
-    if (seen >= want) return bucketMs(b);
-  }
-  return bucketMs(BUCKETS - 1);
+  return q.times.percentile(p);
 }
 
 /** A SQL LIKE pattern (`%`, `_`, `\` escapes) as a test of a whole string, case-insensitive as MariaDB's default collations. */

@@ -7,6 +7,7 @@
  * a new spelling is relayed to learn its column names. Also the SQL-port admin statements `CREATE CACHE [name] FROM
  * <select>`, `DROP CACHE <id|name>`, `SHOW CACHES`, for users with the PROCESS privilege.
  */
+import type { ReaderAnswer } from '../dataflow/operator.js';
 import type { Answer, PreparedMatch, ProbeError, ReadRouter, RelayWatch, Routed, SessionView, Upstream } from '../proxy/read-router.js';
 import type { ColumnDefinition } from '../proxy/protocol/column-definition.js';
 import { fingerprint, scopedKey, SqlMode, type Literal } from '../planner/fingerprint.js';
@@ -33,7 +34,7 @@ export interface RouterBackend {
    * Fills `keys` of the cache's reader. For a single key, resolves to its rows as the fill
    * installed them (one consistent point), or undefined when they were not captured.
    */
-  fill(cache: Cache, keys: ReadonlyArray<Row>): Promise<ReadonlyArray<Row> | undefined>;
+  fill(cache: Cache, keys: ReadonlyArray<Row>): Promise<ReaderAnswer | undefined>;
   /** Fills `keys` of the cache's reader off every client's path; a failure is logged and counted, never thrown. */
   fillBehind(cache: Cache, keys: ReadonlyArray<Row>): void;
   /** What a read of a key the reader does not hold does (config.ts `missPolicy`). */
@@ -372,14 +373,14 @@ export class CacheRouter implements ReadRouter {
       const rows = cache.ahead.size > 0 && cache.ahead.has(ks) ? undefined : reader.answer(ks);
       if (rows !== undefined) {
         cache.stats.hits++;
-        cache.latency.add(performance.now() - t0);
+        cache.latency.observe(performance.now() - t0);
         return { kind: 'answer', answer: { kind: 'rows', columns, rows, cache: cache.def.name } };
       }
     } else {
       const merged = this.#merged(cache, keys);
       if (merged !== null) {
         cache.stats.hits++;
-        cache.latency.add(performance.now() - t0);
+        cache.latency.observe(performance.now() - t0);
         return { kind: 'answer', answer: { kind: 'rows', columns, rows: merged, cache: cache.def.name } };
       }
     }
@@ -425,7 +426,7 @@ export class CacheRouter implements ReadRouter {
     // A key can be evicted again between its fill and this answer (an eviction, a MIN/MAX losing
     // its extreme while the fill waits for the stream): fill again rather than give up. A single
     // key falls back to the rows its last fill installed, which were exact at that fill's position.
-    let installed: ReadonlyArray<Row> | undefined;
+    let installed: ReaderAnswer | undefined;
     for (let attempt = 0; attempt < 3; attempt++) {
       try {
         installed = await this.backend.fill(cache, keys);

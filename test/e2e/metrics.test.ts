@@ -64,6 +64,15 @@ test('counters move by exactly what the traffic did', async () => {
   assert.equal(delta(before, after, 'rotor_queries_served_total'), 4, 'two hits and two reads answered from their fills');
   assert.equal(delta(before, after, 'rotor_queries_relayed_total{reason="inside a transaction"}'), 1);
   assert.equal(delta(before, after, 'rotor_queries_relayed_total{reason="none"}'), 4, 'BEGIN, COMMIT, SELECT 1 and DO 1');
+  // Histograms: every statement in one destination's count, cumulative buckets ending at the count.
+  assert.equal(delta(before, after, 'rotor_query_duration_seconds_count{destination="cache"}'), 4);
+  assert.equal(delta(before, after, 'rotor_query_duration_seconds_count{destination="upstream"}'), 5);
+  assert.equal(after.get('rotor_query_duration_seconds_bucket{destination="cache",le="+Inf"}'), after.get('rotor_query_duration_seconds_count{destination="cache"}'));
+  assert.ok((after.get('rotor_query_duration_seconds_sum{destination="upstream"}') ?? 0) > 0);
+  assert.equal(delta(before, after, `rotor_cache_hit_duration_seconds_count${cache}`), 2);
+  assert.equal(delta(before, after, `rotor_upquery_duration_seconds_count${cache}`), 2);
+  const buckets = [...after].filter(([k]) => k.startsWith('rotor_cache_hit_duration_seconds_bucket{') && k.includes('cache="kv_by_k"')).map(([, v]) => v);
+  assert.ok(buckets.length > 10 && buckets.every((v, i) => i === 0 || v >= buckets[i - 1]), 'cumulative');
   assert.equal(after.get('rotor_binlog_connected'), 1);
   assert.ok((after.get('rotor_binlog_lag_seconds') ?? -1) >= 0);
   assert.equal(after.get('rotor_binlog_reconnects_total'), 0);

@@ -5,6 +5,7 @@
  * MUST equal a from-scratch evaluation (a fresh graph filled from all current rows). A failure
  * prints its seed.
  */
+import { answerValues } from '../../src/operators/reader.js';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Graph } from '../../src/dataflow/graph.js';
@@ -91,7 +92,7 @@ function build(graph: Graph, sql: string, id: string): BuiltCache {
 
 function answer(built: BuiltCache, key: Row): string | undefined {
   const rows = built.reader.answer(keyString(key, built.reader.fold));
-  return rows?.map((r) => rowKey(r)).sort().join('\n');
+  return rows === undefined ? undefined : answerValues(rows).map((r) => rowKey(r)).sort().join('\n');
 }
 
 function scratch(sql: string, key: Row, tables: Tables): string | undefined {

@@ -1,4 +1,5 @@
 import { after, before, describe, it } from 'node:test';
+import { valueRows } from '../../src/proxy/protocol/result-set.js';
 import assert from 'node:assert/strict';
 import { EngineFixture, canonical } from './support.js';
 
@@ -78,7 +79,7 @@ describe('Engine serving single-table caches', () => {
       assert.equal(a.kind, 'answer');
       assert.equal(b.kind, 'answer');
       if (a.kind === 'answer' && b.kind === 'answer' && a.answer.kind === 'rows' && b.answer.kind === 'rows') {
-        assert.equal(Number(a.answer.rows[0][0]), Number(b.answer.rows[0][0]));
+        assert.equal(Number(valueRows(a.answer.rows)[0][0]), Number(valueRows(b.answer.rows)[0][0]));
         checks++;
       }
       await new Promise((r) => setImmediate(r));

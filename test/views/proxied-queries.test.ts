@@ -31,14 +31,16 @@ test('past its limit, the statement with the least upstream time gives its place
   assert.equal(none.size, 0);
 });
 
-test('percentiles are bucket bounds above the times, null without relayed executions', () => {
+test('percentiles are bucket bounds at most √2 above the times, null without relayed executions', () => {
   const p = new ProxiedQueries(10);
   for (let i = 0; i < 99; i++) p.record('Q', null, 0.3);
   p.record('Q', null, 50);
   const [q] = p.list();
-  assert.equal(percentileMs(q, 0.5), 0.32);
-  assert.equal(percentileMs(q, 0.99), 0.32);
-  assert.equal(percentileMs(q, 1), 81.92);
+  // A bucket's bound: at or above the value, less than √2 times it.
+  const near = (got: number | null, ms: number): boolean => got !== null && got >= ms && got < ms * Math.SQRT2;
+  assert.ok(near(percentileMs(q, 0.5), 0.3));
+  assert.ok(near(percentileMs(q, 0.99), 0.3));
+  assert.ok(near(percentileMs(q, 1), 50));
   p.record('R', null, null);
   assert.equal(percentileMs(p.list('count', 10, (x) => x.query === 'R')[0], 0.5), null);
 });

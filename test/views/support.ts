@@ -3,6 +3,7 @@
  * session, and "ask the engine" / "ask MariaDB" helpers returning rows in Rotor's value
  * representation so the two answers compare directly.
  */
+import { valueRows } from '../../src/proxy/protocol/result-set.js';
 import { usage } from '../../src/dataflow/usage.js';
 import mysql from 'mysql2/promise';
 import { pino } from 'pino';
@@ -61,7 +62,7 @@ export async function settle(r: Routed): Promise<Asked> {
   if (answer === null) return { source: 'upstream', rows: null, columns: null, reason: 'fill failed' };
   if (answer.kind === 'upstream') return { source: 'upstream', rows: null, columns: null, reason: answer.reason };
   const source = r.kind === 'answer' ? 'hit' : 'fill';
-  if (answer.kind === 'rows') return { source, rows: answer.rows, columns: answer.columns, reason: null };
+  if (answer.kind === 'rows') return { source, rows: valueRows(answer.rows), columns: answer.columns, reason: null };
   if (answer.kind === 'error') return { source, rows: null, columns: null, reason: null, error: { errno: answer.errno, message: answer.message } };
   return { source, rows: [], columns: null, reason: null, ...(answer.kind === 'ok' && answer.info !== '' ? { info: answer.info } : {}) };
 }
@@ -150,7 +151,7 @@ export const BUDGET_LIMIT = 96 * 1024;
  * An engine under {@link BUDGET_LIMIT} over 2,000 posts of ~65 bytes by 50 authors (and, with
  * `authors`, the author table a join reads), with the default eviction policy.
  */
-export function budgetFixture(prefix: string, authors = false): Promise<EngineFixture> {
+export function budgetFixture(prefix: string, authors = false, engine: Partial<EngineOptions> = {}): Promise<EngineFixture> {
   usage.policy = 'admission';
   const posts = Array.from({ length: 2000 }, (_, i) => `(${i + 1}, ${(i % 50) + 1}, '${'p'.repeat(60)}${i}')`).join(', ');
   const names = Array.from({ length: 50 }, (_, i) => `(${i + 1}, 'author ${i + 1}')`).join(', ');
@@ -158,5 +159,5 @@ export function budgetFixture(prefix: string, authors = false): Promise<EngineFi
     CREATE TABLE post (id INT PRIMARY KEY, author INT, body VARCHAR(100), KEY (author));
     INSERT INTO post VALUES ${posts};
     ${authors ? `CREATE TABLE author (id INT PRIMARY KEY, name VARCHAR(40)); INSERT INTO author VALUES ${names};` : ''}
-  `, { engine: { memoryLimitBytes: BUDGET_LIMIT } });
+  `, { engine: { memoryLimitBytes: BUDGET_LIMIT, ...engine } });
 }

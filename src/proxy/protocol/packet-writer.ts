@@ -75,6 +75,29 @@ export class PacketWriter {
     return this.#buf.subarray(0, this.#pos);
   }
 
+  /**
+   * Appends whole packets given one char per byte (a latin1 string: each packet's 4-byte header and
+   * its payload, no payload of 16 MiB or more), renumbering their sequence ids from `seq`; the next
+   * packet gets the id after the last of them.
+   */
+  packets(text: string, seq: number): this {
+    const n = text.length;
+    this.#ensure(n);
+    const buf = this.#buf;
+    let p = this.#pos;
+    buf.write(text, p, n, 'latin1');
+    const end = p + n;
+    seq &= 0xff;
+    while (p < end) {
+      buf[p + 3] = seq;
+      seq = (seq + 1) & 0xff;
+      p += 4 + (buf[p] | (buf[p + 1] << 8) | (buf[p + 2] << 16));
+    }
+    this.#pos = end;
+    this.#seq = seq;
+    return this;
+  }
+
   u8(v: number): this {
     this.#ensure(1);
     this.#buf[this.#pos++] = v & 0xff;

@@ -58,6 +58,22 @@ function columnBlock(columns: ReadonlyArray<ColumnDefinition>, opts: ResultSetOp
 }
 
 /**
+ * Rows kept as the text-protocol packets a hit serves ([note: compact-reader] in
+ * src/operators/reader.ts): written with one copy, their sequence ids renumbered.
+ */
+export interface EncodedRows {
+  /** The row packets, one char per byte: each packet's 4-byte header (any sequence id) and payload. */
+  readonly packets: string;
+  /** True when `packets` are what a session with result collation `charset` reads in these columns. */
+  fits(columns: ReadonlyArray<ColumnDefinition>, charset: number | undefined): boolean;
+  /** The same rows as values, for any other form (the binary protocol, another character set). */
+  values(): ReadonlyArray<ReadonlyArray<Value>>;
+}
+
+/** Encoded rows, or rows of values. */
+export type ResultRows = ReadonlyArray<ReadonlyArray<Value>> | EncodedRows;
+
+/**
  * [note: hot-path] The last encoding of each rows array, reused while the array and the options
  * are the same. Callers MUST treat a rows array they pass as immutable (the reader builds a new
  * one whenever a key's rows change), so the array's identity stands for its contents.
@@ -67,9 +83,12 @@ const lastEncoding = new WeakMap<object, { readonly columns: object; readonly op
 /** {@link encodeResultSet}, answered from the last encoding of the same rows array when it fits. */
 export function encodeResultSetOnce(
   columns: ReadonlyArray<ColumnDefinition>,
-  rows: ReadonlyArray<ReadonlyArray<Value>>,
+  rows: ResultRows,
   opts: ResultSetOptions,
 ): Buffer {
+  if (!isValueRows(rows)) {
+    return !opts.binary && rows.fits(columns, opts.resultCharset) ? encodeEncodedRows(columns, rows.packets, opts) : encodeResultSet(columns, rows.values(), opts);
+  }
   const options = `${opts.binary ? 1 : 0}${opts.deprecateEof ? 1 : 0}${opts.extendedMetadata ? 1 : 0}|${opts.statusFlags}|${opts.startSeq}|${opts.warnings ?? 0}|${opts.resultCharset ?? ''}`;
   const last = lastEncoding.get(rows);
   if (last !== undefined && last.columns === columns && last.options === options) {
@@ -85,6 +104,33 @@ export function encodeResultSetOnce(
   const bytes = encodeResultSet(columns, rows, opts);
   lastEncoding.set(rows, { columns, options, bytes, own: false });
   return bytes;
+}
+
+/** The rows as values, decoded when they are packets. */
+export function valueRows(rows: ResultRows): ReadonlyArray<ReadonlyArray<Value>> {
+  return isValueRows(rows) ? rows : rows.values();
+}
+
+function isValueRows(rows: ResultRows): rows is ReadonlyArray<ReadonlyArray<Value>> {
+  return Array.isArray(rows);
+}
+
+/** {@link encodeResultSet} of rows already encoded as text-protocol packets: one copy of them. */
+function encodeEncodedRows(columns: ReadonlyArray<ColumnDefinition>, packets: string, opts: ResultSetOptions): Buffer {
+  const block = columnBlock(columns, opts);
+  const w = new PacketWriter(block.length + packets.length + 16);
+  w.bytes(block);
+  w.packets(packets, opts.startSeq + 1 + columns.length + (opts.deprecateEof ? 0 : 1));
+  writeTerminator(w, opts, w.nextSeq);
+  return w.finish();
+}
+
+function writeTerminator(w: PacketWriter, opts: ResultSetOptions, seq: number): void {
+  if (opts.deprecateEof) {
+    writeOk(w, { affectedRows: 0, insertId: 0, status: opts.statusFlags, warnings: opts.warnings ?? 0, info: '' }, seq, 0xfe);
+  } else {
+    writeEof(w, opts.statusFlags, opts.warnings ?? 0, seq);
+  }
 }
 
 /** A complete result-set response in one buffer, ready for one `write()`. */
@@ -117,11 +163,7 @@ export function encodeResultSet(
     w.end();
     seq = w.nextSeq;
   }
-  if (opts.deprecateEof) {
-    writeOk(w, { affectedRows: 0, insertId: 0, status: opts.statusFlags, warnings: opts.warnings ?? 0, info: '' }, seq, 0xfe);
-  } else {
-    writeEof(w, opts.statusFlags, opts.warnings ?? 0, seq);
-  }
+  writeTerminator(w, opts, seq);
   return w.finish();
 }
 

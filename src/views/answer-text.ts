@@ -1,0 +1,131 @@
+/**
+ * The text encoding a cache's reader keeps its keys in ([note: compact-reader] in
+ * src/operators/reader.ts): each row's visible columns as the text-protocol row packet MariaDB
+ * sends, for the column definitions the cache was registered with, in the form a session reading
+ * results in UTF-8 gets (binary columns as their bytes). Decoding turns a packet back into values
+ * by the JavaScript type each column's values have had ([note: value-representation]); encoding
+ * refuses rows whose values would not decode back to themselves.
+ */
+import type { Row } from '../dataflow/delta.js';
+import { identical, packetCount, type RowText } from '../operators/packed-rows.js';
+import type { ColumnDefinition } from '../proxy/protocol/column-definition.js';
+import { BINARY_CHARSET } from '../proxy/protocol/constants.js';
+import { PacketWriter } from '../proxy/protocol/packet-writer.js';
+import { encodingOf, writeTextValue } from '../proxy/protocol/value-codec.js';
+import type { Value } from '../values.js';
+
+/** utf8mb4_general_ci: the collation the packets are encoded for (any UTF-8 one reads the same). */
+const UTF8 = 45;
+
+/** The JavaScript type of a column's values, learned from the first one encoded. */
+type Kind = 'number' | 'string' | 'buffer' | null;
+
+function kindOf(v: Exclude<Value, null>): Kind {
+  return typeof v === 'string' ? 'string' : Buffer.isBuffer(v) ? 'buffer' : 'number';
+}
+
+class AnswerText implements RowText {
+  readonly #types: ReadonlyArray<number>;
+  readonly #decimals: ReadonlyArray<number>;
+  /** Per column: the collation its values are encoded in (binary, or UTF-8). */
+  readonly #charsets: ReadonlyArray<number>;
+  readonly #latin1: ReadonlyArray<boolean>;
+  readonly #kinds: Kind[];
+
+  constructor(columns: ReadonlyArray<ColumnDefinition>) {
+    this.#types = columns.map((c) => c.type);
+    this.#decimals = columns.map((c) => c.decimals);
+    this.#charsets = columns.map((c) => (c.characterSet === BINARY_CHARSET ? BINARY_CHARSET : UTF8));
+    this.#latin1 = this.#charsets.map((c) => encodingOf(c) === 'latin1');
+    this.#kinds = columns.map(() => null);
+  }
+
+  encode(rows: ReadonlyArray<Row>, visible: number): string | null {
+    const n = this.#types.length;
+    if (visible !== n) return null;
+    const w = new PacketWriter(64 + rows.length * 32);
+    for (const row of rows) {
+      w.begin(0);
+      for (let i = 0; i < n; i++) {
+        const v = row[i];
+        if (v !== null) {
+          const k = kindOf(v);
+          if (this.#kinds[i] === null) this.#kinds[i] = k;
+          else if (this.#kinds[i] !== k) return null;
+        }
+        writeTextValue(w, v, this.#types[i], this.#charsets[i], this.#decimals[i]);
+      }
+      w.end();
+    }
+    const text = w.finish().toString('latin1');
+    // A row of 16 MiB or more is split over several packets: kept as values.
+    if (packetCount(text) !== rows.length) return null;
+    const back = this.decode(text, n);
+    for (let r = 0; r < rows.length; r++) {
+      for (let i = 0; i < n; i++) if (!identical(back[r][i], rows[r][i])) return null;
+    }
+    return text;
+  }
+
+  decode(packets: string, width: number): Row[] {
+    const n = this.#types.length;
+    const out: Row[] = [];
+    let p = 0;
+    while (p < packets.length) {
+      const end = p + 4 + (packets.charCodeAt(p) | (packets.charCodeAt(p + 1) << 8) | (packets.charCodeAt(p + 2) << 16));
+      p += 4;
+      const row: Value[] = new Array(width).fill(null);
+      for (let i = 0; i < n; i++) {
+        const b = packets.charCodeAt(p++);
+        if (b === 0xfb) continue;
+        let len = b;
+        if (b === 0xfc) {
+          len = packets.charCodeAt(p) | (packets.charCodeAt(p + 1) << 8);
+          p += 2;
+        } else if (b === 0xfd) {
+          len = packets.charCodeAt(p) | (packets.charCodeAt(p + 1) << 8) | (packets.charCodeAt(p + 2) << 16);
+          p += 3;
+        } else if (b === 0xfe) {
+          len = 0;
+          for (let j = 7; j >= 0; j--) len = len * 256 + packets.charCodeAt(p + j);
+          p += 8;
+        }
+        row[i] = this.#value(i, packets.slice(p, p + len));
+        p += len;
+      }
+      out.push(row);
+      p = end;
+    }
+    return out;
+  }
+
+  fits(columns: ReadonlyArray<ColumnDefinition>, charset: number | undefined): boolean {
+    if (columns.length !== this.#types.length) return false;
+    for (let i = 0; i < columns.length; i++) {
+      const c = columns[i];
+      if (c.type !== this.#types[i] || c.decimals !== this.#decimals[i]) return false;
+      const cs = c.characterSet === BINARY_CHARSET ? BINARY_CHARSET : (charset ?? c.characterSet);
+      if ((encodingOf(cs) === 'latin1') !== this.#latin1[i]) return false;
+    }
+    return true;
+  }
+
+  /** A value from its text (one char per byte). */
+  #value(i: number, bytes: string): Value {
+    switch (this.#kinds[i]) {
+      case 'string':
+        return this.#latin1[i] ? bytes : Buffer.from(bytes, 'latin1').toString('utf8');
+      case 'buffer':
+        return Buffer.from(bytes, 'latin1');
+      default: {
+        const x = Number(bytes);
+        return Number.isSafeInteger(x) || !/^-?\d+$/.test(bytes) ? x : BigInt(bytes);
+      }
+    }
+  }
+}
+
+/** The text encoding of a reader whose visible columns `columns` define. */
+export function answerText(columns: ReadonlyArray<ColumnDefinition>): RowText {
+  return new AnswerText(columns);
+}
