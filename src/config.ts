@@ -60,6 +60,8 @@ export interface RotorConfig {
   readonly missPolicy: MissPolicy;
   /** How many statements SHOW PROXIED QUERIES keeps (0: none are counted). */
   readonly queryStats: number;
+  /** How fills read the upstream: `locking` (exact, proven) or `snapshot` (no lock; see README). */
+  readonly fillRead: 'locking' | 'snapshot';
   readonly logLevel: string;
   readonly tls: { readonly cert: string; readonly key: string } | null;
   /** TLS between Rotor and each client's upstream session; `ca` (PEM) verifies upstream's certificate. */
@@ -99,6 +101,7 @@ export interface RawConfig {
   consistency?: string;
   missPolicy?: string;
   queryStats?: string;
+  fillRead?: string;
   logLevel?: string;
   tlsCert?: string;
   tlsKey?: string;
@@ -125,6 +128,12 @@ function parseMissPolicy(value: string | undefined): MissPolicy {
   const p = MISS_POLICIES.find((x) => x === value);
   if (p === undefined) throw invalid(`--miss-policy must be relay or fill, not "${value}"`);
   return p;
+}
+
+function parseFillRead(value: string | undefined): 'locking' | 'snapshot' {
+  if (value === undefined || value === '' || value === 'locking') return 'locking';
+  if (value === 'snapshot') return 'snapshot';
+  throw invalid(`--fill-read must be locking or snapshot, not "${value}"`);
 }
 
 /** pino's levels, quietest last. */
@@ -248,6 +257,7 @@ export function buildConfig(raw: RawConfig): RotorConfig {
     consistency: parseConsistency(raw.consistency),
     missPolicy: parseMissPolicy(raw.missPolicy),
     queryStats: parseInteger(raw.queryStats, '--query-stats', DEFAULTS.queryStats, 0, 1_000_000),
+    fillRead: parseFillRead(raw.fillRead),
     logLevel: parseLogLevel(raw.logLevel),
     tls: raw.tlsCert && raw.tlsKey ? { cert: raw.tlsCert, key: raw.tlsKey } : null,
     upstreamTls: parseUpstreamTls(raw.upstreamTls, raw.upstreamCa),

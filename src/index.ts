@@ -59,6 +59,7 @@ export async function startRotor(config: RotorConfig, logger: Logger = pino({ le
     cacheIdleMs: config.cacheIdleMs,
     memoryLimitBytes: config.memoryLimitBytes,
     queryStats: config.queryStats,
+    fillRead: config.fillRead,
     processMemory: ownProcessMemory(),
     logger: logger.child({ area: 'engine' }),
   });

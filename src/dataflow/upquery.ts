@@ -25,11 +25,15 @@
  * So each batch is counted exactly once in a filled key: in the fill, or on top of it.
  * If the log overflowed while the upquery was out, the fill is discarded and retried.
  *
- * A snapshot read takes no lock, so writers to a filled key commit while its fill is out and
- * their batches are replayed on top of it; one that makes an operator evict the key (a MIN/MAX
- * losing its extreme) undoes the fill, and the key is asked again with a locking read, which no
- * writer to its rows can overtake ({@link Upqueries.request}). Pinned, for both reads, by
- * test/binlog/fill-position.test.ts and test/views/race.test.ts.
+ * The locking read is the default: its rows are installed before any writer to them can commit
+ * (the COMMIT that releases its locks is sent after the rows are in), so no batch for the filled
+ * rows is ever replayed onto it. A snapshot read (`--fill-read snapshot`) takes no lock, so
+ * writers to a filled key commit while its fill is out and their batches are replayed on top of
+ * it — and views filled that way have disagreed with MariaDB under concurrent writes (README,
+ * Consistency): that replay is not yet exact. One that makes an operator evict the key (a MIN/MAX
+ * losing its extreme) undoes the fill, and the key is asked again with a locking read
+ * ({@link Upqueries.request}). Pinned by test/binlog/fill-position.test.ts (both reads) and
+ * test/views/race.test.ts.
  */
 import type { Row } from './delta.js';
 import { statefulNode, type InputNode, type StatefulOperator } from './operator.js';

@@ -67,8 +67,9 @@ export interface UpstreamClientOptions {
   /** Upquery connections (default 4). */
   readonly connectionLimit?: number;
   /**
-   * Default: `snapshot` where the server names a snapshot's position, `locking` elsewhere. A
-   * server without snapshot positions reads `locking` whatever is asked.
+   * Default: `locking`. `snapshot` reads take no lock, but fills read that way have disagreed with
+   * MariaDB under concurrent commits (README, Consistency); a server without snapshot positions
+   * reads `locking` whatever is asked.
    */
   readonly fillRead?: FillRead;
 }
@@ -110,7 +111,7 @@ export class UpstreamClient implements SnapshotReader {
   constructor(url: string, opts: UpstreamClientOptions = {}) {
     this.#url = url;
     this.#connectionLimit = opts.connectionLimit ?? 4;
-    this.#fillRead = opts.fillRead ?? null;
+    this.#fillRead = opts.fillRead ?? 'locking';
     this.#control = createPool(url, 2, CONTROL_SETUP);
   }
 

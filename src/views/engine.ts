@@ -29,7 +29,7 @@ import { fingerprint } from '../planner/fingerprint.js';
 import type { Value } from '../values.js';
 import type { Cache, CacheInfo } from './cache.js';
 import { CacheRouter, type RouterBackend } from './router.js';
-import { UpstreamClient } from '../upstream/upstream-client.js';
+import { UpstreamClient, type FillRead } from '../upstream/upstream-client.js';
 import { CacheStore } from './cache-store.js';
 import { PrivilegeChecks } from './privileges.js';
 import { RegistrationLimit } from './registration-limit.js';
@@ -68,6 +68,8 @@ export interface EngineOptions {
   queryStats?: number;
   /** The process the budget follows besides the state ([note: memory-process]). Default: none (tests). */
   processMemory?: ProcessMemory;
+  /** How fills read the upstream ([note: fill-position]). Default: locking. */
+  fillRead?: FillRead;
   logger?: Logger;
 }
 
@@ -145,7 +147,7 @@ export class Engine implements BinlogSink, RouterBackend {
   constructor(opts: EngineOptions, upstream?: EngineUpstream) {
     this.#opts = opts;
     this.#log = opts.logger ?? pino({ level: 'silent' });
-    this.#upstream = upstream ?? new UpstreamClient(opts.upstreamUrl);
+    this.#upstream = upstream ?? new UpstreamClient(opts.upstreamUrl, opts.fillRead === undefined ? {} : { fillRead: opts.fillRead });
     this.#upqueries = new Upqueries(this.#graph, this.#upstream);
     this.#registry = new CacheRegistry(this.#graph, opts.dataDir !== null ? new CacheStore(opts.dataDir) : null, this.#log);
     this.#schema = new SchemaRefresh({ graph: this.#graph, registry: this.#registry, upstream: this.#upstream, upqueries: this.#upqueries, privileges: this.privileges, log: this.#log });

@@ -29,7 +29,7 @@ describe('binlog positions against upquery reads', () => {
     all = new RecordingSink(db.name);
     stream = new BinlogStream({ url: db.url, serverId: uniqueServerId(), sink: all, heartbeatMs: 250 });
     await stream.start();
-    snapshot = new UpstreamClient(db.url);
+    snapshot = new UpstreamClient(db.url, { fillRead: 'snapshot' });
     locking = new UpstreamClient(db.url, { fillRead: 'locking' });
   });
 
