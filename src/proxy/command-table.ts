@@ -66,7 +66,11 @@ const execute: CommandHandler = (ctx, p, state) => {
   const relay = (watch?: RelayWatch): void => {
     // A statement matched to a cache is a SELECT; any other may write. [note: unlogged-writes]
     state.noteExecute(routable !== null);
-    ctx.relay(plan.upstreamPacket(), 'execute', (ok) => statementDone(ctx, state, ok), watch);
+    const sent = performance.now();
+    ctx.relay(plan.upstreamPacket(), 'execute', (ok) => {
+      if (plan.sql !== null) safe(() => ctx.router().observeRelayed?.(plan.sql as string, state, performance.now() - sent), undefined);
+      statementDone(ctx, state, ok);
+    }, watch);
   };
   if (!routable) {
     // No cache matched it at prepare: relayed, and counted as every relayed statement is.
@@ -107,7 +111,7 @@ export const COMMANDS: Readonly<Record<keyof typeof Com, CommandHandler>> = {
   CHANGE_USER: (ctx, p, state) => ctx.changeUser(p, state),
   STMT_PREPARE: (ctx, p, state) => {
     const sql = p.payload.toString('utf8', 1);
-    ctx.statements.expect(safe(() => ctx.router().matchPrepared(sql, state), null));
+    ctx.statements.expect(safe(() => ctx.router().matchPrepared(sql, state), null), sql);
     state.noteStatement(sql, true);
     ctx.relay(p.raw, 'prepare', () => ctx.statements.prepareDone());
   },

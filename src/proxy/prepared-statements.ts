@@ -4,7 +4,8 @@
  * and a packet for upstream that still carries those types when Rotor answered the execution that
  * bound them (upstream never saw it).
  *
- * Unmatched statements are not tracked: their executions are relayed verbatim.
+ * Unmatched statements are tracked by their text only (what their executions count as in SHOW
+ * PROXIED QUERIES): their executions are relayed verbatim.
  */
 import type { Value } from '../values.js';
 import type { Packet } from './protocol/framer.js';
@@ -23,6 +24,8 @@ interface Statement {
 
 /** How one COM_STMT_EXECUTE may be handled. */
 export interface ExecutePlan {
+  /** The statement's text, when the session prepared it through Rotor. */
+  readonly sql: string | null;
   /** The router's match and the decoded parameters when Rotor may answer; null: relay. */
   readonly routable: { readonly match: PreparedMatch; readonly params: ReadonlyArray<Value> } | null;
   /** The packet to send upstream when relaying (call only when relaying). */
@@ -31,32 +34,41 @@ export interface ExecutePlan {
 
 export class PreparedStatements {
   readonly #byId = new Map<number, Statement>();
+  /** Every statement's text, matched or not, by its id. */
+  readonly #texts = new Map<number, string>();
   #pending: PreparedMatch | null = null;
+  #pendingSql: string | null = null;
 
-  /** COM_STMT_PREPARE sent upstream: remember the router's match until its PREPARE_OK. */
-  expect(match: PreparedMatch | null): void {
+  /** COM_STMT_PREPARE of `sql` sent upstream: remember it and the router's match until its PREPARE_OK. */
+  expect(match: PreparedMatch | null, sql: string): void {
     this.#pending = match;
+    this.#pendingSql = sql;
   }
 
   /** The first packet of the prepare response (PREPARE_OK). */
   prepared(payload: Buffer): void {
     const match = this.#pending;
-    this.#pending = null;
-    if (!match) return;
+    const sql = this.#pendingSql;
+    this.#pending = this.#pendingSql = null;
     const ok = decodePrepareOk(payload);
+    if (sql !== null) this.#texts.set(ok.statementId, sql);
+    if (!match) return;
     this.#byId.set(ok.statementId, { match, numParams: ok.numParams, types: null, upstreamHasTypes: false, longData: false });
   }
 
   /** The prepare response ended (successfully or not). */
   prepareDone(): void {
-    this.#pending = null;
+    this.#pending = this.#pendingSql = null;
   }
 
   /** COM_STMT_CLOSE / COM_STMT_SEND_LONG_DATA / COM_STMT_RESET payloads (id at offset 1). */
   onStatementCommand(command: 'close' | 'long-data' | 'reset', payload: Buffer): void {
     if (payload.length < 5) return;
     const id = payload.readUInt32LE(1);
-    if (command === 'close') this.#byId.delete(id);
+    if (command === 'close') {
+      this.#byId.delete(id);
+      this.#texts.delete(id);
+    }
     const st = this.#byId.get(id);
     if (st) st.longData = command === 'long-data';
   }
@@ -64,18 +76,20 @@ export class PreparedStatements {
   /** COM_RESET_CONNECTION or COM_CHANGE_USER: every statement is gone. */
   clear(): void {
     this.#byId.clear();
-    this.#pending = null;
+    this.#texts.clear();
+    this.#pending = this.#pendingSql = null;
   }
 
   planExecute(p: Packet): ExecutePlan {
-    const verbatim: ExecutePlan = { routable: null, upstreamPacket: () => p.raw };
     let statementId: number;
     let flags: number;
     try {
       ({ statementId, flags } = decodeExecuteHeader(p.payload));
     } catch {
-      return verbatim;
+      return { sql: null, routable: null, upstreamPacket: () => p.raw };
     }
+    const sql = this.#texts.get(statementId) ?? null;
+    const verbatim: ExecutePlan = { sql, routable: null, upstreamPacket: () => p.raw };
     const st = this.#byId.get(statementId);
     if (!st) return verbatim;
     let params: ReadonlyArray<Value>;
@@ -100,6 +114,6 @@ export class PreparedStatements {
     };
     // A cursor, or parameters sent as long data, are upstream's business.
     const routable = flags === 0 && !st.longData ? { match: st.match, params } : null;
-    return { routable, upstreamPacket };
+    return { sql, routable, upstreamPacket };
   }
 }

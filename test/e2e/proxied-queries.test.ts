@@ -49,6 +49,8 @@ test('statements are counted by shape, with upstream time, cacheability and a su
   for (let k = 1; k <= 6; k++) await conn.query(`SELECT v FROM kv WHERE k = ${k}`);
   for (let k = 1; k <= 3; k++) await conn.query(`SELECT v FROM kv ORDER BY k LIMIT ${k}`);
   await conn.query("INSERT INTO kv VALUES (1000, 'x')");
+  // Prepared statements no cache matches count by their text too.
+  for (const v of ['secret1', 'secret2']) await conn.execute('SELECT k FROM kv WHERE v = ?', [v]);
   const list = await queries();
   const byK = list.find((q) => q.query === BY_K);
   assert.ok(byK !== undefined, JSON.stringify(list));
@@ -60,12 +62,14 @@ test('statements are counted by shape, with upstream time, cacheability and a su
   assert.equal(byK.savingMs, byK.upstream.totalMs);
   const insert = list.find((q) => q.query.startsWith('INSERT'));
   assert.deepEqual([insert?.count, insert?.cacheable, insert?.reason, insert?.suggested], [1, false, 'not a SELECT', false]);
+  const prepared = list.find((q) => q.query === 'SELECT k FROM kv WHERE v = ?');
+  assert.deepEqual([prepared?.count, prepared?.upstream.count, prepared?.cacheable], [2, 2, true]);
   const limited = list.find((q) => q.query.includes('LIMIT'));
   assert.equal(limited?.count, 3);
   assert.equal(JSON.stringify(list).includes('secret'), false, 'no values of anyone\'s statements');
   assert.equal(JSON.stringify(list).includes("'x'"), false);
 
-  const rows = await show(`SHOW PROXIED QUERIES LIKE '%FROM kv WHERE%' LIMIT 5`);
+  const rows = await show(`SHOW PROXIED QUERIES LIKE '%FROM kv WHERE k%' LIMIT 5`);
   assert.equal(rows.length, 1);
   const [id, query, database, count, cached, upstreamCount, , , , , , cacheable, reason, cachedAs, suggested] = rows[0];
   assert.deepEqual([id, query, database, count, cached, upstreamCount, cacheable, reason, cachedAs, suggested], [byK.id, BY_K, db.name, 6, 0, 6, 'yes', null, null, 'yes']);
