@@ -24,6 +24,8 @@ let db: TestDatabase;
 let rotor: TestRotor;
 let conn: mysql.Connection;
 let browser: TestBrowser;
+// User ids above the 200 of the fixture, one per inserted row.
+let nextFan = 1000;
 
 interface CacheInfo { id: string; name: string; sql: string }
 
@@ -50,7 +52,9 @@ async function traffic(rounds: number): Promise<void> {
   for (let i = 0; i < rounds; i++) {
     await conn.query(`SELECT v FROM kv WHERE k = ${1 + (i % 20)}`);
     await conn.query(`SELECT COUNT(*) FROM fan_of WHERE item_id = ${i % 10}`);
-    if (i % 5 === 0) await conn.query(`INSERT INTO fan_of VALUES (${1000 + i + Math.floor(Math.random() * 1e6)}, ${i % 10})`);
+    if (i % 3 === 0) await conn.query(`SELECT k FROM kv WHERE v = 'v${i % 50}'`);
+    if (i % 5 === 0) await conn.query(`INSERT INTO fan_of VALUES (${nextFan++}, ${i % 10})`);
+    if (i % 10 === 0) await conn.query(`INSERT INTO fan_of VALUES (${nextFan++}, ${i % 7}), (${nextFan++}, ${i % 3})`);
   }
 }
 

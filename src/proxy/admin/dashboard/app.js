@@ -62,12 +62,14 @@ function summary(status) {
     ['Serving', c.servingFromCaches === false ? `no: ${c.staleReason}` : 'from caches'],
   ];
   const dl = $('summary');
-  const parts = items.flatMap(([k, v]) => {
+  const parts = items.map(([k, v]) => {
+    const pair = document.createElement('div');
     const dt = document.createElement('dt');
     dt.textContent = k;
     const dd = document.createElement('dd');
     dd.textContent = v ?? '–';
-    return [dt, dd];
+    pair.append(dt, dd);
+    return pair;
   });
   dl.replaceChildren(...parts);
 }
@@ -172,7 +174,8 @@ async function cacheThis(q, button) {
   out.textContent = 'Registering…';
   try {
     const c = await api('/api/caches', { method: 'POST', body: { sql: q.id } });
-    out.textContent = c.created === false ? `Already cached, as ${c.name}.` : `Cached as ${c.name} (${c.id}).`;
+    const as = c.name === c.id ? c.name : `${c.name} (${c.id})`;
+    out.textContent = c.created === false ? `Already cached, as ${as}.` : `Cached as ${as}.`;
     out.classList.add('ok');
     selected = c.id;
     graphShown.at = 0;

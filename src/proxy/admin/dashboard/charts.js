@@ -4,7 +4,7 @@
 const SVG = 'http://www.w3.org/2000/svg';
 const WIDTH = 420;
 const HEIGHT = 150;
-const PAD = { left: 52, right: 10, top: 10, bottom: 22 };
+const PAD = { left: 64, right: 10, top: 10, bottom: 22 };
 
 function el(name, attrs = {}, text) {
   const e = document.createElementNS(SVG, name);
