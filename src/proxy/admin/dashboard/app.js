@@ -149,7 +149,14 @@ async function graph(force) {
   const now = Date.now();
   if (!force && graphShown.id === selected && now - graphShown.at < GRAPH_REFRESH_MS) return;
   const id = selected;
-  const dot = await api(`/api/caches/${encodeURIComponent(id)}/graph`);
+  let dot;
+  try {
+    dot = await api(`/api/caches/${encodeURIComponent(id)}/graph`);
+  } catch (err) {
+    // Dropped since the list was read: the next refresh picks another.
+    if (err instanceof ApiError && err.status === 404) return;
+    throw err;
+  }
   if (graphShown.id === id && graphShown.dot === dot) {
     graphShown.at = now;
     return;
