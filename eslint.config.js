@@ -81,6 +81,13 @@ export default tseslint.config(
     ignores: ['test/bench/**'],
     rules: { 'no-restricted-imports': ['error', { patterns: [{ regex: '^(\\.\\./)+bench/', message: 'tests import helpers from test/support, not bench/ (only test/bench tests bench/lib).' }] }] },
   },
+  // The dashboard's page: plain ES modules run by the browser, served as they are.
+  {
+    files: ['src/proxy/admin/dashboard/**/*.js'],
+    languageOptions: {
+      globals: { document: 'readonly', window: 'readonly', sessionStorage: 'readonly', fetch: 'readonly', setTimeout: 'readonly', clearTimeout: 'readonly' },
+    },
+  },
   {
     files: ['bin/**/*.js'],
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },

@@ -38,6 +38,7 @@ const UNIT = [
   'test/binlog/freshness.test.ts', 'test/binlog/lag.test.ts',
   'test/proxy/fd-limit.test.ts', 'test/proxy/upstream-link.test.ts',
   'test/views/privileges.test.ts', 'test/views/cache-store.test.ts', 'test/views/proxied-queries.test.ts',
+  'test/proxy/admin/history.test.ts', 'test/proxy/admin/dashboard.test.ts',
 ];
 
 const args = process.argv.slice(2);
@@ -62,6 +63,7 @@ if (!unitOnly) {
   env.ROTOR_TEST_MARIADB_SOCKET = mariadb.socket;
   env.ROTOR_TEST_REDIS_URL = redis.url;
   if (files.some((f) => f.includes('sysbench'))) ensureTool('sysbench', 'sysbench');
+  if (files.some((f) => f.includes('e2e/dashboard'))) ensureTool('chromium', 'chromium');
   console.log(`private MariaDB ${mariadb.url}, Redis ${redis.url}`);
 }
 

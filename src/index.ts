@@ -9,10 +9,12 @@ import { usage } from './dataflow/usage.js';
 import { pino, type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { BinlogStream } from './binlog/stream.js';
+import type { BinlogSink } from './binlog/sink.js';
 import { Freshness } from './binlog/freshness.js';
 import { checkUpstream, reachUpstream } from './upstream/requirements.js';
 import type { RotorConfig } from './config.js';
 import { buildAdminApp } from './proxy/admin/app.js';
+import { History } from './proxy/admin/history.js';
 import { fdsNeeded, raiseFdLimit } from './proxy/fd-limit.js';
 import { createProxyServer, type ProxyServer } from './proxy/server.js';
 import { Engine } from './views/engine.js';
@@ -65,10 +67,25 @@ export async function startRotor(config: RotorConfig, logger: Logger = pino({ le
   });
   await engine.start();
 
+  // The binlog's throughput for the dashboard's charts, counted on the way into the engine (an
+  // 'event' listener on the stream would cost an object per binlog event). Required<>: a sink
+  // method added later must be passed on here too.
+  let binlogTransactions = 0;
+  let binlogRows = 0;
+  const sink: Required<BinlogSink> = {
+    applyBatch(b) {
+      binlogTransactions++;
+      for (const c of b.changes) binlogRows += c.deltas.length;
+      engine.applyBatch(b);
+    },
+    applySchemaChange: (change) => engine.applySchemaChange(change),
+    advance: (position) => engine.advance(position),
+    reset: (reason) => engine.reset(reason),
+  };
   const binlog = new BinlogStream({
     url: config.upstream.url,
     serverId: config.serverId,
-    sink: engine,
+    sink,
     startAt: 'current',
     // The first read after an idle spell then finds a proof younger than the bound. [note: demand-sampling]
     idleSampleMs: Math.min(1_000, Math.max(25, Math.floor(config.maxStalenessMs / 4))),
@@ -101,6 +118,17 @@ export async function startRotor(config: RotorConfig, logger: Logger = pino({ le
     memory: () => engine.budget,
   });
 
+  const history = new History({
+    lagMs: () => binlog.status().lagMs,
+    totals: () => {
+      const p = proxy.stats();
+      const fills = engine.cacheCounters().reduce((n, c) => n + c.upqueries, 0);
+      return { served: p.servedFromCache, relayed: p.relayed, fills, binlogTransactions, binlogRows };
+    },
+    memory: () => ({ rssBytes: process.memoryUsage.rss(), stateBytes: engine.budget.stateBytes }),
+  });
+  history.start();
+
   const status = (): Record<string, unknown> => {
     const p = proxy.stats();
     const staleReason = freshness.check();
@@ -127,6 +155,7 @@ export async function startRotor(config: RotorConfig, logger: Logger = pino({ le
       caches: engine,
       metrics: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
       queries: (o) => engine.proxiedReports(o),
+      history: () => ({ intervalMs: history.intervalMs, samples: history.samples() }),
     },
     { token: config.adminToken, limit: engine.registrations },
   );
@@ -139,6 +168,7 @@ export async function startRotor(config: RotorConfig, logger: Logger = pino({ le
   const stop = (): Promise<void> => {
     stopping ??= (async () => {
       serving = false;
+      history.stop();
       await proxy.close();
       await adminApp.close();
       await binlog.stop();

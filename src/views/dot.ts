@@ -16,11 +16,15 @@ function quote(s: string): string {
   return `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
 }
 
-/** DOT for `cache`; `others` are the other registered caches (to mark shared nodes). */
+/**
+ * DOT for `cache`; `others` are the other registered caches (to mark shared nodes). Courier, not
+ * "monospace": Graphviz sizes a node's box from the metrics of a font it knows by name, and knows
+ * Courier's (any monospace font of the same width fits the box).
+ */
 export function cacheDot(cache: DotCache, others: ReadonlyArray<DotCache>): string {
   const ids = new Map<Operator, string>();
   cache.nodes.forEach((n, i) => ids.set(n, `n${i}`));
-  const lines = [`digraph ${quote(cache.name)} {`, '  rankdir=TB;', '  node [shape=box, fontname="monospace", fontsize=10];'];
+  const lines = [`digraph ${quote(cache.name)} {`, '  rankdir=TB;', '  node [shape=box, fontname="Courier", fontsize=10];'];
   for (const [node, id] of ids) {
     const sharers = others.filter((o) => o.id !== cache.id && o.nodes.includes(node)).map((o) => o.name);
     let label = `${node.kind}: ${node.describe()}`;

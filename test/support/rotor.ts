@@ -16,7 +16,7 @@ export interface TestRotor {
   connect(extra?: mysql.ConnectionOptions): Promise<mysql.Connection>;
   /** Resolves once Rotor has applied every binlog event the upstream has written so far. */
   caughtUp(): Promise<void>;
-  /** JSON from the admin API. */
+  /** JSON from the admin API (with the admin token, when Rotor has one). */
   api<T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }>;
   /** Registers `sql` over the test database through the admin API (asserting 201); its cache id. */
   register(sql: string): Promise<string>;
@@ -29,7 +29,7 @@ export interface TestRotor {
  * Rotor in front of `db`, on free ports, with its own replication server id. `missPolicy` is `fill`
  * unless given, so a first read is answered from its fill (test/e2e/miss-policy.test.ts: `relay`).
  */
-export async function startTestRotor(db: TestDatabase, opts: { dataDir?: string; maxStaleness?: string; consistency?: string; privilegeRefresh?: string; memoryLimit?: string; missPolicy?: string } = {}): Promise<TestRotor> {
+export async function startTestRotor(db: TestDatabase, opts: { dataDir?: string; maxStaleness?: string; consistency?: string; privilegeRefresh?: string; memoryLimit?: string; missPolicy?: string; adminToken?: string } = {}): Promise<TestRotor> {
   const config = buildConfig({
     upstream: db.url.replace(/^mysql:/, 'mysql:'),
     listen: '127.0.0.1:0',
@@ -40,6 +40,7 @@ export async function startTestRotor(db: TestDatabase, opts: { dataDir?: string;
     missPolicy: opts.missPolicy ?? 'fill',
     privilegeRefresh: opts.privilegeRefresh,
     memoryLimit: opts.memoryLimit,
+    adminToken: opts.adminToken,
     serverId: String(10_000 + Math.floor(Math.random() * 100_000)),
   });
   const rotor = await startRotor(config, pino({ level: process.env.ROTOR_TEST_LOG ?? 'silent' }));
@@ -48,8 +49,10 @@ export async function startTestRotor(db: TestDatabase, opts: { dataDir?: string;
   };
   const adminUrl = `http://${rotor.admin.host}:${rotor.admin.port}`;
   const api = async <T = unknown>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> => {
+    const headers: Record<string, string> = body === undefined ? {} : { 'content-type': 'application/json' };
+    if (opts.adminToken !== undefined) headers.authorization = `Bearer ${opts.adminToken}`;
     const res = await fetch(adminUrl + path, {
-      method, headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      method, headers,
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await res.text();

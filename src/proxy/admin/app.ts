@@ -2,13 +2,17 @@
  * The admin HTTP API (fastify). `buildAdminApp` makes the app; `src/index.ts` calls `listen`, and
  * tests use `inject()`. Every `/api/*` route requires `Authorization: Bearer <token>` when a token
  * is configured. Errors use the catalog in src/errors.ts: `{ code, message, errno, sqlState }` with
- * the catalog's HTTP status (422 bodies add `reason: { clause, detail }`).
+ * the catalog's HTTP status (422 bodies add `reason: { clause, detail }`). `GET /` is the dashboard
+ * (src/proxy/admin/dashboard.ts), which needs no token: it holds no data, only the page that asks
+ * for the token and then reads `/api/*`.
  */
 import { timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { RotorError } from '../../errors.js';
 import type { Value } from '../../values.js';
 import { RegistrationLimit, type RegistrationLimits } from '../../views/registration-limit.js';
+import { addDashboard } from './dashboard.js';
+import type { HistorySample } from './history.js';
 
 /** What the admin API needs from the rest of Rotor; src/index.ts supplies it. */
 export interface AdminBackend {
@@ -19,6 +23,8 @@ export interface AdminBackend {
   metrics?: () => Promise<{ contentType: string; body: string }>;
   /** The statements sessions send, with whether each can be cached (GET /api/queries). */
   queries?: (opts: { sort: 'total' | 'count' | 'p99'; limit: number; like?: string; supportedOnly: boolean }) => Promise<ReadonlyArray<object>>;
+  /** The last minutes of lag, rates and memory, oldest first (GET /api/history; src/proxy/admin/history.ts). */
+  history?: () => { readonly intervalMs: number; readonly samples: ReadonlyArray<HistorySample> };
 }
 
 export interface CacheAdmin {
@@ -147,6 +153,13 @@ export function buildAdminApp(backend: AdminBackend, opts: AdminOptions): Fastif
   );
 
   app.get('/api/status', async () => backend.status());
+
+  if (backend.history) {
+    const history = backend.history;
+    app.get('/api/history', async () => history());
+  }
+
+  addDashboard(app);
 
   if (backend.metrics) {
     const metrics = backend.metrics;
