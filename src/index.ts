@@ -116,6 +116,7 @@ export async function startRotor(config: RotorConfig, logger: Logger = pino({ le
     caches: () => engine.cacheCounters(),
     binlog: () => binlog.status(),
     memory: () => engine.budget,
+    binlogApplied: () => ({ transactions: binlogTransactions, rows: binlogRows }),
   });
 
   const history = new History({

@@ -29,6 +29,8 @@ export interface MetricSources {
   caches(): ReadonlyArray<CacheCounters>;
   binlog(): BinlogStatus;
   memory(): { readonly limitBytes: number; readonly stateBytes: number; readonly evictions: number };
+  /** Transactions (with row changes) and row changes the binlog brought to the engine. */
+  binlogApplied(): { readonly transactions: number; readonly rows: number };
 }
 
 /**
@@ -122,6 +124,8 @@ export function rotorMetrics(src: MetricSources): Registry {
     const lag = src.binlog().lagMs;
     return one(lag === null ? -1 : lag / 1000);
   });
+  totals(registry, 'rotor_binlog_transactions_total', 'Transactions with row changes the binlog brought', [], () => one(src.binlogApplied().transactions));
+  totals(registry, 'rotor_binlog_rows_total', 'Row changes the binlog brought', [], () => one(src.binlogApplied().rows));
   totals(registry, 'rotor_binlog_reconnects_total', 'Binlog reconnections since start', [], () => one(src.binlog().reconnects));
   totals(registry, 'rotor_binlog_resets_total', 'Times the upstream\'s binlog no longer held the stream\'s position', [], () => one(src.binlog().binlogResets));
   return registry;

@@ -76,6 +76,11 @@ test('counters move by exactly what the traffic did', async () => {
   assert.equal(after.get('rotor_binlog_connected'), 1);
   assert.ok((after.get('rotor_binlog_lag_seconds') ?? -1) >= 0);
   assert.equal(after.get('rotor_binlog_reconnects_total'), 0);
+  await db.admin.query("INSERT INTO kv VALUES (10, 'j'), (11, 'k')");
+  await rotor.caughtUp();
+  const written = await scrape();
+  assert.equal(delta(after, written, 'rotor_binlog_transactions_total'), 1);
+  assert.equal(delta(after, written, 'rotor_binlog_rows_total'), 2);
   assert.ok(after.has('rotor_process_resident_memory_bytes'), 'the process metrics are there too');
 
   assert.equal((await rotor.api('DELETE', '/api/caches/kv_by_k')).status, 204);
