@@ -52,6 +52,9 @@ export class SchemaRefresh {
   readonly #refreshing = new Set<Cache>();
   /** Caches whose tables changed again while a recheck was under way: checked once more after it. */
   readonly #again = new Set<Cache>();
+  /** The refresh under way, and the one asked for meanwhile ([note: one-refresh]). */
+  #running: Promise<void> | null = null;
+  #queued: Promise<void> | null = null;
   /** The last reason each stopped cache was given, so the periodic retry logs a change only. */
   readonly #refusals = new WeakMap<Cache, string>();
 
@@ -61,13 +64,38 @@ export class SchemaRefresh {
 
   /**
    * The periodic refresh: every principal's grants are checked again by its next read (changes
-   * made without the binlog: `sql_log_bin=0`, another server), and the global sql_mode re-read.
+   * made without the binlog: `sql_log_bin=0`, another server), and the global settings re-read.
+   *
+   * [note: one-refresh] The global settings are read one at a time: two reads in flight on
+   * different connections can answer out of order, and a value read before a change, applied after
+   * the value read since, would plan the caches with AVG back to the old digits (and flip sql_mode
+   * and time_zone back) until the next refresh. A refresh asked for while a read is under way reads
+   * once more after it (callers that asked meanwhile share that read), so it sees the settings as
+   * they are now. Grants are invalidated at every call, whatever the read does. Pinned by
+   * test/views/settings-refresh.test.ts.
    */
-  async refresh(): Promise<void> {
-    const { registry, upstream, log } = this.#d;
+  refresh(): Promise<void> {
+    const { registry } = this.#d;
     this.#d.privileges.invalidate();
     // A cache stopped by an error (the upstream away during a DDL refresh) is tried again.
     for (const c of registry.values()) if (c.status === 'invalidated' && !this.#refreshing.has(c)) void this.recheck(c);
+    if (this.#running === null) return this.#startRead();
+    const again = (): Promise<void> => {
+      this.#queued = null;
+      return this.#running ?? this.#startRead();
+    };
+    this.#queued ??= this.#running.then(again, again);
+    return this.#queued;
+  }
+
+  #startRead(): Promise<void> {
+    this.#running = this.#readSettings().finally(() => { this.#running = null; });
+    return this.#running;
+  }
+
+  /** Reads the upstream's global settings and applies what changed ([note: one-refresh]). */
+  async #readSettings(): Promise<void> {
+    const { registry, upstream, log } = this.#d;
     try {
       const g = await upstream.globalSettings();
       this.sqlMode = sqlModeBits(g.sqlMode);
@@ -81,9 +109,11 @@ export class SchemaRefresh {
         log.warn({ from: this.divPrecisionIncrement, to: g.divPrecisionIncrement }, 'the upstream div_precision_increment changed: caches with AVG are planned again');
         this.divPrecisionIncrement = g.divPrecisionIncrement;
         for (const c of registry.values()) {
-          if (!/\bAVG\s*\(/i.test(c.def.sql) || this.#refreshing.has(c) || c.status === 'dropped') continue;
+          if (!/\bAVG\s*\(/i.test(c.def.sql) || c.status === 'dropped') continue;
           c.status = 'invalidated';
-          void this.recheck(c);
+          // A recheck under way may have read the result's columns under the old value.
+          if (this.#refreshing.has(c)) this.#again.add(c);
+          else void this.recheck(c);
         }
       }
     } catch (e) {
