@@ -16,9 +16,10 @@
  * granted (before P) or waits for them (after P). The binlog stream is applied independently and
  * may be behind or ahead of P:
  *   - batches applied while the upquery was outstanding were dropped for the missing keys
- *     ([note: missing-key]); they are kept in a short {@link RecentLog}, and once the fill is installed those
- *     with position > P are replayed into the node for the filled keys only; those <= P are
- *     already inside the answer;
+ *     ([note: missing-key]); they are kept in a {@link RecentLog} with a tail of those applied just
+ *     before ([note: snapshot-behind-stream]), and once the fill is installed those with
+ *     position > P are replayed into the node for the filled keys only; those <= P are already
+ *     inside the answer;
  *   - batches with position <= P that arrive after the fill (the stream is behind the upquery)
  *     are skipped for the filled keys by a per-key fence in the graph, which lifts once the stream
  *     passes P.
@@ -27,11 +28,10 @@
  *
  * The locking read is the default: its rows are installed before any writer to them can commit
  * (the COMMIT that releases its locks is sent after the rows are in), so no batch for the filled
- * rows is ever replayed onto it. A snapshot read (`--fill-read snapshot`) takes no lock, so
- * writers to a filled key commit while its fill is out and their batches are replayed on top of
- * it — and views filled that way have disagreed with MariaDB under concurrent writes (README,
- * Consistency): that replay is not yet exact. One that makes an operator evict the key (a MIN/MAX
- * losing its extreme) undoes the fill, and the key is asked again with a locking read
+ * rows is ever replayed onto it. A snapshot read (`--fill-read snapshot`, experimental) takes no
+ * lock, so writers to a filled key commit while its fill is out and their batches are replayed on
+ * top of it. One that makes an operator evict the key (a MIN/MAX losing its extreme) undoes the
+ * fill, and the key is asked again with a locking read
  * ({@link Upqueries.request}). Pinned by test/binlog/fill-position.test.ts (both reads) and
  * test/views/race.test.ts.
  */
@@ -62,15 +62,17 @@ export interface SnapshotReader {
 
 /**
  * [note: snapshot-behind-stream] The batches a fill may not have seen. A batch reaches Rotor when
- * its transaction is in the binlog, which MariaDB writes before the transaction commits in InnoDB:
- * the stream can apply a transaction a consistent snapshot taken after that does not yet contain
- * (its `Binlog_snapshot_position` ends before it). So a fill replays every applied batch past its
- * snapshot's position, including batches applied just before the fill began: the log keeps a tail
- * of the latest batches at all times (bounded in batches and row changes), everything applied while
- * an upquery is out, and remembers the newest batch it let go. A fill whose position is older than
+ * its transaction is in the binlog, which MariaDB writes (and streams to replicas) before the
+ * transaction commits in InnoDB — `rpl_semi_sync_master_wait_point=AFTER_SYNC` waits for a
+ * replica's acknowledgement in between — so the stream can apply a transaction that a consistent
+ * snapshot taken after that does not yet contain (its `Binlog_snapshot_position` ends before it).
+ * So a fill replays every applied batch past its snapshot's position, including batches applied
+ * just before the fill began: the log keeps a tail of the latest batches at all times (bounded in
+ * batches and row changes), everything applied while an upquery is out, and remembers the newest
+ * batch it let go. A fill whose position is older than
  * a batch let go before it began cannot be made exact from the log and is read again with locks
  * (a locking read waits for such a transaction's commit). Pinned by test/dataflow/graph.test.ts
- * ("recent log") and test/views/race.test.ts under `--fill-read snapshot`.
+ * ("recent log") and test/views/race.test.ts (both fill reads).
  */
 export class RecentLog {
   #entries: Batch[] = [];
@@ -80,9 +82,14 @@ export class RecentLog {
   #deltas = 0;
   /** The newest batch no longer held, or null. */
   #letGo: BinlogPosition | null = null;
-  /** Each open upquery's first sequence number and the newest batch let go before it began. */
-  readonly #open = new Map<number, { readonly start: number; readonly before: BinlogPosition | null }>();
+  /**
+   * Each open upquery: the first sequence number it may need (the tail's at its start), the log's
+   * end when it began, and the newest batch let go before it began.
+   */
+  readonly #open = new Map<number, { readonly start: number; readonly began: number; readonly before: BinlogPosition | null }>();
   #token = 0;
+  /** Batches {@link after} handed over that were recorded before their upquery began. */
+  earlier = 0;
 
   /**
    * `limit`: batches held for an open upquery before it is given up (its fill retried);
@@ -93,7 +100,7 @@ export class RecentLog {
   /** Starts covering an upquery; returns its token. */
   begin(): number {
     const t = ++this.#token;
-    this.#open.set(t, { start: this.#firstSeq, before: this.#letGo });
+    this.#open.set(t, { start: this.#firstSeq, began: this.#firstSeq + this.#entries.length, before: this.#letGo });
     return t;
   }
 
@@ -120,11 +127,12 @@ export class RecentLog {
     const open = this.#open.get(token);
     if (open === undefined) return null;
     if (open.before !== null && comparePositions(open.before, position) > 0) return null;
-    const out: Batch[] = [];
-    for (let i = open.start - this.#firstSeq; i < this.#entries.length; i++) {
-      if (comparePositions(this.#entries[i].position, position) > 0) out.push(this.#entries[i]);
-    }
-    return out;
+    // The log is in stream order: the batches past `position` are its last ones.
+    let i = this.#entries.length;
+    const first = open.start - this.#firstSeq;
+    while (i > first && comparePositions(this.#entries[i - 1].position, position) > 0) i--;
+    this.earlier += Math.max(0, open.began - this.#firstSeq - i);
+    return this.#entries.slice(i);
   }
 
   end(token: number): void {
@@ -182,8 +190,13 @@ interface Waiting {
 export interface UpqueryStats {
   upqueries: number;
   rows: number;
-  /** Batches replayed on top of fills (taken while the upquery was out, after its snapshot). */
+  /** Batches replayed on top of fills (applied past their snapshot's position). */
   replayed: number;
+  /**
+   * Of those, batches the stream had applied before the fill even began: transactions streamed
+   * before the snapshot could see them ([note: snapshot-behind-stream]).
+   */
+  replayedEarlier: number;
   /** Fills fenced because the stream was behind their snapshot. */
   fenced: number;
   /** Upqueries read with locks: a key whose snapshot fill did not hold, asked again. */
@@ -193,7 +206,7 @@ export interface UpqueryStats {
 /** Schedules, batches, shares and installs upqueries. */
 export class Upqueries {
   readonly log = new RecentLog();
-  readonly stats: UpqueryStats = { upqueries: 0, rows: 0, replayed: 0, fenced: 0, locking: 0 };
+  readonly stats: UpqueryStats = { upqueries: 0, rows: 0, replayed: 0, replayedEarlier: 0, fenced: 0, locking: 0 };
   /** Position of the last batch the engine applied, or null before the first. */
   lastApplied: BinlogPosition | null = null;
   readonly #inFlight = new Map<InputNode, Map<string, Promise<void>>>();
@@ -397,6 +410,7 @@ export class Upqueries {
         if (this.newestFill === null || comparePositions(pos, this.newestFill) > 0) this.newestFill = pos;
         if (after.length > 0) this.graph.replay(node, keys, after);
         this.stats.replayed += after.length;
+        this.stats.replayedEarlier = this.log.earlier;
         if (this.lastApplied === null || comparePositions(this.lastApplied, pos) < 0) {
           this.graph.fence(node, keys, pos);
           this.stats.fenced++;

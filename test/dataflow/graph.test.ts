@@ -90,6 +90,7 @@ describe('recent log of held batches', () => {
     assert.deepEqual(positions(log.after(t1, at(1))), [2, 3, 4]);
     assert.deepEqual(positions(log.after(t1, at(3))), [4]);
     assert.deepEqual(positions(log.after(t2, at(2))), [3, 4]);
+    assert.equal(log.earlier, 2, 'batches handed over that were applied before their upquery began: 2, then 3');
     log.end(t1);
     log.end(t2);
   });
