@@ -144,6 +144,18 @@ export class RecentLog {
     return this.#entries.length;
   }
 
+  /**
+   * The binlog starts again in a new numbering ([note: binlog-reset]): no batch held compares with
+   * the positions to come, and the upqueries out are given up.
+   */
+  reset(): void {
+    this.#firstSeq += this.#entries.length;
+    this.#entries = [];
+    this.#deltas = 0;
+    this.#letGo = null;
+    this.#open.clear();
+  }
+
   /** Lets go of what neither the tail nor an open upquery needs. */
   #trim(): void {
     let keep = 0, deltas = 0;
@@ -273,6 +285,7 @@ export class Upqueries {
   /** The binlog starts again in a new numbering: no position seen so far compares. [note: binlog-reset] */
   resetPositions(): void {
     this.invalidate();
+    this.log.reset();
     this.lastApplied = null;
     this.newestFill = null;
     for (const w of this.#waiters.splice(0)) w.resolve();

@@ -114,6 +114,18 @@ describe('recent log of held batches', () => {
     assert.ok(log.length <= 3, `${log.length} batches held`);
   });
 
+  it('forgets every batch when the binlog starts a new numbering', () => {
+    const log = new RecentLog(100, 4);
+    log.record({ ...batch(900, []), position: { file: 'bin.000007', position: 900 } });
+    const out = log.begin();
+    log.reset();
+    assert.equal(log.length, 0);
+    assert.equal(log.after(out, at(4)), null, 'an upquery out across the reset is given up');
+    const t = log.begin();
+    assert.deepEqual(positions(log.after(t, at(4))), [], 'nothing of the old numbering is replayed');
+    log.end(t);
+  });
+
   it('gives up an upquery it can no longer cover so the fill is read again', () => {
     const log = new RecentLog(2, 1);
     const t = log.begin();
