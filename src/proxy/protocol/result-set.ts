@@ -39,11 +39,15 @@ function inCharset(columns: ReadonlyArray<ColumnDefinition>, charset: number | u
   return columns.map((c) => (c.characterSet === BINARY_CHARSET ? c : { ...c, characterSet: charset }));
 }
 
-const headerCache = new WeakMap<ReadonlyArray<ColumnDefinition>, Map<string, Buffer>>();
+const headerCache = new WeakMap<ReadonlyArray<ColumnDefinition>, Map<number, Buffer>>();
 
 /** The column count, definitions and (without DEPRECATE_EOF) the EOF, framed from `startSeq`. */
 function columnBlock(columns: ReadonlyArray<ColumnDefinition>, opts: ResultSetOptions): Buffer {
-  const key = `${opts.deprecateEof ? 1 : 0}:${opts.extendedMetadata ? 1 : 0}:${opts.resultCharset ?? ''}:${opts.startSeq}:${opts.deprecateEof ? 0 : opts.statusFlags}`;
+  // Everything the block depends on, as one number below 2^43 ([note: hot-path]: no string per hit):
+  // status flags (16 bits, only with EOF packets), sequence id (8), result collation (16, or none), two flags.
+  const key = ((((opts.deprecateEof ? 0 : opts.statusFlags & 0xffff) * 0x100 + (opts.startSeq & 0xff)) * 0x20000
+    + (opts.resultCharset === undefined ? 0x10000 : opts.resultCharset & 0xffff)) * 4)
+    + (opts.deprecateEof ? 2 : 0) + (opts.extendedMetadata ? 1 : 0);
   let byKey = headerCache.get(columns);
   const hit = byKey?.get(key);
   if (hit) return hit;
