@@ -42,12 +42,13 @@ const opts = new Command('bench:reads')
   .option('--table-size <n>', 'rows per table', positive, 10000)
   .option('--targets <list>', 'direct,rotor,ceiling', list, ['direct', 'rotor', 'ceiling'])
   .option('--upstream <url>', 'MariaDB to use (default: the private MariaDB "bench")')
+  .option('--baseline <dir>', 'also run the Rotor of another checkout (e.g. a worktree of main) as target "baseline", interleaved: an A/B in one run')
   .option('--json <path>', 'JSON result path (default bench/results/reads.json)')
   .option('--name <base>', 'base name of the result files', 'reads')
   .parse()
   .opts<{
     threads: number[]; psModes: ('auto' | 'disable')[]; time: number; warmup: number; rounds: number; tables: number;
-    tableSize: number; targets: string[]; upstream?: string; json?: string; name: string;
+    tableSize: number; targets: string[]; upstream?: string; baseline?: string; json?: string; name: string;
   }>();
 
 const servers = await benchServers({ upstream: opts.upstream, needRedis: false });
@@ -71,14 +72,16 @@ if (opts.targets.includes('ceiling')) {
   ceiling = { child, url: withEndpoint(upstream, '127.0.0.1', port) };
 }
 
-let rotor: RotorProcess | null = null;
-const cacheIds: string[] = [];
-async function hitCounts(): Promise<{ hits: number; misses: number } | null> {
-  if (!rotor) return null;
+/** A Rotor under test: this checkout's ("rotor") or the --baseline checkout's ("baseline"). */
+interface Contender { readonly process: RotorProcess; readonly cacheIds: string[] }
+const rotors: Record<string, Contender> = {};
+
+async function hitCounts(c: Contender | undefined): Promise<{ hits: number; misses: number } | null> {
+  if (!c) return null;
   let hits = 0;
   let misses = 0;
-  for (const id of cacheIds) {
-    const s = (await rotor.cache(id).catch(() => ({ stats: undefined }))).stats;
+  for (const id of c.cacheIds) {
+    const s = (await c.process.cache(id).catch(() => ({ stats: undefined }))).stats;
     if (!s || typeof s.hits !== 'number') return null;
     hits += s.hits;
     misses += typeof s.misses === 'number' ? s.misses : 0;
@@ -86,40 +89,52 @@ async function hitCounts(): Promise<{ hits: number; misses: number } | null> {
   return { hits, misses };
 }
 
-if (opts.targets.includes('rotor')) {
-  const why = rotorUnavailable();
-  if (why) skipped.rotor = why;
-  else {
-    try {
-      rotor = await startRotor(upstream);
-      for (let t = 1; t <= opts.tables; t++) cacheIds.push(await rotor.registerCache(`SELECT c FROM sbtest${t} WHERE id = ?`, 'sbtest'));
-      // Warm up in short sysbench runs until nearly every read hits (or the warm-up budget is spent).
-      note(`rotor: warming the caches (up to ${opts.warmup} s, until 99 % of reads hit)…`);
-      const warmEnd = performance.now() + opts.warmup * 1000;
-      let chunk = 0;
-      while (performance.now() < warmEnd) {
-        const before = await hitCounts();
-        await sysbenchRun(targetOf(rotor.url), {
-          test: 'oltp_point_select', threads: 16, seconds: 2, psMode: opts.psModes[chunk++ % opts.psModes.length],
-          tables: opts.tables, tableSize: opts.tableSize,
-        });
-        const after = await hitCounts();
-        if (!before || !after) continue;
-        const total = after.hits + after.misses - before.hits - before.misses;
-        if (total > 0 && (after.hits - before.hits) / total >= 0.99) break;
-      }
-    } catch (e) {
-      skipped.rotor = e instanceof RotorApiError && e.status === 422 ? `not supported yet: ${e.message}` : (e as Error).message.split('\n')[0];
-      await rotor?.stop();
-      rotor = null;
-    }
+/** Starts a Rotor (from `root`, default this checkout), registers the caches and warms them. */
+async function startContender(name: string, root?: string): Promise<void> {
+  const why = rotorUnavailable(root);
+  if (why) {
+    skipped[name] = why;
+    note(`${name}: SKIPPED: ${why}`);
+    return;
   }
-  if (skipped.rotor) note(`rotor: SKIPPED: ${skipped.rotor}`);
+  let process: RotorProcess | null = null;
+  try {
+    process = await startRotor(upstream, root === undefined ? {} : { root });
+    const c: Contender = { process, cacheIds: [] };
+    for (let t = 1; t <= opts.tables; t++) c.cacheIds.push(await process.registerCache(`SELECT c FROM sbtest${t} WHERE id = ?`, 'sbtest'));
+    // Warm up in short sysbench runs until nearly every read hits (or the warm-up budget is spent).
+    note(`${name}: warming the caches (up to ${opts.warmup} s, until 99 % of reads hit)…`);
+    const warmEnd = performance.now() + opts.warmup * 1000;
+    let chunk = 0;
+    while (performance.now() < warmEnd) {
+      const before = await hitCounts(c);
+      await sysbenchRun(targetOf(process.url), {
+        test: 'oltp_point_select', threads: 16, seconds: 2, psMode: opts.psModes[chunk++ % opts.psModes.length],
+        tables: opts.tables, tableSize: opts.tableSize,
+      });
+      const after = await hitCounts(c);
+      if (!before || !after) continue;
+      const total = after.hits + after.misses - before.hits - before.misses;
+      if (total > 0 && (after.hits - before.hits) / total >= 0.99) break;
+    }
+    rotors[name] = c;
+  } catch (e) {
+    skipped[name] = e instanceof RotorApiError && e.status === 422 ? `not supported yet: ${e.message}` : (e as Error).message.split('\n')[0];
+    await process?.stop();
+    note(`${name}: SKIPPED: ${skipped[name]}`);
+  }
 }
 
-const targets = opts.targets.filter((t) => t === 'direct' || (t === 'rotor' && rotor) || (t === 'ceiling' && ceiling));
-const urls: Record<string, string> = { direct: upstream, rotor: rotor?.url ?? '', ceiling: ceiling?.url ?? '' };
-const pids: Record<string, number | undefined> = { mariadb: servers.mariadbPid ?? undefined, rotor: rotor?.pid, ceiling: ceiling?.child.pid };
+if (opts.targets.includes('rotor')) await startContender('rotor');
+if (opts.baseline !== undefined) await startContender('baseline', opts.baseline);
+
+// The baseline runs next to this checkout's Rotor (the order of each cell alternates).
+const targets = opts.targets.flatMap((t) => (t === 'rotor' && opts.baseline !== undefined ? ['rotor', 'baseline'] : [t]))
+  .filter((t) => t === 'direct' || rotors[t] !== undefined || (t === 'ceiling' && ceiling));
+const urls: Record<string, string> = { direct: upstream, rotor: rotors.rotor?.process.url ?? '', baseline: rotors.baseline?.process.url ?? '', ceiling: ceiling?.url ?? '' };
+const pids: Record<string, number | undefined> = {
+  mariadb: servers.mariadbPid ?? undefined, rotor: rotors.rotor?.process.pid, baseline: rotors.baseline?.process.pid, ceiling: ceiling?.child.pid,
+};
 interface Run {
   readonly threads: number; readonly psMode: string; readonly target: string; readonly round: number;
   readonly result: SysbenchResult | null; readonly error?: string; readonly cpuUsPerQuery: Record<string, number>; readonly hitRate: number | null;
@@ -134,12 +149,12 @@ for (let r = 0; r < opts.rounds; r++) {
     for (const target of order) {
       bar.update(n, `${cell.threads} threads ps=${cell.psMode} ${target}`);
       const meter = new CpuMeter({ mariadb: pids.mariadb, [target]: pids[target] });
-      const before = target === 'rotor' ? await hitCounts() : null;
+      const before = await hitCounts(rotors[target]);
       meter.start();
       try {
         const result = await sysbenchRun(targetOf(urls[target]), { test: 'oltp_point_select', ...cell, seconds: opts.time, tables: opts.tables, tableSize: opts.tableSize });
         const cpu = meter.stop();
-        const after = target === 'rotor' ? await hitCounts() : null;
+        const after = await hitCounts(rotors[target]);
         const hitRate = before && after && after.hits + after.misses - before.hits - before.misses > 0
           ? round((after.hits - before.hits) / (after.hits + after.misses - before.hits - before.misses), 4) : null;
         runs.push({
@@ -154,7 +169,7 @@ for (let r = 0; r < opts.rounds; r++) {
   }
 }
 bar.done(n);
-await rotor?.stop();
+for (const c of Object.values(rotors)) await c.process.stop();
 ceiling?.child.kill('SIGTERM');
 
 const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null);
@@ -165,11 +180,13 @@ const summary = cells.map((cell) => {
   const d = qps('direct');
   const ro = qps('rotor');
   const c = qps('ceiling');
+  const b = qps('baseline');
   return {
-    ...cell, directQps: d, rotorQps: ro, ceilingQps: c,
+    ...cell, directQps: d, rotorQps: ro, ceilingQps: c, baselineQps: b,
     rotorVsDirect: d && ro ? round(ro / d, 3) : null, rotorVsCeiling: c && ro ? round(ro / c, 3) : null,
+    rotorVsBaseline: b && ro ? round(ro / b, 3) : null, baselineVsDirect: d && b ? round(b / d, 3) : null, baselineVsCeiling: c && b ? round(b / c, 3) : null,
     p99: { direct: mean(of('direct').map((x) => x.result!.latencyMs.p99)), rotor: mean(of('rotor').map((x) => x.result!.latencyMs.p99)), ceiling: mean(of('ceiling').map((x) => x.result!.latencyMs.p99)) },
-    cpuUsPerQuery: { mariadbDirect: cpu('direct', 'mariadb'), rotor: cpu('rotor', 'rotor'), mariadbViaRotor: cpu('rotor', 'mariadb'), ceiling: cpu('ceiling', 'ceiling') },
+    cpuUsPerQuery: { mariadbDirect: cpu('direct', 'mariadb'), rotor: cpu('rotor', 'rotor'), mariadbViaRotor: cpu('rotor', 'mariadb'), ceiling: cpu('ceiling', 'ceiling'), baseline: cpu('baseline', 'baseline') },
     rotorHitRate: mean(of('rotor').map((x) => x.hitRate).filter((v): v is number => v !== null)),
   };
 });
@@ -187,6 +204,19 @@ const md = [
       s.rotorHitRate === null ? '–' : `${fmt(s.rotorHitRate * 100, 1)}%`,
     ]),
   ),
+  ...(opts.baseline === undefined ? [] : [
+    '',
+    `A/B: "rotor" is this checkout, "baseline" is ${opts.baseline}, interleaved in the same run.`,
+    '',
+    table(
+      ['threads', 'ps mode', 'baseline qps', 'rotor qps', 'rotor / baseline', 'baseline / direct', 'baseline / ceiling', 'baseline CPU-µs/q', 'Rotor CPU-µs/q'],
+      summary.map((s) => [
+        s.threads, s.psMode, fmt(s.baselineQps, 0), fmt(s.rotorQps, 0), s.rotorVsBaseline === null ? '–' : `${fmt(s.rotorVsBaseline, 2)}×`,
+        s.baselineVsDirect === null ? '–' : `${fmt(s.baselineVsDirect, 2)}×`, s.baselineVsCeiling === null ? '–' : `${fmt(s.baselineVsCeiling, 2)}×`,
+        fmt(s.cpuUsPerQuery.baseline, 1), fmt(s.cpuUsPerQuery.rotor, 1),
+      ]),
+    ),
+  ]),
   '',
   'The ceiling is a minimal Node MySQL endpoint answering every query with a constant pre-encoded row: what any Node front end can reach on this machine. sysbench, MariaDB and the endpoint share 2 cores.',
   ...Object.entries(skipped).map(([k, v]) => `- **${k}**: skipped — ${v}`),

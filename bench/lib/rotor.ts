@@ -49,11 +49,11 @@ export interface RotorProcess {
   stop(): Promise<void>;
 }
 
-/** Why Rotor cannot run from this checkout, or null when it can be tried. */
-export function rotorUnavailable(): string | null {
-  if (!existsSync(join(repoRoot, 'bin', 'rotor.js'))) return 'bin/rotor.js is missing';
-  if (!existsSync(join(repoRoot, 'src', 'cli.ts'))) return 'src/cli.ts is missing (Rotor not built yet)';
-  if (!existsSync(join(repoRoot, 'src', 'index.ts'))) return 'src/index.ts is missing (Rotor not wired yet)';
+/** Why Rotor cannot run from this checkout (or from `root`, another one), or null when it can be tried. */
+export function rotorUnavailable(root = repoRoot): string | null {
+  if (!existsSync(join(root, 'bin', 'rotor.js'))) return `${root === repoRoot ? '' : `${root}: `}bin/rotor.js is missing`;
+  if (!existsSync(join(root, 'src', 'cli.ts'))) return 'src/cli.ts is missing (Rotor not built yet)';
+  if (!existsSync(join(root, 'src', 'index.ts'))) return 'src/index.ts is missing (Rotor not wired yet)';
   return null;
 }
 
@@ -95,19 +95,22 @@ export function pick(obj: unknown, ...path: string[]): unknown {
 
 /**
  * Starts Rotor in front of `upstream` and waits until /health says ok (at most `timeoutMs`). `env`
- * adds environment variables for that Rotor only (e.g. ROTOR_EVICTION_POLICY).
+ * adds environment variables for that Rotor only (e.g. ROTOR_EVICTION_POLICY); `root` runs the Rotor of
+ * another checkout (an A/B of two commits in one run).
  */
 export async function startRotor(
-  upstream: string, opts: { timeoutMs?: number; extraArgs?: readonly string[]; env?: Readonly<Record<string, string>> } = {},
+  upstream: string,
+  opts: { timeoutMs?: number; extraArgs?: readonly string[]; env?: Readonly<Record<string, string>>; root?: string } = {},
 ): Promise<RotorProcess> {
-  const why = rotorUnavailable();
+  const root = opts.root === undefined ? repoRoot : resolve(opts.root);
+  const why = rotorUnavailable(root);
   if (why) throw new Error(why);
   const port = await freePort();
   const adminPort = await freePort();
   const logFile = join(mkdtempSync(join(tmpdir(), 'rotor-bench-')), 'rotor.log');
   const log = createWriteStream(logFile);
   const args = [
-    join(repoRoot, 'bin', 'rotor.js'), 'start', '--upstream', upstream,
+    join(root, 'bin', 'rotor.js'), 'start', '--upstream', upstream,
     '--listen', `127.0.0.1:${port}`, '--admin', `127.0.0.1:${adminPort}`, '--log-level', 'warn',
     ...(opts.extraArgs ?? []),
   ];

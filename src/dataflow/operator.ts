@@ -177,6 +177,8 @@ export interface PackedRows {
   readonly packets: string;
   /** True when the packets are what a session with result collation `charset` reads in `columns`. */
   fits(columns: ReadonlyArray<unknown>, charset: number | undefined): boolean;
+  /** The same rows as binary-protocol row packets, made once per change ([note: binary-rows]); null when there are none. */
+  binaryPackets(): string | null;
   values(): ReadonlyArray<Row>;
 }
 

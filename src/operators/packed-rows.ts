@@ -17,6 +17,12 @@ export interface RowText {
   encode(rows: ReadonlyArray<Row>, visible: number): string | null;
   /** The rows of {@link encode}'s packets: each a new array of `width` slots, the visible ones set. */
   decode(packets: string, width: number): Row[];
+  /**
+   * The binary-protocol row packets of the same rows as {@link encode}'s `packets` (sequence id 0),
+   * what a prepared statement's execution is answered with ([note: binary-rows]); null when a row
+   * would not fit one packet.
+   */
+  binary(packets: string): string | null;
   /** True when the packets are what a session with result collation `charset` reads in `columns`. */
   fits(columns: ReadonlyArray<unknown>, charset: number | undefined): boolean;
 }

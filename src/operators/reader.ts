@@ -7,9 +7,10 @@
  * ({@link Reader.useText}), a key holds its rows once, as what a hit serves: the visible columns
  * as text-protocol row packets in answer order (one latin1 string), and the hidden values the
  * packets do not carry in a second small string (a hidden key column compared exactly is the key
- * row's own value, so it is not stored). A hit copies the packets into the response; the rarer
- * paths (a delta, the binary protocol, another character set, an IN list's merge) decode them
- * back into the very values they were encoded from: the encoder checks that every value reads back
+ * row's own value, so it is not stored). A hit copies the packets into the response (a prepared
+ * statement's hit, their binary form, made once per change: [note: binary-rows]); the rarer
+ * paths (a delta, another character set, an IN list's merge) decode them back into the very
+ * values they were encoded from: the encoder checks that every value reads back
  * as itself, and keeps the rows of a key for which one would not (a FLOAT printed to six digits)
  * as values, with an answer built once per change ("loose"). Pinned by
  * test/views/compact-reader.test.ts.
@@ -33,6 +34,11 @@ interface Entry extends StateEntry {
   text: string | null;
   /** Compact: the hidden values the packets do not carry, row after row; null when none are kept. */
   hidden: string | null;
+  /**
+   * Compact: the binary-protocol packets of `text`, made at the first prepared read of it
+   * ([note: binary-rows]); null until then, false when the rows have none.
+   */
+  binary: string | false | null;
   /** Loose (or being filled): the rows as values. */
   rows: Row[] | null;
   /** Loose: the answer, built once per change. */
@@ -47,15 +53,38 @@ export class PackedAnswer implements PackedRows {
   readonly packets: string;
   readonly #text: RowText;
   readonly #visible: number;
+  readonly #entry: Entry;
+  /** The entry's packets this answer was made from (`packets` is a slice of them under a LIMIT). */
+  readonly #whole: string;
+  readonly #limit: ReaderSpec['limit'];
 
-  constructor(packets: string, text: RowText, visible: number) {
-    this.packets = packets;
+  constructor(e: Entry, text: RowText, spec: ReaderSpec) {
+    const whole = e.text as string;
+    this.#entry = e;
+    this.#whole = whole;
+    this.#limit = spec.limit;
+    this.packets = spec.limit === null ? whole : packetSlice(whole, spec.limit.offset, spec.limit.count);
     this.#text = text;
-    this.#visible = visible;
+    this.#visible = spec.visible;
   }
 
   fits(columns: ReadonlyArray<unknown>, charset: number | undefined): boolean {
     return this.#text.fits(columns, charset);
+  }
+
+  /**
+   * [note: binary-rows] The binary packets of the same rows, kept in the entry beside its text
+   * packets while they are the ones this answer was made from (a change of the key makes new text
+   * and drops them), so a prepared statement's hit copies packets as a text hit does.
+   */
+  binaryPackets(): string | null {
+    const e = this.#entry;
+    let binary: string | false | null;
+    if (e.text === this.#whole) binary = e.binary ??= this.#text.binary(this.#whole) ?? false;
+    else binary = this.#text.binary(this.#whole) ?? false;
+    if (binary === false) return null;
+    const limit = this.#limit;
+    return limit === null ? binary : packetSlice(binary, limit.offset, limit.count);
   }
 
   values(): ReadonlyArray<Row> {
@@ -126,7 +155,7 @@ export class Reader extends Materialized<Entry> implements ReaderNode {
   }
 
   protected newEntry(keyRow: Row): Entry {
-    return { keyRow, used: 0, text: null, hidden: null, rows: [], answer: null };
+    return { keyRow, used: 0, text: null, hidden: null, binary: null, rows: [], answer: null };
   }
 
   protected addRow(e: Entry, row: Row): void {
@@ -147,7 +176,7 @@ export class Reader extends Materialized<Entry> implements ReaderNode {
       return;
     }
     into.rows += packetCount(e.text);
-    into.bytes += e.text.length + (e.hidden?.length ?? 0);
+    into.bytes += e.text.length + (e.hidden?.length ?? 0) + (typeof e.binary === 'string' ? e.binary.length : 0);
   }
 
   protected override entryOverhead(e: Entry): number {
@@ -179,9 +208,7 @@ export class Reader extends Materialized<Entry> implements ReaderNode {
 
   #answerOf(e: Entry): ReaderAnswer {
     if (e.text === null) return e.answer ??= this.#build(e.rows ?? []);
-    const limit = this.#spec.limit;
-    const packets = limit === null ? e.text : packetSlice(e.text, limit.offset, limit.count);
-    return new PackedAnswer(packets, this.#text as RowText, this.#spec.visible);
+    return new PackedAnswer(e, this.#text as RowText, this.#spec);
   }
 
   #build(rows: ReadonlyArray<Row>): ReadonlyArray<Row> {
@@ -218,6 +245,7 @@ export class Reader extends Materialized<Entry> implements ReaderNode {
     }
     e.text = text;
     e.hidden = hidden;
+    e.binary = null;
     e.rows = null;
     e.answer = null;
   }
@@ -241,6 +269,7 @@ export class Reader extends Materialized<Entry> implements ReaderNode {
         e.rows = this.#unpack(e);
         e.text = null;
         e.hidden = null;
+        e.binary = null;
       }
       // Retracting a row this key never held means the key is not what MySQL holds: drop it
       // rather than serve it (it refills on the next read).

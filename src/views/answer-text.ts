@@ -11,6 +11,7 @@ import { identical, packetCount, type RowText } from '../operators/packed-rows.j
 import type { ColumnDefinition } from '../proxy/protocol/column-definition.js';
 import { BINARY_CHARSET } from '../proxy/protocol/constants.js';
 import { PacketWriter } from '../proxy/protocol/packet-writer.js';
+import { writeBinaryRow } from '../proxy/protocol/result-set.js';
 import { encodingOf, writeTextValue } from '../proxy/protocol/value-codec.js';
 import type { Value } from '../values.js';
 
@@ -97,6 +98,20 @@ class AnswerText implements RowText {
       p = end;
     }
     return out;
+  }
+
+  binary(packets: string): string | null {
+    const rows = this.decode(packets, this.#types.length);
+    const w = new PacketWriter(packets.length + 16 + rows.length * 4);
+    for (const row of rows) {
+      w.begin(0);
+      writeBinaryRow(w, row, this.#types, this.#charsets);
+      w.end();
+    }
+    const out = w.finish().toString('latin1');
+    // A binary row can be longer than its text row (BIGINT 1 takes 2 bytes as text, 8 as binary):
+    // one split over several packets is encoded afresh from the values on every read instead.
+    return packetCount(out) === rows.length ? out : null;
   }
 
   fits(columns: ReadonlyArray<ColumnDefinition>, charset: number | undefined): boolean {

@@ -23,6 +23,7 @@ import type { Cache, ValueSource } from './cache.js';
 import type { PrivilegeChecks } from './privileges.js';
 import type { Explained } from './register.js';
 import { PROXIED_ID, type ProxiedQueries } from './proxied-queries.js';
+import { RouteMemo, type MemoRoute } from './route-memo.js';
 import { explainCacheAnswer, explainLastAnswer } from './show-caches.js';
 
 /** What the router needs from the engine. */
@@ -168,6 +169,9 @@ export class CacheRouter implements ReadRouter {
    * so what one counts does not move the other.
    */
   readonly #missed = new FrequencySketch();
+  /** Routes of statement texts seen before. [note: route-memo] */
+  readonly #memo = new RouteMemo();
+  readonly #candidates = (routingKey: string): ReadonlyArray<Cache> | undefined => this.backend.candidates(routingKey);
 
   constructor(readonly backend: RouterBackend) {}
 
@@ -182,24 +186,43 @@ export class CacheRouter implements ReadRouter {
       if (c !== 0x73 && c !== 0x28 && c !== 0x2f && c !== 0x2d && c !== 0x23) return UPSTREAM;
       if ((sql.charCodeAt(i + 1) | 0x20) === 0x68 /* h */) return this.#show(sql, session);
       if (this.backend.cacheCount === 0) return UPSTREAM;
-      const fp = fingerprint(sql, this.#mode(session));
-      if (fp === null) return UPSTREAM;
-      const key = scopedKey(fp, session.database);
-      if (key === null) return UPSTREAM;
-      const found = this.#find(key, fp.literals);
-      if (found !== null) {
-        const { cache, bound } = found;
-        if (!this.#sessionOk(cache, session)) return this.#up(this.#whyNot(cache, session));
-        const text = fp.selectStart >= 0 ? sql.slice(fp.selectStart, fp.selectEnd) : '';
-        const keys = cache.keys(bound, NO_PARAMS);
-        if (keys === null) return this.#up('a parameter does not compare as a plain key (NULL, or another type)');
-        return this.#counted(this.#checked(session, cache, keys, text), fp.key, session.database);
-      }
-      if (this.backend.candidates(key) === undefined) return UPSTREAM;
-      return this.#up('the statement matches a cache except for a constant');
+      const mode = this.#mode(session);
+      // [note: route-memo] A statement seen before skips everything up to the session's checks.
+      const route = this.#memo.get(sql, mode, session.database, this.#candidates) ?? this.#route(sql, mode, session);
+      if (route === null) return UPSTREAM;
+      if (typeof route === 'string') return this.#up(route);
+      const { cache, keys } = route;
+      if (!this.#sessionOk(cache, session)) return this.#up(this.#whyNot(cache, session));
+      if (keys === null) return this.#up('a parameter does not compare as a plain key (NULL, or another type)');
+      return this.#counted(this.#checked(session, cache, keys, route.selectText, route.readerKey), route.statement, session.database);
     } catch (e) {
       return this.#up(`router error: ${e instanceof Error ? e.message : String(e)}`);
     }
+  }
+
+  /**
+   * Routes a statement text not in the memo: its route to a cache (remembered when the cache is
+   * ready), the reason a cache of its shape cannot serve it, or null when none has its shape.
+   */
+  #route(sql: string, mode: number, session: SessionView): MemoRoute | string | null {
+    const fp = fingerprint(sql, mode);
+    if (fp === null) return null;
+    const key = scopedKey(fp, session.database);
+    if (key === null) return null;
+    const candidates = this.backend.candidates(key);
+    if (candidates === undefined) return null;
+    const found = this.#find(key, fp.literals);
+    if (found === null) return 'the statement matches a cache except for a constant';
+    const { cache, bound } = found;
+    const keys = cache.keys(bound, NO_PARAMS);
+    const route: MemoRoute = {
+      mode, database: session.database, routingKey: key, candidates, cache, bound, keys,
+      readerKey: keys !== null && keys.length === 1 ? keyString(keys[0], cache.built.reader.fold) : null,
+      selectText: fp.selectStart >= 0 ? sql.slice(fp.selectStart, fp.selectEnd) : '',
+      statement: fp.key,
+    };
+    if (cache.status === 'ready') this.#memo.set(sql, route);
+    return route;
   }
 
   matchPrepared(sql: string, session: SessionView): PreparedMatch | null {
@@ -288,11 +311,11 @@ export class CacheRouter implements ReadRouter {
    * read prepares the cache's qualified query on the session's own upstream session, then is
    * served; a refused one is relayed, so the client gets MariaDB's own error for its statement.
    */
-  #checked(session: SessionView, cache: Cache, keys: ReadonlyArray<Row>, selectText: string): Routed {
+  #checked(session: SessionView, cache: Cache, keys: ReadonlyArray<Row>, selectText: string, readerKey: string | null = null): Routed {
     const privileges = this.backend.privileges;
     const verdict = privileges.checked(session, cache.id);
     const columns = cache.variants.get(selectText);
-    if (verdict === true) return columns === undefined ? this.#learn(cache, selectText) : this.#serveSession(session, cache, keys, columns);
+    if (verdict === true) return columns === undefined ? this.#learn(cache, selectText) : this.#serveSession(session, cache, keys, columns, readerKey);
     if (verdict === false) return this.#up(`the user may not read cache ${cache.id}`);
     const query = cache.probe;
     if (query === null) return this.#up(`the user's grants for cache ${cache.id} cannot be checked`);
@@ -349,8 +372,8 @@ export class CacheRouter implements ReadRouter {
   // synced read first waits until the binlog stream has applied the upstream's state as of now
   // (Engine.syncWrites), which contains those writes; on timeout the read goes upstream. Pinned by
   // test/e2e/read-your-writes.test.ts.
-  #serveSession(session: SessionView, cache: Cache, keys: ReadonlyArray<Row>, columns: ReadonlyArray<ColumnDefinition>): Routed {
-    if (this.backend.consistency !== 'session' || session.writes <= (this.#synced.get(session) ?? 0)) return this.#serve(cache, keys, columns);
+  #serveSession(session: SessionView, cache: Cache, keys: ReadonlyArray<Row>, columns: ReadonlyArray<ColumnDefinition>, readerKey: string | null = null): Routed {
+    if (this.backend.consistency !== 'session' || session.writes <= (this.#synced.get(session) ?? 0)) return this.#serve(cache, keys, columns, readerKey);
     return { kind: 'pending', answer: this.#afterSync(session, session.writes, cache, keys, columns) };
   }
 
@@ -365,11 +388,12 @@ export class CacheRouter implements ReadRouter {
     return settled(this.#serve(cache, keys, columns));
   }
 
-  #serve(cache: Cache, keys: ReadonlyArray<Row>, columns: ReadonlyArray<ColumnDefinition>): Routed {
+  /** `readerKey`: the reader's key string of the only key, when known already. */
+  #serve(cache: Cache, keys: ReadonlyArray<Row>, columns: ReadonlyArray<ColumnDefinition>, readerKey: string | null = null): Routed {
     const t0 = performance.now();
     const reader = cache.built.reader;
     if (keys.length === 1) {
-      const ks = keyString(keys[0], reader.fold);
+      const ks = readerKey ?? keyString(keys[0], reader.fold);
       const rows = cache.ahead.size > 0 && cache.ahead.has(ks) ? undefined : reader.answer(ks);
       if (rows !== undefined) {
         cache.stats.hits++;

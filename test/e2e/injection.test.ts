@@ -153,4 +153,23 @@ describe('client values under the upstream sql_mode', () => {
       await rotor.stop();
     }
   });
+
+  it('one Rotor, both sql_modes: a statement text routed under one is routed again under the other ([note: route-memo])', async () => {
+    const rotor = await startTestRotor(db);
+    try {
+      const reg = await rotor.api<{ id: string }>('POST', '/api/caches', { sql: 'SELECT id FROM t WHERE name = ?', database: db.name });
+      await compare(rotor, HOSTILE);
+      // Sessions opened from now on start with NO_BACKSLASH_ESCAPES: the same texts hold other literals.
+      await db.admin.query("SET GLOBAL sql_mode = CONCAT(@@GLOBAL.sql_mode, ',NO_BACKSLASH_ESCAPES')");
+      await compare(rotor, HOSTILE);
+      await db.admin.query('SET GLOBAL sql_mode = DEFAULT');
+      await compare(rotor, HOSTILE);
+      await tablesSurvive();
+      const stats = await rotor.api<{ stats: { hits: number } }>('GET', `/api/caches/${reg.body.id}`);
+      assert.ok(stats.body.stats.hits > 0, 'the statements were served from the cache');
+    } finally {
+      await rotor.stop();
+      await db.admin.query('SET GLOBAL sql_mode = DEFAULT');
+    }
+  });
 });

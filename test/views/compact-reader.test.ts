@@ -131,3 +131,50 @@ describe('compact reader keys', () => {
     assert.deepEqual(encodeResultSetOnce(other, a, form), encodeResultSet(other, [['é'] as Value[]], form));
   });
 });
+
+describe('binary packets of compact keys ([note: binary-rows])', () => {
+  const columns = [col('id', Type.LONG, BINARY), col('name', Type.VAR_STRING), col('big', Type.LONGLONG, BINARY), col('at', Type.DATETIME, BINARY)];
+  const names = ['id', 'name', 'big', 'at', 'g'];
+  const row = (id: number, name: string | null, g: number): Row => [id, name, BigInt(id) - 2n ** 62n, '2024-02-29 23:59:59', g];
+  const binary: ResultSetOptions = { binary: true, deprecateEof: true, statusFlags: 2, startSeq: 1, resultCharset: UTF8MB4 };
+
+  it('are made at the first binary read and reused by the next ones, byte for byte the values\' encoding', () => {
+    const r = reader(names, columns, { key: [4] });
+    const rows = [row(1, 'é', 5), row(2, null, 5)];
+    new Harness(r).seed([[5]], rows);
+    const first = r.answer(keyString([5])) as PackedAnswer;
+    const made = first.binaryPackets();
+    assert.ok(made !== null);
+    assert.equal((r.answer(keyString([5])) as PackedAnswer).binaryPackets(), made, 'the same string, not made again');
+    const visible = rows.map((x) => x.slice(0, 4));
+    assert.deepEqual(encodeResultSetOnce(columns, first, binary), encodeResultSet(columns, visible, binary));
+  });
+
+  it('are dropped when the key changes, and an answer made before keeps the rows of its moment', () => {
+    const r = reader(names, columns, { key: [4] });
+    const h = new Harness(r).seed([[5]], [row(1, 'a', 5)]);
+    const before = r.answer(keyString([5])) as PackedAnswer;
+    const old = before.binaryPackets();
+    h.expect([ins(...row(2, 'b', 5))], []);
+    const after = r.answer(keyString([5])) as PackedAnswer;
+    assert.notEqual(after.binaryPackets(), old);
+    assert.equal(before.binaryPackets(), old, 'the earlier answer still gives its own rows');
+    assert.deepEqual(encodeResultSetOnce(columns, after, binary), encodeResultSet(columns, [row(1, 'a', 5), row(2, 'b', 5)].map((x) => x.slice(0, 4)), binary));
+  });
+
+  it('count in the key\'s bytes once made', () => {
+    const r = reader(names, columns, { key: [4] });
+    new Harness(r).seed([[5]], [row(1, 'xyz', 5)]);
+    const text = r.usage().bytes;
+    const made = (r.answer(keyString([5])) as PackedAnswer).binaryPackets() as string;
+    assert.equal(r.usage().bytes, text + made.length);
+  });
+
+  it('serve a LIMIT\'s rows after its offset', () => {
+    const cols = [col('v', Type.VAR_STRING), col('score', Type.LONG, BINARY)];
+    const r = reader(['v', 'score', 'g'], cols, { key: [2], orderBy: [byValue(1)], limit: { count: 2, offset: 1 } });
+    new Harness(r).seed([[1]], [['a', 30, 1], ['b', 10, 1], ['c', 20, 1]]);
+    const a = r.answer(keyString([1])) as PackedAnswer;
+    assert.deepEqual(encodeResultSetOnce(cols, a, binary), encodeResultSet(cols, [['c', 20], ['a', 30]], binary));
+  });
+});

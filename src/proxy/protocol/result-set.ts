@@ -39,11 +39,15 @@ function inCharset(columns: ReadonlyArray<ColumnDefinition>, charset: number | u
   return columns.map((c) => (c.characterSet === BINARY_CHARSET ? c : { ...c, characterSet: charset }));
 }
 
-const headerCache = new WeakMap<ReadonlyArray<ColumnDefinition>, Map<string, Buffer>>();
+const headerCache = new WeakMap<ReadonlyArray<ColumnDefinition>, Map<number, Buffer>>();
 
 /** The column count, definitions and (without DEPRECATE_EOF) the EOF, framed from `startSeq`. */
 function columnBlock(columns: ReadonlyArray<ColumnDefinition>, opts: ResultSetOptions): Buffer {
-  const key = `${opts.deprecateEof ? 1 : 0}:${opts.extendedMetadata ? 1 : 0}:${opts.resultCharset ?? ''}:${opts.startSeq}:${opts.deprecateEof ? 0 : opts.statusFlags}`;
+  // Everything the block depends on, as one number below 2^43 ([note: hot-path]: no string per hit):
+  // status flags (16 bits, only with EOF packets), sequence id (8), result collation (16, or none), two flags.
+  const key = ((((opts.deprecateEof ? 0 : opts.statusFlags & 0xffff) * 0x100 + (opts.startSeq & 0xff)) * 0x20000
+    + (opts.resultCharset === undefined ? 0x10000 : opts.resultCharset & 0xffff)) * 4)
+    + (opts.deprecateEof ? 2 : 0) + (opts.extendedMetadata ? 1 : 0);
   let byKey = headerCache.get(columns);
   const hit = byKey?.get(key);
   if (hit) return hit;
@@ -59,14 +63,20 @@ function columnBlock(columns: ReadonlyArray<ColumnDefinition>, opts: ResultSetOp
 
 /**
  * Rows kept as the text-protocol packets a hit serves ([note: compact-reader] in
- * src/operators/reader.ts): written with one copy, their sequence ids renumbered.
+ * src/operators/reader.ts), and their binary-protocol packets made once for prepared statements
+ * ([note: binary-rows]): written with one copy, their sequence ids renumbered.
  */
 export interface EncodedRows {
   /** The row packets, one char per byte: each packet's 4-byte header (any sequence id) and payload. */
   readonly packets: string;
   /** True when `packets` are what a session with result collation `charset` reads in these columns. */
   fits(columns: ReadonlyArray<ColumnDefinition>, charset: number | undefined): boolean;
-  /** The same rows as values, for any other form (the binary protocol, another character set). */
+  /**
+   * The same rows as binary-protocol row packets (same headers), for a session `fits` holds for;
+   * null when they have none (the rows are then encoded from {@link values}).
+   */
+  binaryPackets(): string | null;
+  /** The same rows as values, for any other form (another character set). */
   values(): ReadonlyArray<ReadonlyArray<Value>>;
 }
 
@@ -87,7 +97,8 @@ export function encodeResultSetOnce(
   opts: ResultSetOptions,
 ): Buffer {
   if (!isValueRows(rows)) {
-    return !opts.binary && rows.fits(columns, opts.resultCharset) ? encodeEncodedRows(columns, rows.packets, opts) : encodeResultSet(columns, rows.values(), opts);
+    const packets = !rows.fits(columns, opts.resultCharset) ? null : opts.binary ? rows.binaryPackets() : rows.packets;
+    return packets !== null ? encodeEncodedRows(columns, packets, opts) : encodeResultSet(columns, rows.values(), opts);
   }
   const options = `${opts.binary ? 1 : 0}${opts.deprecateEof ? 1 : 0}${opts.extendedMetadata ? 1 : 0}|${opts.statusFlags}|${opts.startSeq}|${opts.warnings ?? 0}|${opts.resultCharset ?? ''}`;
   const last = lastEncoding.get(rows);
@@ -115,7 +126,7 @@ function isValueRows(rows: ResultRows): rows is ReadonlyArray<ReadonlyArray<Valu
   return Array.isArray(rows);
 }
 
-/** {@link encodeResultSet} of rows already encoded as text-protocol packets: one copy of them. */
+/** {@link encodeResultSet} of rows already encoded as row packets (text or binary, as `opts` asks): one copy of them. */
 function encodeEncodedRows(columns: ReadonlyArray<ColumnDefinition>, packets: string, opts: ResultSetOptions): Buffer {
   const block = columnBlock(columns, opts);
   const w = new PacketWriter(block.length + packets.length + 16);
@@ -145,19 +156,11 @@ export function encodeResultSet(
   let seq = (opts.startSeq + 1 + columns.length + (opts.deprecateEof ? 0 : 1)) & 0xff;
   const n = columns.length;
   const charsets = inCharset(columns, opts.resultCharset).map((c) => c.characterSet);
+  const types = opts.binary ? columns.map((c) => c.type) : null;
   for (const row of rows) {
     w.begin(seq);
-    if (opts.binary) {
-      w.u8(0);
-      const bitmapLen = (n + 7 + 2) >> 3;
-      const bitmap = Buffer.alloc(bitmapLen);
-      for (let i = 0; i < n; i++) if (row[i] === null) bitmap[(i + 2) >> 3] |= 1 << ((i + 2) & 7);
-      w.bytes(bitmap);
-      for (let i = 0; i < n; i++) {
-        const v = row[i];
-        if (v !== null) writeBinaryValue(w, v, columns[i].type, charsets[i]);
-      }
-    } else {
+    if (types !== null) writeBinaryRow(w, row, types, charsets);
+    else {
       for (let i = 0; i < n; i++) writeTextValue(w, row[i], columns[i].type, charsets[i], columns[i].decimals);
     }
     w.end();
@@ -165,6 +168,28 @@ export function encodeResultSet(
   }
   writeTerminator(w, opts, seq);
   return w.finish();
+}
+
+/**
+ * The payload of one binary-protocol row (after the packet header): the 0x00 header, the NULL
+ * bitmap (offset 2), the non-NULL values, each column in `types[i]`, strings in `charsets[i]`.
+ */
+export function writeBinaryRow(w: PacketWriter, row: ReadonlyArray<Value>, types: ReadonlyArray<number>, charsets: ReadonlyArray<number>): void {
+  const n = types.length;
+  w.u8(0);
+  // One byte of the bitmap at a time: bit (i + 2) is column i.
+  for (let b = 0, nbytes = (n + 7 + 2) >> 3; b < nbytes; b++) {
+    let byte = 0;
+    for (let bit = 0; bit < 8; bit++) {
+      const i = b * 8 + bit - 2;
+      if (i >= 0 && i < n && row[i] === null) byte |= 1 << bit;
+    }
+    w.u8(byte);
+  }
+  for (let i = 0; i < n; i++) {
+    const v = row[i];
+    if (v !== null) writeBinaryValue(w, v, types[i], charsets[i]);
+  }
 }
 
 export interface PrepareOk {

@@ -1,0 +1,78 @@
+/**
+ * [note: route-memo] What routing a statement's exact text found, so that a statement sent again
+ * skips the fingerprint tokenizer, the cache lookup, the binding of its literals and the making of
+ * its reader key. An entry is the pure part of routing only: it holds for the tokenizing mode
+ * (NO_BACKSLASH_ESCAPES, [note: sql-mode-quoting]) and the current database ([note: scoped-key])
+ * it was made under, and only while its cache is ready and still registered under the routing key
+ * (the candidate list a registration or a drop replaces). Everything that depends on the session
+ * or the moment (a transaction, a cache blocker such as a changed sql_mode or character set, the
+ * grants check [note: cached-grants], read-your-writes, the binlog's lag, the key being present)
+ * is decided afresh on every read, after the memo. Pinned by test/views/route-memo.test.ts.
+ *
+ * Bounded: at most {@link MEMO_ENTRIES} statements of at most {@link MEMO_MAX_LENGTH} characters
+ * (a few MiB at most); the oldest entry leaves first. Statements that match no cache are not kept.
+ */
+import type { Row } from '../dataflow/delta.js';
+import type { Cache, ValueSource } from './cache.js';
+
+/** Statements remembered at most. */
+export const MEMO_ENTRIES = 16_384;
+/** Longer statements are routed afresh each time (their text would be most of the memo's memory). */
+export const MEMO_MAX_LENGTH = 1024;
+
+/** The routing of one statement text to a ready cache. */
+export interface MemoRoute {
+  /** The tokenizing mode and the database the statement was routed under. */
+  readonly mode: number;
+  readonly database: string | null;
+  /** The statement's routing key, and the candidate list it found there. */
+  readonly routingKey: string;
+  readonly candidates: ReadonlyArray<Cache>;
+  readonly cache: Cache;
+  readonly bound: ReadonlyArray<ReadonlyArray<ValueSource>>;
+  /** The reader keys of the statement's literals, or null when one is not a plain key. */
+  readonly keys: ReadonlyArray<Row> | null;
+  /** The reader's key string of the only key, or null when there are several (or none). */
+  readonly readerKey: string | null;
+  /** The statement's select list, as written (the cache's column names for it, [note: hot-path]). */
+  readonly selectText: string;
+  /** The statement's fingerprint key (SHOW PROXIED QUERIES). */
+  readonly statement: string;
+}
+
+export class RouteMemo {
+  readonly #byText = new Map<string, MemoRoute>();
+  readonly #capacity: number;
+
+  constructor(capacity = MEMO_ENTRIES) {
+    this.#capacity = capacity;
+  }
+
+  get size(): number {
+    return this.#byText.size;
+  }
+
+  /**
+   * The route remembered for `sql` when it still holds for this mode and database: its cache is
+   * ready and `candidates` (the registry's list under its routing key) is the list it was found in.
+   */
+  get(sql: string, mode: number, database: string | null, candidates: (routingKey: string) => ReadonlyArray<Cache> | undefined): MemoRoute | undefined {
+    const r = this.#byText.get(sql);
+    if (r === undefined || r.mode !== mode || r.database !== database || r.cache.status !== 'ready') return undefined;
+    return candidates(r.routingKey) === r.candidates ? r : undefined;
+  }
+
+  /** Remembers `route` for `sql` (in place of any route for another mode or database). */
+  set(sql: string, route: MemoRoute): void {
+    if (sql.length > MEMO_MAX_LENGTH) return;
+    if (this.#byText.size >= this.#capacity && !this.#byText.has(sql)) {
+      const oldest = this.#byText.keys().next();
+      if (oldest.done !== true) this.#byText.delete(oldest.value);
+    }
+    this.#byText.set(sql, route);
+  }
+
+  clear(): void {
+    this.#byText.clear();
+  }
+}
