@@ -7,7 +7,8 @@
  * (the candidate list a registration or a drop replaces). Everything that depends on the session
  * or the moment (a transaction, a cache blocker such as a changed sql_mode or character set, the
  * grants check [note: cached-grants], read-your-writes, the binlog's lag, the key being present)
- * is decided afresh on every read, after the memo. Pinned by test/views/route-memo.test.ts.
+ * is decided afresh on every read, after the memo. Pinned by test/e2e/hit-bytes.test.ts and
+ * test/e2e/injection.test.ts.
  *
  * Bounded: at most {@link MEMO_ENTRIES} statements of at most {@link MEMO_MAX_LENGTH} characters
  * (a few MiB at most); the oldest entry leaves first. Statements that match no cache are not kept.
