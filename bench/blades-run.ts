@@ -74,6 +74,11 @@ export interface BladesContenderResult {
   readonly cpuMs: Readonly<Record<string, number>>;
   /** Rotor's CPU time over the measured run (start-up and registration excluded) per iteration, µs. */
   readonly rotorCpuUsPerIteration: number | null;
+  /**
+   * The same over the iterations after the first half was done: Rotor warmed up (its JIT compiles
+   * the hot paths during the first seconds, a third of a short run's CPU), the steady-state cost.
+   */
+  readonly rotorCpuUsPerIterationWarm: number | null;
   /** Load generator CPU over wall time, in cores: near the core count means the client was the limit. */
   readonly clientCores: number;
   readonly rotorRssBytes: number | null;
@@ -95,7 +100,7 @@ function blank(status: 'failed' | 'skipped', reason: string): BladesContenderRes
   return {
     status, reason, totalMs: 0, iterationsPerSec: 0, retries: 0, finalCount: null,
     queries: { read_count: EMPTY, check_fan: EMPTY, become_fan: EMPTY }, replicationDelayMs: null, commitToVisibleMs: null,
-    catchUpMs: null, cacheStats: null, benchReads: 0, ttlHits: null, cpuMs: {}, clientCores: 0, rotorRssBytes: null, rotorCpuUsPerIteration: null,
+    catchUpMs: null, cacheStats: null, benchReads: 0, ttlHits: null, cpuMs: {}, clientCores: 0, rotorRssBytes: null, rotorCpuUsPerIteration: null, rotorCpuUsPerIterationWarm: null,
     series: { throughput: [], lag: [], commitToVisible: [] },
   };
 }
@@ -239,6 +244,8 @@ async function runContender(p: BladesParams, contender: Contender): Promise<Blad
     let lastDone = 0;
     let lastT = t0;
     let lastProgress = { done: 0, retries: 0, at: t0 };
+    // Rotor's CPU when half the iterations were done (done -1: not yet).
+    const half = { done: -1, rotorUs: 0 };
     let stalled!: (e: Error) => void;
     const stall = new Promise<never>((_, rej) => {
       stalled = rej;
@@ -248,6 +255,10 @@ async function runContender(p: BladesParams, contender: Contender): Promise<Blad
       const retries = progress.reduce((s, x) => s + x.retries, 0);
       const now = performance.now();
       if (done !== lastProgress.done || retries !== lastProgress.retries) lastProgress = { done, retries, at: now };
+      if (half.done < 0 && done * 2 >= p.iterations && done < p.iterations) {
+        const rotorUs = cpu.stop().rotor;
+        if (rotorUs !== undefined) Object.assign(half, { done, rotorUs });
+      }
       else if (now - lastProgress.at > p.stallSeconds * 1000) {
         stalled(new Error(`no progress for ${p.stallSeconds} s at ${done}/${p.iterations} iterations (server overloaded?)`));
       }
@@ -332,6 +343,8 @@ async function runContender(p: BladesParams, contender: Contender): Promise<Blad
       catchUpMs, cacheStats: rotor ? cacheStats : null, benchReads, ttlHits: contender === 'ttl-cache' ? ttlHits : null,
       cpuMs, clientCores: round(clientCpuUs / 1000 / totalMs, 2), rotorRssBytes: rss,
       rotorCpuUsPerIteration: cpuMs.rotor === undefined || !rotor ? null : round((cpuMs.rotor * 1000) / p.iterations, 1),
+      rotorCpuUsPerIterationWarm: cpuMs.rotor === undefined || !rotor || half.done < 0 ? null
+        : round((cpuMs.rotor * 1000 - half.rotorUs) / (p.iterations - half.done), 1),
       series: { throughput, lag: lag?.samples ?? [], commitToVisible: probe?.samples ?? [] },
     };
   } finally {

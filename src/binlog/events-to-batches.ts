@@ -96,9 +96,9 @@ export class EventsToBatches {
     return this.#inGroup ? this.#events : 0;
   }
 
-  /** Feeds one zongji event. */
-  push(ev: AnyBinlogEvent): void {
-    const h = this.#handlers[ev.getEventName() as BinlogEventName];
+  /** Feeds one zongji event; `name` is its getEventName(), when the caller has it already. */
+  push(ev: AnyBinlogEvent, name = ev.getEventName()): void {
+    const h = this.#handlers[name as BinlogEventName];
     if (this.#inGroup) this.#events++;
     if (h) h(ev);
   }

@@ -246,10 +246,12 @@ export class BinlogStream extends EventEmitter {
       // The backoff resets only once events flow: an error right after 'ready' (a purged binlog,
       // a refused dump) must keep backing off rather than retry at the first delay forever.
       this.#attempt = 0;
-      this.#assembler.push(ev);
+      // zongji makes the name afresh on each call (the class name, lower-cased): once per event.
+      const name = ev.getEventName();
+      this.#assembler.push(ev, name);
       // Outside a group every event read so far has been applied. A rotate event's own
       // nextPosition is an offset in the file it ends; it reaches the start of the next file.
-      if (ev.getEventName() === 'rotate') {
+      if (name === 'rotate') {
         const r = ev as BinlogEventByName<'rotate'>;
         if (this.#assembler.pendingEvents === 0) this.#reached({ file: r.binlogName, position: r.position });
       } else if (ev.nextPosition > 0 && this.#assembler.pendingEvents === 0) {
@@ -257,7 +259,7 @@ export class BinlogStream extends EventEmitter {
         if (file !== null) this.#reached({ file, position: ev.nextPosition });
       }
       if (this.#observed) {
-        const e: StreamEvent = { name: ev.getEventName(), file: this.#assembler.file, nextPosition: ev.nextPosition };
+        const e: StreamEvent = { name, file: this.#assembler.file, nextPosition: ev.nextPosition };
         this.emit('event', e);
       }
     });

@@ -176,3 +176,26 @@ test('[note: unlogged-writes] a transaction\'s unlogged writes are handed over a
   assert.deepEqual(s.statementDone(true), ['UPDATE t SET a = 1']);
   assert.equal(s.statementDone(true), null);
 });
+
+test('the cheap screen before the blocker checks never changes their answer (seeded random statements)', () => {
+  const seed = Number(process.env.ROTOR_SEED ?? Date.now()) >>> 0;
+  let x = seed || 1;
+  const rand = (n: number): number => {
+    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    return x % n;
+  };
+  const parts = [
+    'SET', 'set', 'SETX', 'set1', 'USE', 'use', 'user_id', 'IF', 'ifnull(', 'WHILE', 'LOOP', 'REPEAT', 'CASE', 'FOR', 'DECLARE',
+    'TEMPORARY', 'temporary_x', 'EXECUTE', 'PREPARE', 'CALL', 'ATOMIC', 'offset', 'reset', '_set', 'lbl:', ':', ':=',
+    'time_zone', '=', "'UTC'", 'sql_mode', 'NAMES', 'utf8', 'db', 'SELECT', 'INSERT', 'fan_of', '1', '50000',
+    ';', ' ', '  ', '\n', '/*!', '/*M!', '/*!50000', '*/', '/* c */', '-- c\n', '# c\n', '(', ')', '`', '$', 'é',
+  ];
+  for (let i = 0; i < 20_000; i++) {
+    let sql = '';
+    const n = 1 + rand(8);
+    for (let j = 0; j < n; j++) sql += parts[rand(parts.length)] + (rand(3) === 0 ? '' : ' ');
+    assert.equal(blockerOf(sql), blockerOf(sql, false), `seed ${seed}: ${JSON.stringify(sql)}`);
+  }
+  assert.equal(blockerOf('/*!50000SET time_zone = 0*/'), 'time_zone changed');
+  assert.equal(blockerOf('SELECT user_id FROM fan_of WHERE user_id = 1 AND item_id = 2'), null);
+});
