@@ -111,6 +111,13 @@ export class Cache {
     this.timestamps = def.columns.some((c) => c.type === TYPE_TIMESTAMP) || plan.params.some((p) => isTimestamp(parameterOf(plan, p.column)));
   }
 
+  /** The IN lists bound multiply to more than {@link MAX_READ_KEYS} keys. */
+  static tooManyKeys(bound: ReadonlyArray<ReadonlyArray<ValueSource>>): boolean {
+    let n = 1;
+    for (const list of bound) if ((n *= list.length) > MAX_READ_KEYS) return true;
+    return false;
+  }
+
   get id(): string {
     return this.def.id;
   }
@@ -160,8 +167,15 @@ export class Cache {
     return out;
   }
 
-  /** The reader keys for bound parameters (the cross product of IN lists), or null to go upstream. */
+  /**
+   * The reader keys for bound parameters (the cross product of IN lists), or null to go upstream:
+   * a value that is not a plain key, or IN lists that multiply to more than {@link MAX_READ_KEYS}
+   * keys ({@link Cache.tooManyKeys}).
+   */
   keys(bound: ReadonlyArray<ReadonlyArray<ValueSource>>, params: ReadonlyArray<Value>): Row[] | null {
+    // Before anything is built: a few KiB of IN lists multiply to millions of keys, which would
+    // hold the event loop and the memory of every session (and fill them all from MariaDB).
+    if (Cache.tooManyKeys(bound)) return null;
     const cols = this.plan.schema.columns;
     let keys: Value[][] = [[]];
     for (let i = 0; i < bound.length; i++) {
@@ -184,6 +198,9 @@ export class Cache {
     return keys;
   }
 }
+
+/** Reader keys one read may name at most (the product of its IN lists' lengths); more go upstream. */
+export const MAX_READ_KEYS = 10_000;
 
 /** Where one literal's value comes from: the statement itself, or the next `?` placeholder. */
 function valueSource(l: Literal, next: { p: number }): ValueSource | null {
