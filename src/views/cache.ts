@@ -18,6 +18,9 @@ import type { Value } from '../values.js';
 
 const TYPE_TIMESTAMP = 7;
 
+/** Caches built in this process: each one's {@link Cache.grantKey}. */
+let instances = 0;
+
 /** What survives a restart: enough to rebuild the cache without asking upstream. */
 export interface CacheDefinition {
   readonly id: string;
@@ -90,6 +93,12 @@ export class Cache {
   readonly ahead = new Map<string, number>();
   /** The key statements find the cache by: its tables resolved in its database ([note: scoped-key]). */
   readonly routingKey: string;
+  /**
+   * What a session's grants check of this cache is kept under ([note: cached-grants]): this
+   * instance, not its id, which a cache planned again after ALTER TABLE (or registered again over a
+   * table created again) keeps while what its query reads changed (`SELECT *` gains a column).
+   */
+  readonly grantKey = `${++instances}`;
 
   constructor(
     readonly def: CacheDefinition,

@@ -326,13 +326,13 @@ export class CacheRouter implements ReadRouter {
    */
   #checked(session: SessionView, cache: Cache, keys: ReadonlyArray<Row>, selectText: string, readerKey: string | null = null): Routed {
     const privileges = this.backend.privileges;
-    const verdict = privileges.checked(session, cache.id);
+    const verdict = privileges.checked(session, cache.grantKey);
     const columns = cache.variants.get(selectText);
     if (verdict === true) return columns === undefined ? this.#learn(cache, selectText) : this.#serveSession(session, cache, keys, columns, readerKey);
     if (verdict === false) return this.#up(`the user may not read cache ${cache.id}`);
     const query = cache.probe;
     if (query === null) return this.#up(`the user's grants for cache ${cache.id} cannot be checked`);
-    const record = privileges.begin(session, cache.id);
+    const record = privileges.begin(session, cache.grantKey);
     const answer = (async (): Promise<Answer | Upstream | null> => {
       const refused = await mayRead(session, query);
       record(refused === null);
