@@ -68,8 +68,10 @@ export interface SnapshotReader {
  * snapshot taken after that does not yet contain (its `Binlog_snapshot_position` ends before it).
  * So a fill replays every applied batch past its snapshot's position, including batches applied
  * just before the fill began: the log keeps a tail of the latest batches at all times (bounded in
- * batches and row changes), everything applied while an upquery is out, and remembers the newest
- * batch it let go. A fill whose position is older than
+ * batches, row changes and the bytes of their rows: a write of large documents must not pin
+ * gigabytes the memory budget does not see), everything applied while an upquery is out (up to
+ * a bound in batches and bytes, past which those upqueries are given up), and remembers the
+ * newest batch it let go. A fill whose position is older than
  * a batch let go before it began cannot be made exact from the log and is read again with locks
  * (a locking read waits for such a transaction's commit). Pinned by test/dataflow/graph.test.ts
  * ("recent log") and test/views/race.test.ts (both fill reads).
@@ -78,8 +80,10 @@ export class RecentLog {
   #entries: Batch[] = [];
   /** Sequence number of `#entries[0]`. */
   #firstSeq = 0;
-  /** Row changes in `#entries`. */
+  /** Row changes and the (estimated) bytes of their rows, per entry and in all of `#entries`. */
+  #sizes: Array<{ readonly deltas: number; readonly bytes: number }> = [];
   #deltas = 0;
+  #bytes = 0;
   /** The newest batch no longer held, or null. */
   #letGo: BinlogPosition | null = null;
   /**
@@ -92,10 +96,11 @@ export class RecentLog {
   earlier = 0;
 
   /**
-   * `limit`: batches held for an open upquery before it is given up (its fill retried);
-   * `tail`/`tailDeltas`: how many of the latest batches (and their row changes) are held anyway.
+   * `limit`/`limitBytes`: batches (and bytes of their rows) held for an open upquery before it is
+   * given up (its fill retried); `tail`/`tailDeltas`/`tailBytes`: how many of the latest batches
+   * (their row changes, the bytes of their rows) are held anyway.
    */
-  constructor(readonly limit = 100_000, readonly tail = 1_000, readonly tailDeltas = 50_000) {}
+  constructor(readonly limit = 100_000, readonly tail = 1_000, readonly tailDeltas = 50_000, readonly limitBytes = 256 << 20, readonly tailBytes = 16 << 20) {}
 
   /** Starts covering an upquery; returns its token. */
   begin(): number {
@@ -105,17 +110,20 @@ export class RecentLog {
   }
 
   record(batch: Batch): void {
+    const size = sizeOf(batch);
     this.#entries.push(batch);
-    this.#deltas += changesOf(batch);
+    this.#sizes.push(size);
+    this.#deltas += size.deltas;
+    this.#bytes += size.bytes;
     const end = this.#firstSeq + this.#entries.length;
-    if (this.#open.size > 0 && end - this.#oldestOpen() > this.limit) {
+    if (this.#open.size > 0 && (end - this.#oldestOpen() > this.limit || this.#bytes > this.limitBytes)) {
       // Given up: their fills are read again.
       this.#open.clear();
       this.#letGoBefore(end);
       return;
     }
     // Trimmed to the tail once it holds twice that: amortized constant work per batch.
-    if (this.#entries.length > 2 * this.tail || this.#deltas > 2 * this.tailDeltas) this.#trim();
+    if (this.#entries.length > 2 * this.tail || this.#deltas > 2 * this.tailDeltas || this.#bytes > 2 * this.tailBytes) this.#trim();
   }
 
   /**
@@ -137,11 +145,16 @@ export class RecentLog {
 
   end(token: number): void {
     this.#open.delete(token);
-    if (this.#entries.length > this.tail || this.#deltas > this.tailDeltas) this.#trim();
+    if (this.#entries.length > this.tail || this.#deltas > this.tailDeltas || this.#bytes > this.tailBytes) this.#trim();
   }
 
   get length(): number {
     return this.#entries.length;
+  }
+
+  /** The estimated bytes of the rows held. */
+  get bytes(): number {
+    return this.#bytes;
   }
 
   /**
@@ -151,17 +164,21 @@ export class RecentLog {
   reset(): void {
     this.#firstSeq += this.#entries.length;
     this.#entries = [];
+    this.#sizes = [];
     this.#deltas = 0;
+    this.#bytes = 0;
     this.#letGo = null;
     this.#open.clear();
   }
 
   /** Lets go of what neither the tail nor an open upquery needs. */
   #trim(): void {
-    let keep = 0, deltas = 0;
+    let keep = 0, deltas = 0, bytes = 0;
     while (keep < this.#entries.length && keep < this.tail) {
-      deltas += changesOf(this.#entries[this.#entries.length - 1 - keep]);
-      if (deltas > this.tailDeltas && keep > 0) break;
+      const size = this.#sizes[this.#sizes.length - 1 - keep];
+      deltas += size.deltas;
+      bytes += size.bytes;
+      if ((deltas > this.tailDeltas || bytes > this.tailBytes) && keep > 0) break;
       keep++;
     }
     this.#letGoBefore(Math.min(this.#firstSeq + this.#entries.length - keep, this.#oldestOpen()));
@@ -177,17 +194,28 @@ export class RecentLog {
   #letGoBefore(seq: number): void {
     const drop = seq - this.#firstSeq;
     if (drop <= 0) return;
-    for (let i = 0; i < drop; i++) this.#deltas -= changesOf(this.#entries[i]);
+    for (let i = 0; i < drop; i++) {
+      this.#deltas -= this.#sizes[i].deltas;
+      this.#bytes -= this.#sizes[i].bytes;
+    }
     this.#letGo = this.#entries[drop - 1].position;
     this.#entries = this.#entries.slice(drop);
+    this.#sizes = this.#sizes.slice(drop);
     this.#firstSeq = seq;
   }
 }
 
-function changesOf(b: Batch): number {
-  let n = 0;
-  for (const c of b.changes) n += c.deltas.length;
-  return n;
+/** A batch's row changes, and roughly the bytes its rows take (text and buffers by length). */
+function sizeOf(b: Batch): { deltas: number; bytes: number } {
+  let deltas = 0, bytes = 0;
+  for (const c of b.changes) {
+    deltas += c.deltas.length;
+    for (const d of c.deltas) {
+      bytes += 32 + 8 * d.row.length;
+      for (const v of d.row) if (typeof v === 'string' || Buffer.isBuffer(v)) bytes += v.length;
+    }
+  }
+  return { deltas, bytes };
 }
 
 interface Waiting {

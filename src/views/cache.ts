@@ -18,6 +18,9 @@ import type { Value } from '../values.js';
 
 const TYPE_TIMESTAMP = 7;
 
+/** Caches built in this process: each one's {@link Cache.grantKey}. */
+let instances = 0;
+
 /** What survives a restart: enough to rebuild the cache without asking upstream. */
 export interface CacheDefinition {
   readonly id: string;
@@ -90,6 +93,12 @@ export class Cache {
   readonly ahead = new Map<string, number>();
   /** The key statements find the cache by: its tables resolved in its database ([note: scoped-key]). */
   readonly routingKey: string;
+  /**
+   * What a session's grants check of this cache is kept under ([note: cached-grants]): this
+   * instance, not its id, which a cache planned again after ALTER TABLE (or registered again over a
+   * table created again) keeps while what its query reads changed (`SELECT *` gains a column).
+   */
+  readonly grantKey = `${++instances}`;
 
   constructor(
     readonly def: CacheDefinition,
@@ -109,6 +118,13 @@ export class Cache {
     const isTimestamp = (p: { table: string; column: string }): boolean =>
       tables.some((t) => t.table === p.table && t.columns.some((c) => c.name === p.column && c.dataType === 'timestamp'));
     this.timestamps = def.columns.some((c) => c.type === TYPE_TIMESTAMP) || plan.params.some((p) => isTimestamp(parameterOf(plan, p.column)));
+  }
+
+  /** The IN lists bound multiply to more than {@link MAX_READ_KEYS} keys. */
+  static tooManyKeys(bound: ReadonlyArray<ReadonlyArray<ValueSource>>): boolean {
+    let n = 1;
+    for (const list of bound) if ((n *= list.length) > MAX_READ_KEYS) return true;
+    return false;
   }
 
   get id(): string {
@@ -160,8 +176,15 @@ export class Cache {
     return out;
   }
 
-  /** The reader keys for bound parameters (the cross product of IN lists), or null to go upstream. */
+  /**
+   * The reader keys for bound parameters (the cross product of IN lists), or null to go upstream:
+   * a value that is not a plain key, or IN lists that multiply to more than {@link MAX_READ_KEYS}
+   * keys ({@link Cache.tooManyKeys}).
+   */
   keys(bound: ReadonlyArray<ReadonlyArray<ValueSource>>, params: ReadonlyArray<Value>): Row[] | null {
+    // Before anything is built: a few KiB of IN lists multiply to millions of keys, which would
+    // hold the event loop and the memory of every session (and fill them all from MariaDB).
+    if (Cache.tooManyKeys(bound)) return null;
     const cols = this.plan.schema.columns;
     let keys: Value[][] = [[]];
     for (let i = 0; i < bound.length; i++) {
@@ -184,6 +207,9 @@ export class Cache {
     return keys;
   }
 }
+
+/** Reader keys one read may name at most (the product of its IN lists' lengths); more go upstream. */
+export const MAX_READ_KEYS = 10_000;
 
 /** Where one literal's value comes from: the statement itself, or the next `?` placeholder. */
 function valueSource(l: Literal, next: { p: number }): ValueSource | null {

@@ -26,7 +26,7 @@ import type { SessionView } from '../proxy/read-router.js';
 interface SessionChecks {
   readonly epoch: number;
   readonly generation: number;
-  /** cache id → true (readable) or false (MariaDB refused the probe). */
+  /** cache (its grantKey: one per planned instance) → true (readable) or false (MariaDB refused the probe). */
   readonly caches: Map<string, boolean>;
 }
 

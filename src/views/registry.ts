@@ -92,7 +92,19 @@ export class CacheRegistry {
     const list = (this.#byKey.get(c.routingKey) ?? []).filter((x) => x !== c);
     if (list.length > 0) this.#byKey.set(c.routingKey, list);
     else this.#byKey.delete(c.routingKey);
-    if (c.status !== 'dropped') releaseCache(this.#graph, c.built);
+    if (c.status !== 'dropped') this.#release(c);
+  }
+
+  /**
+   * Releases a cache's nodes and frees the state of those that left the graph: a removed cache can
+   * stay referenced (a prepared statement, the route memo, a fill in flight) long after it left,
+   * and must not keep its rows, which the memory budget no longer counts.
+   */
+  #release(c: Cache): void {
+    c.built.reader.evictAll();
+    releaseCache(this.#graph, c.built);
+    const inGraph = new Set(this.#graph.nodes());
+    for (const n of c.built.nodes) if (!inGraph.has(n)) n.state?.evictAll();
   }
 
   /**
@@ -102,11 +114,8 @@ export class CacheRegistry {
    */
   retire(c: Cache, reason: string): void {
     if (c.status === 'dropped') return;
-    c.built.reader.evictAll();
-    releaseCache(this.#graph, c.built);
-    // The nodes that left the graph stay referenced by the listed cache: their state is freed here.
-    const inGraph = new Set(this.#graph.nodes());
-    for (const n of c.built.nodes) if (!inGraph.has(n)) n.state?.evictAll();
+    // The nodes that left the graph stay referenced by the listed cache: their state is freed.
+    this.#release(c);
     c.status = 'dropped';
     c.reason = reason;
     // Not brought back by a restart: a table created later under the name is another table.

@@ -11,13 +11,17 @@
  * test/e2e/injection.test.ts.
  *
  * Bounded: at most {@link MEMO_ENTRIES} statements of at most {@link MEMO_MAX_LENGTH} characters
- * (a few MiB at most); the oldest entry leaves first. Statements that match no cache are not kept.
+ * binding at most {@link MEMO_MAX_KEYS} reader keys; the oldest entry leaves first. Statements
+ * that match no cache are not kept, and a route whose cache was dropped or replaced is forgotten
+ * when its statement is sent again (the registry frees a removed cache's rows in any case).
  */
 import type { Row } from '../dataflow/delta.js';
 import type { Cache, ValueSource } from './cache.js';
 
 /** Statements remembered at most. */
 export const MEMO_ENTRIES = 16_384;
+/** Reader keys a remembered route holds at most (an IN list's keys). */
+export const MEMO_MAX_KEYS = 64;
 /** Longer statements are routed afresh each time (their text would be most of the memo's memory). */
 export const MEMO_MAX_LENGTH = 1024;
 
@@ -59,13 +63,20 @@ export class RouteMemo {
    */
   get(sql: string, mode: number, database: string | null, candidates: (routingKey: string) => ReadonlyArray<Cache> | undefined): MemoRoute | undefined {
     const r = this.#byText.get(sql);
-    if (r === undefined || r.mode !== mode || r.database !== database || r.cache.status !== 'ready') return undefined;
-    return candidates(r.routingKey) === r.candidates ? r : undefined;
+    if (r === undefined || r.mode !== mode || r.database !== database) return undefined;
+    if (r.cache.status === 'ready' && candidates(r.routingKey) === r.candidates) return r;
+    // A cache that is not ready may be again: only a route whose candidate list was replaced (a
+    // registration or a drop under its key) is forgotten, so it does not keep a dropped cache.
+    if (candidates(r.routingKey) !== r.candidates) this.#byText.delete(sql);
+    return undefined;
   }
 
-  /** Remembers `route` for `sql` (in place of any route for another mode or database). */
+  /**
+   * Remembers `route` for `sql` (in place of any route for another mode or database), unless the
+   * statement is long or binds many keys (IN lists multiply: 1 KiB of text can bind millions).
+   */
   set(sql: string, route: MemoRoute): void {
-    if (sql.length > MEMO_MAX_LENGTH) return;
+    if (sql.length > MEMO_MAX_LENGTH || (route.keys !== null && route.keys.length > MEMO_MAX_KEYS)) return;
     if (this.#byText.size >= this.#capacity && !this.#byText.has(sql)) {
       const oldest = this.#byText.keys().next();
       if (oldest.done !== true) this.#byText.delete(oldest.value);

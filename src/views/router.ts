@@ -19,7 +19,7 @@ import type { Row } from '../dataflow/delta.js';
 import { RotorError } from '../errors.js';
 import type { Value } from '../values.js';
 import type { MissPolicy } from '../config.js';
-import type { Cache, ValueSource } from './cache.js';
+import { Cache, MAX_READ_KEYS, type ValueSource } from './cache.js';
 import type { PrivilegeChecks } from './privileges.js';
 import type { Explained } from './register.js';
 import { PROXIED_ID, type ProxiedQueries } from './proxied-queries.js';
@@ -104,6 +104,14 @@ const MISS_FIRST = Object.freeze(upstream('miss (first read of the key)'));
 const MISS_FILLED = Object.freeze(upstream('miss (filled in the background)'));
 const MISS_AHEAD = Object.freeze(upstream('miss (the key\'s fill waits for the binlog stream)'));
 
+const NOT_PLAIN = 'a parameter does not compare as a plain key (NULL, or another type)';
+const TOO_MANY_KEYS = `the IN lists name more than ${MAX_READ_KEYS} keys`;
+
+/** Why bound parameters gave no reader keys (Cache.keys returned null). */
+function noKeys(bound: ReadonlyArray<ReadonlyArray<ValueSource>>): string {
+  return Cache.tooManyKeys(bound) ? TOO_MANY_KEYS : NOT_PLAIN;
+}
+
 /** What a routed read resolves to once it waited: the answer, or the relay it became. */
 function settled(r: Routed): Answer | Upstream | Promise<Answer | Upstream | null> {
   return r.kind === 'answer' || r.kind === 'pending' ? r.answer : r;
@@ -175,6 +183,11 @@ export class CacheRouter implements ReadRouter {
 
   constructor(readonly backend: RouterBackend) {}
 
+  /** Statement texts the route memo holds. [note: route-memo] */
+  get memoSize(): number {
+    return this.#memo.size;
+  }
+
   routeQuery(sql: string, session: SessionView): Routed {
     try {
       let i = 0;
@@ -193,7 +206,7 @@ export class CacheRouter implements ReadRouter {
       if (typeof route === 'string') return this.#up(route);
       const { cache, keys } = route;
       if (!this.#sessionOk(cache, session)) return this.#up(this.#whyNot(cache, session));
-      if (keys === null) return this.#up('a parameter does not compare as a plain key (NULL, or another type)');
+      if (keys === null) return this.#up(noKeys(route.bound));
       return this.#counted(this.#checked(session, cache, keys, route.selectText, route.readerKey), route.statement, session.database);
     } catch (e) {
       return this.#up(`router error: ${e instanceof Error ? e.message : String(e)}`);
@@ -249,7 +262,7 @@ export class CacheRouter implements ReadRouter {
       // (matchPrepared's routing key), as MariaDB resolves them: a later USE does not move them.
       if (!this.#sessionOk(m.cache, session)) return this.#up(this.#whyNot(m.cache, session));
       const keys = m.cache.keys(m.bound, params);
-      if (keys === null) return this.#up('a parameter does not compare as a plain key (NULL, or another type)');
+      if (keys === null) return this.#up(noKeys(m.bound));
       return this.#counted(this.#checked(session, m.cache, keys, m.selectText), m.statement, m.database);
     } catch (e) {
       return this.#up(`router error: ${e instanceof Error ? e.message : String(e)}`);
@@ -313,13 +326,13 @@ export class CacheRouter implements ReadRouter {
    */
   #checked(session: SessionView, cache: Cache, keys: ReadonlyArray<Row>, selectText: string, readerKey: string | null = null): Routed {
     const privileges = this.backend.privileges;
-    const verdict = privileges.checked(session, cache.id);
+    const verdict = privileges.checked(session, cache.grantKey);
     const columns = cache.variants.get(selectText);
     if (verdict === true) return columns === undefined ? this.#learn(cache, selectText) : this.#serveSession(session, cache, keys, columns, readerKey);
     if (verdict === false) return this.#up(`the user may not read cache ${cache.id}`);
     const query = cache.probe;
     if (query === null) return this.#up(`the user's grants for cache ${cache.id} cannot be checked`);
-    const record = privileges.begin(session, cache.id);
+    const record = privileges.begin(session, cache.grantKey);
     const answer = (async (): Promise<Answer | Upstream | null> => {
       const refused = await mayRead(session, query);
       record(refused === null);

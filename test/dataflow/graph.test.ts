@@ -114,6 +114,27 @@ describe('recent log of held batches', () => {
     assert.ok(log.length <= 3, `${log.length} batches held`);
   });
 
+  it('bounds the tail by the bytes of its rows, not only by their number', () => {
+    // 2,000 transactions that each rewrite one 1 MiB document are 2,000 row changes: far below
+    // the row bound, yet 4 GiB of row images (before and after) if the tail kept them all.
+    const log = new RecentLog();
+    const doc = (i: number): string => String(i % 10).repeat(1 << 20);
+    for (let i = 1; i <= 40; i++) log.record(batch(i, [[-1, [i, doc(i)]], [1, [i, doc(i + 1)]]]));
+    assert.ok(log.bytes <= 2 * log.tailBytes, `${(log.bytes / 1048576).toFixed(0)} MiB of rows held`);
+    const t = log.begin();
+    assert.equal(log.after(t, at(5)), null, 'a fill behind a batch let go is read again');
+    log.end(t);
+  });
+
+  it('gives up an upquery whose batches outgrow the byte limit, and lets them go', () => {
+    const log = new RecentLog(100_000, 1_000, 50_000, 4 << 20, 1 << 20);
+    const t = log.begin();
+    for (let i = 1; i <= 10; i++) log.record(batch(i, [[1, [i, 'x'.repeat(1 << 20)]]]));
+    assert.equal(log.after(t, at(0)), null);
+    assert.ok(log.bytes <= 2 << 20, `${log.bytes} bytes held`);
+    log.end(t);
+  });
+
   it('forgets every batch when the binlog starts a new numbering', () => {
     const log = new RecentLog(100, 4);
     log.record({ ...batch(900, []), position: { file: 'bin.000007', position: 900 } });
