@@ -68,7 +68,7 @@ export interface EngineOptions {
   queryStats?: number;
   /** The process the budget follows besides the state ([note: memory-process]). Default: none (tests). */
   processMemory?: ProcessMemory;
-  /** How fills read the upstream ([note: fill-position]). Default: locking. */
+  /** How fills read the upstream ([note: fill-position]). Default: snapshot (locking where the server has no snapshot positions). */
   fillRead?: FillRead;
   logger?: Logger;
 }
