@@ -9,8 +9,11 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import type mysql from 'mysql2/promise';
+import mysql from 'mysql2/promise';
 import { startRedis, stopServer } from '../../scripts/private-server.js';
 import { freshDatabase, type TestDatabase } from '../support/servers.js';
 import { startTestRotor, type TestRotor } from '../support/rotor.js';
@@ -43,8 +46,8 @@ const listed = async (r: TestRotor, id: string): Promise<boolean> => (await r.ap
 type RegistryStatus = { kind: string; connected: boolean; skipped: Array<{ id: string; reason: string }> };
 const registry = async (r: TestRotor): Promise<RegistryStatus> => (await r.api<{ registry: RegistryStatus }>('GET', '/api/status')).body.registry;
 
-async function start(): Promise<TestRotor> {
-  const r = await startTestRotor(db, { redis: redisUrl });
+async function start(opts: { dataDir?: string; redis?: string } = {}): Promise<TestRotor> {
+  const r = await startTestRotor(db, { redis: redisUrl, ...opts });
   rotors.push(r);
   return r;
 }
@@ -73,8 +76,13 @@ before(async () => {
   b = await start();
 });
 
+const dirs: string[] = [];
+const user = `reader_${randomBytes(3).toString('hex')}`;
+
 after(async () => {
   for (const r of rotors) await r.stop().catch(() => undefined);
+  await db?.admin.query(`DROP USER IF EXISTS '${user}'@'%'`).catch(() => undefined);
+  for (const d of dirs) await rm(d, { recursive: true, force: true });
   await db?.drop();
   await stopServer('redis', REDIS_NAME, { wipe: true });
 });
@@ -207,4 +215,58 @@ test('hostile entries in the hash are skipped and logged; the rest installs', as
   } finally {
     redis.disconnect();
   }
+});
+
+test('a cache installed from the registry answers only sessions whose user may read it', async () => {
+  await db.admin.query(`CREATE TABLE secret (id INT PRIMARY KEY, v VARCHAR(20)); INSERT INTO secret VALUES (1, 'classified')`);
+  await db.admin.query(`CREATE USER '${user}'@'%' IDENTIFIED BY 'pw'; GRANT SELECT ON \`${db.name}\`.story TO '${user}'@'%'`);
+  const id = await a.register('SELECT v FROM secret WHERE id = ?');
+  await until('listed on B', PROPAGATION_MS, () => listed(b, id));
+  assert.deepEqual(await readTwice(b, 'SELECT v FROM secret WHERE id = 1'), [['classified']]);
+  const hits = await b.hits(id);
+  const c = await mysql.createConnection({ ...b.clientOptions, user, password: 'pw' });
+  try {
+    for (let i = 0; i < 2; i++) {
+      await assert.rejects(c.query('SELECT v FROM secret WHERE id = 1'), (e: { errno: number }) => e.errno === 1142, 'MariaDB\'s own refusal');
+    }
+  } finally {
+    await c.end();
+  }
+  assert.equal(await b.hits(id), hits, 'no cached answer went to the user without SELECT');
+});
+
+test('a Rotor started while Redis is down serves its data dir\'s caches and joins the registry when Redis comes', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'rotor-shared-'));
+  dirs.push(dir);
+  // An instance of its own first: its data dir mirrors what it installed from the registry.
+  const c1 = await start({ dataDir: dir });
+  const registered = (await a.api<Array<{ id: string }>>('GET', '/api/caches')).body.map((x) => x.id).sort();
+  assert.deepEqual((await c1.api<Array<{ id: string }>>('GET', '/api/caches')).body.map((x) => x.id).sort(), registered);
+  assert.equal((await readdir(join(dir, 'caches'))).length, registered.length, 'one file per cache');
+  await c1.stop();
+  rotors.splice(rotors.indexOf(c1), 1);
+
+  await stopServer('redis', REDIS_NAME);
+  const c2 = await start({ dataDir: dir });
+  assert.equal((await registry(c2)).connected, false);
+  const id = registered[0];
+  assert.ok(await listed(c2, id), 'the data dir\'s caches are served without Redis');
+  await startRedis(REDIS_NAME, { port: redisPort });
+  for (const r of [a, b, c2]) await until('reconnected', RECOVERY_MS, async () => (await registry(r)).connected);
+  for (const r of [a, b, c2]) await r.rotor.engine.registrySettled();
+  // Redis came back empty: one of them seeded it, and everyone agrees.
+  const lists = await Promise.all([a, b, c2].map(async (r) => (await r.api<Array<{ id: string }>>('GET', '/api/caches')).body.map((x) => x.id).sort()));
+  assert.deepEqual(lists[1], lists[0]);
+  assert.deepEqual(lists[2], lists[0]);
+  assert.ok(lists[0].includes(id));
+
+  // Redis holds a registry now: a data dir's cache it does not hold is dropped, not spread.
+  await c2.stop();
+  rotors.splice(rotors.indexOf(c2), 1);
+  assert.equal((await a.api('DELETE', `/api/caches/${id}`)).status, 204);
+  const c3 = await start({ dataDir: dir });
+  assert.equal((await registry(c3)).connected, true);
+  assert.equal(await listed(c3, id), false, 'the registry wins over the data dir');
+  await until('its file deleted', RECOVERY_MS, async () => !(await readdir(join(dir, 'caches'))).some((f) => f.startsWith(id)));
+  assert.equal(await listed(a, id), false, 'not written back to the registry');
 });
