@@ -89,6 +89,11 @@ const MAX_BACKGROUND_FILLS = 32;
 /** Keys filled between two checks of the memory budget, at most. */
 const INSTALLS_PER_CHECK = 1_000;
 
+/** What the shared registry holds of a cache: its definition, nothing derived. [note: shared-registry] */
+function sharedDefinition(c: Cache): SharedDefinition {
+  return { name: c.def.name, database: c.def.database, sql: c.def.sql };
+}
+
 /** How long start waits for Redis before serving without the shared registry (it keeps trying). */
 const REDIS_START_WAIT_MS = 3_000;
 
@@ -170,7 +175,7 @@ export class Engine implements BinlogSink, RouterBackend {
         const c = this.#registry.byName(id);
         if (c !== null && c.id === id) this.#dropHere(c);
       },
-      localDefinitions: () => new Map([...this.#registry.values()].map((c): [string, SharedDefinition] => [c.id, { name: c.def.name, database: c.def.database, sql: c.def.sql }])),
+      localDefinitions: () => new Map([...this.#registry.values()].map((c): [string, SharedDefinition] => [c.id, sharedDefinition(c)])),
     }, this.#log) : null;
   }
 
@@ -283,20 +288,12 @@ export class Engine implements BinlogSink, RouterBackend {
       const r = await this.#registerHere(req);
       return { ...this.info(r.cache), created: r.created };
     }
-    // [note: shared-registry] Planned here first (a refusal never reaches Redis), then written;
-    // a write that fails undoes the install.
-    return sync.local(async () => {
-      const r = await this.#registerHere(req);
-      if (r.created) {
-        try {
-          await sync.shared.put(r.cache.id, { name: r.cache.def.name, database: r.cache.def.database, sql: r.cache.def.sql });
-        } catch (e) {
-          if (this.#registry.holds(r.cache)) this.#dropHere(r.cache);
-          throw e;
-        }
-      }
-      return { ...this.info(r.cache), created: r.created };
-    });
+    // [note: shared-registry] Planned here first (a refusal never reaches Redis), then written.
+    const r = await sync.register(() => this.#registerHere(req), (x) => ({
+      id: x.cache.id, def: sharedDefinition(x.cache),
+      undo: () => { if (this.#registry.holds(x.cache)) this.#dropHere(x.cache); },
+    }));
+    return { ...this.info(r.cache), created: r.created };
   }
 
   /** Registers on this instance only (a request, or a definition of the shared registry). */
@@ -309,13 +306,9 @@ export class Engine implements BinlogSink, RouterBackend {
 
   /** Where the registry lives, as /api/status shows it. */
   registryStatus(): Record<string, unknown> {
-    if (this.#sync === null) return this.#registry.persistent ? { kind: 'data-dir', dir: this.#opts.dataDir } : { kind: 'memory' };
-    const s = this.#sync.shared;
-    return {
-      kind: 'redis', redis: s.where, connected: s.connected, since: new Date(s.since).toISOString(), lastError: s.lastError,
-      reconciles: this.#sync.reconciles, skipped: [...this.#sync.skipped].map(([id, x]) => ({ id: id.slice(0, 80), reason: x.reason })),
-      ...(this.#registry.persistent ? { dataDir: this.#opts.dataDir } : {}),
-    };
+    const dataDir = this.#registry.persistent ? { dataDir: this.#opts.dataDir } : {};
+    if (this.#sync === null) return { kind: this.#registry.persistent ? 'data-dir' : 'memory', ...dataDir };
+    return { ...this.#sync.status(), ...dataDir };
   }
 
   /** Resolves once the shared registry's reconciles asked for so far have run (tests). */
@@ -470,11 +463,9 @@ export class Engine implements BinlogSink, RouterBackend {
       this.#dropHere(c);
       return Promise.resolve(true);
     }
-    return sync.local(async () => {
-      await sync.shared.delete([c.id]);
+    return sync.drop(c.id, () => {
       if (this.#registry.holds(c)) this.#dropHere(c);
-      return true;
-    });
+    }).then(() => true);
   }
 
   #dropHere(c: Cache): void {

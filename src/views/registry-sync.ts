@@ -38,7 +38,7 @@ export class RegistrySync {
   /** Reconciles run one at a time, in the order asked. */
   #chain: Promise<void> = Promise.resolve();
   /** Registrations and drops of this instance under way: no cache is dropped for being absent meanwhile. */
-  #local = 0;
+  #localOps = 0;
   /** Entries skipped, with the entry's text and why, so an unchanged bad entry is logged once. */
   readonly skipped = new Map<string, { readonly raw: string; readonly reason: string }>();
   #timer: NodeJS.Timeout | null = null;
@@ -73,14 +73,50 @@ export class RegistrySync {
     } while (seen !== this.#chain);
   }
 
+  /**
+   * A registration on this instance: refused while Redis is down; `install` plans and installs it
+   * here, then a new cache is written to Redis, and undone here when that write fails.
+   */
+  register<T extends { readonly created: boolean }>(install: () => Promise<T>, shared: (r: T) => { readonly id: string; readonly def: SharedDefinition; undo(): void }): Promise<T> {
+    return this.#local(async () => {
+      const r = await install();
+      if (!r.created) return r;
+      const s = shared(r);
+      try {
+        await this.shared.put(s.id, s.def);
+      } catch (e) {
+        s.undo();
+        throw e;
+      }
+      return r;
+    });
+  }
+
+  /** A drop on this instance: refused while Redis is down; deleted from Redis, then `dropHere`. */
+  drop(id: string, dropHere: () => void): Promise<void> {
+    return this.#local(async () => {
+      await this.shared.delete([id]);
+      dropHere();
+    });
+  }
+
+  /** The shared registry as /api/status shows it. */
+  status(): Record<string, unknown> {
+    const s = this.shared;
+    return {
+      kind: 'redis', redis: s.where, connected: s.connected, since: new Date(s.since).toISOString(), lastError: s.lastError,
+      reconciles: this.reconciles, skipped: [...this.skipped].map(([id, x]) => ({ id: id.slice(0, 80), reason: x.reason })),
+    };
+  }
+
   /** Runs a registration or drop of this instance: refused while Redis is down; reconciles hold their drops meanwhile. */
-  async local<T>(op: () => Promise<T>): Promise<T> {
+  async #local<T>(op: () => Promise<T>): Promise<T> {
     this.shared.assertConnected();
-    this.#local++;
+    this.#localOps++;
     try {
       return await op();
     } finally {
-      this.#local--;
+      this.#localOps--;
     }
   }
 
@@ -95,8 +131,9 @@ export class RegistrySync {
   /** The whole registry: seeded when lost, then installed and dropped to match. `retry`: entries skipped before are tried again. */
   async #all(retry: boolean): Promise<void> {
     if (!this.shared.connected) return;
-    const mine = this.#target.localDefinitions();
-    if (await this.shared.seedIfLost(mine)) {
+    // Every definition goes to the seed script only when the epoch is missing.
+    const mine = (await this.shared.hasEpoch()) ? null : this.#target.localDefinitions();
+    if (mine !== null && (await this.shared.seedIfLost(mine))) {
       if (mine.size === 0) this.#log.info('a new shared registry was started in Redis');
       else this.#log.warn({ caches: mine.size }, 'Redis held no registry (new, or it lost its data): seeded it with this instance\'s caches');
     }
@@ -117,7 +154,7 @@ export class RegistrySync {
 
   #dropAbsent(absent: (id: string) => boolean): void {
     // A registration here may be between its install and its write to Redis: the next reconcile drops.
-    if (this.#local > 0) return;
+    if (this.#localOps > 0) return;
     for (const id of this.#target.localDefinitions().keys()) {
       if (!absent(id)) continue;
       this.#target.dropLocal(id);

@@ -178,6 +178,11 @@ export class SharedRegistry {
     return n;
   }
 
+  /** Whether Redis holds a registry (its epoch key): cheap, checked before {@link seedIfLost}. */
+  async hasEpoch(): Promise<boolean> {
+    return (await this.#cmd.exists(EPOCH).catch(this.#unavailable)) === 1;
+  }
+
   /**
    * When Redis has no registry (new, or lost with its data), seeds it with `defs` (this instance's
    * caches) in one atomic step; returns true when this call seeded it.
