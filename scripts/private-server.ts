@@ -229,8 +229,11 @@ export async function startMariaDb(name = 'default', opts: MariaDbOptions = {}):
   return { kind: 'mariadb', name, host: '127.0.0.1', port, socket, url: mariadbUrl(port), pid, dir };
 }
 
-/** Starts (or finds running) the private Redis called `name`. */
-export async function startRedis(name = 'default'): Promise<PrivateServer> {
+/**
+ * Starts (or finds running) the private Redis called `name`; `port` restarts a stopped one where it
+ * was (a test that stops Redis under running clients).
+ */
+export async function startRedis(name = 'default', opts: { port?: number } = {}): Promise<PrivateServer> {
   const dir = stateDir('redis', name);
   const pidFile = join(dir, 'redis.pid');
   const portFile = join(dir, 'port');
@@ -247,7 +250,7 @@ export async function startRedis(name = 'default'): Promise<PrivateServer> {
     if (!redis) throw new Error('redis-server not found after installing it');
   }
   mkdirSync(dir, { recursive: true });
-  const port = await freePort();
+  const port = opts.port ?? await freePort();
   writeFileSync(portFile, String(port));
   rmSync(pidFile, { force: true });
   const r = spawnSync(redis, [

@@ -28,6 +28,7 @@ function startCommand(): Command {
     .addOption(new Option('--listen <host:port>', 'where clients connect (MySQL protocol)').env('ROTOR_LISTEN').default(DEFAULTS.listen))
     .addOption(new Option('--admin <host:port>', 'admin HTTP API (health, status, caches)').env('ROTOR_ADMIN').default(DEFAULTS.admin))
     .addOption(new Option('--data-dir <dir>', 'where registered caches are kept across restarts (default: memory only)').env('ROTOR_DATA_DIR'))
+    .addOption(new Option('--redis <url>', 'shared registry: redis://HOST:PORT[/DB]; every instance using it serves the same caches (with --data-dir, the data dir mirrors it)').env('ROTOR_REDIS'))
     .addOption(new Option('--admin-token <token>', 'bearer token required on every /api/* route; mandatory for a non-loopback --admin').env('ROTOR_ADMIN_TOKEN'))
     .addOption(new Option('--server-id <id>', 'replication server id of the binlog connection, unique per Rotor instance').env('ROTOR_SERVER_ID'))
     .addOption(new Option('--backlog <n>', 'listen backlog of the MySQL endpoint').env('ROTOR_BACKLOG').default(String(DEFAULTS.backlog)))

@@ -27,6 +27,12 @@ export interface RotorConfig {
   readonly listen: HostPort;
   readonly admin: HostPort;
   readonly dataDir: string | null;
+  /**
+   * The shared registry: `redis://[:PASSWORD@]HOST:PORT[/DB]` (or `rediss://`), where the cache
+   * definitions of every instance using it live; null: the registry is this instance's own (the
+   * data dir, or memory). With both, the data dir mirrors the shared registry. [note: shared-registry]
+   */
+  readonly redis: string | null;
   readonly adminToken: string | null;
   /** Replication server id for the binlog connection; unique per Rotor instance. */
   readonly serverId: number;
@@ -89,6 +95,7 @@ export interface RawConfig {
   listen?: string;
   admin?: string;
   dataDir?: string;
+  redis?: string;
   adminToken?: string;
   serverId?: string;
   backlog?: string;
@@ -151,6 +158,20 @@ function parseUpstreamTls(mode: string | undefined, ca: string | undefined): Ups
   if (!UPSTREAM_TLS_MODES.includes(m as UpstreamTlsMode)) throw invalid(`--upstream-tls must be off, auto or required, not "${m}"`);
   if (ca && m === 'off') throw invalid('--upstream-ca needs --upstream-tls auto or required');
   return { mode: m as UpstreamTlsMode, ca: ca || null };
+}
+
+function parseRedis(value: string | undefined): string | null {
+  if (value === undefined || value === '') return null;
+  let u: URL;
+  try {
+    u = new URL(value);
+  } catch {
+    throw invalid('--redis is not a URL (expected redis://HOST:PORT[/DB])');
+  }
+  // The URL may hold a password: never repeated in a message.
+  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw invalid(`--redis must start with redis:// or rediss:// (got "${u.protocol}//")`);
+  if (!/^\/?(\d{1,2})?$/.test(u.pathname)) throw invalid('--redis may name a database number only (redis://HOST:PORT/DB)');
+  return value;
 }
 
 function invalid(msg: string): RotorError {
@@ -244,6 +265,7 @@ export function buildConfig(raw: RawConfig): RotorConfig {
     listen,
     admin,
     dataDir: raw.dataDir || null,
+    redis: parseRedis(raw.redis),
     adminToken,
     // Distinct from the upstream's own id (commonly 1) and from typical replicas.
     serverId: parseInteger(raw.serverId, '--server-id', 4000 + (process.pid % 10000), 1, 4294967295),

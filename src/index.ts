@@ -55,6 +55,7 @@ export async function startRotor(config: RotorConfig, logger: Logger = pino({ le
     upstreamUrl: config.upstream.url,
     defaultDatabase: config.upstream.database,
     dataDir: config.dataDir,
+    redisUrl: config.redis,
     consistency: config.consistency,
     missPolicy: config.missPolicy,
     privilegeRefreshMs: config.privilegeRefreshMs,
@@ -144,6 +145,7 @@ export async function startRotor(config: RotorConfig, logger: Logger = pino({ le
       queries: { servedFromCache: p.servedFromCache, relayed: p.relayed, notCachedReasons: p.notCachedReasons },
       binlog: binlog.status(),
       caches: { ...engine.status(), servingFromCaches: staleReason === null, staleReason },
+      registry: engine.registryStatus(),
       openFilesLimit: fds.limits?.soft ?? null,
       memory: memoryReport(engine),
     };

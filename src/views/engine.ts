@@ -34,6 +34,8 @@ import { CacheStore } from './cache-store.js';
 import { PrivilegeChecks } from './privileges.js';
 import { RegistrationLimit } from './registration-limit.js';
 import { CacheRegistry } from './registry.js';
+import { RegistrySync } from './registry-sync.js';
+import type { SharedDefinition } from './shared-registry.js';
 import { MemoryBudget, type ProcessMemory } from './memory-budget.js';
 import { usage } from '../dataflow/usage.js';
 import { SchemaRefresh } from './schema-refresh.js';
@@ -54,6 +56,8 @@ export interface EngineOptions {
   defaultDatabase: string | null;
   /** Persist registered caches here (one file per cache under caches/); null = memory only. */
   dataDir: string | null;
+  /** The shared registry (`--redis`): registrations and drops go through Redis ([note: shared-registry]). */
+  redisUrl?: string | null;
   /** Read-your-writes for sessions that wrote (config.ts `consistency`). Default 'eventual'. */
   consistency?: Consistency;
   /** What a read of a key a cache does not hold does (config.ts `missPolicy`). Default 'relay'. */
@@ -85,6 +89,14 @@ const MAX_BACKGROUND_FILLS = 32;
 /** Keys filled between two checks of the memory budget, at most. */
 const INSTALLS_PER_CHECK = 1_000;
 
+/** What the shared registry holds of a cache: its definition, nothing derived. [note: shared-registry] */
+function sharedDefinition(c: Cache): SharedDefinition {
+  return { name: c.def.name, database: c.def.database, sql: c.def.sql };
+}
+
+/** How long start waits for Redis before serving without the shared registry (it keeps trying). */
+const REDIS_START_WAIT_MS = 3_000;
+
 /** How long a read that must see its session's writes waits for the binlog before going upstream. */
 const SYNC_TIMEOUT_MS = 1_000;
 
@@ -110,6 +122,8 @@ export class Engine implements BinlogSink, RouterBackend {
   backgroundFillsSkipped = 0;
   readonly #log: Logger;
   readonly #opts: EngineOptions;
+  /** The shared registry, with `--redis`; null: this instance's registry is its own. */
+  readonly #sync: RegistrySync | null;
   readonly upstreamReasons = new Map<string, number>();
   /** [note: cached-grants] */
   readonly privileges = new PrivilegeChecks();
@@ -155,6 +169,14 @@ export class Engine implements BinlogSink, RouterBackend {
     this.proxied = new ProxiedQueries(opts.queryStats ?? DEFAULT_QUERY_STATS);
     this.router = new CacheRouter(this);
     this.budget = new MemoryBudget(this.#graph, opts.memoryLimitBytes ?? Number.MAX_SAFE_INTEGER, this.#log, opts.processMemory ?? null);
+    this.#sync = opts.redisUrl ? new RegistrySync(opts.redisUrl, {
+      installShared: (def) => this.#registerHere(def),
+      dropLocal: (id) => {
+        const c = this.#registry.byName(id);
+        if (c !== null && c.id === id) this.#dropHere(c);
+      },
+      localDefinitions: () => new Map([...this.#registry.values()].map((c): [string, SharedDefinition] => [c.id, sharedDefinition(c)])),
+    }, this.#log) : null;
   }
 
   /** Keeps the memory limit: every second, and after every INSTALLS_PER_CHECK keys filled. */
@@ -178,7 +200,12 @@ export class Engine implements BinlogSink, RouterBackend {
       if (!unchanged || this.budget.stateBytes > this.budget.limitBytes) this.checkMemory();
     }, BUDGET_CHECK_MS);
     this.#budgetTimer.unref();
-    if (!this.#registry.persistent) return;
+    if (this.#registry.persistent) await this.#loadPersisted();
+    // [note: shared-registry] After the data dir's caches: they seed a registry Redis has lost.
+    await this.#sync?.start(REDIS_START_WAIT_MS);
+  }
+
+  async #loadPersisted(): Promise<void> {
     const installed: Cache[] = [];
     const defs = await this.#registry.load();
     await this.#schema.loadCollations(defs.flatMap((d) => tablesOf(d)));
@@ -233,6 +260,7 @@ export class Engine implements BinlogSink, RouterBackend {
     if (this.#refreshTimer !== null) clearInterval(this.#refreshTimer);
     if (this.#budgetTimer !== null) clearInterval(this.#budgetTimer);
     this.#upqueries.invalidate();
+    await this.#sync?.close();
     await this.#upstream.close();
   }
 
@@ -255,10 +283,37 @@ export class Engine implements BinlogSink, RouterBackend {
       if (q === null) throw new RotorError('ERR_PROXIED_NOT_FOUND', [req.sql.trim()]);
       req = { sql: q.sql, ...(req.name === undefined ? {} : { name: req.name }), ...(q.database === null ? (req.database === undefined ? {} : { database: req.database }) : { database: q.database }) };
     }
+    const sync = this.#sync;
+    if (sync === null) {
+      const r = await this.#registerHere(req);
+      return { ...this.info(r.cache), created: r.created };
+    }
+    // [note: shared-registry] Planned here first (a refusal never reaches Redis), then written.
+    const r = await sync.register(() => this.#registerHere(req), (x) => ({
+      id: x.cache.id, def: sharedDefinition(x.cache),
+      undo: () => { if (this.#registry.holds(x.cache)) this.#dropHere(x.cache); },
+    }));
+    return { ...this.info(r.cache), created: r.created };
+  }
+
+  /** Registers on this instance only (a request, or a definition of the shared registry). */
+  async #registerHere(req: { sql: string; name?: string; database?: string }): Promise<{ cache: Cache; created: boolean; id: string }> {
     const r = await registerCache(req, {
       registry: this.#registry, schema: this.#schema, upstream: this.#upstream, defaultDatabase: this.#opts.defaultDatabase, log: this.#log,
     });
-    return { ...this.info(r.cache), created: r.created };
+    return { ...r, id: r.cache.id };
+  }
+
+  /** Where the registry lives, as /api/status shows it. */
+  registryStatus(): Record<string, unknown> {
+    const dataDir = this.#registry.persistent ? { dataDir: this.#opts.dataDir } : {};
+    if (this.#sync === null) return { kind: this.#registry.persistent ? 'data-dir' : 'memory', ...dataDir };
+    return { ...this.#sync.status(), ...dataDir };
+  }
+
+  /** Resolves once the shared registry's reconciles asked for so far have run (tests). */
+  async registrySettled(): Promise<void> {
+    await this.#sync?.settled();
   }
 
   /** What sessions send, per statement (SHOW PROXIED QUERIES, GET /api/queries). */
@@ -395,12 +450,27 @@ export class Engine implements BinlogSink, RouterBackend {
     return cacheDot(asDot(c), [...this.#registry.values()].map(asDot));
   }
 
-  drop(idOrName: string): boolean {
+  /**
+   * Drops a cache; false when there is none. Without a shared registry the cache is gone when this
+   * returns (before the promise resolves); with one, once Redis has deleted it ([note:
+   * shared-registry]), and the promise rejects with ERR_REGISTRY_UNAVAILABLE while Redis is down.
+   */
+  drop(idOrName: string): Promise<boolean> {
     const c = this.#registry.byName(idOrName);
-    if (c === null) return false;
+    if (c === null) return Promise.resolve(false);
+    const sync = this.#sync;
+    if (sync === null) {
+      this.#dropHere(c);
+      return Promise.resolve(true);
+    }
+    return sync.drop(c.id, () => {
+      if (this.#registry.holds(c)) this.#dropHere(c);
+    }).then(() => true);
+  }
+
+  #dropHere(c: Cache): void {
     this.#registry.remove(c);
     void this.#registry.unpersist(c);
-    return true;
   }
 
   /**

@@ -43,7 +43,8 @@ export interface RouterBackend {
   /** Keeps the column definitions MariaDB sent a session for a spelling of the cache's select list. */
   learnVariant(cache: Cache, selectText: string, columns: ReadonlyArray<ColumnDefinition>): void;
   register(req: { sql: string; name?: string; database?: string }): Promise<{ readonly name: string; readonly created: boolean }>;
-  drop(idOrName: string): boolean;
+  /** False when no such cache; rejects with a RotorError when the drop is refused (the shared registry is down). */
+  drop(idOrName: string): Promise<boolean>;
   /** EXPLAIN CACHE: what registering the statement would do, nothing registered. */
   explain(req: { sql: string; database?: string }): Promise<Explained>;
   /** The statements sessions send (SHOW PROXIED QUERIES). */
@@ -528,7 +529,7 @@ export class CacheRouter implements ReadRouter {
     const drop = DROP_CACHE.exec(sql);
     if (drop !== null) {
       const id = drop[1].replace(/^`|`$/g, '');
-      return this.#authorized(session, () => this.backend.cacheProbe(id), () => (this.backend.drop(id) ? { kind: 'ok', affectedRows: 0, info: '' } : errorAnswer(new RotorError('ERR_CACHE_NOT_FOUND', [id]))));
+      return this.#authorized(session, () => this.backend.cacheProbe(id), () => this.backend.drop(id).then((dropped): Answer => (dropped ? { kind: 'ok', affectedRows: 0, info: '' } : errorAnswer(new RotorError('ERR_CACHE_NOT_FOUND', [id]))), errorAnswer));
     }
     return null;
   }
@@ -559,7 +560,11 @@ export class CacheRouter implements ReadRouter {
         if (refused !== null) return refused;
       }
       let dropped = 0;
-      for (const id of ids) if (this.backend.drop(id)) dropped++;
+      try {
+        for (const id of ids) if (await this.backend.drop(id)) dropped++;
+      } catch (e) {
+        return errorAnswer(e);
+      }
       return { kind: 'ok', affectedRows: dropped, info: '' };
     });
   }

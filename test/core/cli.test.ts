@@ -14,12 +14,13 @@ function rotor(args: string[], env: NodeJS.ProcessEnv = {}): { status: number | 
 test('start --help explains every flag and its environment variable', () => {
   const r = rotor(['start', '--help']);
   assert.equal(r.status, 0);
-  for (const flag of ['--upstream', '--listen', '--admin', '--data-dir', '--admin-token', '--server-id', '--backlog', '--upstream-tls', '--upstream-ca']) {
+  for (const flag of ['--upstream', '--listen', '--admin', '--data-dir', '--redis', '--admin-token', '--server-id', '--backlog', '--upstream-tls', '--upstream-ca']) {
     assert.match(r.stdout, new RegExp(flag));
   }
   assert.match(r.stdout, /ROTOR_UPSTREAM/);
   assert.match(r.stdout, /ROTOR_UPSTREAM_TLS/);
   assert.match(r.stdout, /ROTOR_UPSTREAM_CA/);
+  assert.match(r.stdout, /ROTOR_REDIS/);
 });
 
 test('an unknown flag exits non-zero with one line', () => {

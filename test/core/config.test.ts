@@ -77,3 +77,13 @@ test('the memory limit takes bytes or binary units, defaults to min(1 GiB, a qua
     assert.throws(() => buildConfig({ ...base, memoryLimit: bad }), (e: unknown) => e instanceof RotorError && /--memory-limit must be a size/.test(e.message), bad);
   }
 });
+
+test('the shared registry is off by default, takes a redis:// or rediss:// URL with a database number, and never repeats a password', () => {
+  const base = { upstream: 'mysql://app:pw@db.internal:3306/shop' };
+  assert.equal(buildConfig(base).redis, null);
+  assert.equal(buildConfig({ ...base, redis: 'redis://127.0.0.1:6379' }).redis, 'redis://127.0.0.1:6379');
+  assert.equal(buildConfig({ ...base, redis: 'rediss://:secret@cache.internal:6380/2' }).redis, 'rediss://:secret@cache.internal:6380/2');
+  for (const bad of ['http://:secret@x:6379', 'redis://:secret@x:6379/app', 'not a url']) {
+    assert.throws(() => buildConfig({ ...base, redis: bad }), (e: unknown) => e instanceof RotorError && /--redis/.test(e.message) && !e.message.includes('secret'), bad);
+  }
+});

@@ -28,13 +28,15 @@ export interface TestRotor {
 /**
  * Rotor in front of `db`, on free ports, with its own replication server id. `missPolicy` is `fill`
  * unless given, so a first read is answered from its fill (test/e2e/miss-policy.test.ts: `relay`).
+ * `redis`: the shared registry's URL (test/e2e/shared-registry.test.ts).
  */
-export async function startTestRotor(db: TestDatabase, opts: { dataDir?: string; maxStaleness?: string; consistency?: string; privilegeRefresh?: string; memoryLimit?: string; missPolicy?: string; adminToken?: string } = {}): Promise<TestRotor> {
+export async function startTestRotor(db: TestDatabase, opts: { dataDir?: string; maxStaleness?: string; consistency?: string; privilegeRefresh?: string; memoryLimit?: string; missPolicy?: string; adminToken?: string; redis?: string } = {}): Promise<TestRotor> {
   const config = buildConfig({
     upstream: db.url.replace(/^mysql:/, 'mysql:'),
     listen: '127.0.0.1:0',
     admin: '127.0.0.1:0',
     dataDir: opts.dataDir,
+    redis: opts.redis,
     maxStaleness: opts.maxStaleness,
     consistency: opts.consistency,
     missPolicy: opts.missPolicy ?? 'fill',

@@ -63,13 +63,13 @@ describe('recheck vs DROP CACHE + re-registration', () => {
     await db.admin.query('ALTER TABLE g ADD COLUMN w INT');
     await caughtUp(stream, db.admin);
     await entered; // the recheck of the old cache waits in loadTable
-    assert.ok(engine.drop(c.id));
+    assert.ok(await engine.drop(c.id));
     const again = await engine.register({ sql });
     assert.equal(again.id, c.id);
     open();
     await new Promise((r) => setTimeout(r, 500));
     assert.equal(engine.list().filter((x) => x.id === c.id).length, 1);
-    assert.ok(engine.drop(c.id), 'DROP CACHE finds it');
+    assert.ok(await engine.drop(c.id), 'DROP CACHE finds it');
     assert.equal(engine.get(c.id), null);
     const after = await ask('SELECT v FROM g WHERE id = 2');
     assert.equal(after.source, 'upstream', 'no cache is registered any more, yet one answered');

@@ -66,7 +66,7 @@ describe('cache lifecycle', () => {
     assert.equal(again.status, 'ready');
     assert.deepEqual((await f.ask('SELECT v FROM gone WHERE id = 1')).rows, [[11]]);
     // Deleting a dropped cache removes it from the list.
-    assert.equal(f.engine.drop(agg.id), true);
+    assert.equal(await f.engine.drop(agg.id), true);
     assert.equal(f.engine.get(agg.id), null);
   });
 

@@ -18,7 +18,7 @@ function router(): { router: CacheRouter; registered: Array<{ sql: string; name?
       registered.push({ sql: req.sql, ...(req.name ? { name: req.name } : {}) });
       return { name: req.name ?? 'q', created: true };
     },
-    drop: (id: string) => {
+    drop: async (id: string) => {
       dropped.push(id);
       return true;
     },

@@ -34,7 +34,8 @@ export interface CacheAdmin {
   /** How many caches are registered (without describing each: registration stays flat in their number). */
   readonly count: number;
   get(idOrName: string): object | null;
-  drop(idOrName: string): boolean;
+  /** False when no such cache; rejects with a RotorError (ERR_REGISTRY_UNAVAILABLE: 503) when refused. */
+  drop(idOrName: string): Promise<boolean>;
   evict(idOrName: string, keys: ReadonlyArray<ReadonlyArray<Value>> | 'all'): number;
   dot?(idOrName: string): string | null;
 }
@@ -202,7 +203,7 @@ export function buildAdminApp(backend: AdminBackend, opts: AdminOptions): Fastif
 
   app.delete('/api/caches/:id', { schema: { params: ID_PARAMS } }, async (req, reply) => {
     const { id } = req.params as { id: string };
-    if (!caches().drop(id)) throw cacheNotFound(id);
+    if (!(await caches().drop(id))) throw cacheNotFound(id);
     return reply.code(204).send();
   });
 

@@ -20,7 +20,7 @@ function fakeCaches(): CacheAdmin & { registered: string[] } {
       return registered.length;
     },
     get: (id) => (id === 'c1' && registered.length ? { id: 'c1', stats: { hits: 0 } } : null),
-    drop: (id) => id === 'c1' && registered.splice(0, 1).length === 1,
+    drop: async (id) => id === 'c1' && registered.splice(0, 1).length === 1,
     evict: (_id, keys) => (keys === 'all' ? 7 : keys.length),
   };
 }

@@ -22,7 +22,7 @@ function caches(): CacheAdmin & { registered: string[] } {
       return registered.length;
     },
     get: (id) => (registered[Number(id.slice(1)) - 1] === undefined ? null : { id }),
-    drop: () => true,
+    drop: async () => true,
     evict: (_id, keys) => (keys === 'all' ? 9 : keys.length),
   };
 }

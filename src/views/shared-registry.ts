@@ -1,0 +1,213 @@
+/**
+ * The shared registry (`--redis URL`): the definitions of the registered caches in one Redis, so
+ * several Rotor instances serve the same caches. Redis holds definitions only — an id, a name, a
+ * database and the SQL text as registered — never credentials, schemas or rows: every instance
+ * plans each definition against its own upstream connection and fills its own views from its own
+ * binlog stream and misses.
+ *
+ * Keys (`rotor:` then):
+ * - `caches`: a hash, cache id → JSON `{"v":1,"name","database","sql"}`;
+ * - `epoch`: a random token set when the hash was (re)created; its absence means Redis lost the
+ *   registry (a restart without persistence, FLUSHALL) rather than every cache being dropped;
+ * - channel `changes`: a registration or drop publishes the id (`*`: reconcile everything). A
+ *   message carries no definition: a receiver reads the hash, so the hash alone decides.
+ *
+ * Commands fail at once while Redis is disconnected (no offline queue): registrations and drops are
+ * refused then, and the caches already installed keep answering (registry-sync.ts).
+ */
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { RotorError } from '../errors.js';
+
+const PREFIX = 'rotor:';
+const HASH = `${PREFIX}caches`;
+const EPOCH = `${PREFIX}epoch`;
+const CHANNEL = `${PREFIX}changes`;
+/** Published to ask every instance to reconcile its whole registry. */
+export const RECONCILE_ALL = '*';
+
+/** What the hash holds per cache: a definition, nothing an instance could not plan by itself. */
+export interface SharedDefinition {
+  readonly name: string;
+  readonly database: string;
+  readonly sql: string;
+}
+
+/** MariaDB's longest identifier; the admin API's longest SQL. */
+const MAX_NAME = 64;
+const MAX_SQL = 65_536;
+
+/**
+ * A hash entry as a definition, or why it is not one. Redis is not trusted more than an HTTP
+ * request: an entry is text of bounded size with exactly these fields, and is then registered
+ * like any request ([note: shared-registry]).
+ */
+export function parseShared(id: string, raw: string): SharedDefinition | string {
+  if (!/^[\w$]{1,64}$/.test(id)) return 'the id is not a cache id';
+  if (raw.length > MAX_SQL * 2) return 'the entry is too large';
+  let doc: unknown;
+  try {
+    doc = JSON.parse(raw);
+  } catch {
+    return 'the entry is not JSON';
+  }
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return 'the entry is not a JSON object';
+  const { name, database, sql } = doc as Record<string, unknown>;
+  if (typeof name !== 'string' || name.length === 0 || name.length > MAX_NAME) return 'name is not a name';
+  if (typeof database !== 'string' || database.length === 0 || database.length > MAX_NAME) return 'database is not a database name';
+  if (typeof sql !== 'string' || !/\S/.test(sql) || sql.length > MAX_SQL) return 'sql is not a statement';
+  return { name, database, sql };
+}
+
+/**
+ * Atomically: when the epoch is missing (a new or lost registry), the caller's definitions are
+ * added (never replacing one) and a new epoch set; returns the epoch in effect.
+ */
+const SEED = `
+if redis.call('EXISTS', KEYS[2]) == 0 then
+  for i = 2, #ARGV, 2 do redis.call('HSETNX', KEYS[1], ARGV[i], ARGV[i + 1]) end
+  redis.call('SET', KEYS[2], ARGV[1])
+end
+return redis.call('GET', KEYS[2])`;
+
+export interface SharedRegistryEvents {
+  /** Both connections are up (again): the registry must be read whole. */
+  onReady(): void;
+  /** Another instance (or this one) changed `id`, or `*` for everything. */
+  onChange(id: string): void;
+}
+
+export class SharedRegistry {
+  readonly #cmd: Redis;
+  readonly #sub: Redis;
+  readonly #log: Logger;
+  /** Where Redis is, for status and logs: host and port only (the URL may hold a password). */
+  readonly where: string;
+  #wasUp = false;
+  #closed = false;
+  /** When the last change of connectedness happened (ms since the epoch). */
+  since = Date.now();
+  lastError: string | null = null;
+
+  constructor(url: string, log: Logger, events: SharedRegistryEvents) {
+    this.#log = log;
+    const u = new URL(url);
+    this.where = `${u.hostname}:${u.port || 6379}${u.pathname.length > 1 ? u.pathname : ''}`;
+    const options = {
+      lazyConnect: true,
+      // Commands fail at once while disconnected: a registration is refused, never queued.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      connectTimeout: 2_000,
+      retryStrategy: (times: number): number => Math.min(100 * times, 1_000),
+    };
+    this.#cmd = new Redis(url, options);
+    // The subscription waits for a connection (and is renewed by ioredis after every reconnect).
+    this.#sub = new Redis(url, { ...options, enableOfflineQueue: true, maxRetriesPerRequest: null });
+    for (const c of [this.#cmd, this.#sub]) {
+      c.on('error', (e: Error) => {
+        if (this.lastError !== e.message) this.#log.debug({ err: e.message }, 'redis connection error');
+        this.lastError = e.message;
+      });
+      c.on('ready', () => this.#changed(events));
+      c.on('close', () => this.#changed(events));
+    }
+    this.#sub.on('message', (_channel: string, id: string) => events.onChange(id));
+  }
+
+  /** Both connections are up: registrations and drops may be written. */
+  get connected(): boolean {
+    return this.#cmd.status === 'ready' && this.#sub.status === 'ready';
+  }
+
+  #changed(events: SharedRegistryEvents): void {
+    const up = this.connected;
+    if (up === this.#wasUp || this.#closed) return;
+    this.#wasUp = up;
+    this.since = Date.now();
+    if (up) {
+      this.lastError = null;
+      this.#log.info({ redis: this.where }, 'shared registry connected');
+      events.onReady();
+    } else {
+      this.#log.warn({ redis: this.where }, 'shared registry disconnected: serving the caches installed, registrations and drops are refused until Redis is back');
+    }
+  }
+
+  /** Starts connecting (and reconnecting forever); resolves when connected or after `waitMs`. */
+  async start(waitMs: number): Promise<void> {
+    const connect = (c: Redis): Promise<void> => c.connect().catch(() => undefined);
+    await Promise.race([
+      Promise.all([connect(this.#cmd), connect(this.#sub).then(() => this.#sub.subscribe(CHANNEL)).catch(() => undefined)]),
+      new Promise((r) => setTimeout(r, waitMs).unref()),
+    ]);
+    if (!this.connected) this.#log.warn({ redis: this.where }, 'shared registry not reachable yet: serving without it until it is');
+  }
+
+  /** Throws the error registrations and drops get while Redis is down. */
+  assertConnected(): void {
+    if (!this.connected) throw new RotorError('ERR_REGISTRY_UNAVAILABLE', [this.where]);
+  }
+
+  /** Every entry of the hash (raw: parseShared checks each). */
+  async entries(): Promise<Map<string, string>> {
+    const all = await this.#cmd.hgetall(HASH).catch(this.#unavailable);
+    return new Map(Object.entries(all));
+  }
+
+  /** One entry, or null. */
+  async entry(id: string): Promise<string | null> {
+    return this.#cmd.hget(HASH, id).catch(this.#unavailable);
+  }
+
+  /** Adds or replaces a definition and tells every instance. */
+  async put(id: string, def: SharedDefinition): Promise<void> {
+    this.assertConnected();
+    const doc = JSON.stringify({ v: 1, name: def.name, database: def.database, sql: def.sql });
+    await this.#cmd.hset(HASH, id, doc).catch(this.#unavailable);
+    await this.#publish(id);
+  }
+
+  /** Deletes definitions and tells every instance; how many were there. */
+  async delete(ids: ReadonlyArray<string>): Promise<number> {
+    this.assertConnected();
+    if (ids.length === 0) return 0;
+    const n = await this.#cmd.hdel(HASH, ...ids).catch(this.#unavailable);
+    await this.#publish(ids.length === 1 ? ids[0] : RECONCILE_ALL);
+    return n;
+  }
+
+  /** Whether Redis holds a registry (its epoch key): cheap, checked before {@link seedIfLost}. */
+  async hasEpoch(): Promise<boolean> {
+    return (await this.#cmd.exists(EPOCH).catch(this.#unavailable)) === 1;
+  }
+
+  /**
+   * When Redis has no registry (new, or lost with its data), seeds it with `defs` (this instance's
+   * caches) in one atomic step; returns true when this call seeded it.
+   */
+  async seedIfLost(defs: ReadonlyMap<string, SharedDefinition>): Promise<boolean> {
+    const epoch = randomBytes(8).toString('hex');
+    const args: string[] = [epoch];
+    for (const [id, d] of defs) args.push(id, JSON.stringify({ v: 1, name: d.name, database: d.database, sql: d.sql }));
+    const now = await this.#cmd.eval(SEED, 2, HASH, EPOCH, ...args).catch(this.#unavailable);
+    const seeded = now === epoch;
+    if (seeded) await this.#publish(RECONCILE_ALL);
+    return seeded;
+  }
+
+  async #publish(id: string): Promise<void> {
+    await this.#cmd.publish(CHANNEL, id).catch(this.#unavailable);
+  }
+
+  readonly #unavailable = (e: unknown): never => {
+    this.#log.debug({ err: e instanceof Error ? e.message : String(e) }, 'a redis command failed');
+    throw new RotorError('ERR_REGISTRY_UNAVAILABLE', [this.where]);
+  };
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.all([this.#cmd.quit().catch(() => this.#cmd.disconnect()), this.#sub.quit().catch(() => this.#sub.disconnect())]);
+  }
+}
