@@ -59,10 +59,10 @@ test('the ring keeps the newest samples, oldest first', () => {
 test('the timer samples every interval until stopped, and does not hold the process open', async () => {
   const h = new History(source(), { intervalMs: 10 });
   h.start();
-  await new Promise((r) => setTimeout(r, 60));
+  // However late a loaded machine runs the timer, it samples again and again.
+  while (h.samples().length < 2) await new Promise((r) => setTimeout(r, 10));
   h.stop();
   const n = h.samples().length;
-  assert.ok(n >= 2, `${n} samples`);
   await new Promise((r) => setTimeout(r, 30));
   assert.equal(h.samples().length, n);
 });
