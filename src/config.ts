@@ -84,7 +84,7 @@ export const DEFAULTS = {
   missPolicy: 'relay',
   queryStats: 1000,
   warmKeys: 500,
-  warmRate: 200,
+  warmRate: 500,
   logLevel: 'info',
   upstreamTls: 'auto',
 } as const;

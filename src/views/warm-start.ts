@@ -7,7 +7,8 @@
  * background fill path (cache-reads.ts → dataflow/upquery.ts), exact at its binlog position like
  * every fill ([note: fill-position]), admitted and evicted like every fill ([note: memory-budget]).
  * Warm-up starts only once the binlog stream has started (src/index.ts), so its fills are fenced
- * against the stream; at most `rate` keys a second and `fills` fills in flight reach the upstream;
+ * against the stream; at most `rate` keys a second, in at most `fills` fills in flight (each of at
+ * most 16 keys of one cache, one upquery) reach the upstream;
  * a key already present is not asked for, and a cache dropped, re-registered or not ready stops
  * its warm-up. A cache still warming is not recorded, so a restart in the middle keeps its keys.
  * Pinned by test/views/warm-start.test.ts and test/e2e/warm-start.test.ts.
@@ -91,6 +92,9 @@ interface Queue {
   readonly keys: Row[];
   next: number;
 }
+
+/** Keys of one cache asked for in one fill, at most. */
+const WARM_BATCH = 16;
 
 /** How often the warm-up looks for tokens when none was left. */
 const PUMP_MS = 20;
@@ -183,7 +187,10 @@ export class WarmStart {
     if (keys.length > 0) this.#queues.push({ cache: c, keys, next: 0 });
   }
 
-  /** Starts fills while tokens and room in flight allow; hottest first, caches in turn. */
+  /**
+   * Starts fills while tokens and room in flight allow: hottest first, caches in turn, each fill up
+   * to {@link WARM_BATCH} keys of one cache (one upquery, as misses arriving together are).
+   */
   #fillSome(): void {
     if (this.#closed || this.#pacer === null) return;
     while (this.#status.inFlight < this.#opts.fills) {
@@ -199,28 +206,26 @@ export class WarmStart {
         this.#log.info({ cache: c.id, left }, 'warm-up of a cache that is gone or not ready stopped');
         continue;
       }
-      const key = q.keys[q.next];
       const reader = c.built.reader;
-      if (reader.has(keyString(key, reader.fold))) {
+      const batch: Row[] = [];
+      let tokens = true;
+      while (q.next < q.keys.length && batch.length < WARM_BATCH) {
+        const key = q.keys[q.next];
+        if (reader.has(keyString(key, reader.fold))) {
+          q.next++;
+          this.#status.present++;
+          this.#status.pending--;
+          continue;
+        }
+        if (!(tokens = this.#pacer.take(this.#now()))) break;
+        batch.push(key);
         q.next++;
-        this.#status.present++;
-        this.#status.pending--;
-        continue;
       }
-      if (!this.#pacer.take(this.#now())) {
+      if (batch.length > 0) this.#start(c, batch);
+      if (!tokens) {
         this.#schedule();
         return;
       }
-      q.next++;
-      this.#status.inFlight++;
-      this.peakInFlight = Math.max(this.peakInFlight, this.#status.inFlight);
-      void this.#host.fill(c, [key]).then(() => {
-        this.#status.inFlight--;
-        this.#status.pending--;
-        if (reader.has(keyString(key, reader.fold))) this.#status.filled++;
-        else this.#status.failed++;
-        this.#fillSome();
-      });
     }
     if (this.#status.pending === 0 && !this.#status.done) {
       this.#status.done = true;
@@ -228,6 +233,21 @@ export class WarmStart {
       const level = s.keys + s.skipped > 0 ? 'info' : 'debug';
       this.#log[level]({ keys: s.keys, filled: s.filled, present: s.present, failed: s.failed, skipped: s.skipped, ms: Math.round(this.#now() - this.#started) }, 'warm start done');
     }
+  }
+
+  #start(c: Cache, keys: ReadonlyArray<Row>): void {
+    const reader = c.built.reader;
+    this.#status.inFlight++;
+    this.peakInFlight = Math.max(this.peakInFlight, this.#status.inFlight);
+    void this.#host.fill(c, keys).then(() => {
+      this.#status.inFlight--;
+      this.#status.pending -= keys.length;
+      for (const k of keys) {
+        if (reader.has(keyString(k, reader.fold))) this.#status.filled++;
+        else this.#status.failed++;
+      }
+      this.#fillSome();
+    });
   }
 
   /** The next cache with keys left, in turn; null when every one is through. */

@@ -213,7 +213,8 @@ describe('warm start', () => {
     await done(e);
     const s = e.warmStatus()!;
     assert.ok(s.skipped >= 100, JSON.stringify(s));
-    assert.ok(s.filled <= 2 + 3, JSON.stringify(s));
+    // At most the two fills in flight when it was dropped (16 keys each), and the other caches' keys.
+    assert.ok(s.filled <= 2 * 16 + 3, JSON.stringify(s));
     // Only the fills in flight when it was dropped (and those of the other caches) asked the upstream.
     assert.ok(up.snapshots.length - asked <= 3, `${up.snapshots.length - asked} upqueries after the drop`);
     await sleep(20);
