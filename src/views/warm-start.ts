@@ -113,8 +113,8 @@ export class WarmStart {
   #recordTimer: NodeJS.Timeout | null = null;
   #started = 0;
   #closed = false;
-  /** The usage clock at the last record: nothing read or installed since means nothing to write. */
-  #recordedTick = -1;
+  /** The usage clock and installs at the last record: nothing read or installed since means nothing to write. */
+  #recordedAt = '';
   /** What was last written per cache (its keys' JSON), so an unchanged list is not written again. */
   readonly #written = new Map<string, string>();
   #recording: Promise<void> | null = null;
@@ -282,8 +282,9 @@ export class WarmStart {
    */
   record(): Promise<void> {
     if (this.#recording !== null) return this.#recording;
-    if (usage.tick === this.#recordedTick) return Promise.resolve();
-    const tick = usage.tick;
+    // A key admitted first-to-go takes no tick ([note: memory-budget]), but counts as installed.
+    const at = `${usage.tick}:${usage.installs}`;
+    if (at === this.#recordedAt) return Promise.resolve();
     this.#recording = (async () => {
       const warming = this.#warming();
       let ok = true;
@@ -300,7 +301,7 @@ export class WarmStart {
           this.#log.warn({ err: e, cache: c.id, where: this.#store.where }, 'hot keys could not be recorded');
         }
       }
-      if (ok) this.#recordedTick = tick;
+      if (ok) this.#recordedAt = at;
     })().finally(() => {
       this.#recording = null;
     });

@@ -220,4 +220,21 @@ describe('warm start', () => {
     await sleep(20);
     assert.ok(!(await readdir(join(dir, 'hot'))).includes(`${id}.json`));
   });
+
+  it('writes nothing when nothing was read or filled since the last record, nor a cache whose keys did not change', async () => {
+    const hot = join(dir, 'hot');
+    const file = `${cacheId}.json`;
+    await f.engine.recordHotKeys();
+    await rm(join(hot, file));
+    await f.engine.recordHotKeys();
+    assert.ok(!(await readdir(hot)).includes(file));
+    // A read of another cache: this one's list is the same.
+    await f.ask('SELECT v FROM item WHERE id = 130');
+    await f.ask('SELECT v FROM item WHERE id = 130');
+    await f.engine.recordHotKeys();
+    assert.ok(!(await readdir(hot)).includes(file));
+    await f.ask("SELECT id, v FROM item WHERE big = 9007199254741000 AND bin = 'b7'");
+    await f.engine.recordHotKeys();
+    assert.ok((await readdir(hot)).includes(file));
+  });
 });
