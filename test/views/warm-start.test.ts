@@ -198,6 +198,15 @@ describe('warm start', () => {
     assert.match(byId.at(-1)!, /\b1\b/);
   });
 
+  it('starts no more keys than its rate allows: at one key a second, one key, though four fills may be in flight', async () => {
+    const e = await restart({ warm: { rate: 1, fills: 4 } });
+    const s = e.warmStatus()!;
+    assert.ok(s.keys > 100);
+    assert.equal(s.inFlight, 1);
+    assert.equal(s.pending, s.keys);
+    assert.equal(e.warm?.peakInFlight, 1);
+  });
+
   it('stops the warm-up of a cache dropped while it warms, and forgets its hot keys', async () => {
     const up = new GatedUpstream(f.db.url);
     let open!: () => void;
