@@ -42,6 +42,8 @@ function startCommand(): Command {
     .addOption(new Option('--miss-policy <policy>', 'relay: a read of a key not in the cache goes to the client\'s upstream session, and a key missed twice is filled in the background; fill: the read waits for the fill').env('ROTOR_MISS_POLICY').default(DEFAULTS.missPolicy))
     .addOption(new Option('--query-stats <n>', 'statements SHOW PROXIED QUERIES keeps, the ones with the most upstream time (0: count none)').env('ROTOR_QUERY_STATS').default(String(DEFAULTS.queryStats)))
     .addOption(new Option('--fill-read <how>', 'how fills read the upstream: snapshot (a consistent snapshot, no lock) or locking (a share-locking read; writers to a key being filled wait for it)').env('ROTOR_FILL_READ').default('snapshot'))
+    .addOption(new Option('--warm-keys <n>', 'hot keys recorded per cache in --data-dir and filled again in the background at start (0: warm start off)').env('ROTOR_WARM_KEYS').default(String(DEFAULTS.warmKeys)))
+    .addOption(new Option('--warm-rate <n>', 'keys a warm start fills per second, at most').env('ROTOR_WARM_RATE').default(String(DEFAULTS.warmRate)))
     .addOption(new Option('--tls-cert <file>', 'PEM certificate: enables TLS (STARTTLS) for clients').env('ROTOR_TLS_CERT'))
     .addOption(new Option('--tls-key <file>', 'PEM private key for --tls-cert').env('ROTOR_TLS_KEY'))
     .addOption(new Option('--upstream-tls <mode>', 'TLS to upstream sessions: off, auto (when the client used TLS) or required (always)').env('ROTOR_UPSTREAM_TLS').default(DEFAULTS.upstreamTls))

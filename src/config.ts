@@ -68,6 +68,10 @@ export interface RotorConfig {
   readonly queryStats: number;
   /** How fills read the upstream: `locking` (exact, proven) or `snapshot` (no lock; see README). */
   readonly fillRead: 'locking' | 'snapshot';
+  /** Hot keys recorded per cache in the data dir and filled again at start (0: warm start off). */
+  readonly warmKeys: number;
+  /** Keys a warm start fills per second, at most. */
+  readonly warmRate: number;
   readonly logLevel: string;
   readonly tls: { readonly cert: string; readonly key: string } | null;
   /** TLS between Rotor and each client's upstream session; `ca` (PEM) verifies upstream's certificate. */
@@ -85,6 +89,8 @@ export const DEFAULTS = {
   consistency: 'eventual',
   missPolicy: 'relay',
   queryStats: 1000,
+  warmKeys: 500,
+  warmRate: 500,
   logLevel: 'info',
   upstreamTls: 'auto',
 } as const;
@@ -109,6 +115,8 @@ export interface RawConfig {
   missPolicy?: string;
   queryStats?: string;
   fillRead?: string;
+  warmKeys?: string;
+  warmRate?: string;
   logLevel?: string;
   tlsCert?: string;
   tlsKey?: string;
@@ -280,6 +288,8 @@ export function buildConfig(raw: RawConfig): RotorConfig {
     missPolicy: parseMissPolicy(raw.missPolicy),
     queryStats: parseInteger(raw.queryStats, '--query-stats', DEFAULTS.queryStats, 0, 1_000_000),
     fillRead: parseFillRead(raw.fillRead),
+    warmKeys: parseInteger(raw.warmKeys, '--warm-keys', DEFAULTS.warmKeys, 0, 100_000),
+    warmRate: parseInteger(raw.warmRate, '--warm-rate', DEFAULTS.warmRate, 1, 1_000_000),
     logLevel: parseLogLevel(raw.logLevel),
     tls: raw.tlsCert && raw.tlsKey ? { cert: raw.tlsCert, key: raw.tlsKey } : null,
     upstreamTls: parseUpstreamTls(raw.upstreamTls, raw.upstreamCa),

@@ -63,6 +63,7 @@ export async function startRotor(config: RotorConfig, logger: Logger = pino({ le
     memoryLimitBytes: config.memoryLimitBytes,
     queryStats: config.queryStats,
     fillRead: config.fillRead,
+    warm: { keys: config.warmKeys, rate: config.warmRate },
     processMemory: ownProcessMemory(),
     logger: logger.child({ area: 'engine' }),
   });
@@ -93,6 +94,9 @@ export async function startRotor(config: RotorConfig, logger: Logger = pino({ le
     logger: logger.child({ area: 'binlog' }),
   });
   await binlog.start();
+  // Hot keys recorded before the last stop are filled in the background once the stream runs, so
+  // their fills are fenced against it like every other. [note: warm-fill]
+  await engine.warmUp();
   const freshness = new Freshness(binlog, config.maxStalenessMs, (reason) => {
     if (reason === null) logger.info('caches answer again: the binlog is within the staleness bound');
     else logger.warn({ reason }, 'cached reads go upstream');
@@ -148,6 +152,7 @@ export async function startRotor(config: RotorConfig, logger: Logger = pino({ le
       registry: engine.registryStatus(),
       openFilesLimit: fds.limits?.soft ?? null,
       memory: memoryReport(engine),
+      warm: engine.warmStatus(),
     };
   };
 

@@ -66,6 +66,26 @@ export abstract class KeyedEntries<E extends StateEntry> extends OperatorBase {
     for (const e of this.entries.values()) yield e.keyRow;
   }
 
+  /**
+   * The key rows of at most `n` present keys, most recently used first ([note: memory-budget]'s
+   * ticks: what the budget keeps longest); keys admitted but never used again (tick 0) come last.
+   * One pass over the entries, keeping the best `n` in a small heap.
+   */
+  hottest(n: number): Row[] {
+    if (n <= 0) return [];
+    const heap: StateEntry[] = [];
+    for (const e of this.entries.values()) {
+      if (heap.length < n) {
+        heap.push(e);
+        siftUp(heap, heap.length - 1);
+      } else if (e.used > heap[0].used) {
+        heap[0] = e;
+        siftDown(heap, 0);
+      }
+    }
+    return heap.sort((a, b) => b.used - a.used).map((e) => e.keyRow);
+  }
+
   rows(key: string): ReadonlyArray<Row> | undefined {
     const e = this.entries.get(key);
     if (e === undefined) return undefined;
@@ -156,4 +176,26 @@ export function takeRow(rows: Row[], row: Row): Row | undefined {
   rows[i] = rows[rows.length - 1];
   rows.pop();
   return taken;
+}
+
+// A min-heap of entries by tick: the root is the coldest of the hottest kept so far.
+function siftUp(h: StateEntry[], i: number): void {
+  while (i > 0) {
+    const p = (i - 1) >> 1;
+    if (h[p].used <= h[i].used) return;
+    [h[p], h[i]] = [h[i], h[p]];
+    i = p;
+  }
+}
+
+function siftDown(h: StateEntry[], i: number): void {
+  for (;;) {
+    const l = 2 * i + 1, r = l + 1;
+    let m = i;
+    if (l < h.length && h[l].used < h[m].used) m = l;
+    if (r < h.length && h[r].used < h[m].used) m = r;
+    if (m === i) return;
+    [h[m], h[i]] = [h[i], h[m]];
+    i = m;
+  }
 }

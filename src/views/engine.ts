@@ -17,7 +17,7 @@ import type { ColumnDefinition } from '../proxy/protocol/column-definition.js';
 import type { Batch, BinlogPosition } from '../dataflow/batch.js';
 import type { BinlogSink, SchemaChange } from '../binlog/sink.js';
 import type { Freshness } from '../binlog/freshness.js';
-import type { Consistency, MissPolicy } from '../config.js';
+import { DEFAULTS, type Consistency, type MissPolicy } from '../config.js';
 import { Graph } from '../dataflow/graph.js';
 import { cacheDot, type DotCache } from './dot.js';
 import { Upqueries, type UpqueryStats } from '../dataflow/upquery.js';
@@ -46,6 +46,8 @@ import { explainCache, registerCache, type Explained } from './register.js';
 import { likeMatcher, PROXIED_ID, ProxiedQueries, proxiedReports, registrableText, type Cacheability, type ProxiedQuery, type ProxiedReport, type ProxiedSort } from './proxied-queries.js';
 import { fillCache, fillInBackground, learnVariant } from './cache-reads.js';
 import { proxiedQueriesAnswer, showCachesAnswer } from './show-caches.js';
+import { FileHotKeyStore, type HotKeyStore } from './hot-keys.js';
+import { WarmStart, type WarmStatus } from './warm-start.js';
 
 export type { EngineUpstream } from './engine-upstream.js';
 
@@ -74,8 +76,21 @@ export interface EngineOptions {
   processMemory?: ProcessMemory;
   /** How fills read the upstream ([note: fill-position]). Default: snapshot (locking where the server has no snapshot positions). */
   fillRead?: FillRead;
+  /**
+   * Warm start ([note: warm-fill]): hot keys recorded per cache (0: off; default
+   * config.ts `DEFAULTS.warmKeys`), keys filled per second at start (default `DEFAULTS.warmRate`),
+   * fills in flight (default {@link WARM_FILLS}), how often they are recorded (ms).
+   */
+  warm?: { keys?: number; rate?: number; fills?: number; recordMs?: number };
+  /** Where hot keys are kept; default `<dataDir>/hot/` (none without a data dir). */
+  hotKeys?: HotKeyStore;
   logger?: Logger;
 }
+
+/** Warm-start fills in flight at once, at most. */
+const WARM_FILLS = 4;
+/** How often hot keys are recorded (and at a clean stop). */
+const WARM_RECORD_MS = 30_000;
 
 /** Statements counted at most by default. */
 export const DEFAULT_QUERY_STATS = 1000;
@@ -124,6 +139,8 @@ export class Engine implements BinlogSink, RouterBackend {
   readonly #opts: EngineOptions;
   /** The shared registry, with `--redis`; null: this instance's registry is its own. */
   readonly #sync: RegistrySync | null;
+  /** [note: warm-fill] null: no store, or warm start off. */
+  readonly #warm: WarmStart | null;
   readonly upstreamReasons = new Map<string, number>();
   /** [note: cached-grants] */
   readonly privileges = new PrivilegeChecks();
@@ -177,6 +194,43 @@ export class Engine implements BinlogSink, RouterBackend {
       },
       localDefinitions: () => new Map([...this.#registry.values()].map((c): [string, SharedDefinition] => [c.id, sharedDefinition(c)])),
     }, this.#log) : null;
+    const store = opts.hotKeys ?? (opts.dataDir !== null ? new FileHotKeyStore(opts.dataDir) : null);
+    const w = opts.warm ?? {};
+    const keys = w.keys ?? DEFAULTS.warmKeys;
+    this.#warm = store === null || keys <= 0 ? null : new WarmStart(
+      { keys, rate: w.rate ?? DEFAULTS.warmRate, fills: w.fills ?? WARM_FILLS, recordMs: w.recordMs ?? WARM_RECORD_MS },
+      store,
+      {
+        caches: () => this.#registry.values(),
+        holds: (c) => this.#registry.holds(c),
+        fill: (c, k) => this.#fillBackground(c, k),
+      },
+      this.#log,
+    );
+  }
+
+  /**
+   * Fills the hot keys recorded before the last stop, in the background ([note: warm-fill]);
+   * resolves once they are read back, not filled. Call after {@link start}, once the binlog
+   * stream has started (src/index.ts), so the fills are fenced against it.
+   */
+  async warmUp(): Promise<void> {
+    await this.#warm?.start();
+  }
+
+  /** The warm-up's progress (/api/status), or null when warm start is off. */
+  warmStatus(): WarmStatus | null {
+    return this.#warm?.status ?? null;
+  }
+
+  /** The warm-up itself (tests). */
+  get warm(): WarmStart | null {
+    return this.#warm;
+  }
+
+  /** Records each cache's hottest keys now (tests; otherwise periodic and at close). */
+  recordHotKeys(): Promise<void> {
+    return this.#warm?.record() ?? Promise.resolve();
   }
 
   /** Keeps the memory limit: every second, and after every INSTALLS_PER_CHECK keys filled. */
@@ -259,6 +313,7 @@ export class Engine implements BinlogSink, RouterBackend {
   async close(): Promise<void> {
     if (this.#refreshTimer !== null) clearInterval(this.#refreshTimer);
     if (this.#budgetTimer !== null) clearInterval(this.#budgetTimer);
+    await this.#warm?.close();
     this.#upqueries.invalidate();
     await this.#sync?.close();
     await this.#upstream.close();
@@ -471,6 +526,7 @@ export class Engine implements BinlogSink, RouterBackend {
   #dropHere(c: Cache): void {
     this.#registry.remove(c);
     void this.#registry.unpersist(c);
+    void this.#warm?.forget(c.id);
   }
 
   /**
@@ -558,9 +614,14 @@ export class Engine implements BinlogSink, RouterBackend {
       this.backgroundFillsSkipped++;
       return;
     }
+    void this.#fillBackground(cache, keys);
+  }
+
+  /** A fill no client waits for (a relayed miss, warm start): tracked by {@link settled}; never rejects. */
+  #fillBackground(cache: Cache, keys: ReadonlyArray<Row>): Promise<void> {
     const done = fillInBackground(this.#upqueries, this.#log, cache, keys);
     this.#behind.add(done);
-    void done.then(() => {
+    return done.then(() => {
       this.#behind.delete(done);
       if (usage.installs - this.#installsChecked >= INSTALLS_PER_CHECK) this.checkMemory();
     });
