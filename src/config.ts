@@ -76,6 +76,12 @@ export interface RotorConfig {
   readonly tls: { readonly cert: string; readonly key: string } | null;
   /** TLS between Rotor and each client's upstream session; `ca` (PEM) verifies upstream's certificate. */
   readonly upstreamTls: UpstreamTlsOptions;
+  /**
+   * Worker processes behind the one listen port (node:cluster; src/cluster/). 1: no cluster, one
+   * process as always. More: each worker is a whole Rotor with its own views and binlog stream,
+   * replication id `serverId + index`, and `memoryLimitBytes / workers` of the limit.
+   */
+  readonly workers: number;
 }
 
 export const DEFAULTS = {
@@ -93,6 +99,7 @@ export const DEFAULTS = {
   warmRate: 500,
   logLevel: 'info',
   upstreamTls: 'auto',
+  workers: 1,
 } as const;
 
 /** The raw settings as strings, the way flags and environment variables deliver them. */
@@ -116,6 +123,7 @@ export interface RawConfig {
   queryStats?: string;
   fillRead?: string;
   warmKeys?: string;
+  workers?: string;
   warmRate?: string;
   logLevel?: string;
   tlsCert?: string;
@@ -293,5 +301,6 @@ export function buildConfig(raw: RawConfig): RotorConfig {
     logLevel: parseLogLevel(raw.logLevel),
     tls: raw.tlsCert && raw.tlsKey ? { cert: raw.tlsCert, key: raw.tlsKey } : null,
     upstreamTls: parseUpstreamTls(raw.upstreamTls, raw.upstreamCa),
+    workers: parseInteger(raw.workers, '--workers', DEFAULTS.workers, 1, 64),
   };
 }

@@ -39,7 +39,7 @@ export const ERRORS = {
   ERR_ADMIN_UNSUPPORTED_MEDIA_TYPE: { errno: 1235, sqlState: '42000', message: 'Unsupported content type %s: send application/json', http: 415 },
   ERR_ADMIN_BODY_TOO_LARGE: { errno: 1153, sqlState: '08S01', message: 'The request body is larger than %s bytes', http: 413 },
   ERR_ADMIN_TOO_MANY_REGISTRATIONS: { errno: 1226, sqlState: '42000', message: 'Cache registration refused: %s', http: 429 },
-  ERR_REGISTRY_UNAVAILABLE: { errno: 1836, sqlState: 'HY000', message: 'The shared cache registry (Redis at %s) is unreachable: caches cannot be registered or dropped until it is back', http: 503 },
+  ERR_REGISTRY_UNAVAILABLE: { errno: 1836, sqlState: 'HY000', message: 'The shared cache registry (%s) is unreachable: caches cannot be registered or dropped until it is back', http: 503 },
   ERR_CONFIG_INVALID: { errno: 1210, sqlState: 'HY000', message: 'Invalid configuration: %s', http: 400 },
   ERR_BINLOG_REQUIREMENT: { errno: 1236, sqlState: 'HY000', message: 'The upstream does not meet a binlog requirement: %s', http: 503 },
   ERR_INTERNAL: { errno: 1105, sqlState: 'HY000', message: 'Internal error: %s', http: 500 },

@@ -35,7 +35,8 @@ import { PrivilegeChecks } from './privileges.js';
 import { RegistrationLimit } from './registration-limit.js';
 import { CacheRegistry } from './registry.js';
 import { RegistrySync } from './registry-sync.js';
-import type { SharedDefinition } from './shared-registry.js';
+import { SharedRegistry, type RegistryStore, type SharedDefinition, type SharedRegistryEvents } from './shared-registry.js';
+import { ClusterRegistry } from './cluster-registry.js';
 import { MemoryBudget, type ProcessMemory } from './memory-budget.js';
 import { usage } from '../dataflow/usage.js';
 import { SchemaRefresh } from './schema-refresh.js';
@@ -60,6 +61,11 @@ export interface EngineOptions {
   dataDir: string | null;
   /** The shared registry (`--redis`): registrations and drops go through Redis ([note: shared-registry]). */
   redisUrl?: string | null;
+  /**
+   * A worker of `--workers N` without `--redis`: the registry is the primary process's, reached
+   * over the cluster's IPC channel (cluster-registry.ts), with the same sync as Redis.
+   */
+  clusterRegistry?: boolean;
   /** Read-your-writes for sessions that wrote (config.ts `consistency`). Default 'eventual'. */
   consistency?: Consistency;
   /** What a read of a key a cache does not hold does (config.ts `missPolicy`). Default 'relay'. */
@@ -186,7 +192,11 @@ export class Engine implements BinlogSink, RouterBackend {
     this.proxied = new ProxiedQueries(opts.queryStats ?? DEFAULT_QUERY_STATS);
     this.router = new CacheRouter(this);
     this.budget = new MemoryBudget(this.#graph, opts.memoryLimitBytes ?? Number.MAX_SAFE_INTEGER, this.#log, opts.processMemory ?? null);
-    this.#sync = opts.redisUrl ? new RegistrySync(opts.redisUrl, {
+    const redisUrl = opts.redisUrl;
+    const registryStore: ((events: SharedRegistryEvents) => RegistryStore) | null = redisUrl
+      ? (events) => new SharedRegistry(redisUrl, this.#log, events)
+      : opts.clusterRegistry === true ? (events) => new ClusterRegistry(this.#log, events) : null;
+    this.#sync = registryStore !== null ? new RegistrySync(registryStore, {
       installShared: (def) => this.#registerHere(def),
       dropLocal: (id) => {
         const c = this.#registry.byName(id);

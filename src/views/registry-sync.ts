@@ -16,7 +16,7 @@
  */
 import type { Logger } from 'pino';
 import { RotorError } from '../errors.js';
-import { RECONCILE_ALL, parseShared, SharedRegistry, type SharedDefinition } from './shared-registry.js';
+import { RECONCILE_ALL, parseShared, type RegistryStore, type SharedDefinition, type SharedRegistryEvents } from './shared-registry.js';
 
 /** The full registry is read again this often, besides change messages and reconnects. */
 export const RECONCILE_MS = 5_000;
@@ -32,7 +32,7 @@ export interface SyncTarget {
 }
 
 export class RegistrySync {
-  readonly shared: SharedRegistry;
+  readonly shared: RegistryStore;
   readonly #target: SyncTarget;
   readonly #log: Logger;
   /** Reconciles run one at a time, in the order asked. */
@@ -45,10 +45,11 @@ export class RegistrySync {
   /** Reconciles done (status, tests). */
   reconciles = 0;
 
-  constructor(url: string, target: SyncTarget, log: Logger) {
+  /** `store` makes the store (Redis, or the cluster's primary) that reports to the given events. */
+  constructor(store: (events: SharedRegistryEvents) => RegistryStore, target: SyncTarget, log: Logger) {
     this.#target = target;
     this.#log = log;
-    this.shared = new SharedRegistry(url, log, {
+    this.shared = store({
       onReady: () => void this.#enqueue(() => this.#all(true)),
       onChange: (id) => void this.#enqueue(() => (id === RECONCILE_ALL ? this.#all(true) : this.#one(id))),
     });
@@ -104,7 +105,7 @@ export class RegistrySync {
   status(): Record<string, unknown> {
     const s = this.shared;
     return {
-      kind: 'redis', redis: s.where, connected: s.connected, since: new Date(s.since).toISOString(), lastError: s.lastError,
+      ...s.describe(), connected: s.connected, since: new Date(s.since).toISOString(), lastError: s.lastError,
       reconciles: this.reconciles, skipped: [...this.skipped].map(([id, x]) => ({ id: id.slice(0, 80), reason: x.reason })),
     };
   }

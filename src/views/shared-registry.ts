@@ -78,7 +78,35 @@ export interface SharedRegistryEvents {
   onChange(id: string): void;
 }
 
-export class SharedRegistry {
+/**
+ * Where the shared definitions live, as registry-sync.ts uses it: Redis (this file), or the
+ * primary process of `--workers N` (cluster-registry.ts). Commands fail with
+ * ERR_REGISTRY_UNAVAILABLE while it cannot be reached.
+ */
+export interface RegistryStore {
+  readonly connected: boolean;
+  /** When the last change of connectedness happened (ms since the epoch). */
+  readonly since: number;
+  readonly lastError: string | null;
+  /** What /api/status shows of it besides `connected`, `since`, `lastError`. */
+  describe(): Record<string, unknown>;
+  start(waitMs: number): Promise<void>;
+  assertConnected(): void;
+  entries(): Promise<Map<string, string>>;
+  entry(id: string): Promise<string | null>;
+  put(id: string, def: SharedDefinition): Promise<void>;
+  delete(ids: ReadonlyArray<string>): Promise<number>;
+  hasEpoch(): Promise<boolean>;
+  seedIfLost(defs: ReadonlyMap<string, SharedDefinition>): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+/** A definition as the registry stores it. */
+export function sharedText(def: SharedDefinition): string {
+  return JSON.stringify({ v: 1, name: def.name, database: def.database, sql: def.sql });
+}
+
+export class SharedRegistry implements RegistryStore {
   readonly #cmd: Redis;
   readonly #sub: Redis;
   readonly #log: Logger;
@@ -116,6 +144,10 @@ export class SharedRegistry {
     this.#sub.on('message', (_channel: string, id: string) => events.onChange(id));
   }
 
+  describe(): Record<string, unknown> {
+    return { kind: 'redis', redis: this.where };
+  }
+
   /** Both connections are up: registrations and drops may be written. */
   get connected(): boolean {
     return this.#cmd.status === 'ready' && this.#sub.status === 'ready';
@@ -147,7 +179,7 @@ export class SharedRegistry {
 
   /** Throws the error registrations and drops get while Redis is down. */
   assertConnected(): void {
-    if (!this.connected) throw new RotorError('ERR_REGISTRY_UNAVAILABLE', [this.where]);
+    if (!this.connected) throw new RotorError('ERR_REGISTRY_UNAVAILABLE', [`Redis at ${this.where}`]);
   }
 
   /** Every entry of the hash (raw: parseShared checks each). */
@@ -164,7 +196,7 @@ export class SharedRegistry {
   /** Adds or replaces a definition and tells every instance. */
   async put(id: string, def: SharedDefinition): Promise<void> {
     this.assertConnected();
-    const doc = JSON.stringify({ v: 1, name: def.name, database: def.database, sql: def.sql });
+    const doc = sharedText(def);
     await this.#cmd.hset(HASH, id, doc).catch(this.#unavailable);
     await this.#publish(id);
   }
@@ -190,7 +222,7 @@ export class SharedRegistry {
   async seedIfLost(defs: ReadonlyMap<string, SharedDefinition>): Promise<boolean> {
     const epoch = randomBytes(8).toString('hex');
     const args: string[] = [epoch];
-    for (const [id, d] of defs) args.push(id, JSON.stringify({ v: 1, name: d.name, database: d.database, sql: d.sql }));
+    for (const [id, d] of defs) args.push(id, sharedText(d));
     const now = await this.#cmd.eval(SEED, 2, HASH, EPOCH, ...args).catch(this.#unavailable);
     const seeded = now === epoch;
     if (seeded) await this.#publish(RECONCILE_ALL);
@@ -203,7 +235,7 @@ export class SharedRegistry {
 
   readonly #unavailable = (e: unknown): never => {
     this.#log.debug({ err: e instanceof Error ? e.message : String(e) }, 'a redis command failed');
-    throw new RotorError('ERR_REGISTRY_UNAVAILABLE', [this.where]);
+    throw new RotorError('ERR_REGISTRY_UNAVAILABLE', [`Redis at ${this.where}`]);
   };
 
   async close(): Promise<void> {
