@@ -60,6 +60,12 @@ const layers = [
     { regex: folders('views', 'binlog', 'operators'), message: 'upstream is used by views and binlog, and imports neither (nor operators).' },
     { regex: '^(\\.\\./)+proxy/(?!protocol/)', message: 'upstream uses the wire types of proxy/protocol only, not the proxy sessions.' },
   ]),
+  // The primary of --workers N owns no client traffic and no engine: of the layers below it, only
+  // the registry's definitions (views/cluster-registry.ts); the workers are whole Rotors.
+  layer(['src/cluster/**/*.ts'], [
+    { regex: folders('dataflow', 'operators', 'planner', 'binlog', 'upstream', 'proxy'), message: 'the primary of --workers N runs no engine: it imports only views/cluster-registry.ts (worker.ts wires a whole Rotor through src/index.ts).' },
+    { regex: '^(\\.\\./)+views/(?!cluster-registry\\.js$)', message: 'the primary of --workers N runs no engine: it imports only views/cluster-registry.ts.' },
+  ], ['src/cluster/worker.ts']),
 ];
 
 export default tseslint.config(

@@ -5,7 +5,7 @@
  */
 import { Command, CommanderError, Option } from 'commander';
 import { pino, type Logger } from 'pino';
-import { buildConfig, DEFAULTS, LOG_LEVELS, type RawConfig } from './config.js';
+import { buildConfig, DEFAULTS, LOG_LEVELS, type RawConfig, type RotorConfig } from './config.js';
 import { RotorError } from './errors.js';
 import { version } from './version.js';
 
@@ -48,6 +48,7 @@ function startCommand(): Command {
     .addOption(new Option('--tls-key <file>', 'PEM private key for --tls-cert').env('ROTOR_TLS_KEY'))
     .addOption(new Option('--upstream-tls <mode>', 'TLS to upstream sessions: off, auto (when the client used TLS) or required (always)').env('ROTOR_UPSTREAM_TLS').default(DEFAULTS.upstreamTls))
     .addOption(new Option('--upstream-ca <file>', 'PEM CA certificate: verify the upstream server\'s certificate and host name').env('ROTOR_UPSTREAM_CA'))
+    .addOption(new Option('--workers <n>', 'worker processes behind the one listen port, each a whole Rotor with its own views and binlog stream (replication id --server-id + index; --memory-limit divided among them)').env('ROTOR_WORKERS').default(String(DEFAULTS.workers)))
     .addOption(new Option('--log-level <level>', 'how much to log').choices(LOG_LEVELS).env('ROTOR_LOG_LEVEL').default(DEFAULTS.logLevel))
     .action(async (opts: RawConfig) => {
       const { readFileSync } = await import('node:fs');
@@ -59,6 +60,7 @@ function startCommand(): Command {
       };
       const config = buildConfig(raw);
       process.env.TZ = 'UTC';
+      if (config.workers > 1) return cluster(config, await logger(config.logLevel));
       const { startRotor } = await import('./index.js');
       const rotor = await startRotor(config, await logger(config.logLevel));
       // The bench and tests read this line to learn the actual ports.
@@ -72,6 +74,26 @@ function startCommand(): Command {
         process.once('SIGTERM', onSignal);
       });
     });
+}
+
+/** `--workers N`: this process is the primary (src/cluster/primary.ts) or one of its workers. */
+async function cluster(config: RotorConfig, log: Logger): Promise<void> {
+  const { default: nodeCluster } = await import('node:cluster');
+  if (nodeCluster.isWorker) {
+    const { runWorker } = await import('./cluster/worker.js');
+    return runWorker(config, log);
+  }
+  const { startPrimary } = await import('./cluster/primary.js');
+  const primary = await startPrimary(config, log);
+  process.stdout.write(`rotor listening on ${primary.listen.host}:${primary.listen.port}, admin on ${primary.admin.host}:${primary.admin.port}, ${config.workers} workers\n`);
+  await new Promise<void>((resolve) => {
+    const onSignal = (sig: NodeJS.Signals): void => {
+      process.stderr.write(`rotor: ${sig}, stopping ${config.workers} workers…\n`);
+      primary.stop().then(resolve, resolve);
+    };
+    process.once('SIGINT', onSignal);
+    process.once('SIGTERM', onSignal);
+  });
 }
 
 /** Runs the CLI; resolves when the command is done. Exits non-zero on any error. */

@@ -8,6 +8,8 @@
 import { usage } from './dataflow/usage.js';
 import { pino, type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
+import type { Registry } from 'prom-client';
+import type { HotKeyStore } from './views/hot-keys.js';
 import { BinlogStream } from './binlog/stream.js';
 import type { BinlogSink } from './binlog/sink.js';
 import { Freshness } from './binlog/freshness.js';
@@ -31,7 +33,23 @@ export interface Rotor {
   readonly engine: Engine;
   readonly proxy: ProxyServer;
   readonly binlog: BinlogStream;
+  /** The admin app (a worker of `--workers N` answers the primary through `inject`). */
+  readonly adminApp: FastifyInstance;
+  /** What `/metrics` reads (a worker hands it to the primary's aggregation). */
+  readonly metrics: Registry;
   stop(): Promise<void>;
+}
+
+/** How a worker of `--workers N` (src/cluster/worker.ts) differs from a Rotor of its own. */
+export interface StartOptions {
+  /** false: the admin app is not listened on (the primary serves the admin port). Default true. */
+  readonly adminListen?: boolean;
+  /** The registry is the primary process's (views/cluster-registry.ts), unless `--redis` is given. */
+  readonly clusterRegistry?: boolean;
+  /** Where hot keys are read and written, instead of `<data-dir>/hot/`. */
+  readonly hotKeys?: HotKeyStore;
+  /** Added to /api/status (the worker's index and pid). */
+  readonly statusExtra?: Record<string, unknown>;
 }
 
 /** The process's memory as /api/status shows it, with the budget's view. [note: memory-budget] */
@@ -40,7 +58,7 @@ function memoryReport(engine: Engine): Record<string, number | string> {
   return { rssBytes: m.rss, heapUsedBytes: m.heapUsed, heapTotalBytes: m.heapTotal, externalBytes: m.external, ...engine.memoryStatus() };
 }
 
-export async function startRotor(config: RotorConfig, logger: Logger = pino({ level: config.logLevel })): Promise<Rotor> {
+export async function startRotor(config: RotorConfig, logger: Logger = pino({ level: config.logLevel }), opts: StartOptions = {}): Promise<Rotor> {
   const startedAt = Date.now();
   if (config.dataDir !== null) await checkDataDir(config.dataDir);
   const fds = raiseFdLimit(fdsNeeded(config.maxClients));
@@ -56,6 +74,8 @@ export async function startRotor(config: RotorConfig, logger: Logger = pino({ le
     defaultDatabase: config.upstream.database,
     dataDir: config.dataDir,
     redisUrl: config.redis,
+    clusterRegistry: opts.clusterRegistry === true,
+    ...(opts.hotKeys === undefined ? {} : { hotKeys: opts.hotKeys }),
     consistency: config.consistency,
     missPolicy: config.missPolicy,
     privilegeRefreshMs: config.privilegeRefreshMs,
@@ -146,13 +166,18 @@ export async function startRotor(config: RotorConfig, logger: Logger = pino({ le
       listen,
       clients: p.clients,
       connectionsTotal: p.totalConnections,
-      queries: { servedFromCache: p.servedFromCache, relayed: p.relayed, notCachedReasons: p.notCachedReasons },
+      queries: {
+        servedFromCache: p.servedFromCache, relayed: p.relayed, notCachedReasons: p.notCachedReasons,
+        // Reads answered from a key the cache held (a read answered from its own fill is served, not a hit).
+        cacheHits: engine.cacheCounters().reduce((n, c) => n + c.hits, 0),
+      },
       binlog: binlog.status(),
       caches: { ...engine.status(), servingFromCaches: staleReason === null, staleReason },
       registry: engine.registryStatus(),
       openFilesLimit: fds.limits?.soft ?? null,
       memory: memoryReport(engine),
       warm: engine.warmStatus(),
+      ...opts.statusExtra,
     };
   };
 
@@ -167,9 +192,12 @@ export async function startRotor(config: RotorConfig, logger: Logger = pino({ le
     },
     { token: config.adminToken, limit: engine.registrations },
   );
-  await adminApp.listen({ host: config.admin.host, port: config.admin.port });
-  const adminAddr = adminApp.server.address();
-  const admin = { host: config.admin.host, port: typeof adminAddr === 'object' && adminAddr ? adminAddr.port : config.admin.port };
+  let admin = { host: config.admin.host, port: config.admin.port };
+  if (opts.adminListen !== false) {
+    await adminApp.listen({ host: config.admin.host, port: config.admin.port });
+    const adminAddr = adminApp.server.address();
+    if (typeof adminAddr === 'object' && adminAddr) admin = { host: config.admin.host, port: adminAddr.port };
+  } else await adminApp.ready();
   logger.info({ listen, admin }, 'rotor is serving');
 
   let stopping: Promise<void> | null = null;
@@ -186,5 +214,5 @@ export async function startRotor(config: RotorConfig, logger: Logger = pino({ le
     return stopping;
   };
 
-  return { config, listen, admin, engine, proxy, binlog, stop };
+  return { config, listen, admin, engine, proxy, binlog, adminApp, metrics: registry, stop };
 }
