@@ -47,9 +47,13 @@ function totals(registry: Registry, name: string, help: string, labelNames: Read
   });
 }
 
-function gauge(registry: Registry, name: string, help: string, labelNames: ReadonlyArray<string>, read: () => Iterable<[Record<string, string>, number]>): void {
+/**
+ * `aggregator`: how `--workers` sums a gauge across workers (prom-client's AggregatorRegistry):
+ * counts and bytes add up, the binlog's lag is the worst worker's, connected is 1 only when all are.
+ */
+function gauge(registry: Registry, name: string, help: string, labelNames: ReadonlyArray<string>, read: () => Iterable<[Record<string, string>, number]>, aggregator: 'sum' | 'max' | 'min' = 'sum'): void {
   new Gauge({
-    name, help, labelNames, registers: [registry],
+    name, help, labelNames, registers: [registry], aggregator,
     collect() {
       this.reset();
       for (const [labels, n] of read()) this.set(labels, n);
@@ -119,11 +123,11 @@ export function rotorMetrics(src: MetricSources): Registry {
   gauge(registry, 'rotor_memory_state_bytes', 'Cache state, estimated at the last budget check', [], () => one(src.memory().stateBytes));
   totals(registry, 'rotor_memory_evictions_total', 'Keys evicted to keep the memory limit', [], () => one(src.memory().evictions));
 
-  gauge(registry, 'rotor_binlog_connected', '1 while the binlog stream is connected', [], () => one(src.binlog().connected ? 1 : 0));
+  gauge(registry, 'rotor_binlog_connected', '1 while the binlog stream is connected', [], () => one(src.binlog().connected ? 1 : 0), 'min');
   gauge(registry, 'rotor_binlog_lag_seconds', 'Binlog lag against the upstream (-1 while disconnected)', [], () => {
     const lag = src.binlog().lagMs;
     return one(lag === null ? -1 : lag / 1000);
-  });
+  }, 'max');
   totals(registry, 'rotor_binlog_transactions_total', 'Transactions with row changes the binlog brought', [], () => one(src.binlogApplied().transactions));
   totals(registry, 'rotor_binlog_rows_total', 'Row changes the binlog brought', [], () => one(src.binlogApplied().rows));
   totals(registry, 'rotor_binlog_reconnects_total', 'Binlog reconnections since start', [], () => one(src.binlog().reconnects));
