@@ -187,7 +187,12 @@ export class Engine implements BinlogSink, RouterBackend {
     this.router = new CacheRouter(this);
     this.budget = new MemoryBudget(this.#graph, opts.memoryLimitBytes ?? Number.MAX_SAFE_INTEGER, this.#log, opts.processMemory ?? null);
     this.#sync = opts.redisUrl ? new RegistrySync(opts.redisUrl, {
-      installShared: (def) => this.#registerHere(def),
+      installShared: (def) => {
+        // As many caches as a registration here may make: a registry of more installs no more.
+        const max = this.registrations.limits.maxCaches;
+        if (this.#registry.size >= max) return Promise.reject(new RotorError('ERR_ADMIN_TOO_MANY_REGISTRATIONS', [`Rotor holds the most caches it may (${max})`]));
+        return this.#registerHere(def);
+      },
       dropLocal: (id) => {
         const c = this.#registry.byName(id);
         if (c !== null && c.id === id) this.#dropHere(c);
