@@ -197,7 +197,12 @@ export class Engine implements BinlogSink, RouterBackend {
       ? (events) => new SharedRegistry(redisUrl, this.#log, events)
       : opts.clusterRegistry === true ? (events) => new ClusterRegistry(this.#log, events) : null;
     this.#sync = registryStore !== null ? new RegistrySync(registryStore, {
-      installShared: (def) => this.#registerHere(def),
+      installShared: (def) => {
+        // As many caches as a registration here may make: a registry of more installs no more.
+        const max = this.registrations.limits.maxCaches;
+        if (this.#registry.size >= max) return Promise.reject(new RotorError('ERR_ADMIN_TOO_MANY_REGISTRATIONS', [`Rotor holds the most caches it may (${max})`]));
+        return this.#registerHere(def);
+      },
       dropLocal: (id) => {
         const c = this.#registry.byName(id);
         if (c !== null && c.id === id) this.#dropHere(c);

@@ -13,7 +13,7 @@
  * fill, which stays exact ([note: fill-position]). Pinned by test/views/warm-start.test.ts.
  */
 import { createHash } from 'node:crypto';
-import { mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Row } from '../dataflow/delta.js';
 import type { Value } from '../values.js';
@@ -92,9 +92,10 @@ export function hotKeysDoc(c: Cache, keys: ReadonlyArray<Row>, at = Date.now()):
  * The keys a kept document holds for `c`, hottest first, with how many were skipped (undecodable,
  * of the wrong arity); or why the whole document is not used.
  */
-export function decodeHotKeys(doc: unknown, c: Cache): { keys: Row[]; skipped: number } | { refusal: string } {
+export function decodeHotKeys(doc: unknown, c: Cache, max = Number.MAX_SAFE_INTEGER): { keys: Row[]; skipped: number } | { refusal: string } {
   if (typeof doc !== 'object' || doc === null) return { refusal: 'not a hot-keys document' };
   const d = doc as Partial<Record<keyof HotKeysDoc, unknown>>;
+  if ((doc as { tooLarge?: unknown }).tooLarge === true) return { refusal: `the file is larger than ${MAX_HOT_KEYS_FILE_BYTES} bytes` };
   if (d.format !== HOT_KEYS_FORMAT) return { refusal: 'not a hot-keys document' };
   if (d.version !== HOT_KEYS_VERSION) return { refusal: `hot-keys version ${String(d.version)}, not ${HOT_KEYS_VERSION}` };
   if (d.cache !== c.id) return { refusal: `recorded for cache ${String(d.cache)}` };
@@ -103,7 +104,8 @@ export function decodeHotKeys(doc: unknown, c: Cache): { keys: Row[]; skipped: n
   const arity = c.plan.params.length;
   const keys: Row[] = [];
   let skipped = 0;
-  for (const k of d.keys as unknown[]) {
+  // Only the keys that will be used are decoded (the file may list more than `--warm-keys` now allows).
+  for (const k of (d.keys as unknown[]).slice(0, max)) {
     const values = Array.isArray(k) && k.length === arity ? k.map(decodeValue) : null;
     if (values === null || values.some((v) => v === undefined)) skipped++;
     else keys.push(values as Value[]);
@@ -112,6 +114,8 @@ export function decodeHotKeys(doc: unknown, c: Cache): { keys: Row[]; skipped: n
 }
 
 const SUFFIX = '.json';
+/** A hot-keys file larger than this is refused unread (500 keys of 64 KiB values, twice over). */
+export const MAX_HOT_KEYS_FILE_BYTES = 64 * 1024 * 1024;
 
 /** The embedded store: `<dataDir>/hot/<cache id>.json`, each written atomically. */
 export class FileHotKeyStore implements HotKeyStore {
@@ -128,6 +132,8 @@ export class FileHotKeyStore implements HotKeyStore {
   async read(cacheId: string): Promise<unknown> {
     let text: string;
     try {
+      // Read before the proxy listens: a file no record of Rotor's could be is not read at all.
+      if ((await stat(this.#file(cacheId))).size > MAX_HOT_KEYS_FILE_BYTES) return { tooLarge: true };
       text = await readFile(this.#file(cacheId), 'utf8');
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;

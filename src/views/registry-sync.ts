@@ -14,12 +14,15 @@
  * drops on this instance write Redis first and are refused while it is unreachable. Pinned by
  * test/e2e/shared-registry.test.ts.
  */
+import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { RotorError } from '../errors.js';
 import { RECONCILE_ALL, parseShared, type RegistryStore, type SharedDefinition, type SharedRegistryEvents } from './shared-registry.js';
 
 /** The full registry is read again this often, besides change messages and reconnects. */
 export const RECONCILE_MS = 5_000;
+/** Single caches waiting for a reconcile, at most; past it, the whole registry is read once instead. */
+const MAX_PENDING_IDS = 1_000;
 
 /** What the sync needs from the engine. */
 export interface SyncTarget {
@@ -35,12 +38,29 @@ export class RegistrySync {
   readonly shared: RegistryStore;
   readonly #target: SyncTarget;
   readonly #log: Logger;
-  /** Reconciles run one at a time, in the order asked. */
-  #chain: Promise<void> = Promise.resolve();
+  /**
+   * Reconciles run one at a time; those asked while one runs are merged (a whole reconcile
+   * replaces every single one asked before it), so a flood of change messages costs a few
+   * reconciles, not one each.
+   */
+  #running: Promise<void> | null = null;
+  /** A whole reconcile is asked for. */
+  #pendingAll = false;
+  /** Single caches asked for (past {@link MAX_PENDING_IDS}, a whole reconcile instead). */
+  readonly #pendingIds = new Set<string>();
+  /**
+   * Caches this instance registered or dropped since the running whole reconcile read the hash:
+   * its snapshot is stale for them, so it neither installs nor drops them (their own change
+   * message, read after, decides).
+   */
+  readonly #touched = new Set<string>();
   /** Registrations and drops of this instance under way: no cache is dropped for being absent meanwhile. */
   #localOps = 0;
-  /** Entries skipped, with the entry's text and why, so an unchanged bad entry is logged once. */
-  readonly skipped = new Map<string, { readonly raw: string; readonly reason: string }>();
+  /**
+   * Entries skipped, with a digest of the entry's text, why, and when it was last tried: an
+   * unchanged bad entry is logged once and tried again at most every {@link RECONCILE_MS}.
+   */
+  readonly skipped = new Map<string, { readonly digest: string; readonly reason: string; readonly at: number }>();
   #timer: NodeJS.Timeout | null = null;
   /** Reconciles done (status, tests). */
   reconciles = 0;
@@ -50,8 +70,8 @@ export class RegistrySync {
     this.#target = target;
     this.#log = log;
     this.shared = store({
-      onReady: () => void this.#enqueue(() => this.#all(true)),
-      onChange: (id) => void this.#enqueue(() => (id === RECONCILE_ALL ? this.#all(true) : this.#one(id))),
+      onReady: () => void this.#ask(RECONCILE_ALL),
+      onChange: (id) => void this.#ask(id),
     });
   }
 
@@ -59,7 +79,7 @@ export class RegistrySync {
   async start(waitMs: number): Promise<void> {
     await this.shared.start(waitMs);
     this.#timer = setInterval(() => {
-      if (this.shared.connected) void this.#enqueue(() => this.#all(false));
+      if (this.shared.connected) void this.#ask(RECONCILE_ALL);
     }, RECONCILE_MS);
     this.#timer.unref();
     await this.settled();
@@ -67,11 +87,7 @@ export class RegistrySync {
 
   /** Resolves once every reconcile asked for so far has run. */
   async settled(): Promise<void> {
-    let seen: Promise<void>;
-    do {
-      seen = this.#chain;
-      await seen;
-    } while (seen !== this.#chain);
+    while (this.#running !== null) await this.#running;
   }
 
   /**
@@ -88,6 +104,8 @@ export class RegistrySync {
       } catch (e) {
         s.undo();
         throw e;
+      } finally {
+        this.#touched.add(s.id);
       }
       return r;
     });
@@ -96,8 +114,12 @@ export class RegistrySync {
   /** A drop on this instance: refused while Redis is down; deleted from Redis, then `dropHere`. */
   drop(id: string, dropHere: () => void): Promise<void> {
     return this.#local(async () => {
-      await this.shared.delete([id]);
-      dropHere();
+      try {
+        await this.shared.delete([id]);
+        dropHere();
+      } finally {
+        this.#touched.add(id);
+      }
     });
   }
 
@@ -121,17 +143,43 @@ export class RegistrySync {
     }
   }
 
-  #enqueue(step: () => Promise<void>): Promise<void> {
-    this.#chain = this.#chain.then(step).catch((e: unknown) => {
-      // Redis went away mid-way: the reconnect reconciles again.
-      if (!(e instanceof RotorError && e.code === 'ERR_REGISTRY_UNAVAILABLE')) this.#log.error({ err: e }, 'reconciling the shared registry failed');
+  /** Asks for a reconcile of one cache, or of everything (RECONCILE_ALL); runs it when none is running. */
+  #ask(id: string): Promise<void> {
+    if (id === RECONCILE_ALL || this.#pendingIds.size >= MAX_PENDING_IDS) {
+      this.#pendingAll = true;
+      this.#pendingIds.clear();
+    } else if (!this.#pendingAll) this.#pendingIds.add(id);
+    this.#running ??= this.#drain().finally(() => {
+      this.#running = null;
     });
-    return this.#chain;
+    return this.#running;
   }
 
-  /** The whole registry: seeded when lost, then installed and dropped to match. `retry`: entries skipped before are tried again. */
-  async #all(retry: boolean): Promise<void> {
+  async #drain(): Promise<void> {
+    for (;;) {
+      let step: () => Promise<void>;
+      if (this.#pendingAll) {
+        this.#pendingAll = false;
+        step = () => this.#all();
+      } else {
+        const id = this.#pendingIds.values().next();
+        if (id.done === true) return;
+        this.#pendingIds.delete(id.value);
+        step = () => this.#one(id.value);
+      }
+      try {
+        await step();
+      } catch (e) {
+        // Redis went away mid-way: the reconnect reconciles again.
+        if (!(e instanceof RotorError && e.code === 'ERR_REGISTRY_UNAVAILABLE')) this.#log.error({ err: e }, 'reconciling the shared registry failed');
+      }
+    }
+  }
+
+  /** The whole registry: seeded when lost, then installed and dropped to match. */
+  async #all(): Promise<void> {
     if (!this.shared.connected) return;
+    this.#touched.clear();
     // Every definition goes to the seed script only when the epoch is missing.
     const mine = (await this.shared.hasEpoch()) ? null : this.#target.localDefinitions();
     if (mine !== null && (await this.shared.seedIfLost(mine))) {
@@ -139,9 +187,9 @@ export class RegistrySync {
       else this.#log.warn({ caches: mine.size }, 'Redis held no registry (new, or it lost its data): seeded it with this instance\'s caches');
     }
     const entries = await this.shared.entries();
-    for (const [id, raw] of entries) await this.#install(id, raw, retry);
+    for (const [id, raw] of entries) if (!this.#touched.has(id)) await this.#install(id, raw);
     for (const id of this.skipped.keys()) if (!entries.has(id)) this.skipped.delete(id);
-    this.#dropAbsent((id) => !entries.has(id));
+    this.#dropAbsent((id) => !entries.has(id) && !this.#touched.has(id));
     this.reconciles++;
   }
 
@@ -150,7 +198,7 @@ export class RegistrySync {
     if (raw === null) {
       this.skipped.delete(id);
       this.#dropAbsent((x) => x === id);
-    } else await this.#install(id, raw, true);
+    } else await this.#install(id, raw);
   }
 
   #dropAbsent(absent: (id: string) => boolean): void {
@@ -163,35 +211,37 @@ export class RegistrySync {
     }
   }
 
-  async #install(id: string, raw: string, retry: boolean): Promise<void> {
+  async #install(id: string, raw: string): Promise<void> {
     if (this.#target.localDefinitions().has(id)) {
       this.skipped.delete(id);
       return;
     }
     const known = this.skipped.get(id);
-    if (known !== undefined && known.raw === raw && !retry) return;
+    const digest = createHash('sha1').update(raw).digest('hex');
+    // A table created since may let it register now, but not more often than a periodic reconcile.
+    if (known !== undefined && known.digest === digest && Date.now() - known.at < RECONCILE_MS) return;
     const def = parseShared(id, raw);
-    if (typeof def === 'string') return this.#skip(id, raw, def);
+    if (typeof def === 'string') return this.#skip(id, digest, def);
     let got: { readonly id: string; readonly created: boolean };
     try {
       got = await this.#target.installShared(def);
     } catch (e) {
-      return this.#skip(id, raw, e instanceof Error ? e.message : String(e));
+      return this.#skip(id, digest, e instanceof Error ? e.message : String(e));
     }
     if (got.id !== id) {
       if (got.created) this.#target.dropLocal(got.id);
-      return this.#skip(id, raw, `its query is cache ${got.id}, not ${id}`);
+      return this.#skip(id, digest, `its query is cache ${got.id}, not ${id}`);
     }
     this.skipped.delete(id);
     this.#log.info({ cache: id, name: def.name }, 'cache installed from the shared registry');
   }
 
-  #skip(id: string, raw: string, reason: string): void {
+  #skip(id: string, digest: string, reason: string): void {
     const known = this.skipped.get(id);
-    if (known === undefined || known.raw !== raw || known.reason !== reason) {
+    if (known === undefined || known.digest !== digest || known.reason !== reason) {
       this.#log.warn({ cache: id.slice(0, 80), reason }, 'a shared registry entry was skipped');
     }
-    this.skipped.set(id, { raw, reason });
+    this.skipped.set(id, { digest, reason, at: Date.now() });
   }
 
   async close(): Promise<void> {

@@ -19,6 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { RotorError } from '../errors.js';
+import { unsupported } from '../planner/unsupported.js';
 
 const PREFIX = 'rotor:';
 const HASH = `${PREFIX}caches`;
@@ -37,6 +38,8 @@ export interface SharedDefinition {
 /** MariaDB's longest identifier; the admin API's longest SQL. */
 const MAX_NAME = 64;
 const MAX_SQL = 65_536;
+/** The largest entry parseShared could accept (its SQL, JSON-escaped). */
+const MAX_ENTRY_BYTES = MAX_SQL * 2 + 1_024;
 
 /**
  * A hash entry as a definition, or why it is not one. Redis is not trusted more than an HTTP
@@ -45,7 +48,7 @@ const MAX_SQL = 65_536;
  */
 export function parseShared(id: string, raw: string): SharedDefinition | string {
   if (!/^[\w$]{1,64}$/.test(id)) return 'the id is not a cache id';
-  if (raw.length > MAX_SQL * 2) return 'the entry is too large';
+  if (raw === TOO_LARGE || raw.length > MAX_SQL * 2) return 'the entry is too large';
   let doc: unknown;
   try {
     doc = JSON.parse(raw);
@@ -70,6 +73,59 @@ if redis.call('EXISTS', KEYS[2]) == 0 then
   redis.call('SET', KEYS[2], ARGV[1])
 end
 return redis.call('GET', KEYS[2])`;
+
+/** The most entries an instance reads from the hash (a fleet holds at most its instances' `maxCaches`). */
+export const MAX_ENTRIES = 5_000;
+/** The most bytes of entries an instance reads at once; beyond, the registry is not read. */
+export const MAX_REGISTRY_BYTES = 64 * 1024 * 1024;
+/** What {@link SharedRegistry.entries} gives for an entry too large to be a definition (not read). */
+export const TOO_LARGE = '\u0000too large';
+
+/**
+ * The hash as an instance may read it, measured in Redis before anything crosses the wire: when
+ * it holds more than ARGV[1] entries, or more than ARGV[3] bytes of entries no larger than
+ * ARGV[2], only `{count, bytes}`; else `{count, bytes, id, entry, …}`, an entry over ARGV[2]
+ * bytes (or of an id no cache has) given as TOO_LARGE.
+ */
+const READ = `
+local n = redis.call('HLEN', KEYS[1])
+if n > tonumber(ARGV[1]) then return {n, 0} end
+local ids = redis.call('HKEYS', KEYS[1])
+local total = 0
+local big = {}
+for i, id in ipairs(ids) do
+  local len = redis.call('HSTRLEN', KEYS[1], id)
+  if len > tonumber(ARGV[2]) or string.len(id) > 64 then big[id] = true else total = total + len end
+end
+if total > tonumber(ARGV[3]) then return {n, total} end
+local out = {n, total}
+for i, id in ipairs(ids) do
+  out[#out + 1] = string.sub(id, 1, 80)
+  if big[id] then out[#out + 1] = ARGV[4] else out[#out + 1] = redis.call('HGET', KEYS[1], id) end
+end
+return out`;
+
+/**
+ * Atomically: writes ARGV[2] as the entry of cache ARGV[1] named ARGV[3], unless Redis holds that
+ * query under another name (returns \`{'exists', name}\`) or another cache holds the name (returns
+ * \`{'taken', id}\`): two instances registering at once cannot both win ([note: shared-registry]).
+ */
+const PUT = `
+local cur = redis.call('HGET', KEYS[1], ARGV[1])
+if cur then
+  local ok, d = pcall(cjson.decode, cur)
+  if ok and type(d) == 'table' and type(d.name) == 'string' and d.name ~= ARGV[3] then return {'exists', d.name} end
+end
+local all = redis.call('HGETALL', KEYS[1])
+for i = 1, #all, 2 do
+  if all[i] ~= ARGV[1] then
+    if all[i] == ARGV[3] then return {'taken', all[i]} end
+    local ok, d = pcall(cjson.decode, all[i + 1])
+    if ok and type(d) == 'table' and d.name == ARGV[3] then return {'taken', all[i]} end
+  end
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return {'ok', ''}`;
 
 export interface SharedRegistryEvents {
   /** Both connections are up (again): the registry must be read whole. */
@@ -182,22 +238,39 @@ export class SharedRegistry implements RegistryStore {
     if (!this.connected) throw new RotorError('ERR_REGISTRY_UNAVAILABLE', [`Redis at ${this.where}`]);
   }
 
-  /** Every entry of the hash (raw: parseShared checks each). */
+  /**
+   * Every entry of the hash (raw: parseShared checks each; one too large to be a definition as
+   * {@link TOO_LARGE}, unread). Throws when the hash holds more than an instance may read
+   * ({@link MAX_ENTRIES}, {@link MAX_REGISTRY_BYTES}): nothing is installed or dropped then.
+   */
   async entries(): Promise<Map<string, string>> {
-    const all = await this.#cmd.hgetall(HASH).catch(this.#unavailable);
-    return new Map(Object.entries(all));
+    const r = await this.#cmd.eval(READ, 1, HASH, MAX_ENTRIES, MAX_ENTRY_BYTES, MAX_REGISTRY_BYTES, TOO_LARGE).catch(this.#unavailable) as Array<number | string>;
+    const [count, bytes] = r as [number, number];
+    if (r.length === 2 && count > 0) throw new Error(`the shared registry holds ${count} entries (${bytes} bytes), more than an instance reads (${MAX_ENTRIES} entries, ${MAX_REGISTRY_BYTES} bytes): nothing is installed or dropped until it is cleaned up`);
+    const out = new Map<string, string>();
+    for (let i = 2; i + 1 < r.length; i += 2) out.set(String(r[i]), String(r[i + 1]));
+    return out;
   }
 
   /** One entry, or null. */
   async entry(id: string): Promise<string | null> {
+    if (id.length > 64) return TOO_LARGE;
+    const len = await this.#cmd.hstrlen(HASH, id).catch(this.#unavailable);
+    if (len > MAX_ENTRY_BYTES) return TOO_LARGE;
     return this.#cmd.hget(HASH, id).catch(this.#unavailable);
   }
 
-  /** Adds or replaces a definition and tells every instance. */
+  /**
+   * Adds a definition and tells every instance; throws ERR_CACHE_EXISTS when Redis holds the query
+   * under another name, or ERR_CACHE_UNSUPPORTED when another cache holds the name (registered on
+   * another instance meanwhile): the registry never holds one name twice.
+   */
   async put(id: string, def: SharedDefinition): Promise<void> {
     this.assertConnected();
     const doc = sharedText(def);
-    await this.#cmd.hset(HASH, id, doc).catch(this.#unavailable);
+    const [outcome, other] = await this.#cmd.eval(PUT, 1, HASH, id, doc, def.name).catch(this.#unavailable) as [string, string];
+    if (outcome === 'exists') throw new RotorError('ERR_CACHE_EXISTS', [other]);
+    if (outcome === 'taken') throw unsupported('name', 'name taken', `the name ${def.name} is taken`);
     await this.#publish(id);
   }
 

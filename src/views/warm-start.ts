@@ -168,7 +168,7 @@ export class WarmStart {
       return;
     }
     if (doc === null) return;
-    const read = decodeHotKeys(doc, c);
+    const read = decodeHotKeys(doc, c, this.#opts.keys);
     if ('refusal' in read) {
       this.#status.skipped++;
       this.#log.warn({ cache: c.id, reason: read.refusal, where: this.#store.where }, 'hot keys skipped; the cache starts cold');

@@ -5,14 +5,14 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { pino } from 'pino';
 import { Engine, type EngineOptions } from '../../src/views/engine.js';
 import { BinlogStream } from '../../src/binlog/stream.js';
-import { decodeValue, encodeValue, HOT_KEYS_FORMAT, HOT_KEYS_VERSION } from '../../src/views/hot-keys.js';
+import { decodeValue, encodeValue, FileHotKeyStore, HOT_KEYS_FORMAT, HOT_KEYS_VERSION, MAX_HOT_KEYS_FILE_BYTES } from '../../src/views/hot-keys.js';
 import { WarmPacer } from '../../src/views/warm-start.js';
 import type { Value } from '../../src/values.js';
 import { uniqueServerId } from '../binlog/support.js';
@@ -50,6 +50,22 @@ describe('hot keys: values', () => {
   it('refuses what is not a recorded value', () => {
     for (const j of [{}, [], { big: '1.5' }, { hex: 'zz' }, { hex: 'abc' }, { big: '1', hex: '00' }, { n: 1 }, true, Infinity]) {
       assert.equal(decodeValue(j), undefined, JSON.stringify(j));
+    }
+  });
+});
+
+describe('hot keys: the file store', () => {
+  it('refuses a file larger than any record unread, instead of parsing it before the proxy listens', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'rotor-hot-big-'));
+    try {
+      const store = new FileHotKeyStore(dir);
+      await mkdir(join(dir, 'hot'));
+      const file = join(dir, 'hot', 'q_000000000000.json');
+      await writeFile(file, '{"format":"rotor-hot-keys","keys":[');
+      await truncate(file, MAX_HOT_KEYS_FILE_BYTES + 1);
+      assert.deepEqual(await store.read('q_000000000000'), { tooLarge: true });
+    } finally {
+      await rm(dir, { recursive: true, force: true });
     }
   });
 });
