@@ -334,8 +334,11 @@ function readerKey(c: Cache, values: ReadonlyArray<Value>): Row | null {
   const key: Value[] = [];
   for (let i = 0; i < values.length; i++) {
     const v = values[i];
-    // A NULL key value stays NULL (what the reader held); anything else is coerced as a read's literal would be.
-    const k = v === null ? null : coerceParam(v, cols[c.plan.params[i].column]);
+    // No read names a NULL key (`= NULL` matches nothing; such a read goes upstream), so a NULL
+    // here would only gather the table's NULL rows: skipped. Anything else is coerced as a read's
+    // literal would be.
+    if (v === null) return null;
+    const k = coerceParam(v, cols[c.plan.params[i].column]);
     if (k === undefined) return null;
     key.push(k);
   }
