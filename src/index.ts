@@ -56,6 +56,7 @@ export async function startRotor(config: RotorConfig, logger: Logger = pino({ le
     defaultDatabase: config.upstream.database,
     dataDir: config.dataDir,
     redisUrl: config.redis,
+    instanceId: String(config.serverId),
     consistency: config.consistency,
     missPolicy: config.missPolicy,
     privilegeRefreshMs: config.privilegeRefreshMs,

@@ -48,6 +48,7 @@ import { fillCache, fillInBackground, learnVariant } from './cache-reads.js';
 import { proxiedQueriesAnswer, showCachesAnswer } from './show-caches.js';
 import { FileHotKeyStore, type HotKeyStore } from './hot-keys.js';
 import { WarmStart, type WarmStatus } from './warm-start.js';
+import { MirroredHotKeyStore, RedisHotKeyStore } from './redis-hot-keys.js';
 
 export type { EngineUpstream } from './engine-upstream.js';
 
@@ -82,8 +83,13 @@ export interface EngineOptions {
    * fills in flight (default {@link WARM_FILLS}), how often they are recorded (ms).
    */
   warm?: { keys?: number; rate?: number; fills?: number; recordMs?: number };
-  /** Where hot keys are kept; default `<dataDir>/hot/` (none without a data dir). */
+  /**
+   * Where hot keys are kept; default: with `redisUrl`, Redis, shared by the fleet (mirrored in
+   * `<dataDir>/hot/` when there is a data dir); else `<dataDir>/hot/`; else none.
+   */
   hotKeys?: HotKeyStore;
+  /** This instance among those sharing a Redis (its `--server-id`): names its hot-key contribution. */
+  instanceId?: string;
   logger?: Logger;
 }
 
@@ -105,6 +111,14 @@ const MAX_BACKGROUND_FILLS = 32;
 const INSTALLS_PER_CHECK = 1_000;
 
 /** What the shared registry holds of a cache: its definition, nothing derived. [note: shared-registry] */
+/** Redis (mirrored in the data dir) with `--redis`, else the data dir, else none. */
+function hotKeyStore(dataDir: string | null, sync: RegistrySync | null, instance: string, log: Logger): HotKeyStore | null {
+  const file = dataDir !== null ? new FileHotKeyStore(dataDir) : null;
+  if (sync === null) return file;
+  const shared = new RedisHotKeyStore(sync.shared.client, instance, sync.shared.where, log);
+  return file === null ? shared : new MirroredHotKeyStore(shared, file);
+}
+
 function sharedDefinition(c: Cache): SharedDefinition {
   return { name: c.def.name, database: c.def.database, sql: c.def.sql };
 }
@@ -187,14 +201,19 @@ export class Engine implements BinlogSink, RouterBackend {
     this.router = new CacheRouter(this);
     this.budget = new MemoryBudget(this.#graph, opts.memoryLimitBytes ?? Number.MAX_SAFE_INTEGER, this.#log, opts.processMemory ?? null);
     this.#sync = opts.redisUrl ? new RegistrySync(opts.redisUrl, {
-      installShared: (def) => this.#registerHere(def),
+      installShared: async (def) => {
+        const r = await this.#registerHere(def);
+        // A cache registered elsewhere: the fleet may hold its hot keys already. [note: warm-fill]
+        if (r.created) void this.#warm?.add(r.cache);
+        return r;
+      },
       dropLocal: (id) => {
         const c = this.#registry.byName(id);
         if (c !== null && c.id === id) this.#dropHere(c);
       },
       localDefinitions: () => new Map([...this.#registry.values()].map((c): [string, SharedDefinition] => [c.id, sharedDefinition(c)])),
     }, this.#log) : null;
-    const store = opts.hotKeys ?? (opts.dataDir !== null ? new FileHotKeyStore(opts.dataDir) : null);
+    const store = opts.hotKeys ?? hotKeyStore(opts.dataDir, this.#sync, opts.instanceId ?? String(process.pid), this.#log);
     const w = opts.warm ?? {};
     const keys = w.keys ?? DEFAULTS.warmKeys;
     this.#warm = store === null || keys <= 0 ? null : new WarmStart(
