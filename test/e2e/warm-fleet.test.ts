@@ -5,7 +5,8 @@
  * starts later with no data dir and fills them before anyone reads them, so its first reads are
  * hits with MariaDB's answers (a row changed meanwhile included), while garbage in Redis next to
  * A's contribution is skipped. With Redis down at its start, an instance warms from its data dir's
- * mirror, or without one serves cold, without error. Waits are polls with deadlines.
+ * mirror, or without one serves cold, without error; once Redis is back, an instance that installs
+ * the fleet's caches warms them from its hot keys. Waits are polls with deadlines.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -30,6 +31,9 @@ const EMAILS = ['ada@example.com', "o'brien@example.com", 'zoë@example.com'];
 
 let db: TestDatabase;
 let redisUrl: string;
+let redisPort: number;
+/** Redis's rotor:* keys before it was stopped (it keeps no data across a restart). */
+const saved = new Map<string, Record<string, string>>();
 let redis: Redis;
 let big: string;
 let email: string;
@@ -37,7 +41,9 @@ const rotors: TestRotor[] = [];
 const dirs: string[] = [];
 
 before(async () => {
-  redisUrl = (await startRedis(REDIS_NAME)).url;
+  const server = await startRedis(REDIS_NAME);
+  redisUrl = server.url;
+  redisPort = server.port;
   redis = new Redis(redisUrl);
   // It is stopped on purpose below.
   redis.on('error', () => undefined);
@@ -151,6 +157,7 @@ test('with Redis down at its start, an instance warms from its data dir\'s mirro
   // A clean stop recorded the keys in Redis and in the data dir.
   assert.deepEqual((await readdir(join(dir, 'hot'))).sort(), [`${big}.json`, `${email}.json`].sort());
 
+  for (const k of [`rotor:hot:${big}`, `rotor:hot:${email}`, 'rotor:caches']) saved.set(k, await redis.hgetall(k));
   await stopServer('redis', REDIS_NAME);
   const mirrored = await start({ dataDir: dir });
   assert.equal((await mirrored.api<{ registry: { connected: boolean } }>('GET', '/api/status')).body.registry.connected, false);
@@ -169,4 +176,23 @@ test('with Redis down at its start, an instance warms from its data dir\'s mirro
   s = await readAll(cold);
   assert.deepEqual([s.big.hits, s.big.misses, s.email.hits, s.email.misses], [0, BIG.length, 0, EMAILS.length]);
   await stop(cold);
+});
+
+test('an instance that installs the fleet\'s caches once Redis is back warms them from the fleet\'s hot keys', async () => {
+  // Redis is down (the test before): an instance with no data dir starts with no cache at all.
+  const late = await start();
+  assert.deepEqual((await warmedUp(late)).keys, 0);
+  await startRedis(REDIS_NAME, { port: redisPort });
+  // Redis came back empty (no persistence): put back what the fleet had left in it.
+  for (const [k, v] of saved) await redis.hset(k, v);
+  await redis.set('rotor:epoch', 'restored');
+  await redis.publish('rotor:changes', '*');
+  const w = await until('the caches installed and warmed', async () => {
+    const x = await warm(late);
+    return x?.done === true && x.keys > 0 && x.pending === 0 ? x : null;
+  });
+  assert.deepEqual([w.keys, w.filled, w.failed], [BIG.length + EMAILS.length, BIG.length + EMAILS.length, 0]);
+  const s = await readAll(late);
+  assert.deepEqual([s.big.hits, s.big.misses, s.email.hits, s.email.misses], [BIG.length, 0, EMAILS.length, 0]);
+  await stop(late);
 });
