@@ -11,7 +11,10 @@
  * most 16 keys of one cache, one upquery) reach the upstream;
  * a key already present is not asked for, and a cache dropped, re-registered or not ready stops
  * its warm-up. A cache still warming is not recorded, so a restart in the middle keeps its keys.
- * Pinned by test/views/warm-start.test.ts and test/e2e/warm-start.test.ts.
+ * With a shared store (redis-hot-keys.ts) the lists of every instance are merged, and a cache
+ * installed after the start (registered elsewhere, or once Redis is back) is warmed too ({@link
+ * WarmStart.add}). Pinned by test/views/warm-start.test.ts, test/e2e/warm-start.test.ts and
+ * test/e2e/warm-fleet.test.ts.
  */
 import type { Logger } from 'pino';
 import type { Row } from '../dataflow/delta.js';
