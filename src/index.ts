@@ -76,6 +76,7 @@ export async function startRotor(config: RotorConfig, logger: Logger = pino({ le
     redisUrl: config.redis,
     clusterRegistry: opts.clusterRegistry === true,
     ...(opts.hotKeys === undefined ? {} : { hotKeys: opts.hotKeys }),
+    instanceId: String(config.serverId),
     consistency: config.consistency,
     missPolicy: config.missPolicy,
     privilegeRefreshMs: config.privilegeRefreshMs,

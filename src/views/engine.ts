@@ -49,6 +49,7 @@ import { fillCache, fillInBackground, learnVariant } from './cache-reads.js';
 import { proxiedQueriesAnswer, showCachesAnswer } from './show-caches.js';
 import { FileHotKeyStore, type HotKeyStore } from './hot-keys.js';
 import { WarmStart, type WarmStatus } from './warm-start.js';
+import { MirroredHotKeyStore, RedisHotKeyStore } from './redis-hot-keys.js';
 
 export type { EngineUpstream } from './engine-upstream.js';
 
@@ -88,8 +89,13 @@ export interface EngineOptions {
    * fills in flight (default {@link WARM_FILLS}), how often they are recorded (ms).
    */
   warm?: { keys?: number; rate?: number; fills?: number; recordMs?: number };
-  /** Where hot keys are kept; default `<dataDir>/hot/` (none without a data dir). */
+  /**
+   * Where hot keys are kept; default: with `redisUrl`, Redis, shared by the fleet (mirrored in
+   * `<dataDir>/hot/` when there is a data dir); else `<dataDir>/hot/`; else none.
+   */
   hotKeys?: HotKeyStore;
+  /** This instance among those sharing a Redis (its `--server-id`): names its hot-key contribution. */
+  instanceId?: string;
   logger?: Logger;
 }
 
@@ -109,6 +115,17 @@ const BUDGET_CHECK_MS = 1_000;
 const MAX_BACKGROUND_FILLS = 32;
 /** Keys filled between two checks of the memory budget, at most. */
 const INSTALLS_PER_CHECK = 1_000;
+
+/**
+ * Redis (mirrored in the data dir) with `--redis`, else the data dir (under `--workers` without
+ * Redis too: the workers share the files), else none.
+ */
+function hotKeyStore(dataDir: string | null, sync: RegistrySync | null, instance: string, log: Logger): HotKeyStore | null {
+  const file = dataDir !== null ? new FileHotKeyStore(dataDir) : null;
+  if (sync === null || !(sync.shared instanceof SharedRegistry)) return file;
+  const shared = new RedisHotKeyStore(sync.shared.client, instance, sync.shared.where, log);
+  return file === null ? shared : new MirroredHotKeyStore(shared, file);
+}
 
 /** What the shared registry holds of a cache: its definition, nothing derived. [note: shared-registry] */
 function sharedDefinition(c: Cache): SharedDefinition {
@@ -197,11 +214,14 @@ export class Engine implements BinlogSink, RouterBackend {
       ? (events) => new SharedRegistry(redisUrl, this.#log, events)
       : opts.clusterRegistry === true ? (events) => new ClusterRegistry(this.#log, events) : null;
     this.#sync = registryStore !== null ? new RegistrySync(registryStore, {
-      installShared: (def) => {
+      installShared: async (def) => {
         // As many caches as a registration here may make: a registry of more installs no more.
         const max = this.registrations.limits.maxCaches;
-        if (this.#registry.size >= max) return Promise.reject(new RotorError('ERR_ADMIN_TOO_MANY_REGISTRATIONS', [`Rotor holds the most caches it may (${max})`]));
-        return this.#registerHere(def);
+        if (this.#registry.size >= max) throw new RotorError('ERR_ADMIN_TOO_MANY_REGISTRATIONS', [`Rotor holds the most caches it may (${max})`]);
+        const r = await this.#registerHere(def);
+        // A cache registered elsewhere: the fleet may hold its hot keys already. [note: warm-fill]
+        if (r.created) void this.#warm?.add(r.cache);
+        return r;
       },
       dropLocal: (id) => {
         const c = this.#registry.byName(id);
@@ -209,7 +229,7 @@ export class Engine implements BinlogSink, RouterBackend {
       },
       localDefinitions: () => new Map([...this.#registry.values()].map((c): [string, SharedDefinition] => [c.id, sharedDefinition(c)])),
     }, this.#log) : null;
-    const store = opts.hotKeys ?? (opts.dataDir !== null ? new FileHotKeyStore(opts.dataDir) : null);
+    const store = opts.hotKeys ?? hotKeyStore(opts.dataDir, this.#sync, opts.instanceId ?? String(process.pid), this.#log);
     const w = opts.warm ?? {};
     const keys = w.keys ?? DEFAULTS.warmKeys;
     this.#warm = store === null || keys <= 0 ? null : new WarmStart(

@@ -38,17 +38,53 @@ export interface HotKeysDoc {
 }
 
 /**
- * Where hot keys are kept: the data dir (below), or a store an instance shares with a fleet.
- * `read` resolves null when nothing is kept for the cache; it MAY resolve a document of any shape
- * (it is checked by {@link decodeHotKeys}). `list` names every cache something is kept for.
+ * Where hot keys are kept: the data dir (below), or Redis, shared by a fleet (redis-hot-keys.ts).
+ * `read` resolves the documents kept for the cache — none, this instance's one, or one per
+ * instance of a fleet — each MAY be of any shape (each is checked by {@link decodeHotKeys}, then
+ * they are merged by {@link mergeHotKeys}). `list` names every cache something is kept for (that
+ * this instance may delete when it no longer has the cache). A store that cannot be reached
+ * rejects with {@link HotKeysUnavailable} (logged once by the store, not per cache).
  */
 export interface HotKeyStore {
-  read(cacheId: string): Promise<unknown>;
+  read(cacheId: string): Promise<unknown[]>;
   write(doc: HotKeysDoc): Promise<void>;
   delete(cacheId: string): Promise<void>;
   list(): Promise<string[]>;
   /** Where, for log lines. */
   readonly where: string;
+  /** A store whose entries expire: an unchanged list is written again after this long (ms). */
+  readonly refreshMs?: number;
+}
+
+/** The store is not reachable now (Redis down): the cache starts cold, quietly. */
+export class HotKeysUnavailable extends Error {}
+
+/**
+ * Several instances' lists of one cache as one, hottest first, at most `limit` keys: a key scores
+ * `limit − rank` in each list it is in (a Borda count), so a key hot on several instances beats
+ * one hot on one, and a short list does not weigh more per key than a long one. Ties keep the
+ * better rank, then the earlier list. One list comes back as it was (up to `limit`).
+ */
+export function mergeHotKeys(lists: ReadonlyArray<ReadonlyArray<Row>>, limit: number): Row[] {
+  if (lists.length === 1) return lists[0].slice(0, limit);
+  const scored = new Map<string, { key: Row; score: number; best: number; order: number }>();
+  let order = 0;
+  for (const list of lists) {
+    for (let rank = 0; rank < Math.min(list.length, limit); rank++) {
+      const key = list[rank];
+      const id = JSON.stringify(key.map(encodeValue));
+      const s = scored.get(id);
+      if (s === undefined) scored.set(id, { key, score: limit - rank, best: rank, order: order++ });
+      else {
+        s.score += limit - rank;
+        s.best = Math.min(s.best, rank);
+      }
+    }
+  }
+  return [...scored.values()]
+    .sort((a, b) => b.score - a.score || a.best - b.best || a.order - b.order)
+    .slice(0, limit)
+    .map((s) => s.key);
 }
 
 /** What identifies a cache's definition for its hot keys: its query, database and parameter columns' types. */
@@ -113,6 +149,15 @@ export function decodeHotKeys(doc: unknown, c: Cache, max = Number.MAX_SAFE_INTE
   return { keys, skipped };
 }
 
+/** A kept document's text as a document; garbage is a document decodeHotKeys refuses, not an error. */
+export function parseHotKeys(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return { unreadable: true };
+  }
+}
+
 const SUFFIX = '.json';
 /** A hot-keys file larger than this is refused unread (500 keys of 64 KiB values, twice over). */
 export const MAX_HOT_KEYS_FILE_BYTES = 64 * 1024 * 1024;
@@ -129,22 +174,17 @@ export class FileHotKeyStore implements HotKeyStore {
     return this.#dir;
   }
 
-  async read(cacheId: string): Promise<unknown> {
+  async read(cacheId: string): Promise<unknown[]> {
     let text: string;
     try {
       // Read before the proxy listens: a file no record of Rotor's could be is not read at all.
-      if ((await stat(this.#file(cacheId))).size > MAX_HOT_KEYS_FILE_BYTES) return { tooLarge: true };
+      if ((await stat(this.#file(cacheId))).size > MAX_HOT_KEYS_FILE_BYTES) return [{ tooLarge: true }];
       text = await readFile(this.#file(cacheId), 'utf8');
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
       throw e;
     }
-    // Garbage is a document decodeHotKeys refuses, not an error.
-    try {
-      return JSON.parse(text) as unknown;
-    } catch {
-      return { unreadable: true };
-    }
+    return [parseHotKeys(text)];
   }
 
   async write(doc: HotKeysDoc): Promise<void> {

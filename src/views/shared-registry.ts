@@ -12,6 +12,9 @@
  * - channel `changes`: a registration or drop publishes the id (`*`: reconcile everything). A
  *   message carries no definition: a receiver reads the hash, so the hash alone decides.
  *
+ * - `hot:<cache id>`: the caches' hot keys, parameter values (redis-hot-keys.ts), on the same
+ *   connection.
+ *
  * Commands fail at once while Redis is disconnected (no offline queue): registrations and drops are
  * refused then, and the caches already installed keep answering (registry-sync.ts).
  */
@@ -21,7 +24,8 @@ import type { Logger } from 'pino';
 import { RotorError } from '../errors.js';
 import { unsupported } from '../planner/unsupported.js';
 
-const PREFIX = 'rotor:';
+/** Every key Rotor keeps in Redis starts with it (the registry here, hot keys in redis-hot-keys.ts). */
+export const PREFIX = 'rotor:';
 const HASH = `${PREFIX}caches`;
 const EPOCH = `${PREFIX}epoch`;
 const CHANNEL = `${PREFIX}changes`;
@@ -204,6 +208,11 @@ export class SharedRegistry implements RegistryStore {
     return { kind: 'redis', redis: this.where };
   }
 
+  /** The command connection (no offline queue: a command fails at once while Redis is down), for hot keys. */
+  get client(): Redis {
+    return this.#cmd;
+  }
+
   /** Both connections are up: registrations and drops may be written. */
   get connected(): boolean {
     return this.#cmd.status === 'ready' && this.#sub.status === 'ready';
@@ -313,6 +322,9 @@ export class SharedRegistry implements RegistryStore {
 
   async close(): Promise<void> {
     this.#closed = true;
-    await Promise.all([this.#cmd.quit().catch(() => this.#cmd.disconnect()), this.#sub.quit().catch(() => this.#sub.disconnect())]);
+    // QUIT on a connection that is not up may wait for a connection that never comes (the
+    // subscriber queues commands): a stop while Redis is down hung. Only a ready one says goodbye.
+    const end = (c: Redis): Promise<unknown> => (c.status === 'ready' ? c.quit().catch(() => c.disconnect()) : Promise.resolve(c.disconnect()));
+    await Promise.all([end(this.#cmd), end(this.#sub)]);
   }
 }

@@ -11,7 +11,10 @@
  * most 16 keys of one cache, one upquery) reach the upstream;
  * a key already present is not asked for, and a cache dropped, re-registered or not ready stops
  * its warm-up. A cache still warming is not recorded, so a restart in the middle keeps its keys.
- * Pinned by test/views/warm-start.test.ts and test/e2e/warm-start.test.ts.
+ * With a shared store (redis-hot-keys.ts) the lists of every instance are merged, and a cache
+ * installed after the start (registered elsewhere, or once Redis is back) is warmed too ({@link
+ * WarmStart.add}). Pinned by test/views/warm-start.test.ts, test/e2e/warm-start.test.ts and
+ * test/e2e/warm-fleet.test.ts.
  */
 import type { Logger } from 'pino';
 import type { Row } from '../dataflow/delta.js';
@@ -20,7 +23,7 @@ import { usage } from '../dataflow/usage.js';
 import { coerceParam } from '../planner/coerce.js';
 import type { Value } from '../values.js';
 import type { Cache } from './cache.js';
-import { decodeHotKeys, hotKeysDoc, type HotKeyStore } from './hot-keys.js';
+import { decodeHotKeys, hotKeysDoc, HotKeysUnavailable, mergeHotKeys, type HotKeyStore } from './hot-keys.js';
 
 export interface WarmOptions {
   /** Keys recorded per cache, hottest first (0: warm start off). */
@@ -118,6 +121,8 @@ export class WarmStart {
   /** What was last written per cache (its keys' JSON), so an unchanged list is not written again. */
   readonly #written = new Map<string, string>();
   #recording: Promise<void> | null = null;
+  /** When every list was last written, changed or not (a store whose entries expire, `refreshMs`). */
+  #refreshedAt = 0;
   /** The most fills seen in flight at once (tests count it; it never exceeds `fills`). */
   peakInFlight = 0;
 
@@ -140,6 +145,7 @@ export class WarmStart {
    */
   async start(): Promise<void> {
     this.#started = this.#now();
+    this.#refreshedAt = this.#now();
     this.#recordTimer = setInterval(() => void this.record(), this.#opts.recordMs);
     this.#recordTimer.unref();
     const caches = [...this.#host.caches()];
@@ -151,32 +157,52 @@ export class WarmStart {
         this.#log.info({ cache: id, where: this.#store.where }, 'hot keys of a cache no longer registered were deleted');
       }
     } catch (e) {
-      this.#log.warn({ err: e, where: this.#store.where }, 'hot keys could not be listed');
+      if (!(e instanceof HotKeysUnavailable)) this.#log.warn({ err: e, where: this.#store.where }, 'hot keys could not be listed');
     }
-    for (const c of caches) await this.#load(c);
-    this.#status.pending = this.#queues.reduce((n, q) => n + q.keys.length, 0);
+    for (const c of caches) this.#status.pending += await this.#load(c);
     this.#pacer = new WarmPacer(this.#opts.rate, this.#now());
     this.#fillSome();
   }
 
-  async #load(c: Cache): Promise<void> {
-    let doc: unknown;
+  /**
+   * A cache installed after the start (registered on another instance of the fleet, or installed
+   * once the shared registry was back): its hot keys are read and filled like those read at start.
+   * Nothing before {@link start} (start reads every cache) or after {@link close}.
+   */
+  async add(c: Cache): Promise<void> {
+    if (this.#pacer === null || this.#closed || this.#queues.some((q) => q.cache === c)) return;
+    const n = await this.#load(c);
+    if (n === 0 || this.#closed) return;
+    this.#status.pending += n;
+    this.#status.done = false;
+    this.#fillSome();
+  }
+
+  /** Reads a cache's kept lists (one per instance, with a shared store), merged; the keys queued. */
+  async #load(c: Cache): Promise<number> {
+    let docs: unknown[];
     try {
-      doc = await this.#store.read(c.id);
+      docs = await this.#store.read(c.id);
     } catch (e) {
-      this.#log.warn({ err: e, cache: c.id, where: this.#store.where }, 'hot keys could not be read; the cache starts cold');
-      return;
+      // Unreachable: logged once by the store.
+      if (!(e instanceof HotKeysUnavailable)) this.#log.warn({ err: e, cache: c.id, where: this.#store.where }, 'hot keys could not be read; the cache starts cold');
+      return 0;
     }
-    if (doc === null) return;
-    const read = decodeHotKeys(doc, c, this.#opts.keys);
-    if ('refusal' in read) {
-      this.#status.skipped++;
-      this.#log.warn({ cache: c.id, reason: read.refusal, where: this.#store.where }, 'hot keys skipped; the cache starts cold');
-      return;
+    const lists: Row[][] = [];
+    let skipped = 0;
+    for (const doc of docs) {
+      const read = decodeHotKeys(doc, c, this.#opts.keys);
+      if ('refusal' in read) {
+        this.#status.skipped++;
+        this.#log.warn({ cache: c.id, reason: read.refusal, where: this.#store.where }, docs.length === 1 ? 'hot keys skipped; the cache starts cold' : 'one instance\'s hot keys skipped');
+        continue;
+      }
+      skipped += read.skipped;
+      lists.push(read.keys);
     }
+    if (lists.length === 0) return 0;
     const keys: Row[] = [];
-    let skipped = read.skipped;
-    for (const k of read.keys.slice(0, this.#opts.keys)) {
+    for (const k of mergeHotKeys(lists, this.#opts.keys)) {
       const key = readerKey(c, k);
       if (key === null) skipped++;
       else keys.push(key);
@@ -185,6 +211,7 @@ export class WarmStart {
     this.#status.skipped += skipped;
     this.#status.keys += keys.length;
     if (keys.length > 0) this.#queues.push({ cache: c, keys, next: 0 });
+    return keys.length;
   }
 
   /**
@@ -284,7 +311,9 @@ export class WarmStart {
     if (this.#recording !== null) return this.#recording;
     // A key admitted first-to-go takes no tick ([note: memory-budget]), but counts as installed.
     const at = `${usage.tick}:${usage.installs}`;
-    if (at === this.#recordedAt) return Promise.resolve();
+    // A store whose entries expire gets every list again now and then, read since or not.
+    const refresh = this.#store.refreshMs !== undefined && this.#now() - this.#refreshedAt >= this.#store.refreshMs;
+    if (at === this.#recordedAt && !refresh) return Promise.resolve();
     this.#recording = (async () => {
       const warming = this.#warming();
       let ok = true;
@@ -292,16 +321,18 @@ export class WarmStart {
         if (c.status !== 'ready' || warming.has(c)) continue;
         const doc = hotKeysDoc(c, c.built.reader.hottest(this.#opts.keys));
         const text = JSON.stringify([doc.definition, doc.keys]);
-        if (this.#written.get(c.id) === text) continue;
+        if (this.#written.get(c.id) === text && !refresh) continue;
         try {
           await this.#store.write(doc);
           this.#written.set(c.id, text);
         } catch (e) {
           ok = false;
-          this.#log.warn({ err: e, cache: c.id, where: this.#store.where }, 'hot keys could not be recorded');
+          // Unreachable: logged once by the store.
+          if (!(e instanceof HotKeysUnavailable)) this.#log.warn({ err: e, cache: c.id, where: this.#store.where }, 'hot keys could not be recorded');
         }
       }
       if (ok) this.#recordedAt = at;
+      if (ok && refresh) this.#refreshedAt = this.#now();
     })().finally(() => {
       this.#recording = null;
     });
@@ -314,7 +345,7 @@ export class WarmStart {
     try {
       await this.#store.delete(cacheId);
     } catch (e) {
-      this.#log.warn({ err: e, cache: cacheId }, 'hot keys of a dropped cache could not be deleted');
+      if (!(e instanceof HotKeysUnavailable)) this.#log.warn({ err: e, cache: cacheId }, 'hot keys of a dropped cache could not be deleted');
     }
   }
 

@@ -63,7 +63,7 @@ describe('hot keys: the file store', () => {
       const file = join(dir, 'hot', 'q_000000000000.json');
       await writeFile(file, '{"format":"rotor-hot-keys","keys":[');
       await truncate(file, MAX_HOT_KEYS_FILE_BYTES + 1);
-      assert.deepEqual(await store.read('q_000000000000'), { tooLarge: true });
+      assert.deepEqual(await store.read('q_000000000000'), [{ tooLarge: true }]);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
