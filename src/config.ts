@@ -154,8 +154,8 @@ function parseMissPolicy(value: string | undefined): MissPolicy {
 }
 
 function parseFillRead(value: string | undefined): 'locking' | 'snapshot' {
-  if (value === undefined || value === '' || value === 'snapshot') return 'snapshot';
-  if (value === 'locking') return 'locking';
+  if (value === undefined || value === '' || value === 'locking') return 'locking';
+  if (value === 'snapshot') return 'snapshot';
   throw invalid(`--fill-read must be locking or snapshot, not "${value}"`);
 }
 

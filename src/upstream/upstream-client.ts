@@ -67,9 +67,10 @@ export interface UpstreamClientOptions {
   /** Upquery connections (default 4). */
   readonly connectionLimit?: number;
   /**
-   * Default: `snapshot`, which takes no lock (fills replay the batches past the snapshot's
-   * position: [note: snapshot-behind-stream]); a server without snapshot positions reads `locking`
-   * whatever is asked.
+   * Default: `locking`. `snapshot` takes no lock (fills replay the batches past the snapshot's
+   * position: [note: snapshot-behind-stream]) but is still experimental: fills read that way have
+   * disagreed with MariaDB under concurrent commits (README, Consistency); a server without
+   * snapshot positions reads `locking` whatever is asked.
    */
   readonly fillRead?: FillRead;
 }
@@ -111,7 +112,7 @@ export class UpstreamClient implements SnapshotReader {
   constructor(url: string, opts: UpstreamClientOptions = {}) {
     this.#url = url;
     this.#connectionLimit = opts.connectionLimit ?? 4;
-    this.#fillRead = opts.fillRead ?? 'snapshot';
+    this.#fillRead = opts.fillRead ?? 'locking';
     this.#control = createPool(url, 2, CONTROL_SETUP);
   }
 

@@ -81,7 +81,7 @@ export interface EngineOptions {
   queryStats?: number;
   /** The process the budget follows besides the state ([note: memory-process]). Default: none (tests). */
   processMemory?: ProcessMemory;
-  /** How fills read the upstream ([note: fill-position]). Default: snapshot (locking where the server has no snapshot positions). */
+  /** How fills read the upstream ([note: fill-position]). Default: locking (snapshot is experimental). */
   fillRead?: FillRead;
   /**
    * Warm start ([note: warm-fill]): hot keys recorded per cache (0: off; default
