@@ -14,6 +14,7 @@ import { startTestRotor, type TestRotor } from '../support/rotor.js';
 import { pino } from 'pino';
 import { RegistrationLimit } from '../../src/views/registration-limit.js';
 import { MAX_REGISTRY_BYTES, SharedRegistry, TOO_LARGE } from '../../src/views/shared-registry.js';
+import { until } from '../support/until.js';
 
 const REDIS_NAME = `hostile-${randomBytes(3).toString('hex')}`;
 const SETTLE_MS = 20_000;
@@ -23,16 +24,6 @@ let redisUrl: string;
 let redis: Redis;
 let a: TestRotor;
 let b: TestRotor;
-
-async function until<T>(what: string, deadlineMs: number, probe: () => Promise<T | null | undefined | false>): Promise<T> {
-  const end = Date.now() + deadlineMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== null && v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`not within ${deadlineMs} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 type RegistryStatus = { connected: boolean; reconciles: number; skipped: Array<{ id: string; reason: string }> };
 const registry = async (r: TestRotor): Promise<RegistryStatus> => (await r.api<{ registry: RegistryStatus }>('GET', '/api/status')).body.registry;

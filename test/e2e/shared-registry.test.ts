@@ -17,6 +17,7 @@ import mysql from 'mysql2/promise';
 import { startRedis, stopServer } from '../../scripts/private-server.js';
 import { freshDatabase, type TestDatabase } from '../support/servers.js';
 import { startTestRotor, type TestRotor } from '../support/rotor.js';
+import { until } from '../support/until.js';
 
 const REDIS_NAME = `registry-${randomBytes(3).toString('hex')}`;
 /** How soon a change on one instance must be seen on the other (the requirement). */
@@ -30,16 +31,6 @@ let redisPort: number;
 let a: TestRotor;
 let b: TestRotor;
 const rotors: TestRotor[] = [];
-
-async function until<T>(what: string, deadlineMs: number, probe: () => Promise<T | null | undefined | false>): Promise<T> {
-  const end = Date.now() + deadlineMs;
-  for (;;) {
-    const v = await probe();
-    if (v !== null && v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`not within ${deadlineMs} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 const listed = async (r: TestRotor, id: string): Promise<boolean> => (await r.api('GET', `/api/caches/${id}`)).status === 200;
 

@@ -19,6 +19,7 @@ import type mysql from 'mysql2/promise';
 import { startRedis, stopServer } from '../../scripts/private-server.js';
 import { freshDatabase, type TestDatabase } from '../support/servers.js';
 import { startTestRotor, type TestRotor } from '../support/rotor.js';
+import { until as untilWithin } from '../support/until.js';
 
 const REDIS_NAME = `warm-fleet-${randomBytes(3).toString('hex')}`;
 const DEADLINE_MS = 20_000;
@@ -75,15 +76,7 @@ async function stop(r: TestRotor): Promise<void> {
   await r.stop();
 }
 
-async function until<T>(what: string, probe: () => Promise<T | null | undefined | false>): Promise<T> {
-  const end = Date.now() + DEADLINE_MS;
-  for (;;) {
-    const v = await probe();
-    if (v !== null && v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`not within ${DEADLINE_MS} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
+const until = <T>(what: string, probe: () => Promise<T | null | undefined | false>): Promise<T> => untilWithin(what, DEADLINE_MS, probe);
 
 const readBig = async (c: mysql.Connection, k: bigint): Promise<unknown> => (await c.query({ sql: `SELECT v FROM big_kv WHERE k = ${k}`, rowsAsArray: true }))[0];
 const readEmail = async (c: mysql.Connection, e: string): Promise<unknown> => (await c.query({ sql: 'SELECT name FROM person WHERE email = ?', values: [e], rowsAsArray: true }))[0];
