@@ -48,6 +48,11 @@ export interface SnapshotResult {
   readonly rows: ReadonlyArray<Row>;
   /** Null when the upstream has no binlog position to offer (then no batch is replayed). */
   readonly position: BinlogPosition | null;
+  /**
+   * True when read with locks: every transaction applied before the read began is inside it
+   * (the log keeps no tail for such reads: [note: snapshot-behind-stream]).
+   */
+  readonly locked?: boolean;
 }
 
 /** The one thing upqueries need from MySQL. */
@@ -68,12 +73,12 @@ export interface SnapshotReader {
  * replica's acknowledgement in between — so the stream can apply a transaction that a consistent
  * snapshot taken after that does not yet contain (its `Binlog_snapshot_position` ends before it).
  * So a fill replays every applied batch past its snapshot's position, including batches applied
- * just before the fill began: the log keeps a tail of the latest batches at all times (bounded in
- * batches, row changes and the bytes of their rows: a write of large documents must not pin
- * gigabytes the memory budget does not see), everything applied while an upquery is out (up to
- * a bound in batches and bytes, past which those upqueries are given up), and remembers the
- * newest batch it let go. A fill whose position is older than
- * a batch let go before it began cannot be made exact from the log and is read again with locks
+ * just before the fill began: once a fill has read a snapshot, the log keeps a tail of the latest
+ * batches (bounded in batches, row changes and the bytes of their rows: a write of large documents
+ * must not pin gigabytes the memory budget does not see), everything applied while an upquery is
+ * out (up to a bound in batches and bytes, past which those upqueries are given up), and remembers
+ * the newest batch it let go. A fill whose position is older than a batch let go before it began
+ * cannot be made exact from the log and is read again with locks
  * (a locking read waits for such a transaction's commit). Pinned by test/dataflow/graph.test.ts
  * ("recent log") and test/views/race.test.ts (both fill reads).
  */
@@ -101,6 +106,12 @@ export class RecentLog {
    * given up (its fill retried); `tail`/`tailDeltas`/`tailBytes`: how many of the latest batches
    * (their row changes, the bytes of their rows) are held anyway.
    */
+  /**
+   * Whether the tail is kept while no upquery is out: set by the first fill read from a snapshot
+   * (a locking read contains every batch applied before it began, so it needs none).
+   */
+  keepTail = false;
+
   constructor(readonly limit = 100_000, readonly tail = 1_000, readonly tailDeltas = 50_000, readonly limitBytes = 256 << 20, readonly tailBytes = 16 << 20) {}
 
   /** Starts covering an upquery; returns its token. */
@@ -111,6 +122,13 @@ export class RecentLog {
   }
 
   record(batch: Batch): void {
+    if (!this.keepTail && this.#open.size === 0) {
+      // No fill can use it (only locking reads so far): no work per batch beyond remembering the
+      // newest one let go, so a first snapshot fill that may lack it is read again with locks.
+      if (this.#entries.length > 0) this.#letGoBefore(this.#firstSeq + this.#entries.length);
+      this.#letGo = batch.position;
+      return;
+    }
     const size = sizeOf(batch);
     this.#entries.push(batch);
     this.#sizes.push(size);
@@ -437,6 +455,7 @@ export class Upqueries {
       // From here to the end of this block nothing awaits: the fill, the replay of the batches
       // it has not seen and its fence happen between two batches. [note: fill-position]
       const pos = result.position;
+      if (result.locked !== true) this.log.keepTail = true;
       const after = pos === null ? [] : this.log.after(token, pos);
       this.log.end(token);
       if (generation !== this.#generation) throw new Error('the cache was invalidated while filling');

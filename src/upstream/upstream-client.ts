@@ -197,7 +197,7 @@ export class UpstreamClient implements SnapshotReader {
       throw e;
     }
     conn.query('COMMIT').then(() => conn.release(), () => conn.destroy());
-    return { rows: results.map((r) => normalizeMysql2Row(fields, r) as Row), position };
+    return { rows: results.map((r) => normalizeMysql2Row(fields, r) as Row), position, locked: true };
   }
 
   /** Where the upstream's binlog ends now, or null without a binlog. */

@@ -79,6 +79,7 @@ describe('recent log of held batches', () => {
 
   it('hands each upquery the batches after its position, those applied while it was out and those just before', () => {
     const log = new RecentLog(100, 4);
+    log.keepTail = true;
     log.record(batch(1, []));
     log.record(batch(2, []));
     const t1 = log.begin();
@@ -97,6 +98,7 @@ describe('recent log of held batches', () => {
 
   it('keeps a bounded tail when no upquery is out, and says when a batch past a position was let go', () => {
     const log = new RecentLog(100, 2);
+    log.keepTail = true;
     for (let i = 1; i <= 10; i++) log.record(batch(i, []));
     assert.ok(log.length <= 4, `${log.length} batches held`);
     const t = log.begin();
@@ -110,6 +112,7 @@ describe('recent log of held batches', () => {
 
   it('bounds the tail by row changes too', () => {
     const log = new RecentLog(100, 1_000, 3);
+    log.keepTail = true;
     for (let i = 1; i <= 10; i++) log.record(batch(i, [[1, [i, 1]], [1, [i + 100, 1]]]));
     assert.ok(log.length <= 3, `${log.length} batches held`);
   });
@@ -118,6 +121,7 @@ describe('recent log of held batches', () => {
     // 2,000 transactions that each rewrite one 1 MiB document are 2,000 row changes: far below
     // the row bound, yet 4 GiB of row images (before and after) if the tail kept them all.
     const log = new RecentLog();
+    log.keepTail = true;
     const doc = (i: number): string => String(i % 10).repeat(1 << 20);
     for (let i = 1; i <= 40; i++) log.record(batch(i, [[-1, [i, doc(i)]], [1, [i, doc(i + 1)]]]));
     assert.ok(log.bytes <= 2 * log.tailBytes, `${(log.bytes / 1048576).toFixed(0)} MiB of rows held`);
@@ -128,6 +132,7 @@ describe('recent log of held batches', () => {
 
   it('gives up an upquery whose batches outgrow the byte limit, and lets them go', () => {
     const log = new RecentLog(100_000, 1_000, 50_000, 4 << 20, 1 << 20);
+    log.keepTail = true;
     const t = log.begin();
     for (let i = 1; i <= 10; i++) log.record(batch(i, [[1, [i, 'x'.repeat(1 << 20)]]]));
     assert.equal(log.after(t, at(0)), null);
@@ -137,6 +142,7 @@ describe('recent log of held batches', () => {
 
   it('forgets every batch when the binlog starts a new numbering', () => {
     const log = new RecentLog(100, 4);
+    log.keepTail = true;
     log.record({ ...batch(900, []), position: { file: 'bin.000007', position: 900 } });
     const out = log.begin();
     log.reset();
@@ -147,8 +153,19 @@ describe('recent log of held batches', () => {
     log.end(t);
   });
 
+  it('keeps no tail before a snapshot fill was seen, and says so to a fill behind a batch it let go', () => {
+    const log = new RecentLog(100, 4);
+    for (let i = 1; i <= 3; i++) log.record(batch(i, []));
+    assert.equal(log.length, 0, 'locking reads need no tail: nothing held, nothing sized');
+    const t = log.begin();
+    assert.equal(log.after(t, at(2)), null, 'a fill at 2 may lack 3: read it again with locks');
+    assert.deepEqual(positions(log.after(t, at(3))), []);
+    log.end(t);
+  });
+
   it('gives up an upquery it can no longer cover so the fill is read again', () => {
     const log = new RecentLog(2, 1);
+    log.keepTail = true;
     const t = log.begin();
     for (let i = 0; i < 3; i++) log.record(batch(i, []));
     assert.equal(log.after(t, at(0)), null);
