@@ -33,7 +33,7 @@ function findTests(dir: string): string[] {
  * tests need the private MariaDB.
  */
 const UNIT = [
-  'test/bench/', 'test/core/', 'test/dataflow/', 'test/operators/', 'test/oracle/', 'test/planner/',
+  'test/bench/', 'test/cluster/', 'test/core/', 'test/dataflow/', 'test/operators/', 'test/oracle/', 'test/planner/',
   'test/proxy/protocol/', 'test/repo/', 'test/upstream/',
   'test/binlog/freshness.test.ts', 'test/binlog/lag.test.ts',
   'test/proxy/fd-limit.test.ts', 'test/proxy/upstream-link.test.ts',

@@ -46,6 +46,7 @@ export function aggregateStatus(workers: ReadonlyArray<WorkerView>, primary: { p
       servedFromCache: num(q.servedFromCache), hits: num(q.cacheHits), relayed: num(q.relayed),
       lagMs: obj(s.binlog).lagMs ?? null,
       memory: { rssBytes: num(mem.rssBytes), stateBytes: num(mem.stateBytes), limitBytes: num(mem.limitBytes) },
+      warm: s.warm ?? null,
     };
   });
   const base = answered[0] ?? {};
@@ -107,4 +108,60 @@ export function aggregateCache(copies: ReadonlyArray<Obj>): Obj {
     },
     workers: copies.length,
   };
+}
+
+/**
+ * `/api/history` of the whole: the workers sample on their own timers, so samples are aligned by
+ * age (the newest of each, then the one before…), as long as the shortest worker's history; rates
+ * and sizes are summed, the lag is the largest, the time is the first worker's.
+ */
+export function aggregateHistory(docs: ReadonlyArray<Obj>): Obj {
+  const rings = docs.map((d) => (Array.isArray(d.samples) ? d.samples.map(obj) : []));
+  const length = Math.min(...rings.map((r) => r.length));
+  const samples: Obj[] = [];
+  for (let age = length - 1; age >= 0; age--) {
+    const at = rings.map((r) => r[r.length - 1 - age]);
+    const lags = at.map((s) => s.lagMs).filter((v): v is number => typeof v === 'number');
+    samples.push({ ...sumFields(at, new Set(['t'])), lagMs: lags.length === 0 ? null : Math.max(...lags) });
+  }
+  return { ...docs[0], samples };
+}
+
+/** What `/api/queries` sorts by (src/proxy/admin/app.ts), applied again to the merged list. */
+export type QuerySort = 'total' | 'count' | 'p99';
+
+/**
+ * `/api/queries` of the whole: each statement once (its id is a digest of its text and database,
+ * the same on every worker), counts and upstream time summed, quantiles the largest (an upper
+ * bound), first seen the earliest, last seen the latest; sorted again and cut to `limit`. Each
+ * worker answered with its own top `limit`, so a statement just outside every worker's list is
+ * missing from the whole's too.
+ */
+export function aggregateQueries(lists: ReadonlyArray<ReadonlyArray<Obj>>, sort: QuerySort, limit: number): Obj[] {
+  const byId = new Map<string, Obj[]>();
+  for (const list of lists) for (const q of list) {
+    const seen = byId.get(String(q.id));
+    if (seen === undefined) byId.set(String(q.id), [q]);
+    else seen.push(q);
+  }
+  const merged = [...byId.values()].map((copies) => {
+    const up = copies.map((c) => obj(c.upstream));
+    const most = (k: string): number | null => {
+      const vs = up.map((u) => u[k]).filter((v): v is number => typeof v === 'number');
+      return vs.length === 0 ? null : Math.max(...vs);
+    };
+    const times = (k: string): string[] => copies.map((c) => c[k]).filter((v): v is string => typeof v === 'string').sort();
+    return {
+      ...copies[0],
+      count: copies.reduce((n, c) => n + num(c.count), 0),
+      servedFromCache: copies.reduce((n, c) => n + num(c.servedFromCache), 0),
+      upstream: { count: up.reduce((n, u) => n + num(u.count), 0), totalMs: up.reduce((n, u) => n + num(u.totalMs), 0), p50Ms: most('p50Ms'), p99Ms: most('p99Ms') },
+      firstSeen: times('firstSeen')[0] ?? copies[0].firstSeen,
+      lastSeen: times('lastSeen').at(-1) ?? copies[0].lastSeen,
+      suggested: copies.some((c) => c.suggested === true),
+      savingMs: copies.reduce((n, c) => n + num(c.savingMs), 0),
+    };
+  });
+  const key = (q: Obj): number => (sort === 'count' ? num(q.count) : sort === 'p99' ? num(obj(q.upstream).p99Ms) : num(obj(q.upstream).totalMs));
+  return merged.sort((a, b) => key(b) - key(a)).slice(0, limit);
 }

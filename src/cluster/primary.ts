@@ -15,7 +15,7 @@ import type { Logger } from 'pino';
 import { AggregatorRegistry } from 'prom-client';
 import type { RotorConfig } from '../config.js';
 import { isRegistryCall, RegistryHost, type RegistryChanged, type RegistryReply } from '../views/cluster-registry.js';
-import { aggregateCache, aggregateCaches, aggregateStatus, type WorkerView } from './aggregate.js';
+import { aggregateCache, aggregateCaches, aggregateHistory, aggregateQueries, aggregateStatus, type QuerySort, type WorkerView } from './aggregate.js';
 import { isAdminReply, isWorkerReady, WORKER_INDEX_ENV, type AdminCall, type AdminReply } from './messages.js';
 
 /** A worker's answer to one admin request, at most this long in coming. */
@@ -166,8 +166,18 @@ export async function startPrimary(config: RotorConfig, log: Logger): Promise<Pr
       // Each worker holds its own keys: evicted on every one.
       return askAll(res, call, (docs) => json(res, 200, { evicted: docs.reduce((n: number, d) => n + Number((d as { evicted?: number }).evicted ?? 0), 0) }));
     }
+    if (method === 'GET' && path === '/api/history') {
+      return askAll(res, call, (docs) => json(res, 200, aggregateHistory(docs as Array<Record<string, unknown>>)));
+    }
+    if (method === 'GET' && path === '/api/queries') {
+      // Each worker validates the query string (a bad one is its 400); the merge sorts and cuts again.
+      const q = new URL(url, 'http://admin').searchParams;
+      const sort = (q.get('sort') ?? 'total') as QuerySort;
+      const limit = q.get('limit') === null ? 100 : Number(q.get('limit'));
+      return askAll(res, call, (docs) => json(res, 200, aggregateQueries(docs as Array<Array<Record<string, unknown>>>, sort, limit)));
+    }
     // Everything else once, on the first serving worker: registrations and drops reach every
-    // worker through the registry; the dashboard's files, history and queries are that worker's.
+    // worker through the registry; the dashboard's files are the same on every worker.
     const slot = slots.find((s) => s.ready);
     const r = slot === undefined ? null : await ask(slot, call);
     if (r === null) return unavailable(res);

@@ -7,7 +7,8 @@
  * - its memory limit is `--memory-limit / N`: the flag bounds the whole of Rotor;
  * - the registry is the primary's (views/cluster-registry.ts) or, with `--redis`, Redis;
  * - with `--data-dir`, only worker 0 keeps the caches' files (it mirrors the registry) and writes
- *   the hot-key files; every worker warms from those files;
+ *   the hot-key files; without `--redis` every worker warms from those files, with it every worker
+ *   writes its own hot keys into Redis (named by its server id) and warms from all of them;
  * - it does not listen on the admin port: the primary does and asks the workers over IPC, where
  *   the worker answers through its admin app's `inject`.
  */
@@ -49,7 +50,9 @@ export async function runWorker(config: RotorConfig, logger: Logger): Promise<vo
   new AggregatorRegistry();
 
   const own = workerConfig(config, index);
-  const hotKeys = config.dataDir !== null && index !== 0 ? readOnly(new FileHotKeyStore(config.dataDir)) : undefined;
+  // With --redis every worker contributes its own list (named by its server id) and warms from
+  // the fleet's; without, the others warm from worker 0's files.
+  const hotKeys = config.dataDir !== null && index !== 0 && config.redis === null ? readOnly(new FileHotKeyStore(config.dataDir)) : undefined;
   const rotor = await startRotor(own, log, {
     adminListen: false,
     clusterRegistry: config.redis === null,

@@ -6,13 +6,12 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import mysql from 'mysql2/promise';
+import { spawnRotor } from '../support/rotor.js';
 import { freshDatabase, type TestDatabase } from '../support/servers.js';
 
-const bin = fileURLToPath(new URL('../../bin/rotor.js', import.meta.url));
 
 interface WorkerRow { id: number; pid: number | null; ready: boolean; restarts: number; serverId: number | null; clients: number; connectionsTotal: number; hits: number }
 interface Status { status: string; clients: number; connectionsTotal: number; queries: { servedFromCache: number; cacheHits: number }; workers: WorkerRow[]; restarts: number }
@@ -54,19 +53,10 @@ const connect = (): Promise<mysql.Connection> => mysql.createConnection({ host: 
 before(async () => {
   db = await freshDatabase('e2e_workers');
   await db.admin.query(`CREATE TABLE kv (k INT PRIMARY KEY, v VARCHAR(20) NOT NULL); INSERT INTO kv VALUES (1, 'one'), (2, 'two')`);
-  child = spawn(process.execPath, [bin, 'start', '--upstream', db.url, '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0',
-    '--workers', '2', '--server-id', String(baseId), '--miss-policy', 'fill', '--log-level', process.env.ROTOR_TEST_LOG ?? 'warn'], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  const m = await new Promise<RegExpMatchArray>((resolve, reject) => {
-    child.stdout?.on('data', (c: Buffer) => {
-      out += c.toString();
-      const hit = /rotor listening on [\d.]+:(\d+), admin on ([\d.]+):(\d+)/.exec(out);
-      if (hit) resolve(hit);
-    });
-    child.once('exit', (code) => reject(new Error(`rotor exited (${code}): ${out}`)));
-  });
-  port = Number(m[1]);
-  admin = `http://${m[2]}:${m[3]}`;
+  const r = await spawnRotor(['--upstream', db.url, '--workers', '2', '--server-id', String(baseId), '--miss-policy', 'fill']);
+  child = r.child;
+  port = r.port;
+  admin = r.admin;
 });
 
 after(async () => {

@@ -1,6 +1,8 @@
 /**
  * A whole Rotor, in process, in front of the private MariaDB: for end-to-end tests.
  */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import mysql from 'mysql2/promise';
 import { pino } from 'pino';
 import { buildConfig } from '../../src/config.js';
@@ -87,4 +89,33 @@ export async function startTestRotor(db: TestDatabase, opts: { dataDir?: string;
     },
     stop: () => rotor.stop(),
   };
+}
+
+/** `bin/rotor.js` run as a child process (`--workers`, signals): its ports once it listens. */
+export interface SpawnedRotor {
+  readonly child: ChildProcess;
+  /** The MySQL listen port. */
+  readonly port: number;
+  /** `http://host:port` of the admin API. */
+  readonly admin: string;
+}
+
+/**
+ * Runs `bin/rotor.js start` with `args` (plus `--listen`/`--admin` on free ports and the test log
+ * level) and resolves once it prints where it listens; rejects if it exits first.
+ */
+export async function spawnRotor(args: readonly string[]): Promise<SpawnedRotor> {
+  const bin = fileURLToPath(new URL('../../bin/rotor.js', import.meta.url));
+  const child = spawn(process.execPath, [bin, 'start', '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0',
+    '--log-level', process.env.ROTOR_TEST_LOG ?? 'warn', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  const m = await new Promise<RegExpMatchArray>((resolve, reject) => {
+    child.stdout?.on('data', (c: Buffer) => {
+      out += c.toString();
+      const hit = /rotor listening on [\d.]+:(\d+), admin on ([\d.]+):(\d+)/.exec(out);
+      if (hit) resolve(hit);
+    });
+    child.once('exit', (code) => reject(new Error(`rotor exited (${code}): ${out}`)));
+  });
+  return { child, port: Number(m[1]), admin: `http://${m[2]}:${m[3]}` };
 }
