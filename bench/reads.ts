@@ -16,11 +16,11 @@ import { fmt, table } from './lib/markdown.js';
 import { CpuMeter } from './lib/proc.js';
 import { note, ProgressBar } from './lib/progress.js';
 import { machine, writeReport } from './lib/report.js';
-import { RotorApiError, rotorUnavailable, startRotor, type RotorProcess } from './lib/rotor.js';
+import { cacheHitCounts, RotorApiError, rotorUnavailable, startRotor, type RotorProcess } from './lib/rotor.js';
 import { benchServers, connect, withEndpoint } from './lib/servers.js';
 import { round } from './lib/stats.js';
 import { barChart, svgDocument } from './lib/svg.js';
-import { sysbenchPrepare, sysbenchRun, targetOf, type SysbenchResult } from './lib/sysbench.js';
+import { sysbenchPrepare, sysbenchRun, targetOf, warmUntilHits, type SysbenchResult } from './lib/sysbench.js';
 import { freePort } from '../scripts/private-server.js';
 
 const CEILING = fileURLToPath(new URL('./lib/ceiling-server.ts', import.meta.url));
@@ -76,17 +76,8 @@ if (opts.targets.includes('ceiling')) {
 interface Contender { readonly process: RotorProcess; readonly cacheIds: string[] }
 const rotors: Record<string, Contender> = {};
 
-async function hitCounts(c: Contender | undefined): Promise<{ hits: number; misses: number } | null> {
-  if (!c) return null;
-  let hits = 0;
-  let misses = 0;
-  for (const id of c.cacheIds) {
-    const s = (await c.process.cache(id).catch(() => ({ stats: undefined }))).stats;
-    if (!s || typeof s.hits !== 'number') return null;
-    hits += s.hits;
-    misses += typeof s.misses === 'number' ? s.misses : 0;
-  }
-  return { hits, misses };
+function hitCounts(c: Contender | undefined): Promise<{ hits: number; misses: number } | null> {
+  return c ? cacheHitCounts(c.process, c.cacheIds) : Promise.resolve(null);
 }
 
 /** Starts a Rotor (from `root`, default this checkout), registers the caches and warms them. */
@@ -102,21 +93,8 @@ async function startContender(name: string, root?: string): Promise<void> {
     process = await startRotor(upstream, root === undefined ? {} : { root });
     const c: Contender = { process, cacheIds: [] };
     for (let t = 1; t <= opts.tables; t++) c.cacheIds.push(await process.registerCache(`SELECT c FROM sbtest${t} WHERE id = ?`, 'sbtest'));
-    // Warm up in short sysbench runs until nearly every read hits (or the warm-up budget is spent).
     note(`${name}: warming the caches (up to ${opts.warmup} s, until 99 % of reads hit)…`);
-    const warmEnd = performance.now() + opts.warmup * 1000;
-    let chunk = 0;
-    while (performance.now() < warmEnd) {
-      const before = await hitCounts(c);
-      await sysbenchRun(targetOf(process.url), {
-        test: 'oltp_point_select', threads: 16, seconds: 2, psMode: opts.psModes[chunk++ % opts.psModes.length],
-        tables: opts.tables, tableSize: opts.tableSize,
-      });
-      const after = await hitCounts(c);
-      if (!before || !after) continue;
-      const total = after.hits + after.misses - before.hits - before.misses;
-      if (total > 0 && (after.hits - before.hits) / total >= 0.99) break;
-    }
+    await warmUntilHits(targetOf(process.url), () => hitCounts(c), { seconds: opts.warmup, psModes: opts.psModes, tables: opts.tables, tableSize: opts.tableSize });
     rotors[name] = c;
   } catch (e) {
     skipped[name] = e instanceof RotorApiError && e.status === 422 ? `not supported yet: ${e.message}` : (e as Error).message.split('\n')[0];

@@ -176,3 +176,16 @@ export async function startRotor(
     },
   };
 }
+
+/** Hits and misses of caches `ids` of `rotor`, summed (over its workers too); null when one cannot be read. */
+export async function cacheHitCounts(rotor: RotorProcess, ids: ReadonlyArray<string>): Promise<{ hits: number; misses: number } | null> {
+  let hits = 0;
+  let misses = 0;
+  for (const id of ids) {
+    const s = (await rotor.cache(id).catch(() => ({ stats: undefined }))).stats;
+    if (!s || typeof s.hits !== 'number') return null;
+    hits += s.hits;
+    misses += typeof s.misses === 'number' ? s.misses : 0;
+  }
+  return { hits, misses };
+}

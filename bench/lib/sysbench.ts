@@ -124,3 +124,24 @@ export async function sysbenchRun(t: SysbenchTarget, o: SysbenchRun): Promise<Sy
   }
   return res;
 }
+
+/** Hits and misses of a Rotor's caches, summed; null when they cannot be read. */
+export type HitCounts = () => Promise<{ hits: number; misses: number } | null>;
+
+/**
+ * Point selects through a Rotor in short sysbench runs (16 threads, 2 s, alternating `psModes`)
+ * until 99 % of a run's reads hit (by `counts`) or `seconds` are spent: fills its caches before a
+ * measurement.
+ */
+export async function warmUntilHits(t: SysbenchTarget, counts: HitCounts, o: { seconds: number; psModes: ReadonlyArray<'auto' | 'disable'>; tables: number; tableSize: number }): Promise<void> {
+  const end = performance.now() + o.seconds * 1000;
+  let chunk = 0;
+  while (performance.now() < end) {
+    const before = await counts();
+    await sysbenchRun(t, { test: 'oltp_point_select', threads: 16, seconds: 2, psMode: o.psModes[chunk++ % o.psModes.length], tables: o.tables, tableSize: o.tableSize });
+    const after = await counts();
+    if (!before || !after) continue;
+    const total = after.hits + after.misses - before.hits - before.misses;
+    if (total > 0 && (after.hits - before.hits) / total >= 0.99) return;
+  }
+}
