@@ -20,7 +20,7 @@ import { rotorUnavailable, startRotor, type RotorProcess } from './lib/rotor.js'
 import { benchServers, connect, scalar, withEndpoint } from './lib/servers.js';
 import { round } from './lib/stats.js';
 import { barChart, svgDocument } from './lib/svg.js';
-import { sysbenchPrepare, sysbenchRun, targetOf, type SysbenchResult } from './lib/sysbench.js';
+import { sbtestUpstream, sysbenchRun, targetOf, type SysbenchResult } from './lib/sysbench.js';
 
 const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
 function positive(v: string): number {
@@ -63,13 +63,8 @@ interface Row {
 }
 
 const servers = await benchServers({ upstream: opts.upstream, needRedis: false });
+const upstream = await sbtestUpstream(servers.upstreamUrl, opts.tables, opts.tableSize);
 const admin = await connect(servers.upstreamUrl);
-await admin.query('CREATE DATABASE IF NOT EXISTS sbtest');
-// oltp_read_write with 1,000 threads prepares more statements than MariaDB's default allows.
-await admin.query('SET GLOBAL max_prepared_stmt_count = 1048576').catch((e: Error) => note(`max_prepared_stmt_count: ${e.message}`));
-const upstream = withEndpoint(servers.upstreamUrl, new URL(servers.upstreamUrl).hostname, Number(new URL(servers.upstreamUrl).port)).replace(/\/[^/]*$/, '/sbtest');
-note(`upstream ${upstream}; preparing ${opts.tables} sbtest tables of ${opts.tableSize} rows…`);
-await sysbenchPrepare(targetOf(upstream), opts.tables, opts.tableSize);
 
 let rotor: RotorProcess | null = null;
 let rotorSkipped: string | null = null;

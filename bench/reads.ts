@@ -17,10 +17,10 @@ import { CpuMeter } from './lib/proc.js';
 import { note, ProgressBar } from './lib/progress.js';
 import { machine, writeReport } from './lib/report.js';
 import { cacheHitCounts, RotorApiError, rotorUnavailable, startRotor, type RotorProcess } from './lib/rotor.js';
-import { benchServers, connect, withEndpoint } from './lib/servers.js';
+import { benchServers, withEndpoint } from './lib/servers.js';
 import { round } from './lib/stats.js';
 import { barChart, svgDocument } from './lib/svg.js';
-import { sysbenchPrepare, sysbenchRun, targetOf, warmUntilHits, type SysbenchResult } from './lib/sysbench.js';
+import { sbtestUpstream, sysbenchRun, targetOf, warmUntilHits, type SysbenchResult } from './lib/sysbench.js';
 import { freePort } from '../scripts/private-server.js';
 
 const CEILING = fileURLToPath(new URL('./lib/ceiling-server.ts', import.meta.url));
@@ -52,13 +52,7 @@ const opts = new Command('bench:reads')
   }>();
 
 const servers = await benchServers({ upstream: opts.upstream, needRedis: false });
-const admin = await connect(servers.upstreamUrl);
-await admin.query('CREATE DATABASE IF NOT EXISTS sbtest');
-await admin.end();
-const upUrl = new URL(servers.upstreamUrl);
-const upstream = withEndpoint(servers.upstreamUrl, upUrl.hostname, Number(upUrl.port)).replace(/\/[^/]*$/, '/sbtest');
-note(`upstream ${upstream}; preparing ${opts.tables} sbtest table(s) of ${opts.tableSize} rows…`);
-await sysbenchPrepare(targetOf(upstream), opts.tables, opts.tableSize);
+const upstream = await sbtestUpstream(servers.upstreamUrl, opts.tables, opts.tableSize);
 
 const skipped: Record<string, string> = {};
 let ceiling: { child: ChildProcess; url: string } | null = null;

@@ -24,10 +24,10 @@ import { CpuMeter } from './lib/proc.js';
 import { note, ProgressBar } from './lib/progress.js';
 import { machine, writeReport } from './lib/report.js';
 import { cacheHitCounts, pick, startRotor, type RotorProcess } from './lib/rotor.js';
-import { benchServers, connect, withEndpoint } from './lib/servers.js';
+import { benchServers } from './lib/servers.js';
 import { round } from './lib/stats.js';
 import { barChart, svgDocument } from './lib/svg.js';
-import { sysbenchPrepare, sysbenchRun, targetOf, warmUntilHits, type SysbenchResult } from './lib/sysbench.js';
+import { sbtestUpstream, sysbenchRun, targetOf, warmUntilHits, type SysbenchResult } from './lib/sysbench.js';
 
 const list = (v: string) => v.split(',').map((s) => s.trim()).filter(Boolean);
 function positive(v: string): number {
@@ -54,13 +54,7 @@ const opts = new Command('bench:scale')
   .opts<{ workersList: number[]; threads: number[]; psMode: 'auto' | 'disable'; time: number; warmup: number; rounds: number; tableSize: number; warmFleet: boolean; fleetKeys: number; upstream?: string; json?: string }>();
 
 const servers = await benchServers({ upstream: opts.upstream, needRedis: false });
-const admin = await connect(servers.upstreamUrl);
-await admin.query('CREATE DATABASE IF NOT EXISTS sbtest');
-await admin.end();
-const upUrl = new URL(servers.upstreamUrl);
-const upstream = withEndpoint(servers.upstreamUrl, upUrl.hostname, Number(upUrl.port)).replace(/\/[^/]*$/, '/sbtest');
-note(`upstream ${upstream}; preparing sbtest1 of ${opts.tableSize} rows…`);
-await sysbenchPrepare(targetOf(upstream), 1, opts.tableSize);
+const upstream = await sbtestUpstream(servers.upstreamUrl, 1, opts.tableSize);
 
 interface Contender { readonly name: string; readonly workers: number; readonly rotor: RotorProcess; readonly cacheId: string }
 const contenders: Contender[] = [];

@@ -5,6 +5,8 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { note } from './progress.js';
+import { connect, withEndpoint } from './servers.js';
 
 /** What one sysbench run measured. */
 export interface SysbenchResult {
@@ -144,4 +146,21 @@ export async function warmUntilHits(t: SysbenchTarget, counts: HitCounts, o: { s
     const total = after.hits + after.misses - before.hits - before.misses;
     if (total > 0 && (after.hits - before.hits) / total >= 0.99) return;
   }
+}
+
+/**
+ * The `sbtest` database on the MariaDB at `serverUrl` with `tables` sysbench tables of `tableSize`
+ * rows (created when missing): its URL, the benchmarks' upstream.
+ */
+export async function sbtestUpstream(serverUrl: string, tables: number, tableSize: number): Promise<string> {
+  const admin = await connect(serverUrl);
+  await admin.query('CREATE DATABASE IF NOT EXISTS sbtest');
+  // oltp_read_write with 1,000 threads prepares more statements than MariaDB's default allows.
+  await admin.query('SET GLOBAL max_prepared_stmt_count = 1048576').catch((e: Error) => note(`max_prepared_stmt_count: ${e.message}`));
+  await admin.end();
+  const url = new URL(serverUrl);
+  const upstream = withEndpoint(serverUrl, url.hostname, Number(url.port)).replace(/\/[^/]*$/, '/sbtest');
+  note(`upstream ${upstream}; preparing ${tables} sbtest table(s) of ${tableSize} rows…`);
+  await sysbenchPrepare(targetOf(upstream), tables, tableSize);
+  return upstream;
 }
