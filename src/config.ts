@@ -64,6 +64,12 @@ export interface RotorConfig {
    * waits for the fill and is answered from it).
    */
   readonly missPolicy: MissPolicy;
+  /**
+   * Reads inside a transaction: `upstream` (MariaDB's snapshot, always) or `cache` (every cache
+   * serves them as a `CREATE CACHE ALWAYS` one does, while the transaction has changed no rows).
+   * [note: transaction-reads]
+   */
+  readonly transactionReads: TransactionReads;
   /** How many statements SHOW PROXIED QUERIES keeps (0: none are counted). */
   readonly queryStats: number;
   /** How fills read the upstream: `locking` (exact, proven) or `snapshot` (no lock; see README). */
@@ -94,6 +100,7 @@ export const DEFAULTS = {
   cacheIdleMs: 0,
   consistency: 'eventual',
   missPolicy: 'relay',
+  transactionReads: 'upstream',
   queryStats: 1000,
   warmKeys: 500,
   warmRate: 500,
@@ -120,6 +127,7 @@ export interface RawConfig {
   evictionPolicy?: string;
   consistency?: string;
   missPolicy?: string;
+  transactionReads?: string;
   queryStats?: string;
   fillRead?: string;
   warmKeys?: string;
@@ -151,6 +159,15 @@ function parseMissPolicy(value: string | undefined): MissPolicy {
   const p = MISS_POLICIES.find((x) => x === value);
   if (p === undefined) throw invalid(`--miss-policy must be relay or fill, not "${value}"`);
   return p;
+}
+
+/** Where reads inside a transaction go: `upstream` (the default) or, from caches that can, `cache`. [note: transaction-reads] */
+export type TransactionReads = 'upstream' | 'cache';
+
+function parseTransactionReads(value: string | undefined): TransactionReads {
+  if (value === undefined || value === '') return DEFAULTS.transactionReads;
+  if (value === 'upstream' || value === 'cache') return value;
+  throw invalid(`--transaction-reads must be upstream or cache, not "${value}"`);
 }
 
 function parseFillRead(value: string | undefined): 'locking' | 'snapshot' {
@@ -294,6 +311,7 @@ export function buildConfig(raw: RawConfig): RotorConfig {
     evictionPolicy: parseEvictionPolicy(raw.evictionPolicy),
     consistency: parseConsistency(raw.consistency),
     missPolicy: parseMissPolicy(raw.missPolicy),
+    transactionReads: parseTransactionReads(raw.transactionReads),
     queryStats: parseInteger(raw.queryStats, '--query-stats', DEFAULTS.queryStats, 0, 1_000_000),
     fillRead: parseFillRead(raw.fillRead),
     warmKeys: parseInteger(raw.warmKeys, '--warm-keys', DEFAULTS.warmKeys, 0, 100_000),

@@ -30,6 +30,7 @@ export const ERRORS = {
   ERR_CACHE_ACCESS_DENIED: { errno: 1227, sqlState: '42000', message: 'Access denied; you need (at least one of) the PROCESS privilege(s) for this operation', http: 403 },
   ERR_CACHE_TEMPORARY_TABLE: { errno: 1235, sqlState: '42000', message: 'A temporary table of this session shadows %s: cache commands refuse it', http: 409 },
   ERR_CACHE_EXISTS: { errno: 1050, sqlState: '42S01', message: 'The query is already cached, as %s', http: 409 },
+  ERR_CACHE_ALWAYS_DIFFERS: { errno: 1050, sqlState: '42S01', message: 'The query is already cached, as %s, %s ALWAYS: drop it to register it otherwise', http: 409 },
   ERR_PROXIED_NOT_FOUND: { errno: 1146, sqlState: '42S02', message: 'No proxied query with id %s', http: 404 },
   ERR_CACHE_NOT_FOUND: { errno: 1146, sqlState: '42S02', message: 'No cache with id %s', http: 404 },
   ERR_CACHE_FILL_FAILED: { errno: 1105, sqlState: 'HY000', message: 'Filling the cache failed: %s', http: 502 },

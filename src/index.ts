@@ -79,6 +79,7 @@ export async function startRotor(config: RotorConfig, logger: Logger = pino({ le
     instanceId: String(config.serverId),
     consistency: config.consistency,
     missPolicy: config.missPolicy,
+    transactionReads: config.transactionReads,
     privilegeRefreshMs: config.privilegeRefreshMs,
     cacheIdleMs: config.cacheIdleMs,
     memoryLimitBytes: config.memoryLimitBytes,

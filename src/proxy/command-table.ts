@@ -65,7 +65,7 @@ const execute: CommandHandler = (ctx, p, state) => {
   const routable = plan.routable;
   const relay = (watch?: RelayWatch): void => {
     // A statement matched to a cache is a SELECT; any other may write. [note: unlogged-writes]
-    state.noteExecute(routable !== null);
+    state.noteExecute(routable !== null, plan.sql);
     const sent = performance.now();
     ctx.relay(plan.upstreamPacket(), 'execute', (ok) => {
       if (plan.sql !== null) safe(() => ctx.router().observeRelayed?.(plan.sql as string, state, performance.now() - sent), undefined);
@@ -136,7 +136,7 @@ export const COMMANDS: Readonly<Record<keyof typeof Com, CommandHandler>> = {
       unknown(ctx, p, state);
       return;
     }
-    state.noteExecute(false);
+    state.noteExecute(false, null);
     ctx.relay(p.raw, 'query', (ok) => statementDone(ctx, state, ok));
   },
 };

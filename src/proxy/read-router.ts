@@ -20,6 +20,11 @@ export interface SessionView {
   /** Inside BEGIN/START TRANSACTION, or autocommit off with an open transaction. */
   readonly inTransaction: boolean;
   /**
+   * Inside a transaction, why even a cache that serves transactions may not answer its reads (it
+   * may have changed rows, SERIALIZABLE), or null. [note: transaction-reads]
+   */
+  readonly transactionBlocker: string | null;
+  /**
    * Why this session's state could change a cached answer (e.g. `time_zone changed`,
    * `temporary table t`), or null when cached answers are valid for it.
    */

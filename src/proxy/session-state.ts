@@ -157,6 +157,9 @@ const SET_LOG_BIN = /^\s*SET\s+(?:(?:SESSION|LOCAL)\s+|@@(?:SESSION\.|LOCAL\.)?)
 const LOG_BIN_ON = new Set(['1', 'ON', 'TRUE']);
 // Statements that change no rows (a SELECT calling a stored function that writes is not seen: README).
 const READS = new Set(['SELECT', 'SHOW', 'DESC', 'DESCRIBE', 'EXPLAIN', 'HELP', 'USE', 'BEGIN', 'START', 'COMMIT', 'ROLLBACK', 'SAVEPOINT', 'RELEASE']);
+// Isolation named SERIALIZABLE anyhow (SET [SESSION|GLOBAL] TRANSACTION ISOLATION LEVEL, tx_isolation,
+// transaction_isolation, SET STATEMENT … FOR): taken as asked, for good. [note: transaction-reads]
+const SERIALIZABLE = /\bSERIALIZABLE\b/i;
 /** More unlogged statements than this in one transaction are remembered as "something". */
 const MAX_UNLOGGED = 16;
 
@@ -190,8 +193,7 @@ export class SessionState implements SessionView {
   readonly connectionId: number;
   user: string;
   database: string | null;
-  /** The last status flags upstream reported. */
-  status = Status.AUTOCOMMIT as number;
+  #status = Status.AUTOCOMMIT as number;
   /** Why this session's state keeps its reads from the caches for good (until a reset), or null. */
   #blocker: string | null = null;
   writes = 0;
@@ -219,6 +221,41 @@ export class SessionState implements SessionView {
   #logBinOnIfOk = false;
   /** Statements of the open transaction (or the one in flight) that ran with sql_log_bin=0 and may write. */
   #unlogged: (string | null)[] = [];
+  /** A statement that may write went upstream since the last status outside a transaction. [note: transaction-reads] */
+  #transactionWrote = false;
+  /** {@link writes} when the last status outside a transaction arrived. */
+  #writesBefore = 0;
+  /** The session named SERIALIZABLE isolation (for good, until a reset). [note: transaction-reads] */
+  #serializable = false;
+
+  /** The last status flags upstream reported. */
+  get status(): number {
+    return this.#status;
+  }
+
+  set status(status: number) {
+    this.#status = status;
+    // No transaction open: none has written. [note: transaction-reads]
+    if ((status & Status.IN_TRANS) === 0) {
+      this.#transactionWrote = false;
+      this.#writesBefore = this.writes;
+    }
+  }
+
+  /**
+   * [note: transaction-reads] Inside a transaction, why its reads may not come even from a cache
+   * that serves transactions (`CREATE CACHE ALWAYS`, `--transaction-reads cache`), or null: the
+   * transaction may have changed rows (a statement that may write went upstream, or an OK counted
+   * affected rows, since the last status outside a transaction: its own writes are not in the
+   * binlog before COMMIT), or the session asked for SERIALIZABLE isolation, whose reads lock.
+   * Outside a transaction: null.
+   */
+  get transactionBlocker(): string | null {
+    if (!this.inTransaction) return null;
+    if (this.#transactionWrote || this.writes > this.#writesBefore) return 'inside a transaction that may have changed rows';
+    if (this.#serializable) return 'inside a transaction under SERIALIZABLE isolation';
+    return null;
+  }
 
   /** The client's collation from the handshake or COM_CHANGE_USER. */
   setCharset(collation: number): void {
@@ -267,6 +304,8 @@ export class SessionState implements SessionView {
    * cannot tell), conservatively, before knowing it succeeded.
    */
   noteStatement(sql: string, prepared = false): void {
+    if (!prepared && writeOf(sql) !== undefined) this.#transactionWrote = true;
+    if (SERIALIZABLE.test(sql)) this.#serializable = true;
     if (mayChangeRoles(sql)) {
       this.privilegeGeneration++;
       if (prepared) this.#blocker ??= 'a prepared statement that names a role';
@@ -298,8 +337,12 @@ export class SessionState implements SessionView {
     else this.#unlogged.push(sql);
   }
 
-  /** A prepared statement's execution (or a bulk one) is relayed; `read`: it matched a cache, so it is a SELECT. */
-  noteExecute(read: boolean): void {
+  /**
+   * A prepared statement's execution (or a bulk one) is relayed; `read`: it matched a cache, so it
+   * is a SELECT; `sql`: its text, when known.
+   */
+  noteExecute(read: boolean, sql: string | null): void {
+    if (!read && (sql === null || writeOf(sql) !== undefined)) this.#transactionWrote = true;
     this.#logBinOnIfOk = false;
     if (this.unlogged && !read) this.#noteUnlogged(null);
   }
@@ -322,6 +365,7 @@ export class SessionState implements SessionView {
   /** After COM_RESET_CONNECTION or COM_CHANGE_USER: settings, roles and temporary tables are gone. */
   reset(): void {
     this.#blocker = this.#charsetBlocker;
+    this.#serializable = false;
     this.privilegeGeneration++;
     this.#logBinOff = false;
     this.#logBinOffForGood = false;

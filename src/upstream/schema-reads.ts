@@ -16,13 +16,17 @@ export interface GlobalSettings {
   /** `@@GLOBAL.time_zone`, `SYSTEM` resolved to `@@system_time_zone`. */
   readonly timeZone: string;
   readonly divPrecisionIncrement: number;
+  /** The global default isolation (`REPEATABLE-READ`…), from `transaction_isolation` or `tx_isolation`, whichever the server has. */
+  readonly isolation: string;
 }
 
 export async function globalSettings(control: mysql.Pool): Promise<GlobalSettings> {
   const [rows] = await control.query<RowDataPacket[]>({ sql: 'SELECT @@GLOBAL.sql_mode AS m, @@GLOBAL.time_zone AS tz, @@system_time_zone AS sys, @@GLOBAL.div_precision_increment AS dpi', rowsAsArray: false });
   const r = rows[0];
   const tz = String(r?.tz ?? '');
-  return { sqlMode: String(r?.m ?? ''), timeZone: tz === 'SYSTEM' ? String(r?.sys ?? '') : tz, divPrecisionIncrement: Number(r?.dpi ?? 4) };
+  // MySQL 8 has only transaction_isolation, MariaDB before 11.1 only tx_isolation.
+  const [iso] = await control.query<RowDataPacket[]>({ sql: "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('transaction_isolation', 'tx_isolation')", rowsAsArray: true });
+  return { sqlMode: String(r?.m ?? ''), timeZone: tz === 'SYSTEM' ? String(r?.sys ?? '') : tz, divPrecisionIncrement: Number(r?.dpi ?? 4), isolation: String(iso[0]?.[1] ?? '') };
 }
 
 export async function collation(control: mysql.Pool, name: string): Promise<CollationEntry> {

@@ -33,6 +33,8 @@ export interface CacheDefinition {
   /** Every table a join reads, in FROM order (absent for a single table). */
   readonly tables?: ReadonlyArray<TableSchema>;
   readonly columns: ReadonlyArray<ColumnDefinition>;
+  /** `CREATE CACHE ALWAYS`: serves reads inside transactions too. [note: transaction-reads] */
+  readonly always?: boolean;
 }
 
 /** A cache as the admin API and SHOW CACHES describe it. */
@@ -41,6 +43,8 @@ export interface CacheInfo {
   name: string;
   database: string;
   sql: string;
+  /** Serves reads inside transactions (`CREATE CACHE ALWAYS`). [note: transaction-reads] */
+  always: boolean;
   parameters: { table: string; column: string }[];
   plan: string[];
   status: CacheStatus;

@@ -17,7 +17,7 @@ import type { ColumnDefinition } from '../proxy/protocol/column-definition.js';
 import type { Batch, BinlogPosition } from '../dataflow/batch.js';
 import type { BinlogSink, SchemaChange } from '../binlog/sink.js';
 import type { Freshness } from '../binlog/freshness.js';
-import { DEFAULTS, type Consistency, type MissPolicy } from '../config.js';
+import { DEFAULTS, type Consistency, type MissPolicy, type TransactionReads } from '../config.js';
 import { Graph } from '../dataflow/graph.js';
 import { cacheDot, type DotCache } from './dot.js';
 import { Upqueries, type UpqueryStats } from '../dataflow/upquery.js';
@@ -43,7 +43,7 @@ import { SchemaRefresh } from './schema-refresh.js';
 import { CacheSink } from './binlog-sink.js';
 import type { EngineUpstream } from './engine-upstream.js';
 import { parameterOf, tablesOf } from './statement-plan.js';
-import { explainCache, registerCache, type Explained } from './register.js';
+import { explainCache, registerCache, type Explained, type RegisterRequest } from './register.js';
 import { likeMatcher, PROXIED_ID, ProxiedQueries, proxiedReports, registrableText, type Cacheability, type ProxiedQuery, type ProxiedReport, type ProxiedSort } from './proxied-queries.js';
 import { fillCache, fillInBackground, learnVariant } from './cache-reads.js';
 import { proxiedQueriesAnswer, showCachesAnswer } from './show-caches.js';
@@ -71,6 +71,8 @@ export interface EngineOptions {
   consistency?: Consistency;
   /** What a read of a key a cache does not hold does (config.ts `missPolicy`). Default 'relay'. */
   missPolicy?: MissPolicy;
+  /** Reads inside a transaction from every cache, not only `always` ones (config.ts `transactionReads`). Default 'upstream'. [note: transaction-reads] */
+  transactionReads?: TransactionReads;
   /** How often every principal's grants are checked again, and the global sql_mode re-read. Default 10 s. */
   privilegeRefreshMs?: number;
   /** A cache nobody has read for this long is emptied (not dropped), checked at every refresh. 0: never (the default). */
@@ -129,7 +131,7 @@ function hotKeyStore(dataDir: string | null, sync: RegistrySync | null, instance
 
 /** What the shared registry holds of a cache: its definition, nothing derived. [note: shared-registry] */
 function sharedDefinition(c: Cache): SharedDefinition {
-  return { name: c.def.name, database: c.def.database, sql: c.def.sql };
+  return { name: c.def.name, database: c.def.database, sql: c.def.sql, ...(c.def.always === true ? { always: true } : {}) };
 }
 
 /** How long start waits for Redis before serving without the shared registry (it keeps trying). */
@@ -176,6 +178,10 @@ export class Engine implements BinlogSink, RouterBackend {
   }
 
   /** Why caches over TIMESTAMP columns cannot answer sessions in the upstream's default time zone, or null. */
+  get serializableReason(): string | null {
+    return this.#schema.serializableReason;
+  }
+
   get timeZoneReason(): string | null {
     return this.#schema.timeZoneReason;
   }
@@ -367,11 +373,11 @@ export class Engine implements BinlogSink, RouterBackend {
    * Registers a cache, or finds the one registered for the same statement (`created` false). `sql`
    * may be a proxied statement's id (`pq_…`): its text is registered, in its database.
    */
-  async register(req: { sql: string; name?: string; database?: string }): Promise<CacheInfo & { readonly created: boolean }> {
+  async register(req: RegisterRequest): Promise<CacheInfo & { readonly created: boolean }> {
     if (PROXIED_ID.test(req.sql.trim())) {
       const q = this.proxiedStatement(req.sql.trim());
       if (q === null) throw new RotorError('ERR_PROXIED_NOT_FOUND', [req.sql.trim()]);
-      req = { sql: q.sql, ...(req.name === undefined ? {} : { name: req.name }), ...(q.database === null ? (req.database === undefined ? {} : { database: req.database }) : { database: q.database }) };
+      req = { sql: q.sql, ...(req.name === undefined ? {} : { name: req.name }), ...(q.database === null ? (req.database === undefined ? {} : { database: req.database }) : { database: q.database }), ...(req.always === true ? { always: true } : {}) };
     }
     const sync = this.#sync;
     if (sync === null) {
@@ -387,7 +393,7 @@ export class Engine implements BinlogSink, RouterBackend {
   }
 
   /** Registers on this instance only (a request, or a definition of the shared registry). */
-  async #registerHere(req: { sql: string; name?: string; database?: string }): Promise<{ cache: Cache; created: boolean; id: string }> {
+  async #registerHere(req: RegisterRequest): Promise<{ cache: Cache; created: boolean; id: string }> {
     const r = await registerCache(req, {
       registry: this.#registry, schema: this.#schema, upstream: this.#upstream, defaultDatabase: this.#opts.defaultDatabase, log: this.#log,
     });
@@ -482,7 +488,7 @@ export class Engine implements BinlogSink, RouterBackend {
     const reader = c.built.reader;
     const u = reader.usage();
     return {
-      id: c.id, name: c.def.name, database: c.def.database, sql: c.normalized,
+      id: c.id, name: c.def.name, database: c.def.database, sql: c.normalized, always: c.def.always === true,
       parameters: c.plan.params.map((p) => parameterOf(c.plan, p.column)),
       plan: c.built.nodes.map((n) => n.describe()),
       status: c.status,
@@ -510,6 +516,10 @@ export class Engine implements BinlogSink, RouterBackend {
 
   get missPolicy(): MissPolicy {
     return this.#opts.missPolicy ?? 'relay';
+  }
+
+  get transactionReads(): TransactionReads {
+    return this.#opts.transactionReads ?? 'upstream';
   }
 
   /**

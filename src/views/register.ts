@@ -22,6 +22,8 @@ export interface RegisterRequest {
   readonly sql: string;
   readonly name?: string;
   readonly database?: string;
+  /** `CREATE CACHE ALWAYS`: serve reads inside transactions too. [note: transaction-reads] */
+  readonly always?: boolean;
 }
 
 export interface RegisterDeps {
@@ -43,8 +45,9 @@ export interface Registered {
  * The cache already registered for the statement: a registration that names it otherwise is
  * refused with the name it has (a cache has one name), else it is the answer.
  */
-function already(existing: Cache, name: string | undefined): Registered {
-  if (name !== undefined && name !== existing.def.name) throw new RotorError('ERR_CACHE_EXISTS', [existing.def.name]);
+function already(existing: Cache, req: RegisterRequest): Registered {
+  if (req.name !== undefined && req.name !== existing.def.name) throw new RotorError('ERR_CACHE_EXISTS', [existing.def.name]);
+  if ((req.always === true) !== (existing.def.always === true)) throw new RotorError('ERR_CACHE_ALWAYS_DIFFERS', [existing.def.name, existing.def.always === true ? 'with' : 'without']);
   return { cache: existing, created: false };
 }
 
@@ -107,14 +110,14 @@ async function planRegistration(req: RegisterRequest, d: RegisterDeps, removeDro
 /** Registers `req` (or finds the cache registered for the same statement); throws a RotorError why not. */
 export async function registerCache(req: RegisterRequest, d: RegisterDeps): Promise<Registered> {
   const p = await planRegistration(req, d, true);
-  if ('existing' in p) return already(p.existing, req.name);
+  if ('existing' in p) return already(p.existing, req);
   const { sql, database, fp, schemas, normalized, id } = p;
   const columns = await d.upstream.columnDefinitions(limitZero(sql, fp), database);
   const again = d.registry.findSame(fp, database);
   if (again !== null && again.status === 'dropped') d.registry.remove(again);
-  else if (again !== null) return already(again, req.name);
+  else if (again !== null) return already(again, req);
   if (req.name !== undefined && d.registry.byName(req.name) !== null) throw unsupported('name', 'name taken', `the name ${req.name} is taken`);
-  const cache = d.registry.install({ id, name: req.name ?? id, database, sql, schema: schemas[0], ...(schemas.length > 1 ? { tables: [...schemas] } : {}), columns }, d.schema.divPrecisionIncrement);
+  const cache = d.registry.install({ id, name: req.name ?? id, database, sql, schema: schemas[0], ...(schemas.length > 1 ? { tables: [...schemas] } : {}), columns, ...(req.always === true ? { always: true } : {}) }, d.schema.divPrecisionIncrement);
   await d.registry.persist(cache);
   d.log.info({ cache: id, sql: normalized }, 'cache registered');
   return { cache, created: true };

@@ -18,7 +18,7 @@ import { FrequencySketch, hashKey } from '../dataflow/frequency-sketch.js';
 import type { Row } from '../dataflow/delta.js';
 import { RotorError } from '../errors.js';
 import type { Value } from '../values.js';
-import type { MissPolicy } from '../config.js';
+import type { MissPolicy, TransactionReads } from '../config.js';
 import { Cache, MAX_READ_KEYS, type ValueSource } from './cache.js';
 import type { PrivilegeChecks } from './privileges.js';
 import type { Explained } from './register.js';
@@ -40,9 +40,11 @@ export interface RouterBackend {
   fillBehind(cache: Cache, keys: ReadonlyArray<Row>): void;
   /** What a read of a key the reader does not hold does (config.ts `missPolicy`). */
   readonly missPolicy: MissPolicy;
+  /** `cache`: every cache serves reads inside transactions, as ALWAYS ones do. [note: transaction-reads] */
+  readonly transactionReads: TransactionReads;
   /** Keeps the column definitions MariaDB sent a session for a spelling of the cache's select list. */
   learnVariant(cache: Cache, selectText: string, columns: ReadonlyArray<ColumnDefinition>): void;
-  register(req: { sql: string; name?: string; database?: string }): Promise<{ readonly name: string; readonly created: boolean }>;
+  register(req: { sql: string; name?: string; database?: string; always?: boolean }): Promise<{ readonly name: string; readonly created: boolean }>;
   /** False when no such cache; rejects with a RotorError when the drop is refused (the shared registry is down). */
   drop(idOrName: string): Promise<boolean>;
   /** EXPLAIN CACHE: what registering the statement would do, nothing registered. */
@@ -73,6 +75,8 @@ export interface RouterBackend {
   readonly staleReason: string | null;
   /** Why caches over TIMESTAMP columns may not answer (the upstream's time zone is not UTC), or null. */
   readonly timeZoneReason: string | null;
+  /** Why no cache answers reads inside transactions whatever the session says (a SERIALIZABLE server), or null. [note: transaction-reads] */
+  readonly serializableReason: string | null;
   /** What MariaDB said each session may read. [note: cached-grants] */
   readonly privileges: PrivilegeChecks;
 }
@@ -154,7 +158,7 @@ function errorAnswer(e: unknown): Answer {
 // `\s*(?:;\s*)?$`, never `\s*;?\s*$`: the two adjacent `\s*` backtrack quadratically over a run of
 // spaces that is not at the end, and a lazy `[\s\S]+?` before them cubically (a COM_QUERY of a
 // few KiB froze every session). CREATE CACHE's query is the rest of the statement.
-const CREATE_CACHE = /^\s*CREATE\s+CACHE\s+(?:(?!FROM\s)(`[^`]+`|[^\s`]+)\s+)?FROM\s+/i;
+const CREATE_CACHE = /^\s*CREATE\s+CACHE\s+(ALWAYS\s+)?(?:(?!FROM\s)(`[^`]+`|[^\s`]+)\s+)?FROM\s+/i;
 const DROP_CACHE = /^\s*DROP\s+CACHE\s+(`[^`]+`|[^\s`;]+)\s*(?:;\s*)?$/i;
 const SHOW_CACHES = /^\s*SHOW\s+CACHES\s*(?:;\s*)?$/i;
 // A LIKE pattern in single quotes (a doubled quote inside); no backslash escapes are read in it.
@@ -370,13 +374,29 @@ export class CacheRouter implements ReadRouter {
   }
 
   #sessionOk(cache: Cache, session: SessionView): boolean {
-    return cache.status === 'ready' && !session.inTransaction && session.cacheBlocker === null && this.backend.staleReason === null
-      && (!cache.timestamps || this.backend.timeZoneReason === null);
+    return cache.status === 'ready' && (!session.inTransaction || this.#servesTransaction(cache, session)) && session.cacheBlocker === null
+      && this.backend.staleReason === null && (!cache.timestamps || this.backend.timeZoneReason === null);
+  }
+
+  /**
+   * [note: transaction-reads] Inside a transaction a read goes upstream (MariaDB's snapshot, the
+   * transaction's own uncommitted writes), unless its cache serves transactions — registered
+   * `ALWAYS`, or every cache under `--transaction-reads cache` — and the transaction has changed
+   * no rows and neither it nor the upstream's default runs SERIALIZABLE (SessionView.transactionBlocker,
+ * RouterBackend.serializableReason, read with the global settings): then it is served as
+   * outside one, the cache's latest state rather than the transaction's snapshot. The session's
+   * writes before the transaction are still waited for (`--consistency session`). Pinned by
+   * test/e2e/transaction-reads.test.ts.
+   */
+  #servesTransaction(cache: Cache, session: SessionView): boolean {
+    return (cache.def.always === true || this.backend.transactionReads === 'cache') && session.transactionBlocker === null && this.backend.serializableReason === null;
   }
 
   #whyNot(cache: Cache, session: SessionView): string {
     if (cache.status !== 'ready') return `cache ${cache.id} is ${cache.status}`;
-    if (session.inTransaction) return 'inside a transaction';
+    if (session.inTransaction && !this.#servesTransaction(cache, session)) {
+      return cache.def.always === true || this.backend.transactionReads === 'cache' ? (session.transactionBlocker ?? this.backend.serializableReason ?? 'inside a transaction') : 'inside a transaction';
+    }
     if (session.cacheBlocker !== null) return session.cacheBlocker;
     if (this.backend.staleReason !== null) return this.backend.staleReason;
     return this.backend.timeZoneReason ?? 'the cache cannot serve now';
@@ -497,7 +517,8 @@ export class CacheRouter implements ReadRouter {
     const create = CREATE_CACHE.exec(sql);
     const given = create === null ? '' : withoutTerminator(sql.slice(create[0].length));
     if (create !== null && given !== '') {
-      const name = create[1]?.replace(/^`|`$/g, '');
+      const name = create[2]?.replace(/^`|`$/g, '');
+      const always = create[1] !== undefined;
       // `CREATE CACHE FROM pq_…`: a statement SHOW PROXIED QUERIES listed, in the database it ran in.
       const proxied = PROXIED_ID.test(given) ? this.backend.proxiedStatement(given) : undefined;
       if (proxied === null) return { kind: 'answer', answer: errorAnswer(new RotorError('ERR_PROXIED_NOT_FOUND', [given])) };
@@ -511,7 +532,7 @@ export class CacheRouter implements ReadRouter {
       }, () => {
         const refusal = this.backend.registrationRefusal();
         if (refusal !== null) return errorAnswer(new RotorError('ERR_ADMIN_TOO_MANY_REGISTRATIONS', [refusal]));
-        return this.backend.register({ sql: query, ...(name ? { name } : {}), ...(target ? { database: target } : {}) })
+        return this.backend.register({ sql: query, ...(name ? { name } : {}), ...(target ? { database: target } : {}), ...(always ? { always } : {}) })
           .then((r): Answer => ({ kind: 'ok', affectedRows: 0, info: r.created ? '' : `The query is already cached, as ${r.name}` }), errorAnswer);
       });
     }

@@ -39,6 +39,8 @@ export class SchemaRefresh {
   sqlMode = 0;
   /** Why caches over TIMESTAMP columns cannot answer sessions in the upstream's default time zone, or null. */
   timeZoneReason: string | null = null;
+  /** Why no cache answers reads inside transactions (the upstream's default isolation is SERIALIZABLE), or null. [note: transaction-reads] */
+  serializableReason: string | null = null;
   /**
    * The upstream's global `div_precision_increment`: the digits AVG adds to a DECIMAL's, which the
    * caches with AVG are built with; a change plans them again (sessions that set their own value
@@ -105,6 +107,7 @@ export class SchemaRefresh {
       const reason = utc ? null : `the upstream's time_zone is ${g.timeZone}: Rotor keeps TIMESTAMP values in UTC`;
       if (reason !== this.timeZoneReason) log.warn({ timeZone: g.timeZone }, reason ?? 'the upstream time zone is UTC again');
       this.timeZoneReason = reason;
+      this.serializableReason = /SERIALIZABLE/i.test(g.isolation) ? 'inside a transaction under the upstream\'s default SERIALIZABLE isolation' : null;
       if (g.divPrecisionIncrement !== this.divPrecisionIncrement) {
         log.warn({ from: this.divPrecisionIncrement, to: g.divPrecisionIncrement }, 'the upstream div_precision_increment changed: caches with AVG are planned again');
         this.divPrecisionIncrement = g.divPrecisionIncrement;

@@ -37,6 +37,8 @@ export interface SharedDefinition {
   readonly name: string;
   readonly database: string;
   readonly sql: string;
+  /** `CREATE CACHE ALWAYS` (absent: false). [note: transaction-reads] */
+  readonly always?: boolean;
 }
 
 /** MariaDB's longest identifier; the admin API's longest SQL. */
@@ -60,11 +62,12 @@ export function parseShared(id: string, raw: string): SharedDefinition | string 
     return 'the entry is not JSON';
   }
   if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) return 'the entry is not a JSON object';
-  const { name, database, sql } = doc as Record<string, unknown>;
+  const { name, database, sql, always } = doc as Record<string, unknown>;
   if (typeof name !== 'string' || name.length === 0 || name.length > MAX_NAME) return 'name is not a name';
   if (typeof database !== 'string' || database.length === 0 || database.length > MAX_NAME) return 'database is not a database name';
   if (typeof sql !== 'string' || !/\S/.test(sql) || sql.length > MAX_SQL) return 'sql is not a statement';
-  return { name, database, sql };
+  if (always !== undefined && typeof always !== 'boolean') return 'always is not true or false';
+  return { name, database, sql, ...(always === true ? { always } : {}) };
 }
 
 /**
@@ -110,8 +113,9 @@ end
 return out`;
 
 /**
- * Atomically: writes ARGV[2] as the entry of cache ARGV[1] named ARGV[3], unless Redis holds that
- * query under another name (returns \`{'exists', name}\`) or another cache holds the name (returns
+ * Atomically: writes ARGV[2] as the entry of cache ARGV[1] named ARGV[3] (ALWAYS when ARGV[4] is
+ * '1'), unless Redis holds that query under another name (returns \`{'exists', name}\`) or
+ * with the other ALWAYS (\`{'always', name}\`), or another cache holds the name (returns
  * \`{'taken', id}\`): two instances registering at once cannot both win ([note: shared-registry]).
  */
 const PUT = `
@@ -119,6 +123,7 @@ local cur = redis.call('HGET', KEYS[1], ARGV[1])
 if cur then
   local ok, d = pcall(cjson.decode, cur)
   if ok and type(d) == 'table' and type(d.name) == 'string' and d.name ~= ARGV[3] then return {'exists', d.name} end
+  if ok and type(d) == 'table' and type(d.name) == 'string' and (d.always == true) ~= (ARGV[4] == '1') then return {'always', d.name} end
 end
 local all = redis.call('HGETALL', KEYS[1])
 for i = 1, #all, 2 do
@@ -163,7 +168,7 @@ export interface RegistryStore {
 
 /** A definition as the registry stores it. */
 export function sharedText(def: SharedDefinition): string {
-  return JSON.stringify({ v: 1, name: def.name, database: def.database, sql: def.sql });
+  return JSON.stringify({ v: 1, name: def.name, database: def.database, sql: def.sql, ...(def.always === true ? { always: true } : {}) });
 }
 
 export class SharedRegistry implements RegistryStore {
@@ -277,8 +282,9 @@ export class SharedRegistry implements RegistryStore {
   async put(id: string, def: SharedDefinition): Promise<void> {
     this.assertConnected();
     const doc = sharedText(def);
-    const [outcome, other] = await this.#cmd.eval(PUT, 1, HASH, id, doc, def.name).catch(this.#unavailable) as [string, string];
+    const [outcome, other] = await this.#cmd.eval(PUT, 1, HASH, id, doc, def.name, def.always === true ? '1' : '0').catch(this.#unavailable) as [string, string];
     if (outcome === 'exists') throw new RotorError('ERR_CACHE_EXISTS', [other]);
+    if (outcome === 'always') throw new RotorError('ERR_CACHE_ALWAYS_DIFFERS', [other, def.always === true ? 'without' : 'with']);
     if (outcome === 'taken') throw unsupported('name', 'name taken', `the name ${def.name} is taken`);
     await this.#publish(id);
   }

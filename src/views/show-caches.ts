@@ -18,7 +18,7 @@ const COLUMNS: ReadonlyArray<ColumnDefinition> = [
   column('id', false), column('name', false), column('database', false), column('query', false), column('status', false),
   column('hits', true), column('misses', true), column('keys', true),
   column('hit_rate', false), column('hit_p50_ms', false), column('hit_p99_ms', false), column('bytes', true), column('evictions', true),
-  column('upqueries', true), column('reason', false),
+  column('upqueries', true), column('reason', false), column('always', false),
 ];
 
 /** `digits` decimals, as text (SHOW output is text); NULL for no value. */
@@ -28,7 +28,8 @@ function decimal(n: number | null, digits: number): string | null {
 
 /**
  * One row per cache: its counters, the share of reads it served (NULL before any read), hit
- * latency percentiles in ms (NULL before any hit), its reader's bytes and why it is not ready.
+ * latency percentiles in ms (NULL before any hit), its reader's bytes, why it is not ready and
+ * whether it serves reads inside transactions (`CREATE CACHE ALWAYS`).
  */
 export function showCachesAnswer(caches: ReadonlyArray<CacheInfo>): Answer {
   return {
@@ -41,7 +42,7 @@ export function showCachesAnswer(caches: ReadonlyArray<CacheInfo>): Answer {
         c.id, c.name, c.database, c.sql, c.status, s.hits, s.misses, s.keys,
         decimal(reads === 0 ? null : s.hits / reads, 4),
         decimal(s.hits === 0 ? null : s.hitLatencyMs.p50, 3), decimal(s.hits === 0 ? null : s.hitLatencyMs.p99, 3),
-        s.bytes, s.evictions, s.upqueries, c.reason,
+        s.bytes, s.evictions, s.upqueries, c.reason, c.always ? 'yes' : 'no',
       ];
     }),
   };

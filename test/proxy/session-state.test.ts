@@ -130,9 +130,9 @@ test('[note: unlogged-writes] sql_log_bin=0 keeps the session\'s reads upstream 
   assert.equal(s.statementDone(true), null);
   s.noteStatement('UPDATE t SET a = 2');
   assert.deepEqual(s.statementDone(true), ['UPDATE t SET a = 2']);
-  s.noteExecute(false);
+  s.noteExecute(false, null);
   assert.deepEqual(s.statementDone(true), [null], 'a prepared execution cannot be read');
-  s.noteExecute(true);
+  s.noteExecute(true, 'SELECT a FROM t WHERE id = ?');
   assert.equal(s.statementDone(true), null, 'an execution matched to a cache is a SELECT');
   // A SET back to 1 that failed leaves it off.
   s.noteStatement('SET sql_log_bin = 1');
@@ -198,4 +198,43 @@ test('the cheap screen before the blocker checks never changes their answer (see
   }
   assert.equal(blockerOf('/*!50000SET time_zone = 0*/'), 'time_zone changed');
   assert.equal(blockerOf('SELECT user_id FROM fan_of WHERE user_id = 1 AND item_id = 2'), null);
+});
+
+test('[note: transaction-reads] a transaction blocks even ALWAYS caches once it may have changed rows, or under SERIALIZABLE', () => {
+  const s = new SessionState(1, 'u', 'db', 224);
+  assert.equal(s.transactionBlocker, null, 'outside a transaction');
+  s.noteStatement('BEGIN');
+  s.status = Status.AUTOCOMMIT | Status.IN_TRANS;
+  assert.equal(s.transactionBlocker, null);
+  s.noteStatement('SELECT v FROM t WHERE k = 1 FOR UPDATE');
+  assert.equal(s.transactionBlocker, null, 'a locking read writes nothing');
+  s.noteExecute(false, 'SELECT v FROM t WHERE k = ?');
+  assert.equal(s.transactionBlocker, null, 'nor does a prepared SELECT no cache matched');
+  s.noteStatement('UPDATE t SET v = 2 WHERE k = 1');
+  assert.match(s.transactionBlocker ?? '', /changed rows/);
+  s.status = Status.AUTOCOMMIT;
+  assert.equal(s.transactionBlocker, null, 'COMMIT or ROLLBACK ends it');
+
+  // An OK counting affected rows inside the transaction (a write Rotor could not tell from its text).
+  s.status = Status.AUTOCOMMIT | Status.IN_TRANS;
+  s.writes++;
+  assert.match(s.transactionBlocker ?? '', /changed rows/);
+  s.status = Status.AUTOCOMMIT;
+
+  // autocommit=0: in a transaction from the start; a COMMIT's status clears it.
+  s.status = 0;
+  assert.equal(s.transactionBlocker, null);
+  s.noteExecute(false, null);
+  assert.match(s.transactionBlocker ?? '', /changed rows/, 'a bulk execution may write');
+  s.status = 0;
+  assert.equal(s.transactionBlocker, null);
+
+  s.noteStatement('SET SESSION TRANSACTION ISOLATION LEVEL SERIALIZABLE');
+  s.status = Status.AUTOCOMMIT | Status.IN_TRANS;
+  assert.match(s.transactionBlocker ?? '', /SERIALIZABLE/);
+  s.status = Status.AUTOCOMMIT;
+  assert.equal(s.transactionBlocker, null, 'outside a transaction it does not matter');
+  s.reset();
+  s.status = Status.AUTOCOMMIT | Status.IN_TRANS;
+  assert.equal(s.transactionBlocker, null, 'a reset forgets it');
 });

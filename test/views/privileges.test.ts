@@ -4,7 +4,7 @@ import { PrivilegeChecks } from '../../src/views/privileges.js';
 import type { SessionView } from '../../src/proxy/read-router.js';
 
 function session(user = 'alice'): SessionView & { privilegeGeneration: number } {
-  return { connectionId: 1, user, database: 'db', inTransaction: false, cacheBlocker: null, writes: 0, privilegeGeneration: 0, lastRoute: null, noBackslashEscapes: false };
+  return { connectionId: 1, user, database: 'db', inTransaction: false, transactionBlocker: null, cacheBlocker: null, writes: 0, privilegeGeneration: 0, lastRoute: null, noBackslashEscapes: false };
 }
 
 describe('[note: cached-grants] PrivilegeChecks', () => {

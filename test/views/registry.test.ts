@@ -217,7 +217,7 @@ describe('cache registry', () => {
     await f.ask('SELECT title, votes FROM story WHERE author = 1');
     await f.ask('SELECT title, votes FROM story WHERE author = 1');
     const shown = await f.ask('SHOW CACHES');
-    assert.deepEqual(shown.columns?.map((c) => c.name), ['id', 'name', 'database', 'query', 'status', 'hits', 'misses', 'keys', 'hit_rate', 'hit_p50_ms', 'hit_p99_ms', 'bytes', 'evictions', 'upqueries', 'reason']);
+    assert.deepEqual(shown.columns?.map((c) => c.name), ['id', 'name', 'database', 'query', 'status', 'hits', 'misses', 'keys', 'hit_rate', 'hit_p50_ms', 'hit_p99_ms', 'bytes', 'evictions', 'upqueries', 'reason', 'always']);
     const row = shown.rows?.find((r) => r[1] === 'shown');
     assert.ok(row !== undefined);
     const [hits, misses, keys, rate, p50, p99, bytes, evictions, upqueries, reason] = row.slice(5);

@@ -35,7 +35,7 @@ function router(): { router: CacheRouter; registered: Array<{ sql: string; name?
 }
 
 // A user MariaDB lets run every cache command (every probe succeeds).
-const session: SessionView = { connectionId: 1, user: 'u', database: null, inTransaction: false, cacheBlocker: null, writes: 0, privilegeGeneration: 0, lastRoute: null, noBackslashEscapes: false, probe: () => Promise.resolve(null), probeRow: (sql) => Promise.resolve(allPrivilegedRow(sql)) };
+const session: SessionView = { connectionId: 1, user: 'u', database: null, inTransaction: false, transactionBlocker: null, cacheBlocker: null, writes: 0, privilegeGeneration: 0, lastRoute: null, noBackslashEscapes: false, probe: () => Promise.resolve(null), probeRow: (sql) => Promise.resolve(allPrivilegedRow(sql)) };
 
 async function kind(r: Routed): Promise<string> {
   if (r.kind === 'pending') await r.answer;

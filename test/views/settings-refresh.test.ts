@@ -10,6 +10,7 @@ import { pino } from 'pino';
 import { Engine } from '../../src/views/engine.js';
 import { UpstreamClient } from '../../src/upstream/upstream-client.js';
 import { freshDatabase, type TestDatabase } from '../support/servers.js';
+import { route, sessionFor } from './support.js';
 
 class HeldSettings extends UpstreamClient {
   /** While set, the next read of the settings waits for it and answers the older value. */
@@ -63,5 +64,40 @@ describe('global settings refresh', () => {
     assert.equal(engine.divPrecisionIncrement, current, 'the value read last stays');
     await engine.refresh();
     assert.equal(up.reads, readsAtStart + 3, 'a refresh asked for later reads again');
+  });
+});
+
+class SerializableServer extends UpstreamClient {
+  isolation = 'SERIALIZABLE';
+  override async globalSettings(): ReturnType<UpstreamClient['globalSettings']> {
+    return { ...(await super.globalSettings()), isolation: this.isolation };
+  }
+}
+
+describe('[note: transaction-reads] an upstream whose default isolation is SERIALIZABLE', () => {
+  let db: TestDatabase, engine: Engine, up: SerializableServer;
+  before(async () => {
+    db = await freshDatabase('views_serializable');
+    await db.admin.query(`CREATE TABLE kv (k INT PRIMARY KEY, v INT); INSERT INTO kv VALUES (1, 10)`);
+    up = new SerializableServer(db.url);
+    engine = new Engine({ upstreamUrl: db.url, defaultDatabase: db.name, dataDir: null, privilegeRefreshMs: 3_600_000, missPolicy: 'fill', logger: pino({ level: process.env.ROTOR_TEST_LOG ?? 'silent' }) }, up);
+    await engine.start();
+  });
+  after(async () => {
+    await engine?.close();
+    await db?.drop();
+  });
+
+  it('keeps every read inside a transaction upstream, ALWAYS caches included, until it is not', async () => {
+    await engine.register({ sql: 'SELECT v FROM kv WHERE k = ?', database: db.name, always: true });
+    const inside = sessionFor(db.name, { inTransaction: true, transactionBlocker: null });
+    assert.equal((await route(engine.router, 'SELECT v FROM kv WHERE k = 1', sessionFor(db.name))).source, 'fill');
+    const r = await route(engine.router, 'SELECT v FROM kv WHERE k = 1', inside);
+    assert.equal(r.source, 'upstream');
+    assert.match(r.reason ?? '', /SERIALIZABLE/);
+    up.isolation = 'REPEATABLE-READ';
+    await engine.refresh();
+    // From the cache (no binlog stream runs here, so a read may wait on its fill's position: 'fill').
+    assert.notEqual((await route(engine.router, 'SELECT v FROM kv WHERE k = 1', inside)).source, 'upstream');
   });
 });

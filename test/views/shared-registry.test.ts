@@ -4,11 +4,19 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { parseShared } from '../../src/views/shared-registry.js';
+import { parseShared, sharedText } from '../../src/views/shared-registry.js';
 
 test('a well-formed entry is a definition of name, database and SQL, and nothing else is kept', () => {
   const raw = JSON.stringify({ v: 1, name: 'fans', database: 'shop', sql: 'SELECT fans FROM fan_count WHERE item_id = ?', password: 'x', schema: {} });
   assert.deepEqual(parseShared('q_0123456789ab', raw), { name: 'fans', database: 'shop', sql: 'SELECT fans FROM fan_count WHERE item_id = ?' });
+});
+
+test('[note: transaction-reads] ALWAYS travels as `always: true`, and round-trips', () => {
+  const def = { name: 'fans', database: 'shop', sql: 'SELECT fans FROM fan_count WHERE item_id = ?', always: true };
+  assert.deepEqual(parseShared('q_1', sharedText(def)), def);
+  const { always: _, ...plain } = def;
+  assert.deepEqual(parseShared('q_1', JSON.stringify({ ...def, always: false })), plain);
+  assert.equal(sharedText({ ...def, always: false }).includes('always'), false);
 });
 
 test('anything else is refused with the reason, never thrown', () => {
@@ -24,6 +32,7 @@ test('anything else is refused with the reason, never thrown', () => {
     ['q_1', JSON.stringify({ ...ok, name: '' }), /name/],
     ['q_1', JSON.stringify({ ...ok, name: 'n'.repeat(65) }), /name/],
     ['q_1', JSON.stringify({ ...ok, database: ['d'] }), /database/],
+    ['q_1', JSON.stringify({ ...ok, always: 'yes' }), /always/],
     ['../etc', JSON.stringify(ok), /id/],
     ['', JSON.stringify(ok), /id/],
     ['q_' + 'a'.repeat(80), JSON.stringify(ok), /id/],

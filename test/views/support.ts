@@ -42,7 +42,7 @@ export function allPrivilegedRow(sql: string): ReadonlyArray<string> {
 
 /** A session of the test's own account, which holds every privilege: MariaDB accepts its probes. */
 export function sessionFor(database: string | null, over: Partial<SessionView> = {}): SessionView {
-  return { connectionId: 1, user: 'rotor', database, inTransaction: false, cacheBlocker: null, writes: 0, privilegeGeneration: 0, lastRoute: null, noBackslashEscapes: false, probe: () => Promise.resolve(null), probeRow: (sql) => Promise.resolve(allPrivilegedRow(sql)), ...over };
+  return { connectionId: 1, user: 'rotor', database, inTransaction: false, transactionBlocker: null, cacheBlocker: null, writes: 0, privilegeGeneration: 0, lastRoute: null, noBackslashEscapes: false, probe: () => Promise.resolve(null), probeRow: (sql) => Promise.resolve(allPrivilegedRow(sql)), ...over };
 }
 
 export interface Asked {

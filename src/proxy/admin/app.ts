@@ -29,7 +29,7 @@ export interface AdminBackend {
 
 export interface CacheAdmin {
   /** `created` false: the statement was cached already (that cache is the answer). */
-  register(req: { sql: string; name?: string; database?: string }): Promise<{ readonly id: string; readonly created?: boolean }>;
+  register(req: { sql: string; name?: string; database?: string; always?: boolean }): Promise<{ readonly id: string; readonly created?: boolean }>;
   list(): ReadonlyArray<object>;
   /** How many caches are registered (without describing each: registration stays flat in their number). */
   readonly count: number;
@@ -60,7 +60,7 @@ const REGISTER_BODY = {
   type: 'object',
   required: ['sql'],
   additionalProperties: false,
-  properties: { sql: { type: 'string', minLength: 1, maxLength: 65_536, pattern: '\\S' }, name: NAME, database: NAME },
+  properties: { sql: { type: 'string', minLength: 1, maxLength: 65_536, pattern: '\\S' }, name: NAME, database: NAME, always: { type: 'boolean' } },
 } as const;
 
 const EVICT_BODY = {
@@ -184,11 +184,11 @@ export function buildAdminApp(backend: AdminBackend, opts: AdminOptions): Fastif
   };
 
   app.post('/api/caches', { schema: { body: REGISTER_BODY } }, async (req, reply) => {
-    const body = req.body as { sql: string; name?: string; database?: string };
+    const body = req.body as { sql: string; name?: string; database?: string; always?: boolean };
     const admin = caches();
     const refusal = limit.refusal(admin.count);
     if (refusal !== null) throw new RotorError('ERR_ADMIN_TOO_MANY_REGISTRATIONS', [refusal]);
-    const info = await admin.register({ sql: body.sql, name: body.name, database: body.database });
+    const info = await admin.register({ sql: body.sql, name: body.name, database: body.database, ...(body.always === true ? { always: true } : {}) });
     return reply.code(info.created === false ? 200 : 201).send(info);
   });
 
