@@ -8,6 +8,7 @@ import { invariant } from '../errors.js';
 import { LatencyHistogram } from '../latency.js';
 import type { TableSchema } from '../planner/schema.js';
 import type { BuiltCache, CachePlan } from '../planner/index.js';
+import { SEMI_JOIN_PREFIX } from '../planner/join.js';
 import { coerceParam } from '../planner/coerce.js';
 import { qualifiedQuery, type QualifiedQuery } from '../planner/parse.js';
 import { parameterOf } from './statement-plan.js';
@@ -93,6 +94,16 @@ export class Cache {
   readonly probe: QualifiedQuery | null;
   /** The cache answers TIMESTAMP values, or is keyed by one (both kept in UTC). */
   readonly timestamps: boolean;
+  /**
+   * Whether a miss may be relayed (`--miss-policy relay`), or must be filled. [note: miss-relay]
+   * A relayed miss costs what the client's statement costs MariaDB, which is a direct read's cost
+   * only when MariaDB reaches the key as Rotor's fill does. A join with a derived table that
+   * aggregates (`LEFT JOIN (SELECT article_id, COUNT(*) … GROUP BY article_id) vc ON …`) is
+   * materialized whole by MariaDB for any key (the Noria vote query: a full scan of every vote,
+   * seconds, per first read), while the fill asks for the key's groups alone: such caches fill.
+   * Semi-joins (`IN (SELECT …)`, planned as a grouped derived table) are MariaDB's own semi-join.
+   */
+  readonly relaysMisses: boolean;
   /** Reader keys filled ahead of the binlog stream, not served until it catches up (count of waiters). */
   readonly ahead = new Map<string, number>();
   /** The key statements find the cache by: its tables resolved in its database ([note: scoped-key]). */
@@ -122,6 +133,7 @@ export class Cache {
     const isTimestamp = (p: { table: string; column: string }): boolean =>
       tables.some((t) => t.table === p.table && t.columns.some((c) => c.name === p.column && c.dataType === 'timestamp'));
     this.timestamps = def.columns.some((c) => c.type === TYPE_TIMESTAMP) || plan.params.some((p) => isTimestamp(parameterOf(plan, p.column)));
+    this.relaysMisses = plan.kind !== 'join' || !plan.join.sources.some((s) => s.aggregate !== null && !s.name.startsWith(SEMI_JOIN_PREFIX));
   }
 
   /** The IN lists bound multiply to more than {@link MAX_READ_KEYS} keys. */

@@ -443,7 +443,7 @@ export class CacheRouter implements ReadRouter {
       }
     }
     cache.stats.misses++;
-    if (this.backend.missPolicy === 'relay') return this.#relayMiss(cache, keys);
+    if (this.backend.missPolicy === 'relay' && cache.relaysMisses) return this.#relayMiss(cache, keys);
     return { kind: 'pending', answer: this.#filled(cache, keys, columns) };
   }
 

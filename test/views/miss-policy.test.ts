@@ -194,3 +194,35 @@ describe('a failed background fill', () => {
     assert.deepEqual(hit.rows, [[10]]);
   });
 });
+
+describe('[note: miss-relay] caches whose statement MariaDB cannot key', () => {
+  let f: EngineFixture;
+  before(async () => {
+    f = await EngineFixture.create('views_relay_vote', `
+      CREATE TABLE article (id INT PRIMARY KEY, title VARCHAR(20) NOT NULL);
+      CREATE TABLE vote (article_id INT NOT NULL, user_id INT NOT NULL, PRIMARY KEY (article_id, user_id));
+      INSERT INTO article SELECT seq, CONCAT('a', seq) FROM seq_1_to_20;
+      INSERT INTO vote SELECT a.seq, u.seq FROM seq_1_to_20 a, seq_1_to_5 u;
+    `, { engine: { missPolicy: 'relay' } });
+  });
+  after(async () => { await f.close(); });
+
+  it('fills a miss of a join with an aggregating derived table: MariaDB would scan every group for one key', async () => {
+    const vote = 'SELECT a.id, a.title, vc.votes FROM article a LEFT JOIN (SELECT article_id, COUNT(user_id) AS votes FROM vote GROUP BY article_id) AS vc ON a.id = vc.article_id WHERE a.id = ';
+    const id = (await f.engine.register({ sql: `${vote}?` })).id;
+    assert.equal(f.engine.cache(id)?.relaysMisses, false);
+    const first = await f.ask(`${vote}3`);
+    assert.equal(first.source, 'fill');
+    assert.deepEqual(first.rows, (await f.upstream(`${vote}3`)).rows);
+    assert.equal((await f.ask(`${vote}3`)).source, 'hit');
+  });
+
+  it('relays a miss of a semi-join and of a plain join, as MariaDB reaches their keys', async () => {
+    const semi = (await f.engine.register({ sql: 'SELECT id, title FROM article WHERE id = ? AND id IN (SELECT article_id FROM vote WHERE user_id = 2)' })).id;
+    assert.equal(f.engine.cache(semi)?.relaysMisses, true);
+    assert.equal((await f.ask('SELECT id, title FROM article WHERE id = 4 AND id IN (SELECT article_id FROM vote WHERE user_id = 2)')).source, 'upstream');
+    const join = (await f.engine.register({ sql: 'SELECT a.title, v.user_id FROM article a JOIN vote v ON v.article_id = a.id WHERE a.id = ?' })).id;
+    assert.equal(f.engine.cache(join)?.relaysMisses, true);
+    assert.equal((await f.ask('SELECT a.title, v.user_id FROM article a JOIN vote v ON v.article_id = a.id WHERE a.id = 5')).source, 'upstream');
+  });
+});
