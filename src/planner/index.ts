@@ -15,6 +15,7 @@ import type { AstNode } from './parse.js';
 import { planSelect, tableOf } from './plan.js';
 import { isJoin, joinTables, planJoin } from './join.js';
 import { planUnion } from './union.js';
+import { inlineCtes } from './passes/cte.js';
 import { rightJoins } from './passes/right-join.js';
 import { semiJoins } from './passes/semi-join.js';
 import { buildCache, type BuiltCache } from './build.js';
@@ -22,7 +23,6 @@ import { buildUnion } from './build-union.js';
 import { DEFAULT_BUILD, type BuildOptions } from './build-parts.js';
 import type { CachePlan } from './query-plan.js';
 import type { TableSchema } from './schema.js';
-import { unsupported } from './unsupported.js';
 
 export { releaseCache, type BuiltCache } from './build.js';
 export type { CachePlan } from './query-plan.js';
@@ -34,10 +34,12 @@ export interface Pass {
 }
 
 /**
- * The rewrite passes, in the order they run. right-join comes first: it rewrites only a FROM clause
- * of two tables, and semi-join adds a derived table to the FROM clause.
+ * The rewrite passes, in the order they run. cte comes first: the others see its derived tables as
+ * written-out ones. right-join rewrites only a FROM clause of two tables, before semi-join adds a
+ * derived table to the FROM clause.
  */
 export const PASSES: ReadonlyArray<Pass> = [
+  { name: 'cte', rewrite: inlineCtes },
   { name: 'right-join', rewrite: rightJoins },
   { name: 'semi-join', rewrite: semiJoins },
 ];
@@ -54,7 +56,6 @@ function tablesOf(ast: AstNode): Array<{ db: string | null; table: string }> {
 
 /** The tables a SELECT reads, in the order {@link planStatement} takes their schemas (a UNION: its first branch's). */
 export function tablesRead(statement: AstNode): Array<{ db: string | null; table: string }> {
-  if (statement.with) throw unsupported('WITH', 'common table expressions');
   return tablesOf(rewritten(statement));
 }
 

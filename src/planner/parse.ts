@@ -56,6 +56,8 @@ export function qualifiedQuery(sql: string, database: string | null): QualifiedQ
   }
   let unqualified = false;
   const tables = new Map<string, { database: string; table: string }>();
+  // [note: cte-names] A common table expression's name is not a table: left as written.
+  const ctes = new Set(((ast as { with?: Array<{ name?: { value?: unknown } }> | null }).with ?? []).map((w) => String(w.name?.value ?? '').toLowerCase()));
   const walk = (node: unknown): void => {
     if (Array.isArray(node)) {
       for (const x of node) walk(x);
@@ -66,6 +68,7 @@ export function qualifiedQuery(sql: string, database: string | null): QualifiedQ
     if (Array.isArray(from)) {
       for (const f of from as Array<{ table?: unknown; db?: unknown; type?: unknown }>) {
         if (f === null || typeof f.table !== 'string' || f.type === 'column_ref') continue;
+        if (!f.db && ctes.has(f.table.toLowerCase())) continue;
         if (!f.db) {
           if (database === null) unqualified = true;
           else f.db = database;

@@ -1,0 +1,87 @@
+/**
+ * Rewrite pass: a non-recursive `WITH name [(columns)] AS (SELECT …), … SELECT …` with each
+ * reference to a common table expression in a FROM clause replaced by its SELECT as a derived
+ * table (aliased as the reference was, or by its name), so the rest of the planner sees the
+ * derived tables it already plans (`LEFT JOIN (SELECT article_id, COUNT(*) … GROUP BY article_id)
+ * AS vc`). A CTE may use the CTEs before it. What the derived tables may be is the planner's to
+ * refuse, as for derived tables written out.
+ *
+ * [note: cte-names] A CTE named like a table the statement also reads is refused: which of the two
+ * a name means depends on where it stands (inside its own definition it is the table), and the
+ * grants check of a cache's query (parse.ts qualifiedQuery) leaves CTE names unqualified wherever
+ * they stand — so a query where one name means both is never cached.
+ */
+import type { AstNode } from '../parse.js';
+import { unsupported } from '../unsupported.js';
+
+interface Cte {
+  readonly name: string;
+  readonly select: AstNode;
+}
+
+/** Returns `ast` itself when it has no WITH. */
+export function inlineCtes(ast: AstNode): AstNode {
+  const withs = ast.with as AstNode[] | null | undefined;
+  if (!Array.isArray(withs) || withs.length === 0) return ast;
+  const ctes: Cte[] = [];
+  for (const w of withs) {
+    if (w.recursive === true) throw unsupported('WITH', 'WITH RECURSIVE');
+    const name = (w.name as AstNode | undefined)?.value;
+    const select = ((w.stmt as AstNode | undefined)?.ast ?? null) as AstNode | null;
+    if (typeof name !== 'string' || select === null || select.type !== 'select') throw unsupported('WITH', 'a common table expression that is not a SELECT');
+    if (select.with) throw unsupported('WITH', 'WITH inside a common table expression');
+    if (ctes.some((c) => c.name.toLowerCase() === name.toLowerCase())) throw unsupported('WITH', `${name} defined twice`);
+    // Earlier CTEs are in scope inside this one.
+    const body = inlineIn(named(select, w.columns as AstNode[] | null, name), ctes);
+    ctes.push({ name, select: body });
+  }
+  const out = inlineIn({ ...ast, with: null }, ctes);
+  const shadowed = baseTables(out).find((t) => ctes.some((c) => c.name.toLowerCase() === t.toLowerCase()));
+  if (shadowed !== undefined) throw unsupported('WITH', `${shadowed} names both a common table expression and a table`);
+  return out;
+}
+
+/** The SELECT with the CTE's column list (`name (a, b) AS (SELECT …)`) as its column aliases. */
+function named(select: AstNode, columns: AstNode[] | null, name: string): AstNode {
+  if (!Array.isArray(columns) || columns.length === 0) return select;
+  const items = select.columns as AstNode[];
+  if (!Array.isArray(items) || items.length !== columns.length) throw unsupported('WITH', `${name} names ${columns.length} columns for a SELECT of ${Array.isArray(items) ? items.length : 0}`);
+  return { ...select, columns: items.map((c, i) => ({ ...c, as: columns[i].column })) };
+}
+
+/**
+ * `node` with every FROM reference to one of `ctes` (unqualified, by name) made its derived table,
+ * wherever a FROM clause stands (derived tables, UNION branches, subqueries in WHERE or the select
+ * list). An inserted CTE body is not walked again: its names were resolved where it was defined.
+ */
+function inlineIn<T>(node: T, ctes: ReadonlyArray<Cte>): T {
+  if (Array.isArray(node)) return node.map((x: unknown) => inlineIn(x, ctes)) as T;
+  if (node === null || typeof node !== 'object') return node;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(node as Record<string, unknown>)) {
+    out[k] = k === 'from' && Array.isArray(v) ? v.map((f: AstNode) => inlineRef(f, ctes)) : inlineIn(v, ctes);
+  }
+  return out as T;
+}
+
+function inlineRef(f: AstNode, ctes: ReadonlyArray<Cte>): AstNode {
+  if (f.expr || f.db || typeof f.table !== 'string') return inlineIn(f, ctes);
+  const name = f.table;
+  const cte = ctes.find((c) => c.name.toLowerCase() === name.toLowerCase());
+  if (cte === undefined) return inlineIn(f, ctes);
+  const { db: _db, table: _table, ...rest } = f;
+  return { ...inlineIn(rest, ctes), expr: { ast: structuredClone(cte.select), parentheses: true }, as: typeof f.as === 'string' ? f.as : name };
+}
+
+/** The names of the base tables a statement reads in any FROM clause, however deep. */
+function baseTables(node: unknown, out: string[] = []): string[] {
+  if (Array.isArray(node)) {
+    for (const x of node) baseTables(x, out);
+    return out;
+  }
+  if (node === null || typeof node !== 'object') return out;
+  const from = (node as AstNode).from;
+  if (Array.isArray(from)) for (const f of from as AstNode[]) if (!f.expr && typeof f.table === 'string') out.push(f.table);
+  for (const v of Object.values(node)) baseTables(v, out);
+  return out;
+}
