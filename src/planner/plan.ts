@@ -14,7 +14,7 @@ import type { Expr } from '../dataflow/expr.js';
 import { columnRef, isPlaceholder, literalOf, type AstNode } from './parse.js';
 import { collationOf, columnClass, isNumericColumn, type ColumnInfo, type TableSchema } from './schema.js';
 import type { Collation } from '../dataflow/collation.js';
-import { limitOf } from './limit.js';
+import { parseLimit, type LimitSpec } from './limit.js';
 import { unsupported } from './unsupported.js';
 import type { ParamSpec, RuleSpec, SelectPlan, SlotSpec } from './query-plan.js';
 
@@ -49,7 +49,12 @@ export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boole
   const alias = scope === undefined ? tableOf(ast).alias : null;
   if (ast.with) throw unsupported('WITH', 'common table expressions');
   const distinct = ast.distinct === 'DISTINCT';
-  const limit = limitOf(ast, Array.isArray(ast.orderby) && ast.orderby.length > 0);
+  const parsedLimit = parseLimit(ast, Array.isArray(ast.orderby) && ast.orderby.length > 0);
+  const limitParam = parsedLimit !== null && 'parts' in parsedLimit ? parsedLimit : null;
+  const limit: LimitSpec | null = limitParam === null ? parsedLimit as LimitSpec | null : null;
+  // The LIMIT's own literals, when they are read from each statement.
+  const limitNodes = new Map<AstNode, 'count' | 'offset'>();
+  if (limitParam !== null) (((statement.limit ?? ast.limit) as AstNode).value as AstNode[]).forEach((v, i) => limitNodes.set(v, limitParam.parts[i]));
   if (ast.locking_read) throw unsupported('FOR UPDATE', 'locking reads');
   if (ast.into && (ast.into as AstNode).position) throw unsupported('INTO', 'SELECT … INTO');
   if (ast.window) throw unsupported('WINDOW', 'window functions');
@@ -89,6 +94,8 @@ export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boole
   const params: ParamSpec[] = [];
   const slots: SlotSpec[] = [];
   walkLiterals(statement, (node, kind) => {
+    const part = limitNodes.get(node);
+    if (part !== undefined) { slots.push({ kind: 'limit', part }); return; }
     const p = paramNodes.get(node);
     if (p !== undefined) {
       params.push(p);
@@ -215,7 +222,7 @@ export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boole
   }
   const orderBy = ((ast.orderby ?? []) as AstNode[]).map((o) => ({ stage: stageRef(o.expr as AstNode, 'ORDER BY'), desc: o.type === 'DESC' }));
   if (distinct && orderBy.some((o) => !select.some((s) => s.stage === o.stage))) throw unsupported('ORDER BY', 'ordering SELECT DISTINCT by a column it does not select');
-  if (limit !== null) {
+  if (limit !== null || limitParam !== null) {
     // [note: total-order] Ties beyond the ORDER BY are broken the same way in the top-k node, the
     // reader and the upquery, so all three agree on which rows are the first k.
     const primary = cols.flatMap((c, i) => (c.primary === true ? [i] : []));
@@ -226,7 +233,7 @@ export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boole
   }
 
   return {
-    kind: 'select', schema, unqualified, params, where, having, select, orderBy, limit, distinct, slots, stageNames, join: null,
+    kind: 'select', schema, unqualified, params, where, having, select, orderBy, limit, limitParam, distinct, slots, stageNames, join: null,
     aggregate: isAgg ? { groupBy, rules, scalar: groupNodes.length === 0 } : null,
   };
 }

@@ -14,7 +14,7 @@
  * Types only: every planner file may import this one.
  */
 import type { Expr } from '../dataflow/expr.js';
-import type { LimitSpec } from './limit.js';
+import type { LimitParam, LimitSpec } from './limit.js';
 import type { ColumnInfo, TableSchema } from './schema.js';
 
 export interface ParamSpec {
@@ -36,7 +36,9 @@ export type SlotSpec =
   | { readonly kind: 'param'; readonly param: number }
   | { readonly kind: 'list-param'; readonly param: number }
   | { readonly kind: 'const' }
-  | { readonly kind: 'list-const' };
+  | { readonly kind: 'list-const' }
+  /** A number of a LIMIT with placeholders ({@link LimitParam}): read from each statement. */
+  | { readonly kind: 'limit'; readonly part: 'count' | 'offset' };
 
 /** What a SELECT is planned as, over one table's row or over a join's. */
 interface SelectShape {
@@ -57,6 +59,8 @@ interface SelectShape {
    */
   readonly orderBy: ReadonlyArray<{ readonly stage: number; readonly desc: boolean }>;
   readonly limit: LimitSpec | null;
+  /** `LIMIT ?`: the numbers come from each read ([note: limit-param]); `limit` is null then. */
+  readonly limitParam: LimitParam | null;
   readonly distinct: boolean;
   readonly slots: ReadonlyArray<SlotSpec>;
   /** Names of the stage columns (for describe()). */

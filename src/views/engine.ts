@@ -26,6 +26,7 @@ import type { QualifiedQuery } from '../planner/parse.js';
 import { RotorError } from '../errors.js';
 import type { LatencyHistogram } from '../latency.js';
 import { fingerprint } from '../planner/fingerprint.js';
+import { grownLimit } from '../planner/limit.js';
 import type { Value } from '../values.js';
 import type { Cache, CacheInfo } from './cache.js';
 import { CacheRouter, type RouterBackend } from './router.js';
@@ -71,6 +72,8 @@ export interface EngineOptions {
   consistency?: Consistency;
   /** What a read of a key a cache does not hold does (config.ts `missPolicy`). Default 'relay'. */
   missPolicy?: MissPolicy;
+  /** The most rows a `LIMIT ?` read is answered from a cache for (config.ts `maxLimitParam`). Default 1000. */
+  maxLimitParam?: number;
   /** How often every principal's grants are checked again, and the global sql_mode re-read. Default 10 s. */
   privilegeRefreshMs?: number;
   /** A cache nobody has read for this long is emptied (not dropped), checked at every refresh. 0: never (the default). */
@@ -510,6 +513,23 @@ export class Engine implements BinlogSink, RouterBackend {
 
   get missPolicy(): MissPolicy {
     return this.#opts.missPolicy ?? 'relay';
+  }
+
+  get maxLimitParam(): number {
+    return this.#opts.maxLimitParam ?? 1000;
+  }
+
+  /**
+   * [note: limit-param] Raises the K of a `LIMIT ?` cache's top-k to the next power of two at or
+   * above `rows` (at most {@link maxLimitParam}), evicting here and below the keys that held fewer
+   * rows than all of theirs.
+   */
+  widenLimit(cache: Cache, rows: number): void {
+    const node = cache.built.limitNode;
+    if (node === null || rows <= node.need) return;
+    const { need, keep } = grownLimit(node.need, rows, this.maxLimitParam);
+    const gone = node.grow(need, keep);
+    if (gone.length > 0) this.#graph.evict(node, gone);
   }
 
   /**

@@ -19,7 +19,7 @@ export function sameSlots(a: Fingerprint, b: Fingerprint): boolean {
 export function checkSlots(plan: CachePlan, fp: Fingerprint): void {
   const ok = plan.slots.length === fp.literals.length && plan.slots.every((s, i) => {
     const l = fp.literals[i];
-    return s.kind === 'param' ? l.kind === 'param' : s.kind === 'const' ? l.kind === 'value' : l.kind === 'list';
+    return s.kind === 'param' ? l.kind === 'param' : s.kind === 'const' ? l.kind === 'value' : s.kind === 'limit' ? l.kind !== 'list' : l.kind === 'list';
   });
   if (!ok) throw unsupported('statement', 'literals the fingerprint cannot line up');
 }
@@ -42,7 +42,7 @@ export function normalizedSql(fp: Fingerprint, plan: CachePlan): string {
     const slot = plan.slots[i++];
     if (lit === undefined || slot === undefined) return m;
     if (lit.kind === 'list') return `IN (${lit.items.map((x) => (slot.kind === 'list-param' || x.kind !== 'value' ? '?' : sqlLiteral(x.value))).join(', ')})`;
-    return slot.kind === 'const' && lit.kind === 'value' ? sqlLiteral(lit.value) : '?';
+    return (slot.kind === 'const' || slot.kind === 'limit') && lit.kind === 'value' ? sqlLiteral(lit.value) : '?';
   });
 }
 
