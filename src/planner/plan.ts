@@ -69,7 +69,7 @@ export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boole
   };
 
   // WHERE: parameter equalities among the top-level conjuncts, the rest constant predicates.
-  const paramNodes = new Map<AstNode, { column: number; multi: boolean }>();
+  const paramNodes = new Map<AstNode, { column: number; multi: boolean; listable: boolean }>();
   const constant: Expr[] = [];
   const conjuncts: AstNode[] = [];
   const split = (n: AstNode): void => {
@@ -83,7 +83,7 @@ export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boole
       const col = colIndex(p.ref, 'where clause');
       if (paramColumns.has(col)) throw unsupported('WHERE', `two parameters on column ${cols[col].name}`);
       paramColumns.add(col);
-      paramNodes.set(p.node, { column: col, multi: p.multi });
+      paramNodes.set(p.node, { column: col, multi: p.multi, listable: p.multi });
       continue;
     }
     constant.push(toExpr(c, (ref) => { const i = colIndex(ref, 'where clause'); return { i, name: cols[i].name, ...conditionMeta(cols[i]) }; }, 'WHERE'));
@@ -136,6 +136,13 @@ export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boole
     for (const g of groupBy) stageNames.push(cols[g].name);
   } else {
     for (const c of cols) stageNames.push(c.name);
+  }
+  // [note: in-list-union] Rows of several keys of one parameter are apart; groups are apart when
+  // grouped by its column; a total over several keys is not the union of their totals.
+  const grouped = new Set(groupNodes.flatMap((g) => { const r = columnRef(g); return r === null ? [] : [colIndex(r, 'group statement')]; }));
+  for (let i = 0; i < params.length; i++) {
+    const p = params[i];
+    params[i] = { ...p, listable: p.multi || !isAgg || grouped.has(p.column) };
   }
   const aggregateStage = (n: AstNode, clause: string): number => {
     const fn = String(n.name).toUpperCase();

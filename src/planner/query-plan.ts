@@ -22,6 +22,12 @@ export interface ParamSpec {
   readonly column: number;
   /** `col IN (?, ?, …)`: any number of values, each a key. */
   readonly multi: boolean;
+  /**
+   * The answer of a list of values in this parameter's place is the union of each value's answer
+   * ([note: in-list-union]): no aggregate, or the aggregate is grouped by this column. Always true
+   * when `multi`.
+   */
+  readonly listable: boolean;
 }
 
 export interface RuleSpec {

@@ -11,7 +11,8 @@ import type { BuiltCache, CachePlan } from '../planner/index.js';
 import { coerceParam } from '../planner/coerce.js';
 import { readLimit, type LimitSpec } from '../planner/limit.js';
 import { qualifiedQuery, type QualifiedQuery } from '../planner/parse.js';
-import { parameterOf } from './statement-plan.js';
+import { alternateForms, parameterOf } from './statement-plan.js';
+import type { SlotSpec } from '../planner/query-plan.js';
 import { sameRow } from '../dataflow/state.js';
 import { answerText } from './answer-text.js';
 import type { Row } from '../dataflow/delta.js';
@@ -100,6 +101,11 @@ export class Cache {
    * table created again) keeps while what its query reads changed (`SELECT *` gains a column).
    */
   readonly grantKey = `${++instances}`;
+  /**
+   * Other spellings the cache answers ([note: in-list-union]: `col IN (…)` for `col = ?` and back),
+   * by the routing key statements of each are found by, with their literal slots.
+   */
+  readonly alternates: ReadonlyMap<string, ReadonlyArray<SlotSpec>>;
   /** The places of a `LIMIT ?`, in textual order, or null ([note: limit-param]). */
   readonly limitParts: ReadonlyArray<'count' | 'offset'> | null;
 
@@ -118,6 +124,12 @@ export class Cache {
     const key = scopedKey(fp, def.database);
     invariant(key !== null, 'a cache always has a database');
     this.routingKey = key;
+    const alternates = new Map<string, ReadonlyArray<SlotSpec>>();
+    for (const alt of alternateForms(fp, plan)) {
+      const k = scopedKey(alt.fp, def.database);
+      if (k !== null && k !== key) alternates.set(k, alt.slots);
+    }
+    this.alternates = alternates;
     const tables = def.tables ?? [def.schema];
     const isTimestamp = (p: { table: string; column: string }): boolean =>
       tables.some((t) => t.table === p.table && t.columns.some((c) => c.name === p.column && c.dataType === 'timestamp'));
@@ -140,8 +152,7 @@ export class Cache {
    * for `LIMIT ?`, one entry per place of the LIMIT: [note: limit-param]); null when a constant
    * differs or the statement's shape does not fit.
    */
-  bind(literals: ReadonlyArray<Literal>): ValueSource[][] | null {
-    const slots = this.plan.slots;
+  bind(literals: ReadonlyArray<Literal>, slots: ReadonlyArray<SlotSpec> = this.plan.slots): ValueSource[][] | null {
     if (literals.length !== slots.length) return null;
     const nParams = this.plan.params.length;
     const out: ValueSource[][] = new Array(nParams + (this.limitParts?.length ?? 0));
@@ -187,6 +198,16 @@ export class Cache {
       }
     }
     return out;
+  }
+
+  /**
+   * {@link bind} for a statement found under `routingKey`: the cache's own spelling, or one of its
+   * {@link alternates}; null when neither fits.
+   */
+  bindAt(routingKey: string, literals: ReadonlyArray<Literal>): ValueSource[][] | null {
+    if (routingKey === this.routingKey) return this.bind(literals);
+    const slots = this.alternates.get(routingKey);
+    return slots === undefined ? null : this.bind(literals, slots);
   }
 
   /**

@@ -371,13 +371,18 @@ export class CacheRouter implements ReadRouter {
     const cands = this.backend.candidates(key);
     if (cands === undefined) return null;
     let first: { cache: Cache; bound: ReadonlyArray<ReadonlyArray<ValueSource>> } | null = null;
+    let alternate: { cache: Cache; bound: ReadonlyArray<ReadonlyArray<ValueSource>> } | null = null;
     for (const cache of cands) {
-      const bound = cache.bind(literals);
+      const bound = cache.bindAt(key, literals);
       if (bound === null) continue;
-      if (cache.status === 'ready') return { cache, bound };
+      if (cache.status === 'ready') {
+        // A cache of the statement's own spelling before one that answers it as a union of keys.
+        if (cache.routingKey === key) return { cache, bound };
+        alternate ??= { cache, bound };
+      }
       first ??= { cache, bound };
     }
-    return first;
+    return alternate ?? first;
   }
 
   #sessionOk(cache: Cache, session: SessionView): boolean {
