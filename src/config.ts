@@ -72,6 +72,11 @@ export interface RotorConfig {
   readonly transactionReads: TransactionReads;
   /** How many statements SHOW PROXIED QUERIES keeps (0: none are counted). */
   readonly queryStats: number;
+  /**
+   * The most rows (offset + count) a read of a `LIMIT ?` cache is answered from it for; a read
+   * asking for more goes upstream.
+   */
+  readonly maxLimitParam: number;
   /** How fills read the upstream: `locking` (exact, proven) or `snapshot` (no lock; see README). */
   readonly fillRead: 'locking' | 'snapshot';
   /** Hot keys recorded per cache in the data dir and filled again at start (0: warm start off). */
@@ -102,6 +107,7 @@ export const DEFAULTS = {
   missPolicy: 'relay',
   transactionReads: 'upstream',
   queryStats: 1000,
+  maxLimitParam: 1000,
   warmKeys: 500,
   warmRate: 500,
   logLevel: 'info',
@@ -129,6 +135,7 @@ export interface RawConfig {
   missPolicy?: string;
   transactionReads?: string;
   queryStats?: string;
+  maxLimitParam?: string;
   fillRead?: string;
   warmKeys?: string;
   workers?: string;
@@ -313,6 +320,7 @@ export function buildConfig(raw: RawConfig): RotorConfig {
     missPolicy: parseMissPolicy(raw.missPolicy),
     transactionReads: parseTransactionReads(raw.transactionReads),
     queryStats: parseInteger(raw.queryStats, '--query-stats', DEFAULTS.queryStats, 0, 1_000_000),
+    maxLimitParam: parseInteger(raw.maxLimitParam, '--max-limit-param', DEFAULTS.maxLimitParam, 1, 10_000),
     fillRead: parseFillRead(raw.fillRead),
     warmKeys: parseInteger(raw.warmKeys, '--warm-keys', DEFAULTS.warmKeys, 0, 100_000),
     warmRate: parseInteger(raw.warmRate, '--warm-rate', DEFAULTS.warmRate, 1, 1_000_000),

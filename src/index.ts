@@ -84,6 +84,7 @@ export async function startRotor(config: RotorConfig, logger: Logger = pino({ le
     cacheIdleMs: config.cacheIdleMs,
     memoryLimitBytes: config.memoryLimitBytes,
     queryStats: config.queryStats,
+    maxLimitParam: config.maxLimitParam,
     fillRead: config.fillRead,
     warm: { keys: config.warmKeys, rate: config.warmRate },
     processMemory: ownProcessMemory(),

@@ -58,12 +58,12 @@ export class PackedAnswer implements PackedRows {
   readonly #whole: string;
   readonly #limit: ReaderSpec['limit'];
 
-  constructor(e: Entry, text: RowText, spec: ReaderSpec) {
+  constructor(e: Entry, text: RowText, spec: ReaderSpec, limit: ReaderSpec['limit']) {
     const whole = e.text as string;
     this.#entry = e;
     this.#whole = whole;
-    this.#limit = spec.limit;
-    this.packets = spec.limit === null ? whole : packetSlice(whole, spec.limit.offset, spec.limit.count);
+    this.#limit = limit;
+    this.packets = limit === null ? whole : packetSlice(whole, limit.offset, limit.count);
     this.#text = text;
     this.#visible = spec.visible;
   }
@@ -186,19 +186,20 @@ export class Reader extends Materialized<Entry> implements ReaderNode {
   /**
    * [note: hot-path] The answer for a present key, or undefined for a missing one: a compact key's
    * packets, or rows never changed once built (a change builds a new array: the proxy reuses its
-   * encoding by its identity, protocol/result-set.ts, encodeResultSetOnce).
+   * encoding by its identity, protocol/result-set.ts, encodeResultSetOnce). `limit`: the read's own
+   * LIMIT, cut from the rows the key holds ([note: limit-param]; the cache's own LIMIT otherwise).
    */
-  answer(key: string): ReaderAnswer | undefined {
+  answer(key: string, limit: ReaderSpec['limit'] = null): ReaderAnswer | undefined {
     const e = this.entries.get(key);
     if (e === undefined) return undefined;
     e.used = usage.tick++;
-    return this.#answerOf(e);
+    return this.#answerOf(e, limit);
   }
 
   /** {@link answer} without counting a use (the fill path: the miss itself is the one read). */
-  peek(key: string): ReaderAnswer | undefined {
+  peek(key: string, limit: ReaderSpec['limit'] = null): ReaderAnswer | undefined {
     const e = this.entries.get(key);
-    return e === undefined ? undefined : this.#answerOf(e);
+    return e === undefined ? undefined : this.#answerOf(e, limit);
   }
 
   /** Visible columns, sorted: also used to merge the rows of several keys. */
@@ -206,9 +207,12 @@ export class Reader extends Materialized<Entry> implements ReaderNode {
     return this.#build(rows);
   }
 
-  #answerOf(e: Entry): ReaderAnswer {
-    if (e.text === null) return e.answer ??= this.#build(e.rows ?? []);
-    return new PackedAnswer(e, this.#text as RowText, this.#spec);
+  #answerOf(e: Entry, limit: ReaderSpec['limit']): ReaderAnswer {
+    if (e.text === null) {
+      const all = e.answer ??= this.#build(e.rows ?? []);
+      return limit === null ? all : all.slice(limit.offset, limit.offset + limit.count);
+    }
+    return new PackedAnswer(e, this.#text as RowText, this.#spec, limit ?? this.#spec.limit);
   }
 
   #build(rows: ReadonlyArray<Row>): ReadonlyArray<Row> {

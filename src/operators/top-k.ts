@@ -10,6 +10,16 @@
  * row after the last kept one was never held. When an incomplete key holds fewer than `need` rows
  * it cannot say what the top is: it evicts the key downstream and reports it ([note: evict-not-guess]),
  * and the engine refills it. It never emits a short list.
+ *
+ * [note: limit-param] A cache whose LIMIT is a placeholder reads its numbers from each statement:
+ * its top-k is `growable`, and a read asking for more rows than it emits (`offset + count` > K)
+ * raises K ({@link TopK.grow}, up to `--max-limit-param`; a larger bound is relayed). Keys that
+ * held and showed all their rows stay; the others are evicted here and below (the reader holds
+ * the first K rows a key shows, and may now need more). A fill planned for a smaller K that
+ * lands after the growth is not installed where it cannot show K rows, and is asked again. The
+ * reader keeps the first K rows per key and each read slices its own `LIMIT` from them, which is
+ * exact for any `offset + count` <= K. Pinned by test/operators/top-k-grow.test.ts and
+ * test/logic/limit-param.slt.
  */
 import { measureRows, type Usage, type StateEntry } from '../dataflow/keyed-entries.js';
 import { Materialized } from '../dataflow/materialized.js';
@@ -30,6 +40,11 @@ export interface TopKSpec {
   readonly need: number;
   /** Rows kept per key: need + slack. */
   readonly keep: number;
+  /**
+   * The cache whose `LIMIT ?` this node serves ([note: limit-param]): `need` can grow, so the
+   * node is the cache's own (never shared).
+   */
+  readonly growable?: string;
 }
 
 interface Entry extends StateEntry {
@@ -45,21 +60,58 @@ export class TopK extends Materialized<Entry> implements StatefulNode<'top-k'> {
   readonly signature: string;
   readonly #spec: TopKSpec;
   readonly #compare: (a: Row, b: Row) => number;
+  /** Rows emitted and kept per key: the spec's, until {@link grow} raises them. */
+  #need: number;
+  #keep: number;
 
   constructor(parent: Operator, spec: TopKSpec) {
     invariant(spec.need > 0 && spec.keep >= spec.need, 'top-k keeps at least the rows it emits');
     super(parent, spec.key, spec.fold);
     this.#spec = spec;
+    this.#need = spec.need;
+    this.#keep = spec.keep;
     this.columns = parent.columns;
     this.#compare = rowComparator(spec.orderBy);
     const order = spec.orderBy.map((o) => `${o.column}${o.desc ? 'd' : 'a'}`).join(',');
-    this.signature = `top-k(${parent.signature}|${spec.key.join(',')}|${order}|${spec.need}|${spec.keep})`;
+    const size = spec.growable === undefined ? `${spec.need}|${spec.keep}` : `limit ?|${spec.growable}`;
+    this.signature = `top-k(${parent.signature}|${spec.key.join(',')}|${order}|${size})`;
+  }
+
+  /** Rows emitted per key (offset + count; for `LIMIT ?`, the largest bound read so far). */
+  get need(): number {
+    return this.#need;
+  }
+
+  /**
+   * [note: limit-param] Emits (and keeps, with slack) at least `need` rows per key from now on.
+   * Returns the keys that no longer hold (here and below) what they must: all but those that held
+   * every row of theirs, all shown. The caller evicts them here and below.
+   */
+  grow(need: number, keep: number): ReadonlyArray<Row> {
+    invariant(this.#spec.growable !== undefined, 'only a LIMIT ? top-k grows');
+    const before = this.#need;
+    if (need <= before) return [];
+    this.#need = need;
+    this.#keep = Math.max(keep, need);
+    // What stays shows all its rows below too: a complete key holding more than the old K
+    // showed only K of them.
+    const gone: Row[] = [];
+    for (const e of this.entries.values()) if (!e.complete || e.rows.length > before) gone.push(e.keyRow);
+    return gone;
+  }
+
+  // A fill planned before a growth holds fewer rows than a key now shows: not installed, so the
+  // fill asks again ([note: limit-param]).
+  protected override install(key: string, e: Entry): void {
+    if (!e.complete && e.rows.length < this.#need) return;
+    super.install(key, e);
   }
 
   describe(): string {
     const key = this.#spec.key.map((i) => this.columns[i]).join(', ');
     const order = this.#spec.orderBy.map((o) => `${this.columns[o.column]}${o.desc ? ' DESC' : ''}`).join(', ');
-    return `top-k[${key}] order by ${order} limit ${this.#spec.need} (+${this.#spec.keep - this.#spec.need})`;
+    const limit = this.#spec.growable === undefined ? `${this.#need}` : `? (${this.#need})`;
+    return `top-k[${key}] order by ${order} limit ${limit} (+${this.#keep - this.#need})`;
   }
 
   protected newEntry(keyRow: Row): Entry {
@@ -73,15 +125,15 @@ export class TopK extends Materialized<Entry> implements StatefulNode<'top-k'> {
   // Every row of the key was added, or (a fill from MySQL) its first `keep`, which may not be all.
   protected override seal(e: Entry): void {
     e.rows.sort(this.#compare);
-    if (e.rows.length > this.#spec.keep) {
-      e.rows.length = this.#spec.keep;
+    if (e.rows.length > this.#keep) {
+      e.rows.length = this.#keep;
       e.complete = false;
     }
   }
 
   /** The rows the key shows downstream: the first `need`. */
   protected entryRows(e: Entry): ReadonlyArray<Row> {
-    return e.rows.length <= this.#spec.need ? e.rows : e.rows.slice(0, this.#spec.need);
+    return e.rows.length <= this.#need ? e.rows : e.rows.slice(0, this.#need);
   }
 
   protected measure(e: Entry, into: Usage): void {
@@ -90,7 +142,7 @@ export class TopK extends Materialized<Entry> implements StatefulNode<'top-k'> {
 
   onBatch(_from: number, deltas: ReadonlyArray<Delta>): BatchResult {
     if (this.entries.size === 0 || deltas.length === 0) return EMPTY_RESULT;
-    const need = this.#spec.need;
+    const need = this.#need;
     const before = new Map<string, Row[]>();
     const broken = this.changeEntries(deltas, (e, d, k) => {
       if (!before.has(k)) before.set(k, e.rows.slice(0, need));
@@ -116,7 +168,7 @@ export class TopK extends Materialized<Entry> implements StatefulNode<'top-k'> {
     const at = this.#upperBound(e.rows, row);
     if (at === e.rows.length && !e.complete) return true;
     e.rows.splice(at, 0, row);
-    if (e.rows.length > this.#spec.keep) {
+    if (e.rows.length > this.#keep) {
       e.rows.pop();
       e.complete = false;
     }
@@ -162,13 +214,13 @@ export class TopK extends Materialized<Entry> implements StatefulNode<'top-k'> {
   override fillQuery(keys: ReadonlyArray<Row>): FillQuery {
     const p = this.parentSql();
     const keyExprs = this.#spec.key.map((i) => p.select[i]);
-    const tail = ` ORDER BY ${this.#spec.orderBy.map((o) => `${p.select[o.column]}${o.desc ? ' DESC' : ''}`).join(', ')} LIMIT ${this.#spec.keep}`;
+    // MySQL's first `keep` rows of a key may not be all of them.
+    const keep = this.#keep;
+    const tail = ` ORDER BY ${this.#spec.orderBy.map((o) => `${p.select[o.column]}${o.desc ? ' DESC' : ''}`).join(', ')} LIMIT ${keep}`;
     const one = (k: Row | null): string => renderSelect(p, p.select, k === null ? [] : [keyRestriction(keyExprs, [k])]) + tail;
     const sql = keyExprs.length === 0 ? one(null)
       : keys.length === 1 ? one(keys[0])
         : keys.map((k) => `(${one(k)})`).join(' UNION ALL ');
-    // MySQL's first `keep` rows of a key may not be all of them.
-    const keep = this.#spec.keep;
     const add = (e: Entry, row: Row): void => {
       e.rows.push(row);
       if (e.rows.length >= keep) e.complete = false;

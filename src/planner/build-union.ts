@@ -50,5 +50,5 @@ export function buildUnion(graph: Graph, plan: UnionPlan, cacheId: string): Buil
   graph.add(reader);
   graph.retain(reader);
   nodes.push(reader);
-  return { nodes, reader, paramFold };
+  return { nodes, reader, paramFold, limitNode: null };
 }

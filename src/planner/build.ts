@@ -32,7 +32,12 @@ export interface BuiltCache {
   readonly reader: Reader;
   /** How each parameter's values fold as keys. */
   readonly paramFold: ReadonlyArray<KeyFold>;
+  /** `LIMIT ?`: the top-k whose K grows with the bounds read ([note: limit-param]), else null. */
+  readonly limitNode: TopK | null;
 }
+
+/** The K a `LIMIT ?` cache starts with: a read asking for more rows grows it. [note: limit-param] */
+export const FIRST_LIMIT_K = 1;
 
 /** The node a SELECT's rows come from: its table's base node, or the last join of its FROM clause. */
 function sourceOf(add: Add, plan: QueryPlan, opts: BuildOptions): Operator {
@@ -84,11 +89,16 @@ export function buildCache(graph: Graph, plan: QueryPlan, cacheId: string, opts:
     const need = plan.limit.offset + plan.limit.count;
     top = add(new TopK(top, { key, fold: paramFold, orderBy, need, keep: need + slackFor(plan.limit) }));
   }
+  let limitNode: TopK | null = null;
+  if (plan.limitParam !== null) {
+    const need = FIRST_LIMIT_K;
+    top = limitNode = add(new TopK(top, { key, fold: paramFold, orderBy, need, keep: need + slackFor({ offset: 0, count: need }), growable: cacheId }));
+  }
   const reader = new Reader(top, { key, fold: paramFold, visible, orderBy, limit: plan.limit, distinct: plan.distinct }, cacheId);
   graph.add(reader);
   graph.retain(reader);
   nodes.push(reader);
-  return { nodes, reader, paramFold };
+  return { nodes, reader, paramFold, limitNode };
 }
 
 /** Releases a cache's nodes (shared ones stay while another cache uses them). */

@@ -14,7 +14,7 @@ import type { Expr } from '../dataflow/expr.js';
 import { columnRef, isPlaceholder, literalOf, type AstNode } from './parse.js';
 import { collationOf, columnClass, isNumericColumn, type ColumnInfo, type TableSchema } from './schema.js';
 import type { Collation } from '../dataflow/collation.js';
-import { limitOf } from './limit.js';
+import { parseLimit, type LimitSpec } from './limit.js';
 import { unsupported } from './unsupported.js';
 import type { ParamSpec, RuleSpec, SelectPlan, SlotSpec } from './query-plan.js';
 
@@ -49,7 +49,12 @@ export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boole
   const alias = scope === undefined ? tableOf(ast).alias : null;
   if (ast.with) throw unsupported('WITH', 'common table expressions');
   const distinct = ast.distinct === 'DISTINCT';
-  const limit = limitOf(ast, Array.isArray(ast.orderby) && ast.orderby.length > 0);
+  const parsedLimit = parseLimit(ast, Array.isArray(ast.orderby) && ast.orderby.length > 0);
+  const limitParam = parsedLimit !== null && 'parts' in parsedLimit ? parsedLimit : null;
+  const limit: LimitSpec | null = limitParam === null ? parsedLimit as LimitSpec | null : null;
+  // The LIMIT's own literals, when they are read from each statement.
+  const limitNodes = new Map<AstNode, 'count' | 'offset'>();
+  if (limitParam !== null) (((statement.limit ?? ast.limit) as AstNode).value as AstNode[]).forEach((v, i) => limitNodes.set(v, limitParam.parts[i]));
   if (ast.locking_read) throw unsupported('FOR UPDATE', 'locking reads');
   if (ast.into && (ast.into as AstNode).position) throw unsupported('INTO', 'SELECT … INTO');
   if (ast.window) throw unsupported('WINDOW', 'window functions');
@@ -64,7 +69,7 @@ export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boole
   };
 
   // WHERE: parameter equalities among the top-level conjuncts, the rest constant predicates.
-  const paramNodes = new Map<AstNode, { column: number; multi: boolean }>();
+  const paramNodes = new Map<AstNode, { column: number; multi: boolean; listable: boolean }>();
   const constant: Expr[] = [];
   const conjuncts: AstNode[] = [];
   const split = (n: AstNode): void => {
@@ -78,7 +83,7 @@ export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boole
       const col = colIndex(p.ref, 'where clause');
       if (paramColumns.has(col)) throw unsupported('WHERE', `two parameters on column ${cols[col].name}`);
       paramColumns.add(col);
-      paramNodes.set(p.node, { column: col, multi: p.multi });
+      paramNodes.set(p.node, { column: col, multi: p.multi, listable: p.multi });
       continue;
     }
     constant.push(toExpr(c, (ref) => { const i = colIndex(ref, 'where clause'); return { i, name: cols[i].name, ...conditionMeta(cols[i]) }; }, 'WHERE'));
@@ -89,6 +94,8 @@ export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boole
   const params: ParamSpec[] = [];
   const slots: SlotSpec[] = [];
   walkLiterals(statement, (node, kind) => {
+    const part = limitNodes.get(node);
+    if (part !== undefined) { slots.push({ kind: 'limit', part }); return; }
     const p = paramNodes.get(node);
     if (p !== undefined) {
       params.push(p);
@@ -129,6 +136,13 @@ export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boole
     for (const g of groupBy) stageNames.push(cols[g].name);
   } else {
     for (const c of cols) stageNames.push(c.name);
+  }
+  // [note: in-list-union] Rows of several keys of one parameter are apart; groups are apart when
+  // grouped by its column; a total over several keys is not the union of their totals.
+  const grouped = new Set(groupNodes.flatMap((g) => { const r = columnRef(g); return r === null ? [] : [colIndex(r, 'group statement')]; }));
+  for (let i = 0; i < params.length; i++) {
+    const p = params[i];
+    params[i] = { ...p, listable: p.multi || !isAgg || grouped.has(p.column) };
   }
   const aggregateStage = (n: AstNode, clause: string): number => {
     const fn = String(n.name).toUpperCase();
@@ -215,7 +229,7 @@ export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boole
   }
   const orderBy = ((ast.orderby ?? []) as AstNode[]).map((o) => ({ stage: stageRef(o.expr as AstNode, 'ORDER BY'), desc: o.type === 'DESC' }));
   if (distinct && orderBy.some((o) => !select.some((s) => s.stage === o.stage))) throw unsupported('ORDER BY', 'ordering SELECT DISTINCT by a column it does not select');
-  if (limit !== null) {
+  if (limit !== null || limitParam !== null) {
     // [note: total-order] Ties beyond the ORDER BY are broken the same way in the top-k node, the
     // reader and the upquery, so all three agree on which rows are the first k.
     const primary = cols.flatMap((c, i) => (c.primary === true ? [i] : []));
@@ -226,7 +240,7 @@ export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boole
   }
 
   return {
-    kind: 'select', schema, unqualified, params, where, having, select, orderBy, limit, distinct, slots, stageNames, join: null,
+    kind: 'select', schema, unqualified, params, where, having, select, orderBy, limit, limitParam, distinct, slots, stageNames, join: null,
     aggregate: isAgg ? { groupBy, rules, scalar: groupNodes.length === 0 } : null,
   };
 }

@@ -14,7 +14,7 @@
  * Types only: every planner file may import this one.
  */
 import type { Expr } from '../dataflow/expr.js';
-import type { LimitSpec } from './limit.js';
+import type { LimitParam, LimitSpec } from './limit.js';
 import type { ColumnInfo, TableSchema } from './schema.js';
 
 export interface ParamSpec {
@@ -22,6 +22,12 @@ export interface ParamSpec {
   readonly column: number;
   /** `col IN (?, ?, …)`: any number of values, each a key. */
   readonly multi: boolean;
+  /**
+   * The answer of a list of values in this parameter's place is the union of each value's answer
+   * ([note: in-list-union]): no aggregate, or the aggregate is grouped by this column. Always true
+   * when `multi`.
+   */
+  readonly listable: boolean;
 }
 
 export interface RuleSpec {
@@ -36,7 +42,9 @@ export type SlotSpec =
   | { readonly kind: 'param'; readonly param: number }
   | { readonly kind: 'list-param'; readonly param: number }
   | { readonly kind: 'const' }
-  | { readonly kind: 'list-const' };
+  | { readonly kind: 'list-const' }
+  /** A number of a LIMIT with placeholders ({@link LimitParam}): read from each statement. */
+  | { readonly kind: 'limit'; readonly part: 'count' | 'offset' };
 
 /** What a SELECT is planned as, over one table's row or over a join's. */
 interface SelectShape {
@@ -57,6 +65,8 @@ interface SelectShape {
    */
   readonly orderBy: ReadonlyArray<{ readonly stage: number; readonly desc: boolean }>;
   readonly limit: LimitSpec | null;
+  /** `LIMIT ?`: the numbers come from each read ([note: limit-param]); `limit` is null then. */
+  readonly limitParam: LimitParam | null;
   readonly distinct: boolean;
   readonly slots: ReadonlyArray<SlotSpec>;
   /** Names of the stage columns (for describe()). */

@@ -10,8 +10,10 @@ import type { TableSchema } from '../planner/schema.js';
 import type { BuiltCache, CachePlan } from '../planner/index.js';
 import { SEMI_JOIN_PREFIX } from '../planner/join.js';
 import { coerceParam } from '../planner/coerce.js';
+import { readLimit, type LimitSpec } from '../planner/limit.js';
 import { qualifiedQuery, type QualifiedQuery } from '../planner/parse.js';
-import { parameterOf } from './statement-plan.js';
+import { alternateForms, parameterOf } from './statement-plan.js';
+import type { SlotSpec } from '../planner/query-plan.js';
 import { sameRow } from '../dataflow/state.js';
 import { answerText } from './answer-text.js';
 import type { Row } from '../dataflow/delta.js';
@@ -114,6 +116,13 @@ export class Cache {
    * table created again) keeps while what its query reads changed (`SELECT *` gains a column).
    */
   readonly grantKey = `${++instances}`;
+  /**
+   * Other spellings the cache answers ([note: in-list-union]: `col IN (…)` for `col = ?` and back),
+   * by the routing key statements of each are found by, with their literal slots.
+   */
+  readonly alternates: ReadonlyMap<string, ReadonlyArray<SlotSpec>>;
+  /** The places of a `LIMIT ?`, in textual order, or null ([note: limit-param]). */
+  readonly limitParts: ReadonlyArray<'count' | 'offset'> | null;
 
   constructor(
     readonly def: CacheDefinition,
@@ -124,11 +133,18 @@ export class Cache {
     readonly built: BuiltCache,
   ) {
     this.variants.set(selectText, def.columns);
+    this.limitParts = plan.kind === 'union' ? null : plan.limitParam?.parts ?? null;
     built.reader.useText(answerText(def.columns));
     this.probe = qualifiedQuery(def.sql, def.database);
     const key = scopedKey(fp, def.database);
     invariant(key !== null, 'a cache always has a database');
     this.routingKey = key;
+    const alternates = new Map<string, ReadonlyArray<SlotSpec>>();
+    for (const alt of alternateForms(fp, plan)) {
+      const k = scopedKey(alt.fp, def.database);
+      if (k !== null && k !== key) alternates.set(k, alt.slots);
+    }
+    this.alternates = alternates;
     const tables = def.tables ?? [def.schema];
     const isTimestamp = (p: { table: string; column: string }): boolean =>
       tables.some((t) => t.table === p.table && t.columns.some((c) => c.name === p.column && c.dataType === 'timestamp'));
@@ -148,13 +164,15 @@ export class Cache {
   }
 
   /**
-   * Binds a statement's literals to this cache: per parameter, where its values come from; null
-   * when a constant differs or the statement's shape does not fit.
+   * Binds a statement's literals to this cache: per parameter, where its values come from (then,
+   * for `LIMIT ?`, one entry per place of the LIMIT: [note: limit-param]); null when a constant
+   * differs or the statement's shape does not fit.
    */
-  bind(literals: ReadonlyArray<Literal>): ValueSource[][] | null {
-    const slots = this.plan.slots;
+  bind(literals: ReadonlyArray<Literal>, slots: ReadonlyArray<SlotSpec> = this.plan.slots): ValueSource[][] | null {
     if (literals.length !== slots.length) return null;
-    const out: ValueSource[][] = new Array(this.plan.params.length);
+    const nParams = this.plan.params.length;
+    const out: ValueSource[][] = new Array(nParams + (this.limitParts?.length ?? 0));
+    let limitAt = nParams;
     // [note: hot-path] No closure per call: the counter of `?` placeholders is threaded through.
     const next = { p: 0 };
     for (let i = 0; i < slots.length; i++) {
@@ -187,9 +205,25 @@ export class Cache {
             if (a.kind !== 'value' || b.kind !== 'value' || !sameRow([a.value], [b.value])) return null;
           }
           break;
+        case 'limit': {
+          const src = valueSource(l, next);
+          if (src === null) return null;
+          out[limitAt++] = [src];
+          break;
+        }
       }
     }
     return out;
+  }
+
+  /**
+   * {@link bind} for a statement found under `routingKey`: the cache's own spelling, or one of its
+   * {@link alternates}; null when neither fits.
+   */
+  bindAt(routingKey: string, literals: ReadonlyArray<Literal>): ValueSource[][] | null {
+    if (routingKey === this.routingKey) return this.bind(literals);
+    const slots = this.alternates.get(routingKey);
+    return slots === undefined ? null : this.bind(literals, slots);
   }
 
   /**
@@ -203,7 +237,7 @@ export class Cache {
     if (Cache.tooManyKeys(bound)) return null;
     const cols = this.plan.schema.columns;
     let keys: Value[][] = [[]];
-    for (let i = 0; i < bound.length; i++) {
+    for (let i = 0; i < this.plan.params.length; i++) {
       const info = cols[this.plan.params[i].column];
       const values: Value[] = [];
       for (const src of bound[i]) {
@@ -221,6 +255,22 @@ export class Cache {
       }
     }
     return keys;
+  }
+
+  /**
+   * The rows a read asks for, for a `LIMIT ?` cache ([note: limit-param]): null for a cache without
+   * one, undefined when a value is not a LIMIT number Rotor reads (the statement goes upstream).
+   */
+  readLimit(bound: ReadonlyArray<ReadonlyArray<ValueSource>>, params: ReadonlyArray<Value>): LimitSpec | null | undefined {
+    const parts = this.limitParts;
+    if (parts === null) return null;
+    const n = this.plan.params.length;
+    const values: unknown[] = [];
+    for (let j = 0; j < parts.length; j++) {
+      const src = bound[n + j][0];
+      values.push('v' in src ? src.v : params[src.p]);
+    }
+    return readLimit(parts, values) ?? undefined;
   }
 }
 

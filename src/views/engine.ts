@@ -26,6 +26,7 @@ import type { QualifiedQuery } from '../planner/parse.js';
 import { RotorError } from '../errors.js';
 import type { LatencyHistogram } from '../latency.js';
 import { fingerprint } from '../planner/fingerprint.js';
+import { grownLimit } from '../planner/limit.js';
 import type { Value } from '../values.js';
 import type { Cache, CacheInfo } from './cache.js';
 import { CacheRouter, type RouterBackend } from './router.js';
@@ -73,6 +74,8 @@ export interface EngineOptions {
   missPolicy?: MissPolicy;
   /** Reads inside a transaction from every cache, not only `always` ones (config.ts `transactionReads`). Default 'upstream'. [note: transaction-reads] */
   transactionReads?: TransactionReads;
+  /** The most rows a `LIMIT ?` read is answered from a cache for (config.ts `maxLimitParam`). Default 1000. */
+  maxLimitParam?: number;
   /** How often every principal's grants are checked again, and the global sql_mode re-read. Default 10 s. */
   privilegeRefreshMs?: number;
   /** A cache nobody has read for this long is emptied (not dropped), checked at every refresh. 0: never (the default). */
@@ -520,6 +523,23 @@ export class Engine implements BinlogSink, RouterBackend {
 
   get transactionReads(): TransactionReads {
     return this.#opts.transactionReads ?? 'upstream';
+  }
+
+  get maxLimitParam(): number {
+    return this.#opts.maxLimitParam ?? 1000;
+  }
+
+  /**
+   * [note: limit-param] Raises the K of a `LIMIT ?` cache's top-k to the next power of two at or
+   * above `rows` (at most {@link maxLimitParam}), evicting here and below the keys that held fewer
+   * rows than all of theirs.
+   */
+  widenLimit(cache: Cache, rows: number): void {
+    const node = cache.built.limitNode;
+    if (node === null || rows <= node.need) return;
+    const { need, keep } = grownLimit(node.need, rows, this.maxLimitParam);
+    const gone = node.grow(need, keep);
+    if (gone.length > 0) this.#graph.evict(node, gone);
   }
 
   /**

@@ -74,9 +74,11 @@ export class CacheRegistry {
     const cache = new Cache(def, plan, fp, selectText, normalizedSql(fp, plan), built);
     cache.divPrecisionIncrement = divPrecisionIncrement;
     this.#caches.set(def.id, cache);
-    const list = this.#byKey.get(cache.routingKey) ?? [];
-    list.push(cache);
-    this.#byKey.set(cache.routingKey, list);
+    for (const key of [cache.routingKey, ...cache.alternates.keys()]) {
+      const list = this.#byKey.get(key) ?? [];
+      list.push(cache);
+      this.#byKey.set(key, list);
+    }
     return cache;
   }
 
@@ -89,9 +91,11 @@ export class CacheRegistry {
 
   remove(c: Cache): void {
     this.#caches.delete(c.id);
-    const list = (this.#byKey.get(c.routingKey) ?? []).filter((x) => x !== c);
-    if (list.length > 0) this.#byKey.set(c.routingKey, list);
-    else this.#byKey.delete(c.routingKey);
+    for (const key of [c.routingKey, ...c.alternates.keys()]) {
+      const list = (this.#byKey.get(key) ?? []).filter((x) => x !== c);
+      if (list.length > 0) this.#byKey.set(key, list);
+      else this.#byKey.delete(key);
+    }
     if (c.status !== 'dropped') this.#release(c);
   }
 

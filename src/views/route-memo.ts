@@ -17,6 +17,7 @@
  */
 import type { Row } from '../dataflow/delta.js';
 import type { Cache, ValueSource } from './cache.js';
+import type { LimitSpec } from '../planner/limit.js';
 
 /** Statements remembered at most. */
 export const MEMO_ENTRIES = 16_384;
@@ -39,6 +40,8 @@ export interface MemoRoute {
   readonly keys: ReadonlyArray<Row> | null;
   /** The reader's key string of the only key, or null when there are several (or none). */
   readonly readerKey: string | null;
+  /** The statement's own LIMIT for a `LIMIT ?` cache (undefined: not one Rotor reads). [note: limit-param] */
+  readonly limit: LimitSpec | null | undefined;
   /** The statement's select list, as written (the cache's column names for it, [note: hot-path]). */
   readonly selectText: string;
   /** The statement's fingerprint key (SHOW PROXIED QUERIES). */

@@ -19,6 +19,8 @@ import type { Row } from '../dataflow/delta.js';
 import { RotorError } from '../errors.js';
 import type { Value } from '../values.js';
 import type { MissPolicy, TransactionReads } from '../config.js';
+import type { LimitSpec } from '../planner/limit.js';
+import { answerValues } from '../operators/reader.js';
 import { Cache, MAX_READ_KEYS, type ValueSource } from './cache.js';
 import type { PrivilegeChecks } from './privileges.js';
 import type { Explained } from './register.js';
@@ -42,6 +44,10 @@ export interface RouterBackend {
   readonly missPolicy: MissPolicy;
   /** `cache`: every cache serves reads inside transactions, as ALWAYS ones do. [note: transaction-reads] */
   readonly transactionReads: TransactionReads;
+  /** The most rows (offset + count) a `LIMIT ?` read is served from a cache for. [note: limit-param] */
+  readonly maxLimitParam: number;
+  /** Makes a `LIMIT ?` cache keep at least `rows` rows per key, evicting the keys that do not. [note: limit-param] */
+  widenLimit(cache: Cache, rows: number): void;
   /** Keeps the column definitions MariaDB sent a session for a spelling of the cache's select list. */
   learnVariant(cache: Cache, selectText: string, columns: ReadonlyArray<ColumnDefinition>): void;
   register(req: { sql: string; name?: string; database?: string; always?: boolean }): Promise<{ readonly name: string; readonly created: boolean }>;
@@ -110,6 +116,7 @@ const MISS_FILLED = Object.freeze(upstream('miss (filled in the background)'));
 const MISS_AHEAD = Object.freeze(upstream('miss (the key\'s fill waits for the binlog stream)'));
 
 const NOT_PLAIN = 'a parameter does not compare as a plain key (NULL, or another type)';
+const BAD_LIMIT = 'a LIMIT value that is not a non-negative integer';
 const TOO_MANY_KEYS = `the IN lists name more than ${MAX_READ_KEYS} keys`;
 
 /** Why bound parameters gave no reader keys (Cache.keys returned null). */
@@ -209,10 +216,11 @@ export class CacheRouter implements ReadRouter {
       const route = this.#memo.get(sql, mode, session.database, this.#candidates) ?? this.#route(sql, mode, session);
       if (route === null) return UPSTREAM;
       if (typeof route === 'string') return this.#up(route);
-      const { cache, keys } = route;
+      const { cache, keys, limit } = route;
       if (!this.#sessionOk(cache, session)) return this.#up(this.#whyNot(cache, session));
       if (keys === null) return this.#up(noKeys(route.bound));
-      return this.#counted(this.#checked(session, cache, keys, route.selectText, route.readerKey), route.statement, session.database);
+      if (limit === undefined) return this.#up(BAD_LIMIT);
+      return this.#counted(this.#checked(session, cache, keys, limit, route.selectText, route.readerKey), route.statement, session.database);
     } catch (e) {
       return this.#up(`router error: ${e instanceof Error ? e.message : String(e)}`);
     }
@@ -236,6 +244,7 @@ export class CacheRouter implements ReadRouter {
     const route: MemoRoute = {
       mode, database: session.database, routingKey: key, candidates, cache, bound, keys,
       readerKey: keys !== null && keys.length === 1 ? keyString(keys[0], cache.built.reader.fold) : null,
+      limit: cache.readLimit(bound, NO_PARAMS),
       selectText: fp.selectStart >= 0 ? sql.slice(fp.selectStart, fp.selectEnd) : '',
       statement: fp.key,
     };
@@ -268,7 +277,9 @@ export class CacheRouter implements ReadRouter {
       if (!this.#sessionOk(m.cache, session)) return this.#up(this.#whyNot(m.cache, session));
       const keys = m.cache.keys(m.bound, params);
       if (keys === null) return this.#up(noKeys(m.bound));
-      return this.#counted(this.#checked(session, m.cache, keys, m.selectText), m.statement, m.database);
+      const limit = m.cache.readLimit(m.bound, params);
+      if (limit === undefined) return this.#up(BAD_LIMIT);
+      return this.#counted(this.#checked(session, m.cache, keys, limit, m.selectText), m.statement, m.database);
     } catch (e) {
       return this.#up(`router error: ${e instanceof Error ? e.message : String(e)}`);
     }
@@ -329,11 +340,11 @@ export class CacheRouter implements ReadRouter {
    * read prepares the cache's qualified query on the session's own upstream session, then is
    * served; a refused one is relayed, so the client gets MariaDB's own error for its statement.
    */
-  #checked(session: SessionView, cache: Cache, keys: ReadonlyArray<Row>, selectText: string, readerKey: string | null = null): Routed {
+  #checked(session: SessionView, cache: Cache, keys: ReadonlyArray<Row>, limit: LimitSpec | null, selectText: string, readerKey: string | null = null): Routed {
     const privileges = this.backend.privileges;
     const verdict = privileges.checked(session, cache.grantKey);
     const columns = cache.variants.get(selectText);
-    if (verdict === true) return columns === undefined ? this.#learn(cache, selectText) : this.#serveSession(session, cache, keys, columns, readerKey);
+    if (verdict === true) return columns === undefined ? this.#learn(cache, selectText) : this.#serveSession(session, cache, keys, limit, columns, readerKey);
     if (verdict === false) return this.#up(`the user may not read cache ${cache.id}`);
     const query = cache.probe;
     if (query === null) return this.#up(`the user's grants for cache ${cache.id} cannot be checked`);
@@ -349,7 +360,7 @@ export class CacheRouter implements ReadRouter {
       if (columns === undefined) return null;
       // The cache may have stopped serving while the check ran (DDL, a lagging binlog).
       if (!this.#sessionOk(cache, session)) return settled(this.#up(this.#whyNot(cache, session)));
-      return settled(this.#serveSession(session, cache, keys, columns));
+      return settled(this.#serveSession(session, cache, keys, limit, columns));
     })();
     return { kind: 'pending', answer };
   }
@@ -364,13 +375,18 @@ export class CacheRouter implements ReadRouter {
     const cands = this.backend.candidates(key);
     if (cands === undefined) return null;
     let first: { cache: Cache; bound: ReadonlyArray<ReadonlyArray<ValueSource>> } | null = null;
+    let alternate: { cache: Cache; bound: ReadonlyArray<ReadonlyArray<ValueSource>> } | null = null;
     for (const cache of cands) {
-      const bound = cache.bind(literals);
+      const bound = cache.bindAt(key, literals);
       if (bound === null) continue;
-      if (cache.status === 'ready') return { cache, bound };
+      if (cache.status === 'ready') {
+        // A cache of the statement's own spelling before one that answers it as a union of keys.
+        if (cache.routingKey === key) return { cache, bound };
+        alternate ??= { cache, bound };
+      }
       first ??= { cache, bound };
     }
-    return first;
+    return alternate ?? first;
   }
 
   #sessionOk(cache: Cache, session: SessionView): boolean {
@@ -406,12 +422,12 @@ export class CacheRouter implements ReadRouter {
   // synced read first waits until the binlog stream has applied the upstream's state as of now
   // (Engine.syncWrites), which contains those writes; on timeout the read goes upstream. Pinned by
   // test/e2e/read-your-writes.test.ts.
-  #serveSession(session: SessionView, cache: Cache, keys: ReadonlyArray<Row>, columns: ReadonlyArray<ColumnDefinition>, readerKey: string | null = null): Routed {
-    if (this.backend.consistency !== 'session' || session.writes <= (this.#synced.get(session) ?? 0)) return this.#serve(cache, keys, columns, readerKey);
-    return { kind: 'pending', answer: this.#afterSync(session, session.writes, cache, keys, columns) };
+  #serveSession(session: SessionView, cache: Cache, keys: ReadonlyArray<Row>, limit: LimitSpec | null, columns: ReadonlyArray<ColumnDefinition>, readerKey: string | null = null): Routed {
+    if (this.backend.consistency !== 'session' || session.writes <= (this.#synced.get(session) ?? 0)) return this.#serve(cache, keys, limit, columns, readerKey);
+    return { kind: 'pending', answer: this.#afterSync(session, session.writes, cache, keys, limit, columns) };
   }
 
-  async #afterSync(session: SessionView, writes: number, cache: Cache, keys: ReadonlyArray<Row>, columns: ReadonlyArray<ColumnDefinition>): Promise<Answer | Upstream | null> {
+  async #afterSync(session: SessionView, writes: number, cache: Cache, keys: ReadonlyArray<Row>, limit: LimitSpec | null, columns: ReadonlyArray<ColumnDefinition>): Promise<Answer | Upstream | null> {
     const synced = await this.backend.syncWrites().catch(() => false);
     if (!synced) {
       this.backend.recordUpstream('the binlog did not bring the session\'s own writes in time (--consistency session)');
@@ -419,23 +435,34 @@ export class CacheRouter implements ReadRouter {
     }
     if ((this.#synced.get(session) ?? 0) < writes) this.#synced.set(session, writes);
     if (!this.#sessionOk(cache, session)) return settled(this.#up(this.#whyNot(cache, session)));
-    return settled(this.#serve(cache, keys, columns));
+    return settled(this.#serve(cache, keys, limit, columns));
   }
 
-  /** `readerKey`: the reader's key string of the only key, when known already. */
-  #serve(cache: Cache, keys: ReadonlyArray<Row>, columns: ReadonlyArray<ColumnDefinition>, readerKey: string | null = null): Routed {
+  /**
+   * `readerKey`: the reader's key string of the only key, when known already; `limit`: the read's
+   * own LIMIT, for a `LIMIT ?` cache ([note: limit-param]).
+   */
+  #serve(cache: Cache, keys: ReadonlyArray<Row>, limit: LimitSpec | null, columns: ReadonlyArray<ColumnDefinition>, readerKey: string | null = null): Routed {
     const t0 = performance.now();
     const reader = cache.built.reader;
+    if (limit !== null) {
+      const rows = limit.count === 0 ? 0 : limit.offset + limit.count;
+      const node = cache.built.limitNode;
+      if (node !== null && rows > node.need) {
+        if (rows > this.backend.maxLimitParam) return this.#up(`the LIMIT asks for more than --max-limit-param (${this.backend.maxLimitParam}) rows`);
+        this.backend.widenLimit(cache, rows);
+      }
+    }
     if (keys.length === 1) {
       const ks = readerKey ?? keyString(keys[0], reader.fold);
-      const rows = cache.ahead.size > 0 && cache.ahead.has(ks) ? undefined : reader.answer(ks);
+      const rows = cache.ahead.size > 0 && cache.ahead.has(ks) ? undefined : reader.answer(ks, limit);
       if (rows !== undefined) {
         cache.stats.hits++;
         cache.latency.observe(performance.now() - t0);
         return { kind: 'answer', answer: { kind: 'rows', columns, rows, cache: cache.def.name } };
       }
     } else {
-      const merged = this.#merged(cache, keys);
+      const merged = this.#merged(cache, keys, limit);
       if (merged !== null) {
         cache.stats.hits++;
         cache.latency.observe(performance.now() - t0);
@@ -444,7 +471,7 @@ export class CacheRouter implements ReadRouter {
     }
     cache.stats.misses++;
     if (this.backend.missPolicy === 'relay' && cache.relaysMisses) return this.#relayMiss(cache, keys);
-    return { kind: 'pending', answer: this.#filled(cache, keys, columns) };
+    return { kind: 'pending', answer: this.#filled(cache, keys, limit, columns) };
   }
 
   /**
@@ -479,7 +506,7 @@ export class CacheRouter implements ReadRouter {
     return r;
   }
 
-  async #filled(cache: Cache, keys: ReadonlyArray<Row>, columns: ReadonlyArray<ColumnDefinition>): Promise<Answer | null> {
+  async #filled(cache: Cache, keys: ReadonlyArray<Row>, limit: LimitSpec | null, columns: ReadonlyArray<ColumnDefinition>): Promise<Answer | null> {
     const reader = cache.built.reader;
     // A key can be evicted again between its fill and this answer (an eviction, a MIN/MAX losing
     // its extreme while the fill waits for the stream): fill again rather than give up. A single
@@ -491,13 +518,15 @@ export class CacheRouter implements ReadRouter {
       } catch {
         return null;
       }
-      const rows = keys.length === 1 ? reader.peek(keyString(keys[0], reader.fold)) : this.#merged(cache, keys, true);
+      const rows = keys.length === 1 ? reader.peek(keyString(keys[0], reader.fold), limit) : this.#merged(cache, keys, limit, true);
       if (rows !== undefined && rows !== null) return { kind: 'rows', columns, rows, cache: cache.def.name };
     }
-    return installed === undefined ? null : { kind: 'rows', columns, rows: installed, cache: cache.def.name };
+    if (installed === undefined) return null;
+    const rows = limit === null ? installed : answerValues(installed).slice(limit.offset, limit.offset + limit.count);
+    return { kind: 'rows', columns, rows, cache: cache.def.name };
   }
 
-  #merged(cache: Cache, keys: ReadonlyArray<Row>, waited = false): ReadonlyArray<Row> | null {
+  #merged(cache: Cache, keys: ReadonlyArray<Row>, limit: LimitSpec | null, waited = false): ReadonlyArray<Row> | null {
     const reader = cache.built.reader;
     const seen = new Set<string>();
     const rows: Row[] = [];
@@ -510,7 +539,8 @@ export class CacheRouter implements ReadRouter {
       if (r === undefined) return null;
       for (const row of r) rows.push(row);
     }
-    return reader.sortVisible(rows);
+    const sorted = reader.sortVisible(rows);
+    return limit === null ? sorted : sorted.slice(limit.offset, limit.offset + limit.count);
   }
 
   #admin(sql: string, session: SessionView): Routed | null {

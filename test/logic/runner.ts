@@ -6,6 +6,9 @@
  *   query                 asks Rotor, after the binlog has drained, and compares with MariaDB's
  *                         own answer (in order when the query has ORDER BY, else as multisets);
  *                         asked twice: the second answer MUST come from the view (a hit)
+ *   query upstream        the statement MUST go upstream (the reason is not checked)
+ *   prepared V…           as `query`, for the statement prepared and executed with the values V
+ *                         (space-separated; integers are numbers, anything else a string)
  *   evict all | evict K…  evicts the last cache (or the keys given, comma-separated values)
  *
  * Lines starting with `#` are comments.
@@ -68,6 +71,11 @@ export async function runLogicFile(file: string, f: EngineFixture): Promise<Logi
       }
       case 'query': {
         await f.drain();
+        if (r.arg === 'upstream') {
+          const a = await f.ask(r.sql);
+          assert.equal(a.source, 'upstream', `${where}: served from a cache, not relayed: ${r.sql}`);
+          break;
+        }
         const ordered = /\bORDER\s+BY\b/i.test(r.sql);
         const truth = canonical((await f.upstream(r.sql)).rows, ordered);
         for (let round = 0; round < 2; round++) {
@@ -76,6 +84,23 @@ export async function runLogicFile(file: string, f: EngineFixture): Promise<Logi
           assert.equal(canonical(a.rows ?? [], ordered), truth, `${where}: cached answer differs from MariaDB's for ${r.sql}`);
           if (round === 1) {
             assert.equal(a.source, 'hit', `${where}: second read not served from the view`);
+            hits++;
+          }
+        }
+        queries++;
+        break;
+      }
+      case 'prepared': {
+        await f.drain();
+        const params = r.arg.split(/\s+/).filter((v) => v !== '').map((v) => (/^-?\d+$/.test(v) ? Number(v) : v));
+        const ordered = /\bORDER\s+BY\b/i.test(r.sql);
+        const truth = canonical((await f.upstreamPrepared(r.sql, params)).rows, ordered);
+        for (let round = 0; round < 2; round++) {
+          const a = await f.askPrepared(r.sql, params);
+          assert.notEqual(a.source, 'upstream', `${where}: went upstream (${a.reason}): ${r.sql} with ${r.arg}`);
+          assert.equal(canonical(a.rows ?? [], ordered), truth, `${where}: cached answer differs from MariaDB's for ${r.sql} with ${r.arg}`);
+          if (round === 1) {
+            assert.equal(a.source, 'hit', `${where}: second execution not served from the view`);
             hits++;
           }
         }

@@ -14,6 +14,7 @@ import { rowKey, type Delta, type Row } from '../../src/dataflow/delta.js';
 import { parseStatement } from '../../src/planner/parse.js';
 import { planSelect } from '../../src/planner/plan.js';
 import { buildCache, type BuiltCache } from '../../src/planner/build.js';
+import { grownLimit, type LimitSpec } from '../../src/planner/limit.js';
 import type { TableSchema } from '../../src/planner/schema.js';
 import type { Batch } from '../../src/dataflow/batch.js';
 import { seededRandom as prng } from '../support/seeded-random.js';
@@ -70,8 +71,8 @@ function fillNode(graph: Graph, node: StatefulOperator, keys: Row[], table: Read
   graph.fillFromAncestor(plan.node, missing);
 }
 
-function answer(built: BuiltCache, key: Row, ordered: boolean): string | undefined {
-  const rows = built.reader.answer(keyString(key, built.reader.fold));
+function answer(built: BuiltCache, key: Row, ordered: boolean, limit: LimitSpec | null = null): string | undefined {
+  const rows = built.reader.answer(keyString(key, built.reader.fold), limit);
   if (rows === undefined) return undefined;
   const keys = answerValues(rows).map((r) => rowKey(r));
   return (ordered ? keys : keys.sort()).join('\n');
@@ -82,6 +83,53 @@ function scratch(sql: string, key: Row, table: ReadonlyArray<Row>): string | und
   const built = buildCache(graph, planSelect(parseStatement(sql), schema, true), 'scratch');
   fill(graph, built, [key], table);
   return answer(built, key, /ORDER BY/.test(sql));
+}
+
+/**
+ * [note: limit-param] A `LIMIT ?` cache read with a random LIMIT after each batch, K grown as the
+ * engine grows it (Engine.widenLimit), MUST answer as the same query with that constant LIMIT.
+ */
+function runLimitParam(seed: number, sql: string, steps: number): void {
+  const rnd = prng(seed);
+  const graph = new Graph();
+  const built = buildCache(graph, planSelect(parseStatement(sql), schema, true), 'c');
+  const node = built.limitNode;
+  assert.ok(node !== null);
+  const table = new Map<number, Row>();
+  let nextId = 1, pos = 4;
+  for (let step = 0; step < steps; step++) {
+    const deltas: Delta[] = [];
+    for (let i = 0; i < 1 + Math.floor(rnd() * 3); i++) {
+      const ids = [...table.keys()];
+      if (rnd() < 0.55 || ids.length === 0) {
+        const row: Row = [nextId++, Math.floor(rnd() * 3), (Math.floor(rnd() * 40) / 4).toFixed(2), Math.floor(rnd() * 5)];
+        table.set(row[0] as number, row);
+        deltas.push({ row, sign: 1 });
+      } else {
+        const id = ids[Math.floor(rnd() * ids.length)];
+        deltas.push({ row: table.get(id)!, sign: -1 });
+        table.delete(id);
+      }
+    }
+    graph.applyBatch({ gtid: null, position: { file: 'b.000001', position: pos += 100 }, timestamp: 0, changes: [{ database: 'd', table: 't', columns: ['id', 'g', 'x', 'y'], deltas }] });
+    const rows = [...table.values()];
+    const limit: LimitSpec = { offset: Math.floor(rnd() * 4), count: Math.floor(rnd() * 7) };
+    const need = limit.count === 0 ? 0 : limit.offset + limit.count;
+    if (need > node.need) {
+      const grown = grownLimit(node.need, need, 64);
+      graph.evict(node, node.grow(grown.need, grown.keep));
+    }
+    const k: Row = [Math.floor(rnd() * 3)];
+    if (rnd() < 0.5) fill(graph, built, [k], rows);
+    const constant = sql.replace('LIMIT ?', `LIMIT ${limit.offset}, ${limit.count}`);
+    for (let g = 0; g < 3; g++) {
+      const got = answer(built, [g], true, limit);
+      if (got === undefined) continue;
+      // LIMIT 0 is refused as a constant cache: its answer is empty.
+      const want = limit.count === 0 ? '' : scratch(constant, [g], rows);
+      assert.equal(got, want, `seed ${seed}, step ${step}, key ${g}, LIMIT ${limit.offset}, ${limit.count}: ${sql}`);
+    }
+  }
 }
 
 function run(seed: number, sql: string, steps: number, insertShare: (step: number) => number = () => 0.45): void {
@@ -143,6 +191,13 @@ describe('oracle: incremental plans equal from-scratch evaluation', () => {
     for (let s = 1; s <= seeds; s++) {
       run(5000 + s, 'SELECT id, x FROM t WHERE g = ? ORDER BY x DESC LIMIT 2', 250, growThenShrink);
       run(6000 + s, 'SELECT y, COUNT(*) FROM t WHERE g = ? GROUP BY y ORDER BY COUNT(*) DESC LIMIT 2', 250, growThenShrink);
+    }
+  });
+
+  it('answers a LIMIT ? cache as the constant LIMIT each read asks for, while K grows [note: limit-param]', () => {
+    for (let s = 1; s <= seeds; s++) {
+      runLimitParam(7000 + s, 'SELECT id, x FROM t WHERE g = ? ORDER BY x DESC LIMIT ?', 200);
+      runLimitParam(8000 + s, 'SELECT y, COUNT(*) FROM t WHERE g = ? GROUP BY y ORDER BY COUNT(*) DESC LIMIT ?', 200);
     }
   });
 

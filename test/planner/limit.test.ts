@@ -67,3 +67,41 @@ describe('planner: top-k and DISTINCT', () => {
     assert.equal(cached?.limitStart, 'SELECT id FROM story WHERE author_id = ? ORDER BY id '.length);
   });
 });
+
+describe('planner: LIMIT ? [note: limit-param]', () => {
+  it('reads the places of LIMIT ?, LIMIT ?, ? and LIMIT ? OFFSET ? as slots, not as constants', () => {
+    const one = plan('SELECT id FROM story WHERE author_id = ? ORDER BY id LIMIT ?');
+    assert.equal(one.limit, null);
+    assert.deepEqual(one.limitParam, { parts: ['count'] });
+    assert.deepEqual(one.slots, [{ kind: 'param', param: 0 }, { kind: 'limit', part: 'count' }]);
+    assert.deepEqual(plan('SELECT id FROM story ORDER BY id LIMIT ?, ?').limitParam, { parts: ['offset', 'count'] });
+    assert.deepEqual(plan('SELECT id FROM story ORDER BY id LIMIT ? OFFSET ?').limitParam, { parts: ['count', 'offset'] });
+    // A constant beside a placeholder is read from each statement too.
+    assert.deepEqual(plan('SELECT id FROM story ORDER BY id LIMIT 10 OFFSET ?').slots, [{ kind: 'limit', part: 'count' }, { kind: 'limit', part: 'offset' }]);
+  });
+
+  it('builds a top-k of its own whose K starts small, with the order made total', () => {
+    const p = plan('SELECT id, title FROM story WHERE author_id = ? ORDER BY created_at DESC LIMIT ?');
+    assert.deepEqual(p.orderBy, [{ stage: 3, desc: true }, { stage: 0, desc: false }]);
+    const built = buildCache(new Graph(), p, 'c');
+    assert.ok(built.limitNode !== null);
+    assert.equal(built.limitNode.need, 1);
+    assert.deepEqual(built.nodes.slice(2).map((n) => n.describe()), [
+      'top-k[author_id] order by created_at DESC, id limit ? (1) (+8)',
+      'reader[author_id = ?] order by created_at DESC, id',
+    ]);
+  });
+
+  it('never shares a LIMIT ? top-k between caches, as its K grows with its own reads', () => {
+    const g = new Graph();
+    const sql = 'SELECT id FROM story WHERE author_id = ? ORDER BY id LIMIT ?';
+    const a = buildCache(g, plan(sql), 'a'), b = buildCache(g, plan(sql), 'b');
+    assert.notEqual(a.limitNode, b.limitNode);
+    assert.equal(a.nodes[1], b.nodes[1], 'the nodes above it are shared');
+  });
+
+  it('refuses LIMIT ? without ORDER BY, negative or fractional constants beside it, and in a UNION', () => {
+    assert.throws(() => plan('SELECT id FROM story WHERE author_id = ? LIMIT ?'), /LIMIT without ORDER BY/);
+    assert.throws(() => plan('SELECT id FROM story ORDER BY id LIMIT 1.5 OFFSET ?'), /non-negative integer/);
+  });
+});

@@ -131,6 +131,26 @@ export class EngineFixture {
     });
   }
 
+  /** A prepared statement's execution through the router, as a real session's (see {@link route}). */
+  async askPrepared(sql: string, params: ReadonlyArray<Value>, session: SessionView = this.session): Promise<Asked> {
+    const router = this.engine.router;
+    const m = router.matchPrepared(sql, session);
+    if (m === null) return { source: 'upstream', rows: null, columns: null, reason: 'no cache matched at prepare' };
+    let r = router.routeExecute(m, params, session);
+    if (r.kind === 'upstream' && r.watch !== undefined) {
+      const [, fields] = await this.direct.execute({ sql, rowsAsArray: true }, params as Value[]);
+      r.watch.columns((fields as FieldPacket[]).map(toColumnDefinition));
+      r = router.routeExecute(m, params, session);
+    }
+    return settle(r);
+  }
+
+  /** MariaDB's own answer to a prepared statement. */
+  async upstreamPrepared(sql: string, params: ReadonlyArray<Value>): Promise<{ rows: Row[]; fields: FieldPacket[] }> {
+    const [rows, fields] = (await this.direct.execute({ sql, rowsAsArray: true }, params as Value[])) as unknown as [Value[][], FieldPacket[]];
+    return { rows: rows.map((r) => normalizeMysql2Row(fields, r)), fields };
+  }
+
   async upstream(sql: string): Promise<{ rows: Row[]; fields: FieldPacket[] }> {
     const [rows, fields] = (await this.direct.query({ sql, rowsAsArray: true })) as unknown as [Value[][], FieldPacket[]];
     return { rows: rows.map((r) => normalizeMysql2Row(fields, r)), fields };
