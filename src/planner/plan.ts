@@ -406,6 +406,8 @@ function walkLiterals(ast: AstNode, visit: (node: AstNode, kind: 'value' | 'para
     if (node.type === 'binary_expr') { walk(node.left); walk(node.right); return; }
     for (const v of Object.values(node)) walk(v);
   };
+  // A WITH's bodies stand first in the text ([note: cte-names]: the passes inlined them).
+  walk(ast.with);
   walk(ast.columns);
   walk(ast.from);
   walk(ast.where);

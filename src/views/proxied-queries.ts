@@ -54,7 +54,7 @@ export class ProxiedQueries {
       if (this.#byKey.size >= this.limit) this.#evictLeast();
       const id = `pq_${createHash('sha1').update(key).digest('hex').slice(0, 12)}`;
       q = {
-        id, query, database, read: /^\s*\(*\s*SELECT\b/i.test(query), count: 0, cached: 0, upstream: 0, upstreamMs: 0,
+        id, query, database, read: /^\s*\(*\s*(?:SELECT|WITH)\b/i.test(query), count: 0, cached: 0, upstream: 0, upstreamMs: 0,
         times: new LatencyHistogram(), firstSeen: now, lastSeen: now,
       };
       this.#byKey.set(key, q);

@@ -207,8 +207,8 @@ export class CacheRouter implements ReadRouter {
       const c = sql.charCodeAt(i) | 0x20;
       // [note: hot-path] Writes and most other statements leave here on their first letter.
       if (c === 0x63 /* c */ || c === 0x64 /* d */ || c === 0x65 /* e */) return this.#admin(sql, session) ?? UPSTREAM;
-      // s(elect), a parenthesis, or a leading comment (/* */, --, #): anything else is not a read.
-      if (c !== 0x73 && c !== 0x28 && c !== 0x2f && c !== 0x2d && c !== 0x23) return UPSTREAM;
+      // s(elect), w(ith), a parenthesis, or a leading comment (/* */, --, #): anything else is not a read.
+      if (c !== 0x73 && c !== 0x77 && c !== 0x28 && c !== 0x2f && c !== 0x2d && c !== 0x23) return UPSTREAM;
       if ((sql.charCodeAt(i + 1) | 0x20) === 0x68 /* h */) return this.#show(sql, session);
       if (this.backend.cacheCount === 0) return UPSTREAM;
       const mode = this.#mode(session);

@@ -11,6 +11,7 @@ const tables: Record<string, TableSchema> = {
   story: { database: 'd', table: 'story', columns: [int('id'), int('author_id')] },
   user: { database: 'd', table: 'user', columns: [int('id'), int('team_id')] },
   team: { database: 'd', table: 'team', columns: [int('id'), int('active')] },
+  vote: { database: 'd', table: 'vote', columns: [int('story_id'), int('user_id')] },
 };
 
 const plan = (sql: string) => {
@@ -19,8 +20,8 @@ const plan = (sql: string) => {
 };
 
 describe('planner entry', () => {
-  it('runs the right-join pass before the semi-join pass, which adds a table to FROM', () => {
-    assert.deepEqual(PASSES.map((p) => p.name), ['right-join', 'semi-join']);
+  it('runs the CTE pass first, then the right-join pass before the semi-join pass, which adds a table to FROM', () => {
+    assert.deepEqual(PASSES.map((p) => p.name), ['cte', 'right-join', 'semi-join']);
     const p = plan('SELECT u.id, s.id FROM story s RIGHT JOIN user u ON u.id = s.author_id WHERE u.id = ? AND u.team_id IN (SELECT id FROM team WHERE active = 1)');
     assert.ok(p.kind === 'join');
     assert.deepEqual(p.join.sources.map((s) => s.schema.table), ['user', 'story', 'team']);
@@ -35,5 +36,29 @@ describe('planner entry', () => {
         return [p.kind, built.nodes.some((n) => n.kind === 'join'), built.nodes.some((n) => n.kind === 'union')];
       });
     assert.deepEqual(kinds, [['select', false, false], ['join', true, false], ['union', false, true]]);
+  });
+
+  it('[note: cte-names] plans a WITH as the derived tables written out: same plan, same tables', () => {
+    const written = 'SELECT s.id, vc.votes FROM story s LEFT JOIN (SELECT story_id, COUNT(user_id) AS votes FROM vote GROUP BY story_id) AS vc ON vc.story_id = s.id WHERE s.id = ?';
+    const cte = 'WITH vc AS (SELECT story_id, COUNT(user_id) AS votes FROM vote GROUP BY story_id) SELECT s.id, vc.votes FROM story s LEFT JOIN vc ON vc.story_id = s.id WHERE s.id = ?';
+    const named = 'WITH counted (sid, votes) AS (SELECT story_id, COUNT(user_id) FROM vote GROUP BY story_id), vc AS (SELECT sid AS story_id, votes FROM counted) SELECT s.id, vc.votes FROM story s LEFT JOIN vc ON vc.story_id = s.id WHERE s.id = ?';
+    assert.deepEqual(tablesRead(parseStatement(cte)), tablesRead(parseStatement(written)));
+    const describe = (sql: string) => lowerPlan(new Graph(), plan(sql), 'c').nodes.map((n) => n.describe());
+    assert.deepEqual(describe(cte), describe(written));
+    // A CTE over a CTE, renaming its columns: a derived table of a derived table, refused as written out.
+    assert.throws(() => tablesRead(parseStatement(named)), /derived table over anything but one table/);
+    const renamed = plan('WITH counted (story_id, votes) AS (SELECT story_id, COUNT(user_id) FROM vote GROUP BY story_id) SELECT s.id, counted.votes FROM story s LEFT JOIN counted ON counted.story_id = s.id WHERE s.id = ?');
+    assert.deepEqual(describe(written), lowerPlan(new Graph(), renamed, 'c').nodes.map((n) => n.describe()).map((d) => d.replace(/counted/g, 'vc')));
+    const aliased = plan('WITH u AS (SELECT id, team_id FROM user) SELECT s.id, x.team_id FROM story s JOIN u AS x ON x.id = s.author_id WHERE s.id = ?');
+    assert.ok(aliased.kind === 'join');
+    assert.deepEqual(aliased.join.sources.map((src) => src.name), ['s', 'x']);
+  });
+
+  it('[note: cte-names] refuses WITH RECURSIVE, a name that is also a table, and a name defined twice', () => {
+    assert.throws(() => tablesRead(parseStatement('WITH RECURSIVE r AS (SELECT id FROM story) SELECT id FROM r WHERE id = ?')), /WITH RECURSIVE/);
+    assert.throws(() => tablesRead(parseStatement('WITH story AS (SELECT id, author_id FROM story WHERE author_id = 1) SELECT id FROM story WHERE id = ?')), /names both a common table expression and a table/);
+    assert.throws(() => plan('WITH t AS (SELECT id FROM story) SELECT id FROM story WHERE id = ? AND id IN (SELECT id FROM user WHERE team_id IN (SELECT id FROM t))'), /subquer/);
+    assert.throws(() => tablesRead(parseStatement('WITH a AS (SELECT id FROM story), a AS (SELECT id FROM user) SELECT id FROM a WHERE id = ?')), /defined twice/);
+    assert.throws(() => tablesRead(parseStatement('WITH a (x, y) AS (SELECT id FROM story) SELECT x FROM a WHERE x = ?')), /names 2 columns/);
   });
 });

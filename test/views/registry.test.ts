@@ -51,7 +51,7 @@ describe('cache registry', () => {
     assert.match(await reason('SELECT id FROM story WHERE id = ? AND votes = @v'), /variable @v/);
     assert.match(await reason('SELECT -votes FROM story WHERE id = ?'), /unary operator -/);
     assert.match(await reason("SELECT id FROM story WHERE title = X'41' AND id = ?"), /hexadecimal literal/);
-    assert.match(await reason('WITH s AS (SELECT id FROM story) SELECT id FROM s WHERE id = ?'), /common table expressions \(in WITH\)/);
+    assert.match(await reason('WITH RECURSIVE s AS (SELECT id FROM story) SELECT id FROM s WHERE id = ?'), /WITH RECURSIVE \(in WITH\)/);
     assert.match(await reason('SELECT user FROM mysql.user WHERE user = ?'), /mysql\.user: system tables/);
     assert.match(await reason('SELECT table_name FROM information_schema.tables WHERE table_schema = ?'), /information_schema\.tables/);
     assert.match(await reason('SELEC id FROM story', 'ERR_CACHE_PARSE', 400), /syntax error near 'id FROM story' at line 1, column 7/);

@@ -55,13 +55,23 @@ function named(select: AstNode, columns: AstNode[] | null, name: string): AstNod
  * list). An inserted CTE body is not walked again: its names were resolved where it was defined.
  */
 function inlineIn<T>(node: T, ctes: ReadonlyArray<Cte>): T {
-  if (Array.isArray(node)) return node.map((x: unknown) => inlineIn(x, ctes)) as T;
-  if (node === null || typeof node !== 'object') return node;
-  const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(node as Record<string, unknown>)) {
-    out[k] = k === 'from' && Array.isArray(v) ? v.map((f: AstNode) => inlineRef(f, ctes)) : inlineIn(v, ctes);
+  if (Array.isArray(node)) {
+    const mapped = node.map((x: unknown) => inlineIn(x, ctes));
+    return (mapped.some((x, i) => x !== node[i]) ? mapped : node) as T;
   }
-  return out as T;
+  if (node === null || typeof node !== 'object') return node;
+  // Unchanged nodes are kept as they are: the planner finds a statement's literals by identity.
+  let out: Record<string, unknown> | null = null;
+  for (const [k, v] of Object.entries(node as Record<string, unknown>)) {
+    const w = k === 'from' && Array.isArray(v) ? inlineFrom(v as AstNode[], ctes) : inlineIn(v, ctes);
+    if (w !== v) (out ??= { ...(node as Record<string, unknown>) })[k] = w;
+  }
+  return (out ?? node) as T;
+}
+
+function inlineFrom(from: AstNode[], ctes: ReadonlyArray<Cte>): AstNode[] {
+  const mapped = from.map((f) => inlineRef(f, ctes));
+  return mapped.some((x, i) => x !== from[i]) ? mapped : from;
 }
 
 function inlineRef(f: AstNode, ctes: ReadonlyArray<Cte>): AstNode {
@@ -70,7 +80,7 @@ function inlineRef(f: AstNode, ctes: ReadonlyArray<Cte>): AstNode {
   const cte = ctes.find((c) => c.name.toLowerCase() === name.toLowerCase());
   if (cte === undefined) return inlineIn(f, ctes);
   const { db: _db, table: _table, ...rest } = f;
-  return { ...inlineIn(rest, ctes), expr: { ast: structuredClone(cte.select), parentheses: true }, as: typeof f.as === 'string' ? f.as : name };
+  return { ...inlineIn(rest, ctes), expr: { ast: cte.select, parentheses: true }, as: typeof f.as === 'string' ? f.as : name };
 }
 
 /** The names of the base tables a statement reads in any FROM clause, however deep. */
