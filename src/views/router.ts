@@ -12,7 +12,6 @@ import type { Answer, PreparedMatch, ProbeError, ReadRouter, RelayWatch, Routed,
 import type { ColumnDefinition } from '../proxy/protocol/column-definition.js';
 import { fingerprint, scopedKey, SqlMode, type Literal } from '../planner/fingerprint.js';
 import { qualifiedQuery, type QualifiedQuery } from '../planner/parse.js';
-import { quoteId } from '../dataflow/sql.js';
 import { keyString } from '../dataflow/state.js';
 import { FrequencySketch, hashKey } from '../dataflow/frequency-sketch.js';
 import type { Row } from '../dataflow/delta.js';
@@ -20,11 +19,12 @@ import { RotorError } from '../errors.js';
 import type { Value } from '../values.js';
 import type { MissPolicy } from '../config.js';
 import { Cache, MAX_READ_KEYS, type ValueSource } from './cache.js';
-import type { PrivilegeChecks } from './privileges.js';
+import { denial, errorAnswer, mayRead, type PrivilegeChecks } from './privileges.js';
 import type { Explained } from './register.js';
 import { PROXIED_ID, type ProxiedQueries } from './proxied-queries.js';
 import { RouteMemo, type MemoRoute } from './route-memo.js';
 import { explainCacheAnswer, explainLastAnswer } from './show-caches.js';
+import { fillThenRead, notServing, presentAnswer, type Filled } from './cache-reads.js';
 
 /** What the router needs from the engine. */
 export interface RouterBackend {
@@ -116,39 +116,6 @@ function noKeys(bound: ReadonlyArray<ReadonlyArray<ValueSource>>): string {
 /** What a routed read resolves to once it waited: the answer, or the relay it became. */
 function settled(r: Routed): Answer | Upstream | Promise<Answer | Upstream | null> {
   return r.kind === 'answer' || r.kind === 'pending' ? r.answer : r;
-}
-
-/**
- * [note: cached-grants] Whether MariaDB lets the session read what `query` reads, decided on the
- * session's own upstream session: the qualified query prepares (never runs), and no table it reads
- * is shadowed by a temporary table of the session (a temporary table takes the place of its base
- * table even when named with its database, and the prepare would check the temporary one). Null
- * when it may; else the error to answer with.
- */
-async function mayRead(session: SessionView, query: QualifiedQuery): Promise<Answer | null> {
-  const { probe, probeRow } = session;
-  if (probe === undefined || probeRow === undefined) return errorAnswer(new RotorError('ERR_CACHE_ACCESS_DENIED', []));
-  const refused = await probe(query.sql, 'prepare');
-  if (refused !== null) return denial(refused);
-  for (const t of query.tables) {
-    const name = `${quoteId(t.database)}.${quoteId(t.table)}`;
-    const row = await probeRow(`SHOW CREATE TABLE ${name}`);
-    if (row === null) return errorAnswer(new RotorError('ERR_CACHE_ACCESS_DENIED', []));
-    if (!Array.isArray(row)) return denial(row as ProbeError);
-    // Fails closed: only the answer about this very table vouches for it.
-    if (row[0] !== t.table || row.length < 2) return errorAnswer(new RotorError('ERR_CACHE_ACCESS_DENIED', []));
-    if (/^\s*CREATE\s+TEMPORARY\b/i.test(String(row[1] ?? ''))) return errorAnswer(new RotorError('ERR_CACHE_TEMPORARY_TABLE', [name]));
-  }
-  return null;
-}
-
-function denial(e: ProbeError): Answer {
-  return { kind: 'error', errno: e.errno, sqlState: e.sqlState, message: e.message };
-}
-
-function errorAnswer(e: unknown): Answer {
-  if (e instanceof RotorError) return { kind: 'error', errno: e.errno, sqlState: e.sqlState, message: e.message };
-  return { kind: 'error', errno: 1105, sqlState: 'HY000', message: e instanceof Error ? e.message : String(e) };
 }
 
 // `\s*(?:;\s*)?$`, never `\s*;?\s*$`: the two adjacent `\s*` backtrack quadratically over a run of
@@ -370,16 +337,14 @@ export class CacheRouter implements ReadRouter {
   }
 
   #sessionOk(cache: Cache, session: SessionView): boolean {
-    return cache.status === 'ready' && !session.inTransaction && session.cacheBlocker === null && this.backend.staleReason === null
-      && (!cache.timestamps || this.backend.timeZoneReason === null);
+    return !session.inTransaction && session.cacheBlocker === null && notServing(cache, this.backend) === null;
   }
 
   #whyNot(cache: Cache, session: SessionView): string {
     if (cache.status !== 'ready') return `cache ${cache.id} is ${cache.status}`;
     if (session.inTransaction) return 'inside a transaction';
     if (session.cacheBlocker !== null) return session.cacheBlocker;
-    if (this.backend.staleReason !== null) return this.backend.staleReason;
-    return this.backend.timeZoneReason ?? 'the cache cannot serve now';
+    return notServing(cache, this.backend) ?? 'the cache cannot serve now';
   }
 
   // [note: read-your-writes] In 'session' consistency, a session that changed rows since its last
@@ -407,8 +372,7 @@ export class CacheRouter implements ReadRouter {
     const t0 = performance.now();
     const reader = cache.built.reader;
     if (keys.length === 1) {
-      const ks = readerKey ?? keyString(keys[0], reader.fold);
-      const rows = cache.ahead.size > 0 && cache.ahead.has(ks) ? undefined : reader.answer(ks);
+      const rows = presentAnswer(cache, readerKey ?? keyString(keys[0], reader.fold));
       if (rows !== undefined) {
         cache.stats.hits++;
         cache.latency.observe(performance.now() - t0);
@@ -461,20 +425,15 @@ export class CacheRouter implements ReadRouter {
 
   async #filled(cache: Cache, keys: ReadonlyArray<Row>, columns: ReadonlyArray<ColumnDefinition>): Promise<Answer | null> {
     const reader = cache.built.reader;
-    // A key can be evicted again between its fill and this answer (an eviction, a MIN/MAX losing
-    // its extreme while the fill waits for the stream): fill again rather than give up. A single
-    // key falls back to the rows its last fill installed, which were exact at that fill's position.
-    let installed: ReaderAnswer | undefined;
-    for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        installed = await this.backend.fill(cache, keys);
-      } catch {
-        return null;
-      }
-      const rows = keys.length === 1 ? reader.peek(keyString(keys[0], reader.fold)) : this.#merged(cache, keys, true);
-      if (rows !== undefined && rows !== null) return { kind: 'rows', columns, rows, cache: cache.def.name };
+    let filled: Filled<ReaderAnswer | ReadonlyArray<Row>>;
+    try {
+      filled = await fillThenRead((c, k) => this.backend.fill(c, k), cache, keys,
+        () => (keys.length === 1 ? reader.peek(keyString(keys[0], reader.fold)) : this.#merged(cache, keys, true) ?? undefined));
+    } catch {
+      return null;
     }
-    return installed === undefined ? null : { kind: 'rows', columns, rows: installed, cache: cache.def.name };
+    if (filled === null) return null;
+    return { kind: 'rows', columns, rows: 'read' in filled ? filled.read : filled.installed, cache: cache.def.name };
   }
 
   #merged(cache: Cache, keys: ReadonlyArray<Row>, waited = false): ReadonlyArray<Row> | null {
