@@ -8,12 +8,14 @@
  * | TINYINT, SMALLINT, MEDIUMINT, INT, YEAR, FLOAT, DOUBLE  | number: MariaDB's text, as written |
  * | BIGINT, DECIMAL                                         | string: MariaDB's text (exact)     |
  * | DATE, TIME, DATETIME, TIMESTAMP                         | string, as MariaDB prints it       |
- * | text (CHAR, VARCHAR, TEXT, ENUM, SET, JSON)             | string                             |
+ * | text (CHAR, VARCHAR, TEXT, ENUM, SET)                   | string                             |
+ * | JSON                                                    | the document itself (its text)     |
  * | bytes (BINARY, VARBINARY, BLOB, BIT, GEOMETRY)          | string: base64 of the bytes        |
  * | NULL                                                    | null                               |
  *
  * That is mysql2's text protocol with `supportBigNumbers` and `bigNumberStrings` (BIGINT as a
- * string at any size, so a client never loses digits) and `dateStrings`; bytes are base64 because
+ * string at any size, so a client never loses digits) and `dateStrings`, which parses a JSON
+ * column (MariaDB marks it in its extended metadata); bytes are base64 because
  * JSON has no bytes. A row is an object by column name; a later column of the same name replaces an
  * earlier one, as in mysql2's row objects (`columns` lists them all). Pinned by
  * test/views/answer-json.test.ts and test/e2e/http-read.test.ts.
@@ -26,7 +28,7 @@ import { PacketWriter } from '../proxy/protocol/packet-writer.js';
 import { writeTextValue } from '../proxy/protocol/value-codec.js';
 
 /** How one column's text becomes JSON. */
-type JsonKind = 'number' | 'string' | 'text' | 'base64';
+type JsonKind = 'number' | 'string' | 'text' | 'base64' | 'json';
 
 /** utf8mb4: the character set the packets of text columns are in (src/views/answer-text.ts). */
 const UTF8 = 45;
@@ -38,6 +40,7 @@ const TEMPORAL_TYPES = new Set<number>([Type.DATE, Type.NEWDATE, Type.TIME, Type
 const JSON_NUMBER = /^-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?$/;
 
 function kindOf(c: ColumnDefinition): JsonKind {
+  if (c.type === Type.JSON || c.extendedFormat === 'json') return 'json';
   if (NUMBER_TYPES.has(c.type)) return 'number';
   if (EXACT_TYPES.has(c.type) || TEMPORAL_TYPES.has(c.type)) return 'string';
   if (c.type === Type.BIT || c.type === Type.GEOMETRY || c.characterSet === BINARY_CHARSET) return 'base64';
@@ -54,6 +57,7 @@ const TYPE_NAMES: Readonly<Record<number, string>> = {
 };
 
 function typeName(c: ColumnDefinition): string {
+  if (c.extendedFormat === 'json') return 'JSON';
   const known = TYPE_NAMES[c.type];
   if (known !== undefined) return known;
   const bytes = c.characterSet === BINARY_CHARSET;
@@ -170,6 +174,16 @@ export class AnswerJson {
         return `"${Buffer.from(bytes, 'latin1').toString('base64')}"`;
       case 'text':
         return JSON.stringify(isAscii(bytes) ? bytes : Buffer.from(bytes, 'latin1').toString('utf8'));
+      case 'json': {
+        // MariaDB checks a JSON column's documents; one that does not parse is sent as its text.
+        const text = isAscii(bytes) ? bytes : Buffer.from(bytes, 'latin1').toString('utf8');
+        try {
+          JSON.parse(text);
+          return text;
+        } catch {
+          return JSON.stringify(text);
+        }
+      }
     }
   }
 }
