@@ -7,6 +7,11 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import https from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import { freshDatabase, type TestDatabase } from '../support/servers.js';
 import { startTestRotor, type TestRotor } from '../support/rotor.js';
@@ -314,5 +319,30 @@ describe('bad input', () => {
     assert.equal(last?.status, 429);
     assert.equal(last?.body.error.errno, 1129);
     assert.ok(Number(last?.headers.get('retry-after')) > 0);
+  });
+});
+
+describe('over TLS', () => {
+  it('speaks HTTPS with --tls-cert and --tls-key', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rotor-http-tls-'));
+    const gen = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
+      '-days', '1', '-subj', '/CN=localhost'], { encoding: 'utf8' });
+    assert.equal(gen.status, 0, gen.stderr);
+    const secure = await startTestRotor(db, { httpRead: '127.0.0.1:0', tlsCert: readFileSync(join(dir, 'cert.pem'), 'utf8'), tlsKey: readFileSync(join(dir, 'key.pem'), 'utf8') });
+    try {
+      const id = await secure.register('SELECT title, fans FROM item WHERE id = ?');
+      const port = secure.rotor.httpRead?.port;
+      const { status, body } = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+        https.get({ host: '127.0.0.1', port, path: `/v1/caches/${id}?key=3`, rejectUnauthorized: false, headers: { authorization: auth } }, (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => (text += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+        }).on('error', reject);
+      });
+      assert.equal(status, 200, body);
+      assert.deepEqual(JSON.parse(body).rows, [{ title: 'three', fans: '30' }]);
+    } finally {
+      await secure.stop();
+    }
   });
 });
