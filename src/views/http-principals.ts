@@ -92,6 +92,8 @@ export class Principals {
   /** HMAC of user and password → the verified account (insertion order: oldest first). */
   readonly #verified = new Map<string, Principal>();
   readonly #checking = new Map<string, Promise<Principal | LoginFailure>>();
+  /** Logins used once and not remembered (a grant change came during the login): closed at {@link close} too. */
+  readonly #unremembered = new Set<Principal>();
 
   constructor(readonly login: Login, readonly privileges: PrivilegeChecks, readonly now: () => number = Date.now) {}
 
@@ -122,7 +124,11 @@ export class Principals {
       if ('kind' in r) return r;
       const p = new Principal(user, this.now(), epoch, r, this.login);
       // A grant change seen while the login ran: this login is used once, not remembered.
-      if (epoch !== this.privileges.accountEpoch) return p;
+      if (epoch !== this.privileges.accountEpoch) {
+        this.#unremembered.add(p);
+        if (this.#unremembered.size > MAX_LOGINS_IN_FLIGHT) for (const q of this.#unremembered) { q.close(); this.#unremembered.delete(q); break; }
+        return p;
+      }
       this.#verified.set(h, p);
       while (this.#verified.size > MAX_PRINCIPALS) {
         const [oldest, q] = this.#verified.entries().next().value as [string, Principal];
@@ -140,7 +146,8 @@ export class Principals {
 
   /** Closes every account's session (stop). */
   close(): void {
-    for (const p of this.#verified.values()) p.close();
+    for (const p of [...this.#verified.values(), ...this.#unremembered]) p.close();
     this.#verified.clear();
+    this.#unremembered.clear();
   }
 }
