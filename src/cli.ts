@@ -51,6 +51,8 @@ function startCommand(): Command {
     .addOption(new Option('--upstream-tls <mode>', 'TLS to upstream sessions: off, auto (when the client used TLS) or required (always)').env('ROTOR_UPSTREAM_TLS').default(DEFAULTS.upstreamTls))
     .addOption(new Option('--upstream-ca <file>', 'PEM CA certificate: verify the upstream server\'s certificate and host name').env('ROTOR_UPSTREAM_CA'))
     .addOption(new Option('--workers <n>', 'worker processes behind the one listen port, each a whole Rotor with its own views and binlog stream (replication id --server-id + index; --memory-limit divided among them)').env('ROTOR_WORKERS').default(String(DEFAULTS.workers)))
+    .addOption(new Option('--http-read <host:port>', 'read caches by key over HTTP as JSON on this listener (off by default; see README "Reading caches over HTTP")').env('ROTOR_HTTP_READ'))
+    .addOption(new Option('--http-json-memo <on|off>', 'keep each key\'s JSON until it changes (off: encode on every read, for comparison)').env('ROTOR_HTTP_JSON_MEMO').hideHelp())
     .addOption(new Option('--log-level <level>', 'how much to log').choices(LOG_LEVELS).env('ROTOR_LOG_LEVEL').default(DEFAULTS.logLevel))
     .action(async (opts: RawConfig) => {
       const { readFileSync } = await import('node:fs');
@@ -66,7 +68,8 @@ function startCommand(): Command {
       const { startRotor } = await import('./index.js');
       const rotor = await startRotor(config, await logger(config.logLevel));
       // The bench and tests read this line to learn the actual ports.
-      process.stdout.write(`rotor listening on ${rotor.listen.host}:${rotor.listen.port}, admin on ${rotor.admin.host}:${rotor.admin.port}\n`);
+      const http = rotor.httpRead === null ? '' : `, http reads on ${rotor.httpRead.host}:${rotor.httpRead.port}`;
+      process.stdout.write(`rotor listening on ${rotor.listen.host}:${rotor.listen.port}, admin on ${rotor.admin.host}:${rotor.admin.port}${http}\n`);
       await new Promise<void>((resolve) => {
         const onSignal = (sig: NodeJS.Signals): void => {
           process.stderr.write(`rotor: ${sig}, draining…\n`);

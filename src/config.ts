@@ -93,6 +93,16 @@ export interface RotorConfig {
    * replication id `serverId + index`, and `memoryLimitBytes / workers` of the limit.
    */
   readonly workers: number;
+  /**
+   * Where caches are read by key over HTTP as JSON (src/proxy/http-read/), or null: off (the
+   * default). Its own listener, apart from the admin API.
+   */
+  readonly httpRead: HostPort | null;
+  /**
+   * HTTP reads keep each key's JSON until the key changes ([note: derived-answer]); false encodes
+   * it on every read (for the benchmark's comparison, `--http-json-memo off`).
+   */
+  readonly httpJsonMemo: boolean;
 }
 
 export const DEFAULTS = {
@@ -146,6 +156,8 @@ export interface RawConfig {
   upstreamTls?: string;
   /** The CA certificate's PEM text (the CLI reads the file). */
   upstreamCa?: string;
+  httpRead?: string;
+  httpJsonMemo?: string;
 }
 
 export type Consistency = 'eventual' | 'session';
@@ -300,6 +312,11 @@ export function buildConfig(raw: RawConfig): RotorConfig {
   if ((raw.tlsCert && !raw.tlsKey) || (!raw.tlsCert && raw.tlsKey)) {
     throw invalid('--tls-cert and --tls-key go together');
   }
+  const httpRead = raw.httpRead ? parseHostPort(raw.httpRead, '--http-read') : null;
+  const workers = parseInteger(raw.workers, '--workers', DEFAULTS.workers, 1, 64);
+  // Read tokens and public marks live in one process's memory: workers would each hold their own.
+  if (httpRead !== null && workers > 1) throw invalid('--http-read is not available with --workers above 1 yet');
+  if (raw.httpJsonMemo && raw.httpJsonMemo !== 'on' && raw.httpJsonMemo !== 'off') throw invalid(`--http-json-memo must be on or off, not "${raw.httpJsonMemo}"`);
   return {
     upstream,
     listen,
@@ -327,6 +344,8 @@ export function buildConfig(raw: RawConfig): RotorConfig {
     logLevel: parseLogLevel(raw.logLevel),
     tls: raw.tlsCert && raw.tlsKey ? { cert: raw.tlsCert, key: raw.tlsKey } : null,
     upstreamTls: parseUpstreamTls(raw.upstreamTls, raw.upstreamCa),
-    workers: parseInteger(raw.workers, '--workers', DEFAULTS.workers, 1, 64),
+    workers,
+    httpRead,
+    httpJsonMemo: raw.httpJsonMemo !== 'off',
   };
 }

@@ -19,17 +19,21 @@ import { buildAdminApp } from './proxy/admin/app.js';
 import { History } from './proxy/admin/history.js';
 import { fdsNeeded, raiseFdLimit } from './proxy/fd-limit.js';
 import { createProxyServer, type ProxyServer } from './proxy/server.js';
+import { createHttpReadServer, type HttpReadServer } from './proxy/http-read/server.js';
 import { Engine } from './views/engine.js';
 import { checkDataDir } from './views/cache-store.js';
 import { rotorMetrics } from './metrics.js';
 import { version } from './version.js';
 import { ownProcessMemory } from './views/memory-budget.js';
+import { isLoopback } from './config.js';
 
 export interface Rotor {
   readonly config: RotorConfig;
   /** Where the MySQL endpoint and the admin server actually listen (port 0 resolved). */
   readonly listen: { host: string; port: number };
   readonly admin: { host: string; port: number };
+  /** Where caches are read over HTTP (`--http-read`), or null when off. */
+  readonly httpRead: { host: string; port: number } | null;
   readonly engine: Engine;
   readonly proxy: ProxyServer;
   readonly binlog: BinlogStream;
@@ -88,6 +92,7 @@ export async function startRotor(config: RotorConfig, logger: Logger = pino({ le
     fillRead: config.fillRead,
     warm: { keys: config.warmKeys, rate: config.warmRate },
     processMemory: ownProcessMemory(),
+    httpJsonMemo: config.httpJsonMemo,
     logger: logger.child({ area: 'engine' }),
   });
   await engine.start();
@@ -137,6 +142,21 @@ export async function startRotor(config: RotorConfig, logger: Logger = pino({ le
     logger: logger.child({ area: 'proxy' }),
   });
   const listen = await proxy.listen();
+
+  let httpServer: HttpReadServer | null = null;
+  let httpRead: { host: string; port: number } | null = null;
+  if (config.httpRead !== null) {
+    if (!isLoopback(config.httpRead.host) && config.tls === null) logger.warn({ httpRead: config.httpRead }, 'HTTP reads off loopback without --tls-cert: Basic passwords and read tokens cross the network in clear');
+    httpServer = createHttpReadServer({
+      listen: config.httpRead,
+      router: engine.httpReads,
+      position: () => binlog.status(),
+      tls: config.tls,
+      maxClients: config.maxClients,
+      logger: logger.child({ area: 'http-read' }),
+    });
+    httpRead = await httpServer.listen();
+  }
 
   let serving = true;
   const registry = rotorMetrics({
@@ -201,7 +221,7 @@ export async function startRotor(config: RotorConfig, logger: Logger = pino({ le
     const adminAddr = adminApp.server.address();
     if (typeof adminAddr === 'object' && adminAddr) admin = { host: config.admin.host, port: adminAddr.port };
   } else await adminApp.ready();
-  logger.info({ listen, admin }, 'rotor is serving');
+  logger.info({ listen, admin, httpRead }, 'rotor is serving');
 
   let stopping: Promise<void> | null = null;
   const stop = (): Promise<void> => {
@@ -209,6 +229,7 @@ export async function startRotor(config: RotorConfig, logger: Logger = pino({ le
       serving = false;
       history.stop();
       await proxy.close();
+      await httpServer?.close();
       await adminApp.close();
       await binlog.stop();
       await engine.close();
@@ -217,5 +238,5 @@ export async function startRotor(config: RotorConfig, logger: Logger = pino({ le
     return stopping;
   };
 
-  return { config, listen, admin, engine, proxy, binlog, adminApp, metrics: registry, stop };
+  return { config, listen, admin, httpRead, engine, proxy, binlog, adminApp, metrics: registry, stop };
 }

@@ -185,11 +185,19 @@ export interface PackedRows {
 /** What a read of a present reader key gets: the answer rows, or their packets. */
 export type ReaderAnswer = ReadonlyArray<Row> | PackedRows;
 
+/** A key's answer in a form a reader's caller makes and the reader keeps ([note: derived-answer]). */
+export interface DerivedAnswer {
+  /** What it holds, counted in the key's bytes. */
+  readonly bytes: number;
+}
+
 /** The leaf of a cache (src/operators/reader.ts): its evictions are refilled in the background. */
 export interface ReaderNode extends StatefulNode<'reader'> {
   /** The answer of a present key, or undefined for a missing one. MUST be synchronous ([note: hot-path]). */
   answer(key: string): ReaderAnswer | undefined;
   peek(key: string): ReaderAnswer | undefined;
+  /** The answer in the caller's form, made once per change of the key ([note: derived-answer]). */
+  answerAs<T extends DerivedAnswer>(key: string, make: (a: ReaderAnswer) => T, count?: boolean): T | undefined;
 }
 
 /**

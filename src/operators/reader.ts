@@ -19,7 +19,7 @@ import { usage } from '../dataflow/usage.js';
 import { measureRows, takeRow, type Usage, type StateEntry } from '../dataflow/keyed-entries.js';
 import { Materialized } from '../dataflow/materialized.js';
 import { rowKey, type Delta, type Row } from '../dataflow/delta.js';
-import { EMPTY_RESULT, type BatchResult, type Operator, type PackedRows, type ReaderAnswer, type ReaderNode } from '../dataflow/operator.js';
+import { EMPTY_RESULT, type BatchResult, type DerivedAnswer, type Operator, type PackedRows, type ReaderAnswer, type ReaderNode } from '../dataflow/operator.js';
 import { keyString, type KeyFold } from '../dataflow/state.js';
 import type { Value } from '../values.js';
 import { rowComparator, type SortKey } from './row-order.js';
@@ -43,6 +43,8 @@ interface Entry extends StateEntry {
   rows: Row[] | null;
   /** Loose: the answer, built once per change. */
   answer: ReadonlyArray<Row> | null;
+  /** [note: derived-answer] The answer in a caller's form, made by `make` once per change; null until asked. */
+  derived: { readonly make: object; readonly value: DerivedAnswer } | null;
 }
 
 /**
@@ -155,7 +157,7 @@ export class Reader extends Materialized<Entry> implements ReaderNode {
   }
 
   protected newEntry(keyRow: Row): Entry {
-    return { keyRow, used: 0, text: null, hidden: null, binary: null, rows: [], answer: null };
+    return { keyRow, used: 0, text: null, hidden: null, binary: null, rows: [], answer: null, derived: null };
   }
 
   protected addRow(e: Entry, row: Row): void {
@@ -171,6 +173,7 @@ export class Reader extends Materialized<Entry> implements ReaderNode {
   }
 
   protected measure(e: Entry, into: Usage): void {
+    into.bytes += e.derived?.value.bytes ?? 0;
     if (e.text === null) {
       measureRows(e.rows ?? [], into);
       return;
@@ -200,6 +203,25 @@ export class Reader extends Materialized<Entry> implements ReaderNode {
   peek(key: string, limit: ReaderSpec['limit'] = null): ReaderAnswer | undefined {
     const e = this.entries.get(key);
     return e === undefined ? undefined : this.#answerOf(e, limit);
+  }
+
+  /**
+   * [note: derived-answer] The answer of a present key in a form of the caller's (an HTTP read's
+   * JSON, src/views/answer-json.ts), made by `make` at the first such read after the key changed
+   * and kept beside its rows, counted in its bytes, until they change (every change of the rows
+   * drops it, as it drops the binary packets) or the key leaves; undefined for a missing key. One
+   * form per reader: another `make` replaces it. `count` false: no use is counted (the fill path).
+   * Pinned by test/views/derived-answer.test.ts.
+   */
+  answerAs<T extends DerivedAnswer>(key: string, make: (a: ReaderAnswer) => T, count = true): T | undefined {
+    const e = this.entries.get(key);
+    if (e === undefined) return undefined;
+    if (count) e.used = usage.tick++;
+    const d = e.derived;
+    if (d !== null && d.make === make) return d.value as T;
+    const value = make(this.#answerOf(e, null));
+    e.derived = { make, value };
+    return value;
   }
 
   /** Visible columns, sorted: also used to merge the rows of several keys. */
@@ -252,6 +274,7 @@ export class Reader extends Materialized<Entry> implements ReaderNode {
     e.binary = null;
     e.rows = null;
     e.answer = null;
+    e.derived = null;
   }
 
   /** A compact entry's rows, as the values they were encoded from. */
@@ -280,6 +303,7 @@ export class Reader extends Materialized<Entry> implements ReaderNode {
       if (d.sign === 1) e.rows.push(d.row);
       else if (takeRow(e.rows, d.row) === undefined) return false;
       e.answer = null;
+      e.derived = null;
       if (this.#text !== null) changed.set(key, e);
       return true;
     });

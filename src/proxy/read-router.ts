@@ -129,3 +129,56 @@ export const passthroughRouter: ReadRouter = {
   routeExecute: () => ({ kind: 'upstream', reason: null }),
   forgetUnlogged: () => undefined,
 };
+
+/**
+ * Reads of a cache by key over HTTP (src/proxy/http-read/): the second seam of the same kind. The
+ * HTTP listener parses a request's route, credentials and keys, and asks the engine, which
+ * implements this (src/views/http-reads.ts), for the answer; it writes the pre-encoded JSON it
+ * gets back. A read of present keys MUST be answered synchronously ([note: hot-path]).
+ */
+export type ReadCredentials =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'basic'; readonly user: string; readonly password: string }
+  | { readonly kind: 'bearer'; readonly token: string };
+
+/** The keys of one read: a query string's parameters (by name or position), or a body's key tuples. */
+export type KeyRequest =
+  | { readonly kind: 'query'; readonly pairs: ReadonlyArray<readonly [string, string]> }
+  | { readonly kind: 'keys'; readonly keys: ReadonlyArray<ReadonlyArray<Value>> };
+
+/** A read refused or failed: the catalog's (or MariaDB's own) code, with the HTTP status. */
+export interface KeyReadError {
+  readonly kind: 'error';
+  readonly http: number;
+  /** The catalog's code (`ERR_…`), or `ER_UPSTREAM` for MariaDB's own error. */
+  readonly code: string;
+  readonly errno: number;
+  readonly sqlState: string;
+  readonly message: string;
+}
+
+/** One key's rows, pre-encoded, the same bytes until the key changes ([note: derived-answer]). */
+export interface KeyJson {
+  /** `[{…}, …]`, UTF-8. */
+  readonly json: Buffer;
+  /** A strong entity tag (quoted) that changes whenever `json` does. */
+  readonly etag: string;
+}
+
+export interface KeyReadAnswer {
+  readonly kind: 'rows';
+  /** The response's `columns`, pre-encoded (`[{"name":…,"type":…}, …]`). */
+  readonly columns: string;
+  /** One per key asked, in order. */
+  readonly keys: ReadonlyArray<KeyJson>;
+  /** The cache may be read without credentials (an answer a shared HTTP cache may keep). */
+  readonly public: boolean;
+}
+
+export interface KeyReadRouter {
+  /**
+   * The answer for `keys` of the cache named `cache`, read as `credentials` from `source` (the
+   * client's address). MUST NOT throw: anything unexpected is a {@link KeyReadError}.
+   */
+  read(cache: string, keys: KeyRequest, credentials: ReadCredentials, source: string): KeyReadAnswer | KeyReadError | Promise<KeyReadAnswer | KeyReadError>;
+}

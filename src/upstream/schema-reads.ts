@@ -103,5 +103,8 @@ export function toColumnDefinition(f: FieldPacket): ColumnDefinition {
     catalog: 'def', schema: f.schema ?? f.db ?? '', table: f.table, orgTable: f.orgTable, name: f.name, orgName: f.orgName,
     characterSet: f.characterSet ?? f.charsetNr ?? 63, columnLength: f.columnLength ?? f.length ?? 0,
     type: f.columnType ?? f.type ?? 253, flags: typeof f.flags === 'number' ? f.flags : 0, decimals: f.decimals,
+    // MariaDB's extended metadata (a JSON column is LONGTEXT with format `json`), as upstream sends it.
+    ...(f.extendedTypeName ? { extendedTypeName: f.extendedTypeName } : {}),
+    ...(f.extendedFormat ? { extendedFormat: f.extendedFormat } : {}),
   };
 }

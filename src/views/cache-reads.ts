@@ -3,13 +3,14 @@
  * it is ahead of the stream), for a waiting read or in the background, and the column names a new
  * spelling of a cached query is answered with.
  */
-import type { ReaderAnswer } from '../dataflow/operator.js';
+import type { DerivedAnswer, ReaderAnswer } from '../dataflow/operator.js';
 import type { Logger } from 'pino';
 import type { ColumnDefinition } from '../proxy/protocol/column-definition.js';
 import type { Upqueries } from '../dataflow/upquery.js';
 import type { Row } from '../dataflow/delta.js';
 import { keyString } from '../dataflow/state.js';
 import type { Cache } from './cache.js';
+import type { LimitSpec } from '../planner/limit.js';
 
 /**
  * Fills `keys` of the cache's reader for a read that waits. For a single key, resolves to its rows
@@ -88,4 +89,55 @@ export function learnVariant(cache: Cache, selectText: string, columns: Readonly
   });
   // Only the names come from a session's answer; every other attribute is the registered one.
   if (same) cache.variants.set(selectText, cache.def.columns.map((c, i) => ({ ...c, name: columns[i].name })));
+}
+
+/**
+ * [note: one-read-path] Why `cache` may not answer any read now, or null: it is not ready (DDL,
+ * dropped), the binlog stream is too far behind ([note: staleness-bound]), or it holds TIMESTAMPs
+ * while the upstream's time zone is not UTC. SQL reads (src/views/router.ts, which adds what a
+ * session's own state forbids) and HTTP reads (src/views/http-reads.ts) ask the same question, hit
+ * the same reader through {@link presentAnswer}/{@link presentAs}, and fill a miss through the same
+ * {@link fillThenRead}, so the two answer the same rows. Pinned by test/e2e/http-read.test.ts.
+ */
+export function notServing(cache: Cache, engine: { readonly staleReason: string | null; readonly timeZoneReason: string | null }): string | null {
+  if (cache.status !== 'ready') return `cache ${cache.id} is ${cache.status}`;
+  const stale = engine.staleReason;
+  if (stale !== null) return stale;
+  return cache.timestamps ? engine.timeZoneReason : null;
+}
+
+/**
+ * A present key's answer (a use of it is counted), or undefined for a missing key or one filled
+ * ahead of the binlog stream and held back until it catches up (`cache.ahead`). [note: one-read-path]
+ */
+export function presentAnswer(cache: Cache, ks: string, limit: LimitSpec | null = null): ReaderAnswer | undefined {
+  return cache.ahead.size > 0 && cache.ahead.has(ks) ? undefined : cache.built.reader.answer(ks, limit);
+}
+
+/** {@link presentAnswer} in the caller's form, made once per change of the key ([note: derived-answer]). */
+export function presentAs<T extends DerivedAnswer>(cache: Cache, ks: string, make: (a: ReaderAnswer) => T, count = true): T | undefined {
+  return cache.ahead.size > 0 && cache.ahead.has(ks) ? undefined : cache.built.reader.answerAs(ks, make, count);
+}
+
+/** What a read waiting for its fill gets: what `read` found, or the rows the fill installed for a single key. */
+export type Filled<T> = { readonly read: T } | { readonly installed: ReaderAnswer } | null;
+
+/**
+ * Fills `keys` for a read that waits, then reads them back with `read`. A key can be evicted again
+ * between its fill and the read (an eviction, a MIN/MAX losing its extreme while the fill waits for
+ * the stream): it fills again rather than give up, three times; then a single key falls back to the
+ * rows its last fill installed, exact at that fill's position; else null. Rejects when a fill fails.
+ * [note: one-read-path]
+ */
+export async function fillThenRead<T>(
+  fill: (cache: Cache, keys: ReadonlyArray<Row>) => Promise<ReaderAnswer | undefined>,
+  cache: Cache, keys: ReadonlyArray<Row>, read: () => T | undefined,
+): Promise<Filled<T>> {
+  let installed: ReaderAnswer | undefined;
+  for (let attempt = 0; attempt < 3; attempt++) {
+    installed = await fill(cache, keys);
+    const r = read();
+    if (r !== undefined) return { read: r };
+  }
+  return installed === undefined ? null : { installed };
 }

@@ -51,6 +51,10 @@ import { proxiedQueriesAnswer, showCachesAnswer } from './show-caches.js';
 import { FileHotKeyStore, type HotKeyStore } from './hot-keys.js';
 import { WarmStart, type WarmStatus } from './warm-start.js';
 import { MirroredHotKeyStore, RedisHotKeyStore } from './redis-hot-keys.js';
+import { HttpReads, type HttpReadsBackend } from './http-reads.js';
+import { Principals } from './http-principals.js';
+import { ReadAccess, type ReadTokenInfo } from './read-access.js';
+import { openAccountSession } from '../upstream/account-session.js';
 
 export type { EngineUpstream } from './engine-upstream.js';
 
@@ -99,6 +103,8 @@ export interface EngineOptions {
    * `<dataDir>/hot/` when there is a data dir); else `<dataDir>/hot/`; else none.
    */
   hotKeys?: HotKeyStore;
+  /** HTTP reads keep each key's JSON until it changes (config.ts `httpJsonMemo`). Default true. */
+  httpJsonMemo?: boolean;
   /** This instance among those sharing a Redis (its `--server-id`): names its hot-key contribution. */
   instanceId?: string;
   logger?: Logger;
@@ -143,7 +149,7 @@ const REDIS_START_WAIT_MS = 3_000;
 /** How long a read that must see its session's writes waits for the binlog before going upstream. */
 const SYNC_TIMEOUT_MS = 1_000;
 
-export class Engine implements BinlogSink, RouterBackend {
+export class Engine implements BinlogSink, RouterBackend, HttpReadsBackend {
   readonly router: ReadRouter;
   readonly #graph = new Graph();
   readonly #upstream: EngineUpstream;
@@ -174,6 +180,11 @@ export class Engine implements BinlogSink, RouterBackend {
   readonly privileges = new PrivilegeChecks();
   /** Shared by the admin API and CREATE CACHE on the SQL port. */
   readonly registrations = new RegistrationLimit();
+  /** Read tokens and public marks of caches read over HTTP (src/views/read-access.ts). */
+  readonly access = new ReadAccess();
+  /** Reads by key over HTTP (`--http-read`): src/views/http-reads.ts. */
+  readonly httpReads: HttpReads;
+  readonly #principals: Principals;
 
   /** {@link SqlMode} bits of the upstream's global sql_mode. [note: sql-mode-quoting] */
   get sqlMode(): number {
@@ -217,6 +228,10 @@ export class Engine implements BinlogSink, RouterBackend {
     this.#sink = new CacheSink(this.#graph, this.#registry, this.#upqueries, this.#schema, this.#log);
     this.proxied = new ProxiedQueries(opts.queryStats ?? DEFAULT_QUERY_STATS);
     this.router = new CacheRouter(this);
+    const up = new URL(opts.upstreamUrl);
+    const target = { host: up.hostname || '127.0.0.1', port: Number(up.port || 3306) };
+    this.#principals = new Principals((user, password) => openAccountSession(target, user, password), this.privileges);
+    this.httpReads = new HttpReads(this, this.access, this.#principals, opts.httpJsonMemo ?? true);
     this.budget = new MemoryBudget(this.#graph, opts.memoryLimitBytes ?? Number.MAX_SAFE_INTEGER, this.#log, opts.processMemory ?? null);
     const redisUrl = opts.redisUrl;
     const registryStore: ((events: SharedRegistryEvents) => RegistryStore) | null = redisUrl
@@ -358,6 +373,7 @@ export class Engine implements BinlogSink, RouterBackend {
     if (this.#refreshTimer !== null) clearInterval(this.#refreshTimer);
     if (this.#budgetTimer !== null) clearInterval(this.#budgetTimer);
     await this.#warm?.close();
+    this.#principals.close();
     this.#upqueries.invalidate();
     await this.#sync?.close();
     await this.#upstream.close();
@@ -589,6 +605,7 @@ export class Engine implements BinlogSink, RouterBackend {
   }
 
   #dropHere(c: Cache): void {
+    this.access.forget(c.id);
     this.#registry.remove(c);
     void this.#registry.unpersist(c);
     void this.#warm?.forget(c.id);
@@ -700,6 +717,41 @@ export class Engine implements BinlogSink, RouterBackend {
   /** (RouterBackend) src/views/cache-reads.ts. */
   learnVariant(cache: Cache, selectText: string, columns: ReadonlyArray<ColumnDefinition>): void {
     learnVariant(cache, selectText, columns);
+  }
+
+  /** (CacheAdmin) A read token for the cache (shown once), or null without such a cache; rejects past the tokens' limit. */
+  createReadToken(idOrName: string, label: string | null): { readonly token: string; readonly info: ReadTokenInfo } | null {
+    const c = this.#registry.byName(idOrName);
+    if (c === null) return null;
+    const made = this.access.create(c.id, label);
+    if (made === null) throw new RotorError('ERR_ADMIN_BAD_REQUEST', ['too many read tokens: revoke some first']);
+    return made;
+  }
+
+  /** (CacheAdmin) The cache's read tokens (never the tokens themselves), or null without such a cache. */
+  readTokens(idOrName: string): ReadTokenInfo[] | null {
+    const c = this.#registry.byName(idOrName);
+    return c === null ? null : this.access.list(c.id);
+  }
+
+  /** (CacheAdmin) False without such a cache or token. */
+  revokeReadToken(idOrName: string, tokenId: string): boolean {
+    const c = this.#registry.byName(idOrName);
+    return c !== null && this.access.revoke(c.id, tokenId);
+  }
+
+  /** (CacheAdmin) Marks the cache readable over HTTP without credentials (or not); false without such a cache. */
+  setPublic(idOrName: string, on: boolean): boolean {
+    const c = this.#registry.byName(idOrName);
+    if (c === null) return false;
+    this.access.setPublic(c.id, on);
+    return true;
+  }
+
+  /** (CacheAdmin) Whether the cache is public, or null without such a cache. */
+  isPublic(idOrName: string): boolean | null {
+    const c = this.#registry.byName(idOrName);
+    return c === null ? null : this.access.isPublic(c.id);
   }
 
   /** (CacheAdmin) How many caches are registered. */

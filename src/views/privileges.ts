@@ -21,7 +21,17 @@
  *
  * Pinned by test/e2e/grants.test.ts and test/views/privileges.test.ts.
  */
-import type { SessionView } from '../proxy/read-router.js';
+import type { Answer, ProbeError, SessionView } from '../proxy/read-router.js';
+import { quoteId } from '../dataflow/sql.js';
+import type { QualifiedQuery } from '../planner/parse.js';
+import { RotorError } from '../errors.js';
+
+/** What a check of grants asks MariaDB through: a SQL session's own upstream session, or an HTTP reader's account session. */
+export type Prober = Pick<SessionView, 'probe' | 'probeRow'>;
+
+/** Whose checks are kept: a SQL session, or an HTTP reader's account (src/views/http-principals.ts). */
+export type Checked = Pick<SessionView, 'privilegeGeneration'>;
+
 
 interface SessionChecks {
   readonly epoch: number;
@@ -32,24 +42,31 @@ interface SessionChecks {
 
 export class PrivilegeChecks {
   #epoch = 0;
-  readonly #sessions = new WeakMap<SessionView, SessionChecks>();
+  readonly #sessions = new WeakMap<Checked, SessionChecks>();
 
-  /** Forgets every check of every session. */
-  invalidate(): void {
+  /**
+   * Moves when a change of accounts or grants reached the binlog (not at the periodic refresh): an
+   * HTTP reader's verified login is not trusted past it (src/views/http-principals.ts).
+   */
+  accountEpoch = 0;
+
+  /** Forgets every check of every session; `accounts`: an account or grant change was seen. */
+  invalidate(accounts = false): void {
     this.#epoch++;
+    if (accounts) this.accountEpoch++;
   }
 
   /**
    * What was learned of `cacheId` for this session in its current privilege state: true
    * (readable), false (MariaDB refused), or undefined (not checked).
    */
-  checked(session: SessionView, cacheId: string): boolean | undefined {
+  checked(session: Checked, cacheId: string): boolean | undefined {
     const c = this.#sessions.get(session);
     return c !== undefined && c.epoch === this.#epoch && c.generation === session.privilegeGeneration ? c.caches.get(cacheId) : undefined;
   }
 
   /** A check that began now: call it with MariaDB's verdict on the probe. */
-  begin(session: SessionView, cacheId: string): (ok: boolean) => void {
+  begin(session: Checked, cacheId: string): (ok: boolean) => void {
     const epoch = this.#epoch;
     const generation = session.privilegeGeneration;
     return (ok) => {
@@ -62,4 +79,39 @@ export class PrivilegeChecks {
       c.caches.set(cacheId, ok);
     };
   }
+}
+
+/**
+ * [note: cached-grants] Whether MariaDB lets the session read what `query` reads, decided on the
+ * session's own upstream session: the qualified query prepares (never runs), and no table it reads
+ * is shadowed by a temporary table of the session (a temporary table takes the place of its base
+ * table even when named with its database, and the prepare would check the temporary one). Null
+ * when it may; else the error to answer with.
+ */
+export async function mayRead(session: Prober, query: QualifiedQuery): Promise<Answer | null> {
+  const { probe, probeRow } = session;
+  if (probe === undefined || probeRow === undefined) return errorAnswer(new RotorError('ERR_CACHE_ACCESS_DENIED', []));
+  const refused = await probe(query.sql, 'prepare');
+  if (refused !== null) return denial(refused);
+  for (const t of query.tables) {
+    const name = `${quoteId(t.database)}.${quoteId(t.table)}`;
+    const row = await probeRow(`SHOW CREATE TABLE ${name}`);
+    if (row === null) return errorAnswer(new RotorError('ERR_CACHE_ACCESS_DENIED', []));
+    if (!Array.isArray(row)) return denial(row as ProbeError);
+    // Fails closed: only the answer about this very table vouches for it.
+    if (row[0] !== t.table || row.length < 2) return errorAnswer(new RotorError('ERR_CACHE_ACCESS_DENIED', []));
+    if (/^\s*CREATE\s+TEMPORARY\b/i.test(String(row[1] ?? ''))) return errorAnswer(new RotorError('ERR_CACHE_TEMPORARY_TABLE', [name]));
+  }
+  return null;
+}
+
+/** MariaDB's error as an answer. */
+export function denial(e: ProbeError): Answer {
+  return { kind: 'error', errno: e.errno, sqlState: e.sqlState, message: e.message };
+}
+
+/** A catalog error (or anything thrown) as an answer. */
+export function errorAnswer(e: unknown): Answer {
+  if (e instanceof RotorError) return { kind: 'error', errno: e.errno, sqlState: e.sqlState, message: e.message };
+  return { kind: 'error', errno: 1105, sqlState: 'HY000', message: e instanceof Error ? e.message : String(e) };
 }

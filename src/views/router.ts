@@ -12,7 +12,6 @@ import type { Answer, PreparedMatch, ProbeError, ReadRouter, RelayWatch, Routed,
 import type { ColumnDefinition } from '../proxy/protocol/column-definition.js';
 import { fingerprint, scopedKey, SqlMode, type Literal } from '../planner/fingerprint.js';
 import { qualifiedQuery, type QualifiedQuery } from '../planner/parse.js';
-import { quoteId } from '../dataflow/sql.js';
 import { keyString } from '../dataflow/state.js';
 import { FrequencySketch, hashKey } from '../dataflow/frequency-sketch.js';
 import type { Row } from '../dataflow/delta.js';
@@ -22,11 +21,12 @@ import type { MissPolicy, TransactionReads } from '../config.js';
 import type { LimitSpec } from '../planner/limit.js';
 import { answerValues } from '../operators/reader.js';
 import { Cache, MAX_READ_KEYS, type ValueSource } from './cache.js';
-import type { PrivilegeChecks } from './privileges.js';
+import { denial, errorAnswer, mayRead, type PrivilegeChecks } from './privileges.js';
 import type { Explained } from './register.js';
 import { PROXIED_ID, type ProxiedQueries } from './proxied-queries.js';
 import { RouteMemo, type MemoRoute } from './route-memo.js';
 import { explainCacheAnswer, explainLastAnswer } from './show-caches.js';
+import { fillThenRead, notServing, presentAnswer, type Filled } from './cache-reads.js';
 
 /** What the router needs from the engine. */
 export interface RouterBackend {
@@ -127,39 +127,6 @@ function noKeys(bound: ReadonlyArray<ReadonlyArray<ValueSource>>): string {
 /** What a routed read resolves to once it waited: the answer, or the relay it became. */
 function settled(r: Routed): Answer | Upstream | Promise<Answer | Upstream | null> {
   return r.kind === 'answer' || r.kind === 'pending' ? r.answer : r;
-}
-
-/**
- * [note: cached-grants] Whether MariaDB lets the session read what `query` reads, decided on the
- * session's own upstream session: the qualified query prepares (never runs), and no table it reads
- * is shadowed by a temporary table of the session (a temporary table takes the place of its base
- * table even when named with its database, and the prepare would check the temporary one). Null
- * when it may; else the error to answer with.
- */
-async function mayRead(session: SessionView, query: QualifiedQuery): Promise<Answer | null> {
-  const { probe, probeRow } = session;
-  if (probe === undefined || probeRow === undefined) return errorAnswer(new RotorError('ERR_CACHE_ACCESS_DENIED', []));
-  const refused = await probe(query.sql, 'prepare');
-  if (refused !== null) return denial(refused);
-  for (const t of query.tables) {
-    const name = `${quoteId(t.database)}.${quoteId(t.table)}`;
-    const row = await probeRow(`SHOW CREATE TABLE ${name}`);
-    if (row === null) return errorAnswer(new RotorError('ERR_CACHE_ACCESS_DENIED', []));
-    if (!Array.isArray(row)) return denial(row as ProbeError);
-    // Fails closed: only the answer about this very table vouches for it.
-    if (row[0] !== t.table || row.length < 2) return errorAnswer(new RotorError('ERR_CACHE_ACCESS_DENIED', []));
-    if (/^\s*CREATE\s+TEMPORARY\b/i.test(String(row[1] ?? ''))) return errorAnswer(new RotorError('ERR_CACHE_TEMPORARY_TABLE', [name]));
-  }
-  return null;
-}
-
-function denial(e: ProbeError): Answer {
-  return { kind: 'error', errno: e.errno, sqlState: e.sqlState, message: e.message };
-}
-
-function errorAnswer(e: unknown): Answer {
-  if (e instanceof RotorError) return { kind: 'error', errno: e.errno, sqlState: e.sqlState, message: e.message };
-  return { kind: 'error', errno: 1105, sqlState: 'HY000', message: e instanceof Error ? e.message : String(e) };
 }
 
 // `\s*(?:;\s*)?$`, never `\s*;?\s*$`: the two adjacent `\s*` backtrack quadratically over a run of
@@ -390,8 +357,7 @@ export class CacheRouter implements ReadRouter {
   }
 
   #sessionOk(cache: Cache, session: SessionView): boolean {
-    return cache.status === 'ready' && (!session.inTransaction || this.#servesTransaction(cache, session)) && session.cacheBlocker === null
-      && this.backend.staleReason === null && (!cache.timestamps || this.backend.timeZoneReason === null);
+    return (!session.inTransaction || this.#servesTransaction(cache, session)) && session.cacheBlocker === null && notServing(cache, this.backend) === null;
   }
 
   /**
@@ -399,7 +365,7 @@ export class CacheRouter implements ReadRouter {
    * transaction's own uncommitted writes), unless its cache serves transactions — registered
    * `ALWAYS`, or every cache under `--transaction-reads cache` — and the transaction has changed
    * no rows and neither it nor the upstream's default runs SERIALIZABLE (SessionView.transactionBlocker,
- * RouterBackend.serializableReason, read with the global settings): then it is served as
+   * RouterBackend.serializableReason, read with the global settings): then it is served as
    * outside one, the cache's latest state rather than the transaction's snapshot. The session's
    * writes before the transaction are still waited for (`--consistency session`). Pinned by
    * test/e2e/transaction-reads.test.ts.
@@ -414,8 +380,7 @@ export class CacheRouter implements ReadRouter {
       return cache.def.always === true || this.backend.transactionReads === 'cache' ? (session.transactionBlocker ?? this.backend.serializableReason ?? 'inside a transaction') : 'inside a transaction';
     }
     if (session.cacheBlocker !== null) return session.cacheBlocker;
-    if (this.backend.staleReason !== null) return this.backend.staleReason;
-    return this.backend.timeZoneReason ?? 'the cache cannot serve now';
+    return notServing(cache, this.backend) ?? 'the cache cannot serve now';
   }
 
   // [note: read-your-writes] In 'session' consistency, a session that changed rows since its last
@@ -454,8 +419,7 @@ export class CacheRouter implements ReadRouter {
       }
     }
     if (keys.length === 1) {
-      const ks = readerKey ?? keyString(keys[0], reader.fold);
-      const rows = cache.ahead.size > 0 && cache.ahead.has(ks) ? undefined : reader.answer(ks, limit);
+      const rows = presentAnswer(cache, readerKey ?? keyString(keys[0], reader.fold), limit);
       if (rows !== undefined) {
         cache.stats.hits++;
         cache.latency.observe(performance.now() - t0);
@@ -508,21 +472,16 @@ export class CacheRouter implements ReadRouter {
 
   async #filled(cache: Cache, keys: ReadonlyArray<Row>, limit: LimitSpec | null, columns: ReadonlyArray<ColumnDefinition>): Promise<Answer | null> {
     const reader = cache.built.reader;
-    // A key can be evicted again between its fill and this answer (an eviction, a MIN/MAX losing
-    // its extreme while the fill waits for the stream): fill again rather than give up. A single
-    // key falls back to the rows its last fill installed, which were exact at that fill's position.
-    let installed: ReaderAnswer | undefined;
-    for (let attempt = 0; attempt < 3; attempt++) {
-      try {
-        installed = await this.backend.fill(cache, keys);
-      } catch {
-        return null;
-      }
-      const rows = keys.length === 1 ? reader.peek(keyString(keys[0], reader.fold), limit) : this.#merged(cache, keys, limit, true);
-      if (rows !== undefined && rows !== null) return { kind: 'rows', columns, rows, cache: cache.def.name };
+    let filled: Filled<ReaderAnswer | ReadonlyArray<Row>>;
+    try {
+      filled = await fillThenRead((c, k) => this.backend.fill(c, k), cache, keys,
+        () => (keys.length === 1 ? reader.peek(keyString(keys[0], reader.fold), limit) : this.#merged(cache, keys, limit, true) ?? undefined));
+    } catch {
+      return null;
     }
-    if (installed === undefined) return null;
-    const rows = limit === null ? installed : answerValues(installed).slice(limit.offset, limit.offset + limit.count);
+    if (filled === null) return null;
+    if ('read' in filled) return { kind: 'rows', columns, rows: filled.read, cache: cache.def.name };
+    const rows = limit === null ? filled.installed : answerValues(filled.installed).slice(limit.offset, limit.offset + limit.count);
     return { kind: 'rows', columns, rows, cache: cache.def.name };
   }
 

@@ -161,7 +161,7 @@ export class SchemaRefresh {
   applyChange(change: Omit<SchemaChange, 'position' | 'gtid'>, unlogged = false): void {
     const { graph, registry, upqueries, log } = this.#d;
     if (change.kind === 'privileges' || PRIVILEGE_WORDS.test(change.statement)) {
-      this.#d.privileges.invalidate();
+      this.#d.privileges.invalidate(true);
       log.debug({ statement: change.statement }, 'privileges may have changed: every session is checked again');
       if (change.kind === 'privileges') return;
     }

@@ -38,6 +38,16 @@ export interface CacheAdmin {
   drop(idOrName: string): Promise<boolean>;
   evict(idOrName: string, keys: ReadonlyArray<ReadonlyArray<Value>> | 'all'): number;
   dot?(idOrName: string): string | null;
+  /** HTTP reads (`--http-read`): a read token of the cache, shown once; null without such a cache. */
+  createReadToken?(idOrName: string, label: string | null): { readonly token: string; readonly info: object } | null;
+  /** The cache's read tokens (never the tokens themselves); null without such a cache. */
+  readTokens?(idOrName: string): ReadonlyArray<object> | null;
+  /** False without such a cache or token. */
+  revokeReadToken?(idOrName: string, tokenId: string): boolean;
+  /** Marks the cache readable over HTTP without credentials, or not; false without such a cache. */
+  setPublic?(idOrName: string, on: boolean): boolean;
+  /** Whether the cache is public; null without such a cache. */
+  isPublic?(idOrName: string): boolean | null;
 }
 
 export interface AdminOptions {
@@ -85,6 +95,12 @@ const QUERIES_QUERY = {
 } as const;
 
 const ID_PARAMS = { type: 'object', properties: { id: { type: 'string', minLength: 1, maxLength: 256 } } } as const;
+
+const TOKEN_PARAMS = { type: 'object', properties: { id: { type: 'string', minLength: 1, maxLength: 256 }, token: { type: 'string', minLength: 1, maxLength: 64 } } } as const;
+
+const TOKEN_BODY = { type: 'object', additionalProperties: false, properties: { label: { type: 'string', maxLength: 200 } } } as const;
+
+const PUBLIC_BODY = { type: 'object', required: ['public'], additionalProperties: false, properties: { public: { type: 'boolean' } } } as const;
 
 function tokenMatches(header: string | undefined, token: string): boolean {
   if (!header?.startsWith('Bearer ')) return false;
@@ -220,6 +236,48 @@ export function buildAdminApp(backend: AdminBackend, opts: AdminOptions): Fastif
     const dot = caches().dot?.(id);
     if (dot === undefined || dot === null) throw cacheNotFound(id);
     return reply.type('text/vnd.graphviz').send(dot);
+  });
+
+  // Reads over HTTP (`--http-read`, src/proxy/http-read/): read tokens and public marks per cache.
+  const reads = <K extends 'createReadToken' | 'readTokens' | 'revokeReadToken' | 'setPublic' | 'isPublic'>(k: K): NonNullable<CacheAdmin[K]> => {
+    const f = caches()[k];
+    if (f === undefined) throw new RotorError('ERR_PROXY_NOT_SUPPORTED', ['HTTP reads without a running engine']);
+    return f.bind(caches()) as NonNullable<CacheAdmin[K]>;
+  };
+
+  app.post('/api/caches/:id/tokens', { schema: { params: ID_PARAMS, body: TOKEN_BODY } }, async (req, reply) => {
+    const { id } = req.params as { id: string };
+    const body = (req.body ?? {}) as { label?: string };
+    const made = reads('createReadToken')(id, body.label ?? null);
+    if (made === null) throw cacheNotFound(id);
+    return reply.code(201).send({ token: made.token, ...made.info });
+  });
+
+  app.get('/api/caches/:id/tokens', { schema: { params: ID_PARAMS } }, async (req) => {
+    const { id } = req.params as { id: string };
+    const list = reads('readTokens')(id);
+    if (list === null) throw cacheNotFound(id);
+    return list;
+  });
+
+  app.delete('/api/caches/:id/tokens/:token', { schema: { params: TOKEN_PARAMS } }, async (req, reply) => {
+    const { id, token } = req.params as { id: string; token: string };
+    if (!reads('revokeReadToken')(id, token)) throw new RotorError('ERR_CACHE_NOT_FOUND', [`${id} (or no read token ${token} of it)`]);
+    return reply.code(204).send();
+  });
+
+  app.get('/api/caches/:id/public', { schema: { params: ID_PARAMS } }, async (req) => {
+    const { id } = req.params as { id: string };
+    const on = reads('isPublic')(id);
+    if (on === null) throw cacheNotFound(id);
+    return { public: on };
+  });
+
+  app.put('/api/caches/:id/public', { schema: { params: ID_PARAMS, body: PUBLIC_BODY } }, async (req) => {
+    const { id } = req.params as { id: string };
+    const { public: on } = req.body as { public: boolean };
+    if (!reads('setPublic')(id, on)) throw cacheNotFound(id);
+    return { public: on };
   });
 
   return app;

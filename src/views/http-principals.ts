@@ -1,0 +1,153 @@
+/**
+ * [note: http-principals] An HTTP read with Basic credentials is read as that MySQL account, as a
+ * SQL session of it would be: the password is checked by a real login to the upstream, and whether
+ * the account may read a cache is asked of MariaDB on that account's own session, through the same
+ * grants check SQL reads use ([note: cached-grants], `mayRead`), kept per account and cache until
+ * the privilege epoch moves.
+ *
+ * A verified login is remembered for {@link LOGIN_TTL_MS}, so a request costs no login, keyed by an
+ * HMAC of user and password under a key made at start and never kept anywhere: the password itself
+ * is never kept (the account's session, opened by the login, stays open while it is used, and a
+ * check that needs it again after it closed logs in with the password of the request at hand).
+ * A change of accounts or grants that reaches the binlog (`PrivilegeChecks.accountEpoch`), a wrong
+ * password, a dropped account or a changed password all need a new login; a failed login is never
+ * remembered (the listener limits failures per client address, src/proxy/http-read/). At most
+ * {@link MAX_PRINCIPALS} logins are remembered (the oldest go first), and at most
+ * {@link MAX_LOGINS_IN_FLIGHT} are checked at once. Pinned by test/views/http-principals.test.ts
+ * and test/e2e/http-read.test.ts.
+ */
+import { createHmac, randomBytes } from 'node:crypto';
+import type { ProbeError } from '../proxy/read-router.js';
+import type { AccountSession, LoginFailure } from '../upstream/account-session.js';
+import type { Checked, PrivilegeChecks, Prober } from './privileges.js';
+
+/** How long a verified login is trusted without asking the upstream again. */
+export const LOGIN_TTL_MS = 60_000;
+/** Verified logins remembered at most. */
+export const MAX_PRINCIPALS = 1_000;
+/** Logins being checked with the upstream at once, at most. */
+export const MAX_LOGINS_IN_FLIGHT = 32;
+/** An account's session unused this long is closed (longer than the default privilege refresh). */
+const SESSION_IDLE_MS = 30_000;
+
+/** Logs in as an account (src/upstream/account-session.ts `openAccountSession`). */
+export type Login = (user: string, password: string) => Promise<AccountSession | LoginFailure>;
+
+/** A verified account: what its grants checks are kept under. */
+export class Principal implements Checked {
+  /** Checks of this account are never moved by a session's own state: only the privilege epoch. */
+  readonly privilegeGeneration = 0;
+  #session: AccountSession | null;
+  #idle: NodeJS.Timeout | null = null;
+
+  constructor(readonly user: string, readonly verifiedAt: number, readonly accountEpoch: number, session: AccountSession, readonly login: Login) {
+    this.#session = session;
+    this.#touch();
+  }
+
+  /**
+   * What a grants check of this account asks MariaDB through: its session, opened again with
+   * `password` (the request's own) when it was closed.
+   */
+  prober(password: string): Prober {
+    const session = async (): Promise<AccountSession | ProbeError> => {
+      let s = this.#session;
+      if (s === null || s.closed) {
+        const opened = await this.login(this.user, password);
+        if ('kind' in opened) return opened.kind === 'refused' ? opened.error : { errno: 2003, sqlState: 'HY000', message: opened.message };
+        this.#session?.close();
+        this.#session = s = opened;
+      }
+      this.#touch();
+      return s;
+    };
+    return {
+      probe: async (sql) => {
+        const s = await session();
+        return 'probe' in s ? s.probe(sql, 'prepare') : s;
+      },
+      probeRow: async (sql) => {
+        const s = await session();
+        return 'probe' in s ? s.probeRow(sql) : s;
+      },
+    };
+  }
+
+  #touch(): void {
+    if (this.#idle !== null) clearTimeout(this.#idle);
+    this.#idle = setTimeout(() => this.close(), SESSION_IDLE_MS);
+    this.#idle.unref();
+  }
+
+  close(): void {
+    if (this.#idle !== null) clearTimeout(this.#idle);
+    this.#idle = null;
+    this.#session?.close();
+    this.#session = null;
+  }
+}
+
+export class Principals {
+  readonly #key = randomBytes(32);
+  /** HMAC of user and password → the verified account (insertion order: oldest first). */
+  readonly #verified = new Map<string, Principal>();
+  readonly #checking = new Map<string, Promise<Principal | LoginFailure>>();
+  /** Logins used once and not remembered (a grant change came during the login): closed at {@link close} too. */
+  readonly #unremembered = new Set<Principal>();
+
+  constructor(readonly login: Login, readonly privileges: PrivilegeChecks, readonly now: () => number = Date.now) {}
+
+  /** Logins remembered now. */
+  get size(): number {
+    return this.#verified.size;
+  }
+
+  /**
+   * The account these credentials log in as: at once when verified recently, else after a login;
+   * or MariaDB's refusal, the upstream out of reach, or `busy` when too many logins are being
+   * checked.
+   */
+  verify(user: string, password: string): Principal | Promise<Principal | LoginFailure | 'busy'> {
+    const h = createHmac('sha256', this.#key).update(user).update('\0').update(password).digest('base64url');
+    const known = this.#verified.get(h);
+    if (known !== undefined) {
+      if (this.now() - known.verifiedAt < LOGIN_TTL_MS && known.accountEpoch === this.privileges.accountEpoch) return known;
+      this.#verified.delete(h);
+      known.close();
+    }
+    const inFlight = this.#checking.get(h);
+    if (inFlight !== undefined) return inFlight;
+    if (this.#checking.size >= MAX_LOGINS_IN_FLIGHT) return Promise.resolve('busy');
+    const epoch = this.privileges.accountEpoch;
+    const checking = this.login(user, password).then((r): Principal | LoginFailure => {
+      this.#checking.delete(h);
+      if ('kind' in r) return r;
+      const p = new Principal(user, this.now(), epoch, r, this.login);
+      // A grant change seen while the login ran: this login is used once, not remembered.
+      if (epoch !== this.privileges.accountEpoch) {
+        this.#unremembered.add(p);
+        if (this.#unremembered.size > MAX_LOGINS_IN_FLIGHT) for (const q of this.#unremembered) { q.close(); this.#unremembered.delete(q); break; }
+        return p;
+      }
+      this.#verified.set(h, p);
+      while (this.#verified.size > MAX_PRINCIPALS) {
+        const [oldest, q] = this.#verified.entries().next().value as [string, Principal];
+        this.#verified.delete(oldest);
+        q.close();
+      }
+      return p;
+    }, (e: unknown): LoginFailure => {
+      this.#checking.delete(h);
+      return { kind: 'unreachable', message: e instanceof Error ? e.message : String(e) };
+    });
+    this.#checking.set(h, checking);
+    return checking;
+  }
+
+  /** Closes every account's session (stop). */
+  close(): void {
+    for (const p of [...this.#verified.values(), ...this.#unremembered]) p.close();
+    this.#verified.clear();
+    this.#unremembered.clear();
+  }
+}
