@@ -16,6 +16,7 @@ import { planSelect, tableOf } from './plan.js';
 import { isJoin, joinTables, planJoin } from './join.js';
 import { planUnion } from './union.js';
 import { inlineCtes } from './passes/cte.js';
+import { mergeDerived } from './passes/derived-merge.js';
 import { rightJoins } from './passes/right-join.js';
 import { semiJoins } from './passes/semi-join.js';
 import { buildCache, type BuiltCache } from './build.js';
@@ -35,11 +36,12 @@ export interface Pass {
 
 /**
  * The rewrite passes, in the order they run. cte comes first: the others see its derived tables as
- * written-out ones. right-join rewrites only a FROM clause of two tables, before semi-join adds a
- * derived table to the FROM clause.
+ * written-out ones; derived-merge then makes a derived table alone one SELECT. right-join rewrites
+ * only a FROM clause of two tables, before semi-join adds a derived table to the FROM clause.
  */
 export const PASSES: ReadonlyArray<Pass> = [
   { name: 'cte', rewrite: inlineCtes },
+  { name: 'derived-merge', rewrite: mergeDerived },
   { name: 'right-join', rewrite: rightJoins },
   { name: 'semi-join', rewrite: semiJoins },
 ];
@@ -64,7 +66,7 @@ export function planStatement(statement: AstNode, schemas: ReadonlyArray<TableSc
   const ast = rewritten(statement);
   const unqualified = tablesOf(ast).some((t) => t.db === null);
   if (ast._next) return planUnion(ast, schemas[0], unqualified);
-  return isJoin(ast) ? planJoin(ast, schemas, unqualified, statement) : planSelect(ast, schemas[0], unqualified);
+  return isJoin(ast) ? planJoin(ast, schemas, unqualified, statement) : planSelect(ast, schemas[0], unqualified, undefined, statement);
 }
 
 /** Adds the nodes of one kind of plan to the graph (sharing what exists) and returns them. */

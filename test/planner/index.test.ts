@@ -9,7 +9,7 @@ import '../support/collations.js';
 const int = (name: string): ColumnInfo => ({ name, dataType: 'int', scale: 0, collation: null });
 const tables: Record<string, TableSchema> = {
   story: { database: 'd', table: 'story', columns: [int('id'), int('author_id')] },
-  user: { database: 'd', table: 'user', columns: [int('id'), int('team_id')] },
+  user: { database: 'd', table: 'user', columns: [int('id'), int('team_id'), int('active')] },
   team: { database: 'd', table: 'team', columns: [int('id'), int('active')] },
   vote: { database: 'd', table: 'vote', columns: [int('story_id'), int('user_id')] },
 };
@@ -20,8 +20,8 @@ const plan = (sql: string) => {
 };
 
 describe('planner entry', () => {
-  it('runs the CTE pass first, then the right-join pass before the semi-join pass, which adds a table to FROM', () => {
-    assert.deepEqual(PASSES.map((p) => p.name), ['cte', 'right-join', 'semi-join']);
+  it('runs the CTE pass first, the derived-merge pass, then the right-join pass before the semi-join pass, which adds a table to FROM', () => {
+    assert.deepEqual(PASSES.map((p) => p.name), ['cte', 'derived-merge', 'right-join', 'semi-join']);
     const p = plan('SELECT u.id, s.id FROM story s RIGHT JOIN user u ON u.id = s.author_id WHERE u.id = ? AND u.team_id IN (SELECT id FROM team WHERE active = 1)');
     assert.ok(p.kind === 'join');
     assert.deepEqual(p.join.sources.map((s) => s.schema.table), ['user', 'story', 'team']);
@@ -60,5 +60,32 @@ describe('planner entry', () => {
     assert.throws(() => plan('WITH t AS (SELECT id FROM story) SELECT id FROM story WHERE id = ? AND id IN (SELECT id FROM user WHERE team_id IN (SELECT id FROM t))'), /subquer/);
     assert.throws(() => tablesRead(parseStatement('WITH a AS (SELECT id FROM story), a AS (SELECT id FROM user) SELECT id FROM a WHERE id = ?')), /defined twice/);
     assert.throws(() => tablesRead(parseStatement('WITH a (x, y) AS (SELECT id FROM story) SELECT x FROM a WHERE x = ?')), /names 2 columns/);
+  });
+
+  it('[note: derived-merge] merges a derived table alone (or a CTE) that projects one table into one SELECT over it', () => {
+    const describe = (sql: string) => lowerPlan(new Graph(), plan(sql), 'c').nodes.map((n) => n.describe());
+    const plain = describe('SELECT team_id FROM user WHERE active = 1 AND id = ?');
+    assert.deepEqual(describe('SELECT team_id FROM (SELECT id, team_id FROM user WHERE active = 1) AS d WHERE d.id = ?'), plain);
+    assert.deepEqual(describe('WITH t AS (SELECT id, team_id FROM user WHERE active = 1) SELECT team_id FROM t WHERE id = ?'), plain);
+    assert.deepEqual(describe('SELECT tid FROM (SELECT id AS uid, team_id AS tid FROM user WHERE active = 1) AS d WHERE uid = ?'), describe('SELECT team_id AS tid FROM user WHERE active = 1 AND id = ?'));
+    // `*` of a derived table is its columns, not the table's.
+    const names = (sql: string): string[] => {
+      const p = plan(sql);
+      assert.ok(p.kind === 'select');
+      return p.select.map((c) => c.name);
+    };
+    assert.deepEqual(names('SELECT * FROM (SELECT id, team_id FROM user WHERE active = 1) d WHERE team_id = ?'), ['id', 'team_id']);
+    assert.deepEqual(names('SELECT * FROM (SELECT * FROM user) d WHERE team_id = ?'), ['id', 'team_id', 'active']);
+    // Aggregates, ORDER BY … LIMIT and an outer alias over the merged table.
+    assert.ok(plan('SELECT tid, COUNT(*) AS n FROM (SELECT team_id AS tid, active FROM user) d WHERE active = ? GROUP BY tid ORDER BY n DESC, tid LIMIT 3').kind === 'select');
+  });
+
+  it('[note: derived-merge] leaves what changes the rows for the planner to refuse, and refuses columns the derived table lacks', () => {
+    for (const inner of ['SELECT DISTINCT id FROM user', 'SELECT id FROM user GROUP BY id', 'SELECT id FROM user ORDER BY id LIMIT 5', 'SELECT id FROM user UNION SELECT id FROM story']) {
+      assert.throws(() => plan(`SELECT id FROM (${inner}) d WHERE id = ?`), /derived table alone|UNION|derived/, inner);
+    }
+    assert.throws(() => plan('SELECT active FROM (SELECT id, team_id FROM user) d WHERE id = ?'), /active is not a column of the derived table d/);
+    assert.throws(() => plan('SELECT u.id FROM (SELECT id FROM user) d WHERE id = ?'), /the only table here is d/);
+    assert.throws(() => plan('SELECT id FROM (SELECT id FROM user) d WHERE id = ? AND id IN (SELECT id FROM team)'), /subquery/);
   });
 });

@@ -1,0 +1,110 @@
+/**
+ * Rewrite pass: a SELECT whose FROM is a derived table alone, `SELECT … FROM (SELECT a, b AS c
+ * FROM t [WHERE …]) AS d WHERE …`, merged into one SELECT over `t` (MariaDB's derived_merge): the
+ * inner conditions ANDed before the outer ones, each outer reference to a derived column replaced
+ * by the inner column it names, result columns keeping the derived table's names. Only a derived
+ * table that is a projection of one table with conditions merges (no GROUP BY, aggregate,
+ * DISTINCT, ORDER BY, LIMIT or UNION inside: those change which rows there are); anything else
+ * is left for the planner, which refuses a derived table alone. With the CTE pass before it,
+ * `WITH t AS (SELECT …) SELECT … FROM t WHERE k = ?` merges the same way.
+ *
+ * [note: derived-merge] Literal and parameter nodes are kept as they are (the planner lines the
+ * statement's literals up with the fingerprint's by node, walking the statement as written: the
+ * inner SELECT's before the outer WHERE's, as the text has them).
+ */
+import { columnRef, type AstNode } from '../parse.js';
+import { unsupported } from '../unsupported.js';
+
+/** Returns `ast` itself when its FROM is not one mergeable derived table. */
+export function mergeDerived(ast: AstNode): AstNode {
+  const from = ast.from as AstNode[] | null;
+  if (ast.type !== 'select' || ast._next || !Array.isArray(from) || from.length !== 1 || !from[0].expr || from[0].join) return ast;
+  const d = from[0];
+  const inner = (d.expr as AstNode).ast as AstNode | undefined;
+  if (inner === undefined || !mergeable(inner)) return ast;
+  const alias = typeof d.as === 'string' ? d.as : null;
+  if (alias === null) throw unsupported('FROM', 'a derived table without an alias');
+  const items = inner.columns as AstNode[];
+  const star = items.length === 1 && columnRef(items[0].expr as AstNode)?.column === '*';
+  // Derived column name → the inner column it is.
+  const named = new Map<string, AstNode>();
+  if (!star) {
+    for (const it of items) {
+      const ref = columnRef(it.expr as AstNode) as { column: string };
+      const name = (typeof it.as === 'string' ? it.as : ref.column).toLowerCase();
+      if (named.has(name)) throw unsupported('FROM', `a derived table with two columns named ${name}`);
+      named.set(name, it.expr as AstNode);
+    }
+  }
+  const outerAliases = new Set((ast.columns as AstNode[]).map((c) => c.as).filter((a): a is string => typeof a === 'string').map((a) => a.toLowerCase()));
+  const innerTable = (inner.from as AstNode[])[0];
+  const innerName = typeof innerTable.as === 'string' ? innerTable.as : (innerTable.table as string);
+
+  /** An outer column reference as the inner column it names (a select alias of the outer query stays). */
+  const mapRef = (node: AstNode, clause: string, aliasOk: boolean): AstNode => {
+    const ref = columnRef(node) as { table: string | null; column: string };
+    if (ref.table !== null && ref.table.toLowerCase() !== alias.toLowerCase()) throw unsupported(clause, `${ref.table}.${ref.column}: the only table here is ${alias}`);
+    if (ref.column === '*') return star ? { ...node, table: ref.table === null ? null : innerName } : node;
+    if (star) return { ...node, table: ref.table === null ? null : innerName };
+    const to = named.get(ref.column.toLowerCase());
+    if (to !== undefined) return to;
+    if (aliasOk && ref.table === null && outerAliases.has(ref.column.toLowerCase())) return node;
+    throw unsupported(clause, `${ref.column} is not a column of the derived table ${alias}`);
+  };
+  const map = (node: unknown, clause: string, aliasOk = false): unknown => {
+    if (Array.isArray(node)) return node.map((x) => map(x, clause, aliasOk));
+    if (node === null || typeof node !== 'object') return node;
+    const n = node as AstNode;
+    if (n.type === 'column_ref') return mapRef(n, clause, aliasOk);
+    // A subquery has its own scope: refused here rather than read wrongly.
+    if (n.ast !== undefined || n.type === 'select') throw unsupported(clause, 'a subquery over a derived table');
+    let out: Record<string, unknown> | null = null;
+    for (const [k, v] of Object.entries(n)) {
+      const w = map(v, clause, aliasOk);
+      if (w !== v) (out ??= { ...n })[k] = w;
+    }
+    return out ?? n;
+  };
+
+  const columns = (ast.columns as AstNode[]).flatMap((c): AstNode[] => {
+    const expr = c.expr as AstNode;
+    const ref = columnRef(expr);
+    // `*` of a derived table that lists its columns: those columns, under their derived names.
+    if (ref !== null && ref.column === '*' && !star) {
+      if (ref.table !== null && ref.table.toLowerCase() !== alias.toLowerCase()) throw unsupported('SELECT', `${ref.table}.*: the only table here is ${alias}`);
+      return items.map((it) => ({ ...it, as: typeof it.as === 'string' ? it.as : (columnRef(it.expr as AstNode) as { column: string }).column }));
+    }
+    const mapped = map(expr, 'SELECT') as AstNode;
+    // A derived column keeps the derived table's name for it (`SELECT c` of `b AS c` is `b AS c`).
+    const as = typeof c.as === 'string' ? c.as : ref !== null && ref.column !== '*' && !star ? ref.column : c.as;
+    return [mapped === expr && as === c.as ? c : { ...c, expr: mapped, as }];
+  });
+  const outerWhere = ast.where === null || ast.where === undefined ? null : map(ast.where, 'WHERE') as AstNode;
+  const innerWhere = (inner.where ?? null) as AstNode | null;
+  const where = innerWhere === null ? outerWhere : outerWhere === null ? innerWhere
+    : { type: 'binary_expr', operator: 'AND', left: innerWhere, right: outerWhere };
+  const groupby = ast.groupby ? { ...(ast.groupby as AstNode), columns: map((ast.groupby as AstNode).columns, 'GROUP BY', true) } : ast.groupby;
+  return {
+    ...ast,
+    columns,
+    from: [{ ...innerTable }],
+    where,
+    groupby,
+    having: ast.having ? map(ast.having, 'HAVING', true) : ast.having,
+    orderby: Array.isArray(ast.orderby) ? (ast.orderby as AstNode[]).map((o) => ({ ...o, expr: map(o.expr, 'ORDER BY', true) })) : ast.orderby,
+  };
+}
+
+/** A projection of one table's columns with conditions: nothing that changes which rows there are. */
+function mergeable(inner: AstNode): boolean {
+  const from = inner.from as AstNode[] | null;
+  if (inner.type !== 'select' || inner._next || inner.with || inner.distinct || inner.groupby || inner.having || inner.orderby || inner.locking_read) return false;
+  const limit = inner.limit as AstNode | null | undefined;
+  if (limit && Array.isArray(limit.value) && (limit.value as unknown[]).length > 0) return false;
+  if (!Array.isArray(from) || from.length !== 1 || from[0].expr || from[0].join || typeof from[0].table !== 'string') return false;
+  const items = inner.columns as AstNode[];
+  if (!Array.isArray(items) || items.length === 0) return false;
+  const refs = items.map((it) => columnRef(it.expr as AstNode));
+  if (refs.some((r) => r === null)) return false;
+  return items.length === 1 || refs.every((r) => r?.column !== '*');
+}
