@@ -475,7 +475,7 @@ export class Upqueries {
         if (this.lastApplied === null || comparePositions(this.lastApplied, pos) < 0) {
           this.graph.fence(node, keys, pos);
           this.stats.fenced++;
-        }
+        } else this.graph.fence(node, keys, null);
       }
       return;
     }

@@ -17,13 +17,14 @@ const KEYS = 6;
 // past their position ([note: snapshot-behind-stream]). The snapshot runs are reported, not
 // enforced (todo): under CI's load one answered a UNION key with a row its writes had moved out
 // (seed 2, `… WHERE k = 2 UNION … WHERE v = 2`), a replay defect not yet found.
-for (const fillRead of ['locking', 'snapshot'] as const) describe(`race (${fillRead} fills): writers on hot keys, readers missing on fresh and evicted keys`, () => {
+const FILL_READS = (process.env.ROTOR_RACE_FILL_READS ?? 'locking,snapshot').split(',') as Array<'locking' | 'snapshot'>;
+for (const fillRead of FILL_READS) describe(`race (${fillRead} fills): writers on hot keys, readers missing on fresh and evicted keys`, () => {
   let f: EngineFixture;
   before(async () => { f = await EngineFixture.create('views_race', '', { engine: { fillRead } }); });
   after(async () => { await f.close(); });
 
   SEEDS.forEach((seed, run) => {
-    it(`leaves every cached answer equal to MariaDB's after draining (seed ${seed})`, fillRead === 'snapshot' ? { todo: 'snapshot fills are experimental: see the comment above' } : {}, async (t) => {
+    it(`leaves every cached answer equal to MariaDB's after draining (seed ${seed})`, fillRead === 'snapshot' && process.env.ROTOR_RACE_ENFORCE === undefined ? { todo: 'snapshot fills are experimental: see the comment above' } : {}, async (t) => {
       const rnd = prng(seed);
       const table = `hot_${seed}_${run}`;
       await f.db.admin.query(`CREATE TABLE ${table} (id INT PRIMARY KEY AUTO_INCREMENT, k INT, v INT, INDEX (k))`);
