@@ -66,7 +66,7 @@ export interface RotorConfig {
   readonly missPolicy: MissPolicy;
   /** How many statements SHOW PROXIED QUERIES keeps (0: none are counted). */
   readonly queryStats: number;
-  /** How fills read the upstream: `locking` (exact, proven) or `snapshot` (no lock; see README). */
+  /** How fills read the upstream: `snapshot` (a consistent snapshot, no lock) or `locking` (share locks). */
   readonly fillRead: 'locking' | 'snapshot';
   /** Hot keys recorded per cache in the data dir and filled again at start (0: warm start off). */
   readonly warmKeys: number;
@@ -94,6 +94,7 @@ export const DEFAULTS = {
   cacheIdleMs: 0,
   consistency: 'eventual',
   missPolicy: 'relay',
+  fillRead: 'snapshot',
   queryStats: 1000,
   warmKeys: 500,
   warmRate: 500,
@@ -154,8 +155,8 @@ function parseMissPolicy(value: string | undefined): MissPolicy {
 }
 
 function parseFillRead(value: string | undefined): 'locking' | 'snapshot' {
-  if (value === undefined || value === '' || value === 'locking') return 'locking';
-  if (value === 'snapshot') return 'snapshot';
+  if (value === undefined || value === '') return DEFAULTS.fillRead;
+  if (value === 'snapshot' || value === 'locking') return value;
   throw invalid(`--fill-read must be locking or snapshot, not "${value}"`);
 }
 

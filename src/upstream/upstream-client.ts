@@ -68,10 +68,10 @@ export interface UpstreamClientOptions {
   /** Upquery connections (default 4). */
   readonly connectionLimit?: number;
   /**
-   * Default: `locking`. `snapshot` takes no lock (fills replay the batches past the snapshot's
-   * position: [note: snapshot-behind-stream]) but is still experimental: fills read that way have
-   * disagreed with MariaDB under concurrent commits (README, Consistency); a server without
-   * snapshot positions reads `locking` whatever is asked.
+   * Default: `snapshot` where the server names a snapshot's position (MariaDB), else `locking`
+   * (MySQL); a server without snapshot positions reads `locking` whatever is asked. `snapshot`
+   * takes no lock (fills replay the batches past the snapshot's position:
+   * [note: snapshot-behind-stream]; its position is read as [note: snapshot-position] says).
    */
   readonly fillRead?: FillRead;
 }
@@ -115,7 +115,7 @@ export class UpstreamClient implements SnapshotReader {
   constructor(url: string, opts: UpstreamClientOptions = {}) {
     this.#url = url;
     this.#connectionLimit = opts.connectionLimit ?? 4;
-    this.#fillRead = opts.fillRead ?? 'locking';
+    this.#fillRead = opts.fillRead ?? null;
     this.#control = createPool(url, 2, CONTROL_SETUP);
   }
 
