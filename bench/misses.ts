@@ -45,10 +45,14 @@ const opts = new Command('bench:misses')
   .description('Cache-miss latency through Rotor (relayed, and filled) vs the same query sent directly, and an aggregate miss over a big key')
   .option('--keys <n>', 'distinct point keys, each missed once per policy', positive, 2000)
   .option('--fans <n>', 'rows under the one aggregate key', positive, 1_000_000)
+  .option('--fill-read <list>', 'fill reads to measure the fill policy with, in one run (the first is reported as `fill`)', (v) => v.split(',').map((x) => {
+    if (x !== 'snapshot' && x !== 'locking') throw new InvalidArgumentError('each must be snapshot or locking');
+    return x;
+  }), ['snapshot', 'locking'])
   .option('--upstream <url>', 'MariaDB to use (default: the private MariaDB "bench")')
   .option('--json <path>', 'JSON result path (default bench/results/misses.json)')
   .parse()
-  .opts<{ keys: number; fans: number; upstream?: string; json?: string }>();
+  .opts<{ keys: number; fans: number; fillRead: string[]; upstream?: string; json?: string }>();
 
 const servers = await benchServers({ upstream: opts.upstream, needRedis: false });
 const admin = await connect(servers.upstreamUrl);
@@ -117,8 +121,8 @@ interface Run {
 }
 
 /** A Rotor with `--miss-policy policy` and the three caches, and a warm connection to it and to MariaDB. */
-async function withRotor(policy: 'relay' | 'fill', run: (r: Run) => Promise<Record<string, unknown>>): Promise<Record<string, unknown>> {
-  const rotor = await startRotor(servers.upstreamUrl, { extraArgs: ['--miss-policy', policy] });
+async function withRotor(policy: 'relay' | 'fill', run: (r: Run) => Promise<Record<string, unknown>>, fillRead = opts.fillRead[0]): Promise<Record<string, unknown>> {
+  const rotor = await startRotor(servers.upstreamUrl, { extraArgs: ['--miss-policy', policy, '--fill-read', fillRead] });
   try {
     const ids = {
       point: await rotor.registerCache(`${POINT_SQL}?`),
@@ -187,7 +191,7 @@ const relayPolicy = (): Promise<Record<string, unknown>> => withRotor('relay', a
 });
 
 /** `--miss-policy fill`: every first read waits for its fill. */
-const fillPolicy = (): Promise<Record<string, unknown>> => withRotor('fill', async (r) => {
+const fillPolicy = (fillRead: string): Promise<Record<string, unknown>> => withRotor('fill', async (r) => {
   const { rotor, viaRotor, direct, ids } = r;
   const hit = new Histogram();
   const miss = await alternate('fill: point misses', viaRotor, direct, (id) => POINT_SQL + id, (id) => POINT_SQL + id,
@@ -209,14 +213,18 @@ const fillPolicy = (): Promise<Record<string, unknown>> => withRotor('fill', asy
     },
     vote: { miss: ms(vote.rotor), pointDirect: ms(vote.direct), naturalDirect: ms(voteNatural), stats: voteStats },
   };
-});
+}, fillRead);
 
 type S = LatencySummary;
 try {
   const relay = await relayPolicy() as { point: { first: S; direct: S; uncached: S; second: S; hit: S; stats: Record<string, number> | null }; aggregate: { first: S; direct: S }; vote: { first: S; pointDirect: S } };
-  const fill = await fillPolicy() as { point: { miss: S; direct: S; hit: S }; aggregate: { miss: S; direct: S; hit: S; upqueries: number | null }; vote: { miss: S; pointDirect: S; naturalDirect: S } };
+  type Fill = { point: { miss: S; direct: S; hit: S }; aggregate: { miss: S; direct: S; hit: S; upqueries: number | null }; vote: { miss: S; pointDirect: S; naturalDirect: S } };
+  const byRead: Record<string, Fill> = {};
+  for (const fr of opts.fillRead) byRead[fr] = await fillPolicy(fr) as Fill;
+  const fill = byRead[opts.fillRead[0]];
   result.relay = relay;
   result.fill = fill;
+  result.fillReads = byRead;
 
   const ratio = (a: number, b: number) => `${fmt(a / b)}×`;
   const row = (name: string, x: S, base?: S): string[] => [name, fmt(x.avg, 3), fmt(x.p50, 3), fmt(x.p99, 3), base ? ratio(x.avg, base.avg) : '', base ? ratio(x.p50, base.p50) : ''];
@@ -256,9 +264,16 @@ try {
       row('vote query, direct (avg of 5)', fill.vote.naturalDirect),
     ]),
     '',
+    `Fill reads in this run (\`--miss-policy fill\`, the first listed is the table above; ratios to the same run's direct reads):`,
+    '',
+    table(['fill read', 'point miss p50 ms', 'p99 ms', '/ direct (p50)', 'COUNT(*) miss ms', 'vote miss p50 ms', '/ article by id (p50)'], opts.fillRead.map((fr) => {
+      const f = byRead[fr];
+      return [fr, fmt(f.point.miss.p50, 3), fmt(f.point.miss.p99, 3), ratio(f.point.miss.p50, f.point.direct.p50), fmt(f.aggregate.miss.avg, 3), fmt(f.vote.miss.p50, 3), ratio(f.vote.miss.p50, f.vote.pointDirect.p50)];
+    })),
+    '',
     `The COUNT(*) miss took ${fill.aggregate.upqueries ?? '?'} upquery (one \`SELECT item_id, COUNT(*) … GROUP BY\` restricted to the key; no row is fetched to be counted). ` +
     'The vote miss is compared with a point read of the article by primary key (target: ≤ 2×); it takes two upqueries at once (the article by id, the vote count by one GROUP BY). ' +
-    'A fill runs its upquery in a consistent snapshot (`START TRANSACTION WITH CONSISTENT SNAPSHOT`, the snapshot\'s `Binlog_snapshot_position`, the query: three statements queued together, no lock taken). ' +
+    'A snapshot fill runs its upquery in a consistent snapshot (`START TRANSACTION WITH CONSISTENT SNAPSHOT`, the query, the snapshot\'s position read twice: three round trips, no lock taken); a locking fill reads SERIALIZABLE, then `SHOW MASTER STATUS` (two round trips, share locks until its COMMIT). ' +
     'A relayed first read costs what the client\'s statement costs MariaDB: the vote query\'s natural plan, not the fill\'s two point upqueries. One client, sequential; MariaDB and Rotor share 2 cores.',
     '',
   ].join('\n');

@@ -43,7 +43,7 @@ function startCommand(): Command {
     .addOption(new Option('--transaction-reads <where>', 'reads inside a transaction: upstream (MariaDB\'s snapshot), or cache: every cache serves them as CREATE CACHE ALWAYS does, until the transaction changes rows').env('ROTOR_TRANSACTION_READS').default(DEFAULTS.transactionReads))
     .addOption(new Option('--max-limit-param <rows>', 'a cache registered with LIMIT ? serves reads asking for up to this many rows (offset + count) per key; larger ones go upstream').env('ROTOR_MAX_LIMIT_PARAM').default(String(DEFAULTS.maxLimitParam)))
     .addOption(new Option('--query-stats <n>', 'statements SHOW PROXIED QUERIES keeps, the ones with the most upstream time (0: count none)').env('ROTOR_QUERY_STATS').default(String(DEFAULTS.queryStats)))
-    .addOption(new Option('--fill-read <how>', 'how fills read the upstream: locking (a share-locking read, exact) or snapshot (a consistent snapshot, no lock; experimental: see the README)').env('ROTOR_FILL_READ').default('locking'))
+    .addOption(new Option('--fill-read <how>', 'how fills read the upstream: snapshot (a consistent snapshot at its binlog position, no lock) or locking (a share-locking read; writers to what it reads wait)').env('ROTOR_FILL_READ').default('snapshot'))
     .addOption(new Option('--warm-keys <n>', 'hot keys recorded per cache in --data-dir and filled again in the background at start (0: warm start off)').env('ROTOR_WARM_KEYS').default(String(DEFAULTS.warmKeys)))
     .addOption(new Option('--warm-rate <n>', 'keys a warm start fills per second, at most').env('ROTOR_WARM_RATE').default(String(DEFAULTS.warmRate)))
     .addOption(new Option('--tls-cert <file>', 'PEM certificate: enables TLS (STARTTLS) for clients').env('ROTOR_TLS_CERT'))

@@ -77,7 +77,7 @@ export interface RotorConfig {
    * asking for more goes upstream.
    */
   readonly maxLimitParam: number;
-  /** How fills read the upstream: `locking` (exact, proven) or `snapshot` (no lock; see README). */
+  /** How fills read the upstream: `snapshot` (a consistent snapshot, no lock) or `locking` (share locks). */
   readonly fillRead: 'locking' | 'snapshot';
   /** Hot keys recorded per cache in the data dir and filled again at start (0: warm start off). */
   readonly warmKeys: number;
@@ -116,6 +116,7 @@ export const DEFAULTS = {
   consistency: 'eventual',
   missPolicy: 'relay',
   transactionReads: 'upstream',
+  fillRead: 'snapshot',
   queryStats: 1000,
   maxLimitParam: 1000,
   warmKeys: 500,
@@ -190,8 +191,8 @@ function parseTransactionReads(value: string | undefined): TransactionReads {
 }
 
 function parseFillRead(value: string | undefined): 'locking' | 'snapshot' {
-  if (value === undefined || value === '' || value === 'locking') return 'locking';
-  if (value === 'snapshot') return 'snapshot';
+  if (value === undefined || value === '') return DEFAULTS.fillRead;
+  if (value === 'snapshot' || value === 'locking') return value;
   throw invalid(`--fill-read must be locking or snapshot, not "${value}"`);
 }
 

@@ -175,8 +175,17 @@ export class Graph {
     }
   }
 
-  /** Marks `keys` of `node` as filled at `position`: batches at or before it skip them. */
-  fence(node: StatefulOperator, keys: ReadonlyArray<Row>, position: BinlogPosition): void {
+  /**
+   * `keys` of `node` were just filled: with the stream behind the fill's `position`, batches at or
+   * before it skip them; with the stream at or past it (`position` null), no fence is left on them
+   * from an earlier fill — a fence older than the fill it outlived would skip batches the new fill
+   * has not seen (an earlier locking read's position can be past a later snapshot's).
+   */
+  fence(node: StatefulOperator, keys: ReadonlyArray<Row>, position: BinlogPosition | null): void {
+    if (position === null) {
+      this.#dropFences(node, keys);
+      return;
+    }
     // A node released while its fill was in flight receives no more batches: nothing to fence.
     if (!this.#index.has(node)) return;
     const st = node.state;
@@ -210,7 +219,11 @@ export class Graph {
           this.#collecting = restrict === null;
           try {
             if (this.#collecting && node.kind === 'reader') this.#record(node, r.evicted);
-            if (r.evicted.length > 0) this.#evictChildren(node, r.evicted);
+            if (r.evicted.length > 0) {
+              // The key's next fill sets its own fence (or none): this one must not outlive it.
+              this.#dropFences(node, r.evicted);
+              this.#evictChildren(node, r.evicted);
+            }
             for (const e of r.evictBelow ?? []) {
               for (const child of this.#children.get(node) ?? []) this.#evictInto(child, child.parents.indexOf(node), e.columns, e.keys);
             }

@@ -26,15 +26,16 @@
  * So each batch is counted exactly once in a filled key: in the fill, or on top of it.
  * If the log overflowed while the upquery was out, the fill is discarded and retried.
  *
- * The locking read is the default: it installs its rows before any writer to them can commit (the
- * COMMIT that releases its locks is sent after the rows are in), so no batch for the filled rows
- * is ever replayed onto it. A snapshot read (`--fill-read snapshot`, experimental) takes no lock,
- * so writers to a filled key commit while its fill is out and their batches are replayed on top of
- * it ([note: snapshot-behind-stream]: those the stream applied before the fill began too) — and
- * views filled that way still disagreed with MariaDB once (README, Consistency). A replayed batch
- * that makes an operator evict the key (a MIN/MAX losing its extreme) undoes the fill, and the key
- * is asked again with a locking read, as is a fill the recent log cannot vouch for ({@link Upqueries.request}). Pinned by test/binlog/fill-position.test.ts (both
- * reads) and test/views/race.test.ts (both reads).
+ * A snapshot read (the default) takes no lock, so writers to a filled key commit while its fill is
+ * out and their batches are replayed on top of it ([note: snapshot-behind-stream]: those the
+ * stream applied before the fill began too); its position is its snapshot's own only as read the
+ * way [note: snapshot-position] says. A locking read (`--fill-read locking`, and every server
+ * without snapshot positions) installs its rows before any writer to them can commit (the COMMIT
+ * that releases its locks is sent after the rows are in), so no batch for the filled rows is
+ * replayed onto it. A replayed batch that makes an operator evict the key (a MIN/MAX losing its
+ * extreme) undoes the fill, and the key is asked again with a locking read, as is a fill the
+ * recent log cannot vouch for ({@link Upqueries.request}). Pinned by
+ * test/binlog/fill-position.test.ts (both reads) and test/views/race.test.ts (both reads).
  */
 import type { Row } from './delta.js';
 import { statefulNode, type InputNode, type StatefulOperator } from './operator.js';
@@ -475,7 +476,7 @@ export class Upqueries {
         if (this.lastApplied === null || comparePositions(this.lastApplied, pos) < 0) {
           this.graph.fence(node, keys, pos);
           this.stats.fenced++;
-        }
+        } else this.graph.fence(node, keys, null);
       }
       return;
     }

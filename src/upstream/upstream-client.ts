@@ -18,6 +18,7 @@ import { normalizeMysql2Row } from './mysql2-values.js';
 import { createPool } from './connections.js';
 import { binlogEnd } from './binlog-status.js';
 import * as schema from './schema-reads.js';
+import { READ_POSITION_TWICE, inPositionTurn, snapshotPosition } from './snapshot-position.js';
 
 export { toColumnDefinition } from './schema-reads.js';
 
@@ -67,10 +68,10 @@ export interface UpstreamClientOptions {
   /** Upquery connections (default 4). */
   readonly connectionLimit?: number;
   /**
-   * Default: `locking`. `snapshot` takes no lock (fills replay the batches past the snapshot's
-   * position: [note: snapshot-behind-stream]) but is still experimental: fills read that way have
-   * disagreed with MariaDB under concurrent commits (README, Consistency); a server without
-   * snapshot positions reads `locking` whatever is asked.
+   * Default: `snapshot` where the server names a snapshot's position (MariaDB), else `locking`
+   * (MySQL); a server without snapshot positions reads `locking` whatever is asked. `snapshot`
+   * takes no lock (fills replay the batches past the snapshot's position:
+   * [note: snapshot-behind-stream]; its position is read as [note: snapshot-position] says).
    */
   readonly fillRead?: FillRead;
 }
@@ -87,17 +88,19 @@ function isRetryable(e: unknown): boolean {
   return errno === 1213 || errno === 1205 || errno === 1412;
 }
 
-/** The snapshot's position from `SHOW STATUS LIKE 'binlog_snapshot_%'`; undefined when the server has none. */
-function snapshotPosition(rows: ReadonlyArray<ReadonlyArray<unknown>>): BinlogPosition | null | undefined {
-  let file: string | undefined, position: number | undefined;
-  for (const [name, value] of rows) {
-    const n = String(name).toLowerCase();
-    if (n === 'binlog_snapshot_file') file = String(value);
-    else if (n === 'binlog_snapshot_position') position = Number(value);
-  }
-  if (file === undefined || position === undefined) return undefined;
-  // An empty file name: the binary log is off.
-  return file === '' ? null : { file, position };
+/**
+ * A snapshot's position could not be trusted ([note: snapshot-position]: another session's status
+ * read overlapped one of its two evaluations): the snapshot is taken again.
+ */
+const TORN = Symbol('torn');
+
+/** Snapshots taken again for a torn position before the fill reads with locks instead. */
+const TORN_RETRIES = 5;
+
+/** information_schema has no status tables here (MySQL 5.7+): no snapshot position either. */
+function noStatusTable(e: unknown): boolean {
+  const errno = (e as { errno?: number }).errno;
+  return errno === 1109 || errno === 3167;
 }
 
 export class UpstreamClient implements SnapshotReader {
@@ -112,9 +115,12 @@ export class UpstreamClient implements SnapshotReader {
   constructor(url: string, opts: UpstreamClientOptions = {}) {
     this.#url = url;
     this.#connectionLimit = opts.connectionLimit ?? 4;
-    this.#fillRead = opts.fillRead ?? 'locking';
+    this.#fillRead = opts.fillRead ?? null;
     this.#control = createPool(url, 2, CONTROL_SETUP);
   }
+
+  /** Snapshot positions not taken because another session's status read overlapped ([note: snapshot-position]). */
+  tornPositions = 0;
 
   /** How upqueries read ({@link FillRead}); null before the first when the server decides. */
   get fillRead(): FillRead | null {
@@ -128,10 +134,16 @@ export class UpstreamClient implements SnapshotReader {
    * older than a table's definition, is retried.
    */
   async snapshotQuery(sql: string, locking = false): Promise<SnapshotResult> {
-    for (let attempt = 1; ; attempt++) {
+    let torn = 0;
+    for (let attempt = 1; ; ) {
       try {
-        if (locking || this.#fillRead === 'locking') return await this.#lockingRead(sql);
+        if (locking || this.#fillRead === 'locking' || torn >= TORN_RETRIES) return await this.#lockingRead(sql);
         const r = await this.#snapshotRead(sql);
+        if (r === TORN) {
+          torn++;
+          this.tornPositions++;
+          continue;
+        }
         if (r !== undefined) return r;
         // No Binlog_snapshot_* status: a snapshot's position cannot be known here (MySQL).
         this.#fillRead = 'locking';
@@ -139,39 +151,44 @@ export class UpstreamClient implements SnapshotReader {
       } catch (e) {
         if (attempt >= LOCK_RETRIES || !isRetryable(e)) throw e;
         await sleep(Math.random() * 5 * attempt);
+        attempt++;
       }
     }
   }
 
   /**
    * `START TRANSACTION WITH CONSISTENT SNAPSHOT` fixes, at one instant, both the InnoDB read view
-   * and the binlog position of the last transaction committed into it
-   * (`Binlog_snapshot_file`/`_position`: MariaDB takes both under the lock that orders commits, so
-   * a transaction is inside the snapshot exactly when it ends at or before that position). The
-   * query reads that view and locks nothing. Three round trips on the reader's path (the
-   * statements are queued together; one statement per request, [note: upquery-literals]), the
-   * COMMIT off it. Undefined when the server has no snapshot position (nothing was read).
+   * and the binlog position of the last transaction committed into it (MariaDB takes both under
+   * the lock that orders commits, so a transaction is inside the snapshot exactly when it ends at
+   * or before that position), which the session then reads from its status
+   * ([note: snapshot-position]: one session of this process at a time, evaluated twice). The
+   * query reads that view and locks no row. Three round trips on the reader's path (one statement
+   * per request, [note: upquery-literals]), the COMMIT off it. Undefined when the server has no
+   * snapshot position (nothing was read); {@link TORN} when the position cannot be trusted.
    */
-  async #snapshotRead(sql: string): Promise<SnapshotResult | undefined> {
+  async #snapshotRead(sql: string): Promise<SnapshotResult | undefined | typeof TORN> {
     this.#snapshots ??= createPool(this.#url, this.#connectionLimit, SNAPSHOT_SETUP);
     const conn = await this.#snapshots.getConnection();
     let status: unknown[][], results: Value[][], fields: FieldPacket[];
     try {
       const begun = conn.query('START TRANSACTION WITH CONSISTENT SNAPSHOT');
-      const asked = conn.query({ sql: "SHOW STATUS LIKE 'binlog_snapshot_%'", rowsAsArray: true });
       const read = conn.query({ sql, rowsAsArray: true });
-      const [, [s], [r, f]] = await Promise.all([begun, asked, read]) as unknown as [unknown, [unknown[][]], [Value[][], FieldPacket[]]];
-      status = s; results = r; fields = f;
+      [, [results, fields]] = await Promise.all([begun, read]) as unknown as [unknown, [Value[][], FieldPacket[]]];
+      // The snapshot's position is fixed since START: it is read after the query, one session of
+      // this process at a time.
+      [status] = await inPositionTurn(() => conn.query({ sql: READ_POSITION_TWICE, rowsAsArray: true })) as unknown as [unknown[][]];
     } catch (e) {
       // A failed statement can leave the transaction open: this connection is not reused.
       conn.destroy();
+      if (noStatusTable(e)) return undefined;
       throw e;
     }
     conn.query('COMMIT').then(() => conn.release(), () => conn.destroy());
     const position = snapshotPosition(status);
-    if (position === undefined) return undefined;
+    if (position.kind === 'none') return undefined;
+    if (position.kind === 'torn') return TORN;
     this.#fillRead ??= 'snapshot';
-    return { rows: results.map((r) => normalizeMysql2Row(fields, r) as Row), position };
+    return { rows: results.map((r) => normalizeMysql2Row(fields, r) as Row), position: position.position };
   }
 
   /**

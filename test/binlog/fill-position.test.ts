@@ -79,6 +79,49 @@ describe('binlog positions against upquery reads', () => {
     }
   });
 
+  // [note: snapshot-position] MariaDB shows a session's snapshot position through buffers every
+  // session's status read writes: overlapping status reads can show one session another's value.
+  // Four snapshot reads at a time, beside a session reading status in a loop and another doing
+  // so inside snapshots of its own, must each still be split exactly.
+  it('concurrent snapshot reads, beside other sessions reading the binlog status, are each exact at their position', async () => {
+    const client = new UpstreamClient(db.url, { fillRead: 'snapshot', connectionLimit: 4 });
+    const writers = await Promise.all([1, 2, 3, 4].map(() => mysql.createConnection({ uri: db.url })));
+    const others = await Promise.all([1, 2].map(() => mysql.createConnection({ uri: db.url })));
+    let writing = true;
+    const load = writers.map(async (w, i) => {
+      while (writing) await w.query('INSERT INTO c (k) VALUES (?)', [i % 2]);
+    });
+    const noise = others.map(async (o, i) => {
+      while (writing) {
+        if (i === 0) await o.query("SHOW STATUS LIKE 'binlog_snapshot_%'");
+        else {
+          await o.query('START TRANSACTION WITH CONSISTENT SNAPSHOT');
+          await o.query("SHOW STATUS LIKE 'binlog_snapshot_%'");
+          await o.query('COMMIT');
+        }
+      }
+    });
+    const reads: Array<{ at: BinlogPosition; count: number }> = [];
+    try {
+      await Promise.all([1, 2, 3, 4].map(async () => {
+        for (let i = 0; i < 200; i++) {
+          const r = await client.snapshotQuery('SELECT COUNT(*) FROM c WHERE k = 1');
+          assert.ok(r.position !== null && r.locked !== true);
+          reads.push({ at: r.position, count: Number(r.rows[0][0]) });
+        }
+      }));
+    } finally {
+      writing = false;
+      await Promise.allSettled([...load, ...noise]);
+      await Promise.all([...writers, ...others].map((c) => c.end()));
+      await client.close();
+    }
+    await caughtUp(stream, db.admin);
+    const wrong = reads.filter((s) => inside(s.at, 1) !== s.count);
+    assert.deepEqual(wrong.map((s) => `${s.at.file}:${s.at.position} read ${s.count}, batches say ${inside(s.at, 1)}`), [], `${wrong.length} of ${reads.length} positions were not their snapshot's (${client.tornPositions} torn reads caught)`);
+    assert.ok(new Set(reads.map((s) => s.count)).size > 100, 'the reads fell between concurrent commits');
+  });
+
   /**
    * The transactions from `from` on, as `mariadb-binlog -vv` decodes them: where each ends
    * (end_log_pos of its XID event) and how many rows with k = 1 it inserted into `c`.

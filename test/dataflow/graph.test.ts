@@ -35,6 +35,21 @@ describe('graph', () => {
     assert.deepEqual(agg.state!.rows(keyString([1])), [[1, 2]]);
   });
 
+  it('lifts an older fill\'s fence from keys filled again with the stream past the new position', () => {
+    const g = new Graph();
+    const c = build(g, 'SELECT COUNT(*) FROM t WHERE g = ?', 'c');
+    const agg = c.nodes[1] as Aggregate;
+    agg.state!.fillFromInput([[1]], [[1, 1]]);
+    g.fence(agg, [[1]], { file: 'bin.000001', position: 200 });
+    // The key goes (by a path that does not pass through the graph) and is filled again at 120,
+    // with the stream already at 140: the fence at 200 must not skip the batches after 140.
+    agg.state!.evict(keyString([1]));
+    agg.state!.fillFromInput([[1]], [[1, 1]]);
+    g.fence(agg, [[1]], null);
+    g.applyBatch(batch(150, [[1, [2, 1]]]));
+    assert.deepEqual(agg.state!.rows(keyString([1])), [[1, 2]]);
+  });
+
   it('replays held batches into one node for the filled keys only', () => {
     const g = new Graph();
     const c = build(g, 'SELECT COUNT(*) FROM t WHERE g = ?', 'c');
