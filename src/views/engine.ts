@@ -324,7 +324,7 @@ export class Engine implements BinlogSink, RouterBackend, HttpReadsBackend {
     await this.#schema.loadCollations(defs.flatMap((d) => tablesOf(d)));
     for (const def of defs) {
       try {
-        installed.push(this.#registry.install(def, this.divPrecisionIncrement));
+        installed.push(this.#registry.install(def, this.#schema.settings));
       } catch (e) {
         this.#log.warn({ err: e, cache: def.id }, 'a persisted cache could not be rebuilt');
       }
