@@ -208,6 +208,11 @@ export class Engine implements BinlogSink, RouterBackend, HttpReadsBackend {
     return this.#schema.divPrecisionIncrement;
   }
 
+  /** The upstream's global `group_concat_max_len`, which the caches with GROUP_CONCAT are built with. */
+  get groupConcatMaxLen(): number {
+    return this.#schema.groupConcatMaxLen;
+  }
+
   /** Caches emptied because rows changed by a statement logged without row events. [note: statement-dml] */
   get statementChanges(): number {
     return this.#schema.statementChanges;
