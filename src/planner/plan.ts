@@ -80,6 +80,19 @@ export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boole
   if (ast.where) split(ast.where as AstNode);
   const paramColumns = new Set<number>();
   for (const c of conjuncts) {
+    // `a = ? OR a = ? …` on one column: one parameter of several values, as `a IN (?, ?, …)`.
+    const or = paramDisjunction(c);
+    if (or !== null) {
+      const cols = new Set(or.map((p) => colIndex(p.ref, 'where clause')));
+      if (cols.size === 1) {
+        const col = [...cols][0];
+        if (paramColumns.has(col)) throw unsupported('WHERE', `two parameters on column ${schema.columns[col].name}`);
+        paramColumns.add(col);
+        const spec = { column: col, multi: true, listable: true };
+        for (const p of or) paramNodes.set(p.node, spec);
+        continue;
+      }
+    }
     const p = paramEquality(c);
     if (p !== null) {
       const col = colIndex(p.ref, 'where clause');
@@ -95,13 +108,20 @@ export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boole
   // Literal slots in textual order, numbering the parameters as they appear.
   const params: ParamSpec[] = [];
   const slots: SlotSpec[] = [];
+  // The parameter each spec became (the placeholders of `a = ? OR a = ?` share one).
+  const paramAt = new Map<object, number>();
   walkLiterals(statement, (node, kind) => {
     const part = limitNodes.get(node);
     if (part !== undefined) { slots.push({ kind: 'limit', part }); return; }
     const p = paramNodes.get(node);
     if (p !== undefined) {
-      params.push(p);
-      slots.push({ kind: p.multi ? 'list-param' : 'param', param: params.length - 1 });
+      let at = paramAt.get(p);
+      if (at === undefined) {
+        params.push(p);
+        at = params.length - 1;
+        paramAt.set(p, at);
+      }
+      slots.push({ kind: kind === 'list' ? 'list-param' : 'param', param: at });
     } else if (kind === 'param') throw unsupported('statement', 'a parameter outside `column = ?` / `column IN (?, …)` conditions ANDed in WHERE');
     else slots.push({ kind: kind === 'list' ? 'list-const' : 'const' });
   });
@@ -264,6 +284,20 @@ export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boole
     kind: 'select', schema, unqualified, params, where, having, select, orderBy, limit, limitParam, distinct, slots, stageNames, join: null,
     aggregate: isAgg ? { groupBy, rules, scalar: groupNodes.length === 0 } : null,
   };
+}
+
+/** The equalities of `a = ? OR a IN (?, …) OR …` (placeholders only), or null. */
+function paramDisjunction(n: AstNode): Array<NonNullable<ReturnType<typeof paramEquality>>> | null {
+  if (n.type !== 'binary_expr' || n.operator !== 'OR') return null;
+  const out: Array<NonNullable<ReturnType<typeof paramEquality>>> = [];
+  const walk = (x: AstNode): boolean => {
+    if (x.type === 'binary_expr' && x.operator === 'OR') return walk(x.left as AstNode) && walk(x.right as AstNode);
+    const p = paramEquality(x);
+    if (p === null) return false;
+    out.push(p);
+    return true;
+  };
+  return walk(n) ? out : null;
 }
 
 function paramEquality(n: AstNode): { ref: { table: string | null; column: string }; node: AstNode; multi: boolean } | null {

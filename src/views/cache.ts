@@ -181,7 +181,8 @@ export class Cache {
         case 'param': {
           const src = valueSource(l, next);
           if (src === null) return null;
-          out[s.param] = [src];
+          // Appended: `a = ? OR a = ?` binds several places to one parameter.
+          (out[s.param] ??= []).push(src);
           break;
         }
         case 'list-param': {
@@ -192,7 +193,7 @@ export class Cache {
             if (src === null) return null;
             list.push(src);
           }
-          out[s.param] = list;
+          out[s.param] = out[s.param] === undefined ? list : [...out[s.param], ...list];
           break;
         }
         case 'const':
