@@ -24,6 +24,7 @@ import { EMPTY_RESULT, type BatchResult, type ColumnSource, type Operator, type 
 import { keyOfRow, keyString, rowBytes, sameRow, type FillQuery, type KeyFold } from '../dataflow/state.js';
 import { keyRestriction, renderSelect } from '../dataflow/sql.js';
 import type { Value } from '../values.js';
+import { invariant } from '../errors.js';
 
 /** The per-group arithmetic of one aggregate function. States are mutable objects owned by a group. */
 export interface AggregateRule<S extends object = object> {
@@ -33,12 +34,22 @@ export interface AggregateRule<S extends object = object> {
   readonly variant?: string;
   /** Input column the function reads, or null for COUNT(*). */
   readonly arg: number | null;
+  /**
+   * False when the state cannot be made from input rows: the node MUST fill from an aggregate
+   * upquery ([note: group-concat-refill]).
+   */
+  readonly fromRows?: false;
+  /** Session settings the aggregate upquery MUST run with (set for that one statement). */
+  readonly settings?: ReadonlyArray<readonly [string, number]>;
   init(): S;
   /** Applies one input value. Returns false when the result is no longer known ([note: evict-not-guess]). */
   apply(state: S, v: Value, sign: 1 | -1): boolean;
   result(state: S): Value;
-  /** SQL aggregates whose values give this state for a group, or null when it needs the rows. */
-  stateSql(arg: string | null): ReadonlyArray<string> | null;
+  /**
+   * SQL aggregates whose values give this state for a group, or null when it needs the rows.
+   * `column` writes any input column (a rule reading more than its `arg`).
+   */
+  stateSql(arg: string | null, column: (i: number) => string): ReadonlyArray<string> | null;
   /** The state from the values of `stateSql` in one result row. */
   fromSql(values: ReadonlyArray<Value>): S;
 }
@@ -74,6 +85,8 @@ export class Aggregate extends Materialized<Entry> implements StatefulNode<'aggr
   readonly #spec: AggregateSpec;
   readonly #groupFold: ReadonlyArray<KeyFold>;
   readonly #spelled: boolean;
+  /** Every rule's state can be made from input rows ([note: group-concat-refill]). */
+  readonly #rowsFill: boolean;
 
   constructor(parent: Operator, spec: AggregateSpec) {
     const keyIn = spec.groupBy.slice(0, spec.keyCount);
@@ -81,6 +94,7 @@ export class Aggregate extends Materialized<Entry> implements StatefulNode<'aggr
     this.#spec = spec;
     this.#groupFold = spec.fold;
     this.#spelled = !spec.scalar && spec.fold.some((f) => f !== 'exact');
+    this.#rowsFill = spec.rules.every((r) => r.fromRows !== false);
     this.columns = [...spec.groupBy.map((i) => parent.columns[i]), ...spec.rules.map((r) => r.name)];
     this.signature = `aggregate(${parent.signature}|${spec.groupBy.join(',')}|${spec.keyCount}|${spec.scalar}|${spec.rules.map((r) => `${r.name}${r.variant ?? ''}@${r.arg}`).join(',')})`;
   }
@@ -155,6 +169,7 @@ export class Aggregate extends Materialized<Entry> implements StatefulNode<'aggr
     g.count++;
     this.#respell(g, row, 1);
     const rules = this.#spec.rules;
+    invariant(this.#rowsFill, `${this.describe()} fills only from an aggregate upquery`);
     for (let i = 0; i < rules.length; i++) rules[i].apply(g.states[i], rules[i].arg === null ? 1 : row[rules[i].arg as number], 1);
   }
 
@@ -211,7 +226,7 @@ export class Aggregate extends Materialized<Entry> implements StatefulNode<'aggr
       let at = ng + 1;
       for (let i = 0; i < this.#spec.rules.length; i++) {
         const r = this.#spec.rules[i];
-        const width = (r.stateSql('x') as ReadonlyArray<string>).length;
+        const width = (r.stateSql('x', () => 'x') as ReadonlyArray<string>).length;
         g.states[i] = r.fromSql(row.slice(at, at + width));
         at += width;
       }
@@ -226,15 +241,28 @@ export class Aggregate extends Materialized<Entry> implements StatefulNode<'aggr
     const group = this.#spec.groupBy.map((i) => p.select[i]);
     const restrict = keyRestriction(group.slice(0, this.#spec.keyCount), keys);
     const parts: string[] = [];
+    const settings: string[] = [];
     for (const r of this.#spec.rules) {
-      const s = r.stateSql(r.arg === null ? null : p.select[r.arg]);
+      const s = r.stateSql(r.arg === null ? null : p.select[r.arg], (i) => p.select[i]);
       if (s === null) {
         // A rule that needs the rows themselves (COUNT DISTINCT): fill from the input rows.
+        invariant(this.#rowsFill, `${this.describe()} fills only from an aggregate upquery`);
         return super.fillQuery(keys);
       }
       parts.push(...s);
+      for (const [name, value] of r.settings ?? []) settings.push(`${name} = ${value}`);
     }
     const sql = renderSelect(p, [...group, 'COUNT(*)', ...parts], [restrict], this.#spec.keyCount === 0 && this.#spec.scalar ? [] : group);
-    return { sql, install: (rows) => this.fillFromAggregates(keys, rows) };
+    return { sql: withSettings(sql, settings), install: (rows) => this.fillFromAggregates(keys, rows) };
   }
+}
+
+/**
+ * `sql` run with session settings for itself alone: MariaDB's `SET STATEMENT … FOR` (written in a
+ * comment MariaDB executes and MySQL skips) and MySQL's `SET_VAR` hint (a comment to MariaDB).
+ */
+function withSettings(sql: string, settings: ReadonlyArray<string>): string {
+  if (settings.length === 0) return sql;
+  invariant(sql.startsWith('SELECT '), 'an aggregate upquery is a SELECT');
+  return `/*M!100301 SET STATEMENT ${settings.join(', ')} FOR */ SELECT /*+ ${settings.map((s) => `SET_VAR(${s.replace(' = ', '=')})`).join(' ')} */ ${sql.slice('SELECT '.length)}`;
 }

@@ -9,7 +9,8 @@ import { avg, countColumn, countDistinct, countStar, sum, type NumericKind } fro
 import { binaryOrder, collationOrder, max, min, textOrder, type ValueOrder } from '../operators/extremum.js';
 import { decimalOrder, enumOrder, setOrder, timeOrder } from '../operators/value-order.js';
 import { collationOf, columnClass, keyFoldOf, type ColumnInfo, type TableSchema } from './schema.js';
-import type { RuleSpec } from './query-plan.js';
+import type { ConcatSpec, RuleSpec } from './query-plan.js';
+import { groupConcat } from '../operators/group-concat.js';
 
 /** The base node of a table; FLOAT columns are read exactly by upqueries ([note: float-exact]). */
 export function baseTableOf(schema: TableSchema): BaseTable {
@@ -57,13 +58,19 @@ function textOrBinaryOrder(c: ColumnInfo | null): ValueOrder {
 export interface BuildOptions {
   /** The upstream's global `div_precision_increment`: the digits AVG adds to a DECIMAL's. */
   readonly divPrecisionIncrement: number;
+  /** The upstream's global `group_concat_max_len`: where GROUP_CONCAT's upqueries cut its value. */
+  readonly groupConcatMaxLen: number;
 }
 
-export const DEFAULT_BUILD: BuildOptions = { divPrecisionIncrement: 4 };
+export const DEFAULT_BUILD: BuildOptions = { divPrecisionIncrement: 4, groupConcatMaxLen: 1048576 };
 
 /** The aggregate rule of a planned aggregate function. */
 export function ruleOf(spec: RuleSpec, cols: ReadonlyArray<ColumnInfo>, opts: BuildOptions = DEFAULT_BUILD): AggregateRule {
   if (spec.arg === null) return countStar() as AggregateRule;
+  if (spec.fn === 'GROUP_CONCAT') {
+    const concat = spec.concat as ConcatSpec;
+    return groupConcat({ distinct: spec.distinct, ...concat, maxLength: opts.groupConcatMaxLen }, cols.map((c) => c.name)) as AggregateRule;
+  }
   const c = cols[spec.arg];
   const kind: NumericKind = columnClass(c) === 'float' ? { exact: false } : { exact: true, scale: columnClass(c) === 'decimal' ? c.scale : 0 };
   switch (spec.fn) {

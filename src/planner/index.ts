@@ -27,6 +27,7 @@ import type { TableSchema } from './schema.js';
 
 export { releaseCache, type BuiltCache } from './build.js';
 export type { CachePlan } from './query-plan.js';
+export { DEFAULT_BUILD, type BuildOptions } from './build-parts.js';
 
 /** A rewrite of the parsed statement before planning; it returns its input itself when it has nothing to rewrite. */
 export interface Pass {

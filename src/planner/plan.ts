@@ -16,7 +16,8 @@ import { collationOf, columnClass, isNumericColumn, type ColumnInfo, type TableS
 import type { Collation } from '../dataflow/collation.js';
 import { parseLimit, type LimitSpec } from './limit.js';
 import { unsupported } from './unsupported.js';
-import type { ParamSpec, RuleSpec, SelectPlan, SlotSpec } from './query-plan.js';
+import type { ConcatSpec, ParamSpec, RuleSpec, SelectPlan, SlotSpec } from './query-plan.js';
+import { concatRule } from './group-concat.js';
 
 /** Resolves column references over a row made of several tables (a join). */
 export interface ColumnScope {
@@ -26,7 +27,7 @@ export interface ColumnScope {
   star(table: string | null): ReadonlyArray<number>;
 }
 
-const AGGREGATES = new Set(['COUNT', 'SUM', 'AVG', 'MIN', 'MAX']);
+const AGGREGATES = new Set(['COUNT', 'SUM', 'AVG', 'MIN', 'MAX', 'GROUP_CONCAT']);
 const COMPARE: Record<string, '=' | '<>' | '<' | '>' | '<=' | '>='> = { '=': '=', '<>': '<>', '!=': '<>', '<': '<', '>': '>', '<=': '<=', '>=': '>=' };
 
 /** The table a SELECT reads: `{ db, table }`, checked to be a single plain table. */
@@ -49,6 +50,7 @@ export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boole
   const alias = scope === undefined ? tableOf(ast).alias : null;
   if (ast.with) throw unsupported('WITH', 'common table expressions');
   const distinct = ast.distinct === 'DISTINCT';
+  const selectDistinct = distinct;
   const parsedLimit = parseLimit(ast, Array.isArray(ast.orderby) && ast.orderby.length > 0);
   const limitParam = parsedLimit !== null && 'parts' in parsedLimit ? parsedLimit : null;
   const limit: LimitSpec | null = limitParam === null ? parsedLimit as LimitSpec | null : null;
@@ -78,6 +80,19 @@ export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boole
   if (ast.where) split(ast.where as AstNode);
   const paramColumns = new Set<number>();
   for (const c of conjuncts) {
+    // `a = ? OR a = ? …` on one column: one parameter of several values, as `a IN (?, ?, …)`.
+    const or = paramDisjunction(c);
+    if (or !== null) {
+      const cols = new Set(or.map((p) => colIndex(p.ref, 'where clause')));
+      if (cols.size === 1) {
+        const col = [...cols][0];
+        if (paramColumns.has(col)) throw unsupported('WHERE', `two parameters on column ${schema.columns[col].name}`);
+        paramColumns.add(col);
+        const spec = { column: col, multi: true, listable: true };
+        for (const p of or) paramNodes.set(p.node, spec);
+        continue;
+      }
+    }
     const p = paramEquality(c);
     if (p !== null) {
       const col = colIndex(p.ref, 'where clause');
@@ -93,13 +108,20 @@ export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boole
   // Literal slots in textual order, numbering the parameters as they appear.
   const params: ParamSpec[] = [];
   const slots: SlotSpec[] = [];
+  // The parameter each spec became (the placeholders of `a = ? OR a = ?` share one).
+  const paramAt = new Map<object, number>();
   walkLiterals(statement, (node, kind) => {
     const part = limitNodes.get(node);
     if (part !== undefined) { slots.push({ kind: 'limit', part }); return; }
     const p = paramNodes.get(node);
     if (p !== undefined) {
-      params.push(p);
-      slots.push({ kind: p.multi ? 'list-param' : 'param', param: params.length - 1 });
+      let at = paramAt.get(p);
+      if (at === undefined) {
+        params.push(p);
+        at = params.length - 1;
+        paramAt.set(p, at);
+      }
+      slots.push({ kind: kind === 'list' ? 'list-param' : 'param', param: at });
     } else if (kind === 'param') throw unsupported('statement', 'a parameter outside `column = ?` / `column IN (?, …)` conditions ANDed in WHERE');
     else slots.push({ kind: kind === 'list' ? 'list-const' : 'const' });
   });
@@ -144,8 +166,27 @@ export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boole
     const p = params[i];
     params[i] = { ...p, listable: p.multi || !isAgg || grouped.has(p.column) };
   }
+  const addRule = (spec: RuleSpec, name: string): number => {
+    const same = JSON.stringify(spec);
+    let i = rules.findIndex((r) => JSON.stringify(r) === same);
+    if (i < 0) {
+      rules.push(spec);
+      i = rules.length - 1;
+      stageNames.push(name);
+    }
+    return params.length + groupBy.length + i;
+  };
   const aggregateStage = (n: AstNode, clause: string): number => {
     const fn = String(n.name).toUpperCase();
+    if (fn === 'GROUP_CONCAT') {
+      if (clause !== 'SELECT') throw unsupported(clause, 'GROUP_CONCAT outside the select list');
+      if (selectDistinct) throw unsupported('SELECT', 'SELECT DISTINCT with GROUP_CONCAT');
+      // [note: group-concat-refill] The value is MariaDB's aggregate of the table, refilled.
+      if (scope !== undefined) throw unsupported(clause, 'GROUP_CONCAT over a join (Rotor takes its value from MariaDB\'s GROUP_CONCAT of one table)');
+      if (n.over) throw unsupported(clause, 'window functions');
+      const spec = concatRule(n.args as AstNode, (ref, c) => colIndex(ref, c), cols);
+      return addRule(spec, `GROUP_CONCAT(${spec.distinct ? 'DISTINCT ' : ''}${(spec.concat as ConcatSpec).args.map((a) => cols[a].name).join(', ')})`);
+    }
     const args = n.args as AstNode;
     const distinct = args?.distinct === 'DISTINCT';
     const e = args?.expr as AstNode;
@@ -168,14 +209,7 @@ export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boole
       throw unsupported(clause, `${fn} of ENUM/SET column ${cols[arg].name} (MariaDB picks it by member order or by text, depending on its plan)`);
     }
     if (n.over) throw unsupported(clause, 'window functions');
-    const spec: RuleSpec = { fn: fn as RuleSpec['fn'], arg, distinct };
-    let i = rules.findIndex((r) => r.fn === spec.fn && r.arg === spec.arg && r.distinct === spec.distinct);
-    if (i < 0) {
-      rules.push(spec);
-      i = rules.length - 1;
-      stageNames.push(`${fn}(${distinct ? 'DISTINCT ' : ''}${arg === null ? '*' : cols[arg].name})`);
-    }
-    return params.length + groupBy.length + i;
+    return addRule({ fn: fn as RuleSpec['fn'], arg, distinct }, `${fn}(${distinct ? 'DISTINCT ' : ''}${arg === null ? '*' : cols[arg].name})`);
   };
   const select: { name: string; stage: number }[] = [];
   for (const it of items) {
@@ -219,6 +253,7 @@ export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boole
   if (ast.having) {
     having = toExpr(ast.having as AstNode, null, 'HAVING', (n) => {
       const s = stageRef(n, 'HAVING');
+      if (s >= params.length + groupBy.length && rules[s - params.length - groupBy.length].fn === 'GROUP_CONCAT') throw unsupported('HAVING', 'conditions on a GROUP_CONCAT');
       // An aggregate compares as the type of its result: MAX(name) as its text. [note: typed-order]
       const info = s < params.length + groupBy.length ? cols[stageColumn(s)] : ruleInfo(rules[s - params.length - groupBy.length], cols);
       return { i: s, name: stageNames[s], ...conditionMeta(info) };
@@ -228,6 +263,12 @@ export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boole
     return s < params.length ? params[s].column : groupBy[s - params.length];
   }
   const orderBy = ((ast.orderby ?? []) as AstNode[]).map((o) => ({ stage: stageRef(o.expr as AstNode, 'ORDER BY'), desc: o.type === 'DESC' }));
+  const concatStage = (s: number): boolean => s >= params.length + groupBy.length && rules[s - params.length - groupBy.length]?.fn === 'GROUP_CONCAT';
+  if (orderBy.some((o) => concatStage(o.stage))) throw unsupported('ORDER BY', 'ordering by a GROUP_CONCAT');
+  if (rules.some((r) => r.fn === 'GROUP_CONCAT') && rules.some((r) => r.fn === 'COUNT' && r.distinct)) {
+    // [note: group-concat-refill] COUNT(DISTINCT) fills the groups from rows, GROUP_CONCAT cannot.
+    throw unsupported('SELECT', 'GROUP_CONCAT beside COUNT(DISTINCT …)');
+  }
   if (distinct && orderBy.some((o) => !select.some((s) => s.stage === o.stage))) throw unsupported('ORDER BY', 'ordering SELECT DISTINCT by a column it does not select');
   if (limit !== null || limitParam !== null) {
     // [note: total-order] Ties beyond the ORDER BY are broken the same way in the top-k node, the
@@ -243,6 +284,20 @@ export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boole
     kind: 'select', schema, unqualified, params, where, having, select, orderBy, limit, limitParam, distinct, slots, stageNames, join: null,
     aggregate: isAgg ? { groupBy, rules, scalar: groupNodes.length === 0 } : null,
   };
+}
+
+/** The equalities of `a = ? OR a IN (?, …) OR …` (placeholders only), or null. */
+function paramDisjunction(n: AstNode): Array<NonNullable<ReturnType<typeof paramEquality>>> | null {
+  if (n.type !== 'binary_expr' || n.operator !== 'OR') return null;
+  const out: Array<NonNullable<ReturnType<typeof paramEquality>>> = [];
+  const walk = (x: AstNode): boolean => {
+    if (x.type === 'binary_expr' && x.operator === 'OR') return walk(x.left as AstNode) && walk(x.right as AstNode);
+    const p = paramEquality(x);
+    if (p === null) return false;
+    out.push(p);
+    return true;
+  };
+  return walk(n) ? out : null;
 }
 
 function paramEquality(n: AstNode): { ref: { table: string | null; column: string }; node: AstNode; multi: boolean } | null {
@@ -281,6 +336,8 @@ export function conditionMeta(c: ColumnInfo): Omit<ColumnMeta, 'i' | 'name'> {
 export function ruleInfo(r: RuleSpec, cols: ReadonlyArray<ColumnInfo>): ColumnInfo {
   const arg = r.arg === null ? null : cols[r.arg];
   if (r.fn === 'COUNT') return { name: '', dataType: 'bigint', scale: 0, collation: null };
+  // Never compared nor ordered: the planner refuses GROUP_CONCAT in HAVING, ORDER BY and DISTINCT.
+  if (r.fn === 'GROUP_CONCAT') return { name: '', dataType: 'longtext', scale: 0, collation: null };
   if (r.fn === 'MIN' || r.fn === 'MAX') return arg as ColumnInfo;
   const a = arg as ColumnInfo;
   if (columnClass(a) === 'float') return { name: '', dataType: 'double', scale: 0, collation: null };

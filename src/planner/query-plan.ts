@@ -31,10 +31,19 @@ export interface ParamSpec {
 }
 
 export interface RuleSpec {
-  readonly fn: 'COUNT' | 'SUM' | 'AVG' | 'MIN' | 'MAX';
-  /** Table column, or null for COUNT(*). */
+  readonly fn: 'COUNT' | 'SUM' | 'AVG' | 'MIN' | 'MAX' | 'GROUP_CONCAT';
+  /** Table column (GROUP_CONCAT: its first), or null for COUNT(*). */
   readonly arg: number | null;
   readonly distinct: boolean;
+  /** GROUP_CONCAT only: what else it is written with. */
+  readonly concat?: ConcatSpec;
+}
+
+/** `GROUP_CONCAT([DISTINCT] args… ORDER BY orderBy… SEPARATOR separator)`, over table columns. */
+export interface ConcatSpec {
+  readonly args: ReadonlyArray<number>;
+  readonly orderBy: ReadonlyArray<{ readonly column: number; readonly desc: boolean }>;
+  readonly separator: string;
 }
 
 /** A literal of the statement, in textual order, as the fingerprint sees it. */

@@ -16,17 +16,18 @@ export interface GlobalSettings {
   /** `@@GLOBAL.time_zone`, `SYSTEM` resolved to `@@system_time_zone`. */
   readonly timeZone: string;
   readonly divPrecisionIncrement: number;
+  readonly groupConcatMaxLen: number;
   /** The global default isolation (`REPEATABLE-READ`…), from `transaction_isolation` or `tx_isolation`, whichever the server has. */
   readonly isolation: string;
 }
 
 export async function globalSettings(control: mysql.Pool): Promise<GlobalSettings> {
-  const [rows] = await control.query<RowDataPacket[]>({ sql: 'SELECT @@GLOBAL.sql_mode AS m, @@GLOBAL.time_zone AS tz, @@system_time_zone AS sys, @@GLOBAL.div_precision_increment AS dpi', rowsAsArray: false });
+  const [rows] = await control.query<RowDataPacket[]>({ sql: 'SELECT @@GLOBAL.sql_mode AS m, @@GLOBAL.time_zone AS tz, @@system_time_zone AS sys, @@GLOBAL.div_precision_increment AS dpi, @@GLOBAL.group_concat_max_len AS gcml', rowsAsArray: false });
   const r = rows[0];
   const tz = String(r?.tz ?? '');
   // MySQL 8 has only transaction_isolation, MariaDB before 11.1 only tx_isolation.
   const [iso] = await control.query<RowDataPacket[]>({ sql: "SHOW GLOBAL VARIABLES WHERE Variable_name IN ('transaction_isolation', 'tx_isolation')", rowsAsArray: true });
-  return { sqlMode: String(r?.m ?? ''), timeZone: tz === 'SYSTEM' ? String(r?.sys ?? '') : tz, divPrecisionIncrement: Number(r?.dpi ?? 4), isolation: String(iso[0]?.[1] ?? '') };
+  return { sqlMode: String(r?.m ?? ''), timeZone: tz === 'SYSTEM' ? String(r?.sys ?? '') : tz, divPrecisionIncrement: Number(r?.dpi ?? 4), groupConcatMaxLen: Number(r?.gcml ?? 1048576), isolation: String(iso[0]?.[1] ?? '') };
 }
 
 export async function collation(control: mysql.Pool, name: string): Promise<CollationEntry> {
@@ -87,8 +88,9 @@ export async function loadTable(control: mysql.Pool, database: string, table: st
 export async function columnDefinitions(control: mysql.Pool, sql: string, database: string | null): Promise<ColumnDefinition[]> {
   const conn = await control.getConnection();
   try {
-    // A pooled session keeps the global value it started with; AVG's decimals follow the current one.
-    await conn.query('SET SESSION div_precision_increment = @@GLOBAL.div_precision_increment');
+    // A pooled session keeps the global values it started with; AVG's decimals and GROUP_CONCAT's
+    // type and length follow the current ones.
+    await conn.query('SET SESSION div_precision_increment = @@GLOBAL.div_precision_increment, group_concat_max_len = @@GLOBAL.group_concat_max_len');
     if (database !== null) await conn.query(`USE \`${database.replace(/`/g, '``')}\``);
     const [, fields] = await conn.query({ sql, rowsAsArray: true });
     return (fields as FieldPacket[]).map(toColumnDefinition);

@@ -7,7 +7,7 @@ import { scopedKey, type Fingerprint, type Literal } from '../planner/fingerprin
 import { invariant } from '../errors.js';
 import { LatencyHistogram } from '../latency.js';
 import type { TableSchema } from '../planner/schema.js';
-import type { BuiltCache, CachePlan } from '../planner/index.js';
+import { DEFAULT_BUILD as DEFAULT_SETTINGS, type BuildOptions, type BuiltCache, type CachePlan } from '../planner/index.js';
 import { SEMI_JOIN_PREFIX } from '../planner/join.js';
 import { coerceParam } from '../planner/coerce.js';
 import { readLimit, type LimitSpec } from '../planner/limit.js';
@@ -84,8 +84,8 @@ export class Cache {
   reason: string | null = null;
   /** Reads counted at the last idle check, and since when (ms, performance.now()) that count has not moved. */
   idle = { reads: 0, since: 0 };
-  /** The upstream's `div_precision_increment` the cache's AVGs were built with. */
-  divPrecisionIncrement = 4;
+  /** The upstream settings its nodes were built with (AVG's digits, GROUP_CONCAT's limit). */
+  settings: BuildOptions = DEFAULT_SETTINGS;
   /** Column definitions per select-list text (MariaDB names result columns as the client wrote them). */
   readonly variants = new Map<string, ReadonlyArray<ColumnDefinition>>();
   /**
@@ -181,7 +181,8 @@ export class Cache {
         case 'param': {
           const src = valueSource(l, next);
           if (src === null) return null;
-          out[s.param] = [src];
+          // Appended: `a = ? OR a = ?` binds several places to one parameter.
+          (out[s.param] ??= []).push(src);
           break;
         }
         case 'list-param': {
@@ -192,7 +193,7 @@ export class Cache {
             if (src === null) return null;
             list.push(src);
           }
-          out[s.param] = list;
+          out[s.param] = out[s.param] === undefined ? list : [...out[s.param], ...list];
           break;
         }
         case 'const':

@@ -18,8 +18,8 @@ export interface EngineUpstream extends SnapshotReader {
    * table that is not InnoDB, a child of a cascading foreign key), or null.
    */
   tableRefusal(database: string, table: string): Promise<string | null>;
-  /** The upstream's `@@GLOBAL.sql_mode`, its global time zone (`SYSTEM` resolved), `div_precision_increment` and default isolation. */
-  globalSettings(): Promise<{ sqlMode: string; timeZone: string; divPrecisionIncrement: number; isolation: string }>;
+  /** The upstream's `@@GLOBAL.sql_mode`, its global time zone (`SYSTEM` resolved), `div_precision_increment`, `group_concat_max_len` and default isolation. */
+  globalSettings(): Promise<{ sqlMode: string; timeZone: string; divPrecisionIncrement: number; groupConcatMaxLen: number; isolation: string }>;
   /** Collation `name`'s weights, or why Rotor does not reproduce it ([note: collations]). */
   collation(name: string): Promise<CollationEntry>;
   close(): Promise<void>;

@@ -208,6 +208,11 @@ export class Engine implements BinlogSink, RouterBackend, HttpReadsBackend {
     return this.#schema.divPrecisionIncrement;
   }
 
+  /** The upstream's global `group_concat_max_len`, which the caches with GROUP_CONCAT are built with. */
+  get groupConcatMaxLen(): number {
+    return this.#schema.groupConcatMaxLen;
+  }
+
   /** Caches emptied because rows changed by a statement logged without row events. [note: statement-dml] */
   get statementChanges(): number {
     return this.#schema.statementChanges;
@@ -324,7 +329,7 @@ export class Engine implements BinlogSink, RouterBackend, HttpReadsBackend {
     await this.#schema.loadCollations(defs.flatMap((d) => tablesOf(d)));
     for (const def of defs) {
       try {
-        installed.push(this.#registry.install(def, this.divPrecisionIncrement));
+        installed.push(this.#registry.install(def, this.#schema.settings));
       } catch (e) {
         this.#log.warn({ err: e, cache: def.id }, 'a persisted cache could not be rebuilt');
       }

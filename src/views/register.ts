@@ -117,7 +117,7 @@ export async function registerCache(req: RegisterRequest, d: RegisterDeps): Prom
   if (again !== null && again.status === 'dropped') d.registry.remove(again);
   else if (again !== null) return already(again, req);
   if (req.name !== undefined && d.registry.byName(req.name) !== null) throw unsupported('name', 'name taken', `the name ${req.name} is taken`);
-  const cache = d.registry.install({ id, name: req.name ?? id, database, sql, schema: schemas[0], ...(schemas.length > 1 ? { tables: [...schemas] } : {}), columns, ...(req.always === true ? { always: true } : {}) }, d.schema.divPrecisionIncrement);
+  const cache = d.registry.install({ id, name: req.name ?? id, database, sql, schema: schemas[0], ...(schemas.length > 1 ? { tables: [...schemas] } : {}), columns, ...(req.always === true ? { always: true } : {}) }, d.schema.settings);
   await d.registry.persist(cache);
   d.log.info({ cache: id, sql: normalized }, 'cache registered');
   return { cache, created: true };
@@ -149,7 +149,7 @@ export async function explainCache(req: RegisterRequest, d: RegisterDeps): Promi
       const c = p.existing;
       return { query: c.normalized, refusal: null, database: c.def.database, parameters: c.plan.params.map((x) => parameterOf(c.plan, x.column)), plan: c.built.nodes.map((n) => n.describe()), cachedAs: c.def.name };
     }
-    const built = lowerPlan(new Graph(), p.plan, p.id, { divPrecisionIncrement: d.schema.divPrecisionIncrement });
+    const built = lowerPlan(new Graph(), p.plan, p.id, d.schema.settings);
     return { query: p.normalized, refusal: null, database: p.database, parameters: p.plan.params.map((x) => parameterOf(p.plan, x.column)), plan: built.nodes.map((n) => n.describe()), cachedAs: null };
   } catch (e) {
     if (!(e instanceof RotorError)) throw e;

@@ -11,7 +11,7 @@ import { keyString } from '../dataflow/state.js';
 import type { Value } from '../values.js';
 import { fingerprint, scopedKey, type Fingerprint } from '../planner/fingerprint.js';
 import { parseStatement } from '../planner/parse.js';
-import { lowerPlan, planStatement, releaseCache } from '../planner/index.js';
+import { lowerPlan, planStatement, releaseCache, type BuildOptions } from '../planner/index.js';
 import { RotorError } from '../errors.js';
 import { Cache, type CacheDefinition } from './cache.js';
 import type { CacheStore } from './cache-store.js';
@@ -62,17 +62,20 @@ export class CacheRegistry {
     return null;
   }
 
-  /** Plans `def` and builds its nodes; AVG is built with the upstream's current `div_precision_increment`. */
-  install(def: CacheDefinition, divPrecisionIncrement: number): Cache {
+  /**
+   * Plans `def` and builds its nodes with the upstream's current settings: AVG with its
+   * `div_precision_increment`, GROUP_CONCAT with its `group_concat_max_len`.
+   */
+  install(def: CacheDefinition, settings: BuildOptions): Cache {
     const ast = parseStatement(def.sql);
     const plan = planStatement(ast, tablesOf(def));
     const fp = fingerprint(def.sql);
     if (fp === null) throw new RotorError('ERR_CACHE_PARSE', ['the statement cannot be fingerprinted']);
     checkSlots(plan, fp);
-    const built = lowerPlan(this.#graph, plan, def.id, { divPrecisionIncrement });
+    const built = lowerPlan(this.#graph, plan, def.id, settings);
     const selectText = fp.selectStart >= 0 ? def.sql.slice(fp.selectStart, fp.selectEnd) : '';
     const cache = new Cache(def, plan, fp, selectText, normalizedSql(fp, plan), built);
-    cache.divPrecisionIncrement = divPrecisionIncrement;
+    cache.settings = settings;
     this.#caches.set(def.id, cache);
     for (const key of [cache.routingKey, ...cache.alternates.keys()]) {
       const list = this.#byKey.get(key) ?? [];

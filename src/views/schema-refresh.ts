@@ -3,7 +3,7 @@
  * checked again (and the cache planned again when it changed shape) after DDL reached the binlog,
  * after an unlogged statement, and at start; the collations planning needs are loaded; the
  * upstream's global settings the answers depend on (`sql_mode`, `time_zone`,
- * `div_precision_increment`) are re-read periodically.
+ * `div_precision_increment`, `group_concat_max_len`) are re-read periodically.
  */
 import type { Logger } from 'pino';
 import type { SchemaChange } from '../binlog/sink.js';
@@ -13,7 +13,7 @@ import type { Upqueries } from '../dataflow/upquery.js';
 import { collationNamed, registerCollation } from '../dataflow/collation.js';
 import { sqlModeBits } from '../planner/fingerprint.js';
 import { parseStatement } from '../planner/parse.js';
-import { planStatement } from '../planner/index.js';
+import { planStatement, type BuildOptions } from '../planner/index.js';
 import { hasCollation, type TableSchema } from '../planner/schema.js';
 import type { Cache, CacheDefinition } from './cache.js';
 import type { EngineUpstream } from './engine-upstream.js';
@@ -47,6 +47,12 @@ export class SchemaRefresh {
    * go upstream: BLOCKING_SETTING in src/proxy/session-state.ts).
    */
   divPrecisionIncrement = 4;
+  /**
+   * The upstream's global `group_concat_max_len`: where GROUP_CONCAT's upqueries cut its value
+   * ([note: group-concat-refill]), and what its result column's type and length follow; a change
+   * plans the caches with GROUP_CONCAT again (sessions that set their own go upstream).
+   */
+  groupConcatMaxLen = 1048576;
   /** Caches emptied because rows changed by a statement logged without row events. [note: statement-dml] */
   statementChanges = 0;
   /** Writes of sessions with sql_log_bin=0 that made every cache forget what it held. [note: unlogged-writes] */
@@ -62,6 +68,11 @@ export class SchemaRefresh {
 
   constructor(deps: SchemaRefreshDeps) {
     this.#d = deps;
+  }
+
+  /** The settings caches are built with now. */
+  get settings(): BuildOptions {
+    return { divPrecisionIncrement: this.divPrecisionIncrement, groupConcatMaxLen: this.groupConcatMaxLen };
   }
 
   /**
@@ -108,16 +119,23 @@ export class SchemaRefresh {
       if (reason !== this.timeZoneReason) log.warn({ timeZone: g.timeZone }, reason ?? 'the upstream time zone is UTC again');
       this.timeZoneReason = reason;
       this.serializableReason = /SERIALIZABLE/i.test(g.isolation) ? 'inside a transaction under the upstream\'s default SERIALIZABLE isolation' : null;
+      const changed: RegExp[] = [];
       if (g.divPrecisionIncrement !== this.divPrecisionIncrement) {
         log.warn({ from: this.divPrecisionIncrement, to: g.divPrecisionIncrement }, 'the upstream div_precision_increment changed: caches with AVG are planned again');
         this.divPrecisionIncrement = g.divPrecisionIncrement;
-        for (const c of registry.values()) {
-          if (!/\bAVG\s*\(/i.test(c.def.sql) || c.status === 'dropped') continue;
-          c.status = 'invalidated';
-          // A recheck under way may have read the result's columns under the old value.
-          if (this.#refreshing.has(c)) this.#again.add(c);
-          else void this.recheck(c);
-        }
+        changed.push(/\bAVG\s*\(/i);
+      }
+      if (g.groupConcatMaxLen !== this.groupConcatMaxLen) {
+        log.warn({ from: this.groupConcatMaxLen, to: g.groupConcatMaxLen }, 'the upstream group_concat_max_len changed: caches with GROUP_CONCAT are planned again');
+        this.groupConcatMaxLen = g.groupConcatMaxLen;
+        changed.push(/\bGROUP_CONCAT\s*\(/i);
+      }
+      for (const c of registry.values()) {
+        if (!changed.some((r) => r.test(c.def.sql)) || c.status === 'dropped') continue;
+        c.status = 'invalidated';
+        // A recheck under way may have read the result's columns under the old value.
+        if (this.#refreshing.has(c)) this.#again.add(c);
+        else void this.recheck(c);
       }
     } catch (e) {
       log.warn({ err: e }, 'could not read the upstream sql_mode and time_zone');
@@ -220,7 +238,7 @@ export class SchemaRefresh {
       // invisibility) and the result's definitions (lengths, unsigned, nullability, decimals).
       const columns = await upstream.columnDefinitions(limitZero(c.def.sql, c.fp), c.def.database);
       if (!registry.holds(c)) return;
-      if (JSON.stringify(schemas) === JSON.stringify(old) && JSON.stringify(columns) === JSON.stringify(c.def.columns) && c.divPrecisionIncrement === this.divPrecisionIncrement) {
+      if (JSON.stringify(schemas) === JSON.stringify(old) && JSON.stringify(columns) === JSON.stringify(c.def.columns) && JSON.stringify(c.settings) === JSON.stringify(this.settings)) {
         // A schema change that arrived meanwhile is checked first (the finally below).
         if (this.#again.has(c)) return;
         c.status = 'ready';
@@ -233,7 +251,7 @@ export class SchemaRefresh {
       const def: CacheDefinition = { ...c.def, schema: schemas[0], ...(schemas.length > 1 ? { tables: schemas } : {}), columns };
       planStatement(parseStatement(def.sql), schemas);
       registry.remove(c);
-      await registry.persist(registry.install(def, this.divPrecisionIncrement));
+      await registry.persist(registry.install(def, this.settings));
     } catch (e) {
       c.status = 'invalidated';
       c.reason = `could not be checked again: ${(e as Error).message}`;
