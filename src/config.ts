@@ -116,7 +116,7 @@ export const DEFAULTS = {
   consistency: 'eventual',
   missPolicy: 'relay',
   transactionReads: 'upstream',
-  fillRead: 'snapshot',
+  fillRead: 'locking',
   queryStats: 1000,
   maxLimitParam: 1000,
   warmKeys: 500,

@@ -13,7 +13,7 @@ import { seededRandom as prng } from '../support/seeded-random.js';
 const SEEDS = (process.env.ROTOR_RACE_SEEDS ?? '1,2,3,4,5,6').split(',').map(Number);
 const KEYS = 6;
 
-// Both fill reads: snapshot reads (the default), whose fills replay the batches past their
+// Both fill reads: snapshot reads (the engine's own default; the CLI's is locking), whose fills replay the batches past their
 // position ([note: snapshot-behind-stream]) and depend on that position being their snapshot's
 // own ([note: snapshot-position]: before it was read so, about one run in 40 under load kept a
 // UNION key's row its writes had moved out, or a COUNT off by one); and locking reads.
