@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import { freshDatabase, type TestDatabase } from '../support/servers.js';
 import { startTestRotor, type TestRotor } from '../support/rotor.js';
+import { openAccountSession, isLoginFailure } from '../../src/upstream/account-session.js';
 import { until } from '../support/until.js';
 
 let db: TestDatabase;
@@ -197,6 +198,24 @@ describe('who may read', () => {
     await db.admin.query(`DROP USER '${user}'@'%'`);
     await rotor.caughtUp();
     assert.equal((await get(`/v1/caches/${items}?key=1`, { authorization: basic(user, 'pw') })).status, 401);
+  });
+
+  it('asks MariaDB again at every check on an account\'s session (mysql2 keeps no prepared statement for it)', async () => {
+    // A REVOKE the binlog does not carry (sql_log_bin=0, another server) is seen by the periodic
+    // refresh only if the check after it reaches MariaDB: mysql2's prepare() answers a text it
+    // prepared before on the connection from its own cache, without asking.
+    const user = await createUser('probe', [`GRANT SELECT ON ${db.name}.item TO $user`]);
+    const session = await openAccountSession({ host: db.host, port: db.port }, user, 'pw');
+    assert.ok(!isLoginFailure(session));
+    try {
+      const sql = `SELECT title, fans FROM \`${db.name}\`.\`item\` WHERE id = ?`;
+      assert.equal(await session.probe(sql, 'prepare'), null);
+      await db.admin.query(`REVOKE SELECT ON ${db.name}.item FROM '${user}'@'%'`);
+      const refused = await session.probe(sql, 'prepare');
+      assert.equal(refused?.errno, 1142);
+    } finally {
+      session.close();
+    }
   });
 
   it('refuses a read without credentials', async () => {
