@@ -9,7 +9,8 @@
  * HMAC of user and password under a key made at start and never kept anywhere: the password itself
  * is never kept (the account's session, opened by the login, stays open while it is used, and a
  * check that needs it again after it closed logs in with the password of the request at hand).
- * A change of accounts or grants that reaches the binlog (`PrivilegeChecks.accountEpoch`), a wrong
+ * A change of accounts, passwords or grants that reaches the binlog (`PrivilegeChecks.accountEpoch`,
+ * src/binlog/ddl.ts `changesPrivileges`), a wrong
  * password, a dropped account or a changed password all need a new login; a failed login is never
  * remembered (the listener limits failures per client address, src/proxy/http-read/). At most
  * {@link MAX_PRINCIPALS} logins are remembered (the oldest go first), and at most

@@ -218,6 +218,15 @@ describe('who may read', () => {
     }
   });
 
+  it('refuses the old password of a remembered login once SET PASSWORD changed it', async () => {
+    const user = await createUser('setpw', [`GRANT SELECT ON ${db.name}.item TO $user`]);
+    assert.equal((await get(`/v1/caches/${items}?key=1`, { authorization: basic(user, 'pw') })).status, 200);
+    await db.admin.query(`SET PASSWORD FOR '${user}'@'%' = PASSWORD('new')`);
+    await rotor.caughtUp();
+    assert.equal((await get(`/v1/caches/${items}?key=1`, { authorization: basic(user, 'pw') })).status, 401);
+    assert.equal((await get(`/v1/caches/${items}?key=1`, { authorization: basic(user, 'new') })).status, 200);
+  });
+
   it('refuses a read without credentials', async () => {
     const r = await get(`/v1/caches/${items}?key=1`, {});
     assert.equal(r.status, 401);
