@@ -62,7 +62,7 @@ export class HttpReads implements KeyReadRouter {
   /** `memo` false: a key's JSON is made on every read (the benchmark's comparison). */
   constructor(readonly backend: HttpReadsBackend, readonly access: ReadAccess, readonly principals: Principals, readonly memo = true) {}
 
-  read(name: string, req: KeyRequest, cred: ReadCredentials, _source: string): KeyReadAnswer | KeyReadError | Promise<KeyReadAnswer | KeyReadError> {
+  read(name: string, req: KeyRequest, cred: ReadCredentials, source: string): KeyReadAnswer | KeyReadError | Promise<KeyReadAnswer | KeyReadError> {
     try {
       const cache = this.#cache(name);
       switch (cred.kind) {
@@ -78,7 +78,7 @@ export class HttpReads implements KeyReadRouter {
           return this.#afterAccess(cache, req, null);
         }
         case 'basic': {
-          const v = this.principals.verify(cred.user, cred.password);
+          const v = this.principals.verify(cred.user, cred.password, source);
           const go = (p: Awaited<typeof v>): KeyReadAnswer | KeyReadError | Promise<KeyReadAnswer | KeyReadError> => {
             if (p === 'busy') return failure('ERR_HTTP_LOGINS_BUSY');
             if ('kind' in p) return p.kind === 'refused' ? upstreamError(p.error, 401) : failure('ERR_HTTP_UPSTREAM_UNREACHABLE', [p.message]);
