@@ -263,6 +263,26 @@ describe('who may read', () => {
   });
 });
 
+describe('a cache over a table dropped and created again', () => {
+  it('is registered again without the read tokens and public mark of the old one (same id)', async () => {
+    await db.admin.query('CREATE TABLE gone (id INT PRIMARY KEY, secret VARCHAR(20)); INSERT INTO gone VALUES (1, \'old\')');
+    await rotor.caughtUp();
+    const old = await rotor.register('SELECT secret FROM gone WHERE id = ?');
+    const made = await rotor.api<{ token: string }>('POST', `/api/caches/${old}/tokens`, {});
+    await rotor.api('PUT', `/api/caches/${old}/public`, { public: true });
+    assert.equal((await get(`/v1/caches/${old}?key=1`, {})).status, 200);
+    await db.admin.query('DROP TABLE gone');
+    await until('the cache to be retired', 20_000, async () => (await rotor.api<{ status: string }>('GET', `/api/caches/${old}`)).body.status === 'dropped');
+    await db.admin.query('CREATE TABLE gone (id INT PRIMARY KEY, secret VARCHAR(20)); INSERT INTO gone VALUES (1, \'new\')');
+    await rotor.caughtUp();
+    const again = await rotor.register('SELECT secret FROM gone WHERE id = ?');
+    assert.equal(again, old, 'the same statement, the same id');
+    assert.equal((await get(`/v1/caches/${again}?key=1`, {})).status, 401, 'not public');
+    assert.equal((await get(`/v1/caches/${again}?key=1`, { authorization: `Bearer ${made.body.token}` })).status, 401, 'the old token is no more');
+    assert.deepEqual((await rotor.api<unknown[]>('GET', `/api/caches/${again}/tokens`)).body, []);
+  });
+});
+
 describe('freshness headers', () => {
   it('gives the position and lag, a new ETag once a write reached the key, and 304 to a revalidation', async () => {
     const first = await get(`/v1/caches/${items}?key=1`);
