@@ -178,6 +178,12 @@ describe('who may read', () => {
     assert.equal(refused.status, 403);
     assert.equal(refused.body.error.errno, 1142);
     assert.equal(refused.headers.get('etag'), null);
+    // The account learns no more than that it may not read the cache: not the table behind it (MariaDB's own message names it).
+    assert.doesNotMatch(refused.body.error.message, /\bitem\b/);
+    // Nor what a cache it may not read would say to a reader that may (its LIMIT, its state).
+    const limited = await rotor.register('SELECT title FROM item WHERE fans > 0 ORDER BY id LIMIT ?');
+    const noLimit = await get(`/v1/caches/${limited}?key=1`, { authorization: basic(user, 'pw') });
+    assert.equal(noLimit.status, 403, JSON.stringify(noLimit.body));
     await db.admin.query(`GRANT SELECT ON ${db.name}.item TO '${user}'@'%'`);
     await rotor.caughtUp();
     const served = await get(`/v1/caches/${items}?key=1`, { authorization: basic(user, 'pw') });
@@ -241,6 +247,8 @@ describe('who may read', () => {
     assert.deepEqual((await get(`/v1/caches/${items}?key=3`, bearer)).body.rows, [{ title: 'three', fans: '30' }]);
     const other = await get(`/v1/caches/${pairs}?a=1&b=x`, bearer);
     assert.equal(other.status, 403);
+    const none = await get('/v1/caches/no_such_cache?key=1', bearer);
+    assert.deepEqual([none.status, none.body.error.code], [403, 'ERR_HTTP_TOKEN_OTHER_CACHE'], 'a cache that does not exist looks like another one');
     const listed = await rotor.api<Array<Record<string, unknown>>>('GET', `/api/caches/${items}/tokens`);
     assert.deepEqual(listed.body.map((t) => t.id), [made.body.id]);
     assert.ok(!JSON.stringify(listed.body).includes(made.body.token), 'the token is shown once, never listed');
