@@ -151,6 +151,9 @@ function changesPrivileges(c: Cursor): boolean {
     for (const noun of ['USER', 'ROLE']) if (c.accept(verb, noun) || c.accept(verb, 'OR', 'REPLACE', noun)) return true;
   }
   if (c.accept('SET', 'DEFAULT', 'ROLE')) return true;
+  // A password change ends the logins HTTP reads remember ([note: http-principals]); MariaDB logs
+  // `SET PASSWORD FOR 'u'@'h'='*…'`, with none of the other words.
+  if (c.accept('SET', 'PASSWORD')) return true;
   return c.accept('FLUSH', 'PRIVILEGES') || c.accept('FLUSH', 'NO_WRITE_TO_BINLOG', 'PRIVILEGES') || c.accept('FLUSH', 'LOCAL', 'PRIVILEGES');
 }
 
@@ -166,7 +169,7 @@ export function classifyDdl(sql: string, database: string): ClassifiedDdl | null
 }
 
 /** Words of the statements that change what a user may read. [note: cached-grants] */
-export const PRIVILEGE_WORDS = /\b(?:GRANT|REVOKE|ROLE|PRIVILEGES|USER)\b/i;
+export const PRIVILEGE_WORDS = /\b(?:GRANT|REVOKE|ROLE|PRIVILEGES|USER|PASSWORD)\b/i;
 
 function classify(sql: string, database: string): ClassifiedDdl | null {
   const c = new Cursor(tokenize(sql), database);

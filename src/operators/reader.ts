@@ -113,6 +113,11 @@ export interface ReaderSpec {
   readonly limit: { readonly count: number; readonly offset: number } | null;
   /** SELECT DISTINCT: the answer of several keys drops repeated rows. */
   readonly distinct: boolean;
+  /**
+   * How each visible column compares for {@link distinct} across keys (its collation: 'a1' and
+   * 'A1' are one row under a _ci one, as within a key); exact where absent. [note: in-list-union]
+   */
+  readonly rowFold?: ReadonlyArray<KeyFold>;
 }
 
 export class Reader extends Materialized<Entry> implements ReaderNode {
@@ -238,14 +243,14 @@ export class Reader extends Materialized<Entry> implements ReaderNode {
   }
 
   #build(rows: ReadonlyArray<Row>): ReadonlyArray<Row> {
-    const { visible, orderBy, limit, distinct } = this.#spec;
+    const { visible, orderBy, limit, distinct, rowFold } = this.#spec;
     let out: Row[] = rows.slice();
     if (orderBy.length > 0) out.sort(this.#compare);
     if (rows.length > 0 && rows[0].length > visible) out = out.map((r) => r.slice(0, visible));
     // Several keys (an IN list) can each hold the same distinct row; one key never does.
     if (distinct) {
       const seen = new Set<string>();
-      out = out.filter((r) => { const k = rowKey(r); if (seen.has(k)) return false; seen.add(k); return true; });
+      out = out.filter((r) => { const k = rowFold === undefined ? rowKey(r) : keyString(r, rowFold); if (seen.has(k)) return false; seen.add(k); return true; });
     }
     // Each key holds its first offset + count rows (top-k): so do all keys together, once sorted.
     if (limit !== null) out = out.slice(limit.offset, limit.offset + limit.count);

@@ -45,7 +45,7 @@ export function buildUnion(graph: Graph, plan: UnionPlan, cacheId: string): Buil
   const reader = new Reader(union, {
     key: plan.params.map((_, i) => visible + i), fold: paramFold, visible,
     orderBy: plan.orderBy.map((o) => ({ column: o.column, desc: o.desc, order: extremumOrderOf(cols[first.select[o.column].stage]) })),
-    limit: plan.limit, distinct: !plan.all,
+    limit: plan.limit, distinct: !plan.all, rowFold: first.select.map((s) => keyFoldOf(cols[s.stage])),
   }, cacheId);
   graph.add(reader);
   graph.retain(reader);

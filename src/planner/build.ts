@@ -81,10 +81,8 @@ export function buildCache(graph: Graph, plan: QueryPlan, cacheId: string, opts:
     return { column: at, desc: o.desc, order: orderOf(stageInfo(o.stage)) };
   });
   top = add(new Project(top, picks));
-  if (plan.distinct) {
-    const rowFold = picks.map((s) => { const c = stageInfo(s); return c === null ? 'exact' as const : keyFoldOf(c); });
-    top = add(new Distinct(top, { key, fold: paramFold, rowFold, multiset: false }));
-  }
+  const rowFold = plan.distinct ? picks.map((s) => { const c = stageInfo(s); return c === null ? 'exact' as const : keyFoldOf(c); }) : null;
+  if (rowFold !== null) top = add(new Distinct(top, { key, fold: paramFold, rowFold, multiset: false }));
   if (plan.limit !== null) {
     const need = plan.limit.offset + plan.limit.count;
     top = add(new TopK(top, { key, fold: paramFold, orderBy, need, keep: need + slackFor(plan.limit) }));
@@ -94,7 +92,7 @@ export function buildCache(graph: Graph, plan: QueryPlan, cacheId: string, opts:
     const need = FIRST_LIMIT_K;
     top = limitNode = add(new TopK(top, { key, fold: paramFold, orderBy, need, keep: need + slackFor({ offset: 0, count: need }), growable: cacheId }));
   }
-  const reader = new Reader(top, { key, fold: paramFold, visible, orderBy, limit: plan.limit, distinct: plan.distinct }, cacheId);
+  const reader = new Reader(top, { key, fold: paramFold, visible, orderBy, limit: plan.limit, distinct: plan.distinct, ...(rowFold === null ? {} : { rowFold: rowFold.slice(0, visible) }) }, cacheId);
   graph.add(reader);
   graph.retain(reader);
   nodes.push(reader);

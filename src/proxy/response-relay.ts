@@ -105,6 +105,6 @@ export class ResponseRelay {
 
   #setStatus(status: number): void {
     const state = this.#peer.state();
-    if (state) state.status = status & ~Status.MORE_RESULTS_EXISTS;
+    state?.noteStatus(status);
   }
 }

@@ -160,6 +160,12 @@ const READS = new Set(['SELECT', 'SHOW', 'DESC', 'DESCRIBE', 'EXPLAIN', 'HELP', 
 // Isolation named SERIALIZABLE anyhow (SET [SESSION|GLOBAL] TRANSACTION ISOLATION LEVEL, tx_isolation,
 // transaction_isolation, SET STATEMENT … FOR): taken as asked, for good. [note: transaction-reads]
 const SERIALIZABLE = /\bSERIALIZABLE\b/i;
+const ISOLATION = /isolation/i;
+// The spellings that name another level exactly. MariaDB takes SERIALIZABLE in many others (`= 3`,
+// `'SERIAL' 'IZABLE'`, a hex string, a user variable, an expression): any other statement that
+// sets the isolation is taken for SERIALIZABLE.
+const OTHER_LEVEL = /^\s*SET\s+(?:(?:SESSION|LOCAL|GLOBAL)\s+)?TRANSACTION\s+ISOLATION\s+LEVEL\s+(?:READ\s+(?:UNCOMMITTED|COMMITTED)|REPEATABLE\s+READ)(?:\s*,\s*READ\s+(?:ONLY|WRITE))?\s*(?:;\s*)?$/i;
+const OTHER_LEVEL_VARIABLE = /^\s*SET\s+(?:(?:SESSION|LOCAL|GLOBAL)\s+|@@(?:(?:SESSION|LOCAL|GLOBAL)\.)?)?(?:tx|transaction)_isolation\s*:?=\s*(?:'(?:READ-UNCOMMITTED|READ-COMMITTED|REPEATABLE-READ)'|[012]|DEFAULT)\s*(?:;\s*)?$/i;
 /** More unlogged statements than this in one transaction are remembered as "something". */
 const MAX_UNLOGGED = 16;
 
@@ -182,6 +188,17 @@ export function writeOf(sql: string): string | null | undefined {
   if (word !== undefined && READS.has(word)) return undefined;
   if (word === 'SET' && !sql.includes('(') && !/^\s*SET\s+STATEMENT\b/i.test(sql)) return undefined;
   return sql;
+}
+
+/**
+ * [note: transaction-reads] True when a statement may make the session's transactions SERIALIZABLE:
+ * it names that level, or it names the isolation in any way but a read of it (`SELECT
+ * @@tx_isolation`) or a SET of another level spelled exactly.
+ */
+export function maySetSerializable(sql: string): boolean {
+  if (SERIALIZABLE.test(sql)) return true;
+  if (!ISOLATION.test(sql) || OTHER_LEVEL.test(sql) || OTHER_LEVEL_VARIABLE.test(sql)) return false;
+  return writeOf(sql) !== undefined || /\bSET\b/i.test(sql);
 }
 
 /** True when a statement may change the session's current roles (`SET ROLE`). [note: cached-grants] */
@@ -234,9 +251,20 @@ export class SessionState implements SessionView {
   }
 
   set status(status: number) {
-    this.#status = status;
-    // No transaction open: none has written. [note: transaction-reads]
-    if ((status & Status.IN_TRANS) === 0) {
+    this.noteStatus(status);
+  }
+
+  /**
+   * The status flags of a response upstream sent, `MORE_RESULTS_EXISTS` included (more of the
+   * statement's text is still to run; it is not kept in {@link status}).
+   */
+  noteStatus(status: number): void {
+    this.#status = status & ~Status.MORE_RESULTS_EXISTS;
+    // [note: transaction-reads] No transaction open once the whole text ran: none has written.
+    // Not at a result with more to come: the text was noted (as a write) before any of it ran, and
+    // a later statement of it may open a transaction and write (`SELECT 1; BEGIN; DELETE …
+    // RETURNING …`, whose rows answer no OK with affected rows).
+    if ((status & (Status.IN_TRANS | Status.MORE_RESULTS_EXISTS)) === 0) {
       this.#transactionWrote = false;
       this.#writesBefore = this.writes;
     }
@@ -305,7 +333,7 @@ export class SessionState implements SessionView {
    */
   noteStatement(sql: string, prepared = false): void {
     if (!prepared && writeOf(sql) !== undefined) this.#transactionWrote = true;
-    if (SERIALIZABLE.test(sql)) this.#serializable = true;
+    if (maySetSerializable(sql)) this.#serializable = true;
     if (mayChangeRoles(sql)) {
       this.privilegeGeneration++;
       if (prepared) this.#blocker ??= 'a prepared statement that names a role';

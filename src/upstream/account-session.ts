@@ -47,8 +47,11 @@ class Session implements AccountSession {
 
   async probe(sql: string): Promise<AccountError | null> {
     try {
-      const stmt = await this.conn.prepare(sql);
-      await stmt.close();
+      await this.conn.prepare(sql);
+      // Closed and forgotten: mysql2 keeps a prepared statement by its text and answers the next
+      // prepare() of that text from its cache without asking MariaDB, so a check after a REVOKE
+      // the binlog did not carry would pass. [note: cached-grants]
+      this.conn.unprepare(sql);
       return null;
     } catch (e) {
       return this.#failed(e);

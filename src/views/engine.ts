@@ -228,7 +228,7 @@ export class Engine implements BinlogSink, RouterBackend, HttpReadsBackend {
     this.#log = opts.logger ?? pino({ level: 'silent' });
     this.#upstream = upstream ?? new UpstreamClient(opts.upstreamUrl, opts.fillRead === undefined ? {} : { fillRead: opts.fillRead });
     this.#upqueries = new Upqueries(this.#graph, this.#upstream);
-    this.#registry = new CacheRegistry(this.#graph, opts.dataDir !== null ? new CacheStore(opts.dataDir) : null, this.#log);
+    this.#registry = new CacheRegistry(this.#graph, opts.dataDir !== null ? new CacheStore(opts.dataDir) : null, this.#log, (c) => this.access.forget(c.id));
     this.#schema = new SchemaRefresh({ graph: this.#graph, registry: this.#registry, upstream: this.#upstream, upqueries: this.#upqueries, privileges: this.privileges, log: this.#log });
     this.#sink = new CacheSink(this.#graph, this.#registry, this.#upqueries, this.#schema, this.#log);
     this.proxied = new ProxiedQueries(opts.queryStats ?? DEFAULT_QUERY_STATS);

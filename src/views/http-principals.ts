@@ -9,12 +9,15 @@
  * HMAC of user and password under a key made at start and never kept anywhere: the password itself
  * is never kept (the account's session, opened by the login, stays open while it is used, and a
  * check that needs it again after it closed logs in with the password of the request at hand).
- * A change of accounts or grants that reaches the binlog (`PrivilegeChecks.accountEpoch`), a wrong
- * password, a dropped account or a changed password all need a new login; a failed login is never
- * remembered (the listener limits failures per client address, src/proxy/http-read/). At most
- * {@link MAX_PRINCIPALS} logins are remembered (the oldest go first), and at most
- * {@link MAX_LOGINS_IN_FLIGHT} are checked at once. Pinned by test/views/http-principals.test.ts
- * and test/e2e/http-read.test.ts.
+ * A change of accounts, passwords or grants that reaches the binlog (`PrivilegeChecks.accountEpoch`,
+ * src/binlog/ddl.ts `changesPrivileges`), a wrong password, a dropped account or a changed
+ * password all need a new login; a failed login is never remembered (the listener limits failures
+ * per client address, src/proxy/http-read/). At most {@link MAX_PRINCIPALS} logins are remembered
+ * (the oldest go first), at most {@link MAX_LOGINS_IN_FLIGHT} are checked at once, and at most
+ * {@link MAX_LOGINS_PER_SOURCE} of one client address: the listener counts a failure when its
+ * login has answered, so logins sent at once would all pass its limit before the first failure
+ * is counted (and one address would take every slot). Pinned by
+ * test/views/http-principals.test.ts and test/e2e/http-read.test.ts.
  */
 import { createHmac, randomBytes } from 'node:crypto';
 import type { ProbeError } from '../proxy/read-router.js';
@@ -27,6 +30,8 @@ export const LOGIN_TTL_MS = 60_000;
 export const MAX_PRINCIPALS = 1_000;
 /** Logins being checked with the upstream at once, at most. */
 export const MAX_LOGINS_IN_FLIGHT = 32;
+/** Logins of one client address being checked at once, at most. */
+export const MAX_LOGINS_PER_SOURCE = 4;
 /** An account's session unused this long is closed (longer than the default privilege refresh). */
 const SESSION_IDLE_MS = 30_000;
 
@@ -92,6 +97,8 @@ export class Principals {
   /** HMAC of user and password → the verified account (insertion order: oldest first). */
   readonly #verified = new Map<string, Principal>();
   readonly #checking = new Map<string, Promise<Principal | LoginFailure>>();
+  /** Logins being checked per client address. */
+  readonly #bySource = new Map<string, number>();
   /** Logins used once and not remembered (a grant change came during the login): closed at {@link close} too. */
   readonly #unremembered = new Set<Principal>();
 
@@ -105,9 +112,9 @@ export class Principals {
   /**
    * The account these credentials log in as: at once when verified recently, else after a login;
    * or MariaDB's refusal, the upstream out of reach, or `busy` when too many logins are being
-   * checked.
+   * checked (in all, or from `source`, the client's address).
    */
-  verify(user: string, password: string): Principal | Promise<Principal | LoginFailure | 'busy'> {
+  verify(user: string, password: string, source = ''): Principal | Promise<Principal | LoginFailure | 'busy'> {
     const h = createHmac('sha256', this.#key).update(user).update('\0').update(password).digest('base64url');
     const known = this.#verified.get(h);
     if (known !== undefined) {
@@ -117,10 +124,18 @@ export class Principals {
     }
     const inFlight = this.#checking.get(h);
     if (inFlight !== undefined) return inFlight;
-    if (this.#checking.size >= MAX_LOGINS_IN_FLIGHT) return Promise.resolve('busy');
+    const fromSource = this.#bySource.get(source) ?? 0;
+    if (this.#checking.size >= MAX_LOGINS_IN_FLIGHT || fromSource >= MAX_LOGINS_PER_SOURCE) return Promise.resolve('busy');
+    this.#bySource.set(source, fromSource + 1);
+    const done = (): void => {
+      this.#checking.delete(h);
+      const n = (this.#bySource.get(source) ?? 1) - 1;
+      if (n <= 0) this.#bySource.delete(source);
+      else this.#bySource.set(source, n);
+    };
     const epoch = this.privileges.accountEpoch;
     const checking = this.login(user, password).then((r): Principal | LoginFailure => {
-      this.#checking.delete(h);
+      done();
       if ('kind' in r) return r;
       const p = new Principal(user, this.now(), epoch, r, this.login);
       // A grant change seen while the login ran: this login is used once, not remembered.
@@ -137,7 +152,7 @@ export class Principals {
       }
       return p;
     }, (e: unknown): LoginFailure => {
-      this.#checking.delete(h);
+      done();
       return { kind: 'unreachable', message: e instanceof Error ? e.message : String(e) };
     });
     this.#checking.set(h, checking);

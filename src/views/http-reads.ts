@@ -62,7 +62,7 @@ export class HttpReads implements KeyReadRouter {
   /** `memo` false: a key's JSON is made on every read (the benchmark's comparison). */
   constructor(readonly backend: HttpReadsBackend, readonly access: ReadAccess, readonly principals: Principals, readonly memo = true) {}
 
-  read(name: string, req: KeyRequest, cred: ReadCredentials, _source: string): KeyReadAnswer | KeyReadError | Promise<KeyReadAnswer | KeyReadError> {
+  read(name: string, req: KeyRequest, cred: ReadCredentials, source: string): KeyReadAnswer | KeyReadError | Promise<KeyReadAnswer | KeyReadError> {
     try {
       const cache = this.#cache(name);
       switch (cred.kind) {
@@ -73,12 +73,12 @@ export class HttpReads implements KeyReadRouter {
         case 'bearer': {
           const token = this.access.token(cred.token);
           if (token === undefined) return failure('ERR_HTTP_TOKEN_INVALID');
-          if (cache === null) return failure('ERR_CACHE_NOT_FOUND', [name]);
-          if (token.cacheId !== cache.id) return failure('ERR_HTTP_TOKEN_OTHER_CACHE', [name]);
+          // A cache that does not exist looks like one the token is not for.
+          if (cache === null || token.cacheId !== cache.id) return failure('ERR_HTTP_TOKEN_OTHER_CACHE', [name]);
           return this.#afterAccess(cache, req, null);
         }
         case 'basic': {
-          const v = this.principals.verify(cred.user, cred.password);
+          const v = this.principals.verify(cred.user, cred.password, source);
           const go = (p: Awaited<typeof v>): KeyReadAnswer | KeyReadError | Promise<KeyReadAnswer | KeyReadError> => {
             if (p === 'busy') return failure('ERR_HTTP_LOGINS_BUSY');
             if ('kind' in p) return p.kind === 'refused' ? upstreamError(p.error, 401) : failure('ERR_HTTP_UPSTREAM_UNREACHABLE', [p.message]);
@@ -108,17 +108,16 @@ export class HttpReads implements KeyReadRouter {
     return c;
   }
 
-  /** Grants (for an account), then the keys, then the answer. */
+  /**
+   * Grants (for an account), then the keys, then the answer. An account MariaDB refuses learns
+   * nothing more of the cache (its state, its LIMIT, the tables MariaDB's refusal names).
+   */
   #afterAccess(cache: Cache, req: KeyRequest, reader: Reader): KeyReadAnswer | KeyReadError | Promise<KeyReadAnswer | KeyReadError> {
-    const why = notServing(cache, this.backend);
-    if (why !== null) return failure('ERR_HTTP_UNAVAILABLE', [cache.def.name, why]);
-    // Its row count is the statement's, not a parameter of the key ([note: limit-param]).
-    if (cache.plan.slots.some((sl) => sl.kind === 'limit')) return failure('ERR_HTTP_BAD_KEY', [cache.def.name, 'its LIMIT is a parameter, which an HTTP read cannot give: register the query with a constant LIMIT']);
-    if (reader === null) return this.#keysThenServe(cache, req);
+    if (reader === null) return this.#servable(cache, req);
     const privileges = this.backend.privileges;
     const { principal } = reader;
     const verdict = privileges.checked(principal, cache.grantKey);
-    if (verdict === true) return this.#keysThenServe(cache, req);
+    if (verdict === true) return this.#servable(cache, req);
     if (verdict === false) return failure('ERR_HTTP_ACCESS_DENIED', [principal.user, cache.def.name]);
     const query = cache.probe;
     if (query === null) return failure('ERR_HTTP_ACCESS_DENIED', [principal.user, cache.def.name]);
@@ -128,13 +127,20 @@ export class HttpReads implements KeyReadRouter {
     return mayRead(principal.prober(reader.password), query).then((refused) => {
       record(refused === null);
       if (refused !== null) {
-        return refused.kind === 'error' ? upstreamError(refused, refused.errno === 2003 || refused.errno === 2013 ? 503 : 403)
+        return refused.kind === 'error' && (refused.errno === 2003 || refused.errno === 2013) ? upstreamError(refused, 503)
           : failure('ERR_HTTP_ACCESS_DENIED', [principal.user, cache.def.name]);
       }
-      const again = notServing(cache, this.backend);
-      if (again !== null) return failure('ERR_HTTP_UNAVAILABLE', [cache.def.name, again]);
-      return this.#keysThenServe(cache, req);
+      return this.#servable(cache, req);
     });
+  }
+
+  /** A reader that may read the cache: whether it can answer now, then the keys and the answer. */
+  #servable(cache: Cache, req: KeyRequest): KeyReadAnswer | KeyReadError | Promise<KeyReadAnswer | KeyReadError> {
+    const why = notServing(cache, this.backend);
+    if (why !== null) return failure('ERR_HTTP_UNAVAILABLE', [cache.def.name, why]);
+    // Its row count is the statement's, not a parameter of the key ([note: limit-param]).
+    if (cache.plan.slots.some((sl) => sl.kind === 'limit')) return failure('ERR_HTTP_BAD_KEY', [cache.def.name, 'its LIMIT is a parameter, which an HTTP read cannot give: register the query with a constant LIMIT']);
+    return this.#keysThenServe(cache, req);
   }
 
   #keysThenServe(cache: Cache, req: KeyRequest): KeyReadAnswer | KeyReadError | Promise<KeyReadAnswer | KeyReadError> {

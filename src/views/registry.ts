@@ -24,10 +24,18 @@ export class CacheRegistry {
   readonly #caches = new Map<string, Cache>();
   readonly #byKey = new Map<string, Cache[]>();
 
-  constructor(graph: Graph, store: CacheStore | null, log: Logger) {
+  /**
+   * Called as a cache is retired ({@link retire}): what was granted on it (HTTP read tokens, its
+   * public mark) ends with it, so a cache registered again under the same id (the same statement
+   * over a table created again) starts without them.
+   */
+  readonly #retired: (c: Cache) => void;
+
+  constructor(graph: Graph, store: CacheStore | null, log: Logger, retired: (c: Cache) => void = () => undefined) {
     this.#graph = graph;
     this.#store = store;
     this.#log = log;
+    this.#retired = retired;
   }
 
   get size(): number {
@@ -125,6 +133,7 @@ export class CacheRegistry {
     this.#release(c);
     c.status = 'dropped';
     c.reason = reason;
+    this.#retired(c);
     // Not brought back by a restart: a table created later under the name is another table.
     void this.unpersist(c);
   }

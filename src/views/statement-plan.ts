@@ -83,8 +83,9 @@ const MAX_LISTED_TOGETHER = 3;
  * [note: in-list-union] The spellings of a cache's statement that its reader answers too, as the
  * union of the answers of their keys: each `col = ?` whose parameter is listable spelled
  * `col IN (?+)` (an ORM's `whereIn`, any number of values), and each `col IN (?, …)` spelled
- * `col = ?`. Parameters written `? = col` are not respelled. Pinned by test/views/in-list.test.ts
- * and test/logic/in-list.slt.
+ * `col = ?`. Parameters written `? = col` are not respelled. A DISTINCT across keys compares rows
+ * under their columns' collations (src/operators/reader.ts `rowFold`). Pinned by
+ * test/views/in-list.test.ts, test/views/in-list-distinct.test.ts and test/logic/in-list.slt.
  */
 export function alternateForms(fp: Fingerprint, plan: CachePlan): AlternateForm[] {
   if (plan.kind === 'union') return [];

@@ -15,6 +15,7 @@ import { join } from 'node:path';
 import mysql from 'mysql2/promise';
 import { freshDatabase, type TestDatabase } from '../support/servers.js';
 import { startTestRotor, type TestRotor } from '../support/rotor.js';
+import { openAccountSession, isLoginFailure } from '../../src/upstream/account-session.js';
 import { until } from '../support/until.js';
 
 let db: TestDatabase;
@@ -177,6 +178,12 @@ describe('who may read', () => {
     assert.equal(refused.status, 403);
     assert.equal(refused.body.error.errno, 1142);
     assert.equal(refused.headers.get('etag'), null);
+    // The account learns no more than that it may not read the cache: not the table behind it (MariaDB's own message names it).
+    assert.doesNotMatch(refused.body.error.message, /\bitem\b/);
+    // Nor what a cache it may not read would say to a reader that may (its LIMIT, its state).
+    const limited = await rotor.register('SELECT title FROM item WHERE fans > 0 ORDER BY id LIMIT ?');
+    const noLimit = await get(`/v1/caches/${limited}?key=1`, { authorization: basic(user, 'pw') });
+    assert.equal(noLimit.status, 403, JSON.stringify(noLimit.body));
     await db.admin.query(`GRANT SELECT ON ${db.name}.item TO '${user}'@'%'`);
     await rotor.caughtUp();
     const served = await get(`/v1/caches/${items}?key=1`, { authorization: basic(user, 'pw') });
@@ -199,6 +206,33 @@ describe('who may read', () => {
     assert.equal((await get(`/v1/caches/${items}?key=1`, { authorization: basic(user, 'pw') })).status, 401);
   });
 
+  it('asks MariaDB again at every check on an account\'s session (mysql2 keeps no prepared statement for it)', async () => {
+    // A REVOKE the binlog does not carry (sql_log_bin=0, another server) is seen by the periodic
+    // refresh only if the check after it reaches MariaDB: mysql2's prepare() answers a text it
+    // prepared before on the connection from its own cache, without asking.
+    const user = await createUser('probe', [`GRANT SELECT ON ${db.name}.item TO $user`]);
+    const session = await openAccountSession({ host: db.host, port: db.port }, user, 'pw');
+    assert.ok(!isLoginFailure(session));
+    try {
+      const sql = `SELECT title, fans FROM \`${db.name}\`.\`item\` WHERE id = ?`;
+      assert.equal(await session.probe(sql, 'prepare'), null);
+      await db.admin.query(`REVOKE SELECT ON ${db.name}.item FROM '${user}'@'%'`);
+      const refused = await session.probe(sql, 'prepare');
+      assert.equal(refused?.errno, 1142);
+    } finally {
+      session.close();
+    }
+  });
+
+  it('refuses the old password of a remembered login once SET PASSWORD changed it', async () => {
+    const user = await createUser('setpw', [`GRANT SELECT ON ${db.name}.item TO $user`]);
+    assert.equal((await get(`/v1/caches/${items}?key=1`, { authorization: basic(user, 'pw') })).status, 200);
+    await db.admin.query(`SET PASSWORD FOR '${user}'@'%' = PASSWORD('new')`);
+    await rotor.caughtUp();
+    assert.equal((await get(`/v1/caches/${items}?key=1`, { authorization: basic(user, 'pw') })).status, 401);
+    assert.equal((await get(`/v1/caches/${items}?key=1`, { authorization: basic(user, 'new') })).status, 200);
+  });
+
   it('refuses a read without credentials', async () => {
     const r = await get(`/v1/caches/${items}?key=1`, {});
     assert.equal(r.status, 401);
@@ -213,6 +247,8 @@ describe('who may read', () => {
     assert.deepEqual((await get(`/v1/caches/${items}?key=3`, bearer)).body.rows, [{ title: 'three', fans: '30' }]);
     const other = await get(`/v1/caches/${pairs}?a=1&b=x`, bearer);
     assert.equal(other.status, 403);
+    const none = await get('/v1/caches/no_such_cache?key=1', bearer);
+    assert.deepEqual([none.status, none.body.error.code], [403, 'ERR_HTTP_TOKEN_OTHER_CACHE'], 'a cache that does not exist looks like another one');
     const listed = await rotor.api<Array<Record<string, unknown>>>('GET', `/api/caches/${items}/tokens`);
     assert.deepEqual(listed.body.map((t) => t.id), [made.body.id]);
     assert.ok(!JSON.stringify(listed.body).includes(made.body.token), 'the token is shown once, never listed');
@@ -232,6 +268,26 @@ describe('who may read', () => {
     assert.equal((await get(`/v1/caches/${items}?key=1`, {})).status, 401, 'only the cache marked public');
     await rotor.api('PUT', `/api/caches/${pairs}/public`, { public: false });
     assert.equal((await get(`/v1/caches/${pairs}?a=2&b=x`, {})).status, 401);
+  });
+});
+
+describe('a cache over a table dropped and created again', () => {
+  it('is registered again without the read tokens and public mark of the old one (same id)', async () => {
+    await db.admin.query('CREATE TABLE gone (id INT PRIMARY KEY, secret VARCHAR(20)); INSERT INTO gone VALUES (1, \'old\')');
+    await rotor.caughtUp();
+    const old = await rotor.register('SELECT secret FROM gone WHERE id = ?');
+    const made = await rotor.api<{ token: string }>('POST', `/api/caches/${old}/tokens`, {});
+    await rotor.api('PUT', `/api/caches/${old}/public`, { public: true });
+    assert.equal((await get(`/v1/caches/${old}?key=1`, {})).status, 200);
+    await db.admin.query('DROP TABLE gone');
+    await until('the cache to be retired', 20_000, async () => (await rotor.api<{ status: string }>('GET', `/api/caches/${old}`)).body.status === 'dropped');
+    await db.admin.query('CREATE TABLE gone (id INT PRIMARY KEY, secret VARCHAR(20)); INSERT INTO gone VALUES (1, \'new\')');
+    await rotor.caughtUp();
+    const again = await rotor.register('SELECT secret FROM gone WHERE id = ?');
+    assert.equal(again, old, 'the same statement, the same id');
+    assert.equal((await get(`/v1/caches/${again}?key=1`, {})).status, 401, 'not public');
+    assert.equal((await get(`/v1/caches/${again}?key=1`, { authorization: `Bearer ${made.body.token}` })).status, 401, 'the old token is no more');
+    assert.deepEqual((await rotor.api<unknown[]>('GET', `/api/caches/${again}/tokens`)).body, []);
   });
 });
 

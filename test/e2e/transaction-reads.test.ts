@@ -128,6 +128,61 @@ describe('by default', () => {
     }
   });
 
+  test('a write in a multi-statement after a statement outside the transaction still keeps its reads upstream', async () => {
+    // The first statement's status (no transaction open) arrives after the whole text was noted:
+    // it must not wipe out the write that follows it. DELETE … RETURNING answers a result set, no
+    // OK with affected rows, so only the text says it wrote.
+    const c = await rotor.connect({ multipleStatements: true });
+    try {
+      await c.query('SELECT 1; BEGIN; DELETE FROM kv WHERE k = 1 RETURNING k');
+      const own = await read(c, ALWAYS);
+      assert.deepEqual(own.rows, [], 'the transaction sees its own delete');
+      assert.equal(own.route[0], 'upstream');
+      await c.query('ROLLBACK');
+      await c.query('SET autocommit = 0; DELETE FROM kv WHERE k = 1 RETURNING k');
+      const again = await read(c, ALWAYS);
+      assert.deepEqual(again.rows, []);
+      assert.equal(again.route[0], 'upstream');
+      await c.query('ROLLBACK');
+    } finally {
+      await c.end();
+    }
+  });
+
+  test('SERIALIZABLE named any way MariaDB takes it keeps reads upstream', async () => {
+    for (const set of [
+      'SET SESSION tx_isolation = 3',
+      "SET SESSION tx_isolation = 'SERIAL' 'IZABLE'",
+      'SET SESSION tx_isolation = 0x53455249414c495a41424c45',
+      "SET @lvl = CONCAT('SERIAL', 'IZABLE')",
+    ]) {
+      const c = await rotor.connect();
+      try {
+        await c.query(set);
+        if (set.startsWith('SET @lvl')) await c.query('SET SESSION tx_isolation = @lvl');
+        const [[level]] = (await c.query({ sql: 'SELECT @@tx_isolation', rowsAsArray: true }))[0] as unknown as string[][];
+        assert.equal(level, 'SERIALIZABLE', set);
+        await c.query('BEGIN');
+        const r = await read(c, ALWAYS);
+        assert.equal(r.route[0], 'upstream', set);
+        await c.query('COMMIT');
+      } finally {
+        await c.end();
+      }
+    }
+    // Other levels keep transaction reads.
+    const c = await rotor.connect();
+    try {
+      await c.query("SET SESSION tx_isolation = 'READ-COMMITTED'");
+      await c.query('SELECT @@tx_isolation');
+      await c.query('BEGIN');
+      assert.equal((await read(c, ALWAYS)).route[0], 'cache');
+      await c.query('COMMIT');
+    } finally {
+      await c.end();
+    }
+  });
+
   test('ALWAYS is shown, and registering the same query otherwise is refused', async () => {
     const [rows] = await conn.query({ sql: 'SHOW CACHES', rowsAsArray: false });
     const shown = Object.fromEntries((rows as Array<{ name: string; always: string }>).map((r) => [r.name, r.always]));

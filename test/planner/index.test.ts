@@ -59,6 +59,7 @@ describe('planner entry', () => {
     assert.throws(() => tablesRead(parseStatement('WITH story AS (SELECT id, author_id FROM story WHERE author_id = 1) SELECT id FROM story WHERE id = ?')), /names both a common table expression and a table/);
     assert.throws(() => plan('WITH t AS (SELECT id FROM story) SELECT id FROM story WHERE id = ? AND id IN (SELECT id FROM user WHERE team_id IN (SELECT id FROM t))'), /subquer/);
     assert.throws(() => tablesRead(parseStatement('WITH a AS (SELECT id FROM story), a AS (SELECT id FROM user) SELECT id FROM a WHERE id = ?')), /defined twice/);
+    assert.throws(() => tablesRead(parseStatement('WITH `İ` AS (SELECT id FROM story) SELECT s.id FROM story s JOIN `i̇` x ON x.id = s.id WHERE s.id = ?')), /not ASCII/);
     assert.throws(() => tablesRead(parseStatement('WITH a (x, y) AS (SELECT id FROM story) SELECT x FROM a WHERE x = ?')), /names 2 columns/);
   });
 

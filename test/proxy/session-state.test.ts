@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { blockerOf, charsetBlocker, parseUse, SessionState, writeOf } from '../../src/proxy/session-state.js';
+import { blockerOf, charsetBlocker, maySetSerializable, parseUse, SessionState, writeOf } from '../../src/proxy/session-state.js';
 import { Status } from '../../src/proxy/protocol/constants.js';
 
 test('session settings that change results block the cache; writes to columns of the same names do not', () => {
@@ -237,4 +237,35 @@ test('[note: transaction-reads] a transaction blocks even ALWAYS caches once it 
   s.reset();
   s.status = Status.AUTOCOMMIT | Status.IN_TRANS;
   assert.equal(s.transactionBlocker, null, 'a reset forgets it');
+});
+
+test('[note: transaction-reads] a multi-statement\'s first result outside a transaction does not forget the writes after it', () => {
+  const s = new SessionState(1, 'u', 'db', 224);
+  s.noteStatement('SELECT 1; BEGIN; DELETE FROM t WHERE k = 1 RETURNING k');
+  s.noteStatus(Status.AUTOCOMMIT | Status.MORE_RESULTS_EXISTS);
+  s.noteStatus(Status.AUTOCOMMIT | Status.IN_TRANS | Status.MORE_RESULTS_EXISTS);
+  s.noteStatus(Status.AUTOCOMMIT | Status.IN_TRANS);
+  assert.match(s.transactionBlocker ?? '', /changed rows/);
+  assert.equal(s.status & Status.MORE_RESULTS_EXISTS, 0, 'the flag is not kept');
+  // The whole text ran outside a transaction (`DELETE …; COMMIT`): nothing is pending.
+  s.noteStatement('DELETE FROM t WHERE k = 1 RETURNING k; COMMIT');
+  s.noteStatus(Status.AUTOCOMMIT | Status.IN_TRANS | Status.MORE_RESULTS_EXISTS);
+  s.noteStatus(Status.AUTOCOMMIT);
+  s.noteStatus(Status.AUTOCOMMIT | Status.IN_TRANS);
+  assert.equal(s.transactionBlocker, null);
+});
+
+test('[note: transaction-reads] any statement setting the isolation but to another level spelled exactly is taken for SERIALIZABLE', () => {
+  for (const sql of [
+    'SET SESSION TRANSACTION ISOLATION LEVEL SERIALIZABLE', 'SET tx_isolation = 3', 'SET @@session.tx_isolation = 3',
+    "SET SESSION tx_isolation = 'SERIAL' 'IZABLE'", 'SET SESSION tx_isolation = 0x53455249414c495a41424c45',
+    'SET SESSION tx_isolation = @lvl', "SET tx_isolation = CONCAT('SERIAL', 'IZABLE')", 'SET transaction_isolation = ?',
+    "SET tx_isolation = 'READ-COMMITTED'; SET tx_isolation = 3", "SELECT 1; SET tx_isolation = 3", 'SET /**/ tx_isolation = 1',
+    "SET @x = 1, tx_isolation = 'READ-COMMITTED'",
+  ]) assert.equal(maySetSerializable(sql), true, sql);
+  for (const sql of [
+    'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED', 'SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY',
+    "SET SESSION tx_isolation = 'READ-COMMITTED'", 'SET @@tx_isolation = 2', 'SET GLOBAL transaction_isolation = DEFAULT',
+    'SELECT @@tx_isolation', "SHOW VARIABLES LIKE '%isolation%'", 'SELECT v FROM t WHERE k = 1', 'UPDATE t SET v = 2',
+  ]) assert.equal(maySetSerializable(sql), false, sql);
 });

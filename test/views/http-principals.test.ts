@@ -6,7 +6,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
-import { LOGIN_TTL_MS, MAX_PRINCIPALS, Principal, Principals } from '../../src/views/http-principals.js';
+import { LOGIN_TTL_MS, MAX_LOGINS_PER_SOURCE, MAX_PRINCIPALS, Principal, Principals } from '../../src/views/http-principals.js';
 import { PrivilegeChecks } from '../../src/views/privileges.js';
 import type { AccountSession, LoginFailure } from '../../src/upstream/account-session.js';
 
@@ -55,6 +55,24 @@ describe('HTTP logins', () => {
     assert.deepEqual(f.logins, ['app', 'app'], 'each failure asks the upstream');
     await f.principals.verify('app', 'right');
     assert.ok((await f.principals.verify('app', 'right+')) !== f.principals.verify('app', 'right'));
+  });
+
+  it('checks a few logins of one client address at once, so a burst of guesses cannot all pass the failure limit', async () => {
+    const pending: Array<() => void> = [];
+    const principals = new Principals((user) => new Promise<LoginFailure>((resolve) => {
+      pending.push(() => resolve({ kind: 'refused', error: { errno: 1045, sqlState: '28000', message: `Access denied for user '${user}'` } }));
+    }), new PrivilegeChecks());
+    const burst = Array.from({ length: MAX_LOGINS_PER_SOURCE + 3 }, (_, i) => principals.verify('app', `guess${i}`, '10.0.0.1'));
+    const other = principals.verify('app', 'guess', '10.0.0.2');
+    assert.equal(pending.length, MAX_LOGINS_PER_SOURCE + 1, 'the address\'s first few and the other address\'s one reach the upstream');
+    const answers = await Promise.all(burst.slice(MAX_LOGINS_PER_SOURCE));
+    assert.deepEqual(answers, answers.map(() => 'busy'));
+    for (const release of pending.splice(0)) release();
+    await Promise.all([...burst.slice(0, MAX_LOGINS_PER_SOURCE), other]);
+    const later = principals.verify('app', 'again', '10.0.0.1');
+    assert.equal(pending.length, 1, 'once answered, the address may try again');
+    pending[0]();
+    await later;
   });
 
   it('shares one login among concurrent requests', async () => {

@@ -9,10 +9,15 @@
  * [note: cte-names] A CTE named like a table the statement also reads is refused: which of the two
  * a name means depends on where it stands (inside its own definition it is the table), and the
  * grants check of a cache's query (parse.ts qualifiedQuery) leaves CTE names unqualified wherever
- * they stand — so a query where one name means both is never cached.
+ * they stand — so a query where one name means both is never cached. Names are compared as
+ * MariaDB compares them only for ASCII (case aside): JavaScript's lower case of `İ` is `i̇`, which
+ * MariaDB does not take for it, and MariaDB takes `ſ` for `s`; so a WITH whose CTE names or
+ * unqualified table names are not all ASCII is refused.
  */
 import type { AstNode } from '../parse.js';
 import { unsupported } from '../unsupported.js';
+
+const NOT_ASCII = /[^ -~\t\n\r]/;
 
 interface Cte {
   readonly name: string;
@@ -23,6 +28,8 @@ interface Cte {
 export function inlineCtes(ast: AstNode): AstNode {
   const withs = ast.with as AstNode[] | null | undefined;
   if (!Array.isArray(withs) || withs.length === 0) return ast;
+  const foreign = [...withs.map((w) => String((w.name as AstNode | undefined)?.value ?? '')), ...baseTables(ast)].find((n) => NOT_ASCII.test(n));
+  if (foreign !== undefined) throw unsupported('WITH', `the name ${foreign} (names that are not ASCII may compare otherwise in MariaDB)`);
   const ctes: Cte[] = [];
   for (const w of withs) {
     if (w.recursive === true) throw unsupported('WITH', 'WITH RECURSIVE');
