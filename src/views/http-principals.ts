@@ -12,7 +12,8 @@
  * A change of accounts, passwords or grants that reaches the binlog (`PrivilegeChecks.accountEpoch`,
  * src/binlog/ddl.ts `changesPrivileges`), a wrong password, a dropped account or a changed
  * password all need a new login; a failed login is never remembered (the listener limits failures
- * per client address, src/proxy/http-read/). At most {@link MAX_PRINCIPALS} logins are remembered
+ * per client address, src/proxy/http-read/). At most {@link MAX_OPEN_SESSIONS} accounts' sessions are
+ * open at once (the least recently used closes). At most {@link MAX_PRINCIPALS} logins are remembered
  * (the oldest go first), at most {@link MAX_LOGINS_IN_FLIGHT} are checked at once, and at most
  * {@link MAX_LOGINS_PER_SOURCE} of one client address: the listener counts a failure when its
  * login has answered, so logins sent at once would all pass its limit before the first failure
@@ -34,6 +35,36 @@ export const MAX_LOGINS_IN_FLIGHT = 32;
 export const MAX_LOGINS_PER_SOURCE = 4;
 /** An account's session unused this long is closed (longer than the default privilege refresh). */
 const SESSION_IDLE_MS = 30_000;
+/**
+ * Accounts' sessions open at once, at most: past it the least recently used is closed (its login
+ * stays remembered; its next grants check logs in again). Each is a connection to MariaDB, whose
+ * default max_connections (151) a thousand remembered logins would otherwise take from every
+ * other client.
+ */
+export const MAX_OPEN_SESSIONS = 32;
+
+/** The open accounts' sessions, least recently used first. */
+class SessionBudget {
+  readonly #open = new Set<Principal>();
+
+  used(p: Principal): void {
+    this.#open.delete(p);
+    this.#open.add(p);
+    while (this.#open.size > MAX_OPEN_SESSIONS) {
+      const oldest = this.#open.values().next().value as Principal;
+      this.#open.delete(oldest);
+      oldest.closeSession();
+    }
+  }
+
+  closed(p: Principal): void {
+    this.#open.delete(p);
+  }
+
+  get size(): number {
+    return this.#open.size;
+  }
+}
 
 /** Logs in as an account (src/upstream/account-session.ts `openAccountSession`). */
 export type Login = (user: string, password: string) => Promise<AccountSession | LoginFailure>;
@@ -45,7 +76,7 @@ export class Principal implements Checked {
   #session: AccountSession | null;
   #idle: NodeJS.Timeout | null = null;
 
-  constructor(readonly user: string, readonly verifiedAt: number, readonly accountEpoch: number, session: AccountSession, readonly login: Login) {
+  constructor(readonly user: string, readonly verifiedAt: number, readonly accountEpoch: number, session: AccountSession, readonly login: Login, readonly budget: SessionBudget = new SessionBudget()) {
     this.#session = session;
     this.#touch();
   }
@@ -82,13 +113,20 @@ export class Principal implements Checked {
     if (this.#idle !== null) clearTimeout(this.#idle);
     this.#idle = setTimeout(() => this.close(), SESSION_IDLE_MS);
     this.#idle.unref();
+    this.budget.used(this);
   }
 
-  close(): void {
+  /** Closes the account's session; a later check logs in again. */
+  closeSession(): void {
     if (this.#idle !== null) clearTimeout(this.#idle);
     this.#idle = null;
     this.#session?.close();
     this.#session = null;
+  }
+
+  close(): void {
+    this.closeSession();
+    this.budget.closed(this);
   }
 }
 
@@ -101,12 +139,18 @@ export class Principals {
   readonly #bySource = new Map<string, number>();
   /** Logins used once and not remembered (a grant change came during the login): closed at {@link close} too. */
   readonly #unremembered = new Set<Principal>();
+  readonly #budget = new SessionBudget();
 
   constructor(readonly login: Login, readonly privileges: PrivilegeChecks, readonly now: () => number = Date.now) {}
 
   /** Logins remembered now. */
   get size(): number {
     return this.#verified.size;
+  }
+
+  /** Accounts' sessions open now (at most {@link MAX_OPEN_SESSIONS}). */
+  get openSessions(): number {
+    return this.#budget.size;
   }
 
   /**
@@ -137,7 +181,7 @@ export class Principals {
     const checking = this.login(user, password).then((r): Principal | LoginFailure => {
       done();
       if ('kind' in r) return r;
-      const p = new Principal(user, this.now(), epoch, r, this.login);
+      const p = new Principal(user, this.now(), epoch, r, this.login, this.#budget);
       // A grant change seen while the login ran: this login is used once, not remembered.
       if (epoch !== this.privileges.accountEpoch) {
         this.#unremembered.add(p);

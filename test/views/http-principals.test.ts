@@ -6,7 +6,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { inspect } from 'node:util';
-import { LOGIN_TTL_MS, MAX_LOGINS_PER_SOURCE, MAX_PRINCIPALS, Principal, Principals } from '../../src/views/http-principals.js';
+import { LOGIN_TTL_MS, MAX_LOGINS_PER_SOURCE, MAX_OPEN_SESSIONS, MAX_PRINCIPALS, Principal, Principals } from '../../src/views/http-principals.js';
 import { PrivilegeChecks } from '../../src/views/privileges.js';
 import type { AccountSession, LoginFailure } from '../../src/upstream/account-session.js';
 
@@ -38,6 +38,25 @@ function fixture(password = 'right') {
 }
 
 describe('HTTP logins', () => {
+  it('keeps at most MAX_OPEN_SESSIONS accounts\' sessions open: the least recently used closes, its login stays and logs in again when checked', async () => {
+    const f = fixture();
+    const ps: Principal[] = [];
+    for (let i = 0; i <= MAX_OPEN_SESSIONS; i++) {
+      const p = await f.principals.verify(`u${i}`, 'right', `10.0.0.${i}`);
+      assert.ok(p instanceof Principal);
+      ps.push(p);
+    }
+    assert.equal(f.principals.openSessions, MAX_OPEN_SESSIONS);
+    assert.equal(f.sessions[0].closes, 1, 'the first account\'s session closed');
+    assert.equal(f.sessions.slice(1).every((s) => s.closes === 0), true);
+    assert.equal(f.principals.size, MAX_OPEN_SESSIONS + 1, 'every login is still remembered');
+    assert.equal(f.principals.verify('u0', 'right'), ps[0]);
+    await ps[0].prober('right').probe?.('SELECT 1', 'prepare');
+    assert.deepEqual(f.logins.filter((u) => u === 'u0'), ['u0', 'u0'], 'a check of the closed account logs in again');
+    assert.equal(f.principals.openSessions, MAX_OPEN_SESSIONS);
+    assert.equal(f.sessions[1].closes, 1, 'and the next least recently used closes');
+  });
+
   it('logs in once and answers the next requests at once', async () => {
     const f = fixture();
     const p = await f.principals.verify('app', 'right');
