@@ -166,6 +166,7 @@ const ISOLATION = /isolation/i;
 // sets the isolation is taken for SERIALIZABLE.
 const OTHER_LEVEL = /^\s*SET\s+(?:(?:SESSION|LOCAL|GLOBAL)\s+)?TRANSACTION\s+ISOLATION\s+LEVEL\s+(?:READ\s+(?:UNCOMMITTED|COMMITTED)|REPEATABLE\s+READ)(?:\s*,\s*READ\s+(?:ONLY|WRITE))?\s*(?:;\s*)?$/i;
 const OTHER_LEVEL_VARIABLE = /^\s*SET\s+(?:(?:SESSION|LOCAL|GLOBAL)\s+|@@(?:(?:SESSION|LOCAL|GLOBAL)\.)?)?(?:tx|transaction)_isolation\s*:?=\s*(?:'(?:READ-UNCOMMITTED|READ-COMMITTED|REPEATABLE-READ)'|[012]|DEFAULT)\s*(?:;\s*)?$/i;
+const RETURNING = /\bRETURNING\b/i;
 /** More unlogged statements than this in one transaction are remembered as "something". */
 const MAX_UNLOGGED = 16;
 
@@ -332,7 +333,13 @@ export class SessionState implements SessionView {
    * cannot tell), conservatively, before knowing it succeeded.
    */
   noteStatement(sql: string, prepared = false): void {
-    if (!prepared && writeOf(sql) !== undefined) this.#transactionWrote = true;
+    const write = prepared ? undefined : writeOf(sql);
+    if (write !== undefined) {
+      this.#transactionWrote = true;
+      // [note: read-your-writes] `INSERT|DELETE … RETURNING` answers with rows, not an OK counting
+      // affected rows: taken as a write before it runs.
+      if (RETURNING.test(sql)) this.writes++;
+    }
     if (maySetSerializable(sql)) this.#serializable = true;
     if (mayChangeRoles(sql)) {
       this.privilegeGeneration++;

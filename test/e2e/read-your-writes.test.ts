@@ -61,6 +61,18 @@ test('a session reads its own writes from the cache, text and prepared', async (
   assert.deepEqual(timedOut, [], 'no read had to go upstream');
 });
 
+test('a write answered with rows (DELETE … RETURNING) is read back too', async () => {
+  for (let i = 1; i <= 20; i++) {
+    await writer.query('INSERT INTO counter VALUES (3, ?)', [i]);
+    const [rows] = await writer.query({ sql: 'SELECT n FROM counter WHERE id = 3', rowsAsArray: true });
+    assert.deepEqual(rows, [[i]], `read after insert ${i}`);
+    const [gone] = await writer.query({ sql: 'DELETE FROM counter WHERE id = 3 RETURNING n', rowsAsArray: true });
+    assert.deepEqual(gone, [[i]]);
+    const [after] = await writer.query({ sql: 'SELECT n FROM counter WHERE id = 3', rowsAsArray: true });
+    assert.deepEqual(after, [], `read after delete … returning ${i}`);
+  }
+});
+
 test('a session that did not write reads without waiting for the others', async () => {
   await other.query('SELECT n FROM counter WHERE id = 2');
   const before = await hits();

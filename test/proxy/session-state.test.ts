@@ -269,3 +269,12 @@ test('[note: transaction-reads] any statement setting the isolation but to anoth
     'SELECT @@tx_isolation', "SHOW VARIABLES LIKE '%isolation%'", 'SELECT v FROM t WHERE k = 1', 'UPDATE t SET v = 2',
   ]) assert.equal(maySetSerializable(sql), false, sql);
 });
+
+test('[note: read-your-writes] a write answered with rows (RETURNING) counts as a write before it runs', () => {
+  const s = new SessionState(1, 'u', 'db', 224);
+  s.noteStatement('DELETE FROM kv WHERE k = 1 RETURNING k');
+  assert.equal(s.writes, 1);
+  s.noteStatement("SELECT 'RETURNING' FROM kv");
+  s.noteStatement('UPDATE kv SET v = 2');
+  assert.equal(s.writes, 1, 'a read naming the word, and a write answered by an OK (counted from it), are not');
+});
