@@ -47,6 +47,42 @@ function packetLength(text: string, p: number): number {
   return text.charCodeAt(p) | (text.charCodeAt(p + 1) << 8) | (text.charCodeAt(p + 2) << 16);
 }
 
+/** Where a reading of text-protocol row packets stands: `p`, the next char (byte) to read. */
+export interface PacketCursor {
+  p: number;
+}
+
+/** Steps over the header of the row packet at the cursor; returns where the next packet starts. */
+export function enterRow(packets: string, at: PacketCursor): number {
+  const end = at.p + 4 + packetLength(packets, at.p);
+  at.p += 4;
+  return end;
+}
+
+/** Reads the length-encoded cell at the cursor: its bytes (one char per byte), or null for NULL. */
+export function readCell(packets: string, at: PacketCursor): string | null {
+  let p = at.p;
+  const b = packets.charCodeAt(p++);
+  if (b === 0xfb) {
+    at.p = p;
+    return null;
+  }
+  let len = b;
+  if (b === 0xfc) {
+    len = packets.charCodeAt(p) | (packets.charCodeAt(p + 1) << 8);
+    p += 2;
+  } else if (b === 0xfd) {
+    len = packetLength(packets, p);
+    p += 3;
+  } else if (b === 0xfe) {
+    len = 0;
+    for (let j = 7; j >= 0; j--) len = len * 256 + packets.charCodeAt(p + j);
+    p += 8;
+  }
+  at.p = p + len;
+  return packets.slice(p, p + len);
+}
+
 /**
  * Values as one string that {@link unpackValues} reads back exactly (same type, same value, -0
  * kept): `N` null; `s<len>:<chars>` a string; `d<digits>;` a number; `i<digits>;` a bigint;

@@ -26,6 +26,7 @@ import type { ColumnDefinition } from '../proxy/protocol/column-definition.js';
 import { BINARY_CHARSET, Type } from '../proxy/protocol/constants.js';
 import { PacketWriter } from '../proxy/protocol/packet-writer.js';
 import { writeTextValue } from '../proxy/protocol/value-codec.js';
+import { enterRow, readCell, type PacketCursor } from '../operators/packed-rows.js';
 
 /** How one column's text becomes JSON. */
 type JsonKind = 'number' | 'string' | 'text' | 'base64' | 'json';
@@ -126,38 +127,20 @@ export class AnswerJson {
   #fromPackets(packets: string): string {
     const n = this.#kinds.length;
     const out: string[] = ['['];
-    let p = 0;
+    const at: PacketCursor = { p: 0 };
     let firstRow = true;
-    while (p < packets.length) {
-      const end = p + 4 + (packets.charCodeAt(p) | (packets.charCodeAt(p + 1) << 8) | (packets.charCodeAt(p + 2) << 16));
-      p += 4;
+    while (at.p < packets.length) {
+      const end = enterRow(packets, at);
       out.push(firstRow ? '{' : ',{');
       firstRow = false;
       for (let i = 0; i < n; i++) {
-        const b = packets.charCodeAt(p++);
-        let text: string | null = null;
-        if (b !== 0xfb) {
-          let len = b;
-          if (b === 0xfc) {
-            len = packets.charCodeAt(p) | (packets.charCodeAt(p + 1) << 8);
-            p += 2;
-          } else if (b === 0xfd) {
-            len = packets.charCodeAt(p) | (packets.charCodeAt(p + 1) << 8) | (packets.charCodeAt(p + 2) << 16);
-            p += 3;
-          } else if (b === 0xfe) {
-            len = 0;
-            for (let j = 7; j >= 0; j--) len = len * 256 + packets.charCodeAt(p + j);
-            p += 8;
-          }
-          text = packets.slice(p, p + len);
-          p += len;
-        }
+        const text = readCell(packets, at);
         const name = this.#names[i];
         if (name === null) continue;
         out.push(name, text === null ? 'null' : this.#value(i, text));
       }
       out.push('}');
-      p = end;
+      at.p = end;
     }
     out.push(']');
     return out.join('');

@@ -7,7 +7,7 @@
  * refuses rows whose values would not decode back to themselves.
  */
 import type { Row } from '../dataflow/delta.js';
-import { identical, packetCount, type RowText } from '../operators/packed-rows.js';
+import { enterRow, identical, packetCount, readCell, type PacketCursor, type RowText } from '../operators/packed-rows.js';
 import type { ColumnDefinition } from '../proxy/protocol/column-definition.js';
 import { BINARY_CHARSET } from '../proxy/protocol/constants.js';
 import { PacketWriter } from '../proxy/protocol/packet-writer.js';
@@ -71,31 +71,16 @@ class AnswerText implements RowText {
   decode(packets: string, width: number): Row[] {
     const n = this.#types.length;
     const out: Row[] = [];
-    let p = 0;
-    while (p < packets.length) {
-      const end = p + 4 + (packets.charCodeAt(p) | (packets.charCodeAt(p + 1) << 8) | (packets.charCodeAt(p + 2) << 16));
-      p += 4;
+    const at: PacketCursor = { p: 0 };
+    while (at.p < packets.length) {
+      const end = enterRow(packets, at);
       const row: Value[] = new Array(width).fill(null);
       for (let i = 0; i < n; i++) {
-        const b = packets.charCodeAt(p++);
-        if (b === 0xfb) continue;
-        let len = b;
-        if (b === 0xfc) {
-          len = packets.charCodeAt(p) | (packets.charCodeAt(p + 1) << 8);
-          p += 2;
-        } else if (b === 0xfd) {
-          len = packets.charCodeAt(p) | (packets.charCodeAt(p + 1) << 8) | (packets.charCodeAt(p + 2) << 16);
-          p += 3;
-        } else if (b === 0xfe) {
-          len = 0;
-          for (let j = 7; j >= 0; j--) len = len * 256 + packets.charCodeAt(p + j);
-          p += 8;
-        }
-        row[i] = this.#value(i, packets.slice(p, p + len));
-        p += len;
+        const bytes = readCell(packets, at);
+        if (bytes !== null) row[i] = this.#value(i, bytes);
       }
       out.push(row);
-      p = end;
+      at.p = end;
     }
     return out;
   }
