@@ -167,6 +167,8 @@ const ISOLATION = /isolation/i;
 const OTHER_LEVEL = /^\s*SET\s+(?:(?:SESSION|LOCAL|GLOBAL)\s+)?TRANSACTION\s+ISOLATION\s+LEVEL\s+(?:READ\s+(?:UNCOMMITTED|COMMITTED)|REPEATABLE\s+READ)(?:\s*,\s*READ\s+(?:ONLY|WRITE))?\s*(?:;\s*)?$/i;
 const OTHER_LEVEL_VARIABLE = /^\s*SET\s+(?:(?:SESSION|LOCAL|GLOBAL)\s+|@@(?:(?:SESSION|LOCAL|GLOBAL)\.)?)?(?:tx|transaction)_isolation\s*:?=\s*(?:'(?:READ-UNCOMMITTED|READ-COMMITTED|REPEATABLE-READ)'|[012]|DEFAULT)\s*(?:;\s*)?$/i;
 const RETURNING = /\bRETURNING\b/i;
+/** Statements kept unexamined for {@link SessionState.transactionBlocker}, at most. */
+const TX_PENDING = 16;
 /** More unlogged statements than this in one transaction are remembered as "something". */
 const MAX_UNLOGGED = 16;
 
@@ -241,6 +243,12 @@ export class SessionState implements SessionView {
   #unlogged: (string | null)[] = [];
   /** A statement that may write went upstream since the last status outside a transaction. [note: transaction-reads] */
   #transactionWrote = false;
+  /**
+   * The statements sent upstream since then, not looked at yet (null: one whose text is not
+   * known): whether one may write is only asked when a read inside a transaction needs to know,
+   * never on the relay's path. At most {@link TX_PENDING}; then they are looked at.
+   */
+  #txPending: (string | null)[] = [];
   /** {@link writes} when the last status outside a transaction arrived. */
   #writesBefore = 0;
   /** The session named SERIALIZABLE isolation (for good, until a reset). [note: transaction-reads] */
@@ -267,6 +275,7 @@ export class SessionState implements SessionView {
     // RETURNING …`, whose rows answer no OK with affected rows).
     if ((status & (Status.IN_TRANS | Status.MORE_RESULTS_EXISTS)) === 0) {
       this.#transactionWrote = false;
+      this.#txPending.length = 0;
       this.#writesBefore = this.writes;
     }
   }
@@ -281,9 +290,24 @@ export class SessionState implements SessionView {
    */
   get transactionBlocker(): string | null {
     if (!this.inTransaction) return null;
-    if (this.#transactionWrote || this.writes > this.#writesBefore) return 'inside a transaction that may have changed rows';
+    if (this.#mayHaveWritten() || this.writes > this.#writesBefore) return 'inside a transaction that may have changed rows';
     if (this.#serializable) return 'inside a transaction under SERIALIZABLE isolation';
     return null;
+  }
+
+  #notePending(sql: string | null): void {
+    if (this.#transactionWrote) return;
+    this.#txPending.push(sql);
+    if (this.#txPending.length >= TX_PENDING) this.#mayHaveWritten();
+  }
+
+  /** Whether a statement sent since the last status outside a transaction may write. */
+  #mayHaveWritten(): boolean {
+    if (!this.#transactionWrote && this.#txPending.length > 0) {
+      this.#transactionWrote = this.#txPending.some((q) => q === null || writeOf(q) !== undefined);
+      this.#txPending.length = 0;
+    }
+    return this.#transactionWrote;
   }
 
   /** The client's collation from the handshake or COM_CHANGE_USER. */
@@ -333,12 +357,11 @@ export class SessionState implements SessionView {
    * cannot tell), conservatively, before knowing it succeeded.
    */
   noteStatement(sql: string, prepared = false): void {
-    const write = prepared ? undefined : writeOf(sql);
-    if (write !== undefined) {
-      this.#transactionWrote = true;
+    if (!prepared) {
+      this.#notePending(sql);
       // [note: read-your-writes] `INSERT|DELETE … RETURNING` answers with rows, not an OK counting
       // affected rows: taken as a write before it runs.
-      if (RETURNING.test(sql)) this.writes++;
+      if (RETURNING.test(sql) && writeOf(sql) !== undefined) this.writes++;
     }
     if (maySetSerializable(sql)) this.#serializable = true;
     if (mayChangeRoles(sql)) {
@@ -377,7 +400,7 @@ export class SessionState implements SessionView {
    * is a SELECT; `sql`: its text, when known.
    */
   noteExecute(read: boolean, sql: string | null): void {
-    if (!read && (sql === null || writeOf(sql) !== undefined)) this.#transactionWrote = true;
+    if (!read) this.#notePending(sql);
     this.#logBinOnIfOk = false;
     if (this.unlogged && !read) this.#noteUnlogged(null);
   }

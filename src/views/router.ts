@@ -357,28 +357,30 @@ export class CacheRouter implements ReadRouter {
   }
 
   #sessionOk(cache: Cache, session: SessionView): boolean {
-    return (!session.inTransaction || this.#servesTransaction(cache, session)) && session.cacheBlocker === null && notServing(cache, this.backend) === null;
+    return this.#transactionRefusal(cache, session) === null && session.cacheBlocker === null && notServing(cache, this.backend) === null;
   }
 
   /**
-   * [note: transaction-reads] Inside a transaction a read goes upstream (MariaDB's snapshot, the
-   * transaction's own uncommitted writes), unless its cache serves transactions — registered
-   * `ALWAYS`, or every cache under `--transaction-reads cache` — and the transaction has changed
-   * no rows and neither it nor the upstream's default runs SERIALIZABLE (SessionView.transactionBlocker,
+   * [note: transaction-reads] Why a read inside a transaction may not come from `cache`, or null
+   * (outside one, null). Inside one a read goes upstream (MariaDB's snapshot, the transaction's
+   * own uncommitted writes), unless its cache serves transactions — registered `ALWAYS`, or every
+   * cache under `--transaction-reads cache` — and the transaction has changed no rows and neither
+   * it nor the upstream's default runs SERIALIZABLE (SessionView.transactionBlocker,
    * RouterBackend.serializableReason, read with the global settings): then it is served as
    * outside one, the cache's latest state rather than the transaction's snapshot. The session's
    * writes before the transaction are still waited for (`--consistency session`). Pinned by
    * test/e2e/transaction-reads.test.ts.
    */
-  #servesTransaction(cache: Cache, session: SessionView): boolean {
-    return (cache.def.always === true || this.backend.transactionReads === 'cache') && session.transactionBlocker === null && this.backend.serializableReason === null;
+  #transactionRefusal(cache: Cache, session: SessionView): string | null {
+    if (!session.inTransaction) return null;
+    if (cache.def.always !== true && this.backend.transactionReads !== 'cache') return 'inside a transaction';
+    return session.transactionBlocker ?? this.backend.serializableReason;
   }
 
   #whyNot(cache: Cache, session: SessionView): string {
     if (cache.status !== 'ready') return `cache ${cache.id} is ${cache.status}`;
-    if (session.inTransaction && !this.#servesTransaction(cache, session)) {
-      return cache.def.always === true || this.backend.transactionReads === 'cache' ? (session.transactionBlocker ?? this.backend.serializableReason ?? 'inside a transaction') : 'inside a transaction';
-    }
+    const tx = this.#transactionRefusal(cache, session);
+    if (tx !== null) return tx;
     if (session.cacheBlocker !== null) return session.cacheBlocker;
     return notServing(cache, this.backend) ?? 'the cache cannot serve now';
   }
