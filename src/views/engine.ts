@@ -76,9 +76,9 @@ export interface EngineOptions {
   consistency?: Consistency;
   /** What a read of a key a cache does not hold does (config.ts `missPolicy`). Default 'relay'. */
   missPolicy?: MissPolicy;
-  /** Reads inside a transaction from every cache, not only `always` ones (config.ts `transactionReads`). Default 'upstream'. [note: transaction-reads] */
+  /** Reads inside a transaction from every cache, not only `always` ones (config.ts `transactionReads`; default `DEFAULTS.transactionReads`). [note: transaction-reads] */
   transactionReads?: TransactionReads;
-  /** The most rows a `LIMIT ?` read is answered from a cache for (config.ts `maxLimitParam`). Default 1000. */
+  /** The most rows a `LIMIT ?` read is answered from a cache for (config.ts `maxLimitParam`; default `DEFAULTS.maxLimitParam`). */
   maxLimitParam?: number;
   /** How often every principal's grants are checked again, and the global sql_mode re-read. Default 10 s. */
   privilegeRefreshMs?: number;
@@ -543,11 +543,11 @@ export class Engine implements BinlogSink, RouterBackend, HttpReadsBackend {
   }
 
   get transactionReads(): TransactionReads {
-    return this.#opts.transactionReads ?? 'upstream';
+    return this.#opts.transactionReads ?? DEFAULTS.transactionReads;
   }
 
   get maxLimitParam(): number {
-    return this.#opts.maxLimitParam ?? 1000;
+    return this.#opts.maxLimitParam ?? DEFAULTS.maxLimitParam;
   }
 
   /**

@@ -10,7 +10,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Graph } from '../../src/dataflow/graph.js';
-import { positives, type Operator, type StatefulOperator } from '../../src/dataflow/operator.js';
+import type { StatefulOperator } from '../../src/dataflow/operator.js';
 import { keyOfRow, keyString } from '../../src/dataflow/state.js';
 import { rowKey, type Delta, type Row } from '../../src/dataflow/delta.js';
 import { parseStatement } from '../../src/planner/parse.js';
@@ -23,6 +23,7 @@ import { answerValues } from '../../src/operators/reader.js';
 import { compareValues, type Value } from '../../src/values.js';
 import { seededRandom as prng } from '../support/seeded-random.js';
 import '../support/collations.js';
+import { rowsAt } from './rows-at.js';
 
 const schema: TableSchema = {
   database: 'd', table: 't',
@@ -41,12 +42,6 @@ const QUERIES = [
   'SELECT y, GROUP_CONCAT(id ORDER BY id) FROM t WHERE g IN (?, ?) GROUP BY g, y',
 ];
 
-/** The rows a stateless node emits for the whole table. */
-function rowsAt(op: Operator, table: ReadonlyArray<Row>): Row[] {
-  if (op.parents.length === 0) return table.slice();
-  const input = rowsAt(op.parents[0], table);
-  return op.onBatch(0, positives(input), { position: null }).output.map((d) => d.row);
-}
 
 /** What MariaDB's aggregate upquery answers: `[group…, COUNT(*), …each rule's state values]`. */
 function upquery(plan: SelectPlan, rules: ReadonlyArray<RuleSpec>, input: ReadonlyArray<Row>, keys: ReadonlyArray<Row>): Row[] {

@@ -8,7 +8,7 @@ import { answerValues } from '../../src/operators/reader.js';
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Graph } from '../../src/dataflow/graph.js';
-import { positives, type Operator, type StatefulOperator } from '../../src/dataflow/operator.js';
+import type { StatefulOperator } from '../../src/dataflow/operator.js';
 import { keyString } from '../../src/dataflow/state.js';
 import { rowKey, type Delta, type Row } from '../../src/dataflow/delta.js';
 import { parseStatement } from '../../src/planner/parse.js';
@@ -19,6 +19,7 @@ import type { TableSchema } from '../../src/planner/schema.js';
 import type { Batch } from '../../src/dataflow/batch.js';
 import { seededRandom as prng } from '../support/seeded-random.js';
 import '../support/collations.js';
+import { rowsAt } from './rows-at.js';
 
 const schema: TableSchema = {
   database: 'd', table: 't',
@@ -43,12 +44,6 @@ const QUERIES = [
 ];
 
 
-/** The rows a stateless node emits for the whole table. */
-function rowsAt(op: Operator, table: ReadonlyArray<Row>): Row[] {
-  if (op.parents.length === 0) return table.slice();
-  const input = rowsAt(op.parents[0], table);
-  return op.onBatch(0, positives(input), { position: null }).output.map((d) => d.row);
-}
 
 /** Fills `keys` of the cache's reader as an upquery would, from the current table. */
 function fill(graph: Graph, built: BuiltCache, keys: Row[], table: ReadonlyArray<Row>): void {
