@@ -20,7 +20,7 @@ import { decodeOk } from './protocol/generic-response.js';
 import type { ResponseKind } from './protocol/response-scanner.js';
 import { PreparedStatements } from './prepared-statements.js';
 import { ResponseRelay } from './response-relay.js';
-import type { Answer, ProbeError, RelayWatch, Routed } from './read-router.js';
+import type { Answer, ProbeError, RelayWatch, Routed, Upstream } from './read-router.js';
 import type { Negotiated, Phase, SessionHost } from './session-host.js';
 import { SessionState } from './session-state.js';
 import { UpstreamRefused } from './upstream-link.js';
@@ -300,10 +300,10 @@ export class ClientSession {
   }
 
   /** Acts on the router's decision; `relay` sends the statement upstream. */
-  #route(routed: Routed, binary: boolean, relay: (watch?: RelayWatch) => void): void {
+  #route(routed: Routed, binary: boolean, relay: (up?: Upstream) => void): void {
     if (routed.kind === 'upstream') {
       this.#relayed(routed.reason);
-      relay(routed.watch);
+      relay(routed);
       return;
     }
     if (routed.kind === 'answer') {
@@ -325,7 +325,7 @@ export class ClientSession {
         relay();
       } else if (a.kind === 'upstream') {
         this.#relayed(a.reason);
-        relay(a.watch);
+        relay(a);
       } else this.#answer(a, binary, relay);
       this.#drainQueue();
     }).catch((err: unknown) => {

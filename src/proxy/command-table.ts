@@ -12,7 +12,7 @@ import { Com, MariaCap } from './protocol/constants.js';
 import type { Packet } from './protocol/framer.js';
 import type { ResponseKind } from './protocol/response-scanner.js';
 import type { PreparedStatements } from './prepared-statements.js';
-import type { ReadRouter, RelayWatch, Routed } from './read-router.js';
+import type { ReadRouter, RelayWatch, Routed, Upstream } from './read-router.js';
 import { parseUse, type SessionState } from './session-state.js';
 
 /** What a command handler may do with its session. */
@@ -25,8 +25,8 @@ export interface CommandContext {
   relay(raw: Buffer, kind: ResponseKind, after?: (ok: boolean) => void, watch?: RelayWatch): void;
   /** Sends a command that has no response. */
   send(raw: Buffer): void;
-  /** Acts on the router's decision; `relay` sends the statement upstream. */
-  route(routed: Routed, binary: boolean, relay: (watch?: RelayWatch) => void): void;
+  /** Acts on the router's decision; `relay` sends the statement upstream (`up`: the router's word on it). */
+  route(routed: Routed, binary: boolean, relay: (up?: Upstream) => void): void;
   /** COM_CHANGE_USER: a login inside the command phase (login-relay.ts). */
   changeUser(p: Packet, state: SessionState): void;
   /** COM_QUIT: sent upstream, and the session closes. */
@@ -46,15 +46,15 @@ function relayed(kind: ResponseKind): CommandHandler {
 const query: CommandHandler = (ctx, p, state) => {
   const sql = p.payload.toString('utf8', 1);
   const routed = safe<Routed>(() => ctx.router().routeQuery(sql, state), { kind: 'upstream', reason: 'router error' });
-  ctx.route(routed, false, (watch) => {
+  ctx.route(routed, false, (up) => {
     state.noteStatement(sql);
     const db = parseUse(sql);
     const sent = performance.now();
     ctx.relay(p.raw, 'query', (ok) => {
-      safe(() => ctx.router().observeRelayed?.(sql, state, performance.now() - sent), undefined);
+      safe(() => ctx.router().observeRelayed?.(sql, state, performance.now() - sent, up?.statement), undefined);
       if (ok && db !== null) state.database = db;
       statementDone(ctx, state, ok);
-    }, watch);
+    }, up?.watch);
   });
 };
 
@@ -63,14 +63,14 @@ const NO_CACHE: Routed = Object.freeze({ kind: 'upstream', reason: null });
 const execute: CommandHandler = (ctx, p, state) => {
   const plan = ctx.statements.planExecute(p);
   const routable = plan.routable;
-  const relay = (watch?: RelayWatch): void => {
+  const relay = (up?: Upstream): void => {
     // A statement matched to a cache is a SELECT; any other may write. [note: unlogged-writes]
     state.noteExecute(routable !== null, plan.sql);
     const sent = performance.now();
     ctx.relay(plan.upstreamPacket(), 'execute', (ok) => {
       if (plan.sql !== null) safe(() => ctx.router().observeRelayed?.(plan.sql as string, state, performance.now() - sent), undefined);
       statementDone(ctx, state, ok);
-    }, watch);
+    }, up?.watch);
   };
   if (!routable) {
     // No cache matched it at prepare: relayed, and counted as every relayed statement is.

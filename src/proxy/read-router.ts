@@ -83,6 +83,11 @@ export interface Upstream {
   readonly kind: 'upstream';
   readonly reason: string | null;
   readonly watch?: RelayWatch;
+  /**
+   * The statement as the router read it, when it did (opaque to the proxy): handed back to
+   * `observeRelayed` so a statement is read once, not again when its response ends.
+   */
+  readonly statement?: string;
 }
 
 export type Routed =
@@ -119,7 +124,7 @@ export interface ReadRouter {
    * A COM_QUERY the session relayed ended: `upstreamMs` from sending it to its response's end (what
    * the application waits for upstream; SHOW PROXIED QUERIES). MUST NOT throw.
    */
-  observeRelayed?(sql: string, session: SessionView, upstreamMs: number): void;
+  observeRelayed?(sql: string, session: SessionView, upstreamMs: number, statement?: string): void;
 }
 
 /** The router used when no cache exists: everything goes upstream. */

@@ -33,13 +33,18 @@ export type ProxiedSort = 'total' | 'count' | 'p99';
 export const PROXIED_ID = /^pq_[0-9a-f]{12}$/;
 
 export class ProxiedQueries {
-  readonly #byKey = new Map<string, ProxiedQuery>();
+  /**
+   * By database, then by statement: a relayed statement's fingerprint key is looked up as it is
+   * (the same string each time a statement repeats, its hash kept), never joined to its database
+   * first (a new string to hash for every statement). [note: hot-path]
+   */
+  readonly #byDatabase = new Map<string | null, Map<string, ProxiedQuery>>();
   readonly #byId = new Map<string, ProxiedQuery>();
 
   constructor(readonly limit: number) {}
 
   get size(): number {
-    return this.#byKey.size;
+    return this.#byId.size;
   }
 
   /**
@@ -47,17 +52,18 @@ export class ProxiedQueries {
    * cache (`upstreamMs` null) or relayed, taking `upstreamMs` there.
    */
   record(query: string, database: string | null, upstreamMs: number | null, now = Date.now()): void {
-    const key = `${database ?? ''}\0${query}`;
-    let q = this.#byKey.get(key);
+    let inDatabase = this.#byDatabase.get(database);
+    let q = inDatabase?.get(query);
     if (q === undefined) {
       if (this.limit <= 0) return;
-      if (this.#byKey.size >= this.limit) this.#evictLeast();
-      const id = `pq_${createHash('sha1').update(key).digest('hex').slice(0, 12)}`;
+      if (this.#byId.size >= this.limit) this.#evictLeast();
+      const id = `pq_${createHash('sha1').update(`${database ?? ''}\0${query}`).digest('hex').slice(0, 12)}`;
       q = {
         id, query, database, read: /^\s*\(*\s*(?:SELECT|WITH)\b/i.test(query), count: 0, cached: 0, upstream: 0, upstreamMs: 0,
         times: new LatencyHistogram(), firstSeen: now, lastSeen: now,
       };
-      this.#byKey.set(key, q);
+      if (inDatabase === undefined) this.#byDatabase.set(database, (inDatabase = new Map()));
+      inDatabase.set(query, q);
       this.#byId.set(id, q);
     }
     q.count++;
@@ -77,22 +83,24 @@ export class ProxiedQueries {
 
   /** The statements, `sort`ed (most first), at most `limit`, those whose text `filter` accepts. */
   list(sort: ProxiedSort = 'total', limit = 100, filter?: (q: ProxiedQuery) => boolean): ProxiedQuery[] {
-    const all = [...this.#byKey.values()].filter((q) => filter === undefined || filter(q));
+    const all = [...this.#byId.values()].filter((q) => filter === undefined || filter(q));
     const by = sort === 'count' ? (q: ProxiedQuery) => q.count : sort === 'p99' ? (q: ProxiedQuery) => percentileMs(q, 0.99) ?? 0 : (q: ProxiedQuery) => q.upstreamMs;
     return all.sort((a, b) => by(b) - by(a)).slice(0, limit);
   }
 
   clear(): void {
-    this.#byKey.clear();
+    this.#byDatabase.clear();
     this.#byId.clear();
   }
 
   #evictLeast(): void {
-    let least: [string, ProxiedQuery] | null = null;
-    for (const e of this.#byKey) if (least === null || e[1].upstreamMs < least[1].upstreamMs) least = e;
+    let least: ProxiedQuery | null = null;
+    for (const q of this.#byId.values()) if (least === null || q.upstreamMs < least.upstreamMs) least = q;
     if (least === null) return;
-    this.#byKey.delete(least[0]);
-    this.#byId.delete(least[1].id);
+    const inDatabase = this.#byDatabase.get(least.database);
+    inDatabase?.delete(least.query);
+    if (inDatabase?.size === 0) this.#byDatabase.delete(least.database);
+    this.#byId.delete(least.id);
   }
 }
 

@@ -104,6 +104,13 @@ interface Prepared extends PreparedMatch {
 const PROCESS_PROBE = 'SHOW ENGINE INNODB STATUS';
 
 const UPSTREAM: Routed = Object.freeze({ kind: 'upstream', reason: null });
+
+/** A statement read (`statement`: its fingerprint key) that no cache serves, and why (null: none has its shape). */
+interface Unrouted {
+  readonly cache?: undefined;
+  readonly statement: string;
+  readonly reason: string | null;
+}
 const NO_PARAMS: ReadonlyArray<Value> = [];
 
 function upstream(reason: string): Upstream {
@@ -182,12 +189,15 @@ export class CacheRouter implements ReadRouter {
       // [note: route-memo] A statement seen before skips everything up to the session's checks.
       const route = this.#memo.get(sql, mode, session.database, this.#candidates) ?? this.#route(sql, mode, session);
       if (route === null) return UPSTREAM;
-      if (typeof route === 'string') return this.#up(route);
+      const statement = route.statement;
+      if (route.cache === undefined) return route.reason === null ? { kind: 'upstream', reason: null, statement } : this.#up(route.reason, statement);
       const { cache, keys, limit } = route;
-      if (!this.#sessionOk(cache, session)) return this.#up(this.#whyNot(cache, session));
-      if (keys === null) return this.#up(noKeys(route.bound));
-      if (limit === undefined) return this.#up(BAD_LIMIT);
-      return this.#counted(this.#checked(session, cache, keys, limit, route.selectText, route.readerKey), route.statement, session.database);
+      if (!this.#sessionOk(cache, session)) return this.#up(this.#whyNot(cache, session), statement);
+      if (keys === null) return this.#up(noKeys(route.bound), statement);
+      if (limit === undefined) return this.#up(BAD_LIMIT, statement);
+      const r = this.#counted(this.#checked(session, cache, keys, limit, route.selectText, route.readerKey), statement, session.database);
+      // A relayed read carries what it was read as, for observeRelayed.
+      return r.kind === 'upstream' ? { ...r, statement } : r;
     } catch (e) {
       return this.#up(`router error: ${e instanceof Error ? e.message : String(e)}`);
     }
@@ -195,17 +205,18 @@ export class CacheRouter implements ReadRouter {
 
   /**
    * Routes a statement text not in the memo: its route to a cache (remembered when the cache is
-   * ready), the reason a cache of its shape cannot serve it, or null when none has its shape.
+   * ready), or why it has none (reason null: no cache has its shape); null when it could not be
+   * read at all.
    */
-  #route(sql: string, mode: number, session: SessionView): MemoRoute | string | null {
+  #route(sql: string, mode: number, session: SessionView): MemoRoute | Unrouted | null {
     const fp = fingerprint(sql, mode);
     if (fp === null) return null;
     const key = scopedKey(fp, session.database);
-    if (key === null) return null;
+    if (key === null) return { statement: fp.key, reason: null };
     const candidates = this.backend.candidates(key);
-    if (candidates === undefined) return null;
+    if (candidates === undefined) return { statement: fp.key, reason: null };
     const found = this.#find(key, fp.literals);
-    if (found === null) return 'the statement matches a cache except for a constant';
+    if (found === null) return { statement: fp.key, reason: 'the statement matches a cache except for a constant' };
     const { cache, bound } = found;
     const keys = cache.keys(bound, NO_PARAMS);
     const route: MemoRoute = {
@@ -252,12 +263,12 @@ export class CacheRouter implements ReadRouter {
     }
   }
 
-  observeRelayed(sql: string, session: SessionView, upstreamMs: number): void {
+  observeRelayed(sql: string, session: SessionView, upstreamMs: number, statement?: string): void {
     const proxied = this.backend.proxied;
     if (proxied.limit <= 0) return;
     try {
-      const fp = fingerprint(sql, this.#mode(session));
-      if (fp !== null) proxied.record(fp.key, session.database, upstreamMs);
+      const key = statement ?? fingerprint(sql, this.#mode(session))?.key;
+      if (key !== undefined) proxied.record(key, session.database, upstreamMs);
     } catch {
       // Not counted: what the proxy relays is never held up by what it counts.
     }
@@ -281,9 +292,9 @@ export class CacheRouter implements ReadRouter {
     }
   }
 
-  #up(reason: string): Routed {
+  #up(reason: string, statement?: string): Routed {
     this.backend.recordUpstream(reason);
-    return upstream(reason);
+    return statement === undefined ? upstream(reason) : { kind: 'upstream', reason, statement };
   }
 
   /** How the session's statements tokenize. [note: sql-mode-quoting] */

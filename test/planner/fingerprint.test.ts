@@ -66,6 +66,10 @@ describe('fingerprint', () => {
 
   it('[note: hot-path] a repeated text is answered from memory, per sql_mode', () => {
     const sql = "SELECT v FROM kv WHERE k = 'a\\' OR k = 'b'";
+    const once = "SELECT v FROM kv WHERE k = 'seen once'";
+    assert.notEqual(fingerprint(once), fingerprint(once), 'a text seen once is not kept: the second sighting tokenizes it again');
+    assert.equal(fingerprint(once), fingerprint(once), 'from then on, the same object');
+    fingerprint(sql);
     assert.equal(fingerprint(sql), fingerprint(sql), 'the same object');
     assert.equal(fingerprint(sql), null, 'a backslash escapes the quote: never ends');
     assert.equal(fingerprint(sql, SqlMode.NoBackslashEscapes)?.key, 'SELECT v FROM kv WHERE k = ? OR k = ?', 'another sql_mode reads it anew');

@@ -72,3 +72,18 @@ test('CREATE CACHE on the SQL port shares the registration limit of the admin AP
   assert.equal(answer?.kind === 'error' ? answer.errno : null, 1226);
   assert.deepEqual(r.registered, []);
 });
+
+test('[note: hot-path] a relayed read is read once: its statement goes with it to observeRelayed', () => {
+  const r = router();
+  const recorded: Array<[string, string | null, number | null]> = [];
+  const proxied = { limit: 10, record: (q: string, db: string | null, ms: number | null) => recorded.push([q, db, ms]) };
+  const withCaches = new CacheRouter({ ...r.router.backend, cacheCount: 1, proxied } as unknown as RouterBackend);
+  const inDb = { ...session, database: 'shop' };
+  const routed = withCaches.routeQuery('SELECT v FROM kv WHERE k = 7', inDb);
+  assert.equal(routed.kind, 'upstream');
+  assert.equal(routed.kind === 'upstream' ? routed.statement : null, 'SELECT v FROM kv WHERE k = ?', 'no cache has its shape: relayed with what it was read as');
+  // The text handed back is not read again: the key recorded is the one the route carried.
+  withCaches.observeRelayed('not even SQL', inDb, 1.5, 'SELECT v FROM kv WHERE k = ?');
+  withCaches.observeRelayed('SELECT v FROM kv WHERE k = 8', inDb, 2);
+  assert.deepEqual(recorded, [['SELECT v FROM kv WHERE k = ?', 'shop', 1.5], ['SELECT v FROM kv WHERE k = ?', 'shop', 2]]);
+});
