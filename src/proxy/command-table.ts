@@ -11,7 +11,7 @@ import type { ErrorCode } from '../errors.js';
 import { Com, MariaCap } from './protocol/constants.js';
 import type { Packet } from './protocol/framer.js';
 import type { ResponseKind } from './protocol/response-scanner.js';
-import type { PreparedStatements } from './prepared-statements.js';
+import type { ExecutePlan, PreparedStatements } from './prepared-statements.js';
 import type { ReadRouter, RelayWatch, Routed, Upstream } from './read-router.js';
 import { parseUse, type SessionState } from './session-state.js';
 
@@ -63,23 +63,22 @@ const NO_CACHE: Routed = Object.freeze({ kind: 'upstream', reason: null });
 const execute: CommandHandler = (ctx, p, state) => {
   const plan = ctx.statements.planExecute(p);
   const routable = plan.routable;
-  const relay = (up?: Upstream): void => {
-    // A statement matched to a cache is a SELECT; any other may write. [note: unlogged-writes]
-    state.noteExecute(routable !== null, plan.sql);
-    const sent = performance.now();
-    ctx.relay(plan.upstreamPacket(), 'execute', (ok) => {
-      if (plan.sql !== null) safe(() => ctx.router().observeRelayed?.(plan.sql as string, state, performance.now() - sent), undefined);
-      statementDone(ctx, state, ok);
-    }, up?.watch);
-  };
-  if (!routable) {
-    // No cache matched it at prepare: relayed, and counted as every relayed statement is.
-    ctx.route(NO_CACHE, true, relay);
-    return;
-  }
-  const routed = safe<Routed>(() => ctx.router().routeExecute(routable.match, routable.params, state), { kind: 'upstream', reason: 'router error' });
-  ctx.route(routed, true, relay);
+  // No cache matched it at prepare: relayed, and counted as every relayed statement is.
+  const routed = routable === null ? NO_CACHE
+    : safe<Routed>(() => ctx.router().routeExecute(routable.match, routable.params, state), { kind: 'upstream', reason: 'router error' });
+  // [note: hot-path] An anonymous closure: a named one costs a `name` definition per statement (prepared-statements.ts).
+  ctx.route(routed, true, (up) => relayExecute(ctx, state, plan, up));
 };
+
+function relayExecute(ctx: CommandContext, state: SessionState, plan: ExecutePlan, up: Upstream | undefined): void {
+  // A statement matched to a cache is a SELECT; any other may write. [note: unlogged-writes]
+  state.noteExecute(plan.routable !== null, plan.sql);
+  const sent = performance.now();
+  ctx.relay(plan.upstreamPacket(), 'execute', (ok) => {
+    if (plan.sql !== null) safe(() => ctx.router().observeRelayed?.(plan.sql as string, state, performance.now() - sent), undefined);
+    statementDone(ctx, state, ok);
+  }, up?.watch);
+}
 
 /** COM_STMT_SEND_LONG_DATA and COM_STMT_CLOSE: no response; the next command follows at once. */
 const statementNote: CommandHandler = (ctx, p) => {

@@ -57,20 +57,30 @@ export function parseUse(sql: string): string | null {
  * end is searched once however many starts it covers): it runs on every statement a client sends.
  * `visit` returns false to stop. Pinned by test/proxy/session-state.test.ts.
  */
+/**
+ * Where the next `what` in `sql` is, from an offset: searched once for every offset up to where it
+ * was found (a comment's end serves every start inside it). A class rather than a closure made per
+ * statement: [note: named-closures].
+ */
+class NextIndex {
+  #from = -1;
+  #at = -1;
+
+  constructor(readonly sql: string, readonly what: string) {}
+
+  from(i: number): number {
+    if (i < this.#from || (this.#at >= 0 && i > this.#at) || this.#from < 0) {
+      this.#from = i;
+      this.#at = this.sql.indexOf(this.what, i);
+    }
+    return this.#at;
+  }
+}
+
 function statementStarts(sql: string, visit: (at: number) => boolean): void {
   const n = sql.length;
-  let closeFrom = -1;
-  let close = -1;
-  let newlineFrom = -1;
-  let newline = -1;
-  const find = (what: string, from: number, memo: 'close' | 'newline'): number => {
-    if (memo === 'close') {
-      if (from < closeFrom || (close >= 0 && from > close) || closeFrom < 0) { closeFrom = from; close = sql.indexOf(what, from); }
-      return close;
-    }
-    if (from < newlineFrom || (newline >= 0 && from > newline) || newlineFrom < 0) { newlineFrom = from; newline = sql.indexOf(what, from); }
-    return newline;
-  };
+  let close: NextIndex | null = null;
+  let newline: NextIndex | null = null;
   let at = 0;
   for (;;) {
     let i = at;
@@ -84,14 +94,14 @@ function statementStarts(sql: string, visit: (at: number) => boolean): void {
           while (sql.charCodeAt(i) >= 48 && sql.charCodeAt(i) <= 57) i++;
           continue;
         }
-        const e = find('*/', i + 2, 'close');
+        const e = (close ??= new NextIndex(sql, '*/')).from(i + 2);
         if (e < 0) { i = n; break; }
         i = e + 2;
         continue;
       }
       if (c === 42 /* * */ && sql.charCodeAt(i + 1) === 47) { i += 2; continue; }
       if (c === 35 /* # */ || (c === 45 /* - */ && sql.charCodeAt(i + 1) === 45 && sql.charCodeAt(i + 2) <= 32)) {
-        const e = find('\n', i, 'newline');
+        const e = (newline ??= new NextIndex(sql, '\n')).from(i);
         if (e < 0) { i = n; break; }
         i = e + 1;
         continue;

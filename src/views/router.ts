@@ -309,7 +309,8 @@ export class CacheRouter implements ReadRouter {
   #learn(cache: Cache, selectText: string): Routed {
     const reason = 'learning the column definitions of a new spelling of the query';
     this.backend.recordUpstream(reason);
-    const watch: RelayWatch = { columns: (defs) => this.backend.learnVariant(cache, selectText, defs) };
+    // Bound, not a closure in a property: [note: named-closures].
+    const watch: RelayWatch = { columns: this.backend.learnVariant.bind(this.backend, cache, selectText) };
     return { kind: 'upstream', reason, watch };
   }
 
