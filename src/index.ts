@@ -200,6 +200,7 @@ export async function startRotor(config: RotorConfig, logger: Logger = pino({ le
       openFilesLimit: fds.limits?.soft ?? null,
       memory: memoryReport(engine),
       warm: engine.warmStatus(),
+      fills: engine.fillReads(),
       ...opts.statusExtra,
     };
   };

@@ -129,6 +129,13 @@ export class UpstreamClient implements SnapshotReader {
 
   /** Snapshot positions not taken because another session's status read overlapped ([note: snapshot-position]). */
   tornPositions = 0;
+  #snapshotReads = 0;
+  #lockingReads = 0;
+
+  /** How fills have read so far (/api/status). */
+  fillReads(): { read: FillRead | null; snapshotReads: number; lockingReads: number; tornPositions: number } {
+    return { read: this.#fillRead, snapshotReads: this.#snapshotReads, lockingReads: this.#lockingReads, tornPositions: this.tornPositions };
+  }
 
   /** How upqueries read ({@link FillRead}); null before the first when the server decides. */
   get fillRead(): FillRead | null {
@@ -152,7 +159,10 @@ export class UpstreamClient implements SnapshotReader {
           this.tornPositions++;
           continue;
         }
-        if (r !== undefined) return r;
+        if (r !== undefined) {
+          this.#snapshotReads++;
+          return r;
+        }
         // No Binlog_snapshot_* status: a snapshot's position cannot be known here (MySQL).
         this.#fillRead = 'locking';
         return await this.#lockingRead(sql);
@@ -222,6 +232,7 @@ export class UpstreamClient implements SnapshotReader {
       throw e;
     }
     conn.query('COMMIT').then(() => conn.release(), () => conn.destroy());
+    this.#lockingReads++;
     return { rows: results.map((r) => normalizeMysql2Row(fields, r) as Row), position, locked: true };
   }
 

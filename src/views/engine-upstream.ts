@@ -23,4 +23,16 @@ export interface EngineUpstream extends SnapshotReader {
   /** Collation `name`'s weights, or why Rotor does not reproduce it ([note: collations]). */
   collation(name: string): Promise<CollationEntry>;
   close(): Promise<void>;
+  /** How fills have read so far (/api/status), when the upstream counts them. */
+  fillReads?(): FillReads;
+}
+
+/** How fills read the upstream: the mode, and how many reads of each kind ([note: snapshot-position]). */
+export interface FillReads {
+  /** `snapshot`, `locking`, or null before the first fill when the server decides. */
+  readonly read: 'snapshot' | 'locking' | null;
+  readonly snapshotReads: number;
+  readonly lockingReads: number;
+  /** Snapshot positions not trusted (another session's status read overlapped): taken again. */
+  readonly tornPositions: number;
 }

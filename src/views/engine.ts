@@ -42,7 +42,7 @@ import { MemoryBudget, type ProcessMemory } from './memory-budget.js';
 import { usage } from '../dataflow/usage.js';
 import { SchemaRefresh } from './schema-refresh.js';
 import { CacheSink } from './binlog-sink.js';
-import type { EngineUpstream } from './engine-upstream.js';
+import type { EngineUpstream, FillReads } from './engine-upstream.js';
 import { parameterOf, tablesOf } from './statement-plan.js';
 import { explainCache, registerCache, type Explained, type RegisterRequest } from './register.js';
 import { likeMatcher, PROXIED_ID, ProxiedQueries, proxiedReports, registrableText, type Cacheability, type ProxiedQuery, type ProxiedReport, type ProxiedSort } from './proxied-queries.js';
@@ -283,6 +283,11 @@ export class Engine implements BinlogSink, RouterBackend, HttpReadsBackend {
   }
 
   /** The warm-up's progress (/api/status), or null when warm start is off. */
+  /** How fills have read the upstream so far, when it counts them (/api/status `fills`). */
+  fillReads(): FillReads | null {
+    return this.#upstream.fillReads?.() ?? null;
+  }
+
   warmStatus(): WarmStatus | null {
     return this.#warm?.status ?? null;
   }

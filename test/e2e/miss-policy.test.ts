@@ -36,6 +36,9 @@ after(async () => {
 });
 
 const stats = async (): Promise<Stats> => (await rotor.api<{ stats: Stats }>('GET', `/api/caches/${cacheId}`)).body.stats;
+interface FillReads { read: string | null; snapshotReads: number; lockingReads: number; tornPositions: number }
+const fills = async (): Promise<FillReads> => (await rotor.api<{ fills: FillReads }>('GET', '/api/status')).body.fills;
+const fillReadCount = (f: FillReads): number => f.snapshotReads + f.lockingReads;
 const reasons = async (): Promise<Record<string, number>> =>
   (await rotor.api<{ queries: { notCachedReasons: Record<string, number> } }>('GET', '/api/status')).body.queries.notCachedReasons;
 
@@ -51,6 +54,7 @@ for (const [name, read, k] of [['text', text, 1], ['prepared', prepared, 2]] as 
   test(`${name}: a first read is relayed, the second fills in the background, the third hits`, async () => {
     const s0 = await stats();
     const r0 = await reasons();
+    const f0 = await fills();
     assert.deepEqual(await read(client, k), await direct(k));
     const s1 = await stats();
     assert.equal(s1.misses, s0.misses + 1);
@@ -66,6 +70,9 @@ for (const [name, read, k] of [['text', text, 1], ['prepared', prepared, 2]] as 
     assert.equal(s2.upqueries, s0.upqueries + 1);
     assert.equal(s2.keys, s0.keys + 1);
     assert.equal((await reasons())[FILLED], (r0[FILLED] ?? 0) + 1);
+    const f2 = await fills();
+    assert.equal(fillReadCount(f2), fillReadCount(f0) + 1, '/api/status counts the one fill read');
+    assert.equal(f2.read, 'locking', 'fills lock by default');
 
     assert.deepEqual(await read(client, k), await direct(k));
     assert.equal((await stats()).hits, s0.hits + 1);
@@ -74,6 +81,7 @@ for (const [name, read, k] of [['text', text, 1], ['prepared', prepared, 2]] as 
 
 test('keys read once, text or prepared, never run an upquery', async () => {
   const s0 = await stats();
+  const f0 = await fills();
   for (let k = 100; k < 300; k++) assert.deepEqual(await (k % 2 ? text : prepared)(client, k), await direct(k));
   await rotor.rotor.engine.settled();
   const s1 = await stats();
@@ -81,6 +89,7 @@ test('keys read once, text or prepared, never run an upquery', async () => {
   assert.equal(s1.relayedMisses, s0.relayedMisses + 200);
   assert.equal(s1.keys, s0.keys);
   assert.equal((await reasons())['fill failed'], undefined);
+  assert.equal(fillReadCount(await fills()), fillReadCount(f0), 'no fill read: no locks taken for keys read once');
 });
 
 test('answers equal MariaDB\'s while other sessions write the keys being filled', async () => {
