@@ -14,6 +14,7 @@
  * [note: hot-path] Runs for every SELECT the proxy sees: one pass over the string, no regexes.
  */
 import type { Value } from '../values.js';
+import { SeenOnce } from './seen-once.js';
 
 /**
  * The `sql_mode` flags that change how a statement tokenizes, as bits. [note: sql-mode-quoting]
@@ -239,28 +240,15 @@ function unescapeChar(c: number): string {
 /**
  * [note: hot-path] The fingerprints of recent statements, by their exact text (and sql_mode bits):
  * an application repeats the same texts (a hot key's read, an UPDATE of a counter), and a repeat
- * skips the tokenizer. A text is kept the second time it is seen ({@link seenOnce}): texts seen once
- * (a literal that differs every time, as in `WHERE id=8131`) never enter, so they cost no map
- * insertion and no garbage that outlives a young collection — keeping every text cost a
- * statement of unique text 2-3x its tokenizing. Bounded: emptied when it holds
- * {@link MEMO_SIZE} texts; a text longer than {@link MEMO_TEXT} characters is not kept.
- * Fingerprints are never changed once made, so one may be handed out many times.
+ * skips the tokenizer. A text is kept from the second time it is seen ([note: seen-once]).
+ * Bounded: emptied when it holds {@link MEMO_SIZE} texts; a text longer than {@link MEMO_TEXT}
+ * characters is not kept. Fingerprints are never changed once made, so one may be handed out many
+ * times.
  */
 const memo = [new Map<string, Fingerprint | null>(), new Map<string, Fingerprint | null>(), new Map<string, Fingerprint | null>(), new Map<string, Fingerprint | null>()];
 const MEMO_SIZE = 8192;
 const MEMO_TEXT = 1024;
-/**
- * Hashes of texts tokenized once and not kept, by slot (the hash's low bits): a text whose hash is
- * in its slot was seen before. A collision only admits a text early or late, never a wrong answer.
- */
-const seenOnce = new Int32Array(1 << 14);
-
-/** FNV-1a over the text's code units and the mode bits. */
-function textHash(sql: string, mode: number): number {
-  let h = 0x811c9dc5 ^ mode;
-  for (let i = 0; i < sql.length; i++) h = Math.imul(h ^ sql.charCodeAt(i), 0x01000193);
-  return h;
-}
+const seen = new SeenOnce();
 
 /**
  * The fingerprint of a statement, or null when it cannot be fingerprinted safely (unterminated
@@ -272,12 +260,7 @@ export function fingerprint(sql: string, mode = 0): Fingerprint | null {
   const known = byText.get(sql);
   if (known !== undefined) return known;
   const fp = fingerprintOf(sql, mode);
-  const h = textHash(sql, mode & 3);
-  const slot = h & (seenOnce.length - 1);
-  if (seenOnce[slot] !== h) {
-    seenOnce[slot] = h;
-    return fp;
-  }
+  if (!seen.again(sql, mode & 3)) return fp;
   if (byText.size >= MEMO_SIZE) byText.clear();
   byText.set(sql, fp);
   return fp;

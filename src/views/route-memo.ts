@@ -11,13 +11,15 @@
  * test/e2e/injection.test.ts.
  *
  * Bounded: at most {@link MEMO_ENTRIES} statements of at most {@link MEMO_MAX_LENGTH} characters
- * binding at most {@link MEMO_MAX_KEYS} reader keys; the oldest entry leaves first. Statements
- * that match no cache are not kept, and a route whose cache was dropped or replaced is forgotten
+ * binding at most {@link MEMO_MAX_KEYS} reader keys; the oldest entry leaves first. A statement is
+ * kept from the second time it is routed ([note: seen-once]: a key read once leaves no entry to
+ * push out). Statements that match no cache are not kept, and a route whose cache was dropped or replaced is forgotten
  * when its statement is sent again (the registry frees a removed cache's rows in any case).
  */
 import type { Row } from '../dataflow/delta.js';
 import type { Cache, ValueSource } from './cache.js';
 import type { LimitSpec } from '../planner/limit.js';
+import { SeenOnce } from '../planner/seen-once.js';
 
 /** Statements remembered at most. */
 export const MEMO_ENTRIES = 16_384;
@@ -50,6 +52,7 @@ export interface MemoRoute {
 
 export class RouteMemo {
   readonly #byText = new Map<string, MemoRoute>();
+  readonly #seen = new SeenOnce();
   readonly #capacity: number;
 
   constructor(capacity = MEMO_ENTRIES) {
@@ -80,6 +83,7 @@ export class RouteMemo {
    */
   set(sql: string, route: MemoRoute): void {
     if (sql.length > MEMO_MAX_LENGTH || (route.keys !== null && route.keys.length > MEMO_MAX_KEYS)) return;
+    if (!this.#byText.has(sql) && !this.#seen.again(sql, route.mode)) return;
     if (this.#byText.size >= this.#capacity && !this.#byText.has(sql)) {
       const oldest = this.#byText.keys().next();
       if (oldest.done !== true) this.#byText.delete(oldest.value);
