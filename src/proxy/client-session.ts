@@ -133,11 +133,18 @@ export class ClientSession {
     const login = this.#login;
     if (login !== null && login.awaitsTls && this.#clientFramer.idle) bytes = login.startTls(chunk);
     if (bytes === null) return;
+    // A client that pipelines gets the answers Rotor gives at once to the commands of one chunk in
+    // one write (one system call), not one each; a relayed command's response is written as it
+    // comes. The socket is the one corked even if the login swaps it for a TLS socket meanwhile.
+    const client = this.#client;
+    client.cork();
     try {
       this.#clientFramer.push(bytes, (p) => this.#onClientPacket(p));
     } catch (err) {
       if (err instanceof PacketTooLarge) this.#fatal('ERR_PROXY_PACKET_TOO_LARGE', [], undefined, (err.seq + 1) & 0xff);
       else this.#fatal('ERR_PROXY_MALFORMED_PACKET', [], err);
+    } finally {
+      client.uncork();
     }
   }
 

@@ -4,6 +4,7 @@
  * these pin what the relay does with whatever upstream answers, packet by packet.
  */
 import assert from 'node:assert/strict';
+import { Socket } from 'node:net';
 import { after, before, test } from 'node:test';
 import { Com, Status } from '../../src/proxy/protocol/constants.js';
 import type { ColumnDefinition } from '../../src/proxy/protocol/column-definition.js';
@@ -146,6 +147,31 @@ test('relays COM_CHANGE_USER and its auth switch exchange, then commands as the 
   assert.equal(q.payload.toString('utf8', 1), 'SELECT CURRENT_USER()');
   upstream.send(resultSet([[7]]), 'current user');
   assert.deepEqual(await readResultSet(client), ['7']);
+  client.end();
+  await upstream.closedByRotor();
+});
+
+test('answers Rotor gives at once to the commands of one chunk leave in one write', async () => {
+  const { client, upstream } = await connect();
+  // Rotor runs in this process: its writes are counted where every socket write goes.
+  const proto = Socket.prototype as unknown as Record<'_write' | '_writev', (this: Socket, ...args: unknown[]) => void>;
+  const original = { _write: proto._write, _writev: proto._writev };
+  let writes = 0;
+  for (const name of ['_write', '_writev'] as const) {
+    proto[name] = function (this: Socket, ...args: unknown[]): void {
+      if (this !== client.socket) writes++;
+      original[name].apply(this, args);
+    };
+  }
+  try {
+    // Eight commands Rotor answers itself (COM_SLEEP: an error packet each), pipelined in one chunk.
+    client.socket.write(Buffer.concat(Array.from({ length: 8 }, () => command(Com.SLEEP))));
+    for (let i = 0; i < 8; i++) assert.equal((await client.read()).payload[0], 0xff, `answer ${i + 1} is an error packet`);
+  } finally {
+    Object.assign(proto, original);
+  }
+  assert.equal(writes, 1, 'one write for the eight answers (the socket corked while the chunk is read)');
+  assert.equal(upstream.unread, 0, 'nothing went upstream');
   client.end();
   await upstream.closedByRotor();
 });
