@@ -9,6 +9,7 @@
  *   npm run bench:passthrough                         # 10 s per run, 24 runs
  *   npm run bench:passthrough -- --time 60 --rounds 3
  *   npm run bench:passthrough -- --time 3 --threads 16 --tests oltp_point_select
+ *   npm run bench:passthrough -- --baseline ../main-before  # another checkout's Rotor too, interleaved (A/B)
  */
 import { Command, InvalidArgumentError } from 'commander';
 import { fmt, table } from './lib/markdown.js';
@@ -40,12 +41,13 @@ const opts = new Command('bench:passthrough')
   .option('--table-size <n>', 'rows per sbtest table', positive, 10000)
   .option('--targets <list>', 'direct,pipe,rotor', list, ['direct', 'pipe', 'rotor'])
   .option('--upstream <url>', 'MariaDB to use (default: the private MariaDB "bench")')
+  .option('--baseline <dir>', 'also run the Rotor of another checkout (e.g. a worktree of main) as target "baseline", interleaved: an A/B in one run')
   .option('--json <path>', 'JSON result path (default bench/results/passthrough.json)')
   .option('--name <base>', 'base name of the result files', 'passthrough')
   .parse()
   .opts<{
     tests: string[]; threads: number[]; psModes: ('auto' | 'disable')[]; time: number; rounds: number; tables: number;
-    tableSize: number; targets: string[]; upstream?: string; json?: string; name: string;
+    tableSize: number; targets: string[]; upstream?: string; baseline?: string; json?: string; name: string;
   }>();
 
 interface Row {
@@ -79,18 +81,22 @@ if (opts.targets.includes('rotor')) {
   }
   if (rotorSkipped) note(`rotor: SKIPPED: ${rotorSkipped}`);
 }
+let baseline: RotorProcess | null = null;
+if (rotor && opts.baseline !== undefined) baseline = await startRotor(upstream, { root: opts.baseline });
 let pipe: PipeRelay | null = null;
 if (opts.targets.includes('pipe')) {
   const u = new URL(upstream);
   pipe = await startPipeRelay({ host: u.hostname, port: Number(u.port) });
 }
-const targets = opts.targets.filter((t) => t === 'direct' || (t === 'rotor' && rotor) || (t === 'pipe' && pipe));
+const targets = opts.targets.filter((t) => t === 'direct' || (t === 'rotor' && rotor) || (t === 'pipe' && pipe))
+  .flatMap((t) => (t === 'rotor' && baseline ? ['rotor', 'baseline'] : [t]));
 const urlOf = (target: string): string => {
   if (target === 'rotor' && rotor) return rotor.url;
+  if (target === 'baseline' && baseline) return baseline.url;
   if (target === 'pipe' && pipe) return withEndpoint(upstream, pipe.host, pipe.port);
   return upstream;
 };
-const relayPid = (target: string): number | undefined => (target === 'rotor' ? rotor?.pid : target === 'pipe' ? pipe?.pid : undefined);
+const relayPid = (target: string): number | undefined => (target === 'rotor' ? rotor?.pid : target === 'baseline' ? baseline?.pid : target === 'pipe' ? pipe?.pid : undefined);
 const cells = opts.tests.flatMap((test) => opts.threads.flatMap((threads) => opts.psModes.map((psMode) => ({ test, threads, psMode }))));
 const rows: Row[] = [];
 const bar = new ProgressBar('passthrough', cells.length * opts.rounds * targets.length);
@@ -122,6 +128,7 @@ for (let r = 0; r < opts.rounds; r++) {
 }
 bar.done(n);
 await rotor?.stop();
+await baseline?.stop();
 await pipe?.stop();
 await admin.end();
 
@@ -144,8 +151,9 @@ const summary = cells.map((cell) => {
   const d = pick(cell, 'direct');
   const p = pick(cell, 'pipe');
   const r = pick(cell, 'rotor');
+  const b = pick(cell, 'baseline');
   return {
-    ...cell, direct: d, pipe: p, rotor: r,
+    ...cell, direct: d, pipe: p, rotor: r, baseline: b, rotorVsBaseline: ratio(r.qps, b.qps), baselineVsPipe: ratio(b.qps, p.qps),
     ratio: ratio(r.qps, d.qps), pipeRatio: ratio(p.qps, d.qps), rotorVsPipe: ratio(r.qps, p.qps),
     mariadbCpuRatio: ratio(r.mariadbCpu, d.mariadbCpu),
   };
@@ -175,6 +183,18 @@ const md = [
   'CPU-µs per query: the process\'s user+system time over the run (/proc/PID/stat) divided by the queries sysbench completed. ' +
     'sysbench, MariaDB and the relay share the same 2 cores. "statements/q": MariaDB\'s `Questions` counter over the run per query sysbench completed ' +
     '(Rotor\'s own binlog sampling counts in it). "errors" are sysbench\'s ignored errors (deadlocks in oltp_read_write).',
+  ...(baseline === null ? [] : [
+    '',
+    `A/B: "rotor" is this checkout, "baseline" is ${opts.baseline ?? ''}, interleaved in the same run.`,
+    '',
+    table(
+      ['test', 'threads', 'ps mode', 'baseline qps', 'rotor qps', 'rotor / baseline', 'baseline / pipe', 'rotor / pipe', 'baseline CPU-µs/q', 'Rotor CPU-µs/q'],
+      summary.map((s) => [
+        s.test, s.threads, s.psMode, fmt(s.baseline.qps, 0), fmt(s.rotor.qps, 0), x(s.rotorVsBaseline), x(s.baselineVsPipe), x(s.rotorVsPipe),
+        fmt(s.baseline.relayCpu, 1), fmt(s.rotor.relayCpu, 1),
+      ]),
+    ),
+  ]),
   ...(rotorSkipped ? ['', `- **rotor**: skipped — ${rotorSkipped}`] : []),
   ...rows.filter((x) => x.error).map((x) => `- ${x.target} ${x.test} ${x.threads} threads ps=${x.psMode}: ${x.error}`),
 ].join('\n');
