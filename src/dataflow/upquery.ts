@@ -6,7 +6,8 @@
  * synchronously. If it reaches the base tables, the node itself is filled from MySQL by the SQL of
  * its stateless subtree restricted to the missing keys (an aggregate asks for the aggregate, never
  * for the rows it counts). Requests for a key already on its way share that upquery; keys missed
- * in the same turn of the event loop go out together, one statement per node.
+ * in the same turn of the event loop go out together, one statement per node, and so do keys
+ * missed while every connection of the reader is busy ([note: miss-batching]).
  *
  * [note: fill-position] (extends the note in src/dataflow/batch.ts) Each upquery returns its rows
  * with a binlog position P they are exact at (src/upstream/upstream-client.ts): read in a
@@ -65,6 +66,8 @@ export interface SnapshotReader {
    * before the fill is installed; without it, the read SHOULD take no lock a writer would wait for.
    */
   snapshotQuery(sql: string, locking?: boolean): Promise<SnapshotResult>;
+  /** How many reads it runs at once (its connections); more wait their turn. Unbounded when absent. */
+  readonly concurrency?: number;
 }
 
 /**
@@ -274,6 +277,16 @@ export class Upqueries {
   readonly #queued = new Map<InputNode, Waiting>();
   readonly #queuedLocking = new Map<InputNode, Waiting>();
   #generation = 0;
+  /** Upqueries running, each on one of the reader's connections. */
+  #running = 0;
+  /**
+   * [note: miss-batching] Queues whose upquery waits for a free connection. Their node's misses
+   * keep joining them meanwhile, so under load one statement fills the keys of many misses instead
+   * of each waiting in the pool for a statement (and, for a locking read, a binlog position read and
+   * a COMMIT) of its own. Each fill is exact as before ([note: fill-position]): only how many keys
+   * one upquery carries changes. Pinned by test/views/miss-batching.test.ts.
+   */
+  readonly #deferred: Array<{ readonly node: InputNode; readonly q: Waiting }> = [];
 
   constructor(readonly graph: Graph, readonly upstream: SnapshotReader, readonly maxKeysPerQuery = 500) {}
 
@@ -425,6 +438,11 @@ export class Upqueries {
   }
 
   #flush(node: InputNode, q: Waiting): void {
+    if (this.#running >= (this.upstream.concurrency ?? Infinity)) {
+      // [note: miss-batching] Sent when a connection frees; misses of this node join it until then.
+      this.#deferred.push({ node, q });
+      return;
+    }
     const queue = q.locking ? this.#queuedLocking : this.#queued;
     if (queue.get(node) === q) queue.delete(node);
     const parts: Promise<void>[] = [];
@@ -438,6 +456,17 @@ export class Upqueries {
   }
 
   async #run(node: InputNode, keys: Row[], lockingAsked: boolean): Promise<void> {
+    this.#running++;
+    try {
+      await this.#read(node, keys, lockingAsked);
+    } finally {
+      this.#running--;
+      const next = this.#deferred.shift();
+      if (next !== undefined) this.#flush(next.node, next.q);
+    }
+  }
+
+  async #read(node: InputNode, keys: Row[], lockingAsked: boolean): Promise<void> {
     const st = node.state;
     let locking = lockingAsked;
     for (let attempt = 0; ; attempt++) {

@@ -132,6 +132,11 @@ export class UpstreamClient implements SnapshotReader {
   #snapshotReads = 0;
   #lockingReads = 0;
 
+  /** Upqueries run at once (each pool's connections; [note: miss-batching]). */
+  get concurrency(): number {
+    return this.#connectionLimit;
+  }
+
   /** How fills have read so far (/api/status). */
   fillReads(): { read: FillRead | null; snapshotReads: number; lockingReads: number; tornPositions: number } {
     return { read: this.#fillRead, snapshotReads: this.#snapshotReads, lockingReads: this.#lockingReads, tornPositions: this.tornPositions };

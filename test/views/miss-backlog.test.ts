@@ -36,8 +36,14 @@ describe('background fills (review)', () => {
     await engine.register({ sql: 'SELECT v FROM kv WHERE k = ?' });
   });
   after(async () => {
-    for (const r of up.release.splice(0)) r();
-    await engine.settled();
+    // Releasing reads lets waiting ones start ([note: miss-batching]): release until all are done.
+    let done = false;
+    const settled = engine.settled().then(() => { done = true; });
+    while (!done) {
+      for (const r of up.release.splice(0)) r();
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await settled;
     await engine.close();
     await db.drop();
   });

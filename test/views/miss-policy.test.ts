@@ -81,7 +81,7 @@ describe('the relay miss policy', () => {
     const upqueries = f.engine.upqueryStats.upqueries;
     // Misses in one turn of the event loop, each past the sketch's first sighting.
     const routed = Array.from({ length: 8 }, () => f.engine.router.routeQuery('SELECT v FROM kv WHERE k = 2', f.session));
-    for (const r of routed) assert.deepEqual(r, { kind: 'upstream', reason: FILLED });
+    for (const r of routed) assert.deepEqual(r, { kind: 'upstream', reason: FILLED, statement: 'SELECT v FROM kv WHERE k = ?' });
     await f.engine.settled();
     assert.equal(f.engine.upqueryStats.upqueries, upqueries + 1);
     assert.equal((await read(2)).source, 'hit');
