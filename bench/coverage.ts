@@ -1,7 +1,7 @@
 /**
  * `npm run bench:coverage`: what share of real applications' read queries Rotor can register.
  * Loads bench/corpus/schema.sql into its own database on the private MariaDB, checks that every
- * query of bench/corpus/app-queries.sql runs there (prepared: no syntax error, every name known),
+ * query of bench/corpus/app-queries.sql runs there (prepared and executed, every `?` bound to 1),
  * then starts Rotor and asks `EXPLAIN CACHE` (registration's dry run) of each query as the corpus
  * spells it (`?` where a value changes per request: the form an operator registers).
  * Reports the registrable share overall and per source (ORM or application), and the refusals
@@ -59,11 +59,15 @@ note(`loading ${opts.schema} into ${opts.database}…`);
 await admin.query(`DROP DATABASE IF EXISTS \`${opts.database}\`; CREATE DATABASE \`${opts.database}\`; USE \`${opts.database}\``);
 await admin.query(schemaSql);
 
-/** Why `sql` does not run on MariaDB (prepared, so `?` needs no value), or null. */
+/** Why `sql` does not run on MariaDB (prepared, and executed with every `?` bound to 1), or null. */
 async function runError(conn: mysql.Connection, sql: string): Promise<string | null> {
   try {
     const stmt = await conn.prepare(sql);
-    stmt.close();
+    try {
+      await stmt.execute(Array.from(sql.matchAll(/\?/g), () => 1));
+    } finally {
+      stmt.close();
+    }
     return null;
   } catch (e) {
     return e instanceof Error ? e.message : String(e);
