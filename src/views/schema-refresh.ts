@@ -22,6 +22,8 @@ import type { CacheRegistry } from './registry.js';
 import { limitZero, tablesOf } from './statement-plan.js';
 
 /** Time zones whose TIMESTAMP text is UTC's. */
+/** sql_mode flags that change how text parses: Rotor's fill connections drop them (upstream-client.ts). */
+const PARSE_MODES = new Set(['NO_BACKSLASH_ESCAPES', 'ANSI_QUOTES', 'PIPES_AS_CONCAT', 'IGNORE_SPACE', 'HIGH_NOT_PRECEDENCE', 'ORACLE', 'MSSQL', 'DB2', 'POSTGRESQL', 'MAXDB', 'ANSI', 'MYSQL323', 'MYSQL40']);
 const UTC_ZONES = new Set(['+00:00', '-00:00', 'UTC', 'GMT', 'ETC/UTC', 'ETC/GMT', 'Z', 'UNIVERSAL', 'ZULU']);
 
 export interface SchemaRefreshDeps {
@@ -39,6 +41,12 @@ export class SchemaRefresh {
   sqlMode = 0;
   /** Why caches over TIMESTAMP columns cannot answer sessions in the upstream's default time zone, or null. */
   timeZoneReason: string | null = null;
+  /**
+   * Why caches of expressions may not answer: the upstream's sql_mode has a flag that changes how
+   * a statement's text reads, which Rotor's fill connections drop ([note: upquery-literals]), so a
+   * fill would read the text otherwise than the session ([note: answer-refill]); or null.
+   */
+  parseModeReason: string | null = null;
   /** Why no cache answers reads inside transactions (the upstream's default isolation is SERIALIZABLE), or null. [note: transaction-reads] */
   serializableReason: string | null = null;
   /**
@@ -112,6 +120,8 @@ export class SchemaRefresh {
     try {
       const g = await upstream.globalSettings();
       this.sqlMode = sqlModeBits(g.sqlMode);
+      const parseModes = g.sqlMode.split(',').filter((m) => PARSE_MODES.has(m.trim().toUpperCase()));
+      this.parseModeReason = parseModes.length === 0 ? null : `the upstream's sql_mode has ${parseModes.join(', ')}, which changes how the statement's text reads`;
       // [note: value-representation] Rotor's values are UTC; a session with another zone reads
       // TIMESTAMPs shifted.
       const utc = UTC_ZONES.has(g.timeZone.toUpperCase());
@@ -131,7 +141,8 @@ export class SchemaRefresh {
         changed.push(/\bGROUP_CONCAT\s*\(/i);
       }
       for (const c of registry.values()) {
-        if (!changed.some((r) => r.test(c.def.sql)) || c.status === 'dropped') continue;
+        // [note: answer-refill] A cache of expressions fills with both settings set for the statement.
+        if ((!changed.some((r) => r.test(c.def.sql)) && !(changed.length > 0 && c.plan.kind === 'answer')) || c.status === 'dropped') continue;
         c.status = 'invalidated';
         // A recheck under way may have read the result's columns under the old value.
         if (this.#refreshing.has(c)) this.#again.add(c);
@@ -249,7 +260,7 @@ export class SchemaRefresh {
       await this.loadCollations(schemas);
       log.info({ cache: c.id }, 'a cache is planned again: its tables or result columns changed');
       const def: CacheDefinition = { ...c.def, schema: schemas[0], ...(schemas.length > 1 ? { tables: schemas } : {}), columns };
-      planStatement(parseStatement(def.sql), schemas);
+      planStatement(parseStatement(def.sql), schemas, def.sql);
       registry.remove(c);
       await registry.persist(registry.install(def, this.settings));
     } catch (e) {
