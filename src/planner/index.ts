@@ -79,8 +79,10 @@ export function planStatement(statement: AstNode, schemas: ReadonlyArray<TableSc
     if (ast._next) return planUnion(ast, schemas[0], unqualified);
     return isJoin(ast) ? planJoin(ast, schemas, unqualified, statement) : planSelect(ast, schemas[0], unqualified, undefined, statement);
   } catch (e) {
-    // Only a statement no pass rewrote: the fill runs its text as written.
-    if (sql === undefined || ast !== statement || ast._next || isJoin(ast) || !(e instanceof RotorError) || e.code !== 'ERR_CACHE_UNSUPPORTED') throw e;
+    // Only a statement no pass rewrote: the fill runs its text as written. An unknown column may
+    // be an alias of an expression (`GROUP BY c`): MariaDB checks every name when the cache's
+    // result columns are read.
+    if (sql === undefined || ast !== statement || ast._next || isJoin(ast) || !(e instanceof RotorError) || (e.code !== 'ERR_CACHE_UNSUPPORTED' && e.code !== 'ERR_CACHE_UNKNOWN_COLUMN')) throw e;
     try {
       return planAnswer(statement, sql, schemas[0], unqualified);
     } catch (why) {
