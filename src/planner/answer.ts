@@ -137,9 +137,12 @@ export function planAnswer(statement: AstNode, sql: string, schema: TableSchema,
   for (const g of ((ast.groupby as AstNode | null)?.columns ?? []) as AstNode[]) checkExpr(g, 'GROUP BY');
   if (ast.having) checkExpr(ast.having as AstNode, 'HAVING');
   for (const o of (ast.orderby ?? []) as AstNode[]) checkExpr(o.expr as AstNode, 'ORDER BY');
-  for (const v of ((ast.limit as AstNode | null)?.value ?? []) as AstNode[]) {
+  const limit = ((ast.limit as AstNode | null)?.value ?? []) as AstNode[];
+  for (const v of limit) {
     if (v.type !== 'number') throw unsupported('LIMIT', 'a LIMIT that is not a number, with expressions');
   }
+  // As for every cache (limit.ts): which rows a LIMIT keeps is MariaDB's to pick otherwise.
+  if (limit.length > 0 && !(Array.isArray(ast.orderby) && ast.orderby.length > 0)) throw unsupported('LIMIT', 'LIMIT without ORDER BY (which rows MariaDB returns is not defined)');
   // Placeholders in textual order are the parameters' (every other place refused one).
   const template = templateOf(sql, schema.database, params.length);
   const fp = fingerprint(sql);
