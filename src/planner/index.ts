@@ -79,10 +79,10 @@ export function planStatement(statement: AstNode, schemas: ReadonlyArray<TableSc
     if (ast._next) return planUnion(ast, schemas[0], unqualified);
     return isJoin(ast) ? planJoin(ast, schemas, unqualified, statement) : planSelect(ast, schemas[0], unqualified, undefined, statement);
   } catch (e) {
-    // Only a statement no pass rewrote: the fill runs its text as written. An unknown column may
-    // be an alias of an expression (`GROUP BY c`): MariaDB checks every name when the cache's
-    // result columns are read.
-    if (sql === undefined || ast !== statement || ast._next || isJoin(ast) || !(e instanceof RotorError) || (e.code !== 'ERR_CACHE_UNSUPPORTED' && e.code !== 'ERR_CACHE_UNKNOWN_COLUMN')) throw e;
+    // Only a statement no pass rewrote: the fill runs its text as written. An unknown column that
+    // is an alias of the select list (`GROUP BY c`) is the answer's to use.
+    if (sql === undefined || ast !== statement || ast._next || isJoin(ast) || !(e instanceof RotorError)) throw e;
+    if (e.code !== 'ERR_CACHE_UNSUPPORTED' && !(e.code === 'ERR_CACHE_UNKNOWN_COLUMN' && namesAlias(statement, e.message))) throw e;
     try {
       return planAnswer(statement, sql, schemas[0], unqualified);
     } catch (why) {
@@ -108,4 +108,11 @@ const LOWER: { readonly [K in CachePlan['kind']]: Lower<Extract<CachePlan, { rea
 export function lowerPlan(graph: Graph, plan: CachePlan, cacheId: string, opts: BuildOptions = DEFAULT_BUILD): BuiltCache {
   // LOWER is indexed by the plan's own kind: the builder found takes this plan.
   return (LOWER[plan.kind] as Lower<CachePlan>)(graph, plan, cacheId, opts);
+}
+
+/** True when the unknown column `message` names (ERR_CACHE_UNKNOWN_COLUMN) is an alias of the select list. */
+function namesAlias(statement: AstNode, message: string): boolean {
+  const name = /'([^']*)'/.exec(message)?.[1]?.toLowerCase();
+  const items = Array.isArray(statement.columns) ? (statement.columns as AstNode[]) : [];
+  return name !== undefined && items.some((it) => typeof it.as === 'string' && it.as.toLowerCase() === name);
 }
