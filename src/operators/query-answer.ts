@@ -10,7 +10,8 @@
  * key folds). A change to a row whose before or after image holds a present key evicts that key
  * (and the reader's rows below it, which the engine refills in the background); nothing is
  * computed here. A fill runs the statement's own text for one key (`template`, its tables
- * qualified) at a binlog position ([note: fill-position]): the replay of a later change to the key
+ * qualified; the upstream's sql_mode, div_precision_increment and group_concat_max_len set for it,
+ * `settings`) at a binlog position ([note: fill-position]): the replay of a later change to the key
  * evicts it again, and the key is read with locks, as for a MIN losing its extreme. So every
  * value, type, NULL, overflow, rounding, collation and row order is MariaDB's, run in a session
  * equal to the reading session in what the planner lets the answer depend on (planner/answer.ts:
@@ -37,7 +38,7 @@ export interface AnswerSpec {
   /** Names of the statement's result columns. */
   readonly names: ReadonlyArray<string>;
   /** Session settings the fill MUST run with, set for that one statement. */
-  readonly settings: ReadonlyArray<readonly [string, number]>;
+  readonly settings: ReadonlyArray<readonly [string, number | string]>;
 }
 
 interface Entry extends StateEntry {
@@ -112,7 +113,7 @@ export class QueryAnswer extends Materialized<Entry> implements StatefulNode<'an
     const t = this.#spec.template;
     let sql = t[0];
     for (let i = 0; i < key.length; i++) sql += sqlLiteral(key[i]) + t[i + 1];
-    const settings = this.#spec.settings.map(([name, value]) => `${name} = ${value}`);
+    const settings = this.#spec.settings.map(([name, value]) => `${name} = ${typeof value === 'string' ? sqlLiteral(value) : value}`);
     return {
       sql: withSettings(sql, settings),
       install: (rows) => this.fill(keys, rows.map((r, i) => [...r, ...key, i]), undefined, this.key),

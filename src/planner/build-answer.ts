@@ -25,8 +25,12 @@ export function buildAnswer(graph: Graph, plan: AnswerPlan, cacheId: string, opt
     keyColumns: plan.params.map((p) => p.column),
     fold: paramFold,
     names: plan.names,
-    // What the statement computes with that a session takes from the upstream's global value.
-    settings: [['div_precision_increment', opts.divPrecisionIncrement], ['group_concat_max_len', opts.groupConcatMaxLen]],
+    // What the statement computes with that a session takes from the upstream's global value
+    // (views/schema-refresh.ts plans the cache again when one changes).
+    settings: [
+      ['div_precision_increment', opts.divPrecisionIncrement], ['group_concat_max_len', opts.groupConcatMaxLen],
+      ...(opts.sqlMode === undefined ? [] : [['sql_mode', opts.sqlMode] as const]),
+    ],
   }));
   const visible = plan.names.length;
   const key = plan.params.map((_, i) => visible + i);

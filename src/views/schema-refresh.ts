@@ -47,6 +47,8 @@ export class SchemaRefresh {
    * fill would read the text otherwise than the session ([note: answer-refill]); or null.
    */
   parseModeReason: string | null = null;
+  /** The upstream's global sql_mode without the flags that change how text reads; null before the first read. */
+  evaluatedSqlMode: string | null = null;
   /** Why no cache answers reads inside transactions (the upstream's default isolation is SERIALIZABLE), or null. [note: transaction-reads] */
   serializableReason: string | null = null;
   /**
@@ -80,7 +82,7 @@ export class SchemaRefresh {
 
   /** The settings caches are built with now. */
   get settings(): BuildOptions {
-    return { divPrecisionIncrement: this.divPrecisionIncrement, groupConcatMaxLen: this.groupConcatMaxLen };
+    return { divPrecisionIncrement: this.divPrecisionIncrement, groupConcatMaxLen: this.groupConcatMaxLen, ...(this.evaluatedSqlMode === null ? {} : { sqlMode: this.evaluatedSqlMode }) };
   }
 
   /**
@@ -120,7 +122,16 @@ export class SchemaRefresh {
     try {
       const g = await upstream.globalSettings();
       this.sqlMode = sqlModeBits(g.sqlMode);
-      const parseModes = g.sqlMode.split(',').filter((m) => PARSE_MODES.has(m.trim().toUpperCase()));
+      const modes = g.sqlMode.split(',').map((m) => m.trim()).filter((m) => m !== '');
+      const parseModes = modes.filter((m) => PARSE_MODES.has(m.toUpperCase()));
+      // The mode a fill of expressions runs with: the global one, as a session has it, without what
+      // the fill connections drop (while the global has one of those, such caches do not answer).
+      const evaluated = modes.filter((m) => !PARSE_MODES.has(m.toUpperCase())).join(',');
+      let answers = false;
+      if (evaluated !== this.evaluatedSqlMode) {
+        answers = this.evaluatedSqlMode !== null;
+        this.evaluatedSqlMode = evaluated;
+      }
       this.parseModeReason = parseModes.length === 0 ? null : `the upstream's sql_mode has ${parseModes.join(', ')}, which changes how the statement's text reads`;
       // [note: value-representation] Rotor's values are UTC; a session with another zone reads
       // TIMESTAMPs shifted.
@@ -140,9 +151,10 @@ export class SchemaRefresh {
         this.groupConcatMaxLen = g.groupConcatMaxLen;
         changed.push(/\bGROUP_CONCAT\s*\(/i);
       }
+      if (answers) log.warn({ sqlMode: this.evaluatedSqlMode }, 'the upstream sql_mode changed: caches of expressions are planned again');
       for (const c of registry.values()) {
-        // [note: answer-refill] A cache of expressions fills with both settings set for the statement.
-        if ((!changed.some((r) => r.test(c.def.sql)) && !(changed.length > 0 && c.plan.kind === 'answer')) || c.status === 'dropped') continue;
+        // [note: answer-refill] A cache of expressions fills with these settings set for the statement.
+        if ((!changed.some((r) => r.test(c.def.sql)) && !((answers || changed.length > 0) && c.plan.kind === 'answer')) || c.status === 'dropped') continue;
         c.status = 'invalidated';
         // A recheck under way may have read the result's columns under the old value.
         if (this.#refreshing.has(c)) this.#again.add(c);
