@@ -16,7 +16,7 @@
  *
  * The contract is one interface per kind of node, {@link Operator} their union discriminated by
  * `kind`: a table source, a stateless node (σ, π), a join, a stateful node with one input (γ, δ,
- * top-k, keyed rows, the reader), a union. The graph dispatches on `kind`, so the compiler checks
+ * top-k, a query's answer, keyed rows, the reader), a union. The graph dispatches on `kind`, so the compiler checks
  * that a node of each kind is what the graph uses it as.
  *
  * Every output column says where it came from ({@link NodeShape.source}), so the path of an upquery
