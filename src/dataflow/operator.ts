@@ -16,7 +16,7 @@
  *
  * The contract is one interface per kind of node, {@link Operator} their union discriminated by
  * `kind`: a table source, a stateless node (σ, π), a join, a stateful node with one input (γ, δ,
- * top-k, keyed rows, the reader), a union. The graph dispatches on `kind`, so the compiler checks
+ * top-k, a query's answer, keyed rows, the reader), a union. The graph dispatches on `kind`, so the compiler checks
  * that a node of each kind is what the graph uses it as.
  *
  * Every output column says where it came from ({@link NodeShape.source}), so the path of an upquery
@@ -145,7 +145,7 @@ export interface JoinNode extends NodeShape {
   joinLeft(left: Row, right: ReadonlyArray<Row>, out: Row[]): void;
 }
 
-export type StatefulKind = 'aggregate' | 'distinct' | 'top-k' | 'keyed-rows' | 'reader';
+export type StatefulKind = 'aggregate' | 'distinct' | 'top-k' | 'answer' | 'keyed-rows' | 'reader';
 
 /**
  * A node with one parent whose keyed state is computed from that parent's rows
@@ -218,7 +218,7 @@ export type Operator =
   | TableSource
   | StatelessNode
   | JoinNode
-  | StatefulNode<'aggregate' | 'distinct' | 'top-k'>
+  | StatefulNode<'aggregate' | 'distinct' | 'top-k' | 'answer'>
   | KeyedRowsNode
   | ReaderNode
   | UnionNode;
@@ -226,7 +226,7 @@ export type Operator =
 export type OperatorKind = Operator['kind'];
 
 /** A stateful node with one parent, its state computed from that parent's rows. */
-export type InputNode = StatefulNode<'aggregate' | 'distinct' | 'top-k'> | KeyedRowsNode | ReaderNode;
+export type InputNode = StatefulNode<'aggregate' | 'distinct' | 'top-k' | 'answer'> | KeyedRowsNode | ReaderNode;
 
 /** A node holding keyed state: what fills, fences, replays and evictions are for. */
 export type StatefulOperator = InputNode | UnionNode;

@@ -40,3 +40,15 @@ export function renderSelect(shape: SqlShape, select: ReadonlyArray<string>, ext
   if (groupBy && groupBy.length > 0) sql += ' GROUP BY ' + groupBy.join(', ');
   return sql;
 }
+
+/**
+ * `sql` (a SELECT) run with session settings for itself alone: MariaDB's `SET STATEMENT … FOR`
+ * (written in a comment MariaDB executes and MySQL skips) and MySQL's `SET_VAR` hint (a comment to
+ * MariaDB).
+ */
+export function withSettings(sql: string, settings: ReadonlyArray<string>): string {
+  if (settings.length === 0) return sql;
+  const m = /^\s*SELECT\s/i.exec(sql);
+  if (m === null) throw new Error('settings are set for a SELECT only');
+  return `/*M!100301 SET STATEMENT ${settings.join(', ')} FOR */ SELECT /*+ ${settings.map((s) => `SET_VAR(${s.replace(' = ', '=')})`).join(' ')} */ ${sql.slice(m[0].length)}`;
+}

@@ -96,6 +96,8 @@ export interface InputState extends KeyedState {
    * and how to install its result rows. Only valid when every node above, up to the tables, is stateless.
    */
   fillQuery(keys: ReadonlyArray<Row>): FillQuery;
+  /** At most this many keys per upquery (an answer node asks MariaDB one key at a time); unset: any. */
+  readonly keysPerFill?: number;
 }
 
 /** An upquery's SQL and the installer of its result. */

@@ -446,7 +446,8 @@ export class Upqueries {
     const queue = q.locking ? this.#queuedLocking : this.#queued;
     if (queue.get(node) === q) queue.delete(node);
     const parts: Promise<void>[] = [];
-    for (let i = 0; i < q.keys.length; i += this.maxKeysPerQuery) parts.push(this.#run(node, q.keys.slice(i, i + this.maxKeysPerQuery), q.locking));
+    const per = Math.min(this.maxKeysPerQuery, node.state.keysPerFill ?? Infinity);
+    for (let i = 0; i < q.keys.length; i += per) parts.push(this.#run(node, q.keys.slice(i, i + per), q.locking));
     Promise.all(parts).then(q.resolve, q.reject).finally(() => {
       const flight = this.#inFlight.get(node);
       if (flight !== undefined) for (const ks of q.keyStrings) if (flight.get(ks) === q.done) flight.delete(ks);

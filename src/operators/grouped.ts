@@ -22,7 +22,7 @@ import type { Usage } from '../dataflow/keyed-entries.js';
 import { Materialized } from '../dataflow/materialized.js';
 import { EMPTY_RESULT, type BatchResult, type ColumnSource, type Operator, type StatefulNode } from '../dataflow/operator.js';
 import { keyOfRow, keyString, rowBytes, sameRow, type FillQuery, type KeyFold } from '../dataflow/state.js';
-import { keyRestriction, renderSelect } from '../dataflow/sql.js';
+import { keyRestriction, renderSelect, withSettings } from '../dataflow/sql.js';
 import type { Value } from '../values.js';
 import { invariant } from '../errors.js';
 
@@ -255,14 +255,4 @@ export class Aggregate extends Materialized<Entry> implements StatefulNode<'aggr
     const sql = renderSelect(p, [...group, 'COUNT(*)', ...parts], [restrict], this.#spec.keyCount === 0 && this.#spec.scalar ? [] : group);
     return { sql: withSettings(sql, settings), install: (rows) => this.fillFromAggregates(keys, rows) };
   }
-}
-
-/**
- * `sql` run with session settings for itself alone: MariaDB's `SET STATEMENT … FOR` (written in a
- * comment MariaDB executes and MySQL skips) and MySQL's `SET_VAR` hint (a comment to MariaDB).
- */
-function withSettings(sql: string, settings: ReadonlyArray<string>): string {
-  if (settings.length === 0) return sql;
-  invariant(sql.startsWith('SELECT '), 'an aggregate upquery is a SELECT');
-  return `/*M!100301 SET STATEMENT ${settings.join(', ')} FOR */ SELECT /*+ ${settings.map((s) => `SET_VAR(${s.replace(' = ', '=')})`).join(' ')} */ ${sql.slice('SELECT '.length)}`;
 }

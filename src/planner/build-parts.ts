@@ -60,6 +60,11 @@ export interface BuildOptions {
   readonly divPrecisionIncrement: number;
   /** The upstream's global `group_concat_max_len`: where GROUP_CONCAT's upqueries cut its value. */
   readonly groupConcatMaxLen: number;
+  /**
+   * The upstream's global `sql_mode` without the flags that change how text parses: what a cache
+   * of expressions evaluates under ([note: answer-refill]); unknown when absent.
+   */
+  readonly sqlMode?: string;
 }
 
 export const DEFAULT_BUILD: BuildOptions = { divPrecisionIncrement: 4, groupConcatMaxLen: 1048576 };

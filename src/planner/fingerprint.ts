@@ -36,7 +36,8 @@ export function sqlModeBits(sqlMode: string): number {
 
 /** One literal taken out of a statement, in order of appearance. */
 export type Literal =
-  | { readonly kind: 'value'; readonly value: Value }
+  /** `number`: a number written with a point or an exponent (its value is its text, as a string's is). */
+  | { readonly kind: 'value'; readonly value: Value; readonly number?: true }
   | { readonly kind: 'param' }
   | { readonly kind: 'list'; readonly items: ReadonlyArray<Literal> };
 
@@ -78,10 +79,10 @@ function isSpace(c: number): boolean {
   return c === C.Space || c === C.Tab || c === C.Nl || c === C.Cr || c === 12 || c === 11;
 }
 
-interface Tok { readonly t: 'word' | 'lit' | 'param' | 'punct' | 'raw'; readonly text: string; readonly value?: Value; readonly start: number; readonly end: number }
+export interface Tok { readonly t: 'word' | 'lit' | 'param' | 'punct' | 'raw'; readonly text: string; readonly value?: Value; readonly start: number; readonly end: number }
 
 /** Splits a statement into tokens; null when it holds something the fingerprint must not guess. */
-function tokenize(sql: string, mode: number): Tok[] | null {
+export function tokenize(sql: string, mode: number): Tok[] | null {
   const backslashEscapes = (mode & SqlMode.NoBackslashEscapes) === 0;
   const out: Tok[] = [];
   const n = sql.length;
@@ -297,7 +298,7 @@ function fingerprintOf(sql: string, mode: number): Fingerprint | null {
       }
     }
     if (tk.text === 'IN' && toks[i + 1]?.text === '(') {
-      const folded = foldList(toks, i + 2);
+      const folded = foldList(sql, toks, i + 2);
       if (folded !== null) {
         literals.push({ kind: 'list', items: folded.items });
         key += (prev === '' ? '' : ' ') + 'IN (?+)';
@@ -307,7 +308,7 @@ function fingerprintOf(sql: string, mode: number): Fingerprint | null {
       }
     }
     let text: string;
-    if (tk.t === 'lit') { literals.push({ kind: 'value', value: tk.value as Value }); text = '?'; }
+    if (tk.t === 'lit') { literals.push(valueLiteral(sql, tk)); text = '?'; }
     else if (tk.t === 'param') { literals.push(PARAM); text = '?'; }
     else text = tk.text;
     key += joiner(prev, text) + text;
@@ -464,13 +465,13 @@ function lastWord(key: string): string {
   return key.slice(j);
 }
 
-function foldList(toks: Tok[], from: number): { items: Literal[]; close: number } | null {
+function foldList(sql: string, toks: Tok[], from: number): { items: Literal[]; close: number } | null {
   const items: Literal[] = [];
   let i = from;
   for (;;) {
     const tk = toks[i];
     if (tk === undefined) return null;
-    if (tk.t === 'lit') items.push({ kind: 'value', value: tk.value as Value });
+    if (tk.t === 'lit') items.push(valueLiteral(sql, tk));
     else if (tk.t === 'param') items.push(PARAM);
     else if (tk.t === 'word' && tk.text === 'NULL') items.push({ kind: 'value', value: null });
     else return null;
@@ -493,4 +494,13 @@ export function replacePlaceholders(sql: string, replacement: string, mode = 0):
     at = t.end;
   }
   return out + sql.slice(at);
+}
+
+/**
+ * A literal token's value; a decimal or floating-point number is marked, as its value is its text
+ * like a quoted string's: `1.5` and `'1.5'` are different constants (DECIMAL, string).
+ */
+function valueLiteral(sql: string, tk: Tok): Literal {
+  const c = sql.charCodeAt(tk.start);
+  return typeof tk.value === 'string' && ((c >= C.Zero && c <= C.Nine) || c === C.Dot) ? { kind: 'value', value: tk.value, number: true } : { kind: 'value', value: tk.value as Value };
 }

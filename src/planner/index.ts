@@ -4,7 +4,8 @@
  *
  *   1. the rewrite passes of {@link PASSES}, each an AST → AST function (passes/);
  *   2. planning by the rewritten statement's shape: a UNION (union.ts), a join (join.ts), one table
- *      (plan.ts), giving a `union`, `join` or `select` plan;
+ *      (plan.ts), giving a `union`, `join` or `select` plan; what those refuse, one table with
+ *      expressions, as MariaDB's answer per key (answer.ts, an `answer` plan);
  *   3. lowering by the plan's kind through {@link LOWER} (build.ts, build-join.ts, build-union.ts).
  *
  * Whatever a step cannot cache it refuses with unsupported.ts: ERR_CACHE_UNSUPPORTED naming the
@@ -15,12 +16,15 @@ import type { AstNode } from './parse.js';
 import { planSelect, tableOf } from './plan.js';
 import { isJoin, joinTables, planJoin } from './join.js';
 import { planUnion } from './union.js';
+import { isDecisive, planAnswer } from './answer.js';
+import { RotorError } from '../errors.js';
 import { inlineCtes } from './passes/cte.js';
 import { mergeDerived } from './passes/derived-merge.js';
 import { rightJoins } from './passes/right-join.js';
 import { semiJoins } from './passes/semi-join.js';
 import { buildCache, type BuiltCache } from './build.js';
 import { buildUnion } from './build-union.js';
+import { buildAnswer } from './build-answer.js';
 import { DEFAULT_BUILD, type BuildOptions } from './build-parts.js';
 import type { CachePlan } from './query-plan.js';
 import type { TableSchema } from './schema.js';
@@ -62,12 +66,31 @@ export function tablesRead(statement: AstNode): Array<{ db: string | null; table
   return tablesOf(rewritten(statement));
 }
 
-/** Plans a parsed statement; `schemas` are the tables of {@link tablesRead}, in that order. */
-export function planStatement(statement: AstNode, schemas: ReadonlyArray<TableSchema>): CachePlan {
+/**
+ * Plans a parsed statement; `schemas` are the tables of {@link tablesRead}, in that order. With the
+ * statement's text (`sql`), a single-table SELECT the incremental plans refuse (expressions) is
+ * planned as MariaDB's answer per key where it can be ([note: answer-refill], answer.ts): the
+ * incremental plans always come first.
+ */
+export function planStatement(statement: AstNode, schemas: ReadonlyArray<TableSchema>, sql?: string): CachePlan {
   const ast = rewritten(statement);
   const unqualified = tablesOf(ast).some((t) => t.db === null);
-  if (ast._next) return planUnion(ast, schemas[0], unqualified);
-  return isJoin(ast) ? planJoin(ast, schemas, unqualified, statement) : planSelect(ast, schemas[0], unqualified, undefined, statement);
+  try {
+    if (ast._next) return planUnion(ast, schemas[0], unqualified);
+    return isJoin(ast) ? planJoin(ast, schemas, unqualified, statement) : planSelect(ast, schemas[0], unqualified, undefined, statement);
+  } catch (e) {
+    // Only a statement no pass rewrote: the fill runs its text as written. An unknown column that
+    // is an alias of the select list (`GROUP BY c`) is the answer's to use.
+    if (sql === undefined || ast !== statement || ast._next || isJoin(ast) || !(e instanceof RotorError)) throw e;
+    if (e.code !== 'ERR_CACHE_UNSUPPORTED' && !(e.code === 'ERR_CACHE_UNKNOWN_COLUMN' && namesAlias(statement, e.message))) throw e;
+    try {
+      return planAnswer(statement, sql, schemas[0], unqualified);
+    } catch (why) {
+      // The answer's reason where the incremental plan stopped at an expression, or the answer
+      // names a function no cache keeps; else the incremental plan's.
+      throw isDecisive(why) || /expression|function/.test(e.message) ? why : e;
+    }
+  }
 }
 
 /** Adds the nodes of one kind of plan to the graph (sharing what exists) and returns them. */
@@ -78,10 +101,18 @@ const LOWER: { readonly [K in CachePlan['kind']]: Lower<Extract<CachePlan, { rea
   select: buildCache,
   join: buildCache,
   union: buildUnion,
+  answer: buildAnswer,
 };
 
 /** Adds the plan's nodes to the graph (sharing what already exists) and returns them; `releaseCache` lets them go. */
 export function lowerPlan(graph: Graph, plan: CachePlan, cacheId: string, opts: BuildOptions = DEFAULT_BUILD): BuiltCache {
   // LOWER is indexed by the plan's own kind: the builder found takes this plan.
   return (LOWER[plan.kind] as Lower<CachePlan>)(graph, plan, cacheId, opts);
+}
+
+/** True when the unknown column `message` names (ERR_CACHE_UNKNOWN_COLUMN) is an alias of the select list. */
+function namesAlias(statement: AstNode, message: string): boolean {
+  const name = /'([^']*)'/.exec(message)?.[1]?.toLowerCase();
+  const items = Array.isArray(statement.columns) ? (statement.columns as AstNode[]) : [];
+  return name !== undefined && items.some((it) => typeof it.as === 'string' && it.as.toLowerCase() === name);
 }

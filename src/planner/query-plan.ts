@@ -7,9 +7,12 @@
  *   join    a SELECT over a join ({@link JoinSelectPlan}: join.ts plans the FROM clause as a
  *           {@link JoinPlan}, plan.ts the rest of the query over the joined row)
  *   union   a UNION of single-table SELECTs ({@link UnionPlan}, union.ts)
+ *   answer  a single-table SELECT with expressions, kept as MariaDB's answer per key
+ *           ({@link AnswerPlan}, answer.ts): the fallback when the others refuse
  *
- * A plan names table columns by index and no longer holds any SQL text: its parameters (the
- * reader's key), its constant WHERE, its aggregates, its visible columns, its order and limit.
+ * A plan names table columns by index and holds no SQL text (but an `answer` plan, whose text is
+ * its fill): its parameters (the reader's key), its constant WHERE, its aggregates, its visible
+ * columns, its order and limit.
  * index.ts is the entry: the rewrite passes under passes/, then planning, then lowering.
  * Types only: every planner file may import this one.
  */
@@ -151,5 +154,22 @@ export interface UnionPlan {
   readonly limit: LimitSpec | null;
 }
 
+/**
+ * A single-table SELECT with expressions the other plans refuse, kept as MariaDB's own answer per
+ * key ([note: answer-refill], answer.ts).
+ */
+export interface AnswerPlan {
+  readonly kind: 'answer';
+  readonly schema: TableSchema;
+  readonly unqualified: boolean;
+  /** One per placeholder, in textual order: never a list, never listable ([note: in-list-union]). */
+  readonly params: ReadonlyArray<ParamSpec>;
+  readonly slots: ReadonlyArray<SlotSpec>;
+  /** The statement's text around its placeholders, its table qualified. */
+  readonly template: ReadonlyArray<string>;
+  /** Names of the result columns (for describe(); the client's come from MariaDB). */
+  readonly names: ReadonlyArray<string>;
+}
+
 /** What a cache is planned as, told apart by `kind`. */
-export type CachePlan = SelectPlan | JoinSelectPlan | UnionPlan;
+export type CachePlan = SelectPlan | JoinSelectPlan | UnionPlan | AnswerPlan;

@@ -29,6 +29,11 @@ export interface SessionView {
    * `temporary table t`), or null when cached answers are valid for it.
    */
   readonly cacheBlocker: string | null;
+  /**
+   * The connection's collation id (handshake or COM_CHANGE_USER; a session that sets its names is
+   * blocked), which string literals and CAST(… AS CHAR) take; absent outside a real session.
+   */
+  readonly collation?: number;
   /** The server reported NO_BACKSLASH_ESCAPES for the session (OK/EOF status). [note: sql-mode-quoting] */
   readonly noBackslashEscapes: boolean;
   /** Statements of this session that changed rows (OK with affected rows), ever. [note: read-your-writes] */

@@ -235,6 +235,7 @@ export class SessionState implements SessionView {
   probeRow?: (sql: string) => Promise<ReadonlyArray<string | null> | ProbeError | null>;
   /** Set while the connection's character set keeps every statement from the caches. */
   #charsetBlocker: string | null = null;
+  collation = 0;
 
   constructor(connectionId: number, user: string, database: string | null, collation: number) {
     this.connectionId = connectionId;
@@ -322,6 +323,7 @@ export class SessionState implements SessionView {
 
   /** The client's collation from the handshake or COM_CHANGE_USER. */
   setCharset(collation: number): void {
+    this.collation = collation;
     this.#charsetBlocker = charsetBlocker(collation);
     this.#blocker ??= this.#charsetBlocker;
   }
@@ -345,6 +347,7 @@ export class SessionState implements SessionView {
   relogin(user: string, database: string | null, collation: number): void {
     this.user = user;
     this.database = database;
+    this.collation = collation;
     this.#charsetBlocker = charsetBlocker(collation);
     this.reset();
   }

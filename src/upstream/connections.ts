@@ -23,6 +23,12 @@ export function connectTo(target: string | UpstreamAccount, connectTimeoutMs: nu
 }
 
 /**
+ * The collation id of every connection {@link createPool} opens (utf8mb4_general_ci): what string
+ * literals of an upquery are, which a cache of expressions is computed in. [note: answer-refill]
+ */
+export const UPQUERY_COLLATION = 45;
+
+/**
  * A pool of connections to `url` that hold Rotor's value representation
  * ([note: value-representation]), one statement per request, and run `setup` once each.
  */

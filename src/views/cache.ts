@@ -133,7 +133,7 @@ export class Cache {
     readonly built: BuiltCache,
   ) {
     this.variants.set(selectText, def.columns);
-    this.limitParts = plan.kind === 'union' ? null : plan.limitParam?.parts ?? null;
+    this.limitParts = plan.kind === 'union' || plan.kind === 'answer' ? null : plan.limitParam?.parts ?? null;
     built.reader.useText(answerText(def.columns));
     this.probe = qualifiedQuery(def.sql, def.database);
     const key = scopedKey(fp, def.database);
@@ -148,7 +148,8 @@ export class Cache {
     const tables = def.tables ?? [def.schema];
     const isTimestamp = (p: { table: string; column: string }): boolean =>
       tables.some((t) => t.table === p.table && t.columns.some((c) => c.name === p.column && c.dataType === 'timestamp'));
-    this.timestamps = def.columns.some((c) => c.type === TYPE_TIMESTAMP) || plan.params.some((p) => isTimestamp(parameterOf(plan, p.column)));
+    // [note: answer-refill] An expression may read a TIMESTAMP, or convert with the time zone, in any clause.
+    this.timestamps = plan.kind === 'answer' || def.columns.some((c) => c.type === TYPE_TIMESTAMP) || plan.params.some((p) => isTimestamp(parameterOf(plan, p.column)));
     this.relaysMisses = plan.kind !== 'join' || !plan.join.sources.some((s) => s.aggregate !== null && !s.name.startsWith(SEMI_JOIN_PREFIX));
   }
 
@@ -197,13 +198,13 @@ export class Cache {
           break;
         }
         case 'const':
-          if (l.kind !== 'value' || r.kind !== 'value' || !sameRow([l.value], [r.value]) || typeof l.value !== typeof r.value) return null;
+          if (l.kind !== 'value' || r.kind !== 'value' || !sameRow([l.value], [r.value]) || typeof l.value !== typeof r.value || l.number !== r.number) return null;
           break;
         case 'list-const':
           if (l.kind !== 'list' || r.kind !== 'list' || l.items.length !== r.items.length) return null;
           for (let j = 0; j < l.items.length; j++) {
             const a = l.items[j], b = r.items[j];
-            if (a.kind !== 'value' || b.kind !== 'value' || !sameRow([a.value], [b.value])) return null;
+            if (a.kind !== 'value' || b.kind !== 'value' || !sameRow([a.value], [b.value]) || a.number !== b.number) return null;
           }
           break;
         case 'limit': {

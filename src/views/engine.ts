@@ -200,6 +200,10 @@ export class Engine implements BinlogSink, RouterBackend, HttpReadsBackend {
     return this.#schema.timeZoneReason;
   }
 
+  get parseModeReason(): string | null {
+    return this.#schema.parseModeReason;
+  }
+
   /**
    * The upstream's global `div_precision_increment`: the digits AVG adds to a DECIMAL's, which the
    * caches with AVG are built with; a change plans them again.

@@ -32,6 +32,7 @@ export interface HttpReadsBackend {
   cache(idOrName: string): Cache | null;
   readonly staleReason: string | null;
   readonly timeZoneReason: string | null;
+  readonly parseModeReason?: string | null;
   readonly privileges: PrivilegeChecks;
   /** A miss, filled for a read that waits (Engine.fill, src/views/cache-reads.ts). */
   fill(cache: Cache, keys: ReadonlyArray<Row>): Promise<ReaderAnswer | undefined>;

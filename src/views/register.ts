@@ -100,7 +100,7 @@ async function planRegistration(req: RegisterRequest, d: RegisterDeps, removeDro
     schemas.push(schema);
   }
   await d.schema.loadCollations(schemas);
-  const plan = planStatement(ast, schemas);
+  const plan = planStatement(ast, schemas, sql);
   checkSlots(plan, fp);
   const normalized = normalizedSql(fp, plan);
   const id = 'q_' + createHash('sha1').update(`${database}\0${normalized}`).digest('hex').slice(0, 12);

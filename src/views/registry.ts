@@ -13,6 +13,7 @@ import { fingerprint, scopedKey, type Fingerprint } from '../planner/fingerprint
 import { parseStatement } from '../planner/parse.js';
 import { lowerPlan, planStatement, releaseCache, type BuildOptions } from '../planner/index.js';
 import { RotorError } from '../errors.js';
+import { unsupported } from '../planner/unsupported.js';
 import { Cache, type CacheDefinition } from './cache.js';
 import type { CacheStore } from './cache-store.js';
 import { checkSlots, normalizedSql, sameSlots, tablesOf } from './statement-plan.js';
@@ -76,7 +77,9 @@ export class CacheRegistry {
    */
   install(def: CacheDefinition, settings: BuildOptions): Cache {
     const ast = parseStatement(def.sql);
-    const plan = planStatement(ast, tablesOf(def));
+    const plan = planStatement(ast, tablesOf(def), def.sql);
+    // [note: answer-refill] The reader shows the answer's first columns: as many as MariaDB gives.
+    if (plan.kind === 'answer' && plan.names.length !== def.columns.length) throw unsupported('SELECT', 'a select list whose columns Rotor cannot count');
     const fp = fingerprint(def.sql);
     if (fp === null) throw new RotorError('ERR_CACHE_PARSE', ['the statement cannot be fingerprinted']);
     checkSlots(plan, fp);

@@ -27,6 +27,7 @@ import { PROXIED_ID, type ProxiedQueries } from './proxied-queries.js';
 import { RouteMemo, type MemoRoute } from './route-memo.js';
 import { explainCacheAnswer, explainLastAnswer } from './show-caches.js';
 import { fillThenRead, notServing, presentAnswer, type Filled } from './cache-reads.js';
+import { UPQUERY_COLLATION } from '../upstream/connections.js';
 
 /** What the router needs from the engine. */
 export interface RouterBackend {
@@ -81,6 +82,8 @@ export interface RouterBackend {
   readonly staleReason: string | null;
   /** Why caches over TIMESTAMP columns may not answer (the upstream's time zone is not UTC), or null. */
   readonly timeZoneReason: string | null;
+  /** Why caches of expressions may not answer (the upstream's sql_mode changes how text parses), or null. [note: answer-refill] */
+  readonly parseModeReason?: string | null;
   /** Why no cache answers reads inside transactions whatever the session says (a SERIALIZABLE server), or null. [note: transaction-reads] */
   readonly serializableReason: string | null;
   /** What MariaDB said each session may read. [note: cached-grants] */
@@ -369,7 +372,8 @@ export class CacheRouter implements ReadRouter {
   }
 
   #sessionOk(cache: Cache, session: SessionView): boolean {
-    return this.#transactionRefusal(cache, session) === null && session.cacheBlocker === null && notServing(cache, this.backend) === null;
+    return this.#transactionRefusal(cache, session) === null && session.cacheBlocker === null && notServing(cache, this.backend) === null
+      && (cache.plan.kind !== 'answer' || collationRefusal(session) === null);
   }
 
   /**
@@ -394,7 +398,7 @@ export class CacheRouter implements ReadRouter {
     const tx = this.#transactionRefusal(cache, session);
     if (tx !== null) return tx;
     if (session.cacheBlocker !== null) return session.cacheBlocker;
-    return notServing(cache, this.backend) ?? 'the cache cannot serve now';
+    return notServing(cache, this.backend) ?? (cache.plan.kind === 'answer' ? collationRefusal(session) : null) ?? 'the cache cannot serve now';
   }
 
   // [note: read-your-writes] In 'session' consistency, a session that changed rows since its last
@@ -618,4 +622,14 @@ export class CacheRouter implements ReadRouter {
     })();
     return { kind: 'pending', answer };
   }
+}
+
+/**
+ * [note: answer-refill] Why a cache of expressions may not answer this session: its string
+ * literals (and CAST … AS CHAR, DATE_FORMAT…) take the connection's collation, in which the fills
+ * computed them (src/upstream/connections.ts, a collation SET STATEMENT cannot change); or null.
+ */
+function collationRefusal(session: SessionView): string | null {
+  if (session.collation === undefined || session.collation === UPQUERY_COLLATION) return null;
+  return `the connection's collation (id ${session.collation}) is not utf8mb4_general_ci, in which the cache's expressions are computed`;
 }

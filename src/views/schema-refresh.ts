@@ -22,6 +22,8 @@ import type { CacheRegistry } from './registry.js';
 import { limitZero, tablesOf } from './statement-plan.js';
 
 /** Time zones whose TIMESTAMP text is UTC's. */
+/** sql_mode flags that change how text parses: Rotor's fill connections drop them (upstream-client.ts). */
+const PARSE_MODES = new Set(['NO_BACKSLASH_ESCAPES', 'ANSI_QUOTES', 'PIPES_AS_CONCAT', 'IGNORE_SPACE', 'HIGH_NOT_PRECEDENCE', 'ORACLE', 'MSSQL', 'DB2', 'POSTGRESQL', 'MAXDB', 'ANSI', 'MYSQL323', 'MYSQL40']);
 const UTC_ZONES = new Set(['+00:00', '-00:00', 'UTC', 'GMT', 'ETC/UTC', 'ETC/GMT', 'Z', 'UNIVERSAL', 'ZULU']);
 
 export interface SchemaRefreshDeps {
@@ -39,6 +41,14 @@ export class SchemaRefresh {
   sqlMode = 0;
   /** Why caches over TIMESTAMP columns cannot answer sessions in the upstream's default time zone, or null. */
   timeZoneReason: string | null = null;
+  /**
+   * Why caches of expressions may not answer: the upstream's sql_mode has a flag that changes how
+   * a statement's text reads, which Rotor's fill connections drop ([note: upquery-literals]), so a
+   * fill would read the text otherwise than the session ([note: answer-refill]); or null.
+   */
+  parseModeReason: string | null = null;
+  /** The upstream's global sql_mode without the flags that change how text reads; null before the first read. */
+  evaluatedSqlMode: string | null = null;
   /** Why no cache answers reads inside transactions (the upstream's default isolation is SERIALIZABLE), or null. [note: transaction-reads] */
   serializableReason: string | null = null;
   /**
@@ -72,7 +82,7 @@ export class SchemaRefresh {
 
   /** The settings caches are built with now. */
   get settings(): BuildOptions {
-    return { divPrecisionIncrement: this.divPrecisionIncrement, groupConcatMaxLen: this.groupConcatMaxLen };
+    return { divPrecisionIncrement: this.divPrecisionIncrement, groupConcatMaxLen: this.groupConcatMaxLen, ...(this.evaluatedSqlMode === null ? {} : { sqlMode: this.evaluatedSqlMode }) };
   }
 
   /**
@@ -112,6 +122,17 @@ export class SchemaRefresh {
     try {
       const g = await upstream.globalSettings();
       this.sqlMode = sqlModeBits(g.sqlMode);
+      const modes = g.sqlMode.split(',').map((m) => m.trim()).filter((m) => m !== '');
+      const parseModes = modes.filter((m) => PARSE_MODES.has(m.toUpperCase()));
+      // The mode a fill of expressions runs with: the global one, as a session has it, without what
+      // the fill connections drop (while the global has one of those, such caches do not answer).
+      const evaluated = modes.filter((m) => !PARSE_MODES.has(m.toUpperCase())).join(',');
+      let answers = false;
+      if (evaluated !== this.evaluatedSqlMode) {
+        answers = this.evaluatedSqlMode !== null;
+        this.evaluatedSqlMode = evaluated;
+      }
+      this.parseModeReason = parseModes.length === 0 ? null : `the upstream's sql_mode has ${parseModes.join(', ')}, which changes how the statement's text reads`;
       // [note: value-representation] Rotor's values are UTC; a session with another zone reads
       // TIMESTAMPs shifted.
       const utc = UTC_ZONES.has(g.timeZone.toUpperCase());
@@ -130,8 +151,10 @@ export class SchemaRefresh {
         this.groupConcatMaxLen = g.groupConcatMaxLen;
         changed.push(/\bGROUP_CONCAT\s*\(/i);
       }
+      if (answers) log.warn({ sqlMode: this.evaluatedSqlMode }, 'the upstream sql_mode changed: caches of expressions are planned again');
       for (const c of registry.values()) {
-        if (!changed.some((r) => r.test(c.def.sql)) || c.status === 'dropped') continue;
+        // [note: answer-refill] A cache of expressions fills with these settings set for the statement.
+        if ((!changed.some((r) => r.test(c.def.sql)) && !((answers || changed.length > 0) && c.plan.kind === 'answer')) || c.status === 'dropped') continue;
         c.status = 'invalidated';
         // A recheck under way may have read the result's columns under the old value.
         if (this.#refreshing.has(c)) this.#again.add(c);
@@ -249,7 +272,7 @@ export class SchemaRefresh {
       await this.loadCollations(schemas);
       log.info({ cache: c.id }, 'a cache is planned again: its tables or result columns changed');
       const def: CacheDefinition = { ...c.def, schema: schemas[0], ...(schemas.length > 1 ? { tables: schemas } : {}), columns };
-      planStatement(parseStatement(def.sql), schemas);
+      planStatement(parseStatement(def.sql), schemas, def.sql);
       registry.remove(c);
       await registry.persist(registry.install(def, this.settings));
     } catch (e) {

@@ -88,7 +88,7 @@ const MAX_LISTED_TOGETHER = 3;
  * test/views/in-list.test.ts, test/views/in-list-distinct.test.ts and test/logic/in-list.slt.
  */
 export function alternateForms(fp: Fingerprint, plan: CachePlan): AlternateForm[] {
-  if (plan.kind === 'union') return [];
+  if (plan.kind === 'union' || plan.kind === 'answer') return [];
   const markers = literalMarkers(fp.key);
   if (markers.length !== plan.slots.length) return [];
   const eligible: number[] = [];

@@ -32,7 +32,7 @@ describe('fingerprint', () => {
 
   it('keeps exact numbers exact and hex literals in the key', () => {
     const f = fingerprint('SELECT a FROM t WHERE b = 12345678901234567890 AND c = 1.50 AND d = 0xFF');
-    assert.deepEqual(f?.literals, [{ kind: 'value', value: 12345678901234567890n }, { kind: 'value', value: '1.50' }]);
+    assert.deepEqual(f?.literals, [{ kind: 'value', value: 12345678901234567890n }, { kind: 'value', value: '1.50', number: true }]);
     assert.ok(f?.key.endsWith('d = 0xFF'));
   });
 
