@@ -80,7 +80,9 @@ export function planJoin(ast: AstNode, schemas: ReadonlyArray<TableSchema>, unqu
   from.forEach((f, i) => {
     const d = f.expr ? derivedDraft(f, schemas[i]) : tableDraft(f, schemas[i]);
     if (drafts.some((x) => x.name === d.name)) throw unsupported('FROM', `the table name ${d.name} used twice (self-joins)`);
-    if (drafts.some((x) => x.schema.database === d.schema.database && x.schema.table === d.schema.table)) throw unsupported('FROM', `table ${d.schema.table} read twice (self-joins)`);
+    // [note: self-join] A table read twice is two sources over one base node; only two equal
+    // grouped derived tables would be one shared state, which a join cannot tell apart.
+    if (d.aggregate !== null && drafts.some((x) => x.aggregate !== null && sameSource(x, d))) throw unsupported('FROM', `derived table ${d.name} equal to ${drafts.find((x) => sameSource(x, d))?.name ?? ''} (the same grouped table twice)`);
     if (i === 0) {
       if (f.join) throw unsupported('FROM', String(f.join));
       d.kind = 'inner';
@@ -153,6 +155,16 @@ export function planJoin(ast: AstNode, schemas: ReadonlyArray<TableSchema>, unqu
     steps,
   };
   return { ...pre, kind: 'join', join };
+}
+
+function sameSource(a: Draft, b: Draft): boolean {
+  return a.schema.database === b.schema.database && a.schema.table === b.schema.table
+    && JSON.stringify([a.where, a.aggregate, a.columns], bigintText) === JSON.stringify([b.where, b.aggregate, b.columns], bigintText);
+}
+
+/** JSON for values that may hold bigints (literals beyond 2^53). */
+function bigintText(_key: string, v: unknown): unknown {
+  return typeof v === 'bigint' ? `${v}n` : v;
 }
 
 function tableDraft(f: AstNode, schema: TableSchema): Draft {
