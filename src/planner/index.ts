@@ -4,7 +4,8 @@
  *
  *   1. the rewrite passes of {@link PASSES}, each an AST → AST function (passes/);
  *   2. planning by the rewritten statement's shape: a UNION (union.ts), a join (join.ts), one table
- *      (plan.ts), giving a `union`, `join` or `select` plan;
+ *      (plan.ts; with an OR of parameters across columns, or-union.ts), giving a `union`, `join` or
+ *      `select` plan;
  *   3. lowering by the plan's kind through {@link LOWER} (build.ts, build-join.ts, build-union.ts).
  *
  * Whatever a step cannot cache it refuses with unsupported.ts: ERR_CACHE_UNSUPPORTED naming the
@@ -15,6 +16,7 @@ import type { AstNode } from './parse.js';
 import { planSelect, tableOf } from './plan.js';
 import { isJoin, joinTables, planJoin } from './join.js';
 import { planUnion } from './union.js';
+import { crossColumnOr, planOrUnion } from './or-union.js';
 import { inlineCtes } from './passes/cte.js';
 import { mergeDerived } from './passes/derived-merge.js';
 import { rightJoins } from './passes/right-join.js';
@@ -24,6 +26,7 @@ import { buildUnion } from './build-union.js';
 import { DEFAULT_BUILD, type BuildOptions } from './build-parts.js';
 import type { CachePlan } from './query-plan.js';
 import type { TableSchema } from './schema.js';
+import { unsupported } from './unsupported.js';
 
 export { releaseCache, type BuiltCache } from './build.js';
 export type { CachePlan } from './query-plan.js';
@@ -67,7 +70,12 @@ export function planStatement(statement: AstNode, schemas: ReadonlyArray<TableSc
   const ast = rewritten(statement);
   const unqualified = tablesOf(ast).some((t) => t.db === null);
   if (ast._next) return planUnion(ast, schemas[0], unqualified);
-  return isJoin(ast) ? planJoin(ast, schemas, unqualified, statement) : planSelect(ast, schemas[0], unqualified, undefined, statement);
+  if (isJoin(ast)) return planJoin(ast, schemas, unqualified, statement);
+  const or = crossColumnOr(ast);
+  if (or === null) return planSelect(ast, schemas[0], unqualified, undefined, statement);
+  // The branches number the literals of the statement as planned: a rewritten one could differ.
+  if (ast !== statement) throw unsupported('WHERE', 'an OR of parameters across columns in a CTE or derived table');
+  return planOrUnion(ast, or, schemas[0], unqualified);
 }
 
 /** Adds the nodes of one kind of plan to the graph (sharing what exists) and returns them. */

@@ -132,7 +132,8 @@ export interface JoinPlan {
 
 /**
  * A UNION / UNION ALL of single-table SELECTs over one table, each branch planned as a query of
- * its own with its own parameters (union.ts).
+ * its own with its own parameters (union.ts); also a SELECT with an OR of parameters across
+ * columns, planned as the union of one branch per column (or-union.ts).
  */
 export interface UnionPlan {
   readonly kind: 'union';
@@ -149,6 +150,13 @@ export interface UnionPlan {
   /** Over the union's columns (the first branch's select list). */
   readonly orderBy: ReadonlyArray<{ readonly column: number; readonly desc: boolean }>;
   readonly limit: LimitSpec | null;
+  /**
+   * An OR of parameters across columns ([note: or-union], or-union.ts): table columns each branch
+   * carries after the selected ones, the primary key first, which tell rows apart (the union
+   * removes duplicates by the selected columns and these, and shows only the selected ones).
+   * Null for a UNION as written.
+   */
+  readonly identity: ReadonlyArray<number> | null;
 }
 
 /** What a cache is planned as, told apart by `kind`. */

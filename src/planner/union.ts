@@ -88,5 +88,5 @@ export function planUnion(ast: AstNode, schema: TableSchema, unqualified: boolea
     // [note: total-order]
     for (let column = 0; column < width; column++) if (!orderBy.some((o) => o.column === column)) orderBy.push({ column, desc: false });
   }
-  return { kind: 'union', schema, unqualified, params, slots, all, branches, branchParams, orderBy, limit };
+  return { kind: 'union', schema, unqualified, params, slots, all, branches, branchParams, orderBy, limit, identity: null };
 }
