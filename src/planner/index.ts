@@ -15,7 +15,7 @@ import type { Graph } from '../dataflow/graph.js';
 import type { AstNode } from './parse.js';
 import { planSelect, tableOf } from './plan.js';
 import { isJoin, joinTables, planJoin } from './join.js';
-import { planUnion } from './union.js';
+import { planUnion, unionTables } from './union.js';
 import { crossColumnOr, planOrUnion } from './or-union.js';
 import { inlineCtes } from './passes/cte.js';
 import { mergeDerived } from './passes/derived-merge.js';
@@ -55,12 +55,13 @@ function rewritten(statement: AstNode): AstNode {
   return PASSES.reduce((ast, pass) => pass.rewrite(ast), statement);
 }
 
-/** The tables of a rewritten statement: a join's in FROM order, else its (first branch's) one table. */
+/** The tables of a rewritten statement: a join's in FROM order, a UNION's branch by branch, else its one table. */
 function tablesOf(ast: AstNode): Array<{ db: string | null; table: string }> {
+  if (ast._next) return unionTables(ast);
   return isJoin(ast) ? joinTables(ast) : [tableOf(ast)];
 }
 
-/** The tables a SELECT reads, in the order {@link planStatement} takes their schemas (a UNION: its first branch's). */
+/** The tables a SELECT reads, in the order {@link planStatement} takes their schemas. */
 export function tablesRead(statement: AstNode): Array<{ db: string | null; table: string }> {
   return tablesOf(rewritten(statement));
 }
@@ -69,7 +70,7 @@ export function tablesRead(statement: AstNode): Array<{ db: string | null; table
 export function planStatement(statement: AstNode, schemas: ReadonlyArray<TableSchema>): CachePlan {
   const ast = rewritten(statement);
   const unqualified = tablesOf(ast).some((t) => t.db === null);
-  if (ast._next) return planUnion(ast, schemas[0], unqualified);
+  if (ast._next) return planUnion(ast, schemas, unqualified);
   if (isJoin(ast)) return planJoin(ast, schemas, unqualified, statement);
   const or = crossColumnOr(ast);
   if (or === null) return planSelect(ast, schemas[0], unqualified, undefined, statement);

@@ -101,7 +101,7 @@ export function planOrUnion(ast: AstNode, terms: ReadonlyArray<AstNode>, schema:
     return s >= 0 ? s : select.length + hidden.indexOf(stage);
   };
   return {
-    kind: 'union', schema, unqualified, all: false, branches, branchParams,
+    kind: 'union', schema, unqualified, all: false, branches, branchParams, offsets: branches.map(() => 0),
     params: whole.params.map((p) => ({ ...p, listable: false })), slots: whole.slots,
     orderBy: whole.orderBy.map((o) => ({ column: columnOf(o.stage), desc: o.desc })), limit: whole.limit,
     identity: hidden,
