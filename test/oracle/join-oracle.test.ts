@@ -54,6 +54,11 @@ const QUERIES = [
   'SELECT p.id, COUNT(*), SUM(c.v) FROM s p JOIN s c ON c.a = p.id WHERE p.id = ? GROUP BY p.id',
   'SELECT c.id, p.id, g.id FROM s c JOIN s p ON p.id = c.a JOIN s g ON g.id = p.a WHERE c.v = ?',
   'SELECT s.id FROM s WHERE s.v = ? AND s.a IN (SELECT id FROM s WHERE v <> 2)',
+  // [note: join-residual] Comparisons across the tables beside the equality.
+  'SELECT s.id, u.id FROM s JOIN u ON u.k = s.a AND u.w > s.v WHERE s.v = ?',
+  'SELECT c.id, p.id FROM s c JOIN s p ON p.id = c.a AND p.v <> c.v WHERE c.id = ?',
+  'SELECT s.id, t.id FROM s JOIN u ON u.k = s.a JOIN t ON t.j = u.w AND t.z >= s.v AND t.id > u.id WHERE s.v = ?',
+  'SELECT s.id, u.id, t.id FROM s LEFT JOIN u ON u.k = s.a JOIN t ON t.j = s.v AND t.z <= u.w WHERE s.a = ?',
 ];
 
 

@@ -108,6 +108,14 @@ describe('join planner', () => {
     assert.equal(plan('SELECT id FROM story WHERE author_id = ? AND id IN (SELECT author_id FROM story)').kind, 'join');
   });
 
+  it('filters the joined rows by comparisons across the tables beside the equality [note: join-residual]', () => {
+    assert.deepEqual(nodes("SELECT s.id, u.name FROM story s JOIN user u ON u.id = s.author_id AND u.team_id <> s.id AND u.name <> 'x' WHERE s.id = ?"), [
+      'd.story', 'rows[id] by author_id', 'd.user', "σ[name <> 'x']", 'rows[id]', '⋈[author_id = id]', 'σ[team_id <> id]', 'π[id, name, id]', 'reader[id = ?]',
+    ]);
+    const p = plan('SELECT s.id FROM story s JOIN story t ON t.id = s.author_id AND t.title >= s.title WHERE s.id = ? AND t.id > 1');
+    assert.equal(p.where?.k, 'and');
+  });
+
   it('refuses what it cannot keep exact, with the reason', () => {
     rejects('SELECT a.id FROM article a RIGHT JOIN vote v ON v.article_id = a.id WHERE a.title = ?', /right side of a LEFT JOIN/);
     rejects('SELECT * FROM article a RIGHT JOIN vote v ON v.article_id = a.id WHERE v.user_id = ?', /\* over a RIGHT JOIN/);
@@ -115,8 +123,11 @@ describe('join planner', () => {
     rejects('SELECT a.id FROM article a FULL JOIN vote v ON v.article_id = a.id WHERE a.id = ?', /FULL JOIN/);
     rejects('SELECT a.id FROM article a CROSS JOIN vote v WHERE a.id = ?', /CROSS JOIN/);
     rejects('SELECT a.id FROM article a, vote v WHERE a.id = ?', /cross joins/);
-    rejects('SELECT a.id FROM article a JOIN vote v ON v.article_id < a.id WHERE a.id = ?', /non-equi/);
-    rejects('SELECT a.id FROM article a JOIN vote v ON v.article_id = a.id + 1 WHERE a.id = ?', /non-equi/);
+    rejects('SELECT a.id FROM article a JOIN vote v ON v.article_id < a.id WHERE a.id = ?', /cross joins/);
+    rejects('SELECT a.id FROM article a JOIN vote v ON v.article_id = a.id + 1 WHERE a.id = ?', /comparison of two columns/);
+    rejects('SELECT a.id FROM article a LEFT JOIN vote v ON v.article_id = a.id AND v.user_id > a.id WHERE a.id = ?', /across the tables of a LEFT JOIN/);
+    rejects('SELECT s.id FROM story s JOIN user u ON u.id = s.author_id AND u.code <> s.title WHERE s.id = ?', /code \(varchar utf8mb4_bin\) with title \(varchar utf8mb4_general_ci\)/);
+    rejects('SELECT s.id FROM story s JOIN user u ON u.id = s.author_id AND u.name <> s.id WHERE s.id = ?', /name \(varchar utf8mb4_general_ci\) with id \(int\)/);
     rejects('SELECT a.id FROM article a JOIN vote v ON v.article_id = a.id WHERE a.title = ? AND v.user_id = ?', /both sides/);
     rejects('SELECT a.id FROM article a LEFT JOIN vote v ON v.article_id = a.id WHERE v.user_id = ?', /right side of a LEFT JOIN/);
     rejects('SELECT s.id FROM story s JOIN story s ON s.id = s.author_id WHERE s.id = ?', /name s used twice/);
