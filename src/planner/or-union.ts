@@ -30,8 +30,10 @@ export function crossColumnOr(ast: AstNode): AstNode[] | null {
   let found: AstNode[] | null = null;
   for (const c of conjuncts(ast.where as AstNode)) {
     const terms = orTerms(c);
-    if (terms === null) continue;
-    const cols = new Set(terms.map((t) => { const r = equality(t); return r === null ? '' : `${r.table ?? ''}.${r.column.toLowerCase()}`; }));
+    // Anything but `col = ?` terms (`a = ? OR a IN (?, ?)` is one parameter of one column, plan.ts;
+    // `a = ? OR b > 3` is refused there) is left to planSelect.
+    if (terms === null || terms.some((t) => equality(t) === null)) continue;
+    const cols = new Set(terms.map((t) => equality(t)?.column.toLowerCase()));
     if (cols.size < 2) continue;
     if (found !== null) throw unsupported('WHERE', 'two ORs of parameters across columns');
     found = terms;
@@ -72,7 +74,6 @@ function replaceOr(ast: AstNode, terms: ReadonlyArray<AstNode>, by: ReadonlyArra
 
 /** Plans a single-table SELECT whose WHERE holds an OR of parameters across columns ({@link crossColumnOr}). */
 export function planOrUnion(ast: AstNode, terms: ReadonlyArray<AstNode>, schema: TableSchema, unqualified: boolean): UnionPlan {
-  if (terms.some((t) => equality(t) === null)) throw unsupported('WHERE', 'an OR of parameters with other conditions (only `a = ? OR b = ? …` across columns)');
   const names = terms.map((t) => equality(t)?.column.toLowerCase());
   if (new Set(names).size !== names.length) throw unsupported('WHERE', 'a column twice in an OR of parameters across columns');
   // The OR's terms ANDed: every parameter of the statement in textual order, and its literal slots
