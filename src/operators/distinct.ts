@@ -23,6 +23,11 @@ export interface DistinctSpec {
   readonly rowFold: ReadonlyArray<KeyFold>;
   /** Keep and emit every occurrence (UNION ALL branches) rather than each distinct row once. */
   readonly multiset: boolean;
+  /**
+   * The n-th copy of an equal node: UNION branches identical but for their parameters are one
+   * node each ([note: union-branches]), as a union tells its parents apart by node.
+   */
+  readonly copy?: number;
 }
 
 interface Entry extends StateEntry {
@@ -39,7 +44,7 @@ export class Distinct extends Materialized<Entry> implements StatefulNode<'disti
     super(parent, spec.key, spec.fold);
     this.#spec = spec;
     this.columns = parent.columns;
-    this.signature = `distinct(${parent.signature}|${spec.key.join(',')}|${spec.rowFold.join(',')}|${spec.multiset})`;
+    this.signature = `distinct(${parent.signature}|${spec.key.join(',')}|${spec.rowFold.join(',')}|${spec.multiset}${spec.copy === undefined ? '' : `|copy${spec.copy}`})`;
   }
 
   describe(): string {

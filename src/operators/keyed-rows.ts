@@ -20,6 +20,11 @@ export interface KeyedRowsSpec {
   /** Columns of the secondary index, or null. */
   readonly index: ReadonlyArray<number> | null;
   readonly indexFold: ReadonlyArray<KeyFold>;
+  /**
+   * A second copy of an equal node ([note: self-join]): both sides of one join would otherwise be
+   * one shared node, and the join must tell its sides' deltas apart.
+   */
+  readonly copy?: boolean;
 }
 
 interface Entry extends StateEntry {
@@ -41,7 +46,7 @@ export class KeyedRows extends Materialized<Entry> implements KeyedRowsNode {
     this.columns = parent.columns;
     this.index = spec.index;
     this.indexFold = spec.indexFold;
-    this.signature = `keyed-rows(${parent.signature}|${spec.key.join(',')}|${spec.fold.join(',')}|${spec.index?.join(',') ?? ''}|${spec.indexFold.join(',')})`;
+    this.signature = `keyed-rows(${parent.signature}|${spec.key.join(',')}|${spec.fold.join(',')}|${spec.index?.join(',') ?? ''}|${spec.indexFold.join(',')}${spec.copy === true ? '|copy' : ''})`;
   }
 
   describe(): string {

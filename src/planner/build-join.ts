@@ -13,6 +13,7 @@
  *                side₂ ────┘
  */
 import type { Operator } from '../dataflow/operator.js';
+import { invariant } from '../errors.js';
 import { Filter } from '../operators/filter.js';
 import { Aggregate } from '../operators/grouped.js';
 import { Join } from '../operators/join.js';
@@ -30,7 +31,7 @@ interface Side {
   readonly picks: ReadonlyArray<number>;
 }
 
-function sideOf(add: Add, s: JoinSource, opts: BuildOptions): Side {
+function sideOf(add: Add, s: JoinSource, opts: BuildOptions, copy = false): Side {
   const cols = s.schema.columns;
   let top: Operator = add(baseTableOf(s.schema));
   if (s.where !== null) top = add(new Filter(top, s.where));
@@ -39,7 +40,7 @@ function sideOf(add: Add, s: JoinSource, opts: BuildOptions): Side {
     const key = s.key.map((v) => s.columns[v]);
     const index = s.index?.map((v) => s.columns[v]) ?? null;
     const node = add(new KeyedRows(top, {
-      key, fold: key.map((c) => keyFoldOf(cols[c])), index, indexFold: (index ?? []).map((c) => keyFoldOf(cols[c])),
+      key, fold: key.map((c) => keyFoldOf(cols[c])), index, indexFold: (index ?? []).map((c) => keyFoldOf(cols[c])), ...(copy ? { copy } : {}),
     }));
     return { node, picks: s.columns };
   }
@@ -68,7 +69,13 @@ export function buildJoin(add: Add, plan: JoinPlan, opts: BuildOptions): Operato
       }));
       left = { node, picks: infos.map((_, c) => c) };
     }
-    const right = sideOf(add, src, opts);
+    let right = sideOf(add, src, opts);
+    // [note: self-join] A table joined with itself under equal conditions and keys would make both
+    // sides one shared node: the right side is kept as a copy of its own.
+    if (right.node === left.node) {
+      invariant(right.node.kind === 'keyed-rows', `both sides of a join are ${right.node.describe()}`);
+      right = sideOf(add, src, opts, true);
+    }
     const l = left;
     top = add(new Join(l.node, right.node, {
       kind: step.kind,

@@ -47,34 +47,47 @@ function sourceOf(add: Add, plan: QueryPlan, opts: BuildOptions): Operator {
   }
 }
 
+/** The node a SELECT's stage rows come from, and the column info behind each stage column. */
+export interface Stages {
+  readonly top: Operator;
+  /** The column info behind each stage column (an aggregate's: its result's type). */
+  readonly info: (stage: number) => ColumnInfo | null;
+  /** The stage column holding parameter `i`. */
+  readonly param: (i: number) => number;
+}
+
+/** Adds the nodes up to the stage rows: source → [σ WHERE] → [γ → [σ HAVING]]. */
+export function buildStages(add: Add, plan: QueryPlan, opts: BuildOptions): Stages {
+  const cols = plan.schema.columns;
+  let top = sourceOf(add, plan, opts);
+  if (plan.where !== null) top = add(new Filter(top, plan.where));
+  if (plan.aggregate === null) return { top, info: (s) => cols[s], param: (i) => plan.params[i].column };
+  const agg = plan.aggregate;
+  const groupBy = [...plan.params.map((p) => p.column), ...agg.groupBy];
+  top = add(new Aggregate(top, {
+    groupBy, keyCount: plan.params.length, scalar: agg.scalar,
+    rules: agg.rules.map((r) => ruleOf(r, cols, opts)),
+    fold: groupBy.map((c) => keyFoldOf(cols[c])),
+  }));
+  const nGroup = groupBy.length;
+  if (plan.having !== null) top = add(new Filter(top, plan.having));
+  // An aggregate orders as its result's type (MIN/MAX as their argument's). [note: typed-order]
+  return { top, info: (s) => (s < nGroup ? cols[groupBy[s]] : ruleInfo(agg.rules[s - nGroup], cols)), param: (i) => i };
+}
+
 /** Adds the cache's nodes to the graph (sharing what already exists) and returns them. */
 export function buildCache(graph: Graph, plan: QueryPlan, cacheId: string, opts: BuildOptions = DEFAULT_BUILD): BuiltCache {
   const cols = plan.schema.columns;
   const nodes: Operator[] = [];
   const add = <T extends Operator>(op: T): T => { const n = graph.add(op); nodes.push(n); return n; };
-  let top = sourceOf(add, plan, opts);
-  if (plan.where !== null) top = add(new Filter(top, plan.where));
+  const stages = buildStages(add, plan, opts);
+  let top = stages.top;
+  const stageInfo = stages.info;
   const paramFold = plan.params.map((p) => keyFoldOf(cols[p.column]));
-  // The column info behind each stage column, when it is a table column.
-  let stageInfo: (s: number) => ColumnInfo | null = (s) => cols[s];
-  if (plan.aggregate !== null) {
-    const agg = plan.aggregate;
-    const groupBy = [...plan.params.map((p) => p.column), ...agg.groupBy];
-    top = add(new Aggregate(top, {
-      groupBy, keyCount: plan.params.length, scalar: agg.scalar,
-      rules: agg.rules.map((r) => ruleOf(r, cols, opts)),
-      fold: groupBy.map((c) => keyFoldOf(cols[c])),
-    }));
-    const nGroup = groupBy.length;
-    // An aggregate orders as its result's type (MIN/MAX as their argument's). [note: typed-order]
-    stageInfo = (s) => (s < nGroup ? cols[groupBy[s]] : ruleInfo(agg.rules[s - nGroup], cols));
-    if (plan.having !== null) top = add(new Filter(top, plan.having));
-  }
   // π: visible columns, then the parameter columns (reader key), then ORDER BY columns not shown.
   const picks = plan.select.map((s) => s.stage);
   const visible = picks.length;
-  const paramStage = (i: number): number => (plan.aggregate !== null ? i : plan.params[i].column);
-  const key = plan.params.map((_, i) => { picks.push(paramStage(i)); return picks.length - 1; });
+  const key = plan.params.map((_, i) => { picks.push(stages.param(i)); return picks.length - 1; });
   const orderBy: SortKey[] = plan.orderBy.map((o) => {
     let at = picks.indexOf(o.stage);
     if (at < 0 || at >= visible) { picks.push(o.stage); at = picks.length - 1; }

@@ -4,8 +4,9 @@
  *
  *   1. the rewrite passes of {@link PASSES}, each an AST → AST function (passes/);
  *   2. planning by the rewritten statement's shape: a UNION (union.ts), a join (join.ts), one table
- *      (plan.ts), giving a `union`, `join` or `select` plan; what those refuse, one table with
- *      expressions, as MariaDB's answer per key (answer.ts, an `answer` plan);
+ *      (plan.ts; with an OR of parameters across columns, or-union.ts), giving a `union`, `join` or
+ *      `select` plan; what those refuse, one table with expressions, as MariaDB's answer per key
+ *      (answer.ts, an `answer` plan);
  *   3. lowering by the plan's kind through {@link LOWER} (build.ts, build-join.ts, build-union.ts).
  *
  * Whatever a step cannot cache it refuses with unsupported.ts: ERR_CACHE_UNSUPPORTED naming the
@@ -15,7 +16,8 @@ import type { Graph } from '../dataflow/graph.js';
 import type { AstNode } from './parse.js';
 import { planSelect, tableOf } from './plan.js';
 import { isJoin, joinTables, planJoin } from './join.js';
-import { planUnion } from './union.js';
+import { planUnion, unionTables } from './union.js';
+import { crossColumnOr, planOrUnion } from './or-union.js';
 import { isDecisive, planAnswer } from './answer.js';
 import { RotorError } from '../errors.js';
 import { inlineCtes } from './passes/cte.js';
@@ -28,6 +30,7 @@ import { buildAnswer } from './build-answer.js';
 import { DEFAULT_BUILD, type BuildOptions } from './build-parts.js';
 import type { CachePlan } from './query-plan.js';
 import type { TableSchema } from './schema.js';
+import { unsupported } from './unsupported.js';
 
 export { releaseCache, type BuiltCache } from './build.js';
 export type { CachePlan } from './query-plan.js';
@@ -56,12 +59,13 @@ function rewritten(statement: AstNode): AstNode {
   return PASSES.reduce((ast, pass) => pass.rewrite(ast), statement);
 }
 
-/** The tables of a rewritten statement: a join's in FROM order, else its (first branch's) one table. */
+/** The tables of a rewritten statement: a join's in FROM order, a UNION's branch by branch, else its one table. */
 function tablesOf(ast: AstNode): Array<{ db: string | null; table: string }> {
+  if (ast._next) return unionTables(ast);
   return isJoin(ast) ? joinTables(ast) : [tableOf(ast)];
 }
 
-/** The tables a SELECT reads, in the order {@link planStatement} takes their schemas (a UNION: its first branch's). */
+/** The tables a SELECT reads, in the order {@link planStatement} takes their schemas. */
 export function tablesRead(statement: AstNode): Array<{ db: string | null; table: string }> {
   return tablesOf(rewritten(statement));
 }
@@ -76,8 +80,7 @@ export function planStatement(statement: AstNode, schemas: ReadonlyArray<TableSc
   const ast = rewritten(statement);
   const unqualified = tablesOf(ast).some((t) => t.db === null);
   try {
-    if (ast._next) return planUnion(ast, schemas[0], unqualified);
-    return isJoin(ast) ? planJoin(ast, schemas, unqualified, statement) : planSelect(ast, schemas[0], unqualified, undefined, statement);
+    return planIncremental(ast, statement, schemas, unqualified);
   } catch (e) {
     // Only a statement no pass rewrote: the fill runs its text as written. An unknown column that
     // is an alias of the select list (`GROUP BY c`) is the answer's to use.
@@ -91,6 +94,17 @@ export function planStatement(statement: AstNode, schemas: ReadonlyArray<TableSc
       throw isDecisive(why) || /expression|function/.test(e.message) ? why : e;
     }
   }
+}
+
+/** The incremental plans: a UNION, a join, an OR of parameters across columns, one table. */
+function planIncremental(ast: AstNode, statement: AstNode, schemas: ReadonlyArray<TableSchema>, unqualified: boolean): CachePlan {
+  if (ast._next) return planUnion(ast, schemas, unqualified);
+  if (isJoin(ast)) return planJoin(ast, schemas, unqualified, statement);
+  const or = crossColumnOr(ast);
+  if (or === null) return planSelect(ast, schemas[0], unqualified, undefined, statement);
+  // The branches number the literals of the statement as planned: a rewritten one could differ.
+  if (ast !== statement) throw unsupported('WHERE', 'an OR of parameters across columns in a CTE or derived table');
+  return planOrUnion(ast, or, schemas[0], unqualified);
 }
 
 /** Adds the nodes of one kind of plan to the graph (sharing what exists) and returns them. */

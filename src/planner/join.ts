@@ -12,11 +12,11 @@
  * its join columns. A left join drives from its left side.
  */
 import { RotorError } from '../errors.js';
-import type { Expr } from '../dataflow/expr.js';
+import type { CompareOp, Expr } from '../dataflow/expr.js';
 import { columnRef, type AstNode } from './parse.js';
 import { conditionMeta, planSelect, ruleInfo, toExpr, type ColumnMeta, type ColumnScope } from './plan.js';
 import type { JoinPlan, JoinSelectPlan, JoinSource, JoinStep } from './query-plan.js';
-import { columnClass, type ColumnInfo, type TableSchema } from './schema.js';
+import { collationOf, columnClass, hasCollation, isNumericColumn, type ColumnInfo, type TableSchema } from './schema.js';
 import { unsupported } from './unsupported.js';
 
 /** Name prefix of derived tables added by a rewrite (passes/semi-join.ts): hidden from `SELECT *`. */
@@ -80,7 +80,9 @@ export function planJoin(ast: AstNode, schemas: ReadonlyArray<TableSchema>, unqu
   from.forEach((f, i) => {
     const d = f.expr ? derivedDraft(f, schemas[i]) : tableDraft(f, schemas[i]);
     if (drafts.some((x) => x.name === d.name)) throw unsupported('FROM', `the table name ${d.name} used twice (self-joins)`);
-    if (drafts.some((x) => x.schema.database === d.schema.database && x.schema.table === d.schema.table)) throw unsupported('FROM', `table ${d.schema.table} read twice (self-joins)`);
+    // [note: self-join] A table read twice is two sources over one base node; only two equal
+    // grouped derived tables would be one shared state, which a join cannot tell apart.
+    if (d.aggregate !== null && drafts.some((x) => x.aggregate !== null && sameSource(x, d))) throw unsupported('FROM', `derived table ${d.name} equal to ${drafts.find((x) => sameSource(x, d))?.name ?? ''} (the same grouped table twice)`);
     if (i === 0) {
       if (f.join) throw unsupported('FROM', String(f.join));
       d.kind = 'inner';
@@ -95,6 +97,7 @@ export function planJoin(ast: AstNode, schemas: ReadonlyArray<TableSchema>, unqu
   });
   const infos = drafts.flatMap((d) => d.infos);
   const scope = scopeOf(drafts);
+  const residual: Expr[] = [];
 
   // ON and USING: equalities with earlier sources become join columns; a condition on one source
   // alone filters that source's rows (unless NULL-extended rows of an earlier LEFT JOIN would
@@ -116,9 +119,17 @@ export function planJoin(ast: AstNode, schemas: ReadonlyArray<TableSchema>, unqu
       for (const c of conjuncts(f.on as AstNode)) {
         if (pairOf(c, drafts, i, scope, infos)) continue;
         const owners = new Set(columnsOf(c).map((r) => sourceAt(drafts, scope.resolve(r, 'on clause'))));
+        // [note: join-residual] Beside the equality, a comparison across the tables of an inner
+        // join filters the joined rows, as it would in WHERE.
+        if (owners.size > 1 && [...owners].every((o) => o <= i) && d.kind !== 'left') {
+          residual.push(crossComparison(c, scope, infos));
+          continue;
+        }
         const [s] = owners;
         if (owners.size !== 1 || s > i || (s < i && (d.kind === 'left' || drafts[s].kind === 'left'))) {
-          throw unsupported('ON', 'a condition that is not an equality between the tables (non-equi joins)');
+          throw unsupported('ON', owners.size > 1 && d.kind === 'left'
+            ? 'a condition across the tables of a LEFT JOIN other than an equality (it decides which rows are NULL-extended)'
+            : 'a condition that is not an equality between the tables (non-equi joins)');
         }
         const t = drafts[s];
         if (t.aggregate !== null) throw unsupported('ON', 'conditions on a derived table with aggregates');
@@ -152,7 +163,49 @@ export function planJoin(ast: AstNode, schemas: ReadonlyArray<TableSchema>, unqu
     sources: drafts.map((d) => ({ name: d.name, schema: d.schema, where: d.where, aggregate: d.aggregate, columns: d.columns, infos: d.infos, key: d.key, index: d.index })),
     steps,
   };
-  return { ...pre, kind: 'join', join };
+  const terms = pre.where === null ? residual : [pre.where, ...residual];
+  const where: Expr | null = terms.length === 0 ? null : terms.length === 1 ? terms[0] : { k: 'and', args: terms };
+  return { ...pre, where, kind: 'join', join };
+}
+
+const COMPARE_OPS: Record<string, CompareOp> = { '=': '=', '<>': '<>', '!=': '<>', '<': '<', '>': '>', '<=': '<=', '>=': '>=' };
+/** Temporal types whose values (one fixed text form per type and scale) order as their text. */
+const TEXT_ORDERED_TEMPORAL = new Set(['date', 'datetime', 'timestamp']);
+
+/**
+ * `x op y` between columns of two sources, over the joined row, where Rotor compares exactly as
+ * MariaDB does ([note: join-residual]): numbers with numbers (as doubles when either is a
+ * FLOAT/DOUBLE), text under one collation, binary strings by byte, DATE/DATETIME/TIMESTAMP with
+ * the same type and scale by their text. Anything else is refused, naming both types.
+ */
+function crossComparison(c: AstNode, scope: ColumnScope, infos: ReadonlyArray<ColumnInfo>): Expr {
+  const l = c.type === 'binary_expr' ? columnRef(c.left as AstNode) : null;
+  const r = c.type === 'binary_expr' ? columnRef(c.right as AstNode) : null;
+  const op = c.type === 'binary_expr' ? COMPARE_OPS[String(c.operator)] : undefined;
+  if (l === null || r === null || op === undefined) throw unsupported('ON', 'a condition across the tables other than a comparison of two columns (=, <>, <, >, <=, >=)');
+  const ia = scope.resolve(l, 'on clause'), ib = scope.resolve(r, 'on clause');
+  const a = infos[ia], b = infos[ib];
+  const ca = columnClass(a), cb = columnClass(b);
+  const numeric = isNumericColumn(a) && isNumericColumn(b);
+  const real = numeric && (ca === 'float' || cb === 'float');
+  const text = hasCollation(a) && hasCollation(b) && a.collation === b.collation;
+  const bytes = ca === 'binary' && cb === 'binary' && !hasCollation(a) && !hasCollation(b);
+  const temporal = ca === 'temporal' && a.dataType === b.dataType && a.scale === b.scale && TEXT_ORDERED_TEMPORAL.has(a.dataType.toLowerCase());
+  if (!numeric && !text && !bytes && !temporal) {
+    throw unsupported('ON', `comparing ${a.name} (${a.dataType}${a.collation === null ? '' : ` ${a.collation}`}) with ${b.name} (${b.dataType}${b.collation === null ? '' : ` ${b.collation}`}): only numbers, text of one collation, binary strings and dates of one type are compared across the tables`);
+  }
+  const col = (i: number, x: ColumnInfo): Expr => ({ k: 'col', i, name: x.name, numeric, collation: text ? collationOf(x) : null, ...(real ? { real } : {}) });
+  return { k: 'cmp', op, a: col(ia, a), b: col(ib, b) };
+}
+
+function sameSource(a: Draft, b: Draft): boolean {
+  return a.schema.database === b.schema.database && a.schema.table === b.schema.table
+    && JSON.stringify([a.where, a.aggregate, a.columns], bigintText) === JSON.stringify([b.where, b.aggregate, b.columns], bigintText);
+}
+
+/** JSON for values that may hold bigints (literals beyond 2^53). */
+function bigintText(_key: string, v: unknown): unknown {
+  return typeof v === 'bigint' ? `${v}n` : v;
 }
 
 function tableDraft(f: AstNode, schema: TableSchema): Draft {

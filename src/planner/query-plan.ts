@@ -6,7 +6,7 @@
  *   select  a single-table SELECT ({@link SelectPlan}, plan.ts)
  *   join    a SELECT over a join ({@link JoinSelectPlan}: join.ts plans the FROM clause as a
  *           {@link JoinPlan}, plan.ts the rest of the query over the joined row)
- *   union   a UNION of single-table SELECTs ({@link UnionPlan}, union.ts)
+ *   union   a UNION of SELECTs ({@link UnionPlan}, union.ts), or an OR across columns (or-union.ts)
  *   answer  a single-table SELECT with expressions, kept as MariaDB's answer per key
  *           ({@link AnswerPlan}, answer.ts): the fallback when the others refuse
  *
@@ -134,8 +134,9 @@ export interface JoinPlan {
 }
 
 /**
- * A UNION / UNION ALL of single-table SELECTs over one table, each branch planned as a query of
- * its own with its own parameters (union.ts).
+ * A UNION / UNION ALL of SELECTs (over one table, a join, with aggregates), each branch planned as
+ * a query of its own with its own parameters (union.ts); also a SELECT with an OR of parameters across
+ * columns, planned as the union of one branch per column (or-union.ts).
  */
 export interface UnionPlan {
   readonly kind: 'union';
@@ -146,12 +147,26 @@ export interface UnionPlan {
   readonly slots: ReadonlyArray<SlotSpec>;
   /** UNION ALL (keeps duplicates) or UNION. */
   readonly all: boolean;
-  readonly branches: ReadonlyArray<SelectPlan>;
+  /** Each branch planned as a SELECT of its own, over one table or a join. */
+  readonly branches: ReadonlyArray<QueryPlan>;
+  /**
+   * Where each branch's columns start in {@link schema}: all 0 when every branch reads the one
+   * table `schema` is; else `schema` is every branch's row side by side, and a parameter's
+   * column is its branch's column plus the branch's offset ([note: union-branches]).
+   */
+  readonly offsets: ReadonlyArray<number>;
   /** For each branch, the index in {@link params} of each of its parameters. */
   readonly branchParams: ReadonlyArray<ReadonlyArray<number>>;
   /** Over the union's columns (the first branch's select list). */
   readonly orderBy: ReadonlyArray<{ readonly column: number; readonly desc: boolean }>;
   readonly limit: LimitSpec | null;
+  /**
+   * An OR of parameters across columns ([note: or-union], or-union.ts): table columns each branch
+   * carries after the selected ones, the primary key first, which tell rows apart (the union
+   * removes duplicates by the selected columns and these, and shows only the selected ones).
+   * Null for a UNION as written.
+   */
+  readonly identity: ReadonlyArray<number> | null;
 }
 
 /**

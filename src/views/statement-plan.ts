@@ -57,6 +57,12 @@ export function tablesOf(def: { readonly schema: TableSchema; readonly tables?: 
 
 /** The table and column a parameter compares with. */
 export function parameterOf(plan: CachePlan, column: number): { table: string; column: string } {
+  if (plan.kind === 'union' && plan.offsets.some((o) => o > 0)) {
+    // [note: union-branches] The branch whose columns hold it, from the last that starts at or before it.
+    let b = 0;
+    plan.offsets.forEach((o, i) => { if (o <= column) b = i; });
+    return parameterOf(plan.branches[b], column - plan.offsets[b]);
+  }
   if (plan.kind !== 'join') return { table: plan.schema.table, column: plan.schema.columns[column].name };
   let at = column;
   for (const s of plan.join.sources) {

@@ -45,6 +45,20 @@ const QUERIES = [
   'SELECT s.v, COUNT(*), SUM(u.w), MAX(u.w), MIN(s.id) FROM s JOIN u ON u.k = s.a WHERE s.v = ? GROUP BY s.v',
   'SELECT s.a, u.w, COUNT(u.id), MIN(u.w) FROM s LEFT JOIN u ON u.k = s.a WHERE s.a = ? GROUP BY s.a, u.w HAVING COUNT(*) > 1',
   'SELECT COUNT(*), COUNT(DISTINCT u.w) FROM s JOIN u ON u.k = s.a JOIN t ON t.j = u.w WHERE s.v = ?',
+  // [note: self-join] One table under two aliases: a change reaches both sides in one batch, and
+  // a row whose `a` is its own id is its own parent (ids start at 1, `a` is 0..3).
+  'SELECT c.id, p.id, p.v FROM s c JOIN s p ON p.id = c.a WHERE c.v = ?',
+  'SELECT c.id, p.id, p.v FROM s c LEFT JOIN s p ON p.id = c.a WHERE c.id = ?',
+  'SELECT c.id, p.v FROM s c JOIN s p ON p.id = c.a WHERE p.id = ?',
+  'SELECT x.id, y.id FROM s x JOIN s y ON y.a = x.a WHERE x.a = ?',
+  'SELECT p.id, COUNT(*), SUM(c.v) FROM s p JOIN s c ON c.a = p.id WHERE p.id = ? GROUP BY p.id',
+  'SELECT c.id, p.id, g.id FROM s c JOIN s p ON p.id = c.a JOIN s g ON g.id = p.a WHERE c.v = ?',
+  'SELECT s.id FROM s WHERE s.v = ? AND s.a IN (SELECT id FROM s WHERE v <> 2)',
+  // [note: join-residual] Comparisons across the tables beside the equality.
+  'SELECT s.id, u.id FROM s JOIN u ON u.k = s.a AND u.w > s.v WHERE s.v = ?',
+  'SELECT c.id, p.id FROM s c JOIN s p ON p.id = c.a AND p.v <> c.v WHERE c.id = ?',
+  'SELECT s.id, t.id FROM s JOIN u ON u.k = s.a JOIN t ON t.j = u.w AND t.z >= s.v AND t.id > u.id WHERE s.v = ?',
+  'SELECT s.id, u.id, t.id FROM s LEFT JOIN u ON u.k = s.a JOIN t ON t.j = s.v AND t.z <= u.w WHERE s.a = ?',
 ];
 
 

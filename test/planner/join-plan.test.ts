@@ -91,6 +91,31 @@ describe('join planner', () => {
     assert.deepEqual(p.select.map((c) => c.name), ['id', 'user_id']);
   });
 
+  it('plans a self-join as two sides over one base node [note: self-join]', () => {
+    assert.deepEqual(nodes('SELECT c.title, p.title FROM story c JOIN story p ON c.author_id = p.id WHERE c.id = ?'), [
+      'd.story', 'rows[id] by author_id', 'd.story', 'rows[id]', '⋈[author_id = id]', 'π[title, title, id]', 'reader[id = ?]',
+    ]);
+    // Equal sides would be one shared node: the right one is a copy of its own.
+    const g = new Graph();
+    const built = buildCache(g, plan('SELECT a.id, b.title FROM story a JOIN story b ON a.author_id = b.author_id WHERE a.author_id = ?'), 'c');
+    const join = built.nodes.find((n) => n.kind === 'join');
+    assert.ok(join !== undefined);
+    assert.notEqual(join.parents[0], join.parents[1]);
+    assert.deepEqual(join.parents.map((p) => p.describe()), ['rows[author_id]', 'rows[author_id]']);
+    assert.equal(join.parents[0].parents[0], join.parents[1].parents[0], 'one base node');
+    // Three times, and a semi-join over the table itself.
+    assert.equal(plan('SELECT a.id, b.id, c.id FROM story a JOIN story b ON b.id = a.author_id JOIN story c ON c.id = b.author_id WHERE a.id = ?').join?.sources.length, 3);
+    assert.equal(plan('SELECT id FROM story WHERE author_id = ? AND id IN (SELECT author_id FROM story)').kind, 'join');
+  });
+
+  it('filters the joined rows by comparisons across the tables beside the equality [note: join-residual]', () => {
+    assert.deepEqual(nodes("SELECT s.id, u.name FROM story s JOIN user u ON u.id = s.author_id AND u.team_id <> s.id AND u.name <> 'x' WHERE s.id = ?"), [
+      'd.story', 'rows[id] by author_id', 'd.user', "σ[name <> 'x']", 'rows[id]', '⋈[author_id = id]', 'σ[team_id <> id]', 'π[id, name, id]', 'reader[id = ?]',
+    ]);
+    const p = plan('SELECT s.id FROM story s JOIN story t ON t.id = s.author_id AND t.title >= s.title WHERE s.id = ? AND t.id > 1');
+    assert.equal(p.where?.k, 'and');
+  });
+
   it('refuses what it cannot keep exact, with the reason', () => {
     rejects('SELECT a.id FROM article a RIGHT JOIN vote v ON v.article_id = a.id WHERE a.title = ?', /right side of a LEFT JOIN/);
     rejects('SELECT * FROM article a RIGHT JOIN vote v ON v.article_id = a.id WHERE v.user_id = ?', /\* over a RIGHT JOIN/);
@@ -98,11 +123,15 @@ describe('join planner', () => {
     rejects('SELECT a.id FROM article a FULL JOIN vote v ON v.article_id = a.id WHERE a.id = ?', /FULL JOIN/);
     rejects('SELECT a.id FROM article a CROSS JOIN vote v WHERE a.id = ?', /CROSS JOIN/);
     rejects('SELECT a.id FROM article a, vote v WHERE a.id = ?', /cross joins/);
-    rejects('SELECT a.id FROM article a JOIN vote v ON v.article_id < a.id WHERE a.id = ?', /non-equi/);
-    rejects('SELECT a.id FROM article a JOIN vote v ON v.article_id = a.id + 1 WHERE a.id = ?', /non-equi/);
+    rejects('SELECT a.id FROM article a JOIN vote v ON v.article_id < a.id WHERE a.id = ?', /cross joins/);
+    rejects('SELECT a.id FROM article a JOIN vote v ON v.article_id = a.id + 1 WHERE a.id = ?', /comparison of two columns/);
+    rejects('SELECT a.id FROM article a LEFT JOIN vote v ON v.article_id = a.id AND v.user_id > a.id WHERE a.id = ?', /across the tables of a LEFT JOIN/);
+    rejects('SELECT s.id FROM story s JOIN user u ON u.id = s.author_id AND u.code <> s.title WHERE s.id = ?', /code \(varchar utf8mb4_bin\) with title \(varchar utf8mb4_general_ci\)/);
+    rejects('SELECT s.id FROM story s JOIN user u ON u.id = s.author_id AND u.name <> s.id WHERE s.id = ?', /name \(varchar utf8mb4_general_ci\) with id \(int\)/);
     rejects('SELECT a.id FROM article a JOIN vote v ON v.article_id = a.id WHERE a.title = ? AND v.user_id = ?', /both sides/);
     rejects('SELECT a.id FROM article a LEFT JOIN vote v ON v.article_id = a.id WHERE v.user_id = ?', /right side of a LEFT JOIN/);
-    rejects('SELECT s.id FROM story s JOIN story t ON t.id = s.author_id WHERE s.id = ?', /self-joins/);
+    rejects('SELECT s.id FROM story s JOIN story s ON s.id = s.author_id WHERE s.id = ?', /name s used twice/);
+    rejects('SELECT a.id FROM article a JOIN (SELECT article_id, COUNT(*) AS n FROM vote GROUP BY article_id) c ON c.article_id = a.id JOIN (SELECT article_id, COUNT(*) AS n FROM vote GROUP BY article_id) d ON d.article_id = a.id WHERE a.id = ?', /the same grouped table twice/);
     rejects('SELECT s.id FROM story s JOIN user u ON u.name = s.id WHERE s.id = ?', /only columns of one type and collation/);
     rejects('SELECT s.id FROM story s JOIN user u ON u.code = s.title WHERE s.id = ?', /collation/);
     rejects('SELECT a.id FROM article a JOIN (SELECT article_id, COUNT(*) AS n FROM vote GROUP BY article_id) c ON c.n = a.id WHERE a.id = ?', /aggregate n/);

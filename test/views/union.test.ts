@@ -45,8 +45,19 @@ describe('UNION cache', () => {
     assert.throws(() => f.engine.evict(id, [[1]]), (e: unknown) => e instanceof RotorError && e.code === 'ERR_ADMIN_BAD_REQUEST');
   });
 
-  it('refuses a UNION across tables with the reason', async () => {
-    await f.db.admin.query('CREATE TABLE other (id INT PRIMARY KEY, title VARCHAR(40))');
-    await assert.rejects(f.engine.register({ sql: 'SELECT id FROM story WHERE author_id = ? UNION SELECT id FROM other' }), (e: unknown) => e instanceof RotorError && e.http === 422 && /different tables/.test(e.message));
+  it('caches a UNION across tables with MariaDB\'s columns, and refuses columns of different types [note: union-branches]', async () => {
+    await f.db.admin.query("CREATE TABLE other (id INT PRIMARY KEY, story_id INT, title VARCHAR(60)); INSERT INTO other VALUES (1, 1, 'o1'), (2, 2, 'o2')");
+    const sql = (a: number | string, s: number | string) => `SELECT id, title FROM story WHERE author_id = ${a} UNION ALL SELECT id, title FROM other WHERE story_id = ${s}`;
+    await f.engine.register({ sql: sql('?', '?') });
+    const truth = await f.upstream(sql(1, 1));
+    const first = await f.ask(sql(1, 1));
+    assert.deepEqual(first.columns?.map((c) => [c.name, c.type, c.columnLength]), truth.fields.map((x) => [x.name, x.columnType, x.columnLength]));
+    assert.equal(canonical(first.rows ?? [], false), canonical(truth.rows, false));
+    await f.db.admin.query("INSERT INTO other VALUES (3, 1, 'o3'); UPDATE story SET author_id = 1 WHERE id = 4");
+    await f.drain();
+    const got = await f.ask(sql(1, 1));
+    assert.equal(got.source, 'hit');
+    assert.equal(canonical(got.rows ?? [], false), canonical((await f.upstream(sql(1, 1))).rows, false));
+    await assert.rejects(f.engine.register({ sql: 'SELECT id FROM story WHERE author_id = ? UNION SELECT title FROM other' }), (e: unknown) => e instanceof RotorError && e.http === 422 && /different types/.test(e.message));
   });
 });
