@@ -16,6 +16,7 @@ import { planSelect, tableOf } from './plan.js';
 import { isJoin, joinTables, planJoin } from './join.js';
 import { planUnion } from './union.js';
 import { inlineCtes } from './passes/cte.js';
+import { expandViews, NO_VIEWS, type PassContext } from './passes/views.js';
 import { mergeDerived } from './passes/derived-merge.js';
 import { rightJoins } from './passes/right-join.js';
 import { semiJoins } from './passes/semi-join.js';
@@ -28,28 +29,34 @@ import type { TableSchema } from './schema.js';
 export { releaseCache, type BuiltCache } from './build.js';
 export type { CachePlan } from './query-plan.js';
 export { DEFAULT_BUILD, type BuildOptions } from './build-parts.js';
+export { NO_VIEWS, type PassContext, type ViewDefinition } from './passes/views.js';
 
-/** A rewrite of the parsed statement before planning; it returns its input itself when it has nothing to rewrite. */
+/**
+ * A rewrite of the parsed statement before planning, given what the planner knows besides it (the
+ * views it reads); it returns its input itself when it has nothing to rewrite.
+ */
 export interface Pass {
   readonly name: string;
-  readonly rewrite: (ast: AstNode) => AstNode;
+  readonly rewrite: (ast: AstNode, ctx: PassContext) => AstNode;
 }
 
 /**
  * The rewrite passes, in the order they run. cte comes first: the others see its derived tables as
- * written-out ones; derived-merge then makes a derived table alone one SELECT. right-join rewrites
+ * written-out ones (and every name left in a FROM is a table or a view); views makes each view its
+ * definition as a derived table; derived-merge then makes a derived table alone one SELECT. right-join rewrites
  * only a FROM clause of two tables, before semi-join adds a derived table to the FROM clause.
  */
 export const PASSES: ReadonlyArray<Pass> = [
   { name: 'cte', rewrite: inlineCtes },
+  { name: 'views', rewrite: expandViews },
   { name: 'derived-merge', rewrite: mergeDerived },
   { name: 'right-join', rewrite: rightJoins },
   { name: 'semi-join', rewrite: semiJoins },
 ];
 
 /** The statement as planned: every pass applied, in order. */
-function rewritten(statement: AstNode): AstNode {
-  return PASSES.reduce((ast, pass) => pass.rewrite(ast), statement);
+function rewritten(statement: AstNode, ctx: PassContext): AstNode {
+  return PASSES.reduce((ast, pass) => pass.rewrite(ast, ctx), statement);
 }
 
 /** The tables of a rewritten statement: a join's in FROM order, else its (first branch's) one table. */
@@ -57,14 +64,17 @@ function tablesOf(ast: AstNode): Array<{ db: string | null; table: string }> {
   return isJoin(ast) ? joinTables(ast) : [tableOf(ast)];
 }
 
-/** The tables a SELECT reads, in the order {@link planStatement} takes their schemas (a UNION: its first branch's). */
-export function tablesRead(statement: AstNode): Array<{ db: string | null; table: string }> {
-  return tablesOf(rewritten(statement));
+/**
+ * The tables a SELECT reads, in the order {@link planStatement} takes their schemas (a UNION: its
+ * first branch's); the views of `ctx` read as their tables, any other view as a table.
+ */
+export function tablesRead(statement: AstNode, ctx: PassContext = NO_VIEWS): Array<{ db: string | null; table: string }> {
+  return tablesOf(rewritten(statement, ctx));
 }
 
-/** Plans a parsed statement; `schemas` are the tables of {@link tablesRead}, in that order. */
-export function planStatement(statement: AstNode, schemas: ReadonlyArray<TableSchema>): CachePlan {
-  const ast = rewritten(statement);
+/** Plans a parsed statement; `schemas` are the tables of {@link tablesRead} (with the same `ctx`), in that order. */
+export function planStatement(statement: AstNode, schemas: ReadonlyArray<TableSchema>, ctx: PassContext = NO_VIEWS): CachePlan {
+  const ast = rewritten(statement, ctx);
   const unqualified = tablesOf(ast).some((t) => t.db === null);
   if (ast._next) return planUnion(ast, schemas[0], unqualified);
   return isJoin(ast) ? planJoin(ast, schemas, unqualified, statement) : planSelect(ast, schemas[0], unqualified, undefined, statement);

@@ -76,7 +76,7 @@ export class CacheRegistry {
    */
   install(def: CacheDefinition, settings: BuildOptions): Cache {
     const ast = parseStatement(def.sql);
-    const plan = planStatement(ast, tablesOf(def));
+    const plan = planStatement(ast, tablesOf(def), { views: def.views ?? [], database: def.database });
     const fp = fingerprint(def.sql);
     if (fp === null) throw new RotorError('ERR_CACHE_PARSE', ['the statement cannot be fingerprinted']);
     checkSlots(plan, fp);
