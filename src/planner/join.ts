@@ -21,6 +21,8 @@ import { unsupported } from './unsupported.js';
 
 /** Name prefix of derived tables added by a rewrite (passes/semi-join.ts): hidden from `SELECT *`. */
 export const SEMI_JOIN_PREFIX = '__in';
+/** Name prefix of the derived tables of `NOT IN (SELECT …)`: kept only over NOT NULL columns ([note: anti-join]). */
+export const NOT_IN_PREFIX = `${SEMI_JOIN_PREFIX}_not`;
 
 /** Mutable while planning. */
 interface Draft {
@@ -127,6 +129,16 @@ export function planJoin(ast: AstNode, schemas: ReadonlyArray<TableSchema>, unqu
       }
     }
   });
+
+  // [note: anti-join] NOT IN is an anti-join only where neither side can be NULL.
+  for (const d of drafts) {
+    if (!d.name.startsWith(NOT_IN_PREFIX)) continue;
+    for (const [left, right] of d.on) {
+      if (infos[left].notNull !== true || d.infos[right].notNull !== true || drafts[sourceAt(drafts, left)].kind === 'left') {
+        throw unsupported('WHERE', `NOT IN (SELECT …) where ${infos[left].name} or ${d.infos[right].name} may be NULL (NOT IN is then unknown for rows the subquery does not name): write NOT EXISTS, or declare both columns NOT NULL`);
+      }
+    }
+  }
 
   // WHERE: `a.x = b.y` between an earlier source and a comma- or inner-joined one is a join column.
   const whereRest: AstNode[] = [];

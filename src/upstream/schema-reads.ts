@@ -84,7 +84,7 @@ export async function viewDefinition(control: mysql.Pool, database: string, tabl
 /** The table's columns from information_schema, or null when there is no such table. */
 export async function loadTable(control: mysql.Pool, database: string, table: string): Promise<TableSchema | null> {
   const [rows] = await control.query<RowDataPacket[]>({
-    sql: 'SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, NUMERIC_SCALE, COLLATION_NAME, COLUMN_KEY, EXTRA FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION',
+    sql: 'SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, NUMERIC_SCALE, COLLATION_NAME, COLUMN_KEY, EXTRA, IS_NULLABLE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION',
     values: [database, table], rowsAsArray: false,
   });
   if (rows.length === 0) return null;
@@ -97,6 +97,7 @@ export async function loadTable(control: mysql.Pool, database: string, table: st
         scale: r.NUMERIC_SCALE === null ? 0 : Number(r.NUMERIC_SCALE),
         collation: r.COLLATION_NAME === null ? null : String(r.COLLATION_NAME),
         ...(r.COLUMN_KEY === 'PRI' ? { primary: true } : {}),
+        ...(r.IS_NULLABLE === 'NO' ? { notNull: true } : {}),
         ...(/\bINVISIBLE\b/i.test(String(r.EXTRA ?? '')) ? { invisible: true } : {}),
         ...(members !== null ? { members } : {}),
       };
