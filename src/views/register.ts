@@ -113,6 +113,7 @@ async function planRegistration(req: RegisterRequest, d: RegisterDeps, removeDro
 
 /** Registers `req` (or finds the cache registered for the same statement); throws a RotorError why not. */
 export async function registerCache(req: RegisterRequest, d: RegisterDeps): Promise<Registered> {
+  const changes = d.schema.schemaChanges;
   const p = await planRegistration(req, d, true);
   if ('existing' in p) return already(p.existing, req);
   const { sql, database, fp, schemas, views, normalized, id } = p;
@@ -124,6 +125,14 @@ export async function registerCache(req: RegisterRequest, d: RegisterDeps): Prom
   const cache = d.registry.install({ id, name: req.name ?? id, database, sql, schema: schemas[0], ...(schemas.length > 1 ? { tables: [...schemas] } : {}), ...(views.length > 0 ? { views } : {}), columns, ...(req.always === true ? { always: true } : {}) }, d.schema.settings);
   await d.registry.persist(cache);
   d.log.info({ cache: id, sql: normalized }, 'cache registered');
+  // DDL that reached the binlog while the schema (or a view's definition) was read found no cache
+  // to check: this one is checked now, before it answers ([note: view-expansion]).
+  const read = new Set([database, ...schemas.map((t) => t.database), ...views.map((v) => v.database)]);
+  if (d.schema.ddlSince(changes, read) && d.registry.holds(cache)) {
+    cache.status = 'invalidated';
+    cache.reason = 'checking its tables again after a schema change during its registration';
+    void d.schema.recheck(cache);
+  }
   return { cache, created: true };
 }
 

@@ -22,6 +22,9 @@ import type { CacheRegistry } from './registry.js';
 import { limitZero, tablesOf } from './statement-plan.js';
 import { resolveTables } from './view-resolution.js';
 
+/** DDL statements whose databases are remembered for {@link SchemaRefresh.ddlSince}. */
+const RECENT_DDL = 256;
+
 /** Time zones whose TIMESTAMP text is UTC's. */
 const UTC_ZONES = new Set(['+00:00', '-00:00', 'UTC', 'GMT', 'ETC/UTC', 'ETC/GMT', 'Z', 'UNIVERSAL', 'ZULU']);
 
@@ -58,6 +61,13 @@ export class SchemaRefresh {
   statementChanges = 0;
   /** Writes of sessions with sql_log_bin=0 that made every cache forget what it held. [note: unlogged-writes] */
   unloggedWrites = 0;
+  /**
+   * DDL seen (tables or views), counted: a registration that saw DDL on a database it reads while
+   * it read the schema checks its cache again once installed, as the DDL found no cache to check.
+   */
+  schemaChanges = 0;
+  /** The databases of the latest DDL, newest last ('' for any). */
+  readonly #recentDdl: string[] = [];
   readonly #refreshing = new Set<Cache>();
   /** Caches whose tables changed again while a recheck was under way: checked once more after it. */
   readonly #again = new Set<Cache>();
@@ -143,6 +153,14 @@ export class SchemaRefresh {
     }
   }
 
+  /** Whether DDL on one of `databases` (or unattributed) was seen since {@link schemaChanges} was `since`. */
+  ddlSince(since: number, databases: ReadonlySet<string>): boolean {
+    const n = this.schemaChanges - since;
+    if (n === 0) return false;
+    if (n > this.#recentDdl.length) return true;
+    return this.#recentDdl.slice(-n).some((db) => db === '' || databases.has(db));
+  }
+
   /** Loads, once per process, every collation the tables' text columns use (planning needs them: [note: collations]). */
   async loadCollations(schemas: ReadonlyArray<TableSchema>): Promise<void> {
     const names = new Set(schemas.flatMap((t) => t.columns.filter(hasCollation).map((c) => c.collation as string)));
@@ -183,6 +201,11 @@ export class SchemaRefresh {
       this.#d.privileges.invalidate(true);
       log.debug({ statement: change.statement }, 'privileges may have changed: every session is checked again');
       if (change.kind === 'privileges') return;
+    }
+    if (change.kind !== 'dml') {
+      this.schemaChanges++;
+      this.#recentDdl.push(change.database);
+      if (this.#recentDdl.length > RECENT_DDL) this.#recentDdl.shift();
     }
     const emptied: string[] = [];
     for (const c of registry.values()) {
