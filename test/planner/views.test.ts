@@ -82,8 +82,12 @@ describe('views pass [note: view-expansion]', () => {
     assert.deepEqual(p.slots.map((s) => s.kind), ['param', 'const']);
   });
 
+  it('plans a grouped view read alone as its GROUP BY with the conditions pushed below it', () => {
+    assert.deepEqual(describe_('SELECT n FROM votes WHERE story_id = ?'), describe_('SELECT COUNT(*) AS n FROM vote WHERE story_id = ? GROUP BY story_id', { views: [], database: 'd' }));
+  });
+
   it('refuses a view whose rows a merge would change, read alone, and views nested too deep', () => {
-    assert.throws(() => plan('SELECT n FROM votes WHERE story_id = ?'), /derived table alone|view/);
+    assert.throws(() => plan('SELECT SUM(n) FROM votes WHERE story_id = ?'), /derived table alone|view/);
     const deep = Array.from({ length: 10 }, (_, i) => view(`v${i}`, i === 0 ? 'select `d`.`user`.`id` AS `id` from `d`.`user`' : `select \`v${i - 1}\`.\`id\` AS \`id\` from \`d\`.\`v${i - 1}\``));
     assert.throws(() => plan('SELECT id FROM v9 WHERE id = ?', { views: deep, database: 'd' }), /nested more than/);
     assert.throws(() => plan('SELECT id FROM u WHERE id = ?', { views: [view('u', 'select 1 AS `id` union select 2 AS `id`')], database: 'd' }), /UNION/);

@@ -5,7 +5,8 @@
  * inner conditions ANDed before the outer ones, each outer reference to a derived column replaced
  * by the inner column it names, result columns keeping the derived table's names. Only a derived
  * table that is a projection of tables with conditions merges (no GROUP BY, aggregate,
- * DISTINCT, ORDER BY, LIMIT or UNION inside: those change which rows there are); anything else
+ * DISTINCT, ORDER BY, LIMIT or UNION inside: those change which rows there are); one that groups
+ * merges with the outer conditions pushed below its GROUP BY (derived-grouped.ts); anything else
  * is left for the planner, which refuses a derived table alone. With the CTE pass before it,
  * `WITH t AS (SELECT …) SELECT … FROM t WHERE k = ?` merges the same way.
  *
@@ -15,6 +16,7 @@
  */
 import { columnRef, type AstNode } from '../parse.js';
 import { unsupported } from '../unsupported.js';
+import { mergeGrouped } from './derived-grouped.js';
 
 /**
  * Returns `ast` itself when nothing merges. Derived tables inside merge first (a view over a view
@@ -66,7 +68,8 @@ function mergeTop(ast: AstNode): AstNode {
   if (ast.type !== 'select' || ast._next || !Array.isArray(from) || from.length !== 1 || !from[0].expr || from[0].join) return ast;
   const d = from[0];
   const inner = (d.expr as AstNode).ast as AstNode | undefined;
-  if (inner === undefined || !mergeable(inner)) return ast;
+  if (inner === undefined) return ast;
+  if (!mergeable(inner)) return mergeGrouped(ast, d, inner);
   const alias = typeof d.as === 'string' ? d.as : null;
   if (alias === null) throw unsupported('FROM', 'a derived table without an alias');
   const items = inner.columns as AstNode[];
