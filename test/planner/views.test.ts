@@ -93,6 +93,13 @@ describe('views pass [note: view-expansion]', () => {
     assert.throws(() => plan('SELECT id FROM u WHERE id = ?', { views: [view('u', 'select 1 AS `id` union select 2 AS `id`')], database: 'd' }), /UNION/);
   });
 
+  it('refuses a view whose rows depend on who reads it, whatever the planner can evaluate', () => {
+    for (const fn of ['substring_index(user(),\'@\',1)', 'current_user()', 'current_role()', 'database()', 'connection_id()', 'now()']) {
+      const mine = view('mine', `select \`d\`.\`user\`.\`id\` AS \`id\` from \`d\`.\`user\` where \`d\`.\`user\`.\`team_id\` = ${fn}`);
+      assert.throws(() => plan('SELECT id FROM mine WHERE id = ?', { views: [mine], database: 'd' }), /gives each reader/, fn);
+    }
+  });
+
   it('flattens MariaDB\'s parenthesized joins, leaving quoted text and subqueries as they are', () => {
     assert.equal(flattenJoins('select 1 from ((`a` join `b` on(`b`.`x` = `a`.`x`)) left join `c` on(`c`.`y` = `b`.`y`)) where `a`.`s` = \'(x\''),
       'select 1 from `a` join `b` on(`b`.`x` = `a`.`x`) left join `c` on(`c`.`y` = `b`.`y`) where `a`.`s` = \'(x\'');

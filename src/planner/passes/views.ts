@@ -19,6 +19,8 @@
  * REPLACE, ALTER, DROP, RENAME) plans the cache again from the definitions read anew, or retires
  * it when the name no longer is a view over tables Rotor can keep. The algorithm
  * (MERGE/TEMPTABLE) changes how MariaDB runs a view, never its rows, so both are planned alike.
+ * A view whose rows depend on its reader (USER(), CURRENT_ROLE(), …: {@link SESSION_FUNCTIONS})
+ * is refused here, whatever the planner can evaluate.
  */
 import { parseStatement, type AstNode } from '../parse.js';
 import { unsupported } from '../unsupported.js';
@@ -99,7 +101,47 @@ export function viewBody(view: ViewDefinition): AstNode {
   for (const t of tables) {
     if (tables.some((u) => u.name === t.name && u.db !== t.db)) throw unsupported('FROM', `${where}: two tables named ${t.name}`);
   }
+  const session = sessionFunction(select);
+  if (session !== null) throw unsupported('FROM', `${where}: ${session}() gives each reader (or each moment) its own rows`);
   return normalize(select) as AstNode;
+}
+
+/**
+ * Functions whose value depends on who reads, in which session or when: a view that calls one
+ * (`WHERE owner = SUBSTRING_INDEX(USER(), '@', 1)`, a row-level security view) answers each
+ * reader otherwise, so one cache of it would serve one reader's rows to another. Refused by name,
+ * whatever else the planner learns to evaluate.
+ */
+const SESSION_FUNCTIONS = new Set([
+  'USER', 'CURRENT_USER', 'SESSION_USER', 'SYSTEM_USER', 'CURRENT_ROLE', 'DATABASE', 'SCHEMA', 'CONNECTION_ID',
+  'LAST_INSERT_ID', 'FOUND_ROWS', 'ROW_COUNT', 'NOW', 'CURRENT_TIMESTAMP', 'CURDATE', 'CURRENT_DATE', 'CURTIME',
+  'CURRENT_TIME', 'SYSDATE', 'LOCALTIME', 'LOCALTIMESTAMP', 'UNIX_TIMESTAMP', 'UTC_DATE', 'UTC_TIME', 'UTC_TIMESTAMP',
+  'RAND', 'UUID', 'UUID_SHORT', 'SYS_GUID', 'NEXTVAL', 'LASTVAL', 'SETVAL', 'GET_LOCK', 'IS_USED_LOCK', 'IS_FREE_LOCK',
+]);
+
+/** The first session-dependent function a node calls (upper case), or null. */
+function sessionFunction(node: unknown): string | null {
+  if (Array.isArray(node)) {
+    for (const x of node) {
+      const f = sessionFunction(x);
+      if (f !== null) return f;
+    }
+    return null;
+  }
+  if (node === null || typeof node !== 'object') return null;
+  const n = node as AstNode;
+  if (n.type === 'function') {
+    const name = n.name as AstNode | string | undefined;
+    const parts = typeof name === 'string' ? [name] : ((name as AstNode | undefined)?.name as AstNode[] | undefined)?.map((p) => String(p.value)) ?? [];
+    const upper = parts.join('.').toUpperCase();
+    if (SESSION_FUNCTIONS.has(upper)) return upper;
+  }
+  if (n.type === 'var') return '@';
+  for (const v of Object.values(n)) {
+    const f = sessionFunction(v);
+    if (f !== null) return f;
+  }
+  return null;
 }
 
 /** Every FROM entry without an alias, however deep: the tables a qualified column may name. */
