@@ -20,6 +20,7 @@ import { expandViews, NO_VIEWS, type PassContext } from './passes/views.js';
 import { mergeDerived } from './passes/derived-merge.js';
 import { rightJoins } from './passes/right-join.js';
 import { semiJoins } from './passes/semi-join.js';
+import { scalarSubqueries } from './passes/scalar-subquery.js';
 import { buildCache, type BuiltCache } from './build.js';
 import { buildUnion } from './build-union.js';
 import { DEFAULT_BUILD, type BuildOptions } from './build-parts.js';
@@ -44,7 +45,7 @@ export interface Pass {
  * The rewrite passes, in the order they run. cte comes first: the others see its derived tables as
  * written-out ones (and every name left in a FROM is a table or a view); views makes each view its
  * definition as a derived table; derived-merge then makes a derived table alone one SELECT. right-join rewrites
- * only a FROM clause of two tables, before semi-join adds a derived table to the FROM clause.
+ * only a FROM clause of two tables, before semi-join and scalar-subquery add derived tables to the FROM clause.
  */
 export const PASSES: ReadonlyArray<Pass> = [
   { name: 'cte', rewrite: inlineCtes },
@@ -52,6 +53,7 @@ export const PASSES: ReadonlyArray<Pass> = [
   { name: 'derived-merge', rewrite: mergeDerived },
   { name: 'right-join', rewrite: rightJoins },
   { name: 'semi-join', rewrite: semiJoins },
+  { name: 'scalar-subquery', rewrite: scalarSubqueries },
 ];
 
 /** The statement as planned: every pass applied, in order. */

@@ -23,6 +23,8 @@ import { unsupported } from './unsupported.js';
 export const SEMI_JOIN_PREFIX = '__in';
 /** Name prefix of the derived tables of `NOT IN (SELECT …)`: kept only over NOT NULL columns ([note: anti-join]). */
 export const NOT_IN_PREFIX = `${SEMI_JOIN_PREFIX}_not`;
+/** Name prefix of the derived tables of scalar subqueries ([note: scalar-subquery]). */
+export const SCALAR_PREFIX = `${SEMI_JOIN_PREFIX}_scalar`;
 
 /** Mutable while planning. */
 interface Draft {
@@ -137,6 +139,17 @@ export function planJoin(ast: AstNode, schemas: ReadonlyArray<TableSchema>, unqu
       if (infos[left].notNull !== true || d.infos[right].notNull !== true || drafts[sourceAt(drafts, left)].kind === 'left') {
         throw unsupported('WHERE', `NOT IN (SELECT …) where ${infos[left].name} or ${d.infos[right].name} may be NULL (NOT IN is then unknown for rows the subquery does not name): write NOT EXISTS, or declare both columns NOT NULL`);
       }
+    }
+  }
+
+  // [note: scalar-subquery] A scalar subquery that does not aggregate finds at most one row only
+  // when its correlation covers its table's whole primary key.
+  for (const d of drafts) {
+    if (!d.name.startsWith(SCALAR_PREFIX) || d.aggregate !== null) continue;
+    const keyed = new Set(d.on.map(([, right]) => d.columns[right]));
+    const primary = d.schema.columns.flatMap((c, i) => (c.primary === true ? [i] : []));
+    if (primary.length === 0 || primary.some((i) => !keyed.has(i))) {
+      throw unsupported('SELECT', `a scalar subquery over ${d.schema.table} that may find more than one row (MariaDB's error 1242): correlate it on the whole primary key, or aggregate`);
     }
   }
 

@@ -18,6 +18,7 @@ import { parseStatement } from '../../src/planner/parse.js';
 import { joinTables, planJoin } from '../../src/planner/join.js';
 import { semiJoins } from '../../src/planner/passes/semi-join.js';
 import { rightJoins } from '../../src/planner/passes/right-join.js';
+import { scalarSubqueries } from '../../src/planner/passes/scalar-subquery.js';
 import { buildCache, type BuiltCache } from '../../src/planner/build.js';
 import type { TableSchema } from '../../src/planner/schema.js';
 import type { Batch, TableChange } from '../../src/dataflow/batch.js';
@@ -50,6 +51,8 @@ const QUERIES = [
   'SELECT s.id FROM s WHERE s.a = ? AND NOT EXISTS (SELECT 1 FROM u WHERE u.k = s.a AND u.w = s.v)',
   'SELECT s.id, s.a FROM s WHERE s.v = ? AND EXISTS (SELECT 1 FROM u WHERE u.k = s.a AND u.w = s.v)',
   'SELECT COUNT(*), MAX(s.id) FROM s WHERE s.v = ? AND NOT EXISTS (SELECT 1 FROM t WHERE t.j = s.a)',
+  // [note: scalar-subquery] An aggregate scalar subquery as a left join with the grouped subquery.
+  'SELECT s.id, (SELECT MAX(u.w) FROM u WHERE u.k = s.a AND u.id <> 3) FROM s WHERE s.v = ?',
 ];
 
 /**
@@ -60,6 +63,10 @@ const cmp = (a: unknown, b: unknown): boolean => a !== null && b !== null && a =
 const DIRECT: Record<string, (key: Row, t: Tables) => string> = {
   [QUERIES[12]]: ([k], t) => t.s.filter((s) => cmp(s[2], k) && !t.u.some((u) => cmp(u[1], s[1]) && u[2] !== null && u[2] !== 2)).map((s) => rowKey([s[0], s[2]])).sort().join('\n'),
   [QUERIES[13]]: ([k], t) => t.s.filter((s) => cmp(s[1], k) && !t.u.some((u) => cmp(u[1], s[1]) && cmp(u[2], s[2]))).map((s) => rowKey([s[0]])).sort().join('\n'),
+  [QUERIES[16]]: ([k], t) => t.s.filter((s) => cmp(s[2], k)).map((s) => {
+    const ws = t.u.filter((u) => cmp(u[1], s[1]) && u[0] !== 3 && u[2] !== null).map((u) => u[2] as number);
+    return rowKey([s[0], ws.length === 0 ? null : Math.max(...ws)]);
+  }).sort().join('\n'),
   [QUERIES[14]]: ([k], t) => t.s.filter((s) => cmp(s[2], k) && t.u.some((u) => cmp(u[1], s[1]) && cmp(u[2], s[2]))).map((s) => rowKey([s[0], s[1]])).sort().join('\n'),
 };
 
@@ -102,7 +109,7 @@ function fill(graph: Graph, node: StatefulOperator, keys: ReadonlyArray<Row>, ta
 
 function build(graph: Graph, sql: string, id: string): BuiltCache {
   const statement = parseStatement(sql);
-  const ast = semiJoins(rightJoins(statement));
+  const ast = scalarSubqueries(semiJoins(rightJoins(statement)));
   return buildCache(graph, planJoin(ast, joinTables(ast).map((t) => SCHEMAS[t.table]), true, statement), id);
 }
 

@@ -71,3 +71,31 @@ describe('semi-join and anti-join pass [note: anti-join]', () => {
     rejects('SELECT id FROM story s WHERE s.author_id = ? AND EXISTS (SELECT 1 FROM user u WHERE u.id = s.editor_id AND u.team_id = ?)', /parameter/);
   });
 });
+
+describe('scalar-subquery pass [note: scalar-subquery]', () => {
+  it('reads an aggregate scalar subquery as a left join with the grouped subquery', () => {
+    assert.deepEqual(
+      nodes('SELECT s.id, (SELECT MAX(b.reason) FROM banned b WHERE b.user_id = s.author_id) AS worst FROM story s WHERE s.id = ?').map((d) => d.replace(/__in_scalar\d+_?/g, '')),
+      nodes('SELECT s.id, x.v AS worst FROM story s LEFT JOIN (SELECT b.user_id AS k0, MAX(b.reason) AS v FROM banned b GROUP BY b.user_id) AS x ON s.author_id = x.k0 WHERE s.id = ?').map((d) => d.replace(/\bx\./g, '')),
+    );
+  });
+
+  it('reads a scalar subquery on the whole primary key as a left join with that table', () => {
+    const p = plan('SELECT id, (SELECT u.team_id FROM user u WHERE u.id = s.editor_id AND u.active = 1) FROM story s WHERE s.author_id = ?');
+    assert.ok(p.kind === 'join');
+    assert.deepEqual(p.join.steps.map((x) => x.kind), ['left']);
+    assert.equal(p.select.length, 2);
+    // `SELECT *` does not show the subquery's table.
+    const star = plan('SELECT *, (SELECT u.team_id FROM user u WHERE u.id = s.editor_id) FROM story s WHERE s.author_id = ?');
+    assert.ok(star.kind === 'join');
+    assert.equal(star.select.length, 5);
+  });
+
+  it('refuses what a left join would not answer as MariaDB does', () => {
+    rejects('SELECT id, (SELECT COUNT(*) FROM banned b WHERE b.user_id = s.author_id) FROM story s WHERE s.id = ?', /COUNT is 0/);
+    rejects('SELECT id, (SELECT b.reason FROM banned b WHERE b.user_id = s.author_id) FROM story s WHERE s.id = ?', /more than one row/);
+    rejects('SELECT id, (SELECT u.team_id FROM user u WHERE u.active = s.author_id) FROM story s WHERE s.id = ?', /more than one row/);
+    rejects('SELECT id, (SELECT MAX(u.id) FROM user u) FROM story s WHERE s.id = ?', /not correlated/);
+    rejects('SELECT id, (SELECT u.team_id FROM user u WHERE u.id = s.editor_id LIMIT 1) FROM story s WHERE s.id = ?', /one column of one table/);
+  });
+});

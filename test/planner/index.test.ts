@@ -21,7 +21,7 @@ const plan = (sql: string) => {
 
 describe('planner entry', () => {
   it('runs the CTE pass first, the views pass, the derived-merge pass, then the right-join pass before the semi-join pass, which adds a table to FROM', () => {
-    assert.deepEqual(PASSES.map((p) => p.name), ['cte', 'views', 'derived-merge', 'right-join', 'semi-join']);
+    assert.deepEqual(PASSES.map((p) => p.name), ['cte', 'views', 'derived-merge', 'right-join', 'semi-join', 'scalar-subquery']);
     const p = plan('SELECT u.id, s.id FROM story s RIGHT JOIN user u ON u.id = s.author_id WHERE u.id = ? AND u.team_id IN (SELECT id FROM team WHERE active = 1)');
     assert.ok(p.kind === 'join');
     assert.deepEqual(p.join.sources.map((s) => s.schema.table), ['user', 'story', 'team']);

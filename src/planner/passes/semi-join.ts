@@ -99,6 +99,16 @@ function existsSubquery(c: AstNode): Rewrite | null {
   const what = anti ? 'NOT EXISTS (SELECT …)' : 'EXISTS (SELECT …)';
   const own = ownNames(sub, what);
   if ((sub.columns as AstNode[]).some((it) => hasAggregate(it.expr))) throw unsupported('WHERE', `${what} of an aggregate (one row whatever the table holds)`);
+  const { pairs, where } = correlation(sub, own, what, 'WHERE');
+  return { anti, notIn: false, sub, pairs, where };
+}
+
+/**
+ * A subquery's WHERE split into its correlation with the outer query (equalities between one of
+ * its table's columns, `own`, and an outer column) and its own conditions. Refuses any other
+ * reference to the outer query, and a subquery with no correlation.
+ */
+export function correlation(sub: AstNode, own: ReadonlySet<string>, what: string, clause: string): { pairs: Array<{ outer: AstNode; inner: AstNode }>; where: AstNode | null } {
   const inner = (r: { table: string | null }): boolean => r.table === null || own.has(r.table);
   const pairs: Array<{ outer: AstNode; inner: AstNode }> = [];
   const rest: AstNode[] = [];
@@ -107,12 +117,12 @@ function existsSubquery(c: AstNode): Rewrite | null {
     if (refs.every(inner)) { rest.push(k); continue; }
     const l = columnRef(k.left as AstNode ?? {}), r = columnRef(k.right as AstNode ?? {});
     if (k.type !== 'binary_expr' || k.operator !== '=' || l === null || r === null || inner(l) === inner(r)) {
-      throw unsupported('WHERE', `${what} correlated otherwise than by equalities between its table's columns and the outer query's`);
+      throw unsupported(clause, `${what} correlated otherwise than by equalities between its table's columns and the outer query's`);
     }
     pairs.push(inner(l) ? { outer: k.right as AstNode, inner: k.left as AstNode } : { outer: k.left as AstNode, inner: k.right as AstNode });
   }
-  if (pairs.length === 0) throw unsupported('WHERE', `${what} not correlated with the outer query (by an equality)`);
-  return { anti, notIn: false, sub, pairs, where: andAll(rest) };
+  if (pairs.length === 0) throw unsupported(clause, `${what} not correlated with the outer query (by an equality)`);
+  return { pairs, where: andAll(rest) };
 }
 
 function isExists(n: AstNode | undefined): boolean {
@@ -131,7 +141,7 @@ function existsArg(n: AstNode): AstNode | undefined {
 }
 
 /** The subquery's own table names, checking that it is one table with nothing that changes its rows. */
-function ownNames(sub: AstNode, what: string): Set<string> {
+export function ownNames(sub: AstNode, what: string): Set<string> {
   const sf = sub.from as AstNode[] | null;
   const limit = sub.limit as AstNode | null | undefined;
   const limited = !!limit && Array.isArray(limit.value) && (limit.value as unknown[]).length > 0;
