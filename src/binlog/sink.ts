@@ -9,10 +9,11 @@ import type { Batch, BinlogPosition } from '../dataflow/batch.js';
 export interface SchemaChange {
   /**
    * `privileges`: GRANT, REVOKE, account and role changes, FLUSH PRIVILEGES (no tables). `dml`: rows
-   * changed by a statement logged as a statement, with no row events [note: statement-dml].
+   * changed by a statement logged as a statement, with no row events [note: statement-dml]. `view`:
+   * a view created, replaced, altered or dropped, `tables` the views named [note: view-expansion].
    * No tables: any table of `database`, or of every database when `database` is ''.
    */
-  readonly kind: 'alter' | 'rename' | 'drop' | 'truncate' | 'create' | 'other' | 'privileges' | 'dml';
+  readonly kind: 'alter' | 'rename' | 'drop' | 'truncate' | 'create' | 'other' | 'privileges' | 'dml' | 'view';
   readonly database: string;
   readonly tables: ReadonlyArray<string>;
   readonly statement: string;

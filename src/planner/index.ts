@@ -21,9 +21,11 @@ import { crossColumnOr, planOrUnion } from './or-union.js';
 import { isDecisive, planAnswer } from './answer.js';
 import { RotorError } from '../errors.js';
 import { inlineCtes } from './passes/cte.js';
+import { expandViews, NO_VIEWS, type PassContext } from './passes/views.js';
 import { mergeDerived } from './passes/derived-merge.js';
 import { rightJoins } from './passes/right-join.js';
 import { semiJoins } from './passes/semi-join.js';
+import { scalarSubqueries } from './passes/scalar-subquery.js';
 import { buildCache, type BuiltCache } from './build.js';
 import { buildUnion } from './build-union.js';
 import { buildAnswer } from './build-answer.js';
@@ -35,28 +37,35 @@ import { unsupported } from './unsupported.js';
 export { releaseCache, type BuiltCache } from './build.js';
 export type { CachePlan } from './query-plan.js';
 export { DEFAULT_BUILD, type BuildOptions } from './build-parts.js';
+export { NO_VIEWS, type PassContext, type ViewDefinition } from './passes/views.js';
 
-/** A rewrite of the parsed statement before planning; it returns its input itself when it has nothing to rewrite. */
+/**
+ * A rewrite of the parsed statement before planning, given what the planner knows besides it (the
+ * views it reads); it returns its input itself when it has nothing to rewrite.
+ */
 export interface Pass {
   readonly name: string;
-  readonly rewrite: (ast: AstNode) => AstNode;
+  readonly rewrite: (ast: AstNode, ctx: PassContext) => AstNode;
 }
 
 /**
  * The rewrite passes, in the order they run. cte comes first: the others see its derived tables as
- * written-out ones; derived-merge then makes a derived table alone one SELECT. right-join rewrites
- * only a FROM clause of two tables, before semi-join adds a derived table to the FROM clause.
+ * written-out ones (and every name left in a FROM is a table or a view); views makes each view its
+ * definition as a derived table; derived-merge then makes a derived table alone one SELECT. right-join rewrites
+ * only a FROM clause of two tables, before semi-join and scalar-subquery add derived tables to the FROM clause.
  */
 export const PASSES: ReadonlyArray<Pass> = [
   { name: 'cte', rewrite: inlineCtes },
+  { name: 'views', rewrite: expandViews },
   { name: 'derived-merge', rewrite: mergeDerived },
   { name: 'right-join', rewrite: rightJoins },
   { name: 'semi-join', rewrite: semiJoins },
+  { name: 'scalar-subquery', rewrite: scalarSubqueries },
 ];
 
 /** The statement as planned: every pass applied, in order. */
-function rewritten(statement: AstNode): AstNode {
-  return PASSES.reduce((ast, pass) => pass.rewrite(ast), statement);
+function rewritten(statement: AstNode, ctx: PassContext): AstNode {
+  return PASSES.reduce((ast, pass) => pass.rewrite(ast, ctx), statement);
 }
 
 /** The tables of a rewritten statement: a join's in FROM order, a UNION's branch by branch, else its one table. */
@@ -65,19 +74,22 @@ function tablesOf(ast: AstNode): Array<{ db: string | null; table: string }> {
   return isJoin(ast) ? joinTables(ast) : [tableOf(ast)];
 }
 
-/** The tables a SELECT reads, in the order {@link planStatement} takes their schemas. */
-export function tablesRead(statement: AstNode): Array<{ db: string | null; table: string }> {
-  return tablesOf(rewritten(statement));
+/**
+ * The tables a SELECT reads, in the order {@link planStatement} takes their schemas (a UNION: its
+ * branches'); the views of `ctx` read as their tables, any other view as a table.
+ */
+export function tablesRead(statement: AstNode, ctx: PassContext = NO_VIEWS): Array<{ db: string | null; table: string }> {
+  return tablesOf(rewritten(statement, ctx));
 }
 
 /**
- * Plans a parsed statement; `schemas` are the tables of {@link tablesRead}, in that order. With the
- * statement's text (`sql`), a single-table SELECT the incremental plans refuse (expressions) is
- * planned as MariaDB's answer per key where it can be ([note: answer-refill], answer.ts): the
- * incremental plans always come first.
+ * Plans a parsed statement; `schemas` are the tables of {@link tablesRead} (with the same `ctx`), in
+ * that order. With the statement's text (`sql`), a single-table SELECT the incremental plans refuse
+ * (expressions) is planned as MariaDB's answer per key where it can be ([note: answer-refill],
+ * answer.ts): the incremental plans always come first.
  */
-export function planStatement(statement: AstNode, schemas: ReadonlyArray<TableSchema>, sql?: string): CachePlan {
-  const ast = rewritten(statement);
+export function planStatement(statement: AstNode, schemas: ReadonlyArray<TableSchema>, ctx: PassContext = NO_VIEWS, sql?: string): CachePlan {
+  const ast = rewritten(statement, ctx);
   const unqualified = tablesOf(ast).some((t) => t.db === null);
   try {
     return planIncremental(ast, statement, schemas, unqualified);

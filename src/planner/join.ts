@@ -21,6 +21,10 @@ import { unsupported } from './unsupported.js';
 
 /** Name prefix of derived tables added by a rewrite (passes/semi-join.ts): hidden from `SELECT *`. */
 export const SEMI_JOIN_PREFIX = '__in';
+/** Name prefix of the derived tables of `NOT IN (SELECT …)`: kept only over NOT NULL columns ([note: anti-join]). */
+export const NOT_IN_PREFIX = `${SEMI_JOIN_PREFIX}_not`;
+/** Name prefix of the derived tables of scalar subqueries ([note: scalar-subquery]). */
+export const SCALAR_PREFIX = `${SEMI_JOIN_PREFIX}_scalar`;
 
 /** Mutable while planning. */
 interface Draft {
@@ -138,6 +142,27 @@ export function planJoin(ast: AstNode, schemas: ReadonlyArray<TableSchema>, unqu
       }
     }
   });
+
+  // [note: anti-join] NOT IN is an anti-join only where neither side can be NULL.
+  for (const d of drafts) {
+    if (!d.name.startsWith(NOT_IN_PREFIX)) continue;
+    for (const [left, right] of d.on) {
+      if (infos[left].notNull !== true || d.infos[right].notNull !== true || drafts[sourceAt(drafts, left)].kind === 'left') {
+        throw unsupported('WHERE', `NOT IN (SELECT …) where ${infos[left].name} or ${d.infos[right].name} may be NULL (NOT IN is then unknown for rows the subquery does not name): write NOT EXISTS, or declare both columns NOT NULL`);
+      }
+    }
+  }
+
+  // [note: scalar-subquery] A scalar subquery that does not aggregate finds at most one row only
+  // when its correlation covers its table's whole primary key.
+  for (const d of drafts) {
+    if (!d.name.startsWith(SCALAR_PREFIX) || d.aggregate !== null) continue;
+    const keyed = new Set(d.on.map(([, right]) => d.columns[right]));
+    const primary = d.schema.columns.flatMap((c, i) => (c.primary === true ? [i] : []));
+    if (primary.length === 0 || primary.some((i) => !keyed.has(i))) {
+      throw unsupported('SELECT', `a scalar subquery over ${d.schema.table} that may find more than one row (MariaDB's error 1242): correlate it on the whole primary key, or aggregate`);
+    }
+  }
 
   // WHERE: `a.x = b.y` between an earlier source and a comma- or inner-joined one is a join column.
   const whereRest: AstNode[] = [];

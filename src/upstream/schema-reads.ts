@@ -9,6 +9,8 @@ import type { ColumnDefinition } from '../proxy/protocol/column-definition.js';
 import { membersOf, type TableSchema } from '../planner/schema.js';
 import type { CollationEntry } from '../dataflow/collation.js';
 import { loadCollation } from './collations.js';
+import type { ViewDefinition } from '../planner/index.js';
+import { unsupported } from '../planner/unsupported.js';
 
 /** The upstream's settings a cache's answers depend on. */
 export interface GlobalSettings {
@@ -61,10 +63,28 @@ export async function tableRefusal(control: mysql.Pool, database: string, table:
   return null;
 }
 
+/**
+ * The view's definition as MariaDB keeps it ([note: view-expansion]), or null when `table` is not
+ * a view. MariaDB shows a view's text only to an account with SHOW VIEW on it (or its definer): a
+ * view Rotor's account cannot read is refused, naming the grant.
+ */
+export async function viewDefinition(control: mysql.Pool, database: string, table: string): Promise<ViewDefinition | null> {
+  const [rows] = await control.query<RowDataPacket[]>({
+    sql: 'SELECT TABLE_SCHEMA, TABLE_NAME, VIEW_DEFINITION, ALGORITHM, SECURITY_TYPE FROM information_schema.VIEWS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?',
+    values: [database, table], rowsAsArray: false,
+  });
+  // information_schema may compare names without their case; the upstream's tables do not.
+  const v = rows.find((r) => String(r.TABLE_SCHEMA) === database && String(r.TABLE_NAME) === table);
+  if (v === undefined) return null;
+  const definition = String(v.VIEW_DEFINITION ?? '');
+  if (definition.trim() === '') throw unsupported('FROM', `view ${database}.${table}: Rotor's account cannot read its definition (GRANT SHOW VIEW ON ${database}.* to it)`);
+  return { database, name: table, definition, algorithm: String(v.ALGORITHM), security: String(v.SECURITY_TYPE) };
+}
+
 /** The table's columns from information_schema, or null when there is no such table. */
 export async function loadTable(control: mysql.Pool, database: string, table: string): Promise<TableSchema | null> {
   const [rows] = await control.query<RowDataPacket[]>({
-    sql: 'SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, NUMERIC_SCALE, COLLATION_NAME, COLUMN_KEY, EXTRA FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION',
+    sql: 'SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, NUMERIC_SCALE, COLLATION_NAME, COLUMN_KEY, EXTRA, IS_NULLABLE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION',
     values: [database, table], rowsAsArray: false,
   });
   if (rows.length === 0) return null;
@@ -77,6 +97,7 @@ export async function loadTable(control: mysql.Pool, database: string, table: st
         scale: r.NUMERIC_SCALE === null ? 0 : Number(r.NUMERIC_SCALE),
         collation: r.COLLATION_NAME === null ? null : String(r.COLLATION_NAME),
         ...(r.COLUMN_KEY === 'PRI' ? { primary: true } : {}),
+        ...(r.IS_NULLABLE === 'NO' ? { notNull: true } : {}),
         ...(/\bINVISIBLE\b/i.test(String(r.EXTRA ?? '')) ? { invisible: true } : {}),
         ...(members !== null ? { members } : {}),
       };

@@ -12,6 +12,7 @@ import type { SnapshotReader, SnapshotResult } from '../dataflow/upquery.js';
 import type { BinlogPosition } from '../dataflow/batch.js';
 import type { Row } from '../dataflow/delta.js';
 import type { TableSchema } from '../planner/schema.js';
+import type { ViewDefinition } from '../planner/index.js';
 import type { CollationEntry } from '../dataflow/collation.js';
 import type { Value } from '../values.js';
 import { normalizeMysql2Row } from './mysql2-values.js';
@@ -260,6 +261,10 @@ export class UpstreamClient implements SnapshotReader {
 
   loadTable(database: string, table: string): Promise<TableSchema | null> {
     return schema.loadTable(this.#control, database, table);
+  }
+
+  viewDefinition(database: string, table: string): Promise<ViewDefinition | null> {
+    return schema.viewDefinition(this.#control, database, table);
   }
 
   /** The result column definitions MariaDB sends for `sql` (run with `LIMIT 0` by the caller). */

@@ -7,7 +7,7 @@ import { scopedKey, type Fingerprint, type Literal } from '../planner/fingerprin
 import { invariant } from '../errors.js';
 import { LatencyHistogram } from '../latency.js';
 import type { TableSchema } from '../planner/schema.js';
-import { DEFAULT_BUILD as DEFAULT_SETTINGS, type BuildOptions, type BuiltCache, type CachePlan } from '../planner/index.js';
+import { DEFAULT_BUILD as DEFAULT_SETTINGS, type BuildOptions, type BuiltCache, type CachePlan, type ViewDefinition } from '../planner/index.js';
 import { SEMI_JOIN_PREFIX } from '../planner/join.js';
 import { coerceParam } from '../planner/coerce.js';
 import { readLimit, type LimitSpec } from '../planner/limit.js';
@@ -33,6 +33,8 @@ export interface CacheDefinition {
   readonly sql: string;
   /** The table read (the first one, for a join). */
   readonly schema: TableSchema;
+  /** The views the statement reads, however deep, as planned over ([note: view-expansion]); absent when none. */
+  readonly views?: ReadonlyArray<ViewDefinition>;
   /** Every table a join reads, in FROM order (absent for a single table). */
   readonly tables?: ReadonlyArray<TableSchema>;
   readonly columns: ReadonlyArray<ColumnDefinition>;
@@ -94,6 +96,8 @@ export class Cache {
    * be written (the cache then answers no session). [note: cached-grants]
    */
   readonly probe: QualifiedQuery | null;
+  /** The views it reads (`database\0name`), however deep: their grants are MariaDB's to check on the prepare of {@link probe}. */
+  readonly views: ReadonlySet<string>;
   /** The cache answers TIMESTAMP values, or is keyed by one (both kept in UTC). */
   readonly timestamps: boolean;
   /**
@@ -136,6 +140,7 @@ export class Cache {
     this.limitParts = plan.kind === 'union' || plan.kind === 'answer' ? null : plan.limitParam?.parts ?? null;
     built.reader.useText(answerText(def.columns));
     this.probe = qualifiedQuery(def.sql, def.database);
+    this.views = new Set((def.views ?? []).map((v) => `${v.database}\0${v.name}`));
     const key = scopedKey(fp, def.database);
     invariant(key !== null, 'a cache always has a database');
     this.routingKey = key;

@@ -7,10 +7,13 @@ import type { BinlogPosition } from '../dataflow/batch.js';
 import type { SnapshotReader } from '../dataflow/upquery.js';
 import type { CollationEntry } from '../dataflow/collation.js';
 import type { TableSchema } from '../planner/schema.js';
+import type { ViewDefinition } from '../planner/index.js';
 
 /** Test seam: what the engine needs from MySQL besides upqueries. */
 export interface EngineUpstream extends SnapshotReader {
   loadTable(database: string, table: string): Promise<TableSchema | null>;
+  /** The view's definition, or null when `table` is not a view; throws ERR_CACHE_UNSUPPORTED when Rotor's account cannot read it. [note: view-expansion] */
+  viewDefinition(database: string, table: string): Promise<ViewDefinition | null>;
   binlogEnd(): Promise<BinlogPosition | null>;
   columnDefinitions(sql: string, database: string | null): Promise<ColumnDefinition[]>;
   /**

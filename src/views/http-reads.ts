@@ -125,7 +125,7 @@ export class HttpReads implements KeyReadRouter {
     // [note: cached-grants] The account's first read of the cache (in this privilege epoch): MariaDB
     // decides on the account's own session, as it does for a SQL session's.
     const record = privileges.begin(principal, cache.grantKey);
-    return mayRead(principal.prober(reader.password), query).then((refused) => {
+    return mayRead(principal.prober(reader.password), query, cache.views).then((refused) => {
       record(refused === null);
       if (refused !== null) {
         return refused.kind === 'error' && (refused.errno === 2003 || refused.errno === 2013) ? upstreamError(refused, 503)

@@ -87,23 +87,39 @@ export class PrivilegeChecks {
  * is shadowed by a temporary table of the session (a temporary table takes the place of its base
  * table even when named with its database, and the prepare would check the temporary one). Null
  * when it may; else the error to answer with.
+ *
+ * `views` (`database\0name`) are the names of `query` that are views when the cache was planned
+ * ([note: view-expansion]): the prepare of the query naming them is MariaDB's own check of the
+ * view's grants (its SQL SECURITY included); SHOW CREATE TABLE of a view needs SHOW VIEW, which a
+ * reader granted SELECT on the view alone lacks, and its refusal (ER_TABLEACCESS_DENIED) shows
+ * that the name is the view: a temporary table is shown to its session without any privilege.
+ * (A temporary table never takes the place of a view's own tables: MariaDB reads those as the
+ * view names them.)
  */
-export async function mayRead(session: Prober, query: QualifiedQuery): Promise<Answer | null> {
+export async function mayRead(session: Prober, query: QualifiedQuery, views: ReadonlySet<string> = NONE): Promise<Answer | null> {
   const { probe, probeRow } = session;
   if (probe === undefined || probeRow === undefined) return errorAnswer(new RotorError('ERR_CACHE_ACCESS_DENIED', []));
   const refused = await probe(query.sql, 'prepare');
   if (refused !== null) return denial(refused);
   for (const t of query.tables) {
     const name = `${quoteId(t.database)}.${quoteId(t.table)}`;
+    const view = views.has(`${t.database}\0${t.table}`);
     const row = await probeRow(`SHOW CREATE TABLE ${name}`);
     if (row === null) return errorAnswer(new RotorError('ERR_CACHE_ACCESS_DENIED', []));
-    if (!Array.isArray(row)) return denial(row as ProbeError);
+    if (!Array.isArray(row)) {
+      if (view && (row as ProbeError).errno === ER_TABLEACCESS_DENIED) continue;
+      return denial(row as ProbeError);
+    }
     // Fails closed: only the answer about this very table vouches for it.
     if (row[0] !== t.table || row.length < 2) return errorAnswer(new RotorError('ERR_CACHE_ACCESS_DENIED', []));
     if (/^\s*CREATE\s+TEMPORARY\b/i.test(String(row[1] ?? ''))) return errorAnswer(new RotorError('ERR_CACHE_TEMPORARY_TABLE', [name]));
   }
   return null;
 }
+
+const NONE: ReadonlySet<string> = new Set();
+/** `SHOW VIEW command denied …`: MariaDB found the view and refused to show it. */
+const ER_TABLEACCESS_DENIED = 1142;
 
 /** MariaDB's error as an answer. */
 export function denial(e: ProbeError): Answer {

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
 import { fingerprint, SqlMode, type Fingerprint } from '../planner/fingerprint.js';
 import { parseStatement } from '../planner/parse.js';
-import { lowerPlan, planStatement, tablesRead, type CachePlan } from '../planner/index.js';
+import { lowerPlan, planStatement, tablesRead, type CachePlan, type ViewDefinition } from '../planner/index.js';
 import { Graph } from '../dataflow/graph.js';
 import type { TableSchema } from '../planner/schema.js';
 import { unsupported } from '../planner/unsupported.js';
@@ -16,6 +16,7 @@ import type { Cache } from './cache.js';
 import type { EngineUpstream } from './engine-upstream.js';
 import type { CacheRegistry } from './registry.js';
 import type { SchemaRefresh } from './schema-refresh.js';
+import { resolveTables } from './view-resolution.js';
 import { SYSTEM_SCHEMAS, checkSlots, limitZero, normalizedSql, parameterOf } from './statement-plan.js';
 
 export interface RegisterRequest {
@@ -57,6 +58,7 @@ interface Planned {
   readonly database: string;
   readonly fp: Fingerprint;
   readonly schemas: ReadonlyArray<TableSchema>;
+  readonly views: ReadonlyArray<ViewDefinition>;
   readonly plan: CachePlan;
   readonly normalized: string;
   readonly id: string;
@@ -72,6 +74,7 @@ async function planRegistration(req: RegisterRequest, d: RegisterDeps, removeDro
   // [note: sql-mode-quoting] The SQL parser reads `"` as a string and `\` as an escape.
   if ((d.schema.sqlMode & SqlMode.NoBackslashEscapes) !== 0 && sql.includes('\\')) throw unsupported('sql_mode', 'NO_BACKSLASH_ESCAPES', 'a backslash under the upstream\'s NO_BACKSLASH_ESCAPES sql_mode');
   const ast = parseStatement(sql);
+  // The names as written: views among them are read as tables here.
   const refs = tablesRead(ast);
   const system = refs.find((t) => t.db !== null && SYSTEM_SCHEMAS.has(t.db.toLowerCase()));
   if (system !== undefined) {
@@ -90,36 +93,46 @@ async function planRegistration(req: RegisterRequest, d: RegisterDeps, removeDro
   if (existing !== null && existing.status === 'dropped') {
     if (removeDropped) d.registry.remove(existing);
   } else if (existing !== null) return { existing };
+  // [note: view-expansion] Views are planned over their tables.
+  const { views, tables } = await resolveTables(ast, database, d.upstream);
   const schemas: TableSchema[] = [];
-  for (const t of refs) {
-    const db = t.db ?? given ?? database;
-    const schema = await d.upstream.loadTable(db, t.table);
-    if (schema === null) throw new RotorError('ERR_CACHE_UNKNOWN_TABLE', [`${db}.${t.table}`]);
-    const refusal = await d.upstream.tableRefusal(db, t.table);
-    if (refusal !== null) throw unsupported('FROM', refusal, `${db}.${t.table}: ${refusal} (in FROM)`);
+  for (const t of tables) {
+    const schema = await d.upstream.loadTable(t.database, t.table);
+    if (schema === null) throw new RotorError('ERR_CACHE_UNKNOWN_TABLE', [`${t.database}.${t.table}`]);
+    const refusal = await d.upstream.tableRefusal(t.database, t.table);
+    if (refusal !== null) throw unsupported('FROM', refusal, `${t.database}.${t.table}: ${refusal} (in FROM)`);
     schemas.push(schema);
   }
   await d.schema.loadCollations(schemas);
-  const plan = planStatement(ast, schemas, sql);
+  const plan = planStatement(ast, schemas, { views, database }, sql);
   checkSlots(plan, fp);
   const normalized = normalizedSql(fp, plan);
   const id = 'q_' + createHash('sha1').update(`${database}\0${normalized}`).digest('hex').slice(0, 12);
-  return { sql, database, fp, schemas, plan, normalized, id };
+  return { sql, database, fp, schemas, views, plan, normalized, id };
 }
 
 /** Registers `req` (or finds the cache registered for the same statement); throws a RotorError why not. */
 export async function registerCache(req: RegisterRequest, d: RegisterDeps): Promise<Registered> {
+  const changes = d.schema.schemaChanges;
   const p = await planRegistration(req, d, true);
   if ('existing' in p) return already(p.existing, req);
-  const { sql, database, fp, schemas, normalized, id } = p;
+  const { sql, database, fp, schemas, views, normalized, id } = p;
   const columns = await d.upstream.columnDefinitions(limitZero(sql, fp), database);
   const again = d.registry.findSame(fp, database);
   if (again !== null && again.status === 'dropped') d.registry.remove(again);
   else if (again !== null) return already(again, req);
   if (req.name !== undefined && d.registry.byName(req.name) !== null) throw unsupported('name', 'name taken', `the name ${req.name} is taken`);
-  const cache = d.registry.install({ id, name: req.name ?? id, database, sql, schema: schemas[0], ...(schemas.length > 1 ? { tables: [...schemas] } : {}), columns, ...(req.always === true ? { always: true } : {}) }, d.schema.settings);
+  const cache = d.registry.install({ id, name: req.name ?? id, database, sql, schema: schemas[0], ...(schemas.length > 1 ? { tables: [...schemas] } : {}), ...(views.length > 0 ? { views } : {}), columns, ...(req.always === true ? { always: true } : {}) }, d.schema.settings);
   await d.registry.persist(cache);
   d.log.info({ cache: id, sql: normalized }, 'cache registered');
+  // DDL that reached the binlog while the schema (or a view's definition) was read found no cache
+  // to check: this one is checked now, before it answers ([note: view-expansion]).
+  const read = new Set([database, ...schemas.map((t) => t.database), ...views.map((v) => v.database)]);
+  if (d.schema.ddlSince(changes, read) && d.registry.holds(cache)) {
+    cache.status = 'invalidated';
+    cache.reason = 'checking its tables again after a schema change during its registration';
+    void d.schema.recheck(cache);
+  }
   return { cache, created: true };
 }
 

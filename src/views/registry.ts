@@ -77,7 +77,7 @@ export class CacheRegistry {
    */
   install(def: CacheDefinition, settings: BuildOptions): Cache {
     const ast = parseStatement(def.sql);
-    const plan = planStatement(ast, tablesOf(def), def.sql);
+    const plan = planStatement(ast, tablesOf(def), { views: def.views ?? [], database: def.database }, def.sql);
     // [note: answer-refill] The reader shows the answer's first columns: as many as MariaDB gives.
     if (plan.kind === 'answer' && plan.names.length !== def.columns.length) throw unsupported('SELECT', 'a select list whose columns Rotor cannot count');
     const fp = fingerprint(def.sql);

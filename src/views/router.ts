@@ -332,7 +332,7 @@ export class CacheRouter implements ReadRouter {
     if (query === null) return this.#up(`the user's grants for cache ${cache.id} cannot be checked`);
     const record = privileges.begin(session, cache.grantKey);
     const answer = (async (): Promise<Answer | Upstream | null> => {
-      const refused = await mayRead(session, query);
+      const refused = await mayRead(session, query, cache.views);
       record(refused === null);
       if (refused !== null) {
         this.backend.recordUpstream(`the user may not read cache ${cache.id}`);

@@ -20,6 +20,10 @@ import type { EngineUpstream } from './engine-upstream.js';
 import type { PrivilegeChecks } from './privileges.js';
 import type { CacheRegistry } from './registry.js';
 import { limitZero, tablesOf } from './statement-plan.js';
+import { resolveTables } from './view-resolution.js';
+
+/** DDL statements whose databases are remembered for {@link SchemaRefresh.ddlSince}. */
+const RECENT_DDL = 256;
 
 /** Time zones whose TIMESTAMP text is UTC's. */
 /** sql_mode flags that change how text parses: Rotor's fill connections drop them (upstream-client.ts). */
@@ -67,6 +71,13 @@ export class SchemaRefresh {
   statementChanges = 0;
   /** Writes of sessions with sql_log_bin=0 that made every cache forget what it held. [note: unlogged-writes] */
   unloggedWrites = 0;
+  /**
+   * DDL seen (tables or views), counted: a registration that saw DDL on a database it reads while
+   * it read the schema checks its cache again once installed, as the DDL found no cache to check.
+   */
+  schemaChanges = 0;
+  /** The databases of the latest DDL, newest last ('' for any). */
+  readonly #recentDdl: string[] = [];
   readonly #refreshing = new Set<Cache>();
   /** Caches whose tables changed again while a recheck was under way: checked once more after it. */
   readonly #again = new Set<Cache>();
@@ -165,6 +176,14 @@ export class SchemaRefresh {
     }
   }
 
+  /** Whether DDL on one of `databases` (or unattributed) was seen since {@link schemaChanges} was `since`. */
+  ddlSince(since: number, databases: ReadonlySet<string>): boolean {
+    const n = this.schemaChanges - since;
+    if (n === 0) return false;
+    if (n > this.#recentDdl.length) return true;
+    return this.#recentDdl.slice(-n).some((db) => db === '' || databases.has(db));
+  }
+
   /** Loads, once per process, every collation the tables' text columns use (planning needs them: [note: collations]). */
   async loadCollations(schemas: ReadonlyArray<TableSchema>): Promise<void> {
     const names = new Set(schemas.flatMap((t) => t.columns.filter(hasCollation).map((c) => c.collation as string)));
@@ -206,13 +225,22 @@ export class SchemaRefresh {
       log.debug({ statement: change.statement }, 'privileges may have changed: every session is checked again');
       if (change.kind === 'privileges') return;
     }
+    if (change.kind !== 'dml') {
+      this.schemaChanges++;
+      this.#recentDdl.push(change.database);
+      if (this.#recentDdl.length > RECENT_DDL) this.#recentDdl.shift();
+    }
     const emptied: string[] = [];
     for (const c of registry.values()) {
       if (c.status === 'dropped') continue;
       // A statement Rotor could not attribute to a table may have changed any table of its database.
-      const hit = (s: TableSchema): boolean => (change.tables.length === 0 ? s.database === change.database || change.database === '' : s.database === change.database && change.tables.includes(s.table));
+      const hit = (s: { database: string; table: string }): boolean => (change.tables.length === 0 ? s.database === change.database || change.database === '' : s.database === change.database && change.tables.includes(s.table));
       const tables = tablesOf(c.def);
-      if (!tables.some(hit)) continue;
+      // [note: view-expansion] A view's DDL, named or not, and anything that names one of its views
+      // (RENAME TABLE, a statement through it), checks a cache over views again.
+      const views = c.def.views ?? [];
+      const viewHit = views.length > 0 && (change.kind === 'view' || views.some((v) => hit({ database: v.database, table: v.name })));
+      if (!viewHit && (change.kind === 'view' || !tables.some(hit))) continue;
       upqueries.invalidate();
       for (const s of tables) for (const base of graph.bases(s.database, s.table)) graph.evictAll(base);
       if (change.kind === 'dml') {
@@ -237,8 +265,10 @@ export class SchemaRefresh {
     this.#refreshing.add(c);
     try {
       const old = tablesOf(c.def);
+      // [note: view-expansion] The names it reads are resolved again: a view may read other tables now.
+      const { views, tables } = await resolveTables(parseStatement(c.def.sql), c.def.database, upstream);
       const schemas: TableSchema[] = [];
-      for (const t of old) {
+      for (const t of tables) {
         const schema = await upstream.loadTable(t.database, t.table);
         if (schema === null) {
           if (!registry.holds(c)) return;
@@ -261,7 +291,7 @@ export class SchemaRefresh {
       // invisibility) and the result's definitions (lengths, unsigned, nullability, decimals).
       const columns = await upstream.columnDefinitions(limitZero(c.def.sql, c.fp), c.def.database);
       if (!registry.holds(c)) return;
-      if (JSON.stringify(schemas) === JSON.stringify(old) && JSON.stringify(columns) === JSON.stringify(c.def.columns) && JSON.stringify(c.settings) === JSON.stringify(this.settings)) {
+      if (JSON.stringify(schemas) === JSON.stringify(old) && JSON.stringify(views) === JSON.stringify(c.def.views ?? []) && JSON.stringify(columns) === JSON.stringify(c.def.columns) && JSON.stringify(c.settings) === JSON.stringify(this.settings)) {
         // A schema change that arrived meanwhile is checked first (the finally below).
         if (this.#again.has(c)) return;
         c.status = 'ready';
@@ -270,9 +300,10 @@ export class SchemaRefresh {
       }
       // A table changed shape: plan the same query again against it, then swap the caches.
       await this.loadCollations(schemas);
-      log.info({ cache: c.id }, 'a cache is planned again: its tables or result columns changed');
-      const def: CacheDefinition = { ...c.def, schema: schemas[0], ...(schemas.length > 1 ? { tables: schemas } : {}), columns };
-      planStatement(parseStatement(def.sql), schemas, def.sql);
+      log.info({ cache: c.id }, 'a cache is planned again: its tables, views or result columns changed');
+      const { tables: _tables, views: _views, ...same } = c.def;
+      const def: CacheDefinition = { ...same, schema: schemas[0], ...(schemas.length > 1 ? { tables: schemas } : {}), ...(views.length > 0 ? { views } : {}), columns };
+      planStatement(parseStatement(def.sql), schemas, { views, database: def.database }, def.sql);
       registry.remove(c);
       await registry.persist(registry.install(def, this.settings));
     } catch (e) {

@@ -27,11 +27,18 @@ describe('classifyDdl', () => {
     assert.deepEqual(classifyDdl('DROP INDEX ix ON a', 'app'), { kind: 'alter', tables: [t('a')] });
   });
 
-  it('reports database and view statements without tables and ignores everything else', () => {
+  it('reports database statements without tables and ignores everything else', () => {
     assert.deepEqual(classifyDdl('DROP DATABASE app', 'app'), { kind: 'other', tables: [] });
-    assert.deepEqual(classifyDdl('CREATE ALGORITHM=UNDEFINED DEFINER=`r`@`%` SQL SECURITY DEFINER VIEW v AS SELECT 1', 'app'), { kind: 'other', tables: [] });
     assert.equal(classifyDdl('SAVEPOINT s1', 'app'), null);
     assert.equal(classifyDdl('SET @a = 1', 'app'), null);
+  });
+
+  it('[note: view-expansion] reports view statements as kind view, with the views they name', () => {
+    assert.deepEqual(classifyDdl('CREATE ALGORITHM=UNDEFINED DEFINER=`r`@`%` SQL SECURITY DEFINER VIEW v AS SELECT 1', 'app'), { kind: 'view', tables: [t('v')] });
+    assert.deepEqual(classifyDdl('/* x */ CREATE OR REPLACE VIEW `o`.`v` AS SELECT 1', 'app'), { kind: 'view', tables: [{ database: 'o', table: 'v' }] });
+    assert.deepEqual(classifyDdl('ALTER DEFINER=CURRENT_USER() SQL SECURITY INVOKER VIEW v AS SELECT 1', 'app'), { kind: 'view', tables: [t('v')] });
+    assert.deepEqual(classifyDdl('CREATE VIEW IF NOT EXISTS v AS SELECT 1', 'app'), { kind: 'view', tables: [t('v')] });
+    assert.deepEqual(classifyDdl('DROP VIEW IF EXISTS a, other.b', 'app'), { kind: 'view', tables: [t('a'), { database: 'other', table: 'b' }] });
   });
 
   it('[note: statement-dml] reports rows changed by a statement, with its table when it names one', () => {

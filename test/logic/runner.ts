@@ -10,6 +10,8 @@
  *   prepared V…           as `query`, for the statement prepared and executed with the values V
  *                         (space-separated; integers are numbers, anything else a string)
  *   evict all | evict K…  evicts the last cache (or the keys given, comma-separated values)
+ *   ready                 waits until the binlog is drained and no cache is being checked again
+ *                         (after DDL: planned again, or retired)
  *
  * Lines starting with `#` are comments.
  */
@@ -67,6 +69,14 @@ export async function runLogicFile(file: string, f: EngineFixture): Promise<Logi
         assert.ok(lastCache, `${where}: evict before any cache`);
         if (r.arg === 'all') f.engine.evict(lastCache, 'all');
         else f.engine.evict(lastCache, r.arg.split(/\s+/).map((k) => k.split(',').map((v) => (/^-?\d+$/.test(v) ? Number(v) : v))));
+        break;
+      }
+      case 'ready': {
+        await f.drain();
+        for (let i = 0; f.engine.list().some((c) => c.status === 'invalidated'); i++) {
+          assert.ok(i < 200, `${where}: caches still checked again: ${JSON.stringify(f.engine.list().map((c) => [c.sql, c.status, c.reason]))}`);
+          await new Promise((res) => setTimeout(res, 25));
+        }
         break;
       }
       case 'query': {

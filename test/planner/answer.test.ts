@@ -21,7 +21,7 @@ const t: TableSchema = {
   ],
 };
 
-const plan = (sql: string) => planStatement(parseStatement(sql), [t], sql);
+const plan = (sql: string) => planStatement(parseStatement(sql), [t], undefined, sql);
 
 function refuses(sql: string, pattern: RegExp): void {
   assert.throws(() => plan(sql), (e: unknown) => e instanceof RotorError && e.code === 'ERR_CACHE_UNSUPPORTED' && pattern.test(e.message), sql);

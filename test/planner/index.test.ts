@@ -20,8 +20,8 @@ const plan = (sql: string) => {
 };
 
 describe('planner entry', () => {
-  it('runs the CTE pass first, the derived-merge pass, then the right-join pass before the semi-join pass, which adds a table to FROM', () => {
-    assert.deepEqual(PASSES.map((p) => p.name), ['cte', 'derived-merge', 'right-join', 'semi-join']);
+  it('runs the CTE pass first, the views pass, the derived-merge pass, then the right-join pass before the semi-join pass, which adds a table to FROM', () => {
+    assert.deepEqual(PASSES.map((p) => p.name), ['cte', 'views', 'derived-merge', 'right-join', 'semi-join', 'scalar-subquery']);
     const p = plan('SELECT u.id, s.id FROM story s RIGHT JOIN user u ON u.id = s.author_id WHERE u.id = ? AND u.team_id IN (SELECT id FROM team WHERE active = 1)');
     assert.ok(p.kind === 'join');
     assert.deepEqual(p.join.sources.map((s) => s.schema.table), ['user', 'story', 'team']);
@@ -45,8 +45,9 @@ describe('planner entry', () => {
     assert.deepEqual(tablesRead(parseStatement(cte)), tablesRead(parseStatement(written)));
     const describe = (sql: string) => lowerPlan(new Graph(), plan(sql), 'c').nodes.map((n) => n.describe());
     assert.deepEqual(describe(cte), describe(written));
-    // A CTE over a CTE, renaming its columns: a derived table of a derived table, refused as written out.
-    assert.throws(() => tablesRead(parseStatement(named)), /derived table over anything but one table/);
+    // A CTE over a CTE, renaming its columns: a derived table of a grouped derived table, merged
+    // into it ([note: derived-merge]).
+    assert.deepEqual(describe(named), describe(written));
     const renamed = plan('WITH counted (story_id, votes) AS (SELECT story_id, COUNT(user_id) FROM vote GROUP BY story_id) SELECT s.id, counted.votes FROM story s LEFT JOIN counted ON counted.story_id = s.id WHERE s.id = ?');
     assert.deepEqual(describe(written), lowerPlan(new Graph(), renamed, 'c').nodes.map((n) => n.describe()).map((d) => d.replace(/counted/g, 'vc')));
     const aliased = plan('WITH u AS (SELECT id, team_id FROM user) SELECT s.id, x.team_id FROM story s JOIN u AS x ON x.id = s.author_id WHERE s.id = ?');
@@ -82,11 +83,23 @@ describe('planner entry', () => {
   });
 
   it('[note: derived-merge] leaves what changes the rows for the planner to refuse, and refuses columns the derived table lacks', () => {
-    for (const inner of ['SELECT DISTINCT id FROM user', 'SELECT id FROM user GROUP BY id', 'SELECT id FROM user ORDER BY id LIMIT 5', 'SELECT id FROM user UNION SELECT id FROM story']) {
+    for (const inner of ['SELECT DISTINCT id FROM user', 'SELECT id FROM user GROUP BY id HAVING COUNT(*) > 1', 'SELECT id FROM user ORDER BY id LIMIT 5', 'SELECT id FROM user UNION SELECT id FROM story', 'SELECT team_id, COUNT(*) FROM user GROUP BY team_id']) {
       assert.throws(() => plan(`SELECT id FROM (${inner}) d WHERE id = ?`), /derived table alone|UNION|derived/, inner);
     }
     assert.throws(() => plan('SELECT active FROM (SELECT id, team_id FROM user) d WHERE id = ?'), /active is not a column of the derived table d/);
     assert.throws(() => plan('SELECT u.id FROM (SELECT id FROM user) d WHERE id = ?'), /the only table here is d/);
     assert.throws(() => plan('SELECT id FROM (SELECT id FROM user) d WHERE id = ? AND id IN (SELECT id FROM team)'), /subquery/);
+  });
+
+  it('[note: derived-merge] merges a grouped derived table alone: conditions on its GROUP BY columns below the grouping, on its aggregates into HAVING', () => {
+    const describe = (sql: string) => lowerPlan(new Graph(), plan(sql), 'c').nodes.map((n) => n.describe());
+    assert.deepEqual(describe('SELECT t, n FROM (SELECT team_id AS t, COUNT(*) AS n FROM user WHERE active = 1 GROUP BY team_id) AS d WHERE t = ?'),
+      describe('SELECT team_id AS t, COUNT(*) AS n FROM user WHERE active = 1 AND team_id = ? GROUP BY team_id'));
+    assert.deepEqual(describe('SELECT * FROM (SELECT team_id, COUNT(*) AS n FROM user GROUP BY team_id) AS d WHERE team_id = ? AND n > 2 ORDER BY n DESC LIMIT 3'),
+      describe('SELECT team_id, COUNT(*) AS n FROM user WHERE team_id = ? GROUP BY team_id HAVING COUNT(*) > 2 ORDER BY COUNT(*) DESC LIMIT 3'));
+    // What the outer query may not do over a grouped derived table: aggregate again, or filter one row of no GROUP BY.
+    assert.throws(() => plan('SELECT COUNT(*) FROM (SELECT team_id, COUNT(*) AS n FROM user GROUP BY team_id) AS d WHERE team_id = ?'), /derived table alone/);
+    assert.throws(() => plan('SELECT n FROM (SELECT COUNT(*) AS n FROM user) AS d WHERE n = ?'), /derived table alone/);
+    assert.throws(() => plan('SELECT id FROM (SELECT team_id, COUNT(*) AS n FROM user GROUP BY team_id) AS d WHERE team_id = ?'), /id is not a column of the derived table d/);
   });
 });

@@ -77,7 +77,10 @@ describe('Engine serving join caches', () => {
     assert.equal(await status('SELECT a.id FROM article a FULL JOIN vote v ON v.article_id = a.id WHERE a.id = ?'), 422);
     assert.equal(await status('SELECT a.id FROM article a JOIN vote v ON v.article_id > a.id WHERE a.id = ?'), 422);
     assert.equal(await status('SELECT a.id FROM article a JOIN vote v ON v.article_id = a.id + 1 WHERE a.id = ?'), 422);
-    assert.equal(await status('SELECT id FROM article WHERE id NOT IN (SELECT article_id FROM vote) AND title = ?'), 422);
+    // [note: anti-join] NOT IN over a column that may be NULL (story.author_id); over two NOT NULL ones it is cached.
+    assert.equal(await status('SELECT id FROM user WHERE id NOT IN (SELECT author_id FROM story) AND name = ?'), 422);
+    assert.equal(await status('SELECT id FROM article WHERE id NOT IN (SELECT article_id FROM vote) AND title = ?'), 200);
+    for (const c of f.engine.list()) if (c.sql.includes('NOT IN')) await f.engine.drop(c.id);
     assert.equal(await status('SELECT a.id FROM article a JOIN nope n ON n.id = a.id WHERE a.id = ?'), 404);
     assert.equal(await status('SELECT a.id FROM article a JOIN vote v ON v.nope = a.id WHERE a.id = ?'), 404);
   });
