@@ -49,6 +49,7 @@ export function planUnion(ast: AstNode, schema: TableSchema, unqualified: boolea
     }
     const p = planSelect({ ...own, _next: undefined, set_op: undefined }, schema, unqualified);
     if (p.aggregate !== null) throw unsupported('UNION', 'a branch with aggregates');
+    if (p.range !== null) throw unsupported('UNION', 'range parameters in a branch');
     if (all && p.params.some((x) => x.multi)) throw unsupported('UNION ALL', '`IN (?, …)` in a branch (the answer of several keys would repeat the other branches\' rows)');
     const offset = params.length;
     for (const s of p.slots) slots.push(s.kind === 'param' || s.kind === 'list-param' ? { kind: s.kind, param: s.param + offset } : s);
