@@ -16,9 +16,9 @@ import type { ValueOrder } from '../operators/extremum.js';
 import { orderOf } from './build-parts.js';
 import type { QueryPlan, RangePlan } from './query-plan.js';
 import type { Add } from './build-join.js';
-import type { BuiltCache } from './build.js';
 
-export function buildRange(graph: Graph, plan: QueryPlan, range: RangePlan, cacheId: string, source: Operator, nodes: Operator[], add: Add): BuiltCache {
+/** Adds the projection and the range reader below `source`; the reader is retained, as a cache's reader is. */
+export function buildRange(graph: Graph, plan: QueryPlan, range: RangePlan, cacheId: string, source: Operator, add: Add): RangeReader {
   const cols = plan.schema.columns;
   const picks = plan.select.map((s) => s.stage);
   const visible = picks.length;
@@ -36,8 +36,7 @@ export function buildRange(graph: Graph, plan: QueryPlan, range: RangePlan, cach
   }, cacheId);
   graph.add(reader);
   graph.retain(reader);
-  nodes.push(reader);
-  return { nodes, reader, paramFold: fold, limitNode: null, range: reader };
+  return reader;
 }
 
 /** How the range column's values compare with its bounds: as points in time for dates and times, else as ORDER BY sorts them. */

@@ -58,7 +58,11 @@ export function buildCache(graph: Graph, plan: QueryPlan, cacheId: string, opts:
   const add = <T extends Operator>(op: T): T => { const n = graph.add(op); nodes.push(n); return n; };
   let top = sourceOf(add, plan, opts);
   if (plan.where !== null) top = add(new Filter(top, plan.where));
-  if (plan.range !== null) return buildRange(graph, plan, plan.range, cacheId, top, nodes, add);
+  if (plan.range !== null) {
+    const range = buildRange(graph, plan, plan.range, cacheId, top, add);
+    nodes.push(range);
+    return { nodes, reader: range, paramFold: range.fold, limitNode: null, range };
+  }
   const paramFold = plan.params.map((p) => keyFoldOf(cols[p.column]));
   // The column info behind each stage column, when it is a table column.
   let stageInfo: (s: number) => ColumnInfo | null = (s) => cols[s];
