@@ -279,6 +279,8 @@ export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boole
   }
   if (distinct && orderBy.some((o) => !select.some((s) => s.stage === o.stage))) throw unsupported('ORDER BY', 'ordering SELECT DISTINCT by a column it does not select');
   const range = rangeBounds.length === 0 ? null : rangePlan({ rangeBounds, params, cols, orderBy, limit, limitParam, isAgg, distinct, join: scope !== undefined });
+  // [note: in-list-union] One partition per read: `user_id IN (…)` in place of `user_id = ?` goes upstream.
+  if (range !== null) for (let i = 0; i < params.length; i++) params[i] = { ...params[i], listable: false };
   if (limit !== null || limitParam !== null) {
     // [note: total-order] Ties beyond the ORDER BY are broken the same way in the top-k node, the
     // reader and the upquery, so all three agree on which rows are the first k.

@@ -415,7 +415,7 @@ export class CacheRouter implements ReadRouter {
     const t0 = performance.now();
     const reader = cache.built.reader;
     const range = cache.built.range;
-    if (range !== undefined) return this.#serveRange(cache, range, keys[0], columns, t0);
+    if (range !== undefined) return keys.length === 1 ? this.#serveRange(cache, range, keys[0], columns, t0) : this.#up('several keys of a range cache');
     if (limit !== null) {
       const rows = limit.count === 0 ? 0 : limit.offset + limit.count;
       const node = cache.built.limitNode;
