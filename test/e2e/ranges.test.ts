@@ -55,7 +55,7 @@ async function hits(id: string): Promise<number> {
 const meta = (fs: unknown) => (fs as mysql.FieldPacket[]).map((f) => [f.name, f.columnType, f.decimals, f.characterSet]);
 
 /** The statement with `params` in its `?`, through Rotor and straight to MariaDB: text twice, then prepared twice. */
-async function same(id: string, sql: string, params: ReadonlyArray<number | string>): Promise<void> {
+async function same(id: string, sql: string, params: Array<number | string>): Promise<void> {
   await rotor.caughtUp();
   let i = 0;
   const text = sql.replace(/\?/g, () => { const p = params[i++]; return typeof p === 'number' ? String(p) : `'${p}'`; });
