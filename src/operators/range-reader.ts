@@ -33,7 +33,7 @@ import { EMPTY_RESULT, type BatchResult, type DerivedAnswer, type Operator, type
 import { keyOfRow, keyString, rowBytes, sameRow, type EvictionCandidate, type FillQuery, type KeyFold } from '../dataflow/state.js';
 import { comparePositions, type BinlogPosition } from '../dataflow/batch.js';
 import {
-  aboveLo, addInterval, after, belowHi, compareHi, contains, coveredStart, describeInterval, holding, isEmpty, mirror, mirrorSet,
+  aboveLo, addInterval, after, belowHi, compareHi, contains, coveredStart, describeInterval, holding, intersect, isEmpty, mirror, mirrorSet,
   subtractInterval, type Compare, type Interval,
 } from '../dataflow/intervals.js';
 import type { RangeFillable, RangeQuery } from '../dataflow/range-fill.js';
@@ -82,11 +82,17 @@ export class RangeReader extends Reader implements RangeFillable {
   readonly #rev: Compare;
   readonly #rowCmp: (a: Row, b: Row) => number;
   #bytes = 0;
+  /** Covered intervals in all partitions: the state's size, as the memory budget counts its keys. */
+  #intervals = 0;
   /** While a fill's batches are replayed: the partition and interval they apply to. */
   #replaying: { readonly part: string; readonly iv: Interval } | null = null;
   /** Eviction candidates handed to the budget, by their key string: partition and interval. */
   #candidates = new Map<string, { readonly part: string; readonly iv: Interval }>();
   #nextCandidate = 0;
+  /** Where the next {@link sample} starts, so every interval is looked at in turn. */
+  #hand = 0;
+  /** Each covered interval's usage tick ([note: memory-budget]); an interval without one has its partition's. */
+  readonly #ticks = new WeakMap<Interval, number>();
 
   constructor(parent: Operator, spec: RangeSpec, cacheId: string) {
     super(parent, { key: spec.key, fold: spec.fold, visible: spec.visible, orderBy: [], limit: null, distinct: false }, cacheId);
@@ -129,7 +135,10 @@ export class RangeReader extends Reader implements RangeFillable {
     if (isEmpty(want, this.#cmp) || need === 0) return { rows: [] };
     const p = this.#parts.get(keyString(keyRow, this.#spec.fold));
     if (p === undefined) return { gap: want, need };
-    if (count) p.used = usage.tick++;
+    if (count) {
+      p.used = usage.tick++;
+      for (const s of p.covered) if (intersect(s, want, this.#cmp) !== null) this.#ticks.set(s, p.used);
+    }
     const cmp = desc ? this.#rev : this.#cmp;
     const w = desc ? mirror(want) : want;
     const run = coveredStart(desc ? mirrorSet(p.covered) : p.covered, w, cmp);
@@ -222,7 +231,7 @@ export class RangeReader extends Reader implements RangeFillable {
     this.#dropRows(p, iv);
     rows.sort(this.#rowCmp);
     for (const r of rows) this.#insert(p, r);
-    p.covered = addInterval(p.covered, iv, this.#cmp);
+    this.#cover(p, addInterval(p.covered, iv, this.#cmp));
     // The fences of earlier fills no longer speak for this interval: its rows are this fill's.
     if (p.fences.length > 0) p.fences = p.fences.flatMap((f) => subtractInterval([f.iv], iv, this.#cmp).map((x) => ({ iv: x, at: f.at })));
     return iv;
@@ -322,13 +331,20 @@ export class RangeReader extends Reader implements RangeFillable {
     const p = this.#parts.get(ks);
     if (p === undefined) return false;
     const before = p.covered.length;
-    p.covered = subtractInterval(p.covered, iv, this.#cmp);
+    this.#cover(p, subtractInterval(p.covered, iv, this.#cmp));
     this.#dropRows(p, iv);
     if (p.covered.length === 0) {
       this.#bytes -= p.bytes;
       this.#parts.delete(ks);
     }
     return before > 0;
+  }
+
+  /** Makes `covered` the partition's intervals; a new one (merged, or what an eviction left) is used now. */
+  #cover(p: Partition, covered: Interval[]): void {
+    this.#intervals += covered.length - p.covered.length;
+    for (const s of covered) if (!this.#ticks.has(s)) this.#ticks.set(s, usage.tick++);
+    p.covered = covered;
   }
 
   /** The intervals a partition holds, as text, for tests and the admin view. */
@@ -376,8 +392,9 @@ export class RangeReader extends Reader implements RangeFillable {
     return this.#parts.has(key) || this.#candidates.has(key);
   }
 
+  /** Covered intervals, each evicted on its own ({@link sample}): what the memory budget counts as keys. */
   override get size(): number {
-    return this.#parts.size;
+    return this.#intervals;
   }
 
   override *keyRows(): IterableIterator<Row> {
@@ -392,15 +409,25 @@ export class RangeReader extends Reader implements RangeFillable {
   /** Each covered interval is a candidate of its own, named by a key only this state knows. */
   override sample(n: number, out: EvictionCandidate[]): number {
     if (this.#candidates.size > 4096) this.#candidates.clear();
-    let left = n;
-    for (const [ks, p] of this.#parts) {
-      for (const iv of p.covered) {
-        if (left-- <= 0) return this.#bytes;
-        const id = this.#nextCandidate++;
-        const keyRow: Row = [...p.keyRow, id];
-        this.#candidates.set(keyString(keyRow, this.#spec.fold), { part: ks, iv });
-        out.push({ keyRow, used: p.used });
+    const total = this.#intervals;
+    if (total === 0) return this.#bytes;
+    const from = this.#hand % total;
+    const take = Math.min(n, total);
+    this.#hand = from + take;
+    // Two passes at most: from the hand to the end, then from the start.
+    for (let pass = 0; pass < 2; pass++) {
+      let at = 0;
+      for (const [ks, p] of this.#parts) {
+        for (const iv of p.covered) {
+          const i = at++;
+          const inTurn = pass === 0 ? i >= from && i < from + take : i < from + take - total;
+          if (!inTurn) continue;
+          const keyRow: Row = [...p.keyRow, this.#nextCandidate++];
+          this.#candidates.set(keyString(keyRow, this.#spec.fold), { part: ks, iv });
+          out.push({ keyRow, used: this.#ticks.get(iv) ?? p.used });
+        }
       }
+      if (from + take <= total) break;
     }
     return this.#bytes;
   }
@@ -421,6 +448,7 @@ export class RangeReader extends Reader implements RangeFillable {
     const p = this.#parts.get(key);
     if (p === undefined) return false;
     this.#bytes -= p.bytes;
+    this.#intervals -= p.covered.length;
     this.#parts.delete(key);
     return true;
   }
@@ -430,6 +458,7 @@ export class RangeReader extends Reader implements RangeFillable {
     this.#parts.clear();
     this.#candidates.clear();
     this.#bytes = 0;
+    this.#intervals = 0;
     return n;
   }
 }

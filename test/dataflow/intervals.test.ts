@@ -133,3 +133,43 @@ describe('range reader (ordered state)', () => {
     assert.deepEqual(reader(null).read([1], iv(5, true, 3, true)), { rows: [] });
   });
 });
+
+describe('range reader under the memory budget', () => {
+  it('evicts the coldest intervals until the state is under its limit, the rest kept exact', async () => {
+    const { default: pino } = await import('pino');
+    const { MemoryBudget } = await import('../../src/views/memory-budget.js');
+    const { Graph } = await import('../../src/dataflow/graph.js');
+    const { buildCache } = await import('../../src/planner/build.js');
+    const { planSelect } = await import('../../src/planner/plan.js');
+    const { parseStatement } = await import('../../src/planner/parse.js');
+    const graph = new Graph();
+    const schema = { database: 'd', table: 't', columns: [{ name: 'id', dataType: 'int', scale: 0, collation: null, primary: true }, { name: 'v', dataType: 'int', scale: 0, collation: null }] };
+    const r = buildCache(graph, planSelect(parseStatement('SELECT id, v FROM t WHERE v BETWEEN ? AND ?'), schema, true), 'c').range!;
+    const { rowsAt } = await import('../oracle/rows-at.js');
+    // As the projection above the reader yields them: [id, v, v (the range), id (the tie)].
+    const table: Row[] = rowsAt(r.parents[0], Array.from({ length: 2000 }, (_, i) => [i, i]));
+    // 100 intervals of 10 rows, two values apart; the first 50 read again since.
+    for (let k = 0; k < 100; k++) {
+      const gap = iv(k * 20, true, k * 20 + 9, true);
+      r.rangeQuery([], gap, null).install(table.filter((x) => (x[1] as number) >= k * 20 && (x[1] as number) <= k * 20 + 9));
+    }
+    for (let k = 0; k < 50; k++) assert.ok('rows' in r.read([], iv(k * 20, true, k * 20 + 9, true)));
+    assert.equal(r.size, 100);
+    const full = r.usage().bytes;
+    const limited = new MemoryBudget(graph, Math.round(full / 2), pino({ level: 'silent' }));
+    for (let i = 0; i < 5 && r.size > 60; i++) limited.check();
+    assert.ok(r.size < 100 && r.size > 0, `${r.size} intervals left`);
+    const held = r.held([])!;
+    for (const c of held.covered) {
+      const got = held.rows.filter((x) => contains(c, x[1]));
+      assert.deepEqual(got, table.filter((x) => contains(c, x[1])));
+    }
+    // The intervals read again are kept before the others.
+    const kept = held.covered.filter((c) => (c.lo!.v as number) < 1000).length;
+    assert.ok(kept > (r.size - kept), `read again: ${kept} of ${r.size} kept`);
+  });
+});
+
+function contains(c: Interval, v: unknown): boolean {
+  return (c.lo === null || cmp(v as number, c.lo.v) > 0 || (c.lo.incl && v === c.lo.v)) && (c.hi === null || cmp(v as number, c.hi.v) < 0 || (c.hi.incl && v === c.hi.v));
+}
