@@ -27,7 +27,7 @@ import { PROXIED_ID, type ProxiedQueries } from './proxied-queries.js';
 import { RouteMemo, type MemoRoute } from './route-memo.js';
 import { explainCacheAnswer, explainLastAnswer } from './show-caches.js';
 import { fillThenRead, notServing, presentAnswer, type Filled } from './cache-reads.js';
-import { rangeAnswer } from './range-reads.js';
+import { rangeAnswer, rangeKey } from './range-reads.js';
 import type { RangeReader } from '../operators/range-reader.js';
 
 /** What the router needs from the engine. */
@@ -458,7 +458,9 @@ export class CacheRouter implements ReadRouter {
     cache.stats.misses++;
     if (this.backend.missPolicy === 'relay' && cache.relaysMisses) {
       cache.stats.relayedMisses++;
-      const h = hashKey(`${cache.id}\0${keyString(key)}`);
+      // Counted by partition, not by interval: each page of a keyset pagination is read once, and
+      // the fill behind the second page's miss brings the next pages with it.
+      const h = hashKey(`${cache.id}\0${keyString(rangeKey(cache, key).part, range.fold)}`);
       this.#missed.add(h);
       const again = this.#missed.estimate(h) > 1;
       if (again) this.backend.fillBehind(cache, [key]);

@@ -127,3 +127,30 @@ test('bounds MariaDB would convert go upstream', async () => {
     assert.deepEqual(got, want, `${sql} ${JSON.stringify(params)}`);
   }
 });
+
+test('under --miss-policy relay, keyset pages read once each are served from the cache after the second', async () => {
+  const relay = await startTestRotor(db, { missPolicy: 'relay' });
+  const conn = await relay.connect();
+  try {
+    const res = await relay.api<{ id: string }>('POST', '/api/caches', { sql: PAGE, database: db.name });
+    assert.equal(res.status, 201);
+    await relay.caughtUp();
+    let last = 0;
+    for (let n = 0; n < 5; n++) {
+      const sql = PAGE.replace('?', String(last));
+      const [want] = await direct.query({ sql, rowsAsArray: true, ...rawText });
+      const [got] = await conn.query({ sql, rowsAsArray: true, ...rawText });
+      assert.deepEqual(got, want, sql);
+      const rows = want as string[][];
+      if (rows.length < 3) break;
+      last = Number(rows[rows.length - 1][0]);
+      // The fill behind the second page's miss is off the client's path: let it land.
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const stats = (await relay.api<{ stats: { hits: number; relayedMisses: number } }>('GET', `/api/caches/${res.body.id}`)).body.stats;
+    assert.ok(stats.hits >= 1, `pages served from the cache: ${JSON.stringify(stats)}`);
+  } finally {
+    await conn.end();
+    await relay.stop();
+  }
+});
