@@ -338,6 +338,11 @@ export class Upqueries {
     });
   }
 
+  /** Changes whenever {@link invalidate} discards the fills out: a fill begun under another is not installed. */
+  get generation(): number {
+    return this.#generation;
+  }
+
   /** Discards every outstanding fill (DDL, shutdown): their answers are not installed. */
   invalidate(): void {
     this.#generation++;

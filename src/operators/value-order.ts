@@ -86,3 +86,23 @@ export function setOrder(members: ReadonlyArray<string>): ValueOrder {
     return x < y ? -1 : x > y ? 1 : 0;
   };
 }
+
+/**
+ * DATE, DATETIME and TIMESTAMP as points in time, so a date compares with a datetime as MariaDB
+ * compares them (`'2024-01-01'` = `'2024-01-01 00:00:00'`, `'…:00'` = `'…:00.000'`): both read with
+ * their time and six fractional digits written out. A range's parameter values are checked to be
+ * such text (planner/coerce.ts `coerceRangeParam`).
+ */
+export const temporalOrder: ValueOrder = (a, b) => {
+  const n = nulls(a, b);
+  if (n !== null) return n;
+  if (typeof a !== 'string' || typeof b !== 'string') return compareValues(a, b);
+  const x = pointInTime(a), y = pointInTime(b);
+  return x < y ? -1 : x > y ? 1 : 0;
+};
+
+function pointInTime(s: string): string {
+  if (s.length === 10) return `${s} 00:00:00.000000`;
+  if (s.length === 19) return `${s}.000000`;
+  return s.length < 26 ? s.padEnd(26, '0') : s;
+}

@@ -17,6 +17,7 @@ import { Filter } from '../operators/filter.js';
 import { Project } from '../operators/project.js';
 import { Aggregate } from '../operators/grouped.js';
 import { Reader, type SortKey } from '../operators/reader.js';
+import type { RangeReader } from '../operators/range-reader.js';
 import { Distinct } from '../operators/distinct.js';
 import { TopK } from '../operators/top-k.js';
 import { slackFor } from './limit.js';
@@ -25,6 +26,7 @@ import { ruleInfo } from './plan.js';
 import type { QueryPlan } from './query-plan.js';
 import { baseTableOf, orderOf, ruleOf, DEFAULT_BUILD, type BuildOptions } from './build-parts.js';
 import { buildJoin, type Add } from './build-join.js';
+import { buildRange } from './build-range.js';
 
 export interface BuiltCache {
   /** Every node the cache holds a reference to, top-down (the reader last). */
@@ -34,6 +36,8 @@ export interface BuiltCache {
   readonly paramFold: ReadonlyArray<KeyFold>;
   /** `LIMIT ?`: the top-k whose K grows with the bounds read ([note: limit-param]), else null. */
   readonly limitNode: TopK | null;
+  /** A range cache: its reader, which answers by intervals ([note: range-state]); absent otherwise. */
+  readonly range?: RangeReader;
 }
 
 /** The K a `LIMIT ?` cache starts with: a read asking for more rows grows it. [note: limit-param] */
@@ -80,6 +84,14 @@ export function buildCache(graph: Graph, plan: QueryPlan, cacheId: string, opts:
   const cols = plan.schema.columns;
   const nodes: Operator[] = [];
   const add = <T extends Operator>(op: T): T => { const n = graph.add(op); nodes.push(n); return n; };
+  if (plan.range !== null) {
+    // [note: range-state] A range cache: its ordered state is the reader (no aggregate, no top-k).
+    let source = sourceOf(add, plan, opts);
+    if (plan.where !== null) source = add(new Filter(source, plan.where));
+    const range = buildRange(graph, plan, plan.range, cacheId, source, add);
+    nodes.push(range);
+    return { nodes, reader: range, paramFold: range.fold, limitNode: null, range };
+  }
   const stages = buildStages(add, plan, opts);
   let top = stages.top;
   const stageInfo = stages.info;

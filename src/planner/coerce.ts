@@ -75,10 +75,30 @@ export function coerceParam(v: Value, c: ColumnInfo): Value | undefined {
       if (t === 'date') return DATE.test(v) ? v : undefined;
       // DATETIME/TIME keys depend on the column's fractional precision, which Rotor does not
       // track yet: leave those lookups to upstream rather than miss rows.
-      void TIME; void DATETIME;
+      void TIME;
       return undefined;
     }
     default:
       return undefined;
   }
+}
+
+/**
+ * A range's bound ([note: range-state]) as a value of the column it bounds, or undefined where the
+ * comparison MariaDB would make is not a plain order of the column's values (the statement goes
+ * upstream): NULL (no row is in such a range), a number against text or a date, a string that is
+ * not an integer against an integer column (`id > '1.5'`), a date that is not a real calendar
+ * date. A DATE, DATETIME or TIMESTAMP bound is a date (`2024-01-31`) or a datetime
+ * (`2024-01-31 10:00:00`, up to six fractional digits), as the values themselves are written.
+ */
+export function coerceRangeParam(v: Value, c: ColumnInfo): Value | undefined {
+  if (columnClass(c) !== 'temporal') return coerceParam(v, c);
+  if (typeof v !== 'string') return undefined;
+  if (!DATE.test(v) && !DATETIME.test(v)) return undefined;
+  const [y, m, d] = [Number(v.slice(0, 4)), Number(v.slice(5, 7)), Number(v.slice(8, 10))];
+  // Zero dates and days a month does not have are read by MariaDB as it pleases (sql_mode).
+  const day = new Date(Date.UTC(y, m - 1, d));
+  if (y === 0 || day.getUTCFullYear() !== y || day.getUTCMonth() !== m - 1 || day.getUTCDate() !== d) return undefined;
+  if (v.length > 10 && (Number(v.slice(11, 13)) > 23 || Number(v.slice(14, 16)) > 59 || Number(v.slice(17, 19)) > 59)) return undefined;
+  return v;
 }

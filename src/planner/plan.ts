@@ -17,6 +17,7 @@ import type { Collation } from '../dataflow/collation.js';
 import { parseLimit, type LimitSpec } from './limit.js';
 import { unsupported } from './unsupported.js';
 import type { ConcatSpec, ParamSpec, RuleSpec, SelectPlan, SlotSpec } from './query-plan.js';
+import { paramRange, rangeParams, rangePlan, type RangeBound } from './range.js';
 import { concatRule } from './group-concat.js';
 
 /** Resolves column references over a row made of several tables (a join). */
@@ -71,7 +72,7 @@ export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boole
   };
 
   // WHERE: parameter equalities among the top-level conjuncts, the rest constant predicates.
-  const paramNodes = new Map<AstNode, { column: number; multi: boolean; listable: boolean }>();
+  const paramNodes = new Map<AstNode, ParamSpec>();
   const constant: Expr[] = [];
   const conjuncts: AstNode[] = [];
   const split = (n: AstNode): void => {
@@ -79,6 +80,7 @@ export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boole
   };
   if (ast.where) split(ast.where as AstNode);
   const paramColumns = new Set<number>();
+  const rangeBounds: Array<RangeBound & { column: number }> = [];
   for (const c of conjuncts) {
     // `a = ? OR a = ? …` on one column: one parameter of several values, as `a IN (?, ?, …)`.
     const or = paramDisjunction(c);
@@ -93,6 +95,11 @@ export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boole
         continue;
       }
     }
+    const bounds = paramRange(c);
+    if (bounds !== null) {
+      for (const b of bounds) rangeBounds.push({ ...b, column: colIndex(b.ref, 'where clause') });
+      continue;
+    }
     const p = paramEquality(c);
     if (p !== null) {
       const col = colIndex(p.ref, 'where clause');
@@ -103,6 +110,7 @@ export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boole
     }
     constant.push(toExpr(c, (ref) => { const i = colIndex(ref, 'where clause'); return { i, name: cols[i].name, ...conditionMeta(cols[i]) }; }, 'WHERE'));
   }
+  for (const b of rangeParams(rangeBounds, paramColumns, cols)) paramNodes.set(b.node, { column: b.column, multi: false, listable: false, bound: b.side });
   const where: Expr | null = constant.length === 0 ? null : constant.length === 1 ? constant[0] : { k: 'and', args: constant };
 
   // Literal slots in textual order, numbering the parameters as they appear.
@@ -164,7 +172,7 @@ export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boole
   const grouped = new Set(groupNodes.flatMap((g) => { const r = columnRef(g); return r === null ? [] : [colIndex(r, 'group statement')]; }));
   for (let i = 0; i < params.length; i++) {
     const p = params[i];
-    params[i] = { ...p, listable: p.multi || !isAgg || grouped.has(p.column) };
+    params[i] = { ...p, listable: p.bound === undefined && (p.multi || !isAgg || grouped.has(p.column)) };
   }
   const addRule = (spec: RuleSpec, name: string): number => {
     const same = JSON.stringify(spec);
@@ -270,6 +278,9 @@ export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boole
     throw unsupported('SELECT', 'GROUP_CONCAT beside COUNT(DISTINCT …)');
   }
   if (distinct && orderBy.some((o) => !select.some((s) => s.stage === o.stage))) throw unsupported('ORDER BY', 'ordering SELECT DISTINCT by a column it does not select');
+  const range = rangeBounds.length === 0 ? null : rangePlan({ rangeBounds, params, cols, orderBy, limit, limitParam, isAgg, distinct, join: scope !== undefined });
+  // [note: in-list-union] One partition per read: `user_id IN (…)` in place of `user_id = ?` goes upstream.
+  if (range !== null) for (let i = 0; i < params.length; i++) params[i] = { ...params[i], listable: false };
   if (limit !== null || limitParam !== null) {
     // [note: total-order] Ties beyond the ORDER BY are broken the same way in the top-k node, the
     // reader and the upquery, so all three agree on which rows are the first k.
@@ -281,7 +292,7 @@ export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boole
   }
 
   return {
-    kind: 'select', schema, unqualified, params, where, having, select, orderBy, limit, limitParam, distinct, slots, stageNames, join: null,
+    kind: 'select', schema, unqualified, params, where, having, select, orderBy, limit, limitParam, distinct, range, slots, stageNames, join: null,
     aggregate: isAgg ? { groupBy, rules, scalar: groupNodes.length === 0 } : null,
   };
 }

@@ -31,6 +31,22 @@ export interface ParamSpec {
    * when `multi`.
    */
   readonly listable: boolean;
+  /** A bound of the query's range ({@link RangePlan}), not an equality: its value is coerced as a range's. */
+  readonly bound?: 'lower' | 'upper';
+}
+
+/**
+ * A range on one column (`col > ?`, `col <= ?`, `col BETWEEN ? AND ?`, at most one bound of
+ * each side), inside the partition its equality parameters name ([note: range-state]).
+ */
+export interface RangePlan {
+  /** Table column the range is on. */
+  readonly column: number;
+  /** The parameters (indexes into `params`) bounding it, and whether each bound is included. */
+  readonly lower: { readonly param: number; readonly incl: boolean } | null;
+  readonly upper: { readonly param: number; readonly incl: boolean } | null;
+  /** ORDER BY the column DESC (rows are read from the upper end). */
+  readonly desc: boolean;
 }
 
 export interface RuleSpec {
@@ -80,6 +96,8 @@ interface SelectShape {
   /** `LIMIT ?`: the numbers come from each read ([note: limit-param]); `limit` is null then. */
   readonly limitParam: LimitParam | null;
   readonly distinct: boolean;
+  /** A range parameter's column and bounds, or null ([note: range-state]). */
+  readonly range: RangePlan | null;
   readonly slots: ReadonlyArray<SlotSpec>;
   /** Names of the stage columns (for describe()). */
   readonly stageNames: ReadonlyArray<string>;

@@ -72,6 +72,7 @@ export function planUnion(ast: AstNode, schemas: ReadonlyArray<TableSchema>, unq
     at += count;
     const p: QueryPlan = join ? planJoin(own, mine, unqualified) : planSelect(own, mine[0], unqualified);
     if (p.aggregate !== null && p.aggregate.rules.some((r) => r.fn === 'GROUP_CONCAT')) throw unsupported('UNION', 'GROUP_CONCAT in a branch');
+    if (p.range !== null) throw unsupported('UNION', 'range parameters in a branch');
     if (all && p.params.some((x) => x.multi)) throw unsupported('UNION ALL', '`IN (?, …)` in a branch (the answer of several keys would repeat the other branches\' rows)');
     const offset = params.length;
     for (const s of p.slots) slots.push(s.kind === 'param' || s.kind === 'list-param' ? { kind: s.kind, param: s.param + offset } : s);

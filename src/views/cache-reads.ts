@@ -11,6 +11,7 @@ import type { Row } from '../dataflow/delta.js';
 import { keyString } from '../dataflow/state.js';
 import type { Cache } from './cache.js';
 import type { LimitSpec } from '../planner/limit.js';
+import { fillRangeKey } from './range-reads.js';
 
 /**
  * Fills `keys` of the cache's reader for a read that waits. For a single key, resolves to its rows
@@ -44,6 +45,9 @@ async function fillKeys(upqueries: Upqueries, log: Logger, cache: Cache, keys: R
   const before = upqueries.stats.upqueries;
   const started = performance.now();
   try {
+    const range = cache.built.range;
+    // A range cache's key is one partition and one interval ([note: range-state]).
+    if (range !== undefined) return keys.length === 1 ? await fillRangeKey(upqueries, log, cache, range, keys[0]) : undefined;
     await upqueries.request(cache.built.reader, keys);
     // Nothing ran since the fill was installed: these rows are its answer for this key, exact at
     // one position, unless they were joined (or united) from side keys filled at different positions

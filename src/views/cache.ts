@@ -9,7 +9,7 @@ import { LatencyHistogram } from '../latency.js';
 import type { TableSchema } from '../planner/schema.js';
 import { DEFAULT_BUILD as DEFAULT_SETTINGS, type BuildOptions, type BuiltCache, type CachePlan, type ViewDefinition } from '../planner/index.js';
 import { SEMI_JOIN_PREFIX } from '../planner/join.js';
-import { coerceParam } from '../planner/coerce.js';
+import { coerceParam, coerceRangeParam } from '../planner/coerce.js';
 import { readLimit, type LimitSpec } from '../planner/limit.js';
 import { qualifiedQuery, type QualifiedQuery } from '../planner/parse.js';
 import { alternateForms, parameterOf } from './statement-plan.js';
@@ -250,7 +250,7 @@ export class Cache {
       for (const src of bound[i]) {
         const raw = 'v' in src ? src.v : params[src.p];
         if (raw === undefined) return null;
-        const v = coerceParam(raw, info);
+        const v = this.plan.params[i].bound === undefined ? coerceParam(raw, info) : coerceRangeParam(raw, info);
         if (v === undefined) return null;
         values.push(v);
       }

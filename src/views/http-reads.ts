@@ -140,6 +140,7 @@ export class HttpReads implements KeyReadRouter {
     const why = notServing(cache, this.backend);
     if (why !== null) return failure('ERR_HTTP_UNAVAILABLE', [cache.def.name, why]);
     // Its row count is the statement's, not a parameter of the key ([note: limit-param]).
+    if (cache.built.range !== undefined) return failure('ERR_HTTP_BAD_KEY', [cache.def.name, 'its parameters bound a range, which HTTP reads do not serve yet: read it over SQL']);
     if (cache.plan.slots.some((sl) => sl.kind === 'limit')) return failure('ERR_HTTP_BAD_KEY', [cache.def.name, 'its LIMIT is a parameter, which an HTTP read cannot give: register the query with a constant LIMIT']);
     return this.#keysThenServe(cache, req);
   }

@@ -28,6 +28,8 @@ import { RouteMemo, type MemoRoute } from './route-memo.js';
 import { explainCacheAnswer, explainLastAnswer } from './show-caches.js';
 import { fillThenRead, notServing, presentAnswer, type Filled } from './cache-reads.js';
 import { UPQUERY_COLLATION } from '../upstream/connections.js';
+import { rangeAnswer, rangeKey } from './range-reads.js';
+import type { RangeReader } from '../operators/range-reader.js';
 
 /** What the router needs from the engine. */
 export interface RouterBackend {
@@ -224,7 +226,7 @@ export class CacheRouter implements ReadRouter {
     const keys = cache.keys(bound, NO_PARAMS);
     const route: MemoRoute = {
       mode, database: session.database, routingKey: key, candidates, cache, bound, keys,
-      readerKey: keys !== null && keys.length === 1 ? keyString(keys[0], cache.built.reader.fold) : null,
+      readerKey: keys !== null && keys.length === 1 && cache.built.range === undefined ? keyString(keys[0], cache.built.reader.fold) : null,
       limit: cache.readLimit(bound, NO_PARAMS),
       selectText: fp.selectStart >= 0 ? sql.slice(fp.selectStart, fp.selectEnd) : '',
       statement: fp.key,
@@ -428,6 +430,8 @@ export class CacheRouter implements ReadRouter {
   #serve(cache: Cache, keys: ReadonlyArray<Row>, limit: LimitSpec | null, columns: ReadonlyArray<ColumnDefinition>, readerKey: string | null = null): Routed {
     const t0 = performance.now();
     const reader = cache.built.reader;
+    const range = cache.built.range;
+    if (range !== undefined) return keys.length === 1 ? this.#serveRange(cache, range, keys[0], columns, t0) : this.#up('several keys of a range cache');
     if (limit !== null) {
       const rows = limit.count === 0 ? 0 : limit.offset + limit.count;
       const node = cache.built.limitNode;
@@ -454,6 +458,35 @@ export class CacheRouter implements ReadRouter {
     cache.stats.misses++;
     if (this.backend.missPolicy === 'relay' && cache.relaysMisses) return this.#relayMiss(cache, keys);
     return { kind: 'pending', answer: this.#filled(cache, keys, limit, columns) };
+  }
+
+  /**
+   * A read of a range cache ([note: range-state]): its rows when the covered intervals hold them;
+   * else a miss, relayed or filled as a keyed miss is.
+   */
+  #serveRange(cache: Cache, range: RangeReader, key: Row, columns: ReadonlyArray<ColumnDefinition>, t0: number): Routed {
+    const rows = rangeAnswer(cache, range, key);
+    if (rows !== undefined) {
+      cache.stats.hits++;
+      cache.latency.observe(performance.now() - t0);
+      return { kind: 'answer', answer: { kind: 'rows', columns, rows, cache: cache.def.name } };
+    }
+    cache.stats.misses++;
+    if (this.backend.missPolicy === 'relay' && cache.relaysMisses) {
+      cache.stats.relayedMisses++;
+      // Counted by partition, not by interval: each page of a keyset pagination is read once, and
+      // the fill behind the second page's miss brings the next pages with it.
+      const h = hashKey(`${cache.id}\0${keyString(rangeKey(cache, key).part, range.fold)}`);
+      this.#missed.add(h);
+      const again = this.#missed.estimate(h) > 1;
+      if (again) this.backend.fillBehind(cache, [key]);
+      const r = again ? MISS_FILLED : MISS_FIRST;
+      this.backend.recordUpstream(r.reason as string);
+      return r;
+    }
+    const answer = fillThenRead((c, k) => this.backend.fill(c, k), cache, [key], () => rangeAnswer(cache, range, key, false))
+      .then((filled): Answer | null => (filled === null ? null : { kind: 'rows', columns, rows: 'read' in filled ? filled.read : filled.installed, cache: cache.def.name }), () => null);
+    return { kind: 'pending', answer };
   }
 
   /**

@@ -336,6 +336,14 @@ describe('bad input', () => {
     assert.match(count.body.error.message, /1 parameter/);
   });
 
+  it('answers a read of a range cache with 400: its reads are SQL only ([note: range-state])', async () => {
+    const range = await rotor.register('SELECT title FROM item WHERE id > ? ORDER BY id LIMIT 2');
+    const r = await get(`/v1/caches/${range}?key=1`);
+    assert.equal(r.status, 400);
+    assert.equal(r.body.error.code, 'ERR_HTTP_BAD_KEY');
+    assert.match(r.body.error.message, /range/);
+  });
+
   it('answers malformed JSON, a wrong body shape, a big integer as a number and a wrong content type with 400/415', async () => {
     const bad = await lookup(items, '{"keys": [[1]');
     assert.equal(bad.status, 400);

@@ -1,5 +1,5 @@
 /**
- * The race test (single-table caches, top-k, DISTINCT and UNION): concurrent writers on a few
+ * The race test (single-table caches, top-k, DISTINCT, UNION and ranges): concurrent writers on a few
  * hot keys while readers keep missing on fresh and evicted keys. Once the binlog is drained, every
  * cached answer MUST equal MariaDB's, for every seed. The seed is in every failure message.
  */
@@ -45,10 +45,15 @@ for (const fillRead of FILL_READS) describe(`race (${fillRead} fills): writers o
         `SELECT id, v FROM ${table} WHERE k = ? ORDER BY v DESC, id LIMIT 3`,
         `SELECT DISTINCT k FROM ${table} WHERE k = ?`,
         `SELECT id, v FROM ${table} WHERE k = ? UNION SELECT id, v FROM ${table} WHERE v = ?`,
+        // Ranges ([note: range-state]): {lo} and {hi} are range parameters, bound apart from k.
+        `SELECT id, v FROM ${table} WHERE v > {lo} ORDER BY v, id LIMIT 4`,
+        `SELECT id, k FROM ${table} WHERE k = ? AND v BETWEEN {lo} AND {hi}`,
+        `SELECT id, v FROM ${table} WHERE id < {hi} ORDER BY id DESC LIMIT 3`,
       ];
       const caches = [];
-      for (const q of queries) caches.push(await f.engine.register({ sql: q }));
-      const bind = (q: string, k: number) => q.replace('k IN (?, ?)', `k IN (${k}, ${(k % KEYS) + 1})`).replace(/\?/g, String(k));
+      for (const q of queries) caches.push(await f.engine.register({ sql: q.replace(/\{lo\}|\{hi\}/g, '?') }));
+      const bind = (q: string, k: number) => q.replace('k IN (?, ?)', `k IN (${k}, ${(k % KEYS) + 1})`)
+        .replace('{lo}', String(k * 12)).replace('{hi}', String(k * 12 + 30)).replace(/\?/g, String(k));
 
       let writing = true;
       const writers = await Promise.all([1, 2, 3].map(() => mysql.createConnection({ uri: f.db.url, multipleStatements: true })));
