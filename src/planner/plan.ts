@@ -52,12 +52,6 @@ export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boole
   if (ast.with) throw unsupported('WITH', 'common table expressions');
   const distinct = ast.distinct === 'DISTINCT';
   const selectDistinct = distinct;
-  const parsedLimit = parseLimit(ast, Array.isArray(ast.orderby) && ast.orderby.length > 0);
-  const limitParam = parsedLimit !== null && 'parts' in parsedLimit ? parsedLimit : null;
-  const limit: LimitSpec | null = limitParam === null ? parsedLimit as LimitSpec | null : null;
-  // The LIMIT's own literals, when they are read from each statement.
-  const limitNodes = new Map<AstNode, 'count' | 'offset'>();
-  if (limitParam !== null) (((statement.limit ?? ast.limit) as AstNode).value as AstNode[]).forEach((v, i) => limitNodes.set(v, limitParam.parts[i]));
   if (ast.locking_read) throw unsupported('FOR UPDATE', 'locking reads');
   if (ast.into && (ast.into as AstNode).position) throw unsupported('INTO', 'SELECT … INTO');
   if (ast.window) throw unsupported('WINDOW', 'window functions');
@@ -112,6 +106,17 @@ export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boole
   }
   for (const b of rangeParams(rangeBounds, paramColumns, cols)) paramNodes.set(b.node, { column: b.column, multi: false, listable: false, bound: b.side });
   const where: Expr | null = constant.length === 0 ? null : constant.length === 1 ? constant[0] : { k: 'and', args: constant };
+
+  // [note: unique-limit] A LIMIT needs an ORDER BY to say which rows it keeps, unless the WHERE
+  // pins a unique key of the one table: then there is at most one row per key to keep.
+  const ordered = Array.isArray(ast.orderby) && ast.orderby.length > 0;
+  const oneRow = !ordered && scope === undefined && ast.limit != null && pinsUniqueKey(cols, conjuncts, paramNodes, colIndex);
+  const parsedLimit = parseLimit(ast, ordered || oneRow);
+  const limitParam = parsedLimit !== null && 'parts' in parsedLimit ? parsedLimit : null;
+  const limit: LimitSpec | null = limitParam === null ? parsedLimit as LimitSpec | null : null;
+  // The LIMIT's own literals, when they are read from each statement.
+  const limitNodes = new Map<AstNode, 'count' | 'offset'>();
+  if (limitParam !== null) (((statement.limit ?? ast.limit) as AstNode).value as AstNode[]).forEach((v, i) => limitNodes.set(v, limitParam.parts[i]));
 
   // Literal slots in textual order, numbering the parameters as they appear.
   const params: ParamSpec[] = [];
@@ -281,6 +286,9 @@ export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boole
   const range = rangeBounds.length === 0 ? null : rangePlan({ rangeBounds, params, cols, orderBy, limit, limitParam, isAgg, distinct, join: scope !== undefined });
   // [note: in-list-union] One partition per read: `user_id IN (…)` in place of `user_id = ?` goes upstream.
   if (range !== null) for (let i = 0; i < params.length; i++) params[i] = { ...params[i], listable: false };
+  // [note: unique-limit] One row per key, but not per list of keys: `id IN (1, 2) LIMIT 1` keeps a
+  // row MariaDB chooses. Such a statement goes upstream.
+  if (oneRow) for (let i = 0; i < params.length; i++) params[i] = { ...params[i], listable: false };
   if (limit !== null || limitParam !== null) {
     // [note: total-order] Ties beyond the ORDER BY are broken the same way in the top-k node, the
     // reader and the upquery, so all three agree on which rows are the first k.
@@ -309,6 +317,34 @@ function paramDisjunction(n: AstNode): Array<NonNullable<ReturnType<typeof param
     return true;
   };
   return walk(n) ? out : null;
+}
+
+/**
+ * [note: unique-limit] True when the top-level conjuncts bind every column of the primary key, or
+ * a column that alone is a UNIQUE index, to one value each (`col = ?`, or `col = constant`): the
+ * table has at most one such row (NULL equals nothing, so a UNIQUE column's NULLs never match).
+ */
+function pinsUniqueKey(
+  cols: ReadonlyArray<ColumnInfo>, conjuncts: ReadonlyArray<AstNode>, paramNodes: ReadonlyMap<AstNode, ParamSpec>,
+  colIndex: (ref: { table: string | null; column: string }, clause: string) => number,
+): boolean {
+  const pinned = new Set<number>();
+  for (const spec of paramNodes.values()) if (!spec.multi && spec.bound === undefined) pinned.add(spec.column);
+  for (const c of conjuncts) {
+    if (c.type !== 'binary_expr' || c.operator !== '=') continue;
+    const l = c.left as AstNode, r = c.right as AstNode;
+    const ref = columnRef(l) ?? columnRef(r);
+    const other = columnRef(l) !== null ? r : l;
+    if (ref !== null && isConstantLiteral(other)) pinned.add(colIndex(ref, 'where clause'));
+  }
+  const primary = cols.flatMap((c, i) => (c.primary === true ? [i] : []));
+  if (primary.length > 0 && primary.every((i) => pinned.has(i))) return true;
+  return cols.some((c, i) => c.unique === true && pinned.has(i));
+}
+
+/** A number or a quoted string written in the statement (not NULL, not an expression). */
+function isConstantLiteral(n: AstNode): boolean {
+  return n.type === 'number' || n.type === 'single_quote_string' || n.type === 'string';
 }
 
 function paramEquality(n: AstNode): { ref: { table: string | null; column: string }; node: AstNode; multi: boolean } | null {

@@ -17,6 +17,8 @@ export interface ColumnInfo {
   readonly collation: string | null;
   /** Part of the primary key (top-k breaks ties by it). */
   readonly primary?: boolean;
+  /** The only column of a UNIQUE index (information_schema's COLUMN_KEY `UNI`). [note: unique-limit] */
+  readonly unique?: boolean;
   /** Declared NOT NULL (`NOT IN (SELECT …)` needs it on both sides: [note: anti-join]). Absent in definitions persisted before it was kept. */
   readonly notNull?: boolean;
   /** INVISIBLE: selected only by name, never by `*`. */

@@ -97,6 +97,9 @@ export async function loadTable(control: mysql.Pool, database: string, table: st
         scale: r.NUMERIC_SCALE === null ? 0 : Number(r.NUMERIC_SCALE),
         collation: r.COLLATION_NAME === null ? null : String(r.COLLATION_NAME),
         ...(r.COLUMN_KEY === 'PRI' ? { primary: true } : {}),
+        // UNI: the first column of a UNIQUE index, and that index's only one (a composite UNIQUE
+        // index shows MUL, or PRI on every column when it stands in for a missing primary key).
+        ...(r.COLUMN_KEY === 'UNI' ? { unique: true } : {}),
         ...(r.IS_NULLABLE === 'NO' ? { notNull: true } : {}),
         ...(/\bINVISIBLE\b/i.test(String(r.EXTRA ?? '')) ? { invisible: true } : {}),
         ...(members !== null ? { members } : {}),

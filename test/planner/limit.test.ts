@@ -105,3 +105,36 @@ describe('planner: LIMIT ? [note: limit-param]', () => {
     assert.throws(() => plan('SELECT id FROM story ORDER BY id LIMIT 1.5 OFFSET ?'), /non-negative integer/);
   });
 });
+
+describe('[note: unique-limit] LIMIT without ORDER BY on a unique key', () => {
+  const withEmail: TableSchema = { ...story, table: 'story', columns: [...story.columns, { name: 'slug', dataType: 'varchar', scale: 0, collation: 'utf8mb4_general_ci', unique: true }] };
+  const pair: TableSchema = {
+    database: 'd', table: 'member',
+    columns: [
+      { name: 'team', dataType: 'int', scale: 0, collation: null, primary: true },
+      { name: 'user', dataType: 'int', scale: 0, collation: null, primary: true },
+      { name: 'role', dataType: 'varchar', scale: 0, collation: 'utf8mb4_general_ci' },
+    ],
+  };
+
+  it('is planned when every primary key column, or a UNIQUE column, is bound to one value', () => {
+    assert.deepEqual(plan('SELECT * FROM story WHERE id = ? LIMIT 1').limit, { count: 1, offset: 0 });
+    assert.deepEqual(plan("SELECT id FROM story WHERE slug = ? AND title <> 'x' LIMIT 1", withEmail).limit, { count: 1, offset: 0 });
+    assert.deepEqual(plan("SELECT id FROM story WHERE slug = 'home' LIMIT 1", withEmail).limit, { count: 1, offset: 0 });
+    assert.deepEqual(plan('SELECT role FROM member WHERE team = ? AND user = ? LIMIT 21', pair).limit, { count: 21, offset: 0 });
+    assert.deepEqual(plan('SELECT title FROM story WHERE id = ? LIMIT ? OFFSET ?').limitParam, { parts: ['count', 'offset'] });
+  });
+
+  it('keeps its parameters from being read as lists (several keys: the LIMIT would choose)', () => {
+    assert.ok(plan('SELECT * FROM story WHERE id = ? LIMIT 1').params.every((p) => !p.listable));
+    assert.ok(plan('SELECT * FROM story WHERE id = ?').params.every((p) => p.listable), 'without a LIMIT they are');
+  });
+
+  it('is refused when a row is not pinned: part of the key, a list, another column, a range', () => {
+    assert.throws(() => plan('SELECT role FROM member WHERE team = ? LIMIT 1', pair), /LIMIT without ORDER BY/);
+    assert.throws(() => plan('SELECT id FROM story WHERE id IN (?, ?) LIMIT 1'), /LIMIT without ORDER BY/);
+    assert.throws(() => plan('SELECT id FROM story WHERE author_id = ? LIMIT 1'), /LIMIT without ORDER BY/);
+    assert.throws(() => plan('SELECT id FROM story WHERE id = ? OR author_id = ? LIMIT 1'));
+    assert.throws(() => plan('SELECT id FROM log WHERE id = ? LIMIT 1', noKey), /LIMIT without ORDER BY/);
+  });
+});
