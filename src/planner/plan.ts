@@ -363,7 +363,7 @@ function paramEquality(n: AstNode): { ref: { table: string | null; column: strin
   return null;
 }
 
-export type ColumnMeta = { i: number; name: string; numeric: boolean; collation: Collation | null; temporal: boolean; real?: boolean };
+export type ColumnMeta = { i: number; name: string; numeric: boolean; collation: Collation | null; temporal: boolean; real?: boolean; notNull?: boolean };
 
 /** How a condition compares a column of this type (numerically, as `_ci` text; temporal ones are refused). */
 /**
@@ -372,7 +372,7 @@ export type ColumnMeta = { i: number; name: string; numeric: boolean; collation:
  */
 export function conditionMeta(c: ColumnInfo): Omit<ColumnMeta, 'i' | 'name'> {
   const real = columnClass(c) === 'float';
-  return { numeric: isNumericColumn(c), collation: collationOf(c), temporal: columnClass(c) === 'temporal', ...(real ? { real } : {}) };
+  return { numeric: isNumericColumn(c), collation: collationOf(c), temporal: columnClass(c) === 'temporal', ...(real ? { real } : {}), ...(c.notNull === true ? { notNull: true } : {}) };
 }
 
 /**
@@ -420,6 +420,13 @@ export function toExpr(n: AstNode, column: ((ref: { table: string | null; column
     }
     if (op === 'IS' || op === 'IS NOT') {
       if (r.type !== 'null') throw unsupported(clause, `${op} ${describeNode(r)}`);
+      // A nullable DATE/TIME column is NULL or not like any other (soft deletes' `deleted_at IS
+      // NULL`); a NOT NULL DATE/DATETIME one IS NULL where it holds a zero date, in MariaDB: refused.
+      const lref = columnRef(l);
+      const m = lref !== null && column !== null ? column(lref) : null;
+      if (m !== null && m.temporal && m.notNull !== true) {
+        return { k: 'isnull', a: { k: 'col', i: m.i, name: m.name, numeric: false, collation: null }, neg: op === 'IS NOT' };
+      }
       return { k: 'isnull', a: rec(l), neg: op === 'IS NOT' };
     }
     if ((op === 'IN' || op === 'NOT IN') && r.type === 'expr_list') {

@@ -83,3 +83,18 @@ describe('planner', () => {
     assert.throws(() => parseStatement('SELEC id FROM'), (e: unknown) => e instanceof RotorError && e.code === 'ERR_CACHE_PARSE');
   });
 });
+
+describe('planner: IS NULL on DATE/TIME columns', () => {
+  const soft: TableSchema = { ...t, columns: [...t.columns, { name: 'dd', dataType: 'date', scale: 0, collation: null, notNull: true }] };
+  const planSoft = (sql: string) => planSelect(parseStatement(sql), soft, true);
+
+  it('plans IS [NOT] NULL of a nullable one (soft deletes), and still refuses comparing one', () => {
+    assert.deepEqual(planSoft('SELECT id FROM t WHERE g = ? AND ts IS NULL').where, { k: 'isnull', a: { k: 'col', i: 4, name: 'ts', numeric: false, collation: null }, neg: false });
+    assert.equal(planSoft('SELECT id FROM t WHERE g = ? AND NOT (ts IS NOT NULL)').where?.k, 'not');
+    assert.throws(() => planSoft("SELECT id FROM t WHERE g = ? AND ts > '2024-01-01'"), /DATE\/TIME/);
+  });
+
+  it('refuses IS NULL of a NOT NULL one: MariaDB finds its zero dates by it', () => {
+    assert.throws(() => planSoft('SELECT id FROM t WHERE g = ? AND dd IS NULL'), /DATE\/TIME column dd/);
+  });
+});
