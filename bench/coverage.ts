@@ -14,8 +14,8 @@
  * Writes bench/results/coverage.{json,md,svg}.
  *
  *   npm run bench:coverage
- *   npm run bench:coverage -- --rotor-root /work/main
- *   npm run bench:coverage -- --baseline /work/main
+ *   npm run bench:coverage -- --rotor-root ../other-checkout
+ *   npm run bench:coverage -- --baseline ../main-before   # another checkout as "before", same run
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
