@@ -5,45 +5,24 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Engine, type EngineUpstream } from '../../src/views/engine.js';
-import { UpstreamClient } from '../../src/upstream/upstream-client.js';
-import type { SnapshotResult } from '../../src/dataflow/upquery.js';
+import { Engine } from '../../src/views/engine.js';
 import { freshDatabase, type TestDatabase } from '../support/servers.js';
-import { route, sessionFor } from './support.js';
-
-class SlowUpstream extends UpstreamClient implements EngineUpstream {
-  outstanding = 0;
-  peak = 0;
-  release: Array<() => void> = [];
-  override async snapshotQuery(sql: string, locking?: boolean): Promise<SnapshotResult> {
-    this.outstanding++;
-    this.peak = Math.max(this.peak, this.outstanding);
-    await new Promise<void>((r) => this.release.push(r));
-    try { return await super.snapshotQuery(sql, locking); } finally { this.outstanding--; }
-  }
-}
+import { HeldUpstream, route, sessionFor } from './support.js';
 
 describe('background fills (review)', () => {
   let db: TestDatabase;
   let engine: Engine;
-  let up: SlowUpstream;
+  let up: HeldUpstream;
 
   before(async () => {
     db = await freshDatabase('views_relay_backlog');
     await db.admin.query('CREATE TABLE kv (k INT PRIMARY KEY, v INT NOT NULL); INSERT INTO kv SELECT seq, seq FROM seq_1_to_1000');
-    up = new SlowUpstream(db.url);
+    up = new HeldUpstream(db.url);
     engine = new Engine({ upstreamUrl: db.url, defaultDatabase: db.name, dataDir: null, missPolicy: 'relay' }, up);
     await engine.register({ sql: 'SELECT v FROM kv WHERE k = ?' });
   });
   after(async () => {
-    // Releasing reads lets waiting ones start ([note: miss-batching]): release until all are done.
-    let done = false;
-    const settled = engine.settled().then(() => { done = true; });
-    while (!done) {
-      for (const r of up.release.splice(0)) r();
-      await new Promise((r) => setTimeout(r, 5));
-    }
-    await settled;
+    await up.drainAll(engine);
     await engine.close();
     await db.drop();
   });

@@ -5,29 +5,9 @@
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Engine, type EngineUpstream } from '../../src/views/engine.js';
-import { UpstreamClient } from '../../src/upstream/upstream-client.js';
-import type { SnapshotResult } from '../../src/dataflow/upquery.js';
+import { Engine } from '../../src/views/engine.js';
 import { freshDatabase, type TestDatabase } from '../support/servers.js';
-import { route, sessionFor, type Asked } from './support.js';
-
-/** An upstream whose reads wait to be released, two connections wide; it counts the keys each read asked for. */
-class HeldUpstream extends UpstreamClient implements EngineUpstream {
-  outstanding = 0;
-  peak = 0;
-  readonly statements: string[] = [];
-  readonly release: Array<() => void> = [];
-  override get concurrency(): number {
-    return 2;
-  }
-  override async snapshotQuery(sql: string, locking?: boolean): Promise<SnapshotResult> {
-    this.outstanding++;
-    this.peak = Math.max(this.peak, this.outstanding);
-    this.statements.push(sql);
-    await new Promise<void>((r) => this.release.push(r));
-    try { return await super.snapshotQuery(sql, locking); } finally { this.outstanding--; }
-  }
-}
+import { HeldUpstream, route, sessionFor, type Asked } from './support.js';
 
 describe('[note: miss-batching] misses while the upquery connections are busy', () => {
   let db: TestDatabase;
@@ -37,19 +17,12 @@ describe('[note: miss-batching] misses while the upquery connections are busy', 
   before(async () => {
     db = await freshDatabase('views_miss_batching');
     await db.admin.query('CREATE TABLE kv (k INT PRIMARY KEY, v INT NOT NULL); INSERT INTO kv SELECT seq, seq FROM seq_1_to_100');
-    up = new HeldUpstream(db.url);
+    up = new HeldUpstream(db.url, 2);
     engine = new Engine({ upstreamUrl: db.url, defaultDatabase: db.name, dataDir: null, missPolicy: 'fill' }, up);
     await engine.register({ sql: 'SELECT v FROM kv WHERE k = ?' });
   });
   after(async () => {
-    // Releasing reads lets waiting ones start ([note: miss-batching]): release until all are done.
-    let done = false;
-    const settled = engine.settled().then(() => { done = true; });
-    while (!done) {
-      for (const r of up.release.splice(0)) r();
-      await new Promise((r) => setTimeout(r, 5));
-    }
-    await settled;
+    await up.drainAll(engine);
     await engine.close();
     await db.drop();
   });

@@ -193,3 +193,41 @@ export function budgetFixture(prefix: string, authors = false, engine: Partial<E
     ${authors ? `CREATE TABLE author (id INT PRIMARY KEY, name VARCHAR(40)); INSERT INTO author VALUES ${names};` : ''}
   `, { engine: { memoryLimitBytes: BUDGET_LIMIT, ...engine } });
 }
+
+/**
+ * An upstream whose fill reads wait until the test releases them (`release`), counting how many
+ * run at once and what each asked; `width` stands for its connections ([note: miss-batching]).
+ */
+export class HeldUpstream extends UpstreamClient implements EngineUpstream {
+  outstanding = 0;
+  peak = 0;
+  readonly statements: string[] = [];
+  readonly release: Array<() => void> = [];
+
+  constructor(url: string, readonly width?: number) {
+    super(url);
+  }
+
+  override get concurrency(): number {
+    return this.width ?? super.concurrency;
+  }
+
+  override async snapshotQuery(sql: string, locking?: boolean): Promise<SnapshotResult> {
+    this.outstanding++;
+    this.peak = Math.max(this.peak, this.outstanding);
+    this.statements.push(sql);
+    await new Promise<void>((r) => this.release.push(r));
+    try { return await super.snapshotQuery(sql, locking); } finally { this.outstanding--; }
+  }
+
+  /** Releases reads, and those that start meanwhile, until `engine` has none left. */
+  async drainAll(engine: Engine): Promise<void> {
+    let done = false;
+    const settled = engine.settled().then(() => { done = true; });
+    while (!done) {
+      for (const r of this.release.splice(0)) r();
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await settled;
+  }
+}

@@ -20,6 +20,7 @@
 import { columnRef, type AstNode } from '../parse.js';
 import { unsupported } from '../unsupported.js';
 import { andAll, conjuncts } from '../join.js';
+import { mapColumnRefs } from './map-refs.js';
 
 interface Column {
   readonly expr: AstNode;
@@ -41,29 +42,17 @@ export function mergeGrouped(ast: AstNode, d: AstNode, inner: AstNode): AstNode 
   const outerAliases = new Set((ast.columns as AstNode[]).map((c) => c.as).filter((a): a is string => typeof a === 'string').map((a) => a.toLowerCase()));
   let aggregates = false;
 
-  const map = (node: unknown, clause: string, aliasOk = false): unknown => {
-    if (Array.isArray(node)) return node.map((x) => map(x, clause, aliasOk));
-    if (node === null || typeof node !== 'object') return node;
-    const n = node as AstNode;
-    if (n.type === 'column_ref') {
-      const ref = columnRef(n) as { table: string | null; column: string };
-      if (ref.table !== null && ref.table.toLowerCase() !== alias.toLowerCase()) throw unsupported(clause, `${ref.table}.${ref.column}: the only table here is ${alias}`);
-      const c = named.get(ref.column.toLowerCase());
-      if (c !== undefined) {
-        aggregates ||= c.aggregate;
-        return c.expr;
-      }
-      if (aliasOk && ref.table === null && outerAliases.has(ref.column.toLowerCase())) return n;
-      throw unsupported(clause, `${ref.column} is not a column of the derived table ${alias}`);
+  const map = (node: unknown, clause: string, aliasOk = false): unknown => mapColumnRefs(node, clause, (n) => {
+    const ref = columnRef(n) as { table: string | null; column: string };
+    if (ref.table !== null && ref.table.toLowerCase() !== alias.toLowerCase()) throw unsupported(clause, `${ref.table}.${ref.column}: the only table here is ${alias}`);
+    const c = named.get(ref.column.toLowerCase());
+    if (c !== undefined) {
+      aggregates ||= c.aggregate;
+      return c.expr;
     }
-    if (n.ast !== undefined || n.type === 'select') throw unsupported(clause, 'a subquery over a derived table');
-    let out: Record<string, unknown> | null = null;
-    for (const [k, v] of Object.entries(n)) {
-      const w = map(v, clause, aliasOk);
-      if (w !== v) (out ??= { ...n })[k] = w;
-    }
-    return out ?? n;
-  };
+    if (aliasOk && ref.table === null && outerAliases.has(ref.column.toLowerCase())) return n;
+    throw unsupported(clause, `${ref.column} is not a column of the derived table ${alias}`);
+  });
 
   const select = (ast.columns as AstNode[]).flatMap((c): AstNode[] => {
     const ref = columnRef(c.expr as AstNode);

@@ -17,6 +17,7 @@
 import { columnRef, type AstNode } from '../parse.js';
 import { unsupported } from '../unsupported.js';
 import { mergeGrouped } from './derived-grouped.js';
+import { mapColumnRefs } from './map-refs.js';
 
 /**
  * Returns `ast` itself when nothing merges. Derived tables inside merge first (a view over a view
@@ -100,20 +101,7 @@ function mergeTop(ast: AstNode): AstNode {
     if (aliasOk && ref.table === null && outerAliases.has(ref.column.toLowerCase())) return node;
     throw unsupported(clause, `${ref.column} is not a column of the derived table ${alias}`);
   };
-  const map = (node: unknown, clause: string, aliasOk = false): unknown => {
-    if (Array.isArray(node)) return node.map((x) => map(x, clause, aliasOk));
-    if (node === null || typeof node !== 'object') return node;
-    const n = node as AstNode;
-    if (n.type === 'column_ref') return mapRef(n, clause, aliasOk);
-    // A subquery has its own scope: refused here rather than read wrongly.
-    if (n.ast !== undefined || n.type === 'select') throw unsupported(clause, 'a subquery over a derived table');
-    let out: Record<string, unknown> | null = null;
-    for (const [k, v] of Object.entries(n)) {
-      const w = map(v, clause, aliasOk);
-      if (w !== v) (out ??= { ...n })[k] = w;
-    }
-    return out ?? n;
-  };
+  const map = (node: unknown, clause: string, aliasOk = false): unknown => mapColumnRefs(node, clause, (n) => mapRef(n, clause, aliasOk));
 
   const columns = (ast.columns as AstNode[]).flatMap((c): AstNode[] => {
     const expr = c.expr as AstNode;
