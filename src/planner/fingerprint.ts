@@ -14,6 +14,7 @@
  * [note: hot-path] Runs for every SELECT the proxy sees: one pass over the string, no regexes.
  */
 import type { Value } from '../values.js';
+import { KnownWords, WORD_HASH, wordHash } from './known-words.js';
 import { SeenOnce } from './seen-once.js';
 
 /**
@@ -65,6 +66,16 @@ const KEYWORDS = new Set([
   'DROP', 'SHOW', 'CACHE', 'CACHES', 'FOR', 'UPDATE', 'SHARE', 'LOCK', 'MODE', 'XOR', 'DIV', 'MOD', 'EXISTS',
 ]);
 
+/** Words that end a FROM clause at its own depth. */
+const FROM_ENDS = new Set(['WHERE', 'GROUP', 'HAVING', 'ORDER', 'LIMIT', 'UNION', 'FOR', 'LOCK', 'INTO', 'WINDOW', 'PROCEDURE', 'EXCEPT', 'INTERSECT']);
+/** Words that may come before JOIN. */
+const JOIN_MODIFIERS = new Set(['INNER', 'LEFT', 'RIGHT', 'OUTER', 'CROSS', 'NATURAL']);
+/**
+ * Every word the fingerprint and its table scan compare a word with: a word token's `kw`. The
+ * keywords are also upper-cased in keys.
+ */
+const KNOWN = new KnownWords(KEYWORDS, [...FROM_ENDS, ...JOIN_MODIFIERS, 'STRAIGHT_JOIN']);
+
 const enum C {
   Space = 32, Tab = 9, Nl = 10, Cr = 13, Quote = 39, DQuote = 34, Backtick = 96, Backslash = 92,
   Dash = 45, Hash = 35, Slash = 47, Star = 42, Dot = 46, Semi = 59, LParen = 40, RParen = 41, Comma = 44,
@@ -79,7 +90,23 @@ function isSpace(c: number): boolean {
   return c === C.Space || c === C.Tab || c === C.Nl || c === C.Cr || c === 12 || c === 11;
 }
 
-export interface Tok { readonly t: 'word' | 'lit' | 'param' | 'punct' | 'raw'; readonly text: string; readonly value?: Value; readonly start: number; readonly end: number }
+export interface Tok {
+  readonly t: 'word' | 'lit' | 'param' | 'punct' | 'raw';
+  readonly text: string;
+  readonly value: Value | undefined;
+  readonly start: number;
+  readonly end: number;
+  /**
+   * A word's upper-case spelling when that is one of the words the fingerprint knows
+   * ({@link KNOWN}: what `text.toUpperCase()` would be compared with), else ''. '' for any other token.
+   */
+  readonly kw: string;
+}
+
+/** A token; every token has the same fields, in the same order (one object shape). */
+function tok(t: Tok['t'], text: string, value: Value | undefined, start: number, end: number, kw = ''): Tok {
+  return { t, text, value, start, end, kw };
+}
 
 /** Splits a statement into tokens; null when it holds something the fingerprint must not guess. */
 export function tokenize(sql: string, mode: number): Tok[] | null {
@@ -125,7 +152,7 @@ export function tokenize(sql: string, mode: number): Tok[] | null {
         j++;
       }
       i = j + 1;
-      out.push({ t: 'lit', text: '?', value: s, start, end: i });
+      out.push(tok('lit', '?', s, start, i));
       continue;
     }
     if (c === C.Backtick) {
@@ -134,7 +161,8 @@ export function tokenize(sql: string, mode: number): Tok[] | null {
       const inner = sql.slice(i + 1, e);
       let plain = inner.length > 0 && !KEYWORDS.has(inner.toUpperCase()) && !(inner.charCodeAt(0) >= C.Zero && inner.charCodeAt(0) <= C.Nine);
       for (let k = 0; plain && k < inner.length; k++) plain = isIdentChar(inner.charCodeAt(k));
-      out.push({ t: 'word', text: plain ? inner : sql.slice(i, e + 1), start: i, end: e + 1 });
+      const text = plain ? inner : sql.slice(i, e + 1);
+      out.push(tok('word', text, undefined, i, e + 1, KNOWN.get(text.toUpperCase())?.upper ?? ''));
       i = e + 1;
       continue;
     }
@@ -143,13 +171,15 @@ export function tokenize(sql: string, mode: number): Tok[] | null {
       if (c === C.Zero && (sql.charCodeAt(i + 1) === 120 || sql.charCodeAt(i + 1) === 98)) {
         let j = i + 2;
         while (j < n && isIdentChar(sql.charCodeAt(j))) j++;
-        out.push({ t: 'raw', text: sql.slice(i, j), start, end: j });
+        out.push(tok('raw', sql.slice(i, j), undefined, start, j));
         i = j;
         continue;
       }
       let j = i;
       let isInt = true;
-      while (j < n && isDigit(sql.charCodeAt(j))) j++;
+      // The integer's value as its digits go by: exact below 16 digits (< 2^53), as Number(text).
+      let v = 0;
+      for (let d = sql.charCodeAt(j); j < n && isDigit(d); d = sql.charCodeAt(++j)) v = v * 10 + (d - C.Zero);
       if (sql.charCodeAt(j) === C.Dot) { isInt = false; j++; while (j < n && isDigit(sql.charCodeAt(j))) j++; }
       const e = sql.charCodeAt(j);
       if (e === 101 || e === 69) {
@@ -159,23 +189,29 @@ export function tokenize(sql: string, mode: number): Tok[] | null {
       if (j < n && isIdentChar(sql.charCodeAt(j))) {
         // An identifier starting with digits (`1abc`): keep it whole.
         while (j < n && isIdentChar(sql.charCodeAt(j))) j++;
-        out.push({ t: 'word', text: sql.slice(start, j), start, end: j });
+        out.push(tok('word', sql.slice(start, j), undefined, start, j));
         i = j;
         continue;
       }
-      const text = sql.slice(start, j);
-      out.push({ t: 'lit', text: '?', value: isInt ? integer(text) : text, start, end: j });
+      out.push(tok('lit', '?', !isInt ? sql.slice(start, j) : j - start < 16 ? v : integer(sql.slice(start, j)), start, j));
       i = j;
       continue;
     }
     if (isIdentChar(c)) {
       const start = i;
+      // The word's hash, for KNOWN, as it is scanned: no upper-cased copy. [note: hot-path]
+      let h = wordHash(WORD_HASH, c);
+      let ascii = c < 128;
       let j = i + 1;
-      while (j < n && isIdentChar(sql.charCodeAt(j))) j++;
-      const word = sql.slice(start, j);
+      for (; j < n; j++) {
+        const d = sql.charCodeAt(j);
+        if (!isIdentChar(d)) break;
+        h = wordHash(h, d);
+        if (d > 127) ascii = false;
+      }
       const next = sql.charCodeAt(j);
       // x'..', b'..', N'..' and _charset'..' literals: context-typed, keep them verbatim.
-      if (next === C.Quote && (word.length === 1 || word.charCodeAt(0) === 95)) {
+      if (next === C.Quote && (j - start === 1 || c === 95)) {
         // The quoted part ends where the server's string ends (escapes and doubled quotes included).
         let e = j + 1;
         for (;;) {
@@ -188,29 +224,51 @@ export function tokenize(sql: string, mode: number): Tok[] | null {
           }
           e++;
         }
-        out.push({ t: 'raw', text: sql.slice(start, e + 1), start, end: e + 1 });
+        out.push(tok('raw', sql.slice(start, e + 1), undefined, start, e + 1));
         i = e + 1;
         continue;
       }
-      const upper = word.toUpperCase();
-      out.push({ t: 'word', text: KEYWORDS.has(upper) ? upper : word, start, end: j });
+      // A word with other than ASCII characters is known by what toUpperCase makes of it (`ſelect`).
+      const known = ascii ? KNOWN.find(sql, start, j, h) : KNOWN.get(sql.slice(start, j).toUpperCase());
+      // Keywords are upper-cased; other words keep their case.
+      out.push(tok('word', known?.keyword === true ? known.upper : sql.slice(start, j), undefined, start, j, known?.upper ?? ''));
       i = j;
       continue;
     }
-    if (c === C.Question) { out.push({ t: 'param', text: '?', start: i, end: i + 1 }); i++; continue; }
+    if (c === C.Question) { out.push(tok('param', '?', undefined, i, i + 1)); i++; continue; }
     // Multi-character operators.
-    const two = sql.slice(i, i + 2);
-    if (two === '<=' || two === '>=' || two === '<>' || two === '!=' || two === '||' || two === '&&' || two === ':=' || two === '<<' || two === '>>') {
-      if (two === '<=' && sql.charCodeAt(i + 2) === 62) { out.push({ t: 'punct', text: '<=>', start: i, end: i + 3 }); i += 3; continue; }
-      out.push({ t: 'punct', text: two, start: i, end: i + 2 });
-      i += 2;
+    const op = operator(c, sql.charCodeAt(i + 1), sql.charCodeAt(i + 2));
+    if (op !== null) {
+      out.push(tok('punct', op, undefined, i, i + op.length));
+      i += op.length;
       continue;
     }
-    out.push({ t: 'punct', text: sql[i], start: i, end: i + 1 });
+    out.push(tok('punct', sql[i], undefined, i, i + 1));
     i++;
   }
   while (out.length > 0 && out[out.length - 1].text === ';') out.pop();
   return out;
+}
+
+/** The operator of two or three characters starting with `a`, `b`, `c`, or null. */
+function operator(a: number, b: number, c: number): string | null {
+  switch (a) {
+    case 60: // <
+      if (b === 61) return c === 62 ? '<=>' : '<=';
+      return b === 62 ? '<>' : b === 60 ? '<<' : null;
+    case 62: // >
+      return b === 61 ? '>=' : b === 62 ? '>>' : null;
+    case 33: // !
+      return b === 61 ? '!=' : null;
+    case 124: // |
+      return b === 124 ? '||' : null;
+    case 38: // &
+      return b === 38 ? '&&' : null;
+    case 58: // :
+      return b === 61 ? ':=' : null;
+    default:
+      return null;
+  }
 }
 
 function isDigit(c: number): boolean {
@@ -241,7 +299,9 @@ function unescapeChar(c: number): string {
 /**
  * [note: hot-path] The fingerprints of recent statements, by their exact text (and sql_mode bits):
  * an application repeats the same texts (a hot key's read, an UPDATE of a counter), and a repeat
- * skips the tokenizer. A text is kept from the second time it is seen ([note: seen-once]).
+ * skips the tokenizer. A text is kept from the second time it is seen ([note: seen-once]), and
+ * only a text seen before is looked for (a text kept whose doorkeeper slot another text took since
+ * is read again once, then found).
  * Bounded: emptied when it holds {@link MEMO_SIZE} texts; a text longer than {@link MEMO_TEXT}
  * characters is not kept. Fingerprints are never changed once made, so one may be handed out many
  * times.
@@ -257,11 +317,13 @@ const seen = new SeenOnce();
  */
 export function fingerprint(sql: string, mode = 0): Fingerprint | null {
   if (sql.length > MEMO_TEXT) return fingerprintOf(sql, mode);
+  // A text the doorkeeper has not seen is not looked for: most texts that differ in their literals
+  // are new, and a map lookup of a new string costs its hashing and a cold probe of a large table.
+  if (!seen.again(sql, mode & 3)) return fingerprintOf(sql, mode);
   const byText = memo[mode & 3];
   const known = byText.get(sql);
   if (known !== undefined) return known;
   const fp = fingerprintOf(sql, mode);
-  if (!seen.again(sql, mode & 3)) return fp;
   if (byText.size >= MEMO_SIZE) byText.clear();
   byText.set(sql, fp);
   return fp;
@@ -349,11 +411,6 @@ function identifierText(name: string): string {
   return plain ? name : `\`${name}\``;
 }
 
-/** Words that end a FROM clause at its own depth. */
-const FROM_ENDS = new Set(['WHERE', 'GROUP', 'HAVING', 'ORDER', 'LIMIT', 'UNION', 'FOR', 'LOCK', 'INTO', 'WINDOW', 'PROCEDURE', 'EXCEPT', 'INTERSECT']);
-/** Words that may come before JOIN. */
-const JOIN_MODIFIERS = new Set(['INNER', 'LEFT', 'RIGHT', 'OUTER', 'CROSS', 'NATURAL']);
-
 /**
  * Where in a FROM clause the scan is: `table` a table (or a derived table) comes next; `dot` the
  * word just read may be a database (`db.t`); `named` a table was read (an alias may follow);
@@ -385,7 +442,7 @@ class TableScan {
     if (this.unqualified === null) return false;
     const tk = toks[i];
     const frame = this.#frames[this.#frames.length - 1];
-    const upper = tk.t === 'word' ? tk.text.toUpperCase() : '';
+    const upper = tk.kw;
     const from = frame.from;
     if (tk.text === ')') {
       if (this.#frames.length > 1) this.#frames.pop();
@@ -408,7 +465,7 @@ class TableScan {
       return false;
     }
     if (from === 'table') {
-      if (tk.text === '(' && toks[i + 1]?.text.toUpperCase() === 'SELECT') {
+      if (tk.text === '(' && toks[i + 1]?.kw === 'SELECT') {
         frame.from = 'named';
         this.#frames.push({ select: false, from: null });
       } else if (tk.t === 'word' && !KEYWORDS.has(upper)) {
@@ -426,7 +483,7 @@ class TableScan {
   /** A token after a table, an alias, join modifiers or inside a join condition. */
   #afterTable(frame: { select: boolean; from: FromState | null }, toks: ReadonlyArray<Tok>, i: number, from: FromState): FromState | null {
     const tk = toks[i];
-    const upper = tk.t === 'word' ? tk.text.toUpperCase() : '';
+    const upper = tk.kw;
     let next: FromState | null = from;
     if (FROM_ENDS.has(upper)) next = null;
     else if (tk.text === ',' || upper === 'JOIN') next = 'table';

@@ -30,6 +30,24 @@ describe('fingerprint', () => {
     assert.equal(fingerprint('select a from t')?.key, 'SELECT a FROM t');
   });
 
+  it('[note: hot-path] knows keywords in any case without upper-casing every word, as toUpperCase would read them', () => {
+    assert.equal(fingerprint('SeLeCt a FrOm t WhErE b = 1 lock in share mode')?.key, 'SELECT a FROM t WHERE b = ? LOCK IN SHARE MODE');
+    assert.equal(fingerprint('select Selected, fromage, _from, from_, `from` from t')?.key, 'SELECT Selected, fromage, _from, from_, `from` FROM t');
+    // A word with other characters is read by toUpperCase: `ſ` (long s) upper-cases to S; the
+    // Kelvin sign stays itself.
+    assert.equal(fingerprint('ſelect a from t')?.key, 'SELECT a FROM t');
+    assert.equal(fingerprint('select a from t loc\u212A in share mode')?.key, 'SELECT a FROM t loc\u212A IN SHARE MODE');
+    assert.equal(scopedKey(fingerprint('select x from t cross join u')!, 'd'), '\0SELECT x FROM d.t cross JOIN d.u', 'a word the table scan knows keeps its case in the key');
+    assert.equal(scopedKey(fingerprint('select x from t Straight_Join u')!, 'd'), 'd\0SELECT x FROM t Straight_Join u');
+  });
+
+  it('reads integers as Number would, and operators of two and three characters whole', () => {
+    assert.deepEqual(fingerprint('SELECT 007, 123456789012345, 1234567890123456, 0.5 FROM t')?.literals,
+      [{ kind: 'value', value: 7 }, { kind: 'value', value: 123456789012345 }, { kind: 'value', value: 1234567890123456 }, { kind: 'value', value: '0.5', number: true }]);
+    assert.equal(fingerprint('SELECT a FROM t WHERE a<=>b AND c<>d AND e!=f AND g<<1 AND h>>2 AND i||j AND k&&l AND @m:=1 AND n<=o AND p>=q AND r<s')?.key,
+      'SELECT a FROM t WHERE a <=> b AND c <> d AND e != f AND g << ? AND h >> ? AND i || j AND k && l AND @ m := ? AND n <= o AND p >= q AND r < s');
+  });
+
   it('keeps exact numbers exact and hex literals in the key', () => {
     const f = fingerprint('SELECT a FROM t WHERE b = 12345678901234567890 AND c = 1.50 AND d = 0xFF');
     assert.deepEqual(f?.literals, [{ kind: 'value', value: 12345678901234567890n }, { kind: 'value', value: '1.50', number: true }]);
