@@ -11,7 +11,8 @@ const BLOCKING_SETTING = /\b(time_zone|sql_mode|names|character\s+set|charset|ch
 // A cheap screen run on every relayed statement: every statement blockerOf can block holds one of
 // these words, not inside a longer run of letters (`user_id`, `offset`, `ifnull(` pass; a digit
 // may touch it: `/*!50000SET …*/` runs), or a `:`. Pinned by test/proxy/session-state.test.ts.
-const SCREEN = /(?<![A-Za-z_])(?:set|temporary|use|execute|prepare|call|atomic|if|while|loop|repeat|case|for|declare)(?![A-Za-z_])|:/i;
+const BLOCKER_WORDS = ['set', 'temporary', 'use', 'execute', 'prepare', 'call', 'atomic', 'if', 'while', 'loop', 'repeat', 'case', 'for', 'declare'];
+const SCREEN = new RegExp(`(?<![A-Za-z_])(?:${BLOCKER_WORDS.join('|')})(?![A-Za-z_])|:`, 'i');
 const TEMPORARY = /\btemporary\b/i;
 // Dynamic SQL, stored procedures and compound statements run statements Rotor never sees: their
 // SETs, temporary tables and roles stay after them.
@@ -177,6 +178,69 @@ const ISOLATION = /isolation/i;
 const OTHER_LEVEL = /^\s*SET\s+(?:(?:SESSION|LOCAL|GLOBAL)\s+)?TRANSACTION\s+ISOLATION\s+LEVEL\s+(?:READ\s+(?:UNCOMMITTED|COMMITTED)|REPEATABLE\s+READ)(?:\s*,\s*READ\s+(?:ONLY|WRITE))?\s*(?:;\s*)?$/i;
 const OTHER_LEVEL_VARIABLE = /^\s*SET\s+(?:(?:SESSION|LOCAL|GLOBAL)\s+|@@(?:(?:SESSION|LOCAL|GLOBAL)\.)?)?(?:tx|transaction)_isolation\s*:?=\s*(?:'(?:READ-UNCOMMITTED|READ-COMMITTED|REPEATABLE-READ)'|[012]|DEFAULT)\s*(?:;\s*)?$/i;
 const RETURNING = /\bRETURNING\b/i;
+
+/**
+ * One pass over a statement that proves none of the checks {@link SessionState.noteStatement}
+ * makes can match it, so that almost every statement (`SELECT c FROM t WHERE id = 5`) skips them
+ * all: false when none can; true when one may. Any check added there MUST be covered here. Without the `u` flag, a case-insensitive regular expression
+ * matches its letters with ASCII letters only (`ſ` is not `s`), and a match of each check is
+ * - a whole run of `[A-Za-z_]`, neither preceded nor followed by a letter or `_`: the words of
+ *   blockerOf's SCREEN, RETURNING, SERIALIZABLE and ROLE (`\b` is stricter: `\w` holds digits too);
+ * - or inside one run: ISOLATION and LOG_BIN (`sql_log_bin`);
+ * - or a `:` (SCREEN).
+ * So a statement without a `:` none of whose runs is one of those words or holds one of those
+ * parts matches none of them. Pinned by test/proxy/session-state.test.ts.
+ */
+export function needsChecks(sql: string): boolean {
+  const n = sql.length;
+  let run = -1;
+  for (let i = 0; i <= n; i++) {
+    const c = i < n ? sql.charCodeAt(i) : 0;
+    const l = c | 0x20;
+    if ((l >= 97 && l <= 122) || c === 95) {
+      if (run < 0) run = i;
+      continue;
+    }
+    if (c === 58 /* : */) return true;
+    if (run < 0) continue;
+    const len = i - run;
+    if (len < SCREEN_WORDS.length) {
+      const words = SCREEN_WORDS[len];
+      for (let k = 0; k < words.length; k++) if (foldedAt(sql, run, words[k])) return true;
+    }
+    if (len >= SCREEN_PART_MIN && hasPart(sql, run, i)) return true;
+    run = -1;
+  }
+  return false;
+}
+
+/** The whole words of {@link needsChecks}, lower case, by length (index: length; none longer). */
+const SCREEN_WORDS: ReadonlyArray<ReadonlyArray<string>> = (() => {
+  const words = [...BLOCKER_WORDS, 'returning', 'serializable', 'role'];
+  const byLength = Array.from({ length: Math.max(...words.map((w) => w.length)) + 1 }, (): string[] => []);
+  for (const w of words) byLength[w.length].push(w);
+  return byLength;
+})();
+/** The parts of words of {@link needsChecks}, lower case. */
+const SCREEN_PARTS = ['isolation', 'sql_log_bin'];
+const SCREEN_PART_MIN = Math.min(...SCREEN_PARTS.map((p) => p.length));
+
+/** Whether the run `sql.slice(from, to)` holds one of {@link SCREEN_PARTS}. */
+function hasPart(sql: string, from: number, to: number): boolean {
+  for (const p of SCREEN_PARTS) for (let at = from; at + p.length <= to; at++) if (foldedAt(sql, at, p)) return true;
+  return false;
+}
+
+/** Whether `sql` at `at` spells `lower` (ASCII letters and `_`) in any case. */
+function foldedAt(sql: string, at: number, lower: string): boolean {
+  for (let k = 0; k < lower.length; k++) {
+    const c = sql.charCodeAt(at + k);
+    const w = lower.charCodeAt(k);
+    // `c | 0x20` is a lower-case letter only for that letter in either case; never `_`.
+    if (c !== w && (c | 0x20) !== w) return false;
+  }
+  return true;
+}
 /** Statements kept unexamined for {@link SessionState.transactionBlocker}, at most. */
 const TX_PENDING = 16;
 /** More unlogged statements than this in one transaction are remembered as "something". */
@@ -259,7 +323,9 @@ export class SessionState implements SessionView {
    * known): whether one may write is only asked when a read inside a transaction needs to know,
    * never on the relay's path. At most {@link TX_PENDING}; then they are looked at.
    */
-  #txPending: (string | null)[] = [];
+  readonly #txPending: (string | null)[] = [];
+  /** How many of {@link #txPending} are pending (the rest are null): no array to resize per statement. */
+  #txPendingCount = 0;
   /** {@link writes} when the last status outside a transaction arrived. */
   #writesBefore = 0;
   /** The session named SERIALIZABLE isolation (for good, until a reset). [note: transaction-reads] */
@@ -286,7 +352,7 @@ export class SessionState implements SessionView {
     // RETURNING …`, whose rows answer no OK with affected rows).
     if ((status & (Status.IN_TRANS | Status.MORE_RESULTS_EXISTS)) === 0) {
       this.#transactionWrote = false;
-      this.#txPending.length = 0;
+      this.#dropPending();
       this.#writesBefore = this.writes;
     }
   }
@@ -308,17 +374,27 @@ export class SessionState implements SessionView {
 
   #notePending(sql: string | null): void {
     if (this.#transactionWrote) return;
-    this.#txPending.push(sql);
-    if (this.#txPending.length >= TX_PENDING) this.#mayHaveWritten();
+    this.#txPending[this.#txPendingCount++] = sql;
+    if (this.#txPendingCount >= TX_PENDING) this.#mayHaveWritten();
   }
 
   /** Whether a statement sent since the last status outside a transaction may write. */
   #mayHaveWritten(): boolean {
-    if (!this.#transactionWrote && this.#txPending.length > 0) {
-      this.#transactionWrote = this.#txPending.some((q) => q === null || writeOf(q) !== undefined);
-      this.#txPending.length = 0;
+    if (!this.#transactionWrote && this.#txPendingCount > 0) {
+      for (let k = 0; k < this.#txPendingCount && !this.#transactionWrote; k++) {
+        const q = this.#txPending[k];
+        this.#transactionWrote = q === null || writeOf(q) !== undefined;
+      }
+      this.#dropPending();
     }
     return this.#transactionWrote;
+  }
+
+  /** Forgets the pending statements (their texts are not kept alive). */
+  #dropPending(): void {
+    // Slots are cleared, not the array's length: setting an array's length is a call into the runtime.
+    for (let k = 0; k < this.#txPendingCount; k++) this.#txPending[k] = null;
+    this.#txPendingCount = 0;
   }
 
   /** The client's collation from the handshake or COM_CHANGE_USER. */
@@ -369,26 +445,29 @@ export class SessionState implements SessionView {
    * Notes a statement being sent upstream, or prepared (`prepared`: it runs later, when Rotor
    * cannot tell), conservatively, before knowing it succeeded.
    */
-  noteStatement(sql: string, prepared = false): void {
+  noteStatement(sql: string, prepared = false, screened = true): void {
+    // Almost every statement names nothing the checks below look for.
+    // `screened: false` runs them all (tests check that the screen never changes the outcome).
+    const checked = !screened || needsChecks(sql);
     if (!prepared) {
       this.#notePending(sql);
       // [note: read-your-writes] `INSERT|DELETE … RETURNING` answers with rows, not an OK counting
       // affected rows: taken as a write before it runs.
-      if (RETURNING.test(sql) && writeOf(sql) !== undefined) this.writes++;
+      if (checked && RETURNING.test(sql) && writeOf(sql) !== undefined) this.writes++;
     }
-    if (maySetSerializable(sql)) this.#serializable = true;
-    if (mayChangeRoles(sql)) {
+    if (checked && maySetSerializable(sql)) this.#serializable = true;
+    if (checked && mayChangeRoles(sql)) {
       this.privilegeGeneration++;
       if (prepared) this.#blocker ??= 'a prepared statement that names a role';
     }
-    this.#noteLogBin(sql, prepared);
-    if (this.#blocker !== null) return;
+    this.#noteLogBin(sql, prepared, checked);
+    if (this.#blocker !== null || !checked) return;
     this.#blocker = blockerOf(sql);
   }
 
-  #noteLogBin(sql: string, prepared: boolean): void {
+  #noteLogBin(sql: string, prepared: boolean, checked: boolean): void {
     this.#logBinOnIfOk = false;
-    const names = LOG_BIN.test(sql);
+    const names = checked && LOG_BIN.test(sql);
     if (prepared) {
       if (names) this.#logBinOffForGood = true;
       return;

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { blockerOf, charsetBlocker, maySetSerializable, parseUse, SessionState, writeOf } from '../../src/proxy/session-state.js';
+import { blockerOf, charsetBlocker, mayChangeRoles, maySetSerializable, needsChecks, parseUse, SessionState, writeOf } from '../../src/proxy/session-state.js';
 import { Status } from '../../src/proxy/protocol/constants.js';
 
 test('session settings that change results block the cache; writes to columns of the same names do not', () => {
@@ -198,6 +198,96 @@ test('the cheap screen before the blocker checks never changes their answer (see
   }
   assert.equal(blockerOf('/*!50000SET time_zone = 0*/'), 'time_zone changed');
   assert.equal(blockerOf('SELECT user_id FROM fan_of WHERE user_id = 1 AND item_id = 2'), null);
+});
+
+/** Statements of the tests above, and more that sit at the edges of the checks' regular expressions. */
+const TRICKY = [
+  "SET time_zone = '+02:00'", "set session sql_mode = ''", 'SET NAMES latin1', 'SET @@session.character_set_results = NULL',
+  "SELECT 1; SET time_zone = 'UTC'", '/* app */ SET CHARACTER SET utf8', 'CREATE TEMPORARY TABLE IF NOT EXISTS `tmp` (id INT)',
+  "UPDATE t SET names = 'x', time_zone = 'y' WHERE id = 1", 'SET autocommit = 0', 'SELECT * FROM settings', 'USE `my``db`', 'use rotor;',
+  'USER()', 'SELECT 1', '/* x */ SET ROLE admin', 'SET ROLE r', 'USE other', 'SELECT 1; USE other', '/* c */ USE other', '# c\nUSE `other`',
+  'USE/**/other', "SELECT ';'; USE other", "SELECT used, `use` FROM t WHERE x = 'no'", 'CREATE/**/TEMPORARY TABLE secret (id INT)',
+  'create temporary table t (id int)', "EXECUTE IMMEDIATE CONCAT('CREATE TEMPORARY',' TABLE t (i INT)')", "EXECUTE IMMEDIATE 'SET NAMES gbk'",
+  "PREPARE s FROM 'SET NAMES gbk'", 'CALL p()', 'SET/**/NAMES latin1', "SELECT '--'; SET NAMES gbk", "SELECT '/*'; SET NAMES gbk; SELECT '*/'",
+  "SET @a = ';', sql_mode = 'ANSI_QUOTES'", '-- note\nSET sql_mode = DEFAULT', '/*!40101 SET NAMES utf8mb4 */', "/*M!100500 SET time_zone = '+01:00' */",
+  "/* SET time_zone = '+01:00' */ SELECT 1", "SELECT 1; /* note */ SET sql_mode = ''", "BEGIN NOT ATOMIC EXECUTE IMMEDIATE CONCAT('SET R','OLE NONE'); END",
+  "IF 1 THEN SET time_zone = '+05:00'; END IF", 'lbl: LOOP LEAVE lbl; END LOOP', 'WHILE 0 DO SELECT 1; END WHILE', "SELECT 1; EXECUTE IMMEDIATE 'SELECT 2'",
+  'SELECT x FROM t WHERE y IN (SELECT 1) /* */; CALL p()', 'BEGIN', 'SELECT IF(a, 1, 2) FROM t', 'SELECT @a := 1', 'SELECT * FROM t FOR UPDATE',
+  "SELECT 'a:b' FROM t", ' show tables', 'COMMIT', 'SET sql_log_bin = 0', 'USE db', 'UPDATE t SET a = 1', 'SET @a = (SELECT f())',
+  'SET STATEMENT sql_log_bin=0 FOR DELETE FROM t', 'DO f()', 'SELECT 1; DELETE FROM t', 'SET SESSION sql_log_bin = 0', 'UPDATE t SET a = 2',
+  'SET sql_log_bin = 1', "SET @@session.sql_log_bin = 'ON'", 'SET STATEMENT sql_log_bin=0 FOR INSERT INTO t VALUES (1)', 'SET sql_log_bin = @off',
+  'SET sql_log_bin = 1, time_zone = @@time_zone', 'SET sql_log_bin = 1; DELETE FROM t', 'SET `sql_log_bin`=0', '/*!50000SET time_zone = 0*/',
+  'SELECT user_id FROM fan_of WHERE user_id = 1 AND item_id = 2', 'SELECT v FROM t WHERE k = 1 FOR UPDATE', 'UPDATE t SET v = 2 WHERE k = 1',
+  'SET SESSION TRANSACTION ISOLATION LEVEL SERIALIZABLE', 'SELECT 1; BEGIN; DELETE FROM t WHERE k = 1 RETURNING k', 'DELETE FROM t WHERE k = 1 RETURNING k; COMMIT',
+  'SET tx_isolation = 3', 'SET @@session.tx_isolation = 3', "SET SESSION tx_isolation = 'SERIAL' 'IZABLE'", 'SET SESSION tx_isolation = 0x53455249414c495a41424c45',
+  'SET SESSION tx_isolation = @lvl', "SET tx_isolation = CONCAT('SERIAL', 'IZABLE')", 'SET transaction_isolation = ?', "SET tx_isolation = 'READ-COMMITTED'; SET tx_isolation = 3",
+  'SET /**/ tx_isolation = 1', "SET @x = 1, tx_isolation = 'READ-COMMITTED'", 'SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED',
+  'SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY', 'SET @@tx_isolation = 2', 'SET GLOBAL transaction_isolation = DEFAULT', 'SELECT @@tx_isolation',
+  "SHOW VARIABLES LIKE '%isolation%'", 'DELETE FROM kv WHERE k = 1 RETURNING k', "SELECT 'RETURNING' FROM kv", 'UPDATE kv SET v = 2',
+  'SELECT c FROM sbtest1 WHERE id=5012', 'SELECT c FROM sbtest1 WHERE id BETWEEN 1 AND 100 ORDER BY c', 'INSERT INTO t VALUES (1) RETURNING id',
+  'DELETE FROM t RETURNING*', 'SELECT 1 FROM t WHERE x=1 returning', 'insert into t values(1)returning`id`', 'SELECT xreturning, returningx, returning1, _returning FROM t',
+  'SET SESSION TRANSACTION ISOLATION LEVEL serializable', 'SELECT serializable1, serializable_ FROM t', 'SELECT xisolationx FROM t', 'SELECT SQL_LOG_BIN FROM t',
+  'SET SQL_LOG_BIN=0', 'SET sql_log_bin := 0', 'SELECT @@sql_log_bin', 'SELECT @@sql_log_bin = 1', 'SET @@sql_log_bin`=0', 'SELECT roles, role_id, xrole, Role FROM t',
+  'SET DEFAULT ROLE admin FOR u', 'SET ROLE NONE', 'GRANT role1 TO u', "SELECT 'role' FROM t", 'SELECT 1role, role1 FROM t', 'ſet time_zone = 0', 'SET ſql_log_bin = 0',
+  'SELECT \u212Aeys FROM t', 'SELECT ıf(1, 2, 3)', 'SELECT é FROM t WHERE éset = 1', 'SELECT a FROM t WHERE b = :x', 'SELECT a::int', 'UPDATE t SET x = 1 WHERE y = 2',
+  'CALL set_it()', 'SELECT `set` FROM `use`', 'SELECT case_id, for_x, if_ FROM t', '/*!SET*/', '/*M!SET NAMES gbk*/', 'SELECT 1 /*! ; SET NAMES gbk */',
+];
+
+test('the screen before noteStatement\'s checks never changes what a session learns', () => {
+  const seed = Number(process.env.ROTOR_SEED ?? Date.now()) >>> 0;
+  let x = seed || 1;
+  const rand = (n: number): number => {
+    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+    return x % n;
+  };
+  const parts = [
+    'SET', 'set', 'SeT', 'USE', 'TEMPORARY', 'EXECUTE', 'PREPARE', 'CALL', 'ATOMIC', 'IF', 'WHILE', 'LOOP', 'REPEAT', 'CASE', 'FOR', 'DECLARE',
+    'RETURNING', 'returning', 'SERIALIZABLE', 'Serializable', 'ISOLATION', 'tx_isolation', 'transaction_isolation', 'sql_log_bin', 'SQL_LOG_BIN', '`sql_log_bin`',
+    '@@sql_log_bin', 'ROLE', 'role', 'roles', 'xrole', 'role_', '_role', 'ſet', 'ſql', 'ı', 'é', 'K', 'SELECT', 'UPDATE', 'DELETE', 'INSERT', 'INTO', 'FROM', 'WHERE',
+    't', 'id', 'user_id', 'offset', 'ifnull(', 'reset', 'time_zone', 'NAMES', 'sql_mode', 'LEVEL', 'READ', 'COMMITTED', 'REPEATABLE', 'TRANSACTION', 'SESSION',
+    'STATEMENT', 'BEGIN', 'COMMIT', 'lbl:', ':', ':=', '=', '0', '1', '3', "'ON'", "'x'", '(', ')', ';', ',', '`', '/*!', '/*M!', '/*!50000', '*/', '/* c */', '-- c\n',
+    '# c\n', '\n', ' ',
+  ];
+  const corpus = [...TRICKY];
+  for (let i = 0; i < 5000; i++) {
+    let sql = '';
+    const n = 1 + rand(8);
+    for (let j = 0; j < n; j++) sql += parts[rand(parts.length)] + (rand(3) === 0 ? '' : ' ');
+    corpus.push(sql);
+  }
+  // What a session shows of a statement: its blockers, counts, sql_log_bin and isolation.
+  const learned = (s: SessionState): unknown[] => {
+    const done = s.statementDone(true);
+    const seen: unknown[] = [s.cacheBlocker, s.writes, s.privilegeGeneration, s.unlogged, done];
+    s.noteStatus(Status.AUTOCOMMIT);
+    s.noteStatus(Status.AUTOCOMMIT | Status.IN_TRANS);
+    seen.push(s.transactionBlocker);
+    return seen;
+  };
+  for (const sql of corpus) {
+    if (!needsChecks(sql)) {
+      assert.equal(blockerOf(sql, false), null, `seed ${seed}: ${JSON.stringify(sql)}`);
+      assert.equal(maySetSerializable(sql) || mayChangeRoles(sql), false, `seed ${seed}: ${JSON.stringify(sql)}`);
+    }
+    for (const prepared of [false, true]) {
+      for (const before of [null, 'SET sql_log_bin = 0', "SET time_zone = 'UTC'"]) {
+        const [a, b] = [new SessionState(1, 'u', 'db', 224), new SessionState(1, 'u', 'db', 224)];
+        for (const s of [a, b]) {
+          s.status = Status.AUTOCOMMIT;
+          if (before !== null) s.noteStatement(before);
+          s.statementDone(true);
+        }
+        a.noteStatement(sql, prepared);
+        b.noteStatement(sql, prepared, false);
+        assert.deepEqual(learned(a), learned(b), `seed ${seed}: ${JSON.stringify(sql)}, prepared: ${prepared}, after ${before}`);
+      }
+    }
+  }
+  assert.equal(needsChecks('SELECT c FROM sbtest1 WHERE id=5012'), false, 'a point select skips the checks');
+  assert.equal(needsChecks('SELECT roles, xset, offset, user_id FROM t WHERE id = 1'), false, 'words that only hold a checked word');
+  for (const sql of ['SET x = 1', 'a:b', 'DELETE FROM t RETURNING k', 'SELECT @@tx_isolation', 'SET sql_log_bin=0', 'SET ROLE r', '/*!50000SET*/']) {
+    assert.equal(needsChecks(sql), true, sql);
+  }
 });
 
 test('[note: transaction-reads] a transaction blocks even ALWAYS caches once it may have changed rows, or under SERIALIZABLE', () => {
