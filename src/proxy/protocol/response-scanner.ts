@@ -14,7 +14,7 @@
  * - `single`: exactly one packet (OK, ERR, EOF, or COM_STATISTICS' string).
  */
 import { MAX_FRAME, Status } from './constants.js';
-import { eofStatus, okStatus } from './generic-response.js';
+import { okStatus } from './generic-response.js';
 
 export type ResponseKind = 'query' | 'execute' | 'fetch' | 'field-list' | 'prepare' | 'single';
 
@@ -65,7 +65,12 @@ export class ResponseScanner {
   #continuation = false;
   #frameIsContinuation = false;
   #prepParamsTotal = 0;
+  /**
+   * The captured packet's bytes: at {@link #captureAt} in the chunk that holds it whole (a view:
+   * no Buffer is made unless a listener takes the payload), or a copy gathered across chunks (at 0).
+   */
   #capture: Buffer | null = null;
+  #captureAt = 0;
   #captureFill = 0;
   #captureView = false;
   #captureFirst = 0;
@@ -130,7 +135,7 @@ export class ResponseScanner {
         this.#capture = null;
         if (this.#frameLen === 0) {
           this.#inFrame = false;
-          if (!this.#frameIsContinuation) this.#packet(-1, Buffer.alloc(0));
+          if (!this.#frameIsContinuation) this.#packet(-1, EMPTY, 0);
           if (this.#ended) return pos;
         }
         continue;
@@ -141,10 +146,12 @@ export class ResponseScanner {
         if (this.#wants(first, this.#frameLen)) {
           // A packet wholly inside this chunk is viewed, not copied.
           if (chunk.length - pos >= this.#remaining) {
-            this.#capture = chunk.subarray(pos, pos + this.#remaining);
+            this.#capture = chunk;
+            this.#captureAt = pos;
             this.#captureView = true;
           } else {
             this.#capture = Buffer.allocUnsafe(this.#frameLen);
+            this.#captureAt = 0;
             this.#captureView = false;
           }
           this.#captureFill = 0;
@@ -165,7 +172,7 @@ export class ResponseScanner {
         this.#capture = null;
         this.#captureFill = 0;
         // Only a packet's first frame drives the state machine; continuation frames are row data.
-        if (!this.#frameIsContinuation) this.#packet(this.#captureFirst, captured);
+        if (!this.#frameIsContinuation) this.#packet(this.#captureFirst, captured, this.#captureAt);
         if (this.#ended) return pos;
       }
     }
@@ -204,30 +211,34 @@ export class ResponseScanner {
     else this.#end();
   }
 
-  #packet(first: number, payload: Buffer | null): void {
+  /**
+   * A packet's first frame ended: `first` is its first byte; `bytes` holds its payload of
+   * {@link #frameLen} bytes at `at`, or is null when it was not captured.
+   */
+  #packet(first: number, bytes: Buffer | null, at: number): void {
     const len = this.#frameLen;
     switch (this.#state) {
       case S.First: {
         if (this.#kind === 'single') {
-          if (first === 0x00 && payload) this.#listener.onOk(payload);
-          else if (first === 0xff && payload) this.#listener.onErr(payload);
-          else if (first === 0xfe && payload && len < 9) this.#listener.onEof(eofStatus(payload));
+          if (first === 0x00 && bytes) this.#listener.onOk(payloadOf(bytes, at, len));
+          else if (first === 0xff && bytes) this.#listener.onErr(payloadOf(bytes, at, len));
+          else if (first === 0xfe && bytes && len < 9) this.#listener.onEof(eofStatusAt(bytes, at, len));
           this.#end();
           return;
         }
         if (first === 0xff) {
-          if (payload) this.#listener.onErr(payload);
+          if (bytes) this.#listener.onErr(payloadOf(bytes, at, len));
           this.#end();
           return;
         }
         if (this.#kind === 'prepare') {
-          if (first !== 0x00 || !payload || payload.length < 9) {
+          if (first !== 0x00 || !bytes || len < 9) {
             this.#end();
             return;
           }
-          this.#listener.onPrepareOk(payload);
-          const numColumns = payload.readUInt16LE(5);
-          const numParams = payload.readUInt16LE(7);
+          this.#listener.onPrepareOk(payloadOf(bytes, at, len));
+          const numColumns = bytes.readUInt16LE(at + 5);
+          const numParams = bytes.readUInt16LE(at + 7);
           this.#prepColumns = numColumns;
           this.#prepParamsTotal = numParams;
           this.#count = numParams;
@@ -235,22 +246,24 @@ export class ResponseScanner {
           this.#advancePrepare();
           return;
         }
-        if (first === 0x00 && payload) {
+        if (first === 0x00 && bytes) {
+          const payload = payloadOf(bytes, at, len);
           this.#listener.onOk(payload);
           this.#afterResult(okStatus(payload));
           return;
         }
-        if (first === 0xfb && payload) {
+        if (first === 0xfb && bytes) {
           this.#state = S.Infile;
-          this.#listener.onLocalInfile?.(payload);
+          this.#listener.onLocalInfile?.(payloadOf(bytes, at, len));
           return;
         }
-        if (!payload) {
+        if (!bytes) {
           // A first packet too large to be a column count: garbage, the response is over for us.
           this.#end();
           return;
         }
-        this.#count = columnCount(payload);
+        // A count below 0xfb is its first byte (almost every result); a longer one is read from its payload.
+        this.#count = first >= 0 && first < 0xfb ? first : columnCount(payloadOf(bytes, at, len));
         this.#state = S.Columns;
         if (this.#count === 0) this.#afterColumns();
         return;
@@ -259,7 +272,7 @@ export class ResponseScanner {
         if (--this.#count <= 0) this.#afterColumns();
         return;
       case S.ColumnsEof: {
-        const status = payload ? eofStatus(payload) : 0;
+        const status = bytes ? eofStatusAt(bytes, at, len) : 0;
         this.#listener.onEof(status);
         if (status & Status.CURSOR_EXISTS && this.#kind === 'execute') this.#end();
         else this.#state = S.Rows;
@@ -267,19 +280,25 @@ export class ResponseScanner {
       }
       case S.Rows:
         if (first === 0xff) {
-          if (payload) this.#listener.onErr(payload);
+          if (bytes) this.#listener.onErr(payloadOf(bytes, at, len));
           this.#end();
-        } else if (payload && this.#isTerminator(first, len)) {
-          const status = this.#deprecateEof ? okStatus(payload) : eofStatus(payload);
-          if (this.#deprecateEof) this.#listener.onOk(payload);
-          else this.#listener.onEof(status);
+        } else if (bytes && this.#isTerminator(first, len)) {
+          let status: number;
+          if (this.#deprecateEof) {
+            const payload = payloadOf(bytes, at, len);
+            status = okStatus(payload);
+            this.#listener.onOk(payload);
+          } else {
+            status = eofStatusAt(bytes, at, len);
+            this.#listener.onEof(status);
+          }
           if (this.#kind === 'fetch') this.#end();
           else this.#afterResult(status);
         }
         return;
       case S.FieldList:
-        if (first === 0xff && payload) this.#listener.onErr(payload);
-        if (first === 0xff || (payload && this.#isTerminator(first, len))) this.#end();
+        if (first === 0xff && bytes) this.#listener.onErr(payloadOf(bytes, at, len));
+        if (first === 0xff || (bytes && this.#isTerminator(first, len))) this.#end();
         return;
       case S.PrepParams:
         this.#count--;
@@ -300,7 +319,7 @@ export class ResponseScanner {
       case S.Infile:
         // Upstream speaks before the file is complete only to fail (e.g. the session was killed).
         if (first === 0xff) {
-          if (payload) this.#listener.onErr(payload);
+          if (bytes) this.#listener.onErr(payloadOf(bytes, at, len));
           this.#end();
         }
         return;
@@ -328,6 +347,19 @@ export class ResponseScanner {
       else this.#end();
     }
   }
+}
+
+/** A payload of zero bytes. */
+const EMPTY = Buffer.alloc(0);
+
+/** The payload of `len` bytes at `at` in `bytes`, as a Buffer of its own (a view when it is part of a chunk). */
+function payloadOf(bytes: Buffer, at: number, len: number): Buffer {
+  return at === 0 && bytes.length === len ? bytes : bytes.subarray(at, at + len);
+}
+
+/** An EOF packet's status flags, as eofStatus reads them from its payload (0 when too short). */
+function eofStatusAt(bytes: Buffer, at: number, len: number): number {
+  return len >= 5 ? bytes.readUInt16LE(at + 3) : 0;
 }
 
 function columnCount(payload: Buffer): number {
