@@ -15,7 +15,7 @@
  */
 import type { Value } from '../values.js';
 import { KnownWords, WORD_HASH, wordHash } from './known-words.js';
-import { SeenOnce } from './seen-once.js';
+import { SeenOnce, textHash } from './seen-once.js';
 
 /**
  * The `sql_mode` flags that change how a statement tokenizes, as bits. [note: sql-mode-quoting]
@@ -299,34 +299,45 @@ function unescapeChar(c: number): string {
 /**
  * [note: hot-path] The fingerprints of recent statements, by their exact text (and sql_mode bits):
  * an application repeats the same texts (a hot key's read, an UPDATE of a counter), and a repeat
- * skips the tokenizer. A text is kept from the second time it is seen ([note: seen-once]), and
- * only a text seen before is looked for (a text kept whose doorkeeper slot another text took since
- * is read again once, then found).
- * Bounded: emptied when it holds {@link MEMO_SIZE} texts; a text longer than {@link MEMO_TEXT}
- * characters is not kept. Fingerprints are never changed once made, so one may be handed out many
- * times.
+ * skips the tokenizer. A text is kept from the second time it is seen ([note: seen-once]), in the
+ * slot its hash picks (pushing out the text there): one hash of the text serves the doorkeeper and
+ * the memo, and a text the memo does not hold costs one slot compared, where a map costs a second
+ * hash and a walk of a large table (measured at about a microsecond per relayed statement).
+ * Bounded: {@link MEMO_SIZE} texts; a text longer than {@link MEMO_TEXT} characters is not kept.
+ * Fingerprints are never changed once made, so one may be handed out many times.
  */
-const memo = [new Map<string, Fingerprint | null>(), new Map<string, Fingerprint | null>(), new Map<string, Fingerprint | null>(), new Map<string, Fingerprint | null>()];
+class FingerprintMemo {
+  readonly #texts: Array<string | null> = new Array<string | null>(MEMO_SIZE).fill(null);
+  readonly #modes = new Uint8Array(MEMO_SIZE);
+  readonly #fingerprints: Array<Fingerprint | null> = new Array<Fingerprint | null>(MEMO_SIZE).fill(null);
+  readonly #seen = new SeenOnce();
+
+  get(sql: string, mode: number): Fingerprint | null {
+    const m = mode & 3;
+    const h = textHash(sql, m);
+    const slot = h & (MEMO_SIZE - 1);
+    if (this.#texts[slot] === sql && this.#modes[slot] === m) return this.#fingerprints[slot];
+    const fp = fingerprintOf(sql, mode);
+    if (this.#seen.againHashed(h)) {
+      this.#texts[slot] = sql;
+      this.#modes[slot] = m;
+      this.#fingerprints[slot] = fp;
+    }
+    return fp;
+  }
+}
+
+/** A power of two: the hash's low bits pick the slot. */
 const MEMO_SIZE = 8192;
 const MEMO_TEXT = 1024;
-const seen = new SeenOnce();
+const memo = new FingerprintMemo();
 
 /**
  * The fingerprint of a statement, or null when it cannot be fingerprinted safely (unterminated
  * quotes, executable comments, several statements).
  */
 export function fingerprint(sql: string, mode = 0): Fingerprint | null {
-  if (sql.length > MEMO_TEXT) return fingerprintOf(sql, mode);
-  // A text the doorkeeper has not seen is not looked for: most texts that differ in their literals
-  // are new, and a map lookup of a new string costs its hashing and a cold probe of a large table.
-  if (!seen.again(sql, mode & 3)) return fingerprintOf(sql, mode);
-  const byText = memo[mode & 3];
-  const known = byText.get(sql);
-  if (known !== undefined) return known;
-  const fp = fingerprintOf(sql, mode);
-  if (byText.size >= MEMO_SIZE) byText.clear();
-  byText.set(sql, fp);
-  return fp;
+  return sql.length > MEMO_TEXT ? fingerprintOf(sql, mode) : memo.get(sql, mode);
 }
 
 function fingerprintOf(sql: string, mode: number): Fingerprint | null {

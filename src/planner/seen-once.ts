@@ -18,7 +18,11 @@ export class SeenOnce {
 
   /** True when `text` (under `mode`) was seen before; otherwise remembers it and returns false. */
   again(text: string, mode = 0): boolean {
-    const h = textHash(text, mode);
+    return this.againHashed(textHash(text, mode));
+  }
+
+  /** {@link again} for a text whose {@link textHash} (under its mode) is `h`, taken by the caller for its own use too. */
+  againHashed(h: number): boolean {
     const slot = h & (this.#slots.length - 1);
     if (this.#slots[slot] === h) return true;
     this.#slots[slot] = h;
@@ -27,7 +31,7 @@ export class SeenOnce {
 }
 
 /** FNV-1a over the text's UTF-16 code units, seeded with `mode`. */
-function textHash(text: string, mode: number): number {
+export function textHash(text: string, mode: number): number {
   let h = 0x811c9dc5 ^ mode;
   for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
   return h;
