@@ -21,6 +21,11 @@ export interface CommandContext {
   /** The negotiated MariaDB capabilities. */
   readonly mariadbCaps: number;
   router(): ReadRouter;
+  /**
+   * How long the response to the statement relayed (through {@link route}) took upstream, from
+   * its routing to its end (ms): read in the relay's `after`, one clock read for every use of it.
+   */
+  upstreamMs(): number;
   /** Sends a command upstream and streams its response back; `after` runs when it ended. */
   relay(raw: Buffer, kind: ResponseKind, after?: (ok: boolean) => void, watch?: RelayWatch): void;
   /** Sends a command that has no response. */
@@ -49,9 +54,8 @@ const query: CommandHandler = (ctx, p, state) => {
   ctx.route(routed, false, (up) => {
     state.noteStatement(sql);
     const db = parseUse(sql);
-    const sent = performance.now();
     ctx.relay(p.raw, 'query', (ok) => {
-      safe(() => ctx.router().observeRelayed?.(sql, state, performance.now() - sent, up?.statement), undefined);
+      safe(() => ctx.router().observeRelayed?.(sql, state, ctx.upstreamMs(), up?.statement), undefined);
       if (ok && db !== null) state.database = db;
       statementDone(ctx, state, ok);
     }, up?.watch);
@@ -73,9 +77,8 @@ const execute: CommandHandler = (ctx, p, state) => {
 function relayExecute(ctx: CommandContext, state: SessionState, plan: ExecutePlan, up: Upstream | undefined): void {
   // A statement matched to a cache is a SELECT; any other may write. [note: unlogged-writes]
   state.noteExecute(plan.routable !== null, plan.sql);
-  const sent = performance.now();
   ctx.relay(plan.upstreamPacket(), 'execute', (ok) => {
-    if (plan.sql !== null) safe(() => ctx.router().observeRelayed?.(plan.sql as string, state, performance.now() - sent), undefined);
+    if (plan.sql !== null) safe(() => ctx.router().observeRelayed?.(plan.sql as string, state, ctx.upstreamMs()), undefined);
     statementDone(ctx, state, ok);
   }, up?.watch);
 }
