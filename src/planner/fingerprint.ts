@@ -308,6 +308,9 @@ function unescapeChar(c: number): string {
  */
 class FingerprintMemo {
   readonly #texts: Array<string | null> = new Array<string | null>(MEMO_SIZE).fill(null);
+  // The texts' hashes: most texts not held are told apart from the one in their slot without
+  // reading it (texts that differ in one literal are mostly of one length and one prefix).
+  readonly #hashes = new Int32Array(MEMO_SIZE);
   readonly #modes = new Uint8Array(MEMO_SIZE);
   readonly #fingerprints: Array<Fingerprint | null> = new Array<Fingerprint | null>(MEMO_SIZE).fill(null);
   readonly #seen = new SeenOnce();
@@ -316,10 +319,11 @@ class FingerprintMemo {
     const m = mode & 3;
     const h = textHash(sql, m);
     const slot = h & (MEMO_SIZE - 1);
-    if (this.#texts[slot] === sql && this.#modes[slot] === m) return this.#fingerprints[slot];
+    if (this.#hashes[slot] === h && this.#texts[slot] === sql && this.#modes[slot] === m) return this.#fingerprints[slot];
     const fp = fingerprintOf(sql, mode);
     if (this.#seen.againHashed(h)) {
       this.#texts[slot] = sql;
+      this.#hashes[slot] = h;
       this.#modes[slot] = m;
       this.#fingerprints[slot] = fp;
     }
