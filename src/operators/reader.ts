@@ -45,6 +45,18 @@ interface Entry extends StateEntry {
   answer: ReadonlyArray<Row> | null;
   /** [note: derived-answer] The answer in a caller's form, made by `make` once per change; null until asked. */
   derived: { readonly make: object; readonly value: DerivedAnswer } | null;
+  /**
+   * [note: kept-response] The whole response a caller made of `text` for one form (`tag`, `form`),
+   * kept while `text` is the key's; `bytes` null: that form was asked for once, not kept yet.
+   */
+  response: { readonly text: string; readonly tag: object; readonly form: number; readonly bytes: Uint8Array | null } | null;
+  /** [note: held-key] The entry left the map (evicted, or replaced by a fill of its key): a holder looks the key up again. */
+  gone: boolean;
+}
+
+/** A present key's entry, held by a caller to read it again without the map ([note: held-key]). */
+export interface HeldKey {
+  readonly gone: boolean;
 }
 
 /**
@@ -59,12 +71,15 @@ export class PackedAnswer implements PackedRows {
   /** The entry's packets this answer was made from (`packets` is a slice of them under a LIMIT). */
   readonly #whole: string;
   readonly #limit: ReaderSpec['limit'];
+  /** Made without a LIMIT of the read's own: the packets are the same for every such read of the entry's text. */
+  readonly #keepable: boolean;
 
-  constructor(e: Entry, text: RowText, spec: ReaderSpec, limit: ReaderSpec['limit']) {
+  constructor(e: Entry, text: RowText, spec: ReaderSpec, limit: ReaderSpec['limit'], keepable: boolean) {
     const whole = e.text as string;
     this.#entry = e;
     this.#whole = whole;
     this.#limit = limit;
+    this.#keepable = keepable;
     this.packets = limit === null ? whole : packetSlice(whole, limit.offset, limit.count);
     this.#text = text;
     this.#visible = spec.visible;
@@ -92,6 +107,33 @@ export class PackedAnswer implements PackedRows {
   values(): ReadonlyArray<Row> {
     return this.#text.decode(this.packets, this.#visible);
   }
+
+  /** [note: kept-response] The response kept for `tag` and `form` made of these very packets, or null. */
+  keptResponse(tag: object, form: number): Uint8Array | null {
+    const r = this.#entry.response;
+    return r !== null && r.bytes !== null && r.text === this.#whole && r.tag === tag && r.form === form && this.#keepable ? r.bytes : null;
+  }
+
+  /**
+   * [note: kept-response] Offers `bytes`, the response made of these packets for `tag` and `form`
+   * (`form` negative: not one to keep). The second time the same form of the key's current text
+   * is offered, `own(bytes)` (a copy of exactly its bytes, never written again) is kept beside the
+   * text, counted in the key's bytes, until the text changes or the key leaves: what is returned
+   * is the response to send. A key read once keeps nothing.
+   */
+  keepResponse<B extends Uint8Array>(tag: object, form: number, bytes: B, own: (b: B) => B): B {
+    const e = this.#entry;
+    if (!this.#keepable || form < 0 || e.gone || e.text !== this.#whole) return bytes;
+    const r = e.response;
+    if (r === null || r.text !== this.#whole || r.tag !== tag || r.form !== form) {
+      e.response = { text: this.#whole, tag, form, bytes: null };
+      return bytes;
+    }
+    if (r.bytes !== null) return bytes;
+    const kept = own(bytes);
+    e.response = { text: this.#whole, tag, form, bytes: kept };
+    return kept;
+  }
 }
 
 /**
@@ -101,6 +143,13 @@ export class PackedAnswer implements PackedRows {
  * refilling a tenth of them, 563 (256 more). Rounded up, as ENTRY_OVERHEAD is for loose keys.
  */
 const COMPACT_OVERHEAD = 300;
+
+/**
+ * Bytes a kept response costs besides its length ([note: kept-response]): its buffer's objects and
+ * backing store. Measured on V8 (Node 20): 50,000 kept 200-byte responses held 249 bytes of heap
+ * each besides their bytes, and 600 more of RSS (each backing store is its own allocation).
+ */
+const KEPT_OVERHEAD = 400;
 
 export interface ReaderSpec {
   /** Input columns the reader is keyed by (the parameters, in parameter order). */
@@ -162,7 +211,37 @@ export class Reader extends Materialized<Entry> implements ReaderNode {
   }
 
   protected newEntry(keyRow: Row): Entry {
-    return { keyRow, used: 0, text: null, hidden: null, binary: null, rows: [], answer: null, derived: null };
+    return { keyRow, used: 0, text: null, hidden: null, binary: null, rows: [], answer: null, derived: null, response: null, gone: false };
+  }
+
+  /** [note: held-key] An entry that leaves the map is marked, and lets go of its rows (a holder may keep it a while). */
+  #leave(e: Entry): void {
+    e.gone = true;
+    e.text = null;
+    e.hidden = null;
+    e.binary = null;
+    e.rows = null;
+    e.answer = null;
+    e.derived = null;
+    e.response = null;
+  }
+
+  protected override install(key: string, e: Entry): void {
+    const old = this.entries.get(key);
+    if (old !== undefined && old !== e) this.#leave(old);
+    super.install(key, e);
+  }
+
+  override evict(key: string): boolean {
+    const e = this.entries.get(key);
+    if (e === undefined) return false;
+    this.#leave(e);
+    return super.evict(key);
+  }
+
+  override evictAll(): number {
+    for (const e of this.entries.values()) this.#leave(e);
+    return super.evictAll();
   }
 
   protected addRow(e: Entry, row: Row): void {
@@ -185,6 +264,8 @@ export class Reader extends Materialized<Entry> implements ReaderNode {
     }
     into.rows += packetCount(e.text);
     into.bytes += e.text.length + (e.hidden?.length ?? 0) + (typeof e.binary === 'string' ? e.binary.length : 0);
+    const kept = e.response?.bytes;
+    if (kept != null) into.bytes += kept.length + KEPT_OVERHEAD;
   }
 
   protected override entryOverhead(e: Entry): number {
@@ -200,6 +281,25 @@ export class Reader extends Materialized<Entry> implements ReaderNode {
   answer(key: string, limit: ReaderSpec['limit'] = null): ReaderAnswer | undefined {
     const e = this.entries.get(key);
     if (e === undefined) return undefined;
+    e.used = usage.tick++;
+    return this.#answerOf(e, limit);
+  }
+
+  /**
+   * [note: held-key] The entry of a present key, for {@link answerHeld} to read again without
+   * looking the key up; undefined for a missing key.
+   */
+  hold(key: string): HeldKey | undefined {
+    return this.entries.get(key);
+  }
+
+  /**
+   * {@link answer} of a key held by {@link hold}, or undefined once its entry has left the map
+   * (evicted, or replaced by a fill): the caller then looks the key up again.
+   */
+  answerHeld(held: HeldKey, limit: ReaderSpec['limit'] = null): ReaderAnswer | undefined {
+    const e = held as Entry;
+    if (e.gone) return undefined;
     e.used = usage.tick++;
     return this.#answerOf(e, limit);
   }
@@ -239,7 +339,7 @@ export class Reader extends Materialized<Entry> implements ReaderNode {
       const all = e.answer ??= this.#build(e.rows ?? []);
       return limit === null ? all : all.slice(limit.offset, limit.offset + limit.count);
     }
-    return new PackedAnswer(e, this.#text as RowText, this.#spec, limit ?? this.#spec.limit);
+    return new PackedAnswer(e, this.#text as RowText, this.#spec, limit ?? this.#spec.limit, limit === null);
   }
 
   #build(rows: ReadonlyArray<Row>): ReadonlyArray<Row> {
@@ -280,6 +380,7 @@ export class Reader extends Materialized<Entry> implements ReaderNode {
     e.rows = null;
     e.answer = null;
     e.derived = null;
+    e.response = null;
   }
 
   /** A compact entry's rows, as the values they were encoded from. */
@@ -302,6 +403,7 @@ export class Reader extends Materialized<Entry> implements ReaderNode {
         e.text = null;
         e.hidden = null;
         e.binary = null;
+        e.response = null;
       }
       // Retracting a row this key never held means the key is not what MySQL holds: drop it
       // rather than serve it (it refills on the next read).

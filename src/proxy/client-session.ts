@@ -142,14 +142,16 @@ export class ClientSession {
     // one write (one system call), not one each; a relayed command's response is written as it
     // comes. The socket is the one corked even if the login swaps it for a TLS socket meanwhile.
     const client = this.#client;
-    client.cork();
+    // A chunk of one whole command, once logged in, is answered with one write at most: no cork.
+    const corked = this.#phase !== 'ready' || !this.#clientFramer.idle || bytes.length !== 4 + (bytes[0] | (bytes[1] << 8) | (bytes[2] << 16));
+    if (corked) client.cork();
     try {
       this.#clientFramer.push(bytes, (p) => this.#onClientPacket(p));
     } catch (err) {
       if (err instanceof PacketTooLarge) this.#fatal('ERR_PROXY_PACKET_TOO_LARGE', [], undefined, (err.seq + 1) & 0xff);
       else this.#fatal('ERR_PROXY_MALFORMED_PACKET', [], err);
     } finally {
-      client.uncork();
+      if (corked) client.uncork();
     }
   }
 

@@ -16,6 +16,8 @@ import type { PreparedMatch } from './read-router.js';
 
 interface Statement {
   readonly match: PreparedMatch;
+  /** Its text, as {@link PreparedStatements} keeps every statement's ([note: hot-path]: one lookup per execution). */
+  readonly sql: string | null;
   readonly numParams: number;
   types: ParamTypes | null;
   upstreamHasTypes: boolean;
@@ -53,7 +55,7 @@ export class PreparedStatements {
     const ok = decodePrepareOk(payload);
     if (sql !== null) this.#texts.set(ok.statementId, sql);
     if (!match) return;
-    this.#byId.set(ok.statementId, { match, numParams: ok.numParams, types: null, upstreamHasTypes: false, longData: false });
+    this.#byId.set(ok.statementId, { match, sql, numParams: ok.numParams, types: null, upstreamHasTypes: false, longData: false });
   }
 
   /** The prepare response ended (successfully or not). */
@@ -88,9 +90,9 @@ export class PreparedStatements {
     } catch {
       return new Execution(p, null, null, null, false);
     }
-    const sql = this.#texts.get(statementId) ?? null;
     const st = this.#byId.get(statementId);
-    if (!st) return new Execution(p, sql, null, null, false);
+    if (!st) return new Execution(p, this.#texts.get(statementId) ?? null, null, null, false);
+    const sql = st.sql;
     let params: ReadonlyArray<Value>;
     let newParamsBound: boolean;
     try {

@@ -12,6 +12,7 @@ import { keyString } from '../dataflow/state.js';
 import type { Cache } from './cache.js';
 import type { LimitSpec } from '../planner/limit.js';
 import { fillRangeKey } from './range-reads.js';
+import type { HeldKey } from '../operators/reader.js';
 
 /**
  * Fills `keys` of the cache's reader for a read that waits. For a single key, resolves to its rows
@@ -118,6 +119,20 @@ export function notServing(cache: Cache, engine: { readonly staleReason: string 
  */
 export function presentAnswer(cache: Cache, ks: string, limit: LimitSpec | null = null): ReaderAnswer | undefined {
   return cache.ahead.size > 0 && cache.ahead.has(ks) ? undefined : cache.built.reader.answer(ks, limit);
+}
+
+/**
+ * {@link presentAnswer} of a remembered route's only key (`route.readerKey`, not null), through
+ * the reader's entry it holds ([note: held-key]): looked up only when it has none, or the one it
+ * holds left the reader.
+ */
+export function presentHeld(cache: Cache, route: { readonly readerKey: string | null; held: HeldKey | undefined }, limit: LimitSpec | null): ReaderAnswer | undefined {
+  const ks = route.readerKey as string;
+  if (cache.ahead.size > 0 && cache.ahead.has(ks)) return undefined;
+  const reader = cache.built.reader;
+  let held = route.held;
+  if (held === undefined || held.gone) route.held = held = reader.hold(ks);
+  return held === undefined ? undefined : reader.answerHeld(held, limit);
 }
 
 /** {@link presentAnswer} in the caller's form, made once per change of the key ([note: derived-answer]). */

@@ -243,6 +243,15 @@ export class Cache {
     // hold the event loop and the memory of every session (and fill them all from MariaDB).
     if (Cache.tooManyKeys(bound)) return null;
     const cols = this.plan.schema.columns;
+    // [note: hot-path] One parameter of one value (a point read): its key, without the cross product.
+    if (this.plan.params.length === 1 && bound[0].length === 1) {
+      const p = this.plan.params[0];
+      const src = bound[0][0];
+      const raw = 'v' in src ? src.v : params[src.p];
+      if (raw === undefined) return null;
+      const v = p.bound === undefined ? coerceParam(raw, cols[p.column]) : coerceRangeParam(raw, cols[p.column]);
+      return v === undefined ? null : [[v]];
+    }
     let keys: Value[][] = [[]];
     for (let i = 0; i < this.plan.params.length; i++) {
       const info = cols[this.plan.params[i].column];

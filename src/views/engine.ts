@@ -695,6 +695,10 @@ export class Engine implements BinlogSink, RouterBackend, HttpReadsBackend {
     return this.#registry.candidates(key);
   }
 
+  get registryGeneration(): number {
+    return this.#registry.generation;
+  }
+
   /** A read's miss (RouterBackend): src/views/cache-reads.ts. */
   async fill(cache: Cache, keys: ReadonlyArray<Row>): Promise<ReaderAnswer | undefined> {
     const rows = await fillCache(this.#upqueries, this.#log, cache, keys);

@@ -24,6 +24,7 @@ export class CacheRegistry {
   readonly #log: Logger;
   readonly #caches = new Map<string, Cache>();
   readonly #byKey = new Map<string, Cache[]>();
+  #generation = 0;
 
   /**
    * Called as a cache is retired ({@link retire}): what was granted on it (HTTP read tokens, its
@@ -61,6 +62,15 @@ export class CacheRegistry {
     return this.#byKey.get(key);
   }
 
+  /**
+   * [note: route-memo] Moves whenever a cache is installed or removed under any routing key (a
+   * registration, a drop, a replacement): a route found at one generation holds while it is the
+   * current one, without looking its candidate list up again.
+   */
+  get generation(): number {
+    return this.#generation;
+  }
+
   /** A cache registered for the same statement (up to its literals' slots) in `database`, or null. */
   findSame(fp: Fingerprint, database: string): Cache | null {
     const key = scopedKey(fp, database);
@@ -87,12 +97,10 @@ export class CacheRegistry {
     const selectText = fp.selectStart >= 0 ? def.sql.slice(fp.selectStart, fp.selectEnd) : '';
     const cache = new Cache(def, plan, fp, selectText, normalizedSql(fp, plan), built);
     cache.settings = settings;
+    this.#generation++;
     this.#caches.set(def.id, cache);
-    for (const key of [cache.routingKey, ...cache.alternates.keys()]) {
-      const list = this.#byKey.get(key) ?? [];
-      list.push(cache);
-      this.#byKey.set(key, list);
-    }
+    // A new list, never the old one grown: a route remembers the list it was found in. [note: route-memo]
+    for (const key of [cache.routingKey, ...cache.alternates.keys()]) this.#byKey.set(key, [...this.#byKey.get(key) ?? [], cache]);
     return cache;
   }
 
@@ -104,6 +112,7 @@ export class CacheRegistry {
   }
 
   remove(c: Cache): void {
+    this.#generation++;
     this.#caches.delete(c.id);
     for (const key of [c.routingKey, ...c.alternates.keys()]) {
       const list = (this.#byKey.get(key) ?? []).filter((x) => x !== c);

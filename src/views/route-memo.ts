@@ -4,7 +4,11 @@
  * its reader key. An entry is the pure part of routing only: it holds for the tokenizing mode
  * (NO_BACKSLASH_ESCAPES, [note: sql-mode-quoting]) and the current database ([note: scoped-key])
  * it was made under, and only while its cache is ready and still registered under the routing key
- * (the candidate list a registration or a drop replaces). Everything that depends on the session
+ * (the candidate list a registration or a drop replaces: checked only when the registry's
+ * generation moved since). It also keeps what does not change between reads of its text: the
+ * column definitions of its select text (a spelling's definitions, once learned, are never
+ * replaced by others) and the reader's entry of its key ([note: held-key], looked up again once
+ * that entry left the reader). Everything that depends on the session
  * or the moment (a transaction, a cache blocker such as a changed sql_mode or character set, the
  * grants check [note: cached-grants], read-your-writes, the binlog's lag, the key being present)
  * is decided afresh on every read, after the memo. Pinned by test/e2e/hit-bytes.test.ts and
@@ -17,6 +21,8 @@
  * when its statement is sent again (the registry frees a removed cache's rows in any case).
  */
 import type { Row } from '../dataflow/delta.js';
+import type { ColumnDefinition } from '../proxy/protocol/column-definition.js';
+import type { HeldKey } from '../operators/reader.js';
 import type { Cache, ValueSource } from './cache.js';
 import type { LimitSpec } from '../planner/limit.js';
 import { SeenOnce } from '../planner/seen-once.js';
@@ -48,6 +54,12 @@ export interface MemoRoute {
   readonly selectText: string;
   /** The statement's fingerprint key (SHOW PROXIED QUERIES). */
   readonly statement: string;
+  /** The registry's generation the candidate list was last found current at (CacheRegistry.generation). */
+  generation: number;
+  /** The column definitions of {@link selectText}, once the cache has them. */
+  columns: ReadonlyArray<ColumnDefinition> | undefined;
+  /** The reader's entry of {@link readerKey}, once read ([note: held-key]). */
+  held: HeldKey | undefined;
 }
 
 export class RouteMemo {
@@ -65,16 +77,22 @@ export class RouteMemo {
 
   /**
    * The route remembered for `sql` when it still holds for this mode and database: its cache is
-   * ready and `candidates` (the registry's list under its routing key) is the list it was found in.
+   * ready and `candidates` (the registry's list under its routing key) is the list it was found
+   * in, which is looked up only when the registry's `generation` moved since.
    */
-  get(sql: string, mode: number, database: string | null, candidates: (routingKey: string) => ReadonlyArray<Cache> | undefined): MemoRoute | undefined {
+  get(sql: string, mode: number, database: string | null, generation: number, candidates: (routingKey: string) => ReadonlyArray<Cache> | undefined): MemoRoute | undefined {
     const r = this.#byText.get(sql);
     if (r === undefined || r.mode !== mode || r.database !== database) return undefined;
-    if (r.cache.status === 'ready' && candidates(r.routingKey) === r.candidates) return r;
-    // A cache that is not ready may be again: only a route whose candidate list was replaced (a
-    // registration or a drop under its key) is forgotten, so it does not keep a dropped cache.
-    if (candidates(r.routingKey) !== r.candidates) this.#byText.delete(sql);
-    return undefined;
+    if (r.generation !== generation) {
+      // A route whose candidate list was replaced (a registration or a drop under its key) is
+      // forgotten, so it does not keep a dropped cache; a cache that is not ready may be again.
+      if (candidates(r.routingKey) !== r.candidates) {
+        this.#byText.delete(sql);
+        return undefined;
+      }
+      r.generation = generation;
+    }
+    return r.cache.status === 'ready' ? r : undefined;
   }
 
   /**

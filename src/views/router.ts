@@ -26,7 +26,7 @@ import type { Explained } from './register.js';
 import { PROXIED_ID, type ProxiedQueries } from './proxied-queries.js';
 import { RouteMemo, type MemoRoute } from './route-memo.js';
 import { explainCacheAnswer, explainLastAnswer } from './show-caches.js';
-import { fillThenRead, notServing, presentAnswer, type Filled } from './cache-reads.js';
+import { fillThenRead, notServing, presentAnswer, presentHeld, type Filled } from './cache-reads.js';
 import { UPQUERY_COLLATION } from '../upstream/connections.js';
 import { rangeAnswer, rangeKey } from './range-reads.js';
 import type { RangeReader } from '../operators/range-reader.js';
@@ -34,6 +34,8 @@ import type { RangeReader } from '../operators/range-reader.js';
 /** What the router needs from the engine. */
 export interface RouterBackend {
   candidates(fingerprintKey: string): ReadonlyArray<Cache> | undefined;
+  /** Moves whenever a cache is installed or removed under any routing key (CacheRegistry.generation). [note: route-memo] */
+  readonly registryGeneration: number;
   /** Caches registered (dropped or not): with none, no statement needs a fingerprint. */
   readonly cacheCount: number;
   /**
@@ -192,7 +194,7 @@ export class CacheRouter implements ReadRouter {
       if (this.backend.cacheCount === 0) return UPSTREAM;
       const mode = this.#mode(session);
       // [note: route-memo] A statement seen before skips everything up to the session's checks.
-      const route = this.#memo.get(sql, mode, session.database, this.#candidates) ?? this.#route(sql, mode, session);
+      const route = this.#memo.get(sql, mode, session.database, this.backend.registryGeneration, this.#candidates) ?? this.#route(sql, mode, session);
       if (route === null) return UPSTREAM;
       const statement = route.statement;
       if (route.cache === undefined) return route.reason === null ? { kind: 'upstream', reason: null, statement } : this.#up(route.reason, statement);
@@ -200,7 +202,7 @@ export class CacheRouter implements ReadRouter {
       if (!this.#sessionOk(cache, session)) return this.#up(this.#whyNot(cache, session), statement);
       if (keys === null) return this.#up(noKeys(route.bound), statement);
       if (limit === undefined) return this.#up(BAD_LIMIT, statement);
-      const r = this.#counted(this.#checked(session, cache, keys, limit, route.selectText, route.readerKey), statement, session.database);
+      const r = this.#counted(this.#checked(session, cache, keys, limit, route.selectText, route), statement, session.database);
       // A relayed read carries what it was read as, for observeRelayed.
       return r.kind === 'upstream' ? { ...r, statement } : r;
     } catch (e) {
@@ -214,6 +216,7 @@ export class CacheRouter implements ReadRouter {
    * read at all.
    */
   #route(sql: string, mode: number, session: SessionView): MemoRoute | Unrouted | null {
+    const generation = this.backend.registryGeneration;
     const fp = fingerprint(sql, mode);
     if (fp === null) return null;
     const key = scopedKey(fp, session.database);
@@ -230,6 +233,7 @@ export class CacheRouter implements ReadRouter {
       limit: cache.readLimit(bound, NO_PARAMS),
       selectText: fp.selectStart >= 0 ? sql.slice(fp.selectStart, fp.selectEnd) : '',
       statement: fp.key,
+      generation, columns: undefined, held: undefined,
     };
     if (cache.status === 'ready') this.#memo.set(sql, route);
     return route;
@@ -324,11 +328,16 @@ export class CacheRouter implements ReadRouter {
    * read prepares the cache's qualified query on the session's own upstream session, then is
    * served; a refused one is relayed, so the client gets MariaDB's own error for its statement.
    */
-  #checked(session: SessionView, cache: Cache, keys: ReadonlyArray<Row>, limit: LimitSpec | null, selectText: string, readerKey: string | null = null): Routed {
+  #checked(session: SessionView, cache: Cache, keys: ReadonlyArray<Row>, limit: LimitSpec | null, selectText: string, route: MemoRoute | null = null): Routed {
     const privileges = this.backend.privileges;
     const verdict = privileges.checked(session, cache.grantKey);
-    const columns = cache.variants.get(selectText);
-    if (verdict === true) return columns === undefined ? this.#learn(cache, selectText) : this.#serveSession(session, cache, keys, limit, columns, readerKey);
+    // [note: route-memo] A spelling's column definitions, once learned, stay the cache's.
+    const columns = route?.columns ?? cache.variants.get(selectText);
+    if (verdict === true) {
+      if (columns === undefined) return this.#learn(cache, selectText);
+      if (route !== null) route.columns = columns;
+      return this.#serveSession(session, cache, keys, limit, columns, route);
+    }
     if (verdict === false) return this.#up(`the user may not read cache ${cache.id}`);
     const query = cache.probe;
     if (query === null) return this.#up(`the user's grants for cache ${cache.id} cannot be checked`);
@@ -407,8 +416,8 @@ export class CacheRouter implements ReadRouter {
   // synced read first waits until the binlog stream has applied the upstream's state as of now
   // (Engine.syncWrites), which contains those writes; on timeout the read goes upstream. Pinned by
   // test/e2e/read-your-writes.test.ts.
-  #serveSession(session: SessionView, cache: Cache, keys: ReadonlyArray<Row>, limit: LimitSpec | null, columns: ReadonlyArray<ColumnDefinition>, readerKey: string | null = null): Routed {
-    if (this.backend.consistency !== 'session' || session.writes <= (this.#synced.get(session) ?? 0)) return this.#serve(cache, keys, limit, columns, readerKey);
+  #serveSession(session: SessionView, cache: Cache, keys: ReadonlyArray<Row>, limit: LimitSpec | null, columns: ReadonlyArray<ColumnDefinition>, route: MemoRoute | null = null): Routed {
+    if (this.backend.consistency !== 'session' || session.writes <= (this.#synced.get(session) ?? 0)) return this.#serve(cache, keys, limit, columns, route);
     return { kind: 'pending', answer: this.#afterSync(session, session.writes, cache, keys, limit, columns) };
   }
 
@@ -424,10 +433,11 @@ export class CacheRouter implements ReadRouter {
   }
 
   /**
-   * `readerKey`: the reader's key string of the only key, when known already; `limit`: the read's
-   * own LIMIT, for a `LIMIT ?` cache ([note: limit-param]).
+   * `route`: the remembered route of the statement (of `cache`), whose reader key and entry are
+   * known already ([note: held-key]); `limit`: the read's own LIMIT, for a `LIMIT ?` cache
+   * ([note: limit-param]).
    */
-  #serve(cache: Cache, keys: ReadonlyArray<Row>, limit: LimitSpec | null, columns: ReadonlyArray<ColumnDefinition>, readerKey: string | null = null): Routed {
+  #serve(cache: Cache, keys: ReadonlyArray<Row>, limit: LimitSpec | null, columns: ReadonlyArray<ColumnDefinition>, route: MemoRoute | null = null): Routed {
     const t0 = performance.now();
     const reader = cache.built.reader;
     const range = cache.built.range;
@@ -441,7 +451,7 @@ export class CacheRouter implements ReadRouter {
       }
     }
     if (keys.length === 1) {
-      const rows = presentAnswer(cache, readerKey ?? keyString(keys[0], reader.fold), limit);
+      const rows = route !== null && route.readerKey !== null ? presentHeld(cache, route, limit) : presentAnswer(cache, keyString(keys[0], reader.fold), limit);
       if (rows !== undefined) {
         cache.stats.hits++;
         cache.latency.observe(performance.now() - t0);

@@ -49,6 +49,41 @@ describe('route memo', () => {
     assert.equal(f.engine.router.routeQuery(three, f.session).kind, 'upstream');
   });
 
+  it('a remembered statement reads its key\'s rows as they change, and again once the key was evicted', async () => {
+    await f.engine.register({ sql: 'SELECT v FROM kv WHERE b = ?', name: 'by_b' });
+    const sql = 'SELECT v FROM kv WHERE b = 2';
+    for (let i = 0; i < 3; i++) assert.deepEqual((await f.ask(sql)).rows, [['two']]);
+    await f.db.admin.query("UPDATE kv SET v = 'deux' WHERE a = 1 AND b = 2");
+    await f.drain();
+    const changed = await f.ask(sql);
+    assert.equal(changed.source, 'hit');
+    assert.deepEqual(changed.rows, [['deux']]);
+    assert.equal(f.engine.evict('by_b', [[2]]), 1);
+    await f.db.admin.query("UPDATE kv SET v = 'zwei' WHERE a = 1 AND b = 2");
+    await f.drain();
+    const refilled = await f.ask(sql);
+    assert.equal(refilled.source, 'fill', '[note: held-key] the evicted key is missed, not read from the entry the route held');
+    assert.deepEqual(refilled.rows, [['zwei']]);
+    assert.deepEqual((await f.ask(sql)).rows, [['zwei']]);
+  });
+
+  it('a remembered statement goes to a cache of its own spelling registered after it was remembered', async () => {
+    // Answered by 'pairs' (IN lists, registered first) as its `=` form, until 'pair' comes.
+    const sql = 'SELECT v FROM kv WHERE a = 2 AND b = 1';
+    const pairs = f.engine.cache('pairs');
+    assert.ok(pairs !== null);
+    const reads = (c: { stats: { hits: number; misses: number } }): number => c.stats.hits + c.stats.misses;
+    const before = reads(pairs);
+    for (let i = 0; i < 3; i++) assert.deepEqual((await f.ask(sql)).rows, [['three']]);
+    assert.equal(reads(pairs), before + 3, 'remembered, and answered by the IN-list cache');
+    await f.engine.register({ sql: 'SELECT v FROM kv WHERE a = ? AND b = ?', name: 'pair' });
+    const pair = f.engine.cache('pair');
+    assert.ok(pair !== null);
+    assert.deepEqual((await f.ask(sql)).rows, [['three']]);
+    assert.equal(reads(pairs), before + 3, '[note: route-memo] the registration replaced the candidate list the route was found in');
+    assert.equal(reads(pair), 1);
+  });
+
   it('a dropped cache\'s reader is emptied, so no reference to it keeps its rows', async () => {
     await f.engine.register({ sql: 'SELECT v FROM kv WHERE a = ?', name: 'by_a' });
     const s = sessionFor(f.db.name);

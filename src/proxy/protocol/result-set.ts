@@ -78,6 +78,16 @@ export interface EncodedRows {
   binaryPackets(): string | null;
   /** The same rows as values, for any other form (another character set). */
   values(): ReadonlyArray<ReadonlyArray<Value>>;
+  /**
+   * [note: kept-response] The whole response kept for these packets in `form` (a number standing
+   * for the options) with `tag` (the column array, by identity), or null.
+   */
+  keptResponse?(tag: object, form: number): Uint8Array | null;
+  /**
+   * Offers the response made of these packets for `tag` and `form` (negative: not to be kept);
+   * returns the bytes to send: `bytes`, or `own(bytes)` when the rows keep that copy from now on.
+   */
+  keepResponse?<B extends Uint8Array>(tag: object, form: number, bytes: B, own: (b: B) => B): B;
 }
 
 /** Encoded rows, or rows of values. */
@@ -97,24 +107,50 @@ export function encodeResultSetOnce(
   opts: ResultSetOptions,
 ): Buffer {
   if (!isValueRows(rows)) {
+    // [note: kept-response] A hit of a key read before in this form writes the bytes kept for it.
+    const form = formOf(opts);
+    const kept = form < 0 ? null : rows.keptResponse?.(columns, form) ?? null;
+    if (kept !== null) return kept as Buffer;
     const packets = !rows.fits(columns, opts.resultCharset) ? null : opts.binary ? rows.binaryPackets() : rows.packets;
-    return packets !== null ? encodeEncodedRows(columns, packets, opts) : encodeResultSet(columns, rows.values(), opts);
+    if (packets === null) return encodeResultSet(columns, rows.values(), opts);
+    const bytes = encodeEncodedRows(columns, packets, opts);
+    return rows.keepResponse === undefined ? bytes : rows.keepResponse(columns, form, bytes, ownCopy);
   }
   const options = `${opts.binary ? 1 : 0}${opts.deprecateEof ? 1 : 0}${opts.extendedMetadata ? 1 : 0}|${opts.statusFlags}|${opts.startSeq}|${opts.warnings ?? 0}|${opts.resultCharset ?? ''}`;
   const last = lastEncoding.get(rows);
   if (last !== undefined && last.columns === columns && last.options === options) {
     if (last.own) return last.bytes;
-    // Used again, so kept as long as the rows are: in a buffer of its own and of its size, not a
-    // slice of the writer's larger buffer or of Node's shared 8 KiB pool, which one kept answer
-    // would pin whole. (A one-off answer, such as an IN list's merged rows, is never copied.)
-    const bytes = Buffer.allocUnsafeSlow(last.bytes.length);
-    last.bytes.copy(bytes);
+    // Used again, so kept as long as the rows are, in its own buffer (ownCopy). (A one-off answer,
+    // such as an IN list's merged rows, is never copied.)
+    const bytes = ownCopy(last.bytes);
     lastEncoding.set(rows, { columns, options, bytes, own: true });
     return bytes;
   }
   const bytes = encodeResultSet(columns, rows, opts);
   lastEncoding.set(rows, { columns, options, bytes, own: false });
   return bytes;
+}
+
+/**
+ * Everything a response of given rows and columns depends on in `opts`, as one number below 2^44
+ * (status flags 16 bits, sequence id 8, result collation 16 or none, three flags); -1 for a form
+ * not worth keeping (warnings to report).
+ */
+function formOf(opts: ResultSetOptions): number {
+  if ((opts.warnings ?? 0) !== 0) return -1;
+  return (((((opts.statusFlags & 0xffff) * 0x100 + (opts.startSeq & 0xff)) * 0x20000
+    + (opts.resultCharset === undefined ? 0x10000 : opts.resultCharset & 0xffff)) * 8)
+    + (opts.binary ? 4 : 0) + (opts.deprecateEof ? 2 : 0) + (opts.extendedMetadata ? 1 : 0));
+}
+
+/**
+ * A kept response in a buffer of its own and of its size: not a slice of the writer's larger
+ * buffer or of Node's shared 8 KiB pool, which one kept response would pin whole.
+ */
+function ownCopy(bytes: Buffer): Buffer {
+  const own = Buffer.allocUnsafeSlow(bytes.length);
+  bytes.copy(own);
+  return own;
 }
 
 /** The rows as values, decoded when they are packets. */
