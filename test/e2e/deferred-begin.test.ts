@@ -262,6 +262,40 @@ describe('sessions that end or fail around a deferred BEGIN', () => {
     assert.ok(!up.sent.slice(from).some((b) => b.includes('BEGIN')));
   });
 
+  test('COM_CHANGE_USER: the BEGIN goes with it, and the new login is outside a transaction', async () => {
+    const t = await open('rotor');
+    try {
+      await t.conn.query('BEGIN');
+      await t.conn.query('COMMIT');
+      await t.conn.query('BEGIN');
+      const writes = await upstreamWrites(t, () => t.conn.changeUser({ user: db.user, password: db.password, database: db.name }));
+      assert.match(writes.join('|'), /^BEGIN\|#17/);
+      assert.equal(await inTransaction(t.conn), 0);
+      // Learned again after the new login, then deferred.
+      await t.conn.query('BEGIN');
+      await t.conn.query('ROLLBACK');
+      assert.deepEqual(await upstreamWrites(t, () => t.conn.query('BEGIN')), []);
+      await t.conn.query(`INSERT INTO t VALUES (22, 'twenty-two')`);
+      await t.conn.query('ROLLBACK');
+      assert.deepEqual(await rows('SELECT v FROM t WHERE id = 22'), []);
+    } finally {
+      await t.conn.end();
+    }
+  });
+
+  test('a client that disconnects right after its statement leaves nothing', async () => {
+    const t = await open('rotor');
+    t.conn.on('error', () => undefined);
+    await t.conn.query('BEGIN');
+    await t.conn.query('COMMIT');
+    const id = ((await t.conn.query('SELECT CONNECTION_ID() AS id'))[0] as Array<{ id: number }>)[0].id;
+    await t.conn.query('BEGIN');
+    t.conn.query(`INSERT INTO t VALUES (23, 'twenty-three')`).catch(() => undefined);
+    t.conn.destroy();
+    await until('the upstream session is gone', 10_000, async () => (await rows(`SELECT ID FROM information_schema.PROCESSLIST WHERE ID = ${id}`)).length === 0);
+    assert.deepEqual(await rows('SELECT v FROM t WHERE id = 23'), []);
+  });
+
   test('a statement that names what changes BEGIN\'s answer stops deferral for the session', async () => {
     const t = await open('rotor');
     try {
