@@ -18,7 +18,8 @@
  *    syntax error) never has it deferred in that session. A statement that could change that
  *    answer, or make a later BEGIN fail, stops deferral for the session for good: XA, LOCK
  *    (TABLES), FLUSH, BACKUP, CALL, PREPARE, EXECUTE (statements Rotor does not see), anything
- *    naming session_track*, sql_mode, read only, long_query_time or wsrep, and COM_REFRESH.
+ *    naming session_track*, sql_mode, read only, long_query_time, idle_*transaction_timeout (an
+ *    idle transaction is timed from its BEGIN) or wsrep, and COM_REFRESH.
  * 2. When: only while the session's last relayed command ended without an error, so its status
  *    flags are fresh (an ERR carries none) and say it is outside a transaction with autocommit on.
  * 3. Checked: the response to the deferred BEGIN is compared with the OK the client was given.
@@ -28,7 +29,9 @@
  * What the nets cannot stop: a BEGIN that fails without opening a transaction although nothing
  * the session did allows it (KILL QUERY in the microseconds it runs, Galera's wsrep_sync_wait
  * timing out, a server out of memory) lets the command pipelined with it run in autocommit; the
- * session is then closed, but a write it made stays. This is why the option is off by default.
+ * session is then closed, but a write it made stays. And a server whose global
+ * idle_transaction_timeout (or idle_readonly_…) is set times an idle transaction from the BEGIN it
+ * has not received yet. This is why the option is off by default.
  * Pinned by test/e2e/deferred-begin.test.ts.
  */
 import { Com, Status } from './protocol/constants.js';
@@ -38,7 +41,7 @@ const BEGIN_FORMS = /^[ \t\n\r\v\f]*(?:(BEGIN)|START[ \t\n\r\v\f]+TRANSACTION)[ 
 /** Longer packets are never a plain BEGIN worth deferring (whitespace runs are relayed). */
 const MAX_BEGIN_PACKET = 64;
 /** Statements after which a deferred BEGIN could be answered differently, or fail. */
-const STOPS = /\b(?:XA|LOCK|FLUSH|BACKUP|CALL|PREPARE|EXECUTE)\b|session_track|sql_mode|read[ \t\n\r\v\f_]+only|long_query_time|wsrep/i;
+const STOPS = /\b(?:XA|LOCK|FLUSH|BACKUP|CALL|PREPARE|EXECUTE)\b|session_track|sql_mode|read[ \t\n\r\v\f_]+only|long_query_time|idle_\w*transaction_timeout|wsrep/i;
 /** SERVER_STATUS_ANSI_QUOTES: MariaDB reports sql_mode's ANSI_QUOTES in every status. */
 const ANSI_QUOTES = 0x8000;
 /** Status flags a BEGIN keeps from the session's state. */

@@ -83,7 +83,7 @@ describe('BeginDeferral', () => {
 
   test('statements that may change BEGIN\'s answer, or fail it, stop deferral for good', () => {
     for (const sql of ['XA START \'x\'', 'LOCK TABLES t WRITE', 'FLUSH TABLES WITH READ LOCK', 'BACKUP STAGE START', 'CALL p()', 'EXECUTE s', 'PREPARE s FROM @q',
-      'SET SESSION session_track_state_change = 1', 'SET sql_mode = ORACLE', 'SET SESSION TRANSACTION READ ONLY', 'SET tx_read_only = 1', 'SET long_query_time = 0', 'SET wsrep_sync_wait = 1']) {
+      'SET SESSION session_track_state_change = 1', 'SET sql_mode = ORACLE', 'SET SESSION TRANSACTION READ ONLY', 'SET tx_read_only = 1', 'SET long_query_time = 0', 'SET idle_transaction_timeout = 5', 'SET SESSION idle_readonly_transaction_timeout = 5', 'SET wsrep_sync_wait = 1']) {
       const d = learned();
       d.screen(sql);
       assert.ok(d.stopped !== null, sql);
