@@ -51,7 +51,8 @@ export async function startTestRotor(db: TestDatabase, opts: { dataDir?: string;
     httpRead: opts.httpRead,
     tlsCert: opts.tlsCert,
     tlsKey: opts.tlsKey,
-    deferBegin: opts.deferBegin,
+    // ROTOR_TEST_DEFER_BEGIN=on runs a suite with deferred BEGINs. [note: deferred-begin]
+    deferBegin: opts.deferBegin ?? process.env.ROTOR_TEST_DEFER_BEGIN,
     serverId: String(10_000 + Math.floor(Math.random() * 100_000)),
   });
   const rotor = await startRotor(config, pino({ level: process.env.ROTOR_TEST_LOG ?? 'silent' }));
