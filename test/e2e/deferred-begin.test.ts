@@ -283,6 +283,26 @@ describe('sessions that end or fail around a deferred BEGIN', () => {
     }
   });
 
+  test('COM_RESET_CONNECTION goes with the BEGIN and ends the transaction; BEGIN is learned again after it', async () => {
+    const t = await open('rotor');
+    try {
+      await t.conn.query('BEGIN');
+      await t.conn.query('COMMIT');
+      await t.conn.query('BEGIN');
+      await t.conn.query(`INSERT INTO t VALUES (24, 'twenty-four')`);
+      await t.conn.query('COMMIT');
+      await t.conn.query('BEGIN');
+      const writes = await upstreamWrites(t, () => t.conn.reset());
+      assert.deepEqual(writes, ['BEGIN|#31']);
+      assert.equal(await inTransaction(t.conn), 0);
+      assert.deepEqual(await upstreamWrites(t, () => t.conn.query('BEGIN')), ['BEGIN']);
+      await t.conn.query('ROLLBACK');
+      assert.deepEqual(await rows('SELECT v FROM t WHERE id = 24'), [{ v: 'twenty-four' }]);
+    } finally {
+      await t.conn.end();
+    }
+  });
+
   test('a client that disconnects right after its statement leaves nothing', async () => {
     const t = await open('rotor');
     t.conn.on('error', () => undefined);
