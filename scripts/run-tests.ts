@@ -36,7 +36,7 @@ const UNIT = [
   'test/bench/', 'test/cluster/', 'test/core/', 'test/dataflow/', 'test/operators/', 'test/oracle/', 'test/planner/',
   'test/proxy/protocol/', 'test/repo/', 'test/upstream/',
   'test/binlog/freshness.test.ts', 'test/binlog/lag.test.ts',
-  'test/proxy/fd-limit.test.ts', 'test/proxy/upstream-link.test.ts', 'test/proxy/http-read/',
+  'test/proxy/deferred-begin.test.ts', 'test/proxy/fd-limit.test.ts', 'test/proxy/upstream-link.test.ts', 'test/proxy/http-read/',
   'test/views/answer-json.test.ts', 'test/views/derived-answer.test.ts', 'test/views/kept-response.test.ts', 'test/views/http-principals.test.ts',
   'test/views/privileges.test.ts', 'test/views/in-list.test.ts', 'test/views/cache-store.test.ts', 'test/views/proxied-queries.test.ts', 'test/views/shared-registry.test.ts',
   'test/proxy/admin/history.test.ts', 'test/proxy/admin/dashboard.test.ts',

@@ -53,6 +53,7 @@ function startCommand(): Command {
     .addOption(new Option('--workers <n>', 'worker processes behind the one listen port, each a whole Rotor with its own views and binlog stream (replication id --server-id + index; --memory-limit divided among them)').env('ROTOR_WORKERS').default(String(DEFAULTS.workers)))
     .addOption(new Option('--http-read <host:port>', 'read caches by key over HTTP as JSON on this listener (off by default; see README "Reading caches over HTTP")').env('ROTOR_HTTP_READ'))
     .addOption(new Option('--http-json-memo <on|off>', 'keep each key\'s JSON until it changes (off: encode on every read, for comparison)').env('ROTOR_HTTP_JSON_MEMO').hideHelp())
+    .addOption(new Option('--defer-begin <on|off>', 'answer a plain BEGIN outside a transaction at once and send it upstream with the next command (one round trip less to the server per transaction; see README)').choices(['on', 'off']).env('ROTOR_DEFER_BEGIN').default('off'))
     .addOption(new Option('--log-level <level>', 'how much to log').choices(LOG_LEVELS).env('ROTOR_LOG_LEVEL').default(DEFAULTS.logLevel))
     .action(async (opts: RawConfig) => {
       const { readFileSync } = await import('node:fs');

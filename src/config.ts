@@ -103,6 +103,11 @@ export interface RotorConfig {
    * it on every read (for the benchmark's comparison, `--http-json-memo off`).
    */
   readonly httpJsonMemo: boolean;
+  /**
+   * A plain BEGIN outside a transaction is answered at once and sent upstream with the session's
+   * next command (`--defer-begin on`; off by default). [note: deferred-begin]
+   */
+  readonly deferBegin: boolean;
 }
 
 export const DEFAULTS = {
@@ -159,6 +164,7 @@ export interface RawConfig {
   upstreamCa?: string;
   httpRead?: string;
   httpJsonMemo?: string;
+  deferBegin?: string;
 }
 
 export type Consistency = 'eventual' | 'session';
@@ -318,6 +324,7 @@ export function buildConfig(raw: RawConfig): RotorConfig {
   // Read tokens and public marks live in one process's memory: workers would each hold their own.
   if (httpRead !== null && workers > 1) throw invalid('--http-read is not available with --workers above 1 yet');
   if (raw.httpJsonMemo && raw.httpJsonMemo !== 'on' && raw.httpJsonMemo !== 'off') throw invalid(`--http-json-memo must be on or off, not "${raw.httpJsonMemo}"`);
+  if (raw.deferBegin && raw.deferBegin !== 'on' && raw.deferBegin !== 'off') throw invalid(`--defer-begin must be on or off, not "${raw.deferBegin}"`);
   return {
     upstream,
     listen,
@@ -348,5 +355,6 @@ export function buildConfig(raw: RawConfig): RotorConfig {
     workers,
     httpRead,
     httpJsonMemo: raw.httpJsonMemo !== 'off',
+    deferBegin: raw.deferBegin === 'on',
   };
 }

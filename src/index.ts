@@ -139,6 +139,7 @@ export async function startRotor(config: RotorConfig, logger: Logger = pino({ le
     router: engine.router,
     tls: config.tls ?? undefined,
     upstreamTls: config.upstreamTls,
+    deferBegin: config.deferBegin,
     logger: logger.child({ area: 'proxy' }),
   });
   const listen = await proxy.listen();

@@ -16,6 +16,7 @@ import { performance } from 'node:perf_hooks';
 import type { ErrorCode } from '../errors.js';
 import { catalogError, encodeAnswer, encodeErrPacket } from './answer-writer.js';
 import { dispatch, type CommandContext } from './command-table.js';
+import { BeginDeferral, type BeginFailure } from './deferred-begin.js';
 import { LoginRelay, type LoginPeer } from './login-relay.js';
 import { Cap, Com } from './protocol/constants.js';
 import { PacketFramer, PacketTooLarge, type Packet } from './protocol/framer.js';
@@ -65,6 +66,10 @@ export class ClientSession {
   /** A statement of Rotor's own running on the upstream session (upstream-probe.ts). */
   #probe: UpstreamProbe | null = null;
   readonly #statements = new PreparedStatements();
+  /** `--defer-begin`: the BEGIN answered and not sent yet, and the check of its response. [note: deferred-begin] */
+  readonly #deferral: BeginDeferral | null;
+  /** The sequence id of the command a deferred BEGIN went upstream with. */
+  #withBeginSeq = 0;
 
   constructor(id: number, client: Socket, host: SessionHost) {
     this.id = id;
@@ -77,6 +82,7 @@ export class ClientSession {
       state: () => this.#state,
       onLocalInfile: () => this.#onLocalInfile(),
     });
+    this.#deferral = host.deferBegin === true ? new BeginDeferral((f) => this.#beginFailed(f)) : null;
     this.#commands = this.#commandContext();
     client.setNoDelay(true);
     this.#bindClient(client);
@@ -237,7 +243,15 @@ export class ClientSession {
 
   // ---- command phase ----
 
-  #onUpstreamData(chunk: Buffer): void {
+  #onUpstreamData(data: Buffer): void {
+    let chunk = data;
+    // [note: deferred-begin] The response to a BEGIN sent late comes before anything else.
+    const deferral = this.#deferral;
+    if (deferral !== null && deferral.awaiting) {
+      const rest = deferral.feed(chunk);
+      if (rest === null) return;
+      chunk = rest;
+    }
     if (this.#phase === 'auth' || this.#phase === 'handshake') {
       try {
         const login = this.#loginRelay();
@@ -260,6 +274,7 @@ export class ClientSession {
     try {
       if (this.#response.scan(chunk)) {
         this.#busy = false;
+        deferral?.ended(!this.#response.failed);
         if (this.#relayedAt !== 0) {
           this.#upstreamMs = performance.now() - this.#relayedAt;
           this.#host.onAnswered('upstream', this.#upstreamMs);
@@ -295,6 +310,7 @@ export class ClientSession {
     const wire = this.#wire;
     return {
       statements: this.#statements,
+      deferral: this.#deferral,
       get mariadbCaps() {
         return wire.mariadbCaps;
       },
@@ -306,8 +322,18 @@ export class ClientSession {
         if (this.#upstream?.write(raw) === false) this.#client.pause();
       },
       route: (routed, binary, relay) => this.#route(routed, binary, relay),
-      changeUser: (p, state) => this.#loginRelay().changeUser(p, state.user),
+      changeUser: (p, state) => {
+        const begin = this.#deferral?.take() ?? null;
+        if (begin !== null) {
+          this.#withBeginSeq = p.seq;
+          this.#upstream?.write(begin);
+        }
+        this.#deferral?.relearn();
+        this.#loginRelay().changeUser(p, state.user);
+      },
       quit: (raw) => {
+        // A BEGIN and a disconnect leave nothing: the deferred one is not sent. [note: deferred-begin]
+        this.#deferral?.drop();
         this.#upstream?.end(raw);
         this.close();
       },
@@ -398,9 +424,62 @@ export class ClientSession {
   #relay(raw: Buffer, kind: ResponseKind, after?: (ok: boolean) => void, watch?: RelayWatch): void {
     const up = this.#upstream;
     if (!up) return;
+    const deferral = this.#deferral;
+    let begin: Buffer | null = null;
+    if (deferral !== null) {
+      // [note: deferred-begin]
+      const ok = kind === 'query' ? deferral.defer(raw, this.#state as SessionState) : null;
+      if (ok !== null) {
+        this.#answerBegin(ok, after);
+        return;
+      }
+      begin = deferral.take();
+    }
     this.#busy = true;
     this.#response.begin(kind, after, watch);
-    if (!up.write(raw)) this.#client.pause();
+    if (begin === null) {
+      if (!up.write(raw)) this.#client.pause();
+      return;
+    }
+    // The BEGIN and the command in one write (one system call, one wake-up of the server).
+    this.#withBeginSeq = raw[3];
+    up.cork();
+    up.write(begin);
+    const flowing = up.write(raw);
+    up.uncork();
+    if (!flowing) this.#client.pause();
+  }
+
+  /**
+   * A BEGIN answered at once: the session state notes its OK as it would a relayed one's, and the
+   * statement is done as a relayed one is when its response ends. [note: deferred-begin]
+   */
+  #answerBegin(ok: Buffer, after: ((ok: boolean) => void) | undefined): void {
+    (this.#state as SessionState).noteStatus(ok.readUInt16LE(7));
+    if (this.#relayedAt !== 0) {
+      this.#host.onAnswered('upstream', performance.now() - this.#relayedAt);
+      this.#relayedAt = 0;
+    }
+    this.#respond(ok);
+    after?.(true);
+  }
+
+  /**
+   * The upstream did not answer a deferred BEGIN as Rotor did: the command that went with it is
+   * answered with BEGIN's error (or Rotor's), and the session closes, cutting the upstream
+   * connection so a transaction it holds is rolled back. [note: deferred-begin]
+   */
+  #beginFailed(f: BeginFailure): void {
+    this.#host.logger?.warn({ id: this.id, got: f.got.toString('hex'), expected: f.expected.toString('hex') }, 'a deferred BEGIN was answered differently upstream; closing the session');
+    const seq = (this.#withBeginSeq + 1) & 0xff;
+    if (f.err !== null) {
+      const err = Buffer.from(f.err);
+      err[3] = seq;
+      this.#client.write(err);
+    } else {
+      this.#sendError('ERR_INTERNAL', ['the upstream answered a deferred BEGIN differently'], seq);
+    }
+    this.close();
   }
 
   /**

@@ -11,6 +11,7 @@ import type { ErrorCode } from '../errors.js';
 import { Com, MariaCap } from './protocol/constants.js';
 import type { Packet } from './protocol/framer.js';
 import type { ResponseKind } from './protocol/response-scanner.js';
+import type { BeginDeferral } from './deferred-begin.js';
 import type { ExecutePlan, PreparedStatements } from './prepared-statements.js';
 import type { ReadRouter, RelayWatch, Routed, Upstream } from './read-router.js';
 import { parseUse, type SessionState } from './session-state.js';
@@ -18,6 +19,8 @@ import { parseUse, type SessionState } from './session-state.js';
 /** What a command handler may do with its session. */
 export interface CommandContext {
   readonly statements: PreparedStatements;
+  /** `--defer-begin`: told every statement text that goes upstream, or null. [note: deferred-begin] */
+  readonly deferral: BeginDeferral | null;
   /** The negotiated MariaDB capabilities. */
   readonly mariadbCaps: number;
   router(): ReadRouter;
@@ -53,6 +56,7 @@ const query: CommandHandler = (ctx, p, state) => {
   const routed = safe<Routed>(() => ctx.router().routeQuery(sql, state), { kind: 'upstream', reason: 'router error' });
   ctx.route(routed, false, (up) => {
     state.noteStatement(sql);
+    ctx.deferral?.screen(sql);
     const db = parseUse(sql);
     ctx.relay(p.raw, 'query', (ok) => {
       safe(() => ctx.router().observeRelayed?.(sql, state, ctx.upstreamMs(), up?.statement), undefined);
@@ -102,7 +106,11 @@ export const COMMANDS: Readonly<Record<keyof typeof Com, CommandHandler>> = {
   FIELD_LIST: relayed('field-list'),
   CREATE_DB: relayed('single'),
   DROP_DB: relayed('single'),
-  REFRESH: relayed('single'),
+  REFRESH: (ctx, p) => {
+    // FLUSH …: a later BEGIN may fail (FLUSH TABLES WITH READ LOCK). [note: deferred-begin]
+    ctx.deferral?.stop('COM_REFRESH');
+    ctx.relay(p.raw, 'single');
+  },
   SHUTDOWN: unknown,
   STATISTICS: relayed('single'),
   PROCESS_INFO: relayed('query'),
@@ -115,6 +123,7 @@ export const COMMANDS: Readonly<Record<keyof typeof Com, CommandHandler>> = {
     const sql = p.payload.toString('utf8', 1);
     ctx.statements.expect(safe(() => ctx.router().matchPrepared(sql, state), null), sql);
     state.noteStatement(sql, true);
+    ctx.deferral?.screen(sql);
     ctx.relay(p.raw, 'prepare', () => ctx.statements.prepareDone());
   },
   STMT_EXECUTE: execute,
@@ -131,6 +140,7 @@ export const COMMANDS: Readonly<Record<keyof typeof Com, CommandHandler>> = {
       if (!ok) return;
       state.reset();
       ctx.statements.clear();
+      ctx.deferral?.relearn();
     });
   },
   STMT_BULK_EXECUTE: (ctx, p, state) => {

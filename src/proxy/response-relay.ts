@@ -49,6 +49,11 @@ export class ResponseRelay {
     this.infile = new LocalInfileRelay(this.#scanner);
   }
 
+  /** The response ended, or is ending, with an ERR. */
+  get failed(): boolean {
+    return this.#failed;
+  }
+
   /** The sequence id of the last packet header read. */
   get lastSeq(): number {
     return this.#scanner.lastSeq;

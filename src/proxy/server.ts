@@ -41,6 +41,8 @@ export interface ProxyOptions {
   maxClients?: number;
   /** The largest client packet accepted (default 1 GiB, MariaDB's own ceiling); larger gets ERR 1153. */
   maxPacketSize?: number;
+  /** Answer a plain BEGIN at once and send it with the next command (default: off). [note: deferred-begin] */
+  deferBegin?: boolean;
   /**
    * A client that has not logged in this long after connecting is disconnected (default 10 s, as
    * MariaDB's connect_timeout), so half-sent handshakes cannot hold sessions and sockets forever.
@@ -91,6 +93,7 @@ export function createProxyServer(opts: ProxyOptions): ProxyServer {
     upstream: opts.dialUpstream ?? tcpDialler(opts.upstream, opts.upstreamTls ?? { mode: 'auto', ca: null }),
     secureContext,
     maxPacketSize: opts.maxPacketSize ?? 1 << 30,
+    deferBegin: opts.deferBegin === true,
     logger: opts.logger,
     router: () => router,
     onUpstreamVersion: (v) => {

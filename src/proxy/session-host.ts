@@ -14,6 +14,8 @@ export interface SessionHost {
   /** Offer STARTTLS to clients with this context; null: no TLS. */
   readonly secureContext: SecureContext | null;
   readonly maxPacketSize: number;
+  /** Answer a plain BEGIN at once and send it with the next command (`--defer-begin`). [note: deferred-begin] */
+  readonly deferBegin?: boolean;
   readonly logger: Logger | undefined;
   router(): ReadRouter;
   onUpstreamVersion(version: string): void;

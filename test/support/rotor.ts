@@ -32,7 +32,7 @@ export interface TestRotor {
  * unless given, so a first read is answered from its fill (test/e2e/miss-policy.test.ts: `relay`).
  * `redis`: the shared registry's URL (test/e2e/shared-registry.test.ts).
  */
-export async function startTestRotor(db: TestDatabase, opts: { dataDir?: string; maxStaleness?: string; consistency?: string; privilegeRefresh?: string; memoryLimit?: string; missPolicy?: string; adminToken?: string; redis?: string; warmKeys?: string; warmRate?: string; transactionReads?: string; httpRead?: string; tlsCert?: string; tlsKey?: string } = {}): Promise<TestRotor> {
+export async function startTestRotor(db: TestDatabase, opts: { dataDir?: string; maxStaleness?: string; consistency?: string; privilegeRefresh?: string; memoryLimit?: string; missPolicy?: string; adminToken?: string; redis?: string; warmKeys?: string; warmRate?: string; transactionReads?: string; httpRead?: string; tlsCert?: string; tlsKey?: string; deferBegin?: string } = {}): Promise<TestRotor> {
   const config = buildConfig({
     upstream: db.url.replace(/^mysql:/, 'mysql:'),
     listen: '127.0.0.1:0',
@@ -51,6 +51,8 @@ export async function startTestRotor(db: TestDatabase, opts: { dataDir?: string;
     httpRead: opts.httpRead,
     tlsCert: opts.tlsCert,
     tlsKey: opts.tlsKey,
+    // ROTOR_TEST_DEFER_BEGIN=on runs a suite with deferred BEGINs. [note: deferred-begin]
+    deferBegin: opts.deferBegin ?? process.env.ROTOR_TEST_DEFER_BEGIN,
     serverId: String(10_000 + Math.floor(Math.random() * 100_000)),
   });
   const rotor = await startRotor(config, pino({ level: process.env.ROTOR_TEST_LOG ?? 'silent' }));
