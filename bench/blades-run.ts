@@ -82,6 +82,13 @@ export interface BladesContenderResult {
   /** Load generator CPU over wall time, in cores: near the core count means the client was the limit. */
   readonly clientCores: number;
   readonly rotorRssBytes: number | null;
+  /**
+   * Rotor's own time for the reads it answered from a cache (the command's arrival to its answer
+   * written, Rotor's `rotor_query_duration_seconds{destination="cache"}`; the benchmark's probe
+   * reads included), as the histogram's bucket bounds: what of a read's latency is Rotor's once it
+   * read the command (not the wait in the socket for its event loop).
+   */
+  readonly rotorAnswerMs: { readonly p50: number; readonly p99: number } | null;
   readonly series: {
     readonly throughput: ReadonlyArray<readonly [number, number]>;
     readonly lag: ReadonlyArray<readonly [number, number]>;
@@ -100,7 +107,7 @@ function blank(status: 'failed' | 'skipped', reason: string): BladesContenderRes
   return {
     status, reason, totalMs: 0, iterationsPerSec: 0, retries: 0, finalCount: null,
     queries: { read_count: EMPTY, check_fan: EMPTY, become_fan: EMPTY }, replicationDelayMs: null, commitToVisibleMs: null,
-    catchUpMs: null, cacheStats: null, benchReads: 0, ttlHits: null, cpuMs: {}, clientCores: 0, rotorRssBytes: null, rotorCpuUsPerIteration: null, rotorCpuUsPerIterationWarm: null,
+    catchUpMs: null, cacheStats: null, benchReads: 0, ttlHits: null, cpuMs: {}, clientCores: 0, rotorRssBytes: null, rotorAnswerMs: null, rotorCpuUsPerIteration: null, rotorCpuUsPerIterationWarm: null,
     series: { throughput: [], lag: [], commitToVisible: [] },
   };
 }
@@ -321,6 +328,7 @@ async function runContender(p: BladesParams, contender: Contender): Promise<Blad
       }
     }
     const rss = rotor ? await rotor.rss() : null;
+    const rotorAnswerMs = rotor ? await answerQuantiles(rotor.adminUrl).catch(() => null) : null;
     const upstreamCount = await scalar(admin, contender === 'rotor-count'
       ? `SELECT COUNT(*) FROM fan_of WHERE item_id = ${p.item}` : readCountSql(contender, p.item));
 
@@ -341,7 +349,7 @@ async function runContender(p: BladesParams, contender: Contender): Promise<Blad
       replicationDelayMs: lag ? spread(lag.samples.map((s) => s[1])) : null,
       commitToVisibleMs: probe ? spread(probe.samples.map((s) => s[1])) : null,
       catchUpMs, cacheStats: rotor ? cacheStats : null, benchReads, ttlHits: contender === 'ttl-cache' ? ttlHits : null,
-      cpuMs, clientCores: round(clientCpuUs / 1000 / totalMs, 2), rotorRssBytes: rss,
+      cpuMs, clientCores: round(clientCpuUs / 1000 / totalMs, 2), rotorRssBytes: rss, rotorAnswerMs,
       rotorCpuUsPerIteration: cpuMs.rotor === undefined || !rotor ? null : round((cpuMs.rotor * 1000) / p.iterations, 1),
       rotorCpuUsPerIterationWarm: cpuMs.rotor === undefined || !rotor || half.done < 0 ? null
         : round((cpuMs.rotor * 1000 - half.rotorUs) / (p.iterations - half.done), 1),
@@ -355,6 +363,20 @@ async function runContender(p: BladesParams, contender: Contender): Promise<Blad
     redis?.disconnect();
     await admin.end().catch(() => undefined);
   }
+}
+
+/** p50 and p99 (ms, upper bucket bounds) of Rotor's cache answers, from its Prometheus histogram. */
+async function answerQuantiles(adminUrl: string): Promise<{ p50: number; p99: number } | null> {
+  const res = await fetch(`${adminUrl}/metrics`, { signal: AbortSignal.timeout(10_000) });
+  const buckets: Array<[number, number]> = [];
+  for (const line of (await res.text()).split('\n')) {
+    const m = /^rotor_query_duration_seconds_bucket\{destination="cache",le="([^"]+)"\} (\d+)/.exec(line);
+    if (m !== null) buckets.push([m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2])]);
+  }
+  const total = buckets.at(-1)?.[1] ?? 0;
+  if (total === 0) return null;
+  const at = (q: number): number => round((buckets.find(([, n]) => n >= q * total)?.[0] ?? Infinity) * 1000, 4);
+  return { p50: at(0.5), p99: at(0.99) };
 }
 
 const ALL_CPUS = `0-${Math.max(0, cpus().length - 1)}`;
