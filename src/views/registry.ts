@@ -119,7 +119,12 @@ export class CacheRegistry {
       if (list.length > 0) this.#byKey.set(key, list);
       else this.#byKey.delete(key);
     }
-    if (c.status !== 'dropped') this.#release(c);
+    if (c.status === 'dropped') return;
+    this.#release(c);
+    // A removed cache can still be held (a prepared statement's match, a fill in flight): it
+    // answers nothing more, or a miss would fill its released reader, which no batch reaches.
+    c.status = 'dropped';
+    c.reason = `cache ${c.id} was removed`;
   }
 
   /**
