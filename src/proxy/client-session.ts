@@ -456,8 +456,10 @@ export class ClientSession {
    */
   #answerBegin(ok: Buffer, after: ((ok: boolean) => void) | undefined): void {
     (this.#state as SessionState).noteStatus(ok.readUInt16LE(7));
+    // Timed as any relayed statement is (the proxied-queries time of its `after` reads it).
+    this.#upstreamMs = this.#relayedAt !== 0 ? performance.now() - this.#relayedAt : 0;
     if (this.#relayedAt !== 0) {
-      this.#host.onAnswered('upstream', performance.now() - this.#relayedAt);
+      this.#host.onAnswered('upstream', this.#upstreamMs);
       this.#relayedAt = 0;
     }
     this.#respond(ok);
