@@ -217,10 +217,18 @@ export class Reader extends Materialized<Entry> implements ReaderNode {
   /** [note: held-key] An entry that leaves the map is marked, and lets go of its rows (a holder may keep it a while). */
   #leave(e: Entry): void {
     e.gone = true;
-    e.text = null;
-    e.hidden = null;
+    this.#hold(e, null, null, null);
+  }
+
+  /**
+   * Gives `e` new rows, compact (`text`, `hidden`) or loose (`rows`), and forgets every form made
+   * of the old ones (binary packets, values, a caller's form, a kept response).
+   */
+  #hold(e: Entry, text: string | null, hidden: string | null, rows: Row[] | null): void {
+    e.text = text;
+    e.hidden = hidden;
+    e.rows = rows;
     e.binary = null;
-    e.rows = null;
     e.answer = null;
     e.derived = null;
     e.response = null;
@@ -374,13 +382,14 @@ export class Reader extends Materialized<Entry> implements ReaderNode {
       for (const r of rows) packValues(this.#kept.map((c) => r[c]), parts);
       hidden = parts.join('');
     }
-    e.text = text;
-    e.hidden = hidden;
-    e.binary = null;
-    e.rows = null;
-    e.answer = null;
-    e.derived = null;
-    e.response = null;
+    this.#hold(e, text, hidden, null);
+  }
+
+  /** A compact entry made loose (its rows as values) for a change: its rows. */
+  #loosen(e: Entry): Row[] {
+    const rows = this.#unpack(e);
+    this.#hold(e, null, null, rows);
+    return rows;
   }
 
   /** A compact entry's rows, as the values they were encoded from. */
@@ -398,17 +407,11 @@ export class Reader extends Materialized<Entry> implements ReaderNode {
     if (this.entries.size === 0) return EMPTY_RESULT;
     const changed = new Map<string, Entry>();
     const broken = this.changeEntries(deltas, (e, d, key) => {
-      if (e.rows === null) {
-        e.rows = this.#unpack(e);
-        e.text = null;
-        e.hidden = null;
-        e.binary = null;
-        e.response = null;
-      }
+      const rows = e.rows ?? this.#loosen(e);
       // Retracting a row this key never held means the key is not what MySQL holds: drop it
       // rather than serve it (it refills on the next read).
-      if (d.sign === 1) e.rows.push(d.row);
-      else if (takeRow(e.rows, d.row) === undefined) return false;
+      if (d.sign === 1) rows.push(d.row);
+      else if (takeRow(rows, d.row) === undefined) return false;
       e.answer = null;
       e.derived = null;
       if (this.#text !== null) changed.set(key, e);

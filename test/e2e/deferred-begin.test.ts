@@ -70,6 +70,24 @@ async function rows(sql: string): Promise<unknown[]> {
   return (await db.admin.query(sql))[0] as unknown[];
 }
 
+/**
+ * A session through Rotor whose BEGIN was learned (its next one is deferred), that the test
+ * expects to be cut (errors ignored), and its upstream session's id.
+ */
+async function cutSession(): Promise<{ t: Tapped; id: number }> {
+  const t = await open('rotor');
+  t.conn.on('error', () => undefined);
+  await t.conn.query('BEGIN');
+  await t.conn.query('COMMIT');
+  const id = ((await t.conn.query('SELECT CONNECTION_ID() AS id'))[0] as Array<{ id: number }>)[0].id;
+  return { t, id };
+}
+
+/** Waits until MariaDB no longer lists upstream session `id`. */
+async function upstreamGone(id: number): Promise<void> {
+  await until('the upstream session is gone', 10_000, async () => (await rows(`SELECT ID FROM information_schema.PROCESSLIST WHERE ID = ${id}`)).length === 0);
+}
+
 async function inTransaction(conn: mysql.Connection): Promise<number> {
   return ((await conn.query('SELECT @@in_transaction AS t'))[0] as Array<{ t: number }>)[0].t;
 }
@@ -304,15 +322,11 @@ describe('sessions that end or fail around a deferred BEGIN', () => {
   });
 
   test('a client that disconnects right after its statement leaves nothing', async () => {
-    const t = await open('rotor');
-    t.conn.on('error', () => undefined);
-    await t.conn.query('BEGIN');
-    await t.conn.query('COMMIT');
-    const id = ((await t.conn.query('SELECT CONNECTION_ID() AS id'))[0] as Array<{ id: number }>)[0].id;
+    const { t, id } = await cutSession();
     await t.conn.query('BEGIN');
     t.conn.query(`INSERT INTO t VALUES (23, 'twenty-three')`).catch(() => undefined);
     t.conn.destroy();
-    await until('the upstream session is gone', 10_000, async () => (await rows(`SELECT ID FROM information_schema.PROCESSLIST WHERE ID = ${id}`)).length === 0);
+    await upstreamGone(id);
     assert.deepEqual(await rows('SELECT v FROM t WHERE id = 23'), []);
   });
 
@@ -331,27 +345,19 @@ describe('sessions that end or fail around a deferred BEGIN', () => {
 
   test('a BEGIN answered differently upstream (tracking turned on out of sight) closes the session, and what went with it is rolled back', async () => {
     await db.admin.query(`CREATE FUNCTION track_quietly() RETURNS INT DETERMINISTIC BEGIN SET SESSION session_track_transaction_info = 'STATE'; RETURN 1; END`);
-    const t = await open('rotor');
-    t.conn.on('error', () => undefined);
-    await t.conn.query('BEGIN');
-    await t.conn.query('COMMIT');
-    const id = ((await t.conn.query('SELECT CONNECTION_ID() AS id'))[0] as Array<{ id: number }>)[0].id;
+    const { t, id } = await cutSession();
     await t.conn.query('SELECT track_quietly()');
     await t.conn.query('BEGIN');
     await assert.rejects(t.conn.query(`INSERT INTO t VALUES (20, 'twenty')`), (e: { errno?: number; message: string }) => e.errno === 1105 && /deferred BEGIN/.test(e.message));
-    await until('the upstream session is gone', 10_000, async () => (await rows(`SELECT ID FROM information_schema.PROCESSLIST WHERE ID = ${id}`)).length === 0);
+    await upstreamGone(id);
     assert.deepEqual(await rows('SELECT v FROM t WHERE id = 20'), []);
   });
 
   test('an upstream session killed while its BEGIN waits: the next statement fails and leaves nothing', async () => {
-    const t = await open('rotor');
-    t.conn.on('error', () => undefined);
-    await t.conn.query('BEGIN');
-    await t.conn.query('COMMIT');
-    const id = ((await t.conn.query('SELECT CONNECTION_ID() AS id'))[0] as Array<{ id: number }>)[0].id;
+    const { t, id } = await cutSession();
     await t.conn.query('BEGIN');
     await db.admin.query(`KILL ${id}`);
-    await until('the upstream session is gone', 10_000, async () => (await rows(`SELECT ID FROM information_schema.PROCESSLIST WHERE ID = ${id}`)).length === 0);
+    await upstreamGone(id);
     await assert.rejects(t.conn.query(`INSERT INTO t VALUES (21, 'twenty-one')`));
     assert.deepEqual(await rows('SELECT v FROM t WHERE id = 21'), []);
   });

@@ -177,13 +177,21 @@ test('[note: unlogged-writes] a transaction\'s unlogged writes are handed over a
   assert.equal(s.statementDone(true), null);
 });
 
-test('the cheap screen before the blocker checks never changes their answer (seeded random statements)', () => {
+/** A seeded xorshift (ROTOR_SEED, else the clock): `rand(n)` in [0, n), and the seed to report. */
+function seeded(): { seed: number; rand: (n: number) => number } {
   const seed = Number(process.env.ROTOR_SEED ?? Date.now()) >>> 0;
   let x = seed || 1;
-  const rand = (n: number): number => {
-    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
-    return x % n;
+  return {
+    seed,
+    rand: (n) => {
+      x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
+      return x % n;
+    },
   };
+}
+
+test('the cheap screen before the blocker checks never changes their answer (seeded random statements)', () => {
+  const { seed, rand } = seeded();
   const parts = [
     'SET', 'set', 'SETX', 'set1', 'USE', 'use', 'user_id', 'IF', 'ifnull(', 'WHILE', 'LOOP', 'REPEAT', 'CASE', 'FOR', 'DECLARE',
     'TEMPORARY', 'temporary_x', 'EXECUTE', 'PREPARE', 'CALL', 'ATOMIC', 'offset', 'reset', '_set', 'lbl:', ':', ':=',
@@ -234,12 +242,7 @@ const TRICKY = [
 ];
 
 test('the screen before noteStatement\'s checks never changes what a session learns', () => {
-  const seed = Number(process.env.ROTOR_SEED ?? Date.now()) >>> 0;
-  let x = seed || 1;
-  const rand = (n: number): number => {
-    x ^= x << 13; x >>>= 0; x ^= x >>> 17; x ^= x << 5; x >>>= 0;
-    return x % n;
-  };
+  const { seed, rand } = seeded();
   const parts = [
     'SET', 'set', 'SeT', 'USE', 'TEMPORARY', 'EXECUTE', 'PREPARE', 'CALL', 'ATOMIC', 'IF', 'WHILE', 'LOOP', 'REPEAT', 'CASE', 'FOR', 'DECLARE',
     'RETURNING', 'returning', 'SERIALIZABLE', 'Serializable', 'ISOLATION', 'tx_isolation', 'transaction_isolation', 'sql_log_bin', 'SQL_LOG_BIN', '`sql_log_bin`',
