@@ -3,9 +3,16 @@
  * (bench/blades.ts) and its load workers (bench/blades-worker.ts).
  */
 
-/** The four contenders, in the order they run. */
-export const CONTENDERS = ['direct', 'rotor', 'ttl-cache', 'rotor-count'] as const;
+/**
+ * Every contender, in the order they run. `pipe` is `direct` through a bare Node TCP pipe
+ * (bench/lib/pipe-relay.ts, on Rotor's CPU under `--pin`): what any relay in front of MariaDB costs
+ * this application, the floor under `rotor`. It runs only when asked for.
+ */
+export const CONTENDERS = ['direct', 'pipe', 'rotor', 'ttl-cache', 'rotor-count'] as const;
 export type Contender = (typeof CONTENDERS)[number];
+
+/** The contenders run when none are named. */
+export const DEFAULT_CONTENDERS: ReadonlyArray<Contender> = ['direct', 'rotor', 'ttl-cache', 'rotor-count'];
 
 /** True for contenders whose clients connect to Rotor only. */
 export function viaRotor(c: Contender): boolean {

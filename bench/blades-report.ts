@@ -22,6 +22,18 @@ function hits(r: BladesContenderResult): string {
   return total ? `${fmt((100 * hitCount) / total, 1)}%` : '–';
 }
 
+/** The title's words for each `--pin` topology (true: a report written before `--pin` took a value). */
+const PINNED: Readonly<Record<string, string>> = {
+  db: ', pinned (MariaDB and clients on CPU 0, Rotor, the pipe or Redis on CPU 1)',
+  true: ', pinned (MariaDB and clients on CPU 0, Rotor, the pipe or Redis on CPU 1)',
+  app: ', pinned beside the application (MariaDB alone on CPU 0; clients and Rotor, the pipe or Redis on CPU 1)',
+};
+
+/** µs per iteration of a CPU time in ms, or undefined. */
+function perIteration(ms: number | undefined, iterations: number): number | undefined {
+  return ms === undefined ? undefined : (ms * 1000) / iterations;
+}
+
 /** Markdown: a summary table, a per-query table, and notes on skipped or failed contenders. */
 export function bladesMarkdown(report: BladesReport): string {
   const p = report.params;
@@ -29,15 +41,15 @@ export function bladesMarkdown(report: BladesReport): string {
   const direct = report.contenders.direct;
   const ok = entries.filter(([, r]) => r.status === 'ok' || r.status === 'failed');
   const lines: string[] = [];
-  lines.push(`### Rotating blades: ${Number(p.clients).toLocaleString('en-US')} clients, ${Number(p.iterations).toLocaleString('en-US')} iterations, item ${p.item}${p.pin ? ', pinned (MariaDB and clients on CPU 0, Rotor or Redis on CPU 1)' : ''}`);
+  lines.push(`### Rotating blades: ${Number(p.clients).toLocaleString('en-US')} clients, ${Number(p.iterations).toLocaleString('en-US')} iterations, item ${p.item}${PINNED[String(p.pin)] ?? ''}`);
   lines.push('');
   lines.push(table(
-    ['contender', 'status', 'total s', 'it/s', 'retries', 'final', 'read_count avg ms', 'read_count p99 ms', 'read speedup vs direct (avg)', 'read hit rate', 'repl. delay p99 ms', 'commit→visible p99 ms', 'client CPU (cores)', 'Rotor CPU µs/iteration', 'warm (2nd half)', 'cached answer at Rotor p50/p99 ms'],
+    ['contender', 'status', 'total s', 'it/s', 'retries', 'final', 'read_count avg ms', 'read_count p99 ms', 'read speedup vs direct (avg)', 'read hit rate', 'repl. delay p99 ms', 'commit→visible p99 ms', 'client CPU (cores)', 'MariaDB CPU µs/iteration', 'relay CPU µs/iteration (Rotor or pipe)', 'warm (2nd half)', 'cached answer at Rotor p50/p99 ms'],
     ok.map(([name, r]) => [
       name, r.status, fmt(r.totalMs / 1000, 1), fmt(r.iterationsPerSec, 0), r.retries, r.finalCount,
       fmt(r.queries.read_count.avg, 3), fmt(r.queries.read_count.p99, 3),
       name === 'direct' ? '1.0×' : ratio(direct?.queries.read_count.avg, r.queries.read_count.avg),
-      hits(r), fmt(r.replicationDelayMs?.p99, 1), fmt(r.commitToVisibleMs?.p99, 1), fmt(r.clientCores, 2), fmt(r.rotorCpuUsPerIteration ?? undefined, 0), fmt(r.rotorCpuUsPerIterationWarm ?? undefined, 0),
+      hits(r), fmt(r.replicationDelayMs?.p99, 1), fmt(r.commitToVisibleMs?.p99, 1), fmt(r.clientCores, 2), fmt(perIteration(r.cpuMs.mariadb, Number(p.iterations)), 0), fmt(r.rotorCpuUsPerIteration ?? undefined, 0), fmt(r.rotorCpuUsPerIterationWarm ?? undefined, 0),
       r.rotorAnswerMs ? `${r.rotorAnswerMs.p50}/${r.rotorAnswerMs.p99}` : '–',
     ]),
   ));
@@ -54,7 +66,8 @@ export function bladesMarkdown(report: BladesReport): string {
     'Read hit rate leaves out the benchmark\'s own probe reads. "repl. delay" is Rotor\'s binlog lag from /api/status sampled every 250 ms (the age of the oldest upstream binlog ' +
     'end Rotor has not applied, sampled every 25 ms); "commit→visible" is measured by the benchmark (a commit to a ' +
     'probe row until Rotor\'s cached read shows it, every 200 ms). The clock of a Rotor contender stops when Rotor serves the final ' +
-    'count. Client CPU near the core count means the load generator was the limit. "Rotor CPU µs/iteration" is Rotor\'s CPU (user + system) over the run ' +
+    'count. Client CPU near the core count means the load generator was the limit. "MariaDB CPU µs/iteration" is mariadbd\'s CPU (user + system, ' +
+    'every thread: the statements, and the binlog sender for Rotor) over the run divided by the iterations. "relay CPU µs/iteration" is Rotor\'s (or the pipe\'s) CPU (user + system) over the run ' +
     'divided by the iterations; "warm (2nd half)" counts only the iterations after the first half was done, once V8 has compiled Rotor\'s hot paths. ' +
     '"cached answer at Rotor" is Rotor\'s own time for the reads it answered from a cache, from a command\'s arrival to its answer written ' +
     '(its rotor_query_duration_seconds histogram, bucket bounds): a client\'s read latency above it was spent before Rotor read the command ' +

@@ -17,6 +17,7 @@ import {
 import type { BladesWorkerInit, BladesWorkerResult } from './blades-worker.js';
 import { CpuMeter } from './lib/proc.js';
 import { note, ProgressBar } from './lib/progress.js';
+import { pipeInFrontOf, type PipeRelay } from './lib/pipe-relay.js';
 import { RotorApiError, rotorUnavailable, startRotor, type RotorProcess } from './lib/rotor.js';
 import { connect, scalar } from './lib/servers.js';
 import { Histogram, round, roundSummary, spread, type LatencySummary } from './lib/stats.js';
@@ -43,13 +44,19 @@ export interface BladesParams {
   readonly upstreamUrl: string;
   readonly redisUrl: string | null;
   readonly mariadbPid: number | null;
-  /**
-   * `--pin`: MariaDB, the load generator and this process on CPU 0; Rotor (or Redis for ttl-cache)
-   * alone on CPU 1, for every contender (direct leaves CPU 1 idle). On a 2-core machine, the stand-in
-   * for Rotor on a machine of its own in front of the database.
-   */
-  readonly pin: boolean;
+  /** `--pin`: where each process runs ({@link Pin}); null: wherever the scheduler puts it. */
+  readonly pin: Pin | null;
 }
+
+/**
+ * `--pin` topologies on a 2-core machine, for every contender (taskset):
+ * - `db`: MariaDB, the load generator and this process on CPU 0; the relay (Rotor, the pipe) or
+ *   Redis alone on CPU 1 (direct leaves CPU 1 idle): Rotor as on a machine of its own in front of
+ *   the database;
+ * - `app`: MariaDB alone on CPU 0; the load generator, this process and the relay or Redis on CPU 1:
+ *   the database on a machine of its own, Rotor beside the application (as a sidecar proxy runs).
+ */
+export type Pin = 'db' | 'app';
 
 export type Spread = { p50: number; p99: number; max: number } | null;
 
@@ -72,7 +79,7 @@ export interface BladesContenderResult {
   readonly benchReads: number;
   readonly ttlHits: number | null;
   readonly cpuMs: Readonly<Record<string, number>>;
-  /** Rotor's CPU time over the measured run (start-up and registration excluded) per iteration, µs. */
+  /** The relay's (Rotor's, or the pipe's) CPU time over the measured run (start-up and registration excluded) per iteration, µs. */
   readonly rotorCpuUsPerIteration: number | null;
   /**
    * The same over the iterations after the first half was done: Rotor warmed up (its JIT compiles
@@ -186,6 +193,7 @@ function startLagSampler(rotor: RotorProcess, t0: number) {
 async function runContender(p: BladesParams, contender: Contender): Promise<BladesContenderResult> {
   const admin = await connect(p.upstreamUrl);
   let rotor: RotorProcess | null = null;
+  let pipe: PipeRelay | null = null;
   let rotorConn: mysql.Connection | null = null;
   let redis: Redis | null = null;
   const probeItem = p.item + 1;
@@ -200,6 +208,7 @@ async function runContender(p: BladesParams, contender: Contender): Promise<Blad
     }
 
     let clientUrl = p.upstreamUrl;
+    if (contender === 'pipe') ({ relay: pipe, url: clientUrl } = await pipeInFrontOf(p.upstreamUrl));
     const cacheIds: Record<string, string> = {};
     if (viaRotor(contender)) {
       const why = rotorUnavailable();
@@ -235,12 +244,15 @@ async function runContender(p: BladesParams, contender: Contender): Promise<Blad
     const workers = await startWorkers<BladesWorkerInit, BladesWorkerResult>(WORKER, inits, (i, pr) => {
       progress[i] = pr;
     });
-    if (p.pin) {
-      for (const pid of [p.mariadbPid, process.pid, ...workers.pids]) pinTo(pid, '0');
-      pinTo(rotor?.pid ?? (redis ? await redisPid(redis) : null), '1');
+    if (p.pin !== null) {
+      const clientCpu = p.pin === 'db' ? '0' : '1';
+      pinTo(p.mariadbPid, '0');
+      for (const pid of [process.pid, ...workers.pids]) pinTo(pid, clientCpu);
+      pinTo(rotor?.pid ?? pipe?.pid ?? (redis ? await redisPid(redis) : null), '1');
     }
     const bar = new ProgressBar(contender, p.iterations);
-    const cpu = new CpuMeter({ mariadb: p.mariadbPid ?? undefined, rotor: rotor?.pid });
+    // The relay's CPU (Rotor's, or the pipe's) is counted as `rotor`.
+    const cpu = new CpuMeter({ mariadb: p.mariadbPid ?? undefined, rotor: rotor?.pid ?? pipe?.pid });
     const throughput: [number, number][] = [];
     const t0 = performance.now();
     const selfCpu = process.cpuUsage();
@@ -350,16 +362,17 @@ async function runContender(p: BladesParams, contender: Contender): Promise<Blad
       commitToVisibleMs: probe ? spread(probe.samples.map((s) => s[1])) : null,
       catchUpMs, cacheStats: rotor ? cacheStats : null, benchReads, ttlHits: contender === 'ttl-cache' ? ttlHits : null,
       cpuMs, clientCores: round(clientCpuUs / 1000 / totalMs, 2), rotorRssBytes: rss, rotorAnswerMs,
-      rotorCpuUsPerIteration: cpuMs.rotor === undefined || !rotor ? null : round((cpuMs.rotor * 1000) / p.iterations, 1),
-      rotorCpuUsPerIterationWarm: cpuMs.rotor === undefined || !rotor || half.done < 0 ? null
+      rotorCpuUsPerIteration: cpuMs.rotor === undefined ? null : round((cpuMs.rotor * 1000) / p.iterations, 1),
+      rotorCpuUsPerIterationWarm: cpuMs.rotor === undefined || half.done < 0 ? null
         : round((cpuMs.rotor * 1000 - half.rotorUs) / (p.iterations - half.done), 1),
       series: { throughput, lag: lag?.samples ?? [], commitToVisible: probe?.samples ?? [] },
     };
   } finally {
     // The servers outlive the contender: they get every CPU back.
-    if (p.pin) for (const pid of [p.mariadbPid, process.pid, redis ? await redisPid(redis).catch(() => null) : null]) pinTo(pid, ALL_CPUS);
+    if (p.pin !== null) for (const pid of [p.mariadbPid, process.pid, redis ? await redisPid(redis).catch(() => null) : null]) pinTo(pid, ALL_CPUS);
     await rotorConn?.end().catch(() => undefined);
     await rotor?.stop();
+    await pipe?.stop();
     redis?.disconnect();
     await admin.end().catch(() => undefined);
   }

@@ -9,9 +9,9 @@
  * Exits non-zero when a contender's final count is not exactly the number of iterations.
  */
 import { Command, InvalidArgumentError } from 'commander';
-import { CONTENDERS, type Contender } from './blades-queries.js';
+import { CONTENDERS, DEFAULT_CONTENDERS, type Contender } from './blades-queries.js';
 import { bladesMarkdown, bladesSvg } from './blades-report.js';
-import { runBlades } from './blades-run.js';
+import { runBlades, type Pin } from './blades-run.js';
 import { note } from './lib/progress.js';
 import { machine, writeReport } from './lib/report.js';
 import { benchServers } from './lib/servers.js';
@@ -25,6 +25,12 @@ function positive(v: string): number {
   return n;
 }
 
+function pinArg(v: string): Pin {
+  if (v === 'db') return 'db';
+  if (v === 'app') return 'app';
+  throw new InvalidArgumentError('must be db or app');
+}
+
 function contenderList(v: string): Contender[] {
   const list = v.split(',').map((s) => s.trim()).filter(Boolean);
   for (const c of list) if (!(CONTENDERS as readonly string[]).includes(c)) throw new InvalidArgumentError(`unknown contender "${c}" (${CONTENDERS.join(', ')})`);
@@ -36,11 +42,11 @@ const program = new Command('bench:blades')
   .option('--clients <n>', 'concurrent client connections (the original: 1000, 2000, 4000, 8000)', positive, 1000)
   .option('--iterations <n>', 'iterations in total, split evenly across clients (the original: 23000000)', positive, DEFAULT_ITERATIONS)
   .option('--item <id>', 'the item everyone becomes a fan of', positive, 12345678)
-  .option('--contenders <list>', `comma-separated: ${CONTENDERS.join(',')}`, contenderList, [...CONTENDERS])
+  .option('--contenders <list>', `comma-separated: ${CONTENDERS.join(',')}`, contenderList, [...DEFAULT_CONTENDERS])
   .option('--workers <n>', 'load generator processes (default: 2-4 by client count)', positive)
   .option('--ttl <seconds>', 'ttl-cache: seconds a cached count lives', positive, 5)
   .option('--stall <seconds>', 'fail a contender when no iteration completes for this long', positive, 120)
-  .option('--pin', 'MariaDB and the load generator on CPU 0, Rotor (or Redis for ttl-cache) on CPU 1, with taskset: Rotor as on a machine of its own', false)
+  .option('--pin [where]', 'with taskset: "db" (--pin alone) puts MariaDB and the load generator on CPU 0, Rotor (or the pipe, or Redis) on CPU 1: Rotor as on a machine of its own; "app" puts MariaDB alone on CPU 0 and the load generator with Rotor (or the pipe, or Redis) on CPU 1: the database on a machine of its own, Rotor beside the application', pinArg)
   .option('--deadlock-detect', 'keep InnoDB deadlock detection on (off by default: it stalls the server with thousands of waiters on one row)', false)
   .option('--json <path>', 'where to write the JSON result (default bench/results/blades.json)')
   .option('--upstream <url>', 'MariaDB to use (default: the private MariaDB "bench", started if needed)')
@@ -48,7 +54,7 @@ const program = new Command('bench:blades')
   .option('--name <base>', 'base name of the files under bench/results/', 'blades');
 
 const opts = program.parse().opts<{
-  clients: number; iterations: number; item: number; contenders: Contender[]; workers?: number; ttl: number; stall: number; deadlockDetect: boolean; pin: boolean;
+  clients: number; iterations: number; item: number; contenders: Contender[]; workers?: number; ttl: number; stall: number; deadlockDetect: boolean; pin?: Pin | true;
   json?: string; upstream?: string; redis?: string; name: string;
 }>();
 
@@ -58,7 +64,7 @@ note(`upstream ${servers.upstreamUrl}${servers.redisUrl ? `, redis ${servers.red
 const report = await runBlades({
   clients: opts.clients, iterations: opts.iterations, item: opts.item, contenders: opts.contenders,
   workers: opts.workers ?? Math.max(2, Math.min(4, Math.ceil(opts.clients / 250))), ttlSeconds: opts.ttl,
-  stallSeconds: opts.stall, deadlockDetect: opts.deadlockDetect, pin: opts.pin,
+  stallSeconds: opts.stall, deadlockDetect: opts.deadlockDetect, pin: opts.pin === true ? 'db' : opts.pin ?? null,
   upstreamUrl: servers.upstreamUrl, redisUrl: servers.redisUrl, mariadbPid: servers.mariadbPid,
 });
 const full = { ...report, params: { ...report.params, machine: machine() } };

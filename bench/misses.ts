@@ -8,6 +8,8 @@
  *    and straight from MariaDB, alternating, on one connection each, so both see the same machine;
  *    then read through Rotor a second time (relayed again, the key filled in the background) and,
  *    once the fills are in, a third (a hit).
+ *    The same point read also goes through a bare Node TCP pipe (bench/lib/pipe-relay.ts), in turn
+ *    with the others: what any relay's hop costs on this machine, the floor under a relayed read.
  * 2. The COUNT(*) and the vote query's first reads (below), relayed: they cost what the client's own
  *    statement costs MariaDB.
  *
@@ -30,6 +32,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { fmt, table } from './lib/markdown.js';
 import { note, ProgressBar } from './lib/progress.js';
 import { machine, writeReport } from './lib/report.js';
+import { pipeInFrontOf } from './lib/pipe-relay.js';
 import { startRotor, type RotorProcess } from './lib/rotor.js';
 import { benchServers, connect, scalar } from './lib/servers.js';
 import { Histogram, roundSummary, type LatencySummary } from './lib/stats.js';
@@ -117,6 +120,8 @@ interface Run {
   readonly rotor: RotorProcess;
   readonly viaRotor: Conn;
   readonly direct: Conn;
+  /** The upstream through a bare pipe. */
+  readonly viaPipe: Conn;
   readonly ids: { readonly point: string; readonly count: string; readonly vote: string };
 }
 
@@ -131,14 +136,19 @@ async function withRotor(policy: 'relay' | 'fill', run: (r: Run) => Promise<Reco
     };
     const viaRotor = await connect(rotor.url);
     const direct = await connect(servers.upstreamUrl);
+    const pipe = await pipeInFrontOf(servers.upstreamUrl);
+    const viaPipe = await connect(pipe.url);
     try {
       // Warm both connections and MariaDB's buffer pool for the table, so neither side pays a cold start.
       for (let i = 0; i < 200; i++) await direct.query(`${POINT_SQL}${1 + (i % opts.keys)}`);
       await viaRotor.query('SELECT 1');
-      return await run({ rotor, viaRotor, direct, ids });
+      await viaPipe.query('SELECT 1');
+      return await run({ rotor, viaRotor, direct, viaPipe, ids });
     } finally {
       await viaRotor.end();
       await direct.end();
+      await viaPipe.end();
+      await pipe.relay.stop();
     }
   } finally {
     await rotor.stop();
@@ -157,20 +167,22 @@ async function countFirst({ viaRotor, direct }: Run): Promise<{ direct: Histogra
 
 /** `--miss-policy relay`: first reads relayed, second reads relayed and filled behind, third reads hits. */
 const relayPolicy = (): Promise<Record<string, unknown>> => withRotor('relay', async (r) => {
-  const { rotor, viaRotor, direct, ids } = r;
+  const { rotor, viaRotor, direct, viaPipe, ids } = r;
   const first = new Histogram();
   const pointDirect = new Histogram();
   const uncached = new Histogram();
+  const piped = new Histogram();
   const second = new Histogram();
   const bar = new ProgressBar('relay: point reads', opts.keys);
   for (let id = 1; id <= opts.keys; id++) {
-    // The three reads in turn, each first as often: none always follows another's cache warming.
+    // The four reads in turn, each first as often: none always follows another's cache warming.
     const reads = [
       () => time(viaRotor, POINT_SQL + id, first),
       () => time(direct, POINT_SQL + id, pointDirect),
       () => time(viaRotor, UNCACHED_SQL + id, uncached),
+      () => time(viaPipe, POINT_SQL + id, piped),
     ];
-    for (let i = 0; i < 3; i++) await reads[(id + i) % 3]();
+    for (let i = 0; i < reads.length; i++) await reads[(id + i) % reads.length]();
     await time(viaRotor, POINT_SQL + id, second);
     bar.update(id);
   }
@@ -184,7 +196,7 @@ const relayPolicy = (): Promise<Record<string, unknown>> => withRotor('relay', a
   const vote = await alternate('relay: vote first reads', viaRotor, direct, (id) => VOTE_SQL + id, (id) => ARTICLE_SQL + id);
   const voteStats = (await rotor.cache(ids.vote)).stats ?? null;
   return {
-    point: { first: ms(first), direct: ms(pointDirect), uncached: ms(uncached), second: ms(second), hit: ms(hit), stats: pointStats },
+    point: { first: ms(first), direct: ms(pointDirect), uncached: ms(uncached), piped: ms(piped), second: ms(second), hit: ms(hit), stats: pointStats },
     aggregate: { rows: opts.fans, first: ms(count.first), direct: ms(count.direct), stats: countStats },
     vote: { first: ms(vote.rotor), pointDirect: ms(vote.direct), stats: voteStats },
   };
@@ -217,7 +229,7 @@ const fillPolicy = (fillRead: string): Promise<Record<string, unknown>> => withR
 
 type S = LatencySummary;
 try {
-  const relay = await relayPolicy() as { point: { first: S; direct: S; uncached: S; second: S; hit: S; stats: Record<string, number> | null }; aggregate: { first: S; direct: S }; vote: { first: S; pointDirect: S } };
+  const relay = await relayPolicy() as { point: { first: S; direct: S; uncached: S; piped: S; second: S; hit: S; stats: Record<string, number> | null }; aggregate: { first: S; direct: S }; vote: { first: S; pointDirect: S } };
   type Fill = { point: { miss: S; direct: S; hit: S }; aggregate: { miss: S; direct: S; hit: S; upqueries: number | null }; vote: { miss: S; pointDirect: S; naturalDirect: S } };
   const byRead: Record<string, Fill> = {};
   for (const fr of opts.fillRead) byRead[fr] = await fillPolicy(fr) as Fill;
@@ -237,6 +249,7 @@ try {
     '',
     table(header, [
       row('point, direct MariaDB', relay.point.direct),
+      row('point, through a bare Node pipe', relay.point.piped, relay.point.direct),
       row('point, relayed through Rotor (no cache matches)', relay.point.uncached, relay.point.direct),
       row('point, Rotor first read (relayed)', relay.point.first, relay.point.direct),
       row('point, Rotor second read (relayed, filled behind)', relay.point.second, relay.point.direct),
@@ -248,7 +261,8 @@ try {
     ]),
     '',
     `First reads ran no upquery; the ${opts.keys.toLocaleString('en-US')} second reads ran ${upq} (one each, off the client's path). Target: a first read's p50 ≤ 1.2× a direct read. ` +
-    `A first read against any statement relayed through Rotor: ${ratio(relay.point.first.p50, relay.point.uncached.p50)} (p50), ${ratio(relay.point.first.avg, relay.point.uncached.avg)} (avg).`,
+    `A first read against any statement relayed through Rotor: ${ratio(relay.point.first.p50, relay.point.uncached.p50)} (p50), ${ratio(relay.point.first.avg, relay.point.uncached.avg)} (avg); ` +
+    `against the same read through a bare Node pipe (the hop any relay adds here): ${ratio(relay.point.first.p50, relay.point.piped.p50)} (p50).`,
     '',
     '`--miss-policy fill`: a first read waits for its fill (an upquery) and is answered from it.',
     '',

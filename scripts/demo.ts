@@ -10,7 +10,7 @@
  * Contenders that cannot run yet (e.g. Rotor not built, a cache Rotor does not support) are listed
  * as skipped with the reason; the demo fails only if a contender that ran got a wrong final count.
  */
-import { CONTENDERS } from '../bench/blades-queries.js';
+import { DEFAULT_CONTENDERS } from '../bench/blades-queries.js';
 import { bladesMarkdown, bladesSvg } from '../bench/blades-report.js';
 import { runBlades } from '../bench/blades-run.js';
 import { machine, writeReport } from '../bench/lib/report.js';
@@ -31,10 +31,10 @@ process.stderr.write('starting a private MariaDB and Redis (installing them firs
 const mariadb = await startMariaDb('demo');
 const redis = await startRedis('demo');
 process.stderr.write(`MariaDB ${mariadb.url}\nRedis   ${redis.url}\n`);
-process.stderr.write(`rotating blades: ${clients} clients, ${iterations} iterations, contenders ${CONTENDERS.join(', ')}\n`);
+process.stderr.write(`rotating blades: ${clients} clients, ${iterations} iterations, contenders ${DEFAULT_CONTENDERS.join(', ')}\n`);
 
 const report = await runBlades({
-  clients, iterations, item: 12345678, contenders: CONTENDERS, workers: 2, ttlSeconds: 5, stallSeconds: 60, deadlockDetect: false, pin: false,
+  clients, iterations, item: 12345678, contenders: DEFAULT_CONTENDERS, workers: 2, ttlSeconds: 5, stallSeconds: 60, deadlockDetect: false, pin: null,
   upstreamUrl: mariadb.url, redisUrl: redis.url, mariadbPid: mariadb.pid,
 });
 const full = { ...report, params: { ...report.params, machine: machine() } };

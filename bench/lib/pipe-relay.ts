@@ -34,6 +34,15 @@ export async function startPipeRelay(target: { readonly host: string; readonly p
   };
 }
 
+/** A pipe relay in front of the MariaDB of `upstreamUrl`, and that URL through it. */
+export async function pipeInFrontOf(upstreamUrl: string): Promise<{ readonly relay: PipeRelay; readonly url: string }> {
+  const url = new URL(upstreamUrl);
+  const relay = await startPipeRelay({ host: url.hostname, port: Number(url.port || 3306) });
+  url.hostname = relay.host;
+  url.port = String(relay.port);
+  return { relay, url: url.toString() };
+}
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const at = process.argv.indexOf('--target');
   const [host, port] = (process.argv[at + 1] ?? '').split(':');
