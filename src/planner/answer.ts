@@ -26,7 +26,8 @@
 import type { AstNode } from './parse.js';
 import { columnRef, isPlaceholder } from './parse.js';
 import { tableOf } from './plan.js';
-import { fingerprint, tokenize } from './fingerprint.js';
+import { fingerprint } from './fingerprint.js';
+import { tokenize } from './tokenizer.js';
 import { unsupported } from './unsupported.js';
 import type { AnswerPlan, ParamSpec, SlotSpec } from './query-plan.js';
 import type { TableSchema } from './schema.js';

@@ -10,7 +10,8 @@
 import type { ReaderAnswer } from '../dataflow/operator.js';
 import type { Answer, PreparedMatch, ProbeError, ReadRouter, RelayWatch, Routed, SessionView, Upstream } from '../proxy/read-router.js';
 import type { ColumnDefinition } from '../proxy/protocol/column-definition.js';
-import { fingerprint, scopedKey, SqlMode, type Literal } from '../planner/fingerprint.js';
+import { fingerprint, scopedKey, type Literal } from '../planner/fingerprint.js';
+import { SqlMode } from '../planner/tokenizer.js';
 import { qualifiedQuery, type QualifiedQuery } from '../planner/parse.js';
 import { keyString } from '../dataflow/state.js';
 import { FrequencySketch, hashKey } from '../dataflow/frequency-sketch.js';
