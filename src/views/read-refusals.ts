@@ -1,9 +1,9 @@
 /**
  * Why a read that matched a cache goes upstream all the same: the cache cannot serve now (not
  * ready, a stale binlog: src/views/cache-reads.ts `notServing`), the session's state forbids it (a
- * transaction, a session variable that changes the answer, the connection's collation for a cache
- * of expressions), or the statement's parameters name no key the reader can hold. Each reason is
- * a constant text or made from the cache and the session: /api/status counts reads by it.
+ * transaction, a state that could change the answer such as its time zone or a temporary table,
+ * the connection's collation for a cache of expressions), or the statement's parameters name no
+ * key the reader can hold. The router records each reason's text (/api/status counts reads by it).
  */
 import type { SessionView } from '../proxy/read-router.js';
 import type { TransactionReads } from '../config.js';
