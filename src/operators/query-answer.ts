@@ -16,8 +16,8 @@
  * value, type, NULL, overflow, rounding, collation and row order is MariaDB's, run in a session
  * equal to the reading session in what the planner lets the answer depend on (planner/answer.ts:
  * deterministic functions only; sql_mode without parse-changing flags, time_zone UTC, the
- * connection's collation: views/cache-reads.ts `notServing`, views/router.ts). The node's rows are
- * `[the statement's columns…, the key's values…, position in MariaDB's answer]`. Pinned by
+ * connection's collation: views/cache-reads.ts `notServing`, views/read-refusals.ts). The node's
+ * rows are `[the statement's columns…, the key's values…, position in MariaDB's answer]`. Pinned by
  * test/operators/query-answer.test.ts, test/logic/expressions.slt and test/e2e/expressions.test.ts.
  */
 import type { StateEntry, Usage } from '../dataflow/keyed-entries.js';

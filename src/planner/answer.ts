@@ -17,7 +17,7 @@
  *   global sql_mode (without flags that change how text parses, which the fill connection drops:
  *   such caches do not answer while the upstream has one), div_precision_increment and
  *   group_concat_max_len (all three set for the fill: build-answer.ts, views/schema-refresh.ts),
- *   the connection's collation (views/router.ts).
+ *   the connection's collation (views/read-refusals.ts).
  *
  * The statement's text is the fill's: split at its placeholders, its table qualified by its
  * database. Its literal slots come from the fingerprint of the same text (each constant must be
@@ -26,7 +26,8 @@
 import type { AstNode } from './parse.js';
 import { columnRef, isPlaceholder } from './parse.js';
 import { tableOf } from './plan.js';
-import { fingerprint, tokenize } from './fingerprint.js';
+import { fingerprint } from './fingerprint.js';
+import { tokenize } from './tokenizer.js';
 import { unsupported } from './unsupported.js';
 import type { AnswerPlan, ParamSpec, SlotSpec } from './query-plan.js';
 import type { TableSchema } from './schema.js';

@@ -99,8 +99,8 @@ export function learnVariant(cache: Cache, selectText: string, columns: Readonly
 /**
  * [note: one-read-path] Why `cache` may not answer any read now, or null: it is not ready (DDL,
  * dropped), the binlog stream is too far behind ([note: staleness-bound]), or it holds TIMESTAMPs
- * while the upstream's time zone is not UTC. SQL reads (src/views/router.ts, which adds what a
- * session's own state forbids) and HTTP reads (src/views/http-reads.ts) ask the same question, hit
+ * while the upstream's time zone is not UTC. SQL reads (src/views/router.ts, with what a session's
+ * own state forbids from src/views/read-refusals.ts) and HTTP reads (src/views/http-reads.ts) ask the same question, hit
  * the same reader through {@link presentAnswer}/{@link presentAs}, and fill a miss through the same
  * {@link fillThenRead}, so the two answer the same rows. Pinned by test/e2e/http-read.test.ts.
  */
@@ -138,6 +138,27 @@ export function presentHeld(cache: Cache, route: { readonly readerKey: string | 
 /** {@link presentAnswer} in the caller's form, made once per change of the key ([note: derived-answer]). */
 export function presentAs<T extends DerivedAnswer>(cache: Cache, ks: string, make: (a: ReaderAnswer) => T, count = true): T | undefined {
   return cache.ahead.size > 0 && cache.ahead.has(ks) ? undefined : cache.built.reader.answerAs(ks, make, count);
+}
+
+/**
+ * The rows of several present keys (each once), sorted and cut as the cache's query does, or null
+ * when one is missing or, unless `waited` (the read waited for their fill), held back (`cache.ahead`).
+ */
+export function mergedRows(cache: Cache, keys: ReadonlyArray<Row>, limit: LimitSpec | null, waited = false): ReadonlyArray<Row> | null {
+  const reader = cache.built.reader;
+  const seen = new Set<string>();
+  const rows: Row[] = [];
+  for (const k of keys) {
+    const ks = keyString(k, reader.fold);
+    if (seen.has(ks)) continue;
+    if (!waited && cache.ahead.size > 0 && cache.ahead.has(ks)) return null;
+    seen.add(ks);
+    const r = reader.rows(ks);
+    if (r === undefined) return null;
+    for (const row of r) rows.push(row);
+  }
+  const sorted = reader.sortVisible(rows);
+  return limit === null ? sorted : sorted.slice(limit.offset, limit.offset + limit.count);
 }
 
 /** What a read waiting for its fill gets: what `read` found, or the rows the fill installed for a single key. */

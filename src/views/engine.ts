@@ -1,14 +1,17 @@
 /**
  * The engine: the facade the proxy, the admin API, the binlog stream and the tests use, over
  * - the registry of caches and the dataflow graph they share (registry.ts), which register.ts
- *   adds to;
+ *   adds to, here and in the shared registry when there is one (cache-catalog.ts);
  * - the DDL/refresh path: schemas checked again, collations, the upstream's global settings
- *   (schema-refresh.ts);
+ *   (schema-refresh.ts), refreshed with the memory budget kept by engine-upkeep.ts;
  * - the binlog sink that keeps the caches exact (binlog-sink.ts: synchronous, no await while a
  *   batch is applied);
- * - the read path's misses, filled by upqueries (cache-reads.ts).
- * The proxy talks to it through {@link Engine.router}; the admin API through
- * register/list/get/drop/evict; the binlog stream through applyBatch and applySchemaChange.
+ * - the read path's misses, filled by upqueries (cache-reads.ts);
+ * - what it reports: its caches and state (engine-status.ts), the proxied statements
+ *   (proxied-reports.ts).
+ * It is made with an EngineOptions (engine-options.ts). The proxy talks to it through
+ * {@link Engine.router}; the admin API through register/list/get/drop/evict; the binlog stream
+ * through applyBatch and applySchemaChange.
  */
 import type { ReaderAnswer } from '../dataflow/operator.js';
 import { pino, type Logger } from 'pino';
@@ -19,132 +22,49 @@ import type { BinlogSink, SchemaChange } from '../binlog/sink.js';
 import type { Freshness } from '../binlog/freshness.js';
 import { DEFAULTS, type Consistency, type MissPolicy, type TransactionReads } from '../config.js';
 import { Graph } from '../dataflow/graph.js';
-import { cacheDot, type DotCache } from './dot.js';
 import { Upqueries, type UpqueryStats } from '../dataflow/upquery.js';
 import type { Row } from '../dataflow/delta.js';
 import type { QualifiedQuery } from '../planner/parse.js';
 import { RotorError } from '../errors.js';
 import type { LatencyHistogram } from '../latency.js';
-import { fingerprint } from '../planner/fingerprint.js';
 import { grownLimit } from '../planner/limit.js';
 import type { Value } from '../values.js';
 import type { Cache, CacheInfo } from './cache.js';
 import { CacheRouter, type RouterBackend } from './router.js';
-import { UpstreamClient, type FillRead } from '../upstream/upstream-client.js';
+import { UpstreamClient } from '../upstream/upstream-client.js';
 import { CacheStore } from './cache-store.js';
 import { PrivilegeChecks } from './privileges.js';
 import { RegistrationLimit } from './registration-limit.js';
 import { CacheRegistry } from './registry.js';
-import { RegistrySync } from './registry-sync.js';
-import { SharedRegistry, type RegistryStore, type SharedDefinition, type SharedRegistryEvents } from './shared-registry.js';
-import { ClusterRegistry } from './cluster-registry.js';
-import { MemoryBudget, type ProcessMemory } from './memory-budget.js';
-import { usage } from '../dataflow/usage.js';
+import { CacheCatalog } from './cache-catalog.js';
+import { MemoryBudget } from './memory-budget.js';
+import { Upkeep } from './engine-upkeep.js';
 import { SchemaRefresh } from './schema-refresh.js';
 import { CacheSink } from './binlog-sink.js';
 import type { EngineUpstream, FillReads } from './engine-upstream.js';
-import { parameterOf, tablesOf } from './statement-plan.js';
-import { explainCache, registerCache, type Explained, type RegisterRequest } from './register.js';
-import { likeMatcher, PROXIED_ID, ProxiedQueries, proxiedReports, registrableText, type Cacheability, type ProxiedQuery, type ProxiedReport, type ProxiedSort } from './proxied-queries.js';
+import type { EngineOptions } from './engine-options.js';
+import type { Explained, RegisterRequest } from './register.js';
+import { PROXIED_ID, ProxiedQueries, type ProxiedReport, type ProxiedSort } from './proxied-queries.js';
+import { ProxiedReports } from './proxied-reports.js';
 import { fillCache, fillInBackground, learnVariant } from './cache-reads.js';
-import { proxiedQueriesAnswer, showCachesAnswer } from './show-caches.js';
-import { FileHotKeyStore, type HotKeyStore } from './hot-keys.js';
-import { WarmStart, type WarmStatus } from './warm-start.js';
-import { MirroredHotKeyStore, RedisHotKeyStore } from './redis-hot-keys.js';
+import { showCachesAnswer } from './show-caches.js';
+import { warmStartOf, type WarmStart, type WarmStatus } from './warm-start.js';
 import { HttpReads, type HttpReadsBackend } from './http-reads.js';
 import { Principals } from './http-principals.js';
 import { ReadAccess, type ReadTokenInfo } from './read-access.js';
 import { openAccountSession } from '../upstream/account-session.js';
+import { cacheBytes, cacheCounters, cacheInfo, cachesDot, memoryStatus, stateStatus } from './engine-status.js';
 
 export type { EngineUpstream } from './engine-upstream.js';
-
-export interface EngineOptions {
-  /** mysql://rotor:rotor@host:port/db — Rotor's own account for upqueries. */
-  upstreamUrl: string;
-  /** Resolves unqualified tables when a registration gives no database. */
-  defaultDatabase: string | null;
-  /** Persist registered caches here (one file per cache under caches/); null = memory only. */
-  dataDir: string | null;
-  /** The shared registry (`--redis`): registrations and drops go through Redis ([note: shared-registry]). */
-  redisUrl?: string | null;
-  /**
-   * A worker of `--workers N` without `--redis`: the registry is the primary process's, reached
-   * over the cluster's IPC channel (cluster-registry.ts), with the same sync as Redis.
-   */
-  clusterRegistry?: boolean;
-  /** Read-your-writes for sessions that wrote (config.ts `consistency`). Default 'eventual'. */
-  consistency?: Consistency;
-  /** What a read of a key a cache does not hold does (config.ts `missPolicy`). Default 'relay'. */
-  missPolicy?: MissPolicy;
-  /** Reads inside a transaction from every cache, not only `always` ones (config.ts `transactionReads`; default `DEFAULTS.transactionReads`). [note: transaction-reads] */
-  transactionReads?: TransactionReads;
-  /** The most rows a `LIMIT ?` read is answered from a cache for (config.ts `maxLimitParam`; default `DEFAULTS.maxLimitParam`). */
-  maxLimitParam?: number;
-  /** How often every principal's grants are checked again, and the global sql_mode re-read. Default 10 s. */
-  privilegeRefreshMs?: number;
-  /** A cache nobody has read for this long is emptied (not dropped), checked at every refresh. 0: never (the default). */
-  cacheIdleMs?: number;
-  /** The bytes all cache state may take ([note: memory-budget]). Default: no limit (tests); the CLI always gives one. */
-  memoryLimitBytes?: number;
-  /** How many statements SHOW PROXIED QUERIES keeps (0: none are counted). */
-  queryStats?: number;
-  /** The process the budget follows besides the state ([note: memory-process]). Default: none (tests). */
-  processMemory?: ProcessMemory;
-  /** How fills read the upstream ([note: fill-position]). Default: locking (snapshot is experimental). */
-  fillRead?: FillRead;
-  /**
-   * Warm start ([note: warm-fill]): hot keys recorded per cache (0: off; default
-   * config.ts `DEFAULTS.warmKeys`), keys filled per second at start (default `DEFAULTS.warmRate`),
-   * fills in flight (default {@link WARM_FILLS}), how often they are recorded (ms).
-   */
-  warm?: { keys?: number; rate?: number; fills?: number; recordMs?: number };
-  /**
-   * Where hot keys are kept; default: with `redisUrl`, Redis, shared by the fleet (mirrored in
-   * `<dataDir>/hot/` when there is a data dir); else `<dataDir>/hot/`; else none.
-   */
-  hotKeys?: HotKeyStore;
-  /** HTTP reads keep each key's JSON until it changes (config.ts `httpJsonMemo`). Default true. */
-  httpJsonMemo?: boolean;
-  /** This instance among those sharing a Redis (its `--server-id`): names its hot-key contribution. */
-  instanceId?: string;
-  logger?: Logger;
-}
-
-/** Warm-start fills in flight at once, at most. */
-const WARM_FILLS = 4;
-/** How often hot keys are recorded (and at a clean stop). */
-const WARM_RECORD_MS = 30_000;
+export type { EngineOptions } from './engine-options.js';
 
 /** Statements counted at most by default. */
 export const DEFAULT_QUERY_STATS = 1000;
 
 export type { CacheInfo } from './cache.js';
 
-/** How often the memory budget is checked, at least ([note: memory-budget]). */
-const BUDGET_CHECK_MS = 1_000;
 /** Background fills (misses relayed, filled behind) in flight at once, at most. */
 const MAX_BACKGROUND_FILLS = 32;
-/** Keys filled between two checks of the memory budget, at most. */
-const INSTALLS_PER_CHECK = 1_000;
-
-/**
- * Redis (mirrored in the data dir) with `--redis`, else the data dir (under `--workers` without
- * Redis too: the workers share the files), else none.
- */
-function hotKeyStore(dataDir: string | null, sync: RegistrySync | null, instance: string, log: Logger): HotKeyStore | null {
-  const file = dataDir !== null ? new FileHotKeyStore(dataDir) : null;
-  if (sync === null || !(sync.shared instanceof SharedRegistry)) return file;
-  const shared = new RedisHotKeyStore(sync.shared.client, instance, sync.shared.where, log);
-  return file === null ? shared : new MirroredHotKeyStore(shared, file);
-}
-
-/** What the shared registry holds of a cache: its definition, nothing derived. [note: shared-registry] */
-function sharedDefinition(c: Cache): SharedDefinition {
-  return { name: c.def.name, database: c.def.database, sql: c.def.sql, ...(c.def.always === true ? { always: true } : {}) };
-}
-
-/** How long start waits for Redis before serving without the shared registry (it keeps trying). */
-const REDIS_START_WAIT_MS = 3_000;
 
 /** How long a read that must see its session's writes waits for the binlog before going upstream. */
 const SYNC_TIMEOUT_MS = 1_000;
@@ -157,22 +77,21 @@ export class Engine implements BinlogSink, RouterBackend, HttpReadsBackend {
   readonly #registry: CacheRegistry;
   readonly #schema: SchemaRefresh;
   readonly #sink: CacheSink;
-  #refreshTimer: NodeJS.Timeout | null = null;
-  #budgetTimer: NodeJS.Timeout | null = null;
   /** [note: memory-budget] */
   readonly budget: MemoryBudget;
-  #installsChecked = 0;
-  // Batches applied, and their count at the last budget check.
+  /** The periodic refresh, idle caches emptied, the memory limit kept. */
+  readonly #upkeep: Upkeep;
+  // Batches applied (the upkeep skips a budget check when none was).
   #batches = 0;
-  #batchesChecked = 0;
   /** Background fills in flight (`--miss-policy relay`). */
   readonly #behind = new Set<Promise<void>>();
   /** Background fills not started because MAX_BACKGROUND_FILLS were in flight. */
   backgroundFillsSkipped = 0;
   readonly #log: Logger;
   readonly #opts: EngineOptions;
-  /** The shared registry, with `--redis`; null: this instance's registry is its own. */
-  readonly #sync: RegistrySync | null;
+  /** Where caches are registered and dropped: here, and in the shared registry when there is one. */
+  readonly #catalog: CacheCatalog;
+  readonly #reports: ProxiedReports;
   /** [note: warm-fill] null: no store, or warm start off. */
   readonly #warm: WarmStart | null;
   readonly upstreamReasons = new Map<string, number>();
@@ -242,39 +161,21 @@ export class Engine implements BinlogSink, RouterBackend, HttpReadsBackend {
     this.#principals = new Principals((user, password) => openAccountSession(target, user, password), this.privileges);
     this.httpReads = new HttpReads(this, this.access, this.#principals, opts.httpJsonMemo ?? true);
     this.budget = new MemoryBudget(this.#graph, opts.memoryLimitBytes ?? Number.MAX_SAFE_INTEGER, this.#log, opts.processMemory ?? null);
-    const redisUrl = opts.redisUrl;
-    const registryStore: ((events: SharedRegistryEvents) => RegistryStore) | null = redisUrl
-      ? (events) => new SharedRegistry(redisUrl, this.#log, events)
-      : opts.clusterRegistry === true ? (events) => new ClusterRegistry(this.#log, events) : null;
-    this.#sync = registryStore !== null ? new RegistrySync(registryStore, {
-      installShared: async (def) => {
-        // As many caches as a registration here may make: a registry of more installs no more.
-        const max = this.registrations.limits.maxCaches;
-        if (this.#registry.size >= max) throw new RotorError('ERR_ADMIN_TOO_MANY_REGISTRATIONS', [`Rotor holds the most caches it may (${max})`]);
-        const r = await this.#registerHere(def);
-        // A cache registered elsewhere: the fleet may hold its hot keys already. [note: warm-fill]
-        if (r.created) void this.#warm?.add(r.cache);
-        return r;
-      },
-      dropLocal: (id) => {
-        const c = this.#registry.byName(id);
-        if (c !== null && c.id === id) this.#dropHere(c);
-      },
-      localDefinitions: () => new Map([...this.#registry.values()].map((c): [string, SharedDefinition] => [c.id, sharedDefinition(c)])),
-    }, this.#log) : null;
-    const store = opts.hotKeys ?? hotKeyStore(opts.dataDir, this.#sync, opts.instanceId ?? String(process.pid), this.#log);
-    const w = opts.warm ?? {};
-    const keys = w.keys ?? DEFAULTS.warmKeys;
-    this.#warm = store === null || keys <= 0 ? null : new WarmStart(
-      { keys, rate: w.rate ?? DEFAULTS.warmRate, fills: w.fills ?? WARM_FILLS, recordMs: w.recordMs ?? WARM_RECORD_MS },
-      store,
-      {
-        caches: () => this.#registry.values(),
-        holds: (c) => this.#registry.holds(c),
-        fill: (c, k) => this.#fillBackground(c, k),
-      },
-      this.#log,
-    );
+    this.#upkeep = new Upkeep({ budget: this.budget, registry: this.#registry, log: this.#log, opts, refresh: () => this.refresh(), batches: () => this.#batches });
+    this.#catalog = new CacheCatalog({
+      registry: this.#registry, schema: this.#schema, upstream: this.#upstream, defaultDatabase: opts.defaultDatabase, log: this.#log,
+    }, opts, {
+      maxCaches: () => this.registrations.limits.maxCaches,
+      installedShared: (c) => void this.#warm?.add(c),
+      dropHere: (c) => this.#dropHere(c),
+    });
+    this.#reports = new ProxiedReports(this.proxied, this.#registry, this.#catalog);
+    const store = opts.hotKeys ?? this.#catalog.hotKeyStore(opts.instanceId ?? String(process.pid));
+    this.#warm = warmStartOf(opts.warm ?? {}, store, {
+      caches: () => this.#registry.values(),
+      holds: (c) => this.#registry.holds(c),
+      fill: (c, k) => this.#fillBackground(c, k),
+    }, this.#log);
   }
 
   /**
@@ -286,12 +187,12 @@ export class Engine implements BinlogSink, RouterBackend, HttpReadsBackend {
     await this.#warm?.start();
   }
 
-  /** The warm-up's progress (/api/status), or null when warm start is off. */
   /** How fills have read the upstream so far, when it counts them (/api/status `fills`). */
   fillReads(): FillReads | null {
     return this.#upstream.fillReads?.() ?? null;
   }
 
+  /** The warm-up's progress (/api/status), or null when warm start is off. */
   warmStatus(): WarmStatus | null {
     return this.#warm?.status ?? null;
   }
@@ -308,75 +209,24 @@ export class Engine implements BinlogSink, RouterBackend, HttpReadsBackend {
 
   /** Keeps the memory limit: every second, and after every INSTALLS_PER_CHECK keys filled. */
   checkMemory(): void {
-    this.#installsChecked = usage.installs;
-    this.#batchesChecked = this.#batches;
-    this.budget.check();
+    this.#upkeep.checkMemory();
   }
 
   /** Loads persisted caches: empty (partial) and immediately usable, without asking upstream. */
   async start(): Promise<void> {
     await this.refresh();
-    this.#refreshTimer = setInterval(() => {
-      void this.refresh();
-      this.emptyIdle(performance.now());
-    }, this.#opts.privilegeRefreshMs ?? 10_000);
-    this.#refreshTimer.unref();
-    this.#budgetTimer = setInterval(() => {
-      // Idle, nothing grew since a check that found the state within the limit: skip the walk.
-      const unchanged = usage.installs === this.#installsChecked && this.#batches === this.#batchesChecked;
-      if (!unchanged || this.budget.stateBytes > this.budget.limitBytes) this.checkMemory();
-    }, BUDGET_CHECK_MS);
-    this.#budgetTimer.unref();
-    if (this.#registry.persistent) await this.#loadPersisted();
-    // [note: shared-registry] After the data dir's caches: they seed a registry Redis has lost.
-    await this.#sync?.start(REDIS_START_WAIT_MS);
+    this.#upkeep.start();
+    await this.#catalog.start();
   }
 
-  async #loadPersisted(): Promise<void> {
-    const installed: Cache[] = [];
-    const defs = await this.#registry.load();
-    await this.#schema.loadCollations(defs.flatMap((d) => tablesOf(d)));
-    for (const def of defs) {
-      try {
-        installed.push(this.#registry.install(def, this.#schema.settings));
-      } catch (e) {
-        this.#log.warn({ err: e, cache: def.id }, 'a persisted cache could not be rebuilt');
-      }
-    }
-    // The schema may have changed while Rotor was down: each cache is checked against the
-    // current one (and planned again if it changed) before it answers.
-    for (const c of installed) c.status = 'invalidated';
-    await Promise.all(installed.map((c) => this.#schema.recheck(c)));
-  }
-
-  /**
-   * The periodic refresh: every principal's grants are checked again by its next read (changes
-   * made without the binlog: `sql_log_bin=0`, another server), and the global sql_mode re-read.
-   */
   /** Caches emptied because nobody read them for `cacheIdleMs`. */
-  idleEmptied = 0;
+  get idleEmptied(): number {
+    return this.#upkeep.idleEmptied;
+  }
 
-  /**
-   * Empties the caches nobody has read for `cacheIdleMs` (their definitions stay; the next read
-   * fills again). Reads are counted, not timed, so the hit path pays nothing for this.
-   */
+  /** Empties the caches nobody has read for `cacheIdleMs` (src/views/engine-upkeep.ts). */
   emptyIdle(now: number): void {
-    const limit = this.#opts.cacheIdleMs ?? 0;
-    if (limit <= 0) return;
-    const idle: Cache[] = [];
-    for (const c of this.#registry.values()) {
-      const reads = c.stats.hits + c.stats.misses;
-      if (reads !== c.idle.reads || c.idle.since === 0) {
-        c.idle = { reads, since: now };
-        continue;
-      }
-      if (now - c.idle.since < limit || c.status !== 'ready' || c.built.reader.size === 0) continue;
-      idle.push(c);
-      this.#log.info({ cache: c.id, idleMs: Math.round(now - c.idle.since) }, 'a cache nobody read was emptied');
-    }
-    // Their own keys only: states they share with caches still read keep theirs.
-    this.budget.emptyReaders(idle.map((c) => c.built.reader));
-    this.idleEmptied += idle.length;
+    this.#upkeep.emptyIdle(now);
   }
 
   refresh(): Promise<void> {
@@ -384,12 +234,11 @@ export class Engine implements BinlogSink, RouterBackend, HttpReadsBackend {
   }
 
   async close(): Promise<void> {
-    if (this.#refreshTimer !== null) clearInterval(this.#refreshTimer);
-    if (this.#budgetTimer !== null) clearInterval(this.#budgetTimer);
+    this.#upkeep.stop();
     await this.#warm?.close();
     this.#principals.close();
     this.#upqueries.invalidate();
-    await this.#sync?.close();
+    await this.#catalog.close();
     await this.#upstream.close();
   }
 
@@ -412,91 +261,41 @@ export class Engine implements BinlogSink, RouterBackend, HttpReadsBackend {
       if (q === null) throw new RotorError('ERR_PROXIED_NOT_FOUND', [req.sql.trim()]);
       req = { sql: q.sql, ...(req.name === undefined ? {} : { name: req.name }), ...(q.database === null ? (req.database === undefined ? {} : { database: req.database }) : { database: q.database }), ...(req.always === true ? { always: true } : {}) };
     }
-    const sync = this.#sync;
-    if (sync === null) {
-      const r = await this.#registerHere(req);
-      return { ...this.info(r.cache), created: r.created };
-    }
-    // [note: shared-registry] Planned here first (a refusal never reaches Redis), then written.
-    const r = await sync.register(() => this.#registerHere(req), (x) => ({
-      id: x.cache.id, def: sharedDefinition(x.cache),
-      undo: () => { if (this.#registry.holds(x.cache)) this.#dropHere(x.cache); },
-    }));
+    const r = await this.#catalog.register(req);
     return { ...this.info(r.cache), created: r.created };
-  }
-
-  /** Registers on this instance only (a request, or a definition of the shared registry). */
-  async #registerHere(req: RegisterRequest): Promise<{ cache: Cache; created: boolean; id: string }> {
-    const r = await registerCache(req, {
-      registry: this.#registry, schema: this.#schema, upstream: this.#upstream, defaultDatabase: this.#opts.defaultDatabase, log: this.#log,
-    });
-    return { ...r, id: r.cache.id };
   }
 
   /** Where the registry lives, as /api/status shows it. */
   registryStatus(): Record<string, unknown> {
-    const dataDir = this.#registry.persistent ? { dataDir: this.#opts.dataDir } : {};
-    if (this.#sync === null) return { kind: this.#registry.persistent ? 'data-dir' : 'memory', ...dataDir };
-    return { ...this.#sync.status(), ...dataDir };
+    return this.#catalog.status();
   }
 
   /** Resolves once the shared registry's reconciles asked for so far have run (tests). */
   async registrySettled(): Promise<void> {
-    await this.#sync?.settled();
+    await this.#catalog.settled();
   }
 
   /** What sessions send, per statement (SHOW PROXIED QUERIES, GET /api/queries). */
   readonly proxied: ProxiedQueries;
-  /** Whether each proxied statement can be cached, as a dry run of registration found it, and when. */
-  readonly #cacheability = new Map<string, { readonly refusal: string | null; readonly at: number }>();
 
   /** A proxied statement's registrable text and database, by its id (`CREATE CACHE FROM pq_…`). */
   proxiedStatement(id: string): { readonly sql: string; readonly database: string | null } | null {
-    const q = this.proxied.byId(id);
-    return q === null ? null : { sql: registrableText(q), database: q.database };
+    return this.#reports.statement(id);
   }
 
   /** The proxied statements, `sort`ed, with whether each can be cached and which to cache first. */
-  async proxiedReports(opts: { sort?: ProxiedSort; like?: string; limit?: number; supportedOnly?: boolean } = {}): Promise<ProxiedReport[]> {
-    const limit = opts.limit ?? 100;
-    const like = opts.like === undefined ? null : likeMatcher(opts.like);
-    const list = this.proxied.list(opts.sort ?? 'total', opts.supportedOnly ? this.proxied.size : limit, like === null ? undefined : (q) => like(q.query));
-    const cacheability: Cacheability[] = [];
-    for (const q of list) cacheability.push(await this.#cacheabilityOf(q));
-    const reports = proxiedReports(list, cacheability);
-    return opts.supportedOnly ? reports.filter((r) => r.cacheable).slice(0, limit) : reports;
+  proxiedReports(opts: { sort?: ProxiedSort; like?: string; limit?: number; supportedOnly?: boolean } = {}): Promise<ProxiedReport[]> {
+    return this.#reports.reports(opts);
   }
 
-  async proxiedQueries(opts: { like?: string; limit?: number; supportedOnly?: boolean }): Promise<Answer> {
-    return proxiedQueriesAnswer(await this.proxiedReports(opts));
-  }
-
-  /** A dry run of registration, remembered for a minute (a table's change may change it). */
-  async #cacheabilityOf(q: ProxiedQuery): Promise<Cacheability> {
-    if (!q.read) return { refusal: 'not a SELECT', cachedAs: null };
-    const sql = registrableText(q);
-    const database = q.database ?? undefined;
-    const fp = fingerprint(sql);
-    const cachedAs = fp === null || q.database === null ? null : this.#registry.findSame(fp, q.database)?.def.name ?? null;
-    const known = this.#cacheability.get(q.id);
-    const now = Date.now();
-    if (known !== undefined && now - known.at < 60_000) return { refusal: known.refusal, cachedAs };
-    let refusal: string | null;
-    try {
-      refusal = (await this.explain({ sql, ...(database === undefined ? {} : { database }) })).refusal;
-    } catch (e) {
-      refusal = e instanceof Error ? e.message : String(e);
-    }
-    this.#cacheability.set(q.id, { refusal, at: now });
-    if (this.#cacheability.size > 4 * Math.max(1, this.proxied.limit)) this.#cacheability.clear();
-    return { refusal, cachedAs };
+  /** SHOW PROXIED [SUPPORTED] QUERIES. */
+  proxiedQueries(opts: { like?: string; limit?: number; supportedOnly?: boolean }): Promise<Answer> {
+    return this.#reports.answer(opts);
   }
 
   /** EXPLAIN CACHE: a dry run of {@link register}. */
   explain(req: { sql: string; database?: string }): Promise<Explained> {
-    return explainCache(req, {
-      registry: this.#registry, schema: this.#schema, upstream: this.#upstream, defaultDatabase: this.#opts.defaultDatabase, log: this.#log,
-    });
+    return this.#catalog.explain(req);
   }
 
   cacheIds(): string[] {
@@ -518,16 +317,7 @@ export class Engine implements BinlogSink, RouterBackend, HttpReadsBackend {
   }
 
   info(c: Cache): CacheInfo {
-    const reader = c.built.reader;
-    const u = reader.usage();
-    return {
-      id: c.id, name: c.def.name, database: c.def.database, sql: c.normalized, always: c.def.always === true,
-      parameters: c.plan.params.map((p) => parameterOf(c.plan, p.column)),
-      plan: c.built.nodes.map((n) => n.describe()),
-      status: c.status,
-      reason: c.reason,
-      stats: { ...c.stats, keys: reader.size, rows: u.rows, bytes: u.bytes, evictions: c.built.nodes.reduce((n, x) => n + (this.budget.evictedBy.get(x) ?? 0), 0), hitLatencyMs: c.latency.percentiles() },
-    };
+    return cacheInfo(c, this.budget);
   }
 
   /** Set by whoever runs the binlog stream (src/index.ts); null: caches are never judged stale. */
@@ -595,9 +385,7 @@ export class Engine implements BinlogSink, RouterBackend, HttpReadsBackend {
   /** The cache's dataflow as Graphviz DOT, nodes shared with other caches marked; null if unknown. */
   dot(idOrName: string): string | null {
     const c = this.#registry.byName(idOrName);
-    if (c === null) return null;
-    const asDot = (x: Cache): DotCache => ({ id: x.id, name: x.def.name, nodes: x.built.nodes });
-    return cacheDot(asDot(c), [...this.#registry.values()].map(asDot));
+    return c === null ? null : cachesDot(c, this.#registry.values());
   }
 
   /**
@@ -607,15 +395,7 @@ export class Engine implements BinlogSink, RouterBackend, HttpReadsBackend {
    */
   drop(idOrName: string): Promise<boolean> {
     const c = this.#registry.byName(idOrName);
-    if (c === null) return Promise.resolve(false);
-    const sync = this.#sync;
-    if (sync === null) {
-      this.#dropHere(c);
-      return Promise.resolve(true);
-    }
-    return sync.drop(c.id, () => {
-      if (this.#registry.holds(c)) this.#dropHere(c);
-    }).then(() => true);
+    return c === null ? Promise.resolve(false) : this.#catalog.drop(c);
   }
 
   #dropHere(c: Cache): void {
@@ -652,37 +432,22 @@ export class Engine implements BinlogSink, RouterBackend, HttpReadsBackend {
   }
 
   status(): { caches: number; keys: number; rows: number; bytes: number; emptiedByStatements: number; unloggedWrites: number } {
-    let keys = 0, rows = 0, bytes = 0;
-    for (const n of this.#graph.nodes()) {
-      if (n.state === null) continue;
-      const u = n.state.usage();
-      rows += u.rows;
-      bytes += u.bytes;
-      if (n.kind === 'reader') keys += n.state.size;
-    }
-    return { caches: this.#registry.size, keys, rows, bytes, emptiedByStatements: this.statementChanges, unloggedWrites: this.unloggedWrites };
+    return stateStatus(this.#graph, this.#registry.size, this.statementChanges, this.unloggedWrites);
   }
 
   /** Each cache's counters for /metrics: no scan of the entries (bytes as the budget last estimated them). */
   cacheCounters(): Array<{ name: string; hits: number; misses: number; upqueries: number; keys: number; bytes: number; evictions: number; hitLatency: LatencyHistogram; fillLatency: LatencyHistogram }> {
-    return [...this.#registry.values()].map((c) => ({
-      hitLatency: c.latency, fillLatency: c.fillLatency,
-      name: c.def.name, hits: c.stats.hits, misses: c.stats.misses, upqueries: c.stats.upqueries, keys: c.built.reader.size,
-      bytes: this.budget.bytesOf(c.built.reader), evictions: c.built.nodes.reduce((n, x) => n + (this.budget.evictedBy.get(x) ?? 0), 0),
-    }));
+    return cacheCounters(this.#registry.values(), this.budget);
   }
 
   /** Each cache's reader bytes as the memory budget last estimated them (no scan of the entries). */
   cacheBytes(): Array<{ name: string; bytes: number }> {
-    return [...this.#registry.values()].map((c) => ({ name: c.def.name, bytes: this.budget.bytesOf(c.built.reader) }));
+    return cacheBytes(this.#registry.values(), this.budget);
   }
 
   /** The memory budget as /api/status shows it. [note: memory-budget] */
   memoryStatus(): { limitBytes: number; targetBytes: number; stateBytes: number; evictions: number; collections: number; policy: string } {
-    return {
-      limitBytes: this.budget.limitBytes, targetBytes: this.budget.targetBytes, stateBytes: this.budget.stateBytes, evictions: this.budget.evictions,
-      collections: this.budget.collections, policy: usage.policy,
-    };
+    return memoryStatus(this.budget);
   }
 
   // RouterBackend
@@ -702,7 +467,7 @@ export class Engine implements BinlogSink, RouterBackend, HttpReadsBackend {
   /** A read's miss (RouterBackend): src/views/cache-reads.ts. */
   async fill(cache: Cache, keys: ReadonlyArray<Row>): Promise<ReaderAnswer | undefined> {
     const rows = await fillCache(this.#upqueries, this.#log, cache, keys);
-    if (usage.installs - this.#installsChecked >= INSTALLS_PER_CHECK) this.checkMemory();
+    this.#upkeep.afterFill();
     return rows;
   }
 
@@ -723,7 +488,7 @@ export class Engine implements BinlogSink, RouterBackend, HttpReadsBackend {
     this.#behind.add(done);
     return done.then(() => {
       this.#behind.delete(done);
-      if (usage.installs - this.#installsChecked >= INSTALLS_PER_CHECK) this.checkMemory();
+      this.#upkeep.afterFill();
     });
   }
 

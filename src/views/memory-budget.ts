@@ -259,7 +259,7 @@ export class MemoryBudget {
 
   /**
    * Evicts every key of `readers` with the states tied to them, without touching what other caches
-   * share beyond those keys (the idle-cache emptying, src/views/engine.ts).
+   * share beyond those keys (the idle-cache emptying, src/views/engine-upkeep.ts).
    */
   emptyReaders(readers: ReadonlyArray<StatefulOperator>): void {
     if (readers.length === 0) return;

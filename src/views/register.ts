@@ -5,7 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 import type { Logger } from 'pino';
-import { fingerprint, SqlMode, type Fingerprint } from '../planner/fingerprint.js';
+import { fingerprint, type Fingerprint } from '../planner/fingerprint.js';
+import { SqlMode } from '../planner/tokenizer.js';
 import { parseStatement } from '../planner/parse.js';
 import { lowerPlan, planStatement, tablesRead, type CachePlan, type ViewDefinition } from '../planner/index.js';
 import { Graph } from '../dataflow/graph.js';

@@ -11,7 +11,7 @@ import { classifyDdl, PRIVILEGE_WORDS } from '../binlog/ddl.js';
 import type { Graph } from '../dataflow/graph.js';
 import type { Upqueries } from '../dataflow/upquery.js';
 import { collationNamed, registerCollation } from '../dataflow/collation.js';
-import { sqlModeBits } from '../planner/fingerprint.js';
+import { sqlModeBits } from '../planner/tokenizer.js';
 import { parseStatement } from '../planner/parse.js';
 import { planStatement, type BuildOptions } from '../planner/index.js';
 import { hasCollation, type TableSchema } from '../planner/schema.js';

@@ -17,6 +17,7 @@
  * test/e2e/warm-fleet.test.ts.
  */
 import type { Logger } from 'pino';
+import { DEFAULTS } from '../config.js';
 import type { Row } from '../dataflow/delta.js';
 import { keyString } from '../dataflow/state.js';
 import { usage } from '../dataflow/usage.js';
@@ -34,6 +35,25 @@ export interface WarmOptions {
   readonly fills: number;
   /** How often the hot keys are recorded (ms). */
   readonly recordMs: number;
+}
+
+/** Warm-start fills in flight at once, at most (by default). */
+const WARM_FILLS = 4;
+/** How often hot keys are recorded (and at a clean stop), by default. */
+const WARM_RECORD_MS = 30_000;
+
+/**
+ * The warm start the engine's options ask for (EngineOptions `warm`, defaults from config.ts
+ * `DEFAULTS` and above), or null: no store, or no keys recorded.
+ */
+export function warmStartOf(w: { keys?: number; rate?: number; fills?: number; recordMs?: number }, store: HotKeyStore | null, host: WarmHost, log: Logger): WarmStart | null {
+  const keys = w.keys ?? DEFAULTS.warmKeys;
+  return store === null || keys <= 0 ? null : new WarmStart(
+    { keys, rate: w.rate ?? DEFAULTS.warmRate, fills: w.fills ?? WARM_FILLS, recordMs: w.recordMs ?? WARM_RECORD_MS },
+    store,
+    host,
+    log,
+  );
 }
 
 /** What warm start needs from the engine. */

@@ -17,7 +17,7 @@ let rotor: TestRotor;
 let viaRotor: mysql.Connection;
 let direct: mysql.Connection;
 
-// The fills' collation: sessions in another read expressions from MariaDB (views/router.ts).
+// The fills' collation: sessions in another read expressions from MariaDB (views/read-refusals.ts).
 const CHARSET = 'UTF8MB4_GENERAL_CI';
 // Every value as the text protocol carries it: the bytes MariaDB printed.
 const rawText = { typeCast: (field: { buffer(): Buffer | null }) => field.buffer()?.toString('hex') ?? null };

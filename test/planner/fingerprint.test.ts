@@ -1,6 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { fingerprint, replacePlaceholders, scopedKey, SqlMode, sqlModeBits } from '../../src/planner/fingerprint.js';
+import { fingerprint, replacePlaceholders, scopedKey } from '../../src/planner/fingerprint.js';
+import { SqlMode, sqlModeBits } from '../../src/planner/tokenizer.js';
 
 describe('fingerprint', () => {
   it('gives a statement with literals the key of the same statement registered with ?', () => {

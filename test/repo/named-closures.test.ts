@@ -21,8 +21,13 @@ const PER_STATEMENT = [
   'src/proxy/protocol/statement-execute.ts',
   'src/proxy/session-state.ts',
   'src/operators/reader.ts',
+  'src/planner/fingerprint.ts',
+  'src/planner/tokenizer.ts',
+  'src/views/cache-commands.ts',
   'src/views/cache-reads.ts',
+  'src/views/miss-reads.ts',
   'src/views/privileges.ts',
+  'src/views/read-refusals.ts',
   'src/views/route-memo.ts',
   'src/views/router.ts',
 ];
