@@ -16,6 +16,12 @@ export interface E2eOptions {
   readonly rotor?: TestRotorOptions;
   /** Options of both connections (a charset, say). */
   readonly connection?: mysql.ConnectionOptions;
+  /**
+   * What the file arranges once all is open (caches registered, keys filled), in the same hook:
+   * a second top-level `before` would not wait for the fixture's (node 20 starts each as it is
+   * declared).
+   */
+  readonly arrange?: (fx: E2eFixture) => Promise<void>;
 }
 
 export interface E2eFixture {
@@ -68,6 +74,7 @@ export function e2eFixture(prefix: string, opts: E2eOptions = {}): E2eFixture {
     rotor = await startTestRotor(db, opts.rotor);
     viaRotor = await rotor.connect(opts.connection);
     direct = await fixture.connectDirect(opts.connection);
+    await opts.arrange?.(fixture);
   });
 
   after(async () => {
