@@ -31,6 +31,8 @@ export interface E2eFixture {
   readonly viaRotor: mysql.Connection;
   /** A connection straight to MariaDB as the same user, to the same database. */
   readonly direct: mysql.Connection;
+  /** Another client connection through Rotor (with `extra` options), ended with the fixture's. */
+  connect(extra?: mysql.ConnectionOptions): Promise<mysql.Connection>;
   /** Another connection straight to MariaDB, as `direct` but with `extra` options; the caller ends it. */
   connectDirect(extra?: mysql.ConnectionOptions): Promise<mysql.Connection>;
   /**
@@ -66,6 +68,7 @@ export function e2eFixture(prefix: string, opts: E2eOptions = {}): E2eFixture {
   let rotor: TestRotor | undefined;
   let viaRotor: mysql.Connection | undefined;
   let direct: mysql.Connection | undefined;
+  const more: mysql.Connection[] = [];
 
   before(async () => {
     db = await freshDatabase(prefix);
@@ -81,6 +84,7 @@ export function e2eFixture(prefix: string, opts: E2eOptions = {}): E2eFixture {
     // A test may have broken a connection already; the rest is closed all the same.
     await viaRotor?.end().catch(() => undefined);
     await direct?.end().catch(() => undefined);
+    for (const c of more) await c.end().catch(() => undefined);
     await rotor?.stop();
     await db?.drop();
   });
@@ -95,6 +99,12 @@ export function e2eFixture(prefix: string, opts: E2eOptions = {}): E2eFixture {
     get rotor() { return ready('rotor', rotor); },
     get viaRotor() { return ready('viaRotor', viaRotor); },
     get direct() { return ready('direct', direct); },
+
+    async connect(extra) {
+      const c = await fixture.rotor.connect(extra);
+      more.push(c);
+      return c;
+    },
 
     connectDirect(extra = {}) {
       const { host, port, user, password, name } = fixture.db;
