@@ -2,19 +2,13 @@
  * The queries that must work, end to end: a real client through Rotor, caches registered over HTTP,
  * writes on the upstream between reads, every cached answer compared with MariaDB's own.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type mysql from 'mysql2/promise';
-import { freshDatabase, type TestDatabase } from '../support/servers.js';
-import { startTestRotor, type TestRotor } from '../support/rotor.js';
+import { e2eFixture } from '../support/e2e-fixture.js';
 
-let db: TestDatabase;
-let rotor: TestRotor;
-let client: mysql.Connection;
-
-before(async () => {
-  db = await freshDatabase('e2e_cache');
-  await db.admin.query(`
+const fx = e2eFixture('e2e_cache', {
+  schema: `
     CREATE TABLE fan_of (user_id BIGINT, item_id BIGINT, PRIMARY KEY (user_id, item_id), INDEX (item_id));
     CREATE TABLE fan_count (item_id BIGINT PRIMARY KEY, fans BIGINT);
     CREATE TABLE t (id INT PRIMARY KEY, g INT NULL, x DECIMAL(10,2) NULL, y VARCHAR(20) NULL);
@@ -27,33 +21,18 @@ before(async () => {
     INSERT INTO vote VALUES (1, 1), (1, 2);
     INSERT INTO user VALUES (10, 'ann'), (11, 'bob');
     INSERT INTO story VALUES (1, 's1', 10);
-  `);
-  rotor = await startTestRotor(db);
-  client = await rotor.connect();
+  `,
 });
+const { hits } = fx;
 
-after(async () => {
-  await client?.end();
-  await rotor?.stop();
-  await db?.drop();
-});
-
-async function register(sql: string): Promise<string> {
-  const res = await rotor.api<{ id: string }>('POST', '/api/caches', { sql, database: db.name });
-  // 200: registered already (by an earlier test).
-  assert.ok(res.status === 201 || res.status === 200, JSON.stringify(res.body));
-  return res.body.id;
-}
-
-async function hits(id: string): Promise<number> {
-  return (await rotor.api<{ stats: { hits: number } }>('GET', `/api/caches/${id}`)).body.stats.hits;
-}
+// 201, or 200: registered already (by an earlier test).
+const register = (sql: string): Promise<string> => fx.rotor.register(sql);
 
 /** The same statement through Rotor and straight to MariaDB: rows and column metadata agree. */
 async function same(sql: string, params: unknown[] = []): Promise<unknown[]> {
-  await rotor.caughtUp();
-  const [viaRotor, fieldsR] = await client.query(sql, params);
-  const [direct, fieldsD] = await db.admin.query(sql, params);
+  await fx.rotor.caughtUp();
+  const [viaRotor, fieldsR] = await fx.viaRotor.query(sql, params);
+  const [direct, fieldsD] = await fx.db.admin.query(sql, params);
   assert.deepEqual(viaRotor, direct, sql);
   // [note: group-flag] MariaDB's internal GROUP_FLAG on DISTINCT columns depends on the key.
   const flags = (f: mysql.FieldPacket) => (/\bDISTINCT\b/.test(sql) ? Number(f.flags) & ~32768 : f.flags);
@@ -66,7 +45,7 @@ test('the fan count is served from the view and follows every increment', async 
   const id = await register('SELECT fans FROM fan_count WHERE item_id = ?');
   await same('SELECT fans FROM fan_count WHERE item_id = 1');
   for (let i = 0; i < 5; i++) {
-    await db.admin.query('UPDATE fan_count SET fans = fans + 1 WHERE item_id = 1');
+    await fx.db.admin.query('UPDATE fan_count SET fans = fans + 1 WHERE item_id = 1');
     assert.deepEqual(await same('SELECT fans FROM fan_count WHERE item_id = 1'), [{ fans: i + 1 }]);
   }
   assert.ok((await hits(id)) >= 5, 'answers came from the view');
@@ -75,24 +54,24 @@ test('the fan count is served from the view and follows every increment', async 
 test('is-a-fan lookups by two parameters see inserts and deletes', async () => {
   const id = await register('SELECT user_id FROM fan_of WHERE user_id = ? AND item_id = ?');
   await same('SELECT user_id FROM fan_of WHERE user_id = 7 AND item_id = 1');
-  await db.admin.query('INSERT INTO fan_of VALUES (7, 1)');
+  await fx.db.admin.query('INSERT INTO fan_of VALUES (7, 1)');
   assert.equal((await same('SELECT user_id FROM fan_of WHERE user_id = 7 AND item_id = 1')).length, 1);
-  await db.admin.query('DELETE FROM fan_of WHERE user_id = 7');
+  await fx.db.admin.query('DELETE FROM fan_of WHERE user_id = 7');
   assert.equal((await same('SELECT user_id FROM fan_of WHERE user_id = 7 AND item_id = 1')).length, 0);
   assert.ok((await hits(id)) >= 2);
 });
 
 test('COUNT(*) per item fills with one aggregate query and follows inserts, deletes and moves', async () => {
   const id = await register('SELECT COUNT(*) FROM fan_of WHERE item_id = ?');
-  await db.admin.query('INSERT INTO fan_of VALUES (1, 5), (2, 5), (3, 5), (4, 6)');
+  await fx.db.admin.query('INSERT INTO fan_of VALUES (1, 5), (2, 5), (3, 5), (4, 6)');
   await same('SELECT COUNT(*) FROM fan_of WHERE item_id = 5');
   await same('SELECT COUNT(*) FROM fan_of WHERE item_id = 6');
-  await db.admin.query('UPDATE fan_of SET item_id = 6 WHERE user_id = 1 AND item_id = 5');
+  await fx.db.admin.query('UPDATE fan_of SET item_id = 6 WHERE user_id = 1 AND item_id = 5');
   await same('SELECT COUNT(*) FROM fan_of WHERE item_id = 5');
   await same('SELECT COUNT(*) FROM fan_of WHERE item_id = 6');
-  await db.admin.query('DELETE FROM fan_of WHERE item_id IN (5, 6)');
+  await fx.db.admin.query('DELETE FROM fan_of WHERE item_id IN (5, 6)');
   await same('SELECT COUNT(*) FROM fan_of WHERE item_id = 5');
-  await db.admin.query('INSERT INTO fan_of VALUES (9, 5)');
+  await fx.db.admin.query('INSERT INTO fan_of VALUES (9, 5)');
   await same('SELECT COUNT(*) FROM fan_of WHERE item_id = 5');
   assert.ok((await hits(id)) >= 3);
 });
@@ -100,17 +79,17 @@ test('COUNT(*) per item fills with one aggregate query and follows inserts, dele
 test('grouped aggregates with HAVING follow deletes of the current MIN and MAX and NULLs', async () => {
   const sql = 'SELECT g, COUNT(*), SUM(x), AVG(x), MIN(y), MAX(y) FROM t WHERE g = ? GROUP BY g HAVING COUNT(*) > 1';
   const id = await register(sql);
-  await db.admin.query(`INSERT INTO t VALUES (1, 1, 1.50, 'b'), (2, 1, 2.25, 'a'), (3, 1, NULL, 'c'), (4, 2, 3.00, NULL), (5, NULL, 1.00, 'z')`);
+  await fx.db.admin.query(`INSERT INTO t VALUES (1, 1, 1.50, 'b'), (2, 1, 2.25, 'a'), (3, 1, NULL, 'c'), (4, 2, 3.00, NULL), (5, NULL, 1.00, 'z')`);
   const q = (g: number) => same(sql.replace('?', String(g)));
   await q(1);
   await q(2);
-  await db.admin.query(`DELETE FROM t WHERE y = 'a'`);
+  await fx.db.admin.query(`DELETE FROM t WHERE y = 'a'`);
   await q(1);
-  await db.admin.query(`DELETE FROM t WHERE y = 'c'`);
+  await fx.db.admin.query(`DELETE FROM t WHERE y = 'c'`);
   await q(1);
-  await db.admin.query(`INSERT INTO t VALUES (6, 2, NULL, NULL)`);
+  await fx.db.admin.query(`INSERT INTO t VALUES (6, 2, NULL, NULL)`);
   await q(2);
-  await db.admin.query(`UPDATE t SET g = 2 WHERE id = 1`);
+  await fx.db.admin.query(`UPDATE t SET g = 2 WHERE id = 1`);
   await q(1);
   await q(2);
   // Deleting a group's current MIN or MAX evicts that key ([note: evict-not-guess]) and refills it in
@@ -121,9 +100,9 @@ test('grouped aggregates with HAVING follow deletes of the current MIN and MAX a
 test('an IN list of parameters looks up several keys', async () => {
   const id = await register('SELECT * FROM t WHERE id IN (?, ?, ?)');
   await same('SELECT * FROM t WHERE id IN (1, 4, 99)');
-  await db.admin.query(`UPDATE t SET y = 'changed' WHERE id = 4`);
+  await fx.db.admin.query(`UPDATE t SET y = 'changed' WHERE id = 4`);
   await same('SELECT * FROM t WHERE id IN (1, 4, 99)');
-  await db.admin.query(`INSERT INTO t VALUES (99, 3, 9.99, 'new')`);
+  await fx.db.admin.query(`INSERT INTO t VALUES (99, 3, 9.99, 'new')`);
   await same('SELECT * FROM t WHERE id IN (1, 4, 99)');
   assert.ok((await hits(id)) >= 2);
 });
@@ -131,11 +110,11 @@ test('an IN list of parameters looks up several keys', async () => {
 test('a transaction writing several keys is seen whole or not at all', async () => {
   await register('SELECT fans FROM fan_count WHERE item_id = ?');
   await same('SELECT fans FROM fan_count WHERE item_id = 2');
-  await db.admin.query('START TRANSACTION');
-  await db.admin.query('UPDATE fan_count SET fans = fans - 5 WHERE item_id = 1');
-  await db.admin.query('UPDATE fan_count SET fans = fans + 5 WHERE item_id = 2');
-  await db.admin.query('COMMIT');
-  const reader = await rotor.connect();
+  await fx.db.admin.query('START TRANSACTION');
+  await fx.db.admin.query('UPDATE fan_count SET fans = fans - 5 WHERE item_id = 1');
+  await fx.db.admin.query('UPDATE fan_count SET fans = fans + 5 WHERE item_id = 2');
+  await fx.db.admin.query('COMMIT');
+  const reader = await fx.rotor.connect();
   try {
     const total = async () => {
       const [a] = await reader.query('SELECT fans FROM fan_count WHERE item_id = 1');
@@ -151,21 +130,21 @@ test('a transaction writing several keys is seen whole or not at all', async () 
 
 test('prepared statements are served from the view with binary rows equal to upstream', async () => {
   const id = await register('SELECT fans FROM fan_count WHERE item_id = ?');
-  await rotor.caughtUp();
+  await fx.rotor.caughtUp();
   const before = await hits(id);
-  const [viaRotor] = await client.execute('SELECT fans FROM fan_count WHERE item_id = ?', [2]);
-  const [direct] = await db.admin.execute('SELECT fans FROM fan_count WHERE item_id = ?', [2]);
+  const [viaRotor] = await fx.viaRotor.execute('SELECT fans FROM fan_count WHERE item_id = ?', [2]);
+  const [direct] = await fx.db.admin.execute('SELECT fans FROM fan_count WHERE item_id = ?', [2]);
   assert.deepEqual(viaRotor, direct);
   assert.ok((await hits(id)) > before);
 });
 
 test('inside a transaction reads go upstream', async () => {
   const id = await register('SELECT fans FROM fan_count WHERE item_id = ?');
-  await rotor.caughtUp();
+  await fx.rotor.caughtUp();
   const before = await hits(id);
-  await client.query('START TRANSACTION');
-  await client.query('SELECT fans FROM fan_count WHERE item_id = 1');
-  await client.query('COMMIT');
+  await fx.viaRotor.query('START TRANSACTION');
+  await fx.viaRotor.query('SELECT fans FROM fan_count WHERE item_id = 1');
+  await fx.viaRotor.query('COMMIT');
   assert.equal(await hits(id), before);
 });
 
@@ -174,15 +153,15 @@ test('the vote query is served from the view: counts follow votes, NULL for an a
   const id = await register(sql);
   assert.deepEqual(await same(sql, [2]), [{ id: 2, title: 'two', votes: null }]);
   await same(sql.replace('?', '1'));
-  await db.admin.query('INSERT INTO vote VALUES (2, 1), (1, 3)');
+  await fx.db.admin.query('INSERT INTO vote VALUES (2, 1), (1, 3)');
   assert.deepEqual(await same(sql, [2]), [{ id: 2, title: 'two', votes: 1 }]);
   await same(sql.replace('?', '1'));
-  await db.admin.query("UPDATE article SET title = 'TWO' WHERE id = 2; DELETE FROM vote WHERE article_id = 2");
+  await fx.db.admin.query("UPDATE article SET title = 'TWO' WHERE id = 2; DELETE FROM vote WHERE article_id = 2");
   assert.deepEqual(await same(sql, [2]), [{ id: 2, title: 'TWO', votes: null }]);
   // Prepared: the binary protocol encodes the same rows (NULL votes included).
   for (const k of [1, 2]) {
-    const [viaRotor] = await client.execute(sql, [k]);
-    const [direct] = await db.admin.execute(sql, [k]);
+    const [viaRotor] = await fx.viaRotor.execute(sql, [k]);
+    const [direct] = await fx.db.admin.execute(sql, [k]);
     assert.deepEqual(viaRotor, direct);
   }
   assert.ok((await hits(id)) >= 4);
@@ -192,17 +171,17 @@ test("a story joined with its author follows the author's row", async () => {
   const sql = 'SELECT s.id, s.title, u.name FROM story s JOIN user u ON u.id = s.author_id WHERE s.id = ?';
   const id = await register(sql);
   await same(sql.replace('?', '1'));
-  await db.admin.query("UPDATE user SET name = 'ANN' WHERE id = 10");
+  await fx.db.admin.query("UPDATE user SET name = 'ANN' WHERE id = 10");
   assert.deepEqual(await same(sql.replace('?', '1')), [{ id: 1, title: 's1', name: 'ANN' }]);
-  await db.admin.query('UPDATE story SET author_id = 11 WHERE id = 1');
+  await fx.db.admin.query('UPDATE story SET author_id = 11 WHERE id = 1');
   assert.deepEqual(await same(sql.replace('?', '1')), [{ id: 1, title: 's1', name: 'bob' }]);
-  await db.admin.query('DELETE FROM user WHERE id = 11');
+  await fx.db.admin.query('DELETE FROM user WHERE id = 11');
   assert.deepEqual(await same(sql.replace('?', '1')), []);
   assert.ok((await hits(id)) >= 2);
 });
 
 test('top-k, DISTINCT and UNION caches answer a real client as MariaDB does, text and binary', async () => {
-  await db.admin.query(`
+  await fx.db.admin.query(`
     CREATE TABLE post (id INT PRIMARY KEY, author_id INT, editor_id INT, title VARCHAR(40), created_at DATETIME, INDEX (author_id, created_at));
     INSERT INTO post SELECT seq, seq % 3, seq % 4, CONCAT('s', seq % 7), '2024-01-01' + INTERVAL seq HOUR FROM seq_1_to_60;
   `);
@@ -212,20 +191,20 @@ test('top-k, DISTINCT and UNION caches answer a real client as MariaDB does, tex
   const ids = [await register(top), await register(distinct), await register(union)];
   const bind = (sql: string) => sql.replace('?', '1').replace('?', '2');
   for (const sql of [top, distinct, union]) await same(bind(sql));
-  await db.admin.query('DELETE FROM post WHERE author_id = 1 ORDER BY created_at DESC LIMIT 4');
-  await db.admin.query("UPDATE post SET title = 'zz' WHERE author_id = 1 ORDER BY created_at LIMIT 2");
+  await fx.db.admin.query('DELETE FROM post WHERE author_id = 1 ORDER BY created_at DESC LIMIT 4');
+  await fx.db.admin.query("UPDATE post SET title = 'zz' WHERE author_id = 1 ORDER BY created_at LIMIT 2");
   for (const sql of [top, distinct, union]) {
     await same(bind(sql));
-    await rotor.caughtUp();
-    const [viaRotor] = await client.execute(sql, [1, 2].slice(0, sql.split('?').length - 1));
-    const [direct] = await db.admin.execute(sql, [1, 2].slice(0, sql.split('?').length - 1));
+    await fx.rotor.caughtUp();
+    const [viaRotor] = await fx.viaRotor.execute(sql, [1, 2].slice(0, sql.split('?').length - 1));
+    const [direct] = await fx.db.admin.execute(sql, [1, 2].slice(0, sql.split('?').length - 1));
     assert.deepEqual(viaRotor, direct, `prepared: ${sql}`);
   }
   for (const id of ids) assert.ok((await hits(id)) >= 1, id);
 });
 
 test('SELECT * leaves INVISIBLE columns out, as MariaDB does; naming one selects it', async () => {
-  await db.admin.query(`CREATE TABLE hidden (id INT PRIMARY KEY, secret VARCHAR(20) INVISIBLE, v VARCHAR(20));
+  await fx.db.admin.query(`CREATE TABLE hidden (id INT PRIMARY KEY, secret VARCHAR(20) INVISIBLE, v VARCHAR(20));
     INSERT INTO hidden (id, secret, v) VALUES (1, 'invisible', 'visible')`);
   const star = await register('SELECT * FROM hidden WHERE id = ?');
   const named = await register('SELECT secret, v FROM hidden WHERE id = ?');
@@ -233,7 +212,7 @@ test('SELECT * leaves INVISIBLE columns out, as MariaDB does; naming one selects
     assert.deepEqual(await same('SELECT * FROM hidden WHERE id = 1'), [{ id: 1, v: 'visible' }]);
     assert.deepEqual(await same('SELECT secret, v FROM hidden WHERE id = 1'), [{ secret: 'invisible', v: 'visible' }]);
   }
-  await db.admin.query(`UPDATE hidden SET secret = 'moved', v = 'seen' WHERE id = 1`);
+  await fx.db.admin.query(`UPDATE hidden SET secret = 'moved', v = 'seen' WHERE id = 1`);
   assert.deepEqual(await same('SELECT * FROM hidden WHERE id = 1'), [{ id: 1, v: 'seen' }]);
   assert.deepEqual(await same('SELECT secret, v FROM hidden WHERE id = 1'), [{ secret: 'moved', v: 'seen' }]);
   assert.ok((await hits(star)) >= 1 && (await hits(named)) >= 1);
@@ -247,9 +226,9 @@ test('a new spelling of a cached query, text or prepared, learns its column defi
   // `count(*)` names its column as it is written.
   for (let i = 0; i < 3; i++) await same('select count(*) from fan_of where item_id = 5');
   const sql = 'SELECT count( * ) FROM fan_of WHERE item_id = ?';
-  const [direct, directFields] = await db.admin.execute(sql, [5]);
+  const [direct, directFields] = await fx.db.admin.execute(sql, [5]);
   for (let i = 0; i < 3; i++) {
-    const [rows, fields] = await client.execute(sql, [5]);
+    const [rows, fields] = await fx.viaRotor.execute(sql, [5]);
     assert.deepEqual(rows, direct);
     assert.deepEqual(fields.map((f) => [f.name, f.columnType, f.flags]), directFields.map((f) => [f.name, f.columnType, f.flags]));
   }

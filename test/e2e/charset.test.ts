@@ -5,35 +5,27 @@
  * answer byte for byte; so does a utf8mb4 session after `SET NAMES latin1`, and after `SET NAMES
  * utf8mb4` back (Rotor cannot know the session is as it was: it stays upstream until a reset).
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import mysql from 'mysql2/promise';
-import { freshDatabase, type TestDatabase } from '../support/servers.js';
-import { startTestRotor, type TestRotor } from '../support/rotor.js';
+import type mysql from 'mysql2/promise';
+import { e2eFixture } from '../support/e2e-fixture.js';
 
-let db: TestDatabase;
-let rotor: TestRotor;
 let cacheId: string;
 const CACHED = "SELECT id, name FROM city WHERE name = 'Orléans' ORDER BY id";
 const UNCACHED_LATIN1 = "the connection's character set (collation 8) is not utf8mb4, utf8mb3 or ascii";
 
-before(async () => {
-  db = await freshDatabase('e2e_charset');
-  await db.admin.query(`
+const fx = e2eFixture('e2e_charset', {
+  schema: `
     CREATE TABLE city (id INT PRIMARY KEY, name VARCHAR(40) CHARACTER SET utf8mb4 COLLATE utf8mb4_general_ci, INDEX (name));
     INSERT INTO city VALUES (1, 'Orléans'), (2, 'Orleans'), (3, 'ORLÉANS'), (4, 'Orlé');
-  `);
-  rotor = await startTestRotor(db);
-  cacheId = await rotor.register('SELECT id, name FROM city WHERE name = ? ORDER BY id');
+  `,
+  async arrange() {
+    cacheId = await fx.rotor.register('SELECT id, name FROM city WHERE name = ? ORDER BY id');
+  },
 });
 
-after(async () => {
-  await rotor?.stop();
-  await db?.drop();
-});
-
-const hits = (): Promise<number> => rotor.hits(cacheId);
-const reasons = async () => (await rotor.api<{ queries: { notCachedReasons: Record<string, number> } }>('GET', '/api/status')).body.queries.notCachedReasons;
+const hits = (): Promise<number> => fx.rotor.hits(cacheId);
+const reasons = async () => (await fx.rotor.api<{ queries: { notCachedReasons: Record<string, number> } }>('GET', '/api/status')).body.queries.notCachedReasons;
 
 /** The raw bytes of every value, so the comparison sees what the client library received. */
 async function rawRows(conn: mysql.Connection, sql: string): Promise<string[][]> {
@@ -45,11 +37,11 @@ async function rawRows(conn: mysql.Connection, sql: string): Promise<string[][]>
 }
 
 function direct(charset: string): Promise<mysql.Connection> {
-  return mysql.createConnection({ host: db.host, port: db.port, user: db.user, password: db.password, database: db.name, charset });
+  return fx.connectDirect({ charset });
 }
 
 test('a latin1 client gets MariaDB\'s exact answer, relayed, with the reason shown', async () => {
-  const through = await rotor.connect({ charset: 'latin1' });
+  const through = await fx.rotor.connect({ charset: 'latin1' });
   const up = await direct('latin1');
   try {
     for (const sql of [CACHED, "SELECT id, name FROM city WHERE name = 'Orlé' ORDER BY id"]) {
@@ -67,7 +59,7 @@ test('a latin1 client gets MariaDB\'s exact answer, relayed, with the reason sho
 });
 
 test('SET NAMES latin1 in a utf8mb4 session goes upstream, and stays there after SET NAMES utf8mb4', async () => {
-  const through = await rotor.connect({ charset: 'utf8mb4' });
+  const through = await fx.rotor.connect({ charset: 'utf8mb4' });
   const up = await direct('utf8mb4');
   try {
     assert.deepEqual(await rawRows(through, CACHED), await rawRows(up, CACHED));

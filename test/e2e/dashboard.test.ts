@@ -8,53 +8,45 @@
  * `ROTOR_SCREENSHOT=1` also runs a minute of varied traffic and saves the page as
  * docs/dashboard.png (the README's picture).
  */
-import { after, before, test } from 'node:test';
+import { after, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type mysql from 'mysql2/promise';
 import type { Page } from 'playwright-core';
-import { freshDatabase, type TestDatabase } from '../support/servers.js';
-import { startTestRotor, type TestRotor } from '../support/rotor.js';
+import { e2eFixture } from '../support/e2e-fixture.js';
+import { startTestRotor } from '../support/rotor.js';
 import { launchBrowser, type TestBrowser } from '../support/browser.js';
 
 const BY_K = 'SELECT v FROM kv WHERE k = ?';
 const FANS = 'SELECT COUNT(*) FROM fan_of WHERE item_id = ?';
 const TOKEN = 'dashboard-t0ken';
 
-let db: TestDatabase;
-let rotor: TestRotor;
-let conn: mysql.Connection;
 let browser: TestBrowser;
 // User ids above the 200 of the fixture, one per inserted row.
 let nextFan = 1000;
 
 interface CacheInfo { id: string; name: string; sql: string }
 
-before(async () => {
-  db = await freshDatabase('e2e_dashboard');
-  await db.admin.query(`CREATE TABLE kv (k INT PRIMARY KEY, v VARCHAR(20) NOT NULL);
+const fx = e2eFixture('e2e_dashboard', {
+  schema: `CREATE TABLE kv (k INT PRIMARY KEY, v VARCHAR(20) NOT NULL);
     INSERT INTO kv SELECT seq, CONCAT('v', seq) FROM seq_1_to_100;
     CREATE TABLE fan_of (user_id INT NOT NULL, item_id INT NOT NULL, PRIMARY KEY (user_id, item_id), KEY (item_id));
-    INSERT INTO fan_of SELECT seq, seq % 10 FROM seq_1_to_200`);
-  rotor = await startTestRotor(db);
-  conn = await rotor.connect();
-  browser = await launchBrowser();
+    INSERT INTO fan_of SELECT seq, seq % 10 FROM seq_1_to_200`,
+  async arrange() {
+    browser = await launchBrowser();
+  },
 });
 
 after(async () => {
   await browser?.close();
-  await conn?.end();
-  await rotor?.stop();
-  await db?.drop();
 });
 
 /** Reads through Rotor: hits of the registered cache, and the uncached count read several times. */
 async function traffic(rounds: number): Promise<void> {
   for (let i = 0; i < rounds; i++) {
-    await conn.query(`SELECT v FROM kv WHERE k = ${1 + (i % 20)}`);
-    await conn.query(`SELECT COUNT(*) FROM fan_of WHERE item_id = ${i % 10}`);
-    if (i % 3 === 0) await conn.query(`SELECT k FROM kv WHERE v = 'v${i % 50}'`);
-    if (i % 5 === 0) await conn.query(`INSERT INTO fan_of VALUES (${nextFan++}, ${i % 10})`);
-    if (i % 10 === 0) await conn.query(`INSERT INTO fan_of VALUES (${nextFan++}, ${i % 7}), (${nextFan++}, ${i % 3})`);
+    await fx.viaRotor.query(`SELECT v FROM kv WHERE k = ${1 + (i % 20)}`);
+    await fx.viaRotor.query(`SELECT COUNT(*) FROM fan_of WHERE item_id = ${i % 10}`);
+    if (i % 3 === 0) await fx.viaRotor.query(`SELECT k FROM kv WHERE v = 'v${i % 50}'`);
+    if (i % 5 === 0) await fx.viaRotor.query(`INSERT INTO fan_of VALUES (${nextFan++}, ${i % 10})`);
+    if (i % 10 === 0) await fx.viaRotor.query(`INSERT INTO fan_of VALUES (${nextFan++}, ${i % 7}), (${nextFan++}, ${i % 3})`);
   }
 }
 
@@ -87,12 +79,12 @@ async function chartPoints(page: Page, figureId: string): Promise<Array<[number,
 }
 
 test('the page shows the registered cache, charts drawn from the history and its dataflow graph', async () => {
-  const reg = await rotor.api<CacheInfo>('POST', '/api/caches', { sql: BY_K, name: 'kv_by_k', database: db.name });
+  const reg = await fx.rotor.api<CacheInfo>('POST', '/api/caches', { sql: BY_K, name: 'kv_by_k', database: fx.db.name });
   assert.equal(reg.status, 201, JSON.stringify(reg.body));
   await traffic(30);
 
-  const { page, errors } = await openPage(`${rotor.adminUrl}/`);
-  const csp = (await page.request.get(`${rotor.adminUrl}/`)).headers()['content-security-policy'];
+  const { page, errors } = await openPage(`${fx.rotor.adminUrl}/`);
+  const csp = (await page.request.get(`${fx.rotor.adminUrl}/`)).headers()['content-security-policy'];
   assert.match(csp ?? '', /default-src 'self'/);
 
   await page.locator(`#caches tr[data-key="${reg.body.id}"]`).getByText('kv_by_k').waitFor();
@@ -129,7 +121,7 @@ test('the page shows the registered cache, charts drawn from the history and its
 
 test('"Cache this" on a suggested proxied query registers it', async () => {
   await traffic(10);
-  const { page, errors } = await openPage(`${rotor.adminUrl}/`);
+  const { page, errors } = await openPage(`${fx.rotor.adminUrl}/`);
   const row = page.locator('#queries tbody tr', { hasText: FANS });
   await row.waitFor();
   assert.equal(await row.getAttribute('class'), 'suggested');
@@ -139,7 +131,7 @@ test('"Cache this" on a suggested proxied query registers it', async () => {
 
   await row.getByRole('button', { name: 'Cache this' }).click();
   await page.locator('#cache-result').getByText(/^Cached as /).waitFor();
-  const caches = await rotor.api<CacheInfo[]>('GET', '/api/caches');
+  const caches = await fx.rotor.api<CacheInfo[]>('GET', '/api/caches');
   const created = caches.body.find((c) => c.sql === FANS);
   assert.ok(created !== undefined, JSON.stringify(caches.body));
   // The new cache appears in the table, is picked for the graph, and the query says where it is cached.
@@ -166,9 +158,9 @@ test('"Cache this" on a suggested proxied query registers it', async () => {
 });
 
 test('with --admin-token the page asks for the token once, then works', async () => {
-  const guarded = await startTestRotor(db, { adminToken: TOKEN });
+  const guarded = await startTestRotor(fx.db, { adminToken: TOKEN });
   try {
-    const reg = await guarded.api<CacheInfo>('POST', '/api/caches', { sql: BY_K, name: 'kv_guarded', database: db.name });
+    const reg = await guarded.api<CacheInfo>('POST', '/api/caches', { sql: BY_K, name: 'kv_guarded', database: fx.db.name });
     assert.equal(reg.status, 201);
     // The page and its assets carry no data: they load without the token; the API does not.
     for (const path of ['/', '/dashboard/app.js', '/dashboard/style.css', '/dashboard/vendor/viz.js']) {

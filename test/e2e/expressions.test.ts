@@ -6,16 +6,10 @@
  * the binary protocol, with the column definitions the client sees, under writes; an overflow is
  * MariaDB's own error; a session in another collation reads from MariaDB.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import mysql from 'mysql2/promise';
-import { freshDatabase, type TestDatabase } from '../support/servers.js';
-import { startTestRotor, type TestRotor } from '../support/rotor.js';
-
-let db: TestDatabase;
-let rotor: TestRotor;
-let viaRotor: mysql.Connection;
-let direct: mysql.Connection;
+import type mysql from 'mysql2/promise';
+import { columnDefs, e2eFixture } from '../support/e2e-fixture.js';
 
 // The fills' collation: sessions in another read expressions from MariaDB (views/read-refusals.ts).
 const CHARSET = 'UTF8MB4_GENERAL_CI';
@@ -46,9 +40,8 @@ const OVERFLOW = ['big + 2 * i', 'ubig * 2'];
 
 const sqlOf = (expr: string): string => `SELECT id, ${expr} AS v FROM edge WHERE k = ? ORDER BY id`;
 
-before(async () => {
-  db = await freshDatabase('e2e_exprs');
-  await db.admin.query(`
+const fx = e2eFixture('e2e_exprs', {
+  schema: `
     CREATE TABLE edge (id INT PRIMARY KEY, k INT, i INT, big BIGINT, ubig BIGINT UNSIGNED, amt DECIMAL(30,10), f DOUBLE,
       name VARCHAR(30) COLLATE utf8mb4_general_ci, dt DATETIME(6), d DATE, INDEX (k));
     INSERT INTO edge VALUES
@@ -58,31 +51,12 @@ before(async () => {
       (4, 2, -3, -1, 5, -2.5, -0.05, 'ZOE', NULL, NULL),
       (5, 2, 0, NULL, NULL, NULL, NULL, '', '1970-01-01 00:00:00', '0000-00-00'),
       (6, 3, 2, 42, 42, 0.0000000001, 1e308, 'İı', '2038-01-19 03:14:07', '2038-01-19');
-  `);
-  rotor = await startTestRotor(db);
-  viaRotor = await rotor.connect({ charset: CHARSET });
-  direct = await mysql.createConnection({ host: db.host, port: db.port, user: db.user, password: db.password, database: db.name, charset: CHARSET });
+  `,
+  connection: { charset: CHARSET },
 });
+const { register } = fx;
 
-after(async () => {
-  await viaRotor?.end();
-  await direct?.end();
-  await rotor?.stop();
-  await db?.drop();
-});
-
-async function register(sql: string): Promise<string> {
-  let res = await rotor.api<{ id: string }>('POST', '/api/caches', { sql, database: db.name });
-  // More than 20 registrations a second are refused (429), as for any client: wait and ask again.
-  for (let i = 0; res.status === 429 && i < 50; i++) {
-    await new Promise((r) => setTimeout(r, 100));
-    res = await rotor.api<{ id: string }>('POST', '/api/caches', { sql, database: db.name });
-  }
-  assert.equal(res.status, 201, `${sql}: ${JSON.stringify(res.body)}`);
-  return res.body.id;
-}
-
-const meta = (fs: unknown) => (fs as mysql.FieldPacket[]).map((f) => ({ name: f.name, type: f.columnType, length: f.columnLength, decimals: f.decimals, charset: f.characterSet, flags: f.flags }));
+const meta = (fs: unknown) => columnDefs(fs, ['name', 'columnType', 'columnLength', 'decimals', 'characterSet', 'flags']);
 
 type Outcome = { rows: unknown; columns?: unknown } | { errno: number };
 
@@ -106,15 +80,15 @@ async function binary(conn: mysql.Connection, sql: string, k: number): Promise<O
 
 /** Each expression for each key, through Rotor (twice: fill, then hit) and straight from MariaDB. */
 async function compare(exprs: ReadonlyArray<string>): Promise<void> {
-  await rotor.caughtUp();
+  await fx.rotor.caughtUp();
   for (const expr of exprs) {
     const sql = sqlOf(expr);
     for (const k of [1, 2, 3, 4]) {
       const literal = sql.replace('?', String(k));
-      const want = await text(direct, literal);
-      for (let i = 0; i < 2; i++) assert.deepEqual(await text(viaRotor, literal), want, `${expr} for k = ${k} (text, read ${i + 1})`);
-      const wantBin = await binary(direct, sql, k);
-      for (let i = 0; i < 2; i++) assert.deepEqual(await binary(viaRotor, sql, k), wantBin, `${expr} for k = ${k} (binary, read ${i + 1})`);
+      const want = await text(fx.direct, literal);
+      for (let i = 0; i < 2; i++) assert.deepEqual(await text(fx.viaRotor, literal), want, `${expr} for k = ${k} (text, read ${i + 1})`);
+      const wantBin = await binary(fx.direct, sql, k);
+      for (let i = 0; i < 2; i++) assert.deepEqual(await binary(fx.viaRotor, sql, k), wantBin, `${expr} for k = ${k} (binary, read ${i + 1})`);
     }
   }
 }
@@ -123,34 +97,34 @@ test('expressions equal MariaDB\'s values and column definitions over edge value
   const ids: string[] = [];
   for (const expr of [...EXPRS, ...OVERFLOW]) ids.push(await register(sqlOf(expr)));
   await compare([...EXPRS, ...OVERFLOW]);
-  await db.admin.query(`
+  await fx.db.admin.query(`
     INSERT INTO edge VALUES (7, 4, 7, 7, 7, 7.77, 7.5, 'sept', '2000-02-29 00:00:00', '2000-02-29');
     UPDATE edge SET k = 4, amt = -amt WHERE id = 3;
     UPDATE edge SET name = 'ZOË' WHERE id = 4;
     DELETE FROM edge WHERE id = 5;
   `);
   await compare(EXPRS);
-  const served = await Promise.all(ids.slice(0, EXPRS.length).map((id) => rotor.hits(id)));
+  const served = await Promise.all(ids.slice(0, EXPRS.length).map((id) => fx.rotor.hits(id)));
   assert.ok(served.every((n) => n > 0), `every cache of an expression answered from Rotor: ${served.join(', ')}`);
 });
 
 test('an overflow is MariaDB\'s error for the key that overflows, and a value for the others', async () => {
   const sql = sqlOf('big + 2 * i').replace('?', '1');
-  const r = await text(viaRotor, sql);
-  assert.deepEqual(r, await text(direct, sql));
+  const r = await text(fx.viaRotor, sql);
+  assert.deepEqual(r, await text(fx.direct, sql));
   assert.ok('errno' in r && r.errno === 1690, JSON.stringify(r));
 });
 
 test('a session in another collation than the fills\' reads expressions from MariaDB', async () => {
   const id = await register(sqlOf("CONCAT(name, 'x') = 'STRASSEX'"));
-  const other = await rotor.connect({ charset: 'UTF8MB4_UNICODE_CI' });
-  const otherDirect = await mysql.createConnection({ host: db.host, port: db.port, user: db.user, password: db.password, database: db.name, charset: 'UTF8MB4_UNICODE_CI' });
+  const other = await fx.rotor.connect({ charset: 'UTF8MB4_UNICODE_CI' });
+  const otherDirect = await fx.connectDirect({ charset: 'UTF8MB4_UNICODE_CI' });
   try {
     const sql = sqlOf("CONCAT(name, 'x') = 'STRASSEX'").replace('?', '1');
-    const before = await rotor.hits(id);
+    const before = await fx.rotor.hits(id);
     for (let i = 0; i < 2; i++) assert.deepEqual(await text(other, sql), await text(otherDirect, sql));
-    assert.equal(await rotor.hits(id), before);
-    const status = await rotor.api<{ queries: { notCachedReasons: Record<string, number> } }>('GET', '/api/status');
+    assert.equal(await fx.rotor.hits(id), before);
+    const status = await fx.rotor.api<{ queries: { notCachedReasons: Record<string, number> } }>('GET', '/api/status');
     assert.ok(Object.keys(status.body.queries.notCachedReasons).some((r) => /collation/.test(r)), JSON.stringify(status.body.queries.notCachedReasons));
   } finally {
     await other.end();
@@ -160,7 +134,7 @@ test('a session in another collation than the fills\' reads expressions from Mar
 
 test('functions that read the clock, a random source or the session are refused at registration', async () => {
   for (const expr of ['NOW()', 'RAND()', 'UUID()', 'CONNECTION_ID()', 'LAST_INSERT_ID()', 'CURRENT_USER()', '@v', 'DAYNAME(dt)']) {
-    const res = await rotor.api<{ error?: string; message?: string }>('POST', '/api/caches', { sql: sqlOf(expr), database: db.name });
+    const res = await fx.rotor.api<{ error?: string; message?: string }>('POST', '/api/caches', { sql: sqlOf(expr), database: fx.db.name });
     assert.notEqual(res.status, 201, expr);
   }
 });

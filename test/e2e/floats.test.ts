@@ -5,73 +5,34 @@
  * updates and deletes reach Rotor through the binlog. MariaDB widens a FLOAT's float32 to a
  * double to compare and to add, and adds doubles in the order it reads the rows.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import type mysql from 'mysql2/promise';
-import { freshDatabase, type TestDatabase } from '../support/servers.js';
-import { startTestRotor, type TestRotor } from '../support/rotor.js';
+import { columnDefs, e2eFixture } from '../support/e2e-fixture.js';
 
-let db: TestDatabase;
-let rotor: TestRotor;
-let viaRotor: mysql.Connection;
-let direct: mysql.Connection;
-
-// Every value as the text protocol carries it: the bytes MariaDB printed.
-const rawText = { typeCast: (field: { string(): string | null }) => field.string() };
-
-before(async () => {
-  db = await freshDatabase('e2e_floats');
-  await db.admin.query(`
+const fx = e2eFixture('e2e_floats', {
+  schema: `
     CREATE TABLE m (id INT PRIMARY KEY, k INT, g INT, f FLOAT, d DOUBLE, f3 FLOAT(9,3), INDEX (k));
     INSERT INTO m VALUES
       (1, 1, 1, 0.1, 0.1, 0.1), (2, 1, 1, 0.2, 0.2, 0.2), (3, 1, 2, 0.3, 0.3, 1.0005),
       (4, 1, 2, 1/3, 1/3, 2.5), (5, 2, 1, 3.4e38, 1.7e308, NULL), (6, 2, 1, -1e-40, 1e-300, NULL);
-  `);
-  rotor = await startTestRotor(db);
-  viaRotor = await rotor.connect();
-  const { createConnection } = await import('mysql2/promise');
-  direct = await createConnection({ host: db.host, port: db.port, user: db.user, password: db.password, database: db.name });
+  `,
 });
-
-after(async () => {
-  await viaRotor?.end();
-  await direct?.end();
-  await rotor?.stop();
-  await db?.drop();
-});
-
-async function register(sql: string): Promise<string> {
-  const res = await rotor.api<{ id: string }>('POST', '/api/caches', { sql, database: db.name });
-  assert.equal(res.status, 201, `${sql}: ${JSON.stringify(res.body)}`);
-  return res.body.id;
-}
+const { register } = fx;
 
 async function served(id: string): Promise<number> {
-  const s = (await rotor.api<{ stats: { hits: number; misses: number } }>('GET', `/api/caches/${id}`)).body.stats;
+  const s = (await fx.rotor.api<{ stats: { hits: number; misses: number } }>('GET', `/api/caches/${id}`)).body.stats;
   return s.hits + s.misses;
 }
 
 // Flags and lengths are left out: with GROUP BY, MariaDB's own differ between the `LIMIT 0`
 // answer Rotor registers and one made through a temporary table (GROUP_FLAG, BINARY_FLAG on SUM,
 // MIN/MAX lengths): another issue than the values'.
-const meta = (fs: unknown) => (fs as mysql.FieldPacket[]).map((f) => [f.name, f.columnType, f.decimals]);
+const meta = (fs: unknown) => columnDefs(fs, ['name', 'columnType', 'decimals']);
 
 /** The statement through Rotor and straight to MariaDB, text (twice: fill, then hit) and binary. */
 async function same(sql: string, prepared?: { sql: string; params: number[] }): Promise<void> {
-  await rotor.caughtUp();
-  const [want, wantFields] = await direct.query({ sql, rowsAsArray: true, ...rawText });
-  for (let i = 0; i < 2; i++) {
-    const [got, gotFields] = await viaRotor.query({ sql, rowsAsArray: true, ...rawText });
-    assert.deepEqual(got, want, `${sql} (text, read ${i + 1})`);
-    assert.deepEqual(meta(gotFields), meta(wantFields), `column definitions of ${sql}`);
-  }
-  // The binary protocol: mysql2 decodes FLOAT/DOUBLE from their bytes, so equal numbers are equal bits.
-  const p = prepared ?? { sql, params: [] };
-  const [wantBin] = await direct.execute({ sql: p.sql, rowsAsArray: true }, p.params);
-  for (let i = 0; i < 2; i++) {
-    const [gotBin] = await viaRotor.execute({ sql: p.sql, rowsAsArray: true }, p.params);
-    assert.deepEqual(gotBin, wantBin, `${p.sql} ${JSON.stringify(p.params)} (binary, read ${i + 1})`);
-  }
+  await fx.rotor.caughtUp();
+  await fx.sameTextAndBinary(sql, meta, prepared ?? { sql, params: [] });
 }
 
 const SUMS = 'SELECT SUM(f), AVG(f), SUM(d), AVG(d), COUNT(*) FROM m WHERE k = ?';
@@ -102,16 +63,16 @@ async function checkLookups(): Promise<void> {
 /** Writes that reach Rotor through the binlog, each followed by `check`. */
 async function underWrites(check: () => Promise<void>): Promise<void> {
   await check();
-  await db.admin.query('DELETE FROM m WHERE id > 6');
-  await db.admin.query('INSERT INTO m VALUES (7, 1, 1, 0.7, 0.7, 0.7), (8, 1, 2, NULL, NULL, NULL), (9, 3, 1, 0.1, 0.1, 0.1)');
+  await fx.db.admin.query('DELETE FROM m WHERE id > 6');
+  await fx.db.admin.query('INSERT INTO m VALUES (7, 1, 1, 0.7, 0.7, 0.7), (8, 1, 2, NULL, NULL, NULL), (9, 3, 1, 0.1, 0.1, 0.1)');
   await check();
-  await db.admin.query('UPDATE m SET f = f * 3, d = d * 3 WHERE id IN (2, 9)');
+  await fx.db.admin.query('UPDATE m SET f = f * 3, d = d * 3 WHERE id IN (2, 9)');
   await check();
-  await db.admin.query('DELETE FROM m WHERE id IN (1, 5)');
+  await fx.db.admin.query('DELETE FROM m WHERE id IN (1, 5)');
   await check();
-  await db.admin.query('UPDATE m SET g = 2 WHERE id = 7');
+  await fx.db.admin.query('UPDATE m SET g = 2 WHERE id = 7');
   await check();
-  await db.admin.query('REPLACE INTO m VALUES (1, 1, 1, 0.1, 0.1, 0.1), (2, 1, 1, 0.2, 0.2, 0.2), (5, 2, 1, 3.4e38, 1.7e308, NULL)');
+  await fx.db.admin.query('REPLACE INTO m VALUES (1, 1, 1, 0.1, 0.1, 0.1), (2, 1, 1, 0.2, 0.2, 0.2), (5, 2, 1, 3.4e38, 1.7e308, NULL)');
   await check();
 }
 
@@ -129,9 +90,9 @@ test('point lookups on FLOAT/DOUBLE columns compare as MariaDB does (a FLOAT hol
 });
 
 test('SUM/AVG of a FLOAT/DOUBLE column over a join is refused with the reason', async () => {
-  await db.admin.query('CREATE TABLE owner (id INT PRIMARY KEY, name VARCHAR(20))');
-  const res = await rotor.api<{ reason: { detail: string } }>('POST', '/api/caches', {
-    sql: 'SELECT o.name, SUM(m.d) FROM m JOIN owner o ON o.id = m.k WHERE o.id = ? GROUP BY o.name', database: db.name,
+  await fx.db.admin.query('CREATE TABLE owner (id INT PRIMARY KEY, name VARCHAR(20))');
+  const res = await fx.rotor.api<{ reason: { detail: string } }>('POST', '/api/caches', {
+    sql: 'SELECT o.name, SUM(m.d) FROM m JOIN owner o ON o.id = m.k WHERE o.id = ? GROUP BY o.name', database: fx.db.name,
   });
   assert.equal(res.status, 422);
   assert.match(res.body.reason.detail, /SUM of FLOAT\/DOUBLE column d over a join/);

@@ -5,15 +5,11 @@
  * upquery, answers equal MariaDB's under writes, and a relayed miss of a session that reads its own
  * writes (`--consistency session`) keeps the session's state as a relayed statement does.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type mysql from 'mysql2/promise';
-import { freshDatabase, type TestDatabase } from '../support/servers.js';
-import { startTestRotor, type TestRotor } from '../support/rotor.js';
+import { e2eFixture } from '../support/e2e-fixture.js';
 
-let db: TestDatabase;
-let rotor: TestRotor;
-let client: mysql.Connection;
 let cacheId: string;
 
 const FIRST = 'miss (first read of the key)';
@@ -21,33 +17,27 @@ const FILLED = 'miss (filled in the background)';
 
 interface Stats { hits: number; misses: number; relayedMisses: number; upqueries: number; keys: number }
 
-before(async () => {
-  db = await freshDatabase('e2e_relay');
-  await db.admin.query('CREATE TABLE kv (k INT PRIMARY KEY, v VARCHAR(20) NOT NULL); INSERT INTO kv SELECT seq, CONCAT(\'v\', seq) FROM seq_1_to_1000');
-  rotor = await startTestRotor(db, { missPolicy: 'relay', consistency: 'session' });
-  client = await rotor.connect();
-  cacheId = await rotor.register('SELECT v FROM kv WHERE k = ?');
+const fx = e2eFixture('e2e_relay', {
+  schema: 'CREATE TABLE kv (k INT PRIMARY KEY, v VARCHAR(20) NOT NULL); INSERT INTO kv SELECT seq, CONCAT(\'v\', seq) FROM seq_1_to_1000',
+  rotor: { missPolicy: 'relay', consistency: 'session' },
+  async arrange() {
+    cacheId = await fx.rotor.register('SELECT v FROM kv WHERE k = ?');
+  },
 });
 
-after(async () => {
-  await client?.end();
-  await rotor?.stop();
-  await db?.drop();
-});
-
-const stats = async (): Promise<Stats> => (await rotor.api<{ stats: Stats }>('GET', `/api/caches/${cacheId}`)).body.stats;
+const stats = async (): Promise<Stats> => (await fx.rotor.api<{ stats: Stats }>('GET', `/api/caches/${cacheId}`)).body.stats;
 interface FillReads { read: string | null; snapshotReads: number; lockingReads: number; tornPositions: number }
-const fills = async (): Promise<FillReads> => (await rotor.api<{ fills: FillReads }>('GET', '/api/status')).body.fills;
+const fills = async (): Promise<FillReads> => (await fx.rotor.api<{ fills: FillReads }>('GET', '/api/status')).body.fills;
 const fillReadCount = (f: FillReads): number => f.snapshotReads + f.lockingReads;
 const reasons = async (): Promise<Record<string, number>> =>
-  (await rotor.api<{ queries: { notCachedReasons: Record<string, number> } }>('GET', '/api/status')).body.queries.notCachedReasons;
+  (await fx.rotor.api<{ queries: { notCachedReasons: Record<string, number> } }>('GET', '/api/status')).body.queries.notCachedReasons;
 
 type Read = (conn: mysql.Connection, k: number) => Promise<unknown[][]>;
 const text: Read = async (conn, k) => (await conn.query({ sql: `SELECT v FROM kv WHERE k = ${k}`, rowsAsArray: true }))[0] as unknown[][];
 const prepared: Read = async (conn, k) => (await conn.execute({ sql: 'SELECT v FROM kv WHERE k = ?', values: [k], rowsAsArray: true }))[0] as unknown[][];
 
 async function direct(k: number): Promise<unknown[][]> {
-  return (await db.admin.query({ sql: `SELECT v FROM kv WHERE k = ${k}`, rowsAsArray: true }))[0] as unknown[][];
+  return (await fx.db.admin.query({ sql: `SELECT v FROM kv WHERE k = ${k}`, rowsAsArray: true }))[0] as unknown[][];
 }
 
 for (const [name, read, k] of [['text', text, 1], ['prepared', prepared, 2]] as const) {
@@ -55,7 +45,7 @@ for (const [name, read, k] of [['text', text, 1], ['prepared', prepared, 2]] as 
     const s0 = await stats();
     const r0 = await reasons();
     const f0 = await fills();
-    assert.deepEqual(await read(client, k), await direct(k));
+    assert.deepEqual(await read(fx.viaRotor, k), await direct(k));
     const s1 = await stats();
     assert.equal(s1.misses, s0.misses + 1);
     assert.equal(s1.relayedMisses, s0.relayedMisses + 1);
@@ -63,8 +53,8 @@ for (const [name, read, k] of [['text', text, 1], ['prepared', prepared, 2]] as 
     assert.equal(s1.keys, s0.keys, 'nothing filled');
     assert.equal((await reasons())[FIRST], (r0[FIRST] ?? 0) + 1);
 
-    assert.deepEqual(await read(client, k), await direct(k));
-    await rotor.rotor.engine.settled();
+    assert.deepEqual(await read(fx.viaRotor, k), await direct(k));
+    await fx.rotor.rotor.engine.settled();
     const s2 = await stats();
     assert.equal(s2.relayedMisses, s0.relayedMisses + 2);
     assert.equal(s2.upqueries, s0.upqueries + 1);
@@ -74,7 +64,7 @@ for (const [name, read, k] of [['text', text, 1], ['prepared', prepared, 2]] as 
     assert.equal(fillReadCount(f2), fillReadCount(f0) + 1, '/api/status counts the one fill read');
     assert.equal(f2.read, 'locking', 'fills lock by default');
 
-    assert.deepEqual(await read(client, k), await direct(k));
+    assert.deepEqual(await read(fx.viaRotor, k), await direct(k));
     assert.equal((await stats()).hits, s0.hits + 1);
   });
 }
@@ -82,8 +72,8 @@ for (const [name, read, k] of [['text', text, 1], ['prepared', prepared, 2]] as 
 test('keys read once, text or prepared, never run an upquery', async () => {
   const s0 = await stats();
   const f0 = await fills();
-  for (let k = 100; k < 300; k++) assert.deepEqual(await (k % 2 ? text : prepared)(client, k), await direct(k));
-  await rotor.rotor.engine.settled();
+  for (let k = 100; k < 300; k++) assert.deepEqual(await (k % 2 ? text : prepared)(fx.viaRotor, k), await direct(k));
+  await fx.rotor.rotor.engine.settled();
   const s1 = await stats();
   assert.equal(s1.upqueries, s0.upqueries);
   assert.equal(s1.relayedMisses, s0.relayedMisses + 200);
@@ -94,8 +84,8 @@ test('keys read once, text or prepared, never run an upquery', async () => {
 
 test('answers equal MariaDB\'s while other sessions write the keys being filled', async () => {
   const keys = Array.from({ length: 10 }, (_, i) => 500 + i);
-  const writer = await rotor.connect();
-  const reader = await rotor.connect();
+  const writer = await fx.rotor.connect();
+  const reader = await fx.rotor.connect();
   try {
     let writing = true;
     const writes = (async () => {
@@ -113,8 +103,8 @@ test('answers equal MariaDB\'s while other sessions write the keys being filled'
       }
     }
     await writes;
-    await rotor.rotor.engine.settled();
-    await rotor.caughtUp();
+    await fx.rotor.rotor.engine.settled();
+    await fx.rotor.caughtUp();
     const h0 = (await stats()).hits;
     for (const k of keys) assert.deepEqual(await text(reader, k), await direct(k), `key ${k}`);
     assert.equal((await stats()).hits, h0 + keys.length, 'every key read again was filled');
@@ -125,14 +115,14 @@ test('answers equal MariaDB\'s while other sessions write the keys being filled'
 });
 
 test('a session that reads its own writes has its misses relayed, and its state followed', async () => {
-  const own = await rotor.connect();
+  const own = await fx.rotor.connect();
   try {
     await own.query("UPDATE kv SET v = 'mine' WHERE k = 900");
     // The write makes the read wait for the binlog; the miss is then relayed (the relay the
     // command table passes: the statement's state is noted as any relayed statement's).
     assert.deepEqual(await text(own, 900), [['mine']]);
     assert.deepEqual(await prepared(own, 900), [['mine']]);
-    await rotor.rotor.engine.settled();
+    await fx.rotor.rotor.engine.settled();
     await own.query('BEGIN');
     await own.query("UPDATE kv SET v = 'in a transaction' WHERE k = 900");
     const r0 = (await reasons())['inside a transaction'] ?? 0;

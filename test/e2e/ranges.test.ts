@@ -6,71 +6,33 @@
  * through the binlog. Bounds MariaDB would convert (a string with a fraction against an INT,
  * NULL) are relayed.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type mysql from 'mysql2/promise';
-import { freshDatabase, type TestDatabase } from '../support/servers.js';
-import { startTestRotor, type TestRotor } from '../support/rotor.js';
+import { startTestRotor } from '../support/rotor.js';
+import { columnDefs, e2eFixture, rawText } from '../support/e2e-fixture.js';
 
-let db: TestDatabase;
-let rotor: TestRotor;
-let viaRotor: mysql.Connection;
-let direct: mysql.Connection;
-
-const rawText = { typeCast: (field: { string(): string | null }) => field.string() };
-
-before(async () => {
-  db = await freshDatabase('e2e_ranges');
-  await db.admin.query(`
+const fx = e2eFixture('e2e_ranges', {
+  schema: `
     CREATE TABLE story (id INT PRIMARY KEY, author INT NOT NULL, title VARCHAR(40), price DECIMAL(8,2), created_at DATETIME(3), INDEX (author, created_at));
     INSERT INTO story VALUES
       (1, 1, 'one', 1.00, '2024-01-01 09:00:00.000'), (2, 1, 'two', 2.50, '2024-01-01 12:00:00.500'),
       (3, 2, 'three', 3.75, '2024-01-02 00:00:00.000'), (4, 1, 'four', 4.00, '2024-01-02 08:30:00.250'),
       (5, 1, 'five', 5.10, '2024-01-03 00:00:00.000'), (6, 2, 'six', 6.00, NULL), (7, 1, 'seven', 7.70, '2024-01-04 23:59:59.999'),
       (8, 1, 'eight', 8.00, '2024-01-05 00:00:00.001'), (9, 3, 'nine', 9.99, '2024-01-05 10:00:00.000'), (10, 1, 'ten', 10.00, '2024-01-06 00:00:00.000');
-  `);
-  rotor = await startTestRotor(db);
-  viaRotor = await rotor.connect();
-  const { createConnection } = await import('mysql2/promise');
-  direct = await createConnection({ host: db.host, port: db.port, user: db.user, password: db.password, database: db.name });
+  `,
 });
+const { register, hits } = fx;
 
-after(async () => {
-  await viaRotor?.end();
-  await direct?.end();
-  await rotor?.stop();
-  await db?.drop();
-});
-
-async function register(sql: string): Promise<string> {
-  const res = await rotor.api<{ id: string }>('POST', '/api/caches', { sql, database: db.name });
-  assert.equal(res.status, 201, `${sql}: ${JSON.stringify(res.body)}`);
-  return res.body.id;
-}
-
-async function hits(id: string): Promise<number> {
-  return (await rotor.api<{ stats: { hits: number } }>('GET', `/api/caches/${id}`)).body.stats.hits;
-}
-
-const meta = (fs: unknown) => (fs as mysql.FieldPacket[]).map((f) => [f.name, f.columnType, f.decimals, f.characterSet]);
+const meta = (fs: unknown) => columnDefs(fs, ['name', 'columnType', 'decimals', 'characterSet']);
 
 /** The statement with `params` in its `?`, through Rotor and straight to MariaDB: text twice, then prepared twice. */
 async function same(id: string, sql: string, params: Array<number | string>): Promise<void> {
-  await rotor.caughtUp();
+  await fx.rotor.caughtUp();
   let i = 0;
   const text = sql.replace(/\?/g, () => { const p = params[i++]; return typeof p === 'number' ? String(p) : `'${p}'`; });
   const before = await hits(id);
-  const [want, wantFields] = await direct.query({ sql: text, rowsAsArray: true, ...rawText });
-  for (let n = 0; n < 2; n++) {
-    const [got, gotFields] = await viaRotor.query({ sql: text, rowsAsArray: true, ...rawText });
-    assert.deepEqual(got, want, `${text} (text, read ${n + 1})`);
-    assert.deepEqual(meta(gotFields), meta(wantFields), `column definitions of ${text}`);
-  }
-  const [wantBin] = await direct.execute({ sql, rowsAsArray: true }, params);
-  for (let n = 0; n < 2; n++) {
-    const [gotBin] = await viaRotor.execute({ sql, rowsAsArray: true }, params);
-    assert.deepEqual(gotBin, wantBin, `${sql} ${JSON.stringify(params)} (prepared, read ${n + 1})`);
-  }
+  await fx.sameTextAndBinary(text, meta, { sql, params });
   assert.ok(await hits(id) >= before + 2, `${text}: answered from the cache`);
 }
 
@@ -86,7 +48,7 @@ async function pages(): Promise<void> {
   let last = 0;
   for (let n = 0; n < 6; n++) {
     await same(ids.page, PAGE, [last]);
-    const [rows] = await direct.query<mysql.RowDataPacket[]>(`SELECT id FROM story WHERE id > ${last} ORDER BY id LIMIT 3`);
+    const [rows] = await fx.direct.query<mysql.RowDataPacket[]>(`SELECT id FROM story WHERE id > ${last} ORDER BY id LIMIT 3`);
     if (rows.length < 3) break;
     last = rows[rows.length - 1].id as number;
   }
@@ -108,7 +70,7 @@ test('range caches answer as MariaDB does, page by page and window by window, un
   await windows();
   // Writes inside held intervals (new rows between pages, a row moved across a window's end,
   // deletes), and outside them.
-  await db.admin.query(`
+  await fx.db.admin.query(`
     INSERT INTO story VALUES (11, 1, 'eleven', 2.75, '2024-01-02 08:30:00.250'), (12, 2, 'twelve', 0.50, '2024-01-01 00:00:00.000');
     DELETE FROM story WHERE id IN (4, 9);
     UPDATE story SET created_at = '2024-01-03 00:00:00.000', price = 7.70 WHERE id = 2;
@@ -120,25 +82,25 @@ test('range caches answer as MariaDB does, page by page and window by window, un
 });
 
 test('bounds MariaDB would convert go upstream', async () => {
-  await rotor.caughtUp();
+  await fx.rotor.caughtUp();
   for (const [sql, params] of [[PAGE, ['2.5']], [WINDOW, [1, null, '2024-01-03']], [WINDOW, [1, '2023-02-29', '2024-01-03']]] as const) {
-    const [want] = await direct.execute({ sql, rowsAsArray: true }, params as unknown as string[]);
-    const [got] = await viaRotor.execute({ sql, rowsAsArray: true }, params as unknown as string[]);
+    const [want] = await fx.direct.execute({ sql, rowsAsArray: true }, params as unknown as string[]);
+    const [got] = await fx.viaRotor.execute({ sql, rowsAsArray: true }, params as unknown as string[]);
     assert.deepEqual(got, want, `${sql} ${JSON.stringify(params)}`);
   }
 });
 
 test('under --miss-policy relay, keyset pages read once each are served from the cache after the second', async () => {
-  const relay = await startTestRotor(db, { missPolicy: 'relay' });
+  const relay = await startTestRotor(fx.db, { missPolicy: 'relay' });
   const conn = await relay.connect();
   try {
-    const res = await relay.api<{ id: string }>('POST', '/api/caches', { sql: PAGE, database: db.name });
+    const res = await relay.api<{ id: string }>('POST', '/api/caches', { sql: PAGE, database: fx.db.name });
     assert.equal(res.status, 201);
     await relay.caughtUp();
     let last = 0;
     for (let n = 0; n < 5; n++) {
       const sql = PAGE.replace('?', String(last));
-      const [want] = await direct.query({ sql, rowsAsArray: true, ...rawText });
+      const [want] = await fx.direct.query({ sql, rowsAsArray: true, ...rawText });
       const [got] = await conn.query({ sql, rowsAsArray: true, ...rawText });
       assert.deepEqual(got, want, sql);
       const rows = want as string[][];

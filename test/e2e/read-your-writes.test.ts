@@ -4,34 +4,25 @@
  * protocol, and the reads are still served from the view, even with the binlog stream lagging
  * 30 ms behind the writes. Another session's writes do not make a session wait.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type mysql from 'mysql2/promise';
-import { freshDatabase, type TestDatabase } from '../support/servers.js';
-import { startTestRotor, type TestRotor } from '../support/rotor.js';
+import { e2eFixture } from '../support/e2e-fixture.js';
 import type { Engine } from '../../src/views/engine.js';
 
-let db: TestDatabase;
-let rotor: TestRotor;
 let writer: mysql.Connection;
 let other: mysql.Connection;
 let cacheId: string;
 
-before(async () => {
-  db = await freshDatabase('e2e_ryw');
-  await db.admin.query('CREATE TABLE counter (id INT PRIMARY KEY, n INT NOT NULL); INSERT INTO counter VALUES (1, 0), (2, 0)');
-  rotor = await startTestRotor(db, { consistency: 'session' });
-  lagTheStream(rotor.rotor.engine, 30);
-  writer = await rotor.connect();
-  other = await rotor.connect();
-  cacheId = await rotor.register('SELECT n FROM counter WHERE id = ?');
-});
-
-after(async () => {
-  await writer?.end();
-  await other?.end();
-  await rotor?.stop();
-  await db?.drop();
+const fx = e2eFixture('e2e_ryw', {
+  schema: 'CREATE TABLE counter (id INT PRIMARY KEY, n INT NOT NULL); INSERT INTO counter VALUES (1, 0), (2, 0)',
+  rotor: { consistency: 'session' },
+  async arrange() {
+    lagTheStream(fx.rotor.rotor.engine, 30);
+    writer = fx.viaRotor;
+    other = await fx.connect();
+    cacheId = await fx.rotor.register('SELECT n FROM counter WHERE id = ?');
+  },
 });
 
 /** Makes the engine apply what the stream delivers `ms` later, in order, as a lagging replica would. */
@@ -44,7 +35,7 @@ function lagTheStream(engine: Engine, ms: number): void {
   engine.advance = (p) => void setTimeout(() => advance(p), ms);
 }
 
-const hits = (): Promise<number> => rotor.hits(cacheId);
+const hits = (): Promise<number> => fx.rotor.hits(cacheId);
 
 test('a session reads its own writes from the cache, text and prepared', async () => {
   const before = await hits();
@@ -56,7 +47,7 @@ test('a session reads its own writes from the cache, text and prepared', async (
     assert.equal(Number((rows as unknown[][])[0][0]), i, `read after write ${i}`);
   }
   assert.ok((await hits()) - before >= 150, 'the reads came from the view');
-  const status = await rotor.api<{ queries: { notCachedReasons: Record<string, number> } }>('GET', '/api/status');
+  const status = await fx.rotor.api<{ queries: { notCachedReasons: Record<string, number> } }>('GET', '/api/status');
   const timedOut = Object.keys(status.body.queries.notCachedReasons).filter((r) => /own writes/.test(r));
   assert.deepEqual(timedOut, [], 'no read had to go upstream');
 });

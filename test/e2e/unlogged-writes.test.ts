@@ -5,37 +5,27 @@
  * other session reads MariaDB's current rows at once; the session's own reads go upstream while
  * its sql_log_bin is 0, and are served again after it is set back to 1.
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type mysql from 'mysql2/promise';
-import { freshDatabase, type TestDatabase } from '../support/servers.js';
-import { startTestRotor, type TestRotor } from '../support/rotor.js';
+import { e2eFixture } from '../support/e2e-fixture.js';
 
-let db: TestDatabase;
-let rotor: TestRotor;
 let reader: mysql.Connection;
 let writer: mysql.Connection;
 let cacheId: string;
 const REASON = "sql_log_bin=0 (the session's writes do not reach the binlog)";
 
-before(async () => {
-  db = await freshDatabase('e2e_unlogged');
-  await db.admin.query("CREATE TABLE kv (id INT PRIMARY KEY, v VARCHAR(20) NOT NULL); INSERT INTO kv VALUES (1, 'one'), (2, 'two'), (3, 'three')");
-  rotor = await startTestRotor(db);
-  reader = await rotor.connect();
-  writer = await rotor.connect();
-  cacheId = await rotor.register('SELECT v FROM kv WHERE id = ?');
+const fx = e2eFixture('e2e_unlogged', {
+  schema: "CREATE TABLE kv (id INT PRIMARY KEY, v VARCHAR(20) NOT NULL); INSERT INTO kv VALUES (1, 'one'), (2, 'two'), (3, 'three')",
+  async arrange() {
+    reader = fx.viaRotor;
+    writer = await fx.connect();
+    cacheId = await fx.rotor.register('SELECT v FROM kv WHERE id = ?');
+  },
 });
 
-after(async () => {
-  await reader?.end();
-  await writer?.end();
-  await rotor?.stop();
-  await db?.drop();
-});
-
-const hits = (): Promise<number> => rotor.hits(cacheId);
-const status = async () => (await rotor.api<{ caches: { unloggedWrites: number }; queries: { notCachedReasons: Record<string, number> } }>('GET', '/api/status')).body;
+const hits = (): Promise<number> => fx.rotor.hits(cacheId);
+const status = async () => (await fx.rotor.api<{ caches: { unloggedWrites: number }; queries: { notCachedReasons: Record<string, number> } }>('GET', '/api/status')).body;
 
 async function read(conn: mysql.Connection, id: number): Promise<string> {
   const [rows] = await conn.query({ sql: `SELECT v FROM kv WHERE id = ${id}`, rowsAsArray: true });

@@ -27,12 +27,19 @@ export interface TestRotor {
   stop(): Promise<void>;
 }
 
+/** Rotor's options a test may set (the rest are chosen by startTestRotor). */
+export interface TestRotorOptions {
+  dataDir?: string; maxStaleness?: string; consistency?: string; privilegeRefresh?: string; memoryLimit?: string; missPolicy?: string;
+  adminToken?: string; redis?: string; warmKeys?: string; warmRate?: string; transactionReads?: string; httpRead?: string;
+  tlsCert?: string; tlsKey?: string; deferBegin?: string;
+}
+
 /**
  * Rotor in front of `db`, on free ports, with its own replication server id. `missPolicy` is `fill`
  * unless given, so a first read is answered from its fill (test/e2e/miss-policy.test.ts: `relay`).
  * `redis`: the shared registry's URL (test/e2e/shared-registry.test.ts).
  */
-export async function startTestRotor(db: TestDatabase, opts: { dataDir?: string; maxStaleness?: string; consistency?: string; privilegeRefresh?: string; memoryLimit?: string; missPolicy?: string; adminToken?: string; redis?: string; warmKeys?: string; warmRate?: string; transactionReads?: string; httpRead?: string; tlsCert?: string; tlsKey?: string; deferBegin?: string } = {}): Promise<TestRotor> {
+export async function startTestRotor(db: TestDatabase, opts: TestRotorOptions = {}): Promise<TestRotor> {
   const config = buildConfig({
     upstream: db.url.replace(/^mysql:/, 'mysql:'),
     listen: '127.0.0.1:0',
