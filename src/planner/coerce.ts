@@ -4,6 +4,17 @@
  * comparison MySQL would make is not a plain equality of representations (a string against an
  * integer column that is not an integer, a number against a text column), the answer is
  * `undefined`: the statement goes upstream.
+ *
+ * [note: value-types] How MariaDB compares a column with a value depends on the value's SQL type,
+ * which its JS type does not always tell: `1.5` and `'1.5'` are both the string "1.5" here, a
+ * DOUBLE parameter and an INT one both a number, a DATETIME parameter and a VARCHAR one both a
+ * string. So a value that is a number written with a point or an exponent (a literal, or a DECIMAL
+ * parameter), a FLOAT/DOUBLE parameter, or a date or time parameter comes with its
+ * {@link ValueType} (views/cache.ts `ValueSource`, from the fingerprint's literals and the execute
+ * packet's parameter types), and is keyed only where the comparison is still a plain equality: a
+ * text, ENUM or SET column compares with a number as numbers (`s = 1.5` finds '1.50', `e = 1.0` the
+ * first member) and with a date as dates, and a DECIMAL column compares with a DOUBLE as doubles
+ * (exact only up to 15 digits). Pinned by test/e2e/value-types.test.ts.
  */
 import { formatDecimal, toDecimal } from '../dataflow/decimal.js';
 import { intValue, type Value } from '../values.js';
@@ -29,9 +40,26 @@ function isAscii(s: string): boolean {
   return true;
 }
 
-export function coerceParam(v: Value, c: ColumnInfo): Value | undefined {
+/**
+ * A value's SQL type where its JS type does not tell it ([note: value-types]): a number written as
+ * text (a literal `1.5` or `1e3`, a DECIMAL parameter), a FLOAT/DOUBLE parameter, a date or time
+ * parameter. Absent: the JS type says (a string is a string, a number or bigint an integer).
+ */
+export type ValueType = 'decimal' | 'double' | 'temporal';
+
+/** The most digits every DECIMAL value of a column keeps apart as a double (DBL_DIG). */
+const DOUBLE_DIGITS = 15;
+
+export function coerceParam(v: Value, c: ColumnInfo, type?: ValueType): Value | undefined {
   if (v === null) return undefined;
-  switch (columnClass(c)) {
+  const cls = columnClass(c);
+  if (type !== undefined) {
+    // [note: value-types] Compared as numbers (or dates), not as strings.
+    if (cls === 'text' || cls === 'binary' || cls === 'other') return undefined;
+    // As doubles: two values of more digits (or of digits not known) may be one double.
+    if (type === 'double' && cls === 'decimal' && (c.precision === undefined || c.precision > DOUBLE_DIGITS)) return undefined;
+  }
+  switch (cls) {
     case 'integer': {
       if (typeof v === 'number') return Number.isInteger(v) ? v : undefined;
       if (typeof v === 'bigint') return intValue(v);
@@ -91,8 +119,8 @@ export function coerceParam(v: Value, c: ColumnInfo): Value | undefined {
  * date. A DATE, DATETIME or TIMESTAMP bound is a date (`2024-01-31`) or a datetime
  * (`2024-01-31 10:00:00`, up to six fractional digits), as the values themselves are written.
  */
-export function coerceRangeParam(v: Value, c: ColumnInfo): Value | undefined {
-  if (columnClass(c) !== 'temporal') return coerceParam(v, c);
+export function coerceRangeParam(v: Value, c: ColumnInfo, type?: ValueType): Value | undefined {
+  if (columnClass(c) !== 'temporal') return coerceParam(v, c, type);
   if (typeof v !== 'string') return undefined;
   if (!DATE.test(v) && !DATETIME.test(v)) return undefined;
   const [y, m, d] = [Number(v.slice(0, 4)), Number(v.slice(5, 7)), Number(v.slice(8, 10))];
