@@ -61,15 +61,8 @@ export function coerceParam(v: Value, c: ColumnInfo, type?: ValueType): Value | 
   }
   switch (cls) {
     case 'integer': {
-      if (typeof v === 'number') return Number.isInteger(v) ? v : undefined;
-      if (typeof v === 'bigint') return intValue(v);
-      if (typeof v === 'string') {
-        const d = toDecimal(v);
-        if (d === null || !/^\s*[-+]?\d+(\.\d*)?\s*$/.test(v)) return undefined;
-        if (d.s > 0 && d.m % 10n ** BigInt(d.s) !== 0n) return undefined;
-        return intValue(d.m / 10n ** BigInt(d.s));
-      }
-      return undefined;
+      const n = integerOf(v);
+      return n === undefined || c.dataType !== 'year' ? n : yearOf(n, typeof v === 'string');
     }
     case 'decimal': {
       if (Buffer.isBuffer(v)) return undefined;
@@ -109,6 +102,31 @@ export function coerceParam(v: Value, c: ColumnInfo, type?: ValueType): Value | 
     default:
       return undefined;
   }
+}
+
+/** An integer written as a number or a string of one (`'5'`, `' 5'`, `'5.0'`), else undefined. */
+function integerOf(v: Value): number | bigint | undefined {
+  if (typeof v === 'number') return Number.isInteger(v) ? v : undefined;
+  if (typeof v === 'bigint') return intValue(v);
+  if (typeof v === 'string') {
+    const d = toDecimal(v);
+    if (d === null || !/^\s*[-+]?\d+(\.\d*)?\s*$/.test(v)) return undefined;
+    if (d.s > 0 && d.m % 10n ** BigInt(d.s) !== 0n) return undefined;
+    return intValue(d.m / 10n ** BigInt(d.s));
+  }
+  return undefined;
+}
+
+/**
+ * A YEAR column's key for integer `n`: MariaDB compares the column with the year it would store
+ * for `n`, which is not always `n` (`24` and `'24'` are 2024, `99` is 1999, `'0'` is 2000 while `0`
+ * and `'0000'` are 0000, and a number out of YEAR's range is compared as itself). Only `n` that is a
+ * year itself (1901 to 2155, or a number 0) is a key; the rest goes upstream.
+ */
+function yearOf(n: number | bigint, fromText: boolean): number | undefined {
+  if (typeof n !== 'number') return undefined;
+  if (n >= 1901 && n <= 2155) return n;
+  return n === 0 && !fromText ? 0 : undefined;
 }
 
 /**

@@ -1,0 +1,62 @@
+/**
+ * Columns whose comparison converts the value compared with them, through Rotor and straight to
+ * MariaDB: a YEAR column compares with the year MariaDB would store for the value (`24` is 2024,
+ * `'0'` is 2000, `0` is 0000). A value that is not the column's own key goes upstream; the
+ * column's own values stay keys.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import mysql from 'mysql2/promise';
+import { freshDatabase, type TestDatabase } from '../support/servers.js';
+import { startTestRotor, type TestRotor } from '../support/rotor.js';
+
+let db: TestDatabase;
+let rotor: TestRotor;
+let viaRotor: mysql.Connection;
+let direct: mysql.Connection;
+
+before(async () => {
+  db = await freshDatabase('e2e_key_conversions');
+  await db.admin.query(`
+    CREATE TABLE y (id INT PRIMARY KEY, yr YEAR, KEY (yr));
+    INSERT INTO y VALUES (1, 2024), (2, 2000), (3, 1999), (4, 2069), (5, 0), (6, NULL);
+  `);
+  rotor = await startTestRotor(db);
+  await rotor.register('SELECT id FROM y WHERE yr = ?');
+  viaRotor = await rotor.connect();
+  direct = await mysql.createConnection({ host: db.host, port: db.port, user: db.user, password: db.password, database: db.name });
+});
+
+after(async () => {
+  await viaRotor?.end();
+  await direct?.end();
+  await rotor?.stop();
+  await db?.drop();
+});
+
+const ids = (rows: unknown): string => (rows as Array<{ id: number }>).map((r) => r.id).sort().join(',');
+
+/** Rotor's answer (asked twice: a fill, then what a hit would answer) and MariaDB's, and whether Rotor served it. */
+async function both(sql: string, values: Array<string | number>, prepared: boolean): Promise<{ got: string; want: string; served: boolean }> {
+  const run = async (c: mysql.Connection) => ids((prepared ? await c.execute(sql, values) : await c.query(sql, values))[0]);
+  await run(viaRotor);
+  const before = rotor.rotor.proxy.stats().servedFromCache;
+  const got = await run(viaRotor);
+  return { got, want: await run(direct), served: rotor.rotor.proxy.stats().servedFromCache > before };
+}
+
+test('a YEAR column compared with a value it converts to another year answers as MariaDB does', async () => {
+  for (const v of ['24', "'24'", "'0'", "'00'", '69', '99', "'0000'"]) {
+    const sql = `SELECT id FROM y WHERE yr = ${v}`;
+    const r = await both(sql, [], false);
+    assert.equal(r.got, r.want, sql);
+  }
+  for (const v of [24, '24', 99]) {
+    const r = await both('SELECT id FROM y WHERE yr = ?', [v], true);
+    assert.equal(r.got, r.want, `yr = ? (${JSON.stringify(v)})`);
+  }
+  assert.deepEqual(await both('SELECT id FROM y WHERE yr = 2024', [], false), { got: '1', want: '1', served: true }, 'a year is a key');
+  assert.deepEqual(await both("SELECT id FROM y WHERE yr = '1999'", [], false), { got: '3', want: '3', served: true });
+  assert.deepEqual(await both('SELECT id FROM y WHERE yr = 0', [], false), { got: '5', want: '5', served: true }, 'the number 0 is 0000');
+});
+
