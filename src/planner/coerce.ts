@@ -89,6 +89,9 @@ export function coerceParam(v: Value, c: ColumnInfo, type?: ValueType): Value | 
       // Text under a `_bin` collation (ENUM and SET included: their values are strings) is keyed
       // by its string; only byte columns by Buffers.
       if (c.dataType.includes('char') || c.dataType.includes('text') || c.dataType === 'enum' || c.dataType === 'set') return covered(typeof v === 'string' ? v : undefined, c);
+      // A BIT column compares with a string as an integer (`b = '5'` finds b'101') unless MariaDB
+      // reads it through an index, as bytes: its answer follows its plan, so only it can give it.
+      if (c.dataType === 'bit') return undefined;
       return Buffer.isBuffer(v) ? v : typeof v === 'string' ? Buffer.from(v, 'utf8') : undefined;
     case 'temporal': {
       if (typeof v !== 'string') return undefined;

@@ -1,8 +1,9 @@
 /**
  * Columns whose comparison converts the value compared with them, through Rotor and straight to
  * MariaDB: a YEAR column compares with the year MariaDB would store for the value (`24` is 2024,
- * `'0'` is 2000, `0` is 0000). A value that is not the column's own key goes upstream; the
- * column's own values stay keys.
+ * `'0'` is 2000, `0` is 0000), a BIT column with a string as an integer (`'5'` is b'101'; through an
+ * index on it, as bytes: `bt` has none here). A value that is not the column's own key goes
+ * upstream; the column's own values stay keys.
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -18,11 +19,11 @@ let direct: mysql.Connection;
 before(async () => {
   db = await freshDatabase('e2e_key_conversions');
   await db.admin.query(`
-    CREATE TABLE y (id INT PRIMARY KEY, yr YEAR, KEY (yr));
-    INSERT INTO y VALUES (1, 2024), (2, 2000), (3, 1999), (4, 2069), (5, 0), (6, NULL);
+    CREATE TABLE y (id INT PRIMARY KEY, yr YEAR, bt BIT(8), KEY (yr));
+    INSERT INTO y VALUES (1, 2024, 5), (2, 2000, 6), (3, 1999, 7), (4, 2069, 0), (5, 0, 48), (6, NULL, NULL);
   `);
   rotor = await startTestRotor(db);
-  await rotor.register('SELECT id FROM y WHERE yr = ?');
+  for (const sql of ['SELECT id FROM y WHERE yr = ?', 'SELECT id FROM y WHERE bt = ?']) await rotor.register(sql);
   viaRotor = await rotor.connect();
   direct = await mysql.createConnection({ host: db.host, port: db.port, user: db.user, password: db.password, database: db.name });
 });
@@ -60,3 +61,12 @@ test('a YEAR column compared with a value it converts to another year answers as
   assert.deepEqual(await both('SELECT id FROM y WHERE yr = 0', [], false), { got: '5', want: '5', served: true }, 'the number 0 is 0000');
 });
 
+test('a BIT column compared with a string answers as MariaDB does', async () => {
+  for (const v of ["'5'", "'0'"]) {
+    const sql = `SELECT id FROM y WHERE bt = ${v}`;
+    const r = await both(sql, [], false);
+    assert.equal(r.got, r.want, sql);
+  }
+  const r = await both('SELECT id FROM y WHERE bt = ?', ['5'], true);
+  assert.equal(r.got, r.want, "bt = ? ('5')");
+});
