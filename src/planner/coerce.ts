@@ -96,7 +96,7 @@ export function coerceParam(v: Value, c: ColumnInfo, type?: ValueType): Value | 
     case 'temporal': {
       if (typeof v !== 'string') return undefined;
       const t = c.dataType;
-      if (t === 'date') return DATE.test(v) ? v : undefined;
+      if (t === 'date') return DATE.test(v) && isCalendarDay(v) ? v : undefined;
       // DATETIME/TIME keys depend on the column's fractional precision, which Rotor does not
       // track yet: leave those lookups to upstream rather than miss rows.
       void TIME;
@@ -133,6 +133,18 @@ function yearOf(n: number | bigint, fromText: boolean): number | undefined {
 }
 
 /**
+ * True when `v` (`YYYY-MM-DD…`) begins with a day of the calendar. Zero dates and days a month does
+ * not have are read by MariaDB as its sql_mode says, the server's global one included (under
+ * `sql_mode=''`, `d = '2024-02-30'` finds the rows holding 0000-00-00), which Rotor does not
+ * follow: such a value is never a key.
+ */
+function isCalendarDay(v: string): boolean {
+  const [y, m, d] = [Number(v.slice(0, 4)), Number(v.slice(5, 7)), Number(v.slice(8, 10))];
+  const day = new Date(Date.UTC(y, m - 1, d));
+  return y !== 0 && day.getUTCFullYear() === y && day.getUTCMonth() === m - 1 && day.getUTCDate() === d;
+}
+
+/**
  * A range's bound ([note: range-state]) as a value of the column it bounds, or undefined where the
  * comparison MariaDB would make is not a plain order of the column's values (the statement goes
  * upstream): NULL (no row is in such a range), a number against text or a date, a string that is
@@ -144,10 +156,7 @@ export function coerceRangeParam(v: Value, c: ColumnInfo, type?: ValueType): Val
   if (columnClass(c) !== 'temporal') return coerceParam(v, c, type);
   if (typeof v !== 'string') return undefined;
   if (!DATE.test(v) && !DATETIME.test(v)) return undefined;
-  const [y, m, d] = [Number(v.slice(0, 4)), Number(v.slice(5, 7)), Number(v.slice(8, 10))];
-  // Zero dates and days a month does not have are read by MariaDB as it pleases (sql_mode).
-  const day = new Date(Date.UTC(y, m - 1, d));
-  if (y === 0 || day.getUTCFullYear() !== y || day.getUTCMonth() !== m - 1 || day.getUTCDate() !== d) return undefined;
+  if (!isCalendarDay(v)) return undefined;
   if (v.length > 10 && (Number(v.slice(11, 13)) > 23 || Number(v.slice(14, 16)) > 59 || Number(v.slice(17, 19)) > 59)) return undefined;
   return v;
 }

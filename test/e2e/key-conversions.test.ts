@@ -24,10 +24,12 @@ before(async () => {
     CREATE TABLE y (id INT PRIMARY KEY, yr YEAR, bt BIT(8), KEY (yr));
     INSERT INTO y VALUES (1, 2024, 5), (2, 2000, 6), (3, 1999, 7), (4, 2069, 0), (5, 0, 48), (6, NULL, NULL);
     CREATE TABLE c (id INT PRIMARY KEY, k INT, yr YEAR, bt BIT(8), KEY (k));
+    CREATE TABLE dd (id INT PRIMARY KEY, d DATE, KEY (d));
+    INSERT INTO dd VALUES (1, '0000-00-00'), (2, '2024-02-29'), (3, '2024-03-01');
     INSERT INTO c VALUES (1, 1, 2024, 5), (2, 1, 2000, 53);
   `);
   rotor = await startTestRotor(db);
-  for (const sql of ['SELECT id FROM y WHERE yr = ?', 'SELECT id FROM y WHERE bt = ?']) await rotor.register(sql);
+  for (const sql of ['SELECT id FROM y WHERE yr = ?', 'SELECT id FROM y WHERE bt = ?', 'SELECT id FROM dd WHERE d = ?']) await rotor.register(sql);
   viaRotor = await rotor.connect();
   direct = await mysql.createConnection({ host: db.host, port: db.port, user: db.user, password: db.password, database: db.name });
 });
@@ -89,4 +91,15 @@ test('a cache comparing a YEAR or BIT column with a constant answers as MariaDB 
     const r = await both(sql, [], false);
     assert.equal(r.got, r.want, sql);
   }
+});
+
+test('a DATE column compared with a string that is not a day of the calendar is answered by MariaDB', async () => {
+  // What MariaDB makes of such a string follows its sql_mode, the server's global one included:
+  // under sql_mode='' `d = '2024-02-30'` finds the 0000-00-00 row, under the default none.
+  for (const v of ['2024-02-30', '2024-13-01', '0000-00-00', '2024-00-00']) {
+    const r = await both(`SELECT id FROM dd WHERE d = '${v}'`, [], false);
+    assert.equal(r.got, r.want, v);
+    assert.equal(r.served, false, `${v} is not a key`);
+  }
+  assert.deepEqual(await both("SELECT id FROM dd WHERE d = '2024-02-29'", [], false), { got: '2', want: '2', served: true }, 'a day of the calendar is a key');
 });
