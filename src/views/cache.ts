@@ -21,6 +21,8 @@ import type { Row } from '../dataflow/delta.js';
 import type { Value } from '../values.js';
 
 const TYPE_TIMESTAMP = 7;
+/** MYSQL_TYPE_STRING: a CHAR column (or an ENUM or SET: MariaDB sends them as such too). */
+const TYPE_STRING = 254;
 
 /** Caches built in this process: each one's {@link Cache.grantKey}. */
 let instances = 0;
@@ -104,6 +106,8 @@ export class Cache {
   readonly views: ReadonlySet<string>;
   /** The cache answers TIMESTAMP values, or is keyed by one (both kept in UTC). */
   readonly timestamps: boolean;
+  /** The cache answers CHAR values (or expressions), which PAD_CHAR_TO_FULL_LENGTH pads (Engine.padCharReason). */
+  readonly chars: boolean;
   /**
    * Whether a miss may be relayed (`--miss-policy relay`), or must be filled. [note: miss-relay]
    * A relayed miss costs what the client's statement costs MariaDB, which is a direct read's cost
@@ -159,6 +163,7 @@ export class Cache {
       tables.some((t) => t.table === p.table && t.columns.some((c) => c.name === p.column && c.dataType === 'timestamp'));
     // [note: answer-refill] An expression may read a TIMESTAMP, or convert with the time zone, in any clause.
     this.timestamps = plan.kind === 'answer' || def.columns.some((c) => c.type === TYPE_TIMESTAMP) || plan.params.some((p) => isTimestamp(parameterOf(plan, p.column)));
+    this.chars = plan.kind === 'answer' || def.columns.some((c) => c.type === TYPE_STRING);
     this.relaysMisses = plan.kind !== 'join' || !plan.join.sources.some((s) => s.aggregate !== null && !s.name.startsWith(SEMI_JOIN_PREFIX));
   }
 
