@@ -4,6 +4,17 @@
  * comparison MySQL would make is not a plain equality of representations (a string against an
  * integer column that is not an integer, a number against a text column), the answer is
  * `undefined`: the statement goes upstream.
+ *
+ * [note: value-types] How MariaDB compares a column with a value depends on the value's SQL type,
+ * which its JS type does not always tell: `1.5` and `'1.5'` are both the string "1.5" here, a
+ * DOUBLE parameter and an INT one both a number, a DATETIME parameter and a VARCHAR one both a
+ * string. So a value that is a number written with a point or an exponent (a literal, or a DECIMAL
+ * parameter), a FLOAT/DOUBLE parameter, or a date or time parameter comes with its
+ * {@link ValueType} (views/cache.ts `ValueSource`, from the fingerprint's literals and the execute
+ * packet's parameter types), and is keyed only where the comparison is still a plain equality: a
+ * text, ENUM or SET column compares with a number as numbers (`s = 1.5` finds '1.50', `e = 1.0` the
+ * first member) and with a date as dates, and a DECIMAL column compares with a DOUBLE as doubles
+ * (exact only up to 15 digits). Pinned by test/e2e/value-types.test.ts.
  */
 import { formatDecimal, toDecimal } from '../dataflow/decimal.js';
 import { intValue, type Value } from '../values.js';
@@ -29,19 +40,29 @@ function isAscii(s: string): boolean {
   return true;
 }
 
-export function coerceParam(v: Value, c: ColumnInfo): Value | undefined {
+/**
+ * A value's SQL type where its JS type does not tell it ([note: value-types]): a number written as
+ * text (a literal `1.5` or `1e3`, a DECIMAL parameter), a FLOAT/DOUBLE parameter, a date or time
+ * parameter. Absent: the JS type says (a string is a string, a number or bigint an integer).
+ */
+export type ValueType = 'decimal' | 'double' | 'temporal';
+
+/** The most digits every DECIMAL value of a column keeps apart as a double (DBL_DIG). */
+const DOUBLE_DIGITS = 15;
+
+export function coerceParam(v: Value, c: ColumnInfo, type?: ValueType): Value | undefined {
   if (v === null) return undefined;
-  switch (columnClass(c)) {
+  const cls = columnClass(c);
+  if (type !== undefined) {
+    // [note: value-types] Compared as numbers (or dates), not as strings.
+    if (cls === 'text' || cls === 'binary' || cls === 'other') return undefined;
+    // As doubles: two values of more digits (or of digits not known) may be one double.
+    if (type === 'double' && cls === 'decimal' && (c.precision === undefined || c.precision > DOUBLE_DIGITS)) return undefined;
+  }
+  switch (cls) {
     case 'integer': {
-      if (typeof v === 'number') return Number.isInteger(v) ? v : undefined;
-      if (typeof v === 'bigint') return intValue(v);
-      if (typeof v === 'string') {
-        const d = toDecimal(v);
-        if (d === null || !/^\s*[-+]?\d+(\.\d*)?\s*$/.test(v)) return undefined;
-        if (d.s > 0 && d.m % 10n ** BigInt(d.s) !== 0n) return undefined;
-        return intValue(d.m / 10n ** BigInt(d.s));
-      }
-      return undefined;
+      const n = integerOf(v);
+      return n === undefined || c.dataType !== 'year' ? n : yearOf(n, typeof v === 'string');
     }
     case 'decimal': {
       if (Buffer.isBuffer(v)) return undefined;
@@ -68,11 +89,14 @@ export function coerceParam(v: Value, c: ColumnInfo): Value | undefined {
       // Text under a `_bin` collation (ENUM and SET included: their values are strings) is keyed
       // by its string; only byte columns by Buffers.
       if (c.dataType.includes('char') || c.dataType.includes('text') || c.dataType === 'enum' || c.dataType === 'set') return covered(typeof v === 'string' ? v : undefined, c);
+      // A BIT column compares with a string as an integer (`b = '5'` finds b'101') unless MariaDB
+      // reads it through an index, as bytes: its answer follows its plan, so only it can give it.
+      if (c.dataType === 'bit') return undefined;
       return Buffer.isBuffer(v) ? v : typeof v === 'string' ? Buffer.from(v, 'utf8') : undefined;
     case 'temporal': {
       if (typeof v !== 'string') return undefined;
       const t = c.dataType;
-      if (t === 'date') return DATE.test(v) ? v : undefined;
+      if (t === 'date') return DATE.test(v) && isCalendarDay(v) ? v : undefined;
       // DATETIME/TIME keys depend on the column's fractional precision, which Rotor does not
       // track yet: leave those lookups to upstream rather than miss rows.
       void TIME;
@@ -83,6 +107,43 @@ export function coerceParam(v: Value, c: ColumnInfo): Value | undefined {
   }
 }
 
+/** An integer written as a number or a string of one (`'5'`, `' 5'`, `'5.0'`), else undefined. */
+function integerOf(v: Value): number | bigint | undefined {
+  if (typeof v === 'number') return Number.isInteger(v) ? v : undefined;
+  if (typeof v === 'bigint') return intValue(v);
+  if (typeof v === 'string') {
+    const d = toDecimal(v);
+    if (d === null || !/^\s*[-+]?\d+(\.\d*)?\s*$/.test(v)) return undefined;
+    if (d.s > 0 && d.m % 10n ** BigInt(d.s) !== 0n) return undefined;
+    return intValue(d.m / 10n ** BigInt(d.s));
+  }
+  return undefined;
+}
+
+/**
+ * A YEAR column's key for integer `n`: MariaDB compares the column with the year it would store
+ * for `n`, which is not always `n` (`24` and `'24'` are 2024, `99` is 1999, `'0'` is 2000 while `0`
+ * and `'0000'` are 0000, and a number out of YEAR's range is compared as itself). Only `n` that is a
+ * year itself (1901 to 2155, or a number 0) is a key; the rest goes upstream.
+ */
+function yearOf(n: number | bigint, fromText: boolean): number | undefined {
+  if (typeof n !== 'number') return undefined;
+  if (n >= 1901 && n <= 2155) return n;
+  return n === 0 && !fromText ? 0 : undefined;
+}
+
+/**
+ * True when `v` (`YYYY-MM-DD…`) begins with a day of the calendar. Zero dates and days a month does
+ * not have are read by MariaDB as its sql_mode says, the server's global one included (under
+ * `sql_mode=''`, `d = '2024-02-30'` finds the rows holding 0000-00-00), which Rotor does not
+ * follow: such a value is never a key.
+ */
+function isCalendarDay(v: string): boolean {
+  const [y, m, d] = [Number(v.slice(0, 4)), Number(v.slice(5, 7)), Number(v.slice(8, 10))];
+  const day = new Date(Date.UTC(y, m - 1, d));
+  return y !== 0 && day.getUTCFullYear() === y && day.getUTCMonth() === m - 1 && day.getUTCDate() === d;
+}
+
 /**
  * A range's bound ([note: range-state]) as a value of the column it bounds, or undefined where the
  * comparison MariaDB would make is not a plain order of the column's values (the statement goes
@@ -91,14 +152,11 @@ export function coerceParam(v: Value, c: ColumnInfo): Value | undefined {
  * date. A DATE, DATETIME or TIMESTAMP bound is a date (`2024-01-31`) or a datetime
  * (`2024-01-31 10:00:00`, up to six fractional digits), as the values themselves are written.
  */
-export function coerceRangeParam(v: Value, c: ColumnInfo): Value | undefined {
-  if (columnClass(c) !== 'temporal') return coerceParam(v, c);
+export function coerceRangeParam(v: Value, c: ColumnInfo, type?: ValueType): Value | undefined {
+  if (columnClass(c) !== 'temporal') return coerceParam(v, c, type);
   if (typeof v !== 'string') return undefined;
   if (!DATE.test(v) && !DATETIME.test(v)) return undefined;
-  const [y, m, d] = [Number(v.slice(0, 4)), Number(v.slice(5, 7)), Number(v.slice(8, 10))];
-  // Zero dates and days a month does not have are read by MariaDB as it pleases (sql_mode).
-  const day = new Date(Date.UTC(y, m - 1, d));
-  if (y === 0 || day.getUTCFullYear() !== y || day.getUTCMonth() !== m - 1 || day.getUTCDate() !== d) return undefined;
+  if (!isCalendarDay(v)) return undefined;
   if (v.length > 10 && (Number(v.slice(11, 13)) > 23 || Number(v.slice(14, 16)) > 59 || Number(v.slice(17, 19)) > 59)) return undefined;
   return v;
 }

@@ -363,7 +363,13 @@ function paramEquality(n: AstNode): { ref: { table: string | null; column: strin
   return null;
 }
 
-export type ColumnMeta = { i: number; name: string; numeric: boolean; collation: Collation | null; temporal: boolean; real?: boolean; notNull?: boolean };
+/**
+ * `converts`: the column's type when MariaDB compares it not with a constant but with what it
+ * would store for it (a YEAR: `yr = 24` is `yr = 2024`, `yr > 50` is `yr > 2050`) or as another
+ * type than its values' (a BIT with a string: as an integer, or as bytes through an index); such
+ * comparisons are refused, as the planner cannot write them as comparisons of values.
+ */
+export type ColumnMeta = { i: number; name: string; numeric: boolean; collation: Collation | null; temporal: boolean; real?: boolean; notNull?: boolean; converts?: string };
 
 /** How a condition compares a column of this type (numerically, as `_ci` text; temporal ones are refused). */
 /**
@@ -372,8 +378,12 @@ export type ColumnMeta = { i: number; name: string; numeric: boolean; collation:
  */
 export function conditionMeta(c: ColumnInfo): Omit<ColumnMeta, 'i' | 'name'> {
   const real = columnClass(c) === 'float';
-  return { numeric: isNumericColumn(c), collation: collationOf(c), temporal: columnClass(c) === 'temporal', ...(real ? { real } : {}), ...(c.notNull === true ? { notNull: true } : {}) };
+  const converts = CONVERTING[c.dataType];
+  return { numeric: isNumericColumn(c), collation: collationOf(c), temporal: columnClass(c) === 'temporal', ...(real ? { real } : {}), ...(c.notNull === true ? { notNull: true } : {}), ...(converts !== undefined ? { converts } : {}) };
 }
+
+/** Column types whose comparisons with constants MariaDB converts ({@link ColumnMeta} `converts`). */
+const CONVERTING: Readonly<Record<string, string>> = { year: 'YEAR', bit: 'BIT' };
 
 /**
  * The type an aggregate's result has, so it orders and compares as MariaDB's does: COUNT a BIGINT,
@@ -399,6 +409,7 @@ export function toExpr(n: AstNode, column: ((ref: { table: string | null; column
     const m = ref !== null && column !== null ? column(ref) : other ? other(n) : null;
     if (m === null) throw unsupported(clause, describeNode(n));
     if (m.temporal) throw unsupported(clause, `comparisons with DATE/TIME column ${m.name}`);
+    if (m.converts !== undefined) throw unsupported(clause, `comparisons with ${m.converts} column ${m.name} (MariaDB converts what it is compared with)`);
     return { k: 'col', i: m.i, name: m.name, numeric: m.numeric, collation: m.collation, ...(m.real === true ? { real: true } : {}) };
   }
   const lit = literalOf(n);
@@ -422,9 +433,10 @@ export function toExpr(n: AstNode, column: ((ref: { table: string | null; column
       if (r.type !== 'null') throw unsupported(clause, `${op} ${describeNode(r)}`);
       // A nullable DATE/TIME column is NULL or not like any other (soft deletes' `deleted_at IS
       // NULL`); a NOT NULL DATE/DATETIME one IS NULL where it holds a zero date, in MariaDB: refused.
+      // A YEAR or BIT column is NULL or not like any other.
       const lref = columnRef(l);
       const m = lref !== null && column !== null ? column(lref) : null;
-      if (m !== null && m.temporal && m.notNull !== true) {
+      if (m !== null && ((m.temporal && m.notNull !== true) || m.converts !== undefined)) {
         return { k: 'isnull', a: { k: 'col', i: m.i, name: m.name, numeric: false, collation: null }, neg: op === 'IS NOT' };
       }
       return { k: 'isnull', a: rec(l), neg: op === 'IS NOT' };

@@ -13,6 +13,11 @@ export interface ColumnInfo {
   readonly dataType: string;
   /** NUMERIC_SCALE for DECIMAL, else 0. */
   readonly scale: number;
+  /**
+   * NUMERIC_PRECISION for DECIMAL (its digits: whether a DOUBLE compares with it exactly,
+   * [note: value-types]). Absent for other types, and in definitions persisted before it was kept.
+   */
+  readonly precision?: number;
   /** COLLATION_NAME, or null for non-text columns. */
   readonly collation: string | null;
   /** Part of the primary key (top-k breaks ties by it). */

@@ -73,7 +73,7 @@ const execute: CommandHandler = (ctx, p, state) => {
   const routable = plan.routable;
   // No cache matched it at prepare: relayed, and counted as every relayed statement is.
   const routed = routable === null ? NO_CACHE
-    : safe<Routed>(() => ctx.router().routeExecute(routable.match, routable.params, state), { kind: 'upstream', reason: 'router error' });
+    : safe<Routed>(() => ctx.router().routeExecute(routable.match, routable.params, state, routable.types), { kind: 'upstream', reason: 'router error' });
   // [note: hot-path] An anonymous closure: a named one costs a `name` definition per statement (prepared-statements.ts).
   ctx.route(routed, true, (up) => relayExecute(ctx, state, plan, up));
 };

@@ -29,7 +29,7 @@ export interface ExecutePlan {
   /** The statement's text, when the session prepared it through Rotor. */
   readonly sql: string | null;
   /** The router's match and the decoded parameters when Rotor may answer; null: relay. */
-  readonly routable: { readonly match: PreparedMatch; readonly params: ReadonlyArray<Value> } | null;
+  readonly routable: { readonly match: PreparedMatch; readonly params: ReadonlyArray<Value>; readonly types: ReadonlyArray<number> } | null;
   /** The packet to send upstream when relaying (call only when relaying). */
   upstreamPacket(): Buffer;
 }
@@ -104,7 +104,7 @@ export class PreparedStatements {
       return new Execution(p, sql, null, null, false);
     }
     // A cursor, or parameters sent as long data, are upstream's business.
-    const routable = flags === 0 && !st.longData ? { match: st.match, params } : null;
+    const routable = flags === 0 && !st.longData ? { match: st.match, params, types: st.types ?? [] } : null;
     return new Execution(p, sql, routable, st, newParamsBound);
   }
 }

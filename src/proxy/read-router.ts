@@ -115,8 +115,13 @@ export interface ReadRouter {
   routeQuery(sql: string, session: SessionView): Routed;
   /** COM_STMT_PREPARE: a match when executions of `sql` could be served from a cache. */
   matchPrepared(sql: string, session: SessionView): PreparedMatch | null;
-  /** COM_STMT_EXECUTE of a matched statement, with its decoded parameters. */
-  routeExecute(match: PreparedMatch, params: ReadonlyArray<Value>, session: SessionView): Routed;
+  /**
+   * COM_STMT_EXECUTE of a matched statement, with its decoded parameters and the types the client
+   * bound them as (enum_field_types, the unsigned flag in bit 15): a DOUBLE and an INT are both
+   * numbers, a DATETIME and a VARCHAR both strings, yet MariaDB compares a column with each
+   * differently ([note: value-types]). Without `types`, each value is the type its JS type says.
+   */
+  routeExecute(match: PreparedMatch, params: ReadonlyArray<Value>, session: SessionView, types?: ReadonlyArray<number>): Routed;
   /**
    * [note: unlogged-writes] Statements the session ran upstream with sql_log_bin=0 (their text;
    * null for one Rotor cannot read, such as a prepared execution) that may have changed rows or

@@ -84,7 +84,7 @@ export async function viewDefinition(control: mysql.Pool, database: string, tabl
 /** The table's columns from information_schema, or null when there is no such table. */
 export async function loadTable(control: mysql.Pool, database: string, table: string): Promise<TableSchema | null> {
   const [rows] = await control.query<RowDataPacket[]>({
-    sql: 'SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, NUMERIC_SCALE, COLLATION_NAME, COLUMN_KEY, EXTRA, IS_NULLABLE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION',
+    sql: 'SELECT COLUMN_NAME, DATA_TYPE, COLUMN_TYPE, NUMERIC_PRECISION, NUMERIC_SCALE, COLLATION_NAME, COLUMN_KEY, EXTRA, IS_NULLABLE FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY ORDINAL_POSITION',
     values: [database, table], rowsAsArray: false,
   });
   if (rows.length === 0) return null;
@@ -95,6 +95,7 @@ export async function loadTable(control: mysql.Pool, database: string, table: st
       return {
         name: String(r.COLUMN_NAME), dataType: String(r.DATA_TYPE).toLowerCase(),
         scale: r.NUMERIC_SCALE === null ? 0 : Number(r.NUMERIC_SCALE),
+        ...(/^(decimal|numeric)$/i.test(String(r.DATA_TYPE)) && r.NUMERIC_PRECISION !== null ? { precision: Number(r.NUMERIC_PRECISION) } : {}),
         collation: r.COLLATION_NAME === null ? null : String(r.COLLATION_NAME),
         ...(r.COLUMN_KEY === 'PRI' ? { primary: true } : {}),
         // UNI: the first column of a UNIQUE index, and that index's only one (a composite UNIQUE

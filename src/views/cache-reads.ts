@@ -104,12 +104,13 @@ export function learnVariant(cache: Cache, selectText: string, columns: Readonly
  * the same reader through {@link presentAnswer}/{@link presentAs}, and fill a miss through the same
  * {@link fillThenRead}, so the two answer the same rows. Pinned by test/e2e/http-read.test.ts.
  */
-export function notServing(cache: Cache, engine: { readonly staleReason: string | null; readonly timeZoneReason: string | null; readonly parseModeReason?: string | null }): string | null {
+export function notServing(cache: Cache, engine: { readonly staleReason: string | null; readonly timeZoneReason: string | null; readonly parseModeReason?: string | null; readonly padCharReason?: string | null }): string | null {
   if (cache.status !== 'ready') return `cache ${cache.id} is ${cache.status}`;
   const stale = engine.staleReason;
   if (stale !== null) return stale;
   // [note: answer-refill] A cache of expressions answers as its fills read its text.
   if (cache.plan.kind === 'answer' && engine.parseModeReason != null) return engine.parseModeReason;
+  if (cache.chars && engine.padCharReason != null) return engine.padCharReason;
   return cache.timestamps ? engine.timeZoneReason : null;
 }
 

@@ -9,7 +9,8 @@ import { LatencyHistogram } from '../latency.js';
 import type { TableSchema } from '../planner/schema.js';
 import { DEFAULT_BUILD as DEFAULT_SETTINGS, type BuildOptions, type BuiltCache, type CachePlan, type ViewDefinition } from '../planner/index.js';
 import { SEMI_JOIN_PREFIX } from '../planner/join.js';
-import { coerceParam, coerceRangeParam } from '../planner/coerce.js';
+import { coerceParam, coerceRangeParam, type ValueType } from '../planner/coerce.js';
+import { Type } from '../proxy/protocol/constants.js';
 import { readLimit, type LimitSpec } from '../planner/limit.js';
 import { qualifiedQuery, type QualifiedQuery } from '../planner/parse.js';
 import { alternateForms, parameterOf } from './statement-plan.js';
@@ -20,6 +21,8 @@ import type { Row } from '../dataflow/delta.js';
 import type { Value } from '../values.js';
 
 const TYPE_TIMESTAMP = 7;
+/** MYSQL_TYPE_STRING: a CHAR column (or an ENUM or SET: MariaDB sends them as such too). */
+const TYPE_STRING = 254;
 
 /** Caches built in this process: each one's {@link Cache.grantKey}. */
 let instances = 0;
@@ -59,8 +62,11 @@ export interface CacheInfo {
 }
 
 
-/** Where one parameter value comes from: a literal of the statement, or a prepared-statement parameter. */
-export type ValueSource = { readonly v: Value } | { readonly p: number };
+/**
+ * Where one parameter value comes from: a literal of the statement (with its SQL type where its
+ * value does not tell it, [note: value-types]), or a prepared-statement parameter.
+ */
+export type ValueSource = { readonly v: Value; readonly t?: ValueType } | { readonly p: number };
 
 
 /**
@@ -100,6 +106,8 @@ export class Cache {
   readonly views: ReadonlySet<string>;
   /** The cache answers TIMESTAMP values, or is keyed by one (both kept in UTC). */
   readonly timestamps: boolean;
+  /** The cache answers CHAR values (or expressions), which PAD_CHAR_TO_FULL_LENGTH pads (Engine.padCharReason). */
+  readonly chars: boolean;
   /**
    * Whether a miss may be relayed (`--miss-policy relay`), or must be filled. [note: miss-relay]
    * A relayed miss costs what the client's statement costs MariaDB, which is a direct read's cost
@@ -155,6 +163,7 @@ export class Cache {
       tables.some((t) => t.table === p.table && t.columns.some((c) => c.name === p.column && c.dataType === 'timestamp'));
     // [note: answer-refill] An expression may read a TIMESTAMP, or convert with the time zone, in any clause.
     this.timestamps = plan.kind === 'answer' || def.columns.some((c) => c.type === TYPE_TIMESTAMP) || plan.params.some((p) => isTimestamp(parameterOf(plan, p.column)));
+    this.chars = plan.kind === 'answer' || def.columns.some((c) => c.type === TYPE_STRING);
     this.relaysMisses = plan.kind !== 'join' || !plan.join.sources.some((s) => s.aggregate !== null && !s.name.startsWith(SEMI_JOIN_PREFIX));
   }
 
@@ -238,7 +247,7 @@ export class Cache {
    * a value that is not a plain key, or IN lists that multiply to more than {@link MAX_READ_KEYS}
    * keys ({@link Cache.tooManyKeys}).
    */
-  keys(bound: ReadonlyArray<ReadonlyArray<ValueSource>>, params: ReadonlyArray<Value>): Row[] | null {
+  keys(bound: ReadonlyArray<ReadonlyArray<ValueSource>>, params: ReadonlyArray<Value>, types?: ReadonlyArray<number>): Row[] | null {
     // Before anything is built: a few KiB of IN lists multiply to millions of keys, which would
     // hold the event loop and the memory of every session (and fill them all from MariaDB).
     if (Cache.tooManyKeys(bound)) return null;
@@ -249,7 +258,8 @@ export class Cache {
       const src = bound[0][0];
       const raw = 'v' in src ? src.v : params[src.p];
       if (raw === undefined) return null;
-      const v = p.bound === undefined ? coerceParam(raw, cols[p.column]) : coerceRangeParam(raw, cols[p.column]);
+      const t = 'v' in src ? src.t : types === undefined ? undefined : paramType(types[src.p]);
+      const v = p.bound === undefined ? coerceParam(raw, cols[p.column], t) : coerceRangeParam(raw, cols[p.column], t);
       return v === undefined ? null : [[v]];
     }
     let keys: Value[][] = [[]];
@@ -259,7 +269,8 @@ export class Cache {
       for (const src of bound[i]) {
         const raw = 'v' in src ? src.v : params[src.p];
         if (raw === undefined) return null;
-        const v = this.plan.params[i].bound === undefined ? coerceParam(raw, info) : coerceRangeParam(raw, info);
+        const t = 'v' in src ? src.t : types === undefined ? undefined : paramType(types[src.p]);
+        const v = this.plan.params[i].bound === undefined ? coerceParam(raw, info, t) : coerceRangeParam(raw, info, t);
         if (v === undefined) return null;
         values.push(v);
       }
@@ -295,5 +306,26 @@ export const MAX_READ_KEYS = 10_000;
 
 /** Where one literal's value comes from: the statement itself, or the next `?` placeholder. */
 function valueSource(l: Literal, next: { p: number }): ValueSource | null {
-  return l.kind === 'value' ? { v: l.value } : l.kind === 'param' ? { p: next.p++ } : null;
+  if (l.kind === 'value') return l.number === true ? { v: l.value, t: /[eE]/.test(String(l.value)) ? 'double' : 'decimal' } : { v: l.value };
+  return l.kind === 'param' ? { p: next.p++ } : null;
+}
+
+/** The SQL type of a parameter bound as wire type `wire` (enum_field_types, flags in the high byte) where its decoded value does not tell it. */
+function paramType(wire: number | undefined): ValueType | undefined {
+  switch ((wire ?? Type.VAR_STRING) & 0xff) {
+    case Type.FLOAT:
+    case Type.DOUBLE:
+      return 'double';
+    case Type.DECIMAL:
+    case Type.NEWDECIMAL:
+      return 'decimal';
+    case Type.DATE:
+    case Type.NEWDATE:
+    case Type.TIME:
+    case Type.DATETIME:
+    case Type.TIMESTAMP:
+      return 'temporal';
+    default:
+      return undefined;
+  }
 }

@@ -123,6 +123,10 @@ export class Engine implements BinlogSink, RouterBackend, HttpReadsBackend {
     return this.#schema.parseModeReason;
   }
 
+  get padCharReason(): string | null {
+    return this.#schema.padCharReason;
+  }
+
   /**
    * The upstream's global `div_precision_increment`: the digits AVG adds to a DECIMAL's, which the
    * caches with AVG are built with; a change plans them again.

@@ -33,6 +33,8 @@ export interface HttpReadsBackend {
   readonly staleReason: string | null;
   readonly timeZoneReason: string | null;
   readonly parseModeReason?: string | null;
+  /** Why caches answering CHAR values may not answer (the upstream's sql_mode pads them), or null. */
+  readonly padCharReason?: string | null;
   readonly privileges: PrivilegeChecks;
   /** A miss, filled for a read that waits (Engine.fill, src/views/cache-reads.ts). */
   fill(cache: Cache, keys: ReadonlyArray<Row>): Promise<ReaderAnswer | undefined>;

@@ -21,6 +21,8 @@ export interface RefusalBackend {
   readonly timeZoneReason: string | null;
   /** Why caches of expressions may not answer (the upstream's sql_mode changes how text parses), or null. [note: answer-refill] */
   readonly parseModeReason?: string | null;
+  /** Why caches answering CHAR values may not answer (the upstream's sql_mode pads them), or null. */
+  readonly padCharReason?: string | null;
   /** Why no cache answers reads inside transactions whatever the session says (a SERIALIZABLE server), or null. [note: transaction-reads] */
   readonly serializableReason: string | null;
 }

@@ -178,13 +178,13 @@ export class CacheRouter implements ReadRouter {
     }
   }
 
-  routeExecute(match: PreparedMatch, params: ReadonlyArray<Value>, session: SessionView): Routed {
+  routeExecute(match: PreparedMatch, params: ReadonlyArray<Value>, session: SessionView, types?: ReadonlyArray<number>): Routed {
     try {
       const m = match as Prepared;
       // A prepared statement's tables were resolved at prepare, in the database it was prepared in
       // (matchPrepared's routing key), as MariaDB resolves them: a later USE does not move them.
       if (!sessionOk(this.backend, m.cache, session)) return this.#up(whyNot(this.backend, m.cache, session));
-      const keys = m.cache.keys(m.bound, params);
+      const keys = m.cache.keys(m.bound, params, types);
       if (keys === null) return this.#up(noKeys(m.bound));
       const limit = m.cache.readLimit(m.bound, params);
       if (limit === undefined) return this.#up(BAD_LIMIT);

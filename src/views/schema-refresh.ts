@@ -51,6 +51,12 @@ export class SchemaRefresh {
    * fill would read the text otherwise than the session ([note: answer-refill]); or null.
    */
   parseModeReason: string | null = null;
+  /**
+   * Why caches answering CHAR values (or expressions) may not answer: the upstream's global
+   * sql_mode has PAD_CHAR_TO_FULL_LENGTH, so sessions read CHARs padded while Rotor keeps them as
+   * the binlog has them (its fills drop the flag); or null.
+   */
+  padCharReason: string | null = null;
   /** The upstream's global sql_mode without the flags that change how text reads; null before the first read. */
   evaluatedSqlMode: string | null = null;
   /** Why no cache answers reads inside transactions (the upstream's default isolation is SERIALIZABLE), or null. [note: transaction-reads] */
@@ -144,6 +150,7 @@ export class SchemaRefresh {
         this.evaluatedSqlMode = evaluated;
       }
       this.parseModeReason = parseModes.length === 0 ? null : `the upstream's sql_mode has ${parseModes.join(', ')}, which changes how the statement's text reads`;
+      this.padCharReason = modes.some((m) => m.toUpperCase() === 'PAD_CHAR_TO_FULL_LENGTH') ? "the upstream's sql_mode has PAD_CHAR_TO_FULL_LENGTH: sessions read CHAR values padded, Rotor keeps them as the binlog has them" : null;
       // [note: value-representation] Rotor's values are UTC; a session with another zone reads
       // TIMESTAMPs shifted.
       const utc = UTC_ZONES.has(g.timeZone.toUpperCase());

@@ -2,8 +2,9 @@
  * [note: upquery-literals] [note: sql-mode-quoting] Client values cannot escape their literal,
  * whatever the upstream's sql_mode: on a server whose global sql_mode has NO_BACKSLASH_ESCAPES,
  * then ANSI_QUOTES, injection attempts and quoting edge cases sent through cached queries leave
- * every table in place, and every answer (or error) equals MariaDB's own. A server of its own:
- * the global sql_mode would change every other test's sessions.
+ * every table in place, and every answer (or error) equals MariaDB's own; under
+ * PAD_CHAR_TO_FULL_LENGTH, CHAR values as sessions read them. A server of its own: the global
+ * sql_mode would change every other test's sessions.
  */
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
@@ -140,6 +141,43 @@ describe('client values under the upstream sql_mode', () => {
     } finally {
       await rotor.stop();
       await db.admin.query('SET GLOBAL time_zone = DEFAULT');
+    }
+  });
+
+  it('PAD_CHAR_TO_FULL_LENGTH: caches answering CHAR values answer from MariaDB, saying why', async () => {
+    await db.admin.query(`CREATE TABLE IF NOT EXISTS padded (id INT PRIMARY KEY, k INT, c CHAR(5), INDEX (k));
+      REPLACE INTO padded VALUES (1, 1, 'ab'), (2, 1, 'x')`);
+    await db.admin.query("SET GLOBAL sql_mode = CONCAT(@@GLOBAL.sql_mode, ',PAD_CHAR_TO_FULL_LENGTH')");
+    const rotor = await startTestRotor(db);
+    try {
+      const chars = await rotor.api<{ id: string }>('POST', '/api/caches', { sql: 'SELECT id, c FROM padded WHERE k = ?', database: db.name });
+      const plain = await rotor.api<{ id: string }>('POST', '/api/caches', { sql: 'SELECT id FROM padded WHERE k = ?', database: db.name });
+      const reads = ['SELECT id, c FROM padded WHERE k = 1', 'SELECT id FROM padded WHERE k = 1'];
+      const client = await rotor.connect();
+      // Opened after the global changed, as a session that reads CHARs padded (db.admin was opened before).
+      const plainSession = await mysql.createConnection({ host: db.host, port: db.port, user: db.user, password: db.password, database: db.name });
+      const rows = async (conn: mysql.Connection, sql: string) => ((await conn.query({ sql, rowsAsArray: true }))[0] as unknown[][]).map((r) => JSON.stringify(r)).sort();
+      const same = async () => {
+        for (const sql of reads) for (let i = 0; i < 3; i++) assert.deepEqual(await rows(client, sql), await rows(plainSession, sql), `${sql} (read ${i + 1})`);
+      };
+      try {
+        await same();
+        // A row that reaches Rotor through the binlog, where CHARs are never padded.
+        await db.admin.query("INSERT INTO padded VALUES (3, 1, 'cd')");
+        await rotor.caughtUp();
+        await same();
+      } finally {
+        await client.end();
+        await plainSession.end();
+      }
+      const hits = async (id: string) => (await rotor.api<{ stats: { hits: number } }>('GET', `/api/caches/${id}`)).body.stats.hits;
+      assert.equal(await hits(chars.body.id), 0, 'CHAR values go upstream');
+      assert.ok((await hits(plain.body.id)) > 0, 'other caches still answer');
+      const status = await rotor.api<{ queries: { notCachedReasons: Record<string, number> } }>('GET', '/api/status');
+      assert.ok(Object.keys(status.body.queries.notCachedReasons).some((r) => /PAD_CHAR_TO_FULL_LENGTH/.test(r)));
+    } finally {
+      await rotor.stop();
+      await db.admin.query('SET GLOBAL sql_mode = DEFAULT');
     }
   });
 
