@@ -7,88 +7,61 @@
  * is refused as a comparison of values (its rows kept current from the binlog would be compared
  * with the constant unconverted).
  */
-import { after, before, test } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import mysql from 'mysql2/promise';
-import { freshDatabase, type TestDatabase } from '../support/servers.js';
-import { startTestRotor, type TestRotor } from '../support/rotor.js';
+import { e2eFixture } from '../support/e2e-fixture.js';
 
-let db: TestDatabase;
-let rotor: TestRotor;
-let viaRotor: mysql.Connection;
-let direct: mysql.Connection;
-
-before(async () => {
-  db = await freshDatabase('e2e_key_conversions');
-  await db.admin.query(`
+const fx = e2eFixture('e2e_key_conversions', {
+  schema: `
     CREATE TABLE y (id INT PRIMARY KEY, yr YEAR, bt BIT(8), KEY (yr));
     INSERT INTO y VALUES (1, 2024, 5), (2, 2000, 6), (3, 1999, 7), (4, 2069, 0), (5, 0, 48), (6, NULL, NULL);
     CREATE TABLE c (id INT PRIMARY KEY, k INT, yr YEAR, bt BIT(8), KEY (k));
     CREATE TABLE dd (id INT PRIMARY KEY, d DATE, KEY (d));
     INSERT INTO dd VALUES (1, '0000-00-00'), (2, '2024-02-29'), (3, '2024-03-01');
     INSERT INTO c VALUES (1, 1, 2024, 5), (2, 1, 2000, 53);
-  `);
-  rotor = await startTestRotor(db);
-  for (const sql of ['SELECT id FROM y WHERE yr = ?', 'SELECT id FROM y WHERE bt = ?', 'SELECT id FROM dd WHERE d = ?']) await rotor.register(sql);
-  viaRotor = await rotor.connect();
-  direct = await mysql.createConnection({ host: db.host, port: db.port, user: db.user, password: db.password, database: db.name });
+  `,
+  arrange: async ({ rotor }) => {
+    for (const sql of ['SELECT id FROM y WHERE yr = ?', 'SELECT id FROM y WHERE bt = ?', 'SELECT id FROM dd WHERE d = ?']) await rotor.register(sql);
+  },
 });
-
-after(async () => {
-  await viaRotor?.end();
-  await direct?.end();
-  await rotor?.stop();
-  await db?.drop();
-});
-
-const ids = (rows: unknown): string => (rows as Array<{ id: number }>).map((r) => r.id).sort().join(',');
-
-/** Rotor's answer (asked twice: a fill, then what a hit would answer) and MariaDB's, and whether Rotor served it. */
-async function both(sql: string, values: Array<string | number>, prepared: boolean): Promise<{ got: string; want: string; served: boolean }> {
-  const run = async (c: mysql.Connection) => ids((prepared ? await c.execute(sql, values) : await c.query(sql, values))[0]);
-  await run(viaRotor);
-  const before = rotor.rotor.proxy.stats().servedFromCache;
-  const got = await run(viaRotor);
-  return { got, want: await run(direct), served: rotor.rotor.proxy.stats().servedFromCache > before };
-}
 
 test('a YEAR column compared with a value it converts to another year answers as MariaDB does', async () => {
   for (const v of ['24', "'24'", "'0'", "'00'", '69', '99', "'0000'"]) {
     const sql = `SELECT id FROM y WHERE yr = ${v}`;
-    const r = await both(sql, [], false);
+    const r = await fx.answeredIds(sql, [], false);
     assert.equal(r.got, r.want, sql);
   }
   for (const v of [24, '24', 99]) {
-    const r = await both('SELECT id FROM y WHERE yr = ?', [v], true);
+    const r = await fx.answeredIds('SELECT id FROM y WHERE yr = ?', [v], true);
     assert.equal(r.got, r.want, `yr = ? (${JSON.stringify(v)})`);
   }
-  assert.deepEqual(await both('SELECT id FROM y WHERE yr = 2024', [], false), { got: '1', want: '1', served: true }, 'a year is a key');
-  assert.deepEqual(await both("SELECT id FROM y WHERE yr = '1999'", [], false), { got: '3', want: '3', served: true });
-  assert.deepEqual(await both('SELECT id FROM y WHERE yr = 0', [], false), { got: '5', want: '5', served: true }, 'the number 0 is 0000');
+  assert.deepEqual(await fx.answeredIds('SELECT id FROM y WHERE yr = 2024', [], false), { got: '1', want: '1', served: true }, 'a year is a key');
+  assert.deepEqual(await fx.answeredIds("SELECT id FROM y WHERE yr = '1999'", [], false), { got: '3', want: '3', served: true });
+  assert.deepEqual(await fx.answeredIds('SELECT id FROM y WHERE yr = 0', [], false), { got: '5', want: '5', served: true }, 'the number 0 is 0000');
 });
 
 test('a BIT column compared with a string answers as MariaDB does', async () => {
   for (const v of ["'5'", "'0'"]) {
     const sql = `SELECT id FROM y WHERE bt = ${v}`;
-    const r = await both(sql, [], false);
+    const r = await fx.answeredIds(sql, [], false);
     assert.equal(r.got, r.want, sql);
   }
-  const r = await both('SELECT id FROM y WHERE bt = ?', ['5'], true);
+  const r = await fx.answeredIds('SELECT id FROM y WHERE bt = ?', ['5'], true);
   assert.equal(r.got, r.want, "bt = ? ('5')");
 });
 
 test('a cache comparing a YEAR or BIT column with a constant answers as MariaDB does after writes', async () => {
   const caches = ['SELECT id FROM c WHERE yr = 24 AND k = ?', 'SELECT id FROM c WHERE yr > 50 AND k = ?', "SELECT id FROM c WHERE bt = '5' AND k = ?", 'SELECT id FROM c WHERE yr IS NOT NULL AND k = ?'];
   for (const sql of caches) {
-    const res = await rotor.api('POST', '/api/caches', { sql, database: db.name });
+    const res = await fx.rotor.api('POST', '/api/caches', { sql, database: fx.db.name });
     assert.ok(res.status === 201 || res.status === 422, `${sql}: ${res.status}`);
   }
   const reads = caches.map((sql) => sql.replace('?', '1'));
-  for (const sql of reads) await both(sql, [], false);
-  await db.admin.query('INSERT INTO c VALUES (3, 1, 2024, 5), (4, 1, 2000, 53)');
-  await rotor.caughtUp();
+  for (const sql of reads) await fx.answeredIds(sql, [], false);
+  await fx.db.admin.query('INSERT INTO c VALUES (3, 1, 2024, 5), (4, 1, 2000, 53)');
+  await fx.rotor.caughtUp();
   for (const sql of reads) {
-    const r = await both(sql, [], false);
+    const r = await fx.answeredIds(sql, [], false);
     assert.equal(r.got, r.want, sql);
   }
 });
@@ -97,9 +70,9 @@ test('a DATE column compared with a string that is not a day of the calendar is 
   // What MariaDB makes of such a string follows its sql_mode, the server's global one included:
   // under sql_mode='' `d = '2024-02-30'` finds the 0000-00-00 row, under the default none.
   for (const v of ['2024-02-30', '2024-13-01', '0000-00-00', '2024-00-00']) {
-    const r = await both(`SELECT id FROM dd WHERE d = '${v}'`, [], false);
+    const r = await fx.answeredIds(`SELECT id FROM dd WHERE d = '${v}'`, [], false);
     assert.equal(r.got, r.want, v);
     assert.equal(r.served, false, `${v} is not a key`);
   }
-  assert.deepEqual(await both("SELECT id FROM dd WHERE d = '2024-02-29'", [], false), { got: '2', want: '2', served: true }, 'a day of the calendar is a key');
+  assert.deepEqual(await fx.answeredIds("SELECT id FROM dd WHERE d = '2024-02-29'", [], false), { got: '2', want: '2', served: true }, 'a day of the calendar is a key');
 });

@@ -48,6 +48,12 @@ export interface E2eFixture {
    * definitions as `meta` reduces them), then `prepared` with its parameters in the binary protocol.
    */
   sameTextAndBinary(text: string, meta: (fields: unknown) => unknown, prepared: { sql: string; params: ReadonlyArray<number | string> }): Promise<void>;
+  /**
+   * The `id`s Rotor answers to `sql` (read twice through Rotor: a fill, then what a hit answers)
+   * and MariaDB's, sorted and joined, and whether Rotor answered the second read from memory; text
+   * protocol, or the binary one with `values` bound when `prepared`.
+   */
+  answeredIds(sql: string, values: ReadonlyArray<string | number | Date>, prepared: boolean): Promise<{ got: string; want: string; served: boolean }>;
 }
 
 /** Every value as the text protocol carries it: the bytes MariaDB printed. */
@@ -137,6 +143,18 @@ export function e2eFixture(prefix: string, opts: E2eOptions = {}): E2eFixture {
         const [gotBin] = await fixture.viaRotor.execute({ sql: prepared.sql, rowsAsArray: true }, [...prepared.params]);
         assert.deepEqual(gotBin, wantBin, `${prepared.sql} ${JSON.stringify(prepared.params)} (binary, read ${n + 1})`);
       }
+    },
+
+    async answeredIds(sql, values, prepared) {
+      const run = async (c: mysql.Connection): Promise<string> => {
+        const [rows] = prepared ? await c.execute(sql, [...values]) : await c.query(sql, [...values]);
+        return (rows as Array<{ id: number }>).map((r) => r.id).sort().join(',');
+      };
+      const stats = () => fixture.rotor.rotor.proxy.stats().servedFromCache;
+      await run(fixture.viaRotor);
+      const before = stats();
+      const got = await run(fixture.viaRotor);
+      return { got, want: await run(fixture.direct), served: stats() > before };
     },
   };
   return fixture;
