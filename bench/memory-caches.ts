@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { note, ProgressBar } from './lib/progress.js';
 import { cpuMicros, rssBytes } from './lib/proc.js';
-import { RotorApiError, startRotor, type RotorProcess } from './lib/rotor.js';
+import { KEY_BY_KEY, RotorApiError, startRotor, type RotorProcess } from './lib/rotor.js';
 import { connect } from './lib/servers.js';
 import { percentile, round } from './lib/stats.js';
 import { collectGarbage } from './memory-run.js';
@@ -163,7 +163,7 @@ export async function runCaches(p: CachesParams): Promise<CachesResult> {
   try {
     // Tables first, so the Rotor measured idle has no DDL of its own to catch up on.
     createTablesSeconds = await createTables(p.upstreamUrl, caches);
-    rotor = await startRotor(p.upstreamUrl, { extraArgs: ['--data-dir', dataDir] });
+    rotor = await startRotor(p.upstreamUrl, { extraArgs: ['--data-dir', dataDir, ...KEY_BY_KEY] });
     const idleBar = new ProgressBar('idle CPU', p.idleSeconds);
     await sleep(2000);
     steps.push(await memoryAfterGc(rotor, 0, []));

@@ -8,7 +8,7 @@ import { fileURLToPath } from 'node:url';
 import type mysql from 'mysql2/promise';
 import { note, ProgressBar } from './lib/progress.js';
 import { cpuMicros, rssBytes } from './lib/proc.js';
-import { pick, RotorApiError, startRotor, type RotorProcess } from './lib/rotor.js';
+import { KEY_BY_KEY, pick, RotorApiError, startRotor, type RotorProcess } from './lib/rotor.js';
 import { connect, scalar } from './lib/servers.js';
 import { round } from './lib/stats.js';
 import { split, startWorkers, type Progress, type WorkerSet } from './lib/workers.js';
@@ -230,7 +230,7 @@ export async function runZipf(load: ZipfLoad, spec: ZipfRunSpec): Promise<ZipfRu
   const groups: WorkerSet<MemoryWorkerResult>[] = [];
   try {
     rotor = await startRotor(load.upstreamUrl, {
-      extraArgs: spec.limitBytes === null ? [] : ['--memory-limit', String(spec.limitBytes)],
+      extraArgs: [...KEY_BY_KEY, ...(spec.limitBytes === null ? [] : ['--memory-limit', String(spec.limitBytes)])],
       env: { ROTOR_EVICTION_POLICY: spec.policy },
     });
     let cacheId: string;

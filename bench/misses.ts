@@ -33,7 +33,7 @@ import { fmt, table } from './lib/markdown.js';
 import { note, ProgressBar } from './lib/progress.js';
 import { machine, writeReport } from './lib/report.js';
 import { pipeInFrontOf } from './lib/pipe-relay.js';
-import { startRotor, type RotorProcess } from './lib/rotor.js';
+import { KEY_BY_KEY, startRotor, type RotorProcess } from './lib/rotor.js';
 import { benchServers, connect, scalar } from './lib/servers.js';
 import { Histogram, roundSummary, type LatencySummary } from './lib/stats.js';
 import { barChart, svgDocument } from './lib/svg.js';
@@ -127,7 +127,7 @@ interface Run {
 
 /** A Rotor with `--miss-policy policy` and the three caches, and a warm connection to it and to MariaDB. */
 async function withRotor(policy: 'relay' | 'fill', run: (r: Run) => Promise<Record<string, unknown>>, fillRead = opts.fillRead[0]): Promise<Record<string, unknown>> {
-  const rotor = await startRotor(servers.upstreamUrl, { extraArgs: ['--miss-policy', policy, '--fill-read', fillRead] });
+  const rotor = await startRotor(servers.upstreamUrl, { extraArgs: ['--miss-policy', policy, '--fill-read', fillRead, ...KEY_BY_KEY] });
   try {
     const ids = {
       point: await rotor.registerCache(`${POINT_SQL}?`),

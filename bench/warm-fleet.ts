@@ -23,7 +23,7 @@ import { startRedis } from '../scripts/private-server.js';
 import { fmt, table } from './lib/markdown.js';
 import { note, ProgressBar } from './lib/progress.js';
 import { machine, writeReport } from './lib/report.js';
-import { pick, startRotor, type RotorProcess } from './lib/rotor.js';
+import { KEY_BY_KEY, pick, startRotor, type RotorProcess } from './lib/rotor.js';
 import { benchServers, connect } from './lib/servers.js';
 import { barChart, svgDocument } from './lib/svg.js';
 import { seededRandom, Zipf } from './lib/zipf.js';
@@ -62,7 +62,7 @@ await admin.query(`INSERT INTO warm_fleet_kv SELECT seq, REPEAT(CHAR(97 + seq % 
 await admin.end();
 
 const SQL = 'SELECT c FROM warm_fleet_kv WHERE id = ';
-const args = (warmKeys: number, serverId: number): string[] => ['--redis', redisUrl, '--warm-keys', String(warmKeys), '--server-id', String(serverId)];
+const args = (warmKeys: number, serverId: number): string[] => ['--redis', redisUrl, '--warm-keys', String(warmKeys), '--server-id', String(serverId), ...KEY_BY_KEY];
 const hits = async (rotor: RotorProcess, id: string): Promise<number> => (await rotor.cache(id)).stats?.hits ?? 0;
 
 // The fleet so far: one instance, which leaves its hot keys in Redis at its clean stop.

@@ -21,7 +21,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { fmt, table } from './lib/markdown.js';
 import { note, ProgressBar } from './lib/progress.js';
 import { machine, writeReport } from './lib/report.js';
-import { pick, startRotor, type RotorProcess } from './lib/rotor.js';
+import { KEY_BY_KEY, pick, startRotor, type RotorProcess } from './lib/rotor.js';
 import { benchServers, connect } from './lib/servers.js';
 import { barChart, svgDocument } from './lib/svg.js';
 import { seededRandom, Zipf } from './lib/zipf.js';
@@ -79,7 +79,7 @@ async function readKeys(rotor: RotorProcess, id: string, n: number, seed: number
 }
 
 // Training: the instance whose hot keys the others start from.
-const first = await startRotor(servers.upstreamUrl, { extraArgs: ['--data-dir', trained, '--warm-keys', String(opts.warmKeys)] });
+const first = await startRotor(servers.upstreamUrl, { extraArgs: ['--data-dir', trained, '--warm-keys', String(opts.warmKeys), ...KEY_BY_KEY] });
 let cacheId: string;
 try {
   cacheId = await first.registerCache(`${SQL}?`);
@@ -100,7 +100,7 @@ for (const c of contenders) {
   const dir = await mkdtemp(join(tmpdir(), 'rotor-bench-warm-'));
   await cp(trained, dir, { recursive: true });
   const t0 = Date.now();
-  const rotor = await startRotor(servers.upstreamUrl, { extraArgs: ['--data-dir', dir, '--warm-keys', String(c.warmKeys)] });
+  const rotor = await startRotor(servers.upstreamUrl, { extraArgs: ['--data-dir', dir, '--warm-keys', String(c.warmKeys), ...KEY_BY_KEY] });
   try {
     let warmUpMs: number | null = null;
     if (c.waitForWarmUp) {

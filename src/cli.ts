@@ -44,6 +44,7 @@ function startCommand(): Command {
     .addOption(new Option('--max-limit-param <rows>', 'a cache registered with LIMIT ? serves reads asking for up to this many rows (offset + count) per key; larger ones go upstream').env('ROTOR_MAX_LIMIT_PARAM').default(String(DEFAULTS.maxLimitParam)))
     .addOption(new Option('--query-stats <n>', 'statements SHOW PROXIED QUERIES keeps, the ones with the most upstream time (0: count none)').env('ROTOR_QUERY_STATS').default(String(DEFAULTS.queryStats)))
     .addOption(new Option('--fill-read <how>', 'how fills read the upstream: locking (a share-locking read; writers to what it reads wait; the most fills per second) or snapshot (a consistent snapshot at its binlog position, no lock)').env('ROTOR_FILL_READ').default(DEFAULTS.fillRead))
+    .addOption(new Option('--complete-rows <n>', 'a cache over a table of at most this many rows is filled whole, so a key the table does not hold is answered from memory (0: never)').env('ROTOR_COMPLETE_ROWS').default(String(DEFAULTS.completeRows)))
     .addOption(new Option('--warm-keys <n>', 'hot keys recorded per cache in --data-dir and filled again in the background at start (0: warm start off)').env('ROTOR_WARM_KEYS').default(String(DEFAULTS.warmKeys)))
     .addOption(new Option('--warm-rate <n>', 'keys a warm start fills per second, at most').env('ROTOR_WARM_RATE').default(String(DEFAULTS.warmRate)))
     .addOption(new Option('--tls-cert <file>', 'PEM certificate: enables TLS (STARTTLS) for clients').env('ROTOR_TLS_CERT'))

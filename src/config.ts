@@ -79,6 +79,12 @@ export interface RotorConfig {
   readonly maxLimitParam: number;
   /** How fills read the upstream: `snapshot` (a consistent snapshot, no lock) or `locking` (share locks). */
   readonly fillRead: 'locking' | 'snapshot';
+  /**
+   * A cache over a table of at most this many rows (its rows that pass the cache's conditions) is
+   * filled whole in the background, so a key the table does not hold is answered empty from
+   * memory (0: never). [note: complete-state]
+   */
+  readonly completeRows: number;
   /** Hot keys recorded per cache in the data dir and filled again at start (0: warm start off). */
   readonly warmKeys: number;
   /** Keys a warm start fills per second, at most. */
@@ -122,6 +128,7 @@ export const DEFAULTS = {
   missPolicy: 'relay',
   transactionReads: 'upstream',
   fillRead: 'locking',
+  completeRows: 100_000,
   queryStats: 1000,
   maxLimitParam: 1000,
   warmKeys: 500,
@@ -153,6 +160,7 @@ export interface RawConfig {
   queryStats?: string;
   maxLimitParam?: string;
   fillRead?: string;
+  completeRows?: string;
   warmKeys?: string;
   workers?: string;
   warmRate?: string;
@@ -347,6 +355,7 @@ export function buildConfig(raw: RawConfig): RotorConfig {
     queryStats: parseInteger(raw.queryStats, '--query-stats', DEFAULTS.queryStats, 0, 1_000_000),
     maxLimitParam: parseInteger(raw.maxLimitParam, '--max-limit-param', DEFAULTS.maxLimitParam, 1, 10_000),
     fillRead: parseFillRead(raw.fillRead),
+    completeRows: parseInteger(raw.completeRows, '--complete-rows', DEFAULTS.completeRows, 0, 10_000_000),
     warmKeys: parseInteger(raw.warmKeys, '--warm-keys', DEFAULTS.warmKeys, 0, 100_000),
     warmRate: parseInteger(raw.warmRate, '--warm-rate', DEFAULTS.warmRate, 1, 1_000_000),
     logLevel: parseLogLevel(raw.logLevel),

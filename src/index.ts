@@ -90,6 +90,7 @@ export async function startRotor(config: RotorConfig, logger: Logger = pino({ le
     queryStats: config.queryStats,
     maxLimitParam: config.maxLimitParam,
     fillRead: config.fillRead,
+    completeRows: config.completeRows,
     warm: { keys: config.warmKeys, rate: config.warmRate },
     processMemory: ownProcessMemory(),
     httpJsonMemo: config.httpJsonMemo,

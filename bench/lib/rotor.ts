@@ -15,6 +15,13 @@ import { rssBytes } from './proc.js';
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** An admin API answer that was not 2xx. */
+/**
+ * Flags for a Rotor that fills key by key: a benchmark measuring misses, fills, warm starts or
+ * eviction over a table small enough to be filled whole would otherwise measure hits
+ * (`--complete-rows`, README "Complete caches").
+ */
+export const KEY_BY_KEY: readonly string[] = ['--complete-rows', '0'];
+
 export class RotorApiError extends Error {
   readonly status: number;
   readonly body: unknown;

@@ -61,7 +61,8 @@ export interface ParentsFill {
 
 interface Restriction {
   readonly target: Operator;
-  readonly keys: ReadonlySet<string>;
+  /** Null: every key. */
+  readonly keys: ReadonlySet<string> | null;
   readonly allowed: ReadonlySet<Operator>;
 }
 
@@ -155,15 +156,16 @@ export class Graph {
   }
 
   /**
-   * Re-applies `batches` to `target` for `keys` only, through its (stateless) ancestors: the
-   * batches a fill taken at an older snapshot has not seen. [note: fill-position]
+   * Re-applies `batches` to `target` for `keys` only (every key: null, after a fill of the whole
+   * state, [note: complete-state]), through its (stateless) ancestors: the batches a fill taken at
+   * an older snapshot has not seen. [note: fill-position]
    */
-  replay(target: StatefulOperator, keys: ReadonlyArray<Row>, batches: ReadonlyArray<Batch>): void {
+  replay(target: StatefulOperator, keys: ReadonlyArray<Row> | null, batches: ReadonlyArray<Batch>): void {
     const st = target.state;
     const allowed = new Set<Operator>();
     const walk = (n: Operator): void => { if (!allowed.has(n)) { allowed.add(n); n.parents.forEach(walk); } };
     walk(target);
-    const restrict: Restriction = { target, keys: new Set(keys.map((k) => keyString(k, st.fold))), allowed };
+    const restrict: Restriction = { target, keys: keys === null ? null : new Set(keys.map((k) => keyString(k, st.fold))), allowed };
     for (const batch of batches) {
       const seeds = new Map<Operator, Array<[number, ReadonlyArray<Delta>]>>();
       for (const change of batch.changes) {
@@ -210,7 +212,7 @@ export class Graph {
       for (const [from, input] of inputs) {
         let deltas = input;
         if (node.state !== null) {
-          if (restrict !== null && restrict.target === node) deltas = this.#onlyKeys(node.state, from, deltas, restrict.keys);
+          if (restrict !== null && restrict.target === node) deltas = restrict.keys === null ? deltas : this.#onlyKeys(node.state, from, deltas, restrict.keys);
           else if (restrict === null) deltas = this.#unfenced(node, from, deltas, ctx);
         }
         if (deltas.length === 0) continue;

@@ -8,6 +8,17 @@
  *
  * A fill installs whole keys: every key asked for becomes present, with the rows routed to it
  * ([note: missing-key]: a key known to be empty is present, with no rows).
+ *
+ * [note: complete-state] A state filled whole ({@link Materialized.fillWhole}: every row of its
+ * input, read at one binlog position) is **complete**: a key it does not hold is known to be empty,
+ * not a hole. Complete, a delta for a key not held creates the key's entry (an empty one, then
+ * changed as any), and lookups of a key not held answer empty ({@link Materialized.rows}, the
+ * reader's answers), so no read of such a key goes to MySQL. Any eviction (the memory budget, an
+ * operator that cannot apply a delta, DDL, a binlog reset) makes the state partial again: what is
+ * still held stays exact, as in any partial state, and the rest are holes once more. Only a node
+ * whose input is stateless up to the tables is filled whole (src/views/complete-fills.ts decides
+ * which, src/dataflow/upquery.ts reads and installs). Pinned by test/dataflow/complete-state.test.ts
+ * and test/e2e/complete-caches.test.ts.
  */
 import type { Delta, Row } from './delta.js';
 import { KeyedEntries, type StateEntry } from './keyed-entries.js';
@@ -23,6 +34,8 @@ export abstract class Materialized<E extends StateEntry> extends KeyedEntries<E>
   readonly key: ReadonlyArray<number>;
   readonly fold: ReadonlyArray<KeyFold>;
   readonly #inputKey: ReadonlyArray<number>;
+  /** [note: complete-state] Every key of the input is held: a key not held is empty. */
+  #complete = false;
 
   /** `inputKey`: the parent's columns that key a row; `key`: the output columns holding them. */
   constructor(parent: Operator, inputKey: ReadonlyArray<number>, fold: ReadonlyArray<KeyFold>, key: ReadonlyArray<number> = inputKey) {
@@ -47,6 +60,50 @@ export abstract class Materialized<E extends StateEntry> extends KeyedEntries<E>
   /** Makes `e` the entry of `key`, in place of any. */
   protected install(key: string, e: E): void {
     this.admit(key, e);
+  }
+
+  /** [note: complete-state] Whether a key not held is known to be empty (the state was filled whole, and nothing was evicted since). */
+  get complete(): boolean {
+    return this.#complete;
+  }
+
+  override evict(key: string): boolean {
+    this.#complete = false;
+    return super.evict(key);
+  }
+
+  override evictAll(): number {
+    this.#complete = false;
+    return super.evictAll();
+  }
+
+  /** The rows of a present key; of a key not held, none when the state is complete, else undefined. */
+  override rows(key: string): ReadonlyArray<Row> | undefined {
+    const r = super.rows(key);
+    return r === undefined && this.#complete ? [] : r;
+  }
+
+  /**
+   * The SQL of every input row (at most `limit` of them), for {@link fillWhole}: the stateless
+   * nodes above, unrestricted.
+   */
+  wholeQuery(limit: number): string {
+    const p = this.parentSql();
+    return `${renderSelect(p, p.select, [])} LIMIT ${Math.floor(limit)}`;
+  }
+
+  /**
+   * Installs every input row, each under its key, and makes the state complete ([note: complete-state]).
+   * The caller evicts what was held first and replays the batches the rows have not seen.
+   */
+  fillWhole(inputRows: ReadonlyArray<Row>): void {
+    const keys = new Map<string, Row>();
+    for (const row of inputRows) {
+      const k = keyOfRow(row, this.#inputKey, this.fold);
+      if (!keys.has(k)) keys.set(k, this.#inputKey.map((c) => row[c]));
+    }
+    this.fill([...keys.values()], inputRows);
+    this.#complete = true;
   }
 
   /** The node is its own state. */
@@ -97,16 +154,22 @@ export abstract class Materialized<E extends StateEntry> extends KeyedEntries<E>
 
   /**
    * Applies each delta to the entry of its key with `change`, and drops deltas for missing keys
-   * ([note: missing-key]). A key for which `change` returns false is not what MySQL holds: the
-   * rest of the batch skips it, and it is among the keys returned, for the operator to evict
-   * ([note: evict-not-guess]); null when every key held.
+   * ([note: missing-key]) — in a complete state a key not held is empty, and its delta is applied
+   * to a new empty entry ([note: complete-state]). A key for which `change` returns false is not
+   * what MySQL holds: the rest of the batch skips it, and it is among the keys returned, for the
+   * operator to evict ([note: evict-not-guess]); null when every key held.
    */
   protected changeEntries(deltas: ReadonlyArray<Delta>, change: (e: E, d: Delta, key: string) => boolean): Set<string> | null {
     let broken: Set<string> | null = null;
     for (const d of deltas) {
       const k = keyOfRow(d.row, this.#inputKey, this.fold);
-      const e = this.entries.get(k);
-      if (e === undefined || broken?.has(k)) continue;
+      if (broken?.has(k)) continue;
+      let e = this.entries.get(k);
+      if (e === undefined) {
+        if (!this.#complete) continue;
+        e = this.newEntry(this.#inputKey.map((c) => d.row[c]));
+        this.install(k, e);
+      }
       if (!change(e, d, k)) (broken ??= new Set()).add(k);
     }
     return broken;

@@ -66,7 +66,9 @@ export interface KeyedState {
   /** Input columns (of parent `from`) that determine an input row's key. */
   inputKey(from: number): ReadonlyArray<number>;
   has(key: string): boolean;
-  /** The output rows held for a present key (empty array for a known-empty key). */
+  /** True when a key not held is known to be empty: the state holds every key ([note: complete-state]). */
+  readonly complete?: boolean;
+  /** The output rows held for a present key (empty array for a known-empty key, or any key of a complete state). */
   rows(key: string): ReadonlyArray<Row> | undefined;
   /** Evicts one key (no-op when missing). Returns true when it was present. */
   evict(key: string): boolean;
@@ -98,6 +100,10 @@ export interface InputState extends KeyedState {
   fillQuery(keys: ReadonlyArray<Row>): FillQuery;
   /** At most this many keys per upquery (an answer node asks MariaDB one key at a time); unset: any. */
   readonly keysPerFill?: number;
+  /** The SQL of every input row, at most `limit` ([note: complete-state]). */
+  wholeQuery?(limit: number): string;
+  /** Installs every input row and makes the state complete ([note: complete-state]). */
+  fillWhole?(inputRows: ReadonlyArray<Row>): void;
 }
 
 /** An upquery's SQL and the installer of its result. */

@@ -42,7 +42,7 @@ import type { Row } from './delta.js';
 import { statefulNode, type InputNode, type StatefulOperator } from './operator.js';
 import type { AncestorFill, Graph, JoinFill, ParentsFill } from './graph.js';
 import { fillThroughJoin, joinNeeds } from './join-fill.js';
-import { keyString } from './state.js';
+import { keyString, rowBytes } from './state.js';
 import { comparePositions, type Batch, type BinlogPosition } from './batch.js';
 
 /** What an upquery returns: its rows and the binlog position they are exact at. */
@@ -66,6 +66,12 @@ export interface SnapshotReader {
    * before the fill is installed; without it, the read SHOULD take no lock a writer would wait for.
    */
   snapshotQuery(sql: string, locking?: boolean): Promise<SnapshotResult>;
+  /**
+   * `sql`'s rows read in a consistent snapshot, with the snapshot's own binlog position, whatever
+   * the fills' read (no lock is taken: a fill of a whole state, [note: complete-state]); null when
+   * the upstream cannot tell a snapshot's position. Absent: never.
+   */
+  wholeSnapshot?(sql: string): Promise<SnapshotResult | null>;
   /** How many reads it runs at once (its connections); more wait their turn. Unbounded when absent. */
   readonly concurrency?: number;
 }
@@ -369,6 +375,8 @@ export class Upqueries {
   async request(node: StatefulOperator, keys: ReadonlyArray<Row>): Promise<void> {
     const st = node.state;
     for (let attempt = 0; attempt < 5; attempt++) {
+      // [note: complete-state] A complete state holds every key it can: one not held is empty.
+      if (st.complete === true) return;
       const missing = keys.filter((k) => !st.has(keyString(k, st.fold)));
       if (missing.length === 0) return;
       const plan = this.graph.fillPlan(node);
@@ -379,7 +387,55 @@ export class Upqueries {
         case 'parents': await this.#fromParents(plan, missing); break;
       }
     }
-    if (keys.some((k) => !st.has(keyString(k, st.fold)))) throw new Error(`could not fill ${node.describe()}`);
+    if (st.complete !== true && keys.some((k) => !st.has(keyString(k, st.fold)))) throw new Error(`could not fill ${node.describe()}`);
+  }
+
+  /**
+   * [note: complete-state] Fills `node` whole: every row of its input (within `limit`), read in one
+   * consistent snapshot at position P and installed only once the binlog stream has applied P, so
+   * no fence is needed: what the stream applied past P while the read was out is replayed from the
+   * recent log onto every key ([note: fill-position], [note: snapshot-behind-stream]), and a key
+   * the stream creates after that is created whole by its first delta. Resolves to what happened:
+   * `complete`; `too-large` (more than `limit.rows` rows, or rows of more than `limit.bytes`
+   * estimated bytes); `unsupported` (no snapshot positions, or
+   * a node that cannot be filled whole); `later` (the stream did not reach P in `waitMs`, the log
+   * could not vouch for the read, or the cache was invalidated meanwhile: worth asking again).
+   */
+  async fillWhole(node: InputNode, limit: { readonly rows: number; readonly bytes: number }, wanted: () => boolean, waitMs = 5_000): Promise<'complete' | 'too-large' | 'unsupported' | 'later'> {
+    const st = node.state;
+    const read = this.upstream.wholeSnapshot?.bind(this.upstream);
+    if (read === undefined || st.wholeQuery === undefined || st.fillWhole === undefined) return 'unsupported';
+    const sql = st.wholeQuery(limit.rows + 1);
+    const token = this.log.begin();
+    const generation = this.#generation;
+    let result: SnapshotResult | null = null;
+    let installing = false;
+    try {
+      this.stats.upqueries++;
+      result = await read(sql);
+      if (result === null || result.position === null) return 'unsupported';
+      this.log.keepTail = true;
+      if (result.rows.length > limit.rows) return 'too-large';
+      let bytes = 0;
+      for (const r of result.rows) bytes += rowBytes(r);
+      if (bytes > limit.bytes) return 'too-large';
+      // Installed only once the stream has applied P: no batch at or before P can arrive afterwards.
+      const pos = result.position;
+      if (!(await this.waitApplied(pos, waitMs)) || this.lastApplied === null || comparePositions(this.lastApplied, pos) < 0) return 'later';
+      installing = true;
+    } finally {
+      if (!installing) this.log.end(token);
+    }
+    // From here to the end nothing awaits: eviction, the fill and its replay happen between two batches.
+    const after = this.log.after(token, result.position as BinlogPosition);
+    this.log.end(token);
+    if (after === null || generation !== this.#generation || !wanted()) return 'later';
+    this.graph.evictAll(node);
+    st.fillWhole(result.rows);
+    this.stats.rows += result.rows.length;
+    if (after.length > 0) this.graph.replay(node, null, after);
+    this.stats.replayed += after.length;
+    return 'complete';
   }
 
   async #fromAncestor(plan: AncestorFill, keys: ReadonlyArray<Row>): Promise<void> {

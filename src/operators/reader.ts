@@ -208,6 +208,26 @@ export class Reader extends Materialized<Entry> implements ReaderNode {
   useText(text: RowText): void {
     this.evictAll();
     this.#text = text;
+    this.#none = null;
+  }
+
+  /**
+   * [note: complete-state] What a key not held answers in a complete reader: one entry holding no
+   * rows, never installed (its answer, binary packets and kept response are the same for every
+   * such key).
+   */
+  #none: Entry | null = null;
+
+  /** The entry `key` is answered from: its own, the empty one when the reader is complete, or undefined. */
+  #entryOf(key: string): Entry | undefined {
+    const e = this.entries.get(key);
+    if (e !== undefined || !this.complete) return e;
+    if (this.#none === null) {
+      const none = this.newEntry([]);
+      this.#pack(none);
+      this.#none = none;
+    }
+    return this.#none;
   }
 
   protected newEntry(keyRow: Row): Entry {
@@ -287,7 +307,7 @@ export class Reader extends Materialized<Entry> implements ReaderNode {
    * LIMIT, cut from the rows the key holds ([note: limit-param]; the cache's own LIMIT otherwise).
    */
   answer(key: string, limit: ReaderSpec['limit'] = null): ReaderAnswer | undefined {
-    const e = this.entries.get(key);
+    const e = this.#entryOf(key);
     if (e === undefined) return undefined;
     e.used = usage.tick++;
     return this.#answerOf(e, limit);
@@ -295,7 +315,8 @@ export class Reader extends Materialized<Entry> implements ReaderNode {
 
   /**
    * [note: held-key] The entry of a present key, for {@link answerHeld} to read again without
-   * looking the key up; undefined for a missing key.
+   * looking the key up; undefined for a key not held (a complete reader answers it empty: ask
+   * {@link answer}).
    */
   hold(key: string): HeldKey | undefined {
     return this.entries.get(key);
@@ -314,7 +335,7 @@ export class Reader extends Materialized<Entry> implements ReaderNode {
 
   /** {@link answer} without counting a use (the fill path: the miss itself is the one read). */
   peek(key: string, limit: ReaderSpec['limit'] = null): ReaderAnswer | undefined {
-    const e = this.entries.get(key);
+    const e = this.#entryOf(key);
     return e === undefined ? undefined : this.#answerOf(e, limit);
   }
 
@@ -327,7 +348,7 @@ export class Reader extends Materialized<Entry> implements ReaderNode {
    * Pinned by test/views/derived-answer.test.ts.
    */
   answerAs<T extends DerivedAnswer>(key: string, make: (a: ReaderAnswer) => T, count = true): T | undefined {
-    const e = this.entries.get(key);
+    const e = this.#entryOf(key);
     if (e === undefined) return undefined;
     if (count) e.used = usage.tick++;
     const d = e.derived;
@@ -404,7 +425,7 @@ export class Reader extends Materialized<Entry> implements ReaderNode {
   }
 
   onBatch(_from: number, deltas: ReadonlyArray<Delta>): BatchResult {
-    if (this.entries.size === 0) return EMPTY_RESULT;
+    if (this.entries.size === 0 && !this.complete) return EMPTY_RESULT;
     const changed = new Map<string, Entry>();
     const broken = this.changeEntries(deltas, (e, d, key) => {
       const rows = e.rows ?? this.#loosen(e);

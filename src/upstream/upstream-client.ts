@@ -172,12 +172,37 @@ export class UpstreamClient implements SnapshotReader {
           continue;
         }
         if (r !== undefined) {
+          this.#fillRead ??= 'snapshot';
           this.#snapshotReads++;
           return r;
         }
         // No Binlog_snapshot_* status: a snapshot's position cannot be known here (MySQL).
         this.#fillRead = 'locking';
         return await this.#lockingRead(sql);
+      } catch (e) {
+        if (attempt >= LOCK_RETRIES || !isRetryable(e)) throw e;
+        await sleep(Math.random() * 5 * attempt);
+        attempt++;
+      }
+    }
+  }
+
+  /**
+   * [note: complete-state] A read of a whole state: always in a consistent snapshot, whatever the
+   * fills' read (a locking read of a whole table would hold back every writer to it); null when
+   * the server has no snapshot positions, or they would not hold still.
+   */
+  async wholeSnapshot(sql: string): Promise<SnapshotResult | null> {
+    for (let torn = 0, attempt = 1; ; ) {
+      try {
+        const r = await this.#snapshotRead(sql);
+        if (r === undefined) return null;
+        if (r !== TORN) {
+          this.#snapshotReads++;
+          return r;
+        }
+        this.tornPositions++;
+        if (++torn >= TORN_RETRIES) return null;
       } catch (e) {
         if (attempt >= LOCK_RETRIES || !isRetryable(e)) throw e;
         await sleep(Math.random() * 5 * attempt);
@@ -217,7 +242,6 @@ export class UpstreamClient implements SnapshotReader {
     const position = snapshotPosition(status);
     if (position.kind === 'none') return undefined;
     if (position.kind === 'torn') return TORN;
-    this.#fillRead ??= 'snapshot';
     return { rows: results.map((r) => normalizeMysql2Row(fields, r) as Row), position: position.position };
   }
 

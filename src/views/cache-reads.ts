@@ -133,7 +133,8 @@ export function presentHeld(cache: Cache, route: { readonly readerKey: string | 
   const reader = cache.built.reader;
   let held = route.held;
   if (held === undefined || held.gone) route.held = held = reader.hold(ks);
-  return held === undefined ? undefined : reader.answerHeld(held, limit);
+  // A key not held: missing, or empty in a complete reader ([note: complete-state]).
+  return held === undefined ? reader.answer(ks, limit) : reader.answerHeld(held, limit);
 }
 
 /** {@link presentAnswer} in the caller's form, made once per change of the key ([note: derived-answer]). */

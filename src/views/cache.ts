@@ -58,6 +58,10 @@ export interface CacheInfo {
   status: CacheStatus;
   /** Why a cache is not ready (a dropped table, a table Rotor cannot keep exact), or null. */
   reason: string | null;
+  /** Every key of its table is held: a key not held is empty, answered without MySQL ([note: complete-state]). */
+  complete: boolean;
+  /** Its whole fill: `off` (not eligible, or `--complete-rows 0`), `filling`, `complete` (it was; see `complete` for now), `too large`, `unsupported`, `failed`. */
+  wholeFill: WholeFill;
   stats: { hits: number; misses: number; relayedMisses: number; upqueries: number; fillErrors: number; keys: number; rows: number; bytes: number; evictions: number; hitLatencyMs: { p50: number; p99: number } };
 }
 
@@ -75,6 +79,9 @@ export type ValueSource = { readonly v: Value; readonly t?: ValueType } | { read
  * freed, it answers nothing, and it stays listed (with the reason) until it is deleted.
  */
 export type CacheStatus = 'ready' | 'invalidated' | 'dropped';
+
+/** What became of a cache's whole fill (src/views/complete-fills.ts), as its status shows it. [note: complete-state] */
+export type WholeFill = 'off' | 'filling' | 'complete' | 'too large' | 'unsupported' | 'failed';
 
 export class Cache {
   /**
@@ -118,6 +125,8 @@ export class Cache {
    * Semi-joins (`IN (SELECT …)`, planned as a grouped derived table) are MariaDB's own semi-join.
    */
   readonly relaysMisses: boolean;
+  /** Whether it was filled whole, as src/views/complete-fills.ts last left it ([note: complete-state]). */
+  wholeFill: WholeFill = 'off';
   /** Reader keys filled ahead of the binlog stream, not served until it catches up (count of waiters). */
   readonly ahead = new Map<string, number>();
   /** The key statements find the cache by: its tables resolved in its database ([note: scoped-key]). */

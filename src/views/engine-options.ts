@@ -42,6 +42,8 @@ export interface EngineOptions {
   processMemory?: ProcessMemory;
   /** How fills read the upstream ([note: fill-position]). Default: locking (snapshot is experimental). */
   fillRead?: FillRead;
+  /** Caches over at most this many rows are filled whole (config.ts `completeRows`). Default 0: never (tests). [note: complete-state] */
+  completeRows?: number;
   /**
    * Warm start ([note: warm-fill]): hot keys recorded per cache (0: off; default
    * config.ts `DEFAULTS.warmKeys`), keys filled per second at start (default `DEFAULTS.warmRate`),

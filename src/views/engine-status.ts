@@ -20,6 +20,8 @@ export function cacheInfo(c: Cache, budget: MemoryBudget): CacheInfo {
     plan: c.built.nodes.map((n) => n.describe()),
     status: c.status,
     reason: c.reason,
+    complete: reader.complete,
+    wholeFill: c.wholeFill,
     stats: { ...c.stats, keys: reader.size, rows: u.rows, bytes: u.bytes, evictions: c.built.nodes.reduce((n, x) => n + (budget.evictedBy.get(x) ?? 0), 0), hitLatencyMs: c.latency.percentiles() },
   };
 }

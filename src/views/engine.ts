@@ -36,6 +36,7 @@ import { CacheStore } from './cache-store.js';
 import { PrivilegeChecks } from './privileges.js';
 import { RegistrationLimit } from './registration-limit.js';
 import { CacheRegistry } from './registry.js';
+import { CompleteFills } from './complete-fills.js';
 import { CacheCatalog } from './cache-catalog.js';
 import { MemoryBudget } from './memory-budget.js';
 import { Upkeep } from './engine-upkeep.js';
@@ -75,6 +76,8 @@ export class Engine implements BinlogSink, RouterBackend, HttpReadsBackend {
   readonly #upstream: EngineUpstream;
   readonly #upqueries: Upqueries;
   readonly #registry: CacheRegistry;
+  /** Caches over small tables, filled whole ([note: complete-state]). */
+  readonly #complete: CompleteFills;
   readonly #schema: SchemaRefresh;
   readonly #sink: CacheSink;
   /** [note: memory-budget] */
@@ -155,7 +158,8 @@ export class Engine implements BinlogSink, RouterBackend, HttpReadsBackend {
     this.#log = opts.logger ?? pino({ level: 'silent' });
     this.#upstream = upstream ?? new UpstreamClient(opts.upstreamUrl, opts.fillRead === undefined ? {} : { fillRead: opts.fillRead });
     this.#upqueries = new Upqueries(this.#graph, this.#upstream);
-    this.#registry = new CacheRegistry(this.#graph, opts.dataDir !== null ? new CacheStore(opts.dataDir) : null, this.#log, (c) => this.access.forget(c.id));
+    this.#complete = new CompleteFills({ graph: this.#graph, upqueries: this.#upqueries, log: this.#log, holds: (c) => this.#registry.holds(c) }, opts.completeRows ?? 0, opts.memoryLimitBytes ?? Number.MAX_SAFE_INTEGER);
+    this.#registry = new CacheRegistry(this.#graph, opts.dataDir !== null ? new CacheStore(opts.dataDir) : null, this.#log, (c) => this.access.forget(c.id), (c) => this.#complete.start(c));
     this.#schema = new SchemaRefresh({ graph: this.#graph, registry: this.#registry, upstream: this.#upstream, upqueries: this.#upqueries, privileges: this.privileges, log: this.#log });
     this.#sink = new CacheSink(this.#graph, this.#registry, this.#upqueries, this.#schema, this.#log);
     this.proxied = new ProxiedQueries(opts.queryStats ?? DEFAULT_QUERY_STATS);
@@ -194,6 +198,11 @@ export class Engine implements BinlogSink, RouterBackend, HttpReadsBackend {
   /** How fills have read the upstream so far, when it counts them (/api/status `fills`). */
   fillReads(): FillReads | null {
     return this.#upstream.fillReads?.() ?? null;
+  }
+
+  /** Resolves once the whole fills begun so far have ended (tests). [note: complete-state] */
+  completeFillsSettled(): Promise<void> {
+    return this.#complete.settled();
   }
 
   /** The warm-up's progress (/api/status), or null when warm start is off. */
@@ -239,6 +248,7 @@ export class Engine implements BinlogSink, RouterBackend, HttpReadsBackend {
 
   async close(): Promise<void> {
     this.#upkeep.stop();
+    this.#complete.close();
     await this.#warm?.close();
     this.#principals.close();
     this.#upqueries.invalidate();

@@ -32,12 +32,15 @@ export class CacheRegistry {
    * over a table created again) starts without them.
    */
   readonly #retired: (c: Cache) => void;
+  /** Called as a cache is installed (registered, loaded, planned again): its whole fill starts ([note: complete-state]). */
+  readonly #installed: (c: Cache) => void;
 
-  constructor(graph: Graph, store: CacheStore | null, log: Logger, retired: (c: Cache) => void = () => undefined) {
+  constructor(graph: Graph, store: CacheStore | null, log: Logger, retired: (c: Cache) => void = () => undefined, installed: (c: Cache) => void = () => undefined) {
     this.#graph = graph;
     this.#store = store;
     this.#log = log;
     this.#retired = retired;
+    this.#installed = installed;
   }
 
   get size(): number {
@@ -101,6 +104,7 @@ export class CacheRegistry {
     this.#caches.set(def.id, cache);
     // A new list, never the old one grown: a route remembers the list it was found in. [note: route-memo]
     for (const key of [cache.routingKey, ...cache.alternates.keys()]) this.#byKey.set(key, [...this.#byKey.get(key) ?? [], cache]);
+    this.#installed(cache);
     return cache;
   }
 

@@ -31,7 +31,7 @@ export interface TestRotor {
 export interface TestRotorOptions {
   dataDir?: string; maxStaleness?: string; consistency?: string; privilegeRefresh?: string; memoryLimit?: string; missPolicy?: string;
   adminToken?: string; redis?: string; warmKeys?: string; warmRate?: string; transactionReads?: string; httpRead?: string;
-  tlsCert?: string; tlsKey?: string; deferBegin?: string;
+  tlsCert?: string; tlsKey?: string; deferBegin?: string; completeRows?: string;
 }
 
 /**
@@ -60,6 +60,8 @@ export async function startTestRotor(db: TestDatabase, opts: TestRotorOptions = 
     tlsKey: opts.tlsKey,
     // ROTOR_TEST_DEFER_BEGIN=on runs a suite with deferred BEGINs. [note: deferred-begin]
     deferBegin: opts.deferBegin ?? process.env.ROTOR_TEST_DEFER_BEGIN,
+    // Caches fill key by key unless a test asks for whole fills (or ROTOR_TEST_COMPLETE_ROWS runs a suite with them). [note: complete-state]
+    completeRows: opts.completeRows ?? process.env.ROTOR_TEST_COMPLETE_ROWS ?? '0',
     serverId: String(10_000 + Math.floor(Math.random() * 100_000)),
   });
   const rotor = await startRotor(config, pino({ level: process.env.ROTOR_TEST_LOG ?? 'silent' }));
@@ -119,8 +121,9 @@ export interface SpawnedRotor {
  */
 export async function spawnRotor(args: readonly string[]): Promise<SpawnedRotor> {
   const bin = fileURLToPath(new URL('../../bin/rotor.js', import.meta.url));
+  // As startTestRotor: key-by-key fills unless asked (`args` may give --complete-rows again: the last one counts).
   const child = spawn(process.execPath, [bin, 'start', '--listen', '127.0.0.1:0', '--admin', '127.0.0.1:0',
-    '--log-level', process.env.ROTOR_TEST_LOG ?? 'warn', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+    '--log-level', process.env.ROTOR_TEST_LOG ?? 'warn', '--complete-rows', process.env.ROTOR_TEST_COMPLETE_ROWS ?? '0', ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
   let out = '';
   const m = await new Promise<RegExpMatchArray>((resolve, reject) => {
     child.stdout?.on('data', (c: Buffer) => {

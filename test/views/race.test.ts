@@ -18,10 +18,14 @@ const KEYS = 6;
 // own ([note: snapshot-position]: before it was read so, about one run in 40 under load kept a
 // UNION key's row its writes had moved out, or a COUNT off by one); and locking reads.
 // ROTOR_RACE_SEEDS and ROTOR_RACE_FILL_READS (e.g. `snapshot`) choose the runs.
-const FILL_READS = (process.env.ROTOR_RACE_FILL_READS ?? 'snapshot,locking').split(',') as Array<'locking' | 'snapshot'>;
-for (const fillRead of FILL_READS) describe(`race (${fillRead} fills): writers on hot keys, readers missing on fresh and evicted keys`, () => {
+// `whole`: locking reads for keys, and every cache that can be is filled whole ([note: complete-state])
+// while the writers run (they start before the caches are registered); evictions, which make such
+// a cache partial again, begin halfway through the reads.
+const FILL_READS = (process.env.ROTOR_RACE_FILL_READS ?? 'snapshot,locking,whole').split(',') as Array<'locking' | 'snapshot' | 'whole'>;
+for (const mode of FILL_READS) describe(`race (${mode} fills): writers on hot keys, readers missing on fresh and evicted keys`, () => {
   let f: EngineFixture;
-  before(async () => { f = await EngineFixture.create('views_race', '', { engine: { fillRead } }); });
+  const whole = mode === 'whole';
+  before(async () => { f = await EngineFixture.create('views_race', '', { engine: whole ? { fillRead: 'locking', completeRows: 1000 } : { fillRead: mode } }); });
   after(async () => { await f.close(); });
 
   SEEDS.forEach((seed, run) => {
@@ -50,8 +54,11 @@ for (const fillRead of FILL_READS) describe(`race (${fillRead} fills): writers o
         `SELECT id, k FROM ${table} WHERE k = ? AND v BETWEEN {lo} AND {hi}`,
         `SELECT id, v FROM ${table} WHERE id < {hi} ORDER BY id DESC LIMIT 3`,
       ];
-      const caches = [];
-      for (const q of queries) caches.push(await f.engine.register({ sql: q.replace(/\{lo\}|\{hi\}/g, '?') }));
+      const caches: Array<{ id: string; parameters: ReadonlyArray<unknown> }> = [];
+      const register = async (): Promise<void> => {
+        for (const q of queries) caches.push(await f.engine.register({ sql: q.replace(/\{lo\}|\{hi\}/g, '?') }));
+      };
+      if (!whole) await register();
       const bind = (q: string, k: number) => q.replace('k IN (?, ?)', `k IN (${k}, ${(k % KEYS) + 1})`)
         .replace('{lo}', String(k * 12)).replace('{hi}', String(k * 12 + 30)).replace(/\?/g, String(k));
 
@@ -82,12 +89,18 @@ for (const fillRead of FILL_READS) describe(`race (${fillRead} fills): writers o
         }
       });
       const reads = (async () => {
+        if (whole) {
+          await register();
+          await f.engine.completeFillsSettled();
+          const filled = caches.filter((c) => f.engine.get(c.id)?.wholeFill === 'complete').length;
+          assert.ok(filled >= 1, `seed ${seed}: ${filled} caches filled whole while the writers ran`);
+        }
         for (let i = 0; i < 250; i++) {
           const q = queries[Math.floor(rnd() * queries.length)];
           const k = 1 + Math.floor(rnd() * KEYS);
           const a = await f.ask(bind(q, k));
           assert.notEqual(a.source, 'upstream', `seed ${seed}: ${a.reason}`);
-          if (rnd() < 0.1) {
+          if (rnd() < 0.1 && (!whole || i >= 125)) {
             const c = caches[Math.floor(rnd() * caches.length)];
             const key = 1 + Math.floor(rnd() * KEYS);
             f.engine.evict(c.id, rnd() < 0.3 ? 'all' : [c.parameters.map(() => key)]);
