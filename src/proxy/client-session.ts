@@ -27,6 +27,7 @@ import { ResponseRelay } from './response-relay.js';
 import type { Answer, ProbeError, RelayWatch, Routed, Upstream } from './read-router.js';
 import type { Negotiated, Phase, SessionHost } from './session-host.js';
 import { SessionState } from './session-state.js';
+import type { SocketReader } from './socket-reader.js';
 import { UpstreamRefused } from './upstream-link.js';
 import { probeRow, UpstreamProbe, type ProbeKind } from './upstream-probe.js';
 
@@ -44,6 +45,8 @@ export class ClientSession {
   readonly #host: SessionHost;
   #client: Socket;
   #upstream: Socket | null = null;
+  /** What reads the upstream socket while it is the link's own (not TLS). [note: read-buffer] */
+  #upstreamReader: SocketReader | null = null;
   #phase: Phase = 'connecting';
   /** Set at the first successful login; COM_CHANGE_USER re-authenticates but is not a login. */
   #loggedIn = false;
@@ -119,14 +122,20 @@ export class ClientSession {
     this.#upstream = up;
     this.#host.onUpstreamVersion(link.handshake.serverVersion);
     const handshake = this.#loginRelay().offer(link.handshake);
-    this.#bindUpstream(up);
+    this.#bindUpstream(up, link.reader ?? null);
     up.resume();
     this.#phase = 'handshake';
     this.#client.write(handshake);
   }
 
-  #bindUpstream(up: Socket): void {
-    up.on('data', (chunk: Buffer) => this.#onUpstreamData(chunk));
+  #bindUpstream(up: Socket, reader: SocketReader | null): void {
+    // A TLS socket takes the link's socket over: the reader hands nothing on from then.
+    this.#upstreamReader?.attach(null);
+    this.#upstreamReader = reader;
+    // [note: read-buffer] A chunk's bytes are held while the client has bytes not yet written:
+    // the write of a relayed chunk that did not complete at once.
+    if (reader !== null) reader.attach((chunk) => this.#onUpstreamData(chunk), () => this.#client.writableLength > 0);
+    else up.on('data', (chunk: Buffer) => this.#onUpstreamData(chunk));
     up.on('error', (err) => this.#host.logger?.debug({ err, id: this.id }, 'upstream socket error'));
     up.on('close', () => this.#onUpstreamClosed());
     up.on('drain', () => this.#client.resume());
@@ -212,7 +221,7 @@ export class ClientSession {
       },
       useUpstream: (tls) => {
         this.#upstream = tls;
-        this.#bindUpstream(tls);
+        this.#bindUpstream(tls, null);
       },
       hold: (p) => {
         this.#queue.push(copyPacket(p));
@@ -243,6 +252,7 @@ export class ClientSession {
 
   // ---- command phase ----
 
+  /** Upstream bytes: a view of the reader's buffer, so whatever keeps some copies them. [note: read-buffer] */
   #onUpstreamData(data: Buffer): void {
     let chunk = data;
     // [note: deferred-begin] The response to a BEGIN sent late comes before anything else.

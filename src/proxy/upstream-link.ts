@@ -3,11 +3,17 @@ import { connect, type Socket } from 'node:net';
 import { PacketFramer, type Packet } from './protocol/framer.js';
 import { decodeErr } from './protocol/generic-response.js';
 import { decodeServerHandshake, type ServerHandshake } from './protocol/handshake.js';
+import { SocketReader } from './socket-reader.js';
 import { startUpstreamTls, type UpstreamTlsOptions } from './upstream-tls.js';
 
 export interface UpstreamLink {
   readonly socket: Socket;
   readonly handshake: ServerHandshake;
+  /**
+   * Where the socket's bytes go when it reads into a reused buffer ([note: read-buffer]); absent
+   * when it is read as a stream ('data' events).
+   */
+  readonly reader?: SocketReader;
 }
 
 /**
@@ -17,7 +23,10 @@ export interface UpstreamLink {
 export interface UpstreamDialler {
   /** When the hop to upstream uses TLS (see upstream-tls.ts). */
   readonly tls: UpstreamTlsOptions;
-  /** Connects and reads upstream's handshake; the socket MUST be left paused with no data listener. */
+  /**
+   * Connects and reads upstream's handshake; the socket MUST be left paused with no data listener
+   * (and, with a reader, none attached to it).
+   */
   open(): Promise<UpstreamLink>;
   /** STARTTLS on a socket `open` gave (its listeners removed); resolves once the TLS socket is secure. */
   startTls(socket: Socket, sslRequest: Buffer): Promise<Socket>;
@@ -40,10 +49,14 @@ export class UpstreamRefused extends Error {
   }
 }
 
-/** Connects and reads upstream's handshake. The socket is left paused with no data listener. */
+/**
+ * Connects and reads upstream's handshake. The socket is left paused with no data listener, its
+ * bytes read into a reused buffer by the link's reader, with no sink attached yet.
+ */
 export function openUpstream(host: string, port: number, timeoutMs = 10_000): Promise<UpstreamLink> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ host, port, noDelay: true });
+    const reader = new SocketReader();
+    const socket = connect({ host, port, noDelay: true, onread: reader.onread });
     const framer = new PacketFramer(1 << 20);
     const fail = (err: Error): void => {
       socket.destroy();
@@ -65,7 +78,7 @@ export function openUpstream(host: string, port: number, timeoutMs = 10_000): Pr
       clearTimeout(timer);
       // Detached once the handshake is read: a listener left behind would keep this closure's
       // context (framer, timer) alive for the whole session.
-      socket.off('data', onData);
+      reader.attach(null);
       socket.off('error', onError);
       socket.off('close', onClose);
       socket.pause();
@@ -74,7 +87,7 @@ export function openUpstream(host: string, port: number, timeoutMs = 10_000): Pr
         return;
       }
       try {
-        resolve({ socket, handshake: decodeServerHandshake(packet.payload) });
+        resolve({ socket, handshake: decodeServerHandshake(packet.payload), reader });
       } catch (err) {
         fail(err as Error);
       }
@@ -87,7 +100,7 @@ export function openUpstream(host: string, port: number, timeoutMs = 10_000): Pr
       clearTimeout(timer);
       reject(new Error('upstream closed the connection during the handshake'));
     };
-    socket.on('data', onData);
+    reader.attach(onData);
     socket.on('error', onError);
     socket.on('close', onClose);
   });
