@@ -80,9 +80,9 @@ export interface RotorConfig {
   /** How fills read the upstream: `snapshot` (a consistent snapshot, no lock) or `locking` (share locks). */
   readonly fillRead: 'locking' | 'snapshot';
   /**
-   * A cache over a table of at most this many rows (its rows that pass the cache's conditions) is
-   * filled whole in the background, so a key the table does not hold is answered empty from
-   * memory (0: never). [note: complete-state]
+   * A cache's state over a table of at most this many rows (its rows that pass the cache's
+   * conditions, or an aggregate's groups) is filled whole in the background, so a key the table
+   * does not hold is answered empty from memory (0: never). [note: complete-state]
    */
   readonly completeRows: number;
   /** Hot keys recorded per cache in the data dir and filled again at start (0: warm start off). */

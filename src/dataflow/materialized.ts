@@ -84,25 +84,31 @@ export abstract class Materialized<E extends StateEntry> extends KeyedEntries<E>
   }
 
   /**
-   * The SQL of every input row (at most `limit` of them), for {@link fillWhole}: the stateless
-   * nodes above, unrestricted.
+   * The SQL that fills the whole state (at most `limit` rows of it), for {@link fillWhole): the
+   * stateless nodes above, unrestricted; null when the state cannot be filled whole.
    */
-  wholeQuery(limit: number): string {
+  wholeQuery(limit: number): string | null {
     const p = this.parentSql();
     return `${renderSelect(p, p.select, [])} LIMIT ${Math.floor(limit)}`;
   }
 
   /**
-   * Installs every input row, each under its key, and makes the state complete ([note: complete-state]).
-   * The caller evicts what was held first and replays the batches the rows have not seen.
+   * Installs the rows of {@link wholeQuery}, each under its key, and makes the state complete
+   * ([note: complete-state]). The caller evicts what was held first and replays the batches the
+   * rows have not seen.
    */
-  fillWhole(inputRows: ReadonlyArray<Row>): void {
+  fillWhole(rows: ReadonlyArray<Row>): void {
     const keys = new Map<string, Row>();
-    for (const row of inputRows) {
+    for (const row of rows) {
       const k = keyOfRow(row, this.#inputKey, this.fold);
       if (!keys.has(k)) keys.set(k, this.#inputKey.map((c) => row[c]));
     }
-    this.fill([...keys.values()], inputRows);
+    this.fill([...keys.values()], rows);
+    this.#complete = true;
+  }
+
+  /** For a subclass's own {@link fillWhole}: every key is now held. */
+  protected markComplete(): void {
     this.#complete = true;
   }
 

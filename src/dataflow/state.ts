@@ -100,10 +100,10 @@ export interface InputState extends KeyedState {
   fillQuery(keys: ReadonlyArray<Row>): FillQuery;
   /** At most this many keys per upquery (an answer node asks MariaDB one key at a time); unset: any. */
   readonly keysPerFill?: number;
-  /** The SQL of every input row, at most `limit` ([note: complete-state]). */
-  wholeQuery?(limit: number): string;
-  /** Installs every input row and makes the state complete ([note: complete-state]). */
-  fillWhole?(inputRows: ReadonlyArray<Row>): void;
+  /** The SQL that fills the whole state, at most `limit` rows; null when it cannot be filled whole ([note: complete-state]). */
+  wholeQuery?(limit: number): string | null;
+  /** Installs {@link wholeQuery}'s rows and makes the state complete ([note: complete-state]). */
+  fillWhole?(rows: ReadonlyArray<Row>): void;
 }
 
 /** An upquery's SQL and the installer of its result. */

@@ -404,8 +404,8 @@ export class Upqueries {
   async fillWhole(node: InputNode, limit: { readonly rows: number; readonly bytes: number }, wanted: () => boolean, waitMs = 5_000): Promise<'complete' | 'too-large' | 'unsupported' | 'later'> {
     const st = node.state;
     const read = this.upstream.wholeSnapshot?.bind(this.upstream);
-    if (read === undefined || st.wholeQuery === undefined || st.fillWhole === undefined) return 'unsupported';
-    const sql = st.wholeQuery(limit.rows + 1);
+    const sql = st.wholeQuery?.(limit.rows + 1) ?? null;
+    if (read === undefined || sql === null || st.fillWhole === undefined) return 'unsupported';
     const token = this.log.begin();
     const generation = this.#generation;
     let result: SnapshotResult | null = null;
@@ -443,7 +443,7 @@ export class Upqueries {
     await this.request(plan.ancestor, keys.map(plan.toAncestorKey));
     // No batch can run between the ancestor's fill and here (microtasks only), but the caller's
     // retry loop keeps this correct should that ever change.
-    if (keys.every((k) => ast.has(keyString(plan.toAncestorKey(k), ast.fold)))) this.graph.fillFromAncestor(plan.node, keys);
+    if (ast.complete === true || keys.every((k) => ast.has(keyString(plan.toAncestorKey(k), ast.fold)))) this.graph.fillFromAncestor(plan.node, keys);
   }
 
   // [note: join-fill] Fill the sides (each its own fenced upquery) until nothing is missing, then

@@ -182,7 +182,7 @@ export class Aggregate extends Materialized<Entry> implements StatefulNode<'aggr
   }
 
   onBatch(_from: number, deltas: ReadonlyArray<Delta>): BatchResult {
-    if (this.entries.size === 0 || deltas.length === 0) return EMPTY_RESULT;
+    if ((this.entries.size === 0 && !this.complete) || deltas.length === 0) return EMPTY_RESULT;
     const touched = new Map<Group, { old: Row | null; key: string; gk: string }>();
     const rules = this.#spec.rules;
     const broken = this.changeEntries(deltas, (entry, d, pk) => {
@@ -236,23 +236,54 @@ export class Aggregate extends Materialized<Entry> implements StatefulNode<'aggr
     this.fill(keys, rows, add, this.key);
   }
 
+  /**
+   * [note: complete-state] The aggregate upquery of every key, grouped: one row per group. Null
+   * for an aggregate without GROUP BY (a key not held would be one row of zeros, not none) and
+   * one that fills from the rows themselves.
+   */
+  override wholeQuery(limit: number): string | null {
+    if (this.#spec.scalar) return null;
+    const q = this.#aggregateSql(null);
+    return q === null ? null : `${q} LIMIT ${Math.floor(limit)}`;
+  }
+
+  override fillWhole(rows: ReadonlyArray<Row>): void {
+    const keys = new Map<string, Row>();
+    for (const row of rows) {
+      const k = row.slice(0, this.#spec.keyCount);
+      keys.set(keyString(k, this.fold), k);
+    }
+    this.fillFromAggregates([...keys.values()], rows);
+    this.markComplete();
+  }
+
   override fillQuery(keys: ReadonlyArray<Row>): FillQuery {
+    const sql = this.#aggregateSql(keys);
+    if (sql === null) {
+      // A rule that needs the rows themselves (COUNT DISTINCT): fill from the input rows.
+      invariant(this.#rowsFill, `${this.describe()} fills only from an aggregate upquery`);
+      return super.fillQuery(keys);
+    }
+    return { sql, install: (rows) => this.fillFromAggregates(keys, rows) };
+  }
+
+  /**
+   * The aggregate upquery of `keys` (every key: null), rows as {@link fillFromAggregates} takes
+   * them; null when a rule needs the rows themselves.
+   */
+  #aggregateSql(keys: ReadonlyArray<Row> | null): string | null {
     const p = this.parentSql();
     const group = this.#spec.groupBy.map((i) => p.select[i]);
-    const restrict = keyRestriction(group.slice(0, this.#spec.keyCount), keys);
+    const restrict = keys === null ? [] : [keyRestriction(group.slice(0, this.#spec.keyCount), keys)];
     const parts: string[] = [];
     const settings: string[] = [];
     for (const r of this.#spec.rules) {
       const s = r.stateSql(r.arg === null ? null : p.select[r.arg], (i) => p.select[i]);
-      if (s === null) {
-        // A rule that needs the rows themselves (COUNT DISTINCT): fill from the input rows.
-        invariant(this.#rowsFill, `${this.describe()} fills only from an aggregate upquery`);
-        return super.fillQuery(keys);
-      }
+      if (s === null) return null;
       parts.push(...s);
       for (const [name, value] of r.settings ?? []) settings.push(`${name} = ${value}`);
     }
-    const sql = renderSelect(p, [...group, 'COUNT(*)', ...parts], [restrict], this.#spec.keyCount === 0 && this.#spec.scalar ? [] : group);
-    return { sql: withSettings(sql, settings), install: (rows) => this.fillFromAggregates(keys, rows) };
+    const sql = renderSelect(p, [...group, 'COUNT(*)', ...parts], restrict, this.#spec.keyCount === 0 && this.#spec.scalar ? [] : group);
+    return withSettings(sql, settings);
   }
 }

@@ -5,7 +5,8 @@
  *
  * The secondary index covers present keys only. That is enough for a join: anything below it was
  * derived from present keys ([note: missing-key], [note: evict-downstream]), so rows of missing
- * keys cannot matter there.
+ * keys cannot matter there; in a complete state ([note: complete-state]) every row is under a
+ * present key, so the index holds them all.
  */
 import type { Delta, Row } from '../dataflow/delta.js';
 import { measureRows, takeRow, type Usage, type StateEntry } from '../dataflow/keyed-entries.js';
@@ -63,7 +64,7 @@ export class KeyedRows extends Materialized<Entry> implements KeyedRowsNode {
   }
 
   protected override install(key: string, e: Entry): void {
-    this.evict(key);
+    this.#unindex(key);
     this.admit(key, e);
     for (const r of e.rows) this.#indexAdd(r);
   }
@@ -100,12 +101,15 @@ export class KeyedRows extends Materialized<Entry> implements KeyedRowsNode {
     if (list.length === 0) this.#secondary.delete(k);
   }
 
-  override evict(key: string): boolean {
+  /** Takes the rows of `key`'s entry, if any, out of the secondary index. */
+  #unindex(key: string): void {
     const e = this.entries.get(key);
-    if (e === undefined) return false;
-    for (const r of e.rows) this.#indexRemove(r);
-    this.entries.delete(key);
-    return true;
+    if (e !== undefined) for (const r of e.rows) this.#indexRemove(r);
+  }
+
+  override evict(key: string): boolean {
+    this.#unindex(key);
+    return super.evict(key);
   }
 
   override evictAll(): number {
@@ -114,7 +118,7 @@ export class KeyedRows extends Materialized<Entry> implements KeyedRowsNode {
   }
 
   onBatch(_from: number, deltas: ReadonlyArray<Delta>): BatchResult {
-    if (this.entries.size === 0) return EMPTY_RESULT;
+    if (this.entries.size === 0 && !this.complete) return EMPTY_RESULT;
     const output: Delta[] = [];
     const broken = this.changeEntries(deltas, (e, d) => {
       if (d.sign === 1) {

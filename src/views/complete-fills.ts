@@ -5,15 +5,17 @@
  * going to MariaDB. `--complete-rows N` bounds the rows read (0: never); a cache whose input has
  * more rows, or whose rows would take more than an eighth of the memory limit, stays partial.
  *
- * Only a cache whose reader fills straight from MySQL (stateless nodes up to one table's rows:
- * no join, aggregate, top-k, union, range or expression answer in between) is filled whole. Once
- * complete, any eviction makes it partial again (src/dataflow/materialized.ts); it is not filled
- * whole again until it is installed again (DDL that plans it again, a restart, a new registration).
+ * What is filled whole is each state that reads one table straight from MySQL (through stateless
+ * nodes): a cache's reader, a join's sides (a first read of a join is then computed from them in
+ * memory), a grouped aggregate. Once complete, any eviction makes a state partial again
+ * (src/dataflow/materialized.ts); it is not filled whole again until its cache is installed again
+ * (DDL that plans it again, a restart, a new registration).
  */
 import type { Logger } from 'pino';
 import type { Upqueries } from '../dataflow/upquery.js';
 import type { Graph } from '../dataflow/graph.js';
 import type { Cache } from './cache.js';
+import type { InputNode } from '../dataflow/operator.js';
 
 /** How long a whole fill waits for the binlog stream to reach its snapshot before it is tried again. */
 const STREAM_WAIT_MS = 5_000;
@@ -28,10 +30,14 @@ export interface CompleteFillsHost {
   holds(c: Cache): boolean;
 }
 
+type Outcome = 'complete' | 'too-large' | 'unsupported' | 'later' | 'failed';
+
 export class CompleteFills {
   readonly #host: CompleteFillsHost;
   readonly #limit: { readonly rows: number; readonly bytes: number };
   readonly #fills = new Set<Promise<void>>();
+  /** Whole fills under way, by node: caches sharing a node (a join side) share its fill. */
+  readonly #filling = new Map<InputNode, Promise<Outcome>>();
   #closed = false;
 
   /** `maxRows`: `--complete-rows`; `memoryLimitBytes`: the state's limit ([note: memory-budget]). */
@@ -40,19 +46,30 @@ export class CompleteFills {
     this.#limit = { rows: maxRows, bytes: memoryLimitBytes / 8 };
   }
 
-  /** Whether `c` can be filled whole: its reader reads one table's rows through stateless nodes. */
-  eligible(c: Cache): boolean {
-    const reader = c.built.reader;
-    if (c.built.range !== undefined || c.plan.kind === 'answer') return false;
-    const plan = this.#host.graph.fillPlan(reader);
-    return plan.kind === 'mysql' && plan.node === reader;
+  /**
+   * The states of `c` that are filled whole: each stateful node that fills straight from MySQL
+   * (stateless nodes up to one table) and whose nodes below take a key it does not hold as empty —
+   * its reader, a join's sides, a grouped aggregate. None for a range, expression or UNION cache.
+   */
+  nodes(c: Cache): InputNode[] {
+    if (c.built.range !== undefined || c.plan.kind === 'answer' || c.built.nodes.some((n) => n.kind === 'union')) return [];
+    const graph = this.#host.graph;
+    const out: InputNode[] = [];
+    for (const n of c.built.nodes) {
+      if (n.kind !== 'reader' && n.kind !== 'keyed-rows' && n.kind !== 'aggregate') continue;
+      const plan = graph.fillPlan(n);
+      if (plan.kind === 'mysql' && plan.node === n && n.state.wholeQuery?.(1) != null) out.push(plan.node);
+    }
+    return out;
   }
 
-  /** Starts filling `c` whole in the background when it is eligible and `--complete-rows` is not 0. */
+  /** Starts filling `c`'s states whole in the background, when it has some and `--complete-rows` is not 0. */
   start(c: Cache): void {
-    if (this.#closed || this.#limit.rows <= 0 || !this.eligible(c)) return;
+    if (this.#closed || this.#limit.rows <= 0) return;
+    const nodes = this.nodes(c);
+    if (nodes.length === 0) return;
     c.wholeFill = 'filling';
-    const p: Promise<void> = this.#run(c).finally(() => this.#fills.delete(p));
+    const p: Promise<void> = this.#run(c, nodes).finally(() => this.#fills.delete(p));
     this.#fills.add(p);
   }
 
@@ -65,26 +82,37 @@ export class CompleteFills {
     this.#closed = true;
   }
 
-  async #run(c: Cache): Promise<void> {
-    const { upqueries, log } = this.#host;
+  async #run(c: Cache, nodes: ReadonlyArray<InputNode>): Promise<void> {
     const wanted = (): boolean => !this.#closed && this.#host.holds(c) && c.status === 'ready';
+    const outcomes = await Promise.all(nodes.map((n) => {
+      if (n.state.complete === true) return 'complete' as const;
+      let p = this.#filling.get(n);
+      if (p === undefined) {
+        const filling = this.#fill(n, wanted).finally(() => this.#filling.delete(n));
+        this.#filling.set(n, (p = filling));
+      }
+      return p;
+    }));
+    if (outcomes.every((o) => o === 'complete')) {
+      c.wholeFill = 'complete';
+      this.#host.log.info({ cache: c.id, states: nodes.map((n) => n.describe()) }, 'a cache holds its whole table: a key it does not hold is empty');
+    } else {
+      c.wholeFill = outcomes.includes('too-large') ? 'too large' : outcomes.includes('unsupported') ? 'unsupported' : 'failed';
+    }
+  }
+
+  /** Fills one node whole, asking again (backing off) while it cannot be installed yet. */
+  async #fill(n: InputNode, wanted: () => boolean): Promise<Outcome> {
+    const { upqueries, log } = this.#host;
     for (let attempt = 1; attempt <= ATTEMPTS && wanted(); attempt++) {
       try {
-        const outcome = await upqueries.fillWhole(c.built.reader, this.#limit, wanted, STREAM_WAIT_MS);
-        if (outcome === 'complete') {
-          c.wholeFill = 'complete';
-          log.info({ cache: c.id, keys: c.built.reader.size }, 'a cache holds its whole table: a key it does not hold is empty');
-          return;
-        }
-        if (outcome !== 'later') {
-          c.wholeFill = outcome === 'too-large' ? 'too large' : 'unsupported';
-          return;
-        }
+        const outcome = await upqueries.fillWhole(n, this.#limit, wanted, STREAM_WAIT_MS);
+        if (outcome !== 'later') return outcome;
       } catch (e) {
-        log.debug({ err: e, cache: c.id }, 'filling a cache whole failed');
+        log.debug({ err: e, node: n.describe() }, 'filling a state whole failed');
       }
       if (attempt < ATTEMPTS) await new Promise((r) => setTimeout(r, 250 * 2 ** attempt).unref());
     }
-    if (c.wholeFill === 'filling') c.wholeFill = 'failed';
+    return 'failed';
   }
 }

@@ -3,8 +3,10 @@
  * most `--complete-rows` rows is filled whole, so a key the table does not hold is answered empty
  * from memory (no relayed miss, no fill), keys written later are created by the binlog, and every
  * answer is MariaDB's — after writes, under writers racing the whole fill, for text and prepared
- * reads, under a case-insensitive key, with conditions of the cache's own. Too large a table, or an
- * eviction, leaves the cache partial and still exact.
+ * reads, under a case-insensitive key, with conditions of the cache's own. A join's sides and a
+ * grouped aggregate are filled whole too: a first read is computed from them without MariaDB. Too
+ * large a table, or an eviction, leaves the cache partial and still exact; a UNION is never filled
+ * whole.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -22,6 +24,12 @@ const fx = e2eFixture('e2e_complete', {
     CREATE TABLE big (id INT PRIMARY KEY, g INT);
     INSERT INTO big SELECT seq, seq % 7 FROM seq_1_to_1500;
     CREATE TABLE busy (id INT AUTO_INCREMENT PRIMARY KEY, g INT, KEY (g));
+    CREATE TABLE article (id BIGINT PRIMARY KEY, title VARCHAR(255));
+    CREATE TABLE vote (article_id BIGINT, user_id BIGINT, PRIMARY KEY (article_id, user_id));
+    INSERT INTO article VALUES (1, 'one'), (2, 'two'), (3, 'three');
+    INSERT INTO vote VALUES (1, 1), (1, 2), (2, 1);
+    CREATE TABLE sale (id INT PRIMARY KEY, shop INT, kind VARCHAR(10), amount INT, KEY (shop));
+    INSERT INTO sale VALUES (1, 1, 'a', 5), (2, 1, 'b', 7), (3, 1, 'a', 1), (4, 2, 'a', 2);
   `,
 });
 
@@ -133,4 +141,45 @@ test('writers racing the whole fill: every key answers what MariaDB holds once t
     assert.equal(r.got, r.want, `g = ${g}`);
     assert.equal(r.served, true, `g = ${g} served`);
   }
+});
+
+test('a join\'s sides filled whole: a first read of any article is computed in memory, and follows writes', async () => {
+  const sql = 'SELECT a.id, a.title, vc.votes FROM article a LEFT JOIN (SELECT article_id, COUNT(user_id) AS votes FROM vote GROUP BY article_id) vc ON a.id = vc.article_id WHERE a.id = ?';
+  const id = await fx.register(sql);
+  const i = await whole(id);
+  assert.equal(i.wholeFill, 'complete');
+  const upqueries = i.stats.upqueries;
+  const check = async (when: string): Promise<void> => {
+    for (const a of [1, 2, 3, 4, 5]) {
+      const q = sql.replace('?', String(a));
+      const [got] = await fx.viaRotor.query(q);
+      const [want] = await fx.direct.query(q);
+      assert.deepEqual(got, want, `article ${a} ${when}`);
+    }
+  };
+  await check('at first');
+  assert.equal((await info(id)).stats.upqueries, upqueries, 'no first read asked MariaDB');
+  await fx.db.admin.query("INSERT INTO vote VALUES (3, 1), (3, 2), (4, 9); INSERT INTO article VALUES (4, 'four'), (5, 'five'); DELETE FROM vote WHERE article_id = 2");
+  await fx.rotor.caughtUp();
+  await check('after writes');
+  assert.equal((await info(id)).stats.upqueries, upqueries);
+});
+
+test('a grouped aggregate filled whole answers every key from memory', async () => {
+  const sql = 'SELECT kind, COUNT(*), SUM(amount) FROM sale WHERE shop = ? GROUP BY kind ORDER BY kind';
+  const id = await fx.register(sql);
+  const i = await whole(id);
+  assert.equal(i.wholeFill, 'complete');
+  await fx.direct.query("INSERT INTO sale VALUES (5, 3, 'c', 4), (6, 2, 'b', 1)");
+  await fx.rotor.caughtUp();
+  for (const shop of [1, 2, 3, 4]) {
+    const r = await read(id, sql.replace('?', String(shop)));
+    assert.equal(r.got, r.want, `shop ${shop}`);
+  }
+  assert.equal((await info(id)).stats.upqueries, i.stats.upqueries, 'no read asked MariaDB');
+});
+
+test('a UNION is not filled whole', async () => {
+  const id = await fx.register('SELECT id FROM sale WHERE shop = ? UNION SELECT id FROM sale WHERE amount = ?');
+  assert.equal((await info(id)).wholeFill, 'off');
 });

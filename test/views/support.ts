@@ -108,7 +108,9 @@ export class EngineFixture {
     if (setup.trim()) await db.admin.query(setup);
     // No periodic re-check of grants mid-test: tests that route synchronously expect answers.
     // A first read answered from its fill unless a test asks for `relay` (test/views/miss-policy.test.ts).
-    const engine = new Engine({ upstreamUrl: db.url, defaultDatabase: db.name, dataDir: opts.dataDir ?? null, privilegeRefreshMs: 3_600_000, missPolicy: 'fill', ...opts.engine, logger: pino({ level: process.env.ROTOR_TEST_LOG ?? 'silent' }, pino.destination({ dest: 2, sync: true })) });
+    // Key-by-key fills unless a test asks for whole ones, or ROTOR_TEST_COMPLETE_ROWS runs a suite with them ([note: complete-state]).
+    const completeRows = Number(process.env.ROTOR_TEST_COMPLETE_ROWS ?? 0);
+    const engine = new Engine({ upstreamUrl: db.url, defaultDatabase: db.name, dataDir: opts.dataDir ?? null, privilegeRefreshMs: 3_600_000, missPolicy: 'fill', completeRows, ...opts.engine, logger: pino({ level: process.env.ROTOR_TEST_LOG ?? 'silent' }, pino.destination({ dest: 2, sync: true })) });
     await engine.start();
     const stream = new BinlogStream({ url: db.url, serverId: uniqueServerId(), sink: engine, heartbeatMs: 250 });
     if (opts.stream !== false) await stream.start();
