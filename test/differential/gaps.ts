@@ -44,6 +44,12 @@ export const GAPS = {
    * the bounds as the connection's strings), through a scan it finds 'Bob' too, as Rotor does.
    */
   'between-ci-bounds': "BETWEEN bounds equal under the connection's _ci collation only",
+  // (e) Known wrong answers not fixed yet.
+  /**
+   * MIN/MAX of a BIT column inside a derived table that is joined (`JOIN (SELECT k, MAX(b) … GROUP
+   * BY k) d`): Rotor answers the text `0` where MariaDB sends the BIT's byte 0x00.
+   */
+  'bit-derived-extremum': 'MIN/MAX of BIT columns in a joined derived table',
 } as const;
 
 export type Gap = keyof typeof GAPS;
@@ -51,7 +57,7 @@ export type Gap = keyof typeof GAPS;
 export const ALL_GAPS = Object.keys(GAPS) as Gap[];
 
 /** What Rotor still answers otherwise than MariaDB (README, "Limits"). */
-export const DEFAULT_AVOIDED: ReadonlyArray<Gap> = ['ci-union-in-list', 'between-ci-bounds'];
+export const DEFAULT_AVOIDED: ReadonlyArray<Gap> = ['ci-union-in-list', 'between-ci-bounds', 'bit-derived-extremum'];
 
 /** The gaps the generator avoids, from `ROTOR_DIFF_GAPS` (default: {@link DEFAULT_AVOIDED}). */
 export function avoidedGaps(spec: string | undefined): Set<Gap> {

@@ -99,6 +99,8 @@ export function textOf(v: Exclude<Value, null>, type: number, decimals?: number)
   if (typeof v === 'number') {
     if (type === Type.FLOAT) return formatFloating(v, true, decimals);
     if (type === Type.DOUBLE) return formatFloating(v, false, decimals);
+    // MariaDB prints a YEAR in four digits: the year 0 is `0000`.
+    if (type === Type.YEAR) return String(v).padStart(4, '0');
     return String(v);
   }
   if (typeof v === 'bigint') return v.toString();
