@@ -150,8 +150,8 @@ export class QueryGen {
     return this.build('constant', outs, `\`${this.t.name}\``, [this.predicate(this.t)], params);
   }
 
-  /** Aggregate outputs over `t`'s columns (aliased when `alias`; `derived`: of a derived table joined). */
-  private aggregates(t: Table, alias?: string, derived = false): { outs: Out[]; cols: Array<Col | null> } {
+  /** Aggregate outputs over `t`'s columns (aliased when `alias`). */
+  private aggregates(t: Table, alias?: string): { outs: Out[]; cols: Array<Col | null> } {
     const outs: Out[] = [];
     const cols: Array<Col | null> = [];
     const n = int(this.rnd, 1, 4);
@@ -160,7 +160,7 @@ export class QueryGen {
       const fns = ['COUNT(*)', 'COUNT'];
       if (!(isCi(c) && isText(c) && this.avoid.has('ci-count-distinct'))) fns.push('COUNT(DISTINCT');
       if (isNumeric(c) && !((c.kind === 'float' || c.kind === 'double') && this.avoid.has('float-sum-avg'))) fns.push('SUM', 'AVG', 'SUM', 'AVG');
-      if (this.canOrder(c, 'compare') && !(derived && c.kind === 'bit' && this.avoid.has('bit-derived-extremum'))) fns.push('MIN', 'MAX', 'MIN', 'MAX');
+      if (this.canOrder(c, 'compare') && !(c.kind === 'bit' && this.avoid.has('bit-extremum'))) fns.push('MIN', 'MAX', 'MIN', 'MAX');
       const fn = pick(this.rnd, fns);
       if (fn === 'COUNT(*)') { outs.push({ expr: 'COUNT(*)', fold: false }); cols.push(null); continue; }
       const expr = fn === 'COUNT(DISTINCT' ? `COUNT(DISTINCT ${q(c, alias)})` : `${fn}(${q(c, alias)})`;
@@ -276,7 +276,7 @@ export class QueryGen {
   derived(): Query {
     const params: Param[] = [];
     const conds = this.where(params, this.t, 't', true);
-    const aggs = this.aggregates(this.u, undefined, true);
+    const aggs = this.aggregates(this.u);
     const inner = aggs.outs.map((o, i) => `${o.expr} AS a${i}`).join(', ');
     const outs = [...this.someCols(this.t, int(this.rnd, 1, 2), 't'), ...aggs.outs.map((o, i) => ({ expr: `d.a${i}`, fold: o.fold }))];
     const from = `\`${this.t.name}\` AS t ${pick(this.rnd, ['JOIN', 'LEFT JOIN'])} (SELECT k, ${inner} FROM \`${this.u.name}\` GROUP BY k) AS d ON d.k = t.k`;
