@@ -44,6 +44,18 @@ function covered(v: string | undefined, c: ColumnInfo): string | undefined {
   return collationOf(c)?.covers(v) === false ? undefined : v;
 }
 
+/**
+ * Bytes (a BLOB parameter: a binary string) compared with a text column: MariaDB reads them as
+ * text of the column's character set (0xC39F is 'ß' to a utf8mb4 column, 'Ã' and a control
+ * character to a latin1 one). Keyed only where that text is the bytes' UTF-8 (ASCII, or a utf8mb4
+ * column and valid UTF-8); else undefined.
+ */
+function bytesAsText(v: Buffer, c: ColumnInfo): string | undefined {
+  const s = v.toString('utf8');
+  if (!Buffer.from(s, 'utf8').equals(v)) return undefined;
+  return isAscii(s) || (c.collation ?? '').startsWith('utf8mb4') ? s : undefined;
+}
+
 function isAscii(s: string): boolean {
   for (let i = 0; i < s.length; i++) if (s.charCodeAt(i) > 0x7f) return false;
   return true;
@@ -93,7 +105,7 @@ export function coerceParam(v: Value, c: ColumnInfo, type?: ValueType): Value | 
       return Number.isFinite(n) ? n : undefined;
     }
     case 'text':
-      return covered(typeof v === 'string' ? v : Buffer.isBuffer(v) ? v.toString('utf8') : undefined, c);
+      return covered(typeof v === 'string' ? v : Buffer.isBuffer(v) ? bytesAsText(v, c) : undefined, c);
     case 'binary':
       // Text under a `_bin` collation (ENUM and SET included: their values are strings) is keyed
       // by its string; only byte columns by Buffers.
