@@ -151,7 +151,7 @@ function column(rnd: Rnd, name: string, kind: Kind, avoid: ReadonlySet<Gap>): Co
     }
     case 'year':
       // 69 is stored as 2069, '0' as 2000, 0 as 0000.
-      pool = ['2024', '1999', '2000', '0', '2155', '1901', '69', "'0'"];
+      pool = ['2024', '1999', '2000', '2155', '1901', '69', "'0'", ...(avoid.has('year-zero') ? [] : ['0'])];
       break;
     case 'bit': {
       const width = pick(rnd, [1, 8, 16]);
