@@ -82,6 +82,8 @@ export function coerceParam(v: Value, c: ColumnInfo, type?: ValueType): Value | 
   }
   switch (cls) {
     case 'integer': {
+      // As doubles: beyond 2^53 one double equals several integers (-9223372036854775808 and its neighbours all equal -2^63).
+      if (type === 'double' && typeof v === 'number' && !Number.isSafeInteger(v)) return undefined;
       const n = integerOf(v);
       return n === undefined || c.dataType !== 'year' ? n : yearOf(n, typeof v === 'string');
     }

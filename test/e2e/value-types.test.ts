@@ -143,3 +143,15 @@ test('an INT column compared with a string answers as MariaDB does, which skips 
     assert.equal(r.served, true, `${JSON.stringify(v)} is a key`);
   }
 });
+
+test('an integer column compared with a DOUBLE parameter beyond 2^53 answers as MariaDB does', async () => {
+  // Compared as doubles: -2^63 as a double equals -9223372036854775808 and its neighbours.
+  await fx.db.admin.query('CREATE TABLE big (id INT PRIMARY KEY, b BIGINT, KEY (b)); INSERT INTO big VALUES (1, -9223372036854775808), (2, 9223372036854775807), (3, 9007199254740993), (4, 5)');
+  await fx.register('SELECT id FROM big WHERE b = ?');
+  for (const v of [-9223372036854775808, 9223372036854775807, 9007199254740992]) {
+    const r = await fx.answeredIds('SELECT id FROM big WHERE b = ?', [v], true);
+    assert.equal(r.got, r.want, `b = ${v} (a DOUBLE)`);
+    assert.equal(r.served, false);
+  }
+  assert.deepEqual(await fx.answeredIds('SELECT id FROM big WHERE b = ?', [5], true), { got: '4', want: '4', served: true }, 'a DOUBLE within 2^53 is a key');
+});
