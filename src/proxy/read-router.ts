@@ -156,10 +156,22 @@ export type ReadCredentials =
   | { readonly kind: 'basic'; readonly user: string; readonly password: string }
   | { readonly kind: 'bearer'; readonly token: string };
 
+/**
+ * A JSON number written with a fraction or an exponent (`1.5`, `1e3`), as its text: bound as the
+ * SQL literal of the same text is (a DECIMAL, or a DOUBLE with an exponent), not as a string.
+ * [note: http-keys]
+ */
+export interface NumberText {
+  readonly number: string;
+}
+
+/** One value of a body's key: a string, an integer (number or bigint), null, or a {@link NumberText}. */
+export type KeyValue = Value | NumberText;
+
 /** The keys of one read: a query string's parameters (by name or position), or a body's key tuples. */
 export type KeyRequest =
   | { readonly kind: 'query'; readonly pairs: ReadonlyArray<readonly [string, string]> }
-  | { readonly kind: 'keys'; readonly keys: ReadonlyArray<ReadonlyArray<Value>> };
+  | { readonly kind: 'keys'; readonly keys: ReadonlyArray<ReadonlyArray<KeyValue>> };
 
 /** A read refused or failed: the catalog's (or MariaDB's own) code, with the HTTP status. */
 export interface KeyReadError {

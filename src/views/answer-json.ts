@@ -150,7 +150,9 @@ export class AnswerJson {
   #value(i: number, bytes: string): string {
     switch (this.#kinds[i]) {
       case 'number':
-        return JSON_NUMBER.test(bytes) ? bytes : JSON.stringify(bytes);
+        if (JSON_NUMBER.test(bytes)) return bytes;
+        // Leading zeros (a YEAR's `0000`, a ZEROFILL column's `0042`): the number, as mysql2 reads it.
+        return /^\d+$/.test(bytes) ? String(Number(bytes)) : JSON.stringify(bytes);
       case 'string':
         return JSON.stringify(bytes);
       case 'base64':

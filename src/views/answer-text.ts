@@ -9,7 +9,7 @@
 import type { Row } from '../dataflow/delta.js';
 import { enterRow, identical, packetCount, readCell, type PacketCursor, type RowText } from '../operators/packed-rows.js';
 import type { ColumnDefinition } from '../proxy/protocol/column-definition.js';
-import { BINARY_CHARSET } from '../proxy/protocol/constants.js';
+import { BINARY_CHARSET, zerofillWidth } from '../proxy/protocol/constants.js';
 import { PacketWriter } from '../proxy/protocol/packet-writer.js';
 import { writeBinaryRow } from '../proxy/protocol/result-set.js';
 import { encodingOf, writeTextValue } from '../proxy/protocol/value-codec.js';
@@ -28,6 +28,8 @@ function kindOf(v: Exclude<Value, null>): Kind {
 class AnswerText implements RowText {
   readonly #types: ReadonlyArray<number>;
   readonly #decimals: ReadonlyArray<number>;
+  /** Per column: the width its numbers are zero-padded to (zerofillWidth), or 0. */
+  readonly #zerofill: ReadonlyArray<number>;
   /** Per column: the collation its values are encoded in (binary, or UTF-8). */
   readonly #charsets: ReadonlyArray<number>;
   readonly #latin1: ReadonlyArray<boolean>;
@@ -36,6 +38,7 @@ class AnswerText implements RowText {
   constructor(columns: ReadonlyArray<ColumnDefinition>) {
     this.#types = columns.map((c) => c.type);
     this.#decimals = columns.map((c) => c.decimals);
+    this.#zerofill = columns.map(zerofillWidth);
     this.#charsets = columns.map((c) => (c.characterSet === BINARY_CHARSET ? BINARY_CHARSET : UTF8));
     this.#latin1 = this.#charsets.map((c) => encodingOf(c) === 'latin1');
     this.#kinds = columns.map(() => null);
@@ -54,7 +57,7 @@ class AnswerText implements RowText {
           if (this.#kinds[i] === null) this.#kinds[i] = k;
           else if (this.#kinds[i] !== k) return null;
         }
-        writeTextValue(w, v, this.#types[i], this.#charsets[i], this.#decimals[i]);
+        writeTextValue(w, v, this.#types[i], this.#charsets[i], this.#decimals[i], this.#zerofill[i]);
       }
       w.end();
     }

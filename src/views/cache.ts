@@ -315,8 +315,16 @@ export const MAX_READ_KEYS = 10_000;
 
 /** Where one literal's value comes from: the statement itself, or the next `?` placeholder. */
 function valueSource(l: Literal, next: { p: number }): ValueSource | null {
-  if (l.kind === 'value') return l.number === true ? { v: l.value, t: /[eE]/.test(String(l.value)) ? 'double' : 'decimal' } : { v: l.value };
+  if (l.kind === 'value') return l.number === true ? numberLiteral(String(l.value)) : { v: l.value };
   return l.kind === 'param' ? { p: next.p++ } : null;
+}
+
+/**
+ * A number written with a point or an exponent, as a literal of that text is typed ([note:
+ * value-types]): a DOUBLE with an exponent (`1e3`), else a DECIMAL (`1.50`).
+ */
+export function numberLiteral(text: string): ValueSource {
+  return { v: text, t: /[eE]/.test(text) ? 'double' : 'decimal' };
 }
 
 /** The SQL type of a parameter bound as wire type `wire` (enum_field_types, flags in the high byte) where its decoded value does not tell it. */

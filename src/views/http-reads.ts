@@ -12,12 +12,12 @@ import type { ReaderAnswer } from '../dataflow/operator.js';
 import type { Row } from '../dataflow/delta.js';
 import { keyString } from '../dataflow/state.js';
 import { RotorError, type ErrorCode } from '../errors.js';
-import { coerceParam } from '../planner/coerce.js';
-import type { KeyJson, KeyReadAnswer, KeyReadError, KeyReadRouter, KeyRequest, ReadCredentials } from '../proxy/read-router.js';
+import { coerceParam, type ValueType } from '../planner/coerce.js';
+import type { KeyJson, KeyReadAnswer, KeyReadError, KeyReadRouter, KeyRequest, KeyValue, NumberText, ReadCredentials } from '../proxy/read-router.js';
 import type { Value } from '../values.js';
 import { AnswerJson, type JsonAnswer } from './answer-json.js';
 import { fillThenRead, notServing, presentAnswer, presentAs } from './cache-reads.js';
-import type { Cache, ValueSource } from './cache.js';
+import { numberLiteral, type Cache, type ValueSource } from './cache.js';
 import type { Principal, Principals } from './http-principals.js';
 import { mayRead, type PrivilegeChecks } from './privileges.js';
 import type { ReadAccess } from './read-access.js';
@@ -48,6 +48,12 @@ function failure(code: ErrorCode, args: ReadonlyArray<string | number> = []): Ke
 /** MariaDB's own error, with the HTTP status of what it refused. */
 function upstreamError(e: { errno: number; sqlState: string; message: string }, http: number): KeyReadError {
   return { kind: 'error', http, code: 'UPSTREAM', errno: e.errno, sqlState: e.sqlState, message: e.message };
+}
+
+const NO_PARAMS: ReadonlyArray<Value> = [];
+
+function isNumberText(v: KeyValue): v is NumberText {
+  return typeof v === 'object' && v !== null && !Buffer.isBuffer(v);
 }
 
 function isError(x: unknown): x is KeyReadError {
@@ -188,7 +194,7 @@ export class HttpReads implements KeyReadRouter {
   }
 
   /** A body's key tuples: each the cache's parameters in order ([note: http-keys]). */
-  #bodyKeys(cache: Cache, tuples: ReadonlyArray<ReadonlyArray<Value>>): Row[] | KeyReadError {
+  #bodyKeys(cache: Cache, tuples: ReadonlyArray<ReadonlyArray<KeyValue>>): Row[] | KeyReadError {
     const name = cache.def.name;
     if (tuples.length === 0) return failure('ERR_HTTP_BAD_KEY', [name, 'no keys given']);
     if (tuples.length > MAX_HTTP_KEYS) return failure('ERR_HTTP_BAD_KEY', [name, `${tuples.length} keys, more than ${MAX_HTTP_KEYS} in one request`]);
@@ -203,17 +209,23 @@ export class HttpReads implements KeyReadRouter {
     return out;
   }
 
-  /** One key from its values, coerced as the router coerces a statement's literals (Cache.keys). */
-  #key(cache: Cache, values: ReadonlyArray<Value>): Row | KeyReadError {
-    const bound: ValueSource[][] = values.map((_, i) => [{ p: i }]);
-    const keys = cache.keys(bound, values);
+  /**
+   * One key from its values, each bound as the same literal written in the cache's statement would
+   * be ([note: http-keys]; a JSON number with a point or an exponent typed as such a literal is,
+   * [note: value-types]), and coerced as the router coerces a statement's literals (Cache.keys).
+   */
+  #key(cache: Cache, values: ReadonlyArray<KeyValue>): Row | KeyReadError {
+    const bound: ValueSource[][] = values.map((v) => [isNumberText(v) ? numberLiteral(v.number) : { v }]);
+    const keys = cache.keys(bound, NO_PARAMS);
     if (keys !== null && keys.length === 1) return keys[0];
     const cols = cache.plan.schema.columns;
     const names = this.#names(cache);
     for (let i = 0; i < values.length; i++) {
-      if (values[i] === null) return failure('ERR_HTTP_BAD_KEY', [cache.def.name, `${names[i]} is null, which no row equals`]);
-      if (coerceParam(values[i], cols[cache.plan.params[i].column]) === undefined) {
-        return failure('ERR_HTTP_BAD_KEY', [cache.def.name, `${JSON.stringify(String(values[i])).slice(0, 80)} does not compare with ${names[i]} as a plain key (MariaDB would convert it)`]);
+      const src = bound[i][0] as { readonly v: Value; readonly t?: ValueType };
+      if (src.v === null) return failure('ERR_HTTP_BAD_KEY', [cache.def.name, `${names[i]} is null, which no row equals`]);
+      if (coerceParam(src.v, cols[cache.plan.params[i].column], src.t) === undefined) {
+        const shown = src.t === undefined ? JSON.stringify(String(src.v)) : String(src.v);
+        return failure('ERR_HTTP_BAD_KEY', [cache.def.name, `${shown.slice(0, 80)} does not compare with ${names[i]} as a plain key (MariaDB would convert it)`]);
       }
     }
     return failure('ERR_HTTP_BAD_KEY', [cache.def.name, 'the values do not make a key']);

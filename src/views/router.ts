@@ -9,6 +9,7 @@
  */
 import type { Answer, PreparedMatch, ReadRouter, RelayWatch, Routed, SessionView, Upstream } from '../proxy/read-router.js';
 import type { ColumnDefinition } from '../proxy/protocol/column-definition.js';
+import { readAsSent } from '../proxy/protocol/statement-execute.js';
 import { fingerprint, scopedKey, type Literal } from '../planner/fingerprint.js';
 import { SqlMode } from '../planner/tokenizer.js';
 import { keyString } from '../dataflow/state.js';
@@ -65,6 +66,7 @@ interface Prepared extends PreparedMatch {
 }
 
 const UPSTREAM: Routed = Object.freeze({ kind: 'upstream', reason: null });
+const UNREAD_TYPES = 'a parameter is bound as a type (BIT, YEAR, INT24, …) the upstream does not read as sent';
 
 /** A statement read (`statement`: its fingerprint key) that no cache serves, and why (null: none has its shape). */
 interface Unrouted {
@@ -184,6 +186,9 @@ export class CacheRouter implements ReadRouter {
       // A prepared statement's tables were resolved at prepare, in the database it was prepared in
       // (matchPrepared's routing key), as MariaDB resolves them: a later USE does not move them.
       if (!sessionOk(this.backend, m.cache, session)) return this.#up(whyNot(this.backend, m.cache, session));
+      // [note: value-types] A parameter bound as a type MariaDB does not read as it was sent (BIT,
+      // YEAR and INT24 it reads as NULL, shifting the parameters after it; TIME2 it refuses).
+      if (types !== undefined && !readAsSent(types)) return this.#up(UNREAD_TYPES);
       const keys = m.cache.keys(m.bound, params, types);
       if (keys === null) return this.#up(noKeys(m.bound));
       const limit = m.cache.readLimit(m.bound, params);

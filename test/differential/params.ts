@@ -1,7 +1,11 @@
 /**
  * Parameter values for a cache's `?`s: values the column holds, spellings that differ only by
  * case (and, when their gaps are not avoided, by accents or trailing spaces), absent values,
- * numbers written as strings, and now and then NULL (which goes upstream).
+ * numbers written as strings, and now and then NULL (which goes upstream); and values whose SQL
+ * type is not their column's ([note: value-types]): a JS number that is not an integer (mysql2
+ * binds any number as a DOUBLE, and writes it in a text statement as a decimal literal, `1.5`), a
+ * JS Date (a DATETIME parameter; a quoted string in a text statement), a Buffer (a BLOB parameter,
+ * `X'…'` in text), a YEAR written as two digits, a SET's members in another order or as its bits.
  */
 import type { Gap } from './gaps.js';
 import type { Param } from './query-gen.js';
@@ -18,11 +22,20 @@ function textVariant(rnd: Rnd, c: Col, v: string, avoid: ReadonlySet<Gap>): stri
   return pick(rnd, forms);
 }
 
+/** A value typed otherwise than the column: a DOUBLE (or decimal literal), a DATETIME, bytes. */
+function otherType(rnd: Rnd, raw: string): unknown {
+  const n = Number(raw);
+  const forms: unknown[] = [1.5, 0.1, 2.25, -1.5, 1e21, new Date(Date.UTC(2024, 0, 1)), new Date(Date.UTC(2024, 0, 1, 12, 34, 56)), Buffer.from(raw)];
+  if (raw !== '' && Number.isFinite(n)) forms.push(n + 0.5, n);
+  return pick(rnd, forms);
+}
+
 function valueFor(rnd: Rnd, p: Param, avoid: ReadonlySet<Gap>): unknown {
   const c = p.col;
   if (rnd() < 0.03) return null;
   if (c.name === 'id') return Math.floor(rnd() * (p.table.nextId + 1));
   const raw = c.pool.length ? unquote(pick(rnd, c.pool)) : '1';
+  if (rnd() < 0.12) return otherType(rnd, raw);
   switch (c.kind) {
     case 'int':
     case 'bigint': {
@@ -39,6 +52,12 @@ function valueFor(rnd: Rnd, p: Param, avoid: ReadonlySet<Gap>): unknown {
       return textVariant(rnd, c, raw, avoid);
     case 'enum':
       return rnd() < 0.3 ? raw.toUpperCase() : raw;
+    case 'set':
+      return pick(rnd, [raw, raw, raw.toUpperCase(), raw.split(',').reverse().join(','), `${raw},a`, 3, 1]);
+    case 'year':
+      return pick(rnd, [raw, raw, Number(raw), raw.slice(-2), Number(raw.slice(-2)), '0000', 99]);
+    case 'bit':
+      return pick(rnd, [5, '5', 0, 1, '0', 48, '1', 'a', Buffer.from([5]), Buffer.from([0, 5])]);
     default:
       return raw;
   }

@@ -48,9 +48,14 @@ export class QueryGen {
     return true;
   }
 
-  /** A column a parameter may be on: the planner refuses FLOAT/DOUBLE; DATETIME/TIME parameters always go upstream. */
+  /** A column a parameter may be on: the planner refuses FLOAT/DOUBLE; DATETIME/TIME (and BIT) parameters always go upstream. */
   keyable(c: Col): boolean {
     return c.kind !== 'float' && c.kind !== 'double' && c.kind !== 'datetime' && c.kind !== 'time';
+  }
+
+  /** A column whose value may pass through MariaDB's temporary table (MIN/MAX, GROUP BY, DISTINCT, UNION) without tripping an avoided gap. */
+  tempOk(c: Col): boolean {
+    return c.kind !== 'bit' || !this.avoid.has('bit-temporary');
   }
 
   /** One random query; the shape is chosen by weight. */
@@ -160,7 +165,7 @@ export class QueryGen {
       const fns = ['COUNT(*)', 'COUNT'];
       if (!(isCi(c) && isText(c) && this.avoid.has('ci-count-distinct'))) fns.push('COUNT(DISTINCT');
       if (isNumeric(c) && !((c.kind === 'float' || c.kind === 'double') && this.avoid.has('float-sum-avg'))) fns.push('SUM', 'AVG', 'SUM', 'AVG');
-      if (this.canOrder(c, 'compare')) fns.push('MIN', 'MAX', 'MIN', 'MAX');
+      if (this.canOrder(c, 'compare') && this.tempOk(c)) fns.push('MIN', 'MAX', 'MIN', 'MAX');
       const fn = pick(this.rnd, fns);
       if (fn === 'COUNT(*)') { outs.push({ expr: 'COUNT(*)', fold: false }); cols.push(null); continue; }
       const expr = fn === 'COUNT(DISTINCT' ? `COUNT(DISTINCT ${q(c, alias)})` : `${fn}(${q(c, alias)})`;
@@ -186,7 +191,7 @@ export class QueryGen {
   aggregate(): Query {
     const params: Param[] = [];
     const grouped = this.rnd() < 0.65;
-    const g = pick(this.rnd, this.cols(this.t, (c) => c.name !== 'id' && c.kind !== 'float' && c.kind !== 'double'));
+    const g = pick(this.rnd, this.cols(this.t, (c) => c.name !== 'id' && c.kind !== 'float' && c.kind !== 'double' && this.tempOk(c)));
     const multi = grouped && this.rnd() < 0.2;
     const conds: string[] = [];
     if (multi) {
@@ -217,7 +222,7 @@ export class QueryGen {
 
   aggregateTopK(): Query {
     const params: Param[] = [];
-    const g = pick(this.rnd, this.cols(this.t, (c) => c.name !== 'id' && this.canOrder(c) && c.kind !== 'float' && c.kind !== 'double'));
+    const g = pick(this.rnd, this.cols(this.t, (c) => c.name !== 'id' && this.canOrder(c) && c.kind !== 'float' && c.kind !== 'double' && this.tempOk(c)));
     const conds = this.rnd() < 0.3 ? [this.predicate(this.t)] : [];
     const outs = [{ expr: q(g), fold: hasSpellings(g) }, { expr: 'COUNT(*)', fold: false }];
     const tail = ` GROUP BY ${q(g)} ORDER BY COUNT(*)${this.rnd() < 0.6 ? ' DESC' : ''}${this.rnd() < 0.7 ? `, ${q(g)}` : ''} LIMIT ${int(this.rnd, 1, 3)}`;
@@ -228,7 +233,7 @@ export class QueryGen {
   distinct(): Query {
     const params: Param[] = [];
     const conds = this.where(params, this.t, undefined, this.rnd() < 0.8);
-    const cols = [...this.t.cols.slice(1)].sort(() => this.rnd() - 0.5).slice(0, int(this.rnd, 1, 2));
+    const cols = this.t.cols.slice(1).filter((c) => this.tempOk(c)).sort(() => this.rnd() - 0.5).slice(0, int(this.rnd, 1, 2));
     const outs = cols.map((c) => ({ expr: q(c), fold: hasSpellings(c) }));
     const base = this.build('distinct', outs, `\`${this.t.name}\``, conds, params);
     const sql = base.sql.replace(/^SELECT /, 'SELECT DISTINCT ');
@@ -285,7 +290,7 @@ export class QueryGen {
 
   union(): Query {
     const all = this.rnd() < 0.4;
-    const cols = [...this.t.cols].sort(() => this.rnd() - 0.5).slice(0, int(this.rnd, 1, 2));
+    const cols = this.t.cols.filter((c) => this.tempOk(c)).sort(() => this.rnd() - 0.5).slice(0, int(this.rnd, 1, 2));
     const inList = !all && !(cols.some(hasSpellings) && this.avoid.has('ci-union-in-list'));
     const branch = (params: Param[]) => {
       const conds = this.where(params, this.t, undefined, this.rnd() < 0.85, inList && this.rnd() < 0.15);

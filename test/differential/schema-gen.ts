@@ -5,7 +5,7 @@
  */
 import type { Gap } from './gaps.js';
 
-export type Kind = 'int' | 'bigint' | 'decimal' | 'varchar' | 'char' | 'date' | 'datetime' | 'time' | 'enum' | 'float' | 'double';
+export type Kind = 'int' | 'bigint' | 'decimal' | 'varchar' | 'char' | 'date' | 'datetime' | 'time' | 'enum' | 'set' | 'float' | 'double' | 'year' | 'bit';
 
 export interface Col {
   readonly name: string;
@@ -41,13 +41,13 @@ export function unquote(lit: string): string {
 }
 
 export const isText = (c: Col): boolean => c.kind === 'varchar' || c.kind === 'char';
-export const isCi = (c: Col): boolean => (isText(c) || c.kind === 'enum') && c.collation !== null && /_ci$/.test(c.collation);
+export const isCi = (c: Col): boolean => (isText(c) || c.kind === 'enum' || c.kind === 'set') && c.collation !== null && /_ci$/.test(c.collation);
 /** Values MariaDB may show in any of several spellings equal under the collation (case, accents, or trailing spaces under PAD SPACE). */
-export const hasSpellings = (c: Col): boolean => (isText(c) || c.kind === 'enum') && c.collation !== null && !/nopad/.test(c.collation);
+export const hasSpellings = (c: Col): boolean => (isText(c) || c.kind === 'enum' || c.kind === 'set') && c.collation !== null && (isCi(c) || !/nopad/.test(c.collation));
 export const isNumeric = (c: Col): boolean => ['int', 'bigint', 'decimal', 'float', 'double'].includes(c.kind);
 export const isTemporal = (c: Col): boolean => c.kind === 'date' || c.kind === 'datetime' || c.kind === 'time';
 
-const COLLATIONS = ['utf8mb4_general_ci', 'utf8mb4_bin', 'utf8mb4_unicode_ci', 'utf8mb4_unicode_520_ci', 'latin1_swedish_ci', 'latin1_bin'];
+const COLLATIONS = ['utf8mb4_general_ci', 'utf8mb4_bin', 'utf8mb4_unicode_ci', 'utf8mb4_unicode_520_ci', 'latin1_swedish_ci', 'latin1_bin', 'utf8mb4_general_nopad_ci', 'utf8mb4_nopad_bin'];
 const ASCII = ['bob', 'BOB', 'Bob', 'alice', 'ALICE', '', 'a', 'b', 'zed', 'x y', 'B'];
 const ACCENTS = ['é', 'e', 'É', 'E', 'ä', 'a', 'ß', 's', 'ss', 'résumé', 'resume', 'Ä'];
 const TRAILING = ['bob ', 'a ', ' ', 'BOB  '];
@@ -55,6 +55,7 @@ const PUNCT = ['-a', 'a-b', 'a.b', '#'];
 const UNDERSCORE = ['_b', 'a_'];
 const LATIN1 = ['é', 'ä', 'ß', 'Ä', 'e', 'a', 'ss', 'z'];
 const ENUM_MEMBERS = ['medium', 'small', 'large', 'x'];
+const SET_MEMBERS = ['a', 'b', 'c'];
 
 function decimalPool(rnd: Rnd, p: number, s: number, big: boolean): string[] {
   const frac = (d: string) => (s === 0 ? '' : '.' + d.padEnd(s, '0').slice(0, s));
@@ -142,6 +143,22 @@ function column(rnd: Rnd, name: string, kind: Kind, avoid: ReadonlySet<Gap>): Co
       pool = ['00:00:00', '12:30:00', '-01:00:00', '838:59:59', '-838:59:59', '-00:00:01', '100:00:00', '02:00:00', ...(fsp ? ['-00:00:00.5', '00:00:00.25'] : [])].map(quote);
       break;
     }
+    case 'set': {
+      collation = pick(rnd, ['utf8mb4_general_ci', 'utf8mb4_bin']);
+      sqlType = `SET(${SET_MEMBERS.map(quote).join(',')}) CHARACTER SET utf8mb4 COLLATE ${collation}`;
+      pool = ['', 'a', 'b', 'a,b', 'a,c', 'b,c', 'a,b,c', ...(collation.endsWith('_ci') ? ['A,b'] : [])].map(quote);
+      break;
+    }
+    case 'year':
+      // 69 is stored as 2069, '0' as 2000, 0 as 0000.
+      pool = ['2024', '1999', '2000', '2155', '1901', '69', "'0'", ...(avoid.has('year-zero') ? [] : ['0'])];
+      break;
+    case 'bit': {
+      const width = pick(rnd, [1, 8, 16]);
+      sqlType = `BIT(${width})`;
+      pool = width === 1 ? ["b'0'", "b'1'", '0', '1'] : ["b'101'", "b'0'", "b'11111111'", '5', '48', '97'];
+      break;
+    }
     case 'float':
       pool = ['0.1', '0.5', '1', '-1.5', '2.25', '1234.5', '0.3', '0'];
       break;
@@ -152,7 +169,7 @@ function column(rnd: Rnd, name: string, kind: Kind, avoid: ReadonlySet<Gap>): Co
   return { name, kind, sqlType, nullable, collation, pool, big };
 }
 
-const KINDS: Kind[] = ['int', 'bigint', 'decimal', 'varchar', 'char', 'date', 'datetime', 'time', 'enum', 'float', 'double', 'varchar', 'decimal'];
+const KINDS: Kind[] = ['int', 'bigint', 'decimal', 'varchar', 'char', 'date', 'datetime', 'time', 'enum', 'set', 'float', 'double', 'varchar', 'decimal', 'year', 'bit'];
 
 /** Table `name`: id, k, a text column `s` of the given collation (shared with the other table for text joins), and 2–5 random ones. */
 export function randomTable(rnd: Rnd, name: string, sCollation: string, avoid: ReadonlySet<Gap>): Table {

@@ -344,13 +344,13 @@ describe('bad input', () => {
     assert.match(r.body.error.message, /range/);
   });
 
-  it('answers malformed JSON, a wrong body shape, a big integer as a number and a wrong content type with 400/415', async () => {
+  it('answers malformed JSON, a wrong body shape and a wrong content type with 400/415', async () => {
     const bad = await lookup(items, '{"keys": [[1]');
     assert.equal(bad.status, 400);
     assert.equal(bad.body.error.code, 'ERR_HTTP_BAD_JSON');
     assert.equal((await lookup(items, { key: [[1]] })).status, 400);
     assert.equal((await lookup(items, { keys: [[true]] })).status, 400);
-    assert.equal((await lookup(items, '{"keys": [[12345678901234567890]]}')).status, 400);
+    assert.equal((await lookup(items, '{"keys": [[1]], "keys": [[2]]}')).status, 400);
     const res = await fetch(`${base}/v1/caches/${items}/lookup`, { method: 'POST', headers: { 'content-type': 'text/plain', authorization: auth }, body: '{"keys": [[1]]}' });
     assert.equal(res.status, 415);
     await res.text();

@@ -40,6 +40,14 @@ test('a YEAR column compared with a value it converts to another year answers as
   assert.deepEqual(await fx.answeredIds('SELECT id FROM y WHERE yr = 0', [], false), { got: '5', want: '5', served: true }, 'the number 0 is 0000');
 });
 
+test('a cached YEAR is printed as MariaDB prints it: the year 0 as 0000', async () => {
+  await fx.register('SELECT yr FROM y WHERE id = ?');
+  const text = { sql: 'SELECT yr FROM y WHERE id = 5', rowsAsArray: true, typeCast: (f: { string(): string | null }) => f.string() };
+  const [want] = await fx.direct.query(text);
+  assert.deepEqual(want, [['0000']]);
+  for (let n = 0; n < 2; n++) assert.deepEqual((await fx.viaRotor.query(text))[0], want, `read ${n + 1}`);
+});
+
 test('a BIT column compared with a string answers as MariaDB does', async () => {
   for (const v of ["'5'", "'0'"]) {
     const sql = `SELECT id FROM y WHERE bt = ${v}`;

@@ -4,8 +4,8 @@
  * header, and a lookup's JSON body. Every malformed input is a catalog error, never a throw.
  */
 import { RotorError } from '../../errors.js';
-import type { Value } from '../../values.js';
-import type { KeyRequest, ReadCredentials } from '../read-router.js';
+import { intValue } from '../../values.js';
+import type { KeyRequest, KeyValue, ReadCredentials } from '../read-router.js';
 
 export type Route =
   | { readonly kind: 'get'; readonly cache: string; readonly query: string }
@@ -80,14 +80,47 @@ export function credentials(header: string | undefined): ReadCredentials | Rotor
 
 const NONE: ReadCredentials = Object.freeze({ kind: 'none' });
 
+/** A JSON number token (JSON's grammar), read where the scan of a body stands. */
+const NUMBER = /-?(?:0|[1-9]\d*)(\.\d+)?([eE][-+]?\d+)?/y;
+
+/**
+ * The number tokens of `body` (JSON that parsed), in the order they are written: JSON.parse keeps
+ * only each number's nearest double, and a number's digits are its meaning here.
+ */
+function numberTexts(body: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < body.length; i++) {
+    const c = body.charCodeAt(i);
+    if (c === 0x22 /* " */) {
+      for (i++; i < body.length && body.charCodeAt(i) !== 0x22; i++) if (body.charCodeAt(i) === 0x5c /* \ */) i++;
+    } else if (c === 0x2d /* - */ || (c >= 0x30 && c <= 0x39)) {
+      NUMBER.lastIndex = i;
+      const m = NUMBER.exec(body);
+      if (m === null) break;
+      out.push(m[0]);
+      i += m[0].length - 1;
+    }
+  }
+  return out;
+}
+
+/**
+ * A JSON number as the SQL literal of the same text ([note: http-keys]): digits alone are an
+ * integer, exact at any size (a number while exact as one, else a bigint); with a fraction or an
+ * exponent, its text, marked as a number.
+ */
+function numberValue(text: string): KeyValue {
+  return /[.eE]/.test(text) ? { number: text } : intValue(text);
+}
+
 /**
  * A lookup's body, `{"keys": [[v, …], …]}`: each key the cache's parameters in order, each value a
- * string, a number or null. A number is what the same number written in the statement would be:
- * an integer as an integer (beyond 2^53 it must be sent as a string, which JSON numbers cannot
- * carry exactly), any other as its decimal text (`1.5` as the literal 1.5 is read). The keys as
- * given are kept to echo them in the answer.
+ * string, a number or null. A number is the SQL literal written as it is ([note: http-keys]): `42`
+ * and `12345678901234567890` integers, `1.50` the DECIMAL 1.50, `1e3` the DOUBLE 1e3 (never a
+ * string, nor the double JSON.parse would make of it). Each key is kept as its JSON, numbers in
+ * their own digits, to echo it in the answer.
  */
-export function lookupKeys(body: string): { readonly request: KeyRequest; readonly given: ReadonlyArray<unknown> } | RotorError {
+export function lookupKeys(body: string): { readonly request: KeyRequest; readonly given: ReadonlyArray<string> } | RotorError {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
@@ -96,18 +129,29 @@ export function lookupKeys(body: string): { readonly request: KeyRequest; readon
   }
   const keys = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as { keys?: unknown }).keys : undefined;
   if (!Array.isArray(keys) || Object.keys(parsed as object).length !== 1) return new RotorError('ERR_HTTP_BAD_JSON', ['expected {"keys": [[value, …], …]}']);
-  const out: Value[][] = [];
+  const texts = numberTexts(body);
+  let n = 0;
+  const out: KeyValue[][] = [];
+  const given: string[] = [];
   for (const k of keys) {
     if (!Array.isArray(k)) return new RotorError('ERR_HTTP_BAD_JSON', ['each key is an array of the cache\'s parameter values, in order']);
-    const row: Value[] = [];
+    const row: KeyValue[] = [];
+    const echo: string[] = [];
     for (const v of k) {
-      if (typeof v === 'string' || v === null) row.push(v);
-      else if (typeof v === 'number') {
-        if (Number.isInteger(v) && !Number.isSafeInteger(v)) return new RotorError('ERR_HTTP_BAD_JSON', [`${v} is beyond 2^53: send it as a string`]);
-        row.push(Number.isInteger(v) ? v : String(v));
+      if (typeof v === 'string' || v === null) {
+        row.push(v);
+        echo.push(JSON.stringify(v));
+      } else if (typeof v === 'number') {
+        const text = texts[n++];
+        // Numbers elsewhere in the body (a member named twice) would put the texts out of step.
+        if (text === undefined || Number(text) !== v) return new RotorError('ERR_HTTP_BAD_JSON', ['expected {"keys": [[value, …], …]}, "keys" once']);
+        row.push(numberValue(text));
+        echo.push(text);
       } else return new RotorError('ERR_HTTP_BAD_JSON', [`a key value is a string, a number or null, not ${Array.isArray(v) ? 'an array' : typeof v}`]);
     }
     out.push(row);
+    given.push(`[${echo.join(',')}]`);
   }
-  return { request: { kind: 'keys', keys: out }, given: keys };
+  if (n !== texts.length) return new RotorError('ERR_HTTP_BAD_JSON', ['expected {"keys": [[value, …], …]}, "keys" once']);
+  return { request: { kind: 'keys', keys: out }, given };
 }

@@ -90,7 +90,7 @@ export function createHttpReadServer(opts: HttpReadOptions): HttpReadServer {
     res.end(body);
   };
 
-  const sendRows = (req: IncomingMessage, res: ServerResponse, name: string, a: KeyReadAnswer, given: ReadonlyArray<unknown> | null): void => {
+  const sendRows = (req: IncomingMessage, res: ServerResponse, name: string, a: KeyReadAnswer, given: ReadonlyArray<string> | null): void => {
     if (res.destroyed) return;
     // Read in the same tick as the rows were: no batch is applied in between. [note: hot-path]
     const p = opts.position();
@@ -105,7 +105,7 @@ export function createHttpReadServer(opts: HttpReadOptions): HttpReadServer {
       const parts: Buffer[] = [Buffer.from(`{"cache":${JSON.stringify(name)},"columns":${a.columns},"results":[`)];
       for (let i = 0; i < a.keys.length; i++) {
         h.update(a.keys[i].etag);
-        parts.push(Buffer.from(`${i === 0 ? '' : ','}{"key":${JSON.stringify(given[i])},"rows":`), a.keys[i].json, CLOSE);
+        parts.push(Buffer.from(`${i === 0 ? '' : ','}{"key":${given[i]},"rows":`), a.keys[i].json, CLOSE);
       }
       parts.push(CLOSE_LIST);
       body = Buffer.concat(parts);
@@ -130,7 +130,7 @@ export function createHttpReadServer(opts: HttpReadOptions): HttpReadServer {
   };
 
   /** Asks the router, then answers; counts a refused login of `source`. */
-  const answer = (req: IncomingMessage, res: ServerResponse, name: string, keys: KeyRequest, cred: ReadCredentials, source: string, given: ReadonlyArray<unknown> | null): void => {
+  const answer = (req: IncomingMessage, res: ServerResponse, name: string, keys: KeyRequest, cred: ReadCredentials, source: string, given: ReadonlyArray<string> | null): void => {
     const done = (r: KeyReadAnswer | KeyReadError): void => {
       if (r.kind === 'rows') return sendRows(req, res, name, r, given);
       if (r.http === 401 && cred.kind !== 'none') failures.fail(source);

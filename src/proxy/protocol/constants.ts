@@ -139,6 +139,13 @@ export const Type = {
 
 /** Column flag: UNSIGNED. */
 export const UNSIGNED_FLAG = 0x20;
+/** Column flag: ZEROFILL (a YEAR column has it too): the text protocol pads the number with zeros to the column's length. */
+export const ZEROFILL_FLAG = 0x40;
+
+/** The width a column's numbers are zero-padded to in the text protocol (its length under ZEROFILL), else 0. */
+export function zerofillWidth(c: { readonly flags: number; readonly columnLength: number }): number {
+  return (c.flags & ZEROFILL_FLAG) !== 0 ? c.columnLength : 0;
+}
 /** Collation id 63: binary. */
 export const BINARY_CHARSET = 63;
 /** The largest payload one frame carries; a payload of exactly this size continues in the next. */

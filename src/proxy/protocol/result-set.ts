@@ -7,7 +7,7 @@
  */
 import type { Value } from '../../values.js';
 import type { ColumnDefinition } from './column-definition.js';
-import { BINARY_CHARSET } from './constants.js';
+import { BINARY_CHARSET, zerofillWidth } from './constants.js';
 import { writeColumnDefinition } from './column-codec.js';
 import { writeEof, writeOk } from './generic-response.js';
 import { PacketReader } from './packet-reader.js';
@@ -197,7 +197,7 @@ export function encodeResultSet(
     w.begin(seq);
     if (types !== null) writeBinaryRow(w, row, types, charsets);
     else {
-      for (let i = 0; i < n; i++) writeTextValue(w, row[i], columns[i].type, charsets[i], columns[i].decimals);
+      for (let i = 0; i < n; i++) writeTextValue(w, row[i], columns[i].type, charsets[i], columns[i].decimals, zerofillWidth(columns[i]));
     }
     w.end();
     seq = w.nextSeq;

@@ -6,6 +6,7 @@ import type { Value } from '../../values.js';
 import { MalformedPacket, PacketReader } from './packet-reader.js';
 import { PacketWriter } from './packet-writer.js';
 import { readBinaryParam } from './value-codec.js';
+import { Type } from './constants.js';
 
 /** Parameter types as sent: the type code in the low byte, 0x8000 when unsigned. */
 export type ParamTypes = ReadonlyArray<number>;
@@ -55,6 +56,28 @@ export function decodeExecuteParams(payload: Buffer, numParams: number, previous
     else values.push(readBinaryParam(r, types[i] & 0xff, (types[i] & 0x8000) !== 0));
   }
   return { values, types, newParamsBound };
+}
+
+/**
+ * The parameter types (low byte of a type as sent) MariaDB reads as {@link decodeExecuteParams}
+ * does. Checked against MariaDB 10.11: a parameter bound as INT24, YEAR, BIT or GEOMETRY it reads
+ * as NULL, taking none of the packet's bytes (so the parameters after it are read from its bytes);
+ * one bound as NULL without its bit in the null bitmap, TIMESTAMP2, DATETIME2, TIME2, JSON or any
+ * code it does not know fails with "Incorrect arguments to mysqld_stmt_execute".
+ */
+const READ_AS_SENT: ReadonlySet<number> = new Set([
+  Type.DECIMAL, Type.TINY, Type.SHORT, Type.LONG, Type.FLOAT, Type.DOUBLE, Type.TIMESTAMP, Type.LONGLONG,
+  Type.DATE, Type.TIME, Type.DATETIME, Type.NEWDATE, Type.VARCHAR, Type.NEWDECIMAL, Type.ENUM, Type.SET,
+  Type.TINY_BLOB, Type.MEDIUM_BLOB, Type.LONG_BLOB, Type.BLOB, Type.VAR_STRING, Type.STRING,
+]);
+
+/**
+ * True when the server reads every parameter bound as `types` with the value Rotor decodes for it
+ * ({@link READ_AS_SENT}): else the execution's answer (or error) is the server's alone to give.
+ */
+export function readAsSent(types: ParamTypes): boolean {
+  for (const t of types) if (!READ_AS_SENT.has(t & 0xff)) return false;
+  return true;
 }
 
 /**

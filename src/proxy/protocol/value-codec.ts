@@ -95,23 +95,24 @@ export function formatFloating(v: number, single: boolean, decimals: number = NO
 }
 
 /** The text-protocol form of a non-NULL value in a column of `type` (with `decimals` digits). */
-export function textOf(v: Exclude<Value, null>, type: number, decimals?: number): string | Buffer {
+export function textOf(v: Exclude<Value, null>, type: number, decimals?: number, zerofill = 0): string | Buffer {
   if (typeof v === 'number') {
     if (type === Type.FLOAT) return formatFloating(v, true, decimals);
     if (type === Type.DOUBLE) return formatFloating(v, false, decimals);
-    return String(v);
+    // A ZEROFILL column's numbers (a YEAR's too: the year 0 is `0000`) in its width, as MariaDB prints them.
+    return zerofill > 0 ? String(v).padStart(zerofill, '0') : String(v);
   }
-  if (typeof v === 'bigint') return v.toString();
+  if (typeof v === 'bigint') return zerofill > 0 ? v.toString().padStart(zerofill, '0') : v.toString();
   return v;
 }
 
-/** Writes one value of a text-protocol row (NULL is 0xFB). */
-export function writeTextValue(w: PacketWriter, v: Value, type: number, characterSet: number, decimals?: number): void {
+/** Writes one value of a text-protocol row (NULL is 0xFB); `zerofill`: the column's {@link zerofillWidth}. */
+export function writeTextValue(w: PacketWriter, v: Value, type: number, characterSet: number, decimals?: number, zerofill = 0): void {
   if (v === null) {
     w.u8(0xfb);
     return;
   }
-  const t = textOf(v, type, decimals);
+  const t = textOf(v, type, decimals, zerofill);
   if (typeof t === 'string') w.lenencString(t, encodingOf(characterSet));
   else w.lenencBytes(t);
 }

@@ -37,15 +37,15 @@ describe('HTTP read requests', () => {
     assert.equal(code(credentials('Digest x')), 'ERR_HTTP_UNAUTHORIZED');
   });
 
-  it('reads a lookup body: integers as integers, other numbers as their decimal text, strings and null as given', () => {
-    const r = lookupKeys('{"keys": [[42, "x"], [1.5, null]]}');
+  it('reads a lookup body: a number as the SQL literal of its own text, strings and null as given', () => {
+    const r = lookupKeys('{"keys": [[42, "x"], [1.50, null], [9007199254740993, -0, 1e3, "-1.5 \\" 2"], [ -1.5E-2 ]]}');
     assert.ok(!(r instanceof RotorError));
-    assert.deepEqual(r.request, { kind: 'keys', keys: [[42, 'x'], ['1.5', null]] });
-    assert.deepEqual(r.given, [[42, 'x'], [1.5, null]]);
+    assert.deepEqual(r.request, { kind: 'keys', keys: [[42, 'x'], [{ number: '1.50' }, null], [9007199254740993n, 0, { number: '1e3' }, '-1.5 " 2'], [{ number: '-1.5E-2' }]] });
+    assert.deepEqual(r.given, ['[42,"x"]', '[1.50,null]', '[9007199254740993,-0,1e3,"-1.5 \\" 2"]', '[-1.5E-2]'], 'each key echoed in its own digits');
   });
 
-  it('refuses malformed JSON, another shape, booleans, nested values and integers JSON cannot carry exactly', () => {
-    for (const body of ['{"keys": [[1]', '[]', '{"keys": 1}', '{"keys": [1]}', '{"keys": [[true]]}', '{"keys": [[[1]]]}', '{"keys": [[1]], "x": 1}', '{"keys": [[9007199254740993]]}']) {
+  it('refuses malformed JSON, another shape, booleans, nested values and "keys" given twice', () => {
+    for (const body of ['{"keys": [[1]', '[]', '{"keys": 1}', '{"keys": [1]}', '{"keys": [[true]]}', '{"keys": [[[1]]]}', '{"keys": [[1]], "x": 1}', '{"keys": [[1]], "keys": [[2]]}', '{"keys": [[7]], "keys": [["7"]]}']) {
       assert.equal(code(lookupKeys(body)), 'ERR_HTTP_BAD_JSON', body);
     }
   });
