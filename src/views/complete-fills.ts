@@ -8,8 +8,9 @@
  * What is filled whole is each state that reads one table straight from MySQL (through stateless
  * nodes): a cache's reader, a join's sides (a first read of a join is then computed from them in
  * memory), a grouped aggregate. Once complete, any eviction makes a state partial again
- * (src/dataflow/materialized.ts); it is not filled whole again until its cache is installed again
- * (DDL that plans it again, a restart, a new registration).
+ * (src/dataflow/materialized.ts); it is filled whole again when its cache is installed again (DDL
+ * that plans it again, a restart, a new registration), or by {@link CompleteFills.revisit} when it
+ * is being read and the memory budget is not evicting.
  */
 import type { Logger } from 'pino';
 import type { Upqueries } from '../dataflow/upquery.js';
@@ -71,6 +72,29 @@ export class CompleteFills {
     c.wholeFill = 'filling';
     const p: Promise<void> = this.#run(c, nodes).finally(() => this.#fills.delete(p));
     this.#fills.add(p);
+  }
+
+  // Reads of each cache, and the budget's evictions, at the last revisit.
+  readonly #readsSeen = new WeakMap<Cache, number>();
+  #evictionsSeen = 0;
+
+  /**
+   * Fills whole again the caches that were complete and were made partial since (a binlog reset,
+   * a delta an operator could not apply, an admin eviction), when they were read since the last
+   * revisit and the memory budget evicted nothing meanwhile: a cache emptied for being idle, or
+   * made partial by memory pressure, is left as it is. Called periodically (engine-upkeep.ts).
+   */
+  revisit(caches: Iterable<Cache>, budgetEvictions: number): void {
+    const pressed = budgetEvictions !== this.#evictionsSeen;
+    this.#evictionsSeen = budgetEvictions;
+    for (const c of caches) {
+      const reads = c.stats.hits + c.stats.misses;
+      const read = reads !== (this.#readsSeen.get(c) ?? reads);
+      this.#readsSeen.set(c, reads);
+      if (pressed || !read || c.status !== 'ready' || (c.wholeFill !== 'complete' && c.wholeFill !== 'failed')) continue;
+      const nodes = this.nodes(c);
+      if (nodes.some((n) => n.state.complete !== true && !this.#filling.has(n))) this.start(c);
+    }
   }
 
   /** Resolves once the whole fills begun so far have ended (tests). */

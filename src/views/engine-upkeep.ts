@@ -3,7 +3,8 @@
  * checked again by its next read, for changes made without the binlog: `sql_log_bin=0`, another
  * server; the upstream's global settings re-read) and the idle caches emptied; every second the
  * memory budget ([note: memory-budget]) checked when anything grew or the state is past the limit;
- * and a check after every INSTALLS_PER_CHECK keys filled.
+ * a check after every INSTALLS_PER_CHECK keys filled; and, with the refresh, caches made partial
+ * filled whole again ([note: complete-state]).
  */
 import type { Logger } from 'pino';
 import { usage } from '../dataflow/usage.js';
@@ -26,6 +27,8 @@ export interface UpkeepDeps {
   refresh(): Promise<void>;
   /** Batches applied so far (the engine counts them as it applies them). */
   batches(): number;
+  /** Fills whole again what was complete and is read ([note: complete-state]; CompleteFills.revisit). */
+  revisitWhole(): void;
 }
 
 export class Upkeep {
@@ -58,6 +61,7 @@ export class Upkeep {
     this.#refreshTimer = setInterval(() => {
       void this.#d.refresh();
       this.emptyIdle(performance.now());
+      this.#d.revisitWhole();
     }, this.#d.opts.privilegeRefreshMs ?? 10_000);
     this.#refreshTimer.unref();
     this.#budgetTimer = setInterval(() => {

@@ -169,7 +169,8 @@ export class Engine implements BinlogSink, RouterBackend, HttpReadsBackend {
     this.#principals = new Principals((user, password) => openAccountSession(target, user, password), this.privileges);
     this.httpReads = new HttpReads(this, this.access, this.#principals, opts.httpJsonMemo ?? true);
     this.budget = new MemoryBudget(this.#graph, opts.memoryLimitBytes ?? Number.MAX_SAFE_INTEGER, this.#log, opts.processMemory ?? null);
-    this.#upkeep = new Upkeep({ budget: this.budget, registry: this.#registry, log: this.#log, opts, refresh: () => this.refresh(), batches: () => this.#batches });
+    this.#upkeep = new Upkeep({ budget: this.budget, registry: this.#registry, log: this.#log, opts, refresh: () => this.refresh(), batches: () => this.#batches,
+      revisitWhole: () => this.revisitWhole() });
     this.#catalog = new CacheCatalog({
       registry: this.#registry, schema: this.#schema, upstream: this.#upstream, defaultDatabase: opts.defaultDatabase, log: this.#log,
     }, opts, {
@@ -198,6 +199,11 @@ export class Engine implements BinlogSink, RouterBackend, HttpReadsBackend {
   /** How fills have read the upstream so far, when it counts them (/api/status `fills`). */
   fillReads(): FillReads | null {
     return this.#upstream.fillReads?.() ?? null;
+  }
+
+  /** Fills whole again the caches made partial that are being read (periodic; tests). [note: complete-state] */
+  revisitWhole(): void {
+    this.#complete.revisit(this.#registry.values(), this.budget.evictions);
   }
 
   /** Resolves once the whole fills begun so far have ended (tests). [note: complete-state] */

@@ -104,7 +104,7 @@ test('a table with more rows than --complete-rows stays partial, and exact', asy
   assert.equal(r.served, false, 'a key not held is a miss');
 });
 
-test('an eviction makes a complete cache partial: keys not held go upstream again', async () => {
+test('an eviction makes a complete cache partial: keys not held go upstream again, until it is read and filled whole again', async () => {
   const id = await fx.register('SELECT user_id FROM fan_of WHERE user_id = ?');
   await whole(id);
   assert.equal((await info(id)).complete, true);
@@ -114,6 +114,20 @@ test('an eviction makes a complete cache partial: keys not held go upstream agai
   const r = await read(id, 'SELECT user_id FROM fan_of WHERE user_id = 77');
   assert.equal(r.got, r.want);
   assert.equal(r.served, false);
+  // Read since the last look, and the memory budget evicting nothing: filled whole again.
+  const engine = fx.rotor.rotor.engine;
+  engine.revisitWhole();
+  await read(id, 'SELECT user_id FROM fan_of WHERE user_id = 1');
+  engine.revisitWhole();
+  await engine.completeFillsSettled();
+  assert.equal((await info(id)).complete, true);
+  assert.deepEqual(await read(id, 'SELECT user_id FROM fan_of WHERE user_id = 78'), { got: '[]', want: '[]', served: true });
+  // Not read since the last look: left partial.
+  engine.revisitWhole();
+  await fx.rotor.api('POST', `/api/caches/${id}/evict`, { keys: [[2]] });
+  engine.revisitWhole();
+  await engine.completeFillsSettled();
+  assert.equal((await info(id)).complete, false);
 });
 
 test('writers racing the whole fill: every key answers what MariaDB holds once the stream caught up', async () => {
