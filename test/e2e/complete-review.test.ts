@@ -25,6 +25,12 @@ const fx = e2eFixture('e2e_complete_review', {
     INSERT INTO star VALUES (1, 1), (2, 1);
     CREATE TABLE filler (id INT PRIMARY KEY, payload VARCHAR(600));
     INSERT INTO filler SELECT seq, REPEAT(CHAR(65 + seq % 26), 600) FROM seq_1_to_3000;
+    CREATE TABLE tr (id INT PRIMARY KEY, g INT, KEY (g));
+    INSERT INTO tr VALUES (1, 1), (2, 1), (3, 2);
+    CREATE TABLE st (id INT PRIMARY KEY, g INT, KEY (g));
+    INSERT INTO st VALUES (1, 1), (2, 2);
+    CREATE TABLE conv (id INT PRIMARY KEY, d DECIMAL(6,2), big BIGINT UNSIGNED, np VARCHAR(10) COLLATE utf8mb4_nopad_bin, ps VARCHAR(10) COLLATE utf8mb4_bin, vb VARBINARY(8), bn BINARY(3), dt DATE, KEY (d), KEY (big), KEY (np), KEY (ps), KEY (vb), KEY (bn), KEY (dt));
+    INSERT INTO conv VALUES (1, 1.50, 9007199254740993, 'a', 'a', 'a', 'a', '2024-01-31'), (2, 2.00, 18446744073709551615, 'a ', 'a ', 'a\0', 'a ', '2024-02-01'), (3, NULL, NULL, NULL, NULL, NULL, NULL, NULL);
   `,
 });
 
@@ -101,4 +107,81 @@ test('the vote-shaped join under the memory budget: stories read before they wer
     const r = await both(at(a));
     assert.equal(r.got, r.want, `story ${a} after writes`);
   }
+});
+
+/** `sql` (with `?` for each of `keys`' values) through Rotor, as text and prepared, against MariaDB's answer. */
+async function sameAsMariaDb(sql: string, keys: ReadonlyArray<string | number>, what: string): Promise<void> {
+  for (const k of keys) {
+    for (const prepared of [false, true]) {
+      const run = async (c: typeof fx.direct): Promise<string> => JSON.stringify((prepared ? await c.execute(sql, [k]) : await c.query(sql, [k]))[0]);
+      assert.equal(await run(fx.viaRotor), await run(fx.direct), `${what} ${JSON.stringify(k)}${prepared ? ' prepared' : ''}`);
+    }
+  }
+}
+
+test('TRUNCATE of a complete cache\'s table: every key answers MariaDB\'s rows after it and after later writes', async () => {
+  const sql = 'SELECT id FROM tr WHERE g = ? ORDER BY id';
+  const id = await fx.register(sql);
+  assert.equal((await whole(id)).wholeFill, 'complete');
+  await sameAsMariaDb(sql, [1, 2, 3], 'before');
+  await fx.direct.query('TRUNCATE TABLE tr');
+  await fx.rotor.caughtUp();
+  await sameAsMariaDb(sql, [1, 2, 3], 'truncated');
+  await fx.direct.query('INSERT INTO tr VALUES (7, 3), (8, 1)');
+  await fx.rotor.caughtUp();
+  await until('the cache is ready again', 10_000, async () => (await fx.rotor.api<{ status: string }>('GET', `/api/caches/${id}`)).body.status === 'ready');
+  await sameAsMariaDb(sql, [1, 2, 3, 4], 'after writes');
+});
+
+test('rows written with binlog_format=STATEMENT reach no key of a complete cache stale', async () => {
+  const sql = 'SELECT id FROM st WHERE g = ? ORDER BY id';
+  const id = await fx.register(sql);
+  assert.equal((await whole(id)).wholeFill, 'complete');
+  await sameAsMariaDb(sql, [1, 2, 5], 'before');
+  await fx.db.admin.query("SET SESSION binlog_format = 'STATEMENT'");
+  try {
+    await fx.db.admin.query(`INSERT INTO \`${fx.db.name}\`.st VALUES (3, 5), (4, 1)`);
+    await fx.db.admin.query(`UPDATE \`${fx.db.name}\`.st SET g = 6 WHERE id = 2`);
+  } finally {
+    await fx.db.admin.query("SET SESSION binlog_format = 'ROW'");
+  }
+  await fx.rotor.caughtUp();
+  await sameAsMariaDb(sql, [1, 2, 5, 6], 'after statement writes');
+});
+
+test('FLUSH BINARY LOGS while a whole fill is out and after it: writes on either side are counted once', async () => {
+  await fx.direct.query('CREATE TABLE rot (id INT AUTO_INCREMENT PRIMARY KEY, g INT, KEY (g))');
+  await fx.direct.query('INSERT INTO rot (g) SELECT seq % 5 FROM seq_1_to_100');
+  const sql = 'SELECT COUNT(*) AS n FROM rot WHERE g = ?';
+  const registering = fx.register('SELECT id FROM rot WHERE g = ? ORDER BY id');
+  await fx.db.admin.query('FLUSH BINARY LOGS');
+  await fx.direct.query('INSERT INTO rot (g) SELECT seq % 7 FROM seq_1_to_50');
+  const id = await registering;
+  assert.equal((await whole(id)).wholeFill, 'complete');
+  await fx.db.admin.query('FLUSH BINARY LOGS');
+  await fx.direct.query('DELETE FROM rot WHERE g = 3 ORDER BY id LIMIT 4');
+  await fx.direct.query('INSERT INTO rot (g) VALUES (9), (9)');
+  await fx.rotor.caughtUp();
+  void sql;
+  await sameAsMariaDb('SELECT id FROM rot WHERE g = ? ORDER BY id', [0, 1, 2, 3, 4, 5, 6, 9, 10], 'after rotations');
+});
+
+test('keys that convert: DECIMAL, BIGINT past 2^53, NO PAD and PAD SPACE text, VARBINARY, BINARY, DATE', async () => {
+  const cases: Array<[string, ReadonlyArray<string | number>]> = [
+    ['d', [1.5, '1.50', '1.5', '1.500', 2, '2', 3, '1.501']],
+    ['big', ['9007199254740993', '9007199254740992', '18446744073709551615', 5]],
+    ['np', ['a', 'a ', 'A', 'b']],
+    ['ps', ['a', 'a ', 'a  ', 'A']],
+    ['vb', ['a', 'a\0', 'b']],
+    ['bn', ['a', 'a ', 'a\0\0', 'a  ']],
+    ['dt', ['2024-01-31', '2024-02-01', '2024-02-02']],
+  ];
+  const ids: string[] = [];
+  for (const [col] of cases) ids.push(await fx.register(`SELECT id FROM conv WHERE ${col} = ? ORDER BY id`));
+  for (const i of ids) assert.equal((await whole(i)).wholeFill, 'complete', i);
+  for (const [col, keys] of cases) await sameAsMariaDb(`SELECT id FROM conv WHERE ${col} = ? ORDER BY id`, keys, col);
+  await fx.direct.query("INSERT INTO conv VALUES (4, 1.5, 9007199254740992, 'b', 'a  ', 'b', 'a\0', '2024-02-02')");
+  await fx.direct.query("UPDATE conv SET d = 3, big = 5, np = 'A', ps = 'A', vb = 'a', bn = 'a', dt = '2024-01-31' WHERE id = 2");
+  await fx.rotor.caughtUp();
+  for (const [col, keys] of cases) await sameAsMariaDb(`SELECT id FROM conv WHERE ${col} = ? ORDER BY id`, keys, `${col} after writes`);
 });
