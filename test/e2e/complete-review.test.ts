@@ -25,6 +25,12 @@ const fx = e2eFixture('e2e_complete_review', {
     INSERT INTO star VALUES (1, 1), (2, 1);
     CREATE TABLE filler (id INT PRIMARY KEY, payload VARCHAR(600));
     INSERT INTO filler SELECT seq, REPEAT(CHAR(65 + seq % 26), 600) FROM seq_1_to_3000;
+    CREATE TABLE art (id BIGINT PRIMARY KEY, title VARCHAR(255));
+    CREATE TABLE vot (article_id BIGINT, user_id BIGINT, PRIMARY KEY (article_id, user_id));
+    INSERT INTO art SELECT seq, CONCAT('a', seq) FROM seq_1_to_200;
+    INSERT INTO vot SELECT seq % 150, seq FROM seq_1_to_600;
+    CREATE TABLE ci (id INT PRIMARY KEY, name VARCHAR(10) COLLATE utf8mb4_general_ci, active INT, KEY (active));
+    INSERT INTO ci VALUES (1, 'Bob', 1), (2, 'bob', 1), (3, 'Ann', 1);
     CREATE TABLE tr (id INT PRIMARY KEY, g INT, KEY (g));
     INSERT INTO tr VALUES (1, 1), (2, 1), (3, 2);
     CREATE TABLE st (id INT PRIMARY KEY, g INT, KEY (g));
@@ -184,4 +190,46 @@ test('keys that convert: DECIMAL, BIGINT past 2^53, NO PAD and PAD SPACE text, V
   await fx.direct.query("UPDATE conv SET d = 3, big = 5, np = 'A', ps = 'A', vb = 'a', bn = 'a', dt = '2024-01-31' WHERE id = 2");
   await fx.rotor.caughtUp();
   for (const [col, keys] of cases) await sameAsMariaDb(`SELECT id FROM conv WHERE ${col} = ? ORDER BY id`, keys, `${col} after writes`);
+});
+
+test('the vote-shaped join with writers to both tables racing its sides\' whole fills', async () => {
+  let stop = false;
+  const writers = await Promise.all([0, 1, 2].map(() => fx.connectDirect()));
+  const writing = writers.map(async (c, w) => {
+    for (let n = 0; !stop; n++) {
+      const a = 1 + ((n * 7 + w * 31) % 260);
+      await c.query('INSERT IGNORE INTO vot VALUES (?, ?)', [a, 1000 + w * 100_000 + n]);
+      if (n % 3 === 0) await c.query('DELETE FROM vot WHERE article_id = ? ORDER BY user_id LIMIT 1', [(a + 13) % 260]);
+      if (n % 5 === 0) await c.query("INSERT IGNORE INTO art VALUES (?, 'new')", [200 + ((n + w) % 60)]);
+      if (n % 4 === 0) await c.query('UPDATE art SET title = CONCAT(title, ?) WHERE id = ?', [String(n % 10), a]);
+      if (n % 11 === 0) await c.query('DELETE FROM art WHERE id = ?', [(a * 3) % 260]);
+    }
+  });
+  const sql = 'SELECT a.id, a.title, vc.votes FROM art a LEFT JOIN (SELECT article_id, COUNT(user_id) AS votes FROM vot GROUP BY article_id) vc ON a.id = vc.article_id WHERE a.id = ?';
+  const id = await fx.register(sql);
+  // Reads while the sides fill and the writers write.
+  for (let a = 1; a <= 270; a += 3) await fx.viaRotor.query(sql.replace('?', String(a)));
+  const i = await whole(id);
+  for (let a = 1; a <= 270; a += 2) await fx.viaRotor.query(sql.replace('?', String(a)));
+  stop = true;
+  await Promise.all(writing);
+  for (const c of writers) await c.end();
+  assert.equal(i.wholeFill, 'complete');
+  await fx.rotor.caughtUp();
+  for (let a = 0; a <= 270; a++) {
+    const r = await both(sql.replace('?', String(a)));
+    assert.equal(r.got, r.want, `article ${a}`);
+  }
+});
+
+test('a grouped aggregate over a case-insensitive group: a spelling it cannot vouch for turns it partial, and reads stay exact', async () => {
+  const sql = 'SELECT name, COUNT(*) AS n FROM ci WHERE active = ? GROUP BY name ORDER BY name';
+  const id = await fx.register(sql);
+  assert.equal((await whole(id)).wholeFill, 'complete');
+  const at = (k: number): string => sql.replace('?', String(k));
+  for (const k of [1, 2, 3]) for (let n = 0; n < 2; n++) { const r = await both(at(k)); assert.equal(r.got, r.want, `active ${k}`); }
+  await fx.direct.query('DELETE FROM ci WHERE id = 1');
+  await fx.direct.query("INSERT INTO ci VALUES (4, 'zed', 2), (5, 'ZED', 3)");
+  await fx.rotor.caughtUp();
+  for (const k of [1, 2, 3]) { const r = await both(at(k)); assert.equal(r.got, r.want, `active ${k} after writes`); }
 });
