@@ -1,9 +1,12 @@
 /**
- * Complete caches ([note: complete-state]) where a complete state stops being complete: the keys
- * it did not hold were empty, and what was computed from them below it (a reader's keys filled
- * from a complete aggregate, a join's output from a complete side) must not outlive that, or the
- * next write to such a key — dropped by the now partial state — never reaches them. Every answer
- * is compared with MariaDB's own.
+ * Complete caches ([note: complete-state]) under attack, every answer compared with MariaDB's own.
+ * Where a complete state stops being complete: the keys it did not hold were empty, and what was
+ * computed from them below it (a reader's keys filled from a complete aggregate, a join's output
+ * from a complete side) must not outlive that, or the next write to such a key — dropped by the
+ * now partial state — never reaches them. And around the whole fill: TRUNCATE, writes logged as
+ * statements, binlog rotation, keys whose values convert, writers racing a join's whole fills, a
+ * case-insensitive group, joins keyed by the parameter on either side, a semi-join, conditions of
+ * the cache's own.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -31,6 +34,10 @@ const fx = e2eFixture('e2e_complete_review', {
     INSERT INTO vot SELECT seq % 150, seq FROM seq_1_to_600;
     CREATE TABLE ci (id INT PRIMARY KEY, name VARCHAR(10) COLLATE utf8mb4_general_ci, active INT, KEY (active));
     INSERT INTO ci VALUES (1, 'Bob', 1), (2, 'bob', 1), (3, 'Ann', 1);
+    CREATE TABLE usr (id BIGINT PRIMARY KEY, name VARCHAR(20));
+    CREATE TABLE post (id BIGINT PRIMARY KEY, author_id BIGINT, score INT, KEY (author_id));
+    INSERT INTO usr VALUES (1, 'ann'), (2, 'bob');
+    INSERT INTO post VALUES (10, 1, 5), (11, 2, 7), (12, 3, 1);
     CREATE TABLE tr (id INT PRIMARY KEY, g INT, KEY (g));
     INSERT INTO tr VALUES (1, 1), (2, 1), (3, 2);
     CREATE TABLE st (id INT PRIMARY KEY, g INT, KEY (g));
@@ -232,4 +239,52 @@ test('a grouped aggregate over a case-insensitive group: a spelling it cannot vo
   await fx.direct.query("INSERT INTO ci VALUES (4, 'zed', 2), (5, 'ZED', 3)");
   await fx.rotor.caughtUp();
   for (const k of [1, 2, 3]) { const r = await both(at(k)); assert.equal(r.got, r.want, `active ${k} after writes`); }
+});
+
+test('joins over complete sides: a side keyed by the parameter, a condition on the other side, rows moving between keys', async () => {
+  const byPost = 'SELECT p.id, p.score, u.name FROM post p JOIN usr u ON p.author_id = u.id WHERE p.id = ?';
+  const byUser = 'SELECT u.name, p.id FROM usr u LEFT JOIN post p ON p.author_id = u.id AND p.score > 3 WHERE u.id = ? ORDER BY p.id';
+  const top = 'SELECT author_id, SUM(score) AS s FROM post WHERE author_id = ? GROUP BY author_id';
+  const ids = [await fx.register(byPost), await fx.register(byUser), await fx.register(top)];
+  for (const i of ids) assert.equal((await whole(i)).wholeFill, 'complete', i);
+  const check = async (when: string): Promise<void> => {
+    for (const k of [1, 2, 3, 4, 10, 11, 12, 13, 14]) {
+      for (const sql of [byPost, byUser, top]) {
+        const r = await both(sql.replace('?', String(k)));
+        assert.equal(r.got, r.want, `${sql} with ${k} ${when}`);
+      }
+    }
+  };
+  await check('at first');
+  await check('as hits');
+  await fx.direct.query("INSERT INTO post VALUES (13, 4, 9), (14, 1, 2)");
+  await fx.direct.query("INSERT INTO usr VALUES (3, 'cy'), (4, 'dee')");
+  await fx.direct.query('UPDATE post SET author_id = 2, score = 1 WHERE id = 10');
+  await fx.direct.query('UPDATE post SET score = 8 WHERE id = 14');
+  await fx.direct.query('UPDATE usr SET id = 5 WHERE id = 2');
+  await fx.direct.query('DELETE FROM post WHERE id = 11');
+  await fx.rotor.caughtUp();
+  await check('after writes');
+});
+
+test('a semi-join and an aggregate with a condition of its own: rows moving in and out of groups of keys not held', async () => {
+  const semi = 'SELECT id, title FROM art WHERE id = ? AND id IN (SELECT article_id FROM vot WHERE user_id > 300)';
+  const cond = 'SELECT author_id, COUNT(*) AS n, SUM(score) AS s FROM post WHERE author_id = ? AND score > 3 GROUP BY author_id';
+  for (const sql of [semi, cond]) assert.equal((await whole(await fx.register(sql))).wholeFill, 'complete', sql);
+  const keys = [0, 1, 2, 5, 6, 7, 149, 150, 151, 300, 301];
+  const check = async (when: string): Promise<void> => {
+    for (const k of keys) for (const sql of [semi, cond]) {
+      const r = await both(sql.replace('?', String(k)));
+      assert.equal(r.got, r.want, `${sql} with ${k} ${when}`);
+    }
+  };
+  await check('at first');
+  await fx.direct.query('UPDATE vot SET user_id = user_id + 1000 WHERE article_id IN (5, 150, 151)');
+  await fx.direct.query('DELETE FROM vot WHERE article_id = 6');
+  await fx.direct.query('INSERT IGNORE INTO vot VALUES (300, 301), (301, 5)');
+  await fx.direct.query("INSERT IGNORE INTO art VALUES (300, 'x'), (301, 'y')");
+  await fx.direct.query('UPDATE post SET score = score + 3 WHERE author_id IN (0, 1, 2, 5, 6, 7)');
+  await fx.direct.query('INSERT INTO post VALUES (20, 7, 4), (21, 6, 3)');
+  await fx.rotor.caughtUp();
+  await check('after writes');
 });
