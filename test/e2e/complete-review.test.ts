@@ -38,6 +38,8 @@ const fx = e2eFixture('e2e_complete_review', {
     CREATE TABLE post (id BIGINT PRIMARY KEY, author_id BIGINT, score INT, KEY (author_id));
     INSERT INTO usr VALUES (1, 'ann'), (2, 'bob');
     INSERT INTO post VALUES (10, 1, 5), (11, 2, 7), (12, 3, 1);
+    CREATE TABLE fl (id INT PRIMARY KEY, f FLOAT, d DOUBLE, e ENUM('x', 'y', 'Z'), KEY (f), KEY (d), KEY (e));
+    INSERT INTO fl VALUES (1, 0.1, 0.1, 'x'), (2, 1234567, 1234567.5, 'y'), (3, 3.4e38, 1e300, 'Z'), (4, 1/3, 1/3, NULL);
     CREATE TABLE tr (id INT PRIMARY KEY, g INT, KEY (g));
     INSERT INTO tr VALUES (1, 1), (2, 1), (3, 2);
     CREATE TABLE st (id INT PRIMARY KEY, g INT, KEY (g));
@@ -287,4 +289,18 @@ test('a semi-join and an aggregate with a condition of its own: rows moving in a
   await fx.direct.query('INSERT INTO post VALUES (20, 7, 4), (21, 6, 3)');
   await fx.rotor.caughtUp();
   await check('after writes');
+});
+
+test('FLOAT, DOUBLE and ENUM keys of complete caches', async () => {
+  const cases: Array<[string, ReadonlyArray<string | number>]> = [
+    ['f', [0.1, 0.10000000149011612, 1234567, 1234570, 3.4e38, 3.3999999521443642e38, 1 / 3, 0.3333333432674408]],
+    ['d', [0.1, 1234567.5, 1e300, 1 / 3, 0.3333333333333333]],
+    ['e', ['x', 'X', 'z', 'Z', 'w']],
+  ];
+  for (const [col] of cases) assert.equal((await whole(await fx.register(`SELECT id FROM fl WHERE ${col} = ? ORDER BY id`))).wholeFill, 'complete', col);
+  for (const [col, keys] of cases) await sameAsMariaDb(`SELECT id FROM fl WHERE ${col} = ? ORDER BY id`, keys, col);
+  await fx.direct.query("INSERT INTO fl VALUES (5, 0.1, 0.1, 'z'), (6, 1234567, 2, 'X')");
+  await fx.direct.query("UPDATE fl SET f = 0.3333333432674408, e = 'y' WHERE id = 1");
+  await fx.rotor.caughtUp();
+  for (const [col, keys] of cases) await sameAsMariaDb(`SELECT id FROM fl WHERE ${col} = ? ORDER BY id`, keys, `${col} after writes`);
 });
