@@ -7,7 +7,9 @@
  * node could not update it, [note: evict-not-guess]), every node below that derived rows from it
  * evicts them too: the eviction travels down the same paths the fills came by, following column
  * provenance ({@link Operator.source}) or a join's own tracing, and evicts everything below when
- * the key columns are not carried. So a key present below never outlives what it came from.
+ * the key columns are not carried. So a key present below never outlives what it came from. A
+ * complete state ([note: complete-state]) that turns partial takes everything below with it: keys
+ * below may have come from keys it did not hold, which no eviction names.
  *
  * Everything here is synchronous: a batch reaches every node before anything else runs, so a
  * reader never observes half a transaction.
@@ -216,7 +218,10 @@ export class Graph {
           else if (restrict === null) deltas = this.#unfenced(node, from, deltas, ctx);
         }
         if (deltas.length === 0) continue;
+        const wasComplete = node.state?.complete === true;
         const r = node.onBatch(from, deltas, ctx);
+        // [note: complete-state] It evicted a key: what below came from keys it did not hold goes too.
+        if (wasComplete && node.state?.complete !== true) this.#evictBelow(node);
         if (r.evicted.length > 0 || r.evictBelow !== undefined) {
           this.#collecting = restrict === null;
           try {
@@ -271,10 +276,13 @@ export class Graph {
   evict(node: Operator, keys: ReadonlyArray<Row>): number {
     const st = node.state;
     invariant(st !== null, 'evict from a stateless node');
+    const wasComplete = st.complete === true;
     const gone = keys.filter((k) => st.evict(keyString(k, st.fold)));
     if (this.#collecting && node.kind === 'reader' && gone.length > 0) this.#record(node, gone);
     this.#dropFences(node, gone);
-    if (gone.length > 0) this.#evictChildren(node, gone);
+    // [note: complete-state] A complete state turned partial: what below came from keys it did not hold goes too.
+    if (wasComplete && st.complete !== true) this.#evictBelow(node);
+    else if (gone.length > 0) this.#evictChildren(node, gone);
     return gone.length;
   }
 
@@ -282,8 +290,13 @@ export class Graph {
   evictAll(node: Operator): number {
     const n = node.state?.evictAll() ?? 0;
     this.#fences.delete(node);
-    for (const c of this.#children.get(node) ?? []) this.evictAll(c);
+    this.#evictBelow(node);
     return n;
+  }
+
+  /** Evicts everything below `node` (not `node` itself). */
+  #evictBelow(node: Operator): void {
+    for (const c of this.#children.get(node) ?? []) this.evictAll(c);
   }
 
   #collecting = false;

@@ -13,12 +13,16 @@
  * input, read at one binlog position) is **complete**: a key it does not hold is known to be empty,
  * not a hole. Complete, a delta for a key not held creates the key's entry (an empty one, then
  * changed as any), and lookups of a key not held answer empty ({@link Materialized.rows}, the
- * reader's answers), so no read of such a key goes to MySQL. Any eviction (the memory budget, an
- * operator that cannot apply a delta, DDL, a binlog reset) makes the state partial again: what is
- * still held stays exact, as in any partial state, and the rest are holes once more. Only a node
- * whose input is stateless up to the tables is filled whole (src/views/complete-fills.ts decides
- * which, src/dataflow/upquery.ts reads and installs). Pinned by test/dataflow/complete-state.test.ts
- * and test/e2e/complete-caches.test.ts.
+ * reader's answers), so no read of such a key goes to MySQL. Any eviction of a key it holds (the
+ * memory budget, an operator that cannot apply a delta, DDL, a binlog reset) makes the state
+ * partial again: what is still held stays exact, as in any partial state, and the rest are holes
+ * once more, whose deltas are dropped. So as a state turns partial the graph evicts everything
+ * below it (src/dataflow/graph.ts): a key below computed from a key it did not hold (a reader key
+ * filled empty from a complete aggregate, a join's read of an article without votes) would miss
+ * those deltas. Only a node whose input is stateless up to the tables is filled whole
+ * (src/views/complete-fills.ts decides which, src/dataflow/upquery.ts reads and installs). Pinned
+ * by test/dataflow/complete-state.test.ts, test/e2e/complete-caches.test.ts and
+ * test/e2e/complete-review.test.ts.
  */
 import type { Delta, Row } from './delta.js';
 import { KeyedEntries, type StateEntry } from './keyed-entries.js';
@@ -67,7 +71,12 @@ export abstract class Materialized<E extends StateEntry> extends KeyedEntries<E>
     return this.#complete;
   }
 
+  /**
+   * A key not held in a complete state stays what it is, empty: nothing to evict, and the state
+   * stays complete (the memory budget evicts a reader key's ties whether their states hold them).
+   */
   override evict(key: string): boolean {
+    if (!this.entries.has(key)) return false;
     this.#complete = false;
     return super.evict(key);
   }

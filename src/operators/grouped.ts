@@ -57,8 +57,13 @@ export interface AggregateRule<S extends object = object> {
 interface Group {
   /** The group columns as shown: one spelling its rows have. */
   values: Row;
-  /** Rows per exact spelling, when a group column folds case (null otherwise). */
+  /**
+   * Rows per exact spelling, when a group column folds case (null otherwise): exact counts, or, in a
+   * group filled from an aggregate upquery, counts no greater than the spelling's rows.
+   */
   readonly spellings: Map<string, { readonly values: Row; count: number }> | null;
+  /** Rows whose spelling is not counted: a group filled from an aggregate upquery knows one of its rows' spelling only. */
+  unspelled: number;
   count: number;
   readonly states: object[];
   out: Row | null;
@@ -122,7 +127,7 @@ export class Aggregate extends Materialized<Entry> implements StatefulNode<'aggr
   }
 
   #newGroup(values: Row): Group {
-    return { values, spellings: this.#spelled ? new Map() : null, count: 0, states: this.#spec.rules.map((r) => r.init()), out: null };
+    return { values, spellings: this.#spelled ? new Map() : null, unspelled: 0, count: 0, states: this.#spec.rules.map((r) => r.init()), out: null };
   }
 
   // Counts one input row's spelling in or out; false when the counts cannot say what to show.
@@ -132,6 +137,11 @@ export class Aggregate extends Materialized<Entry> implements StatefulNode<'aggr
     const values = this.#groupValues(row);
     const k = keyString(values);
     const s = sp.get(k);
+    // A spelling not counted going out: it was among the rows whose spelling is not known.
+    if (s === undefined && sign === -1 && g.unspelled > 0) {
+      g.unspelled--;
+      return true;
+    }
     const n = (s?.count ?? 0) + sign;
     if (n < 0) return false;
     if (n === 0) sp.delete(k);
@@ -222,7 +232,11 @@ export class Aggregate extends Materialized<Entry> implements StatefulNode<'aggr
       const values = row.slice(0, ng);
       const g = this.#newGroup(values);
       g.count = Number(row[ng]);
-      g.spellings?.set(keyString(values), { values, count: g.count });
+      // MariaDB shows one spelling of the group's rows: that one has a row, the others' are not known.
+      if (g.spellings !== null) {
+        g.spellings.set(keyString(values), { values, count: 1 });
+        g.unspelled = g.count - 1;
+      }
       let at = ng + 1;
       for (let i = 0; i < this.#spec.rules.length; i++) {
         const r = this.#spec.rules[i];

@@ -15,6 +15,7 @@ import { buildCache } from '../../src/planner/build.js';
 import type { TableSchema } from '../../src/planner/schema.js';
 import type { Batch } from '../../src/dataflow/batch.js';
 import type { Row } from '../../src/dataflow/delta.js';
+import type { InputNode } from '../../src/dataflow/operator.js';
 import '../support/collations.js';
 
 const schema: TableSchema = {
@@ -127,6 +128,33 @@ describe('complete state', () => {
     apply(batch(20, [[1, [3, 9]], [1, [4, 7]]]));
     assert.equal(ids(9), undefined, 'a delta for a missing key is dropped again');
     assert.deepEqual(ids(7), [1, 4]);
+  });
+
+  it('takes everything below it along as it turns partial: keys there came from keys it did not hold', async () => {
+    const g = new Graph();
+    const c = buildCache(g, planSelect(parseStatement('SELECT g, MIN(id) FROM t WHERE g = ? GROUP BY g'), schema, true), 'c');
+    g.retain(c.reader);
+    const agg = c.nodes.find((n) => n.kind === 'aggregate') as InputNode;
+    // The aggregate upquery's rows: g, COUNT(*), then MIN's state (MIN(id), COUNT(id)).
+    const upq = new Upqueries(g, {
+      snapshotQuery: async () => ({ rows: [], position: at(10) }),
+      wholeSnapshot: async () => ({ rows: [[7, 2, 1, 2], [8, 1, 3, 1]], position: at(10) }),
+    });
+    const apply = (b: Batch): void => { g.applyBatch(b); upq.observe(b); };
+    apply(batch(10, []));
+    assert.equal(await upq.fillWhole(agg, LIMIT, () => true), 'complete');
+    await upq.request(c.reader, [[9]]);
+    assert.deepEqual(c.reader.rows(keyString([9])), [], 'a reader key filled from a key the aggregate does not hold');
+    g.evict(agg, [[5]]);
+    assert.equal(agg.state.complete, true, 'evicting a key it does not hold changes nothing');
+    assert.equal(c.reader.has(keyString([9])), true);
+    // Deleting group 7's minimum: the aggregate evicts the group, and is partial again.
+    apply(batch(20, [[-1, [1, 7]]]));
+    assert.equal(agg.state.complete, false);
+    assert.equal(c.reader.has(keyString([9])), false, 'the reader key it did not hold went with it');
+    apply(batch(30, [[1, [4, 9]]]));
+    await upq.request(c.reader, [[9]]);
+    assert.deepEqual(c.reader.rows(keyString([9]))?.map((r) => r.slice(0, 2)), [[9, 4]], 'filled again, with the row written since');
   });
 
   it('drops completeness when a delta retracts a row it never held', async () => {
