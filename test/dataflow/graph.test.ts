@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { Graph } from '../../src/dataflow/graph.js';
-import { RecentLog } from '../../src/dataflow/upquery.js';
+import { RecentLog } from '../../src/dataflow/recent-log.js';
 import { keyString } from '../../src/dataflow/state.js';
 import { parseStatement } from '../../src/planner/parse.js';
 import { planSelect } from '../../src/planner/plan.js';
