@@ -196,13 +196,21 @@ export class MemoryBudget {
     const held = new Set<StatefulOperator>();
     const ties = new Map<StatefulOperator, Tie[]>();
     const readersOf = new Map<StatefulOperator, number>();
+    // Keys of the readers tied to each state.
+    const readerKeys = new Map<StatefulOperator, number>();
     for (const n of this.#graph.nodes()) {
       if (n.kind !== 'reader') continue;
       const chain: Tie[] = [];
       this.#tie(n, (k) => k, chain, held);
-      for (const t of chain) readersOf.set(t.node, (readersOf.get(t.node) ?? 0) + 1);
+      for (const t of chain) {
+        readersOf.set(t.node, (readersOf.get(t.node) ?? 0) + 1);
+        readerKeys.set(t.node, (readerKeys.get(t.node) ?? 0) + (n.state?.size ?? 0));
+      }
       ties.set(n, chain);
     }
+    // A state holding more keys than its readers (one filled whole, [note: complete-state]) holds
+    // keys no reader key takes along: it is sampled by its own ticks as well.
+    for (const [node, keys] of readerKeys) if (node.state.size > keys) held.delete(node);
     // A state tied to several readers (two caches sharing an aggregate or a join side) is not
     // evicted through one of them, whose cold key could be another's hot one: it is sampled by its
     // own ticks instead.
