@@ -26,7 +26,7 @@
  */
 import type { Row } from './delta.js';
 import { positives, statefulNode, type JoinNode, type JoinSide, type Operator, type StatefulOperator } from './operator.js';
-import { keyString, type KeyedState } from './state.js';
+import { answers, keyString } from './state.js';
 import type { JoinFill } from './graph.js';
 import { invariant } from '../errors.js';
 
@@ -78,11 +78,6 @@ function drivingKeys(join: JoinNode, d: Driving, keys: ReadonlyArray<Row>): Map<
   return out;
 }
 
-/** Whether a side state can answer `ks`: it holds it, or it is complete (a key not held is empty: [note: complete-state]). */
-function holds(st: KeyedState, ks: string): boolean {
-  return st.complete === true || st.has(ks);
-}
-
 /** What must be filled on the join's sides before `keys` (of output `columns`) can be computed. */
 export function joinNeeds(join: JoinNode, columns: ReadonlyArray<number>, keys: ReadonlyArray<Row>): SideRequest[] {
   const d = driving(join, columns);
@@ -93,7 +88,7 @@ export function joinNeeds(join: JoinNode, columns: ReadonlyArray<number>, keys: 
   invariant(join.keyedByJoin(other), 'the other side of a join is keyed by its join columns');
   const dkeys = drivingKeys(join, d, keys);
   const out: SideRequest[] = [];
-  const missing = [...dkeys].filter(([ks]) => !holds(dst, ks)).map(([, k]) => k);
+  const missing = [...dkeys].filter(([ks]) => !answers(dst, ks)).map(([, k]) => k);
   if (missing.length > 0) out.push({ node: dNode, keys: missing });
   const okeys = new Map<string, Row>();
   const want = (v: Row): void => { if (!v.some((x) => x === null)) okeys.set(keyString(v, ost.fold), v); };
@@ -101,7 +96,7 @@ export function joinNeeds(join: JoinNode, columns: ReadonlyArray<number>, keys: 
   else {
     for (const ks of dkeys.keys()) for (const r of dst.rows(ks) ?? []) want(join.joinValues(d.side, r));
   }
-  const omissing = [...okeys].filter(([ks]) => !holds(ost, ks)).map(([, k]) => k);
+  const omissing = [...okeys].filter(([ks]) => !answers(ost, ks)).map(([, k]) => k);
   if (omissing.length > 0) out.push({ node: oNode, keys: omissing });
   return out;
 }

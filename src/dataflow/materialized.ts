@@ -110,10 +110,15 @@ export abstract class Materialized<E extends StateEntry> extends KeyedEntries<E>
     const keys = new Map<string, Row>();
     for (const row of rows) {
       const k = keyOfRow(row, this.#inputKey, this.fold);
-      if (!keys.has(k)) keys.set(k, this.#inputKey.map((c) => row[c]));
+      if (!keys.has(k)) keys.set(k, this.#keyRow(row));
     }
     this.fill([...keys.values()], rows);
     this.#complete = true;
+  }
+
+  /** The values of an input row's key columns. */
+  #keyRow(row: Row): Row {
+    return this.#inputKey.map((c) => row[c]);
   }
 
   /** For a subclass's own {@link fillWhole}: every key is now held. */
@@ -182,7 +187,7 @@ export abstract class Materialized<E extends StateEntry> extends KeyedEntries<E>
       let e = this.entries.get(k);
       if (e === undefined) {
         if (!this.#complete) continue;
-        e = this.newEntry(this.#inputKey.map((c) => d.row[c]));
+        e = this.newEntry(this.#keyRow(d.row));
         this.install(k, e);
       }
       if (!change(e, d, k)) (broken ??= new Set()).add(k);

@@ -112,6 +112,14 @@ export interface FillQuery {
   install(rows: ReadonlyArray<Row>): void;
 }
 
+/**
+ * Whether `st` can answer key `ks` without a fill: it holds it, or it is complete (a key not held
+ * is empty: [note: complete-state]).
+ */
+export function answers(st: KeyedState, ks: string): boolean {
+  return st.complete === true || st.has(ks);
+}
+
 /** Element-wise equality of two rows. */
 export function sameRow(a: Row, b: Row): boolean {
   if (a.length !== b.length) return false;

@@ -42,7 +42,7 @@ import type { Row } from './delta.js';
 import { statefulNode, type InputNode, type StatefulOperator } from './operator.js';
 import type { AncestorFill, Graph, JoinFill, ParentsFill } from './graph.js';
 import { fillThroughJoin, joinNeeds } from './join-fill.js';
-import { keyString, rowBytes } from './state.js';
+import { answers, keyString, rowBytes } from './state.js';
 import { comparePositions, type Batch, type BinlogPosition } from './batch.js';
 import { RecentLog } from './recent-log.js';
 
@@ -205,9 +205,7 @@ export class Upqueries {
   async request(node: StatefulOperator, keys: ReadonlyArray<Row>): Promise<void> {
     const st = node.state;
     for (let attempt = 0; attempt < 5; attempt++) {
-      // [note: complete-state] A complete state holds every key it can: one not held is empty.
-      if (st.complete === true) return;
-      const missing = keys.filter((k) => !st.has(keyString(k, st.fold)));
+      const missing = keys.filter((k) => !answers(st, keyString(k, st.fold)));
       if (missing.length === 0) return;
       const plan = this.graph.fillPlan(node);
       switch (plan.kind) {
@@ -217,7 +215,7 @@ export class Upqueries {
         case 'parents': await this.#fromParents(plan, missing); break;
       }
     }
-    if (st.complete !== true && keys.some((k) => !st.has(keyString(k, st.fold)))) throw new Error(`could not fill ${node.describe()}`);
+    if (keys.some((k) => !answers(st, keyString(k, st.fold)))) throw new Error(`could not fill ${node.describe()}`);
   }
 
   /**
@@ -273,7 +271,7 @@ export class Upqueries {
     await this.request(plan.ancestor, keys.map(plan.toAncestorKey));
     // No batch can run between the ancestor's fill and here (microtasks only), but the caller's
     // retry loop keeps this correct should that ever change.
-    if (ast.complete === true || keys.every((k) => ast.has(keyString(plan.toAncestorKey(k), ast.fold)))) this.graph.fillFromAncestor(plan.node, keys);
+    if (keys.every((k) => answers(ast, keyString(plan.toAncestorKey(k), ast.fold)))) this.graph.fillFromAncestor(plan.node, keys);
   }
 
   // [note: join-fill] Fill the sides (each its own fenced upquery) until nothing is missing, then
