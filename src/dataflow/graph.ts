@@ -16,7 +16,7 @@
  */
 import { consolidate, type Delta, type Row } from './delta.js';
 import { positives, type BatchContext, type JoinNode, type Operator, type InputNode, type ReaderNode, type StatefulOperator, type StatelessNode, type TableSource, type UnionNode } from './operator.js';
-import { keyOfRow, keyString, type KeyedState } from './state.js';
+import { keyOfRow, keyString, rowsOfKey, type KeyedState } from './state.js';
 import { comparePositions, type Batch, type BinlogPosition } from './batch.js';
 import { invariant } from '../errors.js';
 
@@ -416,10 +416,11 @@ export class Graph {
     const seen = new Set<string>();
     let rows: Row[] = [];
     for (const k of keys) {
-      const ak = keyString(plan.toAncestorKey(k), ast.fold);
+      const akRow = plan.toAncestorKey(k);
+      const ak = keyString(akRow, ast.fold);
       if (seen.has(ak)) continue;
       seen.add(ak);
-      const r = ast.rows(ak);
+      const r = rowsOfKey(ast, akRow);
       invariant(r !== undefined, `ancestor ${plan.ancestor.describe()} lost a key before the fill`);
       rows.push(...r);
     }

@@ -70,6 +70,12 @@ export interface KeyedState {
   readonly complete?: boolean;
   /** The output rows held for a present key (empty array for a known-empty key, or any key of a complete state). */
   rows(key: string): ReadonlyArray<Row> | undefined;
+  /**
+   * What a complete state answers for a key it does not hold, when that is not "no rows": an
+   * aggregate without GROUP BY answers one row for no rows (COUNT 0, SUM NULL). Read through
+   * {@link rowsOfKey}. [note: complete-state]
+   */
+  absentRows?(keyRow: Row): ReadonlyArray<Row>;
   /** Evicts one key (no-op when missing). Returns true when it was present. */
   evict(key: string): boolean;
   /** Evicts every key; returns how many were present. */
@@ -118,6 +124,17 @@ export interface FillQuery {
  */
 export function answers(st: KeyedState, ks: string): boolean {
   return st.complete === true || st.has(ks);
+}
+
+/**
+ * The rows `st` answers for the key with values `keyRow`: those it holds, or in a complete state
+ * what a key it does not hold answers (no rows, or {@link KeyedState.absentRows}); undefined for a
+ * key a partial state does not hold.
+ */
+export function rowsOfKey(st: KeyedState, keyRow: Row): ReadonlyArray<Row> | undefined {
+  const ks = keyString(keyRow, st.fold);
+  const r = st.rows(ks);
+  return r !== undefined && r.length === 0 && st.absentRows !== undefined && st.complete === true && !st.has(ks) ? st.absentRows(keyRow) : r;
 }
 
 /** Element-wise equality of two rows. */

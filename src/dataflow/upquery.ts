@@ -219,6 +219,54 @@ export class Upqueries {
   }
 
   /**
+   * [note: memory-fill] Fills `keys` of `node` now, synchronously, when every state they are
+   * computed from answers them without MySQL: it holds them, or it is complete
+   * ([note: complete-state]: a key it does not hold is empty). A read of a key its reader does not
+   * hold is then answered at once, exact at the stream's position, instead of going upstream (a
+   * first read of a key of a grouped aggregate or a join over small tables). Nothing awaits, so no
+   * batch runs between the states read and the keys installed. False when some key must be read
+   * from MySQL (states above may have been filled from memory meanwhile, which is harmless), and
+   * while a fill is ahead of the stream: keys computed now from states at two positions would show
+   * half a transaction ([note: join-fill]). Pinned by test/dataflow/memory-fill.test.ts.
+   */
+  fillFromMemory(node: StatefulOperator, keys: ReadonlyArray<Row>): boolean {
+    return !this.aheadOfStream() && this.#fillNow(node, keys);
+  }
+
+  #fillNow(node: StatefulOperator, keys: ReadonlyArray<Row>): boolean {
+    const st = node.state;
+    const missing = keys.filter((k) => !answers(st, keyString(k, st.fold)));
+    if (missing.length === 0) return true;
+    const plan = this.graph.fillPlan(node);
+    switch (plan.kind) {
+      case 'mysql':
+        return false;
+      case 'ancestor':
+        if (!this.#fillNow(plan.ancestor, missing.map(plan.toAncestorKey))) return false;
+        this.graph.fillFromAncestor(plan.node, missing);
+        return true;
+      case 'join':
+        // The other side's keys follow from the driving side's rows: two rounds at most.
+        for (let round = 0; round < 3; round++) {
+          const needs = joinNeeds(plan.join, plan.columns, missing);
+          if (needs.length === 0) {
+            fillThroughJoin(plan, missing);
+            return true;
+          }
+          if (!needs.every((n) => this.#fillNow(n.node, n.keys))) return false;
+        }
+        return false;
+      case 'parents': {
+        const need = plan.node.parentKeys(missing);
+        const parents = plan.node.parents.map(statefulNode);
+        if (!parents.every((p, i) => this.#fillNow(p, need[i]) && need[i].every((k) => p.state.has(keyString(k, p.state.fold))))) return false;
+        plan.node.fillFromParents(missing);
+        return true;
+      }
+    }
+  }
+
+  /**
    * [note: complete-state] Fills `node` whole: every row of its input (within `limit`), read in one
    * consistent snapshot at position P and installed only once the binlog stream has applied P, so
    * no fence is needed: what the stream applied past P while the read was out is replayed from the

@@ -166,10 +166,24 @@ export class Aggregate extends Materialized<Entry> implements StatefulNode<'aggr
     return out;
   }
 
+  /**
+   * Without GROUP BY the empty key's one group shows its row of no rows from the start: in a
+   * complete state a delta creates the entry of a key a reader below may already hold as that row
+   * ({@link absentRows}), and its change must retract it. [note: complete-state]
+   */
   protected newEntry(keyRow: Row): Entry {
     const e: Entry = { keyRow, used: 0, groups: new Map() };
-    if (this.#spec.scalar) e.groups.set('', this.#newGroup(keyRow));
+    if (this.#spec.scalar) {
+      const g = this.#newGroup(keyRow);
+      g.out = this.#output(g);
+      e.groups.set('', g);
+    }
     return e;
+  }
+
+  /** Without GROUP BY, a key with no rows answers one row (COUNT 0, SUM NULL); grouped, none. */
+  absentRows(keyRow: Row): ReadonlyArray<Row> {
+    return this.#spec.scalar ? [this.#output(this.#newGroup(keyRow)) as Row] : [];
   }
 
   protected addRow(e: Entry, row: Row): void {
@@ -251,12 +265,11 @@ export class Aggregate extends Materialized<Entry> implements StatefulNode<'aggr
   }
 
   /**
-   * [note: complete-state] The aggregate upquery of every key, grouped: one row per group. Null
-   * for an aggregate without GROUP BY (a key not held would be one row of zeros, not none) and
-   * one that fills from the rows themselves.
+   * [note: complete-state] The aggregate upquery of every key, grouped: one row per group (per
+   * key without GROUP BY: a key not held then answers {@link absentRows}). Null for one that fills
+   * from the rows themselves.
    */
   override wholeQuery(limit: number): string | null {
-    if (this.#spec.scalar) return null;
     const q = this.#aggregateSql(null);
     return q === null ? null : `${q} LIMIT ${Math.floor(limit)}`;
   }

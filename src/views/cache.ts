@@ -62,7 +62,7 @@ export interface CacheInfo {
   complete: boolean;
   /** Its whole fill: `off` (not eligible, or `--complete-rows 0`), `filling`, `complete` (it was; see `complete` for now), `too large`, `unsupported`, `failed`. */
   wholeFill: WholeFill;
-  stats: { hits: number; misses: number; relayedMisses: number; upqueries: number; fillErrors: number; keys: number; rows: number; bytes: number; evictions: number; hitLatencyMs: { p50: number; p99: number } };
+  stats: { hits: number; misses: number; relayedMisses: number; memoryFills: number; upqueries: number; fillErrors: number; keys: number; rows: number; bytes: number; evictions: number; hitLatencyMs: { p50: number; p99: number } };
 }
 
 
@@ -86,10 +86,11 @@ export type WholeFill = 'off' | 'filling' | 'complete' | 'too large' | 'unsuppor
 export class Cache {
   /**
    * `misses`: reads of keys the reader did not hold; `relayedMisses`: those answered by the
-   * session's upstream session (`--miss-policy relay`); `upqueries`: fills that asked MySQL;
-   * `fillErrors`: fills that failed.
+   * session's upstream session (`--miss-policy relay`); `memoryFills`: those answered at once
+   * from states above that held or knew their keys ([note: memory-fill]); `upqueries`: fills that
+   * asked MySQL; `fillErrors`: fills that failed.
    */
-  readonly stats = { hits: 0, misses: 0, relayedMisses: 0, upqueries: 0, fillErrors: 0 };
+  readonly stats = { hits: 0, misses: 0, relayedMisses: 0, memoryFills: 0, upqueries: 0, fillErrors: 0 };
   /** How long hits took to answer (routing, lookup, the answer's rows), ms. */
   readonly latency = new LatencyHistogram();
   /** How long its fills that asked the upstream took (until installed and visible), ms. */

@@ -6,8 +6,9 @@
  * more rows, or whose rows would take more than an eighth of the memory limit, stays partial.
  *
  * What is filled whole is each state that reads one table straight from MySQL (through stateless
- * nodes): a cache's reader, a join's sides (a first read of a join is then computed from them in
- * memory), a grouped aggregate. Once complete, any eviction makes a state partial again
+ * nodes): a cache's reader, a join's sides, an aggregate (without GROUP BY, a key not held answers
+ * its row of no rows); a first read below them is computed from them in memory ([note:
+ * memory-fill]). Once complete, any eviction makes a state partial again
  * (src/dataflow/materialized.ts); it is filled whole again when its cache is installed again (DDL
  * that plans it again, a restart, a new registration), or by {@link CompleteFills.revisit} when it
  * is being read and the memory budget is not evicting.
@@ -49,8 +50,8 @@ export class CompleteFills {
 
   /**
    * The states of `c` that are filled whole: each stateful node that fills straight from MySQL
-   * (stateless nodes up to one table) and whose nodes below take a key it does not hold as empty —
-   * its reader, a join's sides, a grouped aggregate. None for a range, expression or UNION cache.
+   * (stateless nodes up to one table) and whose nodes below take a key it does not hold as it
+   * answers it (empty, or an aggregate's row of none) — its reader, a join's sides, an aggregate. None for a range, expression or UNION cache.
    */
   nodes(c: Cache): InputNode[] {
     if (c.built.range !== undefined || c.plan.kind === 'answer' || c.built.nodes.some((n) => n.kind === 'union')) return [];

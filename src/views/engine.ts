@@ -491,6 +491,13 @@ export class Engine implements BinlogSink, RouterBackend, HttpReadsBackend {
     return rows;
   }
 
+  /** A read's miss filled from the states above, when they hold or know its keys (RouterBackend). [note: memory-fill] */
+  fillFromMemory(cache: Cache, keys: ReadonlyArray<Row>): boolean {
+    if (cache.built.range !== undefined || !this.#upqueries.fillFromMemory(cache.built.reader, keys)) return false;
+    this.#upkeep.afterFill();
+    return true;
+  }
+
   /** A relayed read's key missed again (RouterBackend): filled off the client's path. */
   fillBehind(cache: Cache, keys: ReadonlyArray<Row>): void {
     // No client waits on these: past the cap a miss is relayed without a fill (its next miss asks

@@ -24,6 +24,11 @@ export interface MissBackend {
    * installed them (one consistent point), or undefined when they were not captured.
    */
   fill(cache: Cache, keys: ReadonlyArray<Row>): Promise<ReaderAnswer | undefined>;
+  /**
+   * Fills `keys` of the cache's reader now, when the states above hold or know them (true), with
+   * no read of MySQL; false when one must be read from MySQL. [note: memory-fill]
+   */
+  fillFromMemory(cache: Cache, keys: ReadonlyArray<Row>): boolean;
   /** Fills `keys` of the cache's reader off every client's path; a failure is logged and counted, never thrown. */
   fillBehind(cache: Cache, keys: ReadonlyArray<Row>): void;
   /** Counts a statement relayed upstream by its reason (/api/status `notCachedReasons`). */

@@ -363,6 +363,15 @@ export class CacheRouter implements ReadRouter {
       }
     }
     cache.stats.misses++;
+    // [note: memory-fill] Keys computed from states that hold or know them are answered now, read
+    // back as a fill's are: a key read once keeps the tick admission gave it ([note: memory-budget]).
+    if (this.backend.fillFromMemory(cache, keys)) {
+      const rows = keys.length === 1 ? reader.peek(keyString(keys[0], reader.fold), limit) : mergedRows(cache, keys, limit, true);
+      if (rows != null) {
+        cache.stats.memoryFills++;
+        return { kind: 'answer', answer: { kind: 'rows', columns, rows, cache: cache.def.name } };
+      }
+    }
     if (this.backend.missPolicy === 'relay' && cache.relaysMisses) return relayMiss(this.backend, this.#missed, cache, keys);
     return { kind: 'pending', answer: filledAnswer(this.backend, cache, keys, limit, columns) };
   }

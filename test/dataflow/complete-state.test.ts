@@ -12,22 +12,11 @@ import { keyString } from '../../src/dataflow/state.js';
 import { parseStatement } from '../../src/planner/parse.js';
 import { planSelect } from '../../src/planner/plan.js';
 import { buildCache } from '../../src/planner/build.js';
-import type { TableSchema } from '../../src/planner/schema.js';
-import type { Batch } from '../../src/dataflow/batch.js';
-import type { Row } from '../../src/dataflow/delta.js';
 import type { InputNode } from '../../src/dataflow/operator.js';
+import type { Batch } from '../../src/dataflow/batch.js';
 import '../support/collations.js';
+import { at, batch, LIMIT, schema } from '../support/table-t.js';
 
-const schema: TableSchema = {
-  database: 'd', table: 't',
-  columns: [{ name: 'id', dataType: 'int', scale: 0, collation: null }, { name: 'g', dataType: 'int', scale: 0, collation: null }],
-};
-const at = (position: number) => ({ file: 'bin.000001', position });
-const batch = (position: number, deltas: Array<[1 | -1, Row]>): Batch => ({
-  gtid: null, position: at(position), timestamp: 0,
-  changes: [{ database: 'd', table: 't', columns: ['id', 'g'], deltas: deltas.map(([sign, row]) => ({ sign, row })) }],
-});
-const LIMIT = { rows: 1000, bytes: 1 << 30 };
 
 /** A graph with one cache `SELECT id FROM t WHERE g = ?`, and an upstream whose whole read the test answers. */
 function setup(opts: { whole?: boolean } = {}) {

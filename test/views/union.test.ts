@@ -39,8 +39,11 @@ describe('UNION cache', () => {
   it('evicts a key given one value per parameter, refills it, and rejects a key of another length', async () => {
     const id = f.engine.list()[0].id;
     assert.equal(f.engine.evict(id, [[1, 1]]), 1);
+    // The branches keep their keys: the union's is computed again from them at once ([note: memory-fill]).
+    const before = f.engine.get(id)?.stats.memoryFills;
     const again = await f.ask(SQL(1, 1));
-    assert.equal(again.source, 'fill');
+    assert.equal(again.source, 'hit');
+    assert.equal(f.engine.get(id)?.stats.memoryFills, (before ?? 0) + 1);
     assert.equal(canonical(again.rows ?? [], true), canonical((await f.upstream(SQL(1, 1))).rows, true));
     assert.throws(() => f.engine.evict(id, [[1]]), (e: unknown) => e instanceof RotorError && e.code === 'ERR_ADMIN_BAD_REQUEST');
   });
