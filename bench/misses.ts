@@ -141,7 +141,8 @@ interface Run {
 /**
  * A Rotor with `--miss-policy policy` and the three caches, and a warm connection to it and to
  * MariaDB. Key by key unless `whole`: then with Rotor's default `--complete-rows`, which fills the
- * point cache and the vote query's sides whole (the tables are that small), waited for.
+ * point cache, the COUNT(*)'s groups and the vote query's sides whole (the tables are that small,
+ * the fans one group), waited for.
  */
 async function withRotor(policy: 'relay' | 'fill', run: (r: Run) => Promise<Record<string, unknown>>, fillRead = opts.fillRead[0], whole = false): Promise<Record<string, unknown>> {
   const rotor = await startRotor(servers.upstreamUrl, { extraArgs: ['--miss-policy', policy, '--fill-read', fillRead, ...(whole ? [] : KEY_BY_KEY)] });
@@ -151,7 +152,7 @@ async function withRotor(policy: 'relay' | 'fill', run: (r: Run) => Promise<Reco
       count: await rotor.registerCache('SELECT COUNT(*) FROM miss_fans WHERE item_id = ?'),
       vote: await rotor.registerCache(`${VOTE_SQL}?`),
     };
-    if (whole) for (const id of [ids.point, ids.vote]) await filledWhole(rotor, id);
+    if (whole) for (const id of [ids.point, ids.count, ids.vote]) await filledWhole(rotor, id);
     const viaRotor = await connect(rotor.url);
     const direct = await connect(servers.upstreamUrl);
     const pipe = await pipeInFrontOf(servers.upstreamUrl);
@@ -220,7 +221,11 @@ const relayPolicy = (): Promise<Record<string, unknown>> => withRotor('relay', a
   };
 });
 
-/** Rotor's default for tables this small: the caches filled whole, so a first read is a hit (the vote query's, computed from its sides). */
+/**
+ * Rotor's default for tables this small: the caches filled whole, so a first read is a hit, or
+ * computed from the states filled whole (the vote query's from its sides, the COUNT(*) from its
+ * groups: [note: memory-fill]).
+ */
 const wholeRun = (): Promise<Record<string, unknown>> => withRotor('relay', async (r) => {
   const { rotor, viaRotor, direct, ids } = r;
   // A fresh Rotor's read path is not compiled yet: warm it with keys the table does not hold (ids
@@ -228,8 +233,10 @@ const wholeRun = (): Promise<Record<string, unknown>> => withRotor('relay', asyn
   for (let i = 1; i <= 1000; i++) await viaRotor.query(POINT_SQL + (opts.keys + i));
   const point = await alternate('whole: point first reads', viaRotor, direct, (id) => POINT_SQL + id, (id) => POINT_SQL + id);
   const vote = await alternate('whole: vote first reads', viaRotor, direct, (id) => VOTE_SQL + id, (id) => ARTICLE_SQL + id);
+  const count = await countFirst(r);
   return {
     point: { first: ms(point.rotor), direct: ms(point.direct), stats: (await rotor.cache(ids.point)).stats ?? null },
+    aggregate: { first: ms(count.first), direct: ms(count.direct), stats: (await rotor.cache(ids.count)).stats ?? null },
     vote: { first: ms(vote.rotor), pointDirect: ms(vote.direct), stats: (await rotor.cache(ids.vote)).stats ?? null },
   };
 }, opts.fillRead[0], true);
@@ -266,7 +273,7 @@ try {
   const byRead: Record<string, Fill> = {};
   for (const fr of opts.fillRead) byRead[fr] = await fillPolicy(fr) as Fill;
   const fill = byRead[opts.fillRead[0]];
-  const whole = await wholeRun() as { point: { first: S; direct: S; stats: Record<string, number> | null }; vote: { first: S; pointDirect: S; stats: Record<string, number> | null } };
+  const whole = await wholeRun() as { point: { first: S; direct: S; stats: Record<string, number> | null }; aggregate: { first: S; direct: S; stats: Record<string, number> | null }; vote: { first: S; pointDirect: S; stats: Record<string, number> | null } };
   result.whole = whole;
   result.relay = relay;
   result.fill = fill;
@@ -298,16 +305,18 @@ try {
     `A first read against any statement relayed through Rotor: ${ratio(relay.point.first.p50, relay.point.uncached.p50)} (p50), ${ratio(relay.point.first.avg, relay.point.uncached.avg)} (avg); ` +
     `against the same read through a bare Node pipe (the hop any relay adds here): ${ratio(relay.point.first.p50, relay.point.piped.p50)} (p50).`,
     '',
-    'Rotor\'s default for tables of at most `--complete-rows` rows (100,000): the point cache and the vote query\'s two sides are filled whole when registered, so no first read misses (README "Complete caches").',
+    'Rotor\'s default for tables of at most `--complete-rows` rows (100,000) or groups: the point cache, the COUNT(*)\'s groups and the vote query\'s two sides are filled whole when registered, so a first read is a hit or computed from them in memory (README "Complete caches").',
     '',
     table(header, [
       row('point, direct MariaDB', whole.point.direct),
       row('point, Rotor first read (cache filled whole)', whole.point.first, whole.point.direct),
+      row('COUNT(*), direct (avg of 5)', whole.aggregate.direct),
+      row('COUNT(*), Rotor first read (groups filled whole)', whole.aggregate.first, whole.aggregate.direct),
       row('article by id, direct MariaDB', whole.vote.pointDirect),
       row('vote query, Rotor first read (sides filled whole)', whole.vote.first, whole.vote.pointDirect),
     ]),
     '',
-    `Upqueries during those first reads: point ${whole.point.stats?.upqueries ?? '?'}, vote ${whole.vote.stats?.upqueries ?? '?'} (the whole fills themselves, before the reads, not counted).`,
+    `Upqueries during those first reads: point ${whole.point.stats?.upqueries ?? '?'}, COUNT(*) ${whole.aggregate.stats?.upqueries ?? '?'}, vote ${whole.vote.stats?.upqueries ?? '?'} (the whole fills themselves, before the reads, not counted); computed from memory: COUNT(*) ${whole.aggregate.stats?.memoryFills ?? '?'}, vote ${whole.vote.stats?.memoryFills ?? '?'}; relayed: vote ${whole.vote.stats?.relayedMisses ?? '?'}.`,
     '',
     '`--miss-policy fill`: a first read waits for its fill (an upquery) and is answered from it.',
     '',
