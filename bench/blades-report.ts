@@ -44,13 +44,14 @@ export function bladesMarkdown(report: BladesReport): string {
   lines.push(`### Rotating blades: ${Number(p.clients).toLocaleString('en-US')} clients, ${Number(p.iterations).toLocaleString('en-US')} iterations, item ${p.item}${PINNED[String(p.pin)] ?? ''}`);
   lines.push('');
   lines.push(table(
-    ['contender', 'status', 'total s', 'it/s', 'retries', 'final', 'read_count avg ms', 'read_count p99 ms', 'read speedup vs direct (avg)', 'read hit rate', 'repl. delay p99 ms', 'commit→visible p99 ms', 'client CPU (cores)', 'MariaDB CPU µs/iteration', 'relay CPU µs/iteration (Rotor or pipe)', 'warm (2nd half)', 'cached answer at Rotor p50/p99 ms'],
+    ['contender', 'status', 'total s', 'it/s', 'retries', 'final', 'read_count avg ms', 'read_count p99 ms', 'read speedup vs direct (avg)', 'read hit rate', 'repl. delay p99 ms', 'commit→visible p99 ms', 'client CPU (cores)', 'MariaDB CPU µs/iteration', 'relay CPU µs/iteration (Rotor or pipe)', 'warm (2nd half)', 'cached answer at Rotor p50/p99 ms', 'loop delay p50 ms: clients / Rotor'],
     ok.map(([name, r]) => [
       name, r.status, fmt(r.totalMs / 1000, 1), fmt(r.iterationsPerSec, 0), r.retries, r.finalCount,
       fmt(r.queries.read_count.avg, 3), fmt(r.queries.read_count.p99, 3),
       name === 'direct' ? '1.0×' : ratio(direct?.queries.read_count.avg, r.queries.read_count.avg),
       hits(r), fmt(r.replicationDelayMs?.p99, 1), fmt(r.commitToVisibleMs?.p99, 1), fmt(r.clientCores, 2), fmt(perIteration(r.cpuMs.mariadb, Number(p.iterations)), 0), fmt(r.rotorCpuUsPerIteration ?? undefined, 0), fmt(r.rotorCpuUsPerIterationWarm ?? undefined, 0),
       r.rotorAnswerMs ? `${r.rotorAnswerMs.p50}/${r.rotorAnswerMs.p99}` : '–',
+      r.loopDelayMs ? `${fmt(r.loopDelayMs.client.p50, 2)} / ${r.loopDelayMs.rotor ? fmt(r.loopDelayMs.rotor.p50, 2) : '–'}` : '–',
     ]),
   ));
   lines.push('');
@@ -71,7 +72,9 @@ export function bladesMarkdown(report: BladesReport): string {
     'divided by the iterations; "warm (2nd half)" counts only the iterations after the first half was done, once V8 has compiled Rotor\'s hot paths. ' +
     '"cached answer at Rotor" is Rotor\'s own time for the reads it answered from a cache, from a command\'s arrival to its answer written ' +
     '(its rotor_query_duration_seconds histogram, bucket bounds): a client\'s read latency above it was spent before Rotor read the command ' +
-    '(in the socket, waiting for Rotor\'s event loop to come to it), in the kernel, or on the client\'s own core.');
+    '(in the socket, waiting for Rotor\'s event loop to come to it), in the kernel, or on the client\'s own core. ' +
+    '"loop delay" is how late an event loop ran a due callback, p50 over the run: the load generator\'s workers (the worst) and Rotor\'s; ' +
+    'every response waits about that long in each loop it crosses.');
   const other = entries.filter(([, r]) => r.status !== 'ok');
   if (other.length) {
     lines.push('');

@@ -96,6 +96,12 @@ export interface BladesContenderResult {
    * read the command (not the wait in the socket for its event loop).
    */
   readonly rotorAnswerMs: { readonly p50: number; readonly p99: number } | null;
+  /**
+   * How late event loops ran due callbacks over the run (ms, p50/p99): the load generator's
+   * workers (the worst of them), and Rotor's (its nodejs_eventloop_lag metrics, reset as the run
+   * starts). A read waits in both queues besides the one it is answered by.
+   */
+  readonly loopDelayMs: { readonly client: { readonly p50: number; readonly p99: number }; readonly rotor: { readonly p50: number; readonly p99: number } | null };
   readonly series: {
     readonly throughput: ReadonlyArray<readonly [number, number]>;
     readonly lag: ReadonlyArray<readonly [number, number]>;
@@ -114,7 +120,7 @@ function blank(status: 'failed' | 'skipped', reason: string): BladesContenderRes
   return {
     status, reason, totalMs: 0, iterationsPerSec: 0, retries: 0, finalCount: null,
     queries: { read_count: EMPTY, check_fan: EMPTY, become_fan: EMPTY }, replicationDelayMs: null, commitToVisibleMs: null,
-    catchUpMs: null, cacheStats: null, benchReads: 0, ttlHits: null, cpuMs: {}, clientCores: 0, rotorRssBytes: null, rotorAnswerMs: null, rotorCpuUsPerIteration: null, rotorCpuUsPerIterationWarm: null,
+    catchUpMs: null, cacheStats: null, benchReads: 0, ttlHits: null, cpuMs: {}, clientCores: 0, rotorRssBytes: null, rotorAnswerMs: null, loopDelayMs: { client: { p50: 0, p99: 0 }, rotor: null }, rotorCpuUsPerIteration: null, rotorCpuUsPerIterationWarm: null,
     series: { throughput: [], lag: [], commitToVisible: [] },
   };
 }
@@ -258,6 +264,8 @@ async function runContender(p: BladesParams, contender: Contender): Promise<Blad
     const selfCpu = process.cpuUsage();
     cpu.start();
     workers.go();
+    // Rotor's loop-lag histogram restarts at each scrape: this one starts it with the run.
+    if (rotor) await loopLag(rotor.adminUrl).catch(() => null);
     const lag = rotor ? startLagSampler(rotor, t0) : null;
     const probe = rotor && rotorConn ? startProbe(contender, admin, rotorConn, probeItem, t0) : null;
     let lastDone = 0;
@@ -340,7 +348,16 @@ async function runContender(p: BladesParams, contender: Contender): Promise<Blad
       }
     }
     const rss = rotor ? await rotor.rss() : null;
+    // Before any other scrape of /metrics, which would restart Rotor's loop-lag histogram.
+    const rotorLoop = rotor ? await loopLag(rotor.adminUrl).catch(() => null) : null;
     const rotorAnswerMs = rotor ? await answerQuantiles(rotor.adminUrl).catch(() => null) : null;
+    const loopDelayMs = {
+      client: {
+        p50: round(Math.max(...results.map((r) => r.result.loopDelayMs.p50)), 3),
+        p99: round(Math.max(...results.map((r) => r.result.loopDelayMs.p99)), 3),
+      },
+      rotor: rotorLoop,
+    };
     const upstreamCount = await scalar(admin, contender === 'rotor-count'
       ? `SELECT COUNT(*) FROM fan_of WHERE item_id = ${p.item}` : readCountSql(contender, p.item));
 
@@ -361,7 +378,7 @@ async function runContender(p: BladesParams, contender: Contender): Promise<Blad
       replicationDelayMs: lag ? spread(lag.samples.map((s) => s[1])) : null,
       commitToVisibleMs: probe ? spread(probe.samples.map((s) => s[1])) : null,
       catchUpMs, cacheStats: rotor ? cacheStats : null, benchReads, ttlHits: contender === 'ttl-cache' ? ttlHits : null,
-      cpuMs, clientCores: round(clientCpuUs / 1000 / totalMs, 2), rotorRssBytes: rss, rotorAnswerMs,
+      cpuMs, clientCores: round(clientCpuUs / 1000 / totalMs, 2), rotorRssBytes: rss, rotorAnswerMs, loopDelayMs,
       rotorCpuUsPerIteration: cpuMs.rotor === undefined ? null : round((cpuMs.rotor * 1000) / p.iterations, 1),
       rotorCpuUsPerIterationWarm: cpuMs.rotor === undefined || half.done < 0 ? null
         : round((cpuMs.rotor * 1000 - half.rotorUs) / (p.iterations - half.done), 1),
@@ -379,6 +396,19 @@ async function runContender(p: BladesParams, contender: Contender): Promise<Blad
 }
 
 /** p50 and p99 (ms, upper bucket bounds) of Rotor's cache answers, from its Prometheus histogram. */
+/** Rotor's event-loop lag since the last scrape (p50/p99, ms), from prom-client's default metrics. */
+async function loopLag(adminUrl: string): Promise<{ p50: number; p99: number } | null> {
+  const res = await fetch(`${adminUrl}/metrics`, { signal: AbortSignal.timeout(10_000) });
+  const text = await res.text();
+  const at = (q: string): number | null => {
+    const m = new RegExp(`^rotor_nodejs_eventloop_lag_${q}_seconds (\\S+)`, 'm').exec(text);
+    return m === null ? null : round(Number(m[1]) * 1000, 3);
+  };
+  // The histogram's values include its sampling interval: lateness is above its least.
+  const min = at('min'), p50 = at('p50'), p99 = at('p99');
+  return min === null || p50 === null || p99 === null ? null : { p50: round(p50 - min, 3), p99: round(p99 - min, 3) };
+}
+
 async function answerQuantiles(adminUrl: string): Promise<{ p50: number; p99: number } | null> {
   const res = await fetch(`${adminUrl}/metrics`, { signal: AbortSignal.timeout(10_000) });
   const buckets: Array<[number, number]> = [];

@@ -2,6 +2,7 @@
  * A load worker of the rotating-blades benchmark: owns a share of the clients, each an independent
  * mysql2 connection running its iterations one after another like a web request handler.
  */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import mysql from 'mysql2/promise';
 import { connectionOptions } from './lib/servers.js';
@@ -28,6 +29,11 @@ export interface BladesWorkerResult {
   readonly alreadyFan: number;
   readonly ttlHits: number;
   readonly queries: Readonly<Record<QueryName, HistogramData>>;
+  /**
+   * How late this worker's event loop ran a due callback over the run, ms: the queue a response
+   * waits in on the application's side before its client sees it.
+   */
+  readonly loopDelayMs: { readonly p50: number; readonly p99: number };
 }
 
 function errno(err: unknown): number | undefined {
@@ -113,9 +119,12 @@ serveWorker<BladesWorkerInit, BladesWorkerResult>(async (init) => {
   return {
     async run(report: (p: Progress) => void) {
       const timer = setInterval(() => report({ done, retries, ttlHits }), 200);
+      const loop = monitorEventLoopDelay({ resolution: 2 });
+      loop.enable();
       try {
         await Promise.all(init.clients.map((c, i) => client(conns[i], c.firstUser, c.iterations)));
       } finally {
+        loop.disable();
         clearInterval(timer);
         report({ done, retries, ttlHits });
         await Promise.all(conns.map((c) => c.end().catch(() => undefined)));
@@ -124,6 +133,8 @@ serveWorker<BladesWorkerInit, BladesWorkerResult>(async (init) => {
       return {
         done, retries, alreadyFan, ttlHits,
         queries: { read_count: hist.read_count.toData(), check_fan: hist.check_fan.toData(), become_fan: hist.become_fan.toData() },
+        // The histogram's values include the sampling interval itself: lateness is above its least.
+        loopDelayMs: { p50: (loop.percentile(50) - loop.min) / 1e6, p99: (loop.percentile(99) - loop.min) / 1e6 },
       };
     },
   };
