@@ -32,12 +32,15 @@ export interface AssemblerOutput {
 function fullImages(ev: AnyBinlogEvent): boolean {
   const e = ev as unknown as { numberOfColumns?: number; columns_present_bitmap?: Buffer; columns_present_bitmap2?: Buffer };
   const n = e.numberOfColumns ?? 0;
-  const all = (bitmap: Buffer | undefined): boolean => {
-    if (bitmap === undefined) return true;
-    for (let i = 0; i < n; i++) if ((bitmap[i >> 3] & (1 << (i & 7))) === 0) return false;
-    return true;
-  };
-  return all(e.columns_present_bitmap) && all(e.columns_present_bitmap2);
+  return allPresent(e.columns_present_bitmap, n) && allPresent(e.columns_present_bitmap2, n);
+}
+
+// Module-level rather than a closure made per event: tsx (esbuild's keepNames) names every named
+// closure as it is created, with a defineProperty call each time.
+function allPresent(bitmap: Buffer | undefined, n: number): boolean {
+  if (bitmap === undefined) return true;
+  for (let i = 0; i < n; i++) if ((bitmap[i >> 3] & (1 << (i & 7))) === 0) return false;
+  return true;
 }
 
 interface OpenTable {
