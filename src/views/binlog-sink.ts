@@ -19,6 +19,8 @@ export class CacheSink implements BinlogSink {
   readonly #upqueries: Upqueries;
   readonly #schema: SchemaRefresh;
   readonly #log: Logger;
+  /** Batches applied (the upkeep skips a budget check when none was). */
+  batches = 0;
 
   constructor(graph: Graph, registry: CacheRegistry, upqueries: Upqueries, schema: SchemaRefresh, log: Logger) {
     this.#graph = graph;
@@ -30,6 +32,7 @@ export class CacheSink implements BinlogSink {
 
   /** Applies one upstream transaction to every cache. Synchronous. */
   applyBatch(batch: Batch): void {
+    this.batches++;
     try {
       this.#graph.applyBatch(batch);
     } catch (e) {

@@ -1,7 +1,8 @@
 /**
  * The read path's calls into the engine: a miss filled through the upqueries (and held back while
- * it is ahead of the stream), for a waiting read or in the background, and the column names a new
- * spelling of a cached query is answered with.
+ * it is ahead of the stream), for a waiting read or in the background, the column names a new
+ * spelling of a cached query is answered with, a `LIMIT ?` cache widened, a session's writes
+ * waited for.
  */
 import type { DerivedAnswer, ReaderAnswer } from '../dataflow/operator.js';
 import type { Logger } from 'pino';
@@ -10,9 +11,14 @@ import type { Upqueries } from '../dataflow/upquery.js';
 import type { Row } from '../dataflow/delta.js';
 import { keyString } from '../dataflow/state.js';
 import type { Cache } from './cache.js';
-import type { LimitSpec } from '../planner/limit.js';
+import { grownLimit, type LimitSpec } from '../planner/limit.js';
+import type { Graph } from '../dataflow/graph.js';
+import type { EngineUpstream } from './engine-upstream.js';
 import { fillRangeKey } from './range-reads.js';
 import type { HeldKey } from '../operators/reader.js';
+
+/** How long a read that must see its session's writes waits for the binlog before going upstream. */
+const SYNC_TIMEOUT_MS = 1_000;
 
 /**
  * Fills `keys` of the cache's reader for a read that waits. For a single key, resolves to its rows
@@ -94,6 +100,29 @@ export function learnVariant(cache: Cache, selectText: string, columns: Readonly
   });
   // Only the names come from a session's answer; every other attribute is the registered one.
   if (same) cache.variants.set(selectText, cache.def.columns.map((c, i) => ({ ...c, name: columns[i].name })));
+}
+
+/**
+ * [note: limit-param] Raises the K of a `LIMIT ?` cache's top-k to the next power of two at or
+ * above `rows` (at most `max`), evicting here and below the keys that held fewer rows than all of
+ * theirs.
+ */
+export function widenLimit(graph: Graph, cache: Cache, rows: number, max: number): void {
+  const node = cache.built.limitNode;
+  if (node === null || rows <= node.need) return;
+  const { need, keep } = grownLimit(node.need, rows, max);
+  const gone = node.grow(need, keep);
+  if (gone.length > 0) graph.evict(node, gone);
+}
+
+/**
+ * [note: read-your-writes] Resolves true once the binlog stream has applied everything the
+ * upstream had written when this was called, false after SYNC_TIMEOUT_MS. A session's writes were
+ * acknowledged before it sent the read that calls this, so they are included.
+ */
+export async function syncWrites(upstream: EngineUpstream, upqueries: Upqueries): Promise<boolean> {
+  const end = await upstream.binlogEnd();
+  return end === null || upqueries.waitApplied(end, SYNC_TIMEOUT_MS);
 }
 
 /**

@@ -8,6 +8,9 @@ import type { FillRead } from '../upstream/upstream-client.js';
 import type { ProcessMemory } from './memory-budget.js';
 import type { HotKeyStore } from './hot-keys.js';
 
+/** Statements counted at most by default (`queryStats`). */
+export const DEFAULT_QUERY_STATS = 1000;
+
 export interface EngineOptions {
   /** mysql://rotor:rotor@host:port/db — Rotor's own account for upqueries. */
   upstreamUrl: string;

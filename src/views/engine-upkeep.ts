@@ -61,7 +61,7 @@ export class Upkeep {
     this.#refreshTimer = setInterval(() => {
       void this.#d.refresh();
       this.emptyIdle(performance.now());
-      this.#d.revisitWhole();
+      this.revisitWhole();
     }, this.#d.opts.privilegeRefreshMs ?? 10_000);
     this.#refreshTimer.unref();
     this.#budgetTimer = setInterval(() => {
@@ -70,6 +70,11 @@ export class Upkeep {
       if (!unchanged || this.#d.budget.stateBytes > this.#d.budget.limitBytes) this.checkMemory();
     }, BUDGET_CHECK_MS);
     this.#budgetTimer.unref();
+  }
+
+  /** Fills whole again the caches made partial that are being read ([note: complete-state]). */
+  revisitWhole(): void {
+    this.#d.revisitWhole();
   }
 
   stop(): void {
