@@ -9,6 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { e2eFixture, rawText, columnDefs } from '../support/e2e-fixture.js';
+import { lagTheStream } from '../support/lag.js';
 import { startTestRotor } from '../support/rotor.js';
 import { until } from '../support/until.js';
 
@@ -200,7 +201,7 @@ test('a complete MIN without GROUP BY turned partial by a deleted minimum, then 
 
 test('LIMIT ?, ORDER BY … LIMIT and DISTINCT below complete states', async () => {
   const lim = 'SELECT kind, COUNT(*) AS c FROM pr WHERE shop = ? GROUP BY kind ORDER BY c DESC, kind LIMIT ?';
-  const top = 'SELECT kind, SUM(amount) AS s FROM pr WHERE shop = ? GROUP BY kind ORDER BY s DESC LIMIT 2';
+  const top = 'SELECT kind, SUM(amount) AS s FROM pr WHERE shop = ? GROUP BY kind ORDER BY s DESC, kind LIMIT 2';
   const dis = 'SELECT DISTINCT p.kind FROM sh s JOIN pr p ON p.shop = s.id WHERE s.owner = ? ORDER BY p.kind';
   for (const sql of [lim, top, dis]) await registered(sql);
   const all = async (when: string): Promise<void> => {
@@ -301,12 +302,7 @@ test('--consistency session, the stream lagging: a session reads its own write o
   await fx.db.admin.query(`INSERT INTO \`${fx.db.name}\`.rw (k) VALUES (1), (1), (2)`);
   const rotor = await startTestRotor(fx.db, { consistency: 'session', completeRows: '1000', missPolicy: 'relay' });
   try {
-    // The engine applies what the stream delivers 30 ms later, as a lagging replica would.
-    const engine = rotor.rotor.engine;
-    const applyBatch = engine.applyBatch.bind(engine);
-    const advance = engine.advance.bind(engine);
-    engine.applyBatch = (b) => void setTimeout(() => applyBatch(b), 30);
-    engine.advance = (p) => void setTimeout(() => advance(p), 30);
+    lagTheStream(rotor.rotor.engine, 30);
     const sql = 'SELECT COUNT(*) AS n FROM rw WHERE k = ?';
     const id = await rotor.register(sql);
     await until('filled whole', 20_000, async () => (await rotor.api<Info>('GET', `/api/caches/${id}`)).body.wholeFill === 'complete');
