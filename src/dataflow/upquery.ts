@@ -319,7 +319,11 @@ export class Upqueries {
     await this.request(plan.ancestor, keys.map(plan.toAncestorKey));
     // No batch can run between the ancestor's fill and here (microtasks only), but the caller's
     // retry loop keeps this correct should that ever change.
-    if (keys.every((k) => answers(ast, keyString(plan.toAncestorKey(k), ast.fold)))) this.graph.fillFromAncestor(plan.node, keys);
+    if (!keys.every((k) => answers(ast, keyString(plan.toAncestorKey(k), ast.fold)))) return;
+    // A key filled from memory meanwhile stays as it is (as in #read).
+    const st = plan.node.state;
+    const todo = keys.filter((k) => !answers(st, keyString(k, st.fold)));
+    if (todo.length > 0) this.graph.fillFromAncestor(plan.node, todo);
   }
 
   // [note: join-fill] Fill the sides (each its own fenced upquery) until nothing is missing, then
@@ -434,16 +438,23 @@ export class Upqueries {
         throw new Error('too many binlog events while filling');
       }
       this.stats.rows += result.rows.length;
-      query.install(result.rows);
+      // Only the keys the state still misses are installed: one it answers now was filled whole
+      // while this read was out ([note: complete-state]), exact at the stream's position, and keys
+      // below may have been computed from it since ([note: memory-fill]). Replaced by rows read
+      // past the stream, it would be fenced there ([note: fill-position]) and what is below would
+      // never see the batches in between. Pinned by test/dataflow/fill-over-held.test.ts.
+      const fresh = keys.filter((k) => !answers(st, keyString(k, st.fold)));
+      if (fresh.length === 0) return;
+      (fresh.length === keys.length ? query : st.fillQuery(fresh)).install(result.rows);
       if (pos !== null) {
         if (this.newestFill === null || comparePositions(pos, this.newestFill) > 0) this.newestFill = pos;
-        if (after.length > 0) this.graph.replay(node, keys, after);
+        if (after.length > 0) this.graph.replay(node, fresh, after);
         this.stats.replayed += after.length;
         this.stats.replayedEarlier = this.log.earlier;
         if (this.lastApplied === null || comparePositions(this.lastApplied, pos) < 0) {
-          this.graph.fence(node, keys, pos);
+          this.graph.fence(node, fresh, pos);
           this.stats.fenced++;
-        } else this.graph.fence(node, keys, null);
+        } else this.graph.fence(node, fresh, null);
       }
       return;
     }

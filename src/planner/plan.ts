@@ -150,7 +150,12 @@ export function planSelect(ast: AstNode, schema: TableSchema, unqualified: boole
   const stageOfColumn = (col: number, clause: string): number => {
     if (!isAgg) return col;
     const p = params.findIndex((x) => x.column === col);
-    if (p >= 0) return p;
+    if (p >= 0) {
+      // Without GROUP BY MariaDB shows a row's value of such a column, and NULL where no row
+      // matches (`SELECT k, COUNT(*) … WHERE k = 9`: NULL, 0); Rotor's group shows the key.
+      if (groupNodes.length === 0 && clause !== 'ORDER BY') throw unsupported(clause, `column ${cols[col].name} beside aggregates without GROUP BY (NULL where no row matches): group by it`);
+      return p;
+    }
     const g = groupBy.indexOf(col);
     if (g >= 0) return params.length + g;
     throw unsupported(clause, `column ${cols[col].name} is neither grouped nor aggregated`);

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type mysql from 'mysql2/promise';
 import { e2eFixture } from '../support/e2e-fixture.js';
-import type { Engine } from '../../src/views/engine.js';
+import { lagTheStream } from '../support/lag.js';
 
 let writer: mysql.Connection;
 let other: mysql.Connection;
@@ -24,16 +24,6 @@ const fx = e2eFixture('e2e_ryw', {
     cacheId = await fx.rotor.register('SELECT n FROM counter WHERE id = ?');
   },
 });
-
-/** Makes the engine apply what the stream delivers `ms` later, in order, as a lagging replica would. */
-function lagTheStream(engine: Engine, ms: number): void {
-  const applyBatch = engine.applyBatch.bind(engine);
-  const applySchemaChange = engine.applySchemaChange.bind(engine);
-  const advance = engine.advance.bind(engine);
-  engine.applyBatch = (b) => void setTimeout(() => applyBatch(b), ms);
-  engine.applySchemaChange = (c) => void setTimeout(() => applySchemaChange(c), ms);
-  engine.advance = (p) => void setTimeout(() => advance(p), ms);
-}
 
 const hits = (): Promise<number> => fx.rotor.hits(cacheId);
 

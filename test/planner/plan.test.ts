@@ -60,6 +60,8 @@ describe('planner', () => {
     rejects('SELECT id FROM t WHERE g = ? LIMIT ?', /LIMIT without ORDER BY/);
     rejects('SELECT id FROM t ORDER BY id LIMIT 0', /LIMIT 0/);
     rejects('SELECT id, COUNT(*) FROM t GROUP BY g', /neither grouped nor aggregated/);
+    rejects('SELECT g, COUNT(*) FROM t WHERE g = ?', /g beside aggregates without GROUP BY/);
+    rejects('SELECT COUNT(*) FROM t WHERE g = ? HAVING g > 1', /g beside aggregates without GROUP BY/);
     rejects('SELECT id FROM t WHERE s = 5', /text column with a number/);
     rejects('SELECT id FROM t WHERE id > ? OR g = 1', /parameter/);
     rejects("SELECT id FROM t WHERE ts > '2020-01-01'", /DATE\/TIME/);
