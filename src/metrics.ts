@@ -14,6 +14,8 @@ export interface CacheCounters {
   readonly name: string;
   readonly hits: number;
   readonly misses: number;
+  /** Misses answered at once from the states above ([note: memory-fill]). */
+  readonly memoryFills: number;
   readonly upqueries: number;
   readonly keys: number;
   readonly bytes: number;
@@ -113,6 +115,7 @@ export function rotorMetrics(src: MetricSources): Registry {
   histograms(registry, 'rotor_upquery_duration_seconds', 'How long a cache\'s fills that asked the upstream took, until installed', () => src.caches().map((c): [Record<string, string>, LatencyHistogram] => [{ cache: c.name }, c.fillLatency]));
   totals(registry, 'rotor_cache_hits_total', 'Reads a cache answered from memory', ['cache'], perCache((c) => c.hits));
   totals(registry, 'rotor_cache_misses_total', 'Reads of keys a cache did not hold', ['cache'], perCache((c) => c.misses));
+  totals(registry, 'rotor_cache_memory_fills_total', 'Misses computed at once from the states above a cache, without the upstream', ['cache'], perCache((c) => c.memoryFills));
   totals(registry, 'rotor_cache_upqueries_total', 'Fills that asked the upstream', ['cache'], perCache((c) => c.upqueries));
   totals(registry, 'rotor_cache_evictions_total', 'Keys evicted from a cache', ['cache'], perCache((c) => c.evictions));
   gauge(registry, 'rotor_cache_keys', 'Keys a cache holds', ['cache'], perCache((c) => c.keys));

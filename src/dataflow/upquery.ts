@@ -226,11 +226,13 @@ export class Upqueries {
    * first read of a key of a grouped aggregate or a join over small tables). Nothing awaits, so no
    * batch runs between the states read and the keys installed. False when some key must be read
    * from MySQL (states above may have been filled from memory meanwhile, which is harmless), and
-   * while a fill is ahead of the stream: keys computed now from states at two positions would show
+   * while a fill is ahead of the stream, or any was installed before the stream applied anything
+   * (after a start or a binlog reset): keys computed now from states at two positions would show
    * half a transaction ([note: join-fill]). Pinned by test/dataflow/memory-fill.test.ts.
    */
   fillFromMemory(node: StatefulOperator, keys: ReadonlyArray<Row>): boolean {
-    return !this.aheadOfStream() && this.#fillNow(node, keys);
+    if (this.aheadOfStream() || (this.lastApplied === null && this.newestFill !== null)) return false;
+    return this.#fillNow(node, keys);
   }
 
   #fillNow(node: StatefulOperator, keys: ReadonlyArray<Row>): boolean {

@@ -40,10 +40,10 @@ export function stateStatus(graph: Graph, caches: number, statementChanges: numb
 }
 
 /** Each cache's counters for /metrics: no scan of the entries (bytes as the budget last estimated them). */
-export function cacheCounters(caches: Iterable<Cache>, budget: MemoryBudget): Array<{ name: string; hits: number; misses: number; upqueries: number; keys: number; bytes: number; evictions: number; hitLatency: LatencyHistogram; fillLatency: LatencyHistogram }> {
+export function cacheCounters(caches: Iterable<Cache>, budget: MemoryBudget): Array<{ name: string; hits: number; misses: number; memoryFills: number; upqueries: number; keys: number; bytes: number; evictions: number; hitLatency: LatencyHistogram; fillLatency: LatencyHistogram }> {
   return [...caches].map((c) => ({
     hitLatency: c.latency, fillLatency: c.fillLatency,
-    name: c.def.name, hits: c.stats.hits, misses: c.stats.misses, upqueries: c.stats.upqueries, keys: c.built.reader.size,
+    name: c.def.name, hits: c.stats.hits, misses: c.stats.misses, memoryFills: c.stats.memoryFills, upqueries: c.stats.upqueries, keys: c.built.reader.size,
     bytes: budget.bytesOf(c.built.reader), evictions: c.built.nodes.reduce((n, x) => n + (budget.evictedBy.get(x) ?? 0), 0),
   }));
 }

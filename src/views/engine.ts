@@ -28,7 +28,6 @@ import type { Graph } from '../dataflow/graph.js';
 import type { UpqueryStats } from '../dataflow/upquery.js';
 import type { Row } from '../dataflow/delta.js';
 import type { QualifiedQuery } from '../planner/parse.js';
-import type { LatencyHistogram } from '../latency.js';
 import type { Value } from '../values.js';
 import type { Cache, CacheInfo } from './cache.js';
 import { CacheRouter, type RouterBackend } from './router.js';
@@ -344,7 +343,7 @@ export class Engine implements BinlogSink, RouterBackend, HttpReadsBackend {
   }
 
   /** Each cache's counters for /metrics: no scan of the entries (bytes as the budget last estimated them). */
-  cacheCounters(): Array<{ name: string; hits: number; misses: number; upqueries: number; keys: number; bytes: number; evictions: number; hitLatency: LatencyHistogram; fillLatency: LatencyHistogram }> {
+  cacheCounters(): ReturnType<typeof cacheCounters> {
     return cacheCounters(this.#parts.registry.values(), this.budget);
   }
 

@@ -115,4 +115,15 @@ describe('memory fill', () => {
     assert.deepEqual(answer(8)?.map((r) => r[0]), [1]);
     assert.equal(upq.fillFromMemory(reader, [[9]]), false, 'partial again: a key it does not hold is a hole');
   });
+
+  it('does nothing while fills were installed before the stream applied anything', async () => {
+    const { reader, upq, apply, answer, answerKeyFill } = setup('SELECT COUNT(*) FROM t WHERE g = ?');
+    answerKeyFill({ rows: [[3, 1, 1]], position: at(40) });
+    await upq.request(reader, [[3]]);
+    assert.equal(reader.state.evict(keyString([3])), true);
+    assert.equal(upq.fillFromMemory(reader, [[3]]), false, 'the aggregate holds 3, read at 40; the stream is nowhere yet');
+    apply(batch(40, []));
+    assert.equal(upq.fillFromMemory(reader, [[3]]), true);
+    assert.deepEqual(answer(3)?.map((r) => r[0]), [1]);
+  });
 });

@@ -57,6 +57,7 @@ test('counters move by exactly what the traffic did', async () => {
   const cache = '{cache="kv_by_k"}';
   assert.equal(delta(before, after, `rotor_cache_hits_total${cache}`), 2);
   assert.equal(delta(before, after, `rotor_cache_misses_total${cache}`), 2);
+  assert.equal(after.get(`rotor_cache_memory_fills_total${cache}`), 0, 'exported, and no state above the reader holds a key');
   assert.equal(delta(before, after, `rotor_cache_upqueries_total${cache}`), 2);
   assert.equal(after.get(`rotor_cache_keys${cache}`), 2);
   assert.ok((after.get(`rotor_cache_bytes${cache}`) ?? -1) >= 0);
