@@ -4,7 +4,7 @@
  * (`-01:00:00` < `99:00:00` < `100:00:00`), ENUM by its member's index in the definition, SET by
  * its bits. The planner picks one {@link ValueOrder} per column from its type (`orderOf` in
  * src/planner/build-parts.ts) for ORDER BY, top-k and MIN/MAX alike, and HAVING compares
- * aggregates as the type of their result (`ruleInfo` in src/planner/plan.ts); text orders by its collation
+ * aggregates as the type of their result (`ruleInfo` in src/planner/conditions.ts); text orders by its collation
  * (extremum.ts). MIN and MAX compare ENUM and SET by their text, not their index, as MariaDB does.
  * Pinned by test/views/typed-order.test.ts.
  *

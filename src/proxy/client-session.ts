@@ -2,12 +2,16 @@
  * One client connection and its own upstream session, opened as the client's own user through the
  * host's dialler.
  *
- * Connection phase: relayed by {@link LoginRelay} (login-relay.ts).
+ * Connection phase: the upstream session dialled, and what the login settles, in
+ * session-lifecycle.ts; the login itself relayed by {@link LoginRelay} (login-relay.ts).
  *
  * Command phase: one command at a time (later packets queue: clients may pipeline), dispatched by
  * the command table (command-table.ts). Each command is relayed verbatim and the response streamed
- * back verbatim with backpressure, or answered by the router with one pre-encoded write
- * (answer-writer.ts).
+ * back verbatim with backpressure (read by response-relay.ts), or answered by the router with one
+ * pre-encoded write (answer-writer.ts). This file keeps what every statement crosses; the rarer
+ * paths (COM_CHANGE_USER, COM_QUIT, errors, closing) are in session-lifecycle.ts, probes in
+ * upstream-probe.ts, LOAD DATA LOCAL INFILE in local-infile.ts, each given the session as one
+ * {@link SessionPeer} made when it starts.
  */
 import type { Socket } from 'node:net';
 // Imported, not the global: `globalThis.performance` is a getter, half the cost of each of the
@@ -15,21 +19,23 @@ import type { Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { ErrorCode } from '../errors.js';
 import { catalogError, encodeAnswer, encodeErrPacket } from './answer-writer.js';
-import { dispatch, type CommandContext } from './command-table.js';
-import { BeginDeferral, type BeginFailure } from './deferred-begin.js';
-import { LoginRelay, type LoginPeer } from './login-relay.js';
-import { Cap, Com } from './protocol/constants.js';
+import { dispatch } from './command-table.js';
+import { BeginDeferral } from './deferred-begin.js';
+import { sendHeldInfile, sendInfile } from './local-infile.js';
+import type { LoginRelay } from './login-relay.js';
 import { PacketFramer, PacketTooLarge, type Packet } from './protocol/framer.js';
-import { decodeOk } from './protocol/generic-response.js';
 import type { ResponseKind } from './protocol/response-scanner.js';
 import { PreparedStatements } from './prepared-statements.js';
 import { ResponseRelay } from './response-relay.js';
-import type { Answer, ProbeError, RelayWatch, Routed, Upstream } from './read-router.js';
+import type { Answer, RelayWatch, Routed, Upstream } from './read-router.js';
 import type { Negotiated, Phase, SessionHost } from './session-host.js';
-import { SessionState } from './session-state.js';
+import {
+  beginFailed, beginState, changeUser, closeSession, connect, failed, fatal, loggedIn, loginData, loginRelay, quit, relogin,
+  upstreamClosed, type SessionPeer,
+} from './session-lifecycle.js';
+import type { SessionState } from './session-state.js';
 import type { SocketReader } from './socket-reader.js';
-import { UpstreamRefused } from './upstream-link.js';
-import { probeRow, UpstreamProbe, type ProbeKind } from './upstream-probe.js';
+import { probeData, type UpstreamProbe } from './upstream-probe.js';
 
 const MAX_QUEUED = 64;
 /**
@@ -48,15 +54,12 @@ export class ClientSession {
   /** What reads the upstream socket while it is the link's own (not TLS). [note: read-buffer] */
   #upstreamReader: SocketReader | null = null;
   #phase: Phase = 'connecting';
-  /** Set at the first successful login; COM_CHANGE_USER re-authenticates but is not a login. */
-  #loggedIn = false;
   readonly #clientFramer: PacketFramer;
   readonly #upstreamFramer = new PacketFramer();
   readonly #response: ResponseRelay;
   readonly #wire: Negotiated = { caps: 0, mariadbCaps: 0, charset: 0 };
   /** While a login (or COM_CHANGE_USER) is relayed; an idle session does not keep one. */
   #login: LoginRelay | null = null;
-  readonly #commands: CommandContext;
   #state: SessionState | null = null;
   readonly #queue: Packet[] = [];
   #busy = false;
@@ -73,6 +76,8 @@ export class ClientSession {
   readonly #deferral: BeginDeferral | null;
   /** The sequence id of the command a deferred BEGIN went upstream with. */
   #withBeginSeq = 0;
+  /** The session as its parts see it. */
+  readonly #peer: SessionPeer;
 
   constructor(id: number, client: Socket, host: SessionHost) {
     this.id = id;
@@ -83,18 +88,18 @@ export class ClientSession {
       wire: this.#wire,
       statements: this.#statements,
       state: () => this.#state,
-      onLocalInfile: () => this.#onLocalInfile(),
+      onLocalInfile: () => sendHeldInfile(this.#peer),
     });
-    this.#deferral = host.deferBegin === true ? new BeginDeferral((f) => this.#beginFailed(f)) : null;
-    this.#commands = this.#commandContext();
+    this.#deferral = host.deferBegin === true ? new BeginDeferral((f) => beginFailed(this.#peer, f)) : null;
+    this.#peer = this.#sessionPeer();
     client.setNoDelay(true);
     this.#bindClient(client);
-    void this.#connect();
+    void connect(this.#peer);
   }
 
   /** True until the client has logged in (or the session has closed). */
   get loggingIn(): boolean {
-    return !this.#loggedIn && this.#phase !== 'closed';
+    return !this.#peer.everLoggedIn && this.#phase !== 'closed';
   }
 
   /** True while no command is outstanding. */
@@ -102,31 +107,7 @@ export class ClientSession {
     return !this.#busy && this.#queue.length === 0;
   }
 
-  // ---- connection phase ----
-
-  async #connect(): Promise<void> {
-    let link;
-    try {
-      link = await this.#host.upstream.open();
-    } catch (err) {
-      if (err instanceof UpstreamRefused) this.#client.write(err.packet);
-      else this.#sendError('ERR_PROXY_UPSTREAM_CONNECT', [(err as Error).message], 0);
-      this.close();
-      return;
-    }
-    if (this.#phase === 'closed') {
-      link.socket.destroy();
-      return;
-    }
-    const up = link.socket;
-    this.#upstream = up;
-    this.#host.onUpstreamVersion(link.handshake.serverVersion);
-    const handshake = this.#loginRelay().offer(link.handshake);
-    this.#bindUpstream(up, link.reader ?? null);
-    up.resume();
-    this.#phase = 'handshake';
-    this.#client.write(handshake);
-  }
+  // ---- sockets ----
 
   #bindUpstream(up: Socket, reader: SocketReader | null): void {
     // A TLS socket takes the link's socket over: the reader hands nothing on from then.
@@ -137,7 +118,7 @@ export class ClientSession {
     if (reader !== null) reader.attach((chunk) => this.#onUpstreamData(chunk), () => this.#client.writableLength > 0);
     else up.on('data', (chunk: Buffer) => this.#onUpstreamData(chunk));
     up.on('error', (err) => this.#host.logger?.debug({ err, id: this.id }, 'upstream socket error'));
-    up.on('close', () => this.#onUpstreamClosed());
+    up.on('close', () => upstreamClosed(this.#peer));
     up.on('drain', () => this.#client.resume());
   }
 
@@ -163,8 +144,8 @@ export class ClientSession {
     try {
       this.#clientFramer.push(bytes, (p) => this.#onClientPacket(p));
     } catch (err) {
-      if (err instanceof PacketTooLarge) this.#fatal('ERR_PROXY_PACKET_TOO_LARGE', [], undefined, (err.seq + 1) & 0xff);
-      else this.#fatal('ERR_PROXY_MALFORMED_PACKET', [], err);
+      if (err instanceof PacketTooLarge) fatal(this.#peer, 'ERR_PROXY_PACKET_TOO_LARGE', [], undefined, (err.seq + 1) & 0xff);
+      else fatal(this.#peer, 'ERR_PROXY_MALFORMED_PACKET', [], err);
     } finally {
       if (corked) client.uncork();
     }
@@ -175,11 +156,11 @@ export class ClientSession {
       case 'handshake':
       case 'upstream-tls':
       case 'auth':
-        this.#loginRelay().onClientPacket(p);
+        loginRelay(this.#peer).onClientPacket(p);
         return;
       case 'ready':
         if (this.#response.infile.active) {
-          this.#sendInfile(p);
+          sendInfile(this.#peer, p);
           return;
         }
         if (!this.#busy && this.#queue.length === 0) {
@@ -198,56 +179,70 @@ export class ClientSession {
     }
   }
 
-  /** The relay of the login under way: made when a login starts, dropped when it is done. */
-  #loginRelay(): LoginRelay {
-    return (this.#login ??= new LoginRelay(this.#loginPeer()));
-  }
-
-  /** The session as the login relay sees it. */
-  #loginPeer(): LoginPeer {
+  /**
+   * The session as its parts see it (session-lifecycle.ts), made once: command handlers
+   * (command-table.ts) use it on every statement, and call closures made here ([note: named-closures]).
+   */
+  #sessionPeer(): SessionPeer {
     // eslint-disable-next-line @typescript-eslint/no-this-alias
     const self = this;
-    return {
+    const wire = this.#wire;
+    const peer: SessionPeer = {
       id: this.id,
       host: this.#host,
-      wire: this.#wire,
+      wire,
+      statements: this.#statements,
+      deferral: this.#deferral,
+      infile: this.#response.infile,
+      clientFramer: this.#clientFramer,
+      everLoggedIn: false,
+      get mariadbCaps() { return wire.mariadbCaps; },
+      router: () => this.#host.router(),
+      upstreamMs: () => this.#upstreamMs,
+      relay: (raw, kind, after, watch) => this.#relay(raw, kind, after, watch),
+      send: (raw) => {
+        // Unless upstream is not keeping up.
+        if (this.#upstream?.write(raw) === false) this.#client.pause();
+      },
+      route: (routed, binary, relay) => this.#route(routed, binary, relay),
       get phase() { return self.#phase; },
       set phase(phase: Phase) { self.#phase = phase; },
       get client() { return self.#client; },
       get upstream() { return self.#upstream; },
+      get login() { return self.#login; },
+      set login(login: LoginRelay | null) { self.#login = login; },
+      get state() { return self.#state; },
+      set state(state: SessionState | null) { self.#state = state; },
+      get probe() { return self.#probe; },
+      set probe(probe: UpstreamProbe | null) { self.#probe = probe; },
+      get busy() { return self.#busy; },
+      get idle() { return self.idle; },
+      get withBeginSeq() { return self.#withBeginSeq; },
+      set withBeginSeq(seq: number) { self.#withBeginSeq = seq; },
       useClient: (tls) => {
         this.#client = tls;
         this.#bindClient(tls);
       },
-      useUpstream: (tls) => {
-        this.#upstream = tls;
-        this.#bindUpstream(tls, null);
+      useUpstream: (up, reader = null) => {
+        this.#upstream = up;
+        this.#bindUpstream(up, reader);
       },
       hold: (p) => {
         this.#queue.push(copyPacket(p));
         if (this.#queue.length > MAX_QUEUED) this.#client.pause();
       },
       takeHeld: () => this.#queue.shift(),
-      begin: (resp) => {
-        this.#state = new SessionState(this.id, resp.user, resp.capabilities & Cap.CONNECT_WITH_DB ? resp.database || null : null, resp.charset);
-        this.#state.probe = (sql, kind) => this.#runProbe(sql, kind);
-        this.#state.probeRow = (sql) => probeRow((kind, onRow) => this.#runProbe(sql, kind, onRow));
-      },
-      relogin: (user, database) => {
-        this.#statements.clear();
-        this.#state?.relogin(user, database, this.#wire.charset);
-      },
-      loggedIn: (ok) => {
-        this.#phase = 'ready';
-        this.#loggedIn = true;
-        this.#login = null;
-        this.#clientFramer.maxPacket = this.#host.maxPacketSize;
-        if (this.#state) this.#state.status = decodeOk(ok, this.#wire.caps).status;
-        this.#drainQueue();
-      },
-      fatal: (code, args, err, seq) => this.#fatal(code, args, err, seq),
+      begin: (resp) => beginState(peer, resp),
+      relogin: (user, database) => relogin(peer, user, database),
+      loggedIn: (ok) => loggedIn(peer, ok),
+      drainQueue: () => this.#drainQueue(),
+      changeUser: (p, state) => changeUser(peer, p, state),
+      quit: (raw) => quit(peer, raw),
+      fatal: (code, args, err, seq) => fatal(peer, code, args, err, seq),
+      sendError: (code, args, seq) => this.#sendError(code, args, seq),
       close: () => this.close(),
     };
+    return peer;
   }
 
   // ---- command phase ----
@@ -263,19 +258,12 @@ export class ClientSession {
       chunk = rest;
     }
     if (this.#phase === 'auth' || this.#phase === 'handshake') {
-      try {
-        const login = this.#loginRelay();
-        this.#upstreamFramer.push(chunk, (p) => login.onUpstreamPacket(p));
-      } catch (err) {
-        // Upstream's bytes make no sense: end the connection, as a broken server's would end.
-        this.#host.logger?.warn({ err, id: this.id }, 'bad upstream packet during login');
-        this.close();
-      }
+      loginData(this.#peer, this.#upstreamFramer, chunk);
       return;
     }
     if (this.#phase !== 'ready') return;
     if (this.#probe !== null) {
-      this.#probeData(chunk);
+      probeData(this.#peer, chunk);
       return;
     }
     this.#response.capture(chunk);
@@ -294,9 +282,7 @@ export class ClientSession {
         this.#drainQueue();
       }
     } catch (err) {
-      // A bug must cost this session, never the process.
-      this.#host.logger?.error({ err, id: this.id }, 'session failed');
-      this.#fatal('ERR_INTERNAL', [(err as Error).message], err, (this.#response.lastSeq + 1) & 0xff);
+      failed(this.#peer, err, (this.#response.lastSeq + 1) & 0xff);
     }
   }
 
@@ -311,44 +297,8 @@ export class ClientSession {
 
   #command(p: Packet): void {
     this.#commandAt = performance.now();
-    if (p.payload.length === 0) this.#fatal('ERR_PROXY_MALFORMED_PACKET', [], undefined, p.seq + 1);
-    else dispatch(this.#commands, p, this.#state as SessionState);
-  }
-
-  /** The session as command handlers see it (command-table.ts). */
-  #commandContext(): CommandContext {
-    const wire = this.#wire;
-    return {
-      statements: this.#statements,
-      deferral: this.#deferral,
-      get mariadbCaps() {
-        return wire.mariadbCaps;
-      },
-      router: () => this.#host.router(),
-      upstreamMs: () => this.#upstreamMs,
-      relay: (raw, kind, after, watch) => this.#relay(raw, kind, after, watch),
-      send: (raw) => {
-        // Unless upstream is not keeping up.
-        if (this.#upstream?.write(raw) === false) this.#client.pause();
-      },
-      route: (routed, binary, relay) => this.#route(routed, binary, relay),
-      changeUser: (p, state) => {
-        const begin = this.#deferral?.take() ?? null;
-        if (begin !== null) {
-          this.#withBeginSeq = p.seq;
-          this.#upstream?.write(begin);
-        }
-        this.#deferral?.relearn();
-        this.#loginRelay().changeUser(p, state.user);
-      },
-      quit: (raw) => {
-        // A BEGIN and a disconnect leave nothing: the deferred one is not sent. [note: deferred-begin]
-        this.#deferral?.drop();
-        this.#upstream?.end(raw);
-        this.close();
-      },
-      sendError: (code, args, seq) => this.#sendError(code, args, seq),
-    };
+    if (p.payload.length === 0) fatal(this.#peer, 'ERR_PROXY_MALFORMED_PACKET', [], undefined, p.seq + 1);
+    else dispatch(this.#peer, p, this.#state as SessionState);
   }
 
   /** Acts on the router's decision; `relay` sends the statement upstream. */
@@ -380,10 +330,7 @@ export class ClientSession {
         relay(a);
       } else this.#answer(a, binary, relay);
       this.#drainQueue();
-    }).catch((err: unknown) => {
-      this.#host.logger?.error({ err, id: this.id }, 'session failed');
-      this.#fatal('ERR_INTERNAL', [(err as Error).message], err);
-    });
+    }).catch((err: unknown) => failed(this.#peer, err));
   }
 
   /** Writes Rotor's own answer; one that cannot be encoded is relayed upstream instead. */
@@ -476,89 +423,8 @@ export class ClientSession {
     after?.(true);
   }
 
-  /**
-   * The upstream did not answer a deferred BEGIN as Rotor did: the command that went with it is
-   * answered with BEGIN's error (or Rotor's), and the session closes, cutting the upstream
-   * connection so a transaction it holds is rolled back. [note: deferred-begin]
-   */
-  #beginFailed(f: BeginFailure): void {
-    this.#host.logger?.warn({ id: this.id, got: f.got.toString('hex'), expected: f.expected.toString('hex') }, 'a deferred BEGIN was answered differently upstream; closing the session');
-    const seq = (this.#withBeginSeq + 1) & 0xff;
-    if (f.err !== null) {
-      const err = Buffer.from(f.err);
-      err[3] = seq;
-      this.#client.write(err);
-    } else {
-      this.#sendError('ERR_INTERNAL', ['the upstream answered a deferred BEGIN differently'], seq);
-    }
-    this.close();
-  }
-
-  /**
-   * Runs one statement of Rotor's own on the upstream session (SessionView.probe), see
-   * upstream-probe.ts. Only while a pending answer holds the session (nothing else is in flight
-   * upstream).
-   */
-  #runProbe(sql: string, kind: ProbeKind, onRow?: (values: ReadonlyArray<string | null>) => void): Promise<ProbeError | null> {
-    const up = this.#upstream;
-    if (up === null || this.#phase !== 'ready' || this.#probe !== null) {
-      return Promise.resolve({ errno: 1105, sqlState: 'HY000', message: 'the upstream session is not available' });
-    }
-    return new Promise((resolve) => {
-      this.#probe = new UpstreamProbe(kind, this.#wire, resolve, onRow);
-      up.write(UpstreamProbe.request(sql, kind));
-    });
-  }
-
-  #probeData(chunk: Buffer): void {
-    const probe = this.#probe;
-    if (probe === null) return;
-    let ended: boolean;
-    try {
-      ended = probe.feed(chunk);
-    } catch (err) {
-      this.#fatal('ERR_INTERNAL', [(err as Error).message], err);
-      return;
-    }
-    if (!ended) return;
-    this.#probe = null;
-    probe.finish((packet) => this.#upstream?.write(packet));
-  }
-
-  /** Upstream asked for a local file: what the client sent after its statement is that file. */
-  #onLocalInfile(): void {
-    while (this.#response.infile.active && this.#queue.length > 0) this.#sendInfile(this.#queue.shift() as Packet);
-  }
-
-  #sendInfile(p: Packet): void {
-    const up = this.#upstream;
-    if (up && !this.#response.infile.send(p, up)) this.#client.pause();
-  }
-
-  // ---- errors and teardown ----
-
   #sendError(code: ErrorCode, args: ReadonlyArray<string | number>, seq: number): void {
     this.#respond(encodeErrPacket(catalogError(code, args), seq));
-  }
-
-  /** Answers with an error and closes the connection (malformed input, lost upstream). */
-  #fatal(code: ErrorCode, args: ReadonlyArray<string | number>, err?: unknown, seq = 1): void {
-    if (this.#phase === 'closed') return;
-    if (err) this.#host.logger?.debug({ err, id: this.id }, code);
-    this.#sendError(code, args, seq);
-    this.close();
-  }
-
-  /**
-   * The upstream session ended (KILL, shutdown, crash, wait_timeout): whatever it sent before
-   * closing (e.g. ERR 1927 after a KILL) has been relayed, and the client's connection is closed
-   * the way MariaDB closes it, with no error of Rotor's own (a server never sends the client
-   * library's 2013, and connectors take it for a non-fatal error and wait).
-   */
-  #onUpstreamClosed(): void {
-    if (this.#phase === 'closed') return;
-    this.#host.logger?.debug({ id: this.id, busy: this.#busy, phase: this.#phase }, 'upstream session closed');
-    this.close();
   }
 
   /** Closes after the outstanding command, or at once when idle. */
@@ -567,25 +433,11 @@ export class ClientSession {
     if (this.idle) this.close();
   }
 
+  /** Closes both connections (session-lifecycle.ts), once. */
   close(): void {
-    if (this.#phase === 'closed') return;
-    const wasIdle = this.#phase === 'ready' && this.idle;
-    this.#phase = 'closed';
-    this.#probe?.cancel({ errno: 1105, sqlState: 'HY000', message: 'the session closed' });
-    this.#probe = null;
-    const up = this.#upstream;
-    if (up && !up.destroyed) {
-      if (wasIdle) up.end(QUIT_PACKET);
-      else up.destroy();
-    }
-    if (!this.#client.destroyed) this.#client.end();
-    // A client that never reads its socket must not hold it open forever.
-    setTimeout(() => this.#client.destroy(), 2000).unref();
-    this.#host.onClosed(this);
+    closeSession(this.#peer, this);
   }
 }
-
-const QUIT_PACKET = Buffer.from([1, 0, 0, 0, Com.QUIT]);
 
 /** A packet that outlives the chunk it arrived in. */
 function copyPacket(p: Packet): Packet {

@@ -10,6 +10,7 @@
  * the session negotiated CLIENT_LOCAL_FILES, which it did only if the client itself did (the two
  * sides' capabilities are the same); otherwise MariaDB answers the statement with its own error.
  * A client that declines the request still sends the empty packet, and upstream answers that.
+ * A session hands the client's packets on through {@link sendInfile} while the relay is active.
  */
 import type { Socket } from 'node:net';
 import type { Packet } from './protocol/framer.js';
@@ -44,5 +45,29 @@ export class LocalInfileRelay {
       this.#scanner.localInfileSent();
     }
     return flushed;
+  }
+}
+
+/** The session a file is relayed for (client-session.ts gives its own). */
+export interface InfileSession {
+  readonly infile: LocalInfileRelay;
+  readonly client: Socket;
+  readonly upstream: Socket | null;
+  /** The oldest packet the client sent while its statement was relayed. */
+  takeHeld(): Packet | undefined;
+}
+
+/** One packet of the client's file, sent upstream; the client is paused while upstream is not keeping up. */
+export function sendInfile(s: InfileSession, p: Packet): void {
+  const up = s.upstream;
+  if (up && !s.infile.send(p, up)) s.client.pause();
+}
+
+/** Upstream asked for a local file: what the client sent after its statement is that file. */
+export function sendHeldInfile(s: InfileSession): void {
+  while (s.infile.active) {
+    const p = s.takeHeld();
+    if (p === undefined) return;
+    sendInfile(s, p);
   }
 }

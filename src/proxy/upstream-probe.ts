@@ -1,15 +1,18 @@
 /**
  * A statement of Rotor's own running on a client's upstream session (SessionView.probe): its
  * response is read here, never relayed to the client. The session runs one only while a pending
- * answer holds it, so nothing else is in flight upstream.
+ * answer holds it, so nothing else is in flight upstream. A session runs its probes through
+ * {@link runProbe} and hands upstream's bytes to {@link probeData} while one runs.
  */
+import type { Socket } from 'node:net';
+import type { ErrorCode } from '../errors.js';
 import { Cap, Com, MariaCap } from './protocol/constants.js';
 import { ColumnCapture } from './protocol/column-capture.js';
 import { decodeErr } from './protocol/generic-response.js';
 import { PacketWriter } from './protocol/packet-writer.js';
 import { ResponseScanner } from './protocol/response-scanner.js';
 import type { ProbeError } from './read-router.js';
-import type { Negotiated } from './session-host.js';
+import type { Negotiated, Phase } from './session-host.js';
 
 export type ProbeKind = 'query' | 'prepare';
 
@@ -77,4 +80,45 @@ export async function probeRow(
     row = values;
   });
   return err ?? row;
+}
+
+/** The session a probe runs on (client-session.ts gives its own). */
+export interface ProbeSession {
+  readonly wire: Negotiated;
+  readonly phase: Phase;
+  readonly upstream: Socket | null;
+  /** The probe running; at most one at a time. */
+  probe: UpstreamProbe | null;
+  fatal(code: ErrorCode, args: ReadonlyArray<string | number>, err?: unknown, seq?: number): void;
+}
+
+/**
+ * Runs one statement of Rotor's own on the session's upstream session (SessionView.probe). Only
+ * while a pending answer holds the session (nothing else is in flight upstream).
+ */
+export function runProbe(s: ProbeSession, sql: string, kind: ProbeKind, onRow?: (values: ReadonlyArray<string | null>) => void): Promise<ProbeError | null> {
+  const up = s.upstream;
+  if (up === null || s.phase !== 'ready' || s.probe !== null) {
+    return Promise.resolve({ errno: 1105, sqlState: 'HY000', message: 'the upstream session is not available' });
+  }
+  return new Promise((resolve) => {
+    s.probe = new UpstreamProbe(kind, s.wire, resolve, onRow);
+    up.write(UpstreamProbe.request(sql, kind));
+  });
+}
+
+/** Upstream's bytes while a probe runs: its response, never the client's. */
+export function probeData(s: ProbeSession, chunk: Buffer): void {
+  const probe = s.probe;
+  if (probe === null) return;
+  let ended: boolean;
+  try {
+    ended = probe.feed(chunk);
+  } catch (err) {
+    s.fatal('ERR_INTERNAL', [(err as Error).message], err);
+    return;
+  }
+  if (!ended) return;
+  s.probe = null;
+  probe.finish((packet) => s.upstream?.write(packet));
 }

@@ -64,7 +64,7 @@ export class SchemaRefresh {
   /**
    * The upstream's global `div_precision_increment`: the digits AVG adds to a DECIMAL's, which the
    * caches with AVG are built with; a change plans them again (sessions that set their own value
-   * go upstream: BLOCKING_SETTING in src/proxy/session-state.ts).
+   * go upstream: BLOCKING_SETTING in src/proxy/statement-checks.ts).
    */
   divPrecisionIncrement = 4;
   /**

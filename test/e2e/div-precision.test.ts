@@ -1,7 +1,7 @@
 /**
  * `div_precision_increment` decides AVG's digits. Rotor reads the upstream's global value at start
  * and on every refresh, and plans caches with AVG again when it changes; a session that sets its
- * own value goes upstream (BLOCKING_SETTING in src/proxy/session-state.ts). A server of its own:
+ * own value goes upstream (BLOCKING_SETTING in src/proxy/statement-checks.ts). A server of its own:
  * the global value would change every other test's answers.
  */
 import { after, before, test } from 'node:test';

@@ -4,7 +4,7 @@
  * byte) and what type and length its result column has (VARCHAR up to 512, then TEXT or BLOB).
  * Rotor reads the upstream's global value at start and on every refresh, fills with it
  * ([note: group-concat-refill]) and plans the caches with GROUP_CONCAT again when it changes; a
- * session that sets its own value goes upstream (BLOCKING_SETTING in src/proxy/session-state.ts).
+ * session that sets its own value goes upstream (BLOCKING_SETTING in src/proxy/statement-checks.ts).
  * A server of its own: the global value would change every other test's answers.
  */
 import { after, before, test } from 'node:test';

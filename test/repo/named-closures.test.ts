@@ -20,6 +20,7 @@ const PER_STATEMENT = [
   'src/proxy/protocol/result-set.ts',
   'src/proxy/protocol/statement-execute.ts',
   'src/proxy/session-state.ts',
+  'src/proxy/statement-checks.ts',
   'src/operators/reader.ts',
   'src/planner/fingerprint.ts',
   'src/planner/tokenizer.ts',
