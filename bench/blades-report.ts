@@ -41,7 +41,8 @@ export function bladesMarkdown(report: BladesReport): string {
   const direct = report.contenders.direct;
   const ok = entries.filter(([, r]) => r.status === 'ok' || r.status === 'failed');
   const lines: string[] = [];
-  lines.push(`### Rotating blades: ${Number(p.clients).toLocaleString('en-US')} clients, ${Number(p.iterations).toLocaleString('en-US')} iterations, item ${p.item}${PINNED[String(p.pin)] ?? ''}`);
+  const rate = p.rate === null || p.rate === undefined ? '' : `, at most ${Number(p.rate).toLocaleString('en-US')} iterations/s (open loop)`;
+  lines.push(`### Rotating blades: ${Number(p.clients).toLocaleString('en-US')} clients, ${Number(p.iterations).toLocaleString('en-US')} iterations, item ${p.item}${PINNED[String(p.pin)] ?? ''}${rate}`);
   lines.push('');
   lines.push(table(
     ['contender', 'status', 'total s', 'it/s', 'retries', 'final', 'read_count avg ms', 'read_count p99 ms', 'read speedup vs direct (avg)', 'read hit rate', 'repl. delay p99 ms', 'commit→visible p99 ms', 'client CPU (cores)', 'MariaDB CPU µs/iteration', 'relay CPU µs/iteration (Rotor or pipe)', 'warm (2nd half)', 'cached answer at Rotor p50/p99 ms', 'loop delay p50 ms: clients / Rotor'],

@@ -41,6 +41,8 @@ export interface BladesParams {
    * (every transaction takes the hot row lock last), so lock waits resolve in order without it.
    */
   readonly deadlockDetect: boolean;
+  /** Iterations per second in all, on a schedule (open loop); null: each client's back to back. */
+  readonly rate: number | null;
   readonly upstreamUrl: string;
   readonly redisUrl: string | null;
   readonly mariadbPid: number | null;
@@ -242,7 +244,9 @@ async function runContender(p: BladesParams, contender: Contender): Promise<Blad
     const inits: BladesWorkerInit[] = perWorker.map((n) => {
       const clients = ranges.slice(offset, offset + n);
       offset += n;
-      return { contender, url: clientUrl, redisUrl: contender === 'ttl-cache' ? p.redisUrl : null, item: p.item, clients, ttlSeconds: p.ttlSeconds };
+      // Each client's share of the rate: one iteration every clients / rate seconds.
+      const everyMs = p.rate === null ? null : (1000 * p.clients) / p.rate;
+      return { contender, url: clientUrl, redisUrl: contender === 'ttl-cache' ? p.redisUrl : null, item: p.item, clients, ttlSeconds: p.ttlSeconds, everyMs };
     });
 
     const progress: Progress[] = inits.map(() => ({ done: 0, retries: 0 }));

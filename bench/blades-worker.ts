@@ -21,6 +21,11 @@ export interface BladesWorkerInit {
   /** One entry per client: its first user id and its number of iterations. */
   readonly clients: ReadonlyArray<{ readonly firstUser: number; readonly iterations: number }>;
   readonly ttlSeconds: number;
+  /**
+   * Open loop (`--rate`): each client starts an iteration every `everyMs` ms on its own schedule
+   * (staggered across clients), at once when it is behind; null: back to back.
+   */
+  readonly everyMs: number | null;
 }
 
 export interface BladesWorkerResult {
@@ -77,8 +82,14 @@ serveWorker<BladesWorkerInit, BladesWorkerResult>(async (init) => {
     await conn.query(readSql);
   }
 
-  async function client(conn: mysql.Connection, firstUser: number, iterations: number): Promise<void> {
+  async function client(conn: mysql.Connection, firstUser: number, iterations: number, index: number): Promise<void> {
+    const every = init.everyMs;
+    const start = performance.now() + (every === null ? 0 : (every * index) / init.clients.length);
     for (let k = 0; k < iterations; k++) {
+      if (every !== null) {
+        const wait = start + k * every - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      }
       const user = firstUser + k;
       const tx = becomeFanSql(contender, user, item);
       const check = checkFanSql(user, item);
@@ -122,7 +133,7 @@ serveWorker<BladesWorkerInit, BladesWorkerResult>(async (init) => {
       const loop = monitorEventLoopDelay({ resolution: 2 });
       loop.enable();
       try {
-        await Promise.all(init.clients.map((c, i) => client(conns[i], c.firstUser, c.iterations)));
+        await Promise.all(init.clients.map((c, i) => client(conns[i], c.firstUser, c.iterations, i)));
       } finally {
         loop.disable();
         clearInterval(timer);

@@ -47,6 +47,7 @@ const program = new Command('bench:blades')
   .option('--ttl <seconds>', 'ttl-cache: seconds a cached count lives', positive, 5)
   .option('--stall <seconds>', 'fail a contender when no iteration completes for this long', positive, 120)
   .option('--pin [where]', 'with taskset: "db" (--pin alone) puts MariaDB and the load generator on CPU 0, Rotor (or the pipe, or Redis) on CPU 1: Rotor as on a machine of its own; "app" puts MariaDB alone on CPU 0 and the load generator with Rotor (or the pipe, or Redis) on CPU 1: the database on a machine of its own, Rotor beside the application', pinArg)
+  .option('--rate <n>', 'iterations per second in all, each client starting its iterations on a schedule (open loop) instead of back to back: latencies at a load of your choosing, e.g. direct\'s throughput', positive)
   .option('--deadlock-detect', 'keep InnoDB deadlock detection on (off by default: it stalls the server with thousands of waiters on one row)', false)
   .option('--json <path>', 'where to write the JSON result (default bench/results/blades.json)')
   .option('--upstream <url>', 'MariaDB to use (default: the private MariaDB "bench", started if needed)')
@@ -54,7 +55,7 @@ const program = new Command('bench:blades')
   .option('--name <base>', 'base name of the files under bench/results/', 'blades');
 
 const opts = program.parse().opts<{
-  clients: number; iterations: number; item: number; contenders: Contender[]; workers?: number; ttl: number; stall: number; deadlockDetect: boolean; pin?: Pin | true;
+  clients: number; iterations: number; item: number; contenders: Contender[]; workers?: number; ttl: number; stall: number; deadlockDetect: boolean; pin?: Pin | true; rate?: number;
   json?: string; upstream?: string; redis?: string; name: string;
 }>();
 
@@ -65,6 +66,7 @@ const report = await runBlades({
   clients: opts.clients, iterations: opts.iterations, item: opts.item, contenders: opts.contenders,
   workers: opts.workers ?? Math.max(2, Math.min(4, Math.ceil(opts.clients / 250))), ttlSeconds: opts.ttl,
   stallSeconds: opts.stall, deadlockDetect: opts.deadlockDetect, pin: opts.pin === true ? 'db' : opts.pin ?? null,
+  rate: opts.rate ?? null,
   upstreamUrl: servers.upstreamUrl, redisUrl: servers.redisUrl, mariadbPid: servers.mariadbPid,
 });
 const full = { ...report, params: { ...report.params, machine: machine() } };

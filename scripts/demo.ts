@@ -34,7 +34,7 @@ process.stderr.write(`MariaDB ${mariadb.url}\nRedis   ${redis.url}\n`);
 process.stderr.write(`rotating blades: ${clients} clients, ${iterations} iterations, contenders ${DEFAULT_CONTENDERS.join(', ')}\n`);
 
 const report = await runBlades({
-  clients, iterations, item: 12345678, contenders: DEFAULT_CONTENDERS, workers: 2, ttlSeconds: 5, stallSeconds: 60, deadlockDetect: false, pin: null,
+  clients, iterations, item: 12345678, contenders: DEFAULT_CONTENDERS, workers: 2, ttlSeconds: 5, stallSeconds: 60, deadlockDetect: false, pin: null, rate: null,
   upstreamUrl: mariadb.url, redisUrl: redis.url, mariadbPid: mariadb.pid,
 });
 const full = { ...report, params: { ...report.params, machine: machine() } };
