@@ -269,7 +269,7 @@ async function runContender(p: BladesParams, contender: Contender): Promise<Blad
     cpu.start();
     workers.go();
     // Rotor's loop-lag histogram restarts at each scrape: this one starts it with the run.
-    if (rotor) await loopLag(rotor.adminUrl).catch(() => null);
+    if (rotor) await scrape(rotor.adminUrl).catch(() => null);
     const lag = rotor ? startLagSampler(rotor, t0) : null;
     const probe = rotor && rotorConn ? startProbe(contender, admin, rotorConn, probeItem, t0) : null;
     let lastDone = 0;
@@ -352,9 +352,10 @@ async function runContender(p: BladesParams, contender: Contender): Promise<Blad
       }
     }
     const rss = rotor ? await rotor.rss() : null;
-    // Before any other scrape of /metrics, which would restart Rotor's loop-lag histogram.
-    const rotorLoop = rotor ? await loopLag(rotor.adminUrl).catch(() => null) : null;
-    const rotorAnswerMs = rotor ? await answerQuantiles(rotor.adminUrl).catch(() => null) : null;
+    // One scrape for both: each scrape restarts Rotor's loop-lag histogram.
+    const metrics = rotor ? await scrape(rotor.adminUrl).catch(() => null) : null;
+    const rotorLoop = metrics === null ? null : loopLag(metrics);
+    const rotorAnswerMs = metrics === null ? null : answerQuantiles(metrics);
     const loopDelayMs = {
       client: {
         p50: round(Math.max(...results.map((r) => r.result.loopDelayMs.p50)), 3),
@@ -400,10 +401,14 @@ async function runContender(p: BladesParams, contender: Contender): Promise<Blad
 }
 
 /** p50 and p99 (ms, upper bucket bounds) of Rotor's cache answers, from its Prometheus histogram. */
-/** Rotor's event-loop lag since the last scrape (p50/p99, ms), from prom-client's default metrics. */
-async function loopLag(adminUrl: string): Promise<{ p50: number; p99: number } | null> {
+/** Rotor's /metrics text. */
+async function scrape(adminUrl: string): Promise<string> {
   const res = await fetch(`${adminUrl}/metrics`, { signal: AbortSignal.timeout(10_000) });
-  const text = await res.text();
+  return res.text();
+}
+
+/** Rotor's event-loop lag since the scrape before `text` (p50/p99, ms), from prom-client's default metrics. */
+function loopLag(text: string): { p50: number; p99: number } | null {
   const at = (q: string): number | null => {
     const m = new RegExp(`^rotor_nodejs_eventloop_lag_${q}_seconds (\\S+)`, 'm').exec(text);
     return m === null ? null : round(Number(m[1]) * 1000, 3);
@@ -413,10 +418,9 @@ async function loopLag(adminUrl: string): Promise<{ p50: number; p99: number } |
   return min === null || p50 === null || p99 === null ? null : { p50: round(p50 - min, 3), p99: round(p99 - min, 3) };
 }
 
-async function answerQuantiles(adminUrl: string): Promise<{ p50: number; p99: number } | null> {
-  const res = await fetch(`${adminUrl}/metrics`, { signal: AbortSignal.timeout(10_000) });
+function answerQuantiles(text: string): { p50: number; p99: number } | null {
   const buckets: Array<[number, number]> = [];
-  for (const line of (await res.text()).split('\n')) {
+  for (const line of text.split('\n')) {
     const m = /^rotor_query_duration_seconds_bucket\{destination="cache",le="([^"]+)"\} (\d+)/.exec(line);
     if (m !== null) buckets.push([m[1] === '+Inf' ? Infinity : Number(m[1]), Number(m[2])]);
   }

@@ -231,6 +231,9 @@ export class Upqueries {
    * half a transaction ([note: join-fill]). Pinned by test/dataflow/memory-fill.test.ts.
    */
   fillFromMemory(node: StatefulOperator, keys: ReadonlyArray<Row>): boolean {
+    // A node filled from MySQL itself has nothing above to compute its missing keys from: the
+    // common miss costs this one lookup.
+    if (this.graph.fillPlan(node).kind === 'mysql') return false;
     if (this.aheadOfStream() || (this.lastApplied === null && this.newestFill !== null)) return false;
     return this.#fillNow(node, keys);
   }
@@ -248,7 +251,8 @@ export class Upqueries {
         this.graph.fillFromAncestor(plan.node, missing);
         return true;
       case 'join':
-        // The other side's keys follow from the driving side's rows: two rounds at most.
+        // The other side's keys follow from the driving side's rows: filled in two rounds at most,
+        // the third finds nothing missing.
         for (let round = 0; round < 3; round++) {
           const needs = joinNeeds(plan.join, plan.columns, missing);
           if (needs.length === 0) {

@@ -12,7 +12,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type mysql from 'mysql2/promise';
 import { e2eFixture } from '../support/e2e-fixture.js';
-import { until } from '../support/until.js';
+import type { CacheInfo } from '../../src/views/cache.js';
 
 const fx = e2eFixture('e2e_complete', {
   rotor: { completeRows: '1000', missPolicy: 'relay' },
@@ -33,12 +33,8 @@ const fx = e2eFixture('e2e_complete', {
   `,
 });
 
-interface Info { complete: boolean; wholeFill: string; stats: { hits: number; relayedMisses: number; upqueries: number; misses: number } }
-const info = async (id: string): Promise<Info> => (await fx.rotor.api<Info>('GET', `/api/caches/${id}`)).body;
-const whole = (id: string): Promise<Info> => until(`cache ${id} filled whole`, 20_000, async () => {
-  const i = await info(id);
-  return i.wholeFill !== 'filling' && i;
-});
+const info = (id: string): Promise<CacheInfo> => fx.rotor.cache(id);
+const whole = (id: string): Promise<CacheInfo> => fx.rotor.wholeFillEnded(id);
 
 /** `sql`'s rows through Rotor and from MariaDB, and whether Rotor answered from memory without a miss or fill. */
 async function read(id: string, sql: string, params: ReadonlyArray<string | number> | null = null, via: mysql.Connection = fx.viaRotor) {

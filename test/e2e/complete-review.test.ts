@@ -12,6 +12,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { e2eFixture } from '../support/e2e-fixture.js';
 import { until } from '../support/until.js';
+import type { CacheInfo } from '../../src/views/cache.js';
 
 const fx = e2eFixture('e2e_complete_review', {
   rotor: { completeRows: '1000', missPolicy: 'fill', memoryLimit: '1MiB' },
@@ -49,12 +50,7 @@ const fx = e2eFixture('e2e_complete_review', {
   `,
 });
 
-interface Info { complete: boolean; wholeFill: string }
-const info = async (id: string): Promise<Info> => (await fx.rotor.api<Info>('GET', `/api/caches/${id}`)).body;
-const whole = (id: string): Promise<Info> => until(`cache ${id} filled whole`, 20_000, async () => {
-  const i = await info(id);
-  return i.wholeFill !== 'filling' && i;
-});
+const whole = (id: string): Promise<CacheInfo> => fx.rotor.wholeFillEnded(id);
 
 /** `sql` through Rotor and straight from MariaDB. */
 async function both(sql: string): Promise<{ got: string; want: string }> {

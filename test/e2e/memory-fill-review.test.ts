@@ -12,6 +12,7 @@ import { e2eFixture, rawText, columnDefs } from '../support/e2e-fixture.js';
 import { lagTheStream } from '../support/lag.js';
 import { startTestRotor } from '../support/rotor.js';
 import { until } from '../support/until.js';
+import type { CacheInfo } from '../../src/views/cache.js';
 
 const fx = e2eFixture('e2e_memfill_review', {
   rotor: { completeRows: '1000', missPolicy: 'relay', memoryLimit: '1MiB' },
@@ -49,13 +50,8 @@ const fx = e2eFixture('e2e_memfill_review', {
   `,
 });
 
-interface Stats { hits: number; misses: number; relayedMisses: number; memoryFills: number; upqueries: number }
-interface Info { complete: boolean; wholeFill: string; plan: string[]; stats: Stats }
-const info = async (id: string): Promise<Info> => (await fx.rotor.api<Info>('GET', `/api/caches/${id}`)).body;
-const whole = (id: string): Promise<Info> => until(`cache ${id} filled whole`, 20_000, async () => {
-  const i = await info(id);
-  return i.wholeFill !== 'filling' && i;
-});
+const info = (id: string): Promise<CacheInfo> => fx.rotor.cache(id);
+const whole = (id: string): Promise<CacheInfo> => fx.rotor.wholeFillEnded(id);
 
 /** Registers `sql` and waits for its whole fill to end; asserts how it ended. */
 async function registered(sql: string, wholeFill = 'complete'): Promise<string> {
@@ -305,7 +301,7 @@ test('--consistency session, the stream lagging: a session reads its own write o
     lagTheStream(rotor.rotor.engine, 30);
     const sql = 'SELECT COUNT(*) AS n FROM rw WHERE k = ?';
     const id = await rotor.register(sql);
-    await until('filled whole', 20_000, async () => (await rotor.api<Info>('GET', `/api/caches/${id}`)).body.wholeFill === 'complete');
+    assert.equal((await rotor.wholeFillEnded(id)).wholeFill, 'complete');
     const c = await rotor.connect();
     try {
       for (let k = 100; k < 140; k++) {
@@ -316,7 +312,7 @@ test('--consistency session, the stream lagging: a session reads its own write o
     } finally {
       await c.end();
     }
-    const s = (await rotor.api<Info>('GET', `/api/caches/${id}`)).body.stats;
+    const s = (await rotor.cache(id)).stats;
     assert.ok(s.memoryFills >= 30, `answered from memory: ${JSON.stringify(s)}`);
   } finally {
     await rotor.stop();

@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { e2eFixture } from '../support/e2e-fixture.js';
-import { until } from '../support/until.js';
+import type { CacheInfo } from '../../src/views/cache.js';
 
 const fx = e2eFixture('e2e_memfill', {
   rotor: { completeRows: '1000', missPolicy: 'relay' },
@@ -24,14 +24,9 @@ const fx = e2eFixture('e2e_memfill', {
   `,
 });
 
-interface Stats { hits: number; misses: number; relayedMisses: number; memoryFills: number; upqueries: number }
-interface Info { complete: boolean; wholeFill: string; stats: Stats }
-const info = async (id: string): Promise<Info> => (await fx.rotor.api<Info>('GET', `/api/caches/${id}`)).body;
-const whole = async (id: string): Promise<Info> => {
-  const i = await until(`cache ${id} filled whole`, 20_000, async () => {
-    const x = await info(id);
-    return x.wholeFill !== 'filling' && x;
-  });
+const info = (id: string): Promise<CacheInfo> => fx.rotor.cache(id);
+const whole = async (id: string): Promise<CacheInfo> => {
+  const i = await fx.rotor.wholeFillEnded(id);
   assert.equal(i.wholeFill, 'complete');
   return i;
 };
@@ -130,11 +125,7 @@ test('a join\'s sides filled whole: the first read of an article is computed fro
 test('an aggregate of more groups than --complete-rows relays a first read, as before', async () => {
   await fx.db.admin.query('CREATE TABLE big (id INT PRIMARY KEY, g INT); INSERT INTO big SELECT seq, seq % 7 FROM seq_1_to_1500');
   const id = await fx.register('SELECT COUNT(*) FROM big WHERE id = ?');
-  const i = await until('whole fill given up', 20_000, async () => {
-    const x = await info(id);
-    return x.wholeFill !== 'filling' && x;
-  });
-  assert.equal(i.wholeFill, 'too large');
+  assert.equal((await fx.rotor.wholeFillEnded(id)).wholeFill, 'too large');
   const r = await read(id, 'SELECT COUNT(*) FROM big WHERE id = 3');
   assert.equal(r.got, r.want);
   assert.equal(r.how, 'mysql');

@@ -7,7 +7,9 @@ import mysql from 'mysql2/promise';
 import { pino } from 'pino';
 import { buildConfig } from '../../src/config.js';
 import { startRotor, type Rotor } from '../../src/index.js';
+import type { CacheInfo } from '../../src/views/cache.js';
 import type { TestDatabase } from './servers.js';
+import { until } from './until.js';
 
 export interface TestRotor {
   readonly rotor: Rotor;
@@ -24,6 +26,10 @@ export interface TestRotor {
   register(sql: string): Promise<string>;
   /** How many reads a cache has answered from memory. */
   hits(cacheId: string): Promise<number>;
+  /** `GET /api/caches/:id`. */
+  cache(cacheId: string): Promise<CacheInfo>;
+  /** The cache once its whole fill has ended, however it ended ([note: complete-state]; at most 20 s). */
+  wholeFillEnded(cacheId: string): Promise<CacheInfo>;
   stop(): Promise<void>;
 }
 
@@ -102,6 +108,11 @@ export async function startTestRotor(db: TestDatabase, opts: TestRotorOptions = 
     async hits(cacheId) {
       return (await api<{ stats: { hits: number } }>('GET', `/api/caches/${cacheId}`)).body.stats.hits;
     },
+    cache: async (cacheId) => (await api<CacheInfo>('GET', `/api/caches/${cacheId}`)).body,
+    wholeFillEnded: (cacheId) => until(`cache ${cacheId} filled whole`, 20_000, async () => {
+      const c = (await api<CacheInfo>('GET', `/api/caches/${cacheId}`)).body;
+      return c.wholeFill !== 'filling' && c;
+    }),
     stop: () => rotor.stop(),
   };
 }
